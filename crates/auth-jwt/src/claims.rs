@@ -1,0 +1,40 @@
+//! The claims of an access token.
+
+use serde::{Deserialize, Serialize};
+
+/// Who the subject is to the shop. Serialized in snake_case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Customer,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Customer => "customer",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// Claims of an external access token (RFC 9068 profile plus `role`, `perms` and `sid`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub aud: String,
+    /// The user id.
+    pub sub: String,
+    pub exp: u64,
+    pub nbf: u64,
+    pub iat: u64,
+    /// Unique token id, the handle for revocation.
+    pub jti: String,
+    pub role: Role,
+    #[serde(default)]
+    pub perms: Vec<String>,
+    /// The session (refresh-token family) this token belongs to, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}

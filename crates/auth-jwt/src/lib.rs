@@ -1,0 +1,24 @@
+//! External access tokens (what a shopper or admin sends as `Authorization: Bearer`): the claims,
+//! RS256 signing with a key parsed once, verification with the algorithm pinned (never read from
+//! the token), a key ring addressed by `kid`, and JWKS (RFC 7517) publishing and parsing.
+//!
+//! The generic pieces (`Signer`, `verify_rs256`, the RSA key helpers) are reused by
+//! `internal-token`, which differs in its `typ`, its keys and its claim rules.
+
+mod claims;
+mod jwks;
+pub mod keys;
+mod token;
+
+pub use claims::{AccessClaims, Role};
+pub use jwks::{Jwk, Jwks, KeyRing};
+pub use token::{
+    AccessTokenVerifier, Signer, TokenError, TokenHeader, peek_header, rs256_validation,
+    verify_rs256,
+};
+
+/// The `typ` header of external access tokens (RFC 9068).
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
+/// Clock leeway for `exp`/`nbf`, as the design asks.
+pub const DEFAULT_LEEWAY_SECS: u64 = 30;

@@ -1,0 +1,111 @@
+//! The axum side: a middleware that refuses any request without a valid internal token
+//! (401 problem+json) and hands the verified [`Caller`] to handlers.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use problem::Problem;
+
+use crate::{InternalClaims, Verifier};
+
+/// The verified caller of a request: which service, on behalf of whom.
+#[derive(Clone, Debug)]
+pub struct Caller(pub Arc<InternalClaims>);
+
+impl Caller {
+    pub fn service(&self) -> &str {
+        &self.0.iss
+    }
+
+    pub fn subject(&self) -> &crate::Subject {
+        &self.0.subject
+    }
+
+    /// 403 unless the subject carries `perm` (defense in depth behind the gateway's check).
+    pub fn require_perm(&self, perm: &str) -> Result<(), Problem> {
+        if self.0.subject.perms.iter().any(|p| p == perm) {
+            Ok(())
+        } else {
+            Err(Problem::forbidden(format!(
+                "this needs the {perm} permission"
+            )))
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| Problem::unauthorized("token_missing", "an internal token is required"))
+    }
+}
+
+/// State of [`require_internal`]: the verifier and the issuers this service accepts at all.
+#[derive(Clone)]
+pub struct InternalGuard {
+    verifier: Arc<Verifier>,
+    allowed: &'static [&'static str],
+}
+
+impl InternalGuard {
+    pub fn new(verifier: Arc<Verifier>, allowed: &'static [&'static str]) -> Self {
+        Self { verifier, allowed }
+    }
+}
+
+/// Refuses requests without a valid internal token from an allowed issuer.
+pub async fn require_internal(
+    State(guard): State<InternalGuard>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let token = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let Some(token) = token else {
+        return Problem::unauthorized("token_missing", "an internal token is required")
+            .into_response();
+    };
+    match guard.verifier.verify(token, guard.allowed) {
+        Ok(claims) => {
+            request.extensions_mut().insert(Caller(Arc::new(claims)));
+            next.run(request).await
+        }
+        Err(error) => {
+            tracing::warn!(code = error.code(), "internal token refused");
+            Problem::unauthorized(error.code(), error.to_string()).into_response()
+        }
+    }
+}
+
+/// A route layer narrowing who may call one route: `route_layer(from_fn(only_from(&["order"])))`.
+pub fn only_from(
+    issuers: &'static [&'static str],
+) -> impl Fn(Request, Next) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>
++ Clone {
+    move |request: Request, next: Next| {
+        Box::pin(async move {
+            let allowed = request
+                .extensions()
+                .get::<Caller>()
+                .is_some_and(|c| issuers.contains(&c.service()));
+            if allowed {
+                next.run(request).await
+            } else {
+                Problem::unauthorized("token_wrong_issuer", "this caller may not use this route")
+                    .into_response()
+            }
+        })
+    }
+}

@@ -1,0 +1,287 @@
+//! Typed configuration from the environment. Reading never stops at the first problem: every
+//! missing or malformed variable is collected and reported in one error.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use auth_jwt::Jwks;
+pub use secrecy::{ExposeSecret, SecretString};
+
+use crate::db::DatabaseConfig;
+use crate::fleet::ServiceSpec;
+use crate::redis::RedisConfig;
+
+/// Every problem found while reading the configuration.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "invalid configuration ({} problem(s)):",
+            self.problems.len()
+        )?;
+        for problem in &self.problems {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Reads variables from a source (the process environment, or a map in tests), collecting
+/// problems instead of failing fast.
+type Lookup = Box<dyn Fn(&str) -> Option<String> + Send>;
+
+pub struct EnvReader {
+    lookup: Lookup,
+    problems: Vec<String>,
+}
+
+impl EnvReader {
+    /// Reads the process environment.
+    pub fn from_env() -> Self {
+        Self::from_fn(|key| std::env::var(key).ok())
+    }
+
+    /// Reads from any lookup function (tests).
+    pub fn from_fn(lookup: impl Fn(&str) -> Option<String> + Send + 'static) -> Self {
+        Self {
+            lookup: Box::new(lookup),
+            problems: Vec::new(),
+        }
+    }
+
+    /// A raw value; empty counts as unset.
+    pub fn optional(&mut self, key: &str) -> Option<String> {
+        (self.lookup)(key).filter(|v| !v.trim().is_empty())
+    }
+
+    /// A value that must be present.
+    pub fn required(&mut self, key: &str) -> Option<String> {
+        let value = self.optional(key);
+        if value.is_none() {
+            self.problems.push(format!("{key} is not set"));
+        }
+        value
+    }
+
+    /// A parsed value, or `default` when unset; a malformed value is a problem.
+    pub fn parse_or<T: FromStr>(&mut self, key: &str, default: T) -> T
+    where
+        T::Err: fmt::Display,
+    {
+        self.parse_optional(key).unwrap_or(default)
+    }
+
+    /// A parsed value if set; a malformed value is a problem.
+    pub fn parse_optional<T: FromStr>(&mut self, key: &str) -> Option<T>
+    where
+        T::Err: fmt::Display,
+    {
+        let raw = self.optional(key)?;
+        match raw.trim().parse() {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.problems
+                    .push(format!("{key}={raw:?} is malformed: {error}"));
+                None
+            }
+        }
+    }
+
+    /// A required parsed value.
+    pub fn parse_required<T: FromStr>(&mut self, key: &str) -> Option<T>
+    where
+        T::Err: fmt::Display,
+    {
+        if self.optional(key).is_none() {
+            self.problems.push(format!("{key} is not set"));
+            return None;
+        }
+        self.parse_optional(key)
+    }
+
+    /// A duration in seconds.
+    pub fn seconds_or(&mut self, key: &str, default: u64) -> Duration {
+        Duration::from_secs(self.parse_or(key, default))
+    }
+
+    /// The contents of a file named by a variable.
+    pub fn file_contents(&mut self, key: &str) -> Option<String> {
+        let path = PathBuf::from(self.required(key)?);
+        match std::fs::read_to_string(&path) {
+            Ok(contents) => Some(contents),
+            Err(error) => {
+                self.problems
+                    .push(format!("{key}: cannot read {}: {error}", path.display()));
+                None
+            }
+        }
+    }
+
+    /// Records a problem found by the caller's own validation.
+    pub fn problem(&mut self, message: impl Into<String>) {
+        self.problems.push(message.into());
+    }
+
+    /// Ends reading: `Ok(())` only if no problem was found.
+    pub fn finish(self) -> Result<(), ConfigError> {
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError {
+                problems: self.problems,
+            })
+        }
+    }
+}
+
+/// The configuration every service shares.
+#[derive(Clone, Debug)]
+pub struct ServiceConfig {
+    pub spec: ServiceSpec,
+    /// Where to listen; port 0 picks a free one (tests).
+    pub bind: SocketAddr,
+    pub database: Option<DatabaseConfig>,
+    pub redis: Option<RedisConfig>,
+    /// This service's private key for minting internal tokens (PKCS#8 PEM).
+    pub internal_private_key: SecretString,
+    /// Every service's internal public key, `kid` = service name.
+    pub internal_jwks: Jwks,
+    pub internal_token_ttl: Duration,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    pub shutdown_timeout: Duration,
+    /// Largest request body a handler reads.
+    pub max_body_bytes: usize,
+    /// Connect and request timeouts of the internal HTTP client.
+    pub client_connect_timeout: Duration,
+    pub client_request_timeout: Duration,
+    /// Base URLs of the other services, by name (several, comma-separated, for replicas).
+    pub service_urls: Vec<(String, Vec<String>)>,
+}
+
+impl ServiceConfig {
+    /// Reads the shared configuration of `spec` from `env`. Problems are left in `env` so the
+    /// service can add its own before calling `finish`.
+    pub fn read(spec: ServiceSpec, env: &mut EnvReader) -> Option<Self> {
+        let default_bind: SocketAddr = ([127, 0, 0, 1], spec.port).into();
+        let bind = env.parse_or("BIND_ADDR", default_bind);
+        let database = spec
+            .schema
+            .and_then(|schema| DatabaseConfig::read(env, schema));
+        let redis = RedisConfig::read(env);
+        let internal_private_key = env
+            .file_contents("INTERNAL_KEY_FILE")
+            .map(SecretString::from);
+        let internal_jwks = env.file_contents("INTERNAL_JWKS_FILE").and_then(|text| {
+            serde_json::from_str::<Jwks>(&text)
+                .map_err(|error| env.problem(format!("INTERNAL_JWKS_FILE is not a JWKS: {error}")))
+                .ok()
+        });
+        let service_urls = crate::fleet::SERVICES
+            .iter()
+            .map(|other| {
+                let default = format!("http://127.0.0.1:{}", other.port);
+                let raw = env.optional(&other.url_var()).unwrap_or(default);
+                (
+                    other.name.to_owned(),
+                    raw.split(',')
+                        .map(|u| u.trim().trim_end_matches('/').to_owned())
+                        .collect(),
+                )
+            })
+            .collect();
+        let internal_token_ttl = env.seconds_or("INTERNAL_TOKEN_TTL_SECS", 60);
+        let shutdown_timeout = env.seconds_or("SHUTDOWN_TIMEOUT_SECS", 20);
+        let max_body_bytes = env.parse_or("MAX_BODY_BYTES", 256 * 1024);
+        let client_connect_timeout =
+            Duration::from_millis(env.parse_or("CLIENT_CONNECT_TIMEOUT_MS", 2_000));
+        let client_request_timeout =
+            Duration::from_millis(env.parse_or("CLIENT_REQUEST_TIMEOUT_MS", 10_000));
+        // Everything is read before anything missing ends the reading, so all problems are listed.
+        Some(Self {
+            spec,
+            bind,
+            database,
+            redis,
+            internal_private_key: internal_private_key?,
+            internal_jwks: internal_jwks?,
+            internal_token_ttl,
+            shutdown_timeout,
+            max_body_bytes,
+            client_connect_timeout,
+            client_request_timeout,
+            service_urls,
+        })
+    }
+
+    /// Reads the process environment; for services with nothing of their own to add.
+    pub fn from_env(spec: ServiceSpec) -> Result<Self, ConfigError> {
+        let mut env = EnvReader::from_env();
+        let config = Self::read(spec, &mut env);
+        env.finish()?;
+        Ok(config.expect("no problems means every field was read"))
+    }
+
+    /// The base URLs of a service (one per replica).
+    pub fn urls_of(&self, service: &str) -> &[String] {
+        self.service_urls
+            .iter()
+            .find(|(name, _)| name == service)
+            .map(|(_, urls)| urls.as_slice())
+            .unwrap_or(&[])
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.spec.name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn reader(vars: &[(&str, &str)]) -> EnvReader {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        EnvReader::from_fn(move |key| map.get(key).cloned())
+    }
+
+    #[test]
+    fn every_missing_or_malformed_variable_is_reported_at_once() {
+        let mut env = reader(&[("BIND_ADDR", "not-an-address"), ("MAX_BODY_BYTES", "lots")]);
+        let config = ServiceConfig::read(*crate::fleet::spec("product").unwrap(), &mut env);
+        assert!(config.is_none());
+        let error = env.finish().unwrap_err();
+        let text = error.to_string();
+        for needle in [
+            "BIND_ADDR",
+            "MAX_BODY_BYTES",
+            "DATABASE_URL",
+            "INTERNAL_KEY_FILE",
+            "INTERNAL_JWKS_FILE",
+        ] {
+            assert!(text.contains(needle), "{needle} missing from:\n{text}");
+        }
+    }
+
+    #[test]
+    fn defaults_apply_when_variables_are_unset() {
+        let mut env = reader(&[]);
+        assert_eq!(env.parse_or("PORT", 8003u16), 8003);
+        assert_eq!(env.seconds_or("T", 7), Duration::from_secs(7));
+        assert!(env.finish().is_ok());
+    }
+}

@@ -1,0 +1,23 @@
+//! The service kit: what every Shopfleet service is built on, so that each service crate holds
+//! only its domain. Typed configuration from the environment, problem+json errors, the Postgres
+//! pool (own role, own schema, own migrations), Redis, graceful shutdown, the internal HTTP
+//! client, and the router shape every service shares (operational routes open, everything else
+//! behind an internal token).
+
+pub mod app;
+pub mod bootstrap;
+pub mod client;
+pub mod config;
+pub mod db;
+pub mod fleet;
+pub mod redis;
+pub mod service;
+pub mod shutdown;
+
+pub use app::{Application, ServiceRouter};
+pub use client::InternalClient;
+pub use config::{ConfigError, EnvReader, ServiceConfig};
+pub use fleet::{SERVICES, ServiceSpec};
+pub use problem::{FieldError, Json, Problem};
+pub use service::{Context, StartError, run_main};
+pub use tokio;

@@ -1,0 +1,176 @@
+//! Starting a service: connect what it owns, make its token minter, verifier and client, and
+//! serve its router. `run_main` is all a service's `main.rs` calls.
+
+use std::future::Future;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use axum::Router;
+use internal_token::{Minter, Verifier};
+use observability::{LogFormat, Metrics, ReadinessCheck};
+use redis::aio::ConnectionManager;
+use secrecy::ExposeSecret;
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+
+use crate::app::{Application, ServiceRouter};
+use crate::client::InternalClient;
+use crate::config::{ConfigError, ServiceConfig};
+
+/// Why a service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Database(#[from] crate::db::DbError),
+    #[error("cannot connect to Redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("internal key: {0}")]
+    Key(#[from] auth_jwt::keys::KeyError),
+    #[error("cannot listen: {0}")]
+    Bind(#[from] std::io::Error),
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// What a running service holds: its config, connections, metrics and token machinery.
+#[derive(Clone)]
+pub struct Context {
+    pub config: ServiceConfig,
+    pub db: Option<PgPool>,
+    pub redis: Option<ConnectionManager>,
+    pub metrics: Metrics,
+    pub minter: Arc<Minter>,
+    pub verifier: Arc<Verifier>,
+    pub client: InternalClient,
+}
+
+impl Context {
+    /// Connects the database (applying `migrator`) when the service owns a schema, and Redis
+    /// when `needs_redis`.
+    pub async fn start(
+        config: ServiceConfig,
+        migrator: Option<&Migrator>,
+        needs_redis: bool,
+    ) -> Result<Self, StartError> {
+        let db = match &config.database {
+            Some(database) => Some(crate::db::connect(database, migrator).await?),
+            None => None,
+        };
+        let redis = match (&config.redis, needs_redis) {
+            (Some(redis), true) => Some(crate::redis::connect(redis).await?),
+            (None, true) => return Err(StartError::Other("REDIS_URL is not set".into())),
+            _ => None,
+        };
+        let minter = Arc::new(Minter::new(
+            config.name(),
+            config.internal_private_key.expose_secret(),
+            config.internal_token_ttl.as_secs(),
+        )?);
+        let verifier = Arc::new(Verifier::new(config.name(), &config.internal_jwks));
+        let client = InternalClient::new(&config, minter.clone())?;
+        let metrics = Metrics::new(config.name());
+        Ok(Self {
+            config,
+            db,
+            redis,
+            metrics,
+            minter,
+            verifier,
+            client,
+        })
+    }
+
+    /// The pool of a data-owning service.
+    pub fn pool(&self) -> PgPool {
+        self.db
+            .clone()
+            .expect("this service owns a schema, so it has a pool")
+    }
+
+    /// Readiness checks for what this service connected.
+    pub fn checks(&self) -> Vec<ReadinessCheck> {
+        let mut checks = Vec::new();
+        if let Some(pool) = &self.db {
+            checks.push(crate::db::readiness(pool.clone()));
+        }
+        if let Some(redis) = &self.redis {
+            checks.push(crate::redis::readiness(redis.clone()));
+        }
+        checks
+    }
+
+    /// The router shell of this service, with its readiness checks.
+    pub fn router(&self) -> ServiceRouter {
+        self.checks().into_iter().fold(
+            ServiceRouter::new(&self.config, self.metrics.clone()),
+            ServiceRouter::check,
+        )
+    }
+
+    /// Binds and returns the application serving `business` behind the internal-token guard.
+    pub async fn serve_internal(
+        &self,
+        callers: &'static [&'static str],
+        business: Router,
+    ) -> Result<Application, StartError> {
+        let router = self
+            .router()
+            .internal(self.verifier.clone(), callers, business);
+        Ok(Application::bind(self.config.bind, router, self.config.shutdown_timeout).await?)
+    }
+}
+
+/// What a service's `main` does: logs, start, serve until SIGTERM/Ctrl-C, exit code.
+pub fn run_main<F, Fut>(service: &'static str, start: F) -> ExitCode
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Application, StartError>>,
+{
+    observability::init_tracing(service, LogFormat::from_env());
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("{service}: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let app = match start().await {
+            Ok(app) => app,
+            Err(error) => {
+                tracing::error!(%error, "cannot start");
+                eprintln!("{service}: cannot start: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        tracing::info!(address = %app.local_addr(), "listening");
+        match app.run_until_stopped().await {
+            Ok(()) => {
+                tracing::info!("stopped");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                tracing::error!(%error, "server failed");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// A service with no routes of its own yet: it owns what it owns and answers only the
+/// operational routes, refusing everything else without an internal token and answering 404
+/// with one. Its domain arrives in a later issue.
+pub async fn start_without_routes(
+    config: ServiceConfig,
+    needs_redis: bool,
+) -> Result<Application, StartError> {
+    let context = Context::start(config, None, needs_redis).await?;
+    context.serve_internal(&["gateway"], Router::new()).await
+}

@@ -1,0 +1,373 @@
+//! The throwaway PostgreSQL cluster and Redis of a test run, and the migrated template every
+//! test database is cloned from.
+
+use std::hash::{Hash, Hasher};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sqlx::AssertSqlSafe;
+use sqlx::migrate::Migrator;
+use sqlx::{Connection, PgConnection};
+use tokio::sync::OnceCell;
+
+use crate::procs::{chown_tree, postgres_user, spawn_owned};
+
+/// The workspace root (for `migrations/`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+/// A directory for this process's servers; directories of dead test processes are swept.
+fn run_dir(kind: &str) -> PathBuf {
+    let base = std::env::temp_dir();
+    if let Ok(entries) = std::fs::read_dir(&base) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name
+                .strip_prefix("shopfleet-test-")
+                .and_then(|rest| rest.split('-').next())
+                && let Ok(pid) = pid.parse::<u32>()
+                && !Path::new(&format!("/proc/{pid}")).exists()
+            {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    let dir = base.join(format!(
+        "shopfleet-test-{}-{kind}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).expect("create run dir");
+    dir
+}
+
+/// Where PostgreSQL's server binaries are: `PG_BIN`, else the newest under
+/// /usr/lib/postgresql (Debian), else whatever `initdb` is on PATH.
+pub fn pg_bin() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PG_BIN") {
+        return PathBuf::from(dir);
+    }
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path().join("bin"))
+                .filter(|p| p.join("postgres").exists())
+                .collect()
+        })
+        .unwrap_or_default();
+    versions.sort_by_key(|p| {
+        p.parent()
+            .and_then(|v| v.file_name())
+            .and_then(|v| v.to_str())
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
+    });
+    versions.pop().unwrap_or_default()
+}
+
+fn wait_for_port(port: u16, what: &str, child: &mut std::process::Child) -> std::io::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        if let Some(status) = child.try_wait()? {
+            return Err(std::io::Error::other(format!(
+                "{what} exited early: {status}"
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err(std::io::Error::other(format!(
+        "{what} did not listen on {port} within 30 s"
+    )))
+}
+
+/// Starts a PostgreSQL server on `data_dir` (initialising it if empty) on `port`, with
+/// settings for throwaway data when `durable` is false. Used by the testkit and `xtask up`.
+pub fn start_postgres(
+    data_dir: &Path,
+    port: u16,
+    durable: bool,
+) -> std::io::Result<std::process::Child> {
+    let bin = pg_bin();
+    let user = postgres_user();
+    std::fs::create_dir_all(data_dir)?;
+    if let Some(user) = user {
+        // The parents must be traversable by the postgres user.
+        let mut dir = data_dir.parent();
+        while let Some(d) = dir {
+            use std::os::unix::fs::PermissionsExt;
+            if let Ok(meta) = std::fs::metadata(d)
+                && meta.permissions().mode() & 0o001 == 0
+                && d.starts_with(std::env::temp_dir())
+            {
+                let _ = std::fs::set_permissions(
+                    d,
+                    std::fs::Permissions::from_mode(meta.permissions().mode() | 0o711),
+                );
+            }
+            dir = d.parent();
+        }
+        chown_tree(data_dir, user)?;
+    }
+    if !data_dir.join("PG_VERSION").exists() {
+        let mut initdb = Command::new(bin.join("initdb"));
+        initdb
+            .args(["-D"])
+            .arg(data_dir)
+            .args([
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let output = spawn_owned(initdb, user)?.wait_with_output()?;
+        if !output.status.success() {
+            return Err(std::io::Error::other(format!(
+                "initdb failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            )));
+        }
+    }
+    let mut postgres = Command::new(bin.join("postgres"));
+    postgres
+        .arg("-D")
+        .arg(data_dir)
+        .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
+        .arg("-c")
+        .arg(format!("unix_socket_directories={}", data_dir.display()))
+        .args(["-c", "max_connections=400", "-c", "shared_buffers=64MB"]);
+    if !durable {
+        postgres.args([
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+        ]);
+    }
+    postgres.stdout(Stdio::null()).stderr(Stdio::null());
+    let mut child = spawn_owned(postgres, user)?;
+    wait_for_port(port, "postgres", &mut child)?;
+    Ok(child)
+}
+
+/// Starts redis-server on `port` with its files in `dir`.
+pub fn start_redis(
+    dir: &Path,
+    port: u16,
+    append_only: bool,
+) -> std::io::Result<std::process::Child> {
+    std::fs::create_dir_all(dir)?;
+    let mut redis = Command::new("redis-server");
+    redis
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(["--appendonly", if append_only { "yes" } else { "no" }])
+        .arg("--dir")
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = spawn_owned(redis, None)?;
+    wait_for_port(port, "redis-server", &mut child)?;
+    Ok(child)
+}
+
+/// The run's PostgreSQL cluster.
+pub struct PgCluster {
+    /// `postgres://postgres@127.0.0.1:<port>` (no database).
+    base: String,
+    template: OnceCell<String>,
+    _child: Option<std::process::Child>,
+}
+
+impl PgCluster {
+    pub fn existing(admin_url: String) -> Self {
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_owned())
+            .unwrap_or(admin_url);
+        Self {
+            base,
+            template: OnceCell::new(),
+            _child: None,
+        }
+    }
+
+    pub fn start() -> std::io::Result<Self> {
+        let port = crate::unused_port();
+        let child = start_postgres(&run_dir("pg").join("data"), port, false)?;
+        Ok(Self {
+            base: format!("postgres://postgres@127.0.0.1:{port}"),
+            template: OnceCell::new(),
+            _child: Some(child),
+        })
+    }
+
+    pub fn admin_url_of(&self, database: &str) -> String {
+        format!("{}/{database}", self.base)
+    }
+
+    pub fn url_as(&self, role: &str, database: &str) -> String {
+        self.base.replacen("postgres@", &format!("{role}@"), 1) + "/" + database
+    }
+
+    /// A new database cloned from the migrated template.
+    pub async fn fresh_database(&self) -> String {
+        let template = self
+            .template
+            .get_or_init(|| self.make_template())
+            .await
+            .clone();
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&self.admin_url_of("postgres"))
+            .await
+            .expect("admin connection");
+        sqlx::query(AssertSqlSafe(format!(
+            "create database {name} template {template}"
+        )))
+        .execute(&mut admin)
+        .await
+        .expect("clone template");
+        service_kit::bootstrap::grant_database(&mut admin, &name)
+            .await
+            .expect("grant database");
+        name
+    }
+
+    /// Creates (once per migration set, safely across processes) a database with the roles,
+    /// schemas and every service's migrations applied.
+    async fn make_template(&self) -> String {
+        let root = workspace_root().join("migrations");
+        let name = format!("tpl_{:016x}", migrations_hash(&root));
+        let mut admin = PgConnection::connect(&self.admin_url_of("postgres"))
+            .await
+            .expect("admin connection");
+        sqlx::query("select pg_advisory_lock(7734001)")
+            .execute(&mut admin)
+            .await
+            .expect("template lock");
+        let exists: bool =
+            sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
+                .bind(&name)
+                .fetch_one(&mut admin)
+                .await
+                .expect("look for template");
+        if !exists {
+            service_kit::bootstrap::create_roles(&mut admin, |_| None)
+                .await
+                .expect("create roles");
+            let building = format!("{name}_building");
+            sqlx::query(AssertSqlSafe(format!("drop database if exists {building}")))
+                .execute(&mut admin)
+                .await
+                .expect("drop half-built");
+            sqlx::query(AssertSqlSafe(format!("create database {building}")))
+                .execute(&mut admin)
+                .await
+                .expect("create template");
+            {
+                let mut db = PgConnection::connect(&self.admin_url_of(&building))
+                    .await
+                    .expect("template connection");
+                service_kit::bootstrap::create_schemas(&mut db, &building)
+                    .await
+                    .expect("create schemas");
+                db.close().await.ok();
+            }
+            for spec in service_kit::SERVICES {
+                let dir = root.join(spec.name);
+                let (Some(schema), Some(role)) = (spec.schema, spec.db_role()) else {
+                    continue;
+                };
+                if !dir.is_dir() {
+                    continue;
+                }
+                let migrator = Migrator::new(dir.as_path()).await.expect("read migrations");
+                let url = format!(
+                    "{}?options=-csearch_path%3D{schema}",
+                    self.url_as(&role, &building)
+                );
+                let mut conn = PgConnection::connect(&url).await.expect("role connection");
+                migrator
+                    .run(&mut conn)
+                    .await
+                    .unwrap_or_else(|e| panic!("migrations of {}: {e}", spec.name));
+                conn.close().await.ok();
+            }
+            sqlx::query(AssertSqlSafe(format!(
+                "alter database {building} rename to {name}"
+            )))
+            .execute(&mut admin)
+            .await
+            .expect("rename template");
+        }
+        sqlx::query("select pg_advisory_unlock(7734001)")
+            .execute(&mut admin)
+            .await
+            .expect("template unlock");
+        name
+    }
+}
+
+fn migrations_hash(root: &Path) -> u64 {
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path)
+            } else {
+                files.push(path)
+            }
+        }
+    }
+    files.sort();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for file in files {
+        file.strip_prefix(root).unwrap_or(&file).hash(&mut hasher);
+        std::fs::read(&file).unwrap_or_default().hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+/// The run's Redis.
+pub struct RedisServer {
+    pub url: String,
+    _child: Option<std::process::Child>,
+}
+
+impl RedisServer {
+    pub fn existing(url: String) -> Self {
+        Self { url, _child: None }
+    }
+
+    pub fn start() -> std::io::Result<Self> {
+        let port = crate::unused_port();
+        let child = start_redis(&run_dir("redis"), port, false)?;
+        Ok(Self {
+            url: format!("redis://127.0.0.1:{port}"),
+            _child: Some(child),
+        })
+    }
+}

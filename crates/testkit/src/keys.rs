@@ -1,0 +1,87 @@
+//! Dev and test key material, in the layout `cargo xtask keys` writes under `.dev/keys`:
+//! `internal/<service>.pem` (each service's private internal key), `internal-jwks.json` (all
+//! their public keys, kid = service) and `access-signing.pem` (auth's key for access tokens).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use auth_jwt::Jwks;
+use auth_jwt::keys::{generate_rsa_private_pem, public_jwk};
+
+/// The kid of the dev access-token signing key.
+pub const ACCESS_KID: &str = "dev-access-1";
+
+#[derive(Clone)]
+pub struct FleetKeys {
+    internal: BTreeMap<String, String>,
+    pub internal_jwks: Jwks,
+    pub access_signing_pem: String,
+}
+
+impl FleetKeys {
+    /// Fresh keys for every service (about a second of RSA key generation).
+    pub fn generate() -> Self {
+        let internal: BTreeMap<String, String> = service_kit::SERVICES
+            .iter()
+            .map(|s| (s.name.to_owned(), generate_rsa_private_pem()))
+            .collect();
+        let internal_jwks = Jwks {
+            keys: internal
+                .iter()
+                .map(|(name, pem)| public_jwk(pem, name).expect("fresh key"))
+                .collect(),
+        };
+        Self {
+            internal,
+            internal_jwks,
+            access_signing_pem: generate_rsa_private_pem(),
+        }
+    }
+
+    pub fn load(dir: &Path) -> std::io::Result<Self> {
+        let mut internal = BTreeMap::new();
+        for spec in service_kit::SERVICES {
+            internal.insert(
+                spec.name.to_owned(),
+                std::fs::read_to_string(dir.join(format!("internal/{}.pem", spec.name)))?,
+            );
+        }
+        let jwks_text = std::fs::read_to_string(dir.join("internal-jwks.json"))?;
+        let internal_jwks = serde_json::from_str(&jwks_text).map_err(std::io::Error::other)?;
+        let access_signing_pem = std::fs::read_to_string(dir.join("access-signing.pem"))?;
+        Ok(Self {
+            internal,
+            internal_jwks,
+            access_signing_pem,
+        })
+    }
+
+    /// Writes the layout under `dir`; private keys are readable by the owner only.
+    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(dir.join("internal"))?;
+        let write_private = |path: &Path, pem: &str| -> std::io::Result<()> {
+            std::fs::write(path, pem)?;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        };
+        for (name, pem) in &self.internal {
+            write_private(&dir.join(format!("internal/{name}.pem")), pem)?;
+        }
+        write_private(&dir.join("access-signing.pem"), &self.access_signing_pem)?;
+        std::fs::write(
+            dir.join("internal-jwks.json"),
+            serde_json::to_string_pretty(&self.internal_jwks)?,
+        )?;
+        std::fs::write(
+            dir.join("README"),
+            "DEV-ONLY keys made by `cargo xtask keys`. Never use them outside a developer machine.\n",
+        )
+    }
+
+    pub fn internal_private(&self, service: &str) -> &str {
+        self.internal
+            .get(service)
+            .map(String::as_str)
+            .expect("a fleet service")
+    }
+}

@@ -1,0 +1,181 @@
+//! Test-only support (a dev-dependency of services; `cargo xtask` reuses its process helpers).
+//!
+//! One PostgreSQL cluster and one Redis per test run: `cargo xtask test` starts them and passes
+//! their addresses in `SHOPFLEET_TEST_PG_URL` / `SHOPFLEET_TEST_REDIS_URL`; a plain `cargo test`
+//! starts its own once per process. Each test gets a fresh database cloned from a migrated
+//! template and its own Redis key prefix, and runs services in-process on port 0.
+
+#![allow(unsafe_code)] // pre_exec and prctl, in `procs` only.
+
+pub mod cluster;
+pub mod keys;
+pub mod logs;
+pub mod procs;
+
+use std::sync::OnceLock;
+
+use secrecy::SecretString;
+use service_kit::ServiceConfig;
+use service_kit::db::DatabaseConfig;
+use service_kit::redis::RedisConfig;
+
+pub use cluster::{PgCluster, RedisServer};
+pub use keys::FleetKeys;
+
+/// Where the run's servers are and the keys every test shares.
+pub struct TestEnv {
+    pub pg: PgCluster,
+    pub redis: RedisServer,
+    pub keys: FleetKeys,
+}
+
+/// The run's shared environment, started on first use.
+pub fn env() -> &'static TestEnv {
+    static ENV: OnceLock<TestEnv> = OnceLock::new();
+    ENV.get_or_init(|| {
+        logs::init();
+        let pg = match std::env::var("SHOPFLEET_TEST_PG_URL") {
+            Ok(url) => PgCluster::existing(url),
+            Err(_) => PgCluster::start().expect("start a throwaway PostgreSQL cluster"),
+        };
+        let redis = match std::env::var("SHOPFLEET_TEST_REDIS_URL") {
+            Ok(url) => RedisServer::existing(url),
+            Err(_) => RedisServer::start().expect("start a throwaway Redis"),
+        };
+        let keys = match std::env::var("SHOPFLEET_TEST_KEYS_DIR") {
+            Ok(dir) => FleetKeys::load(std::path::Path::new(&dir)).expect("load test keys"),
+            Err(_) => FleetKeys::generate(),
+        };
+        TestEnv { pg, redis, keys }
+    })
+}
+
+/// A fresh database for one test, cloned from the migrated template.
+pub struct TestDb {
+    pub name: String,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        let name = env().pg.fresh_database().await;
+        Self { name }
+    }
+
+    /// The URL a service logs in with: its own role, this database.
+    pub fn url_for(&self, service: &str) -> String {
+        let spec = service_kit::fleet::spec(service).expect("a fleet service");
+        let role = spec.db_role().expect("a data-owning service");
+        env().pg.url_as(&role, &self.name)
+    }
+
+    /// A connection pool as `service`'s own role, `search_path` on its schema: how a test
+    /// arranges and inspects a service's data.
+    pub async fn pool_as(&self, service: &str) -> sqlx::PgPool {
+        let schema = service_kit::fleet::spec(service)
+            .and_then(|s| s.schema)
+            .expect("a data-owning service");
+        let options: sqlx::postgres::PgConnectOptions =
+            self.url_for(service).parse().expect("a valid URL");
+        sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect_with(options.options([("search_path", schema)]))
+            .await
+            .expect("connect as the service role")
+    }
+
+    /// An admin (superuser) URL of this database, for arranging and inspecting.
+    pub fn admin_url(&self) -> String {
+        env().pg.admin_url_of(&self.name)
+    }
+}
+
+/// A unique Redis key prefix for one test.
+pub fn redis_prefix() -> String {
+    format!("t{}:", uuid::Uuid::new_v4().simple())
+}
+
+/// The configuration of `service` for a test: port 0, its own role on `db`, a fresh Redis
+/// prefix, the run's keys, short timeouts.
+pub fn service_config(service: &str, db: Option<&TestDb>) -> ServiceConfig {
+    let env = env();
+    let spec = *service_kit::fleet::spec(service).expect("a fleet service");
+    let database = match (spec.schema, db) {
+        (Some(schema), Some(db)) => Some(DatabaseConfig {
+            url: SecretString::from(db.url_for(service)),
+            schema: schema.to_owned(),
+            max_connections: 5,
+            statement_cache: true,
+        }),
+        _ => None,
+    };
+    ServiceConfig {
+        spec,
+        bind: ([127, 0, 0, 1], 0).into(),
+        database,
+        redis: Some(RedisConfig {
+            url: env.redis.url.clone(),
+            key_prefix: redis_prefix(),
+        }),
+        internal_private_key: SecretString::from(env.keys.internal_private(service).to_owned()),
+        internal_jwks: env.keys.internal_jwks.clone(),
+        internal_token_ttl: std::time::Duration::from_secs(60),
+        shutdown_timeout: std::time::Duration::from_secs(5),
+        max_body_bytes: 64 * 1024,
+        client_connect_timeout: std::time::Duration::from_millis(500),
+        client_request_timeout: std::time::Duration::from_secs(5),
+        service_urls: service_kit::SERVICES
+            .iter()
+            .map(|s| {
+                (
+                    s.name.to_owned(),
+                    vec![format!("http://127.0.0.1:{}", unused_port())],
+                )
+            })
+            .collect(),
+    }
+}
+
+/// A port nothing listens on right now (bound, then released).
+pub fn unused_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind port 0")
+}
+
+/// A minter for tests that call a service as `issuer` would.
+pub fn minter(issuer: &str) -> internal_token::Minter {
+    internal_token::Minter::new(issuer, env().keys.internal_private(issuer), 60)
+        .expect("test key parses")
+}
+
+/// Admin-connection helpers for tools (`cargo xtask`) that bootstrap a cluster.
+pub mod sqlx_admin {
+    use sqlx::{AssertSqlSafe, Connection, PgConnection};
+
+    pub async fn connect(url: &str) -> sqlx::Result<PgConnection> {
+        PgConnection::connect(url).await
+    }
+
+    /// Creates `name` unless it exists. `name` must be a plain identifier.
+    pub async fn create_database_if_missing(
+        admin: &mut PgConnection,
+        name: &str,
+    ) -> sqlx::Result<()> {
+        assert!(
+            name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+            "plain database name"
+        );
+        let exists: bool =
+            sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
+                .bind(name)
+                .fetch_one(&mut *admin)
+                .await?;
+        if !exists {
+            sqlx::query(AssertSqlSafe(format!("create database {name}")))
+                .execute(&mut *admin)
+                .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,428 @@
+//! The fleet as processes: PostgreSQL, Redis, the fourteen services and NGINX, each in its own
+//! process group that dies with us, logs prefixed with the service's name. Shared by
+//! `cargo xtask up` (durable data under `.dev/`, dev ports) and the fleet test (throwaway data,
+//! free ports).
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use service_kit::SERVICES;
+use testkit::cluster::{start_postgres, start_redis};
+use testkit::procs::{signal_group, spawn_owned};
+
+/// Where and how to run the fleet.
+pub struct FleetOptions {
+    /// Data, logs and rendered configs live here.
+    pub run_dir: PathBuf,
+    pub keys_dir: PathBuf,
+    pub bin_dir: PathBuf,
+    pub pg_port: u16,
+    pub redis_port: u16,
+    pub nginx_port: u16,
+    pub ports: BTreeMap<&'static str, u16>,
+    /// fsync and an append-only file for data that should survive (`up`); off for tests.
+    pub durable: bool,
+    /// Also print every log line, prefixed with its process's name.
+    pub echo_logs: bool,
+    pub log_format: &'static str,
+}
+
+pub const DATABASE: &str = "shopfleet";
+pub const ISSUER: &str = "shopfleet-auth";
+pub const AUDIENCE: &str = "shopfleet-api";
+
+/// A running fleet; dropping it stops everything.
+pub struct Fleet {
+    pub options: FleetOptions,
+    children: Vec<(String, Child)>,
+}
+
+impl Fleet {
+    pub fn log_path(&self, name: &str) -> PathBuf {
+        self.options
+            .run_dir
+            .join("logs")
+            .join(format!("{name}.log"))
+    }
+
+    pub fn nginx_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.options.nginx_port)
+    }
+
+    pub fn service_url(&self, name: &str) -> String {
+        format!("http://127.0.0.1:{}", self.options.ports[name])
+    }
+
+    /// Starts everything and waits until every service is ready.
+    pub async fn start(options: FleetOptions) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(options.run_dir.join("logs"))?;
+        let mut fleet = Fleet {
+            options,
+            children: Vec::new(),
+        };
+        let o = &fleet.options;
+        eprintln!("==> PostgreSQL on {}, Redis on {}", o.pg_port, o.redis_port);
+        let postgres = start_postgres(&o.run_dir.join("postgres"), o.pg_port, o.durable)
+            .context("start PostgreSQL")?;
+        fleet.children.push(("postgres".into(), postgres));
+        let o = &fleet.options;
+        let redis = start_redis(&o.run_dir.join("redis"), o.redis_port, o.durable)
+            .context("start Redis")?;
+        fleet.children.push(("redis".into(), redis));
+        fleet
+            .bootstrap()
+            .await
+            .context("bootstrap roles and schemas")?;
+
+        for spec in SERVICES {
+            fleet.spawn_service(spec.name)?;
+        }
+        fleet.wait_ready(Duration::from_secs(90)).await?;
+        fleet.seed().context("seed the demo catalog")?;
+        fleet.start_nginx()?;
+        Ok(fleet)
+    }
+
+    async fn bootstrap(&self) -> anyhow::Result<()> {
+        use sqlx_like::*;
+        let admin_url = format!(
+            "postgres://postgres@127.0.0.1:{}/postgres",
+            self.options.pg_port
+        );
+        let mut admin = connect(&admin_url).await?;
+        service_kit::bootstrap::create_roles(&mut admin, |_| None).await?;
+        create_database_if_missing(&mut admin, DATABASE).await?;
+        let mut db = connect(&format!(
+            "postgres://postgres@127.0.0.1:{}/{DATABASE}",
+            self.options.pg_port
+        ))
+        .await?;
+        service_kit::bootstrap::create_schemas(&mut db, DATABASE).await?;
+        Ok(())
+    }
+
+    /// The environment of one service process.
+    fn service_env(&self, name: &str) -> Vec<(String, String)> {
+        let o = &self.options;
+        let spec = service_kit::fleet::spec(name).expect("a fleet service");
+        let mut env = vec![
+            (
+                "BIND_ADDR".to_owned(),
+                format!("127.0.0.1:{}", o.ports[name]),
+            ),
+            (
+                "REDIS_URL".to_owned(),
+                format!("redis://127.0.0.1:{}", o.redis_port),
+            ),
+            (
+                "INTERNAL_KEY_FILE".to_owned(),
+                o.keys_dir
+                    .join(format!("internal/{name}.pem"))
+                    .display()
+                    .to_string(),
+            ),
+            (
+                "INTERNAL_JWKS_FILE".to_owned(),
+                o.keys_dir.join("internal-jwks.json").display().to_string(),
+            ),
+            ("AUTH_ISSUER".to_owned(), ISSUER.to_owned()),
+            ("API_AUDIENCE".to_owned(), AUDIENCE.to_owned()),
+            (
+                "ACCESS_SIGNING_KEY_FILE".to_owned(),
+                o.keys_dir.join("access-signing.pem").display().to_string(),
+            ),
+            ("LOG_FORMAT".to_owned(), o.log_format.to_owned()),
+            (
+                "RUST_LOG".to_owned(),
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            ),
+        ];
+        if let Some(role) = spec.db_role() {
+            env.push((
+                "DATABASE_URL".to_owned(),
+                format!("postgres://{role}@127.0.0.1:{}/{DATABASE}", o.pg_port),
+            ));
+        }
+        for other in SERVICES {
+            env.push((
+                other.url_var(),
+                format!("http://127.0.0.1:{}", o.ports[other.name]),
+            ));
+        }
+        env
+    }
+
+    fn spawn_service(&mut self, name: &str) -> anyhow::Result<()> {
+        let mut command = Command::new(self.options.bin_dir.join(name));
+        command
+            .envs(self.service_env(name))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let child = spawn_owned(command, None).with_context(|| format!("start {name}"))?;
+        self.adopt(name, child)
+    }
+
+    /// Keeps `child`, copying its output line by line into its log file (and the terminal).
+    fn adopt(&mut self, name: &str, mut child: Child) -> anyhow::Result<()> {
+        let log = Arc::new(Mutex::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.log_path(name))?,
+        ));
+        let echo = self.options.echo_logs;
+        let streams: Vec<Box<dyn std::io::Read + Send>> = [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        for stream in streams {
+            let log = log.clone();
+            let prefix = format!("{name:>12} | ");
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let _ = writeln!(log.lock().expect("log file"), "{line}");
+                    if echo {
+                        println!("{prefix}{line}");
+                    }
+                }
+            });
+        }
+        self.children.push((name.to_owned(), child));
+        Ok(())
+    }
+
+    async fn wait_ready(&mut self, patience: Duration) -> anyhow::Result<()> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()?;
+        let deadline = Instant::now() + patience;
+        let mut pending: Vec<&str> = SERVICES.iter().map(|s| s.name).collect();
+        while !pending.is_empty() {
+            for (name, child) in &mut self.children {
+                if let Some(status) = child.try_wait()? {
+                    anyhow::bail!(
+                        "{name} exited ({status}); see {}",
+                        self.options
+                            .run_dir
+                            .join("logs")
+                            .join(format!("{name}.log"))
+                            .display()
+                    );
+                }
+            }
+            let mut still = Vec::new();
+            for name in pending {
+                let url = format!("http://127.0.0.1:{}/ready", self.options.ports[name]);
+                let ready = http
+                    .get(&url)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success());
+                if !ready {
+                    still.push(name);
+                }
+            }
+            pending = still;
+            if !pending.is_empty() {
+                anyhow::ensure!(
+                    Instant::now() < deadline,
+                    "not ready after {patience:?}: {}",
+                    pending.join(", ")
+                );
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }
+        Ok(())
+    }
+
+    fn seed(&self) -> anyhow::Result<()> {
+        let output = Command::new(self.options.bin_dir.join("product"))
+            .arg("seed-demo")
+            .envs(self.service_env("product"))
+            .output()?;
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.log_path("product"))?
+            .write_all(&output.stdout)?;
+        anyhow::ensure!(
+            output.status.success(),
+            "product seed-demo failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        eprint!("{}", String::from_utf8_lossy(&output.stdout));
+        Ok(())
+    }
+
+    fn start_nginx(&mut self) -> anyhow::Result<()> {
+        let conf = crate::nginx::render(&self.options)?;
+        let mut command = Command::new(crate::install::nginx_binary());
+        command
+            .arg("-p")
+            .arg(self.options.run_dir.join("nginx"))
+            .arg("-c")
+            .arg(&conf)
+            .arg("-e")
+            .arg(self.options.run_dir.join("nginx/error.log"))
+            .args(["-g", "daemon off;"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let child = spawn_owned(command, None).context("start nginx")?;
+        self.adopt("nginx", child)?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.options.nginx_port)).is_err() {
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "nginx did not listen on {}",
+                self.options.nginx_port
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(())
+    }
+
+    /// Whether any process has died, and which.
+    pub fn exited(&mut self) -> Option<String> {
+        self.children.iter_mut().find_map(|(name, child)| {
+            child
+                .try_wait()
+                .ok()
+                .flatten()
+                .map(|s| format!("{name} exited ({s})"))
+        })
+    }
+
+    /// SIGTERM to every process group (services first, data stores last), then SIGKILL for
+    /// whatever has not stopped within ten seconds.
+    pub fn stop(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        for (_, child) in self.children.iter().rev() {
+            signal_group(child, libc::SIGTERM);
+        }
+        for (name, child) in self.children.iter_mut().rev() {
+            loop {
+                match child.try_wait() {
+                    Ok(Some(_)) | Err(_) => break,
+                    Ok(None) if Instant::now() >= deadline => {
+                        eprintln!("{name} did not stop in time; killing it");
+                        signal_group(child, libc::SIGKILL);
+                        let _ = child.wait();
+                        break;
+                    }
+                    Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+                }
+            }
+        }
+        self.children.clear();
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Postgres helpers with the admin connection (sqlx through testkit's dependency).
+mod sqlx_like {
+    pub use testkit::sqlx_admin::{connect, create_database_if_missing};
+}
+
+/// Free ports for a throwaway fleet.
+pub fn free_ports() -> BTreeMap<&'static str, u16> {
+    let listeners: Vec<_> = SERVICES
+        .iter()
+        .map(|s| {
+            (
+                s.name,
+                std::net::TcpListener::bind("127.0.0.1:0").expect("bind"),
+            )
+        })
+        .collect();
+    listeners
+        .iter()
+        .map(|(name, l)| (*name, l.local_addr().expect("addr").port()))
+        .collect()
+}
+
+/// The fleet test: real binaries, real NGINX, throwaway data on free ports.
+pub fn fleet_test(root: &Path) -> anyhow::Result<()> {
+    crate::run_step(
+        "cargo build (service binaries)",
+        crate::cargo().current_dir(root).args(build_args()),
+    )?;
+    let run_dir = std::env::temp_dir().join(format!("shopfleet-fleet-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&run_dir);
+    let keys_dir = run_dir.join("keys");
+    testkit::FleetKeys::generate().write(&keys_dir)?;
+    let options = FleetOptions {
+        run_dir: run_dir.clone(),
+        keys_dir,
+        bin_dir: bin_dir(false),
+        pg_port: testkit::unused_port(),
+        redis_port: testkit::unused_port(),
+        nginx_port: testkit::unused_port(),
+        ports: free_ports(),
+        durable: false,
+        echo_logs: std::env::var_os("FLEET_LOG").is_some(),
+        log_format: "json",
+    };
+    eprintln!(
+        "==> fleet test (logs under {})",
+        run_dir.join("logs").display()
+    );
+    let runtime = tokio::runtime::Runtime::new()?;
+    let outcome = runtime.block_on(async {
+        let fleet = Fleet::start(options).await?;
+        let walked = crate::fleet_walk::walk(&fleet).await;
+        drop(fleet);
+        walked
+    });
+    match &outcome {
+        Ok(()) => {
+            let _ = std::fs::remove_dir_all(&run_dir);
+            eprintln!("    fleet test passed");
+        }
+        Err(_) => eprintln!(
+            "    fleet test failed; logs kept under {}",
+            run_dir.join("logs").display()
+        ),
+    }
+    outcome
+}
+
+/// `cargo build` arguments for every service binary.
+pub fn build_args() -> Vec<String> {
+    let mut args = vec!["build".to_owned()];
+    for spec in SERVICES {
+        args.push("-p".into());
+        args.push(spec.name.into());
+    }
+    args
+}
+
+/// Where cargo put the service binaries (next to this xtask binary).
+pub fn bin_dir(release: bool) -> PathBuf {
+    let exe = std::env::current_exe().expect("own path");
+    let debug_dir = exe.parent().expect("target/debug").to_path_buf();
+    if release {
+        debug_dir.parent().expect("target").join("release")
+    } else {
+        debug_dir
+    }
+}

@@ -1,0 +1,229 @@
+//! What the fleet test checks once everything runs: a shopper's walk through NGINX, request-id
+//! propagation into the product service's log, NGINX's refusals, and every service's
+//! operational routes.
+
+use std::time::Duration;
+
+use anyhow::{Context as _, ensure};
+use service_kit::SERVICES;
+
+use crate::fleet::Fleet;
+
+pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    let api = format!("{}/api/v1", fleet.nginx_url());
+    let email = format!("fleet-{}@example.com", uuid::Uuid::new_v4().simple());
+    let password = "correct horse battery staple";
+
+    // Register and log in through NGINX.
+    let response = http
+        .post(format!("{api}/auth/register"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await?;
+    ensure!(
+        response.status() == 201,
+        "register: {} {}",
+        response.status(),
+        response.text().await?
+    );
+    let response = http
+        .post(format!("{api}/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await?;
+    ensure!(response.status() == 200, "login: {}", response.status());
+    let login: serde_json::Value = response.json().await?;
+    let token = login["access_token"]
+        .as_str()
+        .context("login returns an access_token")?
+        .to_owned();
+    ensure!(login["token_type"] == "Bearer", "token_type is Bearer");
+    eprintln!("    register and login through NGINX: ok");
+
+    // List products with the token and a request id of our own.
+    let request_id = format!("fleet-{}", uuid::Uuid::new_v4().simple());
+    let response = http
+        .get(format!("{api}/products?limit=100"))
+        .bearer_auth(&token)
+        .header("x-request-id", &request_id)
+        .send()
+        .await?;
+    ensure!(
+        response.status() == 200,
+        "list products: {}",
+        response.status()
+    );
+    ensure!(
+        response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            == Some(request_id.as_str()),
+        "the X-Request-Id comes back"
+    );
+    ensure!(
+        response.headers().contains_key("x-content-type-options"),
+        "NGINX adds its security headers"
+    );
+    let page: serde_json::Value = response.json().await?;
+    let items = page["items"].as_array().context("items")?;
+    ensure!(
+        items.len() >= 50,
+        "the demo catalog has at least 50 products, got {}",
+        items.len()
+    );
+    let slug = items[0]["slug"].as_str().context("slug")?.to_owned();
+    eprintln!(
+        "    {} products listed through NGINX with a token: ok",
+        items.len()
+    );
+
+    let response = http
+        .get(format!("{api}/products/{slug}"))
+        .bearer_auth(&token)
+        .send()
+        .await?;
+    ensure!(
+        response.status() == 200,
+        "product by slug: {}",
+        response.status()
+    );
+    let product: serde_json::Value = response.json().await?;
+    ensure!(
+        product["slug"] == slug.as_str(),
+        "the detail is the product asked for"
+    );
+    eprintln!("    product detail by slug: ok");
+
+    // The request id sent through NGINX appears in the product service's log line of that request.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let log = std::fs::read_to_string(fleet.log_path("product"))?;
+        let found = log.lines().any(|line| {
+            serde_json::from_str::<serde_json::Value>(line).is_ok_and(|v| {
+                v["request_id"] == request_id.as_str()
+                    && v["route"] == "/products"
+                    && v["status"] == 200
+            })
+        });
+        if found {
+            break;
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "request id {request_id} not in the product service's log"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!("    request id {request_id} found in product's log: ok");
+
+    // A bad token is refused even on a public route; NGINX hides metrics and internal paths.
+    let response = http
+        .get(format!("{api}/products"))
+        .bearer_auth("not.a.token")
+        .send()
+        .await?;
+    ensure!(
+        response.status() == 401,
+        "a bad token on a public route: {}",
+        response.status()
+    );
+    for path in [
+        "/metrics",
+        "/api/v1/internal/keys",
+        "/api/v1/products/../internal/x",
+        "/api/v1/%69nternal/x",
+    ] {
+        let response = http
+            .get(format!("{}{path}", fleet.nginx_url()))
+            .send()
+            .await?;
+        ensure!(
+            response.status() == 404,
+            "{path} through NGINX: {}",
+            response.status()
+        );
+    }
+    eprintln!("    NGINX refuses /metrics and /internal: ok");
+
+    // A spoofed CF-Connecting-IP from a peer outside Cloudflare's ranges is ignored.
+    let spoof_id = format!("spoof-{}", uuid::Uuid::new_v4().simple());
+    http.get(format!("{api}/products?limit=1"))
+        .header("cf-connecting-ip", "203.0.113.9")
+        .header("x-request-id", &spoof_id)
+        .send()
+        .await?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let access = std::fs::read_to_string(fleet.options.run_dir.join("nginx/access.log"))?;
+    let line = access
+        .lines()
+        .find(|l| l.contains(&spoof_id))
+        .context("access log line of the spoof request")?;
+    let line: serde_json::Value = serde_json::from_str(line).context("the access log is JSON")?;
+    ensure!(
+        line["client_ip"] == "127.0.0.1",
+        "CF-Connecting-IP from a non-Cloudflare peer is ignored: {line}"
+    );
+    eprintln!("    JSON access log, CF-Connecting-IP trusted only from Cloudflare: ok");
+
+    // Every service's operational routes.
+    let promtool = std::process::Command::new("promtool")
+        .arg("--version")
+        .output()
+        .is_ok();
+    for spec in SERVICES {
+        let base = fleet.service_url(spec.name);
+        for path in ["/health", "/ready", "/metrics"] {
+            let response = http.get(format!("{base}{path}")).send().await?;
+            ensure!(
+                response.status() == 200,
+                "{} {path}: {}",
+                spec.name,
+                response.status()
+            );
+            if path == "/metrics" {
+                let text = response.text().await?;
+                ensure!(
+                    text.contains("http_requests_total"),
+                    "{} exports http_requests_total",
+                    spec.name
+                );
+                if promtool {
+                    check_with_promtool(spec.name, &text)?;
+                }
+            }
+        }
+    }
+    eprintln!(
+        "    /health, /ready and /metrics of all {} services: ok{}",
+        SERVICES.len(),
+        if promtool { " (promtool-checked)" } else { "" }
+    );
+    Ok(())
+}
+
+fn check_with_promtool(service: &str, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    child
+        .stdin
+        .take()
+        .context("stdin")?
+        .write_all(text.as_bytes())?;
+    let output = child.wait_with_output()?;
+    // promtool exits 1 for lint warnings too; only real parse errors count here.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    ensure!(
+        !stderr.contains("error while linting") && !stderr.contains("parse error"),
+        "{service} /metrics: {stderr}"
+    );
+    Ok(())
+}

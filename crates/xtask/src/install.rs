@@ -1,0 +1,60 @@
+//! What a fresh machine lacks: PostgreSQL, Redis and NGINX from Debian's packages. As root we
+//! install them; otherwise we print the exact command and stop.
+
+use std::process::Command;
+
+fn have(program: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {program} >/dev/null 2>&1"))
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Debian packages still missing.
+pub fn missing_packages() -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if !testkit::cluster::pg_bin().join("postgres").exists() {
+        missing.push("postgresql");
+    }
+    if !have("redis-server") {
+        missing.push("redis-server");
+    }
+    if !have("nginx") && !std::path::Path::new("/usr/sbin/nginx").exists() {
+        missing.push("nginx");
+    }
+    missing
+}
+
+/// Installs what is missing, or explains how to.
+pub fn ensure_packages() -> anyhow::Result<()> {
+    let missing = missing_packages();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let command = format!(
+        "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {}",
+        missing.join(" ")
+    );
+    // SAFETY: geteuid has no preconditions.
+    #[allow(unsafe_code)]
+    let root = unsafe { libc::geteuid() } == 0;
+    anyhow::ensure!(
+        root,
+        "missing {}; install them with:\n    sudo sh -c '{command}'",
+        missing.join(", ")
+    );
+    eprintln!("==> installing {}", missing.join(", "));
+    let status = Command::new("sh").arg("-c").arg(&command).status()?;
+    anyhow::ensure!(status.success(), "installing {} failed", missing.join(", "));
+    Ok(())
+}
+
+/// The nginx binary.
+pub fn nginx_binary() -> String {
+    if std::path::Path::new("/usr/sbin/nginx").exists() {
+        "/usr/sbin/nginx".into()
+    } else {
+        "nginx".into()
+    }
+}

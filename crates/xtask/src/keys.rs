@@ -1,0 +1,17 @@
+//! `cargo xtask keys`: DEV-ONLY key pairs under `.dev/keys` (git-ignored).
+
+use std::path::{Path, PathBuf};
+
+use testkit::FleetKeys;
+
+/// Makes the keys if missing (or always, with `force`); returns their directory.
+pub fn run(root: &Path, force: bool) -> anyhow::Result<PathBuf> {
+    let dir = root.join(".dev/keys");
+    if !force && FleetKeys::load(&dir).is_ok() {
+        eprintln!("dev keys present in {}", dir.display());
+        return Ok(dir);
+    }
+    eprintln!("making DEV-ONLY keys in {} ...", dir.display());
+    FleetKeys::generate().write(&dir)?;
+    Ok(dir)
+}

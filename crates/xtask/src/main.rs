@@ -1,0 +1,64 @@
+//! `cargo xtask <command>`: the developer's and CI's entry points.
+//!
+//! - `keys`  — dev key pairs into `.dev/keys` (git-ignored, dev-only); `--force` remakes them.
+//! - `up`    — the whole shop locally: PostgreSQL, Redis, fourteen services and NGINX on 8080.
+//! - `test`  — formatting, clippy, every test against real servers, then the fleet test.
+//! - `fleet` — only the fleet test.
+
+mod fleet;
+mod fleet_walk;
+mod install;
+mod keys;
+mod nginx;
+mod test;
+mod up;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    let outcome = match args.first().map(String::as_str) {
+        Some("keys") => keys::run(&root, args.iter().any(|a| a == "--force")).map(|_| ()),
+        Some("up") => up::run(&root, &args[1..]),
+        Some("test") => test::run(&root),
+        Some("fleet") => fleet::fleet_test(&root),
+        _ => {
+            eprintln!("usage: cargo xtask <keys [--force] | up [--release] | test>");
+            return ExitCode::from(2);
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: two levels above this crate's manifest.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+/// The cargo that runs us.
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// Runs a command to completion, failing with its description if it fails.
+fn run_step(description: &str, command: &mut Command) -> anyhow::Result<()> {
+    eprintln!("==> {description}");
+    let started = std::time::Instant::now();
+    let status = command
+        .status()
+        .map_err(|e| anyhow::anyhow!("{description}: cannot run: {e}"))?;
+    eprintln!("    {description}: {status} in {:.1?}", started.elapsed());
+    anyhow::ensure!(status.success(), "{description} failed ({status})");
+    Ok(())
+}

@@ -1,0 +1,35 @@
+//! Renders `nginx/nginx.conf.template` for a fleet.
+
+use std::path::PathBuf;
+
+use crate::fleet::FleetOptions;
+
+/// Writes the rendered config under the run directory and returns its path.
+pub fn render(options: &FleetOptions) -> anyhow::Result<PathBuf> {
+    let root = crate::workspace_root();
+    let template = std::fs::read_to_string(root.join("nginx/nginx.conf.template"))?;
+    let run_dir = options.run_dir.join("nginx");
+    std::fs::create_dir_all(&run_dir)?;
+    let gateway = format!("        server 127.0.0.1:{};", options.ports["gateway"]);
+    let rendered = template
+        .replace("{{RUN_DIR}}", &run_dir.display().to_string())
+        .replace("{{CONF_DIR}}", &root.join("nginx").display().to_string())
+        .replace("{{LISTEN}}", &format!("127.0.0.1:{}", options.nginx_port))
+        .replace("{{GATEWAY_SERVERS}}", &gateway)
+        .replace("{{MAX_BODY}}", "1m")
+        .replace(
+            "{{RATE_PER_SECOND}}",
+            &std::env::var("NGINX_RATE_PER_SECOND").unwrap_or_else(|_| "100".into()),
+        )
+        .replace(
+            "{{RATE_BURST}}",
+            &std::env::var("NGINX_RATE_BURST").unwrap_or_else(|_| "200".into()),
+        );
+    anyhow::ensure!(
+        !rendered.contains("{{"),
+        "unrendered placeholder in the NGINX template"
+    );
+    let path = run_dir.join("nginx.conf");
+    std::fs::write(&path, rendered)?;
+    Ok(path)
+}

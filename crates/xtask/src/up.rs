@@ -1,0 +1,154 @@
+//! `cargo xtask up`: the whole shop on this machine. Data lives under `.dev/` and survives a
+//! restart; Ctrl-C stops everything this started.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use service_kit::SERVICES;
+
+use crate::fleet::{Fleet, FleetOptions, bin_dir, build_args};
+
+fn port(var: &str, default: u16) -> anyhow::Result<u16> {
+    match std::env::var(var) {
+        Ok(raw) => raw
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{var}={raw:?} is not a port")),
+        Err(_) => Ok(default),
+    }
+}
+
+pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
+    let release = args.iter().any(|a| a == "--release");
+    crate::install::ensure_packages()?;
+    let keys_dir = crate::keys::run(root, false)?;
+    let mut build = crate::cargo();
+    build.current_dir(root).args(build_args());
+    if release {
+        build.arg("--release");
+    }
+    crate::run_step("cargo build (service binaries)", &mut build)?;
+
+    let run_dir = std::env::var_os("SHOPFLEET_DEV_DIR")
+        .map(Into::into)
+        .unwrap_or_else(|| root.join(".dev"));
+    let mut ports = BTreeMap::new();
+    for spec in SERVICES {
+        ports.insert(
+            spec.name,
+            port(
+                &format!("{}_PORT", spec.name.to_ascii_uppercase()),
+                spec.port,
+            )?,
+        );
+    }
+    let options = FleetOptions {
+        run_dir,
+        keys_dir,
+        bin_dir: bin_dir(release),
+        pg_port: port("PG_PORT", 5433)?,
+        redis_port: port("REDIS_PORT", 6380)?,
+        nginx_port: port("NGINX_PORT", 8080)?,
+        ports,
+        durable: true,
+        echo_logs: true,
+        log_format: if std::env::var("LOG_FORMAT").as_deref() == Ok("json") {
+            "json"
+        } else {
+            "pretty"
+        },
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let mut fleet = Fleet::start(options).await?;
+        let demo = demo_login(&fleet).await;
+        print_table(&fleet, demo.as_ref());
+        let mut interrupt =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        loop {
+            tokio::select! {
+                _ = interrupt.recv() => break,
+                _ = terminate.recv() => break,
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {
+                    if let Some(which) = fleet.exited() {
+                        eprintln!("xtask up: {which}; stopping everything");
+                        break;
+                    }
+                }
+            }
+        }
+        eprintln!("\nxtask up: stopping ...");
+        fleet.stop();
+        eprintln!("xtask up: stopped");
+        Ok(())
+    })
+}
+
+/// A demo shopper account, registered through the API on first start. Its random password is
+/// kept in `.dev/demo-login.txt` (git-ignored) so later starts print the same login.
+async fn demo_login(fleet: &Fleet) -> Option<(String, String)> {
+    let file = fleet.options.run_dir.join("demo-login.txt");
+    let email = "demo@shopfleet.dev".to_owned();
+    if let Ok(text) = std::fs::read_to_string(&file)
+        && let Some(password) = text.lines().nth(1)
+    {
+        return Some((email, password.to_owned()));
+    }
+    let password = format!("demo-{}", uuid::Uuid::new_v4().simple());
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/register", fleet.nginx_url()))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .ok()?;
+    if response.status().is_success() {
+        std::fs::write(&file, format!("{email}\n{password}\n")).ok()?;
+        Some((email, password))
+    } else {
+        eprintln!(
+            "xtask up: could not register the demo shopper: {}",
+            response.status()
+        );
+        None
+    }
+}
+
+fn print_table(fleet: &Fleet, demo: Option<&(String, String)>) {
+    println!();
+    println!("  {:<14} {:<28} status", "service", "url");
+    println!("  {:<14} {:<28} ready", "nginx", fleet.nginx_url());
+    for spec in SERVICES {
+        println!(
+            "  {:<14} {:<28} ready",
+            spec.name,
+            fleet.service_url(spec.name)
+        );
+    }
+    let o = &fleet.options;
+    println!(
+        "  {:<14} {:<28} ready",
+        "postgres",
+        format!("127.0.0.1:{}", o.pg_port)
+    );
+    println!(
+        "  {:<14} {:<28} ready",
+        "redis",
+        format!("127.0.0.1:{}", o.redis_port)
+    );
+    println!();
+    println!("  The shop: {}/api/v1/products", fleet.nginx_url());
+    if let Some((email, password)) = demo {
+        println!("  Demo shopper: {email} / {password}");
+        println!(
+            "    curl -s {}/api/v1/auth/login -H 'content-type: application/json' -d '{{\"email\":\"{email}\",\"password\":\"{password}\"}}'",
+            fleet.nginx_url()
+        );
+    }
+    println!(
+        "  Logs: {}/logs/   Ctrl-C stops everything.",
+        o.run_dir.display()
+    );
+    println!();
+}

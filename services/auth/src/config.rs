@@ -1,0 +1,70 @@
+//! The auth service's configuration: the shared part plus token and hashing settings.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+use service_kit::{ConfigError, EnvReader, ServiceConfig};
+
+#[derive(Clone, Debug)]
+pub struct AuthConfig {
+    pub service: ServiceConfig,
+    /// `iss` of access tokens (AUTH_ISSUER).
+    pub issuer: String,
+    /// `aud` of access tokens (API_AUDIENCE).
+    pub audience: String,
+    /// The private key access tokens are signed with (PKCS#8 PEM, ACCESS_SIGNING_KEY_FILE).
+    pub signing_key: SecretString,
+    /// Its `kid` (ACCESS_SIGNING_KID; derived from the key when unset).
+    pub signing_kid: String,
+    pub access_token_ttl: Duration,
+    /// How many argon2 hashes may run at once (each takes ~19 MiB and a core for ~20 ms).
+    pub hash_concurrency: usize,
+}
+
+impl AuthConfig {
+    /// Defaults for everything but the shared config and the signing key.
+    pub fn new(service: ServiceConfig, signing_key: SecretString) -> Self {
+        Self {
+            service,
+            issuer: "shopfleet-auth".into(),
+            audience: "shopfleet-api".into(),
+            signing_kid: crate::default_kid(&signing_key),
+            signing_key,
+            access_token_ttl: Duration::from_secs(900),
+            hash_concurrency: 4,
+        }
+    }
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut env = EnvReader::from_env();
+        let spec = *service_kit::fleet::spec(crate::SERVICE).expect("a fleet service");
+        let service = ServiceConfig::read(spec, &mut env);
+        let issuer = env
+            .optional("AUTH_ISSUER")
+            .unwrap_or_else(|| "shopfleet-auth".into());
+        let audience = env
+            .optional("API_AUDIENCE")
+            .unwrap_or_else(|| "shopfleet-api".into());
+        let signing_key = env
+            .file_contents("ACCESS_SIGNING_KEY_FILE")
+            .map(SecretString::from);
+        let signing_kid = env.optional("ACCESS_SIGNING_KID");
+        let access_token_ttl = env.seconds_or("ACCESS_TOKEN_TTL_SECS", 900);
+        let default_concurrency = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            * 2;
+        let hash_concurrency = env.parse_or("PASSWORD_HASH_CONCURRENCY", default_concurrency);
+        env.finish()?;
+        let signing_key = signing_key.expect("checked by finish");
+        Ok(Self {
+            service: service.expect("checked by finish"),
+            issuer,
+            audience,
+            signing_kid: signing_kid.unwrap_or_else(|| crate::default_kid(&signing_key)),
+            signing_key,
+            access_token_ttl,
+            hash_concurrency,
+        })
+    }
+}

@@ -1,0 +1,67 @@
+//! The auth service: accounts (register, login), argon2id password hashing off the async
+//! threads behind a concurrency bound, RS256 access tokens, and the JWKS the gateway verifies
+//! them with. Email verification, refresh tokens, logout, admin TOTP and key rotation arrive in
+//! later issues.
+
+pub mod config;
+mod domain;
+mod password;
+mod routes;
+mod store;
+mod tokens;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use secrecy::ExposeSecret;
+use service_kit::app::Application;
+use service_kit::{Context, StartError};
+
+pub use config::AuthConfig;
+
+/// The service's name in the fleet table.
+pub const SERVICE: &str = "auth";
+
+/// The auth schema's migrations, applied at start.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/auth");
+
+/// Everything a handler needs.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pool: sqlx::PgPool,
+    passwords: Arc<password::PasswordHasher>,
+    tokens: Arc<tokens::TokenIssuer>,
+}
+
+/// Connects and migrates the auth schema, loads the signing key and binds the listener.
+pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
+    let tokens = tokens::TokenIssuer::new(&config).map_err(StartError::Key)?;
+    let passwords = password::PasswordHasher::new(config.hash_concurrency)
+        .await
+        .map_err(|e| StartError::Other(format!("password hasher: {e}")))?;
+    let context = Context::start(config.service, Some(&MIGRATOR), false).await?;
+    let state = AppState {
+        pool: context.pool(),
+        passwords: Arc::new(passwords),
+        tokens: Arc::new(tokens),
+    };
+    let routes = Router::new()
+        .route("/auth/register", post(routes::register))
+        .route("/auth/login", post(routes::login))
+        .route("/auth/.well-known/jwks.json", get(routes::jwks))
+        .with_state(state);
+    context.serve_internal(&["gateway"], routes).await
+}
+
+/// The key id of a PEM signing key when none is configured: derived from the public key, so
+/// every replica with the same key agrees on it.
+pub fn default_kid(private_pem: &secrecy::SecretString) -> String {
+    let jwk = auth_jwt::keys::public_jwk(private_pem.expose_secret(), "x");
+    let modulus = jwk.map(|j| j.n).unwrap_or_default();
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, modulus.as_bytes());
+    digest.as_ref()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,57 @@
+//! Issuing access tokens and publishing the key that verifies them.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use auth_jwt::keys::KeyError;
+use auth_jwt::{ACCESS_TOKEN_TYPE, AccessClaims, Jwks, Role, Signer};
+use secrecy::ExposeSecret;
+
+use crate::config::AuthConfig;
+
+pub struct TokenIssuer {
+    signer: Signer,
+    jwks: Jwks,
+    issuer: String,
+    audience: String,
+    ttl_secs: u64,
+}
+
+impl TokenIssuer {
+    pub fn new(config: &AuthConfig) -> Result<Self, KeyError> {
+        let pem = config.signing_key.expose_secret();
+        Ok(Self {
+            signer: Signer::from_pem(config.signing_kid.clone(), pem)?,
+            jwks: Jwks {
+                keys: vec![auth_jwt::keys::public_jwk(pem, &config.signing_kid)?],
+            },
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+            ttl_secs: config.access_token_ttl.as_secs(),
+        })
+    }
+
+    /// A signed access token for `user_id`, and its lifetime in seconds.
+    pub fn issue(&self, user_id: uuid::Uuid, role: Role) -> (String, u64) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_secs();
+        let claims = AccessClaims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: user_id.to_string(),
+            exp: now + self.ttl_secs,
+            nbf: now,
+            iat: now,
+            jti: uuid::Uuid::now_v7().to_string(),
+            role,
+            perms: Vec::new(),
+            sid: None,
+        };
+        (self.signer.sign(ACCESS_TOKEN_TYPE, &claims), self.ttl_secs)
+    }
+
+    pub fn jwks(&self) -> &Jwks {
+        &self.jwks
+    }
+}

@@ -1,0 +1,5 @@
+//! Integration tests of the auth service against real PostgreSQL, in-process on port 0.
+
+mod helpers;
+mod login;
+mod register;

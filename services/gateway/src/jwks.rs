@@ -1,0 +1,112 @@
+//! auth's JWKS, cached: loaded in the background at start, refreshed periodically, and
+//! re-fetched when a token names an unknown `kid` — at most once per `min_interval`, so a flood
+//! of forged kids cannot turn into a flood of fetches.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use auth_jwt::{Jwks, KeyRing};
+use internal_token::Subject;
+use service_kit::InternalClient;
+
+pub struct JwksCache {
+    ring: RwLock<Arc<KeyRing>>,
+    loaded: AtomicBool,
+    last_fetch: Mutex<Option<Instant>>,
+    fetching: tokio::sync::Mutex<()>,
+    client: InternalClient,
+    min_interval: Duration,
+}
+
+const JWKS_PATH: &str = "/auth/.well-known/jwks.json";
+
+impl JwksCache {
+    pub fn new(client: InternalClient, min_interval: Duration) -> Self {
+        Self {
+            ring: RwLock::new(Arc::new(KeyRing::default())),
+            loaded: AtomicBool::new(false),
+            last_fetch: Mutex::new(None),
+            fetching: tokio::sync::Mutex::new(()),
+            client,
+            min_interval,
+        }
+    }
+
+    pub fn ring(&self) -> Arc<KeyRing> {
+        self.ring.read().expect("jwks lock").clone()
+    }
+
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
+    }
+
+    /// Loads at start (retrying every second until auth answers), then refreshes every `every`.
+    pub fn spawn_refresher(self: Arc<Self>, every: Duration) {
+        tokio::spawn(async move {
+            while !self.fetch().await {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            loop {
+                tokio::time::sleep(every).await;
+                self.fetch().await;
+            }
+        });
+    }
+
+    /// Re-fetches because a token named an unknown kid, unless one was fetched too recently.
+    /// Returns whether a fresh key set is now in place.
+    pub async fn refresh_for_unknown_kid(&self) -> bool {
+        let _one_at_a_time = self.fetching.lock().await;
+        let recent = self
+            .last_fetch
+            .lock()
+            .expect("jwks lock")
+            .is_some_and(|at| at.elapsed() < self.min_interval);
+        if recent {
+            return false;
+        }
+        self.fetch_locked().await
+    }
+
+    async fn fetch(&self) -> bool {
+        let _one_at_a_time = self.fetching.lock().await;
+        self.fetch_locked().await
+    }
+
+    async fn fetch_locked(&self) -> bool {
+        *self.last_fetch.lock().expect("jwks lock") = Some(Instant::now());
+        let response = self
+            .client
+            .request(http::Method::GET, "auth", JWKS_PATH, &Subject::anonymous())
+            .send()
+            .await;
+        let jwks = match response {
+            Ok(response) if response.status().is_success() => response.json::<Jwks>().await,
+            Ok(response) => {
+                tracing::warn!(
+                    status = response.status().as_u16(),
+                    "auth refused the JWKS request"
+                );
+                return false;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot fetch auth's JWKS");
+                return false;
+            }
+        };
+        match jwks {
+            Ok(jwks) => {
+                let ring = KeyRing::from_jwks(&jwks);
+                tracing::info!(keys = ring.len(), "JWKS loaded");
+                *self.ring.write().expect("jwks lock") = Arc::new(ring);
+                self.loaded.store(true, Ordering::Release);
+                true
+            }
+            Err(error) => {
+                tracing::warn!(%error, "auth's JWKS is malformed");
+                false
+            }
+        }
+    }
+}
