@@ -102,6 +102,28 @@ fn strip_position(message: &str) -> String {
         .to_owned()
 }
 
+/// A query string, like axum's `Query`, but an unreadable one is a 400 problem+json.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Query<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Query(value))
+            .map_err(|rejection| Problem::bad_request("malformed_query", rejection.body_text()))
+    }
+}
+
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()
@@ -147,6 +169,27 @@ mod tests {
             status,
             serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
         )
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_query_string_is_a_400_problem() {
+        #[derive(serde::Deserialize)]
+        struct Page {
+            limit: u32,
+        }
+        let app = Router::new().route(
+            "/",
+            axum::routing::get(|Query(page): Query<Page>| async move { page.limit.to_string() }),
+        );
+        let response = app
+            .oneshot(Request::get("/?limit=lots").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            crate::PROBLEM_CONTENT_TYPE
+        );
     }
 
     #[tokio::test]

@@ -18,6 +18,6 @@ pub use app::{Application, ServiceRouter};
 pub use client::InternalClient;
 pub use config::{ConfigError, EnvReader, ServiceConfig};
 pub use fleet::{SERVICES, ServiceSpec};
-pub use problem::{FieldError, Json, Problem};
+pub use problem::{FieldError, Json, Problem, Query};
 pub use service::{Context, StartError, run_main};
 pub use tokio;

@@ -153,8 +153,18 @@ pub fn minter(issuer: &str) -> internal_token::Minter {
 pub mod sqlx_admin {
     use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
+    /// Connects, waiting up to 30 s for a server that is still starting or recovering.
     pub async fn connect(url: &str) -> sqlx::Result<PgConnection> {
-        PgConnection::connect(url).await
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            match PgConnection::connect(url).await {
+                Err(error) if std::time::Instant::now() < deadline => {
+                    tracing::debug!(%error, "postgres not accepting connections yet");
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                outcome => return outcome,
+            }
+        }
     }
 
     /// Creates `name` unless it exists. `name` must be a plain identifier.
@@ -177,5 +187,64 @@ pub mod sqlx_admin {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// Calls one in-process service over HTTP the way `issuer` would: every request carries a
+/// fresh internal token for that service.
+pub struct ServiceCaller {
+    pub base: String,
+    pub http: reqwest::Client,
+    audience: String,
+    minter: internal_token::Minter,
+    subject: internal_token::Subject,
+}
+
+impl ServiceCaller {
+    /// A caller of `service` at `addr`, as the gateway on behalf of an anonymous shopper.
+    pub fn new(service: &str, addr: std::net::SocketAddr) -> Self {
+        Self {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+            audience: service.to_owned(),
+            minter: minter("gateway"),
+            subject: internal_token::Subject::anonymous(),
+        }
+    }
+
+    /// A request builder for `path` with the internal token attached.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let token = self.minter.mint(&self.audience, &self.subject);
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&*token)
+    }
+
+    /// GET `path`: status and JSON body (null when the body is not JSON).
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        Self::read(
+            self.request(reqwest::Method::GET, path)
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
+    /// POST a JSON body to `path`: status and JSON body.
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        Self::read(
+            self.request(reqwest::Method::POST, path)
+                .json(&body)
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
+    async fn read(response: reqwest::Response) -> (u16, serde_json::Value) {
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or_default())
     }
 }

@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use serde::Serialize;
-use service_kit::{Json, Problem};
+use service_kit::{Json, Problem, Query};
 use sqlx::PgPool;
 
 use crate::domain::{Cursor, listing_params};

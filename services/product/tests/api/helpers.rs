@@ -1,13 +1,10 @@
 //! A product service on a fresh database, called as the gateway would.
 
-use internal_token::{Minter, Subject};
-use testkit::TestDb;
+use testkit::{ServiceCaller, TestDb};
 
 pub struct TestApp {
-    pub base: String,
+    pub caller: ServiceCaller,
     pub db: TestDb,
-    pub http: reqwest::Client,
-    gateway: Minter,
 }
 
 impl TestApp {
@@ -19,10 +16,8 @@ impl TestApp {
             .expect("product starts")
             .spawn();
         Self {
-            base: format!("http://{addr}"),
+            caller: ServiceCaller::new("product", addr),
             db,
-            http: reqwest::Client::new(),
-            gateway: testkit::minter("gateway"),
         }
     }
 
@@ -31,18 +26,6 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
-        let token = self.gateway.mint("product", &Subject::anonymous());
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&*token)
-            .send()
-            .await
-            .expect("request");
-        let status = response.status().as_u16();
-        (
-            status,
-            response.json().await.unwrap_or(serde_json::Value::Null),
-        )
+        self.caller.get(path).await
     }
 }
