@@ -109,3 +109,71 @@ pub fn only_from(
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::middleware::{from_fn, from_fn_with_state};
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::{Minter, Subject};
+
+    #[tokio::test]
+    async fn a_route_narrowed_to_some_callers_refuses_the_others() {
+        let gateway_key = auth_jwt::keys::generate_rsa_private_pem();
+        let order_key = auth_jwt::keys::generate_rsa_private_pem();
+        let jwks = auth_jwt::Jwks {
+            keys: vec![
+                auth_jwt::keys::public_jwk(&gateway_key, "gateway").unwrap(),
+                auth_jwt::keys::public_jwk(&order_key, "order").unwrap(),
+            ],
+        };
+        let guard = InternalGuard::new(
+            Arc::new(Verifier::new("product", &jwks)),
+            &["gateway", "order"],
+        );
+        let app = Router::new()
+            .route(
+                "/products",
+                get(|caller: Caller| async move { caller.service().to_owned() }),
+            )
+            .route(
+                "/internal/prices",
+                get(|| async { "prices" }).route_layer(from_fn(only_from(&["order"]))),
+            )
+            .layer(from_fn_with_state(guard, require_internal));
+        let call = |issuer: &'static str, key: String, path: &'static str| {
+            let app = app.clone();
+            async move {
+                let token = Minter::new(issuer, &key, 60)
+                    .unwrap()
+                    .mint("product", &Subject::anonymous());
+                let request = Request::get(path)
+                    .header("authorization", format!("Bearer {token}"))
+                    .body(Body::empty())
+                    .unwrap();
+                app.oneshot(request).await.unwrap().status()
+            }
+        };
+        assert_eq!(
+            call("gateway", gateway_key.clone(), "/products").await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            call("order", order_key.clone(), "/products").await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            call("order", order_key, "/internal/prices").await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            call("gateway", gateway_key, "/internal/prices").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+}

@@ -1,0 +1,6 @@
+//! The rules every service keeps, checked against all of them (one test binary; the shutdown
+//! test has its own because it signals its own process).
+
+mod internal_client;
+mod isolation;
+mod zero_trust;
