@@ -37,4 +37,7 @@ pub struct AccessClaims {
     /// The session (refresh-token family) this token belongs to, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// Whether the account's email address has been confirmed.
+    #[serde(default)]
+    pub email_verified: bool,
 }

@@ -52,12 +52,7 @@ impl KeyRing {
             .filter(|k| k.kty == "RSA")
             .filter(|k| k.use_.as_deref().is_none_or(|u| u == "sig"))
             .filter(|k| k.alg.as_deref().is_none_or(|a| a == "RS256"))
-            .filter_map(|k| {
-                Some((
-                    k.kid.clone(),
-                    DecodingKey::from_rsa_components(&k.n, &k.e).ok()?,
-                ))
-            })
+            .filter_map(|k| Some((k.kid.clone(), DecodingKey::from_rsa_components(&k.n, &k.e).ok()?)))
             .collect();
         Self { keys }
     }
@@ -98,11 +93,7 @@ mod tests {
         };
         let parsed: Jwks = serde_json::from_str(&serde_json::to_string(&jwks).unwrap()).unwrap();
         assert_eq!(parsed, jwks);
-        assert!(
-            serde_json::to_string(&jwks)
-                .unwrap()
-                .contains(r#""use":"sig""#)
-        );
+        assert!(serde_json::to_string(&jwks).unwrap().contains(r#""use":"sig""#));
         let ring = KeyRing::from_jwks(&parsed);
         assert!(ring.contains("good"));
         assert!(!ring.contains("enc"));

@@ -71,9 +71,6 @@ mod tests {
 
     #[test]
     fn garbage_is_not_a_key() {
-        assert!(matches!(
-            public_jwk("hello", "k"),
-            Err(KeyError::NotPkcs8Pem)
-        ));
+        assert!(matches!(public_jwk("hello", "k"), Err(KeyError::NotPkcs8Pem)));
     }
 }

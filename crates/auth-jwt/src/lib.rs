@@ -12,10 +12,7 @@ mod token;
 
 pub use claims::{AccessClaims, Role};
 pub use jwks::{Jwk, Jwks, KeyRing};
-pub use token::{
-    AccessTokenVerifier, Signer, TokenError, TokenHeader, peek_header, rs256_validation,
-    verify_rs256,
-};
+pub use token::{AccessTokenVerifier, Signer, TokenError, TokenHeader, peek_header, rs256_validation, verify_rs256};
 
 /// The `typ` header of external access tokens (RFC 9068).
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";

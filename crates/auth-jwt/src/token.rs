@@ -71,14 +71,10 @@ pub struct TokenHeader {
 /// `expected_typ` (explicit typing, RFC 8725 §3.11, keeps access and internal tokens apart).
 pub fn peek_header(token: &str, expected_typ: &str) -> Result<TokenHeader, TokenError> {
     let mut parts = token.split('.');
-    let (Some(head), Some(_), Some(_), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(head), Some(_), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(TokenError::Malformed);
     };
-    let bytes = URL_SAFE_NO_PAD
-        .decode(head)
-        .map_err(|_| TokenError::Malformed)?;
+    let bytes = URL_SAFE_NO_PAD.decode(head).map_err(|_| TokenError::Malformed)?;
     let header: TokenHeader = serde_json::from_slice(&bytes).map_err(|_| TokenError::Malformed)?;
     if header.alg != "RS256" {
         return Err(TokenError::AlgorithmNotAllowed);
@@ -108,9 +104,7 @@ pub fn verify_rs256<C: DeserializeOwned>(
             ErrorKind::ImmatureSignature => TokenError::NotYetValid,
             ErrorKind::InvalidAudience => TokenError::WrongAudience,
             ErrorKind::InvalidIssuer => TokenError::WrongIssuer,
-            ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
-                TokenError::AlgorithmNotAllowed
-            }
+            ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => TokenError::AlgorithmNotAllowed,
             ErrorKind::MissingRequiredClaim(_) => TokenError::MissingClaim,
             _ => TokenError::Malformed,
         })
@@ -133,12 +127,8 @@ pub struct Signer {
 
 impl Signer {
     pub fn from_pem(kid: impl Into<String>, private_pem: &str) -> Result<Self, KeyError> {
-        let key = EncodingKey::from_rsa_pem(private_pem.as_bytes())
-            .map_err(|e| KeyError::Rejected(e.to_string()))?;
-        Ok(Self {
-            kid: kid.into(),
-            key,
-        })
+        let key = EncodingKey::from_rsa_pem(private_pem.as_bytes()).map_err(|e| KeyError::Rejected(e.to_string()))?;
+        Ok(Self { kid: kid.into(), key })
     }
 
     pub fn kid(&self) -> &str {
@@ -156,9 +146,7 @@ impl Signer {
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Signer")
-            .field("kid", &self.kid)
-            .finish_non_exhaustive()
+        f.debug_struct("Signer").field("kid", &self.kid).finish_non_exhaustive()
     }
 }
 
@@ -199,10 +187,7 @@ mod tests {
     }
 
     fn now() -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs()
+        SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
     }
 
     fn claims() -> AccessClaims {
@@ -217,6 +202,7 @@ mod tests {
             role: Role::Customer,
             perms: vec![],
             sid: None,
+            email_verified: false,
         }
     }
 
@@ -231,9 +217,7 @@ mod tests {
     }
 
     fn sign(claims: &AccessClaims) -> String {
-        Signer::from_pem("k1", pem())
-            .unwrap()
-            .sign(ACCESS_TOKEN_TYPE, claims)
+        Signer::from_pem("k1", pem()).unwrap().sign(ACCESS_TOKEN_TYPE, claims)
     }
 
     #[test]
@@ -246,28 +230,16 @@ mod tests {
     fn expired_wrong_audience_and_wrong_issuer_are_refused_with_their_own_codes() {
         let mut c = claims();
         c.exp = now() - 120;
-        assert_eq!(
-            verifier().verify(&sign(&c), &ring()),
-            Err(TokenError::Expired)
-        );
+        assert_eq!(verifier().verify(&sign(&c), &ring()), Err(TokenError::Expired));
         let mut c = claims();
         c.aud = "other".into();
-        assert_eq!(
-            verifier().verify(&sign(&c), &ring()),
-            Err(TokenError::WrongAudience)
-        );
+        assert_eq!(verifier().verify(&sign(&c), &ring()), Err(TokenError::WrongAudience));
         let mut c = claims();
         c.iss = "evil".into();
-        assert_eq!(
-            verifier().verify(&sign(&c), &ring()),
-            Err(TokenError::WrongIssuer)
-        );
+        assert_eq!(verifier().verify(&sign(&c), &ring()), Err(TokenError::WrongIssuer));
         let mut c = claims();
         c.nbf = now() + 600;
-        assert_eq!(
-            verifier().verify(&sign(&c), &ring()),
-            Err(TokenError::NotYetValid)
-        );
+        assert_eq!(verifier().verify(&sign(&c), &ring()), Err(TokenError::NotYetValid));
     }
 
     #[test]
@@ -297,18 +269,12 @@ mod tests {
             "{}.{body}.",
             URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"at+jwt","kid":"k1"}"#)
         );
-        assert_eq!(
-            verifier().verify(&none, &ring()),
-            Err(TokenError::AlgorithmNotAllowed)
-        );
+        assert_eq!(verifier().verify(&none, &ring()), Err(TokenError::AlgorithmNotAllowed));
         let hs = format!(
             "{}.{body}.c2ln",
             URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"at+jwt","kid":"k1"}"#)
         );
-        assert_eq!(
-            verifier().verify(&hs, &ring()),
-            Err(TokenError::AlgorithmNotAllowed)
-        );
+        assert_eq!(verifier().verify(&hs, &ring()), Err(TokenError::AlgorithmNotAllowed));
     }
 
     #[test]
@@ -320,16 +286,8 @@ mod tests {
             verifier().verify(&other, &ring()),
             Err(TokenError::UnknownKey("k2".into()))
         );
-        let internal = Signer::from_pem("k1", pem())
-            .unwrap()
-            .sign("internal+jwt", &claims());
-        assert_eq!(
-            verifier().verify(&internal, &ring()),
-            Err(TokenError::WrongType)
-        );
-        assert_eq!(
-            verifier().verify("not-a-jwt", &ring()),
-            Err(TokenError::Malformed)
-        );
+        let internal = Signer::from_pem("k1", pem()).unwrap().sign("internal+jwt", &claims());
+        assert_eq!(verifier().verify(&internal, &ring()), Err(TokenError::WrongType));
+        assert_eq!(verifier().verify("not-a-jwt", &ring()), Err(TokenError::Malformed));
     }
 }

@@ -33,10 +33,7 @@ async fn sigterm_during_an_in_flight_request_lets_it_complete() {
         .unwrap();
     assert!(status.success());
 
-    let response = in_flight
-        .await
-        .unwrap()
-        .expect("the in-flight request completes");
+    let response = in_flight.await.unwrap().expect("the in-flight request completes");
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "finished");
     let stopped = tokio::time::timeout(Duration::from_secs(5), server).await;

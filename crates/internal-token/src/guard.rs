@@ -30,9 +30,7 @@ impl Caller {
         if self.0.subject.perms.iter().any(|p| p == perm) {
             Ok(())
         } else {
-            Err(Problem::forbidden(format!(
-                "this needs the {perm} permission"
-            )))
+            Err(Problem::forbidden(format!("this needs the {perm} permission")))
         }
     }
 }
@@ -63,19 +61,14 @@ impl InternalGuard {
 }
 
 /// Refuses requests without a valid internal token from an allowed issuer.
-pub async fn require_internal(
-    State(guard): State<InternalGuard>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub async fn require_internal(State(guard): State<InternalGuard>, mut request: Request, next: Next) -> Response {
     let token = request
         .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     let Some(token) = token else {
-        return Problem::unauthorized("token_missing", "an internal token is required")
-            .into_response();
+        return Problem::unauthorized("token_missing", "an internal token is required").into_response();
     };
     match guard.verifier.verify(token, guard.allowed) {
         Ok(claims) => {
@@ -92,8 +85,7 @@ pub async fn require_internal(
 /// A route layer narrowing who may call one route: `route_layer(from_fn(only_from(&["order"])))`.
 pub fn only_from(
     issuers: &'static [&'static str],
-) -> impl Fn(Request, Next) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>
-+ Clone {
+) -> impl Fn(Request, Next) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>> + Clone {
     move |request: Request, next: Next| {
         Box::pin(async move {
             let allowed = request
@@ -103,8 +95,7 @@ pub fn only_from(
             if allowed {
                 next.run(request).await
             } else {
-                Problem::unauthorized("token_wrong_issuer", "this caller may not use this route")
-                    .into_response()
+                Problem::unauthorized("token_wrong_issuer", "this caller may not use this route").into_response()
             }
         })
     }
@@ -132,10 +123,7 @@ mod tests {
                 auth_jwt::keys::public_jwk(&order_key, "order").unwrap(),
             ],
         };
-        let guard = InternalGuard::new(
-            Arc::new(Verifier::new("product", &jwks)),
-            &["gateway", "order"],
-        );
+        let guard = InternalGuard::new(Arc::new(Verifier::new("product", &jwks)), &["gateway", "order"]);
         let app = Router::new()
             .route(
                 "/products",
@@ -159,18 +147,9 @@ mod tests {
                 app.oneshot(request).await.unwrap().status()
             }
         };
-        assert_eq!(
-            call("gateway", gateway_key.clone(), "/products").await,
-            StatusCode::OK
-        );
-        assert_eq!(
-            call("order", order_key.clone(), "/products").await,
-            StatusCode::OK
-        );
-        assert_eq!(
-            call("order", order_key, "/internal/prices").await,
-            StatusCode::OK
-        );
+        assert_eq!(call("gateway", gateway_key.clone(), "/products").await, StatusCode::OK);
+        assert_eq!(call("order", order_key.clone(), "/products").await, StatusCode::OK);
+        assert_eq!(call("order", order_key, "/internal/prices").await, StatusCode::OK);
         assert_eq!(
             call("gateway", gateway_key, "/internal/prices").await,
             StatusCode::UNAUTHORIZED

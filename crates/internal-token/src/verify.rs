@@ -42,17 +42,10 @@ impl Verifier {
     }
 
     /// Checks the token and that its issuer is one of `allowed_issuers`.
-    pub fn verify(
-        &self,
-        token: &str,
-        allowed_issuers: &[&str],
-    ) -> Result<InternalClaims, TokenError> {
+    pub fn verify(&self, token: &str, allowed_issuers: &[&str]) -> Result<InternalClaims, TokenError> {
         let header = peek_header(token, INTERNAL_TOKEN_TYPE)?;
         let kid = header.kid.unwrap_or_default();
-        let key = self
-            .keys
-            .get(&kid)
-            .ok_or_else(|| TokenError::UnknownKey(kid.clone()))?;
+        let key = self.keys.get(&kid).ok_or_else(|| TokenError::UnknownKey(kid.clone()))?;
         let claims: InternalClaims = verify_rs256(token, key, &self.validation)?;
         // The key names the signer; a service cannot claim to be another one.
         if claims.iss != kid || !allowed_issuers.contains(&claims.iss.as_str()) {
@@ -91,11 +84,7 @@ mod tests {
                     keys::public_jwk(&order, "order").unwrap(),
                 ],
             };
-            Keys {
-                gateway,
-                order,
-                jwks,
-            }
+            Keys { gateway, order, jwks }
         })
     }
 
@@ -119,10 +108,7 @@ mod tests {
     fn minted_tokens_are_reused_per_audience_and_subject() {
         let minter = Minter::new("gateway", &keys().gateway, 60).unwrap();
         let first = minter.mint("product", &alice());
-        assert!(std::sync::Arc::ptr_eq(
-            &first,
-            &minter.mint("product", &alice())
-        ));
+        assert!(std::sync::Arc::ptr_eq(&first, &minter.mint("product", &alice())));
         assert_ne!(first, minter.mint("cart", &alice()));
         assert_ne!(first, minter.mint("product", &Subject::anonymous()));
     }
@@ -133,17 +119,11 @@ mod tests {
             .unwrap()
             .mint("cart", &alice());
         let product = Verifier::new("product", &keys().jwks);
-        assert_eq!(
-            product.verify(&token, &["gateway"]),
-            Err(TokenError::WrongAudience)
-        );
+        assert_eq!(product.verify(&token, &["gateway"]), Err(TokenError::WrongAudience));
         let from_order = Minter::new("order", &keys().order, 60)
             .unwrap()
             .mint("product", &alice());
-        assert_eq!(
-            product.verify(&from_order, &["gateway"]),
-            Err(TokenError::WrongIssuer)
-        );
+        assert_eq!(product.verify(&from_order, &["gateway"]), Err(TokenError::WrongIssuer));
         assert!(product.verify(&from_order, &["gateway", "order"]).is_ok());
     }
 
@@ -180,16 +160,11 @@ mod tests {
                 iat,
                 jti: "x".into(),
             };
-            Signer::from_pem("gateway", &keys().gateway)
-                .unwrap()
-                .sign(typ, &claims)
+            Signer::from_pem("gateway", &keys().gateway).unwrap().sign(typ, &claims)
         };
         let verifier = Verifier::new("product", &keys().jwks);
         assert_eq!(
-            verifier.verify(
-                &sign(now - 100, now - 130, INTERNAL_TOKEN_TYPE),
-                &["gateway"]
-            ),
+            verifier.verify(&sign(now - 100, now - 130, INTERNAL_TOKEN_TYPE), &["gateway"]),
             Err(TokenError::Expired)
         );
         assert_eq!(

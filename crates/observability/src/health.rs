@@ -46,11 +46,7 @@ struct HealthState {
 }
 
 /// The three operational routes, to be merged into a service's router outside any auth layer.
-pub fn health_routes(
-    service: &'static str,
-    checks: Vec<ReadinessCheck>,
-    metrics: Metrics,
-) -> Router {
+pub fn health_routes(service: &'static str, checks: Vec<ReadinessCheck>, metrics: Metrics) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
@@ -90,10 +86,7 @@ async fn ready(State(state): State<HealthState>) -> Response {
         })
         .collect();
     if all_ok {
-        axum::Json(
-            serde_json::json!({"status": "ready", "service": state.service, "checks": checks}),
-        )
-        .into_response()
+        axum::Json(serde_json::json!({"status": "ready", "service": state.service, "checks": checks})).into_response()
     } else {
         let body = serde_json::json!({
             "type": "urn:shopfleet:problem:not_ready",
@@ -115,10 +108,7 @@ async fn ready(State(state): State<HealthState>) -> Response {
 
 async fn render_metrics(State(state): State<HealthState>) -> Response {
     (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         state.metrics.render(),
     )
         .into_response()
@@ -138,13 +128,8 @@ mod tests {
             .await
             .unwrap();
         let status = response.status();
-        let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
-            .await
-            .unwrap();
-        (
-            status,
-            serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
-        )
+        let body = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap();
+        (status, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
     }
 
     #[tokio::test]
@@ -165,8 +150,7 @@ mod tests {
     #[tokio::test]
     async fn ready_is_200_when_every_check_passes() {
         let checks = vec![ReadinessCheck::new("database", || async { Ok(()) })];
-        let (status, body) =
-            get_status(health_routes("svc", checks, Metrics::new("svc")), "/ready").await;
+        let (status, body) = get_status(health_routes("svc", checks, Metrics::new("svc")), "/ready").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body["status"], "ready");
     }

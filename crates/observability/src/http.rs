@@ -28,20 +28,13 @@ const UNMATCHED: &str = "unmatched";
 
 /// Assigns or accepts the request id, runs the request inside a span carrying it, echoes it on
 /// the response, and records one access log line and the HTTP metrics.
-pub async fn observe(
-    State(observer): State<HttpObserver>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub async fn observe(State(observer): State<HttpObserver>, mut request: Request, next: Next) -> Response {
     let request_id = RequestId::from_headers_or_new(request.headers());
     request
         .headers_mut()
         .insert(REQUEST_ID_HEADER, request_id.header_value());
     request.extensions_mut().insert(request_id.clone());
-    let matched = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned());
+    let matched = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
     let method = request.method().clone();
     let span = tracing::info_span!(
         "request",
@@ -60,24 +53,13 @@ pub async fn observe(
     let elapsed = started.elapsed();
 
     let route = matched
-        .or_else(|| {
-            response
-                .extensions()
-                .get::<RouteLabel>()
-                .map(|l| l.0.clone())
-        })
+        .or_else(|| response.extensions().get::<RouteLabel>().map(|l| l.0.clone()))
         .unwrap_or_else(|| UNMATCHED.to_owned());
     let status = response.status().as_u16();
-    observer
-        .metrics
-        .observe(method.as_str(), &route, status, elapsed);
+    observer.metrics.observe(method.as_str(), &route, status, elapsed);
     span.record("route", route.as_str());
     span.in_scope(|| {
-        tracing::info!(
-            status,
-            latency_ms = elapsed.as_secs_f64() * 1000.0,
-            "request finished"
-        );
+        tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request finished");
     });
     response
         .headers_mut()
@@ -121,9 +103,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(response.headers()[REQUEST_ID_HEADER], "given-id");
-        let body = axum::body::to_bytes(response.into_body(), 1024)
-            .await
-            .unwrap();
+        let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
         assert_eq!(&body[..], b"given-id");
     }
 

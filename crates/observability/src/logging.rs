@@ -39,8 +39,7 @@ const DEFAULT_FILTER: &str = "info,sqlx=warn,hyper=warn,h2=warn,tower=warn";
 /// Installs the global subscriber for `service`, filtered by `RUST_LOG`. A second call (several
 /// services in one test process) is a no-op.
 pub fn init_tracing(service: &'static str, format: LogFormat) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let layer = match format {
         LogFormat::Json => json_layer(service, std::io::stdout).boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer()
@@ -48,10 +47,7 @@ pub fn init_tracing(service: &'static str, format: LogFormat) {
             .with_target(false)
             .boxed(),
     };
-    let _ = tracing_subscriber::registry()
-        .with(filter)
-        .with(layer)
-        .try_init();
+    let _ = tracing_subscriber::registry().with(filter).with(layer).try_init();
 }
 
 /// The JSON layer writing to any writer; tests use it to capture log lines.
@@ -94,12 +90,7 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
 {
-    fn format_event(
-        &self,
-        ctx: &FmtContext<'_, S, N>,
-        mut writer: Writer<'_>,
-        event: &Event<'_>,
-    ) -> fmt::Result {
+    fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
         let mut line = serde_json::Map::new();
         let mut timestamp = String::new();
         SystemTime.format_time(&mut Writer::new(&mut timestamp))?;
@@ -114,9 +105,7 @@ where
                 let Some(fields) = extensions.get::<FormattedFields<N>>() else {
                     continue;
                 };
-                if let Ok(serde_json::Value::Object(map)) =
-                    serde_json::from_str::<serde_json::Value>(fields)
-                {
+                if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(fields) {
                     line.extend(map);
                 }
             }
@@ -190,13 +179,10 @@ mod tests {
     fn capture(f: impl FnOnce()) -> Vec<serde_json::Value> {
         let buffer = Buffer::default();
         let sink = buffer.clone();
-        let subscriber =
-            tracing_subscriber::registry().with(json_layer("test-svc", move || sink.clone()));
+        let subscriber = tracing_subscriber::registry().with(json_layer("test-svc", move || sink.clone()));
         tracing::subscriber::with_default(subscriber, f);
         let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
-        text.lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
+        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
     }
 
     #[test]
@@ -221,11 +207,7 @@ mod tests {
         let lines = capture(|| {
             let span = tracing::info_span!("call", authorization = "Bearer eyJhbGciOi");
             let _guard = span.enter();
-            tracing::warn!(
-                password = "correct horse battery",
-                refresh_token = "abc",
-                "oops"
-            );
+            tracing::warn!(password = "correct horse battery", refresh_token = "abc", "oops");
         });
         let text = lines[0].to_string();
         assert!(!text.contains("eyJhbGciOi"), "{text}");

@@ -3,9 +3,7 @@
 
 use std::time::Duration;
 
-use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
-};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
 
 /// The registry of one service; domain crates register their own counters on it.
 #[derive(Clone)]
@@ -38,11 +36,8 @@ impl Metrics {
         )
         .expect("valid metric definition");
         let duration = HistogramVec::new(
-            HistogramOpts::new(
-                "http_request_duration_seconds",
-                "Time to produce the response head.",
-            )
-            .buckets(LATENCY_BUCKETS.to_vec()),
+            HistogramOpts::new("http_request_duration_seconds", "Time to produce the response head.")
+                .buckets(LATENCY_BUCKETS.to_vec()),
             &["service", "method", "route", "status"],
         )
         .expect("valid metric definition");
@@ -63,10 +58,7 @@ impl Metrics {
     }
 
     /// Registers a domain metric (a counter, gauge or histogram made by the caller).
-    pub fn register(
-        &self,
-        collector: Box<dyn prometheus::core::Collector>,
-    ) -> prometheus::Result<()> {
+    pub fn register(&self, collector: Box<dyn prometheus::core::Collector>) -> prometheus::Result<()> {
         self.registry.register(collector)
     }
 
@@ -85,9 +77,7 @@ impl HttpMetrics {
         let status = status.to_string();
         let labels = [self.service.as_str(), method, route, status.as_str()];
         self.requests.with_label_values(&labels).inc();
-        self.duration
-            .with_label_values(&labels)
-            .observe(elapsed.as_secs_f64());
+        self.duration.with_label_values(&labels).observe(elapsed.as_secs_f64());
     }
 }
 
@@ -102,12 +92,12 @@ mod tests {
             .http
             .observe("GET", "/products/{id}", 200, Duration::from_millis(3));
         let text = metrics.render();
-        assert!(text.contains(
-            r#"http_requests_total{method="GET",route="/products/{id}",service="product",status="200"} 1"#
-        ), "{text}");
         assert!(
-            text.contains("http_request_duration_seconds_bucket"),
+            text.contains(
+                r#"http_requests_total{method="GET",route="/products/{id}",service="product",status="200"} 1"#
+            ),
             "{text}"
         );
+        assert!(text.contains("http_request_duration_seconds_bucket"), "{text}");
     }
 }

@@ -11,17 +11,9 @@ pub fn is_sensitive(name: &str) -> bool {
     matches!(
         name.as_str(),
         "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
-    ) || [
-        "password",
-        "token",
-        "secret",
-        "private_key",
-        "api_key",
-        "totp",
-        "otp",
-    ]
-    .iter()
-    .any(|needle| name.contains(needle))
+    ) || ["password", "token", "secret", "private_key", "api_key", "totp", "otp"]
+        .iter()
+        .any(|needle| name.contains(needle))
 }
 
 /// Replaces the values of sensitive keys anywhere inside a JSON value.

@@ -80,10 +80,7 @@ mod tests {
     fn a_well_formed_incoming_id_is_kept() {
         let mut headers = HeaderMap::new();
         headers.insert(REQUEST_ID_HEADER, HeaderValue::from_static("abc-123_X.y:z"));
-        assert_eq!(
-            RequestId::from_headers_or_new(&headers).as_str(),
-            "abc-123_X.y:z"
-        );
+        assert_eq!(RequestId::from_headers_or_new(&headers).as_str(), "abc-123_X.y:z");
     }
 
     #[test]
@@ -95,10 +92,7 @@ mod tests {
             }
             let id = RequestId::from_headers_or_new(&headers);
             assert_ne!(id.as_str(), bad);
-            assert!(
-                uuid::Uuid::parse_str(id.as_str()).is_ok(),
-                "{bad:?} gave {id}"
-            );
+            assert!(uuid::Uuid::parse_str(id.as_str()).is_ok(), "{bad:?} gave {id}");
         }
     }
 

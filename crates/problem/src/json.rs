@@ -29,19 +29,17 @@ where
                 "expected Content-Type: application/json",
             ));
         }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    Problem::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "payload_too_large",
-                        "the request body is too large",
-                    )
-                } else {
-                    Problem::bad_request("unreadable_body", "the request body could not be read")
-                }
-            })?;
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Problem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the request body is too large",
+                )
+            } else {
+                Problem::bad_request("unreadable_body", "the request body could not be read")
+            }
+        })?;
         parse(&bytes).map(Json)
     }
 }
@@ -50,14 +48,8 @@ fn is_json(content_type: Option<&header::HeaderValue>) -> bool {
     let Some(value) = content_type.and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Parses a JSON body: syntax errors are 400 `malformed_json`; a body that is JSON but of the
@@ -68,10 +60,7 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         let path = error.path().to_string();
         let inner = error.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            Problem::bad_request(
-                "malformed_json",
-                format!("the body is not valid JSON: {inner}"),
-            )
+            Problem::bad_request("malformed_json", format!("the body is not valid JSON: {inner}"))
         } else {
             // serde names a missing field in its message, not in the path.
             let message = inner.to_string();
@@ -80,11 +69,7 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
             } else {
                 path
             };
-            Problem::validation(vec![FieldError::new(
-                field,
-                "invalid_value",
-                strip_position(&message),
-            )])
+            Problem::validation(vec![FieldError::new(field, "invalid_value", strip_position(&message))])
         }
     })
 }
@@ -95,11 +80,7 @@ fn missing_field(message: &str) -> Option<String> {
 }
 
 fn strip_position(message: &str) -> String {
-    message
-        .split(" at line ")
-        .next()
-        .unwrap_or(message)
-        .to_owned()
+    message.split(" at line ").next().unwrap_or(message).to_owned()
 }
 
 /// A query string, like axum's `Query`, but an unreadable one is a 400 problem+json.
@@ -113,10 +94,7 @@ where
 {
     type Rejection = Problem;
 
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(value)| Query(value))
@@ -146,10 +124,7 @@ mod tests {
         password: String,
     }
 
-    async fn post_body(
-        content_type: Option<&str>,
-        body: impl Into<Body>,
-    ) -> (StatusCode, serde_json::Value) {
+    async fn post_body(content_type: Option<&str>, body: impl Into<Body>) -> (StatusCode, serde_json::Value) {
         let app = Router::new()
             .route("/", post(|Json(_): Json<Login>| async { "ok" }))
             .layer(axum::extract::DefaultBodyLimit::max(64));
@@ -157,14 +132,9 @@ mod tests {
         if let Some(ct) = content_type {
             request = request.header(header::CONTENT_TYPE, ct);
         }
-        let response = app
-            .oneshot(request.body(body.into()).unwrap())
-            .await
-            .unwrap();
+        let response = app.oneshot(request.body(body.into()).unwrap()).await.unwrap();
         let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), 4096)
-            .await
-            .unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
         (
             status,
             serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
@@ -186,43 +156,25 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-        assert_eq!(
-            response.headers()[header::CONTENT_TYPE],
-            crate::PROBLEM_CONTENT_TYPE
-        );
+        assert_eq!(response.headers()[header::CONTENT_TYPE], crate::PROBLEM_CONTENT_TYPE);
     }
 
     #[tokio::test]
     async fn each_kind_of_bad_body_gets_its_own_status_and_code() {
         let (s, b) = post_body(Some("text/plain"), r#"{"email":"a","password":"b"}"#).await;
-        assert_eq!(
-            (s.as_u16(), b["code"].as_str()),
-            (415, Some("unsupported_media_type"))
-        );
+        assert_eq!((s.as_u16(), b["code"].as_str()), (415, Some("unsupported_media_type")));
         let (s, b) = post_body(Some("application/json"), "{not json").await;
-        assert_eq!(
-            (s.as_u16(), b["code"].as_str()),
-            (400, Some("malformed_json"))
-        );
+        assert_eq!((s.as_u16(), b["code"].as_str()), (400, Some("malformed_json")));
         let (s, b) = post_body(Some("application/json"), r#"{"email":"a"}"#).await;
-        assert_eq!(
-            (s.as_u16(), b["errors"][0]["field"].as_str()),
-            (422, Some("password"))
-        );
+        assert_eq!((s.as_u16(), b["errors"][0]["field"].as_str()), (422, Some("password")));
         let (s, b) = post_body(Some("application/json"), r#"{"email":5,"password":"b"}"#).await;
-        assert_eq!(
-            (s.as_u16(), b["errors"][0]["field"].as_str()),
-            (422, Some("email"))
-        );
+        assert_eq!((s.as_u16(), b["errors"][0]["field"].as_str()), (422, Some("email")));
         let (s, b) = post_body(
             Some("application/json; charset=utf-8"),
             format!(r#"{{"email":"{}","password":"b"}}"#, "a".repeat(100)),
         )
         .await;
-        assert_eq!(
-            (s.as_u16(), b["code"].as_str()),
-            (413, Some("payload_too_large"))
-        );
+        assert_eq!((s.as_u16(), b["code"].as_str()), (413, Some("payload_too_large")));
         let (s, _) = post_body(
             Some("application/json; charset=utf-8"),
             r#"{"email":"a","password":"b"}"#,

@@ -153,10 +153,7 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let mut response = (self.status, self.body().to_string()).into_response();
         let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
-        );
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
         if let Some(seconds) = self.retry_after_secs {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
@@ -175,11 +172,7 @@ mod tests {
 
     #[test]
     fn a_validation_problem_names_each_field() {
-        let problem = Problem::validation(vec![FieldError::new(
-            "email",
-            "invalid_email",
-            "not an email",
-        )]);
+        let problem = Problem::validation(vec![FieldError::new("email", "invalid_email", "not an email")]);
         let body = problem.body();
         assert_eq!(body["status"], 422);
         assert_eq!(body["code"], "validation_failed");
@@ -195,13 +188,8 @@ mod tests {
         })
         .await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(
-            response.headers()[header::CONTENT_TYPE],
-            PROBLEM_CONTENT_TYPE
-        );
-        let bytes = axum::body::to_bytes(response.into_body(), 4096)
-            .await
-            .unwrap();
+        assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_CONTENT_TYPE);
+        let bytes = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
         let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(body["request_id"], "rid-42");
         assert_eq!(body["code"], "token_expired");

@@ -48,12 +48,7 @@ impl ServiceRouter {
 
     /// The full router of a service behind the zero-trust guard. `callers` lists every service
     /// allowed to call this one at all; single routes narrow it with `internal_token::only_from`.
-    pub fn internal(
-        self,
-        verifier: Arc<Verifier>,
-        callers: &'static [&'static str],
-        business: Router,
-    ) -> Router {
+    pub fn internal(self, verifier: Arc<Verifier>, callers: &'static [&'static str], business: Router) -> Router {
         let guarded = business
             .fallback(problem::not_found_fallback)
             .method_not_allowed_fallback(method_not_allowed)
@@ -99,21 +94,25 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     shutdown_timeout: Duration,
+    background: Option<crate::service::Background>,
 }
 
 impl Application {
     /// Binds `bind` (port 0 picks a free port).
-    pub async fn bind(
-        bind: SocketAddr,
-        router: Router,
-        shutdown_timeout: Duration,
-    ) -> std::io::Result<Self> {
+    pub async fn bind(bind: SocketAddr, router: Router, shutdown_timeout: Duration) -> std::io::Result<Self> {
         let listener = TcpListener::bind(bind).await?;
         Ok(Self {
             listener,
             router,
             shutdown_timeout,
+            background: None,
         })
+    }
+
+    /// Background tasks to stop and await on shutdown, alongside the draining server.
+    pub fn with_background(mut self, background: crate::service::Background) -> Self {
+        self.background = Some(background);
+        self
     }
 
     pub fn port(&self) -> u16 {
@@ -121,9 +120,7 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests under the deadline.
@@ -133,10 +130,7 @@ impl Application {
     }
 
     /// Serves until `stop` resolves, then drains in-flight requests under the deadline.
-    pub async fn run_until(
-        self,
-        stop: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let stop = async move {
             stop.await;
@@ -144,8 +138,7 @@ impl Application {
         };
         let server = axum::serve(
             self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(stop)
         .into_future();
@@ -154,10 +147,21 @@ impl Application {
             result = &mut server => return result,
             _ = stopped_rx => {}
         }
-        match tokio::time::timeout(self.shutdown_timeout, server).await {
+        let background = self.background;
+        // In-flight requests drain while background tasks finish the item in hand and stop.
+        let drain = async move {
+            let stop_tasks = async {
+                if let Some(background) = background {
+                    background.stop_and_join().await;
+                }
+            };
+            let (served, ()) = tokio::join!(server, stop_tasks);
+            served
+        };
+        match tokio::time::timeout(self.shutdown_timeout, drain).await {
             Ok(result) => result,
             Err(_) => {
-                tracing::warn!(timeout = ?self.shutdown_timeout, "in-flight requests outlived the shutdown deadline");
+                tracing::warn!(timeout = ?self.shutdown_timeout, "in-flight work outlived the shutdown deadline");
                 Ok(())
             }
         }

@@ -9,17 +9,13 @@ use crate::fleet::SERVICES;
 
 /// Creates the roles (cluster-wide). `password_for` returns a role's password, or `None` for
 /// clusters that authenticate loopback connections otherwise (the dev and test clusters).
-pub async fn create_roles(
-    admin: &mut PgConnection,
-    password_for: impl Fn(&str) -> Option<String>,
-) -> sqlx::Result<()> {
+pub async fn create_roles(admin: &mut PgConnection, password_for: impl Fn(&str) -> Option<String>) -> sqlx::Result<()> {
     for spec in SERVICES {
         let Some(role) = spec.db_role() else { continue };
-        let exists: bool =
-            sqlx::query_scalar("select exists(select 1 from pg_roles where rolname = $1)")
-                .bind(&role)
-                .fetch_one(&mut *admin)
-                .await?;
+        let exists: bool = sqlx::query_scalar("select exists(select 1 from pg_roles where rolname = $1)")
+            .bind(&role)
+            .fetch_one(&mut *admin)
+            .await?;
         if !exists {
             sqlx::query(AssertSqlSafe(format!(
                 "create role {role} login nosuperuser nocreatedb nocreaterole noinherit"
@@ -30,11 +26,9 @@ pub async fn create_roles(
         if let Some(password) = password_for(spec.name) {
             // Passwords cannot be bound as parameters in DDL; quote them as a literal.
             let literal = password.replace('\'', "''");
-            sqlx::query(AssertSqlSafe(format!(
-                "alter role {role} password '{literal}'"
-            )))
-            .execute(&mut *admin)
-            .await?;
+            sqlx::query(AssertSqlSafe(format!("alter role {role} password '{literal}'")))
+                .execute(&mut *admin)
+                .await?;
         }
     }
     Ok(())

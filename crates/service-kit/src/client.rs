@@ -51,19 +51,10 @@ impl InternalClient {
 
     /// A request to `path` of `service` on behalf of `subject`, with the internal token and the
     /// current request id attached. Replicas are taken in turn.
-    pub fn request(
-        &self,
-        method: Method,
-        service: &str,
-        path: &str,
-        subject: &Subject,
-    ) -> reqwest::RequestBuilder {
+    pub fn request(&self, method: Method, service: &str, path: &str, subject: &Subject) -> reqwest::RequestBuilder {
         let base = self.base_url(service);
         let token = self.minter.mint(service, subject);
-        let mut builder = self
-            .http
-            .request(method, format!("{base}{path}"))
-            .bearer_auth(&*token);
+        let mut builder = self.http.request(method, format!("{base}{path}")).bearer_auth(&*token);
         if let Some(id) = current_request_id() {
             builder = builder.header(REQUEST_ID_HEADER, id.as_str());
         }

@@ -22,11 +22,7 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "invalid configuration ({} problem(s)):",
-            self.problems.len()
-        )?;
+        writeln!(f, "invalid configuration ({} problem(s)):", self.problems.len())?;
         for problem in &self.problems {
             writeln!(f, "  - {problem}")?;
         }
@@ -90,8 +86,7 @@ impl EnvReader {
         match raw.trim().parse() {
             Ok(value) => Some(value),
             Err(error) => {
-                self.problems
-                    .push(format!("{key}={raw:?} is malformed: {error}"));
+                self.problems.push(format!("{key}={raw:?} is malformed: {error}"));
                 None
             }
         }
@@ -174,13 +169,9 @@ impl ServiceConfig {
     pub fn read(spec: ServiceSpec, env: &mut EnvReader) -> Option<Self> {
         let default_bind: SocketAddr = ([127, 0, 0, 1], spec.port).into();
         let bind = env.parse_or("BIND_ADDR", default_bind);
-        let database = spec
-            .schema
-            .and_then(|schema| DatabaseConfig::read(env, schema));
+        let database = spec.schema.and_then(|schema| DatabaseConfig::read(env, schema));
         let redis = RedisConfig::read(env);
-        let internal_private_key = env
-            .file_contents("INTERNAL_KEY_FILE")
-            .map(SecretString::from);
+        let internal_private_key = env.file_contents("INTERNAL_KEY_FILE").map(SecretString::from);
         let internal_jwks = env.file_contents("INTERNAL_JWKS_FILE").and_then(|text| {
             serde_json::from_str::<Jwks>(&text)
                 .map_err(|error| env.problem(format!("INTERNAL_JWKS_FILE is not a JWKS: {error}")))
@@ -202,10 +193,8 @@ impl ServiceConfig {
         let internal_token_ttl = env.seconds_or("INTERNAL_TOKEN_TTL_SECS", 60);
         let shutdown_timeout = env.seconds_or("SHUTDOWN_TIMEOUT_SECS", 20);
         let max_body_bytes = env.parse_or("MAX_BODY_BYTES", 256 * 1024);
-        let client_connect_timeout =
-            Duration::from_millis(env.parse_or("CLIENT_CONNECT_TIMEOUT_MS", 2_000));
-        let client_request_timeout =
-            Duration::from_millis(env.parse_or("CLIENT_REQUEST_TIMEOUT_MS", 10_000));
+        let client_connect_timeout = Duration::from_millis(env.parse_or("CLIENT_CONNECT_TIMEOUT_MS", 2_000));
+        let client_request_timeout = Duration::from_millis(env.parse_or("CLIENT_REQUEST_TIMEOUT_MS", 10_000));
         // Everything is read before anything missing ends the reading, so all problems are listed.
         Some(Self {
             spec,
@@ -252,10 +241,7 @@ mod tests {
     use super::*;
 
     fn reader(vars: &[(&str, &str)]) -> EnvReader {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).into(), (*v).into()))
-            .collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
         EnvReader::from_fn(move |key| map.get(key).cloned())
     }
 

@@ -61,10 +61,7 @@ pub enum DbError {
 const CONNECT_PATIENCE: Duration = Duration::from_secs(15);
 
 /// Connects (retrying briefly while Postgres starts) and applies `migrator` if given.
-pub async fn connect(
-    config: &DatabaseConfig,
-    migrator: Option<&Migrator>,
-) -> Result<PgPool, DbError> {
+pub async fn connect(config: &DatabaseConfig, migrator: Option<&Migrator>) -> Result<PgPool, DbError> {
     let options = PgConnectOptions::from_str(config.url.expose_secret())
         .map_err(DbError::InvalidUrl)?
         .options([("search_path", config.schema.as_str())])

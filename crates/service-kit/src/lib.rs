@@ -19,5 +19,5 @@ pub use client::InternalClient;
 pub use config::{ConfigError, EnvReader, ServiceConfig};
 pub use fleet::{SERVICES, ServiceSpec};
 pub use problem::{FieldError, Json, Problem, Query};
-pub use service::{Context, StartError, run_main};
+pub use service::{Background, Context, StartError, run_main};
 pub use tokio;

@@ -36,6 +36,43 @@ pub enum StartError {
     Other(String),
 }
 
+/// The background tasks of a service (event relays, consumers): told to stop on shutdown and
+/// awaited, under the shutdown deadline, after in-flight requests.
+#[derive(Clone)]
+pub struct Background {
+    stop: Arc<tokio::sync::watch::Sender<bool>>,
+    handles: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Default for Background {
+    fn default() -> Self {
+        Self {
+            stop: Arc::new(tokio::sync::watch::channel(false).0),
+            handles: Arc::default(),
+        }
+    }
+}
+
+impl Background {
+    /// What a task watches to know it must stop.
+    pub fn stop_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
+
+    pub fn add(&self, handle: tokio::task::JoinHandle<()>) {
+        self.handles.lock().expect("background lock").push(handle);
+    }
+
+    /// Tells every task to stop and waits for them.
+    pub async fn stop_and_join(&self) {
+        let _ = self.stop.send(true);
+        let handles: Vec<_> = std::mem::take(&mut *self.handles.lock().expect("background lock"));
+        for handle in handles {
+            let _ = handle.await;
+        }
+    }
+}
+
 /// What a running service holds: its config, connections, metrics and token machinery.
 #[derive(Clone)]
 pub struct Context {
@@ -46,6 +83,7 @@ pub struct Context {
     pub minter: Arc<Minter>,
     pub verifier: Arc<Verifier>,
     pub client: InternalClient,
+    pub background: Background,
 }
 
 impl Context {
@@ -81,14 +119,27 @@ impl Context {
             minter,
             verifier,
             client,
+            background: Background::default(),
         })
+    }
+
+    /// The Redis connection of a service that asked for one.
+    pub fn redis(&self) -> ConnectionManager {
+        self.redis.clone().expect("this service connected Redis")
+    }
+
+    /// The Redis key prefix (empty unless configured).
+    pub fn key_prefix(&self) -> String {
+        self.config
+            .redis
+            .as_ref()
+            .map(|r| r.key_prefix.clone())
+            .unwrap_or_default()
     }
 
     /// The pool of a data-owning service.
     pub fn pool(&self) -> PgPool {
-        self.db
-            .clone()
-            .expect("this service owns a schema, so it has a pool")
+        self.db.clone().expect("this service owns a schema, so it has a pool")
     }
 
     /// Readiness checks for what this service connected.
@@ -117,10 +168,9 @@ impl Context {
         callers: &'static [&'static str],
         business: Router,
     ) -> Result<Application, StartError> {
-        let router = self
-            .router()
-            .internal(self.verifier.clone(), callers, business);
-        Ok(Application::bind(self.config.bind, router, self.config.shutdown_timeout).await?)
+        let router = self.router().internal(self.verifier.clone(), callers, business);
+        let app = Application::bind(self.config.bind, router, self.config.shutdown_timeout).await?;
+        Ok(app.with_background(self.background.clone()))
     }
 }
 
@@ -131,10 +181,7 @@ where
     Fut: Future<Output = Result<Application, StartError>>,
 {
     observability::init_tracing(service, LogFormat::from_env());
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("{service}: cannot start the async runtime: {error}");
@@ -167,10 +214,7 @@ where
 /// A service with no routes of its own yet: it owns what it owns and answers only the
 /// operational routes, refusing everything else without an internal token and answering 404
 /// with one. Its domain arrives in a later issue.
-pub async fn start_without_routes(
-    config: ServiceConfig,
-    needs_redis: bool,
-) -> Result<Application, StartError> {
+pub async fn start_without_routes(config: ServiceConfig, needs_redis: bool) -> Result<Application, StartError> {
     let context = Context::start(config, None, needs_redis).await?;
     context.serve_internal(&["gateway"], Router::new()).await
 }

@@ -79,9 +79,7 @@ fn wait_for_port(port: u16, what: &str, child: &mut std::process::Child) -> std:
             return Ok(());
         }
         if let Some(status) = child.try_wait()? {
-            return Err(std::io::Error::other(format!(
-                "{what} exited early: {status}"
-            )));
+            return Err(std::io::Error::other(format!("{what} exited early: {status}")));
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -92,11 +90,7 @@ fn wait_for_port(port: u16, what: &str, child: &mut std::process::Child) -> std:
 
 /// Starts a PostgreSQL server on `data_dir` (initialising it if empty) on `port`, with
 /// settings for throwaway data when `durable` is false. Used by the testkit and `xtask up`.
-pub fn start_postgres(
-    data_dir: &Path,
-    port: u16,
-    durable: bool,
-) -> std::io::Result<std::process::Child> {
+pub fn start_postgres(data_dir: &Path, port: u16, durable: bool) -> std::io::Result<std::process::Child> {
     let bin = pg_bin();
     let user = postgres_user();
     std::fs::create_dir_all(data_dir)?;
@@ -109,10 +103,7 @@ pub fn start_postgres(
                 && meta.permissions().mode() & 0o001 == 0
                 && d.starts_with(std::env::temp_dir())
             {
-                let _ = std::fs::set_permissions(
-                    d,
-                    std::fs::Permissions::from_mode(meta.permissions().mode() | 0o711),
-                );
+                let _ = std::fs::set_permissions(d, std::fs::Permissions::from_mode(meta.permissions().mode() | 0o711));
             }
             dir = d.parent();
         }
@@ -166,22 +157,11 @@ pub fn start_postgres(
 }
 
 /// Starts redis-server on `port` with its files in `dir`.
-pub fn start_redis(
-    dir: &Path,
-    port: u16,
-    append_only: bool,
-) -> std::io::Result<std::process::Child> {
+pub fn start_redis(dir: &Path, port: u16, append_only: bool) -> std::io::Result<std::process::Child> {
     std::fs::create_dir_all(dir)?;
     let mut redis = Command::new("redis-server");
     redis
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-        ])
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
         .args(["--appendonly", if append_only { "yes" } else { "no" }])
         .arg("--dir")
         .arg(dir)
@@ -233,21 +213,15 @@ impl PgCluster {
 
     /// A new database cloned from the migrated template.
     pub async fn fresh_database(&self) -> String {
-        let template = self
-            .template
-            .get_or_init(|| self.make_template())
-            .await
-            .clone();
+        let template = self.template.get_or_init(|| self.make_template()).await.clone();
         let name = format!("t_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::connect(&self.admin_url_of("postgres"))
             .await
             .expect("admin connection");
-        sqlx::query(AssertSqlSafe(format!(
-            "create database {name} template {template}"
-        )))
-        .execute(&mut admin)
-        .await
-        .expect("clone template");
+        sqlx::query(AssertSqlSafe(format!("create database {name} template {template}")))
+            .execute(&mut admin)
+            .await
+            .expect("clone template");
         service_kit::bootstrap::grant_database(&mut admin, &name)
             .await
             .expect("grant database");
@@ -266,12 +240,11 @@ impl PgCluster {
             .execute(&mut admin)
             .await
             .expect("template lock");
-        let exists: bool =
-            sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
-                .bind(&name)
-                .fetch_one(&mut admin)
-                .await
-                .expect("look for template");
+        let exists: bool = sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut admin)
+            .await
+            .expect("look for template");
         if !exists {
             service_kit::bootstrap::create_roles(&mut admin, |_| None)
                 .await
@@ -303,10 +276,7 @@ impl PgCluster {
                     continue;
                 }
                 let migrator = Migrator::new(dir.as_path()).await.expect("read migrations");
-                let url = format!(
-                    "{}?options=-csearch_path%3D{schema}",
-                    self.url_as(&role, &building)
-                );
+                let url = format!("{}?options=-csearch_path%3D{schema}", self.url_as(&role, &building));
                 let mut conn = PgConnection::connect(&url).await.expect("role connection");
                 migrator
                     .run(&mut conn)
@@ -314,12 +284,10 @@ impl PgCluster {
                     .unwrap_or_else(|e| panic!("migrations of {}: {e}", spec.name));
                 conn.close().await.ok();
             }
-            sqlx::query(AssertSqlSafe(format!(
-                "alter database {building} rename to {name}"
-            )))
-            .execute(&mut admin)
-            .await
-            .expect("rename template");
+            sqlx::query(AssertSqlSafe(format!("alter database {building} rename to {name}")))
+                .execute(&mut admin)
+                .await
+                .expect("rename template");
         }
         sqlx::query("select pg_advisory_unlock(7734001)")
             .execute(&mut admin)

@@ -79,9 +79,6 @@ impl FleetKeys {
     }
 
     pub fn internal_private(&self, service: &str) -> &str {
-        self.internal
-            .get(service)
-            .map(String::as_str)
-            .expect("a fleet service")
+        self.internal.get(service).map(String::as_str).expect("a fleet service")
     }
 }

@@ -74,8 +74,7 @@ impl TestDb {
         let schema = service_kit::fleet::spec(service)
             .and_then(|s| s.schema)
             .expect("a data-owning service");
-        let options: sqlx::postgres::PgConnectOptions =
-            self.url_for(service).parse().expect("a valid URL");
+        let options: sqlx::postgres::PgConnectOptions = self.url_for(service).parse().expect("a valid URL");
         sqlx::postgres::PgPoolOptions::new()
             .max_connections(2)
             .connect_with(options.options([("search_path", schema)]))
@@ -125,12 +124,7 @@ pub fn service_config(service: &str, db: Option<&TestDb>) -> ServiceConfig {
         client_request_timeout: std::time::Duration::from_secs(5),
         service_urls: service_kit::SERVICES
             .iter()
-            .map(|s| {
-                (
-                    s.name.to_owned(),
-                    vec![format!("http://127.0.0.1:{}", unused_port())],
-                )
-            })
+            .map(|s| (s.name.to_owned(), vec![format!("http://127.0.0.1:{}", unused_port())]))
             .collect(),
     }
 }
@@ -145,8 +139,7 @@ pub fn unused_port() -> u16 {
 
 /// A minter for tests that call a service as `issuer` would.
 pub fn minter(issuer: &str) -> internal_token::Minter {
-    internal_token::Minter::new(issuer, env().keys.internal_private(issuer), 60)
-        .expect("test key parses")
+    internal_token::Minter::new(issuer, env().keys.internal_private(issuer), 60).expect("test key parses")
 }
 
 /// Admin-connection helpers for tools (`cargo xtask`) that bootstrap a cluster.
@@ -168,19 +161,15 @@ pub mod sqlx_admin {
     }
 
     /// Creates `name` unless it exists. `name` must be a plain identifier.
-    pub async fn create_database_if_missing(
-        admin: &mut PgConnection,
-        name: &str,
-    ) -> sqlx::Result<()> {
+    pub async fn create_database_if_missing(admin: &mut PgConnection, name: &str) -> sqlx::Result<()> {
         assert!(
             name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
             "plain database name"
         );
-        let exists: bool =
-            sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
-                .bind(name)
-                .fetch_one(&mut *admin)
-                .await?;
+        let exists: bool = sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
+            .bind(name)
+            .fetch_one(&mut *admin)
+            .await?;
         if !exists {
             sqlx::query(AssertSqlSafe(format!("create database {name}")))
                 .execute(&mut *admin)
@@ -222,13 +211,7 @@ impl ServiceCaller {
 
     /// GET `path`: status and JSON body (null when the body is not JSON).
     pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
-        Self::read(
-            self.request(reqwest::Method::GET, path)
-                .send()
-                .await
-                .expect("request"),
-        )
-        .await
+        Self::read(self.request(reqwest::Method::GET, path).send().await.expect("request")).await
     }
 
     /// POST a JSON body to `path`: status and JSON body.

@@ -17,10 +17,7 @@ struct Capture;
 
 impl Write for Capture {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        buffer()
-            .lock()
-            .expect("log buffer")
-            .extend_from_slice(bytes);
+        buffer().lock().expect("log buffer").extend_from_slice(bytes);
         if std::env::var_os("TEST_LOG").is_some() {
             std::io::stdout().write_all(bytes)?;
         }
@@ -35,8 +32,9 @@ impl Write for Capture {
 pub fn init() {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
-        let filter = EnvFilter::try_from_env("TEST_LOG_FILTER")
-            .unwrap_or_else(|_| EnvFilter::new("debug,sqlx=info,hyper=info,hyper_util=info,h2=info,tower=info,reqwest=info,rustls=info"));
+        let filter = EnvFilter::try_from_env("TEST_LOG_FILTER").unwrap_or_else(|_| {
+            EnvFilter::new("debug,sqlx=info,hyper=info,hyper_util=info,h2=info,tower=info,reqwest=info,rustls=info")
+        });
         let layer = observability::json_layer_for_tests("test", || Capture).with_filter(filter);
         let _ = tracing_subscriber::registry().with(layer).try_init();
     });

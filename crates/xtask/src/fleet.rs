@@ -44,10 +44,7 @@ pub struct Fleet {
 
 impl Fleet {
     pub fn log_path(&self, name: &str) -> PathBuf {
-        self.options
-            .run_dir
-            .join("logs")
-            .join(format!("{name}.log"))
+        self.options.run_dir.join("logs").join(format!("{name}.log"))
     }
 
     pub fn nginx_url(&self) -> String {
@@ -67,17 +64,12 @@ impl Fleet {
         };
         let o = &fleet.options;
         eprintln!("==> PostgreSQL on {}, Redis on {}", o.pg_port, o.redis_port);
-        let postgres = start_postgres(&o.run_dir.join("postgres"), o.pg_port, o.durable)
-            .context("start PostgreSQL")?;
+        let postgres = start_postgres(&o.run_dir.join("postgres"), o.pg_port, o.durable).context("start PostgreSQL")?;
         fleet.children.push(("postgres".into(), postgres));
         let o = &fleet.options;
-        let redis = start_redis(&o.run_dir.join("redis"), o.redis_port, o.durable)
-            .context("start Redis")?;
+        let redis = start_redis(&o.run_dir.join("redis"), o.redis_port, o.durable).context("start Redis")?;
         fleet.children.push(("redis".into(), redis));
-        fleet
-            .bootstrap()
-            .await
-            .context("bootstrap roles and schemas")?;
+        fleet.bootstrap().await.context("bootstrap roles and schemas")?;
 
         for spec in SERVICES {
             fleet.spawn_service(spec.name)?;
@@ -90,10 +82,7 @@ impl Fleet {
 
     async fn bootstrap(&self) -> anyhow::Result<()> {
         use sqlx_like::*;
-        let admin_url = format!(
-            "postgres://postgres@127.0.0.1:{}/postgres",
-            self.options.pg_port
-        );
+        let admin_url = format!("postgres://postgres@127.0.0.1:{}/postgres", self.options.pg_port);
         let mut admin = connect(&admin_url).await?;
         service_kit::bootstrap::create_roles(&mut admin, |_| None).await?;
         create_database_if_missing(&mut admin, DATABASE).await?;
@@ -111,20 +100,11 @@ impl Fleet {
         let o = &self.options;
         let spec = service_kit::fleet::spec(name).expect("a fleet service");
         let mut env = vec![
-            (
-                "BIND_ADDR".to_owned(),
-                format!("127.0.0.1:{}", o.ports[name]),
-            ),
-            (
-                "REDIS_URL".to_owned(),
-                format!("redis://127.0.0.1:{}", o.redis_port),
-            ),
+            ("BIND_ADDR".to_owned(), format!("127.0.0.1:{}", o.ports[name])),
+            ("REDIS_URL".to_owned(), format!("redis://127.0.0.1:{}", o.redis_port)),
             (
                 "INTERNAL_KEY_FILE".to_owned(),
-                o.keys_dir
-                    .join(format!("internal/{name}.pem"))
-                    .display()
-                    .to_string(),
+                o.keys_dir.join(format!("internal/{name}.pem")).display().to_string(),
             ),
             (
                 "INTERNAL_JWKS_FILE".to_owned(),
@@ -149,10 +129,7 @@ impl Fleet {
             ));
         }
         for other in SERVICES {
-            env.push((
-                other.url_var(),
-                format!("http://127.0.0.1:{}", o.ports[other.name]),
-            ));
+            env.push((other.url_var(), format!("http://127.0.0.1:{}", o.ports[other.name])));
         }
         env
     }
@@ -207,9 +184,7 @@ impl Fleet {
     }
 
     async fn wait_ready(&mut self, patience: Duration) -> anyhow::Result<()> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(2))
-            .build()?;
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
         let deadline = Instant::now() + patience;
         let mut pending: Vec<&str> = SERVICES.iter().map(|s| s.name).collect();
         while !pending.is_empty() {
@@ -217,22 +192,14 @@ impl Fleet {
                 if let Some(status) = child.try_wait()? {
                     anyhow::bail!(
                         "{name} exited ({status}); see {}",
-                        self.options
-                            .run_dir
-                            .join("logs")
-                            .join(format!("{name}.log"))
-                            .display()
+                        self.options.run_dir.join("logs").join(format!("{name}.log")).display()
                     );
                 }
             }
             let mut still = Vec::new();
             for name in pending {
                 let url = format!("http://127.0.0.1:{}/ready", self.options.ports[name]);
-                let ready = http
-                    .get(&url)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().is_success());
+                let ready = http.get(&url).send().await.is_ok_and(|r| r.status().is_success());
                 if !ready {
                     still.push(name);
                 }
@@ -298,13 +265,9 @@ impl Fleet {
 
     /// Whether any process has died, and which.
     pub fn exited(&mut self) -> Option<String> {
-        self.children.iter_mut().find_map(|(name, child)| {
-            child
-                .try_wait()
-                .ok()
-                .flatten()
-                .map(|s| format!("{name} exited ({s})"))
-        })
+        self.children
+            .iter_mut()
+            .find_map(|(name, child)| child.try_wait().ok().flatten().map(|s| format!("{name} exited ({s})")))
     }
 
     /// SIGTERM to every process group (services first, data stores last), then SIGKILL for
@@ -347,12 +310,7 @@ mod sqlx_like {
 pub fn free_ports() -> BTreeMap<&'static str, u16> {
     let listeners: Vec<_> = SERVICES
         .iter()
-        .map(|s| {
-            (
-                s.name,
-                std::net::TcpListener::bind("127.0.0.1:0").expect("bind"),
-            )
-        })
+        .map(|s| (s.name, std::net::TcpListener::bind("127.0.0.1:0").expect("bind")))
         .collect();
     listeners
         .iter()
@@ -382,10 +340,7 @@ pub fn fleet_test(root: &Path) -> anyhow::Result<()> {
         echo_logs: std::env::var_os("FLEET_LOG").is_some(),
         log_format: "json",
     };
-    eprintln!(
-        "==> fleet test (logs under {})",
-        run_dir.join("logs").display()
-    );
+    eprintln!("==> fleet test (logs under {})", run_dir.join("logs").display());
     let runtime = tokio::runtime::Runtime::new()?;
     let outcome = runtime.block_on(async {
         let fleet = Fleet::start(options).await?;

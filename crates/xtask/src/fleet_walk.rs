@@ -10,9 +10,7 @@ use service_kit::SERVICES;
 use crate::fleet::Fleet;
 
 pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()?;
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
     let api = format!("{}/api/v1", fleet.nginx_url());
     let email = format!("fleet-{}@example.com", uuid::Uuid::new_v4().simple());
     let password = "correct horse battery staple";
@@ -51,17 +49,9 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
         .header("x-request-id", &request_id)
         .send()
         .await?;
+    ensure!(response.status() == 200, "list products: {}", response.status());
     ensure!(
-        response.status() == 200,
-        "list products: {}",
-        response.status()
-    );
-    ensure!(
-        response
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            == Some(request_id.as_str()),
+        response.headers().get("x-request-id").and_then(|v| v.to_str().ok()) == Some(request_id.as_str()),
         "the X-Request-Id comes back"
     );
     ensure!(
@@ -76,26 +66,16 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
         items.len()
     );
     let slug = items[0]["slug"].as_str().context("slug")?.to_owned();
-    eprintln!(
-        "    {} products listed through NGINX with a token: ok",
-        items.len()
-    );
+    eprintln!("    {} products listed through NGINX with a token: ok", items.len());
 
     let response = http
         .get(format!("{api}/products/{slug}"))
         .bearer_auth(&token)
         .send()
         .await?;
-    ensure!(
-        response.status() == 200,
-        "product by slug: {}",
-        response.status()
-    );
+    ensure!(response.status() == 200, "product by slug: {}", response.status());
     let product: serde_json::Value = response.json().await?;
-    ensure!(
-        product["slug"] == slug.as_str(),
-        "the detail is the product asked for"
-    );
+    ensure!(product["slug"] == slug.as_str(), "the detail is the product asked for");
     eprintln!("    product detail by slug: ok");
 
     // The request id sent through NGINX appears in the product service's log line of that request.
@@ -104,9 +84,7 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
         let log = std::fs::read_to_string(fleet.log_path("product"))?;
         let found = log.lines().any(|line| {
             serde_json::from_str::<serde_json::Value>(line).is_ok_and(|v| {
-                v["request_id"] == request_id.as_str()
-                    && v["route"] == "/products"
-                    && v["status"] == 200
+                v["request_id"] == request_id.as_str() && v["route"] == "/products" && v["status"] == 200
             })
         });
         if found {
@@ -137,15 +115,8 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
         "/api/v1/products/../internal/x",
         "/api/v1/%69nternal/x",
     ] {
-        let response = http
-            .get(format!("{}{path}", fleet.nginx_url()))
-            .send()
-            .await?;
-        ensure!(
-            response.status() == 404,
-            "{path} through NGINX: {}",
-            response.status()
-        );
+        let response = http.get(format!("{}{path}", fleet.nginx_url())).send().await?;
+        ensure!(response.status() == 404, "{path} through NGINX: {}", response.status());
     }
     eprintln!("    NGINX refuses /metrics and /internal: ok");
 
@@ -170,20 +141,12 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     eprintln!("    JSON access log, CF-Connecting-IP trusted only from Cloudflare: ok");
 
     // Every service's operational routes.
-    let promtool = std::process::Command::new("promtool")
-        .arg("--version")
-        .output()
-        .is_ok();
+    let promtool = std::process::Command::new("promtool").arg("--version").output().is_ok();
     for spec in SERVICES {
         let base = fleet.service_url(spec.name);
         for path in ["/health", "/ready", "/metrics"] {
             let response = http.get(format!("{base}{path}")).send().await?;
-            ensure!(
-                response.status() == 200,
-                "{} {path}: {}",
-                spec.name,
-                response.status()
-            );
+            ensure!(response.status() == 200, "{} {path}: {}", spec.name, response.status());
             if path == "/metrics" {
                 let text = response.text().await?;
                 ensure!(
@@ -213,11 +176,7 @@ fn check_with_promtool(service: &str, text: &str) -> anyhow::Result<()> {
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()?;
-    child
-        .stdin
-        .take()
-        .context("stdin")?
-        .write_all(text.as_bytes())?;
+    child.stdin.take().context("stdin")?.write_all(text.as_bytes())?;
     let output = child.wait_with_output()?;
     // promtool exits 1 for lint warnings too; only real parse errors count here.
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -26,10 +26,7 @@ pub fn render(options: &FleetOptions) -> anyhow::Result<PathBuf> {
             "{{RATE_BURST}}",
             &std::env::var("NGINX_RATE_BURST").unwrap_or_else(|_| "200".into()),
         );
-    anyhow::ensure!(
-        !rendered.contains("{{"),
-        "unrendered placeholder in the NGINX template"
-    );
+    anyhow::ensure!(!rendered.contains("{{"), "unrendered placeholder in the NGINX template");
     let path = run_dir.join("nginx.conf");
     std::fs::write(&path, rendered)?;
     Ok(path)

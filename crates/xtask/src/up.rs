@@ -11,9 +11,7 @@ use crate::fleet::{Fleet, FleetOptions, bin_dir, build_args};
 
 fn port(var: &str, default: u16) -> anyhow::Result<u16> {
     match std::env::var(var) {
-        Ok(raw) => raw
-            .parse()
-            .map_err(|_| anyhow::anyhow!("{var}={raw:?} is not a port")),
+        Ok(raw) => raw.parse().map_err(|_| anyhow::anyhow!("{var}={raw:?} is not a port")),
         Err(_) => Ok(default),
     }
 }
@@ -36,10 +34,7 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     for spec in SERVICES {
         ports.insert(
             spec.name,
-            port(
-                &format!("{}_PORT", spec.name.to_ascii_uppercase()),
-                spec.port,
-            )?,
+            port(&format!("{}_PORT", spec.name.to_ascii_uppercase()), spec.port)?,
         );
     }
     let options = FleetOptions {
@@ -63,10 +58,8 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         let mut fleet = Fleet::start(options).await?;
         let demo = demo_login(&fleet).await;
         print_table(&fleet, demo.as_ref());
-        let mut interrupt =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         loop {
             tokio::select! {
                 _ = interrupt.recv() => break,
@@ -107,10 +100,7 @@ async fn demo_login(fleet: &Fleet) -> Option<(String, String)> {
         std::fs::write(&file, format!("{email}\n{password}\n")).ok()?;
         Some((email, password))
     } else {
-        eprintln!(
-            "xtask up: could not register the demo shopper: {}",
-            response.status()
-        );
+        eprintln!("xtask up: could not register the demo shopper: {}", response.status());
         None
     }
 }
@@ -120,23 +110,11 @@ fn print_table(fleet: &Fleet, demo: Option<&(String, String)>) {
     println!("  {:<14} {:<28} status", "service", "url");
     println!("  {:<14} {:<28} ready", "nginx", fleet.nginx_url());
     for spec in SERVICES {
-        println!(
-            "  {:<14} {:<28} ready",
-            spec.name,
-            fleet.service_url(spec.name)
-        );
+        println!("  {:<14} {:<28} ready", spec.name, fleet.service_url(spec.name));
     }
     let o = &fleet.options;
-    println!(
-        "  {:<14} {:<28} ready",
-        "postgres",
-        format!("127.0.0.1:{}", o.pg_port)
-    );
-    println!(
-        "  {:<14} {:<28} ready",
-        "redis",
-        format!("127.0.0.1:{}", o.redis_port)
-    );
+    println!("  {:<14} {:<28} ready", "postgres", format!("127.0.0.1:{}", o.pg_port));
+    println!("  {:<14} {:<28} ready", "redis", format!("127.0.0.1:{}", o.redis_port));
     println!();
     println!("  The shop: {}/api/v1/products", fleet.nginx_url());
     if let Some((email, password)) = demo {
@@ -146,9 +124,6 @@ fn print_table(fleet: &Fleet, demo: Option<&(String, String)>) {
             fleet.nginx_url()
         );
     }
-    println!(
-        "  Logs: {}/logs/   Ctrl-C stops everything.",
-        o.run_dir.display()
-    );
+    println!("  Logs: {}/logs/   Ctrl-C stops everything.", o.run_dir.display());
     println!();
 }

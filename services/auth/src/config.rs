@@ -39,21 +39,12 @@ impl AuthConfig {
         let mut env = EnvReader::from_env();
         let spec = *service_kit::fleet::spec(crate::SERVICE).expect("a fleet service");
         let service = ServiceConfig::read(spec, &mut env);
-        let issuer = env
-            .optional("AUTH_ISSUER")
-            .unwrap_or_else(|| "shopfleet-auth".into());
-        let audience = env
-            .optional("API_AUDIENCE")
-            .unwrap_or_else(|| "shopfleet-api".into());
-        let signing_key = env
-            .file_contents("ACCESS_SIGNING_KEY_FILE")
-            .map(SecretString::from);
+        let issuer = env.optional("AUTH_ISSUER").unwrap_or_else(|| "shopfleet-auth".into());
+        let audience = env.optional("API_AUDIENCE").unwrap_or_else(|| "shopfleet-api".into());
+        let signing_key = env.file_contents("ACCESS_SIGNING_KEY_FILE").map(SecretString::from);
         let signing_kid = env.optional("ACCESS_SIGNING_KID");
         let access_token_ttl = env.seconds_or("ACCESS_TOKEN_TTL_SECS", 900);
-        let default_concurrency = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-            * 2;
+        let default_concurrency = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) * 2;
         let hash_concurrency = env.parse_or("PASSWORD_HASH_CONCURRENCY", default_concurrency);
         env.finish()?;
         let signing_key = signing_key.expect("checked by finish");

@@ -10,13 +10,7 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let email = raw.trim().to_lowercase();
-        let invalid = || {
-            FieldError::new(
-                "email",
-                "invalid_email",
-                "this is not a valid email address",
-            )
-        };
+        let invalid = || FieldError::new("email", "invalid_email", "this is not a valid email address");
         if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid());
         }
@@ -104,10 +98,7 @@ mod tests {
 
     #[test]
     fn passwords_must_be_twelve_to_a_hundred_and_twenty_eight_characters() {
-        assert_eq!(
-            NewPassword::parse("short").err().unwrap().code,
-            "password_too_short"
-        );
+        assert_eq!(NewPassword::parse("short").err().unwrap().code, "password_too_short");
         assert_eq!(
             NewPassword::parse(&"x".repeat(129)).err().unwrap().code,
             "password_too_long"

@@ -1,10 +1,13 @@
 //! The auth service: accounts (register, login), argon2id password hashing off the async
-//! threads behind a concurrency bound, RS256 access tokens, and the JWKS the gateway verifies
-//! them with. Email verification, refresh tokens, logout, admin TOTP and key rotation arrive in
-//! later issues.
+//! threads behind a concurrency bound, RS256 access tokens, the JWKS the gateway verifies them
+//! with, email verification and password reset by one-time tokens. Every state change writes its
+//! event (USER_REGISTERED, EMAIL_VERIFICATION_REQUESTED, ...) to the outbox in the same
+//! transaction; a relay publishes them to `events.auth`. Refresh tokens, logout, admin TOTP and
+//! key rotation arrive with the identity issue.
 
 pub mod config;
 mod domain;
+mod one_time;
 mod password;
 mod routes;
 mod store;
@@ -50,6 +53,9 @@ pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
         .route("/auth/register", post(routes::register))
         .route("/auth/login", post(routes::login))
         .route("/auth/.well-known/jwks.json", get(routes::jwks))
+        .route("/auth/verify-email", post(routes::verify_email))
+        .route("/auth/password-reset", post(routes::request_password_reset))
+        .route("/auth/password-reset/confirm", post(routes::confirm_password_reset))
         .with_state(state);
     context.serve_internal(&["gateway"], routes).await
 }
@@ -60,8 +66,5 @@ pub fn default_kid(private_pem: &secrecy::SecretString) -> String {
     let jwk = auth_jwt::keys::public_jwk(private_pem.expose_secret(), "x");
     let modulus = jwk.map(|j| j.n).unwrap_or_default();
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, modulus.as_bytes());
-    digest.as_ref()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    digest.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect()
 }

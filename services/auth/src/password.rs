@@ -33,8 +33,7 @@ fn argon2() -> Argon2<'static> {
 
 fn hash_blocking(password: &[u8]) -> Result<String, HashError> {
     let mut salt = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut salt)
-        .map_err(|_| HashError::Argon2("no randomness for the salt".into()))?;
+    aws_lc_rs::rand::fill(&mut salt).map_err(|_| HashError::Argon2("no randomness for the salt".into()))?;
     argon2()
         .hash_password_with_salt(password, &salt)
         .map(|hash| hash.to_string())
@@ -44,8 +43,7 @@ fn hash_blocking(password: &[u8]) -> Result<String, HashError> {
 impl PasswordHasher {
     pub async fn new(concurrency: usize) -> Result<Self, HashError> {
         let mut random = [0u8; 32];
-        aws_lc_rs::rand::fill(&mut random)
-            .map_err(|_| HashError::Argon2("no randomness".into()))?;
+        aws_lc_rs::rand::fill(&mut random).map_err(|_| HashError::Argon2("no randomness".into()))?;
         let dummy_hash = tokio::task::spawn_blocking(move || hash_blocking(&random))
             .await
             .map_err(|e| HashError::Task(e.to_string()))??;
@@ -79,11 +77,9 @@ impl PasswordHasher {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.clone());
         let password = password.as_bytes().to_vec();
-        let matches = tokio::task::spawn_blocking(move || {
-            argon2().verify_password(&password, hash.as_str()).is_ok()
-        })
-        .await
-        .map_err(|e| HashError::Task(e.to_string()))?;
+        let matches = tokio::task::spawn_blocking(move || argon2().verify_password(&password, hash.as_str()).is_ok())
+            .await
+            .map_err(|e| HashError::Task(e.to_string()))?;
         Ok(known && matches)
     }
 }

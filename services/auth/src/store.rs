@@ -1,6 +1,7 @@
-//! SQL of accounts.
+//! SQL of accounts and one-time tokens. Functions that change state take the caller's
+//! transaction, so the change and its event (written by the caller) commit together.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::Email;
@@ -11,6 +12,7 @@ pub struct Credentials {
     pub id: Uuid,
     pub password_hash: String,
     pub role: String,
+    pub email_verified: bool,
 }
 
 pub enum InsertOutcome {
@@ -18,32 +20,112 @@ pub enum InsertOutcome {
     EmailTaken,
 }
 
+/// What a one-time token is for.
+#[derive(Clone, Copy, Debug)]
+pub enum Purpose {
+    VerifyEmail,
+    ResetPassword,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "verify_email",
+            Self::ResetPassword => "reset_password",
+        }
+    }
+}
+
 #[tracing::instrument(skip_all)]
-pub async fn insert_user(
-    pool: &PgPool,
-    email: &Email,
-    password_hash: &str,
-) -> sqlx::Result<InsertOutcome> {
+pub async fn insert_user(tx: &mut PgConnection, email: &Email, password_hash: &str) -> sqlx::Result<InsertOutcome> {
     let id = Uuid::now_v7();
     let result = sqlx::query("insert into users (id, email, password_hash) values ($1, $2, $3)")
         .bind(id)
         .bind(email.as_str())
         .bind(password_hash)
-        .execute(pool)
+        .execute(&mut *tx)
         .await;
     match result {
         Ok(_) => Ok(InsertOutcome::Created(id)),
-        Err(sqlx::Error::Database(e)) if e.constraint() == Some("users_email_key") => {
-            Ok(InsertOutcome::EmailTaken)
-        }
+        Err(sqlx::Error::Database(e)) if e.constraint() == Some("users_email_key") => Ok(InsertOutcome::EmailTaken),
         Err(e) => Err(e),
     }
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn credentials(pool: &PgPool, email: &Email) -> sqlx::Result<Option<Credentials>> {
-    sqlx::query_as::<_, Credentials>("select id, password_hash, role from users where email = $1")
+    sqlx::query_as::<_, Credentials>("select id, password_hash, role, email_verified from users where email = $1")
         .bind(email.as_str())
         .fetch_optional(pool)
+        .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn user_id_by_email(tx: &mut PgConnection, email: &Email) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar("select id from users where email = $1")
+        .bind(email.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+}
+
+/// Stores the hash of a new one-time token valid for `ttl_secs`.
+#[tracing::instrument(skip_all, fields(purpose = purpose.as_str()))]
+pub async fn insert_token(
+    tx: &mut PgConnection,
+    purpose: Purpose,
+    user_id: Uuid,
+    token_hash: &[u8],
+    ttl_secs: i64,
+) -> sqlx::Result<chrono::DateTime<chrono::Utc>> {
+    sqlx::query_scalar(
+        "insert into one_time_tokens (token_hash, purpose, user_id, expires_at) \
+         values ($1, $2, $3, now() + make_interval(secs => $4)) returning expires_at",
+    )
+    .bind(token_hash)
+    .bind(purpose.as_str())
+    .bind(user_id)
+    .bind(ttl_secs as f64)
+    .fetch_one(&mut *tx)
+    .await
+}
+
+/// Uses up a current, unused token; returns its user. A token works once.
+#[tracing::instrument(skip_all, fields(purpose = purpose.as_str()))]
+pub async fn consume_token(tx: &mut PgConnection, purpose: Purpose, token_hash: &[u8]) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "update one_time_tokens set used_at = now() \
+         where token_hash = $1 and purpose = $2 and used_at is null and expires_at > now() \
+         returning user_id",
+    )
+    .bind(token_hash)
+    .bind(purpose.as_str())
+    .fetch_optional(&mut *tx)
+    .await
+}
+
+/// Voids every unused token of `purpose` of a user (a new password voids older reset links).
+pub async fn void_tokens(tx: &mut PgConnection, purpose: Purpose, user_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("update one_time_tokens set used_at = now() where user_id = $1 and purpose = $2 and used_at is null")
+        .bind(user_id)
+        .bind(purpose.as_str())
+        .execute(&mut *tx)
+        .await
+        .map(|_| ())
+}
+
+/// Marks the email verified; returns the address.
+pub async fn mark_email_verified(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<String> {
+    sqlx::query_scalar("update users set email_verified = true where id = $1 returning email")
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await
+}
+
+/// Replaces the password hash; returns the address.
+pub async fn set_password(tx: &mut PgConnection, user_id: Uuid, password_hash: &str) -> sqlx::Result<String> {
+    sqlx::query_scalar("update users set password_hash = $2 where id = $1 returning email")
+        .bind(user_id)
+        .bind(password_hash)
+        .fetch_one(&mut *tx)
         .await
 }

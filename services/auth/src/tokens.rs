@@ -31,7 +31,7 @@ impl TokenIssuer {
     }
 
     /// A signed access token for `user_id`, and its lifetime in seconds.
-    pub fn issue(&self, user_id: uuid::Uuid, role: Role) -> (String, u64) {
+    pub fn issue(&self, user_id: uuid::Uuid, role: Role, email_verified: bool) -> (String, u64) {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .expect("clock after 1970")
@@ -47,6 +47,7 @@ impl TokenIssuer {
             role,
             perms: Vec::new(),
             sid: None,
+            email_verified,
         };
         (self.signer.sign(ACCESS_TOKEN_TYPE, &claims), self.ttl_secs)
     }

@@ -25,23 +25,15 @@ impl GatewayConfig {
         let spec = *service_kit::fleet::spec(crate::SERVICE).expect("a fleet service");
         let service = ServiceConfig::read(spec, &mut env);
         let config = Self {
-            issuer: env
-                .optional("AUTH_ISSUER")
-                .unwrap_or_else(|| "shopfleet-auth".into()),
-            audience: env
-                .optional("API_AUDIENCE")
-                .unwrap_or_else(|| "shopfleet-api".into()),
+            issuer: env.optional("AUTH_ISSUER").unwrap_or_else(|| "shopfleet-auth".into()),
+            audience: env.optional("API_AUDIENCE").unwrap_or_else(|| "shopfleet-api".into()),
             jwks_min_refresh: env.seconds_or("JWKS_MIN_REFRESH_SECS", 10),
             jwks_refresh_every: env.seconds_or("JWKS_REFRESH_SECS", 300),
-            timeout_override: env
-                .parse_optional::<u64>("ROUTE_TIMEOUT_MS")
-                .map(Duration::from_millis),
+            timeout_override: env.parse_optional::<u64>("ROUTE_TIMEOUT_MS").map(Duration::from_millis),
             service: match service {
                 Some(service) => service,
                 None => {
-                    return Err(env
-                        .finish()
-                        .expect_err("a missing service config is a problem"));
+                    return Err(env.finish().expect_err("a missing service config is a problem"));
                 }
             },
         };

@@ -84,10 +84,7 @@ impl JwksCache {
         let jwks = match response {
             Ok(response) if response.status().is_success() => response.json::<Jwks>().await,
             Ok(response) => {
-                tracing::warn!(
-                    status = response.status().as_u16(),
-                    "auth refused the JWKS request"
-                );
+                tracing::warn!(status = response.status().as_u16(), "auth refused the JWKS request");
                 return false;
             }
             Err(error) => {

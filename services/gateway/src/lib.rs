@@ -49,9 +49,7 @@ pub async fn build(config: GatewayConfig) -> Result<Application, StartError> {
         })
     };
     let routes = Router::new().fallback(proxy::handle).with_state(state);
-    let router = ServiceRouter::new(service, metrics)
-        .check(ready)
-        .public(routes);
+    let router = ServiceRouter::new(service, metrics).check(ready).public(routes);
     Ok(Application::bind(service.bind, router, service.shutdown_timeout).await?)
 }
 

@@ -33,11 +33,7 @@ pub fn forwardable(raw_path: &str) -> Option<ForwardPath> {
     let mut segments = Vec::new();
     for raw_segment in rest[1..].split('/') {
         let segment = percent_decode(raw_segment)?;
-        if segment.is_empty()
-            || segment == "."
-            || segment == ".."
-            || segment.eq_ignore_ascii_case("internal")
-        {
+        if segment.is_empty() || segment == "." || segment == ".." || segment.eq_ignore_ascii_case("internal") {
             return None;
         }
         segments.push(segment);

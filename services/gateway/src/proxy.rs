@@ -53,11 +53,7 @@ impl Proxy {
             client,
             minter,
             jwks,
-            verifier: AccessTokenVerifier::new(
-                &config.issuer,
-                &config.audience,
-                auth_jwt::DEFAULT_LEEWAY_SECS,
-            ),
+            verifier: AccessTokenVerifier::new(&config.issuer, &config.audience, auth_jwt::DEFAULT_LEEWAY_SECS),
             upstreams: config.service.service_urls.clone(),
             next: AtomicUsize::new(0),
             timeout_override: config.timeout_override,
@@ -71,8 +67,7 @@ impl Proxy {
             .iter()
             .find(|(name, _)| name == service)
             .map(|(_, urls)| urls)?;
-        (!urls.is_empty())
-            .then(|| urls[self.0.next.fetch_add(1, Ordering::Relaxed) % urls.len()].as_str())
+        (!urls.is_empty()).then(|| urls[self.0.next.fetch_add(1, Ordering::Relaxed) % urls.len()].as_str())
     }
 
     /// The caller's claims if a token is present: `Ok(None)` when there is none.
@@ -83,10 +78,7 @@ impl Proxy {
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| token_problem(&TokenError::Malformed))?;
@@ -107,9 +99,7 @@ fn token_problem(error: &TokenError) -> Problem {
 fn with_route(route: Option<&Route>, response: impl IntoResponse) -> Response {
     let mut response = response.into_response();
     if let Some(route) = route {
-        response
-            .extensions_mut()
-            .insert(RouteLabel(route.prefix.to_owned()));
+        response.extensions_mut().insert(RouteLabel(route.prefix.to_owned()));
     }
     if response.status() == StatusCode::UNAUTHORIZED {
         response
@@ -163,18 +153,11 @@ async fn forward(
         )));
     }
 
-    let base = proxy.upstream_base(route.upstream).ok_or_else(|| {
-        Problem::unavailable(
-            "upstream_unavailable",
-            "no instance of this service is configured",
-        )
-    })?;
+    let base = proxy
+        .upstream_base(route.upstream)
+        .ok_or_else(|| Problem::unavailable("upstream_unavailable", "no instance of this service is configured"))?;
     let (mut parts, body) = request.into_parts();
-    let query = parts
-        .uri
-        .query()
-        .map(|q| format!("?{q}"))
-        .unwrap_or_default();
+    let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
     let uri: Uri = format!("{base}{raw_path}{query}")
         .parse()
         .map_err(|_| Problem::not_found("no such route"))?;
@@ -206,9 +189,7 @@ async fn forward(
     let upstream_request = axum::http::Request::from_parts(parts, body);
 
     let timeout = proxy.0.timeout_override.unwrap_or(route.timeout);
-    let response = match tokio::time::timeout(timeout, proxy.0.client.request(upstream_request))
-        .await
-    {
+    let response = match tokio::time::timeout(timeout, proxy.0.client.request(upstream_request)).await {
         Err(_) => {
             tracing::warn!(upstream = route.upstream, ?timeout, "upstream timed out");
             return Err(Problem::new(
@@ -219,10 +200,7 @@ async fn forward(
         }
         Ok(Err(error)) if error.is_connect() => {
             tracing::warn!(upstream = route.upstream, %error, "upstream unreachable");
-            return Err(
-                Problem::unavailable("upstream_unavailable", "the service is unavailable")
-                    .with_retry_after(1),
-            );
+            return Err(Problem::unavailable("upstream_unavailable", "the service is unavailable").with_retry_after(1));
         }
         Ok(Err(error)) => {
             tracing::warn!(upstream = route.upstream, %error, "upstream failed");

@@ -110,24 +110,16 @@ mod tests {
     use super::*;
 
     fn segs(path: &str) -> Vec<String> {
-        path.trim_start_matches('/')
-            .split('/')
-            .map(str::to_owned)
-            .collect()
+        path.trim_start_matches('/').split('/').map(str::to_owned).collect()
     }
 
     #[test]
     fn the_longest_prefix_wins() {
         assert_eq!(
-            match_route(&segs("/payments/webhooks/stripe"))
-                .unwrap()
-                .auth,
+            match_route(&segs("/payments/webhooks/stripe")).unwrap().auth,
             AuthMode::Public
         );
-        assert_eq!(
-            match_route(&segs("/payments/123")).unwrap().auth,
-            AuthMode::Required
-        );
+        assert_eq!(match_route(&segs("/payments/123")).unwrap().auth, AuthMode::Required);
     }
 
     #[test]

@@ -53,21 +53,12 @@ impl Cursor {
             .decode(raw)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .ok_or_else(|| {
-                FieldError::new(
-                    "cursor",
-                    "invalid_cursor",
-                    "the cursor is not one this API handed out",
-                )
-            })
+            .ok_or_else(|| FieldError::new("cursor", "invalid_cursor", "the cursor is not one this API handed out"))
     }
 }
 
 /// Validation problems of a listing request, all at once.
-pub fn listing_params(
-    limit: Option<&str>,
-    cursor: Option<&str>,
-) -> Result<(PageSize, Option<Cursor>), Problem> {
+pub fn listing_params(limit: Option<&str>, cursor: Option<&str>) -> Result<(PageSize, Option<Cursor>), Problem> {
     let limit = PageSize::parse(limit);
     let cursor = cursor.map(Cursor::decode).transpose();
     match (limit, cursor) {
@@ -87,11 +78,7 @@ mod tests {
         assert_eq!(PageSize::parse(None).unwrap().get(), DEFAULT_PAGE_SIZE);
         assert_eq!(PageSize::parse(Some("100")).unwrap().get(), 100);
         for bad in ["0", "101", "-1", "ten", ""] {
-            assert_eq!(
-                PageSize::parse(Some(bad)).unwrap_err().field,
-                "limit",
-                "{bad}"
-            );
+            assert_eq!(PageSize::parse(Some(bad)).unwrap_err().field, "limit", "{bad}");
         }
     }
 

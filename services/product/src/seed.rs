@@ -15,17 +15,10 @@ const CATEGORIES: &[(&str, &str, Option<&str>)] = &[
     ("posters", "Posters", Some("home")),
 ];
 
-const ADJECTIVES: &[&str] = &[
-    "Classic",
-    "Rusty",
-    "Async",
-    "Fearless",
-    "Borrowed",
-    "Zero-Cost",
-];
+const ADJECTIVES: &[&str] = &["Classic", "Rusty", "Async", "Fearless", "Borrowed", "Zero-Cost"];
 const THEMES: &[&str] = &[
-    "Crab", "Ferris", "Tokio", "Lifetime", "Trait", "Macro", "Cargo", "Iterator", "Future",
-    "Closure", "Borrow", "Pattern", "Enum", "Slice", "Channel",
+    "Crab", "Ferris", "Tokio", "Lifetime", "Trait", "Macro", "Cargo", "Iterator", "Future", "Closure", "Borrow",
+    "Pattern", "Enum", "Slice", "Channel",
 ];
 const KINDS: &[(&str, &str, i64)] = &[
     ("t-shirts", "T-shirt", 2_400),

@@ -30,11 +30,7 @@ const PRODUCT_COLUMNS: &str = "p.id, p.sku, p.slug, p.name, p.description, p.pri
 
 /// One page of active products, newest first, plus one more row to tell whether a next page exists.
 #[tracing::instrument(skip_all, fields(limit = limit.get()))]
-pub async fn list_active(
-    pool: &PgPool,
-    limit: PageSize,
-    after: Option<&Cursor>,
-) -> sqlx::Result<Vec<Product>> {
+pub async fn list_active(pool: &PgPool, limit: PageSize, after: Option<&Cursor>) -> sqlx::Result<Vec<Product>> {
     let sql = format!(
         "select {PRODUCT_COLUMNS} from products p left join categories c on c.id = p.category_id \
          where p.status = 'active' \
@@ -52,11 +48,7 @@ pub async fn list_active(
 
 /// An active product by id or by slug.
 #[tracing::instrument(skip_all)]
-pub async fn find_active(
-    pool: &PgPool,
-    id: Option<Uuid>,
-    slug: &str,
-) -> sqlx::Result<Option<Product>> {
+pub async fn find_active(pool: &PgPool, id: Option<Uuid>, slug: &str) -> sqlx::Result<Option<Product>> {
     let sql = format!(
         "select {PRODUCT_COLUMNS} from products p left join categories c on c.id = p.category_id \
          where p.status = 'active' and (p.id = $1 or p.slug = $2)"

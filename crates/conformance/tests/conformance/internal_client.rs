@@ -9,8 +9,7 @@ use service_kit::InternalClient;
 use testkit::TestDb;
 
 #[tokio::test]
-async fn calls_carry_the_internal_token_and_the_request_id_and_fail_fast_when_the_service_is_down()
-{
+async fn calls_carry_the_internal_token_and_the_request_id_and_fail_fast_when_the_service_is_down() {
     let db = TestDb::new().await;
     let auth = conformance::spawn("auth", &db).await;
     let down = testkit::unused_port();
@@ -49,12 +48,7 @@ async fn calls_carry_the_internal_token_and_the_request_id_and_fail_fast_when_th
 
     let started = Instant::now();
     let error = client
-        .request(
-            reqwest::Method::GET,
-            "order",
-            "/orders",
-            &Subject::anonymous(),
-        )
+        .request(reqwest::Method::GET, "order", "/orders", &Subject::anonymous())
         .send()
         .await
         .unwrap_err();

@@ -16,10 +16,7 @@ async fn the_product_role_cannot_read_the_auth_schema() {
         "create table public.sneaky (id int)",
     ] {
         let error = sqlx::query(sql).execute(&product).await.expect_err(sql);
-        let code = error
-            .as_database_error()
-            .and_then(|e| e.code())
-            .map(|c| c.into_owned());
+        let code = error.as_database_error().and_then(|e| e.code()).map(|c| c.into_owned());
         assert_eq!(code.as_deref(), Some("42501"), "{sql}: {error}");
     }
     // And the reverse: auth cannot read the catalog.

@@ -1,6 +1,7 @@
 //! The rules every service keeps, checked against all of them (one test binary; the shutdown
 //! test has its own because it signals its own process).
 
+mod backbone;
 mod internal_client;
 mod isolation;
 mod zero_trust;

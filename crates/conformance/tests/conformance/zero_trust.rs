@@ -8,10 +8,7 @@ use internal_token::{INTERNAL_TOKEN_TYPE, InternalClaims, Subject};
 use testkit::TestDb;
 
 fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
 fn expired_internal_token(audience: &str) -> String {
@@ -41,6 +38,7 @@ fn external_access_token() -> String {
         role: Role::Admin,
         perms: vec![],
         sid: None,
+        email_verified: false,
     };
     Signer::from_pem("gateway", &testkit::env().keys.access_signing_pem)
         .unwrap()
@@ -55,11 +53,7 @@ async fn status_and_code(http: &reqwest::Client, url: &str, token: Option<&str>)
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     if status >= 400 {
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/problem+json",
-            "{url}"
-        );
+        assert_eq!(response.headers()["content-type"], "application/problem+json", "{url}");
     }
     let body: serde_json::Value = response.json().await.unwrap_or_default();
     (status, body["code"].as_str().unwrap_or_default().to_owned())
@@ -82,11 +76,7 @@ async fn every_service_but_the_gateway_refuses_calls_without_a_valid_internal_to
         let disallowed_issuer = if name == "media" { "cms" } else { "media" };
         let refused = [
             ("no token", None, "token_missing"),
-            (
-                "expired",
-                Some(expired_internal_token(name)),
-                "token_expired",
-            ),
+            ("expired", Some(expired_internal_token(name)), "token_expired"),
             (
                 "another audience",
                 Some(

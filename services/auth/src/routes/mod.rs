@@ -6,9 +6,14 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use service_kit::{Json, Problem};
 
-use crate::AppState;
+use events::catalog::{
+    EmailVerificationRequested, PasswordChanged, PasswordResetRequested, UserEmailVerified, UserRegistered,
+};
+use service_kit::FieldError;
+
 use crate::domain::{Email, NewPassword, PASSWORD_MAX_CHARS};
-use crate::store::{self, InsertOutcome};
+use crate::store::{self, InsertOutcome, Purpose};
+use crate::{AppState, SERVICE, one_time};
 
 #[derive(Deserialize)]
 pub struct Credentials {
@@ -23,10 +28,7 @@ struct Registered {
 }
 
 /// `POST /auth/register` → 201, 409 `email_taken`, 422 naming the invalid fields.
-pub async fn register(
-    State(state): State<AppState>,
-    Json(body): Json<Credentials>,
-) -> Result<Response, Problem> {
+pub async fn register(State(state): State<AppState>, Json(body): Json<Credentials>) -> Result<Response, Problem> {
     let email = Email::parse(&body.email);
     let password = NewPassword::parse(&body.password);
     let (email, password) = match (email, password) {
@@ -42,26 +44,161 @@ pub async fn register(
         .hash(&password.0)
         .await
         .map_err(|e| Problem::internal(&e))?;
-    match store::insert_user(&state.pool, &email, &hash)
+    // The account, its verification token and both events commit together or not at all.
+    let mut tx = state.pool.begin().await.map_err(|e| Problem::internal(&e))?;
+    let id = match store::insert_user(&mut tx, &email, &hash)
         .await
         .map_err(|e| Problem::internal(&e))?
     {
-        InsertOutcome::Created(id) => {
-            tracing::info!(user_id = %id, "account registered");
-            Ok((
-                StatusCode::CREATED,
-                Json(Registered {
-                    id,
-                    email: email.as_str().to_owned(),
-                }),
-            )
-                .into_response())
+        InsertOutcome::Created(id) => id,
+        InsertOutcome::EmailTaken => {
+            return Err(Problem::conflict(
+                "email_taken",
+                "an account with this email already exists",
+            ));
         }
-        InsertOutcome::EmailTaken => Err(Problem::conflict(
-            "email_taken",
-            "an account with this email already exists",
-        )),
+    };
+    let (token, token_hash) = one_time::generate();
+    let expires_at = store::insert_token(
+        &mut tx,
+        Purpose::VerifyEmail,
+        id,
+        &token_hash,
+        one_time::VERIFY_EMAIL_TTL_SECS,
+    )
+    .await
+    .map_err(|e| Problem::internal(&e))?;
+    let email_text = email.as_str().to_owned();
+    events::enqueue(
+        &mut tx,
+        SERVICE,
+        &UserRegistered {
+            user_id: id,
+            email: email_text.clone(),
+        },
+    )
+    .await
+    .map_err(|e| Problem::internal(&e))?;
+    events::enqueue(
+        &mut tx,
+        SERVICE,
+        &EmailVerificationRequested {
+            user_id: id,
+            email: email_text.clone(),
+            token,
+            expires_at,
+        },
+    )
+    .await
+    .map_err(|e| Problem::internal(&e))?;
+    tx.commit().await.map_err(|e| Problem::internal(&e))?;
+    tracing::info!(user_id = %id, "account registered");
+    Ok((StatusCode::CREATED, Json(Registered { id, email: email_text })).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct TokenBody {
+    token: String,
+}
+
+fn invalid_token() -> Problem {
+    Problem::validation(vec![FieldError::new(
+        "token",
+        "invalid_or_expired",
+        "this link is invalid, used or expired",
+    )])
+}
+
+/// `POST /auth/verify-email` with the token from the email's link: marks the address verified.
+pub async fn verify_email(State(state): State<AppState>, Json(body): Json<TokenBody>) -> Result<Response, Problem> {
+    let mut tx = state.pool.begin().await.map_err(|e| Problem::internal(&e))?;
+    let user_id = store::consume_token(&mut tx, Purpose::VerifyEmail, &one_time::hash(&body.token))
+        .await
+        .map_err(|e| Problem::internal(&e))?
+        .ok_or_else(invalid_token)?;
+    let email = store::mark_email_verified(&mut tx, user_id)
+        .await
+        .map_err(|e| Problem::internal(&e))?;
+    events::enqueue(&mut tx, SERVICE, &UserEmailVerified { user_id, email })
+        .await
+        .map_err(|e| Problem::internal(&e))?;
+    tx.commit().await.map_err(|e| Problem::internal(&e))?;
+    tracing::info!(%user_id, "email verified");
+    Ok(Json(serde_json::json!({"email_verified": true})).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ResetRequest {
+    email: String,
+}
+
+/// `POST /auth/password-reset`: the same 202 whether or not an account has this email.
+pub async fn request_password_reset(
+    State(state): State<AppState>,
+    Json(body): Json<ResetRequest>,
+) -> Result<Response, Problem> {
+    let email = Email::parse(&body.email).map_err(|e| Problem::validation(vec![e]))?;
+    let mut tx = state.pool.begin().await.map_err(|e| Problem::internal(&e))?;
+    if let Some(user_id) = store::user_id_by_email(&mut tx, &email)
+        .await
+        .map_err(|e| Problem::internal(&e))?
+    {
+        let (token, token_hash) = one_time::generate();
+        let ttl = one_time::RESET_PASSWORD_TTL_SECS;
+        let expires_at = store::insert_token(&mut tx, Purpose::ResetPassword, user_id, &token_hash, ttl)
+            .await
+            .map_err(|e| Problem::internal(&e))?;
+        let event = PasswordResetRequested {
+            user_id,
+            email: email.as_str().to_owned(),
+            token,
+            expires_at,
+        };
+        events::enqueue(&mut tx, SERVICE, &event)
+            .await
+            .map_err(|e| Problem::internal(&e))?;
     }
+    tx.commit().await.map_err(|e| Problem::internal(&e))?;
+    let body =
+        serde_json::json!({"status": "accepted", "detail": "if an account has this email, a reset link is on its way"});
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ResetConfirm {
+    token: String,
+    password: String,
+}
+
+/// `POST /auth/password-reset/confirm`: sets the new password; the token and every other
+/// unused reset token of the account stop working.
+pub async fn confirm_password_reset(
+    State(state): State<AppState>,
+    Json(body): Json<ResetConfirm>,
+) -> Result<Response, Problem> {
+    let password = NewPassword::parse(&body.password).map_err(|e| Problem::validation(vec![e]))?;
+    let hash = state
+        .passwords
+        .hash(&password.0)
+        .await
+        .map_err(|e| Problem::internal(&e))?;
+    let mut tx = state.pool.begin().await.map_err(|e| Problem::internal(&e))?;
+    let user_id = store::consume_token(&mut tx, Purpose::ResetPassword, &one_time::hash(&body.token))
+        .await
+        .map_err(|e| Problem::internal(&e))?
+        .ok_or_else(invalid_token)?;
+    let email = store::set_password(&mut tx, user_id, &hash)
+        .await
+        .map_err(|e| Problem::internal(&e))?;
+    store::void_tokens(&mut tx, Purpose::ResetPassword, user_id)
+        .await
+        .map_err(|e| Problem::internal(&e))?;
+    events::enqueue(&mut tx, SERVICE, &PasswordChanged { user_id, email })
+        .await
+        .map_err(|e| Problem::internal(&e))?;
+    tx.commit().await.map_err(|e| Problem::internal(&e))?;
+    tracing::info!(%user_id, "password reset");
+    Ok(Json(serde_json::json!({"status": "password_changed"})).into_response())
 }
 
 #[derive(Serialize)]
@@ -73,10 +210,7 @@ struct TokenResponse {
 
 /// `POST /auth/login` → 200 with an access token, or the same 401 whether the email is
 /// unknown or the password wrong (and in about the same time).
-pub async fn login(
-    State(state): State<AppState>,
-    Json(body): Json<Credentials>,
-) -> Result<Response, Problem> {
+pub async fn login(State(state): State<AppState>, Json(body): Json<Credentials>) -> Result<Response, Problem> {
     let invalid = || Problem::unauthorized("invalid_credentials", "the email or password is wrong");
     let account = match Email::parse(&body.email) {
         Ok(email) => store::credentials(&state.pool, &email)
@@ -103,7 +237,7 @@ pub async fn login(
         "admin" => auth_jwt::Role::Admin,
         _ => auth_jwt::Role::Customer,
     };
-    let (access_token, expires_in) = state.tokens.issue(account.id, role);
+    let (access_token, expires_in) = state.tokens.issue(account.id, role, account.email_verified);
     tracing::info!(user_id = %account.id, "logged in");
     let mut response = Json(TokenResponse {
         access_token,
@@ -111,10 +245,9 @@ pub async fn login(
         expires_in,
     })
     .into_response();
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     Ok(response)
 }
 

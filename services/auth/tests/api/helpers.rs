@@ -5,7 +5,7 @@ use testkit::{ServiceCaller, TestDb};
 
 pub struct TestApp {
     pub caller: ServiceCaller,
-    _db: TestDb,
+    pub db: TestDb,
 }
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -21,7 +21,7 @@ impl TestApp {
         let addr = auth::build(config).await.expect("auth starts").spawn();
         Self {
             caller: ServiceCaller::new("auth", addr),
-            _db: db,
+            db,
         }
     }
 
@@ -44,10 +44,31 @@ impl TestApp {
 
     pub async fn login(&self, email: &str, password: &str) -> (u16, serde_json::Value) {
         self.caller
-            .post_json(
-                "/auth/login",
-                serde_json::json!({"email": email, "password": password}),
-            )
+            .post_json("/auth/login", serde_json::json!({"email": email, "password": password}))
             .await
+    }
+}
+
+impl TestApp {
+    /// The envelopes in auth's outbox, oldest first.
+    pub async fn outbox(&self) -> Vec<serde_json::Value> {
+        let pool = self.db.pool_as("auth").await;
+        let rows: Vec<(sqlx::types::Json<serde_json::Value>,)> =
+            sqlx::query_as("select envelope from outbox order by created_at, id")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        rows.into_iter().map(|(envelope,)| envelope.0).collect()
+    }
+
+    /// The one-time token of the newest event of `event_type`.
+    pub async fn token_from(&self, event_type: &str) -> String {
+        let outbox = self.outbox().await;
+        let event = outbox
+            .iter()
+            .rev()
+            .find(|e| e["type"] == event_type)
+            .expect("the event is in the outbox");
+        event["payload"]["token"].as_str().unwrap().to_owned()
     }
 }

@@ -3,3 +3,4 @@
 mod helpers;
 mod login;
 mod register;
+mod tokens;

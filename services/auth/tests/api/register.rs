@@ -10,9 +10,7 @@ async fn an_account_is_created_with_its_email_normalized_and_duplicates_conflict
     assert_eq!(body["email"], "alice@example.com");
     assert!(uuid::Uuid::parse_str(body["id"].as_str().unwrap()).is_ok());
 
-    let (status, problem) = app
-        .register("alice@example.com", "another long password")
-        .await;
+    let (status, problem) = app.register("alice@example.com", "another long password").await;
     assert_eq!(status, 409);
     assert_eq!(problem["code"], "email_taken");
 }
@@ -23,11 +21,7 @@ async fn invalid_fields_are_a_422_naming_each_field() {
     let cases = [
         ("not-an-email", PASSWORD, vec!["email"]),
         ("bob@example.com", "short", vec!["password"]),
-        (
-            "bob@example.com",
-            &"x".repeat(129) as &str,
-            vec!["password"],
-        ),
+        ("bob@example.com", &"x".repeat(129) as &str, vec!["password"]),
         ("nope", "short", vec!["email", "password"]),
     ];
     for (email, password, fields) in cases {
@@ -55,18 +49,12 @@ async fn malformed_bodies_get_their_own_4xx_and_never_a_500() {
         async move {
             let response = request.send().await.unwrap();
             let status = response.status().as_u16();
-            assert_eq!(
-                response.headers()["content-type"],
-                "application/problem+json"
-            );
+            assert_eq!(response.headers()["content-type"], "application/problem+json");
             (status, response.json::<serde_json::Value>().await.unwrap())
         }
     };
     let (status, problem) = send("application/json", "{\"email\": ".into()).await;
-    assert_eq!(
-        (status, problem["code"].as_str()),
-        (400, Some("malformed_json"))
-    );
+    assert_eq!((status, problem["code"].as_str()), (400, Some("malformed_json")));
     let (status, problem) = send("text/plain", r#"{"email":"a@b.co","password":"x"}"#.into()).await;
     assert_eq!(
         (status, problem["code"].as_str()),
@@ -74,24 +62,15 @@ async fn malformed_bodies_get_their_own_4xx_and_never_a_500() {
     );
     let (status, problem) = send(
         "application/json",
-        format!(
-            r#"{{"email":"a@b.co","password":"{}"}}"#,
-            "x".repeat(200_000)
-        ),
+        format!(r#"{{"email":"a@b.co","password":"{}"}}"#, "x".repeat(200_000)),
     )
     .await;
-    assert_eq!(
-        (status, problem["code"].as_str()),
-        (413, Some("payload_too_large"))
-    );
+    assert_eq!((status, problem["code"].as_str()), (413, Some("payload_too_large")));
     let (status, problem) = send("application/json", r#"{"email":"a@b.co"}"#.into()).await;
     assert_eq!(
         (status, problem["errors"][0]["field"].as_str()),
         (422, Some("password"))
     );
     let (status, problem) = send("application/json", r#"{"email":42,"password":"x"}"#.into()).await;
-    assert_eq!(
-        (status, problem["errors"][0]["field"].as_str()),
-        (422, Some("email"))
-    );
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("email")));
 }

@@ -19,18 +19,12 @@ async fn every_kind_of_bad_token_is_a_401_with_a_stable_code_even_on_a_public_ro
     let tampered = parts.join(".");
 
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims()).unwrap());
-    let none_header = URL_SAFE_NO_PAD.encode(format!(
-        r#"{{"alg":"none","typ":"at+jwt","kid":"{}"}}"#,
-        gw.kid
-    ));
+    let none_header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"none","typ":"at+jwt","kid":"{}"}}"#, gw.kid));
     let alg_none = format!("{none_header}.{payload}.");
 
     let (_, jwks) = gw.get("/api/v1/auth/.well-known/jwks.json", None).await;
     let public_key_text = jwks.to_string();
-    let hs_header = URL_SAFE_NO_PAD.encode(format!(
-        r#"{{"alg":"HS256","typ":"at+jwt","kid":"{}"}}"#,
-        gw.kid
-    ));
+    let hs_header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"HS256","typ":"at+jwt","kid":"{}"}}"#, gw.kid));
     let signing_input = format!("{hs_header}.{payload}");
     let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, public_key_text.as_bytes());
     let mac = aws_lc_rs::hmac::sign(&key, signing_input.as_bytes());
@@ -52,17 +46,9 @@ async fn every_kind_of_bad_token_is_a_401_with_a_stable_code_even_on_a_public_ro
     let cases = [
         ("tampered signature", tampered, "token_invalid_signature"),
         ("alg none", alg_none, "token_algorithm_not_allowed"),
-        (
-            "HS256 with the public key",
-            hs256,
-            "token_algorithm_not_allowed",
-        ),
+        ("HS256 with the public key", hs256, "token_algorithm_not_allowed"),
         ("expired", sign(&gw.kid, &expired), "token_expired"),
-        (
-            "wrong aud",
-            sign(&gw.kid, &wrong_aud),
-            "token_wrong_audience",
-        ),
+        ("wrong aud", sign(&gw.kid, &wrong_aud), "token_wrong_audience"),
         ("wrong iss", sign(&gw.kid, &wrong_iss), "token_wrong_issuer"),
         ("unknown kid", unknown_kid, "token_unknown_key"),
         ("garbage", "garbage".to_owned(), "token_malformed"),
@@ -76,15 +62,8 @@ async fn every_kind_of_bad_token_is_a_401_with_a_stable_code_even_on_a_public_ro
             .await
             .unwrap();
         assert_eq!(response.status(), 401, "{what}");
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/problem+json",
-            "{what}"
-        );
-        assert!(
-            response.headers().contains_key("www-authenticate"),
-            "{what}"
-        );
+        assert_eq!(response.headers()["content-type"], "application/problem+json", "{what}");
+        assert!(response.headers().contains_key("www-authenticate"), "{what}");
         let problem: serde_json::Value = response.json().await.unwrap();
         assert_eq!(problem["code"], code, "{what}");
     }
@@ -123,9 +102,6 @@ async fn neither_the_authorization_header_nor_a_password_is_ever_logged() {
     let logs = testkit::logs::captured();
     assert!(logs.contains("request finished"), "logs are captured");
     let signature = token.rsplit('.').next().unwrap();
-    assert!(
-        !logs.contains(signature),
-        "an access token reached the logs"
-    );
+    assert!(!logs.contains(signature), "an access token reached the logs");
     assert!(!logs.contains(PASSWORD), "a password reached the logs");
 }

@@ -37,8 +37,7 @@ impl TestGateway {
         let db = TestDb::new().await;
         let signing_key = SecretString::from(testkit::env().keys.access_signing_pem.clone());
         let kid = auth::default_kid(&signing_key);
-        let auth_config =
-            auth::AuthConfig::new(testkit::service_config("auth", Some(&db)), signing_key);
+        let auth_config = auth::AuthConfig::new(testkit::service_config("auth", Some(&db)), signing_key);
         let auth_addr = auth::build(auth_config).await.unwrap().spawn();
         let product_addr = product::build(testkit::service_config("product", Some(&db)))
             .await
@@ -97,10 +96,7 @@ impl TestGateway {
             request = request.bearer_auth(token);
         }
         let response = request.send().await.unwrap();
-        (
-            response.status().as_u16(),
-            response.json().await.unwrap_or_default(),
-        )
+        (response.status().as_u16(), response.json().await.unwrap_or_default())
     }
 
     /// Registers and logs in a shopper through the gateway; returns the access token.
@@ -134,18 +130,12 @@ impl TestGateway {
         let mut response = Vec::new();
         stream.read_to_end(&mut response).await.unwrap();
         let text = String::from_utf8_lossy(&response);
-        text.split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0)
+        text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
     }
 }
 
 pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
 /// Claims a real login would carry.
@@ -161,6 +151,7 @@ pub fn claims() -> AccessClaims {
         role: Role::Customer,
         perms: vec![],
         sid: None,
+        email_verified: false,
     }
 }
 

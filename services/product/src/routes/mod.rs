@@ -44,10 +44,7 @@ pub async fn list_products(
 }
 
 /// `GET /products/{id-or-slug}`.
-pub async fn get_product(
-    State(pool): State<PgPool>,
-    Path(id_or_slug): Path<String>,
-) -> Result<Json<Product>, Problem> {
+pub async fn get_product(State(pool): State<PgPool>, Path(id_or_slug): Path<String>) -> Result<Json<Product>, Problem> {
     let id = uuid::Uuid::parse_str(&id_or_slug).ok();
     store::find_active(&pool, id, &id_or_slug)
         .await

@@ -11,10 +11,7 @@ impl TestApp {
     pub async fn spawn() -> Self {
         let db = TestDb::new().await;
         let config = testkit::service_config("product", Some(&db));
-        let addr = product::build(config)
-            .await
-            .expect("product starts")
-            .spawn();
+        let addr = product::build(config).await.expect("product starts").spawn();
         Self {
             caller: ServiceCaller::new("product", addr),
             db,

@@ -52,14 +52,10 @@ async fn a_product_is_found_by_slug_and_by_id_but_not_when_inactive() {
     product::seed::seed_demo_catalog(&pool).await.unwrap();
     let (_, page) = app.get("/products?limit=1").await;
     let first = &page["items"][0];
-    let (status, by_slug) = app
-        .get(&format!("/products/{}", first["slug"].as_str().unwrap()))
-        .await;
+    let (status, by_slug) = app.get(&format!("/products/{}", first["slug"].as_str().unwrap())).await;
     assert_eq!(status, 200);
     assert_eq!(by_slug["id"], first["id"]);
-    let (status, by_id) = app
-        .get(&format!("/products/{}", first["id"].as_str().unwrap()))
-        .await;
+    let (status, by_id) = app.get(&format!("/products/{}", first["id"].as_str().unwrap())).await;
     assert_eq!(status, 200);
     assert_eq!(by_id["slug"], first["slug"]);
     assert!(by_id["price_minor"].is_i64());
@@ -70,9 +66,7 @@ async fn a_product_is_found_by_slug_and_by_id_but_not_when_inactive() {
         .execute(&pool)
         .await
         .unwrap();
-    let (status, problem) = app
-        .get(&format!("/products/{}", first["slug"].as_str().unwrap()))
-        .await;
+    let (status, problem) = app.get(&format!("/products/{}", first["slug"].as_str().unwrap())).await;
     assert_eq!(status, 404);
     assert_eq!(problem["code"], "not_found");
 }
