@@ -24,7 +24,7 @@ pub async fn build(service: &str, db: &TestDb) -> Result<Application, StartError
         "order" => order::build(config).await,
         "payment" => payment::build(config).await,
         "admin" => admin::build(config).await,
-        "notification" => notification::build(config).await,
+        "notification" => notification::build(notification::NotificationConfig::new(config)).await,
         "search" => search::build(config).await,
         "analytics" => analytics::build(config).await,
         "cms" => cms::build(config).await,
@@ -47,6 +47,7 @@ pub fn real_route(service: &str) -> Option<&'static str> {
     match service {
         "auth" => Some("/auth/.well-known/jwks.json"),
         "product" => Some("/products"),
+        "notification" => Some("/notifications/messages"),
         _ => None,
     }
 }

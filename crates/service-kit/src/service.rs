@@ -84,6 +84,8 @@ pub struct Context {
     pub verifier: Arc<Verifier>,
     pub client: InternalClient,
     pub background: Background,
+    /// Readiness checks the service adds (an event consumer's group, ...).
+    pub extra_checks: Vec<ReadinessCheck>,
 }
 
 impl Context {
@@ -120,6 +122,7 @@ impl Context {
             verifier,
             client,
             background: Background::default(),
+            extra_checks: Vec::new(),
         })
     }
 
@@ -151,6 +154,7 @@ impl Context {
         if let Some(redis) = &self.redis {
             checks.push(crate::redis::readiness(redis.clone()));
         }
+        checks.extend(self.extra_checks.iter().cloned());
         checks
     }
 

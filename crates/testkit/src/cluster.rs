@@ -339,3 +339,28 @@ impl RedisServer {
         })
     }
 }
+
+/// Starts Postfix's `smtp-sink`, a real SMTP server that stores each message it receives as a
+/// file under `dir` (run as `nobody` when we are root, as smtp-sink requires).
+pub fn start_smtp_sink(dir: &Path, port: u16) -> std::io::Result<std::process::Child> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777))?;
+    let binary = ["/usr/sbin/smtp-sink", "/usr/lib/postfix/sbin/smtp-sink"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .unwrap_or("smtp-sink");
+    let mut sink = Command::new(binary);
+    if crate::procs::postgres_user().is_some() {
+        sink.args(["-u", "nobody"]);
+    }
+    sink.arg("-d")
+        .arg(format!("{}/%Y%m%d%H%M%S.", dir.display()))
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("16")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = spawn_owned(sink, None)?;
+    wait_for_port(port, "smtp-sink", &mut child)?;
+    Ok(child)
+}

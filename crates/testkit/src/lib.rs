@@ -201,6 +201,12 @@ impl ServiceCaller {
         }
     }
 
+    /// Calls on behalf of `subject` instead (a user, with permissions).
+    pub fn as_subject(mut self, subject: internal_token::Subject) -> Self {
+        self.subject = subject;
+        self
+    }
+
     /// A request builder for `path` with the internal token attached.
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         let token = self.minter.mint(&self.audience, &self.subject);
@@ -229,5 +235,60 @@ impl ServiceCaller {
     async fn read(response: reqwest::Response) -> (u16, serde_json::Value) {
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or_default())
+    }
+}
+
+/// Reading emails as received (tests look for links in them).
+pub mod mail {
+    /// Decodes quoted-printable text: soft line breaks removed, `=XX` turned back into bytes.
+    pub fn decode_quoted_printable(text: &str) -> String {
+        let joined = text.replace("=\r\n", "").replace("=\n", "");
+        let bytes = joined.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            match (bytes[i], hex) {
+                (b'=', Some(byte)) => {
+                    out.push(byte);
+                    i += 3;
+                }
+                (byte, _) => {
+                    out.push(byte);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// The value of the `token` parameter of the first link to `page` in a (decoded) email.
+    pub fn token_in_link(email: &str, page: &str) -> Option<String> {
+        let decoded = decode_quoted_printable(email);
+        let marker = format!("/{page}?token=");
+        let rest = decoded.split(&marker).nth(1)?;
+        Some(
+            rest.chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect(),
+        )
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn quoted_printable_links_are_put_back_together() {
+            let email = "https://shop.example/verify-email?token=3Dy2IXXgZ60c=\nVFuhmb\n\n=E2=80=94 Shop";
+            assert_eq!(
+                token_in_link(email, "verify-email").as_deref(),
+                Some("y2IXXgZ60cVFuhmb")
+            );
+            assert!(decode_quoted_printable(email).contains("— Shop"));
+        }
     }
 }

@@ -47,6 +47,10 @@ impl Fleet {
         self.options.run_dir.join("logs").join(format!("{name}.log"))
     }
 
+    pub fn mail_dir(&self) -> PathBuf {
+        self.options.run_dir.join("mail")
+    }
+
     pub fn nginx_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.options.nginx_port)
     }
@@ -117,6 +121,12 @@ impl Fleet {
                 o.keys_dir.join("access-signing.pem").display().to_string(),
             ),
             ("LOG_FORMAT".to_owned(), o.log_format.to_owned()),
+            ("EMAIL_TRANSPORT".to_owned(), "file".to_owned()),
+            ("MAIL_DIR".to_owned(), o.run_dir.join("mail").display().to_string()),
+            (
+                "STOREFRONT_URL".to_owned(),
+                std::env::var("STOREFRONT_URL").unwrap_or_else(|_| "http://localhost:3000".into()),
+            ),
             (
                 "RUST_LOG".to_owned(),
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),

@@ -34,12 +34,32 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
         .await?;
     ensure!(response.status() == 200, "login: {}", response.status());
     let login: serde_json::Value = response.json().await?;
-    let token = login["access_token"]
-        .as_str()
-        .context("login returns an access_token")?
-        .to_owned();
+    ensure!(login["access_token"].is_string(), "login returns an access_token");
     ensure!(login["token_type"] == "Bearer", "token_type is Bearer");
     eprintln!("    register and login through NGINX: ok");
+
+    // The verification email arrives as a file; its link's token verifies the address.
+    let verification = wait_for_mail_token(fleet, &email, "verify-email").await?;
+    let response = http
+        .post(format!("{api}/auth/verify-email"))
+        .json(&serde_json::json!({"token": verification}))
+        .send()
+        .await?;
+    ensure!(response.status() == 200, "verify-email: {}", response.status());
+    let response = http
+        .post(format!("{api}/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await?;
+    let login: serde_json::Value = response.json().await?;
+    let token = login["access_token"]
+        .as_str()
+        .context("login after verification")?
+        .to_owned();
+    eprintln!(
+        "    verification email under {} and its link verify the account: ok",
+        fleet.mail_dir().display()
+    );
 
     // List products with the token and a request id of our own.
     let request_id = format!("fleet-{}", uuid::Uuid::new_v4().simple());
@@ -185,4 +205,26 @@ fn check_with_promtool(service: &str, text: &str) -> anyhow::Result<()> {
         "{service} /metrics: {stderr}"
     );
     Ok(())
+}
+
+/// Waits (a few seconds at most) for the email to `recipient` and returns the token of its link
+/// to the storefront's `page`.
+async fn wait_for_mail_token(fleet: &Fleet, recipient: &str, page: &str) -> anyhow::Result<String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        for entry in std::fs::read_dir(fleet.mail_dir()).into_iter().flatten().flatten() {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            if text.contains(&format!("To: {recipient}"))
+                && let Some(token) = testkit::mail::token_in_link(&text, page)
+            {
+                return Ok(token);
+            }
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "no email to {recipient} under {}",
+            fleet.mail_dir().display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -43,7 +43,21 @@ pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
     let passwords = password::PasswordHasher::new(config.hash_concurrency)
         .await
         .map_err(|e| StartError::Other(format!("password hasher: {e}")))?;
-    let context = Context::start(config.service, Some(&MIGRATOR), false).await?;
+    let context = Context::start(config.service, Some(&MIGRATOR), true).await?;
+    // The relay publishes what the handlers write to the outbox (stream events.auth).
+    let schema = context
+        .config
+        .database
+        .as_ref()
+        .map(|d| d.schema.clone())
+        .unwrap_or_else(|| "auth".into());
+    let relay = events::Relay::new(
+        context.pool(),
+        context.redis(),
+        events::RelayConfig::new(SERVICE, &schema, &context.key_prefix()),
+        events::EventMetrics::new(&context.metrics),
+    );
+    context.background.add(relay.spawn(context.background.stop_signal()));
     let state = AppState {
         pool: context.pool(),
         passwords: Arc::new(passwords),

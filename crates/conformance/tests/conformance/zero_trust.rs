@@ -105,10 +105,17 @@ async fn every_service_but_the_gateway_refuses_calls_without_a_valid_internal_to
             let (status, got) = status_and_code(&http, &url, token.as_deref()).await;
             assert_eq!((status, got.as_str()), (401, code), "{name}: {what}");
         }
-        let valid = testkit::minter("gateway").mint(name, &Subject::anonymous());
+        // A valid token (on behalf of an admin, so permission checks pass too).
+        let admin = Subject::user("conformance", auth_jwt::Role::Admin, vec!["notifications:read".into()]);
+        let valid = testkit::minter("gateway").mint(name, &admin);
         let (status, code) = status_and_code(&http, &url, Some(&valid)).await;
         match conformance::real_route(name) {
-            Some(_) => assert_eq!(status, 200, "{name}: a valid token passes"),
+            Some(_) => {
+                assert_eq!(status, 200, "{name}: a valid token passes");
+                let response = http.delete(&url).bearer_auth(&*valid).send().await.unwrap();
+                assert_eq!(response.status(), 405, "{name}: wrong method");
+                assert_eq!(response.headers()["content-type"], "application/problem+json");
+            }
             None => assert_eq!(
                 (status, code.as_str()),
                 (404, "not_found"),

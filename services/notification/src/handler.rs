@@ -1,0 +1,80 @@
+//! Events in, messages recorded: runs inside the consumer's transaction.
+
+use std::sync::Arc;
+
+use events::catalog::{EmailVerificationRequested, PasswordChanged, PasswordResetRequested};
+use events::consumer::HandleFuture;
+use events::{Envelope, Event, Handled, Handler, HandlerError};
+use sqlx::PgConnection;
+
+use crate::store::{self, Channel, NewMessage};
+use crate::templates::{Kind, Templates};
+
+pub struct Notifier {
+    templates: Arc<Templates>,
+    storefront_url: String,
+}
+
+impl Notifier {
+    pub fn new(templates: Arc<Templates>, storefront_url: String) -> Self {
+        Self {
+            templates,
+            storefront_url,
+        }
+    }
+
+    /// The message an event asks for, if any: (kind, recipient, template context).
+    fn message_for(&self, event: &Envelope) -> Result<Option<(Kind, String, serde_json::Value)>, HandlerError> {
+        let when = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
+        Ok(match event.event_type.as_str() {
+            EmailVerificationRequested::TYPE => {
+                let e: EmailVerificationRequested = event.decode().map_err(HandlerError::new)?;
+                let link = format!("{}/verify-email?token={}", self.storefront_url, e.token);
+                Some((
+                    Kind::VerifyEmail,
+                    e.email.clone(),
+                    serde_json::json!({"email": e.email, "link": link, "expires_at": when(e.expires_at)}),
+                ))
+            }
+            PasswordResetRequested::TYPE => {
+                let e: PasswordResetRequested = event.decode().map_err(HandlerError::new)?;
+                let link = format!("{}/reset-password?token={}", self.storefront_url, e.token);
+                Some((
+                    Kind::PasswordReset,
+                    e.email.clone(),
+                    serde_json::json!({"email": e.email, "link": link, "expires_at": when(e.expires_at)}),
+                ))
+            }
+            PasswordChanged::TYPE => {
+                let e: PasswordChanged = event.decode().map_err(HandlerError::new)?;
+                Some((
+                    Kind::PasswordChanged,
+                    e.email.clone(),
+                    serde_json::json!({"email": e.email}),
+                ))
+            }
+            _ => None,
+        })
+    }
+}
+
+impl Handler for Notifier {
+    fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a> {
+        Box::pin(async move {
+            let Some((kind, recipient, context)) = self.message_for(event)? else {
+                return Ok(Handled::Ignored);
+            };
+            let rendered = self.templates.render(kind, &context).map_err(HandlerError::new)?;
+            let message = NewMessage {
+                event_id: event.id,
+                kind,
+                channel: Channel::Email,
+                recipient,
+                rendered,
+            };
+            let created = store::insert_message(tx, &message).await?;
+            tracing::info!(kind = kind.as_str(), created, "message recorded");
+            Ok(Handled::Applied)
+        })
+    }
+}

@@ -1,0 +1,119 @@
+//! The sender: delivers pending messages through their channel's transport, retrying with
+//! exponential backoff; woken by NOTIFY when a message is recorded, polling as a backstop.
+//! Replicas share the queue (`FOR UPDATE SKIP LOCKED`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use prometheus::IntCounterVec;
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::SenderTuning;
+use crate::store::{self, WAKE_CHANNEL};
+use crate::transport::{TransportError, Transports};
+
+pub struct Sender {
+    pool: PgPool,
+    transports: Arc<Transports>,
+    tuning: SenderTuning,
+    sent: IntCounterVec,
+}
+
+const BATCH: i64 = 20;
+
+impl Sender {
+    pub fn new(
+        pool: PgPool,
+        transports: Arc<Transports>,
+        tuning: SenderTuning,
+        metrics: &observability::Metrics,
+    ) -> Self {
+        let sent = IntCounterVec::new(
+            prometheus::Opts::new(
+                "notifications_total",
+                "Delivery attempts by channel, kind and outcome (sent, retry, failed).",
+            ),
+            &["channel", "kind", "outcome"],
+        )
+        .expect("valid metric");
+        metrics.register(Box::new(sent.clone())).expect("registered once");
+        Self {
+            pool,
+            transports,
+            tuning,
+            sent,
+        }
+    }
+
+    /// One pass over due messages; returns how many were attempted.
+    pub async fn send_due(&self) -> sqlx::Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        let due = store::lock_due(&mut tx, BATCH).await?;
+        for message in &due {
+            let outcome = self.transports.send(message).await;
+            let labels = |outcome: &'static str| [message.channel.clone(), message.kind.clone(), outcome.to_owned()];
+            match outcome {
+                Ok(provider_id) => {
+                    store::mark_sent(&mut tx, message.id, &provider_id).await?;
+                    self.sent.with_label_values(&labels("sent")).inc();
+                    tracing::info!(message_id = %message.id, kind = %message.kind, channel = %message.channel, "message sent");
+                }
+                Err(error) => {
+                    let attempts = message.attempts + 1;
+                    let retry = matches!(error, TransportError::Temporary(_)) && attempts < self.tuning.max_attempts;
+                    let retry_at = retry.then(|| {
+                        let delay = self
+                            .tuning
+                            .retry_base
+                            .saturating_mul(1 << attempts.min(12))
+                            .min(Duration::from_secs(3600));
+                        chrono::Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default()
+                    });
+                    store::mark_attempt_failed(&mut tx, message.id, &error.to_string(), retry_at).await?;
+                    self.sent
+                        .with_label_values(&labels(if retry { "retry" } else { "failed" }))
+                        .inc();
+                    tracing::warn!(message_id = %message.id, attempts, %error, retry, "sending failed");
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(due.len())
+    }
+
+    pub fn spawn(self, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut listener: Option<PgListener> = None;
+            loop {
+                if *shutdown.borrow() {
+                    break;
+                }
+                if listener.is_none() {
+                    listener = match PgListener::connect_with(&self.pool).await {
+                        Ok(mut l) => l.listen(WAKE_CHANNEL).await.ok().map(|_| l),
+                        Err(_) => None,
+                    };
+                }
+                match self.send_due().await {
+                    Ok(n) if n as i64 >= BATCH => continue,
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "sender pass failed"),
+                }
+                let notified = async {
+                    match listener.as_mut() {
+                        Some(l) => l.recv().await.map(|_| ()),
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    _ = shutdown.changed() => break,
+                    outcome = notified => if outcome.is_err() { listener = None },
+                    _ = tokio::time::sleep(self.tuning.poll_interval) => {}
+                }
+            }
+        })
+    }
+}
