@@ -61,6 +61,23 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
         fleet.mail_dir().display()
     );
 
+    // The user service made the profile from USER_REGISTERED; /users/me shows it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let response = http.get(format!("{api}/users/me")).bearer_auth(&token).send().await?;
+        ensure!(response.status() == 200, "GET /users/me: {}", response.status());
+        let me: serde_json::Value = response.json().await?;
+        if me["email"] == email.as_str() && me["email_verified"] == true {
+            break;
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the profile never showed the verified email: {me}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!("    GET /api/v1/users/me shows the profile, verified: ok");
+
     // List products with the token and a request id of our own.
     let request_id = format!("fleet-{}", uuid::Uuid::new_v4().simple());
     let response = http

@@ -4,4 +4,5 @@
 mod backbone;
 mod internal_client;
 mod isolation;
+mod signup;
 mod zero_trust;

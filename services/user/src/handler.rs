@@ -1,0 +1,28 @@
+//! USER_REGISTERED → a profile (idempotently); USER_EMAIL_VERIFIED → marked verified.
+
+use events::catalog::{UserEmailVerified, UserRegistered};
+use events::consumer::HandleFuture;
+use events::{Envelope, Event, Handled, Handler, HandlerError};
+use sqlx::PgConnection;
+
+pub struct Profiles;
+
+impl Handler for Profiles {
+    fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a> {
+        Box::pin(async move {
+            match event.event_type.as_str() {
+                UserRegistered::TYPE => {
+                    let e: UserRegistered = event.decode().map_err(HandlerError::new)?;
+                    crate::store::upsert_from_registration(tx, e.user_id, &e.email).await?;
+                    Ok(Handled::Applied)
+                }
+                UserEmailVerified::TYPE => {
+                    let e: UserEmailVerified = event.decode().map_err(HandlerError::new)?;
+                    crate::store::mark_email_verified(tx, e.user_id, &e.email).await?;
+                    Ok(Handled::Applied)
+                }
+                _ => Ok(Handled::Ignored),
+            }
+        })
+    }
+}
