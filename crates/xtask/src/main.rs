@@ -4,7 +4,9 @@
 //! - `up`    — the whole shop locally: PostgreSQL, Redis, fourteen services and NGINX on 8080.
 //! - `test`  — formatting, clippy, every test against real servers, then the fleet test.
 //! - `fleet` — only the fleet test.
+//! - `bench events` — the event backbone against a raw Redis Streams round trip.
 
+mod bench;
 mod fleet;
 mod fleet_walk;
 mod install;
@@ -24,8 +26,9 @@ fn main() -> ExitCode {
         Some("up") => up::run(&root, &args[1..]),
         Some("test") => test::run(&root),
         Some("fleet") => fleet::fleet_test(&root),
+        Some("bench") => bench::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <keys [--force] | up [--release] | test>");
+            eprintln!("usage: cargo xtask <keys [--force] | up [--release] | test | fleet | bench events>");
             return ExitCode::from(2);
         }
     };
