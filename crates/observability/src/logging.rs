@@ -5,6 +5,7 @@ use std::fmt;
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
+use tracing_subscriber::field::MakeExt;
 use tracing_subscriber::fmt::format::{JsonFields, Writer};
 use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields, MakeWriter};
@@ -43,7 +44,7 @@ pub fn init_tracing(service: &'static str, format: LogFormat) {
     let layer = match format {
         LogFormat::Json => json_layer(service, std::io::stdout).boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer()
-            .fmt_fields(tracing_subscriber::fmt::format::debug_fn(redacting_field))
+            .fmt_fields(tracing_subscriber::fmt::format::debug_fn(redacting_field).delimited(" "))
             .with_target(false)
             .boxed(),
     };

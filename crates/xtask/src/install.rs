@@ -23,6 +23,10 @@ pub fn missing_packages() -> Vec<&'static str> {
     if !have("nginx") && !std::path::Path::new("/usr/sbin/nginx").exists() {
         missing.push("nginx");
     }
+    if !std::path::Path::new("/usr/sbin/smtp-sink").exists() {
+        // smtp-sink, a real SMTP server for the notification tests.
+        missing.push("postfix");
+    }
     missing
 }
 
@@ -33,7 +37,8 @@ pub fn ensure_packages() -> anyhow::Result<()> {
         return Ok(());
     }
     let command = format!(
-        "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {}",
+        "echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections; \
+         apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {}",
         missing.join(" ")
     );
     // SAFETY: geteuid has no preconditions.

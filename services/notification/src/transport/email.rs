@@ -78,6 +78,10 @@ impl EmailTransport {
             Self::File(dir) => {
                 let name = format!("{}.{}.eml", message.event_id, message.kind);
                 let path = dir.join(name);
+                // The directory may have been cleaned up since start; make it again.
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(|e| TransportError::Temporary(format!("mail dir {}: {e}", dir.display())))?;
                 tokio::fs::write(&path, email.formatted())
                     .await
                     .map_err(|e| TransportError::Temporary(format!("write {}: {e}", path.display())))?;
