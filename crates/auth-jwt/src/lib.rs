@@ -19,3 +19,17 @@ pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 
 /// Clock leeway for `exp`/`nbf`, as the design asks.
 pub const DEFAULT_LEEWAY_SECS: u64 = 30;
+
+/// Where revocations live in Redis, shared by auth (which writes them) and the gateway (which
+/// checks every authenticated request against them).
+pub mod revocation {
+    /// A revoked access token, kept until the token's own expiry.
+    pub fn token_key(prefix: &str, jti: &str) -> String {
+        format!("{prefix}revoked:jti:{jti}")
+    }
+
+    /// Every access token of a user issued before the stored unix time is revoked (logout-all).
+    pub fn user_key(prefix: &str, sub: &str) -> String {
+        format!("{prefix}revoked:user:{sub}")
+    }
+}

@@ -169,9 +169,9 @@ impl Consumer {
         Ok(())
     }
 
-    /// A readiness check: the group exists on every stream.
-    pub fn readiness(&self) -> observability::ReadinessCheck {
-        let redis = self.redis.clone();
+    /// A readiness check: the group exists on every stream. It asks through `redis` (the
+    /// service's ordinary connection): the consumer's own connection sits in blocking reads.
+    pub fn readiness(&self, redis: ConnectionManager) -> observability::ReadinessCheck {
         let streams = self.config.streams.clone();
         let group = self.config.group.clone();
         observability::ReadinessCheck::new("event_consumer", move || {

@@ -32,6 +32,23 @@ pub struct Subject {
     pub role: Option<Role>,
     #[serde(default)]
     pub perms: Vec<String>,
+    /// Whether the user's email address is confirmed (from the access token).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub email_verified: bool,
+    /// The access token the call was made with, for services that act on the session itself
+    /// (logout revokes exactly this token and its refresh family).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<Session>,
+}
+
+/// The access token behind a call.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Session {
+    /// The refresh-token family (login) the access token belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    pub jti: String,
+    pub exp: u64,
 }
 
 impl Subject {
@@ -40,6 +57,8 @@ impl Subject {
             sub: ANONYMOUS.to_owned(),
             role: None,
             perms: Vec::new(),
+            email_verified: false,
+            session: None,
         }
     }
 
@@ -48,6 +67,23 @@ impl Subject {
             sub: sub.into(),
             role: Some(role),
             perms,
+            email_verified: false,
+            session: None,
+        }
+    }
+
+    /// The subject of a verified access token.
+    pub fn from_access(claims: &auth_jwt::AccessClaims) -> Self {
+        Self {
+            sub: claims.sub.clone(),
+            role: Some(claims.role),
+            perms: claims.perms.clone(),
+            email_verified: claims.email_verified,
+            session: Some(Session {
+                sid: claims.sid.clone(),
+                jti: claims.jti.clone(),
+                exp: claims.exp,
+            }),
         }
     }
 

@@ -167,6 +167,27 @@ impl Application {
         }
     }
 
+    /// Runs in the background until `stop` is sent (or dropped), then shuts down as on SIGTERM;
+    /// the task's handle resolves once it has (tests that kill and restart a service).
+    pub fn spawn_stoppable(
+        self,
+    ) -> (
+        SocketAddr,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let addr = self.local_addr();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            let _ = self
+                .run_until(async move {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        (addr, stop, handle)
+    }
+
     /// Runs in the background until the runtime ends (tests); returns the address.
     pub fn spawn(self) -> SocketAddr {
         let addr = self.local_addr();

@@ -17,6 +17,10 @@ pub struct AuthConfig {
     /// Its `kid` (ACCESS_SIGNING_KID; derived from the key when unset).
     pub signing_kid: String,
     pub access_token_ttl: Duration,
+    /// Lifetime of a refresh token; each refresh slides it (REFRESH_TOKEN_TTL_SECS, 30 days).
+    pub refresh_token_ttl: Duration,
+    /// No login outlives this, however often refreshed (REFRESH_TOKEN_ABSOLUTE_SECS, 90 days).
+    pub refresh_token_absolute: Duration,
     /// How many argon2 hashes may run at once (each takes ~19 MiB and a core for ~20 ms).
     pub hash_concurrency: usize,
 }
@@ -31,6 +35,8 @@ impl AuthConfig {
             signing_kid: crate::default_kid(&signing_key),
             signing_key,
             access_token_ttl: Duration::from_secs(900),
+            refresh_token_ttl: Duration::from_secs(30 * 86_400),
+            refresh_token_absolute: Duration::from_secs(90 * 86_400),
             hash_concurrency: 4,
         }
     }
@@ -44,6 +50,8 @@ impl AuthConfig {
         let signing_key = env.file_contents("ACCESS_SIGNING_KEY_FILE").map(SecretString::from);
         let signing_kid = env.optional("ACCESS_SIGNING_KID");
         let access_token_ttl = env.seconds_or("ACCESS_TOKEN_TTL_SECS", 900);
+        let refresh_token_ttl = env.seconds_or("REFRESH_TOKEN_TTL_SECS", 30 * 86_400);
+        let refresh_token_absolute = env.seconds_or("REFRESH_TOKEN_ABSOLUTE_SECS", 90 * 86_400);
         let default_concurrency = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) * 2;
         let hash_concurrency = env.parse_or("PASSWORD_HASH_CONCURRENCY", default_concurrency);
         env.finish()?;
@@ -55,6 +63,8 @@ impl AuthConfig {
             signing_kid: signing_kid.unwrap_or_else(|| crate::default_kid(&signing_key)),
             signing_key,
             access_token_ttl,
+            refresh_token_ttl,
+            refresh_token_absolute,
             hash_concurrency,
         })
     }

@@ -10,6 +10,7 @@ mod domain;
 mod one_time;
 mod password;
 mod routes;
+mod sessions;
 mod store;
 mod tokens;
 
@@ -35,11 +36,19 @@ pub(crate) struct AppState {
     pool: sqlx::PgPool,
     passwords: Arc<password::PasswordHasher>,
     tokens: Arc<tokens::TokenIssuer>,
+    redis: redis::aio::ConnectionManager,
+    /// Prefix of the Redis keys shared with the gateway (the revocation list).
+    key_prefix: String,
+    refresh: sessions::RefreshPolicy,
 }
 
 /// Connects and migrates the auth schema, loads the signing key and binds the listener.
 pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
     let tokens = tokens::TokenIssuer::new(&config).map_err(StartError::Key)?;
+    let refresh_policy = sessions::RefreshPolicy {
+        ttl_secs: config.refresh_token_ttl.as_secs() as i64,
+        absolute_secs: config.refresh_token_absolute.as_secs() as i64,
+    };
     let passwords = password::PasswordHasher::new(config.hash_concurrency)
         .await
         .map_err(|e| StartError::Other(format!("password hasher: {e}")))?;
@@ -62,6 +71,9 @@ pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
         pool: context.pool(),
         passwords: Arc::new(passwords),
         tokens: Arc::new(tokens),
+        redis: context.redis(),
+        key_prefix: context.key_prefix(),
+        refresh: refresh_policy,
     };
     let routes = Router::new()
         .route("/auth/register", post(routes::register))
@@ -70,6 +82,10 @@ pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
         .route("/auth/verify-email", post(routes::verify_email))
         .route("/auth/password-reset", post(routes::request_password_reset))
         .route("/auth/password-reset/confirm", post(routes::confirm_password_reset))
+        .route("/auth/refresh", post(routes::session::refresh))
+        .route("/auth/logout", post(routes::session::logout))
+        .route("/auth/logout-all", post(routes::session::logout_all))
+        .route("/auth/sessions", get(routes::session::list))
         .with_state(state);
     context.serve_internal(&["gateway"], routes).await
 }

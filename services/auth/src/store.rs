@@ -129,3 +129,20 @@ pub async fn set_password(tx: &mut PgConnection, user_id: Uuid, password_hash: &
         .fetch_one(&mut *tx)
         .await
 }
+
+/// The role stored for an account.
+pub fn role(stored: &str) -> auth_jwt::Role {
+    match stored {
+        "admin" => auth_jwt::Role::Admin,
+        _ => auth_jwt::Role::Customer,
+    }
+}
+
+/// Role and verification state of an account, for tokens issued without a password (refresh).
+pub async fn account(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Option<(auth_jwt::Role, bool)>> {
+    let row: Option<(String, bool)> = sqlx::query_as("select role, email_verified from users where id = $1")
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map(|(r, verified)| (role(&r), verified)))
+}

@@ -31,7 +31,13 @@ impl TokenIssuer {
     }
 
     /// A signed access token for `user_id`, and its lifetime in seconds.
-    pub fn issue(&self, user_id: uuid::Uuid, role: Role, email_verified: bool) -> (String, u64) {
+    pub fn issue(
+        &self,
+        user_id: uuid::Uuid,
+        role: Role,
+        email_verified: bool,
+        sid: Option<uuid::Uuid>,
+    ) -> (String, u64) {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .expect("clock after 1970")
@@ -46,10 +52,15 @@ impl TokenIssuer {
             jti: uuid::Uuid::now_v7().to_string(),
             role,
             perms: Vec::new(),
-            sid: None,
+            sid: sid.map(|s| s.to_string()),
             email_verified,
         };
         (self.signer.sign(ACCESS_TOKEN_TYPE, &claims), self.ttl_secs)
+    }
+
+    /// The longest any access token issued here lives.
+    pub fn longest_lifetime_secs(&self) -> u64 {
+        self.ttl_secs
     }
 
     pub fn jwks(&self) -> &Jwks {

@@ -6,9 +6,11 @@
 
 pub mod config;
 mod jwks;
+pub mod limits;
 mod path;
 mod proxy;
 pub mod routes;
+pub mod upstream;
 
 use std::sync::Arc;
 
@@ -33,9 +35,18 @@ pub async fn build(config: GatewayConfig) -> Result<Application, StartError> {
     let client = InternalClient::new(service, minter.clone())?;
     let jwks = Arc::new(jwks::JwksCache::new(client, config.jwks_min_refresh));
     jwks.clone().spawn_refresher(config.jwks_refresh_every);
-    let state = proxy::Proxy::new(&config, minter, jwks.clone());
     let metrics = Metrics::new(SERVICE);
-    let ready = {
+    let redis = match &service.redis {
+        Some(redis) => Some(connect_redis(&redis.url).await?),
+        None => {
+            tracing::warn!("REDIS_URL is not set: rate limits are per instance and revocations are not checked");
+            None
+        }
+    };
+    let prefix = service.redis.as_ref().map(|r| r.key_prefix.clone()).unwrap_or_default();
+    let gate = limits::Gate::new(redis.clone(), prefix, config.limits.clone(), &metrics);
+    let state = proxy::Proxy::new(&config, minter, jwks.clone(), gate, &metrics);
+    let jwks_ready = {
         let jwks = jwks.clone();
         ReadinessCheck::new("jwks", move || {
             let loaded = jwks.is_loaded();
@@ -48,9 +59,23 @@ pub async fn build(config: GatewayConfig) -> Result<Application, StartError> {
             }
         })
     };
+    let mut router = ServiceRouter::new(service, metrics).check(jwks_ready);
+    if let Some(redis) = redis {
+        router = router.check(service_kit::redis::readiness(redis));
+    }
     let routes = Router::new().fallback(proxy::handle).with_state(state);
-    let router = ServiceRouter::new(service, metrics).check(ready).public(routes);
+    let router = router.public(routes);
     Ok(Application::bind(service.bind, router, service.shutdown_timeout).await?)
+}
+
+/// The gateway's Redis: short timeouts, so a dead Redis costs a request little before the local
+/// limiter takes over.
+async fn connect_redis(url: &str) -> Result<redis::aio::ConnectionManager, StartError> {
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_response_timeout(Some(std::time::Duration::from_millis(250)))
+        .set_connection_timeout(Some(std::time::Duration::from_millis(500)))
+        .set_number_of_retries(1);
+    Ok(redis::aio::ConnectionManager::new_with_config(redis::Client::open(url)?, config).await?)
 }
 
 fn secrecy_expose(secret: &service_kit::config::SecretString) -> &str {

@@ -1,15 +1,15 @@
-//! The one handler: route, authenticate, mint, forward, and turn every failure into a
+//! The one handler: CORS, route, authenticate, revocation and rate limit (one Redis round trip),
+//! permission, mint, forward through a circuit-broken instance, and every failure as a
 //! problem+json.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use auth_jwt::{AccessClaims, AccessTokenVerifier, TokenError};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -20,8 +20,10 @@ use service_kit::Problem;
 
 use crate::config::GatewayConfig;
 use crate::jwks::JwksCache;
+use crate::limits::{Decision, Gate, TokenRef, Verdict};
 use crate::path::forwardable;
-use crate::routes::{AuthMode, Route, match_route};
+use crate::routes::{AuthMode, RateClass, Route, match_route};
+use crate::upstream::{Unavailable, Upstreams};
 
 #[derive(Clone)]
 pub struct Proxy(Arc<Inner>);
@@ -31,8 +33,9 @@ struct Inner {
     minter: Arc<Minter>,
     jwks: Arc<JwksCache>,
     verifier: AccessTokenVerifier,
-    upstreams: Vec<(String, Vec<String>)>,
-    next: AtomicUsize,
+    upstreams: Upstreams,
+    gate: Gate,
+    cors_origins: Vec<String>,
     timeout_override: Option<Duration>,
 }
 
@@ -41,7 +44,13 @@ const CLIENT_IP: HeaderName = HeaderName::from_static("x-client-ip");
 const REAL_IP: &str = "x-real-ip";
 
 impl Proxy {
-    pub fn new(config: &GatewayConfig, minter: Arc<Minter>, jwks: Arc<JwksCache>) -> Self {
+    pub fn new(
+        config: &GatewayConfig,
+        minter: Arc<Minter>,
+        jwks: Arc<JwksCache>,
+        gate: Gate,
+        metrics: &observability::Metrics,
+    ) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(config.service.client_connect_timeout));
         connector.set_nodelay(true);
@@ -54,20 +63,11 @@ impl Proxy {
             minter,
             jwks,
             verifier: AccessTokenVerifier::new(&config.issuer, &config.audience, auth_jwt::DEFAULT_LEEWAY_SECS),
-            upstreams: config.service.service_urls.clone(),
-            next: AtomicUsize::new(0),
+            upstreams: Upstreams::new(&config.service.service_urls, config.breaker, metrics),
+            gate,
+            cors_origins: config.cors_origins.clone(),
             timeout_override: config.timeout_override,
         }))
-    }
-
-    fn upstream_base(&self, service: &str) -> Option<&str> {
-        let urls = self
-            .0
-            .upstreams
-            .iter()
-            .find(|(name, _)| name == service)
-            .map(|(_, urls)| urls)?;
-        (!urls.is_empty()).then(|| urls[self.0.next.fetch_add(1, Ordering::Relaxed) % urls.len()].as_str())
     }
 
     /// The caller's claims if a token is present: `Ok(None)` when there is none.
@@ -90,22 +90,50 @@ impl Proxy {
         };
         verified.map(Some).map_err(|error| token_problem(&error))
     }
+
+    fn allowed_origin(&self, headers: &HeaderMap) -> Option<HeaderValue> {
+        let origin = headers.get(header::ORIGIN)?;
+        let text = origin.to_str().ok()?;
+        self.0.cors_origins.iter().any(|o| o == text).then(|| origin.clone())
+    }
 }
 
 fn token_problem(error: &TokenError) -> Problem {
     Problem::unauthorized(error.code(), error.to_string())
 }
 
-fn with_route(route: Option<&Route>, response: impl IntoResponse) -> Response {
+fn finish(proxy: &Proxy, route: Option<&Route>, origin: Option<HeaderValue>, response: impl IntoResponse) -> Response {
     let mut response = response.into_response();
     if let Some(route) = route {
         response.extensions_mut().insert(RouteLabel(route.prefix.to_owned()));
     }
-    if response.status() == StatusCode::UNAUTHORIZED {
+    let headers = response.headers_mut();
+    if headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v == "application/problem+json")
+        && let Some(status) = Some(response.status())
+        && status == StatusCode::UNAUTHORIZED
+    {
         response
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
+    if let Some(origin) = origin {
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(
+                "x-request-id, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset",
+            ),
+        );
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    let _ = proxy;
     response
 }
 
@@ -115,16 +143,58 @@ pub async fn handle(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
+    let origin = proxy.allowed_origin(request.headers());
     let Some(path) = forwardable(request.uri().path()) else {
-        return with_route(None, Problem::not_found("no such route"));
+        return finish(&proxy, None, origin, Problem::not_found("no such route"));
     };
     let Some(route) = match_route(&path.segments) else {
-        return with_route(None, Problem::not_found("no such route"));
+        return finish(&proxy, None, origin, Problem::not_found("no such route"));
     };
-    match forward(&proxy, route, &path.raw, peer, request).await {
-        Ok(response) => with_route(Some(route), response),
-        Err(problem) => with_route(Some(route), problem),
+    if request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
+        return finish(&proxy, Some(route), origin.clone(), preflight(origin.is_some()));
     }
+    match forward(&proxy, route, &path.raw, peer, request).await {
+        Ok(response) => finish(&proxy, Some(route), origin, response),
+        Err(problem) => finish(&proxy, Some(route), origin, problem),
+    }
+}
+
+/// CORS preflight: answered here, never forwarded.
+fn preflight(allowed: bool) -> Response {
+    if !allowed {
+        return Problem::forbidden("this origin may not call the API").into_response();
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("authorization, content-type, idempotency-key, x-request-id"),
+    );
+    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    response
+}
+
+/// The caller's address: what NGINX put in X-Real-IP (the gateway is reachable only through
+/// NGINX), else the peer.
+fn client_ip(headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+    headers
+        .get(REAL_IP)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(peer.ip())
+}
+
+fn rate_headers(headers: &mut HeaderMap, decision: &Decision) {
+    headers.insert("ratelimit-limit", HeaderValue::from(decision.limit));
+    headers.insert("ratelimit-remaining", HeaderValue::from(decision.remaining));
+    headers.insert(
+        "ratelimit-reset",
+        HeaderValue::from(decision.reset.as_secs_f64().ceil() as u64),
+    );
 }
 
 async fn forward(
@@ -135,15 +205,51 @@ async fn forward(
     request: Request,
 ) -> Result<Response, Problem> {
     let claims = proxy.authenticate(request.headers()).await?;
-    let subject = match (&claims, route.auth) {
-        (None, AuthMode::Required) => {
-            return Err(Problem::unauthorized(
-                "token_missing",
-                "this route needs an access token",
-            ));
+    if claims.is_none() && route.auth == AuthMode::Required {
+        return Err(Problem::unauthorized(
+            "token_missing",
+            "this route needs an access token",
+        ));
+    }
+    let ip = client_ip(request.headers(), peer);
+
+    // Revocation and rate limit in one round trip. Credentials routes are limited per IP; the
+    // others per user when signed in, per IP otherwise.
+    let key = match (&claims, route.rate_class) {
+        (Some(claims), class) if class != RateClass::Credentials => format!("user:{}", claims.sub),
+        _ => format!("ip:{ip}"),
+    };
+    let token = claims.as_ref().map(|c| TokenRef {
+        jti: &c.jti,
+        sub: &c.sub,
+        iat: c.iat,
+    });
+    let fail_closed = route.rate_class == RateClass::Admin || route.permission.is_some();
+    let decision = match proxy.0.gate.check(route.rate_class, &key, token, fail_closed).await {
+        Verdict::Revoked => return Err(Problem::unauthorized("token_revoked", "this token has been revoked")),
+        Verdict::RevocationUnknown => {
+            return Err(
+                Problem::unavailable("revocation_unavailable", "cannot check the token right now").with_retry_after(1),
+            );
         }
+        Verdict::Limited(decision) => {
+            let retry = decision.retry_after.as_secs_f64().ceil().max(1.0) as u64;
+            let mut response = Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many requests; slow down",
+            )
+            .with_retry_after(retry)
+            .into_response();
+            rate_headers(response.headers_mut(), &decision);
+            return Ok(response);
+        }
+        Verdict::Allowed(decision) => decision,
+    };
+
+    let subject = match (&claims, route.auth) {
         (Some(_), AuthMode::Public) | (None, _) => Subject::anonymous(),
-        (Some(claims), _) => Subject::user(claims.sub.clone(), claims.role, claims.perms.clone()),
+        (Some(claims), _) => Subject::from_access(claims),
     };
     if let Some(permission) = route.permission
         && !subject.perms.iter().any(|p| p == permission)
@@ -152,27 +258,22 @@ async fn forward(
             "this route needs the {permission} permission"
         )));
     }
+    let declared_length = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared_length.is_some_and(|n| n > route.max_body) {
+        return Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is too large",
+        ));
+    }
 
-    let base = proxy
-        .upstream_base(route.upstream)
-        .ok_or_else(|| Problem::unavailable("upstream_unavailable", "no instance of this service is configured"))?;
     let (mut parts, body) = request.into_parts();
     let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
-    let uri: Uri = format!("{base}{raw_path}{query}")
-        .parse()
-        .map_err(|_| Problem::not_found("no such route"))?;
-
-    let client_ip = parts
-        .headers
-        .get(REAL_IP)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<IpAddr>().ok())
-        .unwrap_or(peer.ip());
-    strip_hop_by_hop(&mut parts.headers);
-    for name in [header::AUTHORIZATION, header::HOST, CLIENT_IP] {
-        parts.headers.remove(name);
-    }
-    parts.headers.remove(REAL_IP);
+    scrub_headers(&mut parts.headers);
     let token = proxy.0.minter.mint(route.upstream, &subject);
     parts.headers.insert(
         header::AUTHORIZATION,
@@ -180,41 +281,115 @@ async fn forward(
     );
     parts.headers.insert(
         CLIENT_IP,
-        HeaderValue::from_str(&client_ip.to_string()).expect("an IP is header-safe"),
+        HeaderValue::from_str(&ip.to_string()).expect("an IP is header-safe"),
     );
     if let Some(id) = current_request_id() {
         parts.headers.insert(REQUEST_ID_HEADER, id.header_value());
     }
-    parts.uri = uri;
-    let upstream_request = axum::http::Request::from_parts(parts, body);
-
-    let timeout = proxy.0.timeout_override.unwrap_or(route.timeout);
-    let response = match tokio::time::timeout(timeout, proxy.0.client.request(upstream_request)).await {
-        Err(_) => {
-            tracing::warn!(upstream = route.upstream, ?timeout, "upstream timed out");
-            return Err(Problem::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                "upstream_timeout",
-                "the service did not answer in time",
-            ));
-        }
-        Ok(Err(error)) if error.is_connect() => {
-            tracing::warn!(upstream = route.upstream, %error, "upstream unreachable");
-            return Err(Problem::unavailable("upstream_unavailable", "the service is unavailable").with_retry_after(1));
-        }
-        Ok(Err(error)) => {
-            tracing::warn!(upstream = route.upstream, %error, "upstream failed");
-            return Err(Problem::new(
-                StatusCode::BAD_GATEWAY,
-                "bad_gateway",
-                "the service failed to answer",
-            ));
-        }
-        Ok(Ok(response)) => response,
+    // A body without a length is capped while it streams.
+    let body = if declared_length.is_none() && !matches!(parts.method, Method::GET | Method::HEAD) {
+        Body::new(http_body_util::Limited::new(body, route.max_body as usize))
+    } else {
+        body
     };
-    let (mut parts, body) = response.into_parts();
-    strip_hop_by_hop(&mut parts.headers);
-    Ok(Response::from_parts(parts, Body::new(body)))
+    // Only a request without a body can be tried on a second instance.
+    let replayable = matches!(parts.method, Method::GET | Method::HEAD) && declared_length.unwrap_or(0) == 0;
+    let timeout = proxy.0.timeout_override.unwrap_or(route.timeout);
+
+    let mut tried = None;
+    let mut body = Some(body);
+    loop {
+        let (index, instance) =
+            proxy
+                .0
+                .upstreams
+                .pick(route.upstream, tried)
+                .map_err(|unavailable| match unavailable {
+                    Unavailable::NotConfigured => {
+                        Problem::unavailable("upstream_unavailable", "no instance of this service is configured")
+                    }
+                    Unavailable::CircuitOpen => {
+                        Problem::unavailable("upstream_unavailable", "the service is unavailable").with_retry_after(1)
+                    }
+                })?;
+        let uri: Uri = format!("{}{raw_path}{query}", instance.base)
+            .parse()
+            .map_err(|_| Problem::not_found("no such route"))?;
+        let mut upstream_request =
+            axum::http::Request::from_parts(parts.clone(), body.take().unwrap_or_else(Body::empty));
+        *upstream_request.uri_mut() = uri;
+        let outcome = tokio::time::timeout(timeout, proxy.0.client.request(upstream_request)).await;
+        match outcome {
+            Err(_) => {
+                proxy.0.upstreams.failure(route.upstream, instance, "timeout");
+                tracing::warn!(upstream = route.upstream, instance = %instance.base, ?timeout, "upstream timed out");
+                return Err(Problem::new(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "upstream_timeout",
+                    "the service did not answer in time",
+                ));
+            }
+            Ok(Err(error)) if error.is_connect() => {
+                proxy.0.upstreams.failure(route.upstream, instance, "connect");
+                tracing::warn!(upstream = route.upstream, instance = %instance.base, %error, "upstream unreachable");
+                if replayable && tried.is_none() {
+                    tried = Some(index);
+                    continue;
+                }
+                return Err(
+                    Problem::unavailable("upstream_unavailable", "the service is unavailable").with_retry_after(1),
+                );
+            }
+            Ok(Err(error)) => {
+                let too_large = std::error::Error::source(&error)
+                    .is_some_and(|source| source.to_string().contains("length limit exceeded"));
+                if too_large {
+                    return Err(Problem::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        "the request body is too large",
+                    ));
+                }
+                tracing::warn!(upstream = route.upstream, %error, "upstream failed");
+                return Err(Problem::new(
+                    StatusCode::BAD_GATEWAY,
+                    "bad_gateway",
+                    "the service failed to answer",
+                ));
+            }
+            Ok(Ok(response)) => {
+                proxy.0.upstreams.success(route.upstream, instance);
+                let (mut parts, body) = response.into_parts();
+                strip_hop_by_hop(&mut parts.headers);
+                rate_headers(&mut parts.headers, &decision);
+                return Ok(Response::from_parts(parts, Body::new(body)));
+            }
+        }
+    }
+}
+
+/// Drops what a client must not be able to say about itself or about the connection: the
+/// caller's Authorization (replaced by an internal token), any internal-token or X-User-*
+/// header, forwarding headers NGINX did not set, and hop-by-hop headers.
+fn scrub_headers(headers: &mut HeaderMap) {
+    strip_hop_by_hop(headers);
+    let spoofable: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| {
+            let name = name.as_str();
+            name.starts_with("x-user-")
+                || name.starts_with("x-internal")
+                || (name.starts_with("x-forwarded-") && name != "x-forwarded-for" && name != "x-forwarded-proto")
+                || matches!(
+                    name,
+                    "forwarded" | "x-client-ip" | "x-real-ip" | "authorization" | "host" | "cookie"
+                )
+        })
+        .cloned()
+        .collect();
+    for name in spoofable {
+        headers.remove(name);
+    }
 }
 
 /// Removes the headers that describe one connection, not the message (RFC 9110 §7.6.1).
@@ -241,5 +416,34 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
         "upgrade",
     ] {
         headers.remove(name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_spoofing_and_hop_by_hop_headers_are_dropped() {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            ("x-user-id", "admin"),
+            ("x-internal-token", "forged"),
+            ("x-forwarded-host", "evil.example"),
+            ("forwarded", "for=1.2.3.4"),
+            ("x-client-ip", "1.2.3.4"),
+            ("authorization", "Bearer user-token"),
+            ("connection", "keep-alive, x-secret"),
+            ("x-secret", "hop"),
+            ("x-forwarded-for", "203.0.113.7"),
+            ("accept", "application/json"),
+        ] {
+            headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
+        scrub_headers(&mut headers);
+        let left: Vec<&str> = headers.keys().map(|k| k.as_str()).collect();
+        assert_eq!(left.len(), 2, "{left:?}");
+        assert!(headers.contains_key("x-forwarded-for"), "set by NGINX, kept");
+        assert!(headers.contains_key("accept"));
     }
 }

@@ -44,6 +44,8 @@ pub struct Route {
     pub permission: Option<&'static str>,
     pub rate_class: RateClass,
     pub timeout: Duration,
+    /// Largest request body accepted (413 beyond).
+    pub max_body: u64,
 }
 
 const fn route(
@@ -54,6 +56,12 @@ const fn route(
     rate_class: RateClass,
     timeout_secs: u64,
 ) -> Route {
+    let max_body = match rate_class {
+        // Provider webhooks can be larger; everything else the API takes is small JSON (media
+        // goes to S3 through presigned URLs).
+        RateClass::Webhook => 512 * 1024,
+        _ => 64 * 1024,
+    };
     Route {
         prefix,
         upstream,
@@ -61,6 +69,7 @@ const fn route(
         permission,
         rate_class,
         timeout: Duration::from_secs(timeout_secs),
+        max_body,
     }
 }
 

@@ -53,7 +53,7 @@ pub async fn build(config: NotificationConfig) -> Result<Application, StartError
     consumer_tuning.apply(&mut consumer_config);
     let handler = Arc::new(handler::Notifier::new(templates, storefront_url));
     let consumer = Consumer::connect(context.pool(), &redis_url, consumer_config, handler, event_metrics).await?;
-    context.extra_checks.push(consumer.readiness());
+    context.extra_checks.push(consumer.readiness(context.redis()));
     context.background.add(consumer.spawn(context.background.stop_signal()));
 
     let sender = sender::Sender::new(context.pool(), transports, sender_tuning, &context.metrics);

@@ -45,7 +45,7 @@ pub async fn build_with(
         metrics,
     )
     .await?;
-    context.extra_checks.push(consumer.readiness());
+    context.extra_checks.push(consumer.readiness(context.redis()));
     context.background.add(consumer.spawn(context.background.stop_signal()));
 
     let routes = Router::new()

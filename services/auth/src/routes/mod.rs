@@ -1,7 +1,9 @@
 //! HTTP handlers of the auth service.
 
+pub mod session;
+
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use service_kit::{Json, Problem};
@@ -13,7 +15,7 @@ use service_kit::FieldError;
 
 use crate::domain::{Email, NewPassword, PASSWORD_MAX_CHARS};
 use crate::store::{self, InsertOutcome, Purpose};
-use crate::{AppState, SERVICE, one_time};
+use crate::{AppState, SERVICE, one_time, sessions};
 
 #[derive(Deserialize)]
 pub struct Credentials {
@@ -193,24 +195,26 @@ pub async fn confirm_password_reset(
     store::void_tokens(&mut tx, Purpose::ResetPassword, user_id)
         .await
         .map_err(|e| Problem::internal(&e))?;
+    // A new password ends every session: whoever knew the old one is signed out.
+    sessions::revoke_all(&mut tx, user_id, "password_changed")
+        .await
+        .map_err(|e| Problem::internal(&e))?;
     events::enqueue(&mut tx, SERVICE, &PasswordChanged { user_id, email })
         .await
         .map_err(|e| Problem::internal(&e))?;
     tx.commit().await.map_err(|e| Problem::internal(&e))?;
+    session::revoke_user_tokens(&state, user_id).await?;
     tracing::info!(%user_id, "password reset");
     Ok(Json(serde_json::json!({"status": "password_changed"})).into_response())
 }
 
-#[derive(Serialize)]
-struct TokenResponse {
-    access_token: String,
-    token_type: &'static str,
-    expires_in: u64,
-}
-
 /// `POST /auth/login` → 200 with an access token, or the same 401 whether the email is
 /// unknown or the password wrong (and in about the same time).
-pub async fn login(State(state): State<AppState>, Json(body): Json<Credentials>) -> Result<Response, Problem> {
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<Credentials>,
+) -> Result<Response, Problem> {
     let invalid = || Problem::unauthorized("invalid_credentials", "the email or password is wrong");
     let account = match Email::parse(&body.email) {
         Ok(email) => store::credentials(&state.pool, &email)
@@ -233,22 +237,63 @@ pub async fn login(State(state): State<AppState>, Json(body): Json<Credentials>)
     let Some(account) = account.filter(|_| matches) else {
         return Err(invalid());
     };
-    let role = match account.role.as_str() {
-        "admin" => auth_jwt::Role::Admin,
-        _ => auth_jwt::Role::Customer,
-    };
-    let (access_token, expires_in) = state.tokens.issue(account.id, role, account.email_verified);
-    tracing::info!(user_id = %account.id, "logged in");
-    let mut response = Json(TokenResponse {
-        access_token,
-        token_type: "Bearer",
-        expires_in,
-    })
-    .into_response();
+    let role = store::role(&account.role);
+    let mut tx = state.pool.begin().await.map_err(|e| Problem::internal(&e))?;
+    let refresh = sessions::start_family(
+        &mut tx,
+        account.id,
+        state.refresh,
+        user_agent(&headers),
+        client_ip(&headers),
+    )
+    .await
+    .map_err(|e| Problem::internal(&e))?;
+    tx.commit().await.map_err(|e| Problem::internal(&e))?;
+    tracing::info!(user_id = %account.id, session = %refresh.family_id, "logged in");
+    Ok(token_response(
+        &state,
+        account.id,
+        role,
+        account.email_verified,
+        refresh,
+    ))
+}
+
+/// The User-Agent of the shopper, as forwarded by the gateway.
+pub(crate) fn user_agent(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok())
+}
+
+/// The client IP the gateway passes (trusted: this service only answers calls that carry a
+/// valid internal token from the gateway).
+pub(crate) fn client_ip(headers: &HeaderMap) -> Option<&str> {
+    headers.get("x-client-ip").and_then(|v| v.to_str().ok())
+}
+
+/// 200 with a new access token and its refresh token, never cached.
+pub(crate) fn token_response(
+    state: &AppState,
+    user_id: uuid::Uuid,
+    role: auth_jwt::Role,
+    email_verified: bool,
+    refresh: sessions::Issued,
+) -> Response {
+    let (access_token, expires_in) = state
+        .tokens
+        .issue(user_id, role, email_verified, Some(refresh.family_id));
+    let refresh_expires_in = (refresh.expires_at - chrono::Utc::now()).num_seconds().max(0);
+    let body = serde_json::json!({
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": expires_in,
+        "refresh_token": refresh.token,
+        "refresh_expires_in": refresh_expires_in,
+    });
+    let mut response = Json(body).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-    Ok(response)
+    response
 }
 
 /// `GET /auth/.well-known/jwks.json`: the public keys access tokens are verified with.

@@ -1,6 +1,7 @@
 //! A gateway in front of real auth and product services (one fresh database), a service that
 //! hangs (cart) and one that is down (order).
 
+use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use auth_jwt::{ACCESS_TOKEN_TYPE, AccessClaims, Role, Signer};
@@ -11,12 +12,44 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub const ROUTE_TIMEOUT: Duration = Duration::from_millis(1500);
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// A product instance the test can stop and start again on the same port.
+pub struct ProductInstance {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl ProductInstance {
+    async fn start(db: &TestDb, addr: Option<SocketAddr>) -> Self {
+        let mut config = testkit::service_config("product", Some(db));
+        if let Some(addr) = addr {
+            config.bind = addr;
+        }
+        let (addr, stop, task) = product::build(config).await.unwrap().spawn_stoppable();
+        Self {
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub async fn kill(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
 pub struct TestGateway {
     pub base: String,
-    pub addr: std::net::SocketAddr,
+    pub addr: SocketAddr,
     pub http: reqwest::Client,
     pub kid: String,
-    _db: TestDb,
+    pub products: Vec<ProductInstance>,
+    pub db: TestDb,
 }
 
 /// Accepts connections and never answers.
@@ -34,23 +67,32 @@ async fn hanging_upstream() -> String {
 
 impl TestGateway {
     pub async fn spawn() -> Self {
+        Self::spawn_with(1, |_| {}).await
+    }
+
+    /// `products` product instances; `tweak` adjusts the gateway's configuration.
+    pub async fn spawn_with(products: usize, tweak: impl FnOnce(&mut gateway::GatewayConfig)) -> Self {
         let db = TestDb::new().await;
         let signing_key = SecretString::from(testkit::env().keys.access_signing_pem.clone());
         let kid = auth::default_kid(&signing_key);
-        let auth_config = auth::AuthConfig::new(testkit::service_config("auth", Some(&db)), signing_key);
+        let auth_service = testkit::service_config("auth", Some(&db));
+        let prefix = auth_service.redis.as_ref().unwrap().key_prefix.clone();
+        let mut auth_config = auth::AuthConfig::new(auth_service, signing_key);
+        auth_config.hash_concurrency = 4;
         let auth_addr = auth::build(auth_config).await.unwrap().spawn();
-        let product_addr = product::build(testkit::service_config("product", Some(&db)))
-            .await
-            .unwrap()
-            .spawn();
+        let mut instances = Vec::new();
+        for _ in 0..products {
+            instances.push(ProductInstance::start(&db, None).await);
+        }
         let pool = db.pool_as("product").await;
         product::seed::seed_demo_catalog(&pool).await.unwrap();
 
         let mut service = testkit::service_config("gateway", None);
+        service.redis.as_mut().unwrap().key_prefix = prefix;
         for (name, urls) in &mut service.service_urls {
             match name.as_str() {
                 "auth" => *urls = vec![format!("http://{auth_addr}")],
-                "product" => *urls = vec![format!("http://{product_addr}")],
+                "product" => *urls = instances.iter().map(|i| format!("http://{}", i.addr)).collect(),
                 "cart" => *urls = vec![hanging_upstream().await],
                 _ => {} // unused ports: down
             }
@@ -58,13 +100,15 @@ impl TestGateway {
         let mut config = gateway::GatewayConfig::with_service(service);
         config.timeout_override = Some(ROUTE_TIMEOUT);
         config.jwks_min_refresh = Duration::from_millis(200);
+        tweak(&mut config);
         let addr = gateway::build(config).await.unwrap().spawn();
         let app = Self {
             base: format!("http://{addr}"),
             addr,
             http: reqwest::Client::new(),
             kid,
-            _db: db,
+            products: instances,
+            db,
         };
         app.wait_ready().await;
         app
@@ -86,6 +130,12 @@ impl TestGateway {
         panic!("gateway not ready (JWKS not loaded)");
     }
 
+    /// Starts product instance `index` again on its old port.
+    pub async fn restart_product(&mut self, index: usize) {
+        let addr = self.products[index].addr;
+        self.products[index] = ProductInstance::start(&self.db, Some(addr)).await;
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -99,27 +149,29 @@ impl TestGateway {
         (response.status().as_u16(), response.json().await.unwrap_or_default())
     }
 
-    /// Registers and logs in a shopper through the gateway; returns the access token.
-    pub async fn shopper_token(&self) -> String {
+    pub async fn post(&self, path: &str, token: Option<&str>, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let mut request = self.http.post(self.url(path)).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        (response.status().as_u16(), response.json().await.unwrap_or_default())
+    }
+
+    /// Registers and logs in a shopper through the gateway; returns the login response.
+    pub async fn shopper_login(&self) -> serde_json::Value {
         let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
         let body = serde_json::json!({"email": email, "password": PASSWORD});
-        let response = self
-            .http
-            .post(self.url("/api/v1/auth/register"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 201);
-        let response = self
-            .http
-            .post(self.url("/api/v1/auth/login"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let login: serde_json::Value = response.json().await.unwrap();
-        login["access_token"].as_str().unwrap().to_owned()
+        let (status, _) = self.post("/api/v1/auth/register", None, body.clone()).await;
+        assert_eq!(status, 201);
+        let (status, login) = self.post("/api/v1/auth/login", None, body).await;
+        assert_eq!(status, 200, "{login}");
+        login
+    }
+
+    /// Registers and logs in a shopper through the gateway; returns the access token.
+    pub async fn shopper_token(&self) -> String {
+        self.shopper_login().await["access_token"].as_str().unwrap().to_owned()
     }
 
     /// Sends exactly `path` (no client-side normalization) and returns the status code.

@@ -1,0 +1,153 @@
+//! Sessions at the edge: refresh rotation with reuse detection, logout that takes effect at
+//! once, and tokens that must never pass.
+
+use internal_token::Subject;
+
+use crate::helpers::{TestGateway, claims, now, sign};
+
+#[tokio::test]
+async fn refresh_rotates_and_a_reused_token_kills_the_whole_family() {
+    let gw = TestGateway::spawn().await;
+    let login = gw.shopper_login().await;
+    let first = login["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(first.len(), 43);
+
+    let (status, rotated) = gw
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            serde_json::json!({"refresh_token": first}),
+        )
+        .await;
+    assert_eq!(status, 200, "{rotated}");
+    let second = rotated["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(first, second);
+    let access = rotated["access_token"].as_str().unwrap();
+    assert_eq!(gw.get("/api/v1/auth/sessions", Some(access)).await.0, 200);
+
+    // The rotated token comes back: someone else has it. The family dies, newest token included.
+    let (status, problem) = gw
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            serde_json::json!({"refresh_token": first}),
+        )
+        .await;
+    assert_eq!((status, problem["code"].as_str()), (401, Some("refresh_token_reused")));
+    let (status, problem) = gw
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            serde_json::json!({"refresh_token": second}),
+        )
+        .await;
+    assert_eq!((status, problem["code"].as_str()), (401, Some("refresh_token_invalid")));
+    let (status, _) = gw
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            serde_json::json!({"refresh_token": "made-up"}),
+        )
+        .await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn logout_refuses_the_access_token_at_once_and_ends_the_session() {
+    let gw = TestGateway::spawn().await;
+    let login = gw.shopper_login().await;
+    let access = login["access_token"].as_str().unwrap();
+    let (status, sessions) = gw.get("/api/v1/auth/sessions", Some(access)).await;
+    assert_eq!(status, 200);
+    assert_eq!(sessions["items"].as_array().unwrap().len(), 1);
+    assert_eq!(sessions["items"][0]["current"], true);
+
+    let (status, _) = gw
+        .post("/api/v1/auth/logout", Some(access), serde_json::json!({}))
+        .await;
+    assert_eq!(status, 204);
+    let (status, problem) = gw.get("/api/v1/products?limit=1", Some(access)).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (401, Some("token_revoked")),
+        "refused now, not at expiry"
+    );
+    let refresh = login["refresh_token"].as_str().unwrap();
+    let (status, _) = gw
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            serde_json::json!({"refresh_token": refresh}),
+        )
+        .await;
+    assert_eq!(status, 401, "the session's refresh token is dead too");
+}
+
+#[tokio::test]
+async fn logout_all_ends_every_session_and_every_earlier_access_token() {
+    let gw = TestGateway::spawn().await;
+    let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
+    let body = serde_json::json!({"email": email, "password": crate::helpers::PASSWORD});
+    gw.post("/api/v1/auth/register", None, body.clone()).await;
+    let (_, phone) = gw.post("/api/v1/auth/login", None, body.clone()).await;
+    let (_, laptop) = gw.post("/api/v1/auth/login", None, body.clone()).await;
+    let phone_token = phone["access_token"].as_str().unwrap();
+    let laptop_token = laptop["access_token"].as_str().unwrap();
+    let (_, sessions) = gw.get("/api/v1/auth/sessions", Some(laptop_token)).await;
+    assert_eq!(sessions["items"].as_array().unwrap().len(), 2);
+
+    // Tokens issued in the same second as the logout-all survive it; wait past it.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, _) = gw
+        .post("/api/v1/auth/logout-all", Some(laptop_token), serde_json::json!({}))
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        gw.get("/api/v1/products?limit=1", Some(phone_token)).await.0,
+        401,
+        "the other device's token"
+    );
+    assert_eq!(gw.get("/api/v1/products?limit=1", Some(laptop_token)).await.0, 401);
+    let refresh = phone["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        gw.post(
+            "/api/v1/auth/refresh",
+            None,
+            serde_json::json!({"refresh_token": refresh})
+        )
+        .await
+        .0,
+        401
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (_, again) = gw.post("/api/v1/auth/login", None, body).await;
+    assert_eq!(
+        gw.get("/api/v1/products?limit=1", again["access_token"].as_str())
+            .await
+            .0,
+        200,
+        "a new login works"
+    );
+}
+
+#[tokio::test]
+async fn an_internal_token_or_a_token_not_yet_valid_never_passes_as_an_access_token() {
+    let gw = TestGateway::spawn().await;
+    let internal = testkit::minter("auth").mint("gateway", &Subject::anonymous());
+    let (status, problem) = gw.get("/api/v1/products", Some(&internal)).await;
+    assert_eq!((status, problem["code"].as_str()), (401, Some("token_wrong_type")));
+
+    let mut early = claims();
+    early.nbf = now() + 3600;
+    early.iat = now();
+    let (status, problem) = gw.get("/api/v1/products", Some(&sign(&gw.kid, &early))).await;
+    assert_eq!((status, problem["code"].as_str()), (401, Some("token_not_yet_valid")));
+}
+
+#[tokio::test]
+async fn a_customer_token_on_an_admin_route_is_forbidden() {
+    let gw = TestGateway::spawn().await;
+    let token = gw.shopper_token().await;
+    let (status, problem) = gw.get("/api/v1/notifications/messages", Some(&token)).await;
+    assert_eq!((status, problem["code"].as_str()), (403, Some("forbidden")));
+}

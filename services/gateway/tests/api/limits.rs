@@ -1,0 +1,107 @@
+//! Rate limits at the edge: 429 with its headers, recovery, fairness between users, and what
+//! happens when Redis is gone.
+
+use std::time::Duration;
+
+use gateway::limits::Limit;
+
+use crate::helpers::TestGateway;
+
+#[tokio::test]
+async fn exceeding_a_class_is_a_429_with_headers_and_the_limit_recovers() {
+    let gw = TestGateway::spawn_with(1, |c| c.limits.read = Limit::new(2, 1, 3)).await;
+    for expected_remaining in [2, 1, 0] {
+        let response = gw.http.get(gw.url("/api/v1/products?limit=1")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["ratelimit-limit"], "3");
+        assert_eq!(
+            response.headers()["ratelimit-remaining"],
+            expected_remaining.to_string().as_str()
+        );
+    }
+    let response = gw.http.get(gw.url("/api/v1/products?limit=1")).send().await.unwrap();
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert_eq!(response.headers()["ratelimit-remaining"], "0");
+    assert!(response.headers().contains_key("ratelimit-reset"));
+    let problem: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], "rate_limited");
+
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        gw.get("/api/v1/products?limit=1", None).await.0,
+        200,
+        "one request per 500 ms refills"
+    );
+}
+
+#[tokio::test]
+async fn one_users_flood_does_not_limit_another_user() {
+    let gw = TestGateway::spawn_with(1, |c| c.limits.read = Limit::new(1, 10, 2)).await;
+    let alice = gw.shopper_token().await;
+    let bob = gw.shopper_token().await;
+    let statuses: Vec<u16> = futures_statuses(&gw, &alice, 4).await;
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 2, "{statuses:?}");
+    assert_eq!(
+        gw.get("/api/v1/products?limit=1", Some(&bob)).await.0,
+        200,
+        "bob has his own budget"
+    );
+}
+
+async fn futures_statuses(gw: &TestGateway, token: &str, n: usize) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for _ in 0..n {
+        statuses.push(gw.get("/api/v1/products?limit=1", Some(token)).await.0);
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn without_redis_a_local_limiter_takes_over_and_admin_routes_fail_closed() {
+    let dir = std::env::temp_dir().join(format!(
+        "shopfleet-test-{}-gwredis-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    let port = testkit::unused_port();
+    let mut redis = testkit::cluster::start_redis(&dir, port, false).unwrap();
+    let gw = TestGateway::spawn_with(1, |c| {
+        c.service.redis.as_mut().unwrap().url = format!("redis://127.0.0.1:{port}");
+        c.limits.read = Limit::new(2, 1, 3);
+    })
+    .await;
+    let token = gw.shopper_token().await;
+    testkit::procs::signal_group(&redis, 9);
+    redis.wait().unwrap();
+
+    let statuses: Vec<u16> = futures_statuses(&gw, &token, 5).await;
+    assert_eq!(
+        &statuses[..3],
+        [200, 200, 200],
+        "the local limiter lets the burst through: {statuses:?}"
+    );
+    assert!(statuses[3..].contains(&429), "and still limits: {statuses:?}");
+    let (status, problem) = gw.get("/api/v1/notifications/messages", Some(&token)).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (503, Some("revocation_unavailable")),
+        "admin routes fail closed"
+    );
+    let metrics = gw
+        .http
+        .get(gw.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("gateway_redis_fallback_total") && !l.ends_with(" 0")),
+        "{metrics}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
