@@ -20,14 +20,7 @@ pub struct Jwk {
 
 impl Jwk {
     pub fn rs256(kid: &str, n: String, e: String) -> Self {
-        Self {
-            kty: "RSA".into(),
-            use_: Some("sig".into()),
-            alg: Some("RS256".into()),
-            kid: kid.into(),
-            n,
-            e,
-        }
+        Self { kty: "RSA".into(), use_: Some("sig".into()), alg: Some("RS256".into()), kid: kid.into(), n, e }
     }
 }
 
@@ -88,9 +81,7 @@ mod tests {
         let mut hs = good.clone();
         hs.kid = "hs".into();
         hs.alg = Some("HS256".into());
-        let jwks = Jwks {
-            keys: vec![good, enc, hs],
-        };
+        let jwks = Jwks { keys: vec![good, enc, hs] };
         let parsed: Jwks = serde_json::from_str(&serde_json::to_string(&jwks).unwrap()).unwrap();
         assert_eq!(parsed, jwks);
         assert!(serde_json::to_string(&jwks).unwrap().contains(r#""use":"sig""#));

@@ -55,6 +55,13 @@ fn pem_decode(pem: &str, label: &str) -> Option<Vec<u8>> {
     STANDARD.decode(body).ok()
 }
 
+/// `n` bytes from the system's cryptographic RNG.
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; n];
+    aws_lc_rs::rand::fill(&mut bytes).expect("the system RNG works");
+    bytes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

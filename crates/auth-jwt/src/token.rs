@@ -96,18 +96,16 @@ pub fn verify_rs256<C: DeserializeOwned>(
     validation: &Validation,
 ) -> Result<C, TokenError> {
     debug_assert_eq!(validation.algorithms, vec![Algorithm::RS256]);
-    jsonwebtoken::decode::<C>(token, key, validation)
-        .map(|data| data.claims)
-        .map_err(|error| match error.kind() {
-            ErrorKind::InvalidSignature => TokenError::InvalidSignature,
-            ErrorKind::ExpiredSignature => TokenError::Expired,
-            ErrorKind::ImmatureSignature => TokenError::NotYetValid,
-            ErrorKind::InvalidAudience => TokenError::WrongAudience,
-            ErrorKind::InvalidIssuer => TokenError::WrongIssuer,
-            ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => TokenError::AlgorithmNotAllowed,
-            ErrorKind::MissingRequiredClaim(_) => TokenError::MissingClaim,
-            _ => TokenError::Malformed,
-        })
+    jsonwebtoken::decode::<C>(token, key, validation).map(|data| data.claims).map_err(|error| match error.kind() {
+        ErrorKind::InvalidSignature => TokenError::InvalidSignature,
+        ErrorKind::ExpiredSignature => TokenError::Expired,
+        ErrorKind::ImmatureSignature => TokenError::NotYetValid,
+        ErrorKind::InvalidAudience => TokenError::WrongAudience,
+        ErrorKind::InvalidIssuer => TokenError::WrongIssuer,
+        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => TokenError::AlgorithmNotAllowed,
+        ErrorKind::MissingRequiredClaim(_) => TokenError::MissingClaim,
+        _ => TokenError::Malformed,
+    })
 }
 
 /// An RS256 validation with the given leeway, requiring the usual registered claims.
@@ -207,9 +205,7 @@ mod tests {
     }
 
     fn ring() -> KeyRing {
-        KeyRing::from_jwks(&Jwks {
-            keys: vec![keys::public_jwk(pem(), "k1").unwrap()],
-        })
+        KeyRing::from_jwks(&Jwks { keys: vec![keys::public_jwk(pem(), "k1").unwrap()] })
     }
 
     fn verifier() -> AccessTokenVerifier {
@@ -256,36 +252,22 @@ mod tests {
         let mut forged = claims();
         forged.role = Role::Admin;
         parts[1] = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged).unwrap());
-        assert_eq!(
-            verifier().verify(&parts.join("."), &ring()),
-            Err(TokenError::InvalidSignature)
-        );
+        assert_eq!(verifier().verify(&parts.join("."), &ring()), Err(TokenError::InvalidSignature));
     }
 
     #[test]
     fn alg_none_and_hs256_are_refused_before_any_key_is_used() {
         let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims()).unwrap());
-        let none = format!(
-            "{}.{body}.",
-            URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"at+jwt","kid":"k1"}"#)
-        );
+        let none = format!("{}.{body}.", URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"at+jwt","kid":"k1"}"#));
         assert_eq!(verifier().verify(&none, &ring()), Err(TokenError::AlgorithmNotAllowed));
-        let hs = format!(
-            "{}.{body}.c2ln",
-            URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"at+jwt","kid":"k1"}"#)
-        );
+        let hs = format!("{}.{body}.c2ln", URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"at+jwt","kid":"k1"}"#));
         assert_eq!(verifier().verify(&hs, &ring()), Err(TokenError::AlgorithmNotAllowed));
     }
 
     #[test]
     fn an_unknown_kid_and_a_foreign_type_are_refused() {
-        let other = Signer::from_pem("k2", pem())
-            .unwrap()
-            .sign(ACCESS_TOKEN_TYPE, &claims());
-        assert_eq!(
-            verifier().verify(&other, &ring()),
-            Err(TokenError::UnknownKey("k2".into()))
-        );
+        let other = Signer::from_pem("k2", pem()).unwrap().sign(ACCESS_TOKEN_TYPE, &claims());
+        assert_eq!(verifier().verify(&other, &ring()), Err(TokenError::UnknownKey("k2".into())));
         let internal = Signer::from_pem("k1", pem()).unwrap().sign("internal+jwt", &claims());
         assert_eq!(verifier().verify(&internal, &ring()), Err(TokenError::WrongType));
         assert_eq!(verifier().verify("not-a-jwt", &ring()), Err(TokenError::Malformed));

@@ -36,10 +36,7 @@ pub async fn build(service: &str, db: &TestDb) -> Result<Application, StartError
 
 /// Starts `service` in the background and returns its address.
 pub async fn spawn(service: &str, db: &TestDb) -> SocketAddr {
-    build(service, db)
-        .await
-        .unwrap_or_else(|e| panic!("{service} starts: {e}"))
-        .spawn()
+    build(service, db).await.unwrap_or_else(|e| panic!("{service} starts: {e}")).spawn()
 }
 
 /// A route each service really has (200 with a valid token), where it has one yet.

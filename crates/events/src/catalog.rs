@@ -138,10 +138,7 @@ mod tests {
         assert_eq!(envelope.aggregate_id, event.user_id.to_string());
         assert_eq!(envelope.id.get_version_num(), 7);
         assert_eq!(envelope.decode::<EmailVerificationRequested>().unwrap(), event);
-        assert!(matches!(
-            envelope.decode::<UserRegistered>(),
-            Err(DecodeError::WrongType { .. })
-        ));
+        assert!(matches!(envelope.decode::<UserRegistered>(), Err(DecodeError::WrongType { .. })));
     }
 
     #[test]
@@ -154,10 +151,7 @@ mod tests {
         ));
         envelope.version = 1;
         envelope.payload = serde_json::json!({"unexpected": true});
-        assert!(matches!(
-            envelope.decode::<EmailVerificationRequested>(),
-            Err(DecodeError::Payload { .. })
-        ));
+        assert!(matches!(envelope.decode::<EmailVerificationRequested>(), Err(DecodeError::Payload { .. })));
     }
 
     #[test]

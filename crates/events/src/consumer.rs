@@ -136,14 +136,7 @@ impl Consumer {
         let manager_config =
             ConnectionManagerConfig::new().set_response_timeout(Some(config.block + Duration::from_secs(5)));
         let redis = ConnectionManager::new_with_config(client, manager_config).await?;
-        let consumer = Self {
-            pool,
-            redis,
-            config,
-            handler,
-            metrics,
-            retry_at: HashMap::new(),
-        };
+        let consumer = Self { pool, redis, config, handler, metrics, retry_at: HashMap::new() };
         consumer.ensure_groups().await?;
         Ok(consumer)
     }
@@ -281,9 +274,7 @@ impl Consumer {
                     .arg(previous_id(&entry.id))
                     .query_async(&mut redis)
                     .await?;
-                let message = read
-                    .and_then(|r| r.keys.into_iter().next())
-                    .and_then(|k| k.ids.into_iter().next());
+                let message = read.and_then(|r| r.keys.into_iter().next()).and_then(|k| k.ids.into_iter().next());
                 match message {
                     Some(message) if message.id == entry.id => {
                         self.process(&stream, message, entry.times_delivered as u64).await?;
@@ -352,9 +343,7 @@ impl Consumer {
     fn block_for(&self) -> Duration {
         let now = Instant::now();
         let next_retry = self.retry_at.values().map(|at| at.saturating_duration_since(now)).min();
-        next_retry.map_or(self.config.block, |d| {
-            d.clamp(Duration::from_millis(10), self.config.block)
-        })
+        next_retry.map_or(self.config.block, |d| d.clamp(Duration::from_millis(10), self.config.block))
     }
 
     async fn process(&mut self, stream: &str, message: StreamId, deliveries: u64) -> Result<(), ProcessError> {
@@ -366,9 +355,7 @@ impl Consumer {
                     Some(Err(e)) => format!("unreadable envelope: {e}"),
                     _ => "entry without an envelope".to_owned(),
                 };
-                return self
-                    .dead_letter(stream, &message, "unknown", raw.as_deref(), &error)
-                    .await;
+                return self.dead_letter(stream, &message, "unknown", raw.as_deref(), &error).await;
             }
         };
         let event_type = envelope.event_type.clone();
@@ -398,14 +385,7 @@ impl Consumer {
                     return Err(ProcessError::Stopped);
                 }
                 self.retry_at.remove(&message.id);
-                self.count(
-                    &event_type,
-                    if handled == Handled::Applied {
-                        "applied"
-                    } else {
-                        "ignored"
-                    },
-                );
+                self.count(&event_type, if handled == Handled::Applied { "applied" } else { "ignored" });
                 self.ack(stream, &message.id).await
             }
             Err(error) => {
@@ -414,9 +394,7 @@ impl Consumer {
                 tracing::warn!(deliveries, error = %error, "event handler failed");
                 if deliveries >= self.config.max_deliveries {
                     let original = serde_json::to_string(&envelope).unwrap_or_default();
-                    return self
-                        .dead_letter(stream, &message, &event_type, Some(&original), &error.0)
-                        .await;
+                    return self.dead_letter(stream, &message, &event_type, Some(&original), &error.0).await;
                 }
                 // Count the retry as a delivery (XCLAIM to ourselves bumps the counter) and
                 // wait before the next one.
@@ -429,11 +407,7 @@ impl Consumer {
                     .arg(&message.id)
                     .query_async(&mut redis)
                     .await?;
-                let delay = self
-                    .config
-                    .retry_base
-                    .saturating_mul(1 << deliveries.min(16))
-                    .min(self.config.retry_max);
+                let delay = self.config.retry_base.saturating_mul(1 << deliveries.min(16)).min(self.config.retry_max);
                 self.retry_at.insert(message.id.clone(), Instant::now() + delay);
                 Ok(())
             }
@@ -466,53 +440,30 @@ impl Consumer {
             .query_async(&mut redis)
             .await?;
         tracing::error!(group = %self.config.group, %stream, id = %message.id, event_type, error, "event dead-lettered");
-        self.metrics
-            .dead_lettered
-            .with_label_values(&[&self.config.group, event_type])
-            .inc();
+        self.metrics.dead_lettered.with_label_values(&[&self.config.group, event_type]).inc();
         self.retry_at.remove(&message.id);
         self.ack(stream, &message.id).await
     }
 
     async fn ack(&self, stream: &str, id: &str) -> Result<(), ProcessError> {
         let mut redis = self.redis.clone();
-        let _: i64 = redis::cmd("XACK")
-            .arg(stream)
-            .arg(&self.config.group)
-            .arg(id)
-            .query_async(&mut redis)
-            .await?;
+        let _: i64 = redis::cmd("XACK").arg(stream).arg(&self.config.group).arg(id).query_async(&mut redis).await?;
         Ok(())
     }
 
     fn count(&self, event_type: &str, outcome: &str) {
-        self.metrics
-            .consumed
-            .with_label_values(&[&self.config.group, event_type, outcome])
-            .inc();
+        self.metrics.consumed.with_label_values(&[&self.config.group, event_type, outcome]).inc();
     }
 
     async fn update_gauges(&self) {
         let mut redis = self.redis.clone();
         for stream in &self.config.streams {
-            let groups: redis::RedisResult<StreamInfoGroupsReply> = redis::cmd("XINFO")
-                .arg("GROUPS")
-                .arg(stream)
-                .query_async(&mut redis)
-                .await;
-            if let Some(group) = groups
-                .ok()
-                .and_then(|g| g.groups.into_iter().find(|g| g.name == self.config.group))
-            {
+            let groups: redis::RedisResult<StreamInfoGroupsReply> =
+                redis::cmd("XINFO").arg("GROUPS").arg(stream).query_async(&mut redis).await;
+            if let Some(group) = groups.ok().and_then(|g| g.groups.into_iter().find(|g| g.name == self.config.group)) {
                 let labels = [self.config.group.as_str(), stream.as_str()];
-                self.metrics
-                    .pending
-                    .with_label_values(&labels)
-                    .set(group.pending as i64);
-                self.metrics
-                    .lag
-                    .with_label_values(&labels)
-                    .set(group.lag.unwrap_or(0) as i64);
+                self.metrics.pending.with_label_values(&labels).set(group.pending as i64);
+                self.metrics.lag.with_label_values(&labels).set(group.lag.unwrap_or(0) as i64);
             }
         }
     }

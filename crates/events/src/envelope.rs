@@ -33,10 +33,7 @@ pub enum DecodeError {
     #[error("{event_type} version {found} is not understood (this build knows version {known})")]
     UnknownVersion { event_type: String, found: u16, known: u16 },
     #[error("the payload of {event_type} does not match its schema: {source}")]
-    Payload {
-        event_type: String,
-        source: serde_json::Error,
-    },
+    Payload { event_type: String, source: serde_json::Error },
 }
 
 impl Envelope {
@@ -57,10 +54,7 @@ impl Envelope {
     /// The payload as `E`, if this envelope is an `E` of a version this build understands.
     pub fn decode<E: Event>(&self) -> Result<E, DecodeError> {
         if self.event_type != E::TYPE {
-            return Err(DecodeError::WrongType {
-                expected: E::TYPE,
-                found: self.event_type.clone(),
-            });
+            return Err(DecodeError::WrongType { expected: E::TYPE, found: self.event_type.clone() });
         }
         if self.version != E::VERSION {
             return Err(DecodeError::UnknownVersion {
@@ -69,10 +63,8 @@ impl Envelope {
                 known: E::VERSION,
             });
         }
-        serde_json::from_value(self.payload.clone()).map_err(|source| DecodeError::Payload {
-            event_type: self.event_type.clone(),
-            source,
-        })
+        serde_json::from_value(self.payload.clone())
+            .map_err(|source| DecodeError::Payload { event_type: self.event_type.clone(), source })
     }
 
     /// The envelope with the payload fields the catalog marks secret replaced, for logs and

@@ -15,10 +15,7 @@ pub struct EventMetrics {
 impl EventMetrics {
     pub fn new(registry: &observability::Metrics) -> Self {
         let published = IntCounterVec::new(
-            Opts::new(
-                "events_published_total",
-                "Events moved from the outbox to their stream.",
-            ),
+            Opts::new("events_published_total", "Events moved from the outbox to their stream."),
             &["stream", "type"],
         )
         .expect("valid metric");
@@ -40,18 +37,12 @@ impl EventMetrics {
         .expect("valid metric");
         let outbox_backlog = IntGauge::new("outbox_backlog", "Outbox rows not yet published.").expect("valid metric");
         let pending = IntGaugeVec::new(
-            Opts::new(
-                "events_pending",
-                "Entries delivered to the group but not yet acknowledged.",
-            ),
+            Opts::new("events_pending", "Entries delivered to the group but not yet acknowledged."),
             &["group", "stream"],
         )
         .expect("valid metric");
         let lag = IntGaugeVec::new(
-            Opts::new(
-                "events_consumer_lag",
-                "Entries in the stream not yet delivered to the group.",
-            ),
+            Opts::new("events_consumer_lag", "Entries in the stream not yet delivered to the group."),
             &["group", "stream"],
         )
         .expect("valid metric");
@@ -63,17 +54,8 @@ impl EventMetrics {
             Box::new(pending.clone()),
             Box::new(lag.clone()),
         ] {
-            registry
-                .register(collector)
-                .expect("event metrics are registered once per service");
+            registry.register(collector).expect("event metrics are registered once per service");
         }
-        Self {
-            published,
-            consumed,
-            dead_lettered,
-            outbox_backlog,
-            pending,
-            lag,
-        }
+        Self { published, consumed, dead_lettered, outbox_backlog, pending, lag }
     }
 }

@@ -36,8 +36,6 @@ pub async fn enqueue<E: Event>(tx: &mut Transaction<'_, Postgres>, producer: &st
         .execute(&mut **tx)
         .await?;
     // Delivered at commit, and only if the transaction commits.
-    sqlx::query("select pg_notify('outbox_' || current_schema(), '')")
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query("select pg_notify('outbox_' || current_schema(), '')").execute(&mut **tx).await?;
     Ok(envelope.id)
 }

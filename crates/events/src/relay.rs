@@ -67,12 +67,7 @@ type OutboxRow = (Uuid, String, String, sqlx::types::Json<serde_json::Value>);
 
 impl Relay {
     pub fn new(pool: PgPool, redis: ConnectionManager, config: RelayConfig, metrics: EventMetrics) -> Self {
-        Self {
-            pool,
-            redis,
-            config,
-            metrics,
-        }
+        Self { pool, redis, config, metrics }
     }
 
     /// Publishes one batch; returns how many events went out.
@@ -115,16 +110,10 @@ impl Relay {
             let _: Vec<String> = pipe.query_async(&mut redis).await?;
         }
         let ids: Vec<Uuid> = rows.iter().map(|row| row.0).collect();
-        sqlx::query("update outbox set sent_at = now() where id = any($1)")
-            .bind(&ids)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("update outbox set sent_at = now() where id = any($1)").bind(&ids).execute(&mut *tx).await?;
         tx.commit().await?;
         for (_, domain, event_type, _) in &rows {
-            self.metrics
-                .published
-                .with_label_values(&[&stream_name("", domain), event_type])
-                .inc();
+            self.metrics.published.with_label_values(&[&stream_name("", domain), event_type]).inc();
         }
         Ok(rows.len())
     }

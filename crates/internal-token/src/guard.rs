@@ -62,11 +62,8 @@ impl InternalGuard {
 
 /// Refuses requests without a valid internal token from an allowed issuer.
 pub async fn require_internal(State(guard): State<InternalGuard>, mut request: Request, next: Next) -> Response {
-    let token = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+    let token =
+        request.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
     let Some(token) = token else {
         return Problem::unauthorized("token_missing", "an internal token is required").into_response();
     };
@@ -88,10 +85,7 @@ pub fn only_from(
 ) -> impl Fn(Request, Next) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>> + Clone {
     move |request: Request, next: Next| {
         Box::pin(async move {
-            let allowed = request
-                .extensions()
-                .get::<Caller>()
-                .is_some_and(|c| issuers.contains(&c.service()));
+            let allowed = request.extensions().get::<Caller>().is_some_and(|c| issuers.contains(&c.service()));
             if allowed {
                 next.run(request).await
             } else {
@@ -125,34 +119,21 @@ mod tests {
         };
         let guard = InternalGuard::new(Arc::new(Verifier::new("product", &jwks)), &["gateway", "order"]);
         let app = Router::new()
-            .route(
-                "/products",
-                get(|caller: Caller| async move { caller.service().to_owned() }),
-            )
-            .route(
-                "/internal/prices",
-                get(|| async { "prices" }).route_layer(from_fn(only_from(&["order"]))),
-            )
+            .route("/products", get(|caller: Caller| async move { caller.service().to_owned() }))
+            .route("/internal/prices", get(|| async { "prices" }).route_layer(from_fn(only_from(&["order"]))))
             .layer(from_fn_with_state(guard, require_internal));
         let call = |issuer: &'static str, key: String, path: &'static str| {
             let app = app.clone();
             async move {
-                let token = Minter::new(issuer, &key, 60)
-                    .unwrap()
-                    .mint("product", &Subject::anonymous());
-                let request = Request::get(path)
-                    .header("authorization", format!("Bearer {token}"))
-                    .body(Body::empty())
-                    .unwrap();
+                let token = Minter::new(issuer, &key, 60).unwrap().mint("product", &Subject::anonymous());
+                let request =
+                    Request::get(path).header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap();
                 app.oneshot(request).await.unwrap().status()
             }
         };
         assert_eq!(call("gateway", gateway_key.clone(), "/products").await, StatusCode::OK);
         assert_eq!(call("order", order_key.clone(), "/products").await, StatusCode::OK);
         assert_eq!(call("order", order_key, "/internal/prices").await, StatusCode::OK);
-        assert_eq!(
-            call("gateway", gateway_key, "/internal/prices").await,
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(call("gateway", gateway_key, "/internal/prices").await, StatusCode::UNAUTHORIZED);
     }
 }

@@ -53,23 +53,11 @@ pub struct Session {
 
 impl Subject {
     pub fn anonymous() -> Self {
-        Self {
-            sub: ANONYMOUS.to_owned(),
-            role: None,
-            perms: Vec::new(),
-            email_verified: false,
-            session: None,
-        }
+        Self { sub: ANONYMOUS.to_owned(), role: None, perms: Vec::new(), email_verified: false, session: None }
     }
 
     pub fn user(sub: impl Into<String>, role: Role, perms: Vec<String>) -> Self {
-        Self {
-            sub: sub.into(),
-            role: Some(role),
-            perms,
-            email_verified: false,
-            session: None,
-        }
+        Self { sub: sub.into(), role: Some(role), perms, email_verified: false, session: None }
     }
 
     /// The subject of a verified access token.
@@ -79,11 +67,7 @@ impl Subject {
             role: Some(claims.role),
             perms: claims.perms.clone(),
             email_verified: claims.email_verified,
-            session: Some(Session {
-                sid: claims.sid.clone(),
-                jti: claims.jti.clone(),
-                exp: claims.exp,
-            }),
+            session: Some(Session { sid: claims.sid.clone(), jti: claims.jti.clone(), exp: claims.exp }),
         }
     }
 
@@ -108,8 +92,5 @@ pub struct InternalClaims {
 }
 
 fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs()
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock after 1970").as_secs()
 }

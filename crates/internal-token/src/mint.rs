@@ -71,21 +71,13 @@ impl Minter {
         if cache.len() >= CACHE_SWEEP_THRESHOLD {
             cache.retain(|_, cached| cached.exp > now + RENEW_MARGIN_SECS);
         }
-        cache.insert(
-            key,
-            Cached {
-                token: token.clone(),
-                exp: claims.exp,
-            },
-        );
+        cache.insert(key, Cached { token: token.clone(), exp: claims.exp });
         token
     }
 }
 
 impl std::fmt::Debug for Minter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Minter")
-            .field("service", &self.service)
-            .finish_non_exhaustive()
+        f.debug_struct("Minter").field("service", &self.service).finish_non_exhaustive()
     }
 }

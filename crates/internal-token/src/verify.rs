@@ -23,18 +23,11 @@ impl Verifier {
     /// `service_keys` holds every service's internal public key, `kid` = service name.
     pub fn new(me: &str, service_keys: &Jwks) -> Self {
         let ring = auth_jwt::KeyRing::from_jwks(service_keys);
-        let keys = service_keys
-            .keys
-            .iter()
-            .filter_map(|jwk| Some((jwk.kid.clone(), ring.get(&jwk.kid)?.clone())))
-            .collect();
+        let keys =
+            service_keys.keys.iter().filter_map(|jwk| Some((jwk.kid.clone(), ring.get(&jwk.kid)?.clone()))).collect();
         let mut validation = rs256_validation(LEEWAY_SECS);
         validation.set_audience(&[me]);
-        Self {
-            me: me.to_owned(),
-            keys,
-            validation,
-        }
+        Self { me: me.to_owned(), keys, validation }
     }
 
     pub fn service(&self) -> &str {
@@ -79,10 +72,7 @@ mod tests {
             let gateway = keys::generate_rsa_private_pem();
             let order = keys::generate_rsa_private_pem();
             let jwks = Jwks {
-                keys: vec![
-                    keys::public_jwk(&gateway, "gateway").unwrap(),
-                    keys::public_jwk(&order, "order").unwrap(),
-                ],
+                keys: vec![keys::public_jwk(&gateway, "gateway").unwrap(), keys::public_jwk(&order, "order").unwrap()],
             };
             Keys { gateway, order, jwks }
         })
@@ -96,9 +86,7 @@ mod tests {
     fn a_minted_token_verifies_for_its_audience_from_an_allowed_issuer() {
         let minter = Minter::new("gateway", &keys().gateway, 60).unwrap();
         let token = minter.mint("product", &alice());
-        let claims = Verifier::new("product", &keys().jwks)
-            .verify(&token, &["gateway"])
-            .unwrap();
+        let claims = Verifier::new("product", &keys().jwks).verify(&token, &["gateway"]).unwrap();
         assert_eq!(claims.iss, "gateway");
         assert_eq!(claims.subject, alice());
         assert!(claims.exp - claims.iat <= MAX_TTL_SECS);
@@ -115,14 +103,10 @@ mod tests {
 
     #[test]
     fn another_audience_or_a_disallowed_issuer_is_refused() {
-        let token = Minter::new("gateway", &keys().gateway, 60)
-            .unwrap()
-            .mint("cart", &alice());
+        let token = Minter::new("gateway", &keys().gateway, 60).unwrap().mint("cart", &alice());
         let product = Verifier::new("product", &keys().jwks);
         assert_eq!(product.verify(&token, &["gateway"]), Err(TokenError::WrongAudience));
-        let from_order = Minter::new("order", &keys().order, 60)
-            .unwrap()
-            .mint("product", &alice());
+        let from_order = Minter::new("order", &keys().order, 60).unwrap().mint("product", &alice());
         assert_eq!(product.verify(&from_order, &["gateway"]), Err(TokenError::WrongIssuer));
         assert!(product.verify(&from_order, &["gateway", "order"]).is_ok());
     }
@@ -140,9 +124,7 @@ mod tests {
             iat: now,
             jti: "x".into(),
         };
-        let token = Signer::from_pem("order", &keys().order)
-            .unwrap()
-            .sign(INTERNAL_TOKEN_TYPE, &claims);
+        let token = Signer::from_pem("order", &keys().order).unwrap().sign(INTERNAL_TOKEN_TYPE, &claims);
         let result = Verifier::new("product", &keys().jwks).verify(&token, &["gateway"]);
         assert_eq!(result, Err(TokenError::WrongIssuer));
     }
@@ -171,9 +153,6 @@ mod tests {
             verifier.verify(&sign(now + 3600, now, INTERNAL_TOKEN_TYPE), &["gateway"]),
             Err(TokenError::LifetimeTooLong)
         );
-        assert_eq!(
-            verifier.verify(&sign(now + 30, now, "at+jwt"), &["gateway"]),
-            Err(TokenError::WrongType)
-        );
+        assert_eq!(verifier.verify(&sign(now + 30, now, "at+jwt"), &["gateway"]), Err(TokenError::WrongType));
     }
 }

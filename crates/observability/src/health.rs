@@ -28,10 +28,7 @@ impl ReadinessCheck {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
-        Self {
-            name,
-            run: Arc::new(move || Box::pin(check())),
-        }
+        Self { name, run: Arc::new(move || Box::pin(check())) }
     }
 }
 
@@ -51,11 +48,7 @@ pub fn health_routes(service: &'static str, checks: Vec<ReadinessCheck>, metrics
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(render_metrics))
-        .with_state(HealthState {
-            service,
-            checks: Arc::new(checks),
-            metrics,
-        })
+        .with_state(HealthState { service, checks: Arc::new(checks), metrics })
 }
 
 async fn health(State(state): State<HealthState>) -> Response {
@@ -97,21 +90,13 @@ async fn ready(State(state): State<HealthState>) -> Response {
             "service": state.service,
             "checks": checks,
         });
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::CONTENT_TYPE, "application/problem+json")],
-            body.to_string(),
-        )
+        (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string())
             .into_response()
     }
 }
 
 async fn render_metrics(State(state): State<HealthState>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        state.metrics.render(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render()).into_response()
 }
 
 #[cfg(test)]
@@ -123,10 +108,7 @@ mod tests {
     use super::*;
 
     async fn get_status(router: Router, path: &str) -> (StatusCode, serde_json::Value) {
-        let response = router
-            .oneshot(Request::get(path).body(Body::empty()).unwrap())
-            .await
-            .unwrap();
+        let response = router.oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
         let status = response.status();
         let body = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap();
         (status, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))

@@ -30,9 +30,7 @@ const UNMATCHED: &str = "unmatched";
 /// the response, and records one access log line and the HTTP metrics.
 pub async fn observe(State(observer): State<HttpObserver>, mut request: Request, next: Next) -> Response {
     let request_id = RequestId::from_headers_or_new(request.headers());
-    request
-        .headers_mut()
-        .insert(REQUEST_ID_HEADER, request_id.header_value());
+    request.headers_mut().insert(REQUEST_ID_HEADER, request_id.header_value());
     request.extensions_mut().insert(request_id.clone());
     let matched = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
     let method = request.method().clone();
@@ -47,9 +45,7 @@ pub async fn observe(State(observer): State<HttpObserver>, mut request: Request,
     }
 
     let started = Instant::now();
-    let mut response = with_request_id(request_id.clone(), next.run(request))
-        .instrument(span.clone())
-        .await;
+    let mut response = with_request_id(request_id.clone(), next.run(request)).instrument(span.clone()).await;
     let elapsed = started.elapsed();
 
     let route = matched
@@ -61,9 +57,7 @@ pub async fn observe(State(observer): State<HttpObserver>, mut request: Request,
     span.in_scope(|| {
         tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request finished");
     });
-    response
-        .headers_mut()
-        .insert(REQUEST_ID_HEADER, request_id.header_value());
+    response.headers_mut().insert(REQUEST_ID_HEADER, request_id.header_value());
     response
 }
 
@@ -78,15 +72,9 @@ mod tests {
     use crate::Metrics;
 
     fn app(metrics: &Metrics) -> Router {
-        let observer = HttpObserver {
-            service: "svc",
-            metrics: metrics.http.clone(),
-        };
+        let observer = HttpObserver { service: "svc", metrics: metrics.http.clone() };
         Router::new()
-            .route(
-                "/items/{id}",
-                get(|| async { crate::current_request_id().unwrap().to_string() }),
-            )
+            .route("/items/{id}", get(|| async { crate::current_request_id().unwrap().to_string() }))
             .layer(axum::middleware::from_fn_with_state(observer, observe))
     }
 
@@ -94,12 +82,7 @@ mod tests {
     async fn the_request_id_is_echoed_and_visible_to_the_handler() {
         let metrics = Metrics::new("svc");
         let response = app(&metrics)
-            .oneshot(
-                Request::get("/items/7")
-                    .header(REQUEST_ID_HEADER, "given-id")
-                    .body(Body::empty())
-                    .unwrap(),
-            )
+            .oneshot(Request::get("/items/7").header(REQUEST_ID_HEADER, "given-id").body(Body::empty()).unwrap())
             .await
             .unwrap();
         assert_eq!(response.headers()[REQUEST_ID_HEADER], "given-id");
@@ -111,20 +94,11 @@ mod tests {
     async fn metrics_use_the_route_template_and_unmatched_paths_share_one_label() {
         let metrics = Metrics::new("svc");
         for path in ["/items/1", "/items/2", "/nope/secret-123"] {
-            app(&metrics)
-                .oneshot(Request::get(path).body(Body::empty()).unwrap())
-                .await
-                .unwrap();
+            app(&metrics).oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
         }
         let text = metrics.render();
-        assert!(
-            text.contains(r#"route="/items/{id}",service="svc",status="200"} 2"#),
-            "{text}"
-        );
-        assert!(
-            text.contains(r#"route="unmatched",service="svc",status="404"} 1"#),
-            "{text}"
-        );
+        assert!(text.contains(r#"route="/items/{id}",service="svc",status="200"} 2"#), "{text}");
+        assert!(text.contains(r#"route="unmatched",service="svc",status="404"} 1"#), "{text}");
         assert!(!text.contains("secret-123"));
     }
 }

@@ -124,11 +124,7 @@ struct JsonVisitor<'a>(&'a mut serde_json::Map<String, serde_json::Value>);
 
 impl JsonVisitor<'_> {
     fn put(&mut self, field: &Field, value: serde_json::Value) {
-        let value = if is_sensitive(field.name()) {
-            REDACTED.into()
-        } else {
-            value
-        };
+        let value = if is_sensitive(field.name()) { REDACTED.into() } else { value };
         self.0.insert(field.name().to_owned(), value);
     }
 }

@@ -20,18 +20,14 @@ pub struct HttpMetrics {
     duration: HistogramVec,
 }
 
-const LATENCY_BUCKETS: &[f64] = &[
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
-];
+const LATENCY_BUCKETS: &[f64] =
+    &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
 impl Metrics {
     pub fn new(service: &str) -> Self {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
-            Opts::new(
-                "http_requests_total",
-                "HTTP requests served, by matched route template.",
-            ),
+            Opts::new("http_requests_total", "HTTP requests served, by matched route template."),
             &["service", "method", "route", "status"],
         )
         .expect("valid metric definition");
@@ -41,20 +37,9 @@ impl Metrics {
             &["service", "method", "route", "status"],
         )
         .expect("valid metric definition");
-        registry
-            .register(Box::new(requests.clone()))
-            .expect("first registration");
-        registry
-            .register(Box::new(duration.clone()))
-            .expect("first registration");
-        Self {
-            registry,
-            http: HttpMetrics {
-                service: service.to_owned(),
-                requests,
-                duration,
-            },
-        }
+        registry.register(Box::new(requests.clone())).expect("first registration");
+        registry.register(Box::new(duration.clone())).expect("first registration");
+        Self { registry, http: HttpMetrics { service: service.to_owned(), requests, duration } }
     }
 
     /// Registers a domain metric (a counter, gauge or histogram made by the caller).
@@ -88,9 +73,7 @@ mod tests {
     #[test]
     fn observed_requests_appear_in_the_exposition_by_route_template() {
         let metrics = Metrics::new("product");
-        metrics
-            .http
-            .observe("GET", "/products/{id}", 200, Duration::from_millis(3));
+        metrics.http.observe("GET", "/products/{id}", 200, Duration::from_millis(3));
         let text = metrics.render();
         assert!(
             text.contains(

@@ -26,9 +26,7 @@ impl RequestId {
     pub fn parse(raw: &str) -> Option<Self> {
         let well_formed = !raw.is_empty()
             && raw.len() <= MAX_LEN
-            && raw
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+            && raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
         well_formed.then(|| Self(raw.to_owned()))
     }
 

@@ -31,11 +31,7 @@ where
         }
         let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Problem::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "the request body is too large",
-                )
+                Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
             } else {
                 Problem::bad_request("unreadable_body", "the request body could not be read")
             }
@@ -64,11 +60,7 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         } else {
             // serde names a missing field in its message, not in the path.
             let message = inner.to_string();
-            let field = if path == "." || path.is_empty() {
-                missing_field(&message).unwrap_or_default()
-            } else {
-                path
-            };
+            let field = if path == "." || path.is_empty() { missing_field(&message).unwrap_or_default() } else { path };
             Problem::validation(vec![FieldError::new(field, "invalid_value", strip_position(&message))])
         }
     })
@@ -135,10 +127,7 @@ mod tests {
         let response = app.oneshot(request.body(body.into()).unwrap()).await.unwrap();
         let status = response.status();
         let bytes = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
-        )
+        (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
     }
 
     #[tokio::test]
@@ -147,14 +136,9 @@ mod tests {
         struct Page {
             limit: u32,
         }
-        let app = Router::new().route(
-            "/",
-            axum::routing::get(|Query(page): Query<Page>| async move { page.limit.to_string() }),
-        );
-        let response = app
-            .oneshot(Request::get("/?limit=lots").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
+        let app = Router::new()
+            .route("/", axum::routing::get(|Query(page): Query<Page>| async move { page.limit.to_string() }));
+        let response = app.oneshot(Request::get("/?limit=lots").body(Body::empty()).unwrap()).await.unwrap();
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
         assert_eq!(response.headers()[header::CONTENT_TYPE], crate::PROBLEM_CONTENT_TYPE);
     }
@@ -175,11 +159,7 @@ mod tests {
         )
         .await;
         assert_eq!((s.as_u16(), b["code"].as_str()), (413, Some("payload_too_large")));
-        let (s, _) = post_body(
-            Some("application/json; charset=utf-8"),
-            r#"{"email":"a","password":"b"}"#,
-        )
-        .await;
+        let (s, _) = post_body(Some("application/json; charset=utf-8"), r#"{"email":"a","password":"b"}"#).await;
         assert_eq!(s, StatusCode::OK);
     }
 }

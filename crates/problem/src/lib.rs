@@ -24,11 +24,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            code: Cow::Borrowed(code),
-            message: message.into(),
-        }
+        Self { field: field.into(), code: Cow::Borrowed(code), message: message.into() }
     }
 }
 
@@ -93,11 +89,7 @@ impl Problem {
     /// 500 `internal_error`. The cause is logged here, where it is handled, and never sent.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "request failed");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "an unexpected error occurred",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an unexpected error occurred")
     }
 
     /// 503 `service_unavailable`, optionally telling the client when to come back.

@@ -33,12 +33,7 @@ pub struct ServiceRouter {
 
 impl ServiceRouter {
     pub fn new(config: &ServiceConfig, metrics: Metrics) -> Self {
-        Self {
-            name: config.name(),
-            metrics,
-            checks: Vec::new(),
-            max_body_bytes: config.max_body_bytes,
-        }
+        Self { name: config.name(), metrics, checks: Vec::new(), max_body_bytes: config.max_body_bytes }
     }
 
     pub fn check(mut self, check: ReadinessCheck) -> Self {
@@ -52,10 +47,7 @@ impl ServiceRouter {
         let guarded = business
             .fallback(problem::not_found_fallback)
             .method_not_allowed_fallback(method_not_allowed)
-            .layer(from_fn_with_state(
-                InternalGuard::new(verifier, callers),
-                require_internal,
-            ));
+            .layer(from_fn_with_state(InternalGuard::new(verifier, callers), require_internal));
         self.finish(guarded)
     }
 
@@ -65,10 +57,7 @@ impl ServiceRouter {
     }
 
     fn finish(self, routes: Router) -> Router {
-        let observer = HttpObserver {
-            service: self.name,
-            metrics: self.metrics.http.clone(),
-        };
+        let observer = HttpObserver { service: self.name, metrics: self.metrics.http.clone() };
         health_routes(self.name, self.checks, self.metrics)
             .merge(routes)
             .layer(DefaultBodyLimit::max(self.max_body_bytes))
@@ -78,11 +67,7 @@ impl ServiceRouter {
 }
 
 async fn method_not_allowed() -> Problem {
-    Problem::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "this route does not take that method",
-    )
+    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -101,12 +86,7 @@ impl Application {
     /// Binds `bind` (port 0 picks a free port).
     pub async fn bind(bind: SocketAddr, router: Router, shutdown_timeout: Duration) -> std::io::Result<Self> {
         let listener = TcpListener::bind(bind).await?;
-        Ok(Self {
-            listener,
-            router,
-            shutdown_timeout,
-            background: None,
-        })
+        Ok(Self { listener, router, shutdown_timeout, background: None })
     }
 
     /// Background tasks to stop and await on shutdown, alongside the draining server.
@@ -136,12 +116,9 @@ impl Application {
             stop.await;
             let _ = stopped_tx.send(());
         };
-        let server = axum::serve(
-            self.listener,
-            self.router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop)
-        .into_future();
+        let server = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(stop)
+            .into_future();
         tokio::pin!(server);
         tokio::select! {
             result = &mut server => return result,
@@ -169,13 +146,7 @@ impl Application {
 
     /// Runs in the background until `stop` is sent (or dropped), then shuts down as on SIGTERM;
     /// the task's handle resolves once it has (tests that kill and restart a service).
-    pub fn spawn_stoppable(
-        self,
-    ) -> (
-        SocketAddr,
-        tokio::sync::oneshot::Sender<()>,
-        tokio::task::JoinHandle<()>,
-    ) {
+    pub fn spawn_stoppable(self) -> (SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
         let addr = self.local_addr();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let handle = tokio::spawn(async move {

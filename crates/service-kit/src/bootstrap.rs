@@ -26,9 +26,7 @@ pub async fn create_roles(admin: &mut PgConnection, password_for: impl Fn(&str) 
         if let Some(password) = password_for(spec.name) {
             // Passwords cannot be bound as parameters in DDL; quote them as a literal.
             let literal = password.replace('\'', "''");
-            sqlx::query(AssertSqlSafe(format!("alter role {role} password '{literal}'")))
-                .execute(&mut *admin)
-                .await?;
+            sqlx::query(AssertSqlSafe(format!("alter role {role} password '{literal}'"))).execute(&mut *admin).await?;
         }
     }
     Ok(())
@@ -39,23 +37,17 @@ pub async fn create_roles(admin: &mut PgConnection, password_for: impl Fn(&str) 
 pub async fn create_schemas(admin: &mut PgConnection, database: &str) -> sqlx::Result<()> {
     grant_database(admin, database).await?;
     let mut tx = admin.begin().await?;
-    sqlx::query("revoke all on schema public from public")
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("revoke all on schema public from public").execute(&mut *tx).await?;
     for spec in SERVICES {
         let (Some(schema), Some(role)) = (spec.schema, spec.db_role()) else {
             continue;
         };
-        sqlx::query(AssertSqlSafe(format!(
-            "create schema if not exists {schema} authorization {role}"
-        )))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(AssertSqlSafe(format!(
-            "alter role {role} in database \"{database}\" set search_path = {schema}"
-        )))
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(AssertSqlSafe(format!("create schema if not exists {schema} authorization {role}")))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(AssertSqlSafe(format!("alter role {role} in database \"{database}\" set search_path = {schema}")))
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await
 }
@@ -64,18 +56,12 @@ pub async fn create_schemas(admin: &mut PgConnection, database: &str) -> sqlx::R
 /// does not inherit these, so they are applied to every clone too.
 pub async fn grant_database(admin: &mut PgConnection, database: &str) -> sqlx::Result<()> {
     let mut tx = admin.begin().await?;
-    sqlx::query(AssertSqlSafe(format!(
-        "revoke all on database \"{database}\" from public"
-    )))
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query(AssertSqlSafe(format!("revoke all on database \"{database}\" from public"))).execute(&mut *tx).await?;
     for spec in SERVICES {
         let Some(role) = spec.db_role() else { continue };
-        sqlx::query(AssertSqlSafe(format!(
-            "grant connect, temporary on database \"{database}\" to {role}"
-        )))
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(AssertSqlSafe(format!("grant connect, temporary on database \"{database}\" to {role}")))
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await
 }

@@ -41,12 +41,7 @@ impl InternalClient {
             .timeout(request_timeout)
             .pool_idle_timeout(Duration::from_secs(30))
             .build()?;
-        Ok(Self {
-            http,
-            minter,
-            urls: Arc::new(urls),
-            next: Arc::new(AtomicUsize::new(0)),
-        })
+        Ok(Self { http, minter, urls: Arc::new(urls), next: Arc::new(AtomicUsize::new(0)) })
     }
 
     /// A request to `path` of `service` on behalf of `subject`, with the internal token and the
@@ -62,12 +57,7 @@ impl InternalClient {
     }
 
     fn base_url(&self, service: &str) -> String {
-        let urls = self
-            .urls
-            .iter()
-            .find(|(name, _)| name == service)
-            .map(|(_, urls)| urls.as_slice())
-            .unwrap_or(&[]);
+        let urls = self.urls.iter().find(|(name, _)| name == service).map(|(_, urls)| urls.as_slice()).unwrap_or(&[]);
         if urls.is_empty() {
             // An unknown service is a programming error; an unroutable URL surfaces it as a
             // connect error rather than a panic in a request path.

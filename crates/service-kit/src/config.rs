@@ -49,10 +49,7 @@ impl EnvReader {
 
     /// Reads from any lookup function (tests).
     pub fn from_fn(lookup: impl Fn(&str) -> Option<String> + Send + 'static) -> Self {
-        Self {
-            lookup: Box::new(lookup),
-            problems: Vec::new(),
-        }
+        Self { lookup: Box::new(lookup), problems: Vec::new() }
     }
 
     /// A raw value; empty counts as unset.
@@ -115,8 +112,7 @@ impl EnvReader {
         match std::fs::read_to_string(&path) {
             Ok(contents) => Some(contents),
             Err(error) => {
-                self.problems
-                    .push(format!("{key}: cannot read {}: {error}", path.display()));
+                self.problems.push(format!("{key}: cannot read {}: {error}", path.display()));
                 None
             }
         }
@@ -129,13 +125,7 @@ impl EnvReader {
 
     /// Ends reading: `Ok(())` only if no problem was found.
     pub fn finish(self) -> Result<(), ConfigError> {
-        if self.problems.is_empty() {
-            Ok(())
-        } else {
-            Err(ConfigError {
-                problems: self.problems,
-            })
-        }
+        if self.problems.is_empty() { Ok(()) } else { Err(ConfigError { problems: self.problems }) }
     }
 }
 
@@ -182,12 +172,7 @@ impl ServiceConfig {
             .map(|other| {
                 let default = format!("http://127.0.0.1:{}", other.port);
                 let raw = env.optional(&other.url_var()).unwrap_or(default);
-                (
-                    other.name.to_owned(),
-                    raw.split(',')
-                        .map(|u| u.trim().trim_end_matches('/').to_owned())
-                        .collect(),
-                )
+                (other.name.to_owned(), raw.split(',').map(|u| u.trim().trim_end_matches('/').to_owned()).collect())
             })
             .collect();
         let internal_token_ttl = env.seconds_or("INTERNAL_TOKEN_TTL_SECS", 60);
@@ -222,11 +207,7 @@ impl ServiceConfig {
 
     /// The base URLs of a service (one per replica).
     pub fn urls_of(&self, service: &str) -> &[String] {
-        self.service_urls
-            .iter()
-            .find(|(name, _)| name == service)
-            .map(|(_, urls)| urls.as_slice())
-            .unwrap_or(&[])
+        self.service_urls.iter().find(|(name, _)| name == service).map(|(_, urls)| urls.as_slice()).unwrap_or(&[])
     }
 
     pub fn name(&self) -> &'static str {
@@ -252,13 +233,7 @@ mod tests {
         assert!(config.is_none());
         let error = env.finish().unwrap_err();
         let text = error.to_string();
-        for needle in [
-            "BIND_ADDR",
-            "MAX_BODY_BYTES",
-            "DATABASE_URL",
-            "INTERNAL_KEY_FILE",
-            "INTERNAL_JWKS_FILE",
-        ] {
+        for needle in ["BIND_ADDR", "MAX_BODY_BYTES", "DATABASE_URL", "INTERNAL_KEY_FILE", "INTERNAL_JWKS_FILE"] {
             assert!(text.contains(needle), "{needle} missing from:\n{text}");
         }
     }

@@ -25,25 +25,13 @@ pub struct DatabaseConfig {
 impl DatabaseConfig {
     pub fn read(env: &mut EnvReader, default_schema: &str) -> Option<Self> {
         let url = env.required("DATABASE_URL");
-        let schema = env
-            .optional("DATABASE_SCHEMA")
-            .unwrap_or_else(|| default_schema.to_owned());
-        if !schema
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        {
-            env.problem(format!(
-                "DATABASE_SCHEMA={schema:?} must be lowercase letters, digits and _"
-            ));
+        let schema = env.optional("DATABASE_SCHEMA").unwrap_or_else(|| default_schema.to_owned());
+        if !schema.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            env.problem(format!("DATABASE_SCHEMA={schema:?} must be lowercase letters, digits and _"));
         }
         let max_connections = env.parse_or("DATABASE_MAX_CONNECTIONS", 10);
         let statement_cache = env.parse_or("DATABASE_STATEMENT_CACHE", true);
-        Some(Self {
-            url: SecretString::from(url?),
-            schema,
-            max_connections,
-            statement_cache,
-        })
+        Some(Self { url: SecretString::from(url?), schema, max_connections, statement_cache })
     }
 }
 
@@ -66,9 +54,8 @@ pub async fn connect(config: &DatabaseConfig, migrator: Option<&Migrator>) -> Re
         .map_err(DbError::InvalidUrl)?
         .options([("search_path", config.schema.as_str())])
         .statement_cache_capacity(if config.statement_cache { 100 } else { 0 });
-    let pool_options = PgPoolOptions::new()
-        .max_connections(config.max_connections)
-        .acquire_timeout(Duration::from_secs(5));
+    let pool_options =
+        PgPoolOptions::new().max_connections(config.max_connections).acquire_timeout(Duration::from_secs(5));
     let deadline = tokio::time::Instant::now() + CONNECT_PATIENCE;
     let pool = loop {
         match pool_options.clone().connect_with(options.clone()).await {
@@ -90,12 +77,6 @@ pub async fn connect(config: &DatabaseConfig, migrator: Option<&Migrator>) -> Re
 pub fn readiness(pool: PgPool) -> observability::ReadinessCheck {
     observability::ReadinessCheck::new("database", move || {
         let pool = pool.clone();
-        async move {
-            sqlx::query_scalar::<_, i32>("select 1")
-                .fetch_one(&pool)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        }
+        async move { sqlx::query_scalar::<_, i32>("select 1").fetch_one(&pool).await.map(|_| ()).map_err(|e| e.to_string()) }
     })
 }

@@ -25,76 +25,20 @@ impl ServiceSpec {
 
 /// All fourteen services.
 pub const SERVICES: &[ServiceSpec] = &[
-    ServiceSpec {
-        name: "gateway",
-        port: 8000,
-        schema: None,
-    },
-    ServiceSpec {
-        name: "auth",
-        port: 8001,
-        schema: Some("auth"),
-    },
-    ServiceSpec {
-        name: "user",
-        port: 8002,
-        schema: Some("users"),
-    },
-    ServiceSpec {
-        name: "product",
-        port: 8003,
-        schema: Some("catalog"),
-    },
-    ServiceSpec {
-        name: "inventory",
-        port: 8004,
-        schema: Some("inventory"),
-    },
-    ServiceSpec {
-        name: "cart",
-        port: 8005,
-        schema: None,
-    },
-    ServiceSpec {
-        name: "order",
-        port: 8006,
-        schema: Some("orders"),
-    },
-    ServiceSpec {
-        name: "payment",
-        port: 8007,
-        schema: Some("payments"),
-    },
-    ServiceSpec {
-        name: "admin",
-        port: 8008,
-        schema: None,
-    },
-    ServiceSpec {
-        name: "notification",
-        port: 8009,
-        schema: Some("notifications"),
-    },
-    ServiceSpec {
-        name: "search",
-        port: 8010,
-        schema: None,
-    },
-    ServiceSpec {
-        name: "analytics",
-        port: 8011,
-        schema: Some("analytics"),
-    },
-    ServiceSpec {
-        name: "cms",
-        port: 8012,
-        schema: Some("cms"),
-    },
-    ServiceSpec {
-        name: "media",
-        port: 8013,
-        schema: Some("media"),
-    },
+    ServiceSpec { name: "gateway", port: 8000, schema: None },
+    ServiceSpec { name: "auth", port: 8001, schema: Some("auth") },
+    ServiceSpec { name: "user", port: 8002, schema: Some("users") },
+    ServiceSpec { name: "product", port: 8003, schema: Some("catalog") },
+    ServiceSpec { name: "inventory", port: 8004, schema: Some("inventory") },
+    ServiceSpec { name: "cart", port: 8005, schema: None },
+    ServiceSpec { name: "order", port: 8006, schema: Some("orders") },
+    ServiceSpec { name: "payment", port: 8007, schema: Some("payments") },
+    ServiceSpec { name: "admin", port: 8008, schema: None },
+    ServiceSpec { name: "notification", port: 8009, schema: Some("notifications") },
+    ServiceSpec { name: "search", port: 8010, schema: None },
+    ServiceSpec { name: "analytics", port: 8011, schema: Some("analytics") },
+    ServiceSpec { name: "cms", port: 8012, schema: Some("cms") },
+    ServiceSpec { name: "media", port: 8013, schema: Some("media") },
 ];
 
 /// The spec of a service by name.

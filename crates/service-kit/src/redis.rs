@@ -42,12 +42,6 @@ pub async fn connect(config: &RedisConfig) -> redis::RedisResult<ConnectionManag
 pub fn readiness(connection: ConnectionManager) -> observability::ReadinessCheck {
     observability::ReadinessCheck::new("redis", move || {
         let mut connection = connection.clone();
-        async move {
-            redis::cmd("PING")
-                .query_async::<String>(&mut connection)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        }
+        async move { redis::cmd("PING").query_async::<String>(&mut connection).await.map(|_| ()).map_err(|e| e.to_string()) }
     })
 }

@@ -46,10 +46,7 @@ pub struct Background {
 
 impl Default for Background {
     fn default() -> Self {
-        Self {
-            stop: Arc::new(tokio::sync::watch::channel(false).0),
-            handles: Arc::default(),
-        }
+        Self { stop: Arc::new(tokio::sync::watch::channel(false).0), handles: Arc::default() }
     }
 }
 
@@ -133,11 +130,7 @@ impl Context {
 
     /// The Redis key prefix (empty unless configured).
     pub fn key_prefix(&self) -> String {
-        self.config
-            .redis
-            .as_ref()
-            .map(|r| r.key_prefix.clone())
-            .unwrap_or_default()
+        self.config.redis.as_ref().map(|r| r.key_prefix.clone()).unwrap_or_default()
     }
 
     /// The pool of a data-owning service.
@@ -160,10 +153,7 @@ impl Context {
 
     /// The router shell of this service, with its readiness checks.
     pub fn router(&self) -> ServiceRouter {
-        self.checks().into_iter().fold(
-            ServiceRouter::new(&self.config, self.metrics.clone()),
-            ServiceRouter::check,
-        )
+        self.checks().into_iter().fold(ServiceRouter::new(&self.config, self.metrics.clone()), ServiceRouter::check)
     }
 
     /// Binds and returns the application serving `business` behind the internal-token guard.

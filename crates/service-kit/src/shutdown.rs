@@ -16,9 +16,6 @@ pub fn install_signal_handlers() -> std::io::Result<impl Future<Output = ()> + S
             _ = terminate.recv() => "SIGTERM",
             _ = interrupt.recv() => "SIGINT",
         };
-        tracing::info!(
-            signal = which,
-            "shutting down: no new connections, draining in-flight requests"
-        );
+        tracing::info!(signal = which, "shutting down: no new connections, draining in-flight requests");
     })
 }

@@ -16,10 +16,7 @@ use crate::procs::{chown_tree, postgres_user, spawn_owned};
 
 /// The workspace root (for `migrations/`).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
 }
 
 /// A directory for this process's servers; directories of dead test processes are swept.
@@ -28,9 +25,7 @@ fn run_dir(kind: &str) -> PathBuf {
     if let Ok(entries) = std::fs::read_dir(&base) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(pid) = name
-                .strip_prefix("shopfleet-test-")
-                .and_then(|rest| rest.split('-').next())
+            if let Some(pid) = name.strip_prefix("shopfleet-test-").and_then(|rest| rest.split('-').next())
                 && let Ok(pid) = pid.parse::<u32>()
                 && !Path::new(&format!("/proc/{pid}")).exists()
             {
@@ -38,11 +33,7 @@ fn run_dir(kind: &str) -> PathBuf {
             }
         }
     }
-    let dir = base.join(format!(
-        "shopfleet-test-{}-{kind}-{}",
-        std::process::id(),
-        uuid::Uuid::new_v4().simple()
-    ));
+    let dir = base.join(format!("shopfleet-test-{}-{kind}-{}", std::process::id(), uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).expect("create run dir");
     dir
 }
@@ -55,19 +46,11 @@ pub fn pg_bin() -> PathBuf {
     }
     let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| e.path().join("bin"))
-                .filter(|p| p.join("postgres").exists())
-                .collect()
+            entries.flatten().map(|e| e.path().join("bin")).filter(|p| p.join("postgres").exists()).collect()
         })
         .unwrap_or_default();
     versions.sort_by_key(|p| {
-        p.parent()
-            .and_then(|v| v.file_name())
-            .and_then(|v| v.to_str())
-            .and_then(|v| v.parse::<u32>().ok())
-            .unwrap_or(0)
+        p.parent().and_then(|v| v.file_name()).and_then(|v| v.to_str()).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0)
     });
     versions.pop().unwrap_or_default()
 }
@@ -83,9 +66,7 @@ fn wait_for_port(port: u16, what: &str, child: &mut std::process::Child) -> std:
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Err(std::io::Error::other(format!(
-        "{what} did not listen on {port} within 30 s"
-    )))
+    Err(std::io::Error::other(format!("{what} did not listen on {port} within 30 s")))
 }
 
 /// Starts a PostgreSQL server on `data_dir` (initialising it if empty) on `port`, with
@@ -114,22 +95,12 @@ pub fn start_postgres(data_dir: &Path, port: u16, durable: bool) -> std::io::Res
         initdb
             .args(["-D"])
             .arg(data_dir)
-            .args([
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale=C.UTF-8",
-                "--no-sync",
-            ])
+            .args(["-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"])
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let output = spawn_owned(initdb, user)?.wait_with_output()?;
         if !output.status.success() {
-            return Err(std::io::Error::other(format!(
-                "initdb failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            )));
+            return Err(std::io::Error::other(format!("initdb failed: {}", String::from_utf8_lossy(&output.stderr))));
         }
     }
     let mut postgres = Command::new(bin.join("postgres"));
@@ -141,14 +112,7 @@ pub fn start_postgres(data_dir: &Path, port: u16, durable: bool) -> std::io::Res
         .arg(format!("unix_socket_directories={}", data_dir.display()))
         .args(["-c", "max_connections=400", "-c", "shared_buffers=64MB"]);
     if !durable {
-        postgres.args([
-            "-c",
-            "fsync=off",
-            "-c",
-            "synchronous_commit=off",
-            "-c",
-            "full_page_writes=off",
-        ]);
+        postgres.args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
     }
     postgres.stdout(Stdio::null()).stderr(Stdio::null());
     let mut child = spawn_owned(postgres, user)?;
@@ -182,15 +146,8 @@ pub struct PgCluster {
 
 impl PgCluster {
     pub fn existing(admin_url: String) -> Self {
-        let base = admin_url
-            .rsplit_once('/')
-            .map(|(b, _)| b.to_owned())
-            .unwrap_or(admin_url);
-        Self {
-            base,
-            template: OnceCell::new(),
-            _child: None,
-        }
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin_url);
+        Self { base, template: OnceCell::new(), _child: None }
     }
 
     pub fn start() -> std::io::Result<Self> {
@@ -215,16 +172,12 @@ impl PgCluster {
     pub async fn fresh_database(&self) -> String {
         let template = self.template.get_or_init(|| self.make_template()).await.clone();
         let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&self.admin_url_of("postgres"))
-            .await
-            .expect("admin connection");
+        let mut admin = PgConnection::connect(&self.admin_url_of("postgres")).await.expect("admin connection");
         sqlx::query(AssertSqlSafe(format!("create database {name} template {template}")))
             .execute(&mut admin)
             .await
             .expect("clone template");
-        service_kit::bootstrap::grant_database(&mut admin, &name)
-            .await
-            .expect("grant database");
+        service_kit::bootstrap::grant_database(&mut admin, &name).await.expect("grant database");
         name
     }
 
@@ -233,22 +186,15 @@ impl PgCluster {
     async fn make_template(&self) -> String {
         let root = workspace_root().join("migrations");
         let name = format!("tpl_{:016x}", migrations_hash(&root));
-        let mut admin = PgConnection::connect(&self.admin_url_of("postgres"))
-            .await
-            .expect("admin connection");
-        sqlx::query("select pg_advisory_lock(7734001)")
-            .execute(&mut admin)
-            .await
-            .expect("template lock");
+        let mut admin = PgConnection::connect(&self.admin_url_of("postgres")).await.expect("admin connection");
+        sqlx::query("select pg_advisory_lock(7734001)").execute(&mut admin).await.expect("template lock");
         let exists: bool = sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
             .bind(&name)
             .fetch_one(&mut admin)
             .await
             .expect("look for template");
         if !exists {
-            service_kit::bootstrap::create_roles(&mut admin, |_| None)
-                .await
-                .expect("create roles");
+            service_kit::bootstrap::create_roles(&mut admin, |_| None).await.expect("create roles");
             let building = format!("{name}_building");
             sqlx::query(AssertSqlSafe(format!("drop database if exists {building}")))
                 .execute(&mut admin)
@@ -259,12 +205,8 @@ impl PgCluster {
                 .await
                 .expect("create template");
             {
-                let mut db = PgConnection::connect(&self.admin_url_of(&building))
-                    .await
-                    .expect("template connection");
-                service_kit::bootstrap::create_schemas(&mut db, &building)
-                    .await
-                    .expect("create schemas");
+                let mut db = PgConnection::connect(&self.admin_url_of(&building)).await.expect("template connection");
+                service_kit::bootstrap::create_schemas(&mut db, &building).await.expect("create schemas");
                 db.close().await.ok();
             }
             for spec in service_kit::SERVICES {
@@ -278,10 +220,7 @@ impl PgCluster {
                 let migrator = Migrator::new(dir.as_path()).await.expect("read migrations");
                 let url = format!("{}?options=-csearch_path%3D{schema}", self.url_as(&role, &building));
                 let mut conn = PgConnection::connect(&url).await.expect("role connection");
-                migrator
-                    .run(&mut conn)
-                    .await
-                    .unwrap_or_else(|e| panic!("migrations of {}: {e}", spec.name));
+                migrator.run(&mut conn).await.unwrap_or_else(|e| panic!("migrations of {}: {e}", spec.name));
                 conn.close().await.ok();
             }
             sqlx::query(AssertSqlSafe(format!("alter database {building} rename to {name}")))
@@ -289,10 +228,7 @@ impl PgCluster {
                 .await
                 .expect("rename template");
         }
-        sqlx::query("select pg_advisory_unlock(7734001)")
-            .execute(&mut admin)
-            .await
-            .expect("template unlock");
+        sqlx::query("select pg_advisory_unlock(7734001)").execute(&mut admin).await.expect("template unlock");
         name
     }
 }
@@ -303,11 +239,7 @@ fn migrations_hash(root: &Path) -> u64 {
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             let path = entry.path();
-            if path.is_dir() {
-                stack.push(path)
-            } else {
-                files.push(path)
-            }
+            if path.is_dir() { stack.push(path) } else { files.push(path) }
         }
     }
     files.sort();
@@ -333,10 +265,7 @@ impl RedisServer {
     pub fn start() -> std::io::Result<Self> {
         let port = crate::unused_port();
         let child = start_redis(&run_dir("redis"), port, false)?;
-        Ok(Self {
-            url: format!("redis://127.0.0.1:{port}"),
-            _child: Some(child),
-        })
+        Ok(Self { url: format!("redis://127.0.0.1:{port}"), _child: Some(child) })
     }
 }
 

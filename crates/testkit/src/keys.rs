@@ -1,6 +1,7 @@
 //! Dev and test key material, in the layout `cargo xtask keys` writes under `.dev/keys`:
 //! `internal/<service>.pem` (each service's private internal key), `internal-jwks.json` (all
-//! their public keys, kid = service) and `access-signing.pem` (auth's key for access tokens).
+//! their public keys, kid = service), `access-signing.pem` (auth's key for access tokens) and
+//! `auth-encryption.key` (what auth seals TOTP seeds and key-ring keys with).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,26 +17,20 @@ pub struct FleetKeys {
     internal: BTreeMap<String, String>,
     pub internal_jwks: Jwks,
     pub access_signing_pem: String,
+    /// Auth's key for sealing TOTP seeds and key-ring private keys (32 bytes, base64).
+    pub auth_encryption_key: String,
 }
 
 impl FleetKeys {
     /// Fresh keys for every service (about a second of RSA key generation).
     pub fn generate() -> Self {
-        let internal: BTreeMap<String, String> = service_kit::SERVICES
-            .iter()
-            .map(|s| (s.name.to_owned(), generate_rsa_private_pem()))
-            .collect();
-        let internal_jwks = Jwks {
-            keys: internal
-                .iter()
-                .map(|(name, pem)| public_jwk(pem, name).expect("fresh key"))
-                .collect(),
-        };
-        Self {
-            internal,
-            internal_jwks,
-            access_signing_pem: generate_rsa_private_pem(),
-        }
+        let internal: BTreeMap<String, String> =
+            service_kit::SERVICES.iter().map(|s| (s.name.to_owned(), generate_rsa_private_pem())).collect();
+        let internal_jwks =
+            Jwks { keys: internal.iter().map(|(name, pem)| public_jwk(pem, name).expect("fresh key")).collect() };
+        let auth_encryption_key =
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, auth_jwt::keys::random_bytes(32));
+        Self { internal, internal_jwks, access_signing_pem: generate_rsa_private_pem(), auth_encryption_key }
     }
 
     pub fn load(dir: &Path) -> std::io::Result<Self> {
@@ -49,11 +44,8 @@ impl FleetKeys {
         let jwks_text = std::fs::read_to_string(dir.join("internal-jwks.json"))?;
         let internal_jwks = serde_json::from_str(&jwks_text).map_err(std::io::Error::other)?;
         let access_signing_pem = std::fs::read_to_string(dir.join("access-signing.pem"))?;
-        Ok(Self {
-            internal,
-            internal_jwks,
-            access_signing_pem,
-        })
+        let auth_encryption_key = std::fs::read_to_string(dir.join("auth-encryption.key"))?.trim().to_owned();
+        Ok(Self { internal, internal_jwks, access_signing_pem, auth_encryption_key })
     }
 
     /// Writes the layout under `dir`; private keys are readable by the owner only.
@@ -68,10 +60,8 @@ impl FleetKeys {
             write_private(&dir.join(format!("internal/{name}.pem")), pem)?;
         }
         write_private(&dir.join("access-signing.pem"), &self.access_signing_pem)?;
-        std::fs::write(
-            dir.join("internal-jwks.json"),
-            serde_json::to_string_pretty(&self.internal_jwks)?,
-        )?;
+        write_private(&dir.join("auth-encryption.key"), &self.auth_encryption_key)?;
+        std::fs::write(dir.join("internal-jwks.json"), serde_json::to_string_pretty(&self.internal_jwks)?)?;
         std::fs::write(
             dir.join("README"),
             "DEV-ONLY keys made by `cargo xtask keys`. Never use them outside a developer machine.\n",

@@ -71,9 +71,7 @@ impl TestDb {
     /// A connection pool as `service`'s own role, `search_path` on its schema: how a test
     /// arranges and inspects a service's data.
     pub async fn pool_as(&self, service: &str) -> sqlx::PgPool {
-        let schema = service_kit::fleet::spec(service)
-            .and_then(|s| s.schema)
-            .expect("a data-owning service");
+        let schema = service_kit::fleet::spec(service).and_then(|s| s.schema).expect("a data-owning service");
         let options: sqlx::postgres::PgConnectOptions = self.url_for(service).parse().expect("a valid URL");
         sqlx::postgres::PgPoolOptions::new()
             .max_connections(2)
@@ -111,10 +109,7 @@ pub fn service_config(service: &str, db: Option<&TestDb>) -> ServiceConfig {
         spec,
         bind: ([127, 0, 0, 1], 0).into(),
         database,
-        redis: Some(RedisConfig {
-            url: env.redis.url.clone(),
-            key_prefix: redis_prefix(),
-        }),
+        redis: Some(RedisConfig { url: env.redis.url.clone(), key_prefix: redis_prefix() }),
         internal_private_key: SecretString::from(env.keys.internal_private(service).to_owned()),
         internal_jwks: env.keys.internal_jwks.clone(),
         internal_token_ttl: std::time::Duration::from_secs(60),
@@ -131,10 +126,7 @@ pub fn service_config(service: &str, db: Option<&TestDb>) -> ServiceConfig {
 
 /// A port nothing listens on right now (bound, then released).
 pub fn unused_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind port 0")
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("bind port 0")
 }
 
 /// A minter for tests that call a service as `issuer` would.
@@ -162,18 +154,13 @@ pub mod sqlx_admin {
 
     /// Creates `name` unless it exists. `name` must be a plain identifier.
     pub async fn create_database_if_missing(admin: &mut PgConnection, name: &str) -> sqlx::Result<()> {
-        assert!(
-            name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
-            "plain database name"
-        );
+        assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "plain database name");
         let exists: bool = sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
             .bind(name)
             .fetch_one(&mut *admin)
             .await?;
         if !exists {
-            sqlx::query(AssertSqlSafe(format!("create database {name}")))
-                .execute(&mut *admin)
-                .await?;
+            sqlx::query(AssertSqlSafe(format!("create database {name}"))).execute(&mut *admin).await?;
         }
         Ok(())
     }
@@ -210,9 +197,7 @@ impl ServiceCaller {
     /// A request builder for `path` with the internal token attached.
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         let token = self.minter.mint(&self.audience, &self.subject);
-        self.http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&*token)
+        self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&*token)
     }
 
     /// GET `path`: status and JSON body (null when the body is not JSON).
@@ -222,14 +207,7 @@ impl ServiceCaller {
 
     /// POST a JSON body to `path`: status and JSON body.
     pub async fn post_json(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
-        Self::read(
-            self.request(reqwest::Method::POST, path)
-                .json(&body)
-                .send()
-                .await
-                .expect("request"),
-        )
-        .await
+        Self::read(self.request(reqwest::Method::POST, path).json(&body).send().await.expect("request")).await
     }
 
     async fn read(response: reqwest::Response) -> (u16, serde_json::Value) {
@@ -270,11 +248,7 @@ pub mod mail {
         let decoded = decode_quoted_printable(email);
         let marker = format!("/{page}?token=");
         let rest = decoded.split(&marker).nth(1)?;
-        Some(
-            rest.chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                .collect(),
-        )
+        Some(rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect())
     }
 
     #[cfg(test)]
@@ -284,10 +258,7 @@ pub mod mail {
         #[test]
         fn quoted_printable_links_are_put_back_together() {
             let email = "https://shop.example/verify-email?token=3Dy2IXXgZ60c=\nVFuhmb\n\n=E2=80=94 Shop";
-            assert_eq!(
-                token_in_link(email, "verify-email").as_deref(),
-                Some("y2IXXgZ60cVFuhmb")
-            );
+            assert_eq!(token_in_link(email, "verify-email").as_deref(), Some("y2IXXgZ60cVFuhmb"));
             assert!(decode_quoted_printable(email).contains("— Shop"));
         }
     }

@@ -67,11 +67,7 @@ pub fn spawn_owned(mut command: Command, user: Option<(u32, u32)>) -> std::io::R
         });
     }
     let (tx, rx) = mpsc::channel();
-    spawner()
-        .lock()
-        .expect("spawner lock")
-        .send((command, tx))
-        .expect("spawner thread alive");
+    spawner().lock().expect("spawner lock").send((command, tx)).expect("spawner thread alive");
     rx.recv().expect("spawner replies")
 }
 

@@ -39,10 +39,7 @@ struct Stats {
 fn stats(mut samples: Vec<Duration>) -> Stats {
     samples.sort();
     let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
-    Stats {
-        p50: at(0.50),
-        p99: at(0.99),
-    }
+    Stats { p50: at(0.50), p99: at(0.99) }
 }
 
 /// When an event occurred and when it reached its handler.
@@ -56,10 +53,7 @@ struct Clock {
 impl Handler for Clock {
     fn handle<'a>(&'a self, _tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a> {
         Box::pin(async move {
-            self.seen
-                .lock()
-                .expect("samples")
-                .push((event.occurred_at, chrono::Utc::now()));
+            self.seen.lock().expect("samples").push((event.occurred_at, chrono::Utc::now()));
             Ok(Handled::Applied)
         })
     }
@@ -93,10 +87,8 @@ async fn bench_pool(pg_port: u16) -> anyhow::Result<PgPool> {
     let mut conn = testkit::sqlx_admin::connect(&admin).await?;
     conn.execute("create schema if not exists bench").await?;
     let options: PgConnectOptions = admin.parse()?;
-    let pool = PgPoolOptions::new()
-        .max_connections(16)
-        .connect_with(options.options([("search_path", "bench")]))
-        .await?;
+    let pool =
+        PgPoolOptions::new().max_connections(16).connect_with(options.options([("search_path", "bench")])).await?;
     pool.execute(
         "create table outbox (id uuid primary key, domain text not null, event_type text not null, envelope jsonb not null, \
          created_at timestamptz not null default now(), sent_at timestamptz); \
@@ -114,10 +106,7 @@ struct Measured {
 
 async fn produce(pool: &PgPool) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
-    let event = UserRegistered {
-        user_id: uuid::Uuid::now_v7(),
-        email: "bench@example.com".into(),
-    };
+    let event = UserRegistered { user_id: uuid::Uuid::now_v7(), email: "bench@example.com".into() };
     events::enqueue(&mut tx, "auth", &event).await?;
     tx.commit().await?;
     Ok(())
@@ -147,27 +136,18 @@ async fn backbone(pool: &PgPool, redis_url: &str) -> anyhow::Result<Measured> {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let mut consumer_config = ConsumerConfig::new("bench", "bench:", &["auth"]);
     consumer_config.block = Duration::from_millis(500);
-    let consumer = Consumer::connect(
-        pool.clone(),
-        redis_url,
-        consumer_config,
-        Arc::new(Clock { seen: seen.clone() }),
-        metrics,
-    )
-    .await?
-    .spawn(stop.clone());
+    let consumer =
+        Consumer::connect(pool.clone(), redis_url, consumer_config, Arc::new(Clock { seen: seen.clone() }), metrics)
+            .await?
+            .spawn(stop.clone());
 
     for _ in 0..LATENCY_EVENTS {
         produce(pool).await?;
         tokio::time::sleep(LATENCY_SPACING).await;
     }
     wait_for(&seen, LATENCY_EVENTS).await?;
-    let latencies: Vec<Duration> = seen
-        .lock()
-        .expect("samples")
-        .iter()
-        .map(|(at, got)| (*got - *at).to_std().unwrap_or_default())
-        .collect();
+    let latencies: Vec<Duration> =
+        seen.lock().expect("samples").iter().map(|(at, got)| (*got - *at).to_std().unwrap_or_default()).collect();
 
     seen.lock().expect("samples").clear();
     let started = Instant::now();
@@ -188,10 +168,7 @@ async fn backbone(pool: &PgPool, redis_url: &str) -> anyhow::Result<Measured> {
     let per_second = (THROUGHPUT_EVENTS / PRODUCERS * PRODUCERS) as f64 / started.elapsed().as_secs_f64();
     let _ = stop_tx.send(true);
     let _ = tokio::join!(relay, consumer);
-    Ok(Measured {
-        latency: stats(latencies),
-        per_second,
-    })
+    Ok(Measured { latency: stats(latencies), per_second })
 }
 
 async fn raw(redis_url: &str) -> anyhow::Result<Measured> {
@@ -234,16 +211,9 @@ async fn raw(redis_url: &str) -> anyhow::Result<Measured> {
                 for entry in key.ids {
                     let sent_nanos: u64 = entry.get("t").unwrap_or(0);
                     let now = origin.elapsed().as_nanos() as u64;
-                    seen_by_reader
-                        .lock()
-                        .expect("samples")
-                        .push(Duration::from_nanos(now.saturating_sub(sent_nanos)));
-                    let _: redis::RedisResult<i64> = redis::cmd("XACK")
-                        .arg(stream)
-                        .arg("g")
-                        .arg(&entry.id)
-                        .query_async(&mut reader)
-                        .await;
+                    seen_by_reader.lock().expect("samples").push(Duration::from_nanos(now.saturating_sub(sent_nanos)));
+                    let _: redis::RedisResult<i64> =
+                        redis::cmd("XACK").arg(stream).arg("g").arg(&entry.id).query_async(&mut reader).await;
                 }
             }
         }
@@ -298,10 +268,7 @@ async fn raw(redis_url: &str) -> anyhow::Result<Measured> {
     let per_second = (THROUGHPUT_EVENTS / PRODUCERS * PRODUCERS) as f64 / started.elapsed().as_secs_f64();
     let _ = stop_tx.send(true);
     let _ = reader_task.await;
-    Ok(Measured {
-        latency: stats(latencies),
-        per_second,
-    })
+    Ok(Measured { latency: stats(latencies), per_second })
 }
 
 fn report(backbone: &Measured, raw: &Measured) {

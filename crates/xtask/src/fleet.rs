@@ -62,10 +62,7 @@ impl Fleet {
     /// Starts everything and waits until every service is ready.
     pub async fn start(options: FleetOptions) -> anyhow::Result<Self> {
         std::fs::create_dir_all(options.run_dir.join("logs"))?;
-        let mut fleet = Fleet {
-            options,
-            children: Vec::new(),
-        };
+        let mut fleet = Fleet { options, children: Vec::new() };
         let o = &fleet.options;
         eprintln!("==> PostgreSQL on {}, Redis on {}", o.pg_port, o.redis_port);
         let postgres = start_postgres(&o.run_dir.join("postgres"), o.pg_port, o.durable).context("start PostgreSQL")?;
@@ -90,36 +87,24 @@ impl Fleet {
         let mut admin = connect(&admin_url).await?;
         service_kit::bootstrap::create_roles(&mut admin, |_| None).await?;
         create_database_if_missing(&mut admin, DATABASE).await?;
-        let mut db = connect(&format!(
-            "postgres://postgres@127.0.0.1:{}/{DATABASE}",
-            self.options.pg_port
-        ))
-        .await?;
+        let mut db = connect(&format!("postgres://postgres@127.0.0.1:{}/{DATABASE}", self.options.pg_port)).await?;
         service_kit::bootstrap::create_schemas(&mut db, DATABASE).await?;
         Ok(())
     }
 
     /// The environment of one service process.
-    fn service_env(&self, name: &str) -> Vec<(String, String)> {
+    pub fn service_env(&self, name: &str) -> Vec<(String, String)> {
         let o = &self.options;
         let spec = service_kit::fleet::spec(name).expect("a fleet service");
         let mut env = vec![
             ("BIND_ADDR".to_owned(), format!("127.0.0.1:{}", o.ports[name])),
             ("REDIS_URL".to_owned(), format!("redis://127.0.0.1:{}", o.redis_port)),
-            (
-                "INTERNAL_KEY_FILE".to_owned(),
-                o.keys_dir.join(format!("internal/{name}.pem")).display().to_string(),
-            ),
-            (
-                "INTERNAL_JWKS_FILE".to_owned(),
-                o.keys_dir.join("internal-jwks.json").display().to_string(),
-            ),
+            ("INTERNAL_KEY_FILE".to_owned(), o.keys_dir.join(format!("internal/{name}.pem")).display().to_string()),
+            ("INTERNAL_JWKS_FILE".to_owned(), o.keys_dir.join("internal-jwks.json").display().to_string()),
             ("AUTH_ISSUER".to_owned(), ISSUER.to_owned()),
             ("API_AUDIENCE".to_owned(), AUDIENCE.to_owned()),
-            (
-                "ACCESS_SIGNING_KEY_FILE".to_owned(),
-                o.keys_dir.join("access-signing.pem").display().to_string(),
-            ),
+            ("ACCESS_SIGNING_KEY_FILE".to_owned(), o.keys_dir.join("access-signing.pem").display().to_string()),
+            ("AUTH_ENCRYPTION_KEY_FILE".to_owned(), o.keys_dir.join("auth-encryption.key").display().to_string()),
             ("LOG_FORMAT".to_owned(), o.log_format.to_owned()),
             ("EMAIL_TRANSPORT".to_owned(), "file".to_owned()),
             ("MAIL_DIR".to_owned(), o.run_dir.join("mail").display().to_string()),
@@ -127,16 +112,10 @@ impl Fleet {
                 "STOREFRONT_URL".to_owned(),
                 std::env::var("STOREFRONT_URL").unwrap_or_else(|_| "http://localhost:3000".into()),
             ),
-            (
-                "RUST_LOG".to_owned(),
-                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
-            ),
+            ("RUST_LOG".to_owned(), std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into())),
         ];
         if let Some(role) = spec.db_role() {
-            env.push((
-                "DATABASE_URL".to_owned(),
-                format!("postgres://{role}@127.0.0.1:{}/{DATABASE}", o.pg_port),
-            ));
+            env.push(("DATABASE_URL".to_owned(), format!("postgres://{role}@127.0.0.1:{}/{DATABASE}", o.pg_port)));
         }
         for other in SERVICES {
             env.push((other.url_var(), format!("http://127.0.0.1:{}", o.ports[other.name])));
@@ -146,33 +125,19 @@ impl Fleet {
 
     fn spawn_service(&mut self, name: &str) -> anyhow::Result<()> {
         let mut command = Command::new(self.options.bin_dir.join(name));
-        command
-            .envs(self.service_env(name))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        command.envs(self.service_env(name)).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let child = spawn_owned(command, None).with_context(|| format!("start {name}"))?;
         self.adopt(name, child)
     }
 
     /// Keeps `child`, copying its output line by line into its log file (and the terminal).
     fn adopt(&mut self, name: &str, mut child: Child) -> anyhow::Result<()> {
-        let log = Arc::new(Mutex::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(self.log_path(name))?,
-        ));
+        let log =
+            Arc::new(Mutex::new(std::fs::OpenOptions::new().create(true).append(true).open(self.log_path(name))?));
         let echo = self.options.echo_logs;
         let streams: Vec<Box<dyn std::io::Read + Send>> = [
-            child
-                .stdout
-                .take()
-                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-            child
-                .stderr
-                .take()
-                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
         ]
         .into_iter()
         .flatten()
@@ -216,11 +181,7 @@ impl Fleet {
             }
             pending = still;
             if !pending.is_empty() {
-                anyhow::ensure!(
-                    Instant::now() < deadline,
-                    "not ready after {patience:?}: {}",
-                    pending.join(", ")
-                );
+                anyhow::ensure!(Instant::now() < deadline, "not ready after {patience:?}: {}", pending.join(", "));
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
         }
@@ -232,10 +193,7 @@ impl Fleet {
             .arg("seed-demo")
             .envs(self.service_env("product"))
             .output()?;
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(self.log_path("product"))?
-            .write_all(&output.stdout)?;
+        std::fs::OpenOptions::new().append(true).open(self.log_path("product"))?.write_all(&output.stdout)?;
         anyhow::ensure!(
             output.status.success(),
             "product seed-demo failed: {}",
@@ -263,11 +221,7 @@ impl Fleet {
         self.adopt("nginx", child)?;
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", self.options.nginx_port)).is_err() {
-            anyhow::ensure!(
-                Instant::now() < deadline,
-                "nginx did not listen on {}",
-                self.options.nginx_port
-            );
+            anyhow::ensure!(Instant::now() < deadline, "nginx did not listen on {}", self.options.nginx_port);
             std::thread::sleep(Duration::from_millis(100));
         }
         Ok(())
@@ -318,22 +272,14 @@ mod sqlx_like {
 
 /// Free ports for a throwaway fleet.
 pub fn free_ports() -> BTreeMap<&'static str, u16> {
-    let listeners: Vec<_> = SERVICES
-        .iter()
-        .map(|s| (s.name, std::net::TcpListener::bind("127.0.0.1:0").expect("bind")))
-        .collect();
-    listeners
-        .iter()
-        .map(|(name, l)| (*name, l.local_addr().expect("addr").port()))
-        .collect()
+    let listeners: Vec<_> =
+        SERVICES.iter().map(|s| (s.name, std::net::TcpListener::bind("127.0.0.1:0").expect("bind"))).collect();
+    listeners.iter().map(|(name, l)| (*name, l.local_addr().expect("addr").port())).collect()
 }
 
 /// The fleet test: real binaries, real NGINX, throwaway data on free ports.
 pub fn fleet_test(root: &Path) -> anyhow::Result<()> {
-    crate::run_step(
-        "cargo build (service binaries)",
-        crate::cargo().current_dir(root).args(build_args()),
-    )?;
+    crate::run_step("cargo build (service binaries)", crate::cargo().current_dir(root).args(build_args()))?;
     let run_dir = std::env::temp_dir().join(format!("shopfleet-fleet-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&run_dir);
     let keys_dir = run_dir.join("keys");
@@ -363,10 +309,7 @@ pub fn fleet_test(root: &Path) -> anyhow::Result<()> {
             let _ = std::fs::remove_dir_all(&run_dir);
             eprintln!("    fleet test passed");
         }
-        Err(_) => eprintln!(
-            "    fleet test failed; logs kept under {}",
-            run_dir.join("logs").display()
-        ),
+        Err(_) => eprintln!("    fleet test failed; logs kept under {}", run_dir.join("logs").display()),
     }
     outcome
 }
@@ -385,9 +328,5 @@ pub fn build_args() -> Vec<String> {
 pub fn bin_dir(release: bool) -> PathBuf {
     let exe = std::env::current_exe().expect("own path");
     let debug_dir = exe.parent().expect("target/debug").to_path_buf();
-    if release {
-        debug_dir.parent().expect("target").join("release")
-    } else {
-        debug_dir
-    }
+    if release { debug_dir.parent().expect("target").join("release") } else { debug_dir }
 }

@@ -21,12 +21,7 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
         .json(&serde_json::json!({"email": email, "password": password}))
         .send()
         .await?;
-    ensure!(
-        response.status() == 201,
-        "register: {} {}",
-        response.status(),
-        response.text().await?
-    );
+    ensure!(response.status() == 201, "register: {} {}", response.status(), response.text().await?);
     let response = http
         .post(format!("{api}/auth/login"))
         .json(&serde_json::json!({"email": email, "password": password}))
@@ -40,11 +35,8 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
 
     // The verification email arrives as a file; its link's token verifies the address.
     let verification = wait_for_mail_token(fleet, &email, "verify-email").await?;
-    let response = http
-        .post(format!("{api}/auth/verify-email"))
-        .json(&serde_json::json!({"token": verification}))
-        .send()
-        .await?;
+    let response =
+        http.post(format!("{api}/auth/verify-email")).json(&serde_json::json!({"token": verification})).send().await?;
     ensure!(response.status() == 200, "verify-email: {}", response.status());
     let response = http
         .post(format!("{api}/auth/login"))
@@ -52,14 +44,8 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
         .send()
         .await?;
     let login: serde_json::Value = response.json().await?;
-    let token = login["access_token"]
-        .as_str()
-        .context("login after verification")?
-        .to_owned();
-    eprintln!(
-        "    verification email under {} and its link verify the account: ok",
-        fleet.mail_dir().display()
-    );
+    let token = login["access_token"].as_str().context("login after verification")?.to_owned();
+    eprintln!("    verification email under {} and its link verify the account: ok", fleet.mail_dir().display());
 
     // The user service made the profile from USER_REGISTERED; /users/me shows it.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -70,10 +56,7 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
         if me["email"] == email.as_str() && me["email_verified"] == true {
             break;
         }
-        ensure!(
-            std::time::Instant::now() < deadline,
-            "the profile never showed the verified email: {me}"
-        );
+        ensure!(std::time::Instant::now() < deadline, "the profile never showed the verified email: {me}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     eprintln!("    GET /api/v1/users/me shows the profile, verified: ok");
@@ -91,25 +74,14 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
         response.headers().get("x-request-id").and_then(|v| v.to_str().ok()) == Some(request_id.as_str()),
         "the X-Request-Id comes back"
     );
-    ensure!(
-        response.headers().contains_key("x-content-type-options"),
-        "NGINX adds its security headers"
-    );
+    ensure!(response.headers().contains_key("x-content-type-options"), "NGINX adds its security headers");
     let page: serde_json::Value = response.json().await?;
     let items = page["items"].as_array().context("items")?;
-    ensure!(
-        items.len() >= 50,
-        "the demo catalog has at least 50 products, got {}",
-        items.len()
-    );
+    ensure!(items.len() >= 50, "the demo catalog has at least 50 products, got {}", items.len());
     let slug = items[0]["slug"].as_str().context("slug")?.to_owned();
     eprintln!("    {} products listed through NGINX with a token: ok", items.len());
 
-    let response = http
-        .get(format!("{api}/products/{slug}"))
-        .bearer_auth(&token)
-        .send()
-        .await?;
+    let response = http.get(format!("{api}/products/{slug}")).bearer_auth(&token).send().await?;
     ensure!(response.status() == 200, "product by slug: {}", response.status());
     let product: serde_json::Value = response.json().await?;
     ensure!(product["slug"] == slug.as_str(), "the detail is the product asked for");
@@ -127,31 +99,15 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
         if found {
             break;
         }
-        ensure!(
-            std::time::Instant::now() < deadline,
-            "request id {request_id} not in the product service's log"
-        );
+        ensure!(std::time::Instant::now() < deadline, "request id {request_id} not in the product service's log");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     eprintln!("    request id {request_id} found in product's log: ok");
 
     // A bad token is refused even on a public route; NGINX hides metrics and internal paths.
-    let response = http
-        .get(format!("{api}/products"))
-        .bearer_auth("not.a.token")
-        .send()
-        .await?;
-    ensure!(
-        response.status() == 401,
-        "a bad token on a public route: {}",
-        response.status()
-    );
-    for path in [
-        "/metrics",
-        "/api/v1/internal/keys",
-        "/api/v1/products/../internal/x",
-        "/api/v1/%69nternal/x",
-    ] {
+    let response = http.get(format!("{api}/products")).bearer_auth("not.a.token").send().await?;
+    ensure!(response.status() == 401, "a bad token on a public route: {}", response.status());
+    for path in ["/metrics", "/api/v1/internal/keys", "/api/v1/products/../internal/x", "/api/v1/%69nternal/x"] {
         let response = http.get(format!("{}{path}", fleet.nginx_url())).send().await?;
         ensure!(response.status() == 404, "{path} through NGINX: {}", response.status());
     }
@@ -166,15 +122,9 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
         .await?;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let access = std::fs::read_to_string(fleet.options.run_dir.join("nginx/access.log"))?;
-    let line = access
-        .lines()
-        .find(|l| l.contains(&spoof_id))
-        .context("access log line of the spoof request")?;
+    let line = access.lines().find(|l| l.contains(&spoof_id)).context("access log line of the spoof request")?;
     let line: serde_json::Value = serde_json::from_str(line).context("the access log is JSON")?;
-    ensure!(
-        line["client_ip"] == "127.0.0.1",
-        "CF-Connecting-IP from a non-Cloudflare peer is ignored: {line}"
-    );
+    ensure!(line["client_ip"] == "127.0.0.1", "CF-Connecting-IP from a non-Cloudflare peer is ignored: {line}");
     eprintln!("    JSON access log, CF-Connecting-IP trusted only from Cloudflare: ok");
 
     // Every service's operational routes.
@@ -186,11 +136,7 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
             ensure!(response.status() == 200, "{} {path}: {}", spec.name, response.status());
             if path == "/metrics" {
                 let text = response.text().await?;
-                ensure!(
-                    text.contains("http_requests_total"),
-                    "{} exports http_requests_total",
-                    spec.name
-                );
+                ensure!(text.contains("http_requests_total"), "{} exports http_requests_total", spec.name);
                 if promtool {
                     check_with_promtool(spec.name, &text)?;
                 }
@@ -217,10 +163,7 @@ fn check_with_promtool(service: &str, text: &str) -> anyhow::Result<()> {
     let output = child.wait_with_output()?;
     // promtool exits 1 for lint warnings too; only real parse errors count here.
     let stderr = String::from_utf8_lossy(&output.stderr);
-    ensure!(
-        !stderr.contains("error while linting") && !stderr.contains("parse error"),
-        "{service} /metrics: {stderr}"
-    );
+    ensure!(!stderr.contains("error while linting") && !stderr.contains("parse error"), "{service} /metrics: {stderr}");
     Ok(())
 }
 
@@ -237,11 +180,7 @@ async fn wait_for_mail_token(fleet: &Fleet, recipient: &str, page: &str) -> anyh
                 return Ok(token);
             }
         }
-        ensure!(
-            std::time::Instant::now() < deadline,
-            "no email to {recipient} under {}",
-            fleet.mail_dir().display()
-        );
+        ensure!(std::time::Instant::now() < deadline, "no email to {recipient} under {}", fleet.mail_dir().display());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

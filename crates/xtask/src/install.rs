@@ -44,11 +44,7 @@ pub fn ensure_packages() -> anyhow::Result<()> {
     // SAFETY: geteuid has no preconditions.
     #[allow(unsafe_code)]
     let root = unsafe { libc::geteuid() } == 0;
-    anyhow::ensure!(
-        root,
-        "missing {}; install them with:\n    sudo sh -c '{command}'",
-        missing.join(", ")
-    );
+    anyhow::ensure!(root, "missing {}; install them with:\n    sudo sh -c '{command}'", missing.join(", "));
     eprintln!("==> installing {}", missing.join(", "));
     let status = Command::new("sh").arg("-c").arg(&command).status()?;
     anyhow::ensure!(status.success(), "installing {} failed", missing.join(", "));
@@ -57,9 +53,5 @@ pub fn ensure_packages() -> anyhow::Result<()> {
 
 /// The nginx binary.
 pub fn nginx_binary() -> String {
-    if std::path::Path::new("/usr/sbin/nginx").exists() {
-        "/usr/sbin/nginx".into()
-    } else {
-        "nginx".into()
-    }
+    if std::path::Path::new("/usr/sbin/nginx").exists() { "/usr/sbin/nginx".into() } else { "nginx".into() }
 }

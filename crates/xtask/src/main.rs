@@ -5,6 +5,7 @@
 //! - `test`  — formatting, clippy, every test against real servers, then the fleet test.
 //! - `fleet` — only the fleet test.
 //! - `bench events` — the event backbone against a raw Redis Streams round trip.
+//! - `totp` — the demo admin's current TOTP code (after `up` created it).
 
 mod bench;
 mod fleet;
@@ -27,8 +28,9 @@ fn main() -> ExitCode {
         Some("test") => test::run(&root),
         Some("fleet") => fleet::fleet_test(&root),
         Some("bench") => bench::run(&args[1..]),
+        Some("totp") => up::totp(&root),
         _ => {
-            eprintln!("usage: cargo xtask <keys [--force] | up [--release] | test | fleet | bench events>");
+            eprintln!("usage: cargo xtask <keys [--force] | up [--release] | test | fleet | bench events | totp>");
             return ExitCode::from(2);
         }
     };
@@ -43,10 +45,7 @@ fn main() -> ExitCode {
 
 /// The workspace root: two levels above this crate's manifest.
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
 }
 
 /// The cargo that runs us.
@@ -58,9 +57,7 @@ fn cargo() -> Command {
 fn run_step(description: &str, command: &mut Command) -> anyhow::Result<()> {
     eprintln!("==> {description}");
     let started = std::time::Instant::now();
-    let status = command
-        .status()
-        .map_err(|e| anyhow::anyhow!("{description}: cannot run: {e}"))?;
+    let status = command.status().map_err(|e| anyhow::anyhow!("{description}: cannot run: {e}"))?;
     eprintln!("    {description}: {status} in {:.1?}", started.elapsed());
     anyhow::ensure!(status.success(), "{description} failed ({status})");
     Ok(())

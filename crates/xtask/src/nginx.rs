@@ -18,14 +18,8 @@ pub fn render(options: &FleetOptions) -> anyhow::Result<PathBuf> {
         .replace("{{GATEWAY_SERVERS}}", &gateway)
         .replace("{{MASTER_PROCESS}}", "off")
         .replace("{{MAX_BODY}}", "1m")
-        .replace(
-            "{{RATE_PER_SECOND}}",
-            &std::env::var("NGINX_RATE_PER_SECOND").unwrap_or_else(|_| "100".into()),
-        )
-        .replace(
-            "{{RATE_BURST}}",
-            &std::env::var("NGINX_RATE_BURST").unwrap_or_else(|_| "200".into()),
-        );
+        .replace("{{RATE_PER_SECOND}}", &std::env::var("NGINX_RATE_PER_SECOND").unwrap_or_else(|_| "100".into()))
+        .replace("{{RATE_BURST}}", &std::env::var("NGINX_RATE_BURST").unwrap_or_else(|_| "200".into()));
     anyhow::ensure!(!rendered.contains("{{"), "unrendered placeholder in the NGINX template");
     let path = run_dir.join("nginx.conf");
     std::fs::write(&path, rendered)?;

@@ -13,15 +13,10 @@ use crate::{cargo, run_step};
 pub fn run(root: &Path) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     crate::install::ensure_packages()?;
-    run_step(
-        "cargo fmt --check",
-        cargo().current_dir(root).args(["fmt", "--all", "--", "--check"]),
-    )?;
+    run_step("cargo fmt --check", cargo().current_dir(root).args(["fmt", "--all", "--", "--check"]))?;
     run_step(
         "cargo clippy",
-        cargo()
-            .current_dir(root)
-            .args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+        cargo().current_dir(root).args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
     )?;
 
     // One cluster and one Redis for every test binary of the run.
@@ -40,10 +35,7 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         cargo()
             .current_dir(root)
             .args(["test", "--workspace", "--no-fail-fast"])
-            .env(
-                "SHOPFLEET_TEST_PG_URL",
-                format!("postgres://postgres@127.0.0.1:{pg_port}/postgres"),
-            )
+            .env("SHOPFLEET_TEST_PG_URL", format!("postgres://postgres@127.0.0.1:{pg_port}/postgres"))
             .env("SHOPFLEET_TEST_REDIS_URL", format!("redis://127.0.0.1:{redis_port}"))
             .env("SHOPFLEET_TEST_KEYS_DIR", &keys_dir),
     );

@@ -27,15 +27,10 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     }
     crate::run_step("cargo build (service binaries)", &mut build)?;
 
-    let run_dir = std::env::var_os("SHOPFLEET_DEV_DIR")
-        .map(Into::into)
-        .unwrap_or_else(|| root.join(".dev"));
+    let run_dir = std::env::var_os("SHOPFLEET_DEV_DIR").map(Into::into).unwrap_or_else(|| root.join(".dev"));
     let mut ports = BTreeMap::new();
     for spec in SERVICES {
-        ports.insert(
-            spec.name,
-            port(&format!("{}_PORT", spec.name.to_ascii_uppercase()), spec.port)?,
-        );
+        ports.insert(spec.name, port(&format!("{}_PORT", spec.name.to_ascii_uppercase()), spec.port)?);
     }
     let options = FleetOptions {
         run_dir,
@@ -47,17 +42,14 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         ports,
         durable: true,
         echo_logs: true,
-        log_format: if std::env::var("LOG_FORMAT").as_deref() == Ok("json") {
-            "json"
-        } else {
-            "pretty"
-        },
+        log_format: if std::env::var("LOG_FORMAT").as_deref() == Ok("json") { "json" } else { "pretty" },
     };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let mut fleet = Fleet::start(options).await?;
         let demo = demo_login(&fleet).await;
-        print_table(&fleet, demo.as_ref());
+        let admin = demo_admin(&fleet);
+        print_table(&fleet, demo.as_ref(), admin.as_ref());
         let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
         let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         loop {
@@ -105,7 +97,41 @@ async fn demo_login(fleet: &Fleet) -> Option<(String, String)> {
     }
 }
 
-fn print_table(fleet: &Fleet, demo: Option<&(String, String)>) {
+/// The demo administrator, made with `auth create-admin` on first start; what it printed (its
+/// password, TOTP secret and recovery codes) is kept in `.dev/demo-admin.json` (git-ignored).
+fn demo_admin(fleet: &Fleet) -> Option<serde_json::Value> {
+    let file = fleet.options.run_dir.join("demo-admin.json");
+    if let Ok(text) = std::fs::read_to_string(&file) {
+        return serde_json::from_str(&text).ok();
+    }
+    let output = std::process::Command::new(fleet.options.bin_dir.join("auth"))
+        .args(["create-admin", "--email", "admin@shopfleet.dev"])
+        .envs(fleet.service_env("auth"))
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        eprintln!("xtask up: could not create the demo admin: {}", String::from_utf8_lossy(&output.stderr));
+        return None;
+    }
+    let created: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
+    std::fs::write(&file, serde_json::to_string_pretty(&created).ok()?).ok()?;
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600));
+    Some(created)
+}
+
+/// `cargo xtask totp`: the demo admin's current TOTP code.
+pub fn totp(root: &Path) -> anyhow::Result<()> {
+    let dir = std::env::var_os("SHOPFLEET_DEV_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| root.join(".dev"));
+    let text = std::fs::read_to_string(dir.join("demo-admin.json"))
+        .map_err(|_| anyhow::anyhow!("no demo admin yet: run `cargo xtask up` first"))?;
+    let admin: serde_json::Value = serde_json::from_str(&text)?;
+    let secret = admin["totp_secret"].as_str().ok_or_else(|| anyhow::anyhow!("demo-admin.json has no totp_secret"))?;
+    println!("{}", auth::current_totp(secret).ok_or_else(|| anyhow::anyhow!("the TOTP secret is not base32"))?);
+    Ok(())
+}
+
+fn print_table(fleet: &Fleet, demo: Option<&(String, String)>, admin: Option<&serde_json::Value>) {
     println!();
     println!("  {:<14} {:<28} status", "service", "url");
     println!("  {:<14} {:<28} ready", "nginx", fleet.nginx_url());
@@ -124,6 +150,24 @@ fn print_table(fleet: &Fleet, demo: Option<&(String, String)>) {
             fleet.nginx_url()
         );
     }
-    println!("  Logs: {}/logs/   Ctrl-C stops everything.", o.run_dir.display());
+    if let Some(admin) = admin {
+        println!(
+            "  Demo admin: {} / {}  (second factor: `cargo xtask totp` prints the current code; details in {}/demo-admin.json)",
+            admin["email"].as_str().unwrap_or_default(),
+            admin["password"].as_str().unwrap_or_default(),
+            o.run_dir.display()
+        );
+        println!(
+            "    curl -s {}/api/v1/auth/admin/login -H 'content-type: application/json' -d '{{\"email\":\"{}\",\"password\":\"{}\",\"code\":\"'$(cargo xtask totp)'\"}}'",
+            fleet.nginx_url(),
+            admin["email"].as_str().unwrap_or_default(),
+            admin["password"].as_str().unwrap_or_default()
+        );
+    }
+    println!(
+        "  Emails: {}/mail/   Logs: {}/logs/   Ctrl-C stops everything.",
+        o.run_dir.display(),
+        o.run_dir.display()
+    );
     println!();
 }

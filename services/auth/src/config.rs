@@ -23,6 +23,12 @@ pub struct AuthConfig {
     pub refresh_token_absolute: Duration,
     /// How many argon2 hashes may run at once (each takes ~19 MiB and a core for ~20 ms).
     pub hash_concurrency: usize,
+    /// Lifetime of admin access tokens (ADMIN_ACCESS_TOKEN_TTL_SECS, 5 minutes).
+    pub admin_access_token_ttl: Duration,
+    /// Key sealing TOTP seeds and key-ring private keys (AUTH_ENCRYPTION_KEY_FILE: 32 bytes base64).
+    pub encryption_key: SecretString,
+    /// Failed-login limits (LOGIN_MAX_FAILURES_PER_ACCOUNT, LOGIN_MAX_FAILURES_PER_IP, LOGIN_FAILURE_WINDOW_SECS).
+    pub throttle: crate::throttle::ThrottlePolicy,
 }
 
 impl AuthConfig {
@@ -38,6 +44,10 @@ impl AuthConfig {
             refresh_token_ttl: Duration::from_secs(30 * 86_400),
             refresh_token_absolute: Duration::from_secs(90 * 86_400),
             hash_concurrency: 4,
+            admin_access_token_ttl: Duration::from_secs(300),
+            // An ephemeral key: fine for tests, never for a deployment (from_env requires one).
+            encryption_key: SecretString::from(crate::vault::Vault::generate_base64()),
+            throttle: crate::throttle::ThrottlePolicy::default(),
         }
     }
 
@@ -54,6 +64,14 @@ impl AuthConfig {
         let refresh_token_absolute = env.seconds_or("REFRESH_TOKEN_ABSOLUTE_SECS", 90 * 86_400);
         let default_concurrency = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) * 2;
         let hash_concurrency = env.parse_or("PASSWORD_HASH_CONCURRENCY", default_concurrency);
+        let admin_access_token_ttl = env.seconds_or("ADMIN_ACCESS_TOKEN_TTL_SECS", 300);
+        let encryption_key = env.file_contents("AUTH_ENCRYPTION_KEY_FILE").map(SecretString::from);
+        let defaults = crate::throttle::ThrottlePolicy::default();
+        let throttle = crate::throttle::ThrottlePolicy {
+            per_account: env.parse_or("LOGIN_MAX_FAILURES_PER_ACCOUNT", defaults.per_account),
+            per_ip: env.parse_or("LOGIN_MAX_FAILURES_PER_IP", defaults.per_ip),
+            window: env.seconds_or("LOGIN_FAILURE_WINDOW_SECS", defaults.window.as_secs()),
+        };
         env.finish()?;
         let signing_key = signing_key.expect("checked by finish");
         Ok(Self {
@@ -66,6 +84,9 @@ impl AuthConfig {
             refresh_token_ttl,
             refresh_token_absolute,
             hash_concurrency,
+            admin_access_token_ttl,
+            encryption_key: encryption_key.expect("checked by finish"),
+            throttle,
         })
     }
 }

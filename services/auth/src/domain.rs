@@ -29,11 +29,7 @@ impl Email {
                     && !l.ends_with('-')
                     && l.chars().all(|c| c.is_alphanumeric() || c == '-')
             });
-        if local_ok && domain_ok {
-            Ok(Self(email))
-        } else {
-            Err(invalid())
-        }
+        if local_ok && domain_ok { Ok(Self(email)) } else { Err(invalid()) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -74,10 +70,7 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_lowercased() {
-        assert_eq!(
-            Email::parse("  Alice@Example.COM ").unwrap().as_str(),
-            "alice@example.com"
-        );
+        assert_eq!(Email::parse("  Alice@Example.COM ").unwrap().as_str(), "alice@example.com");
     }
 
     #[test]
@@ -99,10 +92,7 @@ mod tests {
     #[test]
     fn passwords_must_be_twelve_to_a_hundred_and_twenty_eight_characters() {
         assert_eq!(NewPassword::parse("short").err().unwrap().code, "password_too_short");
-        assert_eq!(
-            NewPassword::parse(&"x".repeat(129)).err().unwrap().code,
-            "password_too_long"
-        );
+        assert_eq!(NewPassword::parse(&"x".repeat(129)).err().unwrap().code, "password_too_long");
         assert!(NewPassword::parse(&"x".repeat(128)).is_ok());
         // Characters, not bytes: twelve multi-byte characters are enough.
         assert!(NewPassword::parse(&"é".repeat(12)).is_ok());

@@ -5,6 +5,7 @@
 //! transaction; a relay publishes them to `events.auth`. Refresh tokens, logout, admin TOTP and
 //! key rotation arrive with the identity issue.
 
+mod admin;
 pub mod config;
 mod domain;
 mod one_time;
@@ -12,7 +13,10 @@ mod password;
 mod routes;
 mod sessions;
 mod store;
+mod throttle;
 mod tokens;
+mod totp;
+pub mod vault;
 
 use std::sync::Arc;
 
@@ -40,11 +44,18 @@ pub(crate) struct AppState {
     /// Prefix of the Redis keys shared with the gateway (the revocation list).
     key_prefix: String,
     refresh: sessions::RefreshPolicy,
+    vault: Arc<vault::Vault>,
+    throttle: throttle::Throttle,
 }
 
 /// Connects and migrates the auth schema, loads the signing key and binds the listener.
 pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
     let tokens = tokens::TokenIssuer::new(&config).map_err(StartError::Key)?;
+    let vault = Arc::new(
+        vault::Vault::from_base64(config.encryption_key.expose_secret())
+            .map_err(|e| StartError::Other(e.to_string()))?,
+    );
+    let throttle_policy = config.throttle;
     let refresh_policy = sessions::RefreshPolicy {
         ttl_secs: config.refresh_token_ttl.as_secs() as i64,
         absolute_secs: config.refresh_token_absolute.as_secs() as i64,
@@ -54,12 +65,7 @@ pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
         .map_err(|e| StartError::Other(format!("password hasher: {e}")))?;
     let context = Context::start(config.service, Some(&MIGRATOR), true).await?;
     // The relay publishes what the handlers write to the outbox (stream events.auth).
-    let schema = context
-        .config
-        .database
-        .as_ref()
-        .map(|d| d.schema.clone())
-        .unwrap_or_else(|| "auth".into());
+    let schema = context.config.database.as_ref().map(|d| d.schema.clone()).unwrap_or_else(|| "auth".into());
     let relay = events::Relay::new(
         context.pool(),
         context.redis(),
@@ -74,6 +80,8 @@ pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
         redis: context.redis(),
         key_prefix: context.key_prefix(),
         refresh: refresh_policy,
+        vault: vault.clone(),
+        throttle: throttle::Throttle::new(context.redis(), context.key_prefix(), throttle_policy),
     };
     let routes = Router::new()
         .route("/auth/register", post(routes::register))
@@ -86,6 +94,8 @@ pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
         .route("/auth/logout", post(routes::session::logout))
         .route("/auth/logout-all", post(routes::session::logout_all))
         .route("/auth/sessions", get(routes::session::list))
+        .route("/auth/admin/login", post(routes::admin::login))
+        .route("/auth/admin/totp/enroll", post(routes::admin::enroll))
         .with_state(state);
     context.serve_internal(&["gateway"], routes).await
 }
@@ -97,4 +107,33 @@ pub fn default_kid(private_pem: &secrecy::SecretString) -> String {
     let modulus = jwk.map(|j| j.n).unwrap_or_default();
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, modulus.as_bytes());
     digest.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `auth create-admin --email ...`: makes the first administrator of a deployment (reading the
+/// same configuration as the service) and returns what must be shown once: a generated password,
+/// the TOTP enrolment and the recovery codes.
+pub async fn create_admin(config: &AuthConfig, email: &str) -> Result<serde_json::Value, String> {
+    let vault = vault::Vault::from_base64(config.encryption_key.expose_secret()).map_err(|e| e.to_string())?;
+    let database = config.service.database.as_ref().ok_or("DATABASE_URL is not set")?;
+    let pool = service_kit::db::connect(database, Some(&MIGRATOR)).await.map_err(|e| e.to_string())?;
+    let password: String = totp::base32(&auth_jwt::keys::random_bytes(15)).to_ascii_lowercase();
+    let hasher = password::PasswordHasher::new(1).await.map_err(|e| e.to_string())?;
+    let hash = hasher.hash(&secrecy::SecretString::from(password.clone())).await.map_err(|e| e.to_string())?;
+    let (id, enrolment) = admin::create(&pool, &vault, email, &hash).await.map_err(|e| e.to_string())?;
+    Ok(serde_json::json!({
+        "id": id,
+        "email": email.trim().to_lowercase(),
+        "password": password,
+        "totp_secret": enrolment.secret,
+        "otpauth_uri": enrolment.otpauth_uri,
+        "recovery_codes": enrolment.recovery_codes,
+    }))
+}
+
+/// The current TOTP code for a base32 secret (what an authenticator app shows); `cargo xtask`
+/// uses it to print the demo admin's code.
+pub fn current_totp(secret_base32: &str) -> Option<String> {
+    let secret = totp::base32_decode(secret_base32)?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    Some(format!("{:06}", totp::code_at(&secret, now / totp::STEP_SECS)))
 }

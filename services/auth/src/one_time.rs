@@ -21,9 +21,7 @@ pub fn generate() -> (String, Vec<u8>) {
 
 /// The stored form of a token.
 pub fn hash(token: &str) -> Vec<u8> {
-    digest::digest(&digest::SHA256, token.trim().as_bytes())
-        .as_ref()
-        .to_vec()
+    digest::digest(&digest::SHA256, token.trim().as_bytes()).as_ref().to_vec()
 }
 
 #[cfg(test)]

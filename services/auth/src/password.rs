@@ -14,7 +14,13 @@ pub enum HashError {
     Argon2(String),
     #[error("hashing task failed: {0}")]
     Task(String),
+    #[error("too many password checks are waiting")]
+    Busy,
 }
+
+/// How long a password check waits for a hashing slot before the request is turned away (503),
+/// so a login storm queues briefly instead of piling up without bound.
+const PERMIT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
@@ -47,19 +53,12 @@ impl PasswordHasher {
         let dummy_hash = tokio::task::spawn_blocking(move || hash_blocking(&random))
             .await
             .map_err(|e| HashError::Task(e.to_string()))??;
-        Ok(Self {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
-            dummy_hash,
-        })
+        Ok(Self { permits: Arc::new(Semaphore::new(concurrency.max(1))), dummy_hash })
     }
 
     /// A PHC string for a new password.
     pub async fn hash(&self, password: &SecretString) -> Result<String, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| HashError::Task(e.to_string()))?;
+        let _permit = self.permits.acquire().await.map_err(|e| HashError::Task(e.to_string()))?;
         let password = password.expose_secret().as_bytes().to_vec();
         tokio::task::spawn_blocking(move || hash_blocking(&password))
             .await
@@ -69,10 +68,9 @@ impl PasswordHasher {
     /// Whether `password` matches `hash`; with `None` (unknown account) it verifies against the
     /// dummy hash and answers false, taking the same time.
     pub async fn verify(&self, password: &str, hash: Option<String>) -> Result<bool, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
+        let _permit = tokio::time::timeout(PERMIT_PATIENCE, self.permits.acquire())
             .await
+            .map_err(|_| HashError::Busy)?
             .map_err(|e| HashError::Task(e.to_string()))?;
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.clone());

@@ -31,17 +31,19 @@ pub async fn start_family(
     policy: RefreshPolicy,
     user_agent: Option<&str>,
     client_ip: Option<&str>,
+    admin: bool,
 ) -> sqlx::Result<Issued> {
     let family_id = Uuid::now_v7();
     sqlx::query(
-        "insert into refresh_families (id, user_id, absolute_expires_at, user_agent, client_ip) \
-         values ($1, $2, now() + make_interval(secs => $3), $4, $5)",
+        "insert into refresh_families (id, user_id, absolute_expires_at, user_agent, client_ip, admin) \
+         values ($1, $2, now() + make_interval(secs => $3), $4, $5, $6)",
     )
     .bind(family_id)
     .bind(user_id)
     .bind(policy.absolute_secs as f64)
     .bind(user_agent.map(|ua| ua.chars().take(200).collect::<String>()))
     .bind(client_ip)
+    .bind(admin)
     .execute(&mut *tx)
     .await?;
     issue(tx, family_id, policy).await
@@ -59,11 +61,7 @@ async fn issue(tx: &mut PgConnection, family_id: Uuid, policy: RefreshPolicy) ->
     .bind(policy.ttl_secs as f64)
     .fetch_one(&mut *tx)
     .await?;
-    Ok(Issued {
-        family_id,
-        token,
-        expires_at,
-    })
+    Ok(Issued { family_id, token, expires_at })
 }
 
 pub enum Rotation {
@@ -71,6 +69,8 @@ pub enum Rotation {
     Rotated {
         user_id: Uuid,
         issued: Issued,
+        /// An admin session (signed in with a second factor).
+        admin: bool,
     },
     /// The token had already been rotated: it leaked. Its family is now revoked.
     Reused {
@@ -88,6 +88,7 @@ struct TokenRow {
     expired: bool,
     rotated: bool,
     revoked: bool,
+    admin: bool,
 }
 
 /// Rotates `token`: the one transaction locks the token and its family, so two concurrent
@@ -97,7 +98,7 @@ pub async fn rotate(pool: &PgPool, token: &str, policy: RefreshPolicy) -> sqlx::
     let row: Option<TokenRow> = sqlx::query_as(
         "select t.family_id, f.user_id, \
                 (t.expires_at <= now() or f.absolute_expires_at <= now()) as expired, \
-                t.rotated_at is not null as rotated, f.revoked_at is not null as revoked \
+                t.rotated_at is not null as rotated, f.revoked_at is not null as revoked, f.admin \
          from refresh_tokens t join refresh_families f on f.id = t.family_id \
          where t.token_hash = $1 for update of t, f",
     )
@@ -111,10 +112,7 @@ pub async fn rotate(pool: &PgPool, token: &str, policy: RefreshPolicy) -> sqlx::
     if row.rotated {
         revoke_family_in(&mut tx, row.family_id, "reuse_detected").await?;
         tx.commit().await?;
-        return Ok(Rotation::Reused {
-            user_id: row.user_id,
-            family_id: row.family_id,
-        });
+        return Ok(Rotation::Reused { user_id: row.user_id, family_id: row.family_id });
     }
     if row.expired {
         return Ok(Rotation::Expired);
@@ -129,10 +127,7 @@ pub async fn rotate(pool: &PgPool, token: &str, policy: RefreshPolicy) -> sqlx::
         .await?;
     let issued = issue(&mut tx, row.family_id, policy).await?;
     tx.commit().await?;
-    Ok(Rotation::Rotated {
-        user_id: row.user_id,
-        issued,
-    })
+    Ok(Rotation::Rotated { user_id: row.user_id, issued, admin: row.admin })
 }
 
 async fn revoke_family_in(tx: &mut PgConnection, family_id: Uuid, reason: &str) -> sqlx::Result<()> {

@@ -62,10 +62,7 @@ pub async fn credentials(pool: &PgPool, email: &Email) -> sqlx::Result<Option<Cr
 
 #[tracing::instrument(skip_all)]
 pub async fn user_id_by_email(tx: &mut PgConnection, email: &Email) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar("select id from users where email = $1")
-        .bind(email.as_str())
-        .fetch_optional(&mut *tx)
-        .await
+    sqlx::query_scalar("select id from users where email = $1").bind(email.as_str()).fetch_optional(&mut *tx).await
 }
 
 /// Stores the hash of a new one-time token valid for `ttl_secs`.

@@ -14,6 +14,7 @@ pub struct TokenIssuer {
     issuer: String,
     audience: String,
     ttl_secs: u64,
+    admin_ttl_secs: u64,
 }
 
 impl TokenIssuer {
@@ -21,12 +22,11 @@ impl TokenIssuer {
         let pem = config.signing_key.expose_secret();
         Ok(Self {
             signer: Signer::from_pem(config.signing_kid.clone(), pem)?,
-            jwks: Jwks {
-                keys: vec![auth_jwt::keys::public_jwk(pem, &config.signing_kid)?],
-            },
+            jwks: Jwks { keys: vec![auth_jwt::keys::public_jwk(pem, &config.signing_kid)?] },
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
             ttl_secs: config.access_token_ttl.as_secs(),
+            admin_ttl_secs: config.admin_access_token_ttl.as_secs(),
         })
     }
 
@@ -38,29 +38,31 @@ impl TokenIssuer {
         email_verified: bool,
         sid: Option<uuid::Uuid>,
     ) -> (String, u64) {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("clock after 1970")
-            .as_secs();
+        // Admin tokens are shorter-lived and carry the admin permissions; customers have none.
+        let (ttl_secs, perms) = match role {
+            Role::Admin => (self.admin_ttl_secs, crate::admin::ADMIN_PERMS.iter().map(|p| (*p).to_owned()).collect()),
+            Role::Customer => (self.ttl_secs, Vec::new()),
+        };
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs();
         let claims = AccessClaims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             sub: user_id.to_string(),
-            exp: now + self.ttl_secs,
+            exp: now + ttl_secs,
             nbf: now,
             iat: now,
             jti: uuid::Uuid::now_v7().to_string(),
             role,
-            perms: Vec::new(),
+            perms,
             sid: sid.map(|s| s.to_string()),
             email_verified,
         };
-        (self.signer.sign(ACCESS_TOKEN_TYPE, &claims), self.ttl_secs)
+        (self.signer.sign(ACCESS_TOKEN_TYPE, &claims), ttl_secs)
     }
 
     /// The longest any access token issued here lives.
     pub fn longest_lifetime_secs(&self) -> u64 {
-        self.ttl_secs
+        self.ttl_secs.max(self.admin_ttl_secs)
     }
 
     pub fn jwks(&self) -> &Jwks {

@@ -58,11 +58,7 @@ impl JwksCache {
     /// Returns whether a fresh key set is now in place.
     pub async fn refresh_for_unknown_kid(&self) -> bool {
         let _one_at_a_time = self.fetching.lock().await;
-        let recent = self
-            .last_fetch
-            .lock()
-            .expect("jwks lock")
-            .is_some_and(|at| at.elapsed() < self.min_interval);
+        let recent = self.last_fetch.lock().expect("jwks lock").is_some_and(|at| at.elapsed() < self.min_interval);
         if recent {
             return false;
         }
@@ -76,11 +72,7 @@ impl JwksCache {
 
     async fn fetch_locked(&self) -> bool {
         *self.last_fetch.lock().expect("jwks lock") = Some(Instant::now());
-        let response = self
-            .client
-            .request(http::Method::GET, "auth", JWKS_PATH, &Subject::anonymous())
-            .send()
-            .await;
+        let response = self.client.request(http::Method::GET, "auth", JWKS_PATH, &Subject::anonymous()).send().await;
         let jwks = match response {
             Ok(response) if response.status().is_success() => response.json::<Jwks>().await,
             Ok(response) => {

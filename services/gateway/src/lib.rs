@@ -50,13 +50,7 @@ pub async fn build(config: GatewayConfig) -> Result<Application, StartError> {
         let jwks = jwks.clone();
         ReadinessCheck::new("jwks", move || {
             let loaded = jwks.is_loaded();
-            async move {
-                if loaded {
-                    Ok(())
-                } else {
-                    Err("auth's JWKS not loaded yet".to_owned())
-                }
-            }
+            async move { if loaded { Ok(()) } else { Err("auth's JWKS not loaded yet".to_owned()) } }
         })
     };
     let mut router = ServiceRouter::new(service, metrics).check(jwks_ready);

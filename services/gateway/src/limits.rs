@@ -27,11 +27,7 @@ pub struct Limit {
 
 impl Limit {
     pub const fn new(count: u32, period_secs: u64, burst: u32) -> Self {
-        Self {
-            count,
-            period: Duration::from_secs(period_secs),
-            burst,
-        }
+        Self { count, period: Duration::from_secs(period_secs), burst }
     }
 
     /// Time between two requests at the sustained rate (ms, fractional).
@@ -50,11 +46,7 @@ impl Limit {
         if count == 0 || period == 0 || burst == 0 {
             return Err("count, period and burst must be positive".into());
         }
-        Ok(Self {
-            count: count as u32,
-            period: Duration::from_secs(period),
-            burst: burst as u32,
-        })
+        Ok(Self { count: count as u32, period: Duration::from_secs(period), burst: burst as u32 })
     }
 }
 
@@ -191,10 +183,7 @@ pub struct Gate {
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 impl Gate {
@@ -258,11 +247,7 @@ impl Gate {
                         retry_after: Duration::from_millis(retry_ms.max(0) as u64),
                         reset: Duration::from_millis(reset_ms.max(0) as u64),
                     };
-                    return if decision.allowed {
-                        Verdict::Allowed(decision)
-                    } else {
-                        Verdict::Limited(decision)
-                    };
+                    return if decision.allowed { Verdict::Allowed(decision) } else { Verdict::Limited(decision) };
                 }
                 Err(error) => {
                     tracing::warn!(%error, "Redis unavailable: local limiter for the next second");
@@ -275,11 +260,7 @@ impl Gate {
             return Verdict::RevocationUnknown;
         }
         let decision = self.local_check(&rate_key, limit);
-        if decision.allowed {
-            Verdict::Allowed(decision)
-        } else {
-            Verdict::Limited(decision)
-        }
+        if decision.allowed { Verdict::Allowed(decision) } else { Verdict::Limited(decision) }
     }
 
     fn local_check(&self, key: &str, limit: Limit) -> Decision {
@@ -335,10 +316,7 @@ mod tests {
             (&[0.0, 0.0, 0.0, 199.0, 200.0], &[true, true, true, false, true]),
             (&[0.0, 1000.0, 1000.0, 1000.0, 1000.0], &[true, true, true, true, false]),
             // Twice the sustained rate: the burst absorbs the excess for a while, then it shows.
-            (
-                &[0.0, 100.0, 200.0, 300.0, 400.0, 500.0],
-                &[true, true, true, true, true, false],
-            ),
+            (&[0.0, 100.0, 200.0, 300.0, 400.0, 500.0], &[true, true, true, true, true, false]),
         ];
         for (times, expected) in table {
             assert_eq!(run(times, FIVE_PER_SECOND_BURST_3), *expected, "{times:?}");

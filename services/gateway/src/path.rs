@@ -23,11 +23,7 @@ pub fn forwardable(raw_path: &str) -> Option<ForwardPath> {
     let lowered = rest.to_ascii_lowercase();
     // Encoded separators, dots and percent signs have no business in our paths; refusing them
     // outright means what we match is exactly what the upstream will see.
-    if ["%2f", "%2e", "%5c", "%25", "%00"]
-        .iter()
-        .any(|bad| lowered.contains(bad))
-        || rest.contains('\\')
-    {
+    if ["%2f", "%2e", "%5c", "%25", "%00"].iter().any(|bad| lowered.contains(bad)) || rest.contains('\\') {
         return None;
     }
     let mut segments = Vec::new();
@@ -38,10 +34,7 @@ pub fn forwardable(raw_path: &str) -> Option<ForwardPath> {
         }
         segments.push(segment);
     }
-    Some(ForwardPath {
-        raw: rest.to_owned(),
-        segments,
-    })
+    Some(ForwardPath { raw: rest.to_owned(), segments })
 }
 
 fn percent_decode(segment: &str) -> Option<String> {

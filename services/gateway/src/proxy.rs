@@ -108,23 +108,16 @@ fn finish(proxy: &Proxy, route: Option<&Route>, origin: Option<HeaderValue>, res
         response.extensions_mut().insert(RouteLabel(route.prefix.to_owned()));
     }
     let headers = response.headers_mut();
-    if headers
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v == "application/problem+json")
+    if headers.get(header::CONTENT_TYPE).is_some_and(|v| v == "application/problem+json")
         && let Some(status) = Some(response.status())
         && status == StatusCode::UNAUTHORIZED
     {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     if let Some(origin) = origin {
         let headers = response.headers_mut();
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-            HeaderValue::from_static("true"),
-        );
+        headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
             HeaderValue::from_static(
@@ -166,10 +159,7 @@ fn preflight(allowed: bool) -> Response {
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE"),
-    );
+    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE"));
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_HEADERS,
         HeaderValue::from_static("authorization, content-type, idempotency-key, x-request-id"),
@@ -181,20 +171,13 @@ fn preflight(allowed: bool) -> Response {
 /// The caller's address: what NGINX put in X-Real-IP (the gateway is reachable only through
 /// NGINX), else the peer.
 fn client_ip(headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
-    headers
-        .get(REAL_IP)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(peer.ip())
+    headers.get(REAL_IP).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok()).unwrap_or(peer.ip())
 }
 
 fn rate_headers(headers: &mut HeaderMap, decision: &Decision) {
     headers.insert("ratelimit-limit", HeaderValue::from(decision.limit));
     headers.insert("ratelimit-remaining", HeaderValue::from(decision.remaining));
-    headers.insert(
-        "ratelimit-reset",
-        HeaderValue::from(decision.reset.as_secs_f64().ceil() as u64),
-    );
+    headers.insert("ratelimit-reset", HeaderValue::from(decision.reset.as_secs_f64().ceil() as u64));
 }
 
 async fn forward(
@@ -206,10 +189,7 @@ async fn forward(
 ) -> Result<Response, Problem> {
     let claims = proxy.authenticate(request.headers()).await?;
     if claims.is_none() && route.auth == AuthMode::Required {
-        return Err(Problem::unauthorized(
-            "token_missing",
-            "this route needs an access token",
-        ));
+        return Err(Problem::unauthorized("token_missing", "this route needs an access token"));
     }
     let ip = client_ip(request.headers(), peer);
 
@@ -219,28 +199,21 @@ async fn forward(
         (Some(claims), class) if class != RateClass::Credentials => format!("user:{}", claims.sub),
         _ => format!("ip:{ip}"),
     };
-    let token = claims.as_ref().map(|c| TokenRef {
-        jti: &c.jti,
-        sub: &c.sub,
-        iat: c.iat,
-    });
+    let token = claims.as_ref().map(|c| TokenRef { jti: &c.jti, sub: &c.sub, iat: c.iat });
     let fail_closed = route.rate_class == RateClass::Admin || route.permission.is_some();
     let decision = match proxy.0.gate.check(route.rate_class, &key, token, fail_closed).await {
         Verdict::Revoked => return Err(Problem::unauthorized("token_revoked", "this token has been revoked")),
         Verdict::RevocationUnknown => {
             return Err(
-                Problem::unavailable("revocation_unavailable", "cannot check the token right now").with_retry_after(1),
+                Problem::unavailable("revocation_unavailable", "cannot check the token right now").with_retry_after(1)
             );
         }
         Verdict::Limited(decision) => {
             let retry = decision.retry_after.as_secs_f64().ceil().max(1.0) as u64;
-            let mut response = Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "too many requests; slow down",
-            )
-            .with_retry_after(retry)
-            .into_response();
+            let mut response =
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; slow down")
+                    .with_retry_after(retry)
+                    .into_response();
             rate_headers(response.headers_mut(), &decision);
             return Ok(response);
         }
@@ -254,21 +227,12 @@ async fn forward(
     if let Some(permission) = route.permission
         && !subject.perms.iter().any(|p| p == permission)
     {
-        return Err(Problem::forbidden(format!(
-            "this route needs the {permission} permission"
-        )));
+        return Err(Problem::forbidden(format!("this route needs the {permission} permission")));
     }
-    let declared_length = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared_length =
+        request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared_length.is_some_and(|n| n > route.max_body) {
-        return Err(Problem::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "the request body is too large",
-        ));
+        return Err(Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large"));
     }
 
     let (mut parts, body) = request.into_parts();
@@ -279,10 +243,7 @@ async fn forward(
         header::AUTHORIZATION,
         HeaderValue::from_str(&format!("Bearer {token}")).expect("JWTs are header-safe"),
     );
-    parts.headers.insert(
-        CLIENT_IP,
-        HeaderValue::from_str(&ip.to_string()).expect("an IP is header-safe"),
-    );
+    parts.headers.insert(CLIENT_IP, HeaderValue::from_str(&ip.to_string()).expect("an IP is header-safe"));
     if let Some(id) = current_request_id() {
         parts.headers.insert(REQUEST_ID_HEADER, id.header_value());
     }
@@ -300,21 +261,16 @@ async fn forward(
     let mut body = Some(body);
     loop {
         let (index, instance) =
-            proxy
-                .0
-                .upstreams
-                .pick(route.upstream, tried)
-                .map_err(|unavailable| match unavailable {
-                    Unavailable::NotConfigured => {
-                        Problem::unavailable("upstream_unavailable", "no instance of this service is configured")
-                    }
-                    Unavailable::CircuitOpen => {
-                        Problem::unavailable("upstream_unavailable", "the service is unavailable").with_retry_after(1)
-                    }
-                })?;
-        let uri: Uri = format!("{}{raw_path}{query}", instance.base)
-            .parse()
-            .map_err(|_| Problem::not_found("no such route"))?;
+            proxy.0.upstreams.pick(route.upstream, tried).map_err(|unavailable| match unavailable {
+                Unavailable::NotConfigured => {
+                    Problem::unavailable("upstream_unavailable", "no instance of this service is configured")
+                }
+                Unavailable::CircuitOpen => {
+                    Problem::unavailable("upstream_unavailable", "the service is unavailable").with_retry_after(1)
+                }
+            })?;
+        let uri: Uri =
+            format!("{}{raw_path}{query}", instance.base).parse().map_err(|_| Problem::not_found("no such route"))?;
         let mut upstream_request =
             axum::http::Request::from_parts(parts.clone(), body.take().unwrap_or_else(Body::empty));
         *upstream_request.uri_mut() = uri;
@@ -337,7 +293,7 @@ async fn forward(
                     continue;
                 }
                 return Err(
-                    Problem::unavailable("upstream_unavailable", "the service is unavailable").with_retry_after(1),
+                    Problem::unavailable("upstream_unavailable", "the service is unavailable").with_retry_after(1)
                 );
             }
             Ok(Err(error)) => {
@@ -351,11 +307,7 @@ async fn forward(
                     ));
                 }
                 tracing::warn!(upstream = route.upstream, %error, "upstream failed");
-                return Err(Problem::new(
-                    StatusCode::BAD_GATEWAY,
-                    "bad_gateway",
-                    "the service failed to answer",
-                ));
+                return Err(Problem::new(StatusCode::BAD_GATEWAY, "bad_gateway", "the service failed to answer"));
             }
             Ok(Ok(response)) => {
                 proxy.0.upstreams.success(route.upstream, instance);
@@ -380,10 +332,7 @@ fn scrub_headers(headers: &mut HeaderMap) {
             name.starts_with("x-user-")
                 || name.starts_with("x-internal")
                 || (name.starts_with("x-forwarded-") && name != "x-forwarded-for" && name != "x-forwarded-proto")
-                || matches!(
-                    name,
-                    "forwarded" | "x-client-ip" | "x-real-ip" | "authorization" | "host" | "cookie"
-                )
+                || matches!(name, "forwarded" | "x-client-ip" | "x-real-ip" | "authorization" | "host" | "cookie")
         })
         .cloned()
         .collect();

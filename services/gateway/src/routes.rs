@@ -62,15 +62,7 @@ const fn route(
         RateClass::Webhook => 512 * 1024,
         _ => 64 * 1024,
     };
-    Route {
-        prefix,
-        upstream,
-        auth,
-        permission,
-        rate_class,
-        timeout: Duration::from_secs(timeout_secs),
-        max_body,
-    }
+    Route { prefix, upstream, auth, permission, rate_class, timeout: Duration::from_secs(timeout_secs), max_body }
 }
 
 use AuthMode::*;
@@ -89,14 +81,7 @@ pub const ROUTES: &[Route] = &[
     route("/payments/webhooks", "payment", Public, None, Webhook, 15),
     route("/payments", "payment", Required, None, Write, 15),
     route("/admin", "admin", Required, Some("admin:access"), Admin, 30),
-    route(
-        "/notifications",
-        "notification",
-        Required,
-        Some("notifications:read"),
-        Admin,
-        10,
-    ),
+    route("/notifications", "notification", Required, Some("notifications:read"), Admin, 10),
     route("/search", "search", Optional, None, Read, 5),
     route("/analytics", "analytics", Optional, None, Tracking, 5),
     route("/content", "cms", Optional, None, Read, 5),
@@ -124,10 +109,7 @@ mod tests {
 
     #[test]
     fn the_longest_prefix_wins() {
-        assert_eq!(
-            match_route(&segs("/payments/webhooks/stripe")).unwrap().auth,
-            AuthMode::Public
-        );
+        assert_eq!(match_route(&segs("/payments/webhooks/stripe")).unwrap().auth, AuthMode::Public);
         assert_eq!(match_route(&segs("/payments/123")).unwrap().auth, AuthMode::Required);
     }
 

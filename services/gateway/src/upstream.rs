@@ -20,10 +20,7 @@ pub struct BreakerSettings {
 
 impl Default for BreakerSettings {
     fn default() -> Self {
-        Self {
-            failures: 5,
-            open_for: Duration::from_secs(10),
-        }
+        Self { failures: 5, open_for: Duration::from_secs(10) }
     }
 }
 
@@ -47,10 +44,7 @@ pub struct Instance {
 
 impl Instance {
     fn new(base: String) -> Self {
-        Self {
-            base,
-            state: Mutex::new(State::Closed { failures: 0 }),
-        }
+        Self { base, state: Mutex::new(State::Closed { failures: 0 }) }
     }
 
     /// Whether a request may go to this instance now (an expired open breaker admits one probe).
@@ -99,18 +93,12 @@ pub enum Unavailable {
 impl Upstreams {
     pub fn new(urls: &[(String, Vec<String>)], settings: BreakerSettings, metrics: &observability::Metrics) -> Self {
         let circuit = IntGaugeVec::new(
-            Opts::new(
-                "gateway_circuit_state",
-                "Circuit breaker per upstream instance: 0 closed, 1 half-open, 2 open.",
-            ),
+            Opts::new("gateway_circuit_state", "Circuit breaker per upstream instance: 0 closed, 1 half-open, 2 open."),
             &["upstream", "instance"],
         )
         .expect("valid metric");
         let failures = IntCounterVec::new(
-            Opts::new(
-                "gateway_upstream_failures_total",
-                "Connect errors and timeouts per upstream.",
-            ),
+            Opts::new("gateway_upstream_failures_total", "Connect errors and timeouts per upstream."),
             &["upstream", "kind"],
         )
         .expect("valid metric");
@@ -120,21 +108,10 @@ impl Upstreams {
             .iter()
             .map(|(name, urls)| {
                 let instances = urls.iter().map(|u| Instance::new(u.clone())).collect();
-                (
-                    name.clone(),
-                    Pool {
-                        instances,
-                        next: AtomicUsize::new(0),
-                    },
-                )
+                (name.clone(), Pool { instances, next: AtomicUsize::new(0) })
             })
             .collect();
-        let upstreams = Self {
-            pools,
-            settings,
-            circuit,
-            failures,
-        };
+        let upstreams = Self { pools, settings, circuit, failures };
         for (name, pool) in &upstreams.pools {
             for instance in &pool.instances {
                 upstreams.circuit.with_label_values(&[name, &instance.base]).set(0);
@@ -145,11 +122,7 @@ impl Upstreams {
 
     /// The next instance of `service` that admits a request, round robin, skipping `except`.
     pub fn pick(&self, service: &str, except: Option<usize>) -> Result<(usize, &Instance), Unavailable> {
-        let pool = self
-            .pools
-            .get(service)
-            .filter(|p| !p.instances.is_empty())
-            .ok_or(Unavailable::NotConfigured)?;
+        let pool = self.pools.get(service).filter(|p| !p.instances.is_empty()).ok_or(Unavailable::NotConfigured)?;
         let now = Instant::now();
         let start = pool.next.fetch_add(1, Ordering::Relaxed);
         let n = pool.instances.len();
@@ -169,9 +142,7 @@ impl Upstreams {
             }
             *state = State::Closed { failures: 0 };
             drop(state);
-            self.circuit
-                .with_label_values(&[service, &instance.base])
-                .set(instance.gauge_value());
+            self.circuit.with_label_values(&[service, &instance.base]).set(instance.gauge_value());
         }
     }
 
@@ -184,16 +155,12 @@ impl Upstreams {
             }
             State::Closed { .. } | State::HalfOpen | State::Open { .. } => {
                 tracing::warn!(upstream = service, instance = %instance.base, "circuit open");
-                State::Open {
-                    until: Instant::now() + self.settings.open_for,
-                }
+                State::Open { until: Instant::now() + self.settings.open_for }
             }
         };
         *state = next;
         drop(state);
-        self.circuit
-            .with_label_values(&[service, &instance.base])
-            .set(instance.gauge_value());
+        self.circuit.with_label_values(&[service, &instance.base]).set(instance.gauge_value());
     }
 }
 
@@ -202,10 +169,7 @@ mod tests {
     use super::*;
 
     fn upstreams(urls: &[&str]) -> Upstreams {
-        let settings = BreakerSettings {
-            failures: 2,
-            open_for: Duration::from_millis(50),
-        };
+        let settings = BreakerSettings { failures: 2, open_for: Duration::from_millis(50) };
         let urls = vec![("product".to_owned(), urls.iter().map(|u| (*u).to_owned()).collect())];
         Upstreams::new(&urls, settings, &observability::Metrics::new("t"))
     }
@@ -213,9 +177,7 @@ mod tests {
     #[test]
     fn instances_are_taken_in_turn() {
         let u = upstreams(&["a", "b", "c"]);
-        let picked: Vec<String> = (0..6)
-            .map(|_| u.pick("product", None).unwrap().1.base.clone())
-            .collect();
+        let picked: Vec<String> = (0..6).map(|_| u.pick("product", None).unwrap().1.base.clone()).collect();
         assert_eq!(picked, ["a", "b", "c", "a", "b", "c"]);
         assert_eq!(u.pick("cart", None).err(), Some(Unavailable::NotConfigured));
     }

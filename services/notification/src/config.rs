@@ -72,11 +72,7 @@ pub struct SenderTuning {
 
 impl Default for SenderTuning {
     fn default() -> Self {
-        Self {
-            max_attempts: 8,
-            retry_base: Duration::from_secs(2),
-            poll_interval: Duration::from_secs(1),
-        }
+        Self { max_attempts: 8, retry_base: Duration::from_secs(2), poll_interval: Duration::from_secs(1) }
     }
 }
 
@@ -113,12 +109,8 @@ impl NotificationConfig {
         let mut env = EnvReader::from_env();
         let spec = *service_kit::fleet::spec(crate::SERVICE).expect("a fleet service");
         let service = ServiceConfig::read(spec, &mut env);
-        let storefront_url = env
-            .optional("STOREFRONT_URL")
-            .unwrap_or_else(|| "http://localhost:3000".into());
-        let mail_from = env
-            .optional("MAIL_FROM")
-            .unwrap_or_else(|| "Shopfleet <no-reply@shopfleet.local>".into());
+        let storefront_url = env.optional("STOREFRONT_URL").unwrap_or_else(|| "http://localhost:3000".into());
+        let mail_from = env.optional("MAIL_FROM").unwrap_or_else(|| "Shopfleet <no-reply@shopfleet.local>".into());
         let email = match env.optional("EMAIL_TRANSPORT").as_deref() {
             None | Some("log") => EmailSettings::Log,
             Some("file") => EmailSettings::File(env.optional("MAIL_DIR").unwrap_or_else(|| ".dev/mail".into()).into()),
@@ -155,9 +147,7 @@ impl NotificationConfig {
         let sms = match env.optional("SMS_TRANSPORT").as_deref() {
             None | Some("log") => SmsSettings::Log,
             Some("twilio") => SmsSettings::Twilio {
-                base_url: env
-                    .optional("TWILIO_BASE_URL")
-                    .unwrap_or_else(|| "https://api.twilio.com".into()),
+                base_url: env.optional("TWILIO_BASE_URL").unwrap_or_else(|| "https://api.twilio.com".into()),
                 account_sid: env.required("TWILIO_ACCOUNT_SID").unwrap_or_default(),
                 auth_token: SecretString::from(env.required("TWILIO_AUTH_TOKEN").unwrap_or_default()),
                 from: env.required("TWILIO_FROM").unwrap_or_default(),
@@ -170,9 +160,7 @@ impl NotificationConfig {
         let push = match env.optional("PUSH_TRANSPORT").as_deref() {
             None | Some("log") => PushSettings::Log,
             Some("fcm") => PushSettings::Fcm {
-                base_url: env
-                    .optional("FCM_BASE_URL")
-                    .unwrap_or_else(|| "https://fcm.googleapis.com".into()),
+                base_url: env.optional("FCM_BASE_URL").unwrap_or_else(|| "https://fcm.googleapis.com".into()),
                 project_id: env.required("FCM_PROJECT_ID").unwrap_or_default(),
                 access_token: SecretString::from(env.required("FCM_ACCESS_TOKEN").unwrap_or_default()),
             },
@@ -213,12 +201,7 @@ impl NotificationConfig {
         };
         let sms = match &self.sms {
             SmsSettings::Log => SmsTransport::Log,
-            SmsSettings::Twilio {
-                base_url,
-                account_sid,
-                auth_token,
-                from,
-            } => SmsTransport::Twilio {
+            SmsSettings::Twilio { base_url, account_sid, auth_token, from } => SmsTransport::Twilio {
                 http: http.clone(),
                 base_url: base_url.trim_end_matches('/').to_owned(),
                 account_sid: account_sid.clone(),
@@ -228,11 +211,7 @@ impl NotificationConfig {
         };
         let push = match &self.push {
             PushSettings::Log => PushTransport::Log,
-            PushSettings::Fcm {
-                base_url,
-                project_id,
-                access_token,
-            } => PushTransport::Fcm {
+            PushSettings::Fcm { base_url, project_id, access_token } => PushTransport::Fcm {
                 http,
                 base_url: base_url.trim_end_matches('/').to_owned(),
                 project_id: project_id.clone(),

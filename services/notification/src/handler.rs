@@ -17,10 +17,7 @@ pub struct Notifier {
 
 impl Notifier {
     pub fn new(templates: Arc<Templates>, storefront_url: String) -> Self {
-        Self {
-            templates,
-            storefront_url,
-        }
+        Self { templates, storefront_url }
     }
 
     /// The message an event asks for, if any: (kind, recipient, template context).
@@ -47,11 +44,7 @@ impl Notifier {
             }
             PasswordChanged::TYPE => {
                 let e: PasswordChanged = event.decode().map_err(HandlerError::new)?;
-                Some((
-                    Kind::PasswordChanged,
-                    e.email.clone(),
-                    serde_json::json!({"email": e.email}),
-                ))
+                Some((Kind::PasswordChanged, e.email.clone(), serde_json::json!({"email": e.email})))
             }
             _ => None,
         })
@@ -65,13 +58,7 @@ impl Handler for Notifier {
                 return Ok(Handled::Ignored);
             };
             let rendered = self.templates.render(kind, &context).map_err(HandlerError::new)?;
-            let message = NewMessage {
-                event_id: event.id,
-                kind,
-                channel: Channel::Email,
-                recipient,
-                rendered,
-            };
+            let message = NewMessage { event_id: event.id, kind, channel: Channel::Email, recipient, rendered };
             let created = store::insert_message(tx, &message).await?;
             tracing::info!(kind = kind.as_str(), created, "message recorded");
             Ok(Handled::Applied)

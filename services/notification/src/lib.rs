@@ -38,13 +38,7 @@ pub const CONSUMES: &[&str] = &["auth"];
 pub async fn build(config: NotificationConfig) -> Result<Application, StartError> {
     let templates = Arc::new(templates::Templates::new());
     let transports = Arc::new(config.transports().map_err(|e| StartError::Other(e.to_string()))?);
-    let NotificationConfig {
-        service,
-        storefront_url,
-        consumer: consumer_tuning,
-        sender: sender_tuning,
-        ..
-    } = config;
+    let NotificationConfig { service, storefront_url, consumer: consumer_tuning, sender: sender_tuning, .. } = config;
     let redis_url = service.redis.as_ref().map(|r| r.url.clone()).unwrap_or_default();
     let mut context = Context::start(service, Some(&MIGRATOR), true).await?;
 
@@ -59,8 +53,7 @@ pub async fn build(config: NotificationConfig) -> Result<Application, StartError
     let sender = sender::Sender::new(context.pool(), transports, sender_tuning, &context.metrics);
     context.background.add(sender.spawn(context.background.stop_signal()));
 
-    let routes = Router::new()
-        .route("/notifications/messages", get(routes::recent_messages))
-        .with_state(context.pool());
+    let routes =
+        Router::new().route("/notifications/messages", get(routes::recent_messages)).with_state(context.pool());
     context.serve_internal(&["gateway"], routes).await
 }

@@ -40,12 +40,7 @@ impl Sender {
         )
         .expect("valid metric");
         metrics.register(Box::new(sent.clone())).expect("registered once");
-        Self {
-            pool,
-            transports,
-            tuning,
-            sent,
-        }
+        Self { pool, transports, tuning, sent }
     }
 
     /// One pass over due messages; returns how many were attempted.
@@ -65,17 +60,12 @@ impl Sender {
                     let attempts = message.attempts + 1;
                     let retry = matches!(error, TransportError::Temporary(_)) && attempts < self.tuning.max_attempts;
                     let retry_at = retry.then(|| {
-                        let delay = self
-                            .tuning
-                            .retry_base
-                            .saturating_mul(1 << attempts.min(12))
-                            .min(Duration::from_secs(3600));
+                        let delay =
+                            self.tuning.retry_base.saturating_mul(1 << attempts.min(12)).min(Duration::from_secs(3600));
                         chrono::Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default()
                     });
                     store::mark_attempt_failed(&mut tx, message.id, &error.to_string(), retry_at).await?;
-                    self.sent
-                        .with_label_values(&labels(if retry { "retry" } else { "failed" }))
-                        .inc();
+                    self.sent.with_label_values(&labels(if retry { "retry" } else { "failed" })).inc();
                     tracing::warn!(message_id = %message.id, attempts, %error, retry, "sending failed");
                 }
             }

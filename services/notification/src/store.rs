@@ -63,10 +63,7 @@ pub async fn insert_message(tx: &mut PgConnection, message: &NewMessage) -> sqlx
     .await?
     .rows_affected()
         == 1;
-    sqlx::query("select pg_notify($1, '')")
-        .bind(WAKE_CHANNEL)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("select pg_notify($1, '')").bind(WAKE_CHANNEL).execute(&mut *tx).await?;
     Ok(inserted)
 }
 

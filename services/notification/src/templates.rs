@@ -44,30 +44,15 @@ impl Templates {
     pub fn new() -> Self {
         let mut env = Environment::new();
         let sources: [(&str, &str); 9] = [
-            (
-                "verify_email.subject.txt",
-                include_str!("../templates/verify_email.subject.txt"),
-            ),
+            ("verify_email.subject.txt", include_str!("../templates/verify_email.subject.txt")),
             ("verify_email.txt", include_str!("../templates/verify_email.txt")),
             ("verify_email.html", include_str!("../templates/verify_email.html")),
-            (
-                "password_reset.subject.txt",
-                include_str!("../templates/password_reset.subject.txt"),
-            ),
+            ("password_reset.subject.txt", include_str!("../templates/password_reset.subject.txt")),
             ("password_reset.txt", include_str!("../templates/password_reset.txt")),
             ("password_reset.html", include_str!("../templates/password_reset.html")),
-            (
-                "password_changed.subject.txt",
-                include_str!("../templates/password_changed.subject.txt"),
-            ),
-            (
-                "password_changed.txt",
-                include_str!("../templates/password_changed.txt"),
-            ),
-            (
-                "password_changed.html",
-                include_str!("../templates/password_changed.html"),
-            ),
+            ("password_changed.subject.txt", include_str!("../templates/password_changed.subject.txt")),
+            ("password_changed.txt", include_str!("../templates/password_changed.txt")),
+            ("password_changed.html", include_str!("../templates/password_changed.html")),
         ];
         for (name, source) in sources {
             env.add_template(name, source).expect("the built-in templates parse");
@@ -77,16 +62,8 @@ impl Templates {
 
     pub fn render(&self, kind: Kind, context: impl Serialize) -> Result<Rendered, minijinja::Error> {
         let context = minijinja::Value::from_serialize(&context);
-        let render = |suffix: &str| {
-            self.env
-                .get_template(&format!("{}.{suffix}", kind.as_str()))?
-                .render(&context)
-        };
-        Ok(Rendered {
-            subject: render("subject.txt")?.trim().to_owned(),
-            text: render("txt")?,
-            html: render("html")?,
-        })
+        let render = |suffix: &str| self.env.get_template(&format!("{}.{suffix}", kind.as_str()))?.render(&context);
+        Ok(Rendered { subject: render("subject.txt")?.trim().to_owned(), text: render("txt")?, html: render("html")? })
     }
 }
 
@@ -101,15 +78,10 @@ mod tests {
         for kind in [Kind::VerifyEmail, Kind::PasswordReset] {
             let rendered = templates.render(kind, &context).unwrap();
             assert!(!rendered.subject.is_empty());
-            assert!(
-                rendered.text.contains("https://shop.example/verify-email?token=abc"),
-                "{kind:?}"
-            );
+            assert!(rendered.text.contains("https://shop.example/verify-email?token=abc"), "{kind:?}");
             // minijinja escapes `/` in HTML too; browsers decode entities in attributes.
             assert!(
-                rendered
-                    .html
-                    .contains("href=\"https:&#x2f;&#x2f;shop.example&#x2f;verify-email?token=abc\""),
+                rendered.html.contains("href=\"https:&#x2f;&#x2f;shop.example&#x2f;verify-email?token=abc\""),
                 "{}",
                 rendered.html
             );

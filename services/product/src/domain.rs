@@ -63,9 +63,7 @@ pub fn listing_params(limit: Option<&str>, cursor: Option<&str>) -> Result<(Page
     let cursor = cursor.map(Cursor::decode).transpose();
     match (limit, cursor) {
         (Ok(limit), Ok(cursor)) => Ok((limit, cursor)),
-        (limit, cursor) => Err(Problem::validation(
-            limit.err().into_iter().chain(cursor.err()).collect(),
-        )),
+        (limit, cursor) => Err(Problem::validation(limit.err().into_iter().chain(cursor.err()).collect())),
     }
 }
 
@@ -84,10 +82,7 @@ mod tests {
 
     #[test]
     fn a_cursor_round_trips_and_garbage_is_refused() {
-        let cursor = Cursor {
-            created_at: Utc::now(),
-            id: Uuid::now_v7(),
-        };
+        let cursor = Cursor { created_at: Utc::now(), id: Uuid::now_v7() };
         assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
         assert_eq!(Cursor::decode("!!!").unwrap_err().code, "invalid_cursor");
         assert_eq!(Cursor::decode("e30").unwrap_err().field, "cursor");

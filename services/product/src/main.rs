@@ -9,7 +9,5 @@ fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("seed-demo") {
         return product::seed::run_from_env(spec);
     }
-    service_kit::run_main(product::SERVICE, || async move {
-        product::build(ServiceConfig::from_env(spec)?).await
-    })
+    service_kit::run_main(product::SERVICE, || async move { product::build(ServiceConfig::from_env(spec)?).await })
 }

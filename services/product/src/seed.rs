@@ -95,9 +95,7 @@ pub fn run_from_env(spec: ServiceSpec) -> ExitCode {
     runtime.block_on(async {
         let database = config.database.as_ref().expect("product owns a schema");
         let outcome = async {
-            let pool = service_kit::db::connect(database, Some(&crate::MIGRATOR))
-                .await
-                .map_err(|e| e.to_string())?;
+            let pool = service_kit::db::connect(database, Some(&crate::MIGRATOR)).await.map_err(|e| e.to_string())?;
             seed_demo_catalog(&pool).await.map_err(|e| e.to_string())
         };
         match outcome.await {
@@ -114,8 +112,5 @@ pub fn run_from_env(spec: ServiceSpec) -> ExitCode {
 }
 
 fn tokio_runtime() -> service_kit::tokio::runtime::Runtime {
-    service_kit::tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
+    service_kit::tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime")
 }

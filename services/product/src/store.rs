@@ -53,9 +53,5 @@ pub async fn find_active(pool: &PgPool, id: Option<Uuid>, slug: &str) -> sqlx::R
         "select {PRODUCT_COLUMNS} from products p left join categories c on c.id = p.category_id \
          where p.status = 'active' and (p.id = $1 or p.slug = $2)"
     );
-    sqlx::query_as::<_, Product>(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .bind(slug)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as::<_, Product>(sqlx::AssertSqlSafe(sql)).bind(id).bind(slug).fetch_optional(pool).await
 }

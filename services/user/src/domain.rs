@@ -6,18 +6,10 @@ fn length(field: &str, value: &str, min: usize, max: usize) -> Result<String, Fi
     let trimmed = value.trim();
     let n = trimmed.chars().count();
     if n < min || n > max {
-        return Err(FieldError::new(
-            field,
-            "invalid_length",
-            format!("must be {min} to {max} characters"),
-        ));
+        return Err(FieldError::new(field, "invalid_length", format!("must be {min} to {max} characters")));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(FieldError::new(
-            field,
-            "invalid_characters",
-            "must not contain control characters",
-        ));
+        return Err(FieldError::new(field, "invalid_characters", "must not contain control characters"));
     }
     Ok(trimmed.to_owned())
 }
@@ -47,11 +39,7 @@ pub fn phone(field: &str, value: Option<&str>) -> Result<Option<String>, FieldEr
     if valid {
         Ok(Some(compact))
     } else {
-        Err(FieldError::new(
-            field,
-            "invalid_phone",
-            "use the international format, e.g. +4915112345678",
-        ))
+        Err(FieldError::new(field, "invalid_phone", "use the international format, e.g. +4915112345678"))
     }
 }
 
@@ -61,11 +49,7 @@ pub fn country(value: &str) -> Result<String, FieldError> {
     if upper.len() == 2 && upper.chars().all(|c| c.is_ascii_uppercase()) {
         Ok(upper)
     } else {
-        Err(FieldError::new(
-            "country",
-            "invalid_country",
-            "use a two-letter ISO 3166-1 code such as DE",
-        ))
+        Err(FieldError::new("country", "invalid_country", "use a two-letter ISO 3166-1 code such as DE"))
     }
 }
 
@@ -78,11 +62,7 @@ pub fn locale(value: &str) -> Result<String, FieldError> {
     if lang_ok && region_ok {
         Ok(v.to_owned())
     } else {
-        Err(FieldError::new(
-            "locale",
-            "invalid_locale",
-            "use a locale such as en or de-AT",
-        ))
+        Err(FieldError::new("locale", "invalid_locale", "use a locale such as en or de-AT"))
     }
 }
 
@@ -92,11 +72,7 @@ pub fn currency(value: &str) -> Result<String, FieldError> {
     if upper.len() == 3 && upper.chars().all(|c| c.is_ascii_uppercase()) {
         Ok(upper)
     } else {
-        Err(FieldError::new(
-            "currency",
-            "invalid_currency",
-            "use a three-letter ISO 4217 code such as EUR",
-        ))
+        Err(FieldError::new("currency", "invalid_currency", "use a three-letter ISO 4217 code such as EUR"))
     }
 }
 
@@ -106,10 +82,7 @@ mod tests {
 
     #[test]
     fn phones_are_normalized_to_e164_or_refused() {
-        assert_eq!(
-            phone("phone", Some("+49 151 1234-5678")).unwrap().as_deref(),
-            Some("+4915112345678")
-        );
+        assert_eq!(phone("phone", Some("+49 151 1234-5678")).unwrap().as_deref(), Some("+4915112345678"));
         assert_eq!(phone("phone", Some("")).unwrap(), None);
         for bad in ["015112345678", "+0123456789", "+12", "+49abc"] {
             assert_eq!(phone("phone", Some(bad)).unwrap_err().field, "phone", "{bad}");

@@ -37,32 +37,18 @@ pub async fn build_with(
     let mut consumer_config = ConsumerConfig::new(SERVICE, &context.key_prefix(), &["auth"]);
     tune(&mut consumer_config);
     let metrics = EventMetrics::new(&context.metrics);
-    let consumer = Consumer::connect(
-        context.pool(),
-        &redis_url,
-        consumer_config,
-        Arc::new(handler::Profiles),
-        metrics,
-    )
-    .await?;
+    let consumer =
+        Consumer::connect(context.pool(), &redis_url, consumer_config, Arc::new(handler::Profiles), metrics).await?;
     context.extra_checks.push(consumer.readiness(context.redis()));
     context.background.add(consumer.spawn(context.background.stop_signal()));
 
     let routes = Router::new()
         .route("/users/me", get(routes::get_me).patch(routes::patch_me))
-        .route(
-            "/users/me/preferences",
-            get(routes::get_preferences).patch(routes::patch_preferences),
-        )
-        .route(
-            "/users/me/addresses",
-            get(routes::list_addresses).post(routes::create_address),
-        )
+        .route("/users/me/preferences", get(routes::get_preferences).patch(routes::patch_preferences))
+        .route("/users/me/addresses", get(routes::list_addresses).post(routes::create_address))
         .route(
             "/users/me/addresses/{id}",
-            get(routes::get_address)
-                .patch(routes::update_address)
-                .delete(routes::delete_address),
+            get(routes::get_address).patch(routes::update_address).delete(routes::delete_address),
         )
         .with_state(context.pool());
     context.serve_internal(&["gateway"], routes).await

@@ -57,12 +57,10 @@ pub async fn ensure_profile(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Profil
         .bind(user_id)
         .execute(pool)
         .await?;
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {PROFILE} from profiles where user_id = $1"
-    )))
-    .bind(user_id)
-    .fetch_one(pool)
-    .await
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("select {PROFILE} from profiles where user_id = $1")))
+        .bind(user_id)
+        .fetch_one(pool)
+        .await
 }
 
 /// Changes what is `Some`; `Some(None)` clears a nullable field.
@@ -165,13 +163,11 @@ pub async fn list_addresses(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<Ad
 }
 
 pub async fn get_address(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> sqlx::Result<Option<Address>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {ADDRESS} from addresses where user_id = $1 and id = $2"
-    )))
-    .bind(user_id)
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("select {ADDRESS} from addresses where user_id = $1 and id = $2")))
+        .bind(user_id)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
 }
 
 /// Clears the user's other defaults where `fields` claims one, so the new default is the only one.

@@ -42,20 +42,11 @@ impl Bench {
         }
         let registry = observability::Metrics::new("backbone-test");
         let metrics = EventMetrics::new(&registry);
-        Self {
-            pool,
-            redis_url,
-            prefix: testkit::redis_prefix(),
-            registry,
-            metrics,
-            _db: db,
-        }
+        Self { pool, redis_url, prefix: testkit::redis_prefix(), registry, metrics, _db: db }
     }
 
     async fn redis(&self) -> redis::aio::ConnectionManager {
-        redis::aio::ConnectionManager::new(redis::Client::open(self.redis_url.as_str()).unwrap())
-            .await
-            .unwrap()
+        redis::aio::ConnectionManager::new(redis::Client::open(self.redis_url.as_str()).unwrap()).await.unwrap()
     }
 
     /// Registers `n` users' events, each in its own transaction.
@@ -63,10 +54,7 @@ impl Bench {
         let mut ids = Vec::new();
         for _ in 0..n {
             let mut tx = self.pool.begin().await.unwrap();
-            let event = UserRegistered {
-                user_id: Uuid::now_v7(),
-                email: "x@example.com".into(),
-            };
+            let event = UserRegistered { user_id: Uuid::now_v7(), email: "x@example.com".into() };
             ids.push(events::enqueue(&mut tx, "auth", &event).await.unwrap());
             tx.commit().await.unwrap();
         }
@@ -89,15 +77,7 @@ impl Bench {
     }
 
     async fn consumer(&self, config: ConsumerConfig, handler: Arc<dyn Handler>) -> Consumer {
-        Consumer::connect(
-            self.pool.clone(),
-            &self.redis_url,
-            config,
-            handler,
-            self.metrics.clone(),
-        )
-        .await
-        .unwrap()
+        Consumer::connect(self.pool.clone(), &self.redis_url, config, handler, self.metrics.clone()).await.unwrap()
     }
 
     async fn applied(&self) -> Vec<(Uuid, i64)> {
@@ -121,12 +101,8 @@ impl Bench {
     async fn pending(&self) -> i64 {
         let mut redis = self.redis().await;
         let stream = events::stream_name(&self.prefix, "auth");
-        let summary: redis::Value = redis::cmd("XPENDING")
-            .arg(&stream)
-            .arg("analytics")
-            .query_async(&mut redis)
-            .await
-            .unwrap();
+        let summary: redis::Value =
+            redis::cmd("XPENDING").arg(&stream).arg("analytics").query_async(&mut redis).await.unwrap();
         match summary {
             redis::Value::Array(items) => match items.first() {
                 Some(redis::Value::Int(n)) => *n,
@@ -204,19 +180,9 @@ async fn a_consumer_killed_between_commit_and_ack_gets_the_event_again_and_appli
 
     events::failpoint::arm(&format!("consumer.after_commit:{}", bench.prefix), 1);
     let config = bench.consumer_config();
-    let first = bench
-        .consumer(config.clone(), Arc::new(Record("one")))
-        .await
-        .spawn(never());
-    tokio::time::timeout(Duration::from_secs(10), first)
-        .await
-        .expect("the consumer stops at the failpoint")
-        .unwrap();
-    assert_eq!(
-        bench.applied().await,
-        vec![(produced[0], 1)],
-        "committed before the crash"
-    );
+    let first = bench.consumer(config.clone(), Arc::new(Record("one"))).await.spawn(never());
+    tokio::time::timeout(Duration::from_secs(10), first).await.expect("the consumer stops at the failpoint").unwrap();
+    assert_eq!(bench.applied().await, vec![(produced[0], 1)], "committed before the crash");
     assert_eq!(bench.pending().await, 1, "but never acknowledged");
 
     // The restarted consumer (same name) drains its own pending entries first.
@@ -241,25 +207,13 @@ async fn a_relay_killed_mid_batch_loses_nothing_and_consumers_absorb_the_duplica
     let produced = bench.produce(10).await;
     let relay = bench.relay().await;
     events::failpoint::arm(&format!("relay.mid_batch:{}", bench.prefix), 1);
-    assert!(
-        relay.publish_batch().await.is_err(),
-        "the relay dies after publishing half the batch"
-    );
-    let unsent: i64 = sqlx::query_scalar("select count(*) from outbox where sent_at is null")
-        .fetch_one(&bench.pool)
-        .await
-        .unwrap();
+    assert!(relay.publish_batch().await.is_err(), "the relay dies after publishing half the batch");
+    let unsent: i64 =
+        sqlx::query_scalar("select count(*) from outbox where sent_at is null").fetch_one(&bench.pool).await.unwrap();
     assert_eq!(unsent, 10, "nothing was marked sent");
-    assert_eq!(
-        relay.publish_batch().await.unwrap(),
-        10,
-        "the next run publishes everything"
-    );
+    assert_eq!(relay.publish_batch().await.unwrap(), 10, "the next run publishes everything");
 
-    let _consumer = bench
-        .consumer(bench.consumer_config(), Arc::new(Record("one")))
-        .await
-        .spawn(never());
+    let _consumer = bench.consumer(bench.consumer_config(), Arc::new(Record("one"))).await.spawn(never());
     let applied = bench.wait_for_applied(10).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let applied_again = bench.applied().await;
@@ -281,19 +235,13 @@ async fn a_poison_event_is_dead_lettered_after_n_deliveries_and_later_events_kee
     let poison = produced[1];
     let relay = bench.relay().await;
     relay.publish_batch().await.unwrap();
-    let _consumer = bench
-        .consumer(bench.consumer_config(), Arc::new(FailFor(poison)))
-        .await
-        .spawn(never());
+    let _consumer = bench.consumer(bench.consumer_config(), Arc::new(FailFor(poison))).await.spawn(never());
     bench.wait_for_applied(3).await;
     let later = bench.produce(2).await;
     relay.publish_batch().await.unwrap();
     let applied = bench.wait_for_applied(5).await;
     assert!(!applied.iter().any(|(id, _)| *id == poison));
-    assert!(
-        later.iter().all(|id| applied.iter().any(|(a, _)| a == id)),
-        "later events flow"
-    );
+    assert!(later.iter().all(|id| applied.iter().any(|(a, _)| a == id)), "later events flow");
 
     let mut redis = bench.redis().await;
     let dead = events::dead_letter_stream(&bench.prefix, "analytics");
@@ -304,22 +252,14 @@ async fn a_poison_event_is_dead_lettered_after_n_deliveries_and_later_events_kee
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-        .arg(&dead)
-        .arg("-")
-        .arg("+")
-        .query_async(&mut redis)
-        .await
-        .unwrap();
+    let entries: redis::streams::StreamRangeReply =
+        redis::cmd("XRANGE").arg(&dead).arg("-").arg("+").query_async(&mut redis).await.unwrap();
     assert_eq!(entries.ids.len(), 1);
     let error: String = entries.ids[0].get("error").unwrap();
     let original: String = entries.ids[0].get("envelope").unwrap();
     assert_eq!(error, "this event always fails");
     assert!(original.contains(&poison.to_string()));
-    assert_eq!(
-        bench.metric(r#"events_dead_lettered_total{group="analytics",type="USER_REGISTERED"}"#),
-        1.0
-    );
+    assert_eq!(bench.metric(r#"events_dead_lettered_total{group="analytics",type="USER_REGISTERED"}"#), 1.0);
     assert_eq!(
         bench.metric(r#"events_consumed_total{group="analytics",outcome="failed",type="USER_REGISTERED"}"#),
         3.0
@@ -336,25 +276,11 @@ async fn two_replicas_apply_each_event_once_and_a_dead_replicas_entries_are_clai
     config.claim_idle = Duration::from_millis(500);
     config.batch_size = 10;
     let doomed = bench
-        .consumer(
-            ConsumerConfig {
-                consumer: "doomed".into(),
-                ..config.clone()
-            },
-            Arc::new(Slow),
-        )
+        .consumer(ConsumerConfig { consumer: "doomed".into(), ..config.clone() }, Arc::new(Slow))
         .await
         .spawn(never());
-    let survivor = bench
-        .consumer(
-            ConsumerConfig {
-                consumer: "survivor".into(),
-                ..config
-            },
-            Arc::new(Slow),
-        )
-        .await
-        .spawn(never());
+    let survivor =
+        bench.consumer(ConsumerConfig { consumer: "survivor".into(), ..config }, Arc::new(Slow)).await.spawn(never());
     relay.publish_batch().await.unwrap();
     // Kill one replica mid-stream, with entries delivered to it and not yet acknowledged.
     tokio::time::sleep(Duration::from_millis(250)).await;
@@ -366,30 +292,20 @@ async fn two_replicas_apply_each_event_once_and_a_dead_replicas_entries_are_clai
     let mut expected = produced;
     expected.sort();
     assert_eq!(applied.iter().map(|(id, _)| *id).collect::<Vec<_>>(), expected);
-    assert_eq!(
-        bench.pending().await,
-        0,
-        "the survivor claimed and finished the dead replica's entries"
-    );
+    assert_eq!(bench.pending().await, 0, "the survivor claimed and finished the dead replica's entries");
     survivor.abort();
 }
 
 #[tokio::test]
 async fn events_written_while_redis_is_down_are_delivered_once_it_is_back() {
-    let dir = std::env::temp_dir().join(format!(
-        "shopfleet-test-{}-outage-{}",
-        std::process::id(),
-        Uuid::new_v4().simple()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("shopfleet-test-{}-outage-{}", std::process::id(), Uuid::new_v4().simple()));
     let port = testkit::unused_port();
     let mut redis_server = testkit::cluster::start_redis(&dir, port, false).unwrap();
     let bench = Bench::with_redis(format!("redis://127.0.0.1:{port}")).await;
     let (stop_tx, stop) = watch::channel(false);
     let relay = bench.relay().await.spawn(stop.clone());
-    let consumer = bench
-        .consumer(bench.consumer_config(), Arc::new(Record("one")))
-        .await
-        .spawn(stop.clone());
+    let consumer = bench.consumer(bench.consumer_config(), Arc::new(Record("one"))).await.spawn(stop.clone());
 
     testkit::procs::signal_group(&redis_server, 9);
     redis_server.wait().unwrap();
@@ -397,10 +313,8 @@ async fn events_written_while_redis_is_down_are_delivered_once_it_is_back() {
     let produced = bench.produce(5).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(bench.applied().await.is_empty());
-    let unsent: i64 = sqlx::query_scalar("select count(*) from outbox where sent_at is null")
-        .fetch_one(&bench.pool)
-        .await
-        .unwrap();
+    let unsent: i64 =
+        sqlx::query_scalar("select count(*) from outbox where sent_at is null").fetch_one(&bench.pool).await.unwrap();
     assert_eq!(unsent, 5, "kept in the outbox while Redis is down");
 
     let mut redis_again = testkit::cluster::start_redis(&dir, port, false).unwrap();

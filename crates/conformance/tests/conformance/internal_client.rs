@@ -27,31 +27,16 @@ async fn calls_carry_the_internal_token_and_the_request_id_and_fail_fast_when_th
 
     let id = observability::RequestId::parse("client-test-1").unwrap();
     let response = observability::with_request_id(id, async {
-        client
-            .request(
-                reqwest::Method::GET,
-                "auth",
-                "/auth/.well-known/jwks.json",
-                &Subject::anonymous(),
-            )
-            .send()
-            .await
+        client.request(reqwest::Method::GET, "auth", "/auth/.well-known/jwks.json", &Subject::anonymous()).send().await
     })
     .await
     .unwrap();
     assert_eq!(response.status(), 200, "the internal token was accepted");
-    assert_eq!(
-        response.headers()["x-request-id"],
-        "client-test-1",
-        "the request id travelled"
-    );
+    assert_eq!(response.headers()["x-request-id"], "client-test-1", "the request id travelled");
 
     let started = Instant::now();
-    let error = client
-        .request(reqwest::Method::GET, "order", "/orders", &Subject::anonymous())
-        .send()
-        .await
-        .unwrap_err();
+    let error =
+        client.request(reqwest::Method::GET, "order", "/orders", &Subject::anonymous()).send().await.unwrap_err();
     assert!(error.is_connect() || error.is_timeout(), "{error}");
     assert!(started.elapsed() < Duration::from_secs(2));
 }

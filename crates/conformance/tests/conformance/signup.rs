@@ -27,14 +27,8 @@ async fn registrations_during_a_redis_outage_produce_their_profiles_and_emails_o
         config
     };
     let key = SecretString::from(testkit::env().keys.access_signing_pem.clone());
-    let auth = auth::build(auth::AuthConfig::new(config("auth"), key))
-        .await
-        .unwrap()
-        .spawn();
-    user::build_with(config("user"), |c| c.block = Duration::from_millis(200))
-        .await
-        .unwrap()
-        .spawn();
+    let auth = auth::build(auth::AuthConfig::new(config("auth"), key)).await.unwrap().spawn();
+    user::build_with(config("user"), |c| c.block = Duration::from_millis(200)).await.unwrap().spawn();
     let mut notification_config = notification::NotificationConfig::new(config("notification"));
     notification_config.email = notification::config::EmailSettings::File(mail_dir.clone());
     notification_config.consumer.block = Some(Duration::from_millis(200));
@@ -76,15 +70,10 @@ async fn registrations_during_a_redis_outage_produce_their_profiles_and_emails_o
     }
     assert!(done, "profiles and emails appear once Redis is back");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let profiles: Vec<String> = sqlx::query_scalar("select email from profiles order by email")
-        .fetch_all(&users)
-        .await
-        .unwrap();
+    let profiles: Vec<String> =
+        sqlx::query_scalar("select email from profiles order by email").fetch_all(&users).await.unwrap();
     assert_eq!(profiles, emails);
-    let messages: i64 = sqlx::query_scalar("select count(*) from messages")
-        .fetch_one(&notifications)
-        .await
-        .unwrap();
+    let messages: i64 = sqlx::query_scalar("select count(*) from messages").fetch_one(&notifications).await.unwrap();
     assert_eq!(messages, 3, "each recorded once");
     let files = std::fs::read_dir(&mail_dir).unwrap().count();
     assert_eq!(files, 3, "one email each");

@@ -40,9 +40,7 @@ fn external_access_token() -> String {
         sid: None,
         email_verified: false,
     };
-    Signer::from_pem("gateway", &testkit::env().keys.access_signing_pem)
-        .unwrap()
-        .sign(ACCESS_TOKEN_TYPE, &claims)
+    Signer::from_pem("gateway", &testkit::env().keys.access_signing_pem).unwrap().sign(ACCESS_TOKEN_TYPE, &claims)
 }
 
 async fn status_and_code(http: &reqwest::Client, url: &str, token: Option<&str>) -> (u16, String) {
@@ -79,27 +77,15 @@ async fn every_service_but_the_gateway_refuses_calls_without_a_valid_internal_to
             ("expired", Some(expired_internal_token(name)), "token_expired"),
             (
                 "another audience",
-                Some(
-                    testkit::minter("gateway")
-                        .mint(other_audience, &Subject::anonymous())
-                        .to_string(),
-                ),
+                Some(testkit::minter("gateway").mint(other_audience, &Subject::anonymous()).to_string()),
                 "token_wrong_audience",
             ),
             (
                 "issuer not allowed",
-                Some(
-                    testkit::minter(disallowed_issuer)
-                        .mint(name, &Subject::anonymous())
-                        .to_string(),
-                ),
+                Some(testkit::minter(disallowed_issuer).mint(name, &Subject::anonymous()).to_string()),
                 "token_wrong_issuer",
             ),
-            (
-                "a user's access token",
-                Some(external_access_token()),
-                "token_wrong_type",
-            ),
+            ("a user's access token", Some(external_access_token()), "token_wrong_type"),
         ];
         for (what, token, code) in refused {
             let (status, got) = status_and_code(&http, &url, token.as_deref()).await;
@@ -116,11 +102,7 @@ async fn every_service_but_the_gateway_refuses_calls_without_a_valid_internal_to
                 assert_eq!(response.status(), 405, "{name}: wrong method");
                 assert_eq!(response.headers()["content-type"], "application/problem+json");
             }
-            None => assert_eq!(
-                (status, code.as_str()),
-                (404, "not_found"),
-                "{name}: valid token, no route yet"
-            ),
+            None => assert_eq!((status, code.as_str()), (404, "not_found"), "{name}: valid token, no route yet"),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! HTTP handlers of the auth service.
 
+pub mod admin;
 pub mod session;
 
 use axum::extract::State;
@@ -19,8 +20,8 @@ use crate::{AppState, SERVICE, one_time, sessions};
 
 #[derive(Deserialize)]
 pub struct Credentials {
-    email: String,
-    password: String,
+    pub(crate) email: String,
+    pub(crate) password: String,
 }
 
 #[derive(Serialize)]
@@ -36,60 +37,31 @@ pub async fn register(State(state): State<AppState>, Json(body): Json<Credential
     let (email, password) = match (email, password) {
         (Ok(email), Ok(password)) => (email, password),
         (email, password) => {
-            return Err(Problem::validation(
-                email.err().into_iter().chain(password.err()).collect(),
-            ));
+            return Err(Problem::validation(email.err().into_iter().chain(password.err()).collect()));
         }
     };
-    let hash = state
-        .passwords
-        .hash(&password.0)
-        .await
-        .map_err(|e| Problem::internal(&e))?;
+    let hash = state.passwords.hash(&password.0).await.map_err(|e| Problem::internal(&e))?;
     // The account, its verification token and both events commit together or not at all.
     let mut tx = state.pool.begin().await.map_err(|e| Problem::internal(&e))?;
-    let id = match store::insert_user(&mut tx, &email, &hash)
-        .await
-        .map_err(|e| Problem::internal(&e))?
-    {
+    let id = match store::insert_user(&mut tx, &email, &hash).await.map_err(|e| Problem::internal(&e))? {
         InsertOutcome::Created(id) => id,
         InsertOutcome::EmailTaken => {
-            return Err(Problem::conflict(
-                "email_taken",
-                "an account with this email already exists",
-            ));
+            return Err(Problem::conflict("email_taken", "an account with this email already exists"));
         }
     };
     let (token, token_hash) = one_time::generate();
-    let expires_at = store::insert_token(
-        &mut tx,
-        Purpose::VerifyEmail,
-        id,
-        &token_hash,
-        one_time::VERIFY_EMAIL_TTL_SECS,
-    )
-    .await
-    .map_err(|e| Problem::internal(&e))?;
+    let expires_at =
+        store::insert_token(&mut tx, Purpose::VerifyEmail, id, &token_hash, one_time::VERIFY_EMAIL_TTL_SECS)
+            .await
+            .map_err(|e| Problem::internal(&e))?;
     let email_text = email.as_str().to_owned();
+    events::enqueue(&mut tx, SERVICE, &UserRegistered { user_id: id, email: email_text.clone() })
+        .await
+        .map_err(|e| Problem::internal(&e))?;
     events::enqueue(
         &mut tx,
         SERVICE,
-        &UserRegistered {
-            user_id: id,
-            email: email_text.clone(),
-        },
-    )
-    .await
-    .map_err(|e| Problem::internal(&e))?;
-    events::enqueue(
-        &mut tx,
-        SERVICE,
-        &EmailVerificationRequested {
-            user_id: id,
-            email: email_text.clone(),
-            token,
-            expires_at,
-        },
+        &EmailVerificationRequested { user_id: id, email: email_text.clone(), token, expires_at },
     )
     .await
     .map_err(|e| Problem::internal(&e))?;
@@ -104,11 +76,7 @@ pub struct TokenBody {
 }
 
 fn invalid_token() -> Problem {
-    Problem::validation(vec![FieldError::new(
-        "token",
-        "invalid_or_expired",
-        "this link is invalid, used or expired",
-    )])
+    Problem::validation(vec![FieldError::new("token", "invalid_or_expired", "this link is invalid, used or expired")])
 }
 
 /// `POST /auth/verify-email` with the token from the email's link: marks the address verified.
@@ -118,9 +86,7 @@ pub async fn verify_email(State(state): State<AppState>, Json(body): Json<TokenB
         .await
         .map_err(|e| Problem::internal(&e))?
         .ok_or_else(invalid_token)?;
-    let email = store::mark_email_verified(&mut tx, user_id)
-        .await
-        .map_err(|e| Problem::internal(&e))?;
+    let email = store::mark_email_verified(&mut tx, user_id).await.map_err(|e| Problem::internal(&e))?;
     events::enqueue(&mut tx, SERVICE, &UserEmailVerified { user_id, email })
         .await
         .map_err(|e| Problem::internal(&e))?;
@@ -141,24 +107,14 @@ pub async fn request_password_reset(
 ) -> Result<Response, Problem> {
     let email = Email::parse(&body.email).map_err(|e| Problem::validation(vec![e]))?;
     let mut tx = state.pool.begin().await.map_err(|e| Problem::internal(&e))?;
-    if let Some(user_id) = store::user_id_by_email(&mut tx, &email)
-        .await
-        .map_err(|e| Problem::internal(&e))?
-    {
+    if let Some(user_id) = store::user_id_by_email(&mut tx, &email).await.map_err(|e| Problem::internal(&e))? {
         let (token, token_hash) = one_time::generate();
         let ttl = one_time::RESET_PASSWORD_TTL_SECS;
         let expires_at = store::insert_token(&mut tx, Purpose::ResetPassword, user_id, &token_hash, ttl)
             .await
             .map_err(|e| Problem::internal(&e))?;
-        let event = PasswordResetRequested {
-            user_id,
-            email: email.as_str().to_owned(),
-            token,
-            expires_at,
-        };
-        events::enqueue(&mut tx, SERVICE, &event)
-            .await
-            .map_err(|e| Problem::internal(&e))?;
+        let event = PasswordResetRequested { user_id, email: email.as_str().to_owned(), token, expires_at };
+        events::enqueue(&mut tx, SERVICE, &event).await.map_err(|e| Problem::internal(&e))?;
     }
     tx.commit().await.map_err(|e| Problem::internal(&e))?;
     let body =
@@ -179,29 +135,17 @@ pub async fn confirm_password_reset(
     Json(body): Json<ResetConfirm>,
 ) -> Result<Response, Problem> {
     let password = NewPassword::parse(&body.password).map_err(|e| Problem::validation(vec![e]))?;
-    let hash = state
-        .passwords
-        .hash(&password.0)
-        .await
-        .map_err(|e| Problem::internal(&e))?;
+    let hash = state.passwords.hash(&password.0).await.map_err(|e| Problem::internal(&e))?;
     let mut tx = state.pool.begin().await.map_err(|e| Problem::internal(&e))?;
     let user_id = store::consume_token(&mut tx, Purpose::ResetPassword, &one_time::hash(&body.token))
         .await
         .map_err(|e| Problem::internal(&e))?
         .ok_or_else(invalid_token)?;
-    let email = store::set_password(&mut tx, user_id, &hash)
-        .await
-        .map_err(|e| Problem::internal(&e))?;
-    store::void_tokens(&mut tx, Purpose::ResetPassword, user_id)
-        .await
-        .map_err(|e| Problem::internal(&e))?;
+    let email = store::set_password(&mut tx, user_id, &hash).await.map_err(|e| Problem::internal(&e))?;
+    store::void_tokens(&mut tx, Purpose::ResetPassword, user_id).await.map_err(|e| Problem::internal(&e))?;
     // A new password ends every session: whoever knew the old one is signed out.
-    sessions::revoke_all(&mut tx, user_id, "password_changed")
-        .await
-        .map_err(|e| Problem::internal(&e))?;
-    events::enqueue(&mut tx, SERVICE, &PasswordChanged { user_id, email })
-        .await
-        .map_err(|e| Problem::internal(&e))?;
+    sessions::revoke_all(&mut tx, user_id, "password_changed").await.map_err(|e| Problem::internal(&e))?;
+    events::enqueue(&mut tx, SERVICE, &PasswordChanged { user_id, email }).await.map_err(|e| Problem::internal(&e))?;
     tx.commit().await.map_err(|e| Problem::internal(&e))?;
     session::revoke_user_tokens(&state, user_id).await?;
     tracing::info!(%user_id, "password reset");
@@ -215,48 +159,72 @@ pub async fn login(
     headers: HeaderMap,
     Json(body): Json<Credentials>,
 ) -> Result<Response, Problem> {
+    let account = check_password(&state, &headers, &body).await?;
+    if account.role == "admin" {
+        // An admin's password alone opens nothing: admins sign in with their second factor.
+        return Err(Problem::unauthorized("admin_login_required", "administrators sign in at /auth/admin/login"));
+    }
+    open_session(&state, &headers, account, false).await
+}
+
+/// Password check with throttling, shared by customer and admin login: the same 401 (and about
+/// the same time) for an unknown email and a wrong password.
+pub(crate) async fn check_password(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &Credentials,
+) -> Result<store::Credentials, Problem> {
     let invalid = || Problem::unauthorized("invalid_credentials", "the email or password is wrong");
+    let normalized = body.email.trim().to_lowercase();
+    if let Err(retry_after) = state.throttle.check(&normalized, client_ip(headers)).await {
+        return Err(Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many failed sign-ins; try again later",
+        )
+        .with_retry_after(retry_after.as_secs()));
+    }
     let account = match Email::parse(&body.email) {
-        Ok(email) => store::credentials(&state.pool, &email)
-            .await
-            .map_err(|e| Problem::internal(&e))?,
+        Ok(email) => store::credentials(&state.pool, &email).await.map_err(|e| Problem::internal(&e))?,
         Err(_) => None,
     };
     // Over-long passwords cannot belong to anyone; cap the work spent on them.
-    let password = if body.password.chars().count() > PASSWORD_MAX_CHARS {
-        ""
-    } else {
-        body.password.as_str()
-    };
+    let password = if body.password.chars().count() > PASSWORD_MAX_CHARS { "" } else { body.password.as_str() };
     let hash = account.as_ref().map(|a| a.password_hash.clone());
-    let matches = state
-        .passwords
-        .verify(password, hash)
-        .await
-        .map_err(|e| Problem::internal(&e))?;
-    let Some(account) = account.filter(|_| matches) else {
-        return Err(invalid());
-    };
-    let role = store::role(&account.role);
+    let matches = state.passwords.verify(password, hash).await.map_err(|e| match e {
+        crate::password::HashError::Busy => {
+            Problem::unavailable("busy", "sign-in is busy; try again shortly").with_retry_after(1)
+        }
+        other => Problem::internal(&other),
+    })?;
+    match account.filter(|_| matches) {
+        Some(account) => {
+            state.throttle.succeeded(&normalized).await;
+            Ok(account)
+        }
+        None => {
+            state.throttle.failed(&normalized, client_ip(headers)).await;
+            Err(invalid())
+        }
+    }
+}
+
+/// Starts a session (refresh family) and answers with its tokens.
+pub(crate) async fn open_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    account: store::Credentials,
+    admin: bool,
+) -> Result<Response, Problem> {
+    let role = if admin { store::role(&account.role) } else { auth_jwt::Role::Customer };
     let mut tx = state.pool.begin().await.map_err(|e| Problem::internal(&e))?;
-    let refresh = sessions::start_family(
-        &mut tx,
-        account.id,
-        state.refresh,
-        user_agent(&headers),
-        client_ip(&headers),
-    )
-    .await
-    .map_err(|e| Problem::internal(&e))?;
+    let refresh =
+        sessions::start_family(&mut tx, account.id, state.refresh, user_agent(headers), client_ip(headers), admin)
+            .await
+            .map_err(|e| Problem::internal(&e))?;
     tx.commit().await.map_err(|e| Problem::internal(&e))?;
-    tracing::info!(user_id = %account.id, session = %refresh.family_id, "logged in");
-    Ok(token_response(
-        &state,
-        account.id,
-        role,
-        account.email_verified,
-        refresh,
-    ))
+    tracing::info!(user_id = %account.id, session = %refresh.family_id, admin, "logged in");
+    Ok(token_response(state, account.id, role, account.email_verified, refresh))
 }
 
 /// The User-Agent of the shopper, as forwarded by the gateway.
@@ -278,9 +246,7 @@ pub(crate) fn token_response(
     email_verified: bool,
     refresh: sessions::Issued,
 ) -> Response {
-    let (access_token, expires_in) = state
-        .tokens
-        .issue(user_id, role, email_verified, Some(refresh.family_id));
+    let (access_token, expires_in) = state.tokens.issue(user_id, role, email_verified, Some(refresh.family_id));
     let refresh_expires_in = (refresh.expires_at - chrono::Utc::now()).num_seconds().max(0);
     let body = serde_json::json!({
         "access_token": access_token,
@@ -290,18 +256,13 @@ pub(crate) fn token_response(
         "refresh_expires_in": refresh_expires_in,
     });
     let mut response = Json(body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     response
 }
 
 /// `GET /auth/.well-known/jwks.json`: the public keys access tokens are verified with.
 pub async fn jwks(State(state): State<AppState>) -> Response {
     let mut response = Json(state.tokens.jwks().clone()).into_response();
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("public, max-age=300"),
-    );
+    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, max-age=300"));
     response
 }

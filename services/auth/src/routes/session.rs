@@ -21,33 +21,25 @@ pub struct RefreshBody {
 /// `POST /auth/refresh`: the presented token dies and a new pair is issued. Presenting a token
 /// that was already rotated revokes its whole family.
 pub async fn refresh(State(state): State<AppState>, Json(body): Json<RefreshBody>) -> Result<Response, Problem> {
-    match sessions::rotate(&state.pool, &body.refresh_token, state.refresh)
-        .await
-        .map_err(|e| Problem::internal(&e))?
-    {
-        Rotation::Rotated { user_id, issued } => {
+    match sessions::rotate(&state.pool, &body.refresh_token, state.refresh).await.map_err(|e| Problem::internal(&e))? {
+        Rotation::Rotated { user_id, issued, admin } => {
             let (role, email_verified) = store::account(&state.pool, user_id)
                 .await
                 .map_err(|e| Problem::internal(&e))?
                 .ok_or_else(|| Problem::unauthorized("refresh_token_invalid", "the refresh token is not valid"))?;
+            // Admin tokens only come from sessions opened with a second factor.
+            let role = if admin { role } else { auth_jwt::Role::Customer };
             Ok(token_response(&state, user_id, role, email_verified, issued))
         }
         Rotation::Reused { user_id, family_id } => {
             tracing::warn!(security_event = "refresh_token_reuse", %user_id, session = %family_id,
                 "a rotated refresh token was presented again; the session is revoked");
-            Err(Problem::unauthorized(
-                "refresh_token_reused",
-                "this refresh token was already used; sign in again",
-            ))
+            Err(Problem::unauthorized("refresh_token_reused", "this refresh token was already used; sign in again"))
         }
-        Rotation::Expired => Err(Problem::unauthorized(
-            "refresh_token_expired",
-            "the session has expired; sign in again",
-        )),
-        Rotation::Invalid => Err(Problem::unauthorized(
-            "refresh_token_invalid",
-            "the refresh token is not valid",
-        )),
+        Rotation::Expired => {
+            Err(Problem::unauthorized("refresh_token_expired", "the session has expired; sign in again"))
+        }
+        Rotation::Invalid => Err(Problem::unauthorized("refresh_token_invalid", "the refresh token is not valid")),
     }
 }
 
@@ -55,10 +47,7 @@ pub async fn refresh(State(state): State<AppState>, Json(body): Json<RefreshBody
 fn signed_in(caller: &Caller) -> Result<(Uuid, &internal_token::Session), Problem> {
     let subject = caller.subject();
     let user_id = Uuid::parse_str(&subject.sub).map_err(|_| Problem::unauthorized("token_missing", "sign in first"))?;
-    let session = subject
-        .session
-        .as_ref()
-        .ok_or_else(|| Problem::unauthorized("token_missing", "sign in first"))?;
+    let session = subject.session.as_ref().ok_or_else(|| Problem::unauthorized("token_missing", "sign in first"))?;
     Ok((user_id, session))
 }
 
@@ -69,19 +58,14 @@ async fn revoke_access_token(state: &AppState, session: &internal_token::Session
     let ttl = session.exp.saturating_sub(now) + auth_jwt::DEFAULT_LEEWAY_SECS;
     let key = auth_jwt::revocation::token_key(&state.key_prefix, &session.jti);
     let mut redis = state.redis.clone();
-    redis
-        .set_ex::<_, _, ()>(key, 1, ttl)
-        .await
-        .map_err(|e| Problem::internal(&e))
+    redis.set_ex::<_, _, ()>(key, 1, ttl).await.map_err(|e| Problem::internal(&e))
 }
 
 /// `POST /auth/logout`: ends this session: its refresh family and, at once, this access token.
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<StatusCode, Problem> {
     let (user_id, session) = signed_in(&caller)?;
     if let Some(family) = session.sid.as_deref().and_then(|s| Uuid::parse_str(s).ok()) {
-        sessions::revoke_family(&state.pool, user_id, family, "logout")
-            .await
-            .map_err(|e| Problem::internal(&e))?;
+        sessions::revoke_family(&state.pool, user_id, family, "logout").await.map_err(|e| Problem::internal(&e))?;
     }
     revoke_access_token(&state, session).await?;
     tracing::info!(%user_id, "logged out");
@@ -92,9 +76,7 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Sta
 pub async fn logout_all(State(state): State<AppState>, caller: Caller) -> Result<StatusCode, Problem> {
     let (user_id, session) = signed_in(&caller)?;
     let mut tx = state.pool.begin().await.map_err(|e| Problem::internal(&e))?;
-    let revoked = sessions::revoke_all(&mut tx, user_id, "logout_all")
-        .await
-        .map_err(|e| Problem::internal(&e))?;
+    let revoked = sessions::revoke_all(&mut tx, user_id, "logout_all").await.map_err(|e| Problem::internal(&e))?;
     tx.commit().await.map_err(|e| Problem::internal(&e))?;
     revoke_user_tokens(&state, user_id).await?;
     revoke_access_token(&state, session).await?;
@@ -108,18 +90,13 @@ pub(crate) async fn revoke_user_tokens(state: &AppState, user_id: Uuid) -> Resul
     let key = auth_jwt::revocation::user_key(&state.key_prefix, &user_id.to_string());
     let ttl = state.tokens.longest_lifetime_secs() + auth_jwt::DEFAULT_LEEWAY_SECS;
     let mut redis = state.redis.clone();
-    redis
-        .set_ex::<_, _, ()>(key, now, ttl)
-        .await
-        .map_err(|e| Problem::internal(&e))
+    redis.set_ex::<_, _, ()>(key, now, ttl).await.map_err(|e| Problem::internal(&e))
 }
 
 /// `GET /auth/sessions`: the user's active logins, the current one marked.
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>, Problem> {
     let (user_id, session) = signed_in(&caller)?;
-    let mut items = sessions::active(&state.pool, user_id)
-        .await
-        .map_err(|e| Problem::internal(&e))?;
+    let mut items = sessions::active(&state.pool, user_id).await.map_err(|e| Problem::internal(&e))?;
     for item in &mut items {
         item.current = session.sid.as_deref() == Some(item.id.to_string().as_str());
     }

@@ -6,23 +6,24 @@ use testkit::{ServiceCaller, TestDb};
 pub struct TestApp {
     pub caller: ServiceCaller,
     pub db: TestDb,
+    pub config: auth::AuthConfig,
 }
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(tweak: impl FnOnce(&mut auth::AuthConfig)) -> Self {
         let db = TestDb::new().await;
         let service = testkit::service_config("auth", Some(&db));
-        let config = auth::AuthConfig::new(
-            service,
-            SecretString::from(testkit::env().keys.access_signing_pem.clone()),
-        );
-        let addr = auth::build(config).await.expect("auth starts").spawn();
-        Self {
-            caller: ServiceCaller::new("auth", addr),
-            db,
-        }
+        let mut config =
+            auth::AuthConfig::new(service, SecretString::from(testkit::env().keys.access_signing_pem.clone()));
+        tweak(&mut config);
+        let addr = auth::build(config.clone()).await.expect("auth starts").spawn();
+        Self { caller: ServiceCaller::new("auth", addr), db, config }
     }
 
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
@@ -34,18 +35,11 @@ impl TestApp {
     }
 
     pub async fn register(&self, email: &str, password: &str) -> (u16, serde_json::Value) {
-        self.caller
-            .post_json(
-                "/auth/register",
-                serde_json::json!({"email": email, "password": password}),
-            )
-            .await
+        self.caller.post_json("/auth/register", serde_json::json!({"email": email, "password": password})).await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> (u16, serde_json::Value) {
-        self.caller
-            .post_json("/auth/login", serde_json::json!({"email": email, "password": password}))
-            .await
+        self.caller.post_json("/auth/login", serde_json::json!({"email": email, "password": password})).await
     }
 }
 
@@ -54,21 +48,14 @@ impl TestApp {
     pub async fn outbox(&self) -> Vec<serde_json::Value> {
         let pool = self.db.pool_as("auth").await;
         let rows: Vec<(sqlx::types::Json<serde_json::Value>,)> =
-            sqlx::query_as("select envelope from outbox order by created_at, id")
-                .fetch_all(&pool)
-                .await
-                .unwrap();
+            sqlx::query_as("select envelope from outbox order by created_at, id").fetch_all(&pool).await.unwrap();
         rows.into_iter().map(|(envelope,)| envelope.0).collect()
     }
 
     /// The one-time token of the newest event of `event_type`.
     pub async fn token_from(&self, event_type: &str) -> String {
         let outbox = self.outbox().await;
-        let event = outbox
-            .iter()
-            .rev()
-            .find(|e| e["type"] == event_type)
-            .expect("the event is in the outbox");
+        let event = outbox.iter().rev().find(|e| e["type"] == event_type).expect("the event is in the outbox");
         event["payload"]["token"].as_str().unwrap().to_owned()
     }
 }

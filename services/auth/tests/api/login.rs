@@ -50,10 +50,7 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
     assert_eq!(wrong["detail"], unknown["detail"]);
     // An unknown email still pays for one argon2 verification: it must not be an order of
     // magnitude faster (generous bound: 2 busy cores make timing noisy).
-    assert!(
-        unknown_took * 5 > wrong_took,
-        "unknown {unknown_took:?} vs wrong {wrong_took:?}"
-    );
+    assert!(unknown_took * 5 > wrong_took, "unknown {unknown_took:?} vs wrong {wrong_took:?}");
     let (status, _) = app.login("not an email", "whatever").await;
     assert_eq!(status, 401);
 }

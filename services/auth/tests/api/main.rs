@@ -1,5 +1,6 @@
 //! Integration tests of the auth service against real PostgreSQL, in-process on port 0.
 
+mod admin;
 mod helpers;
 mod login;
 mod register;

@@ -28,12 +28,8 @@ async fn invalid_fields_are_a_422_naming_each_field() {
         let (status, problem) = app.register(email, password).await;
         assert_eq!(status, 422, "{email} {password}");
         assert_eq!(problem["code"], "validation_failed");
-        let named: Vec<&str> = problem["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap())
-            .collect();
+        let named: Vec<&str> =
+            problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
         assert_eq!(named, fields);
     }
 }
@@ -42,10 +38,7 @@ async fn invalid_fields_are_a_422_naming_each_field() {
 async fn malformed_bodies_get_their_own_4xx_and_never_a_500() {
     let app = TestApp::spawn().await;
     let send = |content_type: &'static str, body: String| {
-        let request = app
-            .post("/auth/register")
-            .header("content-type", content_type)
-            .body(body);
+        let request = app.post("/auth/register").header("content-type", content_type).body(body);
         async move {
             let response = request.send().await.unwrap();
             let status = response.status().as_u16();
@@ -56,21 +49,12 @@ async fn malformed_bodies_get_their_own_4xx_and_never_a_500() {
     let (status, problem) = send("application/json", "{\"email\": ".into()).await;
     assert_eq!((status, problem["code"].as_str()), (400, Some("malformed_json")));
     let (status, problem) = send("text/plain", r#"{"email":"a@b.co","password":"x"}"#.into()).await;
-    assert_eq!(
-        (status, problem["code"].as_str()),
-        (415, Some("unsupported_media_type"))
-    );
-    let (status, problem) = send(
-        "application/json",
-        format!(r#"{{"email":"a@b.co","password":"{}"}}"#, "x".repeat(200_000)),
-    )
-    .await;
+    assert_eq!((status, problem["code"].as_str()), (415, Some("unsupported_media_type")));
+    let (status, problem) =
+        send("application/json", format!(r#"{{"email":"a@b.co","password":"{}"}}"#, "x".repeat(200_000))).await;
     assert_eq!((status, problem["code"].as_str()), (413, Some("payload_too_large")));
     let (status, problem) = send("application/json", r#"{"email":"a@b.co"}"#.into()).await;
-    assert_eq!(
-        (status, problem["errors"][0]["field"].as_str()),
-        (422, Some("password"))
-    );
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("password")));
     let (status, problem) = send("application/json", r#"{"email":42,"password":"x"}"#.into()).await;
     assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("email")));
 }

@@ -7,9 +7,7 @@ use crate::helpers::{PASSWORD, TestApp};
 async fn claims_of(app: &TestApp, token: &str) -> auth_jwt::AccessClaims {
     let (_, jwks) = app.get("/auth/.well-known/jwks.json").await;
     let jwks: Jwks = serde_json::from_value(jwks).unwrap();
-    AccessTokenVerifier::new("shopfleet-auth", "shopfleet-api", 30)
-        .verify(token, &KeyRing::from_jwks(&jwks))
-        .unwrap()
+    AccessTokenVerifier::new("shopfleet-auth", "shopfleet-api", 30).verify(token, &KeyRing::from_jwks(&jwks)).unwrap()
 }
 
 #[tokio::test]
@@ -35,36 +33,19 @@ async fn the_verification_token_verifies_the_email_once() {
     let app = TestApp::spawn().await;
     app.register("fay@example.com", PASSWORD).await;
     let (_, login) = app.login("fay@example.com", PASSWORD).await;
-    assert!(
-        !claims_of(&app, login["access_token"].as_str().unwrap())
-            .await
-            .email_verified
-    );
+    assert!(!claims_of(&app, login["access_token"].as_str().unwrap()).await.email_verified);
 
     let token = app.token_from("EMAIL_VERIFICATION_REQUESTED").await;
-    let (status, body) = app
-        .caller
-        .post_json("/auth/verify-email", serde_json::json!({"token": token}))
-        .await;
+    let (status, body) = app.caller.post_json("/auth/verify-email", serde_json::json!({"token": token})).await;
     assert_eq!(status, 200, "{body}");
     assert!(app.outbox().await.iter().any(|e| e["type"] == "USER_EMAIL_VERIFIED"));
     let (_, login) = app.login("fay@example.com", PASSWORD).await;
-    assert!(
-        claims_of(&app, login["access_token"].as_str().unwrap())
-            .await
-            .email_verified
-    );
+    assert!(claims_of(&app, login["access_token"].as_str().unwrap()).await.email_verified);
 
-    let (status, problem) = app
-        .caller
-        .post_json("/auth/verify-email", serde_json::json!({"token": token}))
-        .await;
+    let (status, problem) = app.caller.post_json("/auth/verify-email", serde_json::json!({"token": token})).await;
     assert_eq!(status, 422, "single use");
     assert_eq!(problem["errors"][0]["field"], "token");
-    let (status, _) = app
-        .caller
-        .post_json("/auth/verify-email", serde_json::json!({"token": "made-up"}))
-        .await;
+    let (status, _) = app.caller.post_json("/auth/verify-email", serde_json::json!({"token": "made-up"})).await;
     assert_eq!(status, 422);
 }
 
@@ -74,18 +55,11 @@ async fn password_reset_answers_alike_for_unknown_emails_and_its_token_works_onc
     app.register("gus@example.com", PASSWORD).await;
     let before = app.outbox().await.len();
 
-    let (status_unknown, unknown) = app
-        .caller
-        .post_json(
-            "/auth/password-reset",
-            serde_json::json!({"email": "nobody@example.com"}),
-        )
-        .await;
+    let (status_unknown, unknown) =
+        app.caller.post_json("/auth/password-reset", serde_json::json!({"email": "nobody@example.com"})).await;
     assert_eq!(app.outbox().await.len(), before, "no event for an unknown email");
-    let (status_known, known) = app
-        .caller
-        .post_json("/auth/password-reset", serde_json::json!({"email": "GUS@example.com"}))
-        .await;
+    let (status_known, known) =
+        app.caller.post_json("/auth/password-reset", serde_json::json!({"email": "GUS@example.com"})).await;
     assert_eq!((status_unknown, status_known), (202, 202));
     assert_eq!(unknown, known, "the answer does not tell whether the account exists");
 
@@ -93,25 +67,15 @@ async fn password_reset_answers_alike_for_unknown_emails_and_its_token_works_onc
     let new_password = "an entirely new password";
     let (status, _) = app
         .caller
-        .post_json(
-            "/auth/password-reset/confirm",
-            serde_json::json!({"token": token, "password": "short"}),
-        )
+        .post_json("/auth/password-reset/confirm", serde_json::json!({"token": token, "password": "short"}))
         .await;
     assert_eq!(status, 422, "the new password is validated first");
     let (status, body) = app
         .caller
-        .post_json(
-            "/auth/password-reset/confirm",
-            serde_json::json!({"token": token, "password": new_password}),
-        )
+        .post_json("/auth/password-reset/confirm", serde_json::json!({"token": token, "password": new_password}))
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        app.login("gus@example.com", PASSWORD).await.0,
-        401,
-        "the old password is gone"
-    );
+    assert_eq!(app.login("gus@example.com", PASSWORD).await.0, 401, "the old password is gone");
     assert_eq!(app.login("gus@example.com", new_password).await.0, 200);
     assert!(app.outbox().await.iter().any(|e| e["type"] == "PASSWORD_CHANGED"));
 

@@ -39,9 +39,8 @@ async fn every_kind_of_bad_token_is_a_401_with_a_stable_code_even_on_a_public_ro
     let mut wrong_iss = claims();
     wrong_iss.iss = "https://evil.example".into();
     let rogue_key = auth_jwt::keys::generate_rsa_private_pem();
-    let unknown_kid = auth_jwt::Signer::from_pem("rogue", &rogue_key)
-        .unwrap()
-        .sign(auth_jwt::ACCESS_TOKEN_TYPE, &claims());
+    let unknown_kid =
+        auth_jwt::Signer::from_pem("rogue", &rogue_key).unwrap().sign(auth_jwt::ACCESS_TOKEN_TYPE, &claims());
 
     let cases = [
         ("tampered signature", tampered, "token_invalid_signature"),
@@ -54,13 +53,7 @@ async fn every_kind_of_bad_token_is_a_401_with_a_stable_code_even_on_a_public_ro
         ("garbage", "garbage".to_owned(), "token_malformed"),
     ];
     for (what, token, code) in cases {
-        let response = gw
-            .http
-            .get(gw.url("/api/v1/products"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let response = gw.http.get(gw.url("/api/v1/products")).bearer_auth(&token).send().await.unwrap();
         assert_eq!(response.status(), 401, "{what}");
         assert_eq!(response.headers()["content-type"], "application/problem+json", "{what}");
         assert!(response.headers().contains_key("www-authenticate"), "{what}");

@@ -26,11 +26,7 @@ impl ProductInstance {
             config.bind = addr;
         }
         let (addr, stop, task) = product::build(config).await.unwrap().spawn_stoppable();
-        Self {
-            addr,
-            stop: Some(stop),
-            task: Some(task),
-        }
+        Self { addr, stop: Some(stop), task: Some(task) }
     }
 
     pub async fn kill(&mut self) {
@@ -102,27 +98,15 @@ impl TestGateway {
         config.jwks_min_refresh = Duration::from_millis(200);
         tweak(&mut config);
         let addr = gateway::build(config).await.unwrap().spawn();
-        let app = Self {
-            base: format!("http://{addr}"),
-            addr,
-            http: reqwest::Client::new(),
-            kid,
-            products: instances,
-            db,
-        };
+        let app =
+            Self { base: format!("http://{addr}"), addr, http: reqwest::Client::new(), kid, products: instances, db };
         app.wait_ready().await;
         app
     }
 
     async fn wait_ready(&self) {
         for _ in 0..100 {
-            if self
-                .http
-                .get(format!("{}/ready", self.base))
-                .send()
-                .await
-                .is_ok_and(|r| r.status() == 200)
-            {
+            if self.http.get(format!("{}/ready", self.base)).send().await.is_ok_and(|r| r.status() == 200) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -209,7 +193,5 @@ pub fn claims() -> AccessClaims {
 
 /// Signs with auth's real key under `kid`.
 pub fn sign(kid: &str, claims: &AccessClaims) -> String {
-    Signer::from_pem(kid, &testkit::env().keys.access_signing_pem)
-        .unwrap()
-        .sign(ACCESS_TOKEN_TYPE, claims)
+    Signer::from_pem(kid, &testkit::env().keys.access_signing_pem).unwrap().sign(ACCESS_TOKEN_TYPE, claims)
 }

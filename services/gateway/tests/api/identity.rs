@@ -12,13 +12,7 @@ async fn refresh_rotates_and_a_reused_token_kills_the_whole_family() {
     let first = login["refresh_token"].as_str().unwrap().to_owned();
     assert_eq!(first.len(), 43);
 
-    let (status, rotated) = gw
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            serde_json::json!({"refresh_token": first}),
-        )
-        .await;
+    let (status, rotated) = gw.post("/api/v1/auth/refresh", None, serde_json::json!({"refresh_token": first})).await;
     assert_eq!(status, 200, "{rotated}");
     let second = rotated["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(first, second);
@@ -26,29 +20,11 @@ async fn refresh_rotates_and_a_reused_token_kills_the_whole_family() {
     assert_eq!(gw.get("/api/v1/auth/sessions", Some(access)).await.0, 200);
 
     // The rotated token comes back: someone else has it. The family dies, newest token included.
-    let (status, problem) = gw
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            serde_json::json!({"refresh_token": first}),
-        )
-        .await;
+    let (status, problem) = gw.post("/api/v1/auth/refresh", None, serde_json::json!({"refresh_token": first})).await;
     assert_eq!((status, problem["code"].as_str()), (401, Some("refresh_token_reused")));
-    let (status, problem) = gw
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            serde_json::json!({"refresh_token": second}),
-        )
-        .await;
+    let (status, problem) = gw.post("/api/v1/auth/refresh", None, serde_json::json!({"refresh_token": second})).await;
     assert_eq!((status, problem["code"].as_str()), (401, Some("refresh_token_invalid")));
-    let (status, _) = gw
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            serde_json::json!({"refresh_token": "made-up"}),
-        )
-        .await;
+    let (status, _) = gw.post("/api/v1/auth/refresh", None, serde_json::json!({"refresh_token": "made-up"})).await;
     assert_eq!(status, 401);
 }
 
@@ -62,24 +38,12 @@ async fn logout_refuses_the_access_token_at_once_and_ends_the_session() {
     assert_eq!(sessions["items"].as_array().unwrap().len(), 1);
     assert_eq!(sessions["items"][0]["current"], true);
 
-    let (status, _) = gw
-        .post("/api/v1/auth/logout", Some(access), serde_json::json!({}))
-        .await;
+    let (status, _) = gw.post("/api/v1/auth/logout", Some(access), serde_json::json!({})).await;
     assert_eq!(status, 204);
     let (status, problem) = gw.get("/api/v1/products?limit=1", Some(access)).await;
-    assert_eq!(
-        (status, problem["code"].as_str()),
-        (401, Some("token_revoked")),
-        "refused now, not at expiry"
-    );
+    assert_eq!((status, problem["code"].as_str()), (401, Some("token_revoked")), "refused now, not at expiry");
     let refresh = login["refresh_token"].as_str().unwrap();
-    let (status, _) = gw
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            serde_json::json!({"refresh_token": refresh}),
-        )
-        .await;
+    let (status, _) = gw.post("/api/v1/auth/refresh", None, serde_json::json!({"refresh_token": refresh})).await;
     assert_eq!(status, 401, "the session's refresh token is dead too");
 }
 
@@ -98,36 +62,15 @@ async fn logout_all_ends_every_session_and_every_earlier_access_token() {
 
     // Tokens issued in the same second as the logout-all survive it; wait past it.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let (status, _) = gw
-        .post("/api/v1/auth/logout-all", Some(laptop_token), serde_json::json!({}))
-        .await;
+    let (status, _) = gw.post("/api/v1/auth/logout-all", Some(laptop_token), serde_json::json!({})).await;
     assert_eq!(status, 204);
-    assert_eq!(
-        gw.get("/api/v1/products?limit=1", Some(phone_token)).await.0,
-        401,
-        "the other device's token"
-    );
+    assert_eq!(gw.get("/api/v1/products?limit=1", Some(phone_token)).await.0, 401, "the other device's token");
     assert_eq!(gw.get("/api/v1/products?limit=1", Some(laptop_token)).await.0, 401);
     let refresh = phone["refresh_token"].as_str().unwrap();
-    assert_eq!(
-        gw.post(
-            "/api/v1/auth/refresh",
-            None,
-            serde_json::json!({"refresh_token": refresh})
-        )
-        .await
-        .0,
-        401
-    );
+    assert_eq!(gw.post("/api/v1/auth/refresh", None, serde_json::json!({"refresh_token": refresh})).await.0, 401);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (_, again) = gw.post("/api/v1/auth/login", None, body).await;
-    assert_eq!(
-        gw.get("/api/v1/products?limit=1", again["access_token"].as_str())
-            .await
-            .0,
-        200,
-        "a new login works"
-    );
+    assert_eq!(gw.get("/api/v1/products?limit=1", again["access_token"].as_str()).await.0, 200, "a new login works");
 }
 
 #[tokio::test]

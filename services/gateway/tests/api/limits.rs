@@ -14,10 +14,7 @@ async fn exceeding_a_class_is_a_429_with_headers_and_the_limit_recovers() {
         let response = gw.http.get(gw.url("/api/v1/products?limit=1")).send().await.unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["ratelimit-limit"], "3");
-        assert_eq!(
-            response.headers()["ratelimit-remaining"],
-            expected_remaining.to_string().as_str()
-        );
+        assert_eq!(response.headers()["ratelimit-remaining"], expected_remaining.to_string().as_str());
     }
     let response = gw.http.get(gw.url("/api/v1/products?limit=1")).send().await.unwrap();
     assert_eq!(response.status(), 429);
@@ -28,11 +25,7 @@ async fn exceeding_a_class_is_a_429_with_headers_and_the_limit_recovers() {
     assert_eq!(problem["code"], "rate_limited");
 
     tokio::time::sleep(Duration::from_millis(600)).await;
-    assert_eq!(
-        gw.get("/api/v1/products?limit=1", None).await.0,
-        200,
-        "one request per 500 ms refills"
-    );
+    assert_eq!(gw.get("/api/v1/products?limit=1", None).await.0, 200, "one request per 500 ms refills");
 }
 
 #[tokio::test]
@@ -42,11 +35,7 @@ async fn one_users_flood_does_not_limit_another_user() {
     let bob = gw.shopper_token().await;
     let statuses: Vec<u16> = futures_statuses(&gw, &alice, 4).await;
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 2, "{statuses:?}");
-    assert_eq!(
-        gw.get("/api/v1/products?limit=1", Some(&bob)).await.0,
-        200,
-        "bob has his own budget"
-    );
+    assert_eq!(gw.get("/api/v1/products?limit=1", Some(&bob)).await.0, 200, "bob has his own budget");
 }
 
 async fn futures_statuses(gw: &TestGateway, token: &str, n: usize) -> Vec<u16> {
@@ -76,32 +65,11 @@ async fn without_redis_a_local_limiter_takes_over_and_admin_routes_fail_closed()
     redis.wait().unwrap();
 
     let statuses: Vec<u16> = futures_statuses(&gw, &token, 5).await;
-    assert_eq!(
-        &statuses[..3],
-        [200, 200, 200],
-        "the local limiter lets the burst through: {statuses:?}"
-    );
+    assert_eq!(&statuses[..3], [200, 200, 200], "the local limiter lets the burst through: {statuses:?}");
     assert!(statuses[3..].contains(&429), "and still limits: {statuses:?}");
     let (status, problem) = gw.get("/api/v1/notifications/messages", Some(&token)).await;
-    assert_eq!(
-        (status, problem["code"].as_str()),
-        (503, Some("revocation_unavailable")),
-        "admin routes fail closed"
-    );
-    let metrics = gw
-        .http
-        .get(gw.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics
-            .lines()
-            .any(|l| l.starts_with("gateway_redis_fallback_total") && !l.ends_with(" 0")),
-        "{metrics}"
-    );
+    assert_eq!((status, problem["code"].as_str()), (503, Some("revocation_unavailable")), "admin routes fail closed");
+    let metrics = gw.http.get(gw.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.lines().any(|l| l.starts_with("gateway_redis_fallback_total") && !l.ends_with(" 0")), "{metrics}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -52,11 +52,7 @@ async fn a_down_upstream_is_a_503_at_once_and_a_hanging_one_a_504_at_the_timeout
     let started = Instant::now();
     let (status, problem) = gw.get("/api/v1/orders", Some(&token)).await;
     assert_eq!((status, problem["code"].as_str()), (503, Some("upstream_unavailable")));
-    assert!(
-        started.elapsed() < ROUTE_TIMEOUT / 2,
-        "503 took {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < ROUTE_TIMEOUT / 2, "503 took {:?}", started.elapsed());
 
     let started = Instant::now();
     let (status, problem) = gw.get("/api/v1/carts/mine", Some(&token)).await;

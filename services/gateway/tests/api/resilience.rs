@@ -10,10 +10,7 @@ use crate::helpers::TestGateway;
 #[tokio::test]
 async fn a_killed_upstream_fails_fast_once_its_breaker_opens_and_recovers_after_restart() {
     let mut gw = TestGateway::spawn_with(1, |c| {
-        c.breaker = BreakerSettings {
-            failures: 2,
-            open_for: Duration::from_millis(300),
-        };
+        c.breaker = BreakerSettings { failures: 2, open_for: Duration::from_millis(300) };
     })
     .await;
     assert_eq!(gw.get("/api/v1/products?limit=1", None).await.0, 200);
@@ -24,20 +21,8 @@ async fn a_killed_upstream_fails_fast_once_its_breaker_opens_and_recovers_after_
     let started = Instant::now();
     let (status, problem) = gw.get("/api/v1/products?limit=1", None).await;
     assert_eq!((status, problem["code"].as_str()), (503, Some("upstream_unavailable")));
-    assert!(
-        started.elapsed() < Duration::from_millis(100),
-        "open breaker answers at once: {:?}",
-        started.elapsed()
-    );
-    let metrics = gw
-        .http
-        .get(gw.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    assert!(started.elapsed() < Duration::from_millis(100), "open breaker answers at once: {:?}", started.elapsed());
+    let metrics = gw.http.get(gw.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(
         metrics.lines().any(|l| l.starts_with("gateway_circuit_state{")
             && l.contains("upstream=\"product\"")
@@ -47,21 +32,14 @@ async fn a_killed_upstream_fails_fast_once_its_breaker_opens_and_recovers_after_
 
     gw.restart_product(0).await;
     tokio::time::sleep(Duration::from_millis(350)).await;
-    assert_eq!(
-        gw.get("/api/v1/products?limit=1", None).await.0,
-        200,
-        "the half-open probe closes it"
-    );
+    assert_eq!(gw.get("/api/v1/products?limit=1", None).await.0, 200, "the half-open probe closes it");
     assert_eq!(gw.get("/api/v1/products?limit=1", None).await.0, 200);
 }
 
 #[tokio::test]
 async fn gets_keep_succeeding_when_one_of_three_product_replicas_dies() {
     let mut gw = TestGateway::spawn_with(3, |c| {
-        c.breaker = BreakerSettings {
-            failures: 1,
-            open_for: Duration::from_secs(30),
-        };
+        c.breaker = BreakerSettings { failures: 1, open_for: Duration::from_secs(30) };
     })
     .await;
     gw.products[1].kill().await;

@@ -97,10 +97,7 @@ impl EmailTransport {
 }
 
 fn build(from: &Mailbox, message: &DueMessage, id: &str) -> Result<Message, TransportError> {
-    let to: Mailbox = message
-        .recipient
-        .parse()
-        .map_err(|e| TransportError::Permanent(format!("recipient: {e}")))?;
+    let to: Mailbox = message.recipient.parse().map_err(|e| TransportError::Permanent(format!("recipient: {e}")))?;
     let text = message.body_text.clone().unwrap_or_default();
     let html = message.body_html.clone().unwrap_or_default();
     Message::builder()

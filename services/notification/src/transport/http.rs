@@ -7,23 +7,12 @@ use crate::store::DueMessage;
 
 pub enum SmsTransport {
     Log,
-    Twilio {
-        http: reqwest::Client,
-        base_url: String,
-        account_sid: String,
-        auth_token: SecretString,
-        from: String,
-    },
+    Twilio { http: reqwest::Client, base_url: String, account_sid: String, auth_token: SecretString, from: String },
 }
 
 pub enum PushTransport {
     Log,
-    Fcm {
-        http: reqwest::Client,
-        base_url: String,
-        project_id: String,
-        access_token: SecretString,
-    },
+    Fcm { http: reqwest::Client, base_url: String, project_id: String, access_token: SecretString },
 }
 
 /// 429 and 5xx are worth retrying; other 4xx will fail the same way again.
@@ -46,20 +35,10 @@ impl SmsTransport {
                 tracing::info!(kind = %message.kind, "sms not sent: the log transport is configured");
                 Ok(format!("log-{}", message.id))
             }
-            Self::Twilio {
-                http,
-                base_url,
-                account_sid,
-                auth_token,
-                from,
-            } => {
+            Self::Twilio { http, base_url, account_sid, auth_token, from } => {
                 let url = format!("{base_url}/2010-04-01/Accounts/{account_sid}/Messages.json");
                 let body = message.body_text.clone().unwrap_or_default();
-                let form = [
-                    ("To", message.recipient.as_str()),
-                    ("From", from.as_str()),
-                    ("Body", body.as_str()),
-                ];
+                let form = [("To", message.recipient.as_str()), ("From", from.as_str()), ("Body", body.as_str())];
                 let response = http
                     .post(url)
                     .basic_auth(account_sid, Some(auth_token.expose_secret()))
@@ -90,12 +69,7 @@ impl PushTransport {
                 tracing::info!(kind = %message.kind, "push not sent: the log transport is configured");
                 Ok(format!("log-{}", message.id))
             }
-            Self::Fcm {
-                http,
-                base_url,
-                project_id,
-                access_token,
-            } => {
+            Self::Fcm { http, base_url, project_id, access_token } => {
                 let url = format!("{base_url}/v1/projects/{project_id}/messages:send");
                 let payload = serde_json::json!({
                     "message": {

@@ -39,10 +39,7 @@ impl Transports {
             Some(Channel::Email) => self.email.send(&self.from, message).await,
             Some(Channel::Sms) => self.sms.send(message).await,
             Some(Channel::Push) => self.push.send(message).await,
-            None => Err(TransportError::Permanent(format!(
-                "unknown channel {}",
-                message.channel
-            ))),
+            None => Err(TransportError::Permanent(format!("unknown channel {}", message.channel))),
         }
     }
 }

@@ -27,10 +27,7 @@ async fn a_registration_becomes_one_verification_email_with_the_storefront_link(
     // The token in the email verifies the account at auth.
     let token = testkit::mail::token_in_link(mail, "verify-email").expect("a verification link");
     assert_eq!(token.len(), 43);
-    let (status, _) = shop
-        .auth
-        .post_json("/auth/verify-email", serde_json::json!({"token": token}))
-        .await;
+    let (status, _) = shop.auth.post_json("/auth/verify-email", serde_json::json!({"token": token})).await;
     assert_eq!(status, 200);
 
     let messages = shop.messages().await;

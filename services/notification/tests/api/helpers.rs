@@ -25,11 +25,7 @@ impl Smtp {
             std::process::id(),
             uuid::Uuid::new_v4().simple()
         ));
-        Self {
-            port: testkit::unused_port(),
-            dir,
-            child: None,
-        }
+        Self { port: testkit::unused_port(), dir, child: None }
     }
 
     pub fn start(&mut self) {
@@ -94,10 +90,7 @@ impl TestShop {
         let auth_service = testkit::service_config("auth", Some(&db));
         let prefix = auth_service.redis.as_ref().unwrap().key_prefix.clone();
         let key = SecretString::from(testkit::env().keys.access_signing_pem.clone());
-        let auth_addr = auth::build(auth::AuthConfig::new(auth_service, key))
-            .await
-            .unwrap()
-            .spawn();
+        let auth_addr = auth::build(auth::AuthConfig::new(auth_service, key)).await.unwrap().spawn();
 
         let mut service = testkit::service_config("notification", Some(&db));
         service.redis.as_mut().unwrap().key_prefix = prefix.clone();
@@ -115,22 +108,12 @@ impl TestShop {
         config.sender.poll_interval = Duration::from_millis(100);
         config.consumer.block = Some(Duration::from_millis(200));
         let notification = notification::build(config).await.unwrap().spawn();
-        Self {
-            prefix,
-            auth: ServiceCaller::new("auth", auth_addr),
-            notification,
-            db,
-        }
+        Self { prefix, auth: ServiceCaller::new("auth", auth_addr), notification, db }
     }
 
     pub async fn register(&self, email: &str) {
-        let (status, body) = self
-            .auth
-            .post_json(
-                "/auth/register",
-                serde_json::json!({"email": email, "password": PASSWORD}),
-            )
-            .await;
+        let (status, body) =
+            self.auth.post_json("/auth/register", serde_json::json!({"email": email, "password": PASSWORD})).await;
         assert_eq!(status, 201, "{body}");
     }
 

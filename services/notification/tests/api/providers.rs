@@ -71,20 +71,11 @@ async fn an_sms_goes_to_twilios_messages_api_with_basic_auth() {
 #[tokio::test]
 async fn provider_errors_are_temporary_or_permanent_by_status() {
     let (base, _) = stub(StatusCode::SERVICE_UNAVAILABLE, "busy").await;
-    assert!(matches!(
-        twilio(base).send(&message("+1")).await,
-        Err(TransportError::Temporary(_))
-    ));
+    assert!(matches!(twilio(base).send(&message("+1")).await, Err(TransportError::Temporary(_))));
     let (base, _) = stub(StatusCode::BAD_REQUEST, r#"{"code":21211}"#).await;
-    assert!(matches!(
-        twilio(base).send(&message("+1")).await,
-        Err(TransportError::Permanent(_))
-    ));
+    assert!(matches!(twilio(base).send(&message("+1")).await, Err(TransportError::Permanent(_))));
     let down = format!("http://127.0.0.1:{}", testkit::unused_port());
-    assert!(matches!(
-        twilio(down).send(&message("+1")).await,
-        Err(TransportError::Temporary(_))
-    ));
+    assert!(matches!(twilio(down).send(&message("+1")).await, Err(TransportError::Temporary(_))));
 }
 
 #[tokio::test]

@@ -21,22 +21,12 @@ pub async fn list_products(
     State(pool): State<PgPool>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<ProductPage>, Problem> {
-    let (limit, cursor) = listing_params(
-        params.get("limit").map(String::as_str),
-        params.get("cursor").map(String::as_str),
-    )?;
-    let mut items = store::list_active(&pool, limit, cursor.as_ref())
-        .await
-        .map_err(|e| Problem::internal(&e))?;
+    let (limit, cursor) =
+        listing_params(params.get("limit").map(String::as_str), params.get("cursor").map(String::as_str))?;
+    let mut items = store::list_active(&pool, limit, cursor.as_ref()).await.map_err(|e| Problem::internal(&e))?;
     let next_cursor = if items.len() as i64 > limit.get() {
         items.truncate(limit.get() as usize);
-        items.last().map(|p| {
-            Cursor {
-                created_at: p.created_at,
-                id: p.id,
-            }
-            .encode()
-        })
+        items.last().map(|p| Cursor { created_at: p.created_at, id: p.id }.encode())
     } else {
         None
     };

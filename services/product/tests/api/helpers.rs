@@ -12,10 +12,7 @@ impl TestApp {
         let db = TestDb::new().await;
         let config = testkit::service_config("product", Some(&db));
         let addr = product::build(config).await.expect("product starts").spawn();
-        Self {
-            caller: ServiceCaller::new("product", addr),
-            db,
-        }
+        Self { caller: ServiceCaller::new("product", addr), db }
     }
 
     pub async fn pool(&self) -> sqlx::PgPool {

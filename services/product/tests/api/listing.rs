@@ -27,10 +27,7 @@ async fn pages_walk_the_whole_active_catalog_newest_first_without_repeats() {
         assert!(items.len() <= 7);
         for item in items {
             assert_eq!(item["status"], "active");
-            seen.push((
-                item["created_at"].as_str().unwrap().to_owned(),
-                item["id"].as_str().unwrap().to_owned(),
-            ));
+            seen.push((item["created_at"].as_str().unwrap().to_owned(), item["id"].as_str().unwrap().to_owned()));
         }
         match page["next_cursor"].as_str() {
             Some(cursor) => path = format!("/products?limit=7&cursor={cursor}"),

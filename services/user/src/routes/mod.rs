@@ -35,11 +35,7 @@ fn collect<T>(results: Vec<Result<T, FieldError>>) -> Result<Vec<T>, Problem> {
             Err(e) => errors.push(e),
         }
     }
-    if errors.is_empty() {
-        Ok(values)
-    } else {
-        Err(Problem::validation(errors))
-    }
+    if errors.is_empty() { Ok(values) } else { Err(Problem::validation(errors)) }
 }
 
 /// `GET /users/me`.
@@ -62,10 +58,7 @@ pub async fn patch_me(
     Json(patch): Json<ProfilePatch>,
 ) -> Result<Json<Profile>, Problem> {
     let user = user_id(&caller)?;
-    let display_name = patch
-        .display_name
-        .as_deref()
-        .map(|v| domain::optional_text("display_name", Some(v), 100));
+    let display_name = patch.display_name.as_deref().map(|v| domain::optional_text("display_name", Some(v), 100));
     let phone = patch.phone.as_deref().map(|v| domain::phone("phone", Some(v)));
     let mut errors = Vec::new();
     let display_name = display_name.transpose().map_err(|e| errors.push(e)).ok().flatten();
@@ -73,10 +66,7 @@ pub async fn patch_me(
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
-    store::update_profile(&pool, user, display_name, phone)
-        .await
-        .map(Json)
-        .map_err(db)
+    store::update_profile(&pool, user, display_name, phone).await.map(Json).map_err(db)
 }
 
 #[derive(Serialize)]
@@ -105,10 +95,7 @@ impl From<Profile> for Preferences {
 /// `GET /users/me/preferences`.
 pub async fn get_preferences(State(pool): State<PgPool>, caller: Caller) -> Result<Json<Preferences>, Problem> {
     let user = user_id(&caller)?;
-    store::ensure_profile(&pool, user)
-        .await
-        .map(|p| Json(p.into()))
-        .map_err(db)
+    store::ensure_profile(&pool, user).await.map(|p| Json(p.into())).map_err(db)
 }
 
 #[derive(Deserialize)]
@@ -143,10 +130,7 @@ pub async fn patch_preferences(
         notify_sms: body.notify_sms,
         notify_push: body.notify_push,
     };
-    store::update_preferences(&pool, user, patch)
-        .await
-        .map(|p| Json(p.into()))
-        .map_err(db)
+    store::update_preferences(&pool, user, patch).await.map(|p| Json(p.into())).map_err(db)
 }
 
 #[derive(Deserialize, Default)]
@@ -175,12 +159,7 @@ impl AddressBody {
             None => Err(FieldError::new(field, "required", "this field is required")),
         };
         let texts = collect(vec![
-            required(
-                "recipient_name",
-                self.recipient_name,
-                base.map(|b| &b.recipient_name),
-                100,
-            ),
+            required("recipient_name", self.recipient_name, base.map(|b| &b.recipient_name), 100),
             required("line1", self.line1, base.map(|b| &b.line1), 200),
             required("city", self.city, base.map(|b| &b.city), 100),
             required("postal_code", self.postal_code, base.map(|b| &b.postal_code), 16),
@@ -225,14 +204,8 @@ impl AddressBody {
             postal_code,
             country,
             phone,
-            is_default_shipping: self
-                .is_default_shipping
-                .or(base.map(|b| b.is_default_shipping))
-                .unwrap_or(false),
-            is_default_billing: self
-                .is_default_billing
-                .or(base.map(|b| b.is_default_billing))
-                .unwrap_or(false),
+            is_default_shipping: self.is_default_shipping.or(base.map(|b| b.is_default_shipping)).unwrap_or(false),
+            is_default_billing: self.is_default_billing.or(base.map(|b| b.is_default_billing)).unwrap_or(false),
         })
     }
 }
@@ -271,11 +244,7 @@ pub async fn get_address(
     let user = user_id(&caller)?;
     let id = Uuid::parse_str(&id).map_err(|_| no_such_address())?;
     let mut conn = pool.acquire().await.map_err(db)?;
-    store::get_address(&mut conn, user, id)
-        .await
-        .map_err(db)?
-        .map(Json)
-        .ok_or_else(no_such_address)
+    store::get_address(&mut conn, user, id).await.map_err(db)?.map(Json).ok_or_else(no_such_address)
 }
 
 /// `PATCH /users/me/addresses/{id}`: any subset of the fields.
@@ -288,15 +257,9 @@ pub async fn update_address(
     let user = user_id(&caller)?;
     let id = Uuid::parse_str(&id).map_err(|_| no_such_address())?;
     let mut tx = pool.begin().await.map_err(db)?;
-    let current = store::get_address(&mut tx, user, id)
-        .await
-        .map_err(db)?
-        .ok_or_else(no_such_address)?;
+    let current = store::get_address(&mut tx, user, id).await.map_err(db)?.ok_or_else(no_such_address)?;
     let fields = body.validate(Some(&current))?;
-    let updated = store::update_address(&mut tx, user, id, fields)
-        .await
-        .map_err(db)?
-        .ok_or_else(no_such_address)?;
+    let updated = store::update_address(&mut tx, user, id, fields).await.map_err(db)?.ok_or_else(no_such_address)?;
     tx.commit().await.map_err(db)?;
     Ok(Json(updated))
 }

@@ -17,10 +17,7 @@ async fn addresses_keep_exactly_one_default_of_each_kind() {
     assert_eq!(status, 201, "{first}");
     assert_eq!(first["country"], "DE");
     assert_eq!(
-        (
-            first["is_default_shipping"].as_bool(),
-            first["is_default_billing"].as_bool()
-        ),
+        (first["is_default_shipping"].as_bool(), first["is_default_billing"].as_bool()),
         (Some(true), Some(true))
     );
 
@@ -29,10 +26,7 @@ async fn addresses_keep_exactly_one_default_of_each_kind() {
     let (status, second) = send(&me, Method::POST, "/users/me/addresses", second_body).await;
     assert_eq!(status, 201);
     assert_eq!(
-        (
-            second["is_default_shipping"].as_bool(),
-            second["is_default_billing"].as_bool()
-        ),
+        (second["is_default_shipping"].as_bool(), second["is_default_billing"].as_bool()),
         (Some(true), Some(false))
     );
 
@@ -43,19 +37,12 @@ async fn addresses_keep_exactly_one_default_of_each_kind() {
     assert_eq!(items[0]["is_default_billing"], true, "billing stayed with the first");
 
     let path = format!("/users/me/addresses/{}", first["id"].as_str().unwrap());
-    let (status, updated) = send(
-        &me,
-        Method::PATCH,
-        &path,
-        serde_json::json!({"is_default_shipping": true, "line2": "Hinterhaus"}),
-    )
-    .await;
+    let (status, updated) =
+        send(&me, Method::PATCH, &path, serde_json::json!({"is_default_shipping": true, "line2": "Hinterhaus"})).await;
     assert_eq!(status, 200, "{updated}");
     assert_eq!(updated["line2"], "Hinterhaus");
     assert_eq!(updated["city"], "Berlin", "untouched fields stay");
-    let (_, second_now) = me
-        .get(&format!("/users/me/addresses/{}", second["id"].as_str().unwrap()))
-        .await;
+    let (_, second_now) = me.get(&format!("/users/me/addresses/{}", second["id"].as_str().unwrap())).await;
     assert_eq!(second_now["is_default_shipping"], false);
 
     let response = me.request(Method::DELETE, &path).send().await.unwrap();
@@ -76,12 +63,8 @@ async fn invalid_addresses_name_every_bad_field() {
     )
     .await;
     assert_eq!(status, 422);
-    let mut fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let mut fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     fields.sort();
     assert_eq!(fields, ["city", "country", "phone", "postal_code", "recipient_name"]);
 }
@@ -94,23 +77,9 @@ async fn another_users_address_is_not_found_whatever_is_tried() {
     let path = format!("/users/me/addresses/{}", address["id"].as_str().unwrap());
     let intruder = shop.as_user(Uuid::now_v7());
     assert_eq!(intruder.get(&path).await.0, 404);
-    assert_eq!(
-        send(&intruder, Method::PATCH, &path, serde_json::json!({"city": "Hamburg"}))
-            .await
-            .0,
-        404
-    );
-    assert_eq!(
-        intruder.request(Method::DELETE, &path).send().await.unwrap().status(),
-        404
-    );
-    assert_eq!(
-        intruder.get("/users/me/addresses").await.1["items"]
-            .as_array()
-            .unwrap()
-            .len(),
-        0
-    );
+    assert_eq!(send(&intruder, Method::PATCH, &path, serde_json::json!({"city": "Hamburg"})).await.0, 404);
+    assert_eq!(intruder.request(Method::DELETE, &path).send().await.unwrap().status(), 404);
+    assert_eq!(intruder.get("/users/me/addresses").await.1["items"].as_array().unwrap().len(), 0);
     assert_eq!(intruder.get("/users/me/addresses/not-a-uuid").await.0, 404);
     let (_, still) = owner.get(&path).await;
     assert_eq!(still["city"], "Berlin");

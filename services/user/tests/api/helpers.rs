@@ -19,21 +19,11 @@ impl TestShop {
         let auth_service = testkit::service_config("auth", Some(&db));
         let prefix = auth_service.redis.as_ref().unwrap().key_prefix.clone();
         let key = SecretString::from(testkit::env().keys.access_signing_pem.clone());
-        let auth_addr = auth::build(auth::AuthConfig::new(auth_service, key))
-            .await
-            .unwrap()
-            .spawn();
+        let auth_addr = auth::build(auth::AuthConfig::new(auth_service, key)).await.unwrap().spawn();
         let mut user_service = testkit::service_config("user", Some(&db));
         user_service.redis.as_mut().unwrap().key_prefix = prefix;
-        let user_addr = user::build_with(user_service, |c| c.block = Duration::from_millis(200))
-            .await
-            .unwrap()
-            .spawn();
-        Self {
-            auth: ServiceCaller::new("auth", auth_addr),
-            user_addr,
-            db,
-        }
+        let user_addr = user::build_with(user_service, |c| c.block = Duration::from_millis(200)).await.unwrap().spawn();
+        Self { auth: ServiceCaller::new("auth", auth_addr), user_addr, db }
     }
 
     /// The user service as the gateway calls it for `user_id`.

@@ -25,10 +25,7 @@ async fn a_registration_creates_the_profile_once() {
     assert_eq!(me["email"], "lena@example.com");
     assert_eq!(me["locale"], "en");
     let pool = shop.db.pool_as("user").await;
-    let profiles: i64 = sqlx::query_scalar("select count(*) from profiles")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let profiles: i64 = sqlx::query_scalar("select count(*) from profiles").fetch_one(&pool).await.unwrap();
     assert_eq!(profiles, 1);
 }
 
@@ -94,25 +91,14 @@ async fn profile_and_preference_changes_are_validated_field_by_field() {
     )
     .await;
     assert_eq!(status, 200, "{prefs}");
-    assert_eq!(
-        (prefs["locale"].as_str(), prefs["currency"].as_str()),
-        (Some("de-AT"), Some("CHF"))
-    );
+    assert_eq!((prefs["locale"].as_str(), prefs["currency"].as_str()), (Some("de-AT"), Some("CHF")));
     assert_eq!(prefs["marketing_opt_in"], true);
     assert_eq!(prefs["notify_email"], true, "untouched preferences stay");
-    let (status, problem) = send(
-        &me,
-        Method::PATCH,
-        "/users/me/preferences",
-        serde_json::json!({"locale": "german", "currency": "E"}),
-    )
-    .await;
+    let (status, problem) =
+        send(&me, Method::PATCH, "/users/me/preferences", serde_json::json!({"locale": "german", "currency": "E"}))
+            .await;
     assert_eq!(status, 422);
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["locale", "currency"]);
 }
