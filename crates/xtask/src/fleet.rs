@@ -94,33 +94,7 @@ impl Fleet {
 
     /// The environment of one service process.
     pub fn service_env(&self, name: &str) -> Vec<(String, String)> {
-        let o = &self.options;
-        let spec = service_kit::fleet::spec(name).expect("a fleet service");
-        let mut env = vec![
-            ("BIND_ADDR".to_owned(), format!("127.0.0.1:{}", o.ports[name])),
-            ("REDIS_URL".to_owned(), format!("redis://127.0.0.1:{}", o.redis_port)),
-            ("INTERNAL_KEY_FILE".to_owned(), o.keys_dir.join(format!("internal/{name}.pem")).display().to_string()),
-            ("INTERNAL_JWKS_FILE".to_owned(), o.keys_dir.join("internal-jwks.json").display().to_string()),
-            ("AUTH_ISSUER".to_owned(), ISSUER.to_owned()),
-            ("API_AUDIENCE".to_owned(), AUDIENCE.to_owned()),
-            ("ACCESS_SIGNING_KEY_FILE".to_owned(), o.keys_dir.join("access-signing.pem").display().to_string()),
-            ("AUTH_ENCRYPTION_KEY_FILE".to_owned(), o.keys_dir.join("auth-encryption.key").display().to_string()),
-            ("LOG_FORMAT".to_owned(), o.log_format.to_owned()),
-            ("EMAIL_TRANSPORT".to_owned(), "file".to_owned()),
-            ("MAIL_DIR".to_owned(), o.run_dir.join("mail").display().to_string()),
-            (
-                "STOREFRONT_URL".to_owned(),
-                std::env::var("STOREFRONT_URL").unwrap_or_else(|_| "http://localhost:3000".into()),
-            ),
-            ("RUST_LOG".to_owned(), std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into())),
-        ];
-        if let Some(role) = spec.db_role() {
-            env.push(("DATABASE_URL".to_owned(), format!("postgres://{role}@127.0.0.1:{}/{DATABASE}", o.pg_port)));
-        }
-        for other in SERVICES {
-            env.push((other.url_var(), format!("http://127.0.0.1:{}", o.ports[other.name])));
-        }
-        env
+        service_env(&self.options, name)
     }
 
     fn spawn_service(&mut self, name: &str) -> anyhow::Result<()> {
@@ -270,11 +244,45 @@ mod sqlx_like {
     pub use testkit::sqlx_admin::{connect, create_database_if_missing};
 }
 
-/// Free ports for a throwaway fleet.
-pub fn free_ports() -> BTreeMap<&'static str, u16> {
-    let listeners: Vec<_> =
-        SERVICES.iter().map(|s| (s.name, std::net::TcpListener::bind("127.0.0.1:0").expect("bind"))).collect();
-    listeners.iter().map(|(name, l)| (*name, l.local_addr().expect("addr").port())).collect()
+/// The environment of one service process.
+pub fn service_env(o: &FleetOptions, name: &str) -> Vec<(String, String)> {
+    let spec = service_kit::fleet::spec(name).expect("a fleet service");
+    let mut env = vec![
+        ("BIND_ADDR".to_owned(), format!("127.0.0.1:{}", o.ports[name])),
+        ("REDIS_URL".to_owned(), format!("redis://127.0.0.1:{}", o.redis_port)),
+        ("INTERNAL_KEY_FILE".to_owned(), o.keys_dir.join(format!("internal/{name}.pem")).display().to_string()),
+        ("INTERNAL_JWKS_FILE".to_owned(), o.keys_dir.join("internal-jwks.json").display().to_string()),
+        ("AUTH_ISSUER".to_owned(), ISSUER.to_owned()),
+        ("API_AUDIENCE".to_owned(), AUDIENCE.to_owned()),
+        ("ACCESS_SIGNING_KEY_FILE".to_owned(), o.keys_dir.join("access-signing.pem").display().to_string()),
+        ("AUTH_ENCRYPTION_KEY_FILE".to_owned(), o.keys_dir.join("auth-encryption.key").display().to_string()),
+        ("LOG_FORMAT".to_owned(), o.log_format.to_owned()),
+        ("EMAIL_TRANSPORT".to_owned(), "file".to_owned()),
+        ("MAIL_DIR".to_owned(), o.run_dir.join("mail").display().to_string()),
+        (
+            "STOREFRONT_URL".to_owned(),
+            std::env::var("STOREFRONT_URL").unwrap_or_else(|_| "http://localhost:3000".into()),
+        ),
+        ("RUST_LOG".to_owned(), std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into())),
+    ];
+    if let Some(role) = spec.db_role() {
+        env.push(("DATABASE_URL".to_owned(), format!("postgres://{role}@127.0.0.1:{}/{DATABASE}", o.pg_port)));
+    }
+    for other in SERVICES {
+        env.push((other.url_var(), format!("http://127.0.0.1:{}", o.ports[other.name])));
+    }
+    env
+}
+
+/// Distinct free ports for a throwaway fleet: one per service plus PostgreSQL, Redis and NGINX,
+/// all held at once while choosing so that none is handed out twice.
+pub fn free_ports() -> (BTreeMap<&'static str, u16>, [u16; 3]) {
+    let listeners: Vec<std::net::TcpListener> =
+        (0..SERVICES.len() + 3).map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind")).collect();
+    let ports: Vec<u16> = listeners.iter().map(|l| l.local_addr().expect("addr").port()).collect();
+    let services = SERVICES.iter().zip(&ports).map(|(spec, port)| (spec.name, *port)).collect();
+    let n = SERVICES.len();
+    (services, [ports[n], ports[n + 1], ports[n + 2]])
 }
 
 /// The fleet test: real binaries, real NGINX, throwaway data on free ports.
@@ -284,14 +292,15 @@ pub fn fleet_test(root: &Path) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&run_dir);
     let keys_dir = run_dir.join("keys");
     testkit::FleetKeys::generate().write(&keys_dir)?;
+    let (ports, [pg_port, redis_port, nginx_port]) = free_ports();
     let options = FleetOptions {
         run_dir: run_dir.clone(),
         keys_dir,
         bin_dir: bin_dir(false),
-        pg_port: testkit::unused_port(),
-        redis_port: testkit::unused_port(),
-        nginx_port: testkit::unused_port(),
-        ports: free_ports(),
+        pg_port,
+        redis_port,
+        nginx_port,
+        ports,
         durable: false,
         echo_logs: std::env::var_os("FLEET_LOG").is_some(),
         log_format: "json",

@@ -6,6 +6,7 @@
 //! - `fleet` — only the fleet test.
 //! - `bench events` — the event backbone against a raw Redis Streams round trip.
 //! - `totp` — the demo admin's current TOTP code (after `up` created it).
+//! - `rotate-keys` — a new access-token signing key in the dev key ring (while `up` runs).
 
 mod bench;
 mod fleet;
@@ -29,8 +30,11 @@ fn main() -> ExitCode {
         Some("fleet") => fleet::fleet_test(&root),
         Some("bench") => bench::run(&args[1..]),
         Some("totp") => up::totp(&root),
+        Some("rotate-keys") => up::rotate_keys(&root),
         _ => {
-            eprintln!("usage: cargo xtask <keys [--force] | up [--release] | test | fleet | bench events | totp>");
+            eprintln!(
+                "usage: cargo xtask <keys [--force] | up [--release] | test | fleet | bench events | totp | rotate-keys>"
+            );
             return ExitCode::from(2);
         }
     };

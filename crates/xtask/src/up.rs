@@ -16,23 +16,16 @@ fn port(var: &str, default: u16) -> anyhow::Result<u16> {
     }
 }
 
-pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
-    let release = args.iter().any(|a| a == "--release");
-    crate::install::ensure_packages()?;
-    let keys_dir = crate::keys::run(root, false)?;
-    let mut build = crate::cargo();
-    build.current_dir(root).args(build_args());
-    if release {
-        build.arg("--release");
-    }
-    crate::run_step("cargo build (service binaries)", &mut build)?;
-
+/// The dev fleet's options: `.dev/` (or `SHOPFLEET_DEV_DIR`), the documented ports unless
+/// overridden by environment variables.
+fn dev_options(root: &Path, release: bool) -> anyhow::Result<FleetOptions> {
+    let keys_dir = root.join(".dev/keys");
     let run_dir = std::env::var_os("SHOPFLEET_DEV_DIR").map(Into::into).unwrap_or_else(|| root.join(".dev"));
     let mut ports = BTreeMap::new();
     for spec in SERVICES {
         ports.insert(spec.name, port(&format!("{}_PORT", spec.name.to_ascii_uppercase()), spec.port)?);
     }
-    let options = FleetOptions {
+    Ok(FleetOptions {
         run_dir,
         keys_dir,
         bin_dir: bin_dir(release),
@@ -43,7 +36,21 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         durable: true,
         echo_logs: true,
         log_format: if std::env::var("LOG_FORMAT").as_deref() == Ok("json") { "json" } else { "pretty" },
-    };
+    })
+}
+
+pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
+    let release = args.iter().any(|a| a == "--release");
+    crate::install::ensure_packages()?;
+    crate::keys::run(root, false)?;
+    let mut build = crate::cargo();
+    build.current_dir(root).args(build_args());
+    if release {
+        build.arg("--release");
+    }
+    crate::run_step("cargo build (service binaries)", &mut build)?;
+
+    let options = dev_options(root, release)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let mut fleet = Fleet::start(options).await?;
@@ -170,4 +177,15 @@ fn print_table(fleet: &Fleet, demo: Option<&(String, String)>, admin: Option<&se
         o.run_dir.display()
     );
     println!();
+}
+
+/// `cargo xtask rotate-keys`: publishes a new access-token signing key in the dev key ring (run
+/// while `cargo xtask up` is up; auth starts signing with it after its publish delay).
+pub fn rotate_keys(root: &Path) -> anyhow::Result<()> {
+    let options = dev_options(root, false)?;
+    let env = crate::fleet::service_env(&options, "auth");
+    let output = std::process::Command::new(options.bin_dir.join("auth")).arg("rotate-keys").envs(env).output()?;
+    anyhow::ensure!(output.status.success(), "auth rotate-keys failed: {}", String::from_utf8_lossy(&output.stderr));
+    print!("{}", String::from_utf8_lossy(&output.stdout));
+    Ok(())
 }

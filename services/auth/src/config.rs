@@ -27,6 +27,14 @@ pub struct AuthConfig {
     pub admin_access_token_ttl: Duration,
     /// Key sealing TOTP seeds and key-ring private keys (AUTH_ENCRYPTION_KEY_FILE: 32 bytes base64).
     pub encryption_key: SecretString,
+    /// How long a new signing key is published before it signs (KEY_PUBLISH_DELAY_SECS; longer
+    /// than verifiers' JWKS refresh).
+    pub key_publish_delay: Duration,
+    /// How often replicas reload the key ring (KEYRING_RELOAD_SECS).
+    pub keyring_reload: Duration,
+    /// When a superseded key leaves the JWKS (KEY_RETIRE_AFTER_SECS); by default the longest
+    /// token lifetime plus the clock leeway, so no valid token loses its key.
+    pub key_retire_after: Option<Duration>,
     /// Failed-login limits (LOGIN_MAX_FAILURES_PER_ACCOUNT, LOGIN_MAX_FAILURES_PER_IP, LOGIN_FAILURE_WINDOW_SECS).
     pub throttle: crate::throttle::ThrottlePolicy,
 }
@@ -48,6 +56,19 @@ impl AuthConfig {
             // An ephemeral key: fine for tests, never for a deployment (from_env requires one).
             encryption_key: SecretString::from(crate::vault::Vault::generate_base64()),
             throttle: crate::throttle::ThrottlePolicy::default(),
+            key_publish_delay: Duration::from_secs(360),
+            keyring_reload: Duration::from_secs(30),
+            key_retire_after: None,
+        }
+    }
+
+    /// The rotation timeline: a retired key leaves the JWKS once every token it signed expired.
+    pub fn key_policy(&self) -> crate::keyring::KeyPolicy {
+        let longest = self.access_token_ttl.max(self.admin_access_token_ttl);
+        crate::keyring::KeyPolicy {
+            publish_delay: self.key_publish_delay,
+            retire_after: self.key_retire_after.unwrap_or(longest + Duration::from_secs(auth_jwt::DEFAULT_LEEWAY_SECS)),
+            reload_every: self.keyring_reload,
         }
     }
 
@@ -72,6 +93,9 @@ impl AuthConfig {
             per_ip: env.parse_or("LOGIN_MAX_FAILURES_PER_IP", defaults.per_ip),
             window: env.seconds_or("LOGIN_FAILURE_WINDOW_SECS", defaults.window.as_secs()),
         };
+        let key_publish_delay = env.seconds_or("KEY_PUBLISH_DELAY_SECS", 360);
+        let keyring_reload = env.seconds_or("KEYRING_RELOAD_SECS", 30);
+        let key_retire_after = env.parse_optional::<u64>("KEY_RETIRE_AFTER_SECS").map(Duration::from_secs);
         env.finish()?;
         let signing_key = signing_key.expect("checked by finish");
         Ok(Self {
@@ -87,6 +111,9 @@ impl AuthConfig {
             admin_access_token_ttl,
             encryption_key: encryption_key.expect("checked by finish"),
             throttle,
+            key_publish_delay,
+            keyring_reload,
+            key_retire_after,
         })
     }
 }

@@ -8,6 +8,7 @@
 mod admin;
 pub mod config;
 mod domain;
+pub mod keyring;
 mod one_time;
 mod password;
 mod routes;
@@ -50,7 +51,6 @@ pub(crate) struct AppState {
 
 /// Connects and migrates the auth schema, loads the signing key and binds the listener.
 pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
-    let tokens = tokens::TokenIssuer::new(&config).map_err(StartError::Key)?;
     let vault = Arc::new(
         vault::Vault::from_base64(config.encryption_key.expose_secret())
             .map_err(|e| StartError::Other(e.to_string()))?,
@@ -63,7 +63,15 @@ pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
     let passwords = password::PasswordHasher::new(config.hash_concurrency)
         .await
         .map_err(|e| StartError::Other(format!("password hasher: {e}")))?;
+    let key_policy = config.key_policy();
+    let seed = (config.signing_kid.clone(), config.signing_key.clone());
+    let token_settings = config.clone();
     let context = Context::start(config.service, Some(&MIGRATOR), true).await?;
+    let ring = keyring::KeyRing::load(context.pool(), vault.clone(), key_policy, Some((&seed.0, &seed.1)))
+        .await
+        .map_err(|e| StartError::Other(format!("signing key ring: {e}")))?;
+    context.background.add(ring.clone().spawn_reloader(context.background.stop_signal()));
+    let tokens = tokens::TokenIssuer::new(&token_settings, ring);
     // The relay publishes what the handlers write to the outbox (stream events.auth).
     let schema = context.config.database.as_ref().map(|d| d.schema.clone()).unwrap_or_else(|| "auth".into());
     let relay = events::Relay::new(
@@ -96,6 +104,7 @@ pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
         .route("/auth/sessions", get(routes::session::list))
         .route("/auth/admin/login", post(routes::admin::login))
         .route("/auth/admin/totp/enroll", post(routes::admin::enroll))
+        .route("/auth/admin/keys/rotate", post(routes::admin::rotate_keys))
         .with_state(state);
     context.serve_internal(&["gateway"], routes).await
 }
@@ -136,4 +145,16 @@ pub fn current_totp(secret_base32: &str) -> Option<String> {
     let secret = totp::base32_decode(secret_base32)?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
     Some(format!("{:06}", totp::code_at(&secret, now / totp::STEP_SECS)))
+}
+
+/// `auth rotate-keys`: publishes a new signing key in the shared key ring (it signs after the
+/// publish delay; replicas pick it up on their next reload). Returns its kid and activation time.
+pub async fn rotate_keys(config: &AuthConfig) -> Result<serde_json::Value, String> {
+    let vault = Arc::new(vault::Vault::from_base64(config.encryption_key.expose_secret()).map_err(|e| e.to_string())?);
+    let database = config.service.database.as_ref().ok_or("DATABASE_URL is not set")?;
+    let pool = service_kit::db::connect(database, Some(&MIGRATOR)).await.map_err(|e| e.to_string())?;
+    let seed = (config.signing_kid.as_str(), &config.signing_key);
+    let ring = keyring::KeyRing::load(pool, vault, config.key_policy(), Some(seed)).await.map_err(|e| e.to_string())?;
+    let (kid, activates_at) = ring.rotate().await.map_err(|e| e.to_string())?;
+    Ok(serde_json::json!({"kid": kid, "activates_at": activates_at}))
 }

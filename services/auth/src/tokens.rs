@@ -2,15 +2,15 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use auth_jwt::keys::KeyError;
-use auth_jwt::{ACCESS_TOKEN_TYPE, AccessClaims, Jwks, Role, Signer};
-use secrecy::ExposeSecret;
+use std::sync::Arc;
+
+use auth_jwt::{ACCESS_TOKEN_TYPE, AccessClaims, Jwks, Role};
 
 use crate::config::AuthConfig;
+use crate::keyring::KeyRing;
 
 pub struct TokenIssuer {
-    signer: Signer,
-    jwks: Jwks,
+    ring: Arc<KeyRing>,
     issuer: String,
     audience: String,
     ttl_secs: u64,
@@ -18,16 +18,14 @@ pub struct TokenIssuer {
 }
 
 impl TokenIssuer {
-    pub fn new(config: &AuthConfig) -> Result<Self, KeyError> {
-        let pem = config.signing_key.expose_secret();
-        Ok(Self {
-            signer: Signer::from_pem(config.signing_kid.clone(), pem)?,
-            jwks: Jwks { keys: vec![auth_jwt::keys::public_jwk(pem, &config.signing_kid)?] },
+    pub fn new(config: &AuthConfig, ring: Arc<KeyRing>) -> Self {
+        Self {
+            ring,
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
             ttl_secs: config.access_token_ttl.as_secs(),
             admin_ttl_secs: config.admin_access_token_ttl.as_secs(),
-        })
+        }
     }
 
     /// A signed access token for `user_id`, and its lifetime in seconds.
@@ -57,7 +55,7 @@ impl TokenIssuer {
             sid: sid.map(|s| s.to_string()),
             email_verified,
         };
-        (self.signer.sign(ACCESS_TOKEN_TYPE, &claims), ttl_secs)
+        (self.ring.signer().sign(ACCESS_TOKEN_TYPE, &claims), ttl_secs)
     }
 
     /// The longest any access token issued here lives.
@@ -65,7 +63,11 @@ impl TokenIssuer {
         self.ttl_secs.max(self.admin_ttl_secs)
     }
 
-    pub fn jwks(&self) -> &Jwks {
-        &self.jwks
+    pub fn jwks(&self) -> Jwks {
+        self.ring.jwks()
+    }
+
+    pub fn ring(&self) -> &Arc<KeyRing> {
+        &self.ring
     }
 }

@@ -73,3 +73,11 @@ async fn store_email(state: &AppState, user_id: Uuid) -> Result<String, Problem>
         .map_err(|e| Problem::internal(&e))?
         .ok_or_else(|| Problem::forbidden("admins only"))
 }
+
+/// `POST /auth/admin/keys/rotate` (permission `keys:rotate`): publishes a new signing key.
+pub async fn rotate_keys(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>, Problem> {
+    caller.require_perm("keys:rotate")?;
+    let (kid, activates_at) = state.tokens.ring().rotate().await.map_err(|e| Problem::internal(&e))?;
+    tracing::info!(security_event = "signing_key_rotated", by = %caller.subject().sub, %kid, "key rotation requested");
+    Ok(Json(serde_json::json!({"kid": kid, "activates_at": activates_at})))
+}

@@ -262,7 +262,7 @@ pub(crate) fn token_response(
 
 /// `GET /auth/.well-known/jwks.json`: the public keys access tokens are verified with.
 pub async fn jwks(State(state): State<AppState>) -> Response {
-    let mut response = Json(state.tokens.jwks().clone()).into_response();
+    let mut response = Json(state.tokens.jwks()).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, max-age=300"));
     response
 }

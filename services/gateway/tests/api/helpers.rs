@@ -45,6 +45,7 @@ pub struct TestGateway {
     pub http: reqwest::Client,
     pub kid: String,
     pub products: Vec<ProductInstance>,
+    pub auth_config: auth::AuthConfig,
     pub db: TestDb,
 }
 
@@ -68,6 +69,15 @@ impl TestGateway {
 
     /// `products` product instances; `tweak` adjusts the gateway's configuration.
     pub async fn spawn_with(products: usize, tweak: impl FnOnce(&mut gateway::GatewayConfig)) -> Self {
+        Self::spawn_full(products, |_| {}, tweak).await
+    }
+
+    /// Like `spawn_with`, adjusting auth's configuration too.
+    pub async fn spawn_full(
+        products: usize,
+        auth_tweak: impl FnOnce(&mut auth::AuthConfig),
+        tweak: impl FnOnce(&mut gateway::GatewayConfig),
+    ) -> Self {
         let db = TestDb::new().await;
         let signing_key = SecretString::from(testkit::env().keys.access_signing_pem.clone());
         let kid = auth::default_kid(&signing_key);
@@ -75,7 +85,8 @@ impl TestGateway {
         let prefix = auth_service.redis.as_ref().unwrap().key_prefix.clone();
         let mut auth_config = auth::AuthConfig::new(auth_service, signing_key);
         auth_config.hash_concurrency = 4;
-        let auth_addr = auth::build(auth_config).await.unwrap().spawn();
+        auth_tweak(&mut auth_config);
+        let auth_addr = auth::build(auth_config.clone()).await.unwrap().spawn();
         let mut instances = Vec::new();
         for _ in 0..products {
             instances.push(ProductInstance::start(&db, None).await);
@@ -96,10 +107,19 @@ impl TestGateway {
         let mut config = gateway::GatewayConfig::with_service(service);
         config.timeout_override = Some(ROUTE_TIMEOUT);
         config.jwks_min_refresh = Duration::from_millis(200);
+        // Tests sign up and log in a lot from one address; the credential limit is tested on its own.
+        config.limits.credentials = gateway::limits::Limit::new(1000, 1, 1000);
         tweak(&mut config);
         let addr = gateway::build(config).await.unwrap().spawn();
-        let app =
-            Self { base: format!("http://{addr}"), addr, http: reqwest::Client::new(), kid, products: instances, db };
+        let app = Self {
+            base: format!("http://{addr}"),
+            addr,
+            http: reqwest::Client::new(),
+            kid,
+            products: instances,
+            auth_config,
+            db,
+        };
         app.wait_ready().await;
         app
     }

@@ -73,3 +73,14 @@ async fn without_redis_a_local_limiter_takes_over_and_admin_routes_fail_closed()
     assert!(metrics.lines().any(|l| l.starts_with("gateway_redis_fallback_total") && !l.ends_with(" 0")), "{metrics}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn credential_routes_are_limited_per_ip_whoever_signs_in() {
+    let gw = TestGateway::spawn_with(1, |c| c.limits.credentials = Limit::new(3, 60, 3)).await;
+    let mut statuses = Vec::new();
+    for n in 0..4 {
+        let body = serde_json::json!({"email": format!("user{n}@example.com"), "password": "wrong password here"});
+        statuses.push(gw.post("/api/v1/auth/login", None, body).await.0);
+    }
+    assert_eq!(statuses, [401, 401, 401, 429]);
+}

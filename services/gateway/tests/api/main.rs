@@ -7,3 +7,4 @@ mod identity;
 mod limits;
 mod proxying;
 mod resilience;
+mod rotation;

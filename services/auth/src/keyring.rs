@@ -1,0 +1,183 @@
+//! Signing-key rotation with overlap. The ring lives in auth's schema so every replica agrees;
+//! each replica reloads it periodically and signs with the newest activated key.
+//!
+//! Timeline of a rotation: the new key is inserted and published in the JWKS at once, but only
+//! signs from `activates_at` (after `publish_delay`, longer than the gateway's JWKS refresh), so
+//! no verifier sees a token with a kid it cannot know. The previous key keeps verifying the
+//! tokens it signed and leaves the JWKS `retire_after` (the longest token lifetime plus leeway)
+//! after the new key took over.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use auth_jwt::{Jwk, Jwks, Signer};
+use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
+use sqlx::PgPool;
+
+use crate::vault::Vault;
+
+#[derive(Clone, Copy, Debug)]
+pub struct KeyPolicy {
+    pub publish_delay: Duration,
+    pub retire_after: Duration,
+    pub reload_every: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyRingError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("key: {0}")]
+    Key(#[from] auth_jwt::keys::KeyError),
+    #[error("a sealed key cannot be opened: {0}")]
+    Vault(#[from] crate::vault::VaultError),
+    #[error("the key ring is empty and no ACCESS_SIGNING_KEY_FILE seeds it")]
+    Empty,
+}
+
+/// kid, sealed private key, public JWK, activation time.
+type KeyRow = (String, Vec<u8>, sqlx::types::Json<Jwk>, DateTime<Utc>);
+
+struct StoredKey {
+    kid: String,
+    signer: Arc<Signer>,
+    jwk: Jwk,
+    activates_at: DateTime<Utc>,
+}
+
+pub struct KeyRing {
+    pool: PgPool,
+    vault: Arc<Vault>,
+    policy: KeyPolicy,
+    keys: RwLock<Vec<StoredKey>>,
+}
+
+fn context(kid: &str) -> String {
+    format!("signing-key:{kid}")
+}
+
+impl KeyRing {
+    /// Loads the ring; an empty ring is seeded with `seed` (the configured key) active at once.
+    pub async fn load(
+        pool: PgPool,
+        vault: Arc<Vault>,
+        policy: KeyPolicy,
+        seed: Option<(&str, &secrecy::SecretString)>,
+    ) -> Result<Arc<Self>, KeyRingError> {
+        let ring = Arc::new(Self { pool, vault, policy, keys: RwLock::new(Vec::new()) });
+        let empty: bool =
+            sqlx::query_scalar("select not exists(select 1 from signing_keys)").fetch_one(&ring.pool).await?;
+        if empty {
+            let (kid, pem) = seed.ok_or(KeyRingError::Empty)?;
+            ring.insert(kid, pem.expose_secret(), Utc::now()).await?;
+        }
+        ring.reload().await?;
+        Ok(ring)
+    }
+
+    async fn insert(&self, kid: &str, pem: &str, activates_at: DateTime<Utc>) -> Result<(), KeyRingError> {
+        let jwk = auth_jwt::keys::public_jwk(pem, kid)?;
+        sqlx::query(
+            "insert into signing_keys (kid, private_sealed, public_jwk, activates_at) values ($1, $2, $3, $4) \
+             on conflict (kid) do nothing",
+        )
+        .bind(kid)
+        .bind(self.vault.seal(pem.as_bytes(), &context(kid)))
+        .bind(sqlx::types::Json(&jwk))
+        .bind(activates_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Reads the ring again (other replicas may have rotated).
+    pub async fn reload(&self) -> Result<(), KeyRingError> {
+        let rows: Vec<KeyRow> = sqlx::query_as(
+            "select kid, private_sealed, public_jwk, activates_at from signing_keys order by activates_at, kid",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let known: Vec<String> = self.keys.read().expect("key ring").iter().map(|k| k.kid.clone()).collect();
+        let mut loaded = Vec::new();
+        for (kid, sealed, jwk, activates_at) in rows {
+            // Parse a private key once; reuse the parsed signer on later reloads.
+            let existing = self.keys.read().expect("key ring").iter().find(|k| k.kid == kid).map(|k| k.signer.clone());
+            let signer = match existing {
+                Some(signer) if known.contains(&kid) => signer,
+                _ => {
+                    let pem = String::from_utf8(self.vault.open(&sealed, &context(&kid))?).unwrap_or_default();
+                    Arc::new(Signer::from_pem(kid.clone(), &pem)?)
+                }
+            };
+            loaded.push(StoredKey { kid, signer, jwk: jwk.0, activates_at });
+        }
+        if loaded.is_empty() {
+            return Err(KeyRingError::Empty);
+        }
+        *self.keys.write().expect("key ring") = loaded;
+        Ok(())
+    }
+
+    /// The key that signs now: the newest one whose activation time has come.
+    pub fn signer(&self) -> Arc<Signer> {
+        let now = Utc::now();
+        let keys = self.keys.read().expect("key ring");
+        keys.iter()
+            .rev()
+            .find(|k| k.activates_at <= now)
+            .or(keys.first())
+            .map(|k| k.signer.clone())
+            .expect("a loaded ring is not empty")
+    }
+
+    /// The keys verifiers must know: all but those retired (superseded longer ago than
+    /// `retire_after`).
+    pub fn jwks(&self) -> Jwks {
+        let now = Utc::now();
+        let retire_after = chrono::Duration::from_std(self.policy.retire_after).unwrap_or_default();
+        let keys = self.keys.read().expect("key ring");
+        let published = keys
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| {
+                // Superseded when the next key activated (if it has).
+                let superseded_at = keys.get(index + 1).map(|next| next.activates_at).filter(|at| *at <= now);
+                superseded_at.is_none_or(|at| at + retire_after > now)
+            })
+            .map(|(_, key)| key.jwk.clone())
+            .collect();
+        Jwks { keys: published }
+    }
+
+    /// Makes a new key: published now, signing after the publish delay. Returns its kid and
+    /// activation time.
+    pub async fn rotate(&self) -> Result<(String, DateTime<Utc>), KeyRingError> {
+        let pem = auth_jwt::keys::generate_rsa_private_pem();
+        let kid = format!("k{}", Utc::now().format("%Y%m%d%H%M%S%3f"));
+        let activates_at = Utc::now() + chrono::Duration::from_std(self.policy.publish_delay).unwrap_or_default();
+        self.insert(&kid, &pem, activates_at).await?;
+        self.reload().await?;
+        tracing::info!(security_event = "signing_key_rotated", %kid, %activates_at, "new signing key published");
+        Ok((kid, activates_at))
+    }
+
+    /// Reloads every `reload_every` until `stop`.
+    pub fn spawn_reloader(
+        self: Arc<Self>,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    _ = tokio::time::sleep(self.policy.reload_every) => {
+                        if let Err(error) = self.reload().await {
+                            tracing::warn!(%error, "reloading the key ring failed; keeping the keys in memory");
+                        }
+                    }
+                }
+            }
+        })
+    }
+}
