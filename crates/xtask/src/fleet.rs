@@ -25,6 +25,8 @@ pub struct FleetOptions {
     pub redis_port: u16,
     pub nginx_port: u16,
     pub ports: BTreeMap<&'static str, u16>,
+    /// Extra instances of a service (`--replicas product=3`): their ports, beyond the first.
+    pub replica_ports: BTreeMap<&'static str, Vec<u16>>,
     /// fsync and an append-only file for data that should survive (`up`); off for tests.
     pub durable: bool,
     /// Also print every log line, prefixed with its process's name.
@@ -73,7 +75,12 @@ impl Fleet {
         fleet.bootstrap().await.context("bootstrap roles and schemas")?;
 
         for spec in SERVICES {
-            fleet.spawn_service(spec.name)?;
+            fleet.spawn_service(spec.name, fleet.options.ports[spec.name], spec.name.to_owned())?;
+            for (index, port) in
+                fleet.options.replica_ports.get(spec.name).cloned().unwrap_or_default().into_iter().enumerate()
+            {
+                fleet.spawn_service(spec.name, port, format!("{}-{}", spec.name, index + 2))?;
+            }
         }
         fleet.wait_ready(Duration::from_secs(90)).await?;
         fleet.seed().context("seed the demo catalog")?;
@@ -97,11 +104,29 @@ impl Fleet {
         service_env(&self.options, name)
     }
 
-    fn spawn_service(&mut self, name: &str) -> anyhow::Result<()> {
+    /// Starts one instance of `name` listening on `port`, its logs labelled `label`.
+    fn spawn_service(&mut self, name: &str, port: u16, label: String) -> anyhow::Result<()> {
         let mut command = Command::new(self.options.bin_dir.join(name));
-        command.envs(self.service_env(name)).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let child = spawn_owned(command, None).with_context(|| format!("start {name}"))?;
-        self.adopt(name, child)
+        command
+            .envs(self.service_env(name))
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let child = spawn_owned(command, None).with_context(|| format!("start {label}"))?;
+        self.adopt(&label, child)
+    }
+
+    /// Every instance: (label, port).
+    pub fn instances(&self) -> Vec<(String, u16)> {
+        let mut all = Vec::new();
+        for spec in SERVICES {
+            all.push((spec.name.to_owned(), self.options.ports[spec.name]));
+            for (index, port) in self.options.replica_ports.get(spec.name).into_iter().flatten().enumerate() {
+                all.push((format!("{}-{}", spec.name, index + 2), *port));
+            }
+        }
+        all
     }
 
     /// Keeps `child`, copying its output line by line into its log file (and the terminal).
@@ -135,7 +160,7 @@ impl Fleet {
     async fn wait_ready(&mut self, patience: Duration) -> anyhow::Result<()> {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
         let deadline = Instant::now() + patience;
-        let mut pending: Vec<&str> = SERVICES.iter().map(|s| s.name).collect();
+        let mut pending: Vec<(String, u16)> = self.instances();
         while !pending.is_empty() {
             for (name, child) in &mut self.children {
                 if let Some(status) = child.try_wait()? {
@@ -146,16 +171,17 @@ impl Fleet {
                 }
             }
             let mut still = Vec::new();
-            for name in pending {
-                let url = format!("http://127.0.0.1:{}/ready", self.options.ports[name]);
+            for (label, port) in pending {
+                let url = format!("http://127.0.0.1:{port}/ready");
                 let ready = http.get(&url).send().await.is_ok_and(|r| r.status().is_success());
                 if !ready {
-                    still.push(name);
+                    still.push((label, port));
                 }
             }
             pending = still;
             if !pending.is_empty() {
-                anyhow::ensure!(Instant::now() < deadline, "not ready after {patience:?}: {}", pending.join(", "));
+                let names: Vec<&str> = pending.iter().map(|(label, _)| label.as_str()).collect();
+                anyhow::ensure!(Instant::now() < deadline, "not ready after {patience:?}: {}", names.join(", "));
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
         }
@@ -201,11 +227,12 @@ impl Fleet {
         Ok(())
     }
 
-    /// Whether any process has died, and which.
-    pub fn exited(&mut self) -> Option<String> {
+    /// Every process that has exited: (label, how).
+    pub fn all_exited(&mut self) -> Vec<(String, String)> {
         self.children
             .iter_mut()
-            .find_map(|(name, child)| child.try_wait().ok().flatten().map(|s| format!("{name} exited ({s})")))
+            .filter_map(|(name, child)| child.try_wait().ok().flatten().map(|s| (name.clone(), s.to_string())))
+            .collect()
     }
 
     /// SIGTERM to every process group (services first, data stores last), then SIGKILL for
@@ -269,7 +296,12 @@ pub fn service_env(o: &FleetOptions, name: &str) -> Vec<(String, String)> {
         env.push(("DATABASE_URL".to_owned(), format!("postgres://{role}@127.0.0.1:{}/{DATABASE}", o.pg_port)));
     }
     for other in SERVICES {
-        env.push((other.url_var(), format!("http://127.0.0.1:{}", o.ports[other.name])));
+        let replicas = o.replica_ports.get(other.name).into_iter().flatten();
+        let urls: Vec<String> = std::iter::once(&o.ports[other.name])
+            .chain(replicas)
+            .map(|port| format!("http://127.0.0.1:{port}"))
+            .collect();
+        env.push((other.url_var(), urls.join(",")));
     }
     env
 }
@@ -301,6 +333,7 @@ pub fn fleet_test(root: &Path) -> anyhow::Result<()> {
         redis_port,
         nginx_port,
         ports,
+        replica_ports: BTreeMap::new(),
         durable: false,
         echo_logs: std::env::var_os("FLEET_LOG").is_some(),
         log_format: "json",

@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         Some("rotate-keys") => up::rotate_keys(&root),
         _ => {
             eprintln!(
-                "usage: cargo xtask <keys [--force] | up [--release] | test | fleet | bench events | totp | rotate-keys>"
+                "usage: cargo xtask <keys [--force] | up [--release] [--replicas NAME=N,...] | test | fleet | bench events | totp | rotate-keys>"
             );
             return ExitCode::from(2);
         }

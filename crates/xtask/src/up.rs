@@ -18,14 +18,20 @@ fn port(var: &str, default: u16) -> anyhow::Result<u16> {
 
 /// The dev fleet's options: `.dev/` (or `SHOPFLEET_DEV_DIR`), the documented ports unless
 /// overridden by environment variables.
-fn dev_options(root: &Path, release: bool) -> anyhow::Result<FleetOptions> {
+fn dev_options(root: &Path, release: bool, replicas: &[(&'static str, usize)]) -> anyhow::Result<FleetOptions> {
     let keys_dir = root.join(".dev/keys");
     let run_dir = std::env::var_os("SHOPFLEET_DEV_DIR").map(Into::into).unwrap_or_else(|| root.join(".dev"));
     let mut ports = BTreeMap::new();
     for spec in SERVICES {
         ports.insert(spec.name, port(&format!("{}_PORT", spec.name.to_ascii_uppercase()), spec.port)?);
     }
+    // Extra instances listen 100, 200, ... above the service's own port.
+    let replica_ports = replicas
+        .iter()
+        .map(|(name, count)| (*name, (1..*count).map(|i| ports[name] + 100 * i as u16).collect()))
+        .collect();
     Ok(FleetOptions {
+        replica_ports,
         run_dir,
         keys_dir,
         bin_dir: bin_dir(release),
@@ -39,6 +45,33 @@ fn dev_options(root: &Path, release: bool) -> anyhow::Result<FleetOptions> {
     })
 }
 
+/// `--replicas product=3,cart=2` (or several `--replicas` flags).
+fn parse_replicas(args: &[String]) -> anyhow::Result<Vec<(&'static str, usize)>> {
+    let mut replicas = Vec::new();
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let value = match arg.strip_prefix("--replicas=") {
+            Some(v) => v.to_owned(),
+            None if arg == "--replicas" => {
+                iter.next().cloned().ok_or_else(|| anyhow::anyhow!("--replicas needs NAME=COUNT"))?
+            }
+            None => continue,
+        };
+        for item in value.split(',') {
+            let (name, count) =
+                item.split_once('=').ok_or_else(|| anyhow::anyhow!("--replicas {item}: expected NAME=COUNT"))?;
+            let spec = service_kit::fleet::spec(name.trim())
+                .ok_or_else(|| anyhow::anyhow!("--replicas: no service {name}"))?;
+            anyhow::ensure!(spec.name != "gateway", "--replicas: the gateway sits behind NGINX alone in dev");
+            let count: usize =
+                count.trim().parse().map_err(|_| anyhow::anyhow!("--replicas {item}: count must be a number"))?;
+            anyhow::ensure!((1..=9).contains(&count), "--replicas {item}: from 1 to 9 instances");
+            replicas.push((spec.name, count));
+        }
+    }
+    Ok(replicas)
+}
+
 pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let release = args.iter().any(|a| a == "--release");
     crate::install::ensure_packages()?;
@@ -50,7 +83,8 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     }
     crate::run_step("cargo build (service binaries)", &mut build)?;
 
-    let options = dev_options(root, release)?;
+    let replicas = parse_replicas(args)?;
+    let options = dev_options(root, release, &replicas)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let mut fleet = Fleet::start(options).await?;
@@ -59,13 +93,23 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         print_table(&fleet, demo.as_ref(), admin.as_ref());
         let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
         let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut reported = std::collections::HashSet::new();
         loop {
             tokio::select! {
                 _ = interrupt.recv() => break,
                 _ = terminate.recv() => break,
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {
-                    if let Some(which) = fleet.exited() {
-                        eprintln!("xtask up: {which}; stopping everything");
+                    // A service instance that dies is reported (the gateway routes around a dead
+                    // replica); losing a data store or NGINX stops everything.
+                    let mut fatal = false;
+                    for (label, how) in fleet.all_exited() {
+                        if reported.insert(label.clone()) {
+                            eprintln!("xtask up: {label} exited ({how})");
+                            fatal |= matches!(label.as_str(), "postgres" | "redis" | "nginx");
+                        }
+                    }
+                    if fatal {
+                        eprintln!("xtask up: stopping everything");
                         break;
                     }
                 }
@@ -142,8 +186,8 @@ fn print_table(fleet: &Fleet, demo: Option<&(String, String)>, admin: Option<&se
     println!();
     println!("  {:<14} {:<28} status", "service", "url");
     println!("  {:<14} {:<28} ready", "nginx", fleet.nginx_url());
-    for spec in SERVICES {
-        println!("  {:<14} {:<28} ready", spec.name, fleet.service_url(spec.name));
+    for (label, port) in fleet.instances() {
+        println!("  {:<14} {:<28} ready", label, format!("http://127.0.0.1:{port}"));
     }
     let o = &fleet.options;
     println!("  {:<14} {:<28} ready", "postgres", format!("127.0.0.1:{}", o.pg_port));
@@ -182,7 +226,7 @@ fn print_table(fleet: &Fleet, demo: Option<&(String, String)>, admin: Option<&se
 /// `cargo xtask rotate-keys`: publishes a new access-token signing key in the dev key ring (run
 /// while `cargo xtask up` is up; auth starts signing with it after its publish delay).
 pub fn rotate_keys(root: &Path) -> anyhow::Result<()> {
-    let options = dev_options(root, false)?;
+    let options = dev_options(root, false, &[])?;
     let env = crate::fleet::service_env(&options, "auth");
     let output = std::process::Command::new(options.bin_dir.join("auth")).arg("rotate-keys").envs(env).output()?;
     anyhow::ensure!(output.status.success(), "auth rotate-keys failed: {}", String::from_utf8_lossy(&output.stderr));
