@@ -20,6 +20,22 @@ pub trait Event: Serialize + DeserializeOwned + Send + Sync {
     fn aggregate_id(&self) -> String;
 }
 
+/// Implements [`Event`] for a payload struct: type name, version, producing domain, the field
+/// that names the aggregate, and the fields that carry secrets.
+macro_rules! event {
+    ($name:ident, $type:literal, $version:literal, $domain:literal, aggregate = $field:ident $(, secrets = [$($secret:literal),*])?) => {
+        impl Event for $name {
+            const TYPE: &'static str = $type;
+            const VERSION: u16 = $version;
+            const DOMAIN: &'static str = $domain;
+            $(const SECRET_FIELDS: &'static [&'static str] = &[$($secret),*];)?
+            fn aggregate_id(&self) -> String {
+                self.$field.to_string()
+            }
+        }
+    };
+}
+
 /// A new account (auth).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct UserRegistered {
@@ -27,14 +43,7 @@ pub struct UserRegistered {
     pub email: String,
 }
 
-impl Event for UserRegistered {
-    const TYPE: &'static str = "USER_REGISTERED";
-    const VERSION: u16 = 1;
-    const DOMAIN: &'static str = "auth";
-    fn aggregate_id(&self) -> String {
-        self.user_id.to_string()
-    }
-}
+event!(UserRegistered, "USER_REGISTERED", 1, "auth", aggregate = user_id);
 
 /// An email address must be confirmed: send the link carrying `token` (auth).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -46,15 +55,7 @@ pub struct EmailVerificationRequested {
     pub expires_at: DateTime<Utc>,
 }
 
-impl Event for EmailVerificationRequested {
-    const TYPE: &'static str = "EMAIL_VERIFICATION_REQUESTED";
-    const VERSION: u16 = 1;
-    const DOMAIN: &'static str = "auth";
-    const SECRET_FIELDS: &'static [&'static str] = &["token"];
-    fn aggregate_id(&self) -> String {
-        self.user_id.to_string()
-    }
-}
+event!(EmailVerificationRequested, "EMAIL_VERIFICATION_REQUESTED", 1, "auth", aggregate = user_id, secrets = ["token"]);
 
 /// The email address is confirmed (auth).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -63,14 +64,7 @@ pub struct UserEmailVerified {
     pub email: String,
 }
 
-impl Event for UserEmailVerified {
-    const TYPE: &'static str = "USER_EMAIL_VERIFIED";
-    const VERSION: u16 = 1;
-    const DOMAIN: &'static str = "auth";
-    fn aggregate_id(&self) -> String {
-        self.user_id.to_string()
-    }
-}
+event!(UserEmailVerified, "USER_EMAIL_VERIFIED", 1, "auth", aggregate = user_id);
 
 /// Someone asked to reset the password of an existing account: send the link (auth).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -81,15 +75,7 @@ pub struct PasswordResetRequested {
     pub expires_at: DateTime<Utc>,
 }
 
-impl Event for PasswordResetRequested {
-    const TYPE: &'static str = "PASSWORD_RESET_REQUESTED";
-    const VERSION: u16 = 1;
-    const DOMAIN: &'static str = "auth";
-    const SECRET_FIELDS: &'static [&'static str] = &["token"];
-    fn aggregate_id(&self) -> String {
-        self.user_id.to_string()
-    }
-}
+event!(PasswordResetRequested, "PASSWORD_RESET_REQUESTED", 1, "auth", aggregate = user_id, secrets = ["token"]);
 
 /// The password was changed through a reset (auth); a notice goes to the owner.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -98,14 +84,7 @@ pub struct PasswordChanged {
     pub email: String,
 }
 
-impl Event for PasswordChanged {
-    const TYPE: &'static str = "PASSWORD_CHANGED";
-    const VERSION: u16 = 1;
-    const DOMAIN: &'static str = "auth";
-    fn aggregate_id(&self) -> String {
-        self.user_id.to_string()
-    }
-}
+event!(PasswordChanged, "PASSWORD_CHANGED", 1, "auth", aggregate = user_id);
 
 /// The secret payload fields of an event type known to this build (none for unknown types).
 pub fn secret_fields(event_type: &str) -> &'static [&'static str] {

@@ -12,6 +12,7 @@ pub mod failpoint;
 mod metrics;
 pub mod outbox;
 pub mod relay;
+pub mod wake;
 
 pub use catalog::Event;
 pub use consumer::{Consumer, ConsumerConfig, Handled, Handler, HandlerError};

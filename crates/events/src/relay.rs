@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use redis::aio::ConnectionManager;
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+use crate::wake::Wake;
 use crate::{EventMetrics, failpoint, outbox, stream_name};
 
 #[derive(Clone, Debug)]
@@ -140,20 +140,15 @@ impl Relay {
     /// Runs until `shutdown` turns true; a batch in progress finishes first.
     pub fn spawn(self, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
         tokio::spawn(async move {
-            let channel = outbox::channel(&self.config.schema);
-            let mut listener: Option<PgListener> = None;
+            let mut wake =
+                Wake::new(self.pool.clone(), outbox::channel(&self.config.schema), self.config.poll_interval);
             let mut backoff = Duration::from_millis(100);
             let mut last_prune: Option<Instant> = None;
             loop {
                 if *shutdown.borrow() {
                     break;
                 }
-                if listener.is_none() {
-                    listener = match PgListener::connect_with(&self.pool).await {
-                        Ok(mut l) => l.listen(&channel).await.ok().map(|_| l),
-                        Err(_) => None,
-                    };
-                }
+                wake.listen().await;
                 match self.publish_batch().await {
                     Ok(published) => {
                         backoff = Duration::from_millis(100);
@@ -179,20 +174,8 @@ impl Relay {
                     }
                     last_prune = Some(Instant::now());
                 }
-                let notified = async {
-                    match listener.as_mut() {
-                        Some(l) => l.recv().await.map(|_| ()),
-                        None => std::future::pending().await,
-                    }
-                };
-                tokio::select! {
-                    _ = shutdown.changed() => break,
-                    outcome = notified => {
-                        if outcome.is_err() {
-                            listener = None;
-                        }
-                    }
-                    _ = tokio::time::sleep(self.config.poll_interval) => {}
+                if !wake.wait(&mut shutdown).await {
+                    break;
                 }
             }
             tracing::info!(producer = %self.config.producer, "relay stopped");

@@ -49,12 +49,17 @@ impl Minter {
 
     /// A token for calling `audience` on behalf of `subject`, from the cache when one is fresh.
     pub fn mint(&self, audience: &str, subject: &Subject) -> Arc<str> {
+        self.mint_counted(audience, subject).0
+    }
+
+    /// Like [`Minter::mint`], also telling whether the token came from the cache.
+    pub fn mint_counted(&self, audience: &str, subject: &Subject) -> (Arc<str>, bool) {
         let now = unix_now();
         let key = (audience.to_owned(), subject.clone());
         if let Some(cached) = self.cache.lock().expect("mint cache lock").get(&key)
             && cached.exp > now + RENEW_MARGIN_SECS
         {
-            return cached.token.clone();
+            return (cached.token.clone(), true);
         }
         // Sign outside the lock: two racing callers may both sign once, which is harmless.
         let claims = InternalClaims {
@@ -72,7 +77,7 @@ impl Minter {
             cache.retain(|_, cached| cached.exp > now + RENEW_MARGIN_SECS);
         }
         cache.insert(key, Cached { token: token.clone(), exp: claims.exp });
-        token
+        (token, false)
     }
 }
 

@@ -24,10 +24,15 @@ const LATENCY_SPACING: Duration = Duration::from_millis(2);
 const THROUGHPUT_EVENTS: usize = 5_000;
 const PRODUCERS: usize = 8;
 
-pub fn run(what: &[String]) -> anyhow::Result<()> {
+pub fn run(root: &std::path::Path, what: &[String]) -> anyhow::Result<()> {
     match what.first().map(String::as_str) {
-        Some("events") | None => events_bench(),
-        Some(other) => anyhow::bail!("unknown benchmark {other:?}; known: events"),
+        Some("events") => events_bench(),
+        Some("gateway") => crate::bench_gateway::run(root),
+        None => {
+            events_bench()?;
+            crate::bench_gateway::run(root)
+        }
+        Some(other) => anyhow::bail!("unknown benchmark {other:?}; known: events, gateway"),
     }
 }
 

@@ -32,6 +32,8 @@ pub struct FleetOptions {
     /// Also print every log line, prefixed with its process's name.
     pub echo_logs: bool,
     pub log_format: &'static str,
+    /// Extra environment for every service (benchmarks raise rate limits).
+    pub extra_env: Vec<(String, String)>,
 }
 
 pub const DATABASE: &str = "shopfleet";
@@ -109,6 +111,7 @@ impl Fleet {
         let mut command = Command::new(self.options.bin_dir.join(name));
         command
             .envs(self.service_env(name))
+            .envs(self.options.extra_env.clone())
             .env("BIND_ADDR", format!("127.0.0.1:{port}"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -227,6 +230,11 @@ impl Fleet {
         Ok(())
     }
 
+    /// The process id of the process labelled `label` (nginx, gateway, product, ...).
+    pub fn pid(&self, label: &str) -> Option<u32> {
+        self.children.iter().find(|(name, _)| name == label).map(|(_, child)| child.id())
+    }
+
     /// Every process that has exited: (label, how).
     pub fn all_exited(&mut self) -> Vec<(String, String)> {
         self.children
@@ -317,27 +325,34 @@ pub fn free_ports() -> (BTreeMap<&'static str, u16>, [u16; 3]) {
     (services, [ports[n], ports[n + 1], ports[n + 2]])
 }
 
-/// The fleet test: real binaries, real NGINX, throwaway data on free ports.
-pub fn fleet_test(root: &Path) -> anyhow::Result<()> {
-    crate::run_step("cargo build (service binaries)", crate::cargo().current_dir(root).args(build_args()))?;
-    let run_dir = std::env::temp_dir().join(format!("shopfleet-fleet-test-{}", std::process::id()));
+/// Options for a fleet with throwaway data and keys under a temp dir, on free ports.
+pub fn throwaway_options(purpose: &str, release: bool) -> anyhow::Result<FleetOptions> {
+    let run_dir = std::env::temp_dir().join(format!("shopfleet-{purpose}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&run_dir);
     let keys_dir = run_dir.join("keys");
     testkit::FleetKeys::generate().write(&keys_dir)?;
     let (ports, [pg_port, redis_port, nginx_port]) = free_ports();
-    let options = FleetOptions {
-        run_dir: run_dir.clone(),
+    Ok(FleetOptions {
+        run_dir,
         keys_dir,
-        bin_dir: bin_dir(false),
+        bin_dir: bin_dir(release),
         pg_port,
         redis_port,
         nginx_port,
         ports,
         replica_ports: BTreeMap::new(),
+        extra_env: Vec::new(),
         durable: false,
         echo_logs: std::env::var_os("FLEET_LOG").is_some(),
         log_format: "json",
-    };
+    })
+}
+
+/// The fleet test: real binaries, real NGINX, throwaway data on free ports.
+pub fn fleet_test(root: &Path) -> anyhow::Result<()> {
+    crate::run_step("cargo build (service binaries)", crate::cargo().current_dir(root).args(build_args()))?;
+    let options = throwaway_options("fleet-test", false)?;
+    let run_dir = options.run_dir.clone();
     eprintln!("==> fleet test (logs under {})", run_dir.join("logs").display());
     let runtime = tokio::runtime::Runtime::new()?;
     let outcome = runtime.block_on(async {

@@ -5,10 +5,12 @@
 //! - `test`  — formatting, clippy, every test against real servers, then the fleet test.
 //! - `fleet` — only the fleet test.
 //! - `bench events` — the event backbone against a raw Redis Streams round trip.
+//! - `bench gateway` — what NGINX and the gateway add to a catalog read (release build).
 //! - `totp` — the demo admin's current TOTP code (after `up` created it).
 //! - `rotate-keys` — a new access-token signing key in the dev key ring (while `up` runs).
 
 mod bench;
+mod bench_gateway;
 mod fleet;
 mod fleet_walk;
 mod install;
@@ -28,12 +30,12 @@ fn main() -> ExitCode {
         Some("up") => up::run(&root, &args[1..]),
         Some("test") => test::run(&root),
         Some("fleet") => fleet::fleet_test(&root),
-        Some("bench") => bench::run(&args[1..]),
+        Some("bench") => bench::run(&root, &args[1..]),
         Some("totp") => up::totp(&root),
         Some("rotate-keys") => up::rotate_keys(&root),
         _ => {
             eprintln!(
-                "usage: cargo xtask <keys [--force] | up [--release] [--replicas NAME=N,...] | test | fleet | bench events | totp | rotate-keys>"
+                "usage: cargo xtask <keys [--force] | up [--release] [--replicas NAME=N,...] | test | fleet | bench [events|gateway] | totp | rotate-keys>"
             );
             return ExitCode::from(2);
         }

@@ -31,6 +31,7 @@ fn dev_options(root: &Path, release: bool, replicas: &[(&'static str, usize)]) -
         .map(|(name, count)| (*name, (1..*count).map(|i| ports[name] + 100 * i as u16).collect()))
         .collect();
     Ok(FleetOptions {
+        extra_env: Vec::new(),
         replica_ports,
         run_dir,
         keys_dir,

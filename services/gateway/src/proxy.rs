@@ -37,6 +37,8 @@ struct Inner {
     gate: Gate,
     cors_origins: Vec<String>,
     timeout_override: Option<Duration>,
+    /// Internal tokens handed to upstreams, by whether they came from the cache.
+    minted: prometheus::IntCounterVec,
 }
 
 /// The client IP header services receive (from NGINX's X-Real-IP, never from the client).
@@ -58,7 +60,17 @@ impl Proxy {
             .pool_idle_timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(64)
             .build(connector);
+        let minted = prometheus::IntCounterVec::new(
+            prometheus::Opts::new(
+                "gateway_internal_tokens_total",
+                "Internal tokens attached to upstream calls, by source.",
+            ),
+            &["source"],
+        )
+        .expect("valid metric");
+        metrics.register(Box::new(minted.clone())).expect("registered once");
         Self(Arc::new(Inner {
+            minted,
             client,
             minter,
             jwks,
@@ -238,7 +250,8 @@ async fn forward(
     let (mut parts, body) = request.into_parts();
     let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
     scrub_headers(&mut parts.headers);
-    let token = proxy.0.minter.mint(route.upstream, &subject);
+    let (token, cached) = proxy.0.minter.mint_counted(route.upstream, &subject);
+    proxy.0.minted.with_label_values(&[if cached { "cache" } else { "signed" }]).inc();
     parts.headers.insert(
         header::AUTHORIZATION,
         HeaderValue::from_str(&format!("Bearer {token}")).expect("JWTs are header-safe"),

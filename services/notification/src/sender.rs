@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use prometheus::IntCounterVec;
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -76,32 +75,19 @@ impl Sender {
 
     pub fn spawn(self, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
         tokio::spawn(async move {
-            let mut listener: Option<PgListener> = None;
+            let mut wake = events::wake::Wake::new(self.pool.clone(), WAKE_CHANNEL, self.tuning.poll_interval);
             loop {
                 if *shutdown.borrow() {
                     break;
                 }
-                if listener.is_none() {
-                    listener = match PgListener::connect_with(&self.pool).await {
-                        Ok(mut l) => l.listen(WAKE_CHANNEL).await.ok().map(|_| l),
-                        Err(_) => None,
-                    };
-                }
+                wake.listen().await;
                 match self.send_due().await {
                     Ok(n) if n as i64 >= BATCH => continue,
                     Ok(_) => {}
                     Err(error) => tracing::warn!(%error, "sender pass failed"),
                 }
-                let notified = async {
-                    match listener.as_mut() {
-                        Some(l) => l.recv().await.map(|_| ()),
-                        None => std::future::pending().await,
-                    }
-                };
-                tokio::select! {
-                    _ = shutdown.changed() => break,
-                    outcome = notified => if outcome.is_err() { listener = None },
-                    _ = tokio::time::sleep(self.tuning.poll_interval) => {}
+                if !wake.wait(&mut shutdown).await {
+                    break;
                 }
             }
         })
