@@ -104,6 +104,10 @@ pub fn run(root: &std::path::Path) -> anyhow::Result<()> {
         ("RATE_LIMIT_CREDENTIALS".into(), "1000000/1/1000000".into()),
         ("RUST_LOG".into(), "warn".into()),
     ];
+    // Passed through to the services, to compare runtime sizes.
+    if let Ok(threads) = std::env::var("TOKIO_WORKER_THREADS") {
+        options.extra_env.push(("TOKIO_WORKER_THREADS".into(), threads));
+    }
     // NGINX's coarse per-IP limit would cap a one-machine benchmark.
     // SAFETY: single-threaded here, before any thread that reads the environment starts.
     #[allow(unsafe_code)]
