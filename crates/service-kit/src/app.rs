@@ -15,6 +15,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
 use internal_token::{InternalGuard, Verifier, require_internal};
 use observability::{HttpObserver, Metrics, ReadinessCheck, health_routes, observe};
 use problem::Problem;
@@ -116,7 +117,11 @@ impl Application {
             stop.await;
             let _ = stopped_tx.send(());
         };
-        let server = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+        // Responses are small and written whole: no reason to let Nagle hold them back.
+        let listener = self.listener.tap_io(|stream| {
+            let _ = stream.set_nodelay(true);
+        });
+        let server = axum::serve(listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(stop)
             .into_future();
         tokio::pin!(server);

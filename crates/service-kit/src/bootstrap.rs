@@ -39,7 +39,7 @@ pub async fn create_schemas(admin: &mut PgConnection, database: &str) -> sqlx::R
     let mut tx = admin.begin().await?;
     sqlx::query("revoke all on schema public from public").execute(&mut *tx).await?;
     for spec in SERVICES {
-        let (Some(schema), Some(role)) = (spec.schema, spec.db_role()) else {
+        let (Some(schema), Some(role)) = (spec.schema_name(), spec.db_role()) else {
             continue;
         };
         sqlx::query(AssertSqlSafe(format!("create schema if not exists {schema} authorization {role}")))

@@ -17,6 +17,17 @@ impl ServiceSpec {
         self.schema.map(|_| format!("shopfleet_{}", self.name))
     }
 
+    /// The schema this deployment gives the service: `DATABASE_SCHEMA_<NAME>` when set (Supabase
+    /// owns a schema called `auth`, so auth needs another one there), else the default.
+    pub fn schema_name(&self) -> Option<String> {
+        let default = self.schema?;
+        let key = format!("DATABASE_SCHEMA_{}", self.name.to_ascii_uppercase());
+        let chosen = std::env::var(key)
+            .ok()
+            .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+        Some(chosen.unwrap_or_else(|| default.to_owned()))
+    }
+
     /// The environment variable naming this service's base URL(s) for its callers.
     pub fn url_var(&self) -> String {
         format!("{}_URL", self.name.to_ascii_uppercase())

@@ -302,6 +302,8 @@ pub fn service_env(o: &FleetOptions, name: &str) -> Vec<(String, String)> {
     ];
     if let Some(role) = spec.db_role() {
         env.push(("DATABASE_URL".to_owned(), format!("postgres://{role}@127.0.0.1:{}/{DATABASE}", o.pg_port)));
+        // The bootstrap and the service agree on the schema, default or DATABASE_SCHEMA_<NAME>.
+        env.push(("DATABASE_SCHEMA".to_owned(), spec.schema_name().unwrap_or_default()));
     }
     for other in SERVICES {
         let replicas = o.replica_ports.get(other.name).into_iter().flatten();

@@ -21,7 +21,8 @@ async fn a_killed_upstream_fails_fast_once_its_breaker_opens_and_recovers_after_
     let started = Instant::now();
     let (status, problem) = gw.get("/api/v1/products?limit=1", None).await;
     assert_eq!((status, problem["code"].as_str()), (503, Some("upstream_unavailable")));
-    assert!(started.elapsed() < Duration::from_millis(100), "open breaker answers at once: {:?}", started.elapsed());
+    // Far below the 1.5 s route timeout (generous: 2 busy cores make timing noisy).
+    assert!(started.elapsed() < Duration::from_millis(500), "open breaker answers at once: {:?}", started.elapsed());
     let metrics = gw.http.get(gw.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(
         metrics.lines().any(|l| l.starts_with("gateway_circuit_state{")
