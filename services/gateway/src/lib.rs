@@ -11,6 +11,7 @@ mod path;
 mod proxy;
 pub mod routes;
 pub mod upstream;
+mod verified;
 
 use std::sync::Arc;
 

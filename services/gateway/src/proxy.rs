@@ -39,6 +39,7 @@ struct Inner {
     timeout_override: Option<Duration>,
     /// Internal tokens handed to upstreams, by whether they came from the cache.
     minted: prometheus::IntCounterVec,
+    verified: crate::verified::VerifiedTokens,
 }
 
 /// The client IP header services receive (from NGINX's X-Real-IP, never from the client).
@@ -70,6 +71,7 @@ impl Proxy {
         .expect("valid metric");
         metrics.register(Box::new(minted.clone())).expect("registered once");
         Self(Arc::new(Inner {
+            verified: crate::verified::VerifiedTokens::default(),
             minted,
             client,
             minter,
@@ -94,13 +96,21 @@ impl Proxy {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| token_problem(&TokenError::Malformed))?;
-        let verified = match self.0.verifier.verify(token, &self.0.jwks.ring()) {
+        let ring = self.0.jwks.ring();
+        if let Some(claims) = self.0.verified.get(token, &ring, auth_jwt::DEFAULT_LEEWAY_SECS) {
+            return Ok(Some(claims));
+        }
+        let verified = match self.0.verifier.verify(token, &ring) {
             Err(TokenError::UnknownKey(_)) if self.0.jwks.refresh_for_unknown_kid().await => {
                 self.0.verifier.verify(token, &self.0.jwks.ring())
             }
             other => other,
         };
-        verified.map(Some).map_err(|error| token_problem(&error))
+        let claims = verified.map_err(|error| token_problem(&error))?;
+        if let Some(kid) = auth_jwt::peek_header(token, auth_jwt::ACCESS_TOKEN_TYPE).ok().and_then(|h| h.kid) {
+            self.0.verified.insert(token, kid, claims.clone());
+        }
+        Ok(Some(claims))
     }
 
     fn allowed_origin(&self, headers: &HeaderMap) -> Option<HeaderValue> {
@@ -114,16 +124,15 @@ fn token_problem(error: &TokenError) -> Problem {
     Problem::unauthorized(error.code(), error.to_string())
 }
 
-fn finish(proxy: &Proxy, route: Option<&Route>, origin: Option<HeaderValue>, response: impl IntoResponse) -> Response {
+/// Labels the response with its route (for metrics), asks for a bearer token on our own 401s,
+/// and adds the CORS headers for an allowed origin.
+fn finish(route: Option<&Route>, origin: Option<HeaderValue>, response: impl IntoResponse) -> Response {
     let mut response = response.into_response();
     if let Some(route) = route {
         response.extensions_mut().insert(RouteLabel(route.prefix.to_owned()));
     }
-    let headers = response.headers_mut();
-    if headers.get(header::CONTENT_TYPE).is_some_and(|v| v == "application/problem+json")
-        && let Some(status) = Some(response.status())
-        && status == StatusCode::UNAUTHORIZED
-    {
+    let is_problem = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == "application/problem+json");
+    if is_problem && response.status() == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     if let Some(origin) = origin {
@@ -138,7 +147,6 @@ fn finish(proxy: &Proxy, route: Option<&Route>, origin: Option<HeaderValue>, res
         );
         headers.append(header::VARY, HeaderValue::from_static("Origin"));
     }
-    let _ = proxy;
     response
 }
 
@@ -150,17 +158,17 @@ pub async fn handle(
 ) -> Response {
     let origin = proxy.allowed_origin(request.headers());
     let Some(path) = forwardable(request.uri().path()) else {
-        return finish(&proxy, None, origin, Problem::not_found("no such route"));
+        return finish(None, origin, Problem::not_found("no such route"));
     };
     let Some(route) = match_route(&path.segments) else {
-        return finish(&proxy, None, origin, Problem::not_found("no such route"));
+        return finish(None, origin, Problem::not_found("no such route"));
     };
     if request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
-        return finish(&proxy, Some(route), origin.clone(), preflight(origin.is_some()));
+        return finish(Some(route), origin.clone(), preflight(origin.is_some()));
     }
     match forward(&proxy, route, &path.raw, peer, request).await {
-        Ok(response) => finish(&proxy, Some(route), origin, response),
-        Err(problem) => finish(&proxy, Some(route), origin, problem),
+        Ok(response) => finish(Some(route), origin, response),
+        Err(problem) => finish(Some(route), origin, problem),
     }
 }
 
