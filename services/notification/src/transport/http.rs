@@ -28,6 +28,22 @@ fn network(error: reqwest::Error) -> TransportError {
     TransportError::Temporary(error.to_string())
 }
 
+/// Sends a provider request and reads the id the provider gave the message from `field` of its
+/// JSON answer.
+async fn provider_id(request: reqwest::RequestBuilder, field: &str, provider: &str) -> Result<String, TransportError> {
+    let response = request.send().await.map_err(network)?;
+    let status = response.status();
+    let text = response.text().await.map_err(network)?;
+    if !status.is_success() {
+        return Err(classify(status, text));
+    }
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| TransportError::Temporary(e.to_string()))?;
+    json[field]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| TransportError::Temporary(format!("{provider} answered without a {field}")))
+}
+
 impl SmsTransport {
     pub async fn send(&self, message: &DueMessage) -> Result<String, TransportError> {
         match self {
@@ -39,24 +55,8 @@ impl SmsTransport {
                 let url = format!("{base_url}/2010-04-01/Accounts/{account_sid}/Messages.json");
                 let body = message.body_text.clone().unwrap_or_default();
                 let form = [("To", message.recipient.as_str()), ("From", from.as_str()), ("Body", body.as_str())];
-                let response = http
-                    .post(url)
-                    .basic_auth(account_sid, Some(auth_token.expose_secret()))
-                    .form(&form)
-                    .send()
-                    .await
-                    .map_err(network)?;
-                let status = response.status();
-                let text = response.text().await.map_err(network)?;
-                if !status.is_success() {
-                    return Err(classify(status, text));
-                }
-                let json: serde_json::Value =
-                    serde_json::from_str(&text).map_err(|e| TransportError::Temporary(e.to_string()))?;
-                json["sid"]
-                    .as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| TransportError::Temporary("Twilio answered without a sid".into()))
+                let request = http.post(url).basic_auth(account_sid, Some(auth_token.expose_secret())).form(&form);
+                provider_id(request, "sid", "Twilio").await
             }
         }
     }
@@ -78,24 +78,8 @@ impl PushTransport {
                         "data": {"kind": message.kind, "event_id": message.event_id.to_string()},
                     }
                 });
-                let response = http
-                    .post(url)
-                    .bearer_auth(access_token.expose_secret())
-                    .json(&payload)
-                    .send()
-                    .await
-                    .map_err(network)?;
-                let status = response.status();
-                let text = response.text().await.map_err(network)?;
-                if !status.is_success() {
-                    return Err(classify(status, text));
-                }
-                let json: serde_json::Value =
-                    serde_json::from_str(&text).map_err(|e| TransportError::Temporary(e.to_string()))?;
-                json["name"]
-                    .as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| TransportError::Temporary("FCM answered without a name".into()))
+                let request = http.post(url).bearer_auth(access_token.expose_secret()).json(&payload);
+                provider_id(request, "name", "FCM").await
             }
         }
     }
