@@ -263,7 +263,7 @@ impl Consumer {
                 if self.retry_at.get(&entry.id).is_some_and(|at| *at > now) {
                     continue;
                 }
-                let read: Option<StreamReadReply> = redis::cmd("XREADGROUP")
+                let read: redis::RedisResult<Option<StreamReadReply>> = redis::cmd("XREADGROUP")
                     .arg("GROUP")
                     .arg(&self.config.group)
                     .arg(&self.config.consumer)
@@ -273,7 +273,19 @@ impl Consumer {
                     .arg(&stream)
                     .arg(previous_id(&entry.id))
                     .query_async(&mut redis)
-                    .await?;
+                    .await;
+                let read = match read {
+                    Ok(read) => read,
+                    Err(error) if error.is_io_error() || error.is_timeout() || error.is_connection_dropped() => {
+                        return Err(error.into());
+                    }
+                    // A pending entry deleted from the stream comes back without fields, which
+                    // does not parse: there is nothing left to apply, and it must not wedge us.
+                    Err(error) => {
+                        tracing::warn!(group = %self.config.group, %stream, id = %entry.id, %error, "unreadable pending entry acknowledged");
+                        None
+                    }
+                };
                 let message = read.and_then(|r| r.keys.into_iter().next()).and_then(|k| k.ids.into_iter().next());
                 match message {
                     Some(message) if message.id == entry.id => {

@@ -333,3 +333,50 @@ async fn events_written_while_redis_is_down_are_delivered_once_it_is_back() {
     redis_again.wait().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_pending_entry_deleted_from_the_stream_does_not_wedge_its_consumer() {
+    let bench = Bench::new().await;
+    let first = bench.produce(1).await;
+    bench.relay().await.publish_batch().await.unwrap();
+    // Deliver it to "crashed" (never acknowledged), then delete it from the stream, as MAXLEN
+    // trimming would.
+    let stream = events::stream_name(&bench.prefix, "auth");
+    let mut redis = bench.redis().await;
+    let consumer = bench
+        .consumer(ConsumerConfig { consumer: "crashed".into(), ..bench.consumer_config() }, Arc::new(Record("one")))
+        .await;
+    drop(consumer);
+    let read: redis::streams::StreamReadReply = redis::cmd("XREADGROUP")
+        .arg("GROUP")
+        .arg("analytics")
+        .arg("crashed")
+        .arg("COUNT")
+        .arg(10)
+        .arg("STREAMS")
+        .arg(&stream)
+        .arg(">")
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let id = read.keys[0].ids[0].id.clone();
+    let _: i64 = redis::cmd("XDEL").arg(&stream).arg(&id).query_async(&mut redis).await.unwrap();
+
+    // The same consumer comes back, drains its pending list, and goes on with new events.
+    let _back = bench
+        .consumer(ConsumerConfig { consumer: "crashed".into(), ..bench.consumer_config() }, Arc::new(Record("one")))
+        .await
+        .spawn(never());
+    let later = bench.produce(1).await;
+    bench.relay().await.publish_batch().await.unwrap();
+    let applied = bench.wait_for_applied(1).await;
+    assert_eq!(applied, vec![(later[0], 1)]);
+    assert!(!applied.iter().any(|(id, _)| *id == first[0]), "the deleted entry is gone, not applied");
+    for _ in 0..50 {
+        if bench.pending().await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(bench.pending().await, 0);
+}
