@@ -30,7 +30,9 @@ pub enum KeyRingError {
     Database(#[from] sqlx::Error),
     #[error("key: {0}")]
     Key(#[from] auth_jwt::keys::KeyError),
-    #[error("a sealed key cannot be opened: {0}")]
+    #[error(
+        "a sealed key cannot be opened ({0}): is AUTH_ENCRYPTION_KEY_FILE the key the ring was sealed with? (dev: `rm -rf .dev` starts over)"
+    )]
     Vault(#[from] crate::vault::VaultError),
     #[error("the key ring is empty and no ACCESS_SIGNING_KEY_FILE seeds it")]
     Empty,
