@@ -188,11 +188,22 @@ async fn clear_defaults(tx: &mut PgConnection, user_id: Uuid, keep: Uuid, fields
 }
 
 /// Adds an address; a user's first address becomes their default shipping and billing address.
-pub async fn insert_address(tx: &mut PgConnection, user_id: Uuid, mut fields: AddressFields) -> sqlx::Result<Address> {
+/// Serializes the address changes of one user (the profile row is the lock), so "first address"
+/// and "only one default" hold under concurrent requests.
+pub async fn lock_user(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
     sqlx::query("insert into profiles (user_id) values ($1) on conflict (user_id) do nothing")
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
+    sqlx::query("select 1 from profiles where user_id = $1 for update")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await
+        .map(|_| ())
+}
+
+pub async fn insert_address(tx: &mut PgConnection, user_id: Uuid, mut fields: AddressFields) -> sqlx::Result<Address> {
+    lock_user(tx, user_id).await?;
     let first: bool = sqlx::query_scalar("select not exists(select 1 from addresses where user_id = $1)")
         .bind(user_id)
         .fetch_one(&mut *tx)

@@ -23,6 +23,16 @@ fn user_id(caller: &Caller) -> Result<Uuid, Problem> {
 }
 
 fn db(error: sqlx::Error) -> Problem {
+    // Two requests making different addresses the default at the same moment: the partial
+    // unique index keeps one default, the loser hears it and may retry.
+    if let sqlx::Error::Database(e) = &error
+        && matches!(e.constraint(), Some("addresses_one_default_shipping" | "addresses_one_default_billing"))
+    {
+        return Problem::conflict(
+            "concurrent_update",
+            "another change to your default address happened at the same time; try again",
+        );
+    }
     Problem::internal(&error)
 }
 
@@ -257,6 +267,7 @@ pub async fn update_address(
     let user = user_id(&caller)?;
     let id = Uuid::parse_str(&id).map_err(|_| no_such_address())?;
     let mut tx = pool.begin().await.map_err(db)?;
+    store::lock_user(&mut tx, user).await.map_err(db)?;
     let current = store::get_address(&mut tx, user, id).await.map_err(db)?.ok_or_else(no_such_address)?;
     let fields = body.validate(Some(&current))?;
     let updated = store::update_address(&mut tx, user, id, fields).await.map_err(db)?.ok_or_else(no_such_address)?;

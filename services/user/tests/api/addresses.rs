@@ -84,3 +84,26 @@ async fn another_users_address_is_not_found_whatever_is_tried() {
     let (_, still) = owner.get(&path).await;
     assert_eq!(still["city"], "Berlin");
 }
+
+#[tokio::test]
+async fn concurrent_default_changes_all_succeed_and_leave_exactly_one_default() {
+    let shop = TestShop::spawn().await;
+    let user = Uuid::now_v7();
+    let mut tasks = Vec::new();
+    for n in 0..8 {
+        let me = shop.as_user(user);
+        tasks.push(tokio::spawn(async move {
+            let mut body = address(&format!("Street {n}"));
+            body["is_default_shipping"] = true.into();
+            send(&me, Method::POST, "/users/me/addresses", body).await.0
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    assert!(statuses.iter().all(|s| *s == 201), "changes of one user are serialized: {statuses:?}");
+    let (_, list) = shop.as_user(user).get("/users/me/addresses").await;
+    let defaults = list["items"].as_array().unwrap().iter().filter(|a| a["is_default_shipping"] == true).count();
+    assert_eq!(defaults, 1);
+}
