@@ -40,7 +40,8 @@ where
     }
 }
 
-fn is_json(content_type: Option<&header::HeaderValue>) -> bool {
+/// Whether a Content-Type is JSON (`application/json` or any `application/*+json`).
+pub fn is_json(content_type: Option<&header::HeaderValue>) -> bool {
     let Some(value) = content_type.and_then(|v| v.to_str().ok()) else {
         return false;
     };
@@ -50,7 +51,7 @@ fn is_json(content_type: Option<&header::HeaderValue>) -> bool {
 
 /// Parses a JSON body: syntax errors are 400 `malformed_json`; a body that is JSON but of the
 /// wrong shape is 422 naming the offending field.
-pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();

@@ -35,6 +35,10 @@ pub struct AuthConfig {
     /// When a superseded key leaves the JWKS (KEY_RETIRE_AFTER_SECS); by default the longest
     /// token lifetime plus the clock leeway, so no valid token loses its key.
     pub key_retire_after: Option<Duration>,
+    /// Origins (the storefront) allowed to refresh with the HttpOnly cookie (ALLOWED_ORIGINS).
+    pub allowed_origins: Vec<String>,
+    /// Whether the refresh cookie is `Secure` (REFRESH_COOKIE_SECURE; keep true outside tests).
+    pub cookie_secure: bool,
     /// Failed-login limits (LOGIN_MAX_FAILURES_PER_ACCOUNT, LOGIN_MAX_FAILURES_PER_IP, LOGIN_FAILURE_WINDOW_SECS).
     pub throttle: crate::throttle::ThrottlePolicy,
 }
@@ -59,6 +63,8 @@ impl AuthConfig {
             key_publish_delay: Duration::from_secs(360),
             keyring_reload: Duration::from_secs(30),
             key_retire_after: None,
+            allowed_origins: vec!["http://localhost:3000".into()],
+            cookie_secure: true,
         }
     }
 
@@ -96,6 +102,14 @@ impl AuthConfig {
         let key_publish_delay = env.seconds_or("KEY_PUBLISH_DELAY_SECS", 360);
         let keyring_reload = env.seconds_or("KEYRING_RELOAD_SECS", 30);
         let key_retire_after = env.parse_optional::<u64>("KEY_RETIRE_AFTER_SECS").map(Duration::from_secs);
+        let allowed_origins: Vec<String> = env
+            .optional("ALLOWED_ORIGINS")
+            .unwrap_or_else(|| "http://localhost:3000".into())
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        let cookie_secure = env.parse_or("REFRESH_COOKIE_SECURE", true);
         env.finish()?;
         let signing_key = signing_key.expect("checked by finish");
         Ok(Self {
@@ -114,6 +128,8 @@ impl AuthConfig {
             key_publish_delay,
             keyring_reload,
             key_retire_after,
+            allowed_origins,
+            cookie_secure,
         })
     }
 }

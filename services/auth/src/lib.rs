@@ -47,6 +47,8 @@ pub(crate) struct AppState {
     refresh: sessions::RefreshPolicy,
     vault: Arc<vault::Vault>,
     throttle: throttle::Throttle,
+    allowed_origins: Arc<Vec<String>>,
+    cookie_secure: bool,
 }
 
 /// Connects and migrates the auth schema, loads the signing key and binds the listener.
@@ -90,6 +92,8 @@ pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
         refresh: refresh_policy,
         vault: vault.clone(),
         throttle: throttle::Throttle::new(context.redis(), context.key_prefix(), throttle_policy),
+        allowed_origins: Arc::new(token_settings.allowed_origins.clone()),
+        cookie_secure: token_settings.cookie_secure,
     };
     let routes = Router::new()
         .route("/auth/register", post(routes::register))

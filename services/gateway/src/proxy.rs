@@ -257,7 +257,7 @@ async fn forward(
 
     let (mut parts, body) = request.into_parts();
     let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
-    scrub_headers(&mut parts.headers);
+    scrub_headers(&mut parts.headers, route.upstream == "auth");
     let (token, cached) = proxy.0.minter.mint_counted(route.upstream, &subject);
     proxy.0.minted.with_label_values(&[if cached { "cache" } else { "signed" }]).inc();
     parts.headers.insert(
@@ -343,8 +343,9 @@ async fn forward(
 
 /// Drops what a client must not be able to say about itself or about the connection: the
 /// caller's Authorization (replaced by an internal token), any internal-token or X-User-*
-/// header, forwarding headers NGINX did not set, and hop-by-hop headers.
-fn scrub_headers(headers: &mut HeaderMap) {
+/// header, forwarding headers NGINX did not set, and hop-by-hop headers. Cookies reach only the
+/// auth service (the storefront's HttpOnly refresh cookie); no other service reads any.
+fn scrub_headers(headers: &mut HeaderMap, keep_cookies: bool) {
     strip_hop_by_hop(headers);
     let spoofable: Vec<HeaderName> = headers
         .keys()
@@ -353,7 +354,8 @@ fn scrub_headers(headers: &mut HeaderMap) {
             name.starts_with("x-user-")
                 || name.starts_with("x-internal")
                 || (name.starts_with("x-forwarded-") && name != "x-forwarded-for" && name != "x-forwarded-proto")
-                || matches!(name, "forwarded" | "x-client-ip" | "x-real-ip" | "authorization" | "host" | "cookie")
+                || matches!(name, "forwarded" | "x-client-ip" | "x-real-ip" | "authorization" | "host")
+                || (name == "cookie" && !keep_cookies)
         })
         .cloned()
         .collect();
@@ -410,7 +412,11 @@ mod tests {
         ] {
             headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
         }
-        scrub_headers(&mut headers);
+        headers.insert(HeaderName::from_static("cookie"), HeaderValue::from_static("shopfleet_refresh=abc"));
+        let mut for_auth = headers.clone();
+        scrub_headers(&mut headers, false);
+        scrub_headers(&mut for_auth, true);
+        assert!(for_auth.contains_key("cookie"), "the auth service gets the refresh cookie");
         let left: Vec<&str> = headers.keys().map(|k| k.as_str()).collect();
         assert_eq!(left.len(), 2, "{left:?}");
         assert!(headers.contains_key("x-forwarded-for"), "set by NGINX, kept");

@@ -257,6 +257,8 @@ pub(crate) fn token_response(
     });
     let mut response = Json(body).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    let cookie = session::refresh_cookie(state, &refresh.token, refresh_expires_in);
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
     response
 }
 

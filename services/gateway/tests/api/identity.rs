@@ -94,3 +94,38 @@ async fn a_customer_token_on_an_admin_route_is_forbidden() {
     let (status, problem) = gw.get("/api/v1/notifications/messages", Some(&token)).await;
     assert_eq!((status, problem["code"].as_str()), (403, Some("forbidden")));
 }
+
+#[tokio::test]
+async fn the_storefront_refreshes_with_its_http_only_cookie_from_its_own_origin_only() {
+    let gw = TestGateway::spawn().await;
+    let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
+    let body = serde_json::json!({"email": email, "password": crate::helpers::PASSWORD});
+    gw.post("/api/v1/auth/register", None, body.clone()).await;
+    let login = gw.http.post(gw.url("/api/v1/auth/login")).json(&body).send().await.unwrap();
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    for attribute in ["shopfleet_refresh=", "HttpOnly", "SameSite=Strict", "Secure", "Path=/api/v1/auth"] {
+        assert!(cookie.contains(attribute), "{attribute} missing from {cookie}");
+    }
+    let pair = cookie.split(';').next().unwrap().to_owned();
+    let refresh = |origin: Option<&'static str>| {
+        let mut request = gw.http.post(gw.url("/api/v1/auth/refresh")).header("cookie", pair.clone());
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send()
+    };
+    // Another site's page (or no Origin at all) cannot use the cookie.
+    assert_eq!(refresh(Some("https://evil.example")).await.unwrap().status(), 403);
+    assert_eq!(refresh(None).await.unwrap().status(), 403);
+    let response = refresh(Some("http://localhost:3000")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["set-cookie"].to_str().unwrap().starts_with("shopfleet_refresh="),
+        "the rotated token replaces the cookie"
+    );
+    let rotated: serde_json::Value = response.json().await.unwrap();
+    assert!(rotated["access_token"].is_string());
+    // The old cookie was rotated: presenting it again is reuse.
+    let reused = refresh(Some("http://localhost:3000")).await.unwrap();
+    assert_eq!(reused.status(), 401);
+}
