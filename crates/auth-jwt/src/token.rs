@@ -129,10 +129,6 @@ impl Signer {
         Ok(Self { kid: kid.into(), key })
     }
 
-    pub fn kid(&self) -> &str {
-        &self.kid
-    }
-
     /// Signs `claims` with header `{alg: RS256, typ, kid}`.
     pub fn sign<C: Serialize>(&self, typ: &str, claims: &C) -> String {
         let mut header = Header::new(Algorithm::RS256);

@@ -367,7 +367,7 @@ impl Consumer {
                     Some(Err(e)) => format!("unreadable envelope: {e}"),
                     _ => "entry without an envelope".to_owned(),
                 };
-                return self.dead_letter(stream, &message, "unknown", raw.as_deref(), &error).await;
+                return self.dead_letter(stream, &message, "unknown", raw.as_deref(), &error, None).await;
             }
         };
         let event_type = envelope.event_type.clone();
@@ -405,8 +405,8 @@ impl Consumer {
                 self.count(&event_type, "failed");
                 tracing::warn!(deliveries, error = %error, "event handler failed");
                 if deliveries >= self.config.max_deliveries {
-                    let original = serde_json::to_string(&envelope).unwrap_or_default();
-                    return self.dead_letter(stream, &message, &event_type, Some(&original), &error.0).await;
+                    let shown = Some(envelope.redacted());
+                    return self.dead_letter(stream, &message, &event_type, raw.as_deref(), &error.0, shown).await;
                 }
                 // Count the retry as a delivery (XCLAIM to ourselves bumps the counter) and
                 // wait before the next one.
@@ -434,6 +434,7 @@ impl Consumer {
         event_type: &str,
         original: Option<&str>,
         error: &str,
+        shown: Option<serde_json::Value>,
     ) -> Result<(), ProcessError> {
         let mut redis = self.redis.clone();
         let _: String = redis::cmd("XADD")
@@ -451,7 +452,10 @@ impl Consumer {
             .arg(original.unwrap_or(""))
             .query_async(&mut redis)
             .await?;
-        tracing::error!(group = %self.config.group, %stream, id = %message.id, event_type, error, "event dead-lettered");
+        // The log shows the event with its secret payload fields redacted; the dead-letter
+        // stream keeps the original, so the event can be replayed once the cause is fixed.
+        let shown = shown.map(|v| v.to_string()).unwrap_or_default();
+        tracing::error!(group = %self.config.group, %stream, id = %message.id, event_type, error, event = %shown, "event dead-lettered");
         self.metrics.dead_lettered.with_label_values(&[&self.config.group, event_type]).inc();
         self.retry_at.remove(&message.id);
         self.ack(stream, &message.id).await

@@ -205,11 +205,6 @@ impl ServiceConfig {
         Ok(config.expect("no problems means every field was read"))
     }
 
-    /// The base URLs of a service (one per replica).
-    pub fn urls_of(&self, service: &str) -> &[String] {
-        self.service_urls.iter().find(|(name, _)| name == service).map(|(_, urls)| urls.as_slice()).unwrap_or(&[])
-    }
-
     pub fn name(&self) -> &'static str {
         self.spec.name
     }

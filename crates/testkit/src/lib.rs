@@ -79,11 +79,6 @@ impl TestDb {
             .await
             .expect("connect as the service role")
     }
-
-    /// An admin (superuser) URL of this database, for arranging and inspecting.
-    pub fn admin_url(&self) -> String {
-        env().pg.admin_url_of(&self.name)
-    }
 }
 
 /// A unique Redis key prefix for one test.

@@ -202,6 +202,25 @@ pub async fn lock_user(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()>
         .map(|_| ())
 }
 
+type AddressQuery<'q> = sqlx::query::QueryAs<'q, sqlx::Postgres, Address, sqlx::postgres::PgArguments>;
+
+/// Binds the address columns as `$3` to `$13` (after `user_id` and `id`), in the order both the
+/// insert and the update name them.
+fn bind_fields<'q>(query: AddressQuery<'q>, fields: &'q AddressFields) -> AddressQuery<'q> {
+    query
+        .bind(&fields.label)
+        .bind(&fields.recipient_name)
+        .bind(&fields.line1)
+        .bind(&fields.line2)
+        .bind(&fields.city)
+        .bind(&fields.region)
+        .bind(&fields.postal_code)
+        .bind(&fields.country)
+        .bind(&fields.phone)
+        .bind(fields.is_default_shipping)
+        .bind(fields.is_default_billing)
+}
+
 pub async fn insert_address(tx: &mut PgConnection, user_id: Uuid, mut fields: AddressFields) -> sqlx::Result<Address> {
     lock_user(tx, user_id).await?;
     let first: bool = sqlx::query_scalar("select not exists(select 1 from addresses where user_id = $1)")
@@ -212,26 +231,14 @@ pub async fn insert_address(tx: &mut PgConnection, user_id: Uuid, mut fields: Ad
     fields.is_default_billing |= first;
     let id = Uuid::now_v7();
     clear_defaults(tx, user_id, id, &fields).await?;
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "insert into addresses (id, user_id, label, recipient_name, line1, line2, city, region, postal_code, country, phone, \
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "insert into addresses (user_id, id, label, recipient_name, line1, line2, city, region, postal_code, country, phone, \
            is_default_shipping, is_default_billing) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning {ADDRESS}"
     )))
-    .bind(id)
     .bind(user_id)
-    .bind(&fields.label)
-    .bind(&fields.recipient_name)
-    .bind(&fields.line1)
-    .bind(&fields.line2)
-    .bind(&fields.city)
-    .bind(&fields.region)
-    .bind(&fields.postal_code)
-    .bind(&fields.country)
-    .bind(&fields.phone)
-    .bind(fields.is_default_shipping)
-    .bind(fields.is_default_billing)
-    .fetch_one(&mut *tx)
-    .await
+    .bind(id);
+    bind_fields(query, &fields).fetch_one(&mut *tx).await
 }
 
 pub async fn update_address(
@@ -241,26 +248,14 @@ pub async fn update_address(
     fields: AddressFields,
 ) -> sqlx::Result<Option<Address>> {
     clear_defaults(tx, user_id, id, &fields).await?;
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "update addresses set label = $3, recipient_name = $4, line1 = $5, line2 = $6, city = $7, region = $8, \
            postal_code = $9, country = $10, phone = $11, is_default_shipping = $12, is_default_billing = $13 \
          where user_id = $1 and id = $2 returning {ADDRESS}"
     )))
     .bind(user_id)
-    .bind(id)
-    .bind(&fields.label)
-    .bind(&fields.recipient_name)
-    .bind(&fields.line1)
-    .bind(&fields.line2)
-    .bind(&fields.city)
-    .bind(&fields.region)
-    .bind(&fields.postal_code)
-    .bind(&fields.country)
-    .bind(&fields.phone)
-    .bind(fields.is_default_shipping)
-    .bind(fields.is_default_billing)
-    .fetch_optional(&mut *tx)
-    .await
+    .bind(id);
+    bind_fields(query, &fields).fetch_optional(&mut *tx).await
 }
 
 pub async fn delete_address(pool: &PgPool, user_id: Uuid, id: Uuid) -> sqlx::Result<bool> {
