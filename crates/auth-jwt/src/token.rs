@@ -38,25 +38,6 @@ pub enum TokenError {
     LifetimeTooLong,
 }
 
-impl TokenError {
-    /// The stable error code clients can branch on.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Malformed => "token_malformed",
-            Self::AlgorithmNotAllowed => "token_algorithm_not_allowed",
-            Self::WrongType => "token_wrong_type",
-            Self::UnknownKey(_) => "token_unknown_key",
-            Self::InvalidSignature => "token_invalid_signature",
-            Self::Expired => "token_expired",
-            Self::NotYetValid => "token_not_yet_valid",
-            Self::WrongAudience => "token_wrong_audience",
-            Self::WrongIssuer => "token_wrong_issuer",
-            Self::MissingClaim => "token_missing_claim",
-            Self::LifetimeTooLong => "token_lifetime_too_long",
-        }
-    }
-}
-
 /// The parts of a JOSE header we look at before verifying.
 #[derive(Clone, Debug, serde::Deserialize)]
 pub struct TokenHeader {

@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
+use auth_jwt::TokenError;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use problem::Problem;
+use problem::{Code, Permission, Problem};
 
 use crate::{InternalClaims, Verifier};
 
@@ -26,8 +27,8 @@ impl Caller {
     }
 
     /// 403 unless the subject carries `perm` (defense in depth behind the gateway's check).
-    pub fn require_perm(&self, perm: &str) -> Result<(), Problem> {
-        if self.0.subject.perms.iter().any(|p| p == perm) {
+    pub fn require_perm(&self, perm: Permission) -> Result<(), Problem> {
+        if self.0.subject.perms.iter().any(|p| p == perm.as_str()) {
             Ok(())
         } else {
             Err(Problem::forbidden(format!("this needs the {perm} permission")))
@@ -43,7 +44,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .extensions
             .get::<Caller>()
             .cloned()
-            .ok_or_else(|| Problem::unauthorized("token_missing", "an internal token is required"))
+            .ok_or_else(|| Problem::new(Code::TokenMissing, "an internal token is required"))
     }
 }
 
@@ -65,7 +66,7 @@ pub async fn require_internal(State(guard): State<InternalGuard>, mut request: R
     let token =
         request.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
     let Some(token) = token else {
-        return Problem::unauthorized("token_missing", "an internal token is required").into_response();
+        return Problem::new(Code::TokenMissing, "an internal token is required").into_response();
     };
     match guard.verifier.verify(token, guard.allowed) {
         Ok(claims) => {
@@ -73,10 +74,28 @@ pub async fn require_internal(State(guard): State<InternalGuard>, mut request: R
             next.run(request).await
         }
         Err(error) => {
-            tracing::warn!(code = error.code(), "internal token refused");
-            Problem::unauthorized(error.code(), error.to_string()).into_response()
+            tracing::warn!(%error, "internal token refused");
+            token_problem(&error).into_response()
         }
     }
+}
+
+/// The 401 for a token that failed verification, with the registered code for its reason.
+pub fn token_problem(error: &TokenError) -> Problem {
+    let code = match error {
+        TokenError::Malformed => Code::TokenMalformed,
+        TokenError::AlgorithmNotAllowed => Code::TokenAlgorithmNotAllowed,
+        TokenError::WrongType => Code::TokenWrongType,
+        TokenError::UnknownKey(_) => Code::TokenUnknownKey,
+        TokenError::InvalidSignature => Code::TokenInvalidSignature,
+        TokenError::Expired => Code::TokenExpired,
+        TokenError::NotYetValid => Code::TokenNotYetValid,
+        TokenError::WrongAudience => Code::TokenWrongAudience,
+        TokenError::WrongIssuer => Code::TokenWrongIssuer,
+        TokenError::MissingClaim => Code::TokenMissingClaim,
+        TokenError::LifetimeTooLong => Code::TokenLifetimeTooLong,
+    };
+    Problem::new(code, error.to_string())
 }
 
 /// A route layer narrowing who may call one route: `route_layer(from_fn(only_from(&["order"])))`.
@@ -89,7 +108,7 @@ pub fn only_from(
             if allowed {
                 next.run(request).await
             } else {
-                Problem::unauthorized("token_wrong_issuer", "this caller may not use this route").into_response()
+                Problem::new(Code::TokenWrongIssuer, "this caller may not use this route").into_response()
             }
         })
     }

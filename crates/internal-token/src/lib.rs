@@ -10,7 +10,7 @@ mod verify;
 use auth_jwt::Role;
 use serde::{Deserialize, Serialize};
 
-pub use guard::{Caller, InternalGuard, only_from, require_internal};
+pub use guard::{Caller, InternalGuard, only_from, require_internal, token_problem};
 pub use mint::Minter;
 pub use verify::Verifier;
 

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::{FieldError, Problem};
+use crate::{Code, FieldCode, FieldError, Problem};
 
 /// A JSON request body or response.
 #[derive(Clone, Copy, Debug, Default)]
@@ -23,17 +23,13 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !is_json(request.headers().get(header::CONTENT_TYPE)) {
-            return Err(Problem::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "expected Content-Type: application/json",
-            ));
+            return Err(Problem::new(Code::UnsupportedMediaType, "expected Content-Type: application/json"));
         }
         let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
+                Problem::new(Code::PayloadTooLarge, "the request body is too large")
             } else {
-                Problem::bad_request("unreadable_body", "the request body could not be read")
+                Problem::new(Code::UnreadableBody, "the request body could not be read")
             }
         })?;
         parse(&bytes).map(Json)
@@ -57,12 +53,12 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         let path = error.path().to_string();
         let inner = error.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            Problem::bad_request("malformed_json", format!("the body is not valid JSON: {inner}"))
+            Problem::new(Code::MalformedJson, format!("the body is not valid JSON: {inner}"))
         } else {
             // serde names a missing field in its message, not in the path.
             let message = inner.to_string();
             let field = if path == "." || path.is_empty() { missing_field(&message).unwrap_or_default() } else { path };
-            Problem::validation(vec![FieldError::new(field, "invalid_value", strip_position(&message))])
+            Problem::validation(vec![FieldError::new(field, FieldCode::InvalidValue, strip_position(&message))])
         }
     })
 }
@@ -91,7 +87,7 @@ where
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(value)| Query(value))
-            .map_err(|rejection| Problem::bad_request("malformed_query", rejection.body_text()))
+            .map_err(|rejection| Problem::new(Code::MalformedQuery, rejection.body_text()))
     }
 }
 

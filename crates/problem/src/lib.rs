@@ -1,113 +1,80 @@
 //! RFC 9457 problem+json: the one error shape every Shopfleet service answers with, and a JSON
 //! body extractor that turns bad input into the right 4xx problem instead of a 500.
 
+mod codes;
+mod fields;
 mod json;
-
-use std::borrow::Cow;
+mod permissions;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 
+pub use codes::{Code, FieldCode};
+pub use fields::{Constraint, FieldError, FieldErrors, OnViolation, constraint_problem};
 pub use json::{Json, Query, is_json, parse as parse_json};
+pub use permissions::Permission;
 
 /// The media type of every error body.
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
-/// One invalid field of a request: which field, a stable code, and a message for humans.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub field: String,
-    pub code: Cow<'static, str>,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
-        Self { field: field.into(), code: Cow::Borrowed(code), message: message.into() }
-    }
-}
-
-/// An error response. `code` is stable and snake_case (`token_expired`, `out_of_stock`) so clients
-/// can branch on it; `detail` is for humans and never carries internals.
+/// An error response. `code` comes from the registry ([`Code`]): stable and snake_case
+/// (`token_expired`, `out_of_stock`) so clients can branch on it, and it decides the status;
+/// `detail` is for humans and never carries internals.
 #[derive(Clone, Debug)]
 pub struct Problem {
-    status: StatusCode,
-    code: Cow<'static, str>,
+    code: Code,
     detail: Option<String>,
     errors: Vec<FieldError>,
     retry_after_secs: Option<u64>,
+    /// Extra members of the body (RFC 9457 extensions), such as a readiness report.
+    extensions: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self {
-            status,
-            code: Cow::Borrowed(code),
-            detail: Some(detail.into()),
-            errors: Vec::new(),
-            retry_after_secs: None,
-        }
-    }
-
-    /// 400 `malformed_request` family: the request could not be read at all.
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, detail)
-    }
-
-    /// 401 with a stable code such as `token_missing` or `token_expired`.
-    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, code, detail)
+    /// A problem with a registered code; its status is the code's.
+    pub fn new(code: Code, detail: impl Into<String>) -> Self {
+        Self { code, detail: Some(detail.into()), errors: Vec::new(), retry_after_secs: None, extensions: Vec::new() }
     }
 
     /// 403 `forbidden`: authenticated, but not allowed.
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
+        Self::new(Code::Forbidden, detail)
     }
 
     /// 404 `not_found`.
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", detail)
-    }
-
-    /// 409 with a stable code such as `email_taken`.
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, detail)
+        Self::new(Code::NotFound, detail)
     }
 
     /// 422 `validation_failed`, naming every invalid field.
     pub fn validation(errors: Vec<FieldError>) -> Self {
-        Self {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: Cow::Borrowed("validation_failed"),
-            detail: Some("the request has invalid fields".to_owned()),
-            errors,
-            retry_after_secs: None,
-        }
+        Self { errors, ..Self::new(Code::ValidationFailed, "the request has invalid fields") }
     }
 
     /// 500 `internal_error`. The cause is logged here, where it is handled, and never sent.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "request failed");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an unexpected error occurred")
+        Self::new(Code::InternalError, "an unexpected error occurred")
     }
 
-    /// 503 `service_unavailable`, optionally telling the client when to come back.
-    pub fn unavailable(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, detail)
-    }
-
+    /// Tells the client when to come back (`Retry-After`, in seconds).
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         self.retry_after_secs = Some(seconds);
         self
     }
 
-    pub fn status(&self) -> StatusCode {
-        self.status
+    /// Adds a member to the body beside the standard ones.
+    pub fn with_extension(mut self, name: &'static str, value: serde_json::Value) -> Self {
+        self.extensions.push((name, value));
+        self
     }
 
-    pub fn code(&self) -> &str {
-        &self.code
+    pub fn status(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    pub fn code(&self) -> Code {
+        self.code
     }
 
     pub fn errors(&self) -> &[FieldError] {
@@ -116,11 +83,12 @@ impl Problem {
 
     /// The JSON body, with the current request id when there is one.
     pub fn body(&self) -> serde_json::Value {
+        let status = self.status();
         let mut body = serde_json::json!({
             "type": format!("urn:shopfleet:problem:{}", self.code),
-            "title": self.status.canonical_reason().unwrap_or("Error"),
-            "status": self.status.as_u16(),
-            "code": self.code,
+            "title": status.canonical_reason().unwrap_or("Error"),
+            "status": status.as_u16(),
+            "code": self.code.as_str(),
         });
         if let Some(detail) = &self.detail {
             body["detail"] = detail.clone().into();
@@ -131,19 +99,22 @@ impl Problem {
         if !self.errors.is_empty() {
             body["errors"] = serde_json::to_value(&self.errors).expect("field errors serialize");
         }
+        for (name, value) in &self.extensions {
+            body[*name] = value.clone();
+        }
         body
     }
 }
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.status.as_u16(), self.code)
+        write!(f, "{} {}", self.status().as_u16(), self.code)
     }
 }
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let mut response = (self.status, self.body().to_string()).into_response();
+        let mut response = (self.status(), self.body().to_string()).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
         if let Some(seconds) = self.retry_after_secs {
@@ -164,7 +135,7 @@ mod tests {
 
     #[test]
     fn a_validation_problem_names_each_field() {
-        let problem = Problem::validation(vec![FieldError::new("email", "invalid_email", "not an email")]);
+        let problem = Problem::validation(vec![FieldError::new("email", FieldCode::InvalidEmail, "not an email")]);
         let body = problem.body();
         assert_eq!(body["status"], 422);
         assert_eq!(body["code"], "validation_failed");
@@ -176,7 +147,7 @@ mod tests {
     async fn the_body_carries_the_current_request_id_and_the_problem_media_type() {
         let id = observability::RequestId::parse("rid-42").unwrap();
         let response = observability::with_request_id(id, async {
-            Problem::unauthorized("token_expired", "the token has expired").into_response()
+            Problem::new(Code::TokenExpired, "the token has expired").into_response()
         })
         .await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);

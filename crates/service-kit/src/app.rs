@@ -12,13 +12,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
 use internal_token::{InternalGuard, Verifier, require_internal};
-use observability::{HttpObserver, Metrics, ReadinessCheck, health_routes, observe};
-use problem::Problem;
+use observability::{HttpObserver, Metrics, ReadinessCheck, observe};
+use problem::{Code, Problem};
+
+use crate::health::health_routes;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -68,7 +69,7 @@ impl ServiceRouter {
 }
 
 async fn method_not_allowed() -> Problem {
-    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
+    Problem::new(Code::MethodNotAllowed, "this route does not take that method")
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {

@@ -8,17 +8,6 @@ use crate::one_time;
 use crate::totp;
 use crate::vault::Vault;
 
-/// Permissions of an admin token (checked by the gateway's route table and again by services).
-pub const ADMIN_PERMS: &[&str] = &[
-    "admin:access",
-    "notifications:read",
-    "catalog:write",
-    "inventory:manage",
-    "orders:manage",
-    "analytics:read",
-    "keys:rotate",
-];
-
 const RECOVERY_CODES: usize = 10;
 const ISSUER: &str = "Shopfleet";
 

@@ -1,7 +1,7 @@
 //! Pure rules of accounts: what an email and a password must look like.
 
 use secrecy::SecretString;
-use service_kit::FieldError;
+use service_kit::{FieldCode, FieldError};
 
 /// A normalized email: trimmed, lowercased, plausibly deliverable. Uniqueness is on this form.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -10,7 +10,7 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let email = raw.trim().to_lowercase();
-        let invalid = || FieldError::new("email", "invalid_email", "this is not a valid email address");
+        let invalid = || FieldError::new("email", FieldCode::InvalidEmail, "this is not a valid email address");
         if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid());
         }
@@ -49,14 +49,14 @@ impl NewPassword {
         if chars < PASSWORD_MIN_CHARS {
             return Err(FieldError::new(
                 "password",
-                "password_too_short",
+                FieldCode::PasswordTooShort,
                 format!("use at least {PASSWORD_MIN_CHARS} characters"),
             ));
         }
         if chars > PASSWORD_MAX_CHARS {
             return Err(FieldError::new(
                 "password",
-                "password_too_long",
+                FieldCode::PasswordTooLong,
                 format!("use at most {PASSWORD_MAX_CHARS} characters"),
             ));
         }
@@ -91,8 +91,8 @@ mod tests {
 
     #[test]
     fn passwords_must_be_twelve_to_a_hundred_and_twenty_eight_characters() {
-        assert_eq!(NewPassword::parse("short").err().unwrap().code, "password_too_short");
-        assert_eq!(NewPassword::parse(&"x".repeat(129)).err().unwrap().code, "password_too_long");
+        assert_eq!(NewPassword::parse("short").err().unwrap().code.as_str(), "password_too_short");
+        assert_eq!(NewPassword::parse(&"x".repeat(129)).err().unwrap().code.as_str(), "password_too_long");
         assert!(NewPassword::parse(&"x".repeat(128)).is_ok());
         // Characters, not bytes: twelve multi-byte characters are enough.
         assert!(NewPassword::parse(&"é".repeat(12)).is_ok());

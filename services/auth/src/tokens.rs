@@ -38,7 +38,7 @@ impl TokenIssuer {
     ) -> (String, u64) {
         // Admin tokens are shorter-lived and carry the admin permissions; customers have none.
         let (ttl_secs, perms) = match role {
-            Role::Admin => (self.admin_ttl_secs, crate::admin::ADMIN_PERMS.iter().map(|p| (*p).to_owned()).collect()),
+            Role::Admin => (self.admin_ttl_secs, service_kit::Permission::all_names()),
             Role::Customer => (self.ttl_secs, Vec::new()),
         };
         let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs();

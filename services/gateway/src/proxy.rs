@@ -14,9 +14,9 @@ use axum::response::{IntoResponse, Response};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use internal_token::{Minter, Subject};
+use internal_token::{Minter, Subject, token_problem};
 use observability::{REQUEST_ID_HEADER, RouteLabel, current_request_id};
-use service_kit::Problem;
+use service_kit::{Code, Problem};
 
 use crate::config::GatewayConfig;
 use crate::jwks::JwksCache;
@@ -120,10 +120,6 @@ impl Proxy {
     }
 }
 
-fn token_problem(error: &TokenError) -> Problem {
-    Problem::unauthorized(error.code(), error.to_string())
-}
-
 /// Labels the response with its route (for metrics), asks for a bearer token on our own 401s,
 /// and adds the CORS headers for an allowed origin.
 fn finish(route: Option<&Route>, origin: Option<HeaderValue>, response: impl IntoResponse) -> Response {
@@ -209,7 +205,7 @@ async fn forward(
 ) -> Result<Response, Problem> {
     let claims = proxy.authenticate(request.headers()).await?;
     if claims.is_none() && route.auth == AuthMode::Required {
-        return Err(Problem::unauthorized("token_missing", "this route needs an access token"));
+        return Err(Problem::new(Code::TokenMissing, "this route needs an access token"));
     }
     let ip = client_ip(request.headers(), peer);
 
@@ -222,18 +218,16 @@ async fn forward(
     let token = claims.as_ref().map(|c| TokenRef { jti: &c.jti, sub: &c.sub, iat: c.iat });
     let fail_closed = route.rate_class == RateClass::Admin || route.permission.is_some();
     let decision = match proxy.0.gate.check(route.rate_class, &key, token, fail_closed).await {
-        Verdict::Revoked => return Err(Problem::unauthorized("token_revoked", "this token has been revoked")),
+        Verdict::Revoked => return Err(Problem::new(Code::TokenRevoked, "this token has been revoked")),
         Verdict::RevocationUnknown => {
             return Err(
-                Problem::unavailable("revocation_unavailable", "cannot check the token right now").with_retry_after(1)
+                Problem::new(Code::RevocationUnavailable, "cannot check the token right now").with_retry_after(1)
             );
         }
         Verdict::Limited(decision) => {
             let retry = decision.retry_after.as_secs_f64().ceil().max(1.0) as u64;
             let mut response =
-                Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; slow down")
-                    .with_retry_after(retry)
-                    .into_response();
+                Problem::new(Code::RateLimited, "too many requests; slow down").with_retry_after(retry).into_response();
             rate_headers(response.headers_mut(), &decision);
             return Ok(response);
         }
@@ -245,14 +239,14 @@ async fn forward(
         (Some(claims), _) => Subject::from_access(claims),
     };
     if let Some(permission) = route.permission
-        && !subject.perms.iter().any(|p| p == permission)
+        && !subject.perms.iter().any(|p| p == permission.as_str())
     {
         return Err(Problem::forbidden(format!("this route needs the {permission} permission")));
     }
     let declared_length =
         request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared_length.is_some_and(|n| n > route.max_body) {
-        return Err(Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large"));
+        return Err(Problem::new(Code::PayloadTooLarge, "the request body is too large"));
     }
 
     let (mut parts, body) = request.into_parts();
@@ -284,10 +278,10 @@ async fn forward(
         let (index, instance) =
             proxy.0.upstreams.pick(route.upstream, tried).map_err(|unavailable| match unavailable {
                 Unavailable::NotConfigured => {
-                    Problem::unavailable("upstream_unavailable", "no instance of this service is configured")
+                    Problem::new(Code::UpstreamUnavailable, "no instance of this service is configured")
                 }
                 Unavailable::CircuitOpen => {
-                    Problem::unavailable("upstream_unavailable", "the service is unavailable").with_retry_after(1)
+                    Problem::new(Code::UpstreamUnavailable, "the service is unavailable").with_retry_after(1)
                 }
             })?;
         let uri: Uri =
@@ -300,11 +294,7 @@ async fn forward(
             Err(_) => {
                 proxy.0.upstreams.failure(route.upstream, instance, "timeout");
                 tracing::warn!(upstream = route.upstream, instance = %instance.base, ?timeout, "upstream timed out");
-                return Err(Problem::new(
-                    StatusCode::GATEWAY_TIMEOUT,
-                    "upstream_timeout",
-                    "the service did not answer in time",
-                ));
+                return Err(Problem::new(Code::UpstreamTimeout, "the service did not answer in time"));
             }
             Ok(Err(error)) if error.is_connect() => {
                 proxy.0.upstreams.failure(route.upstream, instance, "connect");
@@ -313,22 +303,16 @@ async fn forward(
                     tried = Some(index);
                     continue;
                 }
-                return Err(
-                    Problem::unavailable("upstream_unavailable", "the service is unavailable").with_retry_after(1)
-                );
+                return Err(Problem::new(Code::UpstreamUnavailable, "the service is unavailable").with_retry_after(1));
             }
             Ok(Err(error)) => {
                 let too_large = std::error::Error::source(&error)
                     .is_some_and(|source| source.to_string().contains("length limit exceeded"));
                 if too_large {
-                    return Err(Problem::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "payload_too_large",
-                        "the request body is too large",
-                    ));
+                    return Err(Problem::new(Code::PayloadTooLarge, "the request body is too large"));
                 }
                 tracing::warn!(upstream = route.upstream, %error, "upstream failed");
-                return Err(Problem::new(StatusCode::BAD_GATEWAY, "bad_gateway", "the service failed to answer"));
+                return Err(Problem::new(Code::BadGateway, "the service failed to answer"));
             }
             Ok(Ok(response)) => {
                 proxy.0.upstreams.success(route.upstream, instance);

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use service_kit::Permission;
+
 /// How a route treats the caller's access token. In every mode a token that is present but
 /// invalid is a 401: it never silently downgrades to anonymous.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +43,7 @@ pub struct Route {
     pub upstream: &'static str,
     pub auth: AuthMode,
     /// A permission the token must carry, checked here and again by the service.
-    pub permission: Option<&'static str>,
+    pub permission: Option<Permission>,
     pub rate_class: RateClass,
     pub timeout: Duration,
     /// Largest request body accepted (413 beyond).
@@ -52,7 +54,7 @@ const fn route(
     prefix: &'static str,
     upstream: &'static str,
     auth: AuthMode,
-    permission: Option<&'static str>,
+    permission: Option<Permission>,
     rate_class: RateClass,
     timeout_secs: u64,
 ) -> Route {
@@ -80,8 +82,8 @@ pub const ROUTES: &[Route] = &[
     route("/orders", "order", Required, None, Write, 15),
     route("/payments/webhooks", "payment", Public, None, Webhook, 15),
     route("/payments", "payment", Required, None, Write, 15),
-    route("/admin", "admin", Required, Some("admin:access"), Admin, 30),
-    route("/notifications", "notification", Required, Some("notifications:read"), Admin, 10),
+    route("/admin", "admin", Required, Some(Permission::AdminAccess), Admin, 30),
+    route("/notifications", "notification", Required, Some(Permission::NotificationsRead), Admin, 10),
     route("/search", "search", Optional, None, Read, 5),
     route("/analytics", "analytics", Optional, None, Tracking, 5),
     route("/content", "cms", Optional, None, Read, 5),

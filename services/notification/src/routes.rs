@@ -5,13 +5,10 @@ use std::collections::HashMap;
 use axum::extract::State;
 use internal_token::Caller;
 use serde::Serialize;
-use service_kit::{FieldError, Json, Problem, Query};
+use service_kit::{FieldCode, FieldError, Json, Permission, Problem, Query};
 use sqlx::PgPool;
 
 use crate::store::{self, MessageSummary};
-
-/// The permission the listing needs (checked by the gateway too).
-pub const READ_PERMISSION: &str = "notifications:read";
 
 #[derive(Serialize)]
 pub struct MessagePage {
@@ -24,14 +21,14 @@ pub async fn recent_messages(
     caller: Caller,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<MessagePage>, Problem> {
-    caller.require_perm(READ_PERMISSION)?;
+    caller.require_perm(Permission::NotificationsRead)?;
     let limit = match params.get("limit").map(|raw| raw.parse::<i64>()) {
         None => 50,
         Some(Ok(n)) if (1..=100).contains(&n) => n,
         Some(_) => {
             return Err(Problem::validation(vec![FieldError::new(
                 "limit",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "limit must be from 1 to 100",
             )]));
         }

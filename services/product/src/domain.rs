@@ -4,7 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use service_kit::{FieldError, Problem};
+use service_kit::{FieldCode, FieldError, Problem};
 use uuid::Uuid;
 
 pub const DEFAULT_PAGE_SIZE: i64 = 20;
@@ -23,7 +23,7 @@ impl PageSize {
             Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(Self(n)),
             _ => Err(FieldError::new(
                 "limit",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 format!("limit must be an integer from 1 to {MAX_PAGE_SIZE}"),
             )),
         }
@@ -49,11 +49,9 @@ impl Cursor {
     }
 
     pub fn decode(raw: &str) -> Result<Self, FieldError> {
-        URL_SAFE_NO_PAD
-            .decode(raw)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .ok_or_else(|| FieldError::new("cursor", "invalid_cursor", "the cursor is not one this API handed out"))
+        URL_SAFE_NO_PAD.decode(raw).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).ok_or_else(|| {
+            FieldError::new("cursor", FieldCode::InvalidCursor, "the cursor is not one this API handed out")
+        })
     }
 }
 
@@ -84,7 +82,7 @@ mod tests {
     fn a_cursor_round_trips_and_garbage_is_refused() {
         let cursor = Cursor { created_at: Utc::now(), id: Uuid::now_v7() };
         assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
-        assert_eq!(Cursor::decode("!!!").unwrap_err().code, "invalid_cursor");
+        assert_eq!(Cursor::decode("!!!").unwrap_err().code.as_str(), "invalid_cursor");
         assert_eq!(Cursor::decode("e30").unwrap_err().field, "cursor");
     }
 

@@ -1,15 +1,15 @@
 //! Pure rules of profiles and addresses: what each field may hold.
 
-use service_kit::FieldError;
+use service_kit::{FieldCode, FieldError};
 
 fn length(field: &str, value: &str, min: usize, max: usize) -> Result<String, FieldError> {
     let trimmed = value.trim();
     let n = trimmed.chars().count();
     if n < min || n > max {
-        return Err(FieldError::new(field, "invalid_length", format!("must be {min} to {max} characters")));
+        return Err(FieldError::new(field, FieldCode::InvalidLength, format!("must be {min} to {max} characters")));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "invalid_characters", "must not contain control characters"));
+        return Err(FieldError::new(field, FieldCode::InvalidCharacters, "must not contain control characters"));
     }
     Ok(trimmed.to_owned())
 }
@@ -39,7 +39,7 @@ pub fn phone(field: &str, value: Option<&str>) -> Result<Option<String>, FieldEr
     if valid {
         Ok(Some(compact))
     } else {
-        Err(FieldError::new(field, "invalid_phone", "use the international format, e.g. +4915112345678"))
+        Err(FieldError::new(field, FieldCode::InvalidPhone, "use the international format, e.g. +4915112345678"))
     }
 }
 
@@ -49,7 +49,7 @@ pub fn country(value: &str) -> Result<String, FieldError> {
     if upper.len() == 2 && upper.chars().all(|c| c.is_ascii_uppercase()) {
         Ok(upper)
     } else {
-        Err(FieldError::new("country", "invalid_country", "use a two-letter ISO 3166-1 code such as DE"))
+        Err(FieldError::new("country", FieldCode::InvalidCountry, "use a two-letter ISO 3166-1 code such as DE"))
     }
 }
 
@@ -62,7 +62,7 @@ pub fn locale(value: &str) -> Result<String, FieldError> {
     if lang_ok && region_ok {
         Ok(v.to_owned())
     } else {
-        Err(FieldError::new("locale", "invalid_locale", "use a locale such as en or de-AT"))
+        Err(FieldError::new("locale", FieldCode::InvalidLocale, "use a locale such as en or de-AT"))
     }
 }
 
@@ -72,7 +72,7 @@ pub fn currency(value: &str) -> Result<String, FieldError> {
     if upper.len() == 3 && upper.chars().all(|c| c.is_ascii_uppercase()) {
         Ok(upper)
     } else {
-        Err(FieldError::new("currency", "invalid_currency", "use a three-letter ISO 4217 code such as EUR"))
+        Err(FieldError::new("currency", FieldCode::InvalidCurrency, "use a three-letter ISO 4217 code such as EUR"))
     }
 }
 
@@ -103,9 +103,9 @@ mod tests {
     #[test]
     fn text_fields_are_trimmed_and_bounded() {
         assert_eq!(text("city", "  Berlin ", 100).unwrap(), "Berlin");
-        assert_eq!(text("city", "   ", 100).unwrap_err().code, "invalid_length");
-        assert_eq!(text("city", &"x".repeat(101), 100).unwrap_err().code, "invalid_length");
+        assert_eq!(text("city", "   ", 100).unwrap_err().code.as_str(), "invalid_length");
+        assert_eq!(text("city", &"x".repeat(101), 100).unwrap_err().code.as_str(), "invalid_length");
         assert_eq!(optional_text("line2", Some(""), 10).unwrap(), None);
-        assert_eq!(text("city", "a\u{0}b", 100).unwrap_err().code, "invalid_characters");
+        assert_eq!(text("city", "a\u{0}b", 100).unwrap_err().code.as_str(), "invalid_characters");
     }
 }

@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use internal_token::Caller;
 use serde::Deserialize;
-use service_kit::{Json, Problem};
+use service_kit::{Code, Json, Permission, Problem};
 use uuid::Uuid;
 
 use super::{Credentials, check_password, open_session};
@@ -28,7 +28,7 @@ pub async fn login(
     headers: HeaderMap,
     Json(body): Json<AdminLogin>,
 ) -> Result<Response, Problem> {
-    let wrong = || Problem::unauthorized("invalid_credentials", "the email, password or code is wrong");
+    let wrong = || Problem::new(Code::InvalidCredentials, "the email, password or code is wrong");
     let credentials = Credentials { email: body.email, password: body.password };
     let account = check_password(&state, &headers, &credentials).await?;
     if account.role != "admin" {
@@ -54,7 +54,7 @@ pub async fn login(
 /// `POST /auth/admin/totp/enroll`: a new TOTP seed and recovery codes for the calling admin,
 /// shown once.
 pub async fn enroll(State(state): State<AppState>, caller: Caller) -> Result<Json<crate::admin::Enrolment>, Problem> {
-    caller.require_perm("admin:access")?;
+    caller.require_perm(Permission::AdminAccess)?;
     let user_id = Uuid::parse_str(&caller.subject().sub).map_err(|_| Problem::forbidden("admins only"))?;
     let email = store_email(&state, user_id).await?;
     let mut tx = state.pool.begin().await.map_err(|e| Problem::internal(&e))?;
@@ -76,7 +76,7 @@ async fn store_email(state: &AppState, user_id: Uuid) -> Result<String, Problem>
 
 /// `POST /auth/admin/keys/rotate` (permission `keys:rotate`): publishes a new signing key.
 pub async fn rotate_keys(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>, Problem> {
-    caller.require_perm("keys:rotate")?;
+    caller.require_perm(Permission::KeysRotate)?;
     let (kid, activates_at) = state.tokens.ring().rotate().await.map_err(|e| Problem::internal(&e))?;
     tracing::info!(security_event = "signing_key_rotated", by = %caller.subject().sub, %kid, "key rotation requested");
     Ok(Json(serde_json::json!({"kid": kid, "activates_at": activates_at})))

@@ -7,12 +7,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use service_kit::{Json, Problem};
+use service_kit::{Code, Json, Problem};
 
 use events::catalog::{
     EmailVerificationRequested, PasswordChanged, PasswordResetRequested, UserEmailVerified, UserRegistered,
 };
-use service_kit::FieldError;
+use service_kit::{FieldCode, FieldError};
 
 use crate::domain::{Email, NewPassword, PASSWORD_MAX_CHARS};
 use crate::store::{self, InsertOutcome, Purpose};
@@ -46,7 +46,7 @@ pub async fn register(State(state): State<AppState>, Json(body): Json<Credential
     let id = match store::insert_user(&mut tx, &email, &hash).await.map_err(|e| Problem::internal(&e))? {
         InsertOutcome::Created(id) => id,
         InsertOutcome::EmailTaken => {
-            return Err(Problem::conflict("email_taken", "an account with this email already exists"));
+            return Err(Problem::new(Code::EmailTaken, "an account with this email already exists"));
         }
     };
     let (token, token_hash) = one_time::generate();
@@ -76,7 +76,11 @@ pub struct TokenBody {
 }
 
 fn invalid_token() -> Problem {
-    Problem::validation(vec![FieldError::new("token", "invalid_or_expired", "this link is invalid, used or expired")])
+    Problem::validation(vec![FieldError::new(
+        "token",
+        FieldCode::InvalidOrExpired,
+        "this link is invalid, used or expired",
+    )])
 }
 
 /// `POST /auth/verify-email` with the token from the email's link: marks the address verified.
@@ -162,7 +166,7 @@ pub async fn login(
     let account = check_password(&state, &headers, &body).await?;
     if account.role == "admin" {
         // An admin's password alone opens nothing: admins sign in with their second factor.
-        return Err(Problem::unauthorized("admin_login_required", "administrators sign in at /auth/admin/login"));
+        return Err(Problem::new(Code::AdminLoginRequired, "administrators sign in at /auth/admin/login"));
     }
     open_session(&state, &headers, account, false).await
 }
@@ -174,15 +178,11 @@ pub(crate) async fn check_password(
     headers: &HeaderMap,
     body: &Credentials,
 ) -> Result<store::Credentials, Problem> {
-    let invalid = || Problem::unauthorized("invalid_credentials", "the email or password is wrong");
+    let invalid = || Problem::new(Code::InvalidCredentials, "the email or password is wrong");
     let normalized = body.email.trim().to_lowercase();
     if let Err(retry_after) = state.throttle.check(&normalized, client_ip(headers)).await {
-        return Err(Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "too many failed sign-ins; try again later",
-        )
-        .with_retry_after(retry_after.as_secs()));
+        return Err(Problem::new(Code::TooManyAttempts, "too many failed sign-ins; try again later")
+            .with_retry_after(retry_after.as_secs()));
     }
     let account = match Email::parse(&body.email) {
         Ok(email) => store::credentials(&state.pool, &email).await.map_err(|e| Problem::internal(&e))?,
@@ -193,7 +193,7 @@ pub(crate) async fn check_password(
     let hash = account.as_ref().map(|a| a.password_hash.clone());
     let matches = state.passwords.verify(password, hash).await.map_err(|e| match e {
         crate::password::HashError::Busy => {
-            Problem::unavailable("busy", "sign-in is busy; try again shortly").with_retry_after(1)
+            Problem::new(Code::Busy, "sign-in is busy; try again shortly").with_retry_after(1)
         }
         other => Problem::internal(&other),
     })?;

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use internal_token::Caller;
 use redis::AsyncCommands;
 use serde::Deserialize;
-use service_kit::{Json, Problem};
+use service_kit::{Code, Json, Problem};
 use uuid::Uuid;
 
 use super::token_response;
@@ -28,7 +28,7 @@ pub async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: By
             let (role, email_verified) = store::account(&state.pool, user_id)
                 .await
                 .map_err(|e| Problem::internal(&e))?
-                .ok_or_else(|| Problem::unauthorized("refresh_token_invalid", "the refresh token is not valid"))?;
+                .ok_or_else(|| Problem::new(Code::RefreshTokenInvalid, "the refresh token is not valid"))?;
             // Admin tokens only come from sessions opened with a second factor.
             let role = if admin { role } else { auth_jwt::Role::Customer };
             Ok(token_response(&state, user_id, role, email_verified, issued))
@@ -36,12 +36,10 @@ pub async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: By
         Rotation::Reused { user_id, family_id } => {
             tracing::warn!(security_event = "refresh_token_reuse", %user_id, session = %family_id,
                 "a rotated refresh token was presented again; the session is revoked");
-            Err(Problem::unauthorized("refresh_token_reused", "this refresh token was already used; sign in again"))
+            Err(Problem::new(Code::RefreshTokenReused, "this refresh token was already used; sign in again"))
         }
-        Rotation::Expired => {
-            Err(Problem::unauthorized("refresh_token_expired", "the session has expired; sign in again"))
-        }
-        Rotation::Invalid => Err(Problem::unauthorized("refresh_token_invalid", "the refresh token is not valid")),
+        Rotation::Expired => Err(Problem::new(Code::RefreshTokenExpired, "the session has expired; sign in again")),
+        Rotation::Invalid => Err(Problem::new(Code::RefreshTokenInvalid, "the refresh token is not valid")),
     }
 }
 
@@ -63,11 +61,7 @@ pub(crate) fn refresh_cookie(state: &AppState, token: &str, max_age: i64) -> Hea
 fn presented_refresh_token(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<String, Problem> {
     if !body.iter().all(u8::is_ascii_whitespace) {
         if !problem::is_json(headers.get(header::CONTENT_TYPE)) {
-            return Err(Problem::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "expected Content-Type: application/json",
-            ));
+            return Err(Problem::new(Code::UnsupportedMediaType, "expected Content-Type: application/json"));
         }
         return problem::parse_json::<RefreshBody>(body).map(|b| b.refresh_token);
     }
@@ -83,14 +77,14 @@ fn presented_refresh_token(state: &AppState, headers: &HeaderMap, body: &[u8]) -
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, _)| *name == REFRESH_COOKIE)
         .map(|(_, value)| value.to_owned())
-        .ok_or_else(|| Problem::unauthorized("refresh_token_missing", "no refresh token in the body or cookie"))
+        .ok_or_else(|| Problem::new(Code::RefreshTokenMissing, "no refresh token in the body or cookie"))
 }
 
 /// The signed-in user behind a call, with the access token it was made with.
 fn signed_in(caller: &Caller) -> Result<(Uuid, &internal_token::Session), Problem> {
     let subject = caller.subject();
-    let user_id = Uuid::parse_str(&subject.sub).map_err(|_| Problem::unauthorized("token_missing", "sign in first"))?;
-    let session = subject.session.as_ref().ok_or_else(|| Problem::unauthorized("token_missing", "sign in first"))?;
+    let user_id = Uuid::parse_str(&subject.sub).map_err(|_| Problem::new(Code::TokenMissing, "sign in first"))?;
+    let session = subject.session.as_ref().ok_or_else(|| Problem::new(Code::TokenMissing, "sign in first"))?;
     Ok((user_id, session))
 }
 

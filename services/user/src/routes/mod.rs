@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use internal_token::Caller;
 use serde::{Deserialize, Serialize};
-use service_kit::{FieldError, Json, Problem};
+use service_kit::{Code, FieldCode, FieldError, Json, Problem};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -16,10 +16,10 @@ use crate::store::{self, Address, AddressFields, PreferencesPatch, Profile};
 fn user_id(caller: &Caller) -> Result<Uuid, Problem> {
     let subject = caller.subject();
     if subject.is_anonymous() {
-        return Err(Problem::unauthorized("token_missing", "sign in to see your account"));
+        return Err(Problem::new(Code::TokenMissing, "sign in to see your account"));
     }
     Uuid::parse_str(&subject.sub)
-        .map_err(|_| Problem::unauthorized("token_invalid_subject", "the token's subject is not a user"))
+        .map_err(|_| Problem::new(Code::TokenInvalidSubject, "the token's subject is not a user"))
 }
 
 fn db(error: sqlx::Error) -> Problem {
@@ -28,8 +28,8 @@ fn db(error: sqlx::Error) -> Problem {
     if let sqlx::Error::Database(e) = &error
         && matches!(e.constraint(), Some("addresses_one_default_shipping" | "addresses_one_default_billing"))
     {
-        return Problem::conflict(
-            "concurrent_update",
+        return Problem::new(
+            Code::ConcurrentUpdate,
             "another change to your default address happened at the same time; try again",
         );
     }
@@ -166,7 +166,7 @@ impl AddressBody {
             .or(current.cloned())
         {
             Some(v) => domain::text(field, &v, max),
-            None => Err(FieldError::new(field, "required", "this field is required")),
+            None => Err(FieldError::new(field, FieldCode::Required, "this field is required")),
         };
         let texts = collect(vec![
             required("recipient_name", self.recipient_name, base.map(|b| &b.recipient_name), 100),
@@ -175,7 +175,7 @@ impl AddressBody {
             required("postal_code", self.postal_code, base.map(|b| &b.postal_code), 16),
             match self.country.or(base.map(|b| b.country.clone())) {
                 Some(c) => domain::country(&c),
-                None => Err(FieldError::new("country", "required", "this field is required")),
+                None => Err(FieldError::new("country", FieldCode::Required, "this field is required")),
             },
         ]);
         let optional =

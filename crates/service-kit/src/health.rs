@@ -1,36 +1,16 @@
 //! `/health` (the process is alive), `/ready` (the service's own checks pass) and `/metrics`.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::Metrics;
-
-type CheckFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
-
-/// One named readiness check (database reachable, migrations applied, JWKS loaded, ...).
-#[derive(Clone)]
-pub struct ReadinessCheck {
-    name: &'static str,
-    run: Arc<dyn Fn() -> CheckFuture + Send + Sync>,
-}
-
-impl ReadinessCheck {
-    pub fn new<F, Fut>(name: &'static str, check: F) -> Self
-    where
-        F: Fn() -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), String>> + Send + 'static,
-    {
-        Self { name, run: Arc::new(move || Box::pin(check())) }
-    }
-}
+use observability::{Metrics, ReadinessCheck};
+use problem::{Code, Problem};
 
 /// How long one readiness check may take before it counts as failed.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -57,11 +37,11 @@ async fn health(State(state): State<HealthState>) -> Response {
 
 async fn ready(State(state): State<HealthState>) -> Response {
     let results = futures_util::future::join_all(state.checks.iter().map(|check| async move {
-        let outcome = match tokio::time::timeout(CHECK_TIMEOUT, (check.run)()).await {
+        let outcome = match tokio::time::timeout(CHECK_TIMEOUT, check.run()).await {
             Ok(outcome) => outcome,
             Err(_) => Err(format!("timed out after {CHECK_TIMEOUT:?}")),
         };
-        (check.name, outcome)
+        (check.name(), outcome)
     }))
     .await;
     let all_ok = results.iter().all(|(_, r)| r.is_ok());
@@ -81,16 +61,9 @@ async fn ready(State(state): State<HealthState>) -> Response {
     if all_ok {
         axum::Json(serde_json::json!({"status": "ready", "service": state.service, "checks": checks})).into_response()
     } else {
-        let body = serde_json::json!({
-            "type": "urn:shopfleet:problem:not_ready",
-            "title": "Service Unavailable",
-            "status": 503,
-            "code": "not_ready",
-            "detail": "a readiness check failed",
-            "service": state.service,
-            "checks": checks,
-        });
-        (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string())
+        Problem::new(Code::NotReady, "a readiness check failed")
+            .with_extension("service", state.service.into())
+            .with_extension("checks", checks.into())
             .into_response()
     }
 }
@@ -103,6 +76,7 @@ async fn render_metrics(State(state): State<HealthState>) -> Response {
 mod tests {
     use axum::body::Body;
     use axum::http::Request;
+    use axum::http::StatusCode;
     use tower::ServiceExt;
 
     use super::*;
