@@ -30,7 +30,7 @@ pub async fn build(service: &str, db: &TestDb) -> Result<Application, StartError
         "cms" => cms::build(config).await,
         "media" => media::build(config).await,
         "gateway" => gateway::build(gateway::GatewayConfig::with_service(config)).await,
-        other => Err(StartError::Other(format!("no such service: {other}"))),
+        other => Err(StartError::part("conformance", format!("no such service: {other}"))),
     }
 }
 

@@ -205,6 +205,13 @@ impl ServiceConfig {
         Ok(config.expect("no problems means every field was read"))
     }
 
+    /// Reads the process environment for the fleet service called `name`.
+    pub fn from_env_of(name: &str) -> Result<Self, ConfigError> {
+        let spec = crate::fleet::spec(name)
+            .ok_or_else(|| ConfigError { problems: vec![format!("{name} is not a service of the fleet")] })?;
+        Self::from_env(*spec)
+    }
+
     pub fn name(&self) -> &'static str {
         self.spec.name
     }

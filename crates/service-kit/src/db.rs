@@ -80,3 +80,11 @@ pub fn readiness(pool: PgPool) -> observability::ReadinessCheck {
         async move { sqlx::query_scalar::<_, i32>("select 1").fetch_one(&pool).await.map(|_| ()).map_err(|e| e.to_string()) }
     })
 }
+
+/// The problem a violated named constraint means, from the service's table (`problem::Constraint`):
+/// a unique index → 409, a check → 422 naming the field, and so on. `None` for any other error,
+/// which the caller answers as a 500.
+pub fn constraint_problem(error: &sqlx::Error, table: &[problem::Constraint]) -> Option<problem::Problem> {
+    let name = error.as_database_error()?.constraint()?;
+    problem::constraint_problem(table, name)
+}

@@ -34,22 +34,39 @@ impl ServiceSpec {
     }
 }
 
+/// The services' names: code names a service only through these (the callers a route allows,
+/// the upstream of a gateway route, the audience of an internal token).
+pub const GATEWAY: &str = "gateway";
+pub const AUTH: &str = "auth";
+pub const USER: &str = "user";
+pub const PRODUCT: &str = "product";
+pub const INVENTORY: &str = "inventory";
+pub const CART: &str = "cart";
+pub const ORDER: &str = "order";
+pub const PAYMENT: &str = "payment";
+pub const ADMIN: &str = "admin";
+pub const NOTIFICATION: &str = "notification";
+pub const SEARCH: &str = "search";
+pub const ANALYTICS: &str = "analytics";
+pub const CMS: &str = "cms";
+pub const MEDIA: &str = "media";
+
 /// All fourteen services.
 pub const SERVICES: &[ServiceSpec] = &[
-    ServiceSpec { name: "gateway", port: 8000, schema: None },
-    ServiceSpec { name: "auth", port: 8001, schema: Some("auth") },
-    ServiceSpec { name: "user", port: 8002, schema: Some("users") },
-    ServiceSpec { name: "product", port: 8003, schema: Some("catalog") },
-    ServiceSpec { name: "inventory", port: 8004, schema: Some("inventory") },
-    ServiceSpec { name: "cart", port: 8005, schema: None },
-    ServiceSpec { name: "order", port: 8006, schema: Some("orders") },
-    ServiceSpec { name: "payment", port: 8007, schema: Some("payments") },
-    ServiceSpec { name: "admin", port: 8008, schema: None },
-    ServiceSpec { name: "notification", port: 8009, schema: Some("notifications") },
-    ServiceSpec { name: "search", port: 8010, schema: None },
-    ServiceSpec { name: "analytics", port: 8011, schema: Some("analytics") },
-    ServiceSpec { name: "cms", port: 8012, schema: Some("cms") },
-    ServiceSpec { name: "media", port: 8013, schema: Some("media") },
+    ServiceSpec { name: GATEWAY, port: 8000, schema: None },
+    ServiceSpec { name: AUTH, port: 8001, schema: Some("auth") },
+    ServiceSpec { name: USER, port: 8002, schema: Some("users") },
+    ServiceSpec { name: PRODUCT, port: 8003, schema: Some("catalog") },
+    ServiceSpec { name: INVENTORY, port: 8004, schema: Some("inventory") },
+    ServiceSpec { name: CART, port: 8005, schema: None },
+    ServiceSpec { name: ORDER, port: 8006, schema: Some("orders") },
+    ServiceSpec { name: PAYMENT, port: 8007, schema: Some("payments") },
+    ServiceSpec { name: ADMIN, port: 8008, schema: None },
+    ServiceSpec { name: NOTIFICATION, port: 8009, schema: Some("notifications") },
+    ServiceSpec { name: SEARCH, port: 8010, schema: None },
+    ServiceSpec { name: ANALYTICS, port: 8011, schema: Some("analytics") },
+    ServiceSpec { name: CMS, port: 8012, schema: Some("cms") },
+    ServiceSpec { name: MEDIA, port: 8013, schema: Some("media") },
 ];
 
 /// The spec of a service by name.
@@ -64,6 +81,7 @@ mod tests {
     #[test]
     fn names_ports_schemas_and_roles_are_unique() {
         let mut names: Vec<_> = SERVICES.iter().map(|s| s.name).collect();
+        names.sort();
         let mut ports: Vec<_> = SERVICES.iter().map(|s| s.port).collect();
         let mut schemas: Vec<_> = SERVICES.iter().filter_map(|s| s.schema).collect();
         names.dedup();

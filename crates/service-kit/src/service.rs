@@ -32,8 +32,19 @@ pub enum StartError {
     Bind(#[from] std::io::Error),
     #[error("cannot build the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
-    #[error("{0}")]
-    Other(String),
+    /// A setting the service needs is absent (a schema-less service asked for a database).
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    /// A part of the service itself failed to start (its key ring, its hasher, ...).
+    #[error("{part}: {source}")]
+    Part { part: &'static str, source: Box<dyn std::error::Error + Send + Sync> },
+}
+
+impl StartError {
+    /// Wraps the start-up error of a part of the service, named for the operator.
+    pub fn part(part: &'static str, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Part { part, source: source.into() }
+    }
 }
 
 /// The background tasks of a service (event relays, consumers): told to stop on shutdown and
@@ -70,38 +81,41 @@ impl Background {
     }
 }
 
-/// What a running service holds: its config, connections, metrics and token machinery.
+/// A context without a database (the type parameter of [`Context`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoDatabase;
+
+/// A context without Redis (the type parameter of [`Context`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoRedis;
+
+/// The Redis of a service: its connection manager, the URL (consumers open their own connection
+/// for blocking reads) and the key prefix every key and stream name of this service starts with.
 #[derive(Clone)]
-pub struct Context {
+pub struct Redis {
+    pub connection: ConnectionManager,
+    pub url: String,
+    pub prefix: String,
+}
+
+/// What a running service holds: its config, connections, metrics and token machinery. The
+/// type says what it connected: `Context<PgPool, Redis>` has both, and hands them out typed.
+#[derive(Clone)]
+pub struct Context<Db = NoDatabase, Cache = NoRedis> {
     pub config: ServiceConfig,
-    pub db: Option<PgPool>,
-    pub redis: Option<ConnectionManager>,
+    pub db: Db,
+    pub redis: Cache,
     pub metrics: Metrics,
     pub minter: Arc<Minter>,
     pub verifier: Arc<Verifier>,
     pub client: InternalClient,
     pub background: Background,
-    /// Readiness checks the service adds (an event consumer's group, ...).
-    pub extra_checks: Vec<ReadinessCheck>,
+    checks: Vec<ReadinessCheck>,
 }
 
 impl Context {
-    /// Connects the database (applying `migrator`) when the service owns a schema, and Redis
-    /// when `needs_redis`.
-    pub async fn start(
-        config: ServiceConfig,
-        migrator: Option<&Migrator>,
-        needs_redis: bool,
-    ) -> Result<Self, StartError> {
-        let db = match &config.database {
-            Some(database) => Some(crate::db::connect(database, migrator).await?),
-            None => None,
-        };
-        let redis = match (&config.redis, needs_redis) {
-            (Some(redis), true) => Some(crate::redis::connect(redis).await?),
-            (None, true) => return Err(StartError::Other("REDIS_URL is not set".into())),
-            _ => None,
-        };
+    /// Makes the token minter, verifier, internal client and metrics of the service.
+    pub async fn start(config: ServiceConfig) -> Result<Self, StartError> {
         let minter = Arc::new(Minter::new(
             config.name(),
             config.internal_private_key.expose_secret(),
@@ -112,48 +126,55 @@ impl Context {
         let metrics = Metrics::new(config.name());
         Ok(Self {
             config,
-            db,
-            redis,
+            db: NoDatabase,
+            redis: NoRedis,
             metrics,
             minter,
             verifier,
             client,
             background: Background::default(),
-            extra_checks: Vec::new(),
+            checks: Vec::new(),
         })
     }
+}
 
-    /// The Redis connection of a service that asked for one.
-    pub fn redis(&self) -> ConnectionManager {
-        self.redis.clone().expect("this service connected Redis")
+impl<Cache> Context<NoDatabase, Cache> {
+    /// Connects the service's schema as its own role and applies its migrations.
+    pub async fn with_database(self, migrator: &Migrator) -> Result<Context<PgPool, Cache>, StartError> {
+        let database = self.config.database.as_ref().ok_or(StartError::Missing("DATABASE_URL"))?;
+        let db = crate::db::connect(database, Some(migrator)).await?;
+        let Self { config, redis, metrics, minter, verifier, client, background, mut checks, .. } = self;
+        checks.push(crate::db::readiness(db.clone()));
+        Ok(Context { config, db, redis, metrics, minter, verifier, client, background, checks })
+    }
+}
+
+impl<Db> Context<Db, NoRedis> {
+    /// Connects Redis (`REDIS_URL`, with the configured key prefix).
+    pub async fn with_redis(self) -> Result<Context<Db, Redis>, StartError> {
+        let config = self.config.redis.clone().ok_or(StartError::Missing("REDIS_URL"))?;
+        let connection = crate::redis::connect(&config).await?;
+        let redis = Redis { connection, url: config.url, prefix: config.key_prefix };
+        let Self { config, db, metrics, minter, verifier, client, background, mut checks, .. } = self;
+        checks.push(crate::redis::readiness(redis.connection.clone()));
+        Ok(Context { config, db, redis, metrics, minter, verifier, client, background, checks })
+    }
+}
+
+impl<Db, Cache> Context<Db, Cache> {
+    /// Adds a readiness check (an event consumer's group, a loaded key set, ...).
+    pub fn add_check(&mut self, check: ReadinessCheck) {
+        self.checks.push(check);
     }
 
-    /// The Redis key prefix (empty unless configured).
-    pub fn key_prefix(&self) -> String {
-        self.config.redis.as_ref().map(|r| r.key_prefix.clone()).unwrap_or_default()
-    }
-
-    /// The pool of a data-owning service.
-    pub fn pool(&self) -> PgPool {
-        self.db.clone().expect("this service owns a schema, so it has a pool")
-    }
-
-    /// Readiness checks for what this service connected.
+    /// The readiness checks of what this service connected and added.
     pub fn checks(&self) -> Vec<ReadinessCheck> {
-        let mut checks = Vec::new();
-        if let Some(pool) = &self.db {
-            checks.push(crate::db::readiness(pool.clone()));
-        }
-        if let Some(redis) = &self.redis {
-            checks.push(crate::redis::readiness(redis.clone()));
-        }
-        checks.extend(self.extra_checks.iter().cloned());
-        checks
+        self.checks.clone()
     }
 
     /// The router shell of this service, with its readiness checks.
     pub fn router(&self) -> ServiceRouter {
-        self.checks().into_iter().fold(ServiceRouter::new(&self.config, self.metrics.clone()), ServiceRouter::check)
+        self.checks.iter().cloned().fold(ServiceRouter::new(&self.config, self.metrics.clone()), ServiceRouter::check)
     }
 
     /// Binds and returns the application serving `business` behind the internal-token guard.
@@ -163,6 +184,16 @@ impl Context {
         business: Router,
     ) -> Result<Application, StartError> {
         let router = self.router().internal(self.verifier.clone(), callers, business);
+        self.bind(router).await
+    }
+
+    /// Binds and returns the application serving `routes` that guard themselves (the gateway).
+    pub async fn serve_public(&self, routes: Router) -> Result<Application, StartError> {
+        let router = self.router().public(routes);
+        self.bind(router).await
+    }
+
+    async fn bind(&self, router: Router) -> Result<Application, StartError> {
         let app = Application::bind(self.config.bind, router, self.config.shutdown_timeout).await?;
         Ok(app.with_background(self.background.clone()))
     }
@@ -205,10 +236,31 @@ where
     })
 }
 
-/// A service with no routes of its own yet: it owns what it owns and answers only the
-/// operational routes, refusing everything else without an internal token and answering 404
-/// with one. Its domain arrives in a later issue.
-pub async fn start_without_routes(config: ServiceConfig, needs_redis: bool) -> Result<Application, StartError> {
-    let context = Context::start(config, None, needs_redis).await?;
-    context.serve_internal(&["gateway"], Router::new()).await
+/// What a service's command-line command does (`auth create-admin`, `product seed-demo`): runs
+/// `command` on a small runtime, prints what it returns on stdout, or its error on stderr and
+/// exits non-zero.
+pub fn run_command<F, Fut, T, E>(name: &str, command: F) -> ExitCode
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    T: std::fmt::Display,
+    E: std::fmt::Display,
+{
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("{name}: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(command()) {
+        Ok(output) => {
+            println!("{output}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{name}: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }

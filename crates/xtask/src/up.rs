@@ -179,7 +179,7 @@ pub fn totp(root: &Path) -> anyhow::Result<()> {
         .map_err(|_| anyhow::anyhow!("no demo admin yet: run `cargo xtask up` first"))?;
     let admin: serde_json::Value = serde_json::from_str(&text)?;
     let secret = admin["totp_secret"].as_str().ok_or_else(|| anyhow::anyhow!("demo-admin.json has no totp_secret"))?;
-    println!("{}", auth::current_totp(secret).ok_or_else(|| anyhow::anyhow!("the TOTP secret is not base32"))?);
+    println!("{}", totp::current_code(secret).ok_or_else(|| anyhow::anyhow!("the TOTP secret is not base32"))?);
     Ok(())
 }
 

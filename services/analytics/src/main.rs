@@ -2,11 +2,6 @@
 
 use std::process::ExitCode;
 
-use service_kit::ServiceConfig;
-
 fn main() -> ExitCode {
-    service_kit::run_main(analytics::SERVICE, || async {
-        let spec = service_kit::fleet::spec(analytics::SERVICE).expect("a fleet service");
-        analytics::build(ServiceConfig::from_env(*spec)?).await
-    })
+    service_kit::run_main(analytics::SERVICE, || async { analytics::build(analytics::config::from_env()?).await })
 }

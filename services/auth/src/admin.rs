@@ -4,9 +4,9 @@
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::one_time;
-use crate::totp;
+use crate::password::PasswordHasher;
 use crate::vault::Vault;
+use crate::{one_time, store};
 
 const RECOVERY_CODES: usize = 10;
 const ISSUER: &str = "Shopfleet";
@@ -36,30 +36,26 @@ fn recovery_hash(code: &str) -> Vec<u8> {
 /// (Re-)enrols a second factor: a new TOTP seed and new recovery codes replace the old ones.
 pub async fn enroll(tx: &mut PgConnection, vault: &Vault, user_id: Uuid, email: &str) -> sqlx::Result<Enrolment> {
     let secret = auth_jwt::keys::random_bytes(20);
-    sqlx::query(
-        "insert into admin_totp (user_id, secret_sealed) values ($1, $2) \
-         on conflict (user_id) do update set secret_sealed = excluded.secret_sealed, last_used_step = null, created_at = now()",
-    )
-    .bind(user_id)
-    .bind(vault.seal(&secret, &seal_context(user_id)))
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("delete from recovery_codes where user_id = $1").bind(user_id).execute(&mut *tx).await?;
-    let mut codes = Vec::new();
-    for _ in 0..RECOVERY_CODES {
-        let code = new_recovery_code();
-        sqlx::query("insert into recovery_codes (code_hash, user_id) values ($1, $2)")
-            .bind(recovery_hash(&code))
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        codes.push(code);
-    }
+    store::admin::upsert_totp(tx, user_id, &vault.seal(&secret, &seal_context(user_id))).await?;
+    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
+    let hashes: Vec<Vec<u8>> = codes.iter().map(|code| recovery_hash(code)).collect();
+    store::admin::replace_recovery_codes(tx, user_id, &hashes).await?;
     Ok(Enrolment {
         otpauth_uri: totp::otpauth_uri(ISSUER, email, &secret),
         secret: totp::base32(&secret),
         recovery_codes: codes,
     })
+}
+
+/// Re-enrols the second factor of an administrator; `None` when `user_id` is not one.
+pub async fn re_enroll(pool: &PgPool, vault: &Vault, user_id: Uuid) -> sqlx::Result<Option<Enrolment>> {
+    let mut tx = pool.begin().await?;
+    let Some(email) = store::admin::admin_email(&mut tx, user_id).await? else {
+        return Ok(None);
+    };
+    let enrolment = enroll(&mut tx, vault, user_id, &email).await?;
+    tx.commit().await?;
+    Ok(Some(enrolment))
 }
 
 /// Checks a TOTP code (single use: its step is remembered) or a recovery code (used up).
@@ -73,12 +69,9 @@ pub async fn second_factor_ok(
     let mut tx = pool.begin().await?;
     let ok = match (code, recovery_code) {
         (Some(code), _) => {
-            let row: Option<(Vec<u8>, Option<i64>)> =
-                sqlx::query_as("select secret_sealed, last_used_step from admin_totp where user_id = $1 for update")
-                    .bind(user_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let Some((sealed, last_used)) = row else { return Ok(false) };
+            let Some((sealed, last_used)) = store::admin::lock_totp(&mut tx, user_id).await? else {
+                return Ok(false);
+            };
             let Ok(secret) = vault.open(&sealed, &seal_context(user_id)) else {
                 tracing::error!(%user_id, "a TOTP seed cannot be opened: wrong AUTH_ENCRYPTION_KEY?");
                 return Ok(false);
@@ -86,27 +79,13 @@ pub async fn second_factor_ok(
             let now = chrono::Utc::now().timestamp().max(0) as u64;
             match totp::verify(&secret, code, now, last_used.map(|s| s as u64)) {
                 Some(step) => {
-                    sqlx::query("update admin_totp set last_used_step = $2 where user_id = $1")
-                        .bind(user_id)
-                        .bind(step as i64)
-                        .execute(&mut *tx)
-                        .await?;
+                    store::admin::set_last_used_step(&mut tx, user_id, step as i64).await?;
                     true
                 }
                 None => false,
             }
         }
-        (None, Some(recovery)) => {
-            sqlx::query(
-                "update recovery_codes set used_at = now() where code_hash = $1 and user_id = $2 and used_at is null",
-            )
-            .bind(recovery_hash(recovery))
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1
-        }
+        (None, Some(recovery)) => store::admin::use_recovery_code(&mut tx, user_id, &recovery_hash(recovery)).await?,
         (None, None) => false,
     };
     tx.commit().await?;
@@ -121,26 +100,28 @@ pub enum CreateAdminError {
     Exists,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("password hashing: {0}")]
+    Hash(#[from] crate::password::HashError),
 }
 
-/// Creates an admin (email verified) with a second factor enrolled; returns the enrolment.
+/// Creates an admin (`auth create-admin`): a generated password, email verified and a second
+/// factor enrolled. Returns the id, the password and the enrolment, shown once.
 pub async fn create(
     pool: &PgPool,
+    hasher: &PasswordHasher,
     vault: &Vault,
     email: &str,
-    password_hash: &str,
-) -> Result<(Uuid, Enrolment), CreateAdminError> {
+) -> Result<(Uuid, String, Enrolment), CreateAdminError> {
     let email = crate::domain::Email::parse(email).map_err(|e| CreateAdminError::Invalid(e.message))?;
+    let password: String = totp::base32(&auth_jwt::keys::random_bytes(15)).to_ascii_lowercase();
+    let hash = hasher.hash(&secrecy::SecretString::from(password.clone())).await?;
     let mut tx = pool.begin().await?;
-    let id = match crate::store::insert_user(&mut tx, &email, password_hash).await? {
-        crate::store::InsertOutcome::Created(id) => id,
-        crate::store::InsertOutcome::EmailTaken => return Err(CreateAdminError::Exists),
+    let id = match store::insert_user(&mut tx, &email, &hash).await? {
+        store::InsertOutcome::Created(id) => id,
+        store::InsertOutcome::EmailTaken => return Err(CreateAdminError::Exists),
     };
-    sqlx::query("update users set role = 'admin', email_verified = true where id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    store::admin::make_admin(&mut tx, id).await?;
     let enrolment = enroll(&mut tx, vault, id, email.as_str()).await?;
     tx.commit().await?;
-    Ok((id, enrolment))
+    Ok((id, password, enrolment))
 }

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use sqlx::PgPool;
 
+use crate::store;
 use crate::vault::Vault;
 
 #[derive(Clone, Copy, Debug)]
@@ -37,9 +38,6 @@ pub enum KeyRingError {
     #[error("the key ring is empty and no ACCESS_SIGNING_KEY_FILE seeds it")]
     Empty,
 }
-
-/// kid, sealed private key, public JWK, activation time.
-type KeyRow = (String, Vec<u8>, sqlx::types::Json<Jwk>, DateTime<Utc>);
 
 struct StoredKey {
     kid: String,
@@ -68,9 +66,7 @@ impl KeyRing {
         seed: Option<(&str, &secrecy::SecretString)>,
     ) -> Result<Arc<Self>, KeyRingError> {
         let ring = Arc::new(Self { pool, vault, policy, keys: RwLock::new(Vec::new()) });
-        let empty: bool =
-            sqlx::query_scalar("select not exists(select 1 from signing_keys)").fetch_one(&ring.pool).await?;
-        if empty {
+        if store::keys::ring_is_empty(&ring.pool).await? {
             let (kid, pem) = seed.ok_or(KeyRingError::Empty)?;
             ring.insert(kid, pem.expose_secret(), Utc::now()).await?;
         }
@@ -80,26 +76,14 @@ impl KeyRing {
 
     async fn insert(&self, kid: &str, pem: &str, activates_at: DateTime<Utc>) -> Result<(), KeyRingError> {
         let jwk = auth_jwt::keys::public_jwk(pem, kid)?;
-        sqlx::query(
-            "insert into signing_keys (kid, private_sealed, public_jwk, activates_at) values ($1, $2, $3, $4) \
-             on conflict (kid) do nothing",
-        )
-        .bind(kid)
-        .bind(self.vault.seal(pem.as_bytes(), &context(kid)))
-        .bind(sqlx::types::Json(&jwk))
-        .bind(activates_at)
-        .execute(&self.pool)
-        .await?;
+        let sealed = self.vault.seal(pem.as_bytes(), &context(kid));
+        store::keys::insert(&self.pool, kid, &sealed, &jwk, activates_at).await?;
         Ok(())
     }
 
     /// Reads the ring again (other replicas may have rotated).
     pub async fn reload(&self) -> Result<(), KeyRingError> {
-        let rows: Vec<KeyRow> = sqlx::query_as(
-            "select kid, private_sealed, public_jwk, activates_at from signing_keys order by activates_at, kid",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = store::keys::all(&self.pool).await?;
         let known: Vec<String> = self.keys.read().expect("key ring").iter().map(|k| k.kid.clone()).collect();
         let mut loaded = Vec::new();
         for (kid, sealed, jwk, activates_at) in rows {

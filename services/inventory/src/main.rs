@@ -2,11 +2,6 @@
 
 use std::process::ExitCode;
 
-use service_kit::ServiceConfig;
-
 fn main() -> ExitCode {
-    service_kit::run_main(inventory::SERVICE, || async {
-        let spec = service_kit::fleet::spec(inventory::SERVICE).expect("a fleet service");
-        inventory::build(ServiceConfig::from_env(*spec)?).await
-    })
+    service_kit::run_main(inventory::SERVICE, || async { inventory::build(inventory::config::from_env()?).await })
 }

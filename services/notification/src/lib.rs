@@ -8,52 +8,46 @@
 //! receivers can de-duplicate too.
 
 pub mod config;
-mod handler;
+mod domain;
+pub mod error;
+mod events;
 mod routes;
 mod sender;
 pub mod store;
-pub mod templates;
 pub mod transport;
 
 use std::sync::Arc;
 
-use axum::Router;
-use axum::routing::get;
-use events::{Consumer, ConsumerConfig, EventMetrics};
+use ::events::{Consumer, ConsumerConfig, EventMetrics};
 use service_kit::app::Application;
-use service_kit::{Context, StartError};
+use service_kit::{Context, StartError, fleet};
 
 pub use config::NotificationConfig;
 
 /// The service's name in the fleet table.
-pub const SERVICE: &str = "notification";
+pub const SERVICE: &str = fleet::NOTIFICATION;
 
 /// The notifications schema's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/notification");
 
-/// The streams this service consumes.
-pub const CONSUMES: &[&str] = &["auth"];
-
 /// Connects, starts the event consumer and the sender, and binds the listener.
 pub async fn build(config: NotificationConfig) -> Result<Application, StartError> {
-    let templates = Arc::new(templates::Templates::new());
-    let transports = Arc::new(config.transports().map_err(|e| StartError::Other(e.to_string()))?);
+    let templates = Arc::new(domain::Templates::new());
+    let transports = Arc::new(config.transports().map_err(|e| StartError::part("message transports", e))?);
     let NotificationConfig { service, storefront_url, consumer: consumer_tuning, sender: sender_tuning, .. } = config;
-    let redis_url = service.redis.as_ref().map(|r| r.url.clone()).unwrap_or_default();
-    let mut context = Context::start(service, Some(&MIGRATOR), true).await?;
+    let mut context = Context::start(service).await?.with_database(&MIGRATOR).await?.with_redis().await?;
 
     let event_metrics = EventMetrics::new(&context.metrics);
-    let mut consumer_config = ConsumerConfig::new(SERVICE, &context.key_prefix(), CONSUMES);
+    let mut consumer_config = ConsumerConfig::new(SERVICE, &context.redis.prefix, events::CONSUMES);
     consumer_tuning.apply(&mut consumer_config);
-    let handler = Arc::new(handler::Notifier::new(templates, storefront_url));
-    let consumer = Consumer::connect(context.pool(), &redis_url, consumer_config, handler, event_metrics).await?;
-    context.extra_checks.push(consumer.readiness(context.redis()));
+    let handler = Arc::new(events::Notifier::new(templates, storefront_url));
+    let consumer =
+        Consumer::connect(context.db.clone(), &context.redis.url, consumer_config, handler, event_metrics).await?;
+    context.add_check(consumer.readiness(context.redis.connection.clone()));
     context.background.add(consumer.spawn(context.background.stop_signal()));
 
-    let sender = sender::Sender::new(context.pool(), transports, sender_tuning, &context.metrics);
+    let sender = sender::Sender::new(context.db.clone(), transports, sender_tuning, &context.metrics);
     context.background.add(sender.spawn(context.background.stop_signal()));
 
-    let routes =
-        Router::new().route("/notifications/messages", get(routes::recent_messages)).with_state(context.pool());
-    context.serve_internal(&["gateway"], routes).await
+    context.serve_internal(&[fleet::GATEWAY], routes::router(context.db.clone())).await
 }

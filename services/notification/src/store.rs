@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::templates::{Kind, Rendered};
+use crate::domain::{Kind, Rendered};
 
 /// How a message travels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,11 +2,6 @@
 
 use std::process::ExitCode;
 
-use service_kit::ServiceConfig;
-
 fn main() -> ExitCode {
-    service_kit::run_main(order::SERVICE, || async {
-        let spec = service_kit::fleet::spec(order::SERVICE).expect("a fleet service");
-        order::build(ServiceConfig::from_env(*spec)?).await
-    })
+    service_kit::run_main(order::SERVICE, || async { order::build(order::config::from_env()?).await })
 }

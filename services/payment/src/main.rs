@@ -2,11 +2,6 @@
 
 use std::process::ExitCode;
 
-use service_kit::ServiceConfig;
-
 fn main() -> ExitCode {
-    service_kit::run_main(payment::SERVICE, || async {
-        let spec = service_kit::fleet::spec(payment::SERVICE).expect("a fleet service");
-        payment::build(ServiceConfig::from_env(*spec)?).await
-    })
+    service_kit::run_main(payment::SERVICE, || async { payment::build(payment::config::from_env()?).await })
 }

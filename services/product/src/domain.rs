@@ -4,7 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use service_kit::{FieldCode, FieldError, Problem};
+use service_kit::{FieldCode, FieldError};
 use uuid::Uuid;
 
 pub const DEFAULT_PAGE_SIZE: i64 = 20;
@@ -55,13 +55,17 @@ impl Cursor {
     }
 }
 
-/// Validation problems of a listing request, all at once.
-pub fn listing_params(limit: Option<&str>, cursor: Option<&str>) -> Result<(PageSize, Option<Cursor>), Problem> {
-    let limit = PageSize::parse(limit);
-    let cursor = cursor.map(Cursor::decode).transpose();
+/// The parameters of a listing request, or every invalid one at once.
+pub fn listing_params(
+    limit: Option<&str>,
+    cursor: Option<&str>,
+) -> Result<(PageSize, Option<Cursor>), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let limit = PageSize::parse(limit).map_err(|e| errors.push(e)).ok();
+    let cursor = cursor.map(Cursor::decode).transpose().map_err(|e| errors.push(e)).ok();
     match (limit, cursor) {
-        (Ok(limit), Ok(cursor)) => Ok((limit, cursor)),
-        (limit, cursor) => Err(Problem::validation(limit.err().into_iter().chain(cursor.err()).collect())),
+        (Some(limit), Some(cursor)) => Ok((limit, cursor)),
+        _ => Err(errors),
     }
 }
 
@@ -88,8 +92,8 @@ mod tests {
 
     #[test]
     fn both_bad_parameters_are_named_together() {
-        let problem = listing_params(Some("500"), Some("zzz")).unwrap_err();
-        let fields: Vec<_> = problem.errors().iter().map(|e| e.field.as_str()).collect();
+        let errors = listing_params(Some("500"), Some("zzz")).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["limit", "cursor"]);
     }
 }

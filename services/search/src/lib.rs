@@ -1,16 +1,27 @@
 //! The search service: full-text product search with an on-disk index.
 //!
-//! Its domain arrives in a later issue. Today it owns its schema (made by the bootstrap), serves
-//! `/health`, `/ready` and `/metrics`, and refuses every other route without a valid internal
-//! token from the gateway (401 problem+json); with one, an unknown route is a 404 problem+json.
+//! A skeleton until its issue lands: it owns no database, serves `/health`, `/ready` and
+//! `/metrics`, and refuses every other route without a valid internal token from the gateway (401
+//! problem+json); with one, an unknown route is a 404 problem+json. Its modules have the shape
+//! every service has (config, error, routes, domain, store, events) and stay empty until then.
+
+pub mod config;
+mod domain;
+pub mod error;
+mod events;
+mod routes;
+mod store;
 
 use service_kit::app::Application;
-use service_kit::{ServiceConfig, StartError};
+use service_kit::{Context, StartError, fleet};
+
+pub use config::Config;
 
 /// The service's name in the fleet table.
-pub const SERVICE: &str = "search";
+pub const SERVICE: &str = fleet::SEARCH;
 
 /// Connects what the service owns and binds its listener.
-pub async fn build(config: ServiceConfig) -> Result<Application, StartError> {
-    service_kit::service::start_without_routes(config, false).await
+pub async fn build(config: Config) -> Result<Application, StartError> {
+    let context = Context::start(config).await?;
+    context.serve_internal(&[fleet::GATEWAY], routes::router()).await
 }

@@ -2,11 +2,6 @@
 
 use std::process::ExitCode;
 
-use service_kit::ServiceConfig;
-
 fn main() -> ExitCode {
-    service_kit::run_main(search::SERVICE, || async {
-        let spec = service_kit::fleet::spec(search::SERVICE).expect("a fleet service");
-        search::build(ServiceConfig::from_env(*spec)?).await
-    })
+    service_kit::run_main(search::SERVICE, || async { search::build(search::config::from_env()?).await })
 }

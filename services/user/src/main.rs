@@ -2,11 +2,6 @@
 
 use std::process::ExitCode;
 
-use service_kit::ServiceConfig;
-
 fn main() -> ExitCode {
-    service_kit::run_main(user::SERVICE, || async {
-        let spec = service_kit::fleet::spec(user::SERVICE).expect("a fleet service");
-        user::build(ServiceConfig::from_env(*spec)?).await
-    })
+    service_kit::run_main(user::SERVICE, || async { user::build(user::config::from_env()?).await })
 }

@@ -1,15 +1,15 @@
-//! Admin sign-in with a second factor, and re-enrolment of that factor.
+//! Admin sign-in with a second factor, re-enrolment of that factor, and key rotation.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use internal_token::Caller;
 use serde::Deserialize;
-use service_kit::{Code, Json, Permission, Problem};
+use service_kit::{Json, Permission};
 use uuid::Uuid;
 
-use super::{Credentials, check_password, open_session};
-use crate::AppState;
+use super::AppState;
+use crate::error::{ApiError, Result};
 
 #[derive(Deserialize)]
 pub struct AdminLogin {
@@ -27,57 +27,39 @@ pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
     Json(body): Json<AdminLogin>,
-) -> Result<Response, Problem> {
-    let wrong = || Problem::new(Code::InvalidCredentials, "the email, password or code is wrong");
-    let credentials = Credentials { email: body.email, password: body.password };
-    let account = check_password(&state, &headers, &credentials).await?;
+) -> Result<Response> {
+    let client = super::client(&headers);
+    let account = match state.accounts.check_password(&body.email, &body.password, client.ip).await {
+        Err(ApiError::InvalidCredentials) => return Err(ApiError::InvalidAdminCredentials),
+        other => other?,
+    };
     if account.role != "admin" {
-        return Err(wrong());
+        return Err(ApiError::InvalidAdminCredentials);
     }
-    let ok = crate::admin::second_factor_ok(
-        &state.pool,
-        &state.vault,
-        account.id,
-        body.code.as_deref(),
-        body.recovery_code.as_deref(),
-    )
-    .await
-    .map_err(|e| Problem::internal(&e))?;
-    if !ok {
+    let (code, recovery) = (body.code.as_deref(), body.recovery_code.as_deref());
+    if !crate::admin::second_factor_ok(&state.pool, &state.vault, account.id, code, recovery).await? {
         tracing::warn!(security_event = "admin_second_factor_failed", user_id = %account.id, "wrong or reused admin code");
-        state.throttle.failed(&credentials.email.trim().to_lowercase(), super::client_ip(&headers)).await;
-        return Err(wrong());
+        state.accounts.second_factor_failed(&body.email, client.ip).await;
+        return Err(ApiError::InvalidAdminCredentials);
     }
-    open_session(&state, &headers, account, true).await
+    let opened = state.sessions.open(&account, true, client).await?;
+    Ok(super::session::render(&state.sessions, opened))
 }
 
 /// `POST /auth/admin/totp/enroll`: a new TOTP seed and recovery codes for the calling admin,
 /// shown once.
-pub async fn enroll(State(state): State<AppState>, caller: Caller) -> Result<Json<crate::admin::Enrolment>, Problem> {
+pub async fn enroll(State(state): State<AppState>, caller: Caller) -> Result<Json<crate::admin::Enrolment>> {
     caller.require_perm(Permission::AdminAccess)?;
-    let user_id = Uuid::parse_str(&caller.subject().sub).map_err(|_| Problem::forbidden("admins only"))?;
-    let email = store_email(&state, user_id).await?;
-    let mut tx = state.pool.begin().await.map_err(|e| Problem::internal(&e))?;
-    let enrolment =
-        crate::admin::enroll(&mut tx, &state.vault, user_id, &email).await.map_err(|e| Problem::internal(&e))?;
-    tx.commit().await.map_err(|e| Problem::internal(&e))?;
+    let user_id = Uuid::parse_str(&caller.subject().sub).map_err(|_| ApiError::AdminsOnly)?;
+    let enrolment = crate::admin::re_enroll(&state.pool, &state.vault, user_id).await?.ok_or(ApiError::AdminsOnly)?;
     tracing::info!(security_event = "admin_second_factor_enrolled", %user_id, "second factor re-enrolled");
     Ok(Json(enrolment))
 }
 
-async fn store_email(state: &AppState, user_id: Uuid) -> Result<String, Problem> {
-    sqlx::query_scalar("select email from users where id = $1 and role = 'admin'")
-        .bind(user_id)
-        .fetch_optional(&state.pool)
-        .await
-        .map_err(|e| Problem::internal(&e))?
-        .ok_or_else(|| Problem::forbidden("admins only"))
-}
-
 /// `POST /auth/admin/keys/rotate` (permission `keys:rotate`): publishes a new signing key.
-pub async fn rotate_keys(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>, Problem> {
+pub async fn rotate_keys(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>> {
     caller.require_perm(Permission::KeysRotate)?;
-    let (kid, activates_at) = state.tokens.ring().rotate().await.map_err(|e| Problem::internal(&e))?;
+    let (kid, activates_at) = state.sessions.tokens().ring().rotate().await?;
     tracing::info!(security_event = "signing_key_rotated", by = %caller.subject().sub, %kid, "key rotation requested");
     Ok(Json(serde_json::json!({"kid": kid, "activates_at": activates_at})))
 }

@@ -18,7 +18,7 @@ fn admin_login(created: &serde_json::Value, code: Option<&str>, recovery: Option
 #[tokio::test]
 async fn an_admin_signs_in_with_a_totp_code_that_works_only_once() {
     let app = TestApp::spawn().await;
-    let created = auth::create_admin(&app.config, "Root@Example.com").await.unwrap();
+    let created = auth::cli::create_admin(&app.config, "Root@Example.com").await.unwrap();
     assert!(created["otpauth_uri"].as_str().unwrap().starts_with("otpauth://totp/Shopfleet:root@example.com?secret="));
     assert_eq!(created["recovery_codes"].as_array().unwrap().len(), 10);
 
@@ -28,7 +28,7 @@ async fn an_admin_signs_in_with_a_totp_code_that_works_only_once() {
     let (status, problem) = app.caller.post_json("/auth/admin/login", admin_login(&created, None, None)).await;
     assert_eq!(status, 401, "no second factor: {problem}");
 
-    let code = auth::current_totp(created["totp_secret"].as_str().unwrap()).unwrap();
+    let code = totp::current_code(created["totp_secret"].as_str().unwrap()).unwrap();
     let (status, body) = app.caller.post_json("/auth/admin/login", admin_login(&created, Some(&code), None)).await;
     assert_eq!(status, 200, "{body}");
     let claims = claims_of(&app, body["access_token"].as_str().unwrap()).await;
@@ -50,7 +50,7 @@ async fn an_admin_signs_in_with_a_totp_code_that_works_only_once() {
 #[tokio::test]
 async fn a_recovery_code_works_once_and_an_admin_password_alone_opens_nothing() {
     let app = TestApp::spawn().await;
-    let created = auth::create_admin(&app.config, "ops@example.com").await.unwrap();
+    let created = auth::cli::create_admin(&app.config, "ops@example.com").await.unwrap();
     let recovery = created["recovery_codes"][3].as_str().unwrap().to_uppercase();
     let (status, body) = app.caller.post_json("/auth/admin/login", admin_login(&created, None, Some(&recovery))).await;
     assert_eq!(status, 200, "{body}");

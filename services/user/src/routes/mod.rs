@@ -1,57 +1,43 @@
 //! HTTP handlers: `/users/me`, its preferences and addresses. The user is the subject of the
 //! internal token; an address id of someone else is simply not found.
 
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use internal_token::Caller;
 use serde::{Deserialize, Serialize};
-use service_kit::{Code, FieldCode, FieldError, Json, Problem};
+use service_kit::{FieldCode, FieldError, FieldErrors, Json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::domain;
+use crate::error::{ApiError, Result};
 use crate::store::{self, Address, AddressFields, PreferencesPatch, Profile};
 
-fn user_id(caller: &Caller) -> Result<Uuid, Problem> {
+/// The routes of `/users/me`, on the service's pool.
+pub fn router(pool: PgPool) -> Router {
+    Router::new()
+        .route("/users/me", get(get_me).patch(patch_me))
+        .route("/users/me/preferences", get(get_preferences).patch(patch_preferences))
+        .route("/users/me/addresses", get(list_addresses).post(create_address))
+        .route("/users/me/addresses/{id}", get(get_address).patch(update_address).delete(delete_address))
+        .with_state(pool)
+}
+
+fn user_id(caller: &Caller) -> Result<Uuid> {
     let subject = caller.subject();
     if subject.is_anonymous() {
-        return Err(Problem::new(Code::TokenMissing, "sign in to see your account"));
+        return Err(ApiError::NotSignedIn);
     }
-    Uuid::parse_str(&subject.sub)
-        .map_err(|_| Problem::new(Code::TokenInvalidSubject, "the token's subject is not a user"))
-}
-
-fn db(error: sqlx::Error) -> Problem {
-    // Two requests making different addresses the default at the same moment: the partial
-    // unique index keeps one default, the loser hears it and may retry.
-    if let sqlx::Error::Database(e) = &error
-        && matches!(e.constraint(), Some("addresses_one_default_shipping" | "addresses_one_default_billing"))
-    {
-        return Problem::new(
-            Code::ConcurrentUpdate,
-            "another change to your default address happened at the same time; try again",
-        );
-    }
-    Problem::internal(&error)
-}
-
-fn collect<T>(results: Vec<Result<T, FieldError>>) -> Result<Vec<T>, Problem> {
-    let mut values = Vec::new();
-    let mut errors = Vec::new();
-    for result in results {
-        match result {
-            Ok(v) => values.push(v),
-            Err(e) => errors.push(e),
-        }
-    }
-    if errors.is_empty() { Ok(values) } else { Err(Problem::validation(errors)) }
+    Uuid::parse_str(&subject.sub).map_err(|_| ApiError::InvalidSubject)
 }
 
 /// `GET /users/me`.
-pub async fn get_me(State(pool): State<PgPool>, caller: Caller) -> Result<Json<Profile>, Problem> {
+async fn get_me(State(pool): State<PgPool>, caller: Caller) -> Result<Json<Profile>> {
     let user = user_id(&caller)?;
-    store::ensure_profile(&pool, user).await.map(Json).map_err(db)
+    Ok(Json(store::ensure_profile(&pool, user).await?))
 }
 
 #[derive(Deserialize)]
@@ -62,21 +48,19 @@ pub struct ProfilePatch {
 }
 
 /// `PATCH /users/me`: `display_name`, `phone` (an empty string clears either).
-pub async fn patch_me(
+async fn patch_me(
     State(pool): State<PgPool>,
     caller: Caller,
     Json(patch): Json<ProfilePatch>,
-) -> Result<Json<Profile>, Problem> {
+) -> Result<Json<Profile>> {
     let user = user_id(&caller)?;
     let display_name = patch.display_name.as_deref().map(|v| domain::optional_text("display_name", Some(v), 100));
     let phone = patch.phone.as_deref().map(|v| domain::phone("phone", Some(v)));
-    let mut errors = Vec::new();
-    let display_name = display_name.transpose().map_err(|e| errors.push(e)).ok().flatten();
-    let phone = phone.transpose().map_err(|e| errors.push(e)).ok().flatten();
-    if !errors.is_empty() {
-        return Err(Problem::validation(errors));
-    }
-    store::update_profile(&pool, user, display_name, phone).await.map(Json).map_err(db)
+    let mut errors = FieldErrors::default();
+    let display_name = errors.check(display_name.transpose()).flatten();
+    let phone = errors.check(phone.transpose()).flatten();
+    errors.finish()?;
+    Ok(Json(store::update_profile(&pool, user, display_name, phone).await?))
 }
 
 #[derive(Serialize)]
@@ -103,9 +87,9 @@ impl From<Profile> for Preferences {
 }
 
 /// `GET /users/me/preferences`.
-pub async fn get_preferences(State(pool): State<PgPool>, caller: Caller) -> Result<Json<Preferences>, Problem> {
+async fn get_preferences(State(pool): State<PgPool>, caller: Caller) -> Result<Json<Preferences>> {
     let user = user_id(&caller)?;
-    store::ensure_profile(&pool, user).await.map(|p| Json(p.into())).map_err(db)
+    Ok(Json(store::ensure_profile(&pool, user).await?.into()))
 }
 
 #[derive(Deserialize)]
@@ -120,18 +104,16 @@ pub struct PreferencesBody {
 }
 
 /// `PATCH /users/me/preferences`: any subset of the preferences.
-pub async fn patch_preferences(
+async fn patch_preferences(
     State(pool): State<PgPool>,
     caller: Caller,
     Json(body): Json<PreferencesBody>,
-) -> Result<Json<Preferences>, Problem> {
+) -> Result<Json<Preferences>> {
     let user = user_id(&caller)?;
-    let locale = body.locale.as_deref().map(domain::locale).transpose();
-    let currency = body.currency.as_deref().map(domain::currency).transpose();
-    let (locale, currency) = match (locale, currency) {
-        (Ok(l), Ok(c)) => (l, c),
-        (l, c) => return Err(Problem::validation(l.err().into_iter().chain(c.err()).collect())),
-    };
+    let mut errors = FieldErrors::default();
+    let locale = errors.check(body.locale.as_deref().map(domain::locale).transpose()).flatten();
+    let currency = errors.check(body.currency.as_deref().map(domain::currency).transpose()).flatten();
+    errors.finish()?;
     let patch = PreferencesPatch {
         locale,
         currency,
@@ -140,7 +122,7 @@ pub async fn patch_preferences(
         notify_sms: body.notify_sms,
         notify_push: body.notify_push,
     };
-    store::update_preferences(&pool, user, patch).await.map(|p| Json(p.into())).map_err(db)
+    Ok(Json(store::update_preferences(&pool, user, patch).await?.into()))
 }
 
 #[derive(Deserialize, Default)]
@@ -160,132 +142,109 @@ pub struct AddressBody {
 }
 
 impl AddressBody {
-    /// Fields not given keep the value of `base` (a PATCH), or are missing (a POST).
-    fn validate(self, base: Option<&Address>) -> Result<AddressFields, Problem> {
-        let required = |field: &'static str, given: Option<String>, current: Option<&String>, max: usize| match given
-            .or(current.cloned())
-        {
-            Some(v) => domain::text(field, &v, max),
-            None => Err(FieldError::new(field, FieldCode::Required, "this field is required")),
-        };
-        let texts = collect(vec![
-            required("recipient_name", self.recipient_name, base.map(|b| &b.recipient_name), 100),
-            required("line1", self.line1, base.map(|b| &b.line1), 200),
-            required("city", self.city, base.map(|b| &b.city), 100),
-            required("postal_code", self.postal_code, base.map(|b| &b.postal_code), 16),
-            match self.country.or(base.map(|b| b.country.clone())) {
-                Some(c) => domain::country(&c),
-                None => Err(FieldError::new("country", FieldCode::Required, "this field is required")),
-            },
-        ]);
-        let optional =
-            |field: &'static str, given: Option<String>, current: Option<&Option<String>>, max: usize| match given {
-                Some(v) => domain::optional_text(field, Some(&v), max),
-                None => Ok(current.cloned().flatten()),
+    /// Fields not given keep the value of `base` (a PATCH), or are missing (a POST); every
+    /// invalid field is named at once.
+    fn validate(self, base: Option<&Address>) -> Result<AddressFields> {
+        let mut errors = FieldErrors::default();
+        let mut required = |field: &'static str, given: Option<String>, current: Option<&String>, max: usize| {
+            let value = match given.or(current.cloned()) {
+                Some(v) => domain::text(field, &v, max),
+                None => Err(FieldError::new(field, FieldCode::Required, "this field is required")),
             };
-        let optionals = collect(vec![
-            optional("label", self.label, base.map(|b| &b.label), 50),
-            optional("line2", self.line2, base.map(|b| &b.line2), 200),
-            optional("region", self.region, base.map(|b| &b.region), 100),
-            match self.phone {
-                Some(p) => domain::phone("phone", Some(&p)),
-                None => Ok(base.and_then(|b| b.phone.clone())),
-            },
-        ]);
-        let (texts, optionals) = match (texts, optionals) {
-            (Ok(t), Ok(o)) => (t, o),
-            (t, o) => {
-                let mut errors = Vec::new();
-                for problem in [t.err(), o.err()].into_iter().flatten() {
-                    errors.extend(problem.errors().iter().cloned());
-                }
-                return Err(Problem::validation(errors));
-            }
+            errors.check(value)
         };
-        let [recipient_name, line1, city, postal_code, country]: [String; 5] = texts.try_into().expect("five fields");
-        let [label, line2, region, phone]: [Option<String>; 4] = optionals.try_into().expect("four fields");
-        Ok(AddressFields {
-            label,
-            recipient_name,
-            line1,
-            line2,
-            city,
-            region,
-            postal_code,
-            country,
-            phone,
-            is_default_shipping: self.is_default_shipping.or(base.map(|b| b.is_default_shipping)).unwrap_or(false),
-            is_default_billing: self.is_default_billing.or(base.map(|b| b.is_default_billing)).unwrap_or(false),
-        })
+        let recipient_name = required("recipient_name", self.recipient_name, base.map(|b| &b.recipient_name), 100);
+        let line1 = required("line1", self.line1, base.map(|b| &b.line1), 200);
+        let city = required("city", self.city, base.map(|b| &b.city), 100);
+        let postal_code = required("postal_code", self.postal_code, base.map(|b| &b.postal_code), 16);
+        let country = errors.check(match self.country.or(base.map(|b| b.country.clone())) {
+            Some(c) => domain::country(&c),
+            None => Err(FieldError::new("country", FieldCode::Required, "this field is required")),
+        });
+        let mut optional =
+            |field: &'static str, given: Option<String>, current: Option<&Option<String>>, max: usize| {
+                let value = match given {
+                    Some(v) => domain::optional_text(field, Some(&v), max),
+                    None => Ok(current.cloned().flatten()),
+                };
+                errors.check(value).flatten()
+            };
+        let label = optional("label", self.label, base.map(|b| &b.label), 50);
+        let line2 = optional("line2", self.line2, base.map(|b| &b.line2), 200);
+        let region = optional("region", self.region, base.map(|b| &b.region), 100);
+        let phone = errors.check(match self.phone {
+            Some(p) => domain::phone("phone", Some(&p)),
+            None => Ok(base.and_then(|b| b.phone.clone())),
+        });
+        let fields = (|| {
+            Some(AddressFields {
+                label,
+                recipient_name: recipient_name?,
+                line1: line1?,
+                line2,
+                city: city?,
+                region,
+                postal_code: postal_code?,
+                country: country?,
+                phone: phone?,
+                is_default_shipping: self.is_default_shipping.or(base.map(|b| b.is_default_shipping)).unwrap_or(false),
+                is_default_billing: self.is_default_billing.or(base.map(|b| b.is_default_billing)).unwrap_or(false),
+            })
+        })();
+        Ok(errors.finish_with(fields)?)
     }
 }
 
-fn no_such_address() -> Problem {
-    Problem::not_found("no such address")
-}
-
 /// `GET /users/me/addresses`.
-pub async fn list_addresses(State(pool): State<PgPool>, caller: Caller) -> Result<Json<serde_json::Value>, Problem> {
+async fn list_addresses(State(pool): State<PgPool>, caller: Caller) -> Result<Json<serde_json::Value>> {
     let user = user_id(&caller)?;
-    let items = store::list_addresses(&pool, user).await.map_err(db)?;
+    let items = store::list_addresses(&pool, user).await?;
     Ok(Json(serde_json::json!({ "items": items })))
 }
 
 /// `POST /users/me/addresses` → 201.
-pub async fn create_address(
-    State(pool): State<PgPool>,
-    caller: Caller,
-    Json(body): Json<AddressBody>,
-) -> Result<Response, Problem> {
+async fn create_address(State(pool): State<PgPool>, caller: Caller, Json(body): Json<AddressBody>) -> Result<Response> {
     let user = user_id(&caller)?;
     let fields = body.validate(None)?;
-    let mut tx = pool.begin().await.map_err(db)?;
-    let address = store::insert_address(&mut tx, user, fields).await.map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    let mut tx = pool.begin().await?;
+    let address = store::insert_address(&mut tx, user, fields).await?;
+    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(address)).into_response())
 }
 
 /// `GET /users/me/addresses/{id}`.
-pub async fn get_address(
-    State(pool): State<PgPool>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<Address>, Problem> {
+async fn get_address(State(pool): State<PgPool>, caller: Caller, Path(id): Path<String>) -> Result<Json<Address>> {
     let user = user_id(&caller)?;
-    let id = Uuid::parse_str(&id).map_err(|_| no_such_address())?;
-    let mut conn = pool.acquire().await.map_err(db)?;
-    store::get_address(&mut conn, user, id).await.map_err(db)?.map(Json).ok_or_else(no_such_address)
+    let id = Uuid::parse_str(&id).map_err(|_| ApiError::AddressNotFound)?;
+    let mut conn = pool.acquire().await?;
+    store::get_address(&mut conn, user, id).await?.map(Json).ok_or(ApiError::AddressNotFound)
 }
 
 /// `PATCH /users/me/addresses/{id}`: any subset of the fields.
-pub async fn update_address(
+async fn update_address(
     State(pool): State<PgPool>,
     caller: Caller,
     Path(id): Path<String>,
     Json(body): Json<AddressBody>,
-) -> Result<Json<Address>, Problem> {
+) -> Result<Json<Address>> {
     let user = user_id(&caller)?;
-    let id = Uuid::parse_str(&id).map_err(|_| no_such_address())?;
-    let mut tx = pool.begin().await.map_err(db)?;
-    store::lock_user(&mut tx, user).await.map_err(db)?;
-    let current = store::get_address(&mut tx, user, id).await.map_err(db)?.ok_or_else(no_such_address)?;
+    let id = Uuid::parse_str(&id).map_err(|_| ApiError::AddressNotFound)?;
+    let mut tx = pool.begin().await?;
+    store::lock_user(&mut tx, user).await?;
+    let current = store::get_address(&mut tx, user, id).await?.ok_or(ApiError::AddressNotFound)?;
     let fields = body.validate(Some(&current))?;
-    let updated = store::update_address(&mut tx, user, id, fields).await.map_err(db)?.ok_or_else(no_such_address)?;
-    tx.commit().await.map_err(db)?;
+    let updated = store::update_address(&mut tx, user, id, fields).await?.ok_or(ApiError::AddressNotFound)?;
+    tx.commit().await?;
     Ok(Json(updated))
 }
 
 /// `DELETE /users/me/addresses/{id}` → 204.
-pub async fn delete_address(
-    State(pool): State<PgPool>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<StatusCode, Problem> {
+async fn delete_address(State(pool): State<PgPool>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode> {
     let user = user_id(&caller)?;
-    let id = Uuid::parse_str(&id).map_err(|_| no_such_address())?;
-    if store::delete_address(&pool, user, id).await.map_err(db)? {
+    let id = Uuid::parse_str(&id).map_err(|_| ApiError::AddressNotFound)?;
+    if store::delete_address(&pool, user, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(no_such_address())
+        Err(ApiError::AddressNotFound)
     }
 }

@@ -1,15 +1,23 @@
-//! Events in, messages recorded: runs inside the consumer's transaction.
+//! What the notification service consumes and emits: it consumes auth's stream (verification
+//! and reset requests, password changes) and records the message each event asks for, inside the
+//! consumer's transaction; it emits nothing.
 
 use std::sync::Arc;
+
+use service_kit::fleet;
 
 use events::catalog::{EmailVerificationRequested, PasswordChanged, PasswordResetRequested};
 use events::consumer::HandleFuture;
 use events::{Envelope, Event, Handled, Handler, HandlerError};
 use sqlx::PgConnection;
 
+use crate::domain::{Kind, Templates};
 use crate::store::{self, Channel, NewMessage};
-use crate::templates::{Kind, Templates};
 
+/// The streams this service consumes.
+pub const CONSUMES: &[&str] = &[fleet::AUTH];
+
+/// Turns auth's events into recorded messages.
 pub struct Notifier {
     templates: Arc<Templates>,
     storefront_url: String,

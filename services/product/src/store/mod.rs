@@ -1,4 +1,7 @@
-//! SQL of the catalog.
+//! All of the catalog's SQL (schema `catalog`): the listing and detail reads here, the demo
+//! seed's inserts in `seed`.
+
+pub mod seed;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -1,10 +1,15 @@
-//! SQL of accounts and one-time tokens. Functions that change state take the caller's
+//! All of the auth service's SQL: accounts and one-time tokens here; sessions, administrators
+//! and the signing-key ring in their submodules. Functions that change state take the caller's
 //! transaction, so the change and its event (written by the caller) commit together.
 
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::Email;
+
+pub mod admin;
+pub mod keys;
+pub mod sessions;
 
 /// What login needs of an account.
 #[derive(sqlx::FromRow)]
@@ -136,10 +141,10 @@ pub fn role(stored: &str) -> auth_jwt::Role {
 }
 
 /// Role and verification state of an account, for tokens issued without a password (refresh).
-pub async fn account(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Option<(auth_jwt::Role, bool)>> {
+pub async fn account(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<(auth_jwt::Role, bool)>> {
     let row: Option<(String, bool)> = sqlx::query_as("select role, email_verified from users where id = $1")
         .bind(user_id)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *tx)
         .await?;
     Ok(row.map(|(r, verified)| (role(&r), verified)))
 }

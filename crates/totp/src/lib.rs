@@ -99,6 +99,14 @@ pub fn otpauth_uri(issuer: &str, account: &str, secret: &[u8]) -> String {
     )
 }
 
+/// The current code for a base32 secret (what an authenticator app shows now); `cargo xtask totp`
+/// prints the demo admin's with it.
+pub fn current_code(secret_base32: &str) -> Option<String> {
+    let secret = base32_decode(secret_base32)?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    Some(format!("{:0width$}", code_at(&secret, now / STEP_SECS), width = DIGITS as usize))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,136 +1,96 @@
-//! Logins as refresh-token families: start one at login, rotate on refresh (detecting reuse),
-//! revoke on logout, list the active ones.
+//! The SQL of sessions: refresh-token families (one per login) and their tokens, stored hashed.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::one_time;
-
-/// Lifetimes of refresh tokens.
-#[derive(Clone, Copy, Debug)]
-pub struct RefreshPolicy {
-    /// Each token's lifetime; refreshing slides it.
-    pub ttl_secs: i64,
-    /// No login lasts longer than this, however often it is refreshed.
-    pub absolute_secs: i64,
-}
-
-/// A refresh token handed to the client.
-pub struct Issued {
-    pub family_id: Uuid,
-    pub token: String,
-    pub expires_at: DateTime<Utc>,
-}
-
-/// Starts a family (a login) with its first token.
-pub async fn start_family(
+/// Inserts a family (a login) that ends at the latest `absolute_secs` from now.
+pub async fn insert_family(
     tx: &mut PgConnection,
+    family_id: Uuid,
     user_id: Uuid,
-    policy: RefreshPolicy,
+    absolute_secs: i64,
     user_agent: Option<&str>,
     client_ip: Option<&str>,
     admin: bool,
-) -> sqlx::Result<Issued> {
-    let family_id = Uuid::now_v7();
+) -> sqlx::Result<()> {
     sqlx::query(
         "insert into refresh_families (id, user_id, absolute_expires_at, user_agent, client_ip, admin) \
          values ($1, $2, now() + make_interval(secs => $3), $4, $5, $6)",
     )
     .bind(family_id)
     .bind(user_id)
-    .bind(policy.absolute_secs as f64)
-    .bind(user_agent.map(|ua| ua.chars().take(200).collect::<String>()))
+    .bind(absolute_secs as f64)
+    .bind(user_agent)
     .bind(client_ip)
     .bind(admin)
     .execute(&mut *tx)
     .await?;
-    issue(tx, family_id, policy).await
+    Ok(())
 }
 
-async fn issue(tx: &mut PgConnection, family_id: Uuid, policy: RefreshPolicy) -> sqlx::Result<Issued> {
-    let (token, hash) = one_time::generate();
-    let expires_at: DateTime<Utc> = sqlx::query_scalar(
+/// Inserts a token of the family, living `ttl_secs` but never past the family's end; returns
+/// when it expires.
+pub async fn insert_token(
+    tx: &mut PgConnection,
+    family_id: Uuid,
+    token_hash: &[u8],
+    ttl_secs: i64,
+) -> sqlx::Result<DateTime<Utc>> {
+    sqlx::query_scalar(
         "insert into refresh_tokens (token_hash, family_id, expires_at) \
          select $1, f.id, least(now() + make_interval(secs => $3), f.absolute_expires_at) from refresh_families f where f.id = $2 \
          returning expires_at",
     )
-    .bind(&hash)
+    .bind(token_hash)
     .bind(family_id)
-    .bind(policy.ttl_secs as f64)
+    .bind(ttl_secs as f64)
     .fetch_one(&mut *tx)
-    .await?;
-    Ok(Issued { family_id, token, expires_at })
+    .await
 }
 
-pub enum Rotation {
-    /// The old token is dead; here is its successor.
-    Rotated {
-        user_id: Uuid,
-        issued: Issued,
-        /// An admin session (signed in with a second factor).
-        admin: bool,
-    },
-    /// The token had already been rotated: it leaked. Its family is now revoked.
-    Reused {
-        user_id: Uuid,
-        family_id: Uuid,
-    },
-    Expired,
-    Invalid,
-}
-
+/// A presented refresh token with the state of its family.
 #[derive(sqlx::FromRow)]
-struct TokenRow {
-    family_id: Uuid,
-    user_id: Uuid,
-    expired: bool,
-    rotated: bool,
-    revoked: bool,
-    admin: bool,
+pub struct TokenRow {
+    pub family_id: Uuid,
+    pub user_id: Uuid,
+    pub expired: bool,
+    pub rotated: bool,
+    pub revoked: bool,
+    pub admin: bool,
 }
 
-/// Rotates `token`: the one transaction locks the token and its family, so two concurrent
-/// refreshes with the same token cannot both succeed.
-pub async fn rotate(pool: &PgPool, token: &str, policy: RefreshPolicy) -> sqlx::Result<Rotation> {
-    let mut tx = pool.begin().await?;
-    let row: Option<TokenRow> = sqlx::query_as(
+/// The token with this hash, locked with its family until the transaction ends, so two
+/// concurrent refreshes with one token cannot both succeed.
+pub async fn lock_token(tx: &mut PgConnection, token_hash: &[u8]) -> sqlx::Result<Option<TokenRow>> {
+    sqlx::query_as(
         "select t.family_id, f.user_id, \
                 (t.expires_at <= now() or f.absolute_expires_at <= now()) as expired, \
                 t.rotated_at is not null as rotated, f.revoked_at is not null as revoked, f.admin \
          from refresh_tokens t join refresh_families f on f.id = t.family_id \
          where t.token_hash = $1 for update of t, f",
     )
-    .bind(one_time::hash(token))
+    .bind(token_hash)
     .fetch_optional(&mut *tx)
-    .await?;
-    let Some(row) = row else { return Ok(Rotation::Invalid) };
-    if row.revoked {
-        return Ok(Rotation::Invalid);
-    }
-    if row.rotated {
-        revoke_family_in(&mut tx, row.family_id, "reuse_detected").await?;
-        tx.commit().await?;
-        return Ok(Rotation::Reused { user_id: row.user_id, family_id: row.family_id });
-    }
-    if row.expired {
-        return Ok(Rotation::Expired);
-    }
+    .await
+}
+
+/// Marks a token used (rotated) and its family used now.
+pub async fn mark_rotated(tx: &mut PgConnection, token_hash: &[u8], family_id: Uuid) -> sqlx::Result<()> {
     sqlx::query("update refresh_tokens set rotated_at = now() where token_hash = $1")
-        .bind(one_time::hash(token))
+        .bind(token_hash)
         .execute(&mut *tx)
         .await?;
     sqlx::query("update refresh_families set last_used_at = now() where id = $1")
-        .bind(row.family_id)
+        .bind(family_id)
         .execute(&mut *tx)
         .await?;
-    let issued = issue(&mut tx, row.family_id, policy).await?;
-    tx.commit().await?;
-    Ok(Rotation::Rotated { user_id: row.user_id, issued, admin: row.admin })
+    Ok(())
 }
 
-async fn revoke_family_in(tx: &mut PgConnection, family_id: Uuid, reason: &str) -> sqlx::Result<()> {
+/// Revokes a family, whoever owns it (reuse detection).
+pub async fn revoke_family_by_id(tx: &mut PgConnection, family_id: Uuid, reason: &str) -> sqlx::Result<()> {
     sqlx::query(
         "update refresh_families set revoked_at = now(), revoked_reason = $2 where id = $1 and revoked_at is null",
     )
@@ -154,7 +114,7 @@ pub async fn revoke_family(pool: &PgPool, user_id: Uuid, family_id: Uuid, reason
     Ok(result.rows_affected() == 1)
 }
 
-/// Revokes every family of a user.
+/// Revokes every family of a user; returns how many were active.
 pub async fn revoke_all(tx: &mut PgConnection, user_id: Uuid, reason: &str) -> sqlx::Result<u64> {
     let result = sqlx::query(
         "update refresh_families set revoked_at = now(), revoked_reason = $2 where user_id = $1 and revoked_at is null",
@@ -179,6 +139,7 @@ pub struct SessionView {
     pub current: bool,
 }
 
+/// The user's logins that still have a usable token, most recently used first.
 pub async fn active(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<SessionView>> {
     sqlx::query_as(
         "select id, created_at, last_used_at, absolute_expires_at as expires_at, user_agent, client_ip from refresh_families \

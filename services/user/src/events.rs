@@ -1,10 +1,15 @@
-//! USER_REGISTERED → a profile (idempotently); USER_EMAIL_VERIFIED → marked verified.
+//! What the user service consumes and emits: from auth's stream, USER_REGISTERED makes a profile
+//! (idempotently) and USER_EMAIL_VERIFIED marks it verified; it emits nothing yet.
 
 use events::catalog::{UserEmailVerified, UserRegistered};
 use events::consumer::HandleFuture;
 use events::{Envelope, Event, Handled, Handler, HandlerError};
 use sqlx::PgConnection;
 
+/// The streams this service consumes.
+pub const CONSUMES: &[&str] = &[service_kit::fleet::AUTH];
+
+/// Applies auth's events to profiles.
 pub struct Profiles;
 
 impl Handler for Profiles {

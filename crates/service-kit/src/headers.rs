@@ -1,0 +1,16 @@
+//! The names of the headers the fleet itself defines or trusts, in one place: the gateway sets
+//! them, services read them, tests send them.
+
+use axum::http::HeaderName;
+
+pub use observability::REQUEST_ID_HEADER;
+
+/// The client's address as the gateway determined it (after dropping any copy a client sent);
+/// services trust it only on a call that carries a valid internal token from the gateway.
+pub const CLIENT_IP: HeaderName = HeaderName::from_static("x-client-ip");
+
+/// The client's address as NGINX saw it; the gateway believes it only from a trusted proxy.
+pub const REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
+
+/// The key that makes an unsafe POST of money-related state idempotent.
+pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");

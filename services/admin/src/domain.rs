@@ -1,0 +1,1 @@
+//! The admin service's pure rules and types (no HTTP, no SQL): none yet.

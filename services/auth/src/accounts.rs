@@ -1,0 +1,136 @@
+//! Accounts: registration, email verification, password reset and the password check of every
+//! sign-in (with throttling). Each state change and its events commit in one transaction.
+
+use std::sync::Arc;
+
+use ::events::catalog::{
+    EmailVerificationRequested, PasswordChanged, PasswordResetRequested, UserEmailVerified, UserRegistered,
+};
+use service_kit::FieldErrors;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::domain::{Email, NewPassword, PASSWORD_MAX_CHARS};
+use crate::error::{ApiError, Result};
+use crate::password::PasswordHasher;
+use crate::session::Sessions;
+use crate::store::{self, InsertOutcome, Purpose};
+use crate::throttle::Throttle;
+use crate::{SERVICE, one_time};
+
+/// The account operations, on the auth schema.
+pub struct Accounts {
+    pool: PgPool,
+    passwords: Arc<PasswordHasher>,
+    throttle: Throttle,
+}
+
+impl Accounts {
+    pub fn new(pool: PgPool, passwords: Arc<PasswordHasher>, throttle: Throttle) -> Self {
+        Self { pool, passwords, throttle }
+    }
+
+    /// Creates an account with its verification token: the account, USER_REGISTERED and
+    /// EMAIL_VERIFICATION_REQUESTED commit together or not at all. Returns its id and email.
+    pub async fn register(&self, email: &str, password: &str) -> Result<(Uuid, String)> {
+        let mut errors = FieldErrors::default();
+        let email = errors.check(Email::parse(email));
+        let password = errors.check(NewPassword::parse(password));
+        let (email, password) = errors.finish_with(email.zip(password))?;
+        let hash = self.passwords.hash(&password.0).await?;
+        let mut tx = self.pool.begin().await?;
+        let id = match store::insert_user(&mut tx, &email, &hash).await? {
+            InsertOutcome::Created(id) => id,
+            InsertOutcome::EmailTaken => return Err(ApiError::EmailTaken),
+        };
+        let (token, token_hash) = one_time::generate();
+        let expires_at =
+            store::insert_token(&mut tx, Purpose::VerifyEmail, id, &token_hash, one_time::VERIFY_EMAIL_TTL_SECS)
+                .await?;
+        let email = email.as_str().to_owned();
+        ::events::enqueue(&mut tx, SERVICE, &UserRegistered { user_id: id, email: email.clone() }).await?;
+        let requested = EmailVerificationRequested { user_id: id, email: email.clone(), token, expires_at };
+        ::events::enqueue(&mut tx, SERVICE, &requested).await?;
+        tx.commit().await?;
+        tracing::info!(user_id = %id, "account registered");
+        Ok((id, email))
+    }
+
+    /// Marks the address of the token's account verified (USER_EMAIL_VERIFIED).
+    pub async fn verify_email(&self, token: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let user_id = store::consume_token(&mut tx, Purpose::VerifyEmail, &one_time::hash(token))
+            .await?
+            .ok_or(ApiError::InvalidLink)?;
+        let email = store::mark_email_verified(&mut tx, user_id).await?;
+        ::events::enqueue(&mut tx, SERVICE, &UserEmailVerified { user_id, email }).await?;
+        tx.commit().await?;
+        tracing::info!(%user_id, "email verified");
+        Ok(())
+    }
+
+    /// Starts a password reset if an account has this email (PASSWORD_RESET_REQUESTED); the
+    /// caller answers the same either way.
+    pub async fn request_password_reset(&self, email: &str) -> Result<()> {
+        let email = Email::parse(email)?;
+        let mut tx = self.pool.begin().await?;
+        if let Some(user_id) = store::user_id_by_email(&mut tx, &email).await? {
+            let (token, token_hash) = one_time::generate();
+            let ttl = one_time::RESET_PASSWORD_TTL_SECS;
+            let expires_at = store::insert_token(&mut tx, Purpose::ResetPassword, user_id, &token_hash, ttl).await?;
+            let event = PasswordResetRequested { user_id, email: email.as_str().to_owned(), token, expires_at };
+            ::events::enqueue(&mut tx, SERVICE, &event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets the new password; the token and every other unused reset token of the account stop
+    /// working, and every session ends (whoever knew the old password is signed out).
+    pub async fn confirm_password_reset(&self, sessions: &Sessions, token: &str, password: &str) -> Result<()> {
+        let password = NewPassword::parse(password)?;
+        let hash = self.passwords.hash(&password.0).await?;
+        let mut tx = self.pool.begin().await?;
+        let user_id = store::consume_token(&mut tx, Purpose::ResetPassword, &one_time::hash(token))
+            .await?
+            .ok_or(ApiError::InvalidLink)?;
+        let email = store::set_password(&mut tx, user_id, &hash).await?;
+        store::void_tokens(&mut tx, Purpose::ResetPassword, user_id).await?;
+        sessions.revoke_all_in(&mut tx, user_id, "password_changed").await?;
+        ::events::enqueue(&mut tx, SERVICE, &PasswordChanged { user_id, email }).await?;
+        tx.commit().await?;
+        sessions.revoke_user_tokens(user_id).await?;
+        tracing::info!(%user_id, "password reset");
+        Ok(())
+    }
+
+    /// The password check of every sign-in, throttled per account and IP: the same 401 (and
+    /// about the same time) for an unknown email and a wrong password.
+    pub async fn check_password(&self, email: &str, password: &str, ip: Option<&str>) -> Result<store::Credentials> {
+        let normalized = email.trim().to_lowercase();
+        self.throttle.check(&normalized, ip).await.map_err(ApiError::TooManyAttempts)?;
+        let account = match Email::parse(email) {
+            Ok(email) => store::credentials(&self.pool, &email).await?,
+            Err(_) => None,
+        };
+        // Over-long passwords cannot belong to anyone; cap the work spent on them.
+        let password = if password.chars().count() > PASSWORD_MAX_CHARS { "" } else { password };
+        let hash = account.as_ref().map(|a| a.password_hash.clone());
+        let matches = self.passwords.verify(password, hash).await?;
+        match account.filter(|_| matches) {
+            Some(account) => {
+                self.throttle.succeeded(&normalized).await;
+                Ok(account)
+            }
+            None => {
+                self.throttle.failed(&normalized, ip).await;
+                Err(ApiError::InvalidCredentials)
+            }
+        }
+    }
+
+    /// Counts a wrong second factor against the account and IP, like a wrong password.
+    pub async fn second_factor_failed(&self, email: &str, ip: Option<&str>) {
+        self.throttle.failed(&email.trim().to_lowercase(), ip).await;
+    }
+}

@@ -1,0 +1,20 @@
+//! What the auth service emits and consumes. It emits, through its outbox in the transaction of
+//! each change, USER_REGISTERED, EMAIL_VERIFICATION_REQUESTED, USER_EMAIL_VERIFIED,
+//! PASSWORD_RESET_REQUESTED and PASSWORD_CHANGED on `events.auth` (the one-time tokens inside
+//! are secret fields, redacted everywhere but in the payload the notification service reads);
+//! it consumes nothing.
+
+use service_kit::{Context, Redis};
+use sqlx::PgPool;
+
+/// Starts the relay that moves the outbox to `events.auth`, stopped with the service.
+pub fn spawn_relay(context: &Context<PgPool, Redis>) {
+    let schema = context.config.database.as_ref().map(|d| d.schema.clone()).unwrap_or_else(|| "auth".into());
+    let relay = ::events::Relay::new(
+        context.db.clone(),
+        context.redis.connection.clone(),
+        ::events::RelayConfig::new(crate::SERVICE, &schema, &context.redis.prefix),
+        ::events::EventMetrics::new(&context.metrics),
+    );
+    context.background.add(relay.spawn(context.background.stop_signal()));
+}

@@ -1,0 +1,215 @@
+//! Sessions: the one module that issues what a sign-in or a refresh hands out (a refresh-token
+//! family per login, rotation with reuse detection, the access token, the refresh cookie's
+//! settings) and ends sessions (logout, logout everywhere, password change). Routes call it and
+//! render the [`Opened`] it returns once.
+
+use std::sync::Arc;
+
+use axum::http::HeaderValue;
+use chrono::{DateTime, Utc};
+use redis::AsyncCommands;
+use redis::aio::ConnectionManager;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::error::{ApiError, Result};
+use crate::one_time;
+use crate::store::{self, sessions::SessionView};
+use crate::tokens::TokenIssuer;
+
+/// Lifetimes of refresh tokens.
+#[derive(Clone, Copy, Debug)]
+pub struct RefreshPolicy {
+    /// Each token's lifetime; refreshing slides it.
+    pub ttl_secs: i64,
+    /// No login lasts longer than this, however often it is refreshed.
+    pub absolute_secs: i64,
+}
+
+/// The name of the HttpOnly cookie that carries the refresh token for the storefront.
+pub const REFRESH_COOKIE: &str = "shopfleet_refresh";
+
+/// Who opens a session, as the gateway reports it (recorded with the session for its owner to see).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Client<'a> {
+    pub user_agent: Option<&'a str>,
+    pub ip: Option<&'a str>,
+}
+
+/// What a sign-in or a refresh hands out.
+pub struct Opened {
+    pub access_token: String,
+    /// Seconds the access token lives.
+    pub expires_in: u64,
+    pub refresh_token: String,
+    /// Seconds the refresh token lives.
+    pub refresh_expires_in: i64,
+}
+
+/// Issues and ends sessions.
+pub struct Sessions {
+    pool: PgPool,
+    policy: RefreshPolicy,
+    tokens: Arc<TokenIssuer>,
+    redis: ConnectionManager,
+    /// Prefix of the Redis keys shared with the gateway (the revocation list).
+    key_prefix: String,
+    cookie_secure: bool,
+}
+
+impl Sessions {
+    pub fn new(
+        pool: PgPool,
+        policy: RefreshPolicy,
+        tokens: Arc<TokenIssuer>,
+        redis: ConnectionManager,
+        key_prefix: String,
+        cookie_secure: bool,
+    ) -> Self {
+        Self { pool, policy, tokens, redis, key_prefix, cookie_secure }
+    }
+
+    pub fn tokens(&self) -> &TokenIssuer {
+        &self.tokens
+    }
+
+    /// Opens a session for an account whose credentials were checked: a new refresh family and
+    /// an access token. `admin` sessions (opened with a second factor) carry the admin role.
+    pub async fn open(&self, account: &store::Credentials, admin: bool, client: Client<'_>) -> Result<Opened> {
+        let role = if admin { store::role(&account.role) } else { auth_jwt::Role::Customer };
+        let family_id = Uuid::now_v7();
+        let user_agent = client.user_agent.map(|ua| ua.chars().take(200).collect::<String>());
+        let mut tx = self.pool.begin().await?;
+        store::sessions::insert_family(
+            &mut tx,
+            family_id,
+            account.id,
+            self.policy.absolute_secs,
+            user_agent.as_deref(),
+            client.ip,
+            admin,
+        )
+        .await?;
+        let (refresh_token, refresh_expires_at) = self.issue_refresh(&mut tx, family_id).await?;
+        tx.commit().await?;
+        tracing::info!(user_id = %account.id, session = %family_id, admin, "logged in");
+        Ok(self.opened(account.id, role, account.email_verified, family_id, refresh_token, refresh_expires_at))
+    }
+
+    /// Rotates a refresh token: it dies and a new pair is issued. Presenting a token that was
+    /// already rotated revokes its whole family. The token and its family are locked for the
+    /// transaction, so two concurrent refreshes with one token cannot both succeed.
+    pub async fn refresh(&self, token: &str) -> Result<Opened> {
+        let token_hash = one_time::hash(token);
+        let mut tx = self.pool.begin().await?;
+        let row = store::sessions::lock_token(&mut tx, &token_hash).await?.ok_or(ApiError::RefreshTokenInvalid)?;
+        if row.revoked {
+            return Err(ApiError::RefreshTokenInvalid);
+        }
+        if row.rotated {
+            store::sessions::revoke_family_by_id(&mut tx, row.family_id, "reuse_detected").await?;
+            tx.commit().await?;
+            tracing::warn!(security_event = "refresh_token_reuse", user_id = %row.user_id, session = %row.family_id,
+                "a rotated refresh token was presented again; the session is revoked");
+            return Err(ApiError::RefreshTokenReused);
+        }
+        if row.expired {
+            return Err(ApiError::RefreshTokenExpired);
+        }
+        store::sessions::mark_rotated(&mut tx, &token_hash, row.family_id).await?;
+        let (refresh_token, refresh_expires_at) = self.issue_refresh(&mut tx, row.family_id).await?;
+        let (role, email_verified) =
+            store::account(&mut tx, row.user_id).await?.ok_or(ApiError::RefreshTokenInvalid)?;
+        tx.commit().await?;
+        // Admin tokens only come from sessions opened with a second factor.
+        let role = if row.admin { role } else { auth_jwt::Role::Customer };
+        Ok(self.opened(row.user_id, role, email_verified, row.family_id, refresh_token, refresh_expires_at))
+    }
+
+    async fn issue_refresh(&self, tx: &mut PgConnection, family_id: Uuid) -> Result<(String, DateTime<Utc>)> {
+        let (token, hash) = one_time::generate();
+        let expires_at = store::sessions::insert_token(tx, family_id, &hash, self.policy.ttl_secs).await?;
+        Ok((token, expires_at))
+    }
+
+    fn opened(
+        &self,
+        user_id: Uuid,
+        role: auth_jwt::Role,
+        email_verified: bool,
+        family_id: Uuid,
+        refresh_token: String,
+        refresh_expires_at: DateTime<Utc>,
+    ) -> Opened {
+        let (access_token, expires_in) = self.tokens.issue(user_id, role, email_verified, Some(family_id));
+        let refresh_expires_in = (refresh_expires_at - Utc::now()).num_seconds().max(0);
+        Opened { access_token, expires_in, refresh_token, refresh_expires_in }
+    }
+
+    /// Ends one session: its refresh family and, at once, the access token of this call.
+    pub async fn logout(&self, user_id: Uuid, session: &internal_token::Session) -> Result<()> {
+        if let Some(family) = session.sid.as_deref().and_then(|s| Uuid::parse_str(s).ok()) {
+            store::sessions::revoke_family(&self.pool, user_id, family, "logout").await?;
+        }
+        self.revoke_access_token(session).await?;
+        tracing::info!(%user_id, "logged out");
+        Ok(())
+    }
+
+    /// Ends every session of the user and every access token issued so far.
+    pub async fn logout_all(&self, user_id: Uuid, session: &internal_token::Session) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let revoked = store::sessions::revoke_all(&mut tx, user_id, "logout_all").await?;
+        tx.commit().await?;
+        self.revoke_user_tokens(user_id).await?;
+        self.revoke_access_token(session).await?;
+        tracing::info!(%user_id, sessions = revoked, "logged out everywhere");
+        Ok(())
+    }
+
+    /// Revokes every refresh family of the user inside the caller's transaction (a password
+    /// change); call [`Sessions::revoke_user_tokens`] after it commits.
+    pub async fn revoke_all_in(&self, tx: &mut PgConnection, user_id: Uuid, reason: &str) -> Result<u64> {
+        Ok(store::sessions::revoke_all(tx, user_id, reason).await?)
+    }
+
+    /// Every access token of the user issued before now is refused from now on.
+    pub async fn revoke_user_tokens(&self, user_id: Uuid) -> Result<()> {
+        let now = Utc::now().timestamp();
+        let key = auth_jwt::revocation::user_key(&self.key_prefix, &user_id.to_string());
+        let ttl = self.tokens.longest_lifetime_secs() + auth_jwt::DEFAULT_LEEWAY_SECS;
+        let mut redis = self.redis.clone();
+        redis.set_ex::<_, _, ()>(key, now, ttl).await?;
+        Ok(())
+    }
+
+    /// Puts an access token on the revocation list until it would have expired anyway.
+    async fn revoke_access_token(&self, session: &internal_token::Session) -> Result<()> {
+        let now = Utc::now().timestamp().max(0) as u64;
+        // A little past `exp`, for the verifiers' clock leeway.
+        let ttl = session.exp.saturating_sub(now) + auth_jwt::DEFAULT_LEEWAY_SECS;
+        let key = auth_jwt::revocation::token_key(&self.key_prefix, &session.jti);
+        let mut redis = self.redis.clone();
+        redis.set_ex::<_, _, ()>(key, 1, ttl).await?;
+        Ok(())
+    }
+
+    /// The user's active logins, the one with id `current` marked.
+    pub async fn list(&self, user_id: Uuid, current: Option<&str>) -> Result<Vec<SessionView>> {
+        let mut items = store::sessions::active(&self.pool, user_id).await?;
+        for item in &mut items {
+            item.current = current == Some(item.id.to_string().as_str());
+        }
+        Ok(items)
+    }
+
+    /// The refresh token as a `Set-Cookie` value: HttpOnly (no script reads it), SameSite=Strict
+    /// (no other site's page sends it), scoped to the auth API; `max_age` 0 clears it.
+    pub fn refresh_cookie(&self, token: &str, max_age: i64) -> HeaderValue {
+        let secure = if self.cookie_secure { "; Secure" } else { "" };
+        let value = format!(
+            "{REFRESH_COOKIE}={token}; Path=/api/v1/auth; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
+        );
+        HeaderValue::from_str(&value).expect("tokens are base64url")
+    }
+}

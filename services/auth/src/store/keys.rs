@@ -1,0 +1,41 @@
+//! The signing-key ring's SQL: sealed private keys with their public JWK and activation time.
+
+use auth_jwt::Jwk;
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+/// kid, sealed private key, public JWK, activation time.
+pub type KeyRow = (String, Vec<u8>, sqlx::types::Json<Jwk>, DateTime<Utc>);
+
+/// Whether the ring has no key at all (a fresh deployment).
+pub async fn ring_is_empty(pool: &PgPool) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select not exists(select 1 from signing_keys)").fetch_one(pool).await
+}
+
+/// Adds a key unless its kid exists.
+pub async fn insert(
+    pool: &PgPool,
+    kid: &str,
+    private_sealed: &[u8],
+    jwk: &Jwk,
+    activates_at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into signing_keys (kid, private_sealed, public_jwk, activates_at) values ($1, $2, $3, $4) \
+         on conflict (kid) do nothing",
+    )
+    .bind(kid)
+    .bind(private_sealed)
+    .bind(sqlx::types::Json(jwk))
+    .bind(activates_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Every key, oldest activation first.
+pub async fn all(pool: &PgPool) -> sqlx::Result<Vec<KeyRow>> {
+    sqlx::query_as("select kid, private_sealed, public_jwk, activates_at from signing_keys order by activates_at, kid")
+        .fetch_all(pool)
+        .await
+}

@@ -1,0 +1,1 @@
+//! The cart service's pure rules and types (no HTTP, no SQL): none yet.

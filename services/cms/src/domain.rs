@@ -1,0 +1,1 @@
+//! The cms service's pure rules and types (no HTTP, no SQL): none yet.

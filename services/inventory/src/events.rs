@@ -1,0 +1,1 @@
+//! What the inventory service emits and consumes: nothing yet. It will emit STOCK_CHANGED, STOCK_LOW and INVENTORY_RESERVED/COMMITTED/RELEASED, and consume ORDER_PAID, ORDER_CANCELLED and ORDER_EXPIRED.

@@ -1,0 +1,1 @@
+//! All of the media service's SQL, in its schema `media`: none yet.

@@ -1,0 +1,1 @@
+//! All of the order service's SQL, in its schema `orders`: none yet.

@@ -1,0 +1,1 @@
+//! What the payment service emits and consumes: nothing yet. It will emit PAYMENT_SUCCEEDED/FAILED/REFUNDED, and consume ORDER_EXPIRED.

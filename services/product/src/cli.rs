@@ -1,0 +1,30 @@
+//! The product binary's commands besides serving: `product seed-demo` fills the catalog with
+//! the demo data (reading the same configuration as the service, migrating first).
+
+use std::process::ExitCode;
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Config(#[from] service_kit::ConfigError),
+    #[error("{0}")]
+    Start(#[from] service_kit::StartError),
+    #[error("seeding failed: {0}")]
+    Seed(#[from] sqlx::Error),
+}
+
+/// Runs the command named by `args`, or `None` when they name none (then the binary serves).
+pub fn run(args: &[String]) -> Option<ExitCode> {
+    match args.first().map(String::as_str) {
+        Some("seed-demo") => Some(service_kit::run_command("product seed-demo", seed_demo)),
+        _ => None,
+    }
+}
+
+async fn seed_demo() -> Result<String, CliError> {
+    let config = crate::config::from_env()?;
+    let context = service_kit::Context::start(config).await?.with_database(&crate::MIGRATOR).await?;
+    let count = crate::seed::seed_demo_catalog(&context.db).await?;
+    Ok(format!("product seed-demo: {count} new demo products"))
+}

@@ -1,0 +1,1 @@
+//! The search service's pure rules and types (no HTTP, no SQL): none yet.
