@@ -141,10 +141,16 @@ impl AccessTokenVerifier {
     }
 
     pub fn verify(&self, token: &str, ring: &KeyRing) -> Result<AccessClaims, TokenError> {
+        self.verify_with_kid(token, ring).map(|(claims, _)| claims)
+    }
+
+    /// Like [`verify`](Self::verify), also handing back the `kid` that verified the token, so a
+    /// cache can drop the token when its key leaves the JWKS without parsing the header again.
+    pub fn verify_with_kid(&self, token: &str, ring: &KeyRing) -> Result<(AccessClaims, String), TokenError> {
         let header = peek_header(token, ACCESS_TOKEN_TYPE)?;
         let kid = header.kid.ok_or(TokenError::UnknownKey(String::new()))?;
-        let key = ring.get(&kid).ok_or(TokenError::UnknownKey(kid))?;
-        verify_rs256(token, key, &self.validation)
+        let key = ring.get(&kid).ok_or_else(|| TokenError::UnknownKey(kid.clone()))?;
+        Ok((verify_rs256(token, key, &self.validation)?, kid))
     }
 }
 

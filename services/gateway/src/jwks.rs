@@ -41,17 +41,26 @@ impl JwksCache {
         self.loaded.load(Ordering::Acquire)
     }
 
-    /// Loads at start (retrying every second until auth answers), then refreshes every `every`.
-    pub fn spawn_refresher(self: Arc<Self>, every: Duration) {
+    /// Loads at start (retrying every second until auth answers), then refreshes every `every`,
+    /// until `stop` (the service's shutdown).
+    pub fn spawn_refresher(
+        self: Arc<Self>,
+        every: Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
-            while !self.fetch().await {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
+            let mut pause = Duration::ZERO;
             loop {
-                tokio::time::sleep(every).await;
-                self.fetch().await;
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    _ = tokio::time::sleep(pause) => {
+                        let loaded = self.fetch().await;
+                        // Until the first load succeeds, retry every second.
+                        pause = if loaded || self.is_loaded() { every } else { Duration::from_secs(1) };
+                    }
+                }
             }
-        });
+        })
     }
 
     /// Re-fetches because a token named an unknown kid, unless one was fetched too recently.

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use redis::aio::ConnectionManager;
 
-use crate::routes::RateClass;
+use crate::route_table::RateClass;
 
 /// A rate: `burst` requests at once, refilled at `count` per `period`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,4 +5,5 @@ mod backbone;
 mod internal_client;
 mod isolation;
 mod signup;
+mod tidy;
 mod zero_trust;

@@ -1,0 +1,285 @@
+//! The tidy test: the shape of the code itself. Every service has the same layout, SQL lives
+//! only in a service's `store`, every Rust file opens with a `//!` line, no module doc of a
+//! built service still promises what was built, every error code a test expects is in the
+//! registry, and the README's tables and ARCHITECTURE.md's count of services are right.
+
+use std::path::{Path, PathBuf};
+
+use service_kit::fleet::{GATEWAY, SERVICES};
+use service_kit::{Code, FieldCode};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+}
+
+/// Every `.rs` file under `dir`.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|n| n != "target") {
+                    stack.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+fn relative(path: &Path) -> String {
+    path.strip_prefix(root()).unwrap_or(path).display().to_string()
+}
+
+/// A service is a skeleton while its library says so; everything else is built.
+fn is_skeleton(service: &str) -> bool {
+    read(&root().join("services").join(service).join("src/lib.rs")).contains("A skeleton until its issue lands")
+}
+
+/// `name.rs` or `name/mod.rs` under `src`.
+fn has_module(src: &Path, name: &str) -> bool {
+    src.join(format!("{name}.rs")).is_file() || src.join(name).join("mod.rs").is_file()
+}
+
+#[test]
+fn every_service_has_the_one_layout() {
+    let mut problems = Vec::new();
+    for spec in SERVICES {
+        let src = root().join("services").join(spec.name).join("src");
+        let mut required = vec!["lib", "main", "config", "error", "domain"];
+        if spec.name != GATEWAY {
+            // The gateway owns no data and handles no events.
+            required.extend(["store", "events"]);
+        }
+        for module in required {
+            if !has_module(&src, module) {
+                problems.push(format!("services/{}: no `{module}` module", spec.name));
+            }
+        }
+        if !src.join("routes").join("mod.rs").is_file() {
+            problems.push(format!("services/{}: `routes` is not a folder (routes/mod.rs)", spec.name));
+        }
+        let lib = read(&src.join("lib.rs"));
+        if !lib.contains("pub async fn build(") {
+            problems.push(format!("services/{}: lib.rs has no `pub async fn build(config)`", spec.name));
+        }
+        // main.rs only wires: no handlers, no SQL, no helpers of its own.
+        let main = read(&src.join("main.rs"));
+        let functions = main.matches("fn ").count();
+        if functions != 1 || main.lines().count() > 15 {
+            problems.push(format!("services/{}: main.rs does more than wire (move commands to cli.rs)", spec.name));
+        }
+        for domain in [src.join("domain.rs"), src.join("domain")] {
+            for file in if domain.is_dir() { rust_files(&domain) } else { vec![domain] } {
+                let Ok(text) = std::fs::read_to_string(&file) else { continue };
+                for banned in ["axum::", "sqlx::", "http::", "StatusCode", "Problem", "redis::"] {
+                    if text.contains(banned) {
+                        problems.push(format!("{}: the domain uses `{banned}` (no HTTP or SQL)", relative(&file)));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Whether a line carries SQL: a query call or a string that starts a statement.
+fn looks_like_sql(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    ["sqlx::query", "query_as(", "query_as::<", "query_scalar("].iter().any(|call| lower.contains(call))
+        || ["\"select ", "\"insert into ", "\"delete from ", "\"with "].iter().any(|start| lower.contains(start))
+        || (lower.contains("\"update ") && lower.contains(" set "))
+}
+
+#[test]
+fn sql_lives_only_in_a_services_store() {
+    let mut problems = Vec::new();
+    for spec in SERVICES {
+        let src = root().join("services").join(spec.name).join("src");
+        for file in rust_files(&src) {
+            let rel = file.strip_prefix(&src).expect("under src");
+            if rel.starts_with("store") || rel == Path::new("store.rs") {
+                continue;
+            }
+            for (number, line) in read(&file).lines().enumerate() {
+                if looks_like_sql(line) {
+                    problems.push(format!("{}:{}: SQL outside store: {}", relative(&file), number + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_sql_detector_finds_statements_and_leaves_prose_alone() {
+    assert!(looks_like_sql(r#"    sqlx::query("delete from x").execute(tx)"#));
+    assert!(looks_like_sql(r#"        "select id from users where email = $1","#));
+    assert!(looks_like_sql(r#"    "update users set role = 'admin' where id = $1""#));
+    assert!(!looks_like_sql(r#"    // update the cache after the commit"#));
+    assert!(!looks_like_sql(r#"    "update your address" "#));
+}
+
+#[test]
+fn every_rust_file_opens_with_its_purpose() {
+    let mut problems = Vec::new();
+    for dir in ["crates", "services"] {
+        for file in rust_files(&root().join(dir)) {
+            if !read(&file).trim_start().starts_with("//!") {
+                problems.push(format!("{}: no `//!` line saying what it is for", relative(&file)));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn no_module_doc_of_a_built_service_promises_what_is_built() {
+    let mut problems = Vec::new();
+    for spec in SERVICES.iter().filter(|s| !is_skeleton(s.name)) {
+        for file in rust_files(&root().join("services").join(spec.name).join("src")) {
+            for line in read(&file).lines().filter(|l| l.starts_with("//!")) {
+                let lower = line.to_ascii_lowercase();
+                if ["arrives in", "arrive in", "arrives with", "arrive with"].iter().any(|p| lower.contains(p)) {
+                    problems.push(format!("{}: stale promise: {}", relative(&file), line.trim()));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The snake_case literals of a line that asserts on an error code.
+fn expected_codes(line: &str) -> Vec<&str> {
+    // `.code()` compares typed codes, which the compiler checks already.
+    if !["[\"code\"]", "code.as_str()"].iter().any(|marker| line.contains(marker)) {
+        return Vec::new();
+    }
+    line.split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|literal| {
+            literal.len() > 2
+                && *literal != "code"
+                && literal.contains('_')
+                && literal.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        })
+        .collect()
+}
+
+#[test]
+fn every_error_code_a_test_expects_is_in_the_registry() {
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for dir in ["crates", "services"] {
+        for file in rust_files(&root().join(dir)) {
+            for (number, line) in read(&file).lines().enumerate() {
+                for code in expected_codes(line) {
+                    checked += 1;
+                    if Code::parse(code).is_none() && FieldCode::parse(code).is_none() {
+                        problems.push(format!("{}:{}: `{code}` is not a registered code", relative(&file), number + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 20, "the scan found only {checked} expected codes: is it still looking?");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The cells of a table row (pipes inside backticks are text).
+fn cells(row: &str) -> usize {
+    let mut in_code = false;
+    let mut pipes = 0usize;
+    for c in row.trim().chars() {
+        match c {
+            '`' => in_code = !in_code,
+            '|' if !in_code => pipes += 1,
+            _ => {}
+        }
+    }
+    pipes.saturating_sub(1)
+}
+
+/// Problems of the Markdown tables in `text`: each block of `|` lines needs a header and a
+/// separator row, and every row as many cells as its header.
+fn table_problems(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut problems = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if !lines[i].trim_start().starts_with('|') {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < lines.len() && lines[i].trim_start().starts_with('|') {
+            i += 1;
+        }
+        let block = &lines[start..i];
+        let separator = block.get(1).is_some_and(|row| row.contains("---") && row.chars().all(|c| "|-: ".contains(c)));
+        if !separator {
+            problems.push(format!("line {}: a table without a header and separator row", start + 1));
+            continue;
+        }
+        let width = cells(block[0]);
+        for (offset, row) in block.iter().enumerate() {
+            if cells(row) != width {
+                problems.push(format!(
+                    "line {}: {} cells where the header has {width}",
+                    start + offset + 1,
+                    cells(row)
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn the_readmes_tables_are_well_formed() {
+    let problems = table_problems(&read(&root().join("README.md")));
+    assert!(problems.is_empty(), "README.md:\n{}", problems.join("\n"));
+}
+
+#[test]
+fn the_table_check_catches_a_table_split_by_a_blank_line_and_a_short_row() {
+    let split = "| a | b |\n|---|---|\n| 1 | 2 |\n\n| 3 | 4 |\n";
+    assert_eq!(table_problems(split).len(), 1);
+    let short = "| a | b |\n|---|---|\n| 1 |\n";
+    assert_eq!(table_problems(short).len(), 1);
+    assert!(table_problems("| a | `x|y` |\n|---|---|\n| 1 | 2 |\n").is_empty());
+}
+
+const NUMBERS: [&str; 15] = [
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen",
+];
+
+#[test]
+fn architecture_counts_the_built_and_skeleton_services_right() {
+    let text = read(&root().join("ARCHITECTURE.md")).to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ");
+    let skeletons = SERVICES.iter().filter(|s| is_skeleton(s.name)).count();
+    let built = SERVICES.len() - skeletons;
+    let built_claim = format!("{} services are built", NUMBERS[built]);
+    let skeleton_claim = format!("{} are skeletons", NUMBERS[skeletons]);
+    assert!(text.contains(&built_claim), "ARCHITECTURE.md should say \"{built_claim}\"");
+    assert!(text.contains(&skeleton_claim), "ARCHITECTURE.md should say \"{skeleton_claim}\"");
+    for (index, word) in NUMBERS.iter().enumerate() {
+        for claim in [format!("{word} services are built"), format!("{word} are skeletons")] {
+            let right =
+                (index == built && claim.contains("built")) || (index == skeletons && claim.contains("skeletons"));
+            assert!(right || !text.contains(&claim), "ARCHITECTURE.md claims \"{claim}\"");
+        }
+    }
+}
