@@ -196,11 +196,13 @@ impl ServiceCaller {
     }
 
     /// GET `path`: status and JSON body (null when the body is not JSON).
+    #[must_use = "assert the status"]
     pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
         Self::read(self.request(reqwest::Method::GET, path).send().await.expect("request")).await
     }
 
     /// POST a JSON body to `path`: status and JSON body.
+    #[must_use = "assert the status"]
     pub async fn post_json(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
         Self::read(self.request(reqwest::Method::POST, path).json(&body).send().await.expect("request")).await
     }

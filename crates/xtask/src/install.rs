@@ -1,5 +1,6 @@
-//! What a fresh machine lacks: PostgreSQL, Redis and NGINX from Debian's packages. As root we
-//! install them; otherwise we print the exact command and stop.
+//! What a fresh machine lacks: PostgreSQL, Redis, NGINX, promtool (Prometheus) and Postfix's
+//! smtp-sink from Debian's packages. As root we install them; otherwise we print the exact
+//! command and stop.
 
 use std::process::Command;
 
@@ -22,6 +23,10 @@ pub fn missing_packages() -> Vec<&'static str> {
     }
     if !have("nginx") && !std::path::Path::new("/usr/sbin/nginx").exists() {
         missing.push("nginx");
+    }
+    if !have("promtool") {
+        // promtool checks every service's /metrics page in the fleet test.
+        missing.push("prometheus");
     }
     if !std::path::Path::new("/usr/sbin/smtp-sink").exists() {
         // smtp-sink, a real SMTP server for the notification tests.

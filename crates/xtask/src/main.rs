@@ -49,9 +49,27 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace root: two levels above this crate's manifest.
+/// The workspace root, found at run time (never baked in at build time: with a shared target
+/// dir, one binary may serve several checkouts): two levels above the manifest `cargo run`
+/// names, or else the nearest folder above the current one whose Cargo.toml is a workspace.
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    let from_cargo = std::env::var_os("CARGO_MANIFEST_DIR").map(|dir| PathBuf::from(dir).join("../.."));
+    let found = from_cargo.filter(|dir| is_workspace(dir)).or_else(|| {
+        let here = std::env::current_dir().ok()?;
+        here.ancestors().find(|dir| is_workspace(dir)).map(Path::to_path_buf)
+    });
+    match found.and_then(|dir| dir.canonicalize().ok()) {
+        Some(root) => root,
+        None => {
+            eprintln!("xtask: run me inside the Shopfleet workspace (no Cargo.toml with [workspace] above here)");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn is_workspace(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|text| text.contains("[workspace]"))
+        && dir.join("crates/xtask").is_dir()
 }
 
 /// The cargo that runs us.

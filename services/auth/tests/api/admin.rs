@@ -61,7 +61,7 @@ async fn a_recovery_code_works_once_and_an_admin_password_alone_opens_nothing() 
     let (status, problem) = app.caller.post_json("/auth/login", customer_login).await;
     assert_eq!((status, problem["code"].as_str()), (401, Some("admin_login_required")));
 
-    app.register("carl@example.com", PASSWORD).await;
+    app.register_ok("carl@example.com", PASSWORD).await;
     let (status, _) = app
         .caller
         .post_json(
@@ -75,7 +75,7 @@ async fn a_recovery_code_works_once_and_an_admin_password_alone_opens_nothing() 
 #[tokio::test]
 async fn repeated_failures_throttle_the_account_even_for_the_right_password() {
     let app = TestApp::spawn_with(|c| c.throttle.per_account = 3).await;
-    app.register("dora@example.com", PASSWORD).await;
+    app.register_ok("dora@example.com", PASSWORD).await;
     for _ in 0..3 {
         assert_eq!(app.login("dora@example.com", "wrong password here").await.0, 401);
     }

@@ -34,10 +34,18 @@ impl TestApp {
         self.caller.get(path).await
     }
 
+    #[must_use = "assert the status, or call register_ok"]
     pub async fn register(&self, email: &str, password: &str) -> (u16, serde_json::Value) {
         self.caller.post_json("/auth/register", serde_json::json!({"email": email, "password": password})).await
     }
 
+    /// Registers, asserting the 201 (a set-up step that must not fail silently).
+    pub async fn register_ok(&self, email: &str, password: &str) {
+        let (status, body) = self.register(email, password).await;
+        assert_eq!(status, 201, "register {email}: {body}");
+    }
+
+    #[must_use = "assert the status"]
     pub async fn login(&self, email: &str, password: &str) -> (u16, serde_json::Value) {
         self.caller.post_json("/auth/login", serde_json::json!({"email": email, "password": password})).await
     }

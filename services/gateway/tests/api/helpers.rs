@@ -144,6 +144,7 @@ impl TestGateway {
         format!("{}{path}", self.base)
     }
 
+    #[must_use = "assert the status"]
     pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {
         let mut request = self.http.get(self.url(path));
         if let Some(token) = token {
@@ -153,6 +154,13 @@ impl TestGateway {
         (response.status().as_u16(), response.json().await.unwrap_or_default())
     }
 
+    /// Registers the account in `credentials`, asserting the 201.
+    pub async fn register_ok(&self, credentials: &serde_json::Value) {
+        let (status, body) = self.post("/api/v1/auth/register", None, credentials.clone()).await;
+        assert_eq!(status, 201, "register: {body}");
+    }
+
+    #[must_use = "assert the status"]
     pub async fn post(&self, path: &str, token: Option<&str>, body: serde_json::Value) -> (u16, serde_json::Value) {
         let mut request = self.http.post(self.url(path)).json(&body);
         if let Some(token) = token {

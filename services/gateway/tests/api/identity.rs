@@ -52,7 +52,7 @@ async fn logout_all_ends_every_session_and_every_earlier_access_token() {
     let gw = TestGateway::spawn().await;
     let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
     let body = serde_json::json!({"email": email, "password": crate::helpers::PASSWORD});
-    gw.post("/api/v1/auth/register", None, body.clone()).await;
+    gw.register_ok(&body).await;
     let (_, phone) = gw.post("/api/v1/auth/login", None, body.clone()).await;
     let (_, laptop) = gw.post("/api/v1/auth/login", None, body.clone()).await;
     let phone_token = phone["access_token"].as_str().unwrap();
@@ -100,7 +100,7 @@ async fn the_storefront_refreshes_with_its_http_only_cookie_from_its_own_origin_
     let gw = TestGateway::spawn().await;
     let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
     let body = serde_json::json!({"email": email, "password": crate::helpers::PASSWORD});
-    gw.post("/api/v1/auth/register", None, body.clone()).await;
+    gw.register_ok(&body).await;
     let login = gw.http.post(gw.url("/api/v1/auth/login")).json(&body).send().await.unwrap();
     let cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
     for attribute in ["shopfleet_refresh=", "HttpOnly", "SameSite=Strict", "Secure", "Path=/api/v1/auth"] {

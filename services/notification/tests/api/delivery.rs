@@ -36,7 +36,9 @@ async fn a_registration_becomes_one_verification_email_with_the_storefront_link(
     assert_eq!((kind.as_str(), status.as_str(), *attempts), ("verify_email", "sent", 1));
     assert!(provider_id.as_deref().unwrap().starts_with('<'));
     assert!(body.is_none(), "the body with its one-time link is dropped once sent");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The one delivery attempt is the one that sent it: a sent message is never sent again.
+    let sent = ["notifications_total{", r#"kind="verify_email""#, r#"outcome="sent""#];
+    assert_eq!(shop.metric(&sent).await, 1.0);
     assert_eq!(smtp.received().len(), 1, "no second email");
 }
 
@@ -69,8 +71,12 @@ async fn a_redelivered_event_records_and_sends_nothing_twice() {
         .query_async(&mut redis)
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // Wait for the evidence that the copy was read and recognised, then check nothing changed.
+    let duplicate = ["events_consumed_total{", r#"outcome="duplicate""#, "EMAIL_VERIFICATION_REQUESTED"];
+    assert_eq!(shop.wait_for_metric(&duplicate, 1.0).await, 1.0, "the redelivered copy was consumed");
     assert_eq!(shop.messages().await.len(), 1);
+    let sent = ["notifications_total{", r#"kind="verify_email""#, r#"outcome="sent""#];
+    assert_eq!(shop.metric(&sent).await, 1.0);
     assert_eq!(smtp.received().len(), 1);
 }
 

@@ -117,6 +117,30 @@ impl TestShop {
         assert_eq!(status, 201, "{body}");
     }
 
+    /// The value of the first metric line of the notification service that contains every one
+    /// of `parts` (0 when there is none yet).
+    pub async fn metric(&self, parts: &[&str]) -> f64 {
+        let text = reqwest::get(format!("http://{}/metrics", self.notification)).await.unwrap().text().await.unwrap();
+        text.lines()
+            .filter(|line| !line.starts_with('#'))
+            .find(|line| parts.iter().all(|part| line.contains(part)))
+            .and_then(|line| line.rsplit(' ').next())
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(0.0)
+    }
+
+    /// Waits (up to 10 s) until that metric reaches `at_least`; returns its value.
+    pub async fn wait_for_metric(&self, parts: &[&str], at_least: f64) -> f64 {
+        for _ in 0..200 {
+            let value = self.metric(parts).await;
+            if value >= at_least {
+                return value;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.metric(parts).await
+    }
+
     pub async fn messages(&self) -> Vec<(String, String, i32, Option<String>, Option<String>)> {
         let pool = self.db.pool_as("notification").await;
         sqlx::query_as("select kind, status, attempts, provider_id, body_text from messages order by created_at")
