@@ -12,10 +12,11 @@ pub mod failpoint;
 mod metrics;
 pub mod outbox;
 pub mod relay;
+pub mod schema;
 pub mod wake;
 
 pub use catalog::Event;
-pub use consumer::{Consumer, ConsumerConfig, Handled, Handler, HandlerError};
+pub use consumer::{ConnectError, Consumer, ConsumerConfig, Handled, Handler, HandlerError, IdempotentHandler};
 pub use envelope::{DecodeError, Envelope};
 pub use metrics::EventMetrics;
 pub use outbox::enqueue;

@@ -1,18 +1,7 @@
 //! The transactional outbox. A producer calls [`enqueue`] inside the transaction that makes the
 //! state change, so the change and its event commit or roll back together. The table lives in
-//! the producer's own schema (each producer's migrations create it):
-//!
-//! ```sql
-//! create table outbox (
-//!     id uuid primary key,              -- the event id (UUID v7)
-//!     domain text not null,             -- names the stream: events.<domain>
-//!     event_type text not null,
-//!     envelope jsonb not null,
-//!     created_at timestamptz not null default now(),
-//!     sent_at timestamptz               -- null until the relay has published it
-//! );
-//! create index outbox_unsent_idx on outbox (created_at, id) where sent_at is null;
-//! ```
+//! the producer's own schema; its DDL is `crate::schema`'s, made when the relay starts
+//! (`Relay::start`).
 
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;

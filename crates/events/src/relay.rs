@@ -70,6 +70,18 @@ impl Relay {
         Self { pool, redis, config, metrics }
     }
 
+    /// A relay for a producer whose schema may not have its outbox yet: makes it first, so the
+    /// service's handlers can enqueue from their first request.
+    pub async fn start(
+        pool: PgPool,
+        redis: ConnectionManager,
+        config: RelayConfig,
+        metrics: EventMetrics,
+    ) -> sqlx::Result<Self> {
+        crate::schema::ensure_outbox(&pool).await?;
+        Ok(Self::new(pool, redis, config, metrics))
+    }
+
     /// Publishes one batch; returns how many events went out.
     #[tracing::instrument(skip_all, fields(producer = %self.config.producer))]
     pub async fn publish_batch(&self) -> Result<usize, RelayError> {

@@ -4,17 +4,21 @@
 //! are secret fields, redacted everywhere but in the payload the notification service reads);
 //! it consumes nothing.
 
-use service_kit::{Context, Redis};
+use service_kit::{Context, Redis, StartError};
 use sqlx::PgPool;
 
-/// Starts the relay that moves the outbox to `events.auth`, stopped with the service.
-pub fn spawn_relay(context: &Context<PgPool, Redis>) {
+/// Starts the relay that moves the outbox to `events.auth` (making the outbox first), stopped
+/// with the service.
+pub async fn spawn_relay(context: &Context<PgPool, Redis>) -> Result<(), StartError> {
     let schema = context.config.database.as_ref().map(|d| d.schema.clone()).unwrap_or_else(|| "auth".into());
-    let relay = ::events::Relay::new(
+    let relay = ::events::Relay::start(
         context.db.clone(),
         context.redis.connection.clone(),
         ::events::RelayConfig::new(crate::SERVICE, &schema, &context.redis.prefix),
         ::events::EventMetrics::new(&context.metrics),
-    );
+    )
+    .await
+    .map_err(|e| StartError::part("event outbox", e))?;
     context.background.add(relay.spawn(context.background.stop_signal()));
+    Ok(())
 }

@@ -4,18 +4,16 @@
 
 use std::sync::Arc;
 
-use service_kit::fleet;
-
-use events::catalog::{EmailVerificationRequested, PasswordChanged, PasswordResetRequested};
+use events::catalog::AuthEvent;
 use events::consumer::HandleFuture;
-use events::{Envelope, Event, Handled, Handler, HandlerError};
+use events::{Envelope, Handled, Handler, HandlerError};
 use sqlx::PgConnection;
 
 use crate::domain::{Kind, Templates};
 use crate::store::{self, Channel, NewMessage};
 
 /// The streams this service consumes.
-pub const CONSUMES: &[&str] = &[fleet::AUTH];
+pub const CONSUMES: &[&str] = &[AuthEvent::DOMAIN];
 
 /// Turns auth's events into recorded messages.
 pub struct Notifier {
@@ -31,9 +29,8 @@ impl Notifier {
     /// The message an event asks for, if any: (kind, recipient, template context).
     fn message_for(&self, event: &Envelope) -> Result<Option<(Kind, String, serde_json::Value)>, HandlerError> {
         let when = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
-        Ok(match event.event_type.as_str() {
-            EmailVerificationRequested::TYPE => {
-                let e: EmailVerificationRequested = event.decode().map_err(HandlerError::new)?;
+        Ok(match AuthEvent::decode(event)? {
+            Some(AuthEvent::EmailVerificationRequested(e)) => {
                 let link = format!("{}/verify-email?token={}", self.storefront_url, e.token);
                 Some((
                     Kind::VerifyEmail,
@@ -41,8 +38,7 @@ impl Notifier {
                     serde_json::json!({"email": e.email, "link": link, "expires_at": when(e.expires_at)}),
                 ))
             }
-            PasswordResetRequested::TYPE => {
-                let e: PasswordResetRequested = event.decode().map_err(HandlerError::new)?;
+            Some(AuthEvent::PasswordResetRequested(e)) => {
                 let link = format!("{}/reset-password?token={}", self.storefront_url, e.token);
                 Some((
                     Kind::PasswordReset,
@@ -50,8 +46,7 @@ impl Notifier {
                     serde_json::json!({"email": e.email, "link": link, "expires_at": when(e.expires_at)}),
                 ))
             }
-            PasswordChanged::TYPE => {
-                let e: PasswordChanged = event.decode().map_err(HandlerError::new)?;
+            Some(AuthEvent::PasswordChanged(e)) => {
                 Some((Kind::PasswordChanged, e.email.clone(), serde_json::json!({"email": e.email})))
             }
             _ => None,

@@ -41,8 +41,9 @@ pub async fn build(config: NotificationConfig) -> Result<Application, StartError
     let mut consumer_config = ConsumerConfig::new(SERVICE, &context.redis.prefix, events::CONSUMES);
     consumer_tuning.apply(&mut consumer_config);
     let handler = Arc::new(events::Notifier::new(templates, storefront_url));
-    let consumer =
-        Consumer::connect(context.db.clone(), &context.redis.url, consumer_config, handler, event_metrics).await?;
+    let consumer = Consumer::connect(context.db.clone(), &context.redis.url, consumer_config, handler, event_metrics)
+        .await
+        .map_err(|e| StartError::part("event consumer", e))?;
     context.add_check(consumer.readiness(context.redis.connection.clone()));
     context.background.add(consumer.spawn(context.background.stop_signal()));
 

@@ -36,7 +36,9 @@ pub async fn build_with(config: Config, tune: impl FnOnce(&mut ConsumerConfig)) 
     tune(&mut consumer_config);
     let metrics = EventMetrics::new(&context.metrics);
     let handler = Arc::new(events::Profiles);
-    let consumer = Consumer::connect(context.db.clone(), &context.redis.url, consumer_config, handler, metrics).await?;
+    let consumer = Consumer::connect(context.db.clone(), &context.redis.url, consumer_config, handler, metrics)
+        .await
+        .map_err(|e| StartError::part("event consumer", e))?;
     context.add_check(consumer.readiness(context.redis.connection.clone()));
     context.background.add(consumer.spawn(context.background.stop_signal()));
     context.serve_internal(&[fleet::GATEWAY], routes::router(context.db.clone())).await

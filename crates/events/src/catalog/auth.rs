@@ -1,0 +1,56 @@
+//! The events of `events.auth`: accounts and their one-time tokens.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+/// A new account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct UserRegistered {
+    pub user_id: Uuid,
+    pub email: String,
+}
+
+/// An email address must be confirmed: send the link carrying `token`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct EmailVerificationRequested {
+    pub user_id: Uuid,
+    pub email: String,
+    /// The one-time token, in clear: only the email carries it; auth stores a hash.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The email address is confirmed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct UserEmailVerified {
+    pub user_id: Uuid,
+    pub email: String,
+}
+
+/// Someone asked to reset the password of an existing account: send the link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct PasswordResetRequested {
+    pub user_id: Uuid,
+    pub email: String,
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The password was changed through a reset; a notice goes to the owner.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct PasswordChanged {
+    pub user_id: Uuid,
+    pub email: String,
+}
+
+crate::stream! {
+    /// The events of `events.auth`.
+    pub enum AuthEvent in "auth" {
+        UserRegistered = ("USER_REGISTERED", 1, aggregate = user_id),
+        EmailVerificationRequested = ("EMAIL_VERIFICATION_REQUESTED", 1, aggregate = user_id, secrets = ["token"]),
+        UserEmailVerified = ("USER_EMAIL_VERIFIED", 1, aggregate = user_id),
+        PasswordResetRequested = ("PASSWORD_RESET_REQUESTED", 1, aggregate = user_id, secrets = ["token"]),
+        PasswordChanged = ("PASSWORD_CHANGED", 1, aggregate = user_id),
+    }
+}

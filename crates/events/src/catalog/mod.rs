@@ -1,0 +1,159 @@
+//! The event catalog: one versioned payload struct per event type, declared per producing
+//! domain (`catalog/<domain>.rs`) with the [`stream!`](crate::stream) macro, which also makes
+//! the domain's typed enum (what consumers dispatch on) and its list of secret fields. Fields
+//! that carry a secret (one-time tokens) are redacted wherever events are logged and skipped by
+//! analytics.
+
+pub mod auth;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use auth::{
+    AuthEvent, EmailVerificationRequested, PasswordChanged, PasswordResetRequested, UserEmailVerified, UserRegistered,
+};
+
+/// A catalog entry.
+pub trait Event: Serialize + DeserializeOwned + Send + Sync {
+    /// `USER_REGISTERED`, ...
+    const TYPE: &'static str;
+    /// Bumped on any incompatible change of the payload.
+    const VERSION: u16;
+    /// The producing domain, which names the stream (`events.<domain>`).
+    const DOMAIN: &'static str;
+    /// Payload fields that must never be logged.
+    const SECRET_FIELDS: &'static [&'static str] = &[];
+    fn aggregate_id(&self) -> String;
+}
+
+/// Declares the events of one producing domain's stream: an [`Event`] impl per payload struct,
+/// and a typed enum of them with `decode` (what a consumer matches on) and `secret_fields`.
+///
+/// ```ignore
+/// stream! {
+///     /// The events of `events.auth`.
+///     pub enum AuthEvent in "auth" {
+///         UserRegistered = ("USER_REGISTERED", 1, aggregate = user_id),
+///         EmailVerificationRequested = ("EMAIL_VERIFICATION_REQUESTED", 1, aggregate = user_id, secrets = ["token"]),
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! stream {
+    (
+        $(#[$meta:meta])*
+        pub enum $enum:ident in $domain:literal {
+            $($name:ident = ($type:literal, $version:literal, aggregate = $field:ident $(, secrets = [$($secret:literal),*])?),)*
+        }
+    ) => {
+        $(
+            impl $crate::Event for $name {
+                const TYPE: &'static str = $type;
+                const VERSION: u16 = $version;
+                const DOMAIN: &'static str = $domain;
+                const SECRET_FIELDS: &'static [&'static str] = &[$($($secret),*)?];
+                fn aggregate_id(&self) -> String {
+                    self.$field.to_string()
+                }
+            }
+        )*
+
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum $enum {
+            $($name($name),)*
+        }
+
+        impl $enum {
+            /// The stream's producing domain.
+            pub const DOMAIN: &'static str = $domain;
+            /// Every event type of the stream.
+            pub const TYPES: &'static [&'static str] = &[$($type,)*];
+
+            /// The typed event of an envelope from this stream; `None` for a type this build
+            /// does not know (a newer producer), an error for a known type that does not decode.
+            pub fn decode(envelope: &$crate::Envelope) -> Result<Option<Self>, $crate::DecodeError> {
+                Ok(match envelope.event_type.as_str() {
+                    $($type => Some(Self::$name(envelope.decode()?)),)*
+                    _ => None,
+                })
+            }
+
+            /// The secret payload fields of an event type of this stream, `None` for other types.
+            pub fn secret_fields(event_type: &str) -> Option<&'static [&'static str]> {
+                match event_type {
+                    $($type => Some(<$name as $crate::Event>::SECRET_FIELDS),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+/// The secret payload fields of an event type known to this build (none for unknown types).
+pub fn secret_fields(event_type: &str) -> &'static [&'static str] {
+    AuthEvent::secret_fields(event_type).unwrap_or(&[])
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::{DecodeError, Envelope};
+
+    fn verification() -> EmailVerificationRequested {
+        EmailVerificationRequested {
+            user_id: Uuid::now_v7(),
+            email: "a@example.com".into(),
+            token: "s3cret-token".into(),
+            expires_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn an_envelope_decodes_to_its_own_type_only() {
+        let event = verification();
+        let envelope = Envelope::new("auth", &event);
+        assert_eq!(envelope.event_type, "EMAIL_VERIFICATION_REQUESTED");
+        assert_eq!(envelope.aggregate_id, event.user_id.to_string());
+        assert_eq!(envelope.id.get_version_num(), 7);
+        assert_eq!(envelope.decode::<EmailVerificationRequested>().unwrap(), event);
+        assert!(matches!(envelope.decode::<UserRegistered>(), Err(DecodeError::WrongType { .. })));
+    }
+
+    #[test]
+    fn an_unknown_version_or_a_foreign_payload_is_an_error_not_a_panic() {
+        let mut envelope = Envelope::new("auth", &verification());
+        envelope.version = 9;
+        assert!(matches!(
+            envelope.decode::<EmailVerificationRequested>(),
+            Err(DecodeError::UnknownVersion { found: 9, .. })
+        ));
+        envelope.version = 1;
+        envelope.payload = serde_json::json!({"unexpected": true});
+        assert!(matches!(envelope.decode::<EmailVerificationRequested>(), Err(DecodeError::Payload { .. })));
+    }
+
+    #[test]
+    fn a_stream_decodes_into_its_typed_enum_and_leaves_unknown_types_alone() {
+        let event = verification();
+        let decoded = AuthEvent::decode(&Envelope::new("auth", &event)).unwrap();
+        assert_eq!(decoded, Some(AuthEvent::EmailVerificationRequested(event)));
+        let mut unknown = Envelope::new("auth", &verification());
+        unknown.event_type = "SOMETHING_NEWER".into();
+        assert_eq!(AuthEvent::decode(&unknown).unwrap(), None);
+        assert_eq!(secret_fields("PASSWORD_RESET_REQUESTED"), &["token"]);
+        assert!(secret_fields("USER_REGISTERED").is_empty());
+        assert!(AuthEvent::TYPES.contains(&"PASSWORD_CHANGED"));
+    }
+
+    #[test]
+    fn secret_payload_fields_are_redacted_in_the_loggable_form() {
+        let envelope = Envelope::new("auth", &verification());
+        let shown = envelope.redacted().to_string();
+        assert!(!shown.contains("s3cret-token"), "{shown}");
+        assert!(shown.contains("a@example.com"));
+    }
+}

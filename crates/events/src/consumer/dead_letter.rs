@@ -1,0 +1,45 @@
+//! Entries that cannot be applied: after `max_deliveries` an entry moves to the group's
+//! dead-letter stream with its error (the original kept for replay, the log redacted), and is
+//! acknowledged so later events keep flowing.
+
+use redis::streams::StreamId;
+
+use super::{Consumer, ProcessError};
+use crate::dead_letter_stream;
+
+impl Consumer {
+    /// Moves an entry to the group's dead-letter stream with its error, then acknowledges it.
+    pub(super) async fn dead_letter(
+        &mut self,
+        stream: &str,
+        message: &StreamId,
+        event_type: &str,
+        original: Option<&str>,
+        error: &str,
+        shown: Option<serde_json::Value>,
+    ) -> Result<(), ProcessError> {
+        let mut redis = self.redis.clone();
+        let _: String = redis::cmd("XADD")
+            .arg(dead_letter_stream(&self.config.key_prefix, &self.config.group))
+            .arg("*")
+            .arg("stream")
+            .arg(stream)
+            .arg("id")
+            .arg(&message.id)
+            .arg("type")
+            .arg(event_type)
+            .arg("error")
+            .arg(error)
+            .arg("envelope")
+            .arg(original.unwrap_or(""))
+            .query_async(&mut redis)
+            .await?;
+        // The log shows the event with its secret payload fields redacted; the dead-letter
+        // stream keeps the original, so the event can be replayed once the cause is fixed.
+        let shown = shown.map(|v| v.to_string()).unwrap_or_default();
+        tracing::error!(group = %self.config.group, %stream, id = %message.id, event_type, error, event = %shown, "event dead-lettered");
+        self.metrics.dead_lettered.with_label_values(&[&self.config.group, event_type]).inc();
+        self.retry_at.remove(&message.id);
+        self.ack(stream, &message.id).await
+    }
+}
