@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use auth_jwt::{Jwks, KeyRing};
-use internal_token::Subject;
+use auth_jwt::KeyRing;
+use contracts::auth::AuthClient;
 use service_kit::InternalClient;
 
 pub struct JwksCache {
@@ -15,11 +15,9 @@ pub struct JwksCache {
     loaded: AtomicBool,
     last_fetch: Mutex<Option<Instant>>,
     fetching: tokio::sync::Mutex<()>,
-    client: InternalClient,
+    auth: AuthClient,
     min_interval: Duration,
 }
-
-const JWKS_PATH: &str = "/auth/.well-known/jwks.json";
 
 impl JwksCache {
     pub fn new(client: InternalClient, min_interval: Duration) -> Self {
@@ -28,7 +26,7 @@ impl JwksCache {
             loaded: AtomicBool::new(false),
             last_fetch: Mutex::new(None),
             fetching: tokio::sync::Mutex::new(()),
-            client,
+            auth: AuthClient::new(client),
             min_interval,
         }
     }
@@ -81,19 +79,7 @@ impl JwksCache {
 
     async fn fetch_locked(&self) -> bool {
         *self.last_fetch.lock().expect("jwks lock") = Some(Instant::now());
-        let response = self.client.request(http::Method::GET, "auth", JWKS_PATH, &Subject::anonymous()).send().await;
-        let jwks = match response {
-            Ok(response) if response.status().is_success() => response.json::<Jwks>().await,
-            Ok(response) => {
-                tracing::warn!(status = response.status().as_u16(), "auth refused the JWKS request");
-                return false;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot fetch auth's JWKS");
-                return false;
-            }
-        };
-        match jwks {
+        match self.auth.jwks().await {
             Ok(jwks) => {
                 let ring = KeyRing::from_jwks(&jwks);
                 tracing::info!(keys = ring.len(), "JWKS loaded");
@@ -102,7 +88,7 @@ impl JwksCache {
                 true
             }
             Err(error) => {
-                tracing::warn!(%error, "auth's JWKS is malformed");
+                tracing::warn!(%error, "cannot fetch auth's JWKS");
                 false
             }
         }

@@ -37,7 +37,10 @@ impl Bench {
         // The backbone's own tables come from the events crate (the consumer makes
         // processed_events when it connects); `applied` is this bench's record of effects.
         events::schema::ensure_outbox(&pool).await.unwrap();
-        sqlx::query("create table applied (event_id uuid not null, consumer text not null)").execute(&pool).await.unwrap();
+        sqlx::query("create table applied (event_id uuid not null, consumer text not null)")
+            .execute(&pool)
+            .await
+            .unwrap();
         let registry = observability::Metrics::new("backbone-test");
         let metrics = EventMetrics::new(&registry);
         Self { pool, redis_url, prefix: testkit::redis_prefix(), registry, metrics, _db: db }

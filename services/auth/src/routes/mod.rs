@@ -34,7 +34,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/auth/register", post(register))
         .route("/auth/login", post(login))
-        .route("/auth/.well-known/jwks.json", get(jwks))
+        .route(contracts::auth::JWKS_PATH, get(jwks))
         .route("/auth/verify-email", post(verify_email))
         .route("/auth/password-reset", post(request_password_reset))
         .route("/auth/password-reset/confirm", post(confirm_password_reset))
