@@ -106,6 +106,7 @@ problem_codes! {
     RevocationUnavailable = ("revocation_unavailable", SERVICE_UNAVAILABLE) "The revocation list cannot be checked right now; retry shortly.",
     Busy = ("busy", SERVICE_UNAVAILABLE) "The service is at capacity for this kind of work; retry shortly.",
     NotReady = ("not_ready", SERVICE_UNAVAILABLE) "A readiness check of the service failed.",
+    ServiceUnavailable = ("service_unavailable", SERVICE_UNAVAILABLE) "NGINX cannot reach the gateway; retry shortly.",
     UpstreamUnavailable = ("upstream_unavailable", SERVICE_UNAVAILABLE) "The service behind this route is down or its circuit is open.",
     BadGateway = ("bad_gateway", BAD_GATEWAY) "The service behind this route failed to answer properly.",
     UpstreamTimeout = ("upstream_timeout", GATEWAY_TIMEOUT) "The service behind this route did not answer in time.",

@@ -4,6 +4,7 @@
 mod codes;
 mod fields;
 mod json;
+pub mod openapi;
 mod permissions;
 
 use axum::http::{HeaderValue, StatusCode, header};

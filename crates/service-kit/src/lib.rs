@@ -20,6 +20,7 @@ pub use app::{Application, ServiceRouter};
 pub use client::InternalClient;
 pub use config::{ConfigError, EnvReader, ServiceConfig};
 pub use fleet::{SERVICES, ServiceSpec};
+pub use problem::openapi as problem_schema;
 pub use problem::{Code, Constraint, FieldCode, FieldError, FieldErrors, Json, Permission, Problem, Query};
 pub use service::{Background, Context, NoDatabase, NoRedis, Redis, StartError, run_command, run_main};
 pub use tokio;

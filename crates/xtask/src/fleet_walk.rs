@@ -127,6 +127,28 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     ensure!(line["client_ip"] == "127.0.0.1", "CF-Connecting-IP from a non-Cloudflare peer is ignored: {line}");
     eprintln!("    JSON access log, CF-Connecting-IP trusted only from Cloudflare: ok");
 
+    // The API's OpenAPI document and its reference, through NGINX.
+    let spec = http.get(format!("{api}/openapi.json")).send().await?;
+    ensure!(spec.status() == 200, "GET /api/v1/openapi.json: {}", spec.status());
+    let csp = |response: &reqwest::Response| {
+        response.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
+    };
+    ensure!(csp(&spec).contains("default-src 'none'"), "the API keeps its strict CSP: {}", csp(&spec));
+    let document: serde_json::Value = spec.json().await?;
+    ensure!(document["openapi"] == "3.1.0", "an OpenAPI 3.1 document");
+    ensure!(document["paths"].get("/api/v1/auth/login").is_some(), "the document describes /api/v1/auth/login");
+    validate_openapi(&document, &fleet.options.run_dir)?;
+    let docs = http.get(format!("{}/api/docs/", fleet.nginx_url())).send().await?;
+    ensure!(docs.status() == 200, "GET /api/docs/: {}", docs.status());
+    let docs_csp = csp(&docs);
+    ensure!(docs_csp.contains("script-src 'self'") && !docs_csp.contains("https:"), "the reference's CSP: {docs_csp}");
+    let page = docs.text().await?;
+    ensure!(page.contains("swagger-ui") && !page.contains("https://"), "the reference loads nothing from elsewhere");
+    let initializer = http.get(format!("{}/api/docs/swagger-initializer.js", fleet.nginx_url())).send().await?;
+    ensure!(initializer.status() == 200, "the reference's own script: {}", initializer.status());
+    ensure!(initializer.text().await?.contains("/api/v1/openapi.json"), "the reference points at the document");
+    eprintln!("    OpenAPI document (validated) and the API reference at /api/docs with its own CSP: ok");
+
     // Every service's operational routes.
     // `cargo xtask test` installs promtool; skipping its check must be asked for.
     let promtool = std::process::Command::new("promtool").arg("--version").output().is_ok();
@@ -155,6 +177,31 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
         if promtool { " (promtool-checked)" } else { "" }
     );
     Ok(())
+}
+
+/// Runs a standard validator (openapi-spec-validator, from PyPI) on the document; a missing
+/// validator fails unless `SHOPFLEET_ALLOW_SKIP` names `openapi-validator`.
+fn validate_openapi(document: &serde_json::Value, run_dir: &std::path::Path) -> anyhow::Result<()> {
+    let path = run_dir.join("openapi.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(document)?)?;
+    match std::process::Command::new("openapi-spec-validator").arg(&path).output() {
+        Ok(output) => {
+            let said = String::from_utf8_lossy(&output.stdout);
+            ensure!(output.status.success(), "openapi-spec-validator refuses the document: {said}");
+            Ok(())
+        }
+        Err(_) => {
+            let allowed =
+                std::env::var("SHOPFLEET_ALLOW_SKIP").is_ok_and(|v| v.split(',').any(|s| s == "openapi-validator"));
+            ensure!(
+                allowed,
+                "openapi-spec-validator is missing (pip install openapi-spec-validator); \
+                 set SHOPFLEET_ALLOW_SKIP=openapi-validator to skip"
+            );
+            eprintln!("    SKIPPED: validating the OpenAPI document (SHOPFLEET_ALLOW_SKIP=openapi-validator)");
+            Ok(())
+        }
+    }
 }
 
 fn check_with_promtool(service: &str, text: &str) -> anyhow::Result<()> {

@@ -56,6 +56,20 @@ pub fn ensure_packages() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// openapi-spec-validator (PyPI), which the fleet test runs on the served OpenAPI document;
+/// installed with pip when missing.
+pub fn ensure_openapi_validator() -> anyhow::Result<()> {
+    if have("openapi-spec-validator") {
+        return Ok(());
+    }
+    eprintln!("==> installing openapi-spec-validator (pip)");
+    let status = Command::new("python3")
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "openapi-spec-validator==0.9.*"])
+        .status()?;
+    anyhow::ensure!(status.success(), "pip install openapi-spec-validator failed");
+    Ok(())
+}
+
 /// The nginx binary.
 pub fn nginx_binary() -> String {
     if std::path::Path::new("/usr/sbin/nginx").exists() { "/usr/sbin/nginx".into() } else { "nginx".into() }

@@ -6,6 +6,7 @@
 //! - `fleet` — only the fleet test.
 //! - `bench events` — the event backbone against a raw Redis Streams round trip.
 //! - `bench gateway` — what NGINX and the gateway add to a catalog read (release build).
+//! - `openapi` — regenerates `services/gateway/openapi.json` from the services' routes.
 //! - `totp` — the demo admin's current TOTP code (after `up` created it).
 //! - `rotate-keys` — a new access-token signing key in the dev key ring (while `up` runs).
 
@@ -31,11 +32,12 @@ fn main() -> ExitCode {
         Some("test") => test::run(&root),
         Some("fleet") => fleet::fleet_test(&root),
         Some("bench") => bench::run(&root, &args[1..]),
+        Some("openapi") => openapi(&root),
         Some("totp") => up::totp(&root),
         Some("rotate-keys") => up::rotate_keys(&root),
         _ => {
             eprintln!(
-                "usage: cargo xtask <keys [--force] | up [--release] [--replicas NAME=N,...] | test | fleet | bench [events|gateway] | totp | rotate-keys>"
+                "usage: cargo xtask <keys [--force] | up [--release] [--replicas NAME=N,...] | test | fleet | bench [events|gateway] | openapi | totp | rotate-keys>"
             );
             return ExitCode::from(2);
         }
@@ -70,6 +72,18 @@ fn workspace_root() -> PathBuf {
 fn is_workspace(dir: &Path) -> bool {
     std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|text| text.contains("[workspace]"))
         && dir.join("crates/xtask").is_dir()
+}
+
+/// `cargo xtask openapi`: the conformance test that compares the served document with the
+/// code, told to write it instead (xtask links no service, so the test binary does the work).
+fn openapi(root: &Path) -> anyhow::Result<()> {
+    run_step(
+        "write services/gateway/openapi.json",
+        cargo()
+            .current_dir(root)
+            .args(["test", "-p", "conformance", "--test", "conformance", "openapi::"])
+            .env("SHOPFLEET_UPDATE_OPENAPI", "1"),
+    )
 }
 
 /// The cargo that runs us.

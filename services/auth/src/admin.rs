@@ -12,7 +12,7 @@ const RECOVERY_CODES: usize = 10;
 const ISSUER: &str = "Shopfleet";
 
 /// What an admin sees once, at enrolment.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Enrolment {
     pub otpauth_uri: String,
     pub secret: String,

@@ -36,6 +36,11 @@ pub const SERVICE: &str = fleet::AUTH;
 /// The auth schema's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/auth");
 
+/// The OpenAPI description of the service's public routes (service paths, before `/api/v1`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes::openapi()
+}
+
 /// Connects and migrates the auth schema, loads the signing-key ring and binds the listener.
 pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
     let vault = Arc::new(

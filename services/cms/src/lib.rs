@@ -21,6 +21,11 @@ pub use config::Config;
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::CMS;
 
+/// The OpenAPI description of the service's public routes (service paths, before `/api/v1`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes::openapi()
+}
+
 /// Connects what the service owns and binds its listener.
 pub async fn build(config: Config) -> Result<Application, StartError> {
     let context = Context::start(config).await?;

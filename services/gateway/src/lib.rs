@@ -16,6 +16,7 @@ mod proxy;
 mod relay;
 pub mod route_table;
 mod routes;
+pub mod spec;
 pub mod upstream;
 mod verified;
 
@@ -53,7 +54,8 @@ pub async fn build(config: GatewayConfig) -> Result<Application, StartError> {
     if let Some(redis) = redis {
         context.add_check(service_kit::redis::readiness(redis));
     }
-    context.serve_public(routes::router(proxy)).await
+    let routes = routes::router(proxy).map_err(|e| StartError::part("the OpenAPI document", e))?;
+    context.serve_public(routes).await
 }
 
 /// The gateway's Redis: short timeouts, so a dead Redis costs a request little before the local

@@ -30,6 +30,11 @@ pub const SERVICE: &str = fleet::NOTIFICATION;
 /// The notifications schema's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/notification");
 
+/// The OpenAPI description of the service's public routes (service paths, before `/api/v1`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes::openapi()
+}
+
 /// Connects, starts the event consumer and the sender, and binds the listener.
 pub async fn build(config: NotificationConfig) -> Result<Application, StartError> {
     let templates = Arc::new(domain::Templates::new());

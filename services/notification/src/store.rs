@@ -132,7 +132,7 @@ pub async fn mark_attempt_failed(
 }
 
 /// A message as the admin listing shows it (never its body).
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct MessageSummary {
     pub id: Uuid,
     pub event_id: Uuid,

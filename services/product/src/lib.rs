@@ -23,6 +23,11 @@ pub const SERVICE: &str = fleet::PRODUCT;
 /// The catalog's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/product");
 
+/// The OpenAPI description of the service's public routes (service paths, before `/api/v1`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes::openapi()
+}
+
 /// Connects and migrates the catalog and binds the listener.
 pub async fn build(config: Config) -> Result<Application, StartError> {
     let context = Context::start(config).await?.with_database(&MIGRATOR).await?;

@@ -24,6 +24,11 @@ pub const SERVICE: &str = fleet::USER;
 /// The users schema's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/user");
 
+/// The OpenAPI description of the service's public routes (service paths, before `/api/v1`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes::openapi()
+}
+
 /// Connects, starts the USER_REGISTERED consumer, binds the listener.
 pub async fn build(config: Config) -> Result<Application, StartError> {
     build_with(config, |_| {}).await

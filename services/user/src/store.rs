@@ -5,7 +5,8 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+/// A user's profile.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Profile {
     pub user_id: Uuid,
     pub email: Option<String>,
@@ -116,7 +117,8 @@ pub async fn update_preferences(pool: &PgPool, user_id: Uuid, patch: Preferences
     .await
 }
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+/// A postal address of the user.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Address {
     pub id: Uuid,
     pub label: Option<String>,

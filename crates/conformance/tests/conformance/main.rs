@@ -4,6 +4,7 @@
 mod backbone;
 mod internal_client;
 mod isolation;
+mod openapi;
 mod signup;
 mod tidy;
 mod zero_trust;

@@ -4,14 +4,17 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use internal_token::Caller;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use service_kit::problem_schema::ProblemSchema;
 use service_kit::{Json, Permission};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AppState;
 use crate::error::{ApiError, Result};
 
-#[derive(Deserialize)]
+/// An administrator's sign-in: password and a second factor.
+#[derive(Deserialize, ToSchema)]
 pub struct AdminLogin {
     email: String,
     password: String,
@@ -23,6 +26,16 @@ pub struct AdminLogin {
 
 /// `POST /auth/admin/login`: password and a TOTP (or recovery) code; an admin session with
 /// shorter-lived tokens that carry the admin permissions.
+#[utoipa::path(post, path = "/auth/admin/login", tag = "admin", operation_id = "admin_login", summary = "Administrator sign-in with a second factor",
+    request_body = AdminLogin,
+    responses(
+        (status = 200, description = "Admin tokens (shorter-lived, carrying the permissions).", body = super::session::Tokens),
+        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_credentials`: the email, password or code is wrong.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_attempts`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 503, description = "`busy`: retry shortly.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
 pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -48,6 +61,13 @@ pub async fn login(
 
 /// `POST /auth/admin/totp/enroll`: a new TOTP seed and recovery codes for the calling admin,
 /// shown once.
+#[utoipa::path(post, path = "/auth/admin/totp/enroll", tag = "admin", summary = "Re-enrol the second factor",
+    security(("bearer" = ["admin:access"])),
+    responses(
+        (status = 200, description = "The new seed and recovery codes, shown once.", body = crate::admin::Enrolment),
+        (status = 401, description = "`token_missing`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: administrators only.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
 pub async fn enroll(State(state): State<AppState>, caller: Caller) -> Result<Json<crate::admin::Enrolment>> {
     caller.require_perm(Permission::AdminAccess)?;
     let user_id = Uuid::parse_str(&caller.subject().sub).map_err(|_| ApiError::AdminsOnly)?;
@@ -56,10 +76,25 @@ pub async fn enroll(State(state): State<AppState>, caller: Caller) -> Result<Jso
     Ok(Json(enrolment))
 }
 
+/// A new signing key.
+#[derive(Serialize, ToSchema)]
+pub struct Rotated {
+    kid: String,
+    /// When it starts signing (it is published at once).
+    activates_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// `POST /auth/admin/keys/rotate` (permission `keys:rotate`): publishes a new signing key.
-pub async fn rotate_keys(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>> {
+#[utoipa::path(post, path = "/auth/admin/keys/rotate", tag = "admin", summary = "Rotate the access-token signing key",
+    security(("bearer" = ["keys:rotate"])),
+    responses(
+        (status = 200, description = "The new key: published now, signing from `activates_at`.", body = Rotated),
+        (status = 401, description = "`token_missing`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: needs `keys:rotate`.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+pub async fn rotate_keys(State(state): State<AppState>, caller: Caller) -> Result<Json<Rotated>> {
     caller.require_perm(Permission::KeysRotate)?;
     let (kid, activates_at) = state.sessions.tokens().ring().rotate().await?;
     tracing::info!(security_event = "signing_key_rotated", by = %caller.subject().sub, %kid, "key rotation requested");
-    Ok(Json(serde_json::json!({"kid": kid, "activates_at": activates_at})))
+    Ok(Json(Rotated { kid, activates_at }))
 }

@@ -9,9 +9,12 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use service_kit::Json;
+use service_kit::problem_schema::ProblemSchema;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::accounts::Accounts;
 use crate::error::{ApiError, Result};
@@ -29,81 +32,155 @@ pub struct AppState {
     pub allowed_origins: Arc<Vec<String>>,
 }
 
-/// Every route of the auth service.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/auth/register", post(register))
-        .route("/auth/login", post(login))
-        .route(contracts::auth::JWKS_PATH, get(jwks))
-        .route("/auth/verify-email", post(verify_email))
-        .route("/auth/password-reset", post(request_password_reset))
-        .route("/auth/password-reset/confirm", post(confirm_password_reset))
-        .route("/auth/refresh", post(session::refresh))
-        .route("/auth/logout", post(session::logout))
-        .route("/auth/logout-all", post(session::logout_all))
-        .route("/auth/sessions", get(session::list))
-        .route("/auth/admin/login", post(admin::login))
-        .route("/auth/admin/totp/enroll", post(admin::enroll))
-        .route("/auth/admin/keys/rotate", post(admin::rotate_keys))
-        .with_state(state)
+/// Every route of the auth service with its OpenAPI description, from the same handlers.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(jwks))
+        .routes(routes!(verify_email))
+        .routes(routes!(request_password_reset))
+        .routes(routes!(confirm_password_reset))
+        .routes(routes!(session::refresh))
+        .routes(routes!(session::logout))
+        .routes(routes!(session::logout_all))
+        .routes(routes!(session::list))
+        .routes(routes!(admin::login))
+        .routes(routes!(admin::enroll))
+        .routes(routes!(admin::rotate_keys))
 }
 
-#[derive(Deserialize)]
+/// Every route of the auth service.
+pub fn router(state: AppState) -> Router {
+    api().with_state(state).split_for_parts().0
+}
+
+/// The OpenAPI description of the auth service's public routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+/// An email and a password.
+#[derive(Deserialize, ToSchema)]
 pub struct Credentials {
+    #[schema(example = "ada@example.com")]
     email: String,
+    /// 12 to 128 characters for a new account.
     password: String,
 }
 
-#[derive(Serialize)]
+/// A new account.
+#[derive(Serialize, ToSchema)]
 struct Registered {
     id: uuid::Uuid,
     email: String,
 }
 
+/// A plain status answer.
+#[derive(Serialize, ToSchema)]
+struct Status {
+    #[schema(example = "accepted")]
+    status: &'static str,
+    detail: Option<&'static str>,
+}
+
+/// The answer to a confirmed email.
+#[derive(Serialize, ToSchema)]
+struct EmailVerified {
+    email_verified: bool,
+}
+
 /// `POST /auth/register` → 201, 409 `email_taken`, 422 naming the invalid fields.
+#[utoipa::path(post, path = "/auth/register", tag = "auth", summary = "Create an account",
+    request_body = Credentials,
+    responses(
+        (status = 201, description = "The account; a verification email is on its way.", body = Registered),
+        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "`email_taken`: an account with this email exists.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: not JSON.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `email` (`invalid_email`), `password` (`password_too_short`, `password_too_long`).", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 503, description = "`busy`: every password-hashing slot is taken; retry.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
 async fn register(State(state): State<AppState>, Json(body): Json<Credentials>) -> Result<Response> {
     let (id, email) = state.accounts.register(&body.email, &body.password).await?;
     Ok((StatusCode::CREATED, Json(Registered { id, email })).into_response())
 }
 
-#[derive(Deserialize)]
+/// The one-time token from an email's link.
+#[derive(Deserialize, ToSchema)]
 pub struct TokenBody {
     token: String,
 }
 
 /// `POST /auth/verify-email` with the token from the email's link: marks the address verified.
-async fn verify_email(State(state): State<AppState>, Json(body): Json<TokenBody>) -> Result<Response> {
+#[utoipa::path(post, path = "/auth/verify-email", tag = "auth", summary = "Confirm an email address",
+    request_body = TokenBody,
+    responses(
+        (status = 200, description = "The address is verified.", body = EmailVerified),
+        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `token` (`invalid_or_expired`).", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+async fn verify_email(State(state): State<AppState>, Json(body): Json<TokenBody>) -> Result<Json<EmailVerified>> {
     state.accounts.verify_email(&body.token).await?;
-    Ok(Json(serde_json::json!({"email_verified": true})).into_response())
+    Ok(Json(EmailVerified { email_verified: true }))
 }
 
-#[derive(Deserialize)]
+/// Whose password to reset.
+#[derive(Deserialize, ToSchema)]
 pub struct ResetRequest {
     email: String,
 }
 
 /// `POST /auth/password-reset`: the same 202 whether or not an account has this email.
+#[utoipa::path(post, path = "/auth/password-reset", tag = "auth", summary = "Ask for a password-reset link",
+    request_body = ResetRequest,
+    responses(
+        (status = 202, description = "The same answer whether or not an account has this email.", body = Status),
+        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `email` (`invalid_email`).", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
 async fn request_password_reset(State(state): State<AppState>, Json(body): Json<ResetRequest>) -> Result<Response> {
     state.accounts.request_password_reset(&body.email).await?;
-    let body =
-        serde_json::json!({"status": "accepted", "detail": "if an account has this email, a reset link is on its way"});
+    let body = Status { status: "accepted", detail: Some("if an account has this email, a reset link is on its way") };
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 
-#[derive(Deserialize)]
+/// The token from the reset link and the new password.
+#[derive(Deserialize, ToSchema)]
 pub struct ResetConfirm {
     token: String,
     password: String,
 }
 
 /// `POST /auth/password-reset/confirm`: sets the new password and ends every session.
-async fn confirm_password_reset(State(state): State<AppState>, Json(body): Json<ResetConfirm>) -> Result<Response> {
+#[utoipa::path(post, path = "/auth/password-reset/confirm", tag = "auth", summary = "Set a new password with a reset link",
+    request_body = ResetConfirm,
+    responses(
+        (status = 200, description = "The password is changed and every session ended.", body = Status),
+        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `token` (`invalid_or_expired`), `password` (`password_too_short`, `password_too_long`).", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 503, description = "`busy`: retry shortly.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+async fn confirm_password_reset(State(state): State<AppState>, Json(body): Json<ResetConfirm>) -> Result<Json<Status>> {
     state.accounts.confirm_password_reset(&state.sessions, &body.token, &body.password).await?;
-    Ok(Json(serde_json::json!({"status": "password_changed"})).into_response())
+    Ok(Json(Status { status: "password_changed", detail: None }))
 }
 
 /// `POST /auth/login` → 200 with an access token, or the same 401 whether the email is
 /// unknown or the password wrong (and in about the same time).
+#[utoipa::path(post, path = "/auth/login", tag = "auth", summary = "Sign in",
+    request_body = Credentials,
+    responses(
+        (status = 200, description = "An access token and a refresh token (also set as the HttpOnly `shopfleet_refresh` cookie).", body = session::Tokens),
+        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_credentials` (unknown email or wrong password, alike); `admin_login_required` for an administrator.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_attempts`: too many failed sign-ins for this account or address.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 503, description = "`busy`: retry shortly.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
 async fn login(State(state): State<AppState>, headers: HeaderMap, Json(body): Json<Credentials>) -> Result<Response> {
     let client = client(&headers);
     let account = state.accounts.check_password(&body.email, &body.password, client.ip).await?;
@@ -123,6 +200,8 @@ fn client(headers: &HeaderMap) -> Client<'_> {
 }
 
 /// `GET /auth/.well-known/jwks.json`: the public keys access tokens are verified with.
+#[utoipa::path(get, path = "/auth/.well-known/jwks.json", tag = "auth", summary = "The keys that verify access tokens",
+    responses((status = 200, description = "A JSON Web Key Set (RFC 7517).", body = Object)))]
 async fn jwks(State(state): State<AppState>) -> Response {
     let mut response = Json(state.sessions.tokens().jwks()).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, max-age=300"));

@@ -5,36 +5,67 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use internal_token::Caller;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use service_kit::problem_schema::ProblemSchema;
 use service_kit::{Code, Json, Problem};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AppState;
 use crate::error::{ApiError, Result};
 use crate::session::{Opened, REFRESH_COOKIE, Sessions};
+use crate::store::sessions::SessionView;
+
+/// What a sign-in or a refresh answers.
+#[derive(Serialize, ToSchema)]
+pub struct Tokens {
+    /// The RS256 access token (15 minutes; 5 for administrators).
+    access_token: String,
+    #[schema(example = "Bearer")]
+    token_type: &'static str,
+    /// Seconds the access token lives.
+    expires_in: u64,
+    /// Opaque, single use: refreshing rotates it. Also set as the HttpOnly cookie.
+    refresh_token: String,
+    /// Seconds the refresh token lives.
+    refresh_expires_in: i64,
+}
 
 /// 200 with a new access token and its refresh token (also as the HttpOnly cookie), never cached.
 pub fn render(sessions: &Sessions, opened: Opened) -> Response {
-    let body = serde_json::json!({
-        "access_token": opened.access_token,
-        "token_type": "Bearer",
-        "expires_in": opened.expires_in,
-        "refresh_token": opened.refresh_token,
-        "refresh_expires_in": opened.refresh_expires_in,
-    });
+    let cookie = sessions.refresh_cookie(&opened.refresh_token, opened.refresh_expires_in);
+    let body = Tokens {
+        access_token: opened.access_token,
+        token_type: "Bearer",
+        expires_in: opened.expires_in,
+        refresh_token: opened.refresh_token,
+        refresh_expires_in: opened.refresh_expires_in,
+    };
     let mut response = Json(body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-    headers.insert(header::SET_COOKIE, sessions.refresh_cookie(&opened.refresh_token, opened.refresh_expires_in));
+    headers.insert(header::SET_COOKIE, cookie);
     response
 }
 
-#[derive(Deserialize)]
+/// The refresh token, when the client keeps it itself (else the cookie is used).
+#[derive(Deserialize, ToSchema)]
 pub struct RefreshBody {
     refresh_token: String,
 }
 
 /// `POST /auth/refresh`: the presented token dies and a new pair is issued.
+#[utoipa::path(post, path = "/auth/refresh", tag = "auth", summary = "Rotate the refresh token for a new pair",
+    description = "Takes the refresh token from a JSON body, or, with an empty body, from the HttpOnly cookie (then the `Origin` must be an allowed storefront origin). Presenting a token that was already rotated revokes its whole session.",
+    request_body(content = Option<RefreshBody>, description = "Omit to use the cookie."),
+    responses(
+        (status = 200, description = "A new pair.", body = Tokens),
+        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 401, description = "`refresh_token_missing`, `refresh_token_invalid`, `refresh_token_reused` (the session is revoked) or `refresh_token_expired`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: the cookie came without an allowed Origin.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: a body that is not JSON.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: the body lacks `refresh_token`.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
 pub async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response> {
     let token = presented_refresh_token(&state, &headers, &body)?;
     let opened = state.sessions.refresh(&token).await?;
@@ -82,6 +113,11 @@ fn cleared_cookie(sessions: &Sessions) -> Response {
 }
 
 /// `POST /auth/logout`: ends this session: its refresh family and, at once, this access token.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", summary = "End this session", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Ended; the refresh cookie is cleared."),
+        (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response> {
     let (user_id, session) = signed_in(&caller)?;
     state.sessions.logout(user_id, session).await?;
@@ -89,15 +125,31 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Res
 }
 
 /// `POST /auth/logout-all`: ends every session of the user, and every access token issued so far.
+#[utoipa::path(post, path = "/auth/logout-all", tag = "auth", summary = "End every session of the user", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Every session and every access token issued so far are ended."),
+        (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
 pub async fn logout_all(State(state): State<AppState>, caller: Caller) -> Result<Response> {
     let (user_id, session) = signed_in(&caller)?;
     state.sessions.logout_all(user_id, session).await?;
     Ok(cleared_cookie(&state.sessions))
 }
 
+/// The user's active logins.
+#[derive(Serialize, ToSchema)]
+pub struct SessionList {
+    items: Vec<SessionView>,
+}
+
 /// `GET /auth/sessions`: the user's active logins, the current one marked.
-pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>> {
+#[utoipa::path(get, path = "/auth/sessions", tag = "auth", summary = "The user's active sessions", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Active sessions, most recently used first; `current` marks this one.", body = SessionList),
+        (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<SessionList>> {
     let (user_id, session) = signed_in(&caller)?;
     let items = state.sessions.list(user_id, session.sid.as_deref()).await?;
-    Ok(Json(serde_json::json!({ "items": items })))
+    Ok(Json(SessionList { items }))
 }

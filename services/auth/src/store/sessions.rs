@@ -127,7 +127,7 @@ pub async fn revoke_all(tx: &mut PgConnection, user_id: Uuid, reason: &str) -> s
 }
 
 /// An active login as `GET /auth/sessions` shows it.
-#[derive(Serialize, sqlx::FromRow)]
+#[derive(Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct SessionView {
     pub id: Uuid,
     pub created_at: DateTime<Utc>,

@@ -60,3 +60,20 @@ async fn a_down_upstream_is_a_503_at_once_and_a_hanging_one_a_504_at_the_timeout
     assert_eq!((status, problem["code"].as_str()), (504, Some("upstream_timeout")));
     assert!(took >= ROUTE_TIMEOUT && took < ROUTE_TIMEOUT * 3, "504 took {took:?}");
 }
+
+#[tokio::test]
+async fn the_gateway_serves_the_openapi_document_and_the_reference_without_forwarding() {
+    let gw = TestGateway::spawn().await;
+    let (status, document) = gw.get("/api/v1/openapi.json", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(document["openapi"], "3.1.0");
+    let login = &document["paths"]["/api/v1/auth/login"]["post"];
+    assert!(login["responses"].get("429").is_some(), "the edge's statuses are described: {login}");
+    let page = gw.http.get(gw.url("/api/docs/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let body = page.text().await.unwrap();
+    assert!(body.contains("swagger-ui") && !body.contains("https://"), "served from the binary, no CDN");
+    let initializer = gw.http.get(gw.url("/api/docs/swagger-initializer.js")).send().await.unwrap();
+    assert!(initializer.text().await.unwrap().contains("/api/v1/openapi.json"));
+}

@@ -4,26 +4,50 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
 use internal_token::Caller;
 use serde::Serialize;
+use service_kit::problem_schema::ProblemSchema;
 use service_kit::{FieldCode, FieldError, Json, Permission, Problem, Query};
 use sqlx::PgPool;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::Result;
 use crate::store::{self, MessageSummary};
 
-/// The admin routes, on the service's pool.
-pub fn router(pool: PgPool) -> Router {
-    Router::new().route("/notifications/messages", get(recent_messages)).with_state(pool)
+/// The admin routes with their OpenAPI description, from the same handlers.
+fn api() -> OpenApiRouter<PgPool> {
+    OpenApiRouter::new().routes(routes!(recent_messages))
 }
 
-#[derive(Serialize)]
+/// The admin routes, on the service's pool.
+pub fn router(pool: PgPool) -> Router {
+    api().with_state(pool).split_for_parts().0
+}
+
+/// The OpenAPI description of the notification service's public routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+/// The most recent messages.
+#[derive(Serialize, ToSchema)]
 pub struct MessagePage {
     items: Vec<MessageSummary>,
 }
 
 /// `GET /notifications/messages?limit=`: the most recent messages, newest first.
+#[utoipa::path(get, path = "/notifications/messages", tag = "notifications", summary = "The most recent messages sent",
+    security(("bearer" = ["notifications:read"])),
+    params(("limit" = Option<u32>, Query, description = "How many, 1 to 100 (default 50).")),
+    responses(
+        (status = 200, description = "Messages, newest first, without their bodies.", body = MessagePage),
+        (status = 400, description = "`malformed_query`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 401, description = "`token_missing`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: needs `notifications:read`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `limit` (`out_of_range`).", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
 async fn recent_messages(
     State(pool): State<PgPool>,
     caller: Caller,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::domain::{Cursor, PageSize};
 
 /// A product as the API shows it.
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Product {
     pub id: Uuid,
     pub sku: String,
@@ -22,6 +22,7 @@ pub struct Product {
     pub currency: String,
     pub category_id: Option<Uuid>,
     pub category_slug: Option<String>,
+    #[schema(value_type = Object)]
     pub attributes: serde_json::Value,
     pub status: String,
     pub created_at: DateTime<Utc>,

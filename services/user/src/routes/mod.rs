@@ -5,25 +5,37 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use internal_token::Caller;
 use serde::{Deserialize, Serialize};
+use service_kit::problem_schema::ProblemSchema;
 use service_kit::{FieldCode, FieldError, FieldErrors, Json};
 use sqlx::PgPool;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::domain;
 use crate::error::{ApiError, Result};
 use crate::store::{self, Address, AddressFields, PreferencesPatch, Profile};
 
+/// The routes of `/users/me` with their OpenAPI description, from the same handlers.
+fn api() -> OpenApiRouter<PgPool> {
+    OpenApiRouter::new()
+        .routes(routes!(get_me, patch_me))
+        .routes(routes!(get_preferences, patch_preferences))
+        .routes(routes!(list_addresses, create_address))
+        .routes(routes!(get_address, update_address, delete_address))
+}
+
 /// The routes of `/users/me`, on the service's pool.
 pub fn router(pool: PgPool) -> Router {
-    Router::new()
-        .route("/users/me", get(get_me).patch(patch_me))
-        .route("/users/me/preferences", get(get_preferences).patch(patch_preferences))
-        .route("/users/me/addresses", get(list_addresses).post(create_address))
-        .route("/users/me/addresses/{id}", get(get_address).patch(update_address).delete(delete_address))
-        .with_state(pool)
+    api().with_state(pool).split_for_parts().0
+}
+
+/// The OpenAPI description of the user service's public routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
 }
 
 fn user_id(caller: &Caller) -> Result<Uuid> {
@@ -35,12 +47,15 @@ fn user_id(caller: &Caller) -> Result<Uuid> {
 }
 
 /// `GET /users/me`.
+#[utoipa::path(get, path = "/users/me", tag = "users", summary = "The signed-in user's profile", security(("bearer" = [])),
+    responses((status = 200, description = "The profile (made on first use).", body = Profile), (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json")))]
 async fn get_me(State(pool): State<PgPool>, caller: Caller) -> Result<Json<Profile>> {
     let user = user_id(&caller)?;
     Ok(Json(store::ensure_profile(&pool, user).await?))
 }
 
-#[derive(Deserialize)]
+/// Profile fields to change; an empty string clears one.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatch {
     display_name: Option<String>,
@@ -48,6 +63,15 @@ pub struct ProfilePatch {
 }
 
 /// `PATCH /users/me`: `display_name`, `phone` (an empty string clears either).
+#[utoipa::path(patch, path = "/users/me", tag = "users", summary = "Change the display name or phone", security(("bearer" = [])),
+    request_body = ProfilePatch,
+    responses(
+        (status = 200, description = "The changed profile.", body = Profile),
+        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `display_name` (`invalid_length`, `invalid_characters`), `phone` (`invalid_phone`), or an unknown field.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
 async fn patch_me(
     State(pool): State<PgPool>,
     caller: Caller,
@@ -63,7 +87,8 @@ async fn patch_me(
     Ok(Json(store::update_profile(&pool, user, display_name, phone).await?))
 }
 
-#[derive(Serialize)]
+/// The user's preferences.
+#[derive(Serialize, ToSchema)]
 pub struct Preferences {
     locale: String,
     currency: String,
@@ -87,12 +112,15 @@ impl From<Profile> for Preferences {
 }
 
 /// `GET /users/me/preferences`.
+#[utoipa::path(get, path = "/users/me/preferences", tag = "users", summary = "The user's preferences", security(("bearer" = [])),
+    responses((status = 200, description = "Locale, currency and opt-ins.", body = Preferences), (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json")))]
 async fn get_preferences(State(pool): State<PgPool>, caller: Caller) -> Result<Json<Preferences>> {
     let user = user_id(&caller)?;
     Ok(Json(store::ensure_profile(&pool, user).await?.into()))
 }
 
-#[derive(Deserialize)]
+/// Preferences to change; the others stay.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PreferencesBody {
     locale: Option<String>,
@@ -104,6 +132,15 @@ pub struct PreferencesBody {
 }
 
 /// `PATCH /users/me/preferences`: any subset of the preferences.
+#[utoipa::path(patch, path = "/users/me/preferences", tag = "users", summary = "Change some preferences", security(("bearer" = [])),
+    request_body = PreferencesBody,
+    responses(
+        (status = 200, description = "The preferences now.", body = Preferences),
+        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `locale` (`invalid_locale`), `currency` (`invalid_currency`), or an unknown field.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
 async fn patch_preferences(
     State(pool): State<PgPool>,
     caller: Caller,
@@ -125,7 +162,8 @@ async fn patch_preferences(
     Ok(Json(store::update_preferences(&pool, user, patch).await?.into()))
 }
 
-#[derive(Deserialize, Default)]
+/// An address's fields: all required ones on create, any subset on change.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddressBody {
     label: Option<String>,
@@ -196,13 +234,31 @@ impl AddressBody {
 }
 
 /// `GET /users/me/addresses`.
-async fn list_addresses(State(pool): State<PgPool>, caller: Caller) -> Result<Json<serde_json::Value>> {
+#[utoipa::path(get, path = "/users/me/addresses", tag = "users", summary = "The user's addresses", security(("bearer" = [])),
+    responses((status = 200, description = "Every address of the user.", body = AddressList), (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json")))]
+async fn list_addresses(State(pool): State<PgPool>, caller: Caller) -> Result<Json<AddressList>> {
     let user = user_id(&caller)?;
     let items = store::list_addresses(&pool, user).await?;
-    Ok(Json(serde_json::json!({ "items": items })))
+    Ok(Json(AddressList { items }))
+}
+
+/// The user's addresses.
+#[derive(Serialize, ToSchema)]
+pub struct AddressList {
+    items: Vec<Address>,
 }
 
 /// `POST /users/me/addresses` → 201.
+#[utoipa::path(post, path = "/users/me/addresses", tag = "users", summary = "Add an address", security(("bearer" = [])),
+    request_body = AddressBody,
+    responses(
+        (status = 201, description = "The new address.", body = Address),
+        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "`concurrent_update`: another default change happened at the same time; retry.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: each invalid field named (`required`, `invalid_length`, `invalid_characters`, `invalid_country`, `invalid_phone`).", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
 async fn create_address(State(pool): State<PgPool>, caller: Caller, Json(body): Json<AddressBody>) -> Result<Response> {
     let user = user_id(&caller)?;
     let fields = body.validate(None)?;
@@ -213,6 +269,13 @@ async fn create_address(State(pool): State<PgPool>, caller: Caller, Json(body): 
 }
 
 /// `GET /users/me/addresses/{id}`.
+#[utoipa::path(get, path = "/users/me/addresses/{id}", tag = "users", summary = "One of the user's addresses", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The address id.")),
+    responses(
+        (status = 200, description = "The address.", body = Address),
+        (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such address of this user (another user's included).", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
 async fn get_address(State(pool): State<PgPool>, caller: Caller, Path(id): Path<String>) -> Result<Json<Address>> {
     let user = user_id(&caller)?;
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::AddressNotFound)?;
@@ -221,6 +284,18 @@ async fn get_address(State(pool): State<PgPool>, caller: Caller, Path(id): Path<
 }
 
 /// `PATCH /users/me/addresses/{id}`: any subset of the fields.
+#[utoipa::path(patch, path = "/users/me/addresses/{id}", tag = "users", summary = "Change an address", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The address id.")),
+    request_body = AddressBody,
+    responses(
+        (status = 200, description = "The changed address.", body = Address),
+        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such address of this user.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "`concurrent_update`: retry.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: each invalid field named.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
 async fn update_address(
     State(pool): State<PgPool>,
     caller: Caller,
@@ -239,6 +314,13 @@ async fn update_address(
 }
 
 /// `DELETE /users/me/addresses/{id}` → 204.
+#[utoipa::path(delete, path = "/users/me/addresses/{id}", tag = "users", summary = "Delete an address", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The address id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such address of this user.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
 async fn delete_address(State(pool): State<PgPool>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode> {
     let user = user_id(&caller)?;
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::AddressNotFound)?;
