@@ -29,6 +29,11 @@ pub struct AccessClaims {
     pub exp: u64,
     pub nbf: u64,
     pub iat: u64,
+    /// When it was issued, in milliseconds: revocation cutoffs (logout everywhere, a password
+    /// change) compare with it, so a token issued just before a cutoff in the same second is
+    /// refused while one issued after it is not. 0 in tokens from before this claim existed.
+    #[serde(default)]
+    pub iat_ms: u64,
     /// Unique token id, the handle for revocation.
     pub jti: String,
     pub role: Role,
@@ -40,4 +45,12 @@ pub struct AccessClaims {
     /// Whether the account's email address has been confirmed.
     #[serde(default)]
     pub email_verified: bool,
+}
+
+impl AccessClaims {
+    /// When it was issued, in milliseconds; for a token without `iat_ms`, the last millisecond
+    /// of its `iat` second (so a cutoff in that second revokes it).
+    pub fn issued_at_ms(&self) -> u64 {
+        if self.iat_ms > 0 { self.iat_ms } else { self.iat * 1000 + 999 }
+    }
 }

@@ -179,6 +179,7 @@ mod tests {
             exp: now() + 900,
             nbf: now(),
             iat: now(),
+            iat_ms: 0,
             jti: "j1".into(),
             role: Role::Customer,
             perms: vec![],

@@ -5,6 +5,8 @@ use prometheus::{IntCounterVec, IntGauge, IntGaugeVec, Opts};
 #[derive(Clone)]
 pub struct EventMetrics {
     pub published: IntCounterVec,
+    /// Relay batches that failed (Redis or the database down); the rows stay in the outbox.
+    pub relay_failures: IntCounterVec,
     pub consumed: IntCounterVec,
     pub dead_lettered: IntCounterVec,
     pub outbox_backlog: IntGauge,
@@ -17,6 +19,11 @@ impl EventMetrics {
         let published = IntCounterVec::new(
             Opts::new("events_published_total", "Events moved from the outbox to their stream."),
             &["stream", "type"],
+        )
+        .expect("valid metric");
+        let relay_failures = IntCounterVec::new(
+            Opts::new("events_relay_failures_total", "Relay batches that failed; their rows stay in the outbox."),
+            &["producer"],
         )
         .expect("valid metric");
         let consumed = IntCounterVec::new(
@@ -48,6 +55,7 @@ impl EventMetrics {
         .expect("valid metric");
         for collector in [
             Box::new(published.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(relay_failures.clone()),
             Box::new(consumed.clone()),
             Box::new(dead_lettered.clone()),
             Box::new(outbox_backlog.clone()),
@@ -56,6 +64,6 @@ impl EventMetrics {
         ] {
             registry.register(collector).expect("event metrics are registered once per service");
         }
-        Self { published, consumed, dead_lettered, outbox_backlog, pending, lag }
+        Self { published, relay_failures, consumed, dead_lettered, outbox_backlog, pending, lag }
     }
 }

@@ -170,6 +170,7 @@ impl Relay {
                     }
                     Err(RelayError::Stopped) => return,
                     Err(error) => {
+                        self.metrics.relay_failures.with_label_values(&[&self.config.producer]).inc();
                         tracing::warn!(%error, retry_in = ?backoff, "relay batch failed; rows stay in the outbox");
                         tokio::select! {
                             _ = shutdown.changed() => break,

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod bootstrap;
 pub mod client;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod fleet;
@@ -18,6 +19,7 @@ pub mod shutdown;
 
 pub use app::{Application, ServiceRouter};
 pub use client::InternalClient;
+pub use clock::Clock;
 pub use config::{ConfigError, EnvReader, ServiceConfig};
 pub use fleet::{SERVICES, ServiceSpec};
 pub use problem::openapi as problem_schema;

@@ -149,6 +149,13 @@ impl<Cache> Context<NoDatabase, Cache> {
     }
 }
 
+impl<Cache> Context<PgPool, Cache> {
+    /// The schema this deployment gives the service (its `search_path`).
+    pub fn schema(&self) -> &str {
+        self.config.database.as_ref().map_or("public", |d| d.schema.as_str())
+    }
+}
+
 impl<Db> Context<Db, NoRedis> {
     /// Connects Redis (`REDIS_URL`, with the configured key prefix).
     pub async fn with_redis(self) -> Result<Context<Db, Redis>, StartError> {

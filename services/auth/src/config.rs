@@ -39,6 +39,8 @@ pub struct AuthConfig {
     pub allowed_origins: Vec<String>,
     /// Whether the refresh cookie is `Secure` (REFRESH_COOKIE_SECURE; keep true outside tests).
     pub cookie_secure: bool,
+    /// The time the key ring's rotation timeline is judged by (the system's; tests move it).
+    pub clock: service_kit::Clock,
     /// Failed-login limits (LOGIN_MAX_FAILURES_PER_ACCOUNT, LOGIN_MAX_FAILURES_PER_IP, LOGIN_FAILURE_WINDOW_SECS).
     pub throttle: crate::throttle::ThrottlePolicy,
 }
@@ -65,6 +67,7 @@ impl AuthConfig {
             key_retire_after: None,
             allowed_origins: vec!["http://localhost:3000".into()],
             cookie_secure: true,
+            clock: service_kit::Clock::system(),
         }
     }
 
@@ -75,6 +78,7 @@ impl AuthConfig {
             publish_delay: self.key_publish_delay,
             retire_after: self.key_retire_after.unwrap_or(longest + Duration::from_secs(auth_jwt::DEFAULT_LEEWAY_SECS)),
             reload_every: self.keyring_reload,
+            clock: self.clock.clone(),
         }
     }
 
@@ -130,6 +134,7 @@ impl AuthConfig {
             key_retire_after,
             allowed_origins,
             cookie_secure,
+            clock: service_kit::Clock::system(),
         })
     }
 }

@@ -10,11 +10,10 @@ use sqlx::PgPool;
 /// Starts the relay that moves the outbox to `events.auth` (making the outbox first), stopped
 /// with the service.
 pub async fn spawn_relay(context: &Context<PgPool, Redis>) -> Result<(), StartError> {
-    let schema = context.config.database.as_ref().map(|d| d.schema.clone()).unwrap_or_else(|| "auth".into());
     let relay = ::events::Relay::start(
         context.db.clone(),
         context.redis.connection.clone(),
-        ::events::RelayConfig::new(crate::SERVICE, &schema, &context.redis.prefix),
+        ::events::RelayConfig::new(crate::SERVICE, context.schema(), &context.redis.prefix),
         ::events::EventMetrics::new(&context.metrics),
     )
     .await

@@ -18,11 +18,13 @@ use sqlx::PgPool;
 use crate::store;
 use crate::vault::Vault;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct KeyPolicy {
     pub publish_delay: Duration,
     pub retire_after: Duration,
     pub reload_every: Duration,
+    /// The time activation and retirement are judged by (tests move it ahead).
+    pub clock: service_kit::Clock,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +70,7 @@ impl KeyRing {
         let ring = Arc::new(Self { pool, vault, policy, keys: RwLock::new(Vec::new()) });
         if store::keys::ring_is_empty(&ring.pool).await? {
             let (kid, pem) = seed.ok_or(KeyRingError::Empty)?;
-            ring.insert(kid, pem.expose_secret(), Utc::now()).await?;
+            ring.insert(kid, pem.expose_secret(), ring.policy.clock.now()).await?;
         }
         ring.reload().await?;
         Ok(ring)
@@ -107,7 +109,7 @@ impl KeyRing {
 
     /// The key that signs now: the newest one whose activation time has come.
     pub fn signer(&self) -> Arc<Signer> {
-        let now = Utc::now();
+        let now = self.policy.clock.now();
         let keys = self.keys.read().expect("key ring");
         keys.iter()
             .rev()
@@ -120,7 +122,7 @@ impl KeyRing {
     /// The keys verifiers must know: all but those retired (superseded longer ago than
     /// `retire_after`).
     pub fn jwks(&self) -> Jwks {
-        let now = Utc::now();
+        let now = self.policy.clock.now();
         let retire_after = chrono::Duration::from_std(self.policy.retire_after).unwrap_or_default();
         let keys = self.keys.read().expect("key ring");
         let published = keys
@@ -140,8 +142,9 @@ impl KeyRing {
     /// activation time.
     pub async fn rotate(&self) -> Result<(String, DateTime<Utc>), KeyRingError> {
         let pem = auth_jwt::keys::generate_rsa_private_pem();
-        let kid = format!("k{}", Utc::now().format("%Y%m%d%H%M%S%3f"));
-        let activates_at = Utc::now() + chrono::Duration::from_std(self.policy.publish_delay).unwrap_or_default();
+        let now = self.policy.clock.now();
+        let kid = format!("k{}", now.format("%Y%m%d%H%M%S%3f"));
+        let activates_at = now + chrono::Duration::from_std(self.policy.publish_delay).unwrap_or_default();
         self.insert(&kid, &pem, activates_at).await?;
         self.reload().await?;
         tracing::info!(security_event = "signing_key_rotated", %kid, %activates_at, "new signing key published");

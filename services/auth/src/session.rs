@@ -173,9 +173,10 @@ impl Sessions {
         Ok(store::sessions::revoke_all(tx, user_id, reason).await?)
     }
 
-    /// Every access token of the user issued before now is refused from now on.
+    /// Every access token of the user issued up to now (to the millisecond: the cutoff compares
+    /// with the token's `iat_ms`) is refused from now on.
     pub async fn revoke_user_tokens(&self, user_id: Uuid) -> Result<()> {
-        let now = Utc::now().timestamp();
+        let now = Utc::now().timestamp_millis();
         let key = auth_jwt::revocation::user_key(&self.key_prefix, &user_id.to_string());
         let ttl = self.tokens.longest_lifetime_secs() + auth_jwt::DEFAULT_LEEWAY_SECS;
         let mut redis = self.redis.clone();

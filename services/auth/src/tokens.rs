@@ -41,7 +41,8 @@ impl TokenIssuer {
             Role::Admin => (self.admin_ttl_secs, service_kit::Permission::all_names()),
             Role::Customer => (self.ttl_secs, Vec::new()),
         };
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs();
+        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_millis() as u64;
+        let now = now_ms / 1000;
         let claims = AccessClaims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
@@ -49,6 +50,7 @@ impl TokenIssuer {
             exp: now + ttl_secs,
             nbf: now,
             iat: now,
+            iat_ms: now_ms,
             jti: uuid::Uuid::now_v7().to_string(),
             role,
             perms,

@@ -35,7 +35,7 @@ pub async fn admit(proxy: &Proxy, route: &Route, headers: &HeaderMap, ip: IpAddr
         (Some(claims), class) if class != RateClass::Credentials => format!("user:{}", claims.sub),
         _ => format!("ip:{ip}"),
     };
-    let token = claims.as_ref().map(|c| TokenRef { jti: &c.jti, sub: &c.sub, iat: c.iat });
+    let token = claims.as_ref().map(|c| TokenRef { jti: &c.jti, sub: &c.sub, issued_ms: c.issued_at_ms() });
     let fail_closed = route.rate_class == RateClass::Admin || route.permission.is_some();
     let decision = match proxy.gate().check(route.rate_class, &key, token, fail_closed).await {
         Verdict::Revoked => return Err(ApiError::TokenRevoked),

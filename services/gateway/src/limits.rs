@@ -130,16 +130,17 @@ pub fn gcra(tat: Option<f64>, now: f64, limit: Limit) -> (Decision, Option<f64>)
 }
 
 /// Checks revocation (for a token) and applies the limit, atomically in Redis.
-/// KEYS: rate key, revoked-jti key, user-cutoff key. ARGV: emission ms, tolerance ms, iat (-1: no token).
+/// KEYS: rate key, revoked-jti key, user-cutoff key. ARGV: emission ms, tolerance ms, the token's
+/// issue time in ms (-1: no token); a token issued at or before the user's cutoff (ms) is revoked.
 /// Returns {revoked, allowed, remaining, retry_after_ms, reset_ms}.
 const SCRIPT: &str = r#"
 local emission = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
-local iat = tonumber(ARGV[3])
-if iat >= 0 then
+local issued_ms = tonumber(ARGV[3])
+if issued_ms >= 0 then
   if redis.call('EXISTS', KEYS[2]) == 1 then return {1, 0, 0, 0, 0} end
   local cutoff = redis.call('GET', KEYS[3])
-  if cutoff and iat < tonumber(cutoff) then return {1, 0, 0, 0, 0} end
+  if cutoff and issued_ms <= tonumber(cutoff) then return {1, 0, 0, 0, 0} end
 end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
@@ -168,7 +169,8 @@ pub enum Verdict {
 pub struct TokenRef<'a> {
     pub jti: &'a str,
     pub sub: &'a str,
-    pub iat: u64,
+    /// When the token was issued, in milliseconds.
+    pub issued_ms: u64,
 }
 
 pub struct Gate {
@@ -221,7 +223,7 @@ impl Gate {
                 Some(t) => (
                     auth_jwt::revocation::token_key(&self.prefix, t.jti),
                     auth_jwt::revocation::user_key(&self.prefix, t.sub),
-                    t.iat as i64,
+                    t.issued_ms as i64,
                 ),
                 None => (rate_key.clone(), rate_key.clone(), -1),
             };

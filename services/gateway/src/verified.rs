@@ -56,6 +56,7 @@ mod tests {
             exp,
             nbf: 0,
             iat: 0,
+            iat_ms: 0,
             jti: "j".into(),
             role: Role::Customer,
             perms: vec![],

@@ -69,7 +69,28 @@ async fn registrations_during_a_redis_outage_produce_their_profiles_and_emails_o
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(done, "profiles and emails appear once Redis is back");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Evidence that nothing more can come: both groups have read and acknowledged every entry of
+    // auth's stream, and auth's outbox is all published.
+    let auth_pool = db.pool_as("auth").await;
+    let mut redis_connection =
+        redis::aio::ConnectionManager::new(redis::Client::open(redis_url.as_str()).unwrap()).await.unwrap();
+    let stream = events::stream_name(&prefix, "auth");
+    let mut settled = false;
+    for _ in 0..300 {
+        let unsent: i64 = sqlx::query_scalar("select count(*) from outbox where sent_at is null")
+            .fetch_one(&auth_pool)
+            .await
+            .unwrap();
+        let groups: redis::streams::StreamInfoGroupsReply =
+            redis::cmd("XINFO").arg("GROUPS").arg(&stream).query_async(&mut redis_connection).await.unwrap();
+        let drained = groups.groups.len() == 2 && groups.groups.iter().all(|g| g.pending == 0 && g.lag == Some(0));
+        if unsent == 0 && drained {
+            settled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(settled, "every event published, read and acknowledged by both groups");
     let profiles: Vec<String> =
         sqlx::query_scalar("select email from profiles order by email").fetch_all(&users).await.unwrap();
     assert_eq!(profiles, emails);

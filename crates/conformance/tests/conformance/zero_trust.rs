@@ -34,6 +34,7 @@ fn external_access_token() -> String {
         exp: now() + 600,
         nbf: now(),
         iat: now(),
+        iat_ms: 0,
         jti: "j".into(),
         role: Role::Admin,
         perms: vec![],

@@ -211,6 +211,7 @@ pub fn claims() -> AccessClaims {
         exp: now() + 900,
         nbf: now(),
         iat: now(),
+        iat_ms: 0,
         jti: uuid::Uuid::now_v7().to_string(),
         role: Role::Customer,
         perms: vec![],

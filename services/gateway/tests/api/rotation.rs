@@ -1,5 +1,7 @@
 //! Signing-key rotation seen from the edge: the new key is published before it signs, old
-//! tokens keep working until their key retires, then they are refused.
+//! tokens keep working until their key retires, then they are refused. The key ring's clock is
+//! moved ahead instead of sleeping through the timeline; the gateway's side is waited for by
+//! evidence (its answers), not by time.
 
 use std::time::Duration;
 
@@ -9,14 +11,31 @@ fn kid_of(token: &str) -> String {
     auth_jwt::peek_header(token, auth_jwt::ACCESS_TOKEN_TYPE).unwrap().kid.unwrap()
 }
 
+/// Long enough that nothing happens unless the clock is moved.
+const PUBLISH_DELAY: Duration = Duration::from_secs(3600);
+const RETIRE_AFTER: Duration = Duration::from_secs(3600);
+
+/// Polls `check` until it holds (up to 10 s): the gateway refreshes auth's JWKS on its own time.
+async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what} did not happen within 10 s");
+}
+
 #[tokio::test]
 async fn rotation_publishes_first_signs_later_and_retires_the_old_key() {
+    let clock = service_kit::Clock::adjustable();
     let gw = TestGateway::spawn_full(
         1,
         |auth| {
-            auth.key_publish_delay = Duration::from_millis(1000);
-            auth.key_retire_after = Some(Duration::from_millis(1500));
+            auth.key_publish_delay = PUBLISH_DELAY;
+            auth.key_retire_after = Some(RETIRE_AFTER);
             auth.keyring_reload = Duration::from_millis(100);
+            auth.clock = clock.clone();
         },
         |gateway| gateway.jwks_refresh_every = Duration::from_millis(200),
     )
@@ -44,19 +63,21 @@ async fn rotation_publishes_first_signs_later_and_retires_the_old_key() {
     assert!(kids.contains(&old_kid.as_str()) && kids.contains(&new_kid.as_str()), "{kids:?}");
     assert_eq!(kid_of(&gw.shopper_token().await), old_kid, "the new key does not sign before its publish delay");
 
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    clock.advance(PUBLISH_DELAY);
     let new = gw.shopper_token().await;
-    assert_eq!(kid_of(&new), new_kid, "new tokens carry the new kid");
-    assert_eq!(gw.get("/api/v1/products?limit=1", Some(&new)).await.0, 200);
+    assert_eq!(kid_of(&new), new_kid, "once its time has come, new tokens carry the new kid");
+    eventually("the gateway accepting the new key's tokens", async || {
+        gw.get("/api/v1/products?limit=1", Some(&new)).await.0 == 200
+    })
+    .await;
     assert_eq!(gw.get("/api/v1/products?limit=1", Some(&old)).await.0, 200, "old tokens stay valid meanwhile");
 
-    tokio::time::sleep(Duration::from_millis(2000)).await;
-    let (status, problem) = gw.get("/api/v1/products?limit=1", Some(&old)).await;
-    assert_eq!(
-        (status, problem["code"].as_str()),
-        (401, Some("token_unknown_key")),
-        "the retired key's tokens are refused"
-    );
+    clock.advance(RETIRE_AFTER + Duration::from_secs(1));
+    eventually("the gateway refusing the retired key's tokens", async || {
+        let (status, problem) = gw.get("/api/v1/products?limit=1", Some(&old)).await;
+        (status, problem["code"].as_str()) == (401, Some("token_unknown_key"))
+    })
+    .await;
     assert_eq!(gw.get("/api/v1/products?limit=1", Some(&new)).await.0, 200);
     let (_, jwks) = gw.get("/api/v1/auth/.well-known/jwks.json", None).await;
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
