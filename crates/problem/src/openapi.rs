@@ -42,3 +42,22 @@ pub struct FieldErrorSchema {
     /// For humans.
     message: String,
 }
+
+/// The problems of every route that reads a JSON body (its own; the edge adds 413).
+#[derive(utoipa::IntoResponses)]
+pub enum JsonBodyProblems {
+    /// `malformed_json`: the body is not valid JSON.
+    #[response(status = 400, content_type = "application/problem+json")]
+    Malformed(ProblemSchema),
+    /// `unsupported_media_type`: the body's Content-Type is not JSON.
+    #[response(status = 415, content_type = "application/problem+json")]
+    NotJson(ProblemSchema),
+}
+
+/// The problem of a route that acts for a signed-in user and was called anonymously.
+#[derive(utoipa::IntoResponses)]
+pub enum SignInRequired {
+    /// `token_missing`: sign in first (and every invalid-token code of the edge).
+    #[response(status = 401, content_type = "application/problem+json")]
+    TokenMissing(ProblemSchema),
+}

@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use internal_token::Caller;
 use serde::{Deserialize, Serialize};
-use service_kit::problem_schema::ProblemSchema;
+use service_kit::problem_schema::{JsonBodyProblems, ProblemSchema};
 use service_kit::{Json, Permission};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -30,9 +30,8 @@ pub struct AdminLogin {
     request_body = AdminLogin,
     responses(
         (status = 200, description = "Admin tokens (shorter-lived, carrying the permissions).", body = super::session::Tokens),
-        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
+        JsonBodyProblems,
         (status = 401, description = "`invalid_credentials`: the email, password or code is wrong.", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 429, description = "`too_many_attempts`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`busy`: retry shortly.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]

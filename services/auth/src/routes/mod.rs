@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use service_kit::Json;
-use service_kit::problem_schema::ProblemSchema;
+use service_kit::problem_schema::{JsonBodyProblems, ProblemSchema};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -95,9 +95,8 @@ struct EmailVerified {
     request_body = Credentials,
     responses(
         (status = 201, description = "The account; a verification email is on its way.", body = Registered),
-        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
+        JsonBodyProblems,
         (status = 409, description = "`email_taken`: an account with this email exists.", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`: not JSON.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: `email` (`invalid_email`), `password` (`password_too_short`, `password_too_long`).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`busy`: every password-hashing slot is taken; retry.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
@@ -117,8 +116,7 @@ pub struct TokenBody {
     request_body = TokenBody,
     responses(
         (status = 200, description = "The address is verified.", body = EmailVerified),
-        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`.", body = ProblemSchema, content_type = "application/problem+json"),
+        JsonBodyProblems,
         (status = 422, description = "`validation_failed`: `token` (`invalid_or_expired`).", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 async fn verify_email(State(state): State<AppState>, Json(body): Json<TokenBody>) -> Result<Json<EmailVerified>> {
@@ -137,8 +135,7 @@ pub struct ResetRequest {
     request_body = ResetRequest,
     responses(
         (status = 202, description = "The same answer whether or not an account has this email.", body = Status),
-        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`.", body = ProblemSchema, content_type = "application/problem+json"),
+        JsonBodyProblems,
         (status = 422, description = "`validation_failed`: `email` (`invalid_email`).", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 async fn request_password_reset(State(state): State<AppState>, Json(body): Json<ResetRequest>) -> Result<Response> {
@@ -159,8 +156,7 @@ pub struct ResetConfirm {
     request_body = ResetConfirm,
     responses(
         (status = 200, description = "The password is changed and every session ended.", body = Status),
-        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`.", body = ProblemSchema, content_type = "application/problem+json"),
+        JsonBodyProblems,
         (status = 422, description = "`validation_failed`: `token` (`invalid_or_expired`), `password` (`password_too_short`, `password_too_long`).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`busy`: retry shortly.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
@@ -175,9 +171,8 @@ async fn confirm_password_reset(State(state): State<AppState>, Json(body): Json<
     request_body = Credentials,
     responses(
         (status = 200, description = "An access token and a refresh token (also set as the HttpOnly `shopfleet_refresh` cookie).", body = session::Tokens),
-        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
+        JsonBodyProblems,
         (status = 401, description = "`invalid_credentials` (unknown email or wrong password, alike); `admin_login_required` for an administrator.", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 429, description = "`too_many_attempts`: too many failed sign-ins for this account or address.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`busy`: retry shortly.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]

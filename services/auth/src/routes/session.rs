@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use internal_token::Caller;
 use serde::{Deserialize, Serialize};
-use service_kit::problem_schema::ProblemSchema;
+use service_kit::problem_schema::{JsonBodyProblems, ProblemSchema, SignInRequired};
 use service_kit::{Code, Json, Problem};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -60,10 +60,9 @@ pub struct RefreshBody {
     request_body(content = Option<RefreshBody>, description = "Omit to use the cookie."),
     responses(
         (status = 200, description = "A new pair.", body = Tokens),
-        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
+        JsonBodyProblems,
         (status = 401, description = "`refresh_token_missing`, `refresh_token_invalid`, `refresh_token_reused` (the session is revoked) or `refresh_token_expired`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: the cookie came without an allowed Origin.", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`: a body that is not JSON.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: the body lacks `refresh_token`.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 pub async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response> {
@@ -116,7 +115,7 @@ fn cleared_cookie(sessions: &Sessions) -> Response {
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", summary = "End this session", security(("bearer" = [])),
     responses(
         (status = 204, description = "Ended; the refresh cookie is cleared."),
-        (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json"),
+        SignInRequired,
     ))]
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response> {
     let (user_id, session) = signed_in(&caller)?;
@@ -128,7 +127,7 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Res
 #[utoipa::path(post, path = "/auth/logout-all", tag = "auth", summary = "End every session of the user", security(("bearer" = [])),
     responses(
         (status = 204, description = "Every session and every access token issued so far are ended."),
-        (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json"),
+        SignInRequired,
     ))]
 pub async fn logout_all(State(state): State<AppState>, caller: Caller) -> Result<Response> {
     let (user_id, session) = signed_in(&caller)?;
@@ -146,7 +145,7 @@ pub struct SessionList {
 #[utoipa::path(get, path = "/auth/sessions", tag = "auth", summary = "The user's active sessions", security(("bearer" = [])),
     responses(
         (status = 200, description = "Active sessions, most recently used first; `current` marks this one.", body = SessionList),
-        (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json"),
+        SignInRequired,
     ))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<SessionList>> {
     let (user_id, session) = signed_in(&caller)?;

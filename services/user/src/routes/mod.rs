@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use internal_token::Caller;
 use serde::{Deserialize, Serialize};
-use service_kit::problem_schema::ProblemSchema;
+use service_kit::problem_schema::{JsonBodyProblems, ProblemSchema, SignInRequired};
 use service_kit::{FieldCode, FieldError, FieldErrors, Json};
 use sqlx::PgPool;
 use utoipa::ToSchema;
@@ -48,7 +48,7 @@ fn user_id(caller: &Caller) -> Result<Uuid> {
 
 /// `GET /users/me`.
 #[utoipa::path(get, path = "/users/me", tag = "users", summary = "The signed-in user's profile", security(("bearer" = [])),
-    responses((status = 200, description = "The profile (made on first use).", body = Profile), (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The profile (made on first use).", body = Profile), SignInRequired))]
 async fn get_me(State(pool): State<PgPool>, caller: Caller) -> Result<Json<Profile>> {
     let user = user_id(&caller)?;
     Ok(Json(store::ensure_profile(&pool, user).await?))
@@ -67,9 +67,8 @@ pub struct ProfilePatch {
     request_body = ProfilePatch,
     responses(
         (status = 200, description = "The changed profile.", body = Profile),
-        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`.", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json"),
+        JsonBodyProblems,
+        SignInRequired,
         (status = 422, description = "`validation_failed`: `display_name` (`invalid_length`, `invalid_characters`), `phone` (`invalid_phone`), or an unknown field.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 async fn patch_me(
@@ -113,7 +112,7 @@ impl From<Profile> for Preferences {
 
 /// `GET /users/me/preferences`.
 #[utoipa::path(get, path = "/users/me/preferences", tag = "users", summary = "The user's preferences", security(("bearer" = [])),
-    responses((status = 200, description = "Locale, currency and opt-ins.", body = Preferences), (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Locale, currency and opt-ins.", body = Preferences), SignInRequired))]
 async fn get_preferences(State(pool): State<PgPool>, caller: Caller) -> Result<Json<Preferences>> {
     let user = user_id(&caller)?;
     Ok(Json(store::ensure_profile(&pool, user).await?.into()))
@@ -136,9 +135,8 @@ pub struct PreferencesBody {
     request_body = PreferencesBody,
     responses(
         (status = 200, description = "The preferences now.", body = Preferences),
-        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`.", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json"),
+        JsonBodyProblems,
+        SignInRequired,
         (status = 422, description = "`validation_failed`: `locale` (`invalid_locale`), `currency` (`invalid_currency`), or an unknown field.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 async fn patch_preferences(
@@ -235,7 +233,7 @@ impl AddressBody {
 
 /// `GET /users/me/addresses`.
 #[utoipa::path(get, path = "/users/me/addresses", tag = "users", summary = "The user's addresses", security(("bearer" = [])),
-    responses((status = 200, description = "Every address of the user.", body = AddressList), (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Every address of the user.", body = AddressList), SignInRequired))]
 async fn list_addresses(State(pool): State<PgPool>, caller: Caller) -> Result<Json<AddressList>> {
     let user = user_id(&caller)?;
     let items = store::list_addresses(&pool, user).await?;
@@ -253,9 +251,8 @@ pub struct AddressList {
     request_body = AddressBody,
     responses(
         (status = 201, description = "The new address.", body = Address),
-        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`.", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json"),
+        JsonBodyProblems,
+        SignInRequired,
         (status = 409, description = "`concurrent_update`: another default change happened at the same time; retry.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: each invalid field named (`required`, `invalid_length`, `invalid_characters`, `invalid_country`, `invalid_phone`).", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
@@ -273,7 +270,7 @@ async fn create_address(State(pool): State<PgPool>, caller: Caller, Json(body): 
     params(("id" = String, Path, description = "The address id.")),
     responses(
         (status = 200, description = "The address.", body = Address),
-        (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json"),
+        SignInRequired,
         (status = 404, description = "`not_found`: no such address of this user (another user's included).", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 async fn get_address(State(pool): State<PgPool>, caller: Caller, Path(id): Path<String>) -> Result<Json<Address>> {
@@ -289,9 +286,8 @@ async fn get_address(State(pool): State<PgPool>, caller: Caller, Path(id): Path<
     request_body = AddressBody,
     responses(
         (status = 200, description = "The changed address.", body = Address),
-        (status = 400, description = "`malformed_json`.", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`.", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json"),
+        JsonBodyProblems,
+        SignInRequired,
         (status = 404, description = "`not_found`: no such address of this user.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 409, description = "`concurrent_update`: retry.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: each invalid field named.", body = ProblemSchema, content_type = "application/problem+json"),
@@ -318,7 +314,7 @@ async fn update_address(
     params(("id" = String, Path, description = "The address id.")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, description = "`token_missing`: sign in first.", body = ProblemSchema, content_type = "application/problem+json"),
+        SignInRequired,
         (status = 404, description = "`not_found`: no such address of this user.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 async fn delete_address(State(pool): State<PgPool>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode> {
