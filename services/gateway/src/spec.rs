@@ -24,65 +24,97 @@ pub type Drift = Vec<String>;
 
 /// Merges `(service, its OpenAPI document as JSON)` into the public document.
 pub fn merge(services: &[(&str, Value)]) -> (Value, Drift) {
-    let mut drift = Vec::new();
-    let mut paths = Map::new();
-    let mut schemas = Map::new();
-    let mut tags: Vec<String> = Vec::new();
-    let mut operation_ids = std::collections::HashSet::new();
+    let mut merged = Merged::default();
     for (service, document) in services {
+        merged.paths_of(service, document);
+        merged.schemas_of(service, document);
+    }
+    gateway_paths(&mut merged.paths);
+    registry_enums(&mut merged.schemas);
+    merged.tags.sort();
+    let document = envelope(merged.paths, merged.schemas, &merged.tags);
+    (document, merged.drift)
+}
+
+/// What the merge has gathered so far.
+#[derive(Default)]
+struct Merged {
+    paths: Map<String, Value>,
+    schemas: Map<String, Value>,
+    tags: Vec<String>,
+    operation_ids: std::collections::HashSet<String>,
+    drift: Drift,
+}
+
+impl Merged {
+    /// The service's operations under `/api/v1`, each with the route table's say.
+    fn paths_of(&mut self, service: &str, document: &Value) {
         let service_paths = document.get("paths").and_then(Value::as_object).cloned().unwrap_or_default();
         for (path, item) in service_paths {
             let Some(item) = item.as_object() else { continue };
             let mut public_item = Map::new();
             for (method, operation) in item {
-                let Ok(parsed) = method.to_ascii_uppercase().parse::<Method>() else {
+                match method.to_ascii_uppercase().parse::<Method>() {
+                    Ok(parsed) => {
+                        if let Some(operation) = self.operation(service, &path, &parsed, operation) {
+                            public_item.insert(method.clone(), operation);
+                        }
+                    }
                     // Not an operation (a path-level `parameters` or `summary`).
-                    public_item.insert(method.clone(), operation.clone());
-                    continue;
-                };
-                let segments: Vec<String> =
-                    path.trim_start_matches('/').split('/').filter(|s| !s.is_empty()).map(str::to_owned).collect();
-                let Some(route) = match_route(&parsed, &segments) else {
-                    drift.push(format!("{service}: {method} {path} is routed by no entry of the route table"));
-                    continue;
-                };
-                if route.upstream != *service {
-                    drift.push(format!("{service}: {method} {path} is routed to {}", route.upstream));
-                }
-                let mut operation = operation.clone();
-                let id = operation["operationId"].as_str().unwrap_or(method).to_owned();
-                let id = format!("{service}_{id}");
-                if !operation_ids.insert(id.clone()) {
-                    drift.push(format!("{service}: operation id {id} is not unique"));
-                }
-                operation["operationId"] = id.into();
-                for tag in operation.get("tags").and_then(Value::as_array).into_iter().flatten() {
-                    if let Some(tag) = tag.as_str().filter(|t| !tags.iter().any(|known| known == t)) {
-                        tags.push(tag.to_owned());
+                    Err(_) => {
+                        public_item.insert(method.clone(), operation.clone());
                     }
                 }
-                edge(&mut operation, route);
-                public_item.insert(method.clone(), operation);
             }
-            paths.insert(format!("{API_PREFIX}{path}"), Value::Object(public_item));
+            self.paths.insert(format!("{API_PREFIX}{path}"), Value::Object(public_item));
         }
-        let service_schemas =
-            document.pointer("/components/schemas").and_then(Value::as_object).cloned().unwrap_or_default();
-        for (name, schema) in service_schemas {
-            match schemas.get(&name) {
+    }
+
+    /// One operation as the client sees it, or `None` (and drift) when no entry routes it.
+    fn operation(&mut self, service: &str, path: &str, method: &Method, operation: &Value) -> Option<Value> {
+        let segments: Vec<String> =
+            path.trim_start_matches('/').split('/').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        let Some(route) = match_route(method, &segments) else {
+            self.drift.push(format!("{service}: {method} {path} is routed by no entry of the route table"));
+            return None;
+        };
+        if route.upstream != service {
+            self.drift.push(format!("{service}: {method} {path} is routed to {}", route.upstream));
+        }
+        let mut operation = operation.clone();
+        let id = format!("{service}_{}", operation["operationId"].as_str().unwrap_or(method.as_str()));
+        if !self.operation_ids.insert(id.clone()) {
+            self.drift.push(format!("{service}: operation id {id} is not unique"));
+        }
+        operation["operationId"] = id.into();
+        for tag in operation.get("tags").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+            if !self.tags.iter().any(|known| known == tag) {
+                self.tags.push(tag.to_owned());
+            }
+        }
+        edge(&mut operation, route);
+        Some(operation)
+    }
+
+    /// The service's schemas; one name must mean one schema across services.
+    fn schemas_of(&mut self, service: &str, document: &Value) {
+        let schemas = document.pointer("/components/schemas").and_then(Value::as_object).cloned().unwrap_or_default();
+        for (name, schema) in schemas {
+            match self.schemas.get(&name) {
                 Some(known) if *known != schema => {
-                    drift.push(format!("{service}: schema {name} differs from another service's of that name"));
+                    self.drift.push(format!("{service}: schema {name} differs from another service's of that name"));
                 }
                 _ => {
-                    schemas.insert(name, schema);
+                    self.schemas.insert(name, schema);
                 }
             }
         }
     }
-    gateway_paths(&mut paths);
-    registry_enums(&mut schemas);
-    tags.sort();
-    let document = json!({
+}
+
+/// The document around the merged paths and schemas.
+fn envelope(paths: Map<String, Value>, schemas: Map<String, Value>, tags: &[String]) -> Value {
+    json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Shopfleet API",
@@ -108,8 +140,7 @@ pub fn merge(services: &[(&str, Value)]) -> (Value, Drift) {
                 },
             },
         },
-    });
-    (document, drift)
+    })
 }
 
 /// The route table's say on an operation: its security and the edge's own statuses.
