@@ -91,7 +91,6 @@ problem_codes! {
     // Accounts and sessions.
     EmailTaken = ("email_taken", CONFLICT) "An account with this email already exists.",
     InvalidCredentials = ("invalid_credentials", UNAUTHORIZED) "The email, password or second-factor code is wrong.",
-    AdminLoginRequired = ("admin_login_required", UNAUTHORIZED) "Administrators sign in at /auth/admin/login with their second factor.",
     TooManyAttempts = ("too_many_attempts", TOO_MANY_REQUESTS) "Too many failed sign-ins; wait for Retry-After.",
     RefreshTokenMissing = ("refresh_token_missing", UNAUTHORIZED) "No refresh token in the body or the cookie.",
     RefreshTokenInvalid = ("refresh_token_invalid", UNAUTHORIZED) "The refresh token is not one this service issued, or its session ended.",

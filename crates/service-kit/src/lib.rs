@@ -13,6 +13,7 @@ pub mod db;
 pub mod fleet;
 pub mod headers;
 pub mod health;
+pub mod net;
 pub mod redis;
 pub mod service;
 pub mod shutdown;

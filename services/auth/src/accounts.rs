@@ -15,8 +15,28 @@ use crate::error::{ApiError, Result};
 use crate::password::PasswordHasher;
 use crate::session::Sessions;
 use crate::store::{self, InsertOutcome, Purpose};
-use crate::throttle::Throttle;
+use crate::throttle::{Attempt, Throttle};
+use crate::vault::Vault;
 use crate::{SERVICE, one_time};
+
+/// Which endpoint a sign-in comes through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignIn {
+    /// `/auth/login`: customers only.
+    Customer,
+    /// `/auth/admin/login`: administrators, with a second factor.
+    Admin,
+}
+
+/// The role an administrator's account has.
+const ADMIN_ROLE: &str = "admin";
+
+/// A password that matched, for a sign-in not finished yet (its attempt still reserved).
+pub struct PasswordOk {
+    account: store::Credentials,
+    attempt: Attempt,
+    email: String,
+}
 
 /// The account operations, on the auth schema.
 pub struct Accounts {
@@ -37,6 +57,13 @@ impl Accounts {
         let email = errors.check(Email::parse(email));
         let password = errors.check(NewPassword::parse(password));
         let (email, password) = errors.finish_with(email.zip(password))?;
+        // Cheap checks before argon2 (review M10): a taken email needs no hash. The insert below
+        // still decides a race between two registrations.
+        let mut conn = self.pool.acquire().await?;
+        if store::user_id_by_email(&mut conn, &email).await?.is_some() {
+            return Err(ApiError::EmailTaken);
+        }
+        drop(conn);
         let hash = self.passwords.hash(&password.0).await?;
         let mut tx = self.pool.begin().await?;
         let id = match store::insert_user(&mut tx, &email, &hash).await? {
@@ -89,11 +116,13 @@ impl Accounts {
     /// working, and every session ends (whoever knew the old password is signed out).
     pub async fn confirm_password_reset(&self, sessions: &Sessions, token: &str, password: &str) -> Result<()> {
         let password = NewPassword::parse(password)?;
-        let hash = self.passwords.hash(&password.0).await?;
+        // The token is checked and consumed before any argon2 work (review M10); a busy hasher
+        // rolls the transaction back, so the link still works on a retry.
         let mut tx = self.pool.begin().await?;
         let user_id = store::consume_token(&mut tx, Purpose::ResetPassword, &one_time::hash(token))
             .await?
             .ok_or(ApiError::InvalidLink)?;
+        let hash = self.passwords.hash(&password.0).await?;
         let email = store::set_password(&mut tx, user_id, &hash).await?;
         store::void_tokens(&mut tx, Purpose::ResetPassword, user_id).await?;
         sessions.revoke_all_in(&mut tx, user_id, "password_changed").await?;
@@ -104,11 +133,28 @@ impl Accounts {
         Ok(())
     }
 
-    /// The password check of every sign-in, throttled per account and IP: the same 401 (and
-    /// about the same time) for an unknown email and a wrong password.
-    pub async fn check_password(&self, email: &str, password: &str, ip: Option<&str>) -> Result<store::Credentials> {
-        let normalized = email.trim().to_lowercase();
-        self.throttle.check(&normalized, ip).await.map_err(ApiError::TooManyAttempts)?;
+    /// The password check of every sign-in, the attempt reserved before any argon2 work (see
+    /// `throttle`): the same 401 (and about the same time) for an unknown email, a wrong password
+    /// and, at the customer endpoint, an administrator's account (which signs in only with its
+    /// second factor). A matching password is not a sign-in yet: [`Accounts::complete`] or
+    /// [`Accounts::second_factor`] finishes it.
+    pub async fn check_password(
+        &self,
+        email: &str,
+        password: &str,
+        network: Option<&str>,
+        kind: SignIn,
+    ) -> Result<PasswordOk> {
+        if kind == SignIn::Admin
+            && let Some(retry_after) = self.throttle.second_factor_locked(email).await
+        {
+            tracing::warn!(
+                security_event = "admin_second_factor_locked",
+                "admin sign-in refused: too many wrong codes"
+            );
+            return Err(ApiError::TooManyAttempts(retry_after));
+        }
+        let attempt = self.throttle.reserve(email, network).await.map_err(ApiError::TooManyAttempts)?;
         let account = match Email::parse(email) {
             Ok(email) => store::credentials(&self.pool, &email).await?,
             Err(_) => None,
@@ -117,20 +163,43 @@ impl Accounts {
         let password = if password.chars().count() > PASSWORD_MAX_CHARS { "" } else { password };
         let hash = account.as_ref().map(|a| a.password_hash.clone());
         let matches = self.passwords.verify(password, hash).await?;
-        match account.filter(|_| matches) {
-            Some(account) => {
-                self.throttle.succeeded(&normalized).await;
-                Ok(account)
-            }
+        let is_admin = account.as_ref().is_some_and(|a| a.role == ADMIN_ROLE);
+        match account.filter(|_| matches && is_admin == (kind == SignIn::Admin)) {
+            Some(account) => Ok(PasswordOk { account, attempt, email: email.to_owned() }),
             None => {
-                self.throttle.failed(&normalized, ip).await;
+                self.throttle.failed(attempt);
                 Err(ApiError::InvalidCredentials)
             }
         }
     }
 
-    /// Counts a wrong second factor against the account and IP, like a wrong password.
-    pub async fn second_factor_failed(&self, email: &str, ip: Option<&str>) {
-        self.throttle.failed(&email.trim().to_lowercase(), ip).await;
+    /// Finishes a customer's sign-in: the account's failure counters start over.
+    pub async fn complete(&self, ok: PasswordOk) -> store::Credentials {
+        self.throttle.succeeded(ok.attempt).await;
+        ok.account
+    }
+
+    /// Finishes an administrator's sign-in with a TOTP or recovery code. Wrong codes count on
+    /// their own per-account counter (never cleared by a right password): past its limit the
+    /// account's admin sign-in answers 429 until the window passes.
+    pub async fn second_factor(
+        &self,
+        ok: PasswordOk,
+        vault: &Vault,
+        code: Option<&str>,
+        recovery_code: Option<&str>,
+    ) -> Result<store::Credentials> {
+        let user_id = ok.account.id;
+        if let Err(retry_after) = self.throttle.reserve_second_factor(&ok.email).await {
+            tracing::warn!(security_event = "admin_second_factor_locked", %user_id, "too many wrong admin codes");
+            self.throttle.failed(ok.attempt);
+            return Err(ApiError::TooManyAttempts(retry_after));
+        }
+        if crate::admin::second_factor_ok(&self.pool, vault, user_id, code, recovery_code).await? {
+            return Ok(self.complete(ok).await);
+        }
+        tracing::warn!(security_event = "admin_second_factor_failed", %user_id, "wrong or reused admin code");
+        self.throttle.failed(ok.attempt);
+        Err(ApiError::InvalidAdminCredentials)
     }
 }

@@ -41,7 +41,9 @@ pub struct AuthConfig {
     pub cookie_secure: bool,
     /// The time the key ring's rotation timeline is judged by (the system's; tests move it).
     pub clock: service_kit::Clock,
-    /// Failed-login limits (LOGIN_MAX_FAILURES_PER_ACCOUNT, LOGIN_MAX_FAILURES_PER_IP, LOGIN_FAILURE_WINDOW_SECS).
+    /// Sign-in limits (LOGIN_MAX_FAILURES_PER_ACCOUNT per account and client network,
+    /// LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL, LOGIN_MAX_FAILURES_PER_IP, LOGIN_MAX_WRONG_CODES,
+    /// LOGIN_FAILURE_WINDOW_SECS).
     pub throttle: crate::throttle::ThrottlePolicy,
 }
 
@@ -99,8 +101,10 @@ impl AuthConfig {
         let encryption_key = env.file_contents("AUTH_ENCRYPTION_KEY_FILE").map(SecretString::from);
         let defaults = crate::throttle::ThrottlePolicy::default();
         let throttle = crate::throttle::ThrottlePolicy {
-            per_account: env.parse_or("LOGIN_MAX_FAILURES_PER_ACCOUNT", defaults.per_account),
-            per_ip: env.parse_or("LOGIN_MAX_FAILURES_PER_IP", defaults.per_ip),
+            per_account_network: env.parse_or("LOGIN_MAX_FAILURES_PER_ACCOUNT", defaults.per_account_network),
+            per_account: env.parse_or("LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL", defaults.per_account),
+            per_network: env.parse_or("LOGIN_MAX_FAILURES_PER_IP", defaults.per_network),
+            second_factor: env.parse_or("LOGIN_MAX_WRONG_CODES", defaults.second_factor),
             window: env.seconds_or("LOGIN_FAILURE_WINDOW_SECS", defaults.window.as_secs()),
         };
         let key_publish_delay = env.seconds_or("KEY_PUBLISH_DELAY_SECS", 360);

@@ -21,9 +21,6 @@ pub enum ApiError {
     /// 401 `invalid_credentials`: an admin sign-in whose password or second factor is wrong.
     #[error("invalid admin credentials")]
     InvalidAdminCredentials,
-    /// 401 `admin_login_required`: an administrator used the customer login.
-    #[error("admin login required")]
-    AdminLoginRequired,
     /// 429 `too_many_attempts` with `Retry-After`: too many failed sign-ins.
     #[error("too many attempts")]
     TooManyAttempts(Duration),
@@ -94,9 +91,6 @@ impl From<ApiError> for Problem {
             ApiError::InvalidCredentials => Problem::new(Code::InvalidCredentials, "the email or password is wrong"),
             ApiError::InvalidAdminCredentials => {
                 Problem::new(Code::InvalidCredentials, "the email, password or code is wrong")
-            }
-            ApiError::AdminLoginRequired => {
-                Problem::new(Code::AdminLoginRequired, "administrators sign in at /auth/admin/login")
             }
             ApiError::TooManyAttempts(retry_after) => {
                 Problem::new(Code::TooManyAttempts, "too many failed sign-ins; try again later")

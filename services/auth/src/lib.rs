@@ -51,6 +51,7 @@ pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
         .await
         .map_err(|e| StartError::part("password hasher", e))?;
     let context = Context::start(config.service.clone()).await?.with_database(&MIGRATOR).await?.with_redis().await?;
+    passwords.register(&context.metrics);
     let ring = keyring::KeyRing::load(
         context.db.clone(),
         vault.clone(),

@@ -18,12 +18,14 @@ pub enum HashError {
     Busy,
 }
 
-/// How long a password check waits for a hashing slot before the request is turned away (503),
-/// so a login storm queues briefly instead of piling up without bound.
-const PERMIT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long any hashing waits for a slot before the request is turned away (503 `busy`), so a
+/// storm queues briefly instead of piling up until the gateway's timeout opens auth's breaker.
+const PERMIT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
+    /// Argon2 runs by operation (`hash`, `verify`): `auth_argon2_total`.
+    runs: prometheus::IntCounterVec,
     /// A hash of a random password, verified against when the email is unknown so that the
     /// answer takes as long as for a known email with a wrong password.
     dummy_hash: String,
@@ -53,12 +55,31 @@ impl PasswordHasher {
         let dummy_hash = tokio::task::spawn_blocking(move || hash_blocking(&random))
             .await
             .map_err(|e| HashError::Task(e.to_string()))??;
-        Ok(Self { permits: Arc::new(Semaphore::new(concurrency.max(1))), dummy_hash })
+        let runs = prometheus::IntCounterVec::new(
+            prometheus::Opts::new("auth_argon2_total", "Argon2 computations, by operation (hash, verify)."),
+            &["op"],
+        )
+        .expect("valid metric");
+        Ok(Self { permits: Arc::new(Semaphore::new(concurrency.max(1))), runs, dummy_hash })
+    }
+
+    /// Exports the argon2 counter on the service's metrics.
+    pub fn register(&self, metrics: &observability::Metrics) {
+        metrics.register(Box::new(self.runs.clone())).expect("registered once");
+    }
+
+    /// A hashing slot, waited for at most [`PERMIT_PATIENCE`].
+    async fn slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, HashError> {
+        tokio::time::timeout(PERMIT_PATIENCE, self.permits.acquire())
+            .await
+            .map_err(|_| HashError::Busy)?
+            .map_err(|e| HashError::Task(e.to_string()))
     }
 
     /// A PHC string for a new password.
     pub async fn hash(&self, password: &SecretString) -> Result<String, HashError> {
-        let _permit = self.permits.acquire().await.map_err(|e| HashError::Task(e.to_string()))?;
+        let _permit = self.slot().await?;
+        self.runs.with_label_values(&["hash"]).inc();
         let password = password.expose_secret().as_bytes().to_vec();
         tokio::task::spawn_blocking(move || hash_blocking(&password))
             .await
@@ -68,10 +89,8 @@ impl PasswordHasher {
     /// Whether `password` matches `hash`; with `None` (unknown account) it verifies against the
     /// dummy hash and answers false, taking the same time.
     pub async fn verify(&self, password: &str, hash: Option<String>) -> Result<bool, HashError> {
-        let _permit = tokio::time::timeout(PERMIT_PATIENCE, self.permits.acquire())
-            .await
-            .map_err(|_| HashError::Busy)?
-            .map_err(|e| HashError::Task(e.to_string()))?;
+        let _permit = self.slot().await?;
+        self.runs.with_label_values(&["verify"]).inc();
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.clone());
         let password = password.as_bytes().to_vec();

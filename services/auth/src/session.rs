@@ -36,6 +36,13 @@ pub struct Client<'a> {
     pub ip: Option<&'a str>,
 }
 
+impl Client<'_> {
+    /// The client's network for per-client limits: the address, or the /64 of an IPv6 one.
+    pub fn network(&self) -> Option<String> {
+        self.ip.and_then(|ip| ip.parse().ok()).map(service_kit::net::client_network)
+    }
+}
+
 /// What a sign-in or a refresh hands out.
 pub struct Opened {
     pub access_token: String,

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AppState;
+use crate::accounts::SignIn;
 use crate::error::{ApiError, Result};
 
 /// An administrator's sign-in: password and a second factor.
@@ -32,7 +33,7 @@ pub struct AdminLogin {
         (status = 200, description = "Admin tokens (shorter-lived, carrying the permissions).", body = super::session::Tokens),
         JsonBodyProblems,
         (status = 401, description = "`invalid_credentials`: the email, password or code is wrong.", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 429, description = "`too_many_attempts`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_attempts`: too many failed sign-ins, or too many wrong codes for this account (then for the rest of the window, whatever the password).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`busy`: retry shortly.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 pub async fn login(
@@ -41,19 +42,13 @@ pub async fn login(
     Json(body): Json<AdminLogin>,
 ) -> Result<Response> {
     let client = super::client(&headers);
-    let account = match state.accounts.check_password(&body.email, &body.password, client.ip).await {
+    let network = client.network();
+    let ok = match state.accounts.check_password(&body.email, &body.password, network.as_deref(), SignIn::Admin).await {
         Err(ApiError::InvalidCredentials) => return Err(ApiError::InvalidAdminCredentials),
         other => other?,
     };
-    if account.role != "admin" {
-        return Err(ApiError::InvalidAdminCredentials);
-    }
     let (code, recovery) = (body.code.as_deref(), body.recovery_code.as_deref());
-    if !crate::admin::second_factor_ok(&state.pool, &state.vault, account.id, code, recovery).await? {
-        tracing::warn!(security_event = "admin_second_factor_failed", user_id = %account.id, "wrong or reused admin code");
-        state.accounts.second_factor_failed(&body.email, client.ip).await;
-        return Err(ApiError::InvalidAdminCredentials);
-    }
+    let account = state.accounts.second_factor(ok, &state.vault, code, recovery).await?;
     let opened = state.sessions.open(&account, true, client).await?;
     Ok(super::session::render(&state.sessions, opened))
 }

@@ -16,8 +16,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::accounts::Accounts;
-use crate::error::{ApiError, Result};
+use crate::accounts::{Accounts, SignIn};
+use crate::error::Result;
 use crate::session::{Client, Sessions};
 use crate::vault::Vault;
 
@@ -172,17 +172,15 @@ async fn confirm_password_reset(State(state): State<AppState>, Json(body): Json<
     responses(
         (status = 200, description = "An access token and a refresh token (also set as the HttpOnly `shopfleet_refresh` cookie).", body = session::Tokens),
         JsonBodyProblems,
-        (status = 401, description = "`invalid_credentials` (unknown email or wrong password, alike); `admin_login_required` for an administrator.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_credentials`: an unknown email, a wrong password or an administrator's account (they sign in at /auth/admin/login), alike.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 429, description = "`too_many_attempts`: too many failed sign-ins for this account or address.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`busy`: retry shortly.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 async fn login(State(state): State<AppState>, headers: HeaderMap, Json(body): Json<Credentials>) -> Result<Response> {
     let client = client(&headers);
-    let account = state.accounts.check_password(&body.email, &body.password, client.ip).await?;
-    if account.role == "admin" {
-        // An admin's password alone opens nothing: admins sign in with their second factor.
-        return Err(ApiError::AdminLoginRequired);
-    }
+    let network = client.network();
+    let ok = state.accounts.check_password(&body.email, &body.password, network.as_deref(), SignIn::Customer).await?;
+    let account = state.accounts.complete(ok).await;
     let opened = state.sessions.open(&account, false, client).await?;
     Ok(session::render(&state.sessions, opened))
 }

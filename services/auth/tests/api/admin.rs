@@ -57,9 +57,13 @@ async fn a_recovery_code_works_once_and_an_admin_password_alone_opens_nothing() 
     let (status, _) = app.caller.post_json("/auth/admin/login", admin_login(&created, None, Some(&recovery))).await;
     assert_eq!(status, 401, "used up");
 
+    // The customer endpoint answers an admin's right password exactly as a wrong one (review M1).
     let customer_login = serde_json::json!({"email": created["email"], "password": created["password"]});
-    let (status, problem) = app.caller.post_json("/auth/login", customer_login).await;
-    assert_eq!((status, problem["code"].as_str()), (401, Some("admin_login_required")));
+    let (status, right) = app.caller.post_json("/auth/login", customer_login).await;
+    assert_eq!((status, right["code"].as_str()), (401, Some("invalid_credentials")));
+    let wrong_password = serde_json::json!({"email": created["email"], "password": "not the password at all"});
+    let (_, wrong) = app.caller.post_json("/auth/login", wrong_password).await;
+    assert_eq!((right["code"].clone(), right["detail"].clone()), (wrong["code"].clone(), wrong["detail"].clone()));
 
     app.register_ok("carl@example.com", PASSWORD).await;
     let (status, _) = app
@@ -74,7 +78,7 @@ async fn a_recovery_code_works_once_and_an_admin_password_alone_opens_nothing() 
 
 #[tokio::test]
 async fn repeated_failures_throttle_the_account_even_for_the_right_password() {
-    let app = TestApp::spawn_with(|c| c.throttle.per_account = 3).await;
+    let app = TestApp::spawn_with(|c| c.throttle.per_account_network = 3).await;
     app.register_ok("dora@example.com", PASSWORD).await;
     for _ in 0..3 {
         assert_eq!(app.login("dora@example.com", "wrong password here").await.0, 401);
@@ -91,4 +95,69 @@ async fn repeated_failures_throttle_the_account_even_for_the_right_password() {
     let problem: serde_json::Value = response.json().await.unwrap();
     assert_eq!(problem["code"], "too_many_attempts");
     assert_eq!(app.login("erik@example.com", "wrong password here").await.0, 401, "other accounts are not affected");
+}
+
+/// A login as the gateway would forward it from client address `ip`.
+async fn login_from(app: &TestApp, path: &str, ip: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let response =
+        app.caller.request(reqwest::Method::POST, path).header("x-client-ip", ip).json(&body).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn wrong_second_factor_codes_lock_the_admin_sign_in_even_with_the_right_password() {
+    // Review H1: a right password used to clear the account's count before the code was checked.
+    let app = TestApp::spawn().await;
+    let created = auth::cli::create_admin(&app.config, "lock@example.com").await.unwrap();
+    for attempt in 0..5 {
+        let (status, problem) =
+            login_from(&app, "/auth/admin/login", "203.0.113.5", admin_login(&created, Some("000000"), None)).await;
+        assert_eq!((status, problem["code"].as_str()), (401, Some("invalid_credentials")), "wrong code {attempt}");
+    }
+    let code = totp::current_code(created["totp_secret"].as_str().unwrap()).unwrap();
+    let (status, problem) =
+        login_from(&app, "/auth/admin/login", "198.51.100.9", admin_login(&created, Some(&code), None)).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (429, Some("too_many_attempts")),
+        "locked for the account, from any address, even with the right password and code"
+    );
+    assert!(testkit::logs::captured().contains("admin_second_factor_locked"), "a security event is recorded");
+}
+
+#[tokio::test]
+async fn parallel_wrong_passwords_get_at_most_the_limits_worth_of_verifications() {
+    // Review M4: the count was read before argon2 and written after it, so a burst all passed.
+    let app = TestApp::spawn().await;
+    app.register_ok("burst@example.com", PASSWORD).await;
+    let attempts = (0..10).map(|_| {
+        login_from(
+            &app,
+            "/auth/login",
+            "203.0.113.7",
+            serde_json::json!({"email": "burst@example.com", "password": "wrong guess 123456"}),
+        )
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(attempts).await.into_iter().map(|(s, _)| s).collect();
+    let verified = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((verified, refused), (5, 5), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn one_clients_failures_do_not_lock_the_owner_out_from_another_network() {
+    // Review L6: the per-account limit is per account and client network; IPv6 clients count by /64 (M3).
+    let app = TestApp::spawn().await;
+    app.register_ok("owner@example.com", PASSWORD).await;
+    let wrong = serde_json::json!({"email": "owner@example.com", "password": "wrong guess 123456"});
+    for i in 0..5 {
+        let attacker = format!("2001:db8:bad:1::{i:x}");
+        assert_eq!(login_from(&app, "/auth/login", &attacker, wrong.clone()).await.0, 401);
+    }
+    let (status, _) = login_from(&app, "/auth/login", "2001:db8:bad:1:ffff::1", wrong.clone()).await;
+    assert_eq!(status, 429, "another address of the same /64 is the same client");
+    let right = serde_json::json!({"email": "owner@example.com", "password": PASSWORD});
+    let (status, body) = login_from(&app, "/auth/login", "203.0.113.20", right).await;
+    assert_eq!(status, 200, "the owner elsewhere signs in: {body}");
 }

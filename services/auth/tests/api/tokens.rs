@@ -88,3 +88,31 @@ async fn password_reset_answers_alike_for_unknown_emails_and_its_token_works_onc
         .await;
     assert_eq!(status, 422, "the token works once");
 }
+
+/// Argon2 runs so far, from auth's own /metrics.
+async fn argon2_runs(app: &TestApp) -> f64 {
+    let text = app.caller.request(reqwest::Method::GET, "/metrics").send().await.unwrap().text().await.unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("auth_argon2_total{"))
+        .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
+        .sum()
+}
+
+#[tokio::test]
+async fn a_bad_reset_link_or_a_taken_email_costs_no_argon2() {
+    // Review M10: reset-confirm hashed the new password before looking at the token.
+    let app = TestApp::spawn().await;
+    app.register_ok("hal@example.com", PASSWORD).await;
+    let before = argon2_runs(&app).await;
+    let (status, _) = app
+        .caller
+        .post_json(
+            "/auth/password-reset/confirm",
+            serde_json::json!({"token": "not-a-token-at-all", "password": "a brand new password"}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let (status, _) = app.register("hal@example.com", PASSWORD).await;
+    assert_eq!(status, 409);
+    assert_eq!(argon2_runs(&app).await, before, "neither ran argon2");
+}
