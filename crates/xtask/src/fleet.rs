@@ -280,6 +280,9 @@ mod sqlx_like {
 }
 
 /// The environment of one service process.
+/// The loopback address NGINX connects to the gateway from.
+pub const NGINX_BIND: &str = "127.0.0.2";
+
 pub fn service_env(o: &FleetOptions, name: &str) -> Vec<(String, String)> {
     let spec = service_kit::fleet::spec(name).expect("a fleet service");
     let mut env = vec![
@@ -299,6 +302,10 @@ pub fn service_env(o: &FleetOptions, name: &str) -> Vec<(String, String)> {
             std::env::var("STOREFRONT_URL").unwrap_or_else(|_| "http://localhost:3000".into()),
         ),
         ("RUST_LOG".to_owned(), std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into())),
+        // NGINX reaches the gateway from its own loopback address (`proxy_bind`); only that
+        // peer's X-Real-IP is believed, so a caller reaching the gateway's port directly is
+        // known by its own address.
+        ("TRUSTED_PROXIES".to_owned(), format!("{NGINX_BIND}/32")),
     ];
     if let Some(role) = spec.db_role() {
         env.push(("DATABASE_URL".to_owned(), format!("postgres://{role}@127.0.0.1:{}/{DATABASE}", o.pg_port)));

@@ -176,6 +176,22 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
         SERVICES.len(),
         if promtool { " (promtool-checked)" } else { "" }
     );
+
+    // Last, since it spends this machine's credential budget: a caller reaching the gateway's
+    // port directly is not NGINX, so the X-Real-IP it sends is not believed (review M2).
+    let gateway = fleet.service_url("gateway");
+    let mut statuses = Vec::new();
+    for n in 0..25 {
+        let response = http
+            .post(format!("{gateway}/api/v1/auth/login"))
+            .header("x-real-ip", format!("198.51.100.{n}"))
+            .json(&serde_json::json!({"email": "nobody@example.com", "password": "wrong password 123"}))
+            .send()
+            .await?;
+        statuses.push(response.status().as_u16());
+    }
+    ensure!(statuses.contains(&429), "spoofed X-Real-IP on the gateway's own port escaped the limit: {statuses:?}");
+    eprintln!("    the gateway believes X-Real-IP only from NGINX (spoofing it directly hits the limit): ok");
     Ok(())
 }
 

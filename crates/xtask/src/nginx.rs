@@ -16,6 +16,7 @@ pub fn render(options: &FleetOptions) -> anyhow::Result<PathBuf> {
         .replace("{{CONF_DIR}}", &root.join("nginx").display().to_string())
         .replace("{{LISTEN}}", &format!("127.0.0.1:{}", options.nginx_port))
         .replace("{{GATEWAY_SERVERS}}", &gateway)
+        .replace("{{PROXY_BIND}}", crate::fleet::NGINX_BIND)
         .replace("{{MASTER_PROCESS}}", "off")
         .replace("{{MAX_BODY}}", "1m")
         .replace("{{RATE_PER_SECOND}}", &std::env::var("NGINX_RATE_PER_SECOND").unwrap_or_else(|_| "100".into()))

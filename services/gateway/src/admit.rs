@@ -33,7 +33,8 @@ pub async fn admit(proxy: &Proxy, route: &Route, headers: &HeaderMap, ip: IpAddr
     // others per user when signed in, per IP otherwise.
     let key = match (&claims, route.rate_class) {
         (Some(claims), class) if class != RateClass::Credentials => format!("user:{}", claims.sub),
-        _ => format!("ip:{ip}"),
+        // An IPv6 client has a whole /64: it is one client (review M3).
+        _ => format!("ip:{}", service_kit::net::client_network(ip)),
     };
     let token = claims.as_ref().map(|c| TokenRef { jti: &c.jti, sub: &c.sub, issued_ms: c.issued_at_ms() });
     let fail_closed = route.rate_class == RateClass::Admin || route.permission.is_some();

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use service_kit::net::Cidr;
 use service_kit::{ConfigError, EnvReader, ServiceConfig};
 
 use crate::limits::{Limit, Limits};
@@ -26,6 +27,9 @@ pub struct GatewayConfig {
     pub breaker: BreakerSettings,
     /// Origins allowed by CORS (`CORS_ORIGINS`, comma-separated; the storefront).
     pub cors_origins: Vec<String>,
+    /// Peers whose `X-Real-IP` is believed (`TRUSTED_PROXIES`, comma-separated CIDR ranges:
+    /// NGINX's addresses); from any other peer the client is the peer itself.
+    pub trusted_proxies: Vec<Cidr>,
 }
 
 impl GatewayConfig {
@@ -51,6 +55,7 @@ impl GatewayConfig {
                 .map(|o| o.trim().trim_end_matches('/').to_owned())
                 .filter(|o| !o.is_empty())
                 .collect(),
+            trusted_proxies: read_trusted_proxies(&mut env),
             service: match service {
                 Some(service) => service,
                 None => {
@@ -74,8 +79,21 @@ impl GatewayConfig {
             limits: Limits::default(),
             breaker: BreakerSettings::default(),
             cors_origins: vec!["http://localhost:3000".into()],
+            trusted_proxies: Vec::new(),
         }
     }
+}
+
+fn read_trusted_proxies(env: &mut EnvReader) -> Vec<Cidr> {
+    let raw = env.optional("TRUSTED_PROXIES").unwrap_or_default();
+    let mut ranges = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.parse::<Cidr>() {
+            Ok(range) => ranges.push(range),
+            Err(error) => env.problem(format!("TRUSTED_PROXIES: {error}")),
+        }
+    }
+    ranges
 }
 
 fn read_limits(env: &mut EnvReader) -> Limits {

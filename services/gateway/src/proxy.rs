@@ -18,6 +18,7 @@ use internal_token::{Minter, Subject};
 use observability::RouteLabel;
 use problem::PROBLEM_CONTENT_TYPE;
 use service_kit::headers::REAL_IP;
+use service_kit::net::Cidr;
 
 use crate::admit::admit;
 use crate::config::GatewayConfig;
@@ -42,6 +43,7 @@ struct Inner {
     gate: Gate,
     cors_origins: Vec<String>,
     timeout_override: Option<Duration>,
+    trusted_proxies: Vec<Cidr>,
     /// Internal tokens handed to upstreams, by whether they came from the cache.
     minted: prometheus::IntCounterVec,
     verified: crate::verified::VerifiedTokens,
@@ -82,6 +84,7 @@ impl Proxy {
             gate,
             cors_origins: config.cors_origins.clone(),
             timeout_override: config.timeout_override,
+            trusted_proxies: config.trusted_proxies.clone(),
         }))
     }
 
@@ -201,7 +204,7 @@ async fn forward(
     peer: SocketAddr,
     request: Request,
 ) -> Result<Response> {
-    let ip = client_ip(request.headers(), peer);
+    let ip = client_ip(request.headers(), peer, &proxy.0.trusted_proxies);
     let admitted = admit(proxy, route, request.headers(), ip).await?;
     let (mut parts, body) = request.into_parts();
     let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
@@ -234,8 +237,28 @@ fn preflight(allowed: bool) -> Response {
     response
 }
 
-/// The caller's address: what NGINX put in X-Real-IP (the gateway is reachable only through
-/// NGINX), else the peer.
-fn client_ip(headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+/// The caller's address: what a trusted proxy (NGINX) put in X-Real-IP, else the TCP peer. A
+/// peer that is not a trusted proxy cannot name its own address (review M2).
+fn client_ip(headers: &HeaderMap, peer: SocketAddr, trusted_proxies: &[Cidr]) -> IpAddr {
+    if !trusted_proxies.iter().any(|range| range.contains(peer.ip())) {
+        return peer.ip();
+    }
     headers.get(REAL_IP).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok()).unwrap_or(peer.ip())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_trusted_proxy_names_the_client() {
+        let mut headers = HeaderMap::new();
+        headers.insert(REAL_IP, HeaderValue::from_static("198.51.100.7"));
+        let trusted: Vec<Cidr> = vec!["127.0.0.2/32".parse().unwrap()];
+        let nginx: SocketAddr = "127.0.0.2:40000".parse().unwrap();
+        let direct: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        assert_eq!(client_ip(&headers, nginx, &trusted), "198.51.100.7".parse::<IpAddr>().unwrap());
+        assert_eq!(client_ip(&headers, direct, &trusted), direct.ip(), "a direct caller is its own address");
+        assert_eq!(client_ip(&headers, nginx, &[]), nginx.ip(), "no trusted proxy configured: the peer");
+    }
 }

@@ -91,3 +91,44 @@ async fn credential_routes_are_limited_per_ip_whoever_signs_in() {
     }
     assert_eq!(statuses, [401, 401, 401, 429]);
 }
+
+/// A credential login from the test's own connection, naming `real_ip` as NGINX would.
+async fn login_claiming(gw: &TestGateway, real_ip: &str) -> u16 {
+    let body = serde_json::json!({"email": "someone@example.com", "password": "wrong password here"});
+    gw.http
+        .post(gw.url("/api/v1/auth/login"))
+        .header("x-real-ip", real_ip)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_caller_that_is_not_a_trusted_proxy_cannot_name_its_own_address() {
+    // Review M2: X-Real-IP was believed from any peer, so rotating it escaped every per-IP limit.
+    let gw = TestGateway::spawn_with(1, |c| c.limits.credentials = Limit::new(3, 60, 3)).await;
+    let mut statuses = Vec::new();
+    for n in 0..4 {
+        statuses.push(login_claiming(&gw, &format!("198.51.100.{n}")).await);
+    }
+    assert_eq!(statuses, [401, 401, 401, 429], "every claimed address is the one peer");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_ipv6_clients_are_limited_by_their_64() {
+    // Review M3: one IPv6 client owns a /64 of addresses.
+    let gw = TestGateway::spawn_with(1, |c| {
+        c.limits.credentials = Limit::new(3, 60, 3);
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for n in 0..4 {
+        statuses.push(login_claiming(&gw, &format!("2001:db8:42:7:{n:x}::1")).await);
+    }
+    assert_eq!(statuses, [401, 401, 401, 429], "four addresses of one /64 are one client");
+    assert_eq!(login_claiming(&gw, "2001:db8:42:8::1").await, 401, "the next /64 is another client");
+}
