@@ -11,7 +11,7 @@ use crate::error::{ApiError, Result};
 use crate::hygiene::strip_hop_by_hop;
 use crate::proxy::Proxy;
 use crate::route_table::Route;
-use crate::upstream::Unavailable;
+use crate::upstream::{Probe, Unavailable};
 
 /// A request ready for the upstream: prepared headers, its body and where it goes.
 pub struct Outbound {
@@ -42,17 +42,19 @@ pub async fn relay(proxy: &Proxy, route: &Route, outbound: Outbound) -> Result<R
             Unavailable::NotConfigured => ApiError::UpstreamNotConfigured,
             Unavailable::CircuitOpen => ApiError::UpstreamUnavailable,
         })?;
+        // Every way this attempt ends reports to the instance's breaker (a drop counts too).
+        let probe = Probe::new(upstreams, route.upstream, instance);
         let uri: Uri = format!("{}{path_and_query}", instance.base).parse().map_err(|_| ApiError::NoRoute)?;
         let mut request = axum::http::Request::from_parts(parts.clone(), body.take().unwrap_or_else(Body::empty));
         *request.uri_mut() = uri;
         match tokio::time::timeout(timeout, proxy.client().request(request)).await {
             Err(_) => {
-                upstreams.failure(route.upstream, instance, "timeout");
+                probe.failure("timeout");
                 tracing::warn!(upstream = route.upstream, instance = %instance.base, ?timeout, "upstream timed out");
                 return Err(ApiError::UpstreamTimeout);
             }
             Ok(Err(error)) if error.is_connect() => {
-                upstreams.failure(route.upstream, instance, "connect");
+                probe.failure("connect");
                 tracing::warn!(upstream = route.upstream, instance = %instance.base, %error, "upstream unreachable");
                 if replayable && tried.is_none() {
                     tried = Some(index);
@@ -62,13 +64,16 @@ pub async fn relay(proxy: &Proxy, route: &Route, outbound: Outbound) -> Result<R
             }
             Ok(Err(error)) => {
                 if body_too_large(&error) {
+                    probe.release();
                     return Err(ApiError::PayloadTooLarge);
                 }
+                probe.failure("transport");
                 tracing::warn!(upstream = route.upstream, %error, "upstream failed");
                 return Err(ApiError::BadGateway);
             }
             Ok(Ok(response)) => {
-                upstreams.success(route.upstream, instance);
+                // Any answer, an upstream's own 503 `busy` included, is a live instance.
+                probe.success();
                 let (mut parts, body) = response.into_parts();
                 strip_hop_by_hop(&mut parts.headers);
                 return Ok(Response::from_parts(parts, Body::new(body)));

@@ -49,3 +49,49 @@ async fn gets_keep_succeeding_when_one_of_three_product_replicas_dies() {
         assert_eq!(status, 200);
     }
 }
+
+#[tokio::test]
+async fn a_probe_that_meets_a_closed_connection_does_not_keep_the_breaker_half_open() {
+    // Review M9: a probe ending in a non-connect error left the breaker half-open for good.
+    let mut gw = TestGateway::spawn_with(1, |c| {
+        c.breaker = BreakerSettings { failures: 2, open_for: Duration::from_millis(300) };
+    })
+    .await;
+    let addr = gw.products[0].addr;
+    gw.products[0].kill().await;
+    for _ in 0..2 {
+        assert_eq!(gw.get("/api/v1/products?limit=1", None).await.0, 503);
+    }
+    // Something accepts on the product's address and closes at once: the probe's error is not
+    // a connect error.
+    let closer = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let closing = tokio::spawn(async move {
+        loop {
+            if let Ok((stream, _)) = closer.accept().await {
+                drop(stream);
+            }
+        }
+    });
+    let mut probed = false;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if gw.get("/api/v1/products?limit=1", None).await.0 == 502 {
+            probed = true;
+            break;
+        }
+    }
+    assert!(probed, "the probe met the closing listener");
+    closing.abort();
+    let _ = closing.await;
+    gw.restart_product(0).await;
+    let back = Instant::now();
+    let mut status = 0;
+    while back.elapsed() < Duration::from_secs(5) {
+        status = gw.get("/api/v1/products?limit=1", None).await.0;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, 200, "the healthy upstream is used again within the breaker's window");
+}
