@@ -291,3 +291,43 @@ fn architecture_counts_the_built_and_skeleton_services_right() {
         }
     }
 }
+
+/// The `location` blocks of an NGINX config, each as its text.
+fn nginx_locations(config: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    // A block starts where a line (not a comment) starts with `location `.
+    let starts =
+        config.match_indices('\n').map(|(i, _)| i + 1).filter(|&i| config[i..].trim_start().starts_with("location "));
+    for line_start in starts {
+        let start = line_start + (config[line_start..].len() - config[line_start..].trim_start().len());
+        let Some(open) = config[start..].find('{') else { continue };
+        let mut depth = 0;
+        for (offset, c) in config[start + open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        blocks.push(config[start..start + open + offset + 1].to_owned());
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    blocks
+}
+
+#[test]
+fn every_nginx_location_that_sets_a_header_keeps_the_security_headers() {
+    // NGINX inherits no add_header into a location that has one of its own (review L8).
+    let config = read(&root().join("nginx/nginx.conf.template"));
+    let locations = nginx_locations(&config);
+    assert!(locations.len() >= 5, "the scan found the locations");
+    let missing: Vec<&String> = locations
+        .iter()
+        .filter(|block| block.contains("add_header") && !block.contains("security-headers.conf"))
+        .collect();
+    assert!(missing.is_empty(), "locations without the security headers:\n{missing:#?}");
+}

@@ -10,7 +10,7 @@ use service_kit::{Json, Permission};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::AppState;
+use super::{AppState, NoStore};
 use crate::accounts::SignIn;
 use crate::error::{ApiError, Result};
 
@@ -62,12 +62,12 @@ pub async fn login(
         (status = 401, description = "`token_missing`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: administrators only.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn enroll(State(state): State<AppState>, caller: Caller) -> Result<Json<crate::admin::Enrolment>> {
+pub async fn enroll(State(state): State<AppState>, caller: Caller) -> Result<NoStore<crate::admin::Enrolment>> {
     caller.require_perm(Permission::AdminAccess)?;
     let user_id = Uuid::parse_str(&caller.subject().sub).map_err(|_| ApiError::AdminsOnly)?;
     let enrolment = crate::admin::re_enroll(&state.pool, &state.vault, user_id).await?.ok_or(ApiError::AdminsOnly)?;
     tracing::info!(security_event = "admin_second_factor_enrolled", %user_id, "second factor re-enrolled");
-    Ok(Json(enrolment))
+    Ok(NoStore(enrolment))
 }
 
 /// A new signing key.

@@ -185,6 +185,17 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, Json(body): Js
     Ok(session::render(&state.sessions, opened))
 }
 
+/// A JSON answer that carries a secret or a user's own private data: never stored by a cache.
+pub struct NoStore<T>(pub T);
+
+impl<T: Serialize> IntoResponse for NoStore<T> {
+    fn into_response(self) -> Response {
+        let mut response = Json(self.0).into_response();
+        response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
 /// Who is calling, as the gateway passes it (trusted: this service only answers calls that
 /// carry a valid internal token from the gateway).
 fn client(headers: &HeaderMap) -> Client<'_> {

@@ -11,7 +11,7 @@ use service_kit::{Code, Json, Problem};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::AppState;
+use super::{AppState, NoStore};
 use crate::error::{ApiError, Result};
 use crate::session::{Opened, REFRESH_COOKIE, Sessions};
 use crate::store::sessions::SessionView;
@@ -147,8 +147,8 @@ pub struct SessionList {
         (status = 200, description = "Active sessions, most recently used first; `current` marks this one.", body = SessionList),
         SignInRequired,
     ))]
-pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<SessionList>> {
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<NoStore<SessionList>> {
     let (user_id, session) = signed_in(&caller)?;
     let items = state.sessions.list(user_id, session.sid.as_deref()).await?;
-    Ok(Json(SessionList { items }))
+    Ok(NoStore(SessionList { items }))
 }

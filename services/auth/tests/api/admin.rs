@@ -161,3 +161,22 @@ async fn one_clients_failures_do_not_lock_the_owner_out_from_another_network() {
     let (status, body) = login_from(&app, "/auth/login", "203.0.113.20", right).await;
     assert_eq!(status, 200, "the owner elsewhere signs in: {body}");
 }
+
+#[tokio::test]
+async fn a_new_second_factor_is_never_cached() {
+    // Review L9: the enrolment carries the TOTP secret and the recovery codes.
+    let app = TestApp::spawn().await;
+    let created = auth::cli::create_admin(&app.config, "fresh@example.com").await.unwrap();
+    let admin = internal_token::Subject::user(
+        created["id"].as_str().unwrap(),
+        auth_jwt::Role::Admin,
+        vec!["admin:access".into()],
+    );
+    let addr = app.caller.base.trim_start_matches("http://").parse().unwrap();
+    let caller = testkit::ServiceCaller::new("auth", addr).as_subject(admin);
+    let response = caller.request(reqwest::Method::POST, "/auth/admin/totp/enroll").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let enrolment: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(enrolment["recovery_codes"].as_array().unwrap().len(), 10);
+}

@@ -68,6 +68,12 @@ async fn without_redis_a_local_limiter_takes_over_and_admin_routes_fail_closed()
     })
     .await;
     let token = gw.shopper_token().await;
+    let admin = auth::cli::create_admin(&gw.auth_config, "outage@example.com").await.unwrap();
+    let code = totp::current_code(admin["totp_secret"].as_str().unwrap()).unwrap();
+    let login = serde_json::json!({"email": admin["email"], "password": admin["password"], "code": code});
+    let (status, admin_login) = gw.post("/api/v1/auth/admin/login", None, login).await;
+    assert_eq!(status, 200, "{admin_login}");
+    let admin_token = admin_login["access_token"].as_str().unwrap().to_owned();
     testkit::procs::signal_group(&redis, 9);
     redis.wait().unwrap();
 
@@ -76,6 +82,16 @@ async fn without_redis_a_local_limiter_takes_over_and_admin_routes_fail_closed()
     assert!(statuses[3..].contains(&429), "and still limits: {statuses:?}");
     let (status, problem) = gw.get("/api/v1/notifications/messages", Some(&token)).await;
     assert_eq!((status, problem["code"].as_str()), (503, Some("revocation_unavailable")), "admin routes fail closed");
+    // Review L4: a staff token fails closed on every route, `/auth/admin/*` included.
+    for (path, body) in
+        [("/api/v1/auth/admin/totp/enroll", Some(serde_json::json!({}))), ("/api/v1/products?limit=1", None)]
+    {
+        let (status, problem) = match body {
+            Some(body) => gw.post(path, Some(&admin_token), body).await,
+            None => gw.get(path, Some(&admin_token)).await,
+        };
+        assert_eq!((status, problem["code"].as_str()), (503, Some("revocation_unavailable")), "{path}");
+    }
     let metrics = gw.http.get(gw.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.lines().any(|l| l.starts_with("gateway_redis_fallback_total") && !l.ends_with(" 0")), "{metrics}");
     let _ = std::fs::remove_dir_all(&dir);
