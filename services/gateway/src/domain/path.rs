@@ -26,6 +26,12 @@ pub fn forwardable(raw_path: &str) -> Option<ForwardPath> {
     if ["%2f", "%2e", "%5c", "%25", "%00"].iter().any(|bad| lowered.contains(bad)) || rest.contains('\\') {
         return None;
     }
+    // An unreserved character needs no encoding (RFC 3986 §6.2.2.2); encoded, the route decided
+    // on the decoded path could differ from the one the upstream matches on the raw path (review
+    // L3: `/payments/%77ebhooks` looked like the public webhook route to the gateway only).
+    if encodes_unreserved(rest) {
+        return None;
+    }
     let mut segments = Vec::new();
     for raw_segment in rest[1..].split('/') {
         let segment = percent_decode(raw_segment)?;
@@ -35,6 +41,15 @@ pub fn forwardable(raw_path: &str) -> Option<ForwardPath> {
         segments.push(segment);
     }
     Some(ForwardPath { raw: rest.to_owned(), segments })
+}
+
+/// Whether a percent-escape in `path` stands for an unreserved character.
+fn encodes_unreserved(path: &str) -> bool {
+    path.match_indices('%').any(|(i, _)| {
+        path.get(i + 1..i + 3)
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+            .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+    })
 }
 
 fn percent_decode(segment: &str) -> Option<String> {
@@ -57,6 +72,15 @@ fn percent_decode(segment: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_encoded_unreserved_character_is_refused_and_other_escapes_pass() {
+        assert!(forwardable("/api/v1/payments/%77ebhooks/stripe").is_none(), "%77 is w");
+        assert!(forwardable("/api/v1/products/%7Eslug").is_none(), "%7E is ~");
+        let spaced = forwardable("/api/v1/products/blue%20mug").expect("a space must be encoded");
+        assert_eq!(spaced.segments, ["products", "blue mug"]);
+        assert_eq!(spaced.raw, "/products/blue%20mug");
+    }
 
     #[test]
     fn ordinary_paths_are_stripped_and_kept_raw() {

@@ -98,3 +98,13 @@ async fn neither_the_authorization_header_nor_a_password_is_ever_logged() {
     assert!(!logs.contains(signature), "an access token reached the logs");
     assert!(!logs.contains(PASSWORD), "a password reached the logs");
 }
+
+#[tokio::test]
+async fn a_percent_encoded_letter_cannot_pick_a_different_route_than_the_upstream_sees() {
+    // Review L3: `%77ebhooks` decoded to the public webhook route at the gateway only.
+    let gw = TestGateway::spawn().await;
+    let (status, problem) = gw.get("/api/v1/payments/%77ebhooks/stripe", None).await;
+    assert_eq!((status, problem["code"].as_str()), (404, Some("not_found")));
+    let (status, problem) = gw.get("/api/v1/payments/x", None).await;
+    assert_eq!((status, problem["code"].as_str()), (401, Some("token_missing")), "the real route needs a token");
+}
