@@ -28,8 +28,14 @@ pub mod revocation {
         format!("{prefix}revoked:jti:{jti}")
     }
 
-    /// Every access token of a user issued before the stored unix time is revoked (logout-all).
+    /// Every access token of a user issued up to the stored unix time in milliseconds is revoked
+    /// (logout-all, a password change).
     pub fn user_key(prefix: &str, sub: &str) -> String {
         format!("{prefix}revoked:user:{sub}")
+    }
+
+    /// Every access token of one session (its `sid`) is revoked (logout, a reused refresh token).
+    pub fn session_key(prefix: &str, sid: &str) -> String {
+        format!("{prefix}revoked:sid:{sid}")
     }
 }

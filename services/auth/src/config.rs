@@ -23,6 +23,14 @@ pub struct AuthConfig {
     pub refresh_token_absolute: Duration,
     /// How many argon2 hashes may run at once (each takes ~19 MiB and a core for ~20 ms).
     pub hash_concurrency: usize,
+    /// An administrator's session ends after this, however often refreshed
+    /// (ADMIN_SESSION_ABSOLUTE_SECS, 8 hours).
+    pub admin_session_absolute: Duration,
+    /// ... or after this long without a refresh (ADMIN_SESSION_IDLE_SECS, 30 minutes).
+    pub admin_session_idle: Duration,
+    /// How long a just-rotated refresh token still refreshes (two tabs at once) instead of
+    /// counting as reuse (REFRESH_REUSE_GRACE_SECS, 10).
+    pub refresh_reuse_grace: Duration,
     /// Lifetime of admin access tokens (ADMIN_ACCESS_TOKEN_TTL_SECS, 5 minutes).
     pub admin_access_token_ttl: Duration,
     /// Key sealing TOTP seeds and key-ring private keys (AUTH_ENCRYPTION_KEY_FILE: 32 bytes base64).
@@ -60,6 +68,9 @@ impl AuthConfig {
             refresh_token_ttl: Duration::from_secs(30 * 86_400),
             refresh_token_absolute: Duration::from_secs(90 * 86_400),
             hash_concurrency: 4,
+            admin_session_absolute: Duration::from_secs(8 * 3600),
+            admin_session_idle: Duration::from_secs(30 * 60),
+            refresh_reuse_grace: Duration::from_secs(10),
             admin_access_token_ttl: Duration::from_secs(300),
             // An ephemeral key: fine for tests, never for a deployment (from_env requires one).
             encryption_key: SecretString::from(crate::vault::Vault::generate_base64()),
@@ -98,6 +109,9 @@ impl AuthConfig {
         let default_concurrency = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) * 2;
         let hash_concurrency = env.parse_or("PASSWORD_HASH_CONCURRENCY", default_concurrency);
         let admin_access_token_ttl = env.seconds_or("ADMIN_ACCESS_TOKEN_TTL_SECS", 300);
+        let admin_session_absolute = env.seconds_or("ADMIN_SESSION_ABSOLUTE_SECS", 8 * 3600);
+        let admin_session_idle = env.seconds_or("ADMIN_SESSION_IDLE_SECS", 30 * 60);
+        let refresh_reuse_grace = env.seconds_or("REFRESH_REUSE_GRACE_SECS", 10);
         let encryption_key = env.file_contents("AUTH_ENCRYPTION_KEY_FILE").map(SecretString::from);
         let defaults = crate::throttle::ThrottlePolicy::default();
         let throttle = crate::throttle::ThrottlePolicy {
@@ -130,6 +144,9 @@ impl AuthConfig {
             refresh_token_ttl,
             refresh_token_absolute,
             hash_concurrency,
+            admin_session_absolute,
+            admin_session_idle,
+            refresh_reuse_grace,
             admin_access_token_ttl,
             encryption_key: encryption_key.expect("checked by finish"),
             throttle,

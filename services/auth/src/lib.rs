@@ -64,9 +64,16 @@ pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
     events::spawn_relay(&context).await?;
 
     let redis = &context.redis;
-    let policy = session::RefreshPolicy {
-        ttl_secs: config.refresh_token_ttl.as_secs() as i64,
-        absolute_secs: config.refresh_token_absolute.as_secs() as i64,
+    let policy = session::SessionPolicy {
+        customer: session::RefreshPolicy {
+            ttl_secs: config.refresh_token_ttl.as_secs() as i64,
+            absolute_secs: config.refresh_token_absolute.as_secs() as i64,
+        },
+        admin: session::RefreshPolicy {
+            ttl_secs: config.admin_session_idle.as_secs() as i64,
+            absolute_secs: config.admin_session_absolute.as_secs() as i64,
+        },
+        reuse_grace_secs: config.refresh_reuse_grace.as_secs() as i64,
     };
     let tokens = Arc::new(tokens::TokenIssuer::new(&config, ring));
     let sessions = session::Sessions::new(

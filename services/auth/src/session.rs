@@ -20,14 +20,38 @@ use crate::tokens::TokenIssuer;
 /// Lifetimes of refresh tokens.
 #[derive(Clone, Copy, Debug)]
 pub struct RefreshPolicy {
-    /// Each token's lifetime; refreshing slides it.
+    /// Each token's lifetime; refreshing slides it (for administrators: the idle timeout).
     pub ttl_secs: i64,
     /// No login lasts longer than this, however often it is refreshed.
     pub absolute_secs: i64,
 }
 
-/// The name of the HttpOnly cookie that carries the refresh token for the storefront.
-pub const REFRESH_COOKIE: &str = "shopfleet_refresh";
+/// How sessions live: customers' and administrators' (hours, not months: review M5), and how
+/// long a just-rotated refresh token may still be presented (two tabs refreshing at once: L2).
+#[derive(Clone, Copy, Debug)]
+pub struct SessionPolicy {
+    pub customer: RefreshPolicy,
+    pub admin: RefreshPolicy,
+    pub reuse_grace_secs: i64,
+}
+
+impl SessionPolicy {
+    fn refresh(&self, admin: bool) -> RefreshPolicy {
+        if admin { self.admin } else { self.customer }
+    }
+}
+
+/// The name of the HttpOnly cookie that carries the refresh token for the storefront. The
+/// `__Host-` prefix makes a browser refuse it unless it is Secure, host-only and for `/`, so no
+/// sibling subdomain can plant one (review L5).
+pub const REFRESH_COOKIE: &str = "__Host-shopfleet_refresh";
+
+/// Where a refresh token was presented.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presented {
+    Body,
+    Cookie,
+}
 
 /// Who opens a session, as the gateway reports it (recorded with the session for its owner to see).
 #[derive(Clone, Copy, Debug, Default)]
@@ -45,6 +69,8 @@ impl Client<'_> {
 
 /// What a sign-in or a refresh hands out.
 pub struct Opened {
+    /// An administrator's session: its refresh token travels only in the HttpOnly cookie.
+    pub admin: bool,
     pub access_token: String,
     /// Seconds the access token lives.
     pub expires_in: u64,
@@ -56,7 +82,7 @@ pub struct Opened {
 /// Issues and ends sessions.
 pub struct Sessions {
     pool: PgPool,
-    policy: RefreshPolicy,
+    policy: SessionPolicy,
     tokens: Arc<TokenIssuer>,
     redis: ConnectionManager,
     /// Prefix of the Redis keys shared with the gateway (the revocation list).
@@ -67,7 +93,7 @@ pub struct Sessions {
 impl Sessions {
     pub fn new(
         pool: PgPool,
-        policy: RefreshPolicy,
+        policy: SessionPolicy,
         tokens: Arc<TokenIssuer>,
         redis: ConnectionManager,
         key_prefix: String,
@@ -91,51 +117,66 @@ impl Sessions {
             &mut tx,
             family_id,
             account.id,
-            self.policy.absolute_secs,
+            self.policy.refresh(admin).absolute_secs,
             user_agent.as_deref(),
             client.ip,
             admin,
         )
         .await?;
-        let (refresh_token, refresh_expires_at) = self.issue_refresh(&mut tx, family_id).await?;
+        let refresh = self.issue_refresh(&mut tx, family_id, admin).await?;
         tx.commit().await?;
         tracing::info!(user_id = %account.id, session = %family_id, admin, "logged in");
-        Ok(self.opened(account.id, role, account.email_verified, family_id, refresh_token, refresh_expires_at))
+        Ok(self.opened(account.id, role, account.email_verified, family_id, admin, refresh))
     }
 
     /// Rotates a refresh token: it dies and a new pair is issued. Presenting a token that was
     /// already rotated revokes its whole family. The token and its family are locked for the
     /// transaction, so two concurrent refreshes with one token cannot both succeed.
-    pub async fn refresh(&self, token: &str) -> Result<Opened> {
+    pub async fn refresh(&self, token: &str, presented: Presented) -> Result<Opened> {
         let token_hash = one_time::hash(token);
         let mut tx = self.pool.begin().await?;
-        let row = store::sessions::lock_token(&mut tx, &token_hash).await?.ok_or(ApiError::RefreshTokenInvalid)?;
-        if row.revoked {
+        let row = store::sessions::lock_token(&mut tx, &token_hash, self.policy.reuse_grace_secs)
+            .await?
+            .ok_or(ApiError::RefreshTokenInvalid)?;
+        if row.revoked || (row.admin && presented != Presented::Cookie) {
+            // An administrator's refresh token is only ever in the HttpOnly cookie (review M5).
             return Err(ApiError::RefreshTokenInvalid);
-        }
-        if row.rotated {
-            store::sessions::revoke_family_by_id(&mut tx, row.family_id, "reuse_detected").await?;
-            tx.commit().await?;
-            tracing::warn!(security_event = "refresh_token_reuse", user_id = %row.user_id, session = %row.family_id,
-                "a rotated refresh token was presented again; the session is revoked");
-            return Err(ApiError::RefreshTokenReused);
         }
         if row.expired {
             return Err(ApiError::RefreshTokenExpired);
         }
-        store::sessions::mark_rotated(&mut tx, &token_hash, row.family_id).await?;
-        let (refresh_token, refresh_expires_at) = self.issue_refresh(&mut tx, row.family_id).await?;
+        if row.rotated && !row.rotated_recently {
+            store::sessions::revoke_family_by_id(&mut tx, row.family_id, "reuse_detected").await?;
+            tx.commit().await?;
+            // The session's access tokens die too, the thief's among them (review L2).
+            self.revoke_session_tokens(&row.family_id.to_string()).await?;
+            tracing::warn!(security_event = "refresh_token_reuse", user_id = %row.user_id, session = %row.family_id,
+                "a rotated refresh token was presented again; the session is revoked");
+            return Err(ApiError::RefreshTokenReused);
+        }
+        // Within the grace a rotated token is a second tab refreshing at the same moment: it gets
+        // a token of its own in the same family; the first successor stays valid.
+        if !row.rotated {
+            store::sessions::mark_rotated(&mut tx, &token_hash, row.family_id).await?;
+        }
+        let refresh = self.issue_refresh(&mut tx, row.family_id, row.admin).await?;
         let (role, email_verified) =
             store::account(&mut tx, row.user_id).await?.ok_or(ApiError::RefreshTokenInvalid)?;
         tx.commit().await?;
         // Admin tokens only come from sessions opened with a second factor.
         let role = if row.admin { role } else { auth_jwt::Role::Customer };
-        Ok(self.opened(row.user_id, role, email_verified, row.family_id, refresh_token, refresh_expires_at))
+        Ok(self.opened(row.user_id, role, email_verified, row.family_id, row.admin, refresh))
     }
 
-    async fn issue_refresh(&self, tx: &mut PgConnection, family_id: Uuid) -> Result<(String, DateTime<Utc>)> {
+    async fn issue_refresh(
+        &self,
+        tx: &mut PgConnection,
+        family_id: Uuid,
+        admin: bool,
+    ) -> Result<(String, DateTime<Utc>)> {
         let (token, hash) = one_time::generate();
-        let expires_at = store::sessions::insert_token(tx, family_id, &hash, self.policy.ttl_secs).await?;
+        let ttl = self.policy.refresh(admin).ttl_secs;
+        let expires_at = store::sessions::insert_token(tx, family_id, &hash, ttl).await?;
         Ok((token, expires_at))
     }
 
@@ -145,18 +186,20 @@ impl Sessions {
         role: auth_jwt::Role,
         email_verified: bool,
         family_id: Uuid,
-        refresh_token: String,
-        refresh_expires_at: DateTime<Utc>,
+        admin: bool,
+        (refresh_token, refresh_expires_at): (String, DateTime<Utc>),
     ) -> Opened {
         let (access_token, expires_in) = self.tokens.issue(user_id, role, email_verified, Some(family_id));
         let refresh_expires_in = (refresh_expires_at - Utc::now()).num_seconds().max(0);
-        Opened { access_token, expires_in, refresh_token, refresh_expires_in }
+        Opened { admin, access_token, expires_in, refresh_token, refresh_expires_in }
     }
 
-    /// Ends one session: its refresh family and, at once, the access token of this call.
+    /// Ends one session: its refresh family and, at once, its access tokens (this call's
+    /// included).
     pub async fn logout(&self, user_id: Uuid, session: &internal_token::Session) -> Result<()> {
         if let Some(family) = session.sid.as_deref().and_then(|s| Uuid::parse_str(s).ok()) {
             store::sessions::revoke_family(&self.pool, user_id, family, "logout").await?;
+            self.revoke_session_tokens(&family.to_string()).await?;
         }
         self.revoke_access_token(session).await?;
         tracing::info!(%user_id, "logged out");
@@ -191,6 +234,16 @@ impl Sessions {
         Ok(())
     }
 
+    /// Every access token of the session `sid` is refused from now on (until the longest would
+    /// have expired anyway).
+    async fn revoke_session_tokens(&self, sid: &str) -> Result<()> {
+        let key = auth_jwt::revocation::session_key(&self.key_prefix, sid);
+        let ttl = self.tokens.longest_lifetime_secs() + auth_jwt::DEFAULT_LEEWAY_SECS;
+        let mut redis = self.redis.clone();
+        redis.set_ex::<_, _, ()>(key, 1, ttl).await?;
+        Ok(())
+    }
+
     /// Puts an access token on the revocation list until it would have expired anyway.
     async fn revoke_access_token(&self, session: &internal_token::Session) -> Result<()> {
         let now = Utc::now().timestamp().max(0) as u64;
@@ -212,12 +265,11 @@ impl Sessions {
     }
 
     /// The refresh token as a `Set-Cookie` value: HttpOnly (no script reads it), SameSite=Strict
-    /// (no other site's page sends it), scoped to the auth API; `max_age` 0 clears it.
+    /// (no other site's page sends it), `__Host-` (Secure, host-only, `Path=/`); `max_age` 0
+    /// clears it. The gateway hands cookies to the auth service only.
     pub fn refresh_cookie(&self, token: &str, max_age: i64) -> HeaderValue {
         let secure = if self.cookie_secure { "; Secure" } else { "" };
-        let value = format!(
-            "{REFRESH_COOKIE}={token}; Path=/api/v1/auth; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
-        );
+        let value = format!("{REFRESH_COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}");
         HeaderValue::from_str(&value).expect("tokens are base64url")
     }
 }

@@ -36,7 +36,12 @@ pub async fn admit(proxy: &Proxy, route: &Route, headers: &HeaderMap, ip: IpAddr
         // An IPv6 client has a whole /64: it is one client (review M3).
         _ => format!("ip:{}", service_kit::net::client_network(ip)),
     };
-    let token = claims.as_ref().map(|c| TokenRef { jti: &c.jti, sub: &c.sub, issued_ms: c.issued_at_ms() });
+    let token = claims.as_ref().map(|c| TokenRef {
+        jti: &c.jti,
+        sub: &c.sub,
+        issued_ms: c.issued_at_ms(),
+        sid: c.sid.as_deref(),
+    });
     // Revocation fails closed for staff routes and for any staff token, on every route (review
     // L4): a logged-out administrator's token must not work while Redis is away.
     let staff_token = claims.as_ref().is_some_and(|c| c.role == auth_jwt::Role::Admin || !c.perms.is_empty());

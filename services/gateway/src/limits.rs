@@ -130,15 +130,16 @@ pub fn gcra(tat: Option<f64>, now: f64, limit: Limit) -> (Decision, Option<f64>)
 }
 
 /// Checks revocation (for a token) and applies the limit, atomically in Redis.
-/// KEYS: rate key, revoked-jti key, user-cutoff key. ARGV: emission ms, tolerance ms, the token's
-/// issue time in ms (-1: no token); a token issued at or before the user's cutoff (ms) is revoked.
+/// KEYS: rate key, revoked-jti key, user-cutoff key, revoked-session key. ARGV: emission ms,
+/// tolerance ms, the token's issue time in ms (-1: no token); a token issued at or before the
+/// user's cutoff (ms), or of a revoked session, is revoked.
 /// Returns {revoked, allowed, remaining, retry_after_ms, reset_ms}.
 const SCRIPT: &str = r#"
 local emission = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
 local issued_ms = tonumber(ARGV[3])
 if issued_ms >= 0 then
-  if redis.call('EXISTS', KEYS[2]) == 1 then return {1, 0, 0, 0, 0} end
+  if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[4]) == 1 then return {1, 0, 0, 0, 0} end
   local cutoff = redis.call('GET', KEYS[3])
   if cutoff and issued_ms <= tonumber(cutoff) then return {1, 0, 0, 0, 0} end
 end
@@ -171,6 +172,8 @@ pub struct TokenRef<'a> {
     pub sub: &'a str,
     /// When the token was issued, in milliseconds.
     pub issued_ms: u64,
+    /// Its session (refresh family), if it has one.
+    pub sid: Option<&'a str>,
 }
 
 pub struct Gate {
@@ -219,13 +222,16 @@ impl Gate {
         if let Some(redis) = &self.redis
             && now_ms() >= self.redis_down_until.load(Ordering::Relaxed)
         {
-            let (jti_key, user_key, iat) = match &token {
-                Some(t) => (
-                    auth_jwt::revocation::token_key(&self.prefix, t.jti),
-                    auth_jwt::revocation::user_key(&self.prefix, t.sub),
-                    t.issued_ms as i64,
-                ),
-                None => (rate_key.clone(), rate_key.clone(), -1),
+            let (jti_key, user_key, session_key, iat) = match &token {
+                Some(t) => {
+                    let jti_key = auth_jwt::revocation::token_key(&self.prefix, t.jti);
+                    let session_key = match t.sid {
+                        Some(sid) => auth_jwt::revocation::session_key(&self.prefix, sid),
+                        None => jti_key.clone(),
+                    };
+                    (jti_key, auth_jwt::revocation::user_key(&self.prefix, t.sub), session_key, t.issued_ms as i64)
+                }
+                None => (rate_key.clone(), rate_key.clone(), rate_key.clone(), -1),
             };
             let emission = limit.emission_ms();
             let mut redis = redis.clone();
@@ -234,6 +240,7 @@ impl Gate {
                 .key(&rate_key)
                 .key(&jti_key)
                 .key(&user_key)
+                .key(&session_key)
                 .arg(emission)
                 .arg(emission * f64::from(limit.burst))
                 .arg(iat)

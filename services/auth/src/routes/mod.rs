@@ -170,7 +170,7 @@ async fn confirm_password_reset(State(state): State<AppState>, Json(body): Json<
 #[utoipa::path(post, path = "/auth/login", tag = "auth", summary = "Sign in",
     request_body = Credentials,
     responses(
-        (status = 200, description = "An access token and a refresh token (also set as the HttpOnly `shopfleet_refresh` cookie).", body = session::Tokens),
+        (status = 200, description = "An access token and a refresh token (also set as the HttpOnly `__Host-shopfleet_refresh` cookie).", body = session::Tokens),
         JsonBodyProblems,
         (status = 401, description = "`invalid_credentials`: an unknown email, a wrong password or an administrator's account (they sign in at /auth/admin/login), alike.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 429, description = "`too_many_attempts`: too many failed sign-ins for this account or address.", body = ProblemSchema, content_type = "application/problem+json"),

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{AppState, NoStore};
 use crate::error::{ApiError, Result};
-use crate::session::{Opened, REFRESH_COOKIE, Sessions};
+use crate::session::{Opened, Presented, REFRESH_COOKIE, Sessions};
 use crate::store::sessions::SessionView;
 
 /// What a sign-in or a refresh answers.
@@ -25,8 +25,10 @@ pub struct Tokens {
     token_type: &'static str,
     /// Seconds the access token lives.
     expires_in: u64,
-    /// Opaque, single use: refreshing rotates it. Also set as the HttpOnly cookie.
-    refresh_token: String,
+    /// Opaque, single use: refreshing rotates it. Also set as the HttpOnly cookie; for an
+    /// administrator only there (absent here).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
     /// Seconds the refresh token lives.
     refresh_expires_in: i64,
 }
@@ -38,7 +40,7 @@ pub fn render(sessions: &Sessions, opened: Opened) -> Response {
         access_token: opened.access_token,
         token_type: "Bearer",
         expires_in: opened.expires_in,
-        refresh_token: opened.refresh_token,
+        refresh_token: (!opened.admin).then_some(opened.refresh_token),
         refresh_expires_in: opened.refresh_expires_in,
     };
     let mut response = Json(body).into_response();
@@ -56,44 +58,50 @@ pub struct RefreshBody {
 
 /// `POST /auth/refresh`: the presented token dies and a new pair is issued.
 #[utoipa::path(post, path = "/auth/refresh", tag = "auth", summary = "Rotate the refresh token for a new pair",
-    description = "Takes the refresh token from a JSON body, or, with an empty body, from the HttpOnly cookie (then the `Origin` must be an allowed storefront origin). Presenting a token that was already rotated revokes its whole session.",
+    description = "Takes the refresh token from a JSON body, or, with an empty body, from the HttpOnly `__Host-shopfleet_refresh` cookie (then the `Origin` must be an allowed storefront origin); an administrator's session refreshes from the cookie only. A token rotated moments ago (two tabs) still refreshes within the reuse grace; presenting one later revokes its whole session and its access tokens.",
     request_body(content = Option<RefreshBody>, description = "Omit to use the cookie."),
     responses(
         (status = 200, description = "A new pair.", body = Tokens),
         JsonBodyProblems,
-        (status = 401, description = "`refresh_token_missing`, `refresh_token_invalid`, `refresh_token_reused` (the session is revoked) or `refresh_token_expired`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 401, description = "`refresh_token_missing`, `refresh_token_invalid` (also for two cookies of the name, or an administrator's token in a body), `refresh_token_reused` (the session is revoked) or `refresh_token_expired`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: the cookie came without an allowed Origin.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: the body lacks `refresh_token`.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 pub async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response> {
-    let token = presented_refresh_token(&state, &headers, &body)?;
-    let opened = state.sessions.refresh(&token).await?;
+    let (token, presented) = presented_refresh_token(&state, &headers, &body)?;
+    let opened = state.sessions.refresh(&token, presented).await?;
     Ok(render(&state.sessions, opened))
 }
 
 /// The refresh token of a `POST /auth/refresh`: from the JSON body, or else from the cookie.
 /// The cookie path is the one a browser could be tricked into (CSRF), so besides SameSite=Strict
 /// it requires an Origin from the allowed storefront origins.
-fn presented_refresh_token(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<String> {
+fn presented_refresh_token(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(String, Presented)> {
     if !body.iter().all(u8::is_ascii_whitespace) {
         if !problem::is_json(headers.get(header::CONTENT_TYPE)) {
             return Err(Problem::new(Code::UnsupportedMediaType, "expected Content-Type: application/json").into());
         }
-        return Ok(problem::parse_json::<RefreshBody>(body)?.refresh_token);
+        return Ok((problem::parse_json::<RefreshBody>(body)?.refresh_token, Presented::Body));
     }
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     if !origin.is_some_and(|o| state.allowed_origins.iter().any(|allowed| allowed == o)) {
         return Err(ApiError::OriginNotAllowed);
     }
-    headers
+    let found: Vec<&str> = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == REFRESH_COOKIE)
-        .map(|(_, value)| value.to_owned())
-        .ok_or(ApiError::RefreshTokenMissing)
+        .filter(|(name, _)| *name == REFRESH_COOKIE)
+        .map(|(_, value)| value)
+        .collect();
+    match found.as_slice() {
+        [token] => Ok(((*token).to_owned(), Presented::Cookie)),
+        [] => Err(ApiError::RefreshTokenMissing),
+        // Two cookies of one name: one was planted (review L5); trust neither.
+        _ => Err(ApiError::RefreshTokenInvalid),
+    }
 }
 
 /// The signed-in user behind a call, with the access token it was made with.

@@ -57,21 +57,26 @@ pub struct TokenRow {
     pub user_id: Uuid,
     pub expired: bool,
     pub rotated: bool,
+    /// Rotated within the reuse grace (a second tab refreshing at the same moment).
+    pub rotated_recently: bool,
     pub revoked: bool,
     pub admin: bool,
 }
 
 /// The token with this hash, locked with its family until the transaction ends, so two
 /// concurrent refreshes with one token cannot both succeed.
-pub async fn lock_token(tx: &mut PgConnection, token_hash: &[u8]) -> sqlx::Result<Option<TokenRow>> {
+pub async fn lock_token(tx: &mut PgConnection, token_hash: &[u8], grace_secs: i64) -> sqlx::Result<Option<TokenRow>> {
     sqlx::query_as(
         "select t.family_id, f.user_id, \
                 (t.expires_at <= now() or f.absolute_expires_at <= now()) as expired, \
-                t.rotated_at is not null as rotated, f.revoked_at is not null as revoked, f.admin \
+                t.rotated_at is not null as rotated, \
+                coalesce(t.rotated_at > now() - make_interval(secs => $2), false) as rotated_recently, \
+                f.revoked_at is not null as revoked, f.admin \
          from refresh_tokens t join refresh_families f on f.id = t.family_id \
          where t.token_hash = $1 for update of t, f",
     )
     .bind(token_hash)
+    .bind(grace_secs as f64)
     .fetch_optional(&mut *tx)
     .await
 }

@@ -29,8 +29,17 @@ async fn an_admin_signs_in_with_a_totp_code_that_works_only_once() {
     assert_eq!(status, 401, "no second factor: {problem}");
 
     let code = totp::current_code(created["totp_secret"].as_str().unwrap()).unwrap();
-    let (status, body) = app.caller.post_json("/auth/admin/login", admin_login(&created, Some(&code), None)).await;
-    assert_eq!(status, 200, "{body}");
+    let response = app
+        .caller
+        .request(reqwest::Method::POST, "/auth/admin/login")
+        .json(&admin_login(&created, Some(&code), None))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(body.get("refresh_token").is_none(), "an admin's refresh token is only in the HttpOnly cookie: {body}");
     let claims = claims_of(&app, body["access_token"].as_str().unwrap()).await;
     assert_eq!(claims.role, Role::Admin);
     assert_eq!(claims.exp - claims.iat, 300, "admin tokens are shorter-lived");
@@ -40,10 +49,20 @@ async fn an_admin_signs_in_with_a_totp_code_that_works_only_once() {
     let (status, _) = app.caller.post_json("/auth/admin/login", admin_login(&created, Some(&code), None)).await;
     assert_eq!(status, 401, "the same code cannot be replayed");
 
-    // The admin session refreshes into admin tokens.
-    let (status, refreshed) =
-        app.caller.post_json("/auth/refresh", serde_json::json!({"refresh_token": body["refresh_token"]})).await;
-    assert_eq!(status, 200);
+    // The admin session refreshes into admin tokens, through the cookie only (review M5).
+    let token = cookie.split(';').next().unwrap().split_once('=').unwrap().1.to_owned();
+    let (status, problem) = app.caller.post_json("/auth/refresh", serde_json::json!({"refresh_token": token})).await;
+    assert_eq!((status, problem["code"].as_str()), (401, Some("refresh_token_invalid")), "not from a body");
+    let refreshed = app
+        .caller
+        .request(reqwest::Method::POST, "/auth/refresh")
+        .header("cookie", cookie.split(';').next().unwrap())
+        .header("origin", "http://localhost:3000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.status(), 200);
+    let refreshed: serde_json::Value = refreshed.json().await.unwrap();
     assert_eq!(claims_of(&app, refreshed["access_token"].as_str().unwrap()).await.role, Role::Admin);
 }
 

@@ -5,9 +5,14 @@ use internal_token::Subject;
 
 use crate::helpers::{TestGateway, claims, now, sign};
 
+/// A gateway whose auth counts any second use of a refresh token as reuse (no grace).
+async fn without_reuse_grace() -> TestGateway {
+    TestGateway::spawn_full(1, |auth| auth.refresh_reuse_grace = std::time::Duration::ZERO, |_| {}).await
+}
+
 #[tokio::test]
 async fn refresh_rotates_and_a_reused_token_kills_the_whole_family() {
-    let gw = TestGateway::spawn().await;
+    let gw = without_reuse_grace().await;
     let login = gw.shopper_login().await;
     let first = login["refresh_token"].as_str().unwrap().to_owned();
     assert_eq!(first.len(), 43);
@@ -24,8 +29,30 @@ async fn refresh_rotates_and_a_reused_token_kills_the_whole_family() {
     assert_eq!((status, problem["code"].as_str()), (401, Some("refresh_token_reused")));
     let (status, problem) = gw.post("/api/v1/auth/refresh", None, serde_json::json!({"refresh_token": second})).await;
     assert_eq!((status, problem["code"].as_str()), (401, Some("refresh_token_invalid")));
+    // Review L2: the session's access tokens die with it, the thief's among them.
+    let (status, problem) = gw.get("/api/v1/auth/sessions", Some(access)).await;
+    assert_eq!((status, problem["code"].as_str()), (401, Some("token_revoked")));
     let (status, _) = gw.post("/api/v1/auth/refresh", None, serde_json::json!({"refresh_token": "made-up"})).await;
     assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn two_tabs_refreshing_with_the_same_token_at_once_both_stay_signed_in() {
+    // Review L2: a legitimate concurrent refresh used to count as reuse and end the session.
+    let gw = TestGateway::spawn().await;
+    let login = gw.shopper_login().await;
+    let token = serde_json::json!({"refresh_token": login["refresh_token"]});
+    let (a, b) = tokio::join!(
+        gw.post("/api/v1/auth/refresh", None, token.clone()),
+        gw.post("/api/v1/auth/refresh", None, token.clone())
+    );
+    assert_eq!((a.0, b.0), (200, 200), "{a:?} {b:?}");
+    for tab in [&a.1, &b.1] {
+        let access = tab["access_token"].as_str().unwrap();
+        assert_eq!(gw.get("/api/v1/auth/sessions", Some(access)).await.0, 200);
+        let next = serde_json::json!({"refresh_token": tab["refresh_token"]});
+        assert_eq!(gw.post("/api/v1/auth/refresh", None, next).await.0, 200, "each tab refreshes on");
+    }
 }
 
 #[tokio::test]
@@ -95,13 +122,13 @@ async fn a_customer_token_on_an_admin_route_is_forbidden() {
 
 #[tokio::test]
 async fn the_storefront_refreshes_with_its_http_only_cookie_from_its_own_origin_only() {
-    let gw = TestGateway::spawn().await;
+    let gw = without_reuse_grace().await;
     let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
     let body = serde_json::json!({"email": email, "password": crate::helpers::PASSWORD});
     gw.register_ok(&body).await;
     let login = gw.http.post(gw.url("/api/v1/auth/login")).json(&body).send().await.unwrap();
     let cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
-    for attribute in ["shopfleet_refresh=", "HttpOnly", "SameSite=Strict", "Secure", "Path=/api/v1/auth"] {
+    for attribute in ["__Host-shopfleet_refresh=", "HttpOnly", "SameSite=Strict", "Secure", "Path=/;"] {
         assert!(cookie.contains(attribute), "{attribute} missing from {cookie}");
     }
     let pair = cookie.split(';').next().unwrap().to_owned();
@@ -118,11 +145,22 @@ async fn the_storefront_refreshes_with_its_http_only_cookie_from_its_own_origin_
     let response = refresh(Some("http://localhost:3000")).await.unwrap();
     assert_eq!(response.status(), 200);
     assert!(
-        response.headers()["set-cookie"].to_str().unwrap().starts_with("shopfleet_refresh="),
+        response.headers()["set-cookie"].to_str().unwrap().starts_with("__Host-shopfleet_refresh="),
         "the rotated token replaces the cookie"
     );
+    let fresh = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
     let rotated: serde_json::Value = response.json().await.unwrap();
     assert!(rotated["access_token"].is_string());
+    // Review L5: a second cookie of the same name (one planted by a sibling site) is refused.
+    let doubled = gw
+        .http
+        .post(gw.url("/api/v1/auth/refresh"))
+        .header("cookie", format!("{fresh}; {pair}"))
+        .header("origin", "http://localhost:3000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(doubled.status(), 401);
     // The old cookie was rotated: presenting it again is reuse.
     let reused = refresh(Some("http://localhost:3000")).await.unwrap();
     assert_eq!(reused.status(), 401);
