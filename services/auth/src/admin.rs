@@ -47,15 +47,29 @@ pub async fn enroll(tx: &mut PgConnection, vault: &Vault, user_id: Uuid, email: 
     })
 }
 
-/// Re-enrols the second factor of an administrator; `None` when `user_id` is not one.
-pub async fn re_enroll(pool: &PgPool, vault: &Vault, user_id: Uuid) -> sqlx::Result<Option<Enrolment>> {
+/// Replaces the second factor of an administrator whose password and current factor were just
+/// checked: a new seed and recovery codes, every other session ended, and SECOND_FACTOR_CHANGED
+/// (a notice to the owner), in one transaction. Returns the enrolment and the ended sessions.
+pub async fn re_enroll(
+    pool: &PgPool,
+    vault: &Vault,
+    user_id: Uuid,
+    email: &str,
+    current_session: Option<Uuid>,
+) -> sqlx::Result<(Enrolment, Vec<Uuid>)> {
     let mut tx = pool.begin().await?;
-    let Some(email) = store::admin::admin_email(&mut tx, user_id).await? else {
-        return Ok(None);
-    };
-    let enrolment = enroll(&mut tx, vault, user_id, &email).await?;
+    let enrolment = enroll(&mut tx, vault, user_id, email).await?;
+    let ended = store::sessions::revoke_others(&mut tx, user_id, current_session, "second_factor_changed").await?;
+    let event = ::events::catalog::SecondFactorChanged { user_id, email: email.to_owned() };
+    ::events::enqueue(&mut tx, crate::SERVICE, &event).await?;
     tx.commit().await?;
-    Ok(Some(enrolment))
+    Ok((enrolment, ended))
+}
+
+/// The email of an administrator, `None` for anyone else.
+pub async fn admin_email(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Option<String>> {
+    let mut conn = pool.acquire().await?;
+    store::admin::admin_email(&mut conn, user_id).await
 }
 
 /// Checks a TOTP code (single use: its step is remembered) or a recovery code (used up).

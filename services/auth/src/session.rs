@@ -236,7 +236,7 @@ impl Sessions {
 
     /// Every access token of the session `sid` is refused from now on (until the longest would
     /// have expired anyway).
-    async fn revoke_session_tokens(&self, sid: &str) -> Result<()> {
+    pub async fn revoke_session_tokens(&self, sid: &str) -> Result<()> {
         let key = auth_jwt::revocation::session_key(&self.key_prefix, sid);
         let ttl = self.tokens.longest_lifetime_secs() + auth_jwt::DEFAULT_LEEWAY_SECS;
         let mut redis = self.redis.clone();

@@ -10,6 +10,7 @@ pub enum Kind {
     VerifyEmail,
     PasswordReset,
     PasswordChanged,
+    SecondFactorChanged,
 }
 
 impl Kind {
@@ -18,6 +19,7 @@ impl Kind {
             Self::VerifyEmail => "verify_email",
             Self::PasswordReset => "password_reset",
             Self::PasswordChanged => "password_changed",
+            Self::SecondFactorChanged => "second_factor_changed",
         }
     }
 }
@@ -43,7 +45,7 @@ impl Default for Templates {
 impl Templates {
     pub fn new() -> Self {
         let mut env = Environment::new();
-        let sources: [(&str, &str); 9] = [
+        let sources: [(&str, &str); 12] = [
             ("verify_email.subject.txt", include_str!("../templates/verify_email.subject.txt")),
             ("verify_email.txt", include_str!("../templates/verify_email.txt")),
             ("verify_email.html", include_str!("../templates/verify_email.html")),
@@ -53,6 +55,9 @@ impl Templates {
             ("password_changed.subject.txt", include_str!("../templates/password_changed.subject.txt")),
             ("password_changed.txt", include_str!("../templates/password_changed.txt")),
             ("password_changed.html", include_str!("../templates/password_changed.html")),
+            ("second_factor_changed.subject.txt", include_str!("../templates/second_factor_changed.subject.txt")),
+            ("second_factor_changed.txt", include_str!("../templates/second_factor_changed.txt")),
+            ("second_factor_changed.html", include_str!("../templates/second_factor_changed.html")),
         ];
         for (name, source) in sources {
             env.add_template(name, source).expect("the built-in templates parse");
@@ -70,6 +75,18 @@ impl Templates {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_renders_a_subject_a_text_and_an_html_body() {
+        let templates = Templates::new();
+        let context =
+            serde_json::json!({"email": "a@example.com", "link": "https://shop.example/x", "expires_at": "soon"});
+        for kind in [Kind::VerifyEmail, Kind::PasswordReset, Kind::PasswordChanged, Kind::SecondFactorChanged] {
+            let rendered = templates.render(kind, &context).unwrap();
+            assert!(!rendered.subject.is_empty() && rendered.text.contains("a@example.com"), "{kind:?}");
+            assert!(rendered.html.contains("a@example.com"), "{kind:?}");
+        }
+    }
 
     #[test]
     fn every_kind_renders_its_link_into_text_and_html() {

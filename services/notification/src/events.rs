@@ -46,6 +46,9 @@ impl Notifier {
                     serde_json::json!({"email": e.email, "link": link, "expires_at": when(e.expires_at)}),
                 ))
             }
+            Some(AuthEvent::SecondFactorChanged(e)) => {
+                Some((Kind::SecondFactorChanged, e.email.clone(), serde_json::json!({"email": e.email})))
+            }
             Some(AuthEvent::PasswordChanged(e)) => {
                 Some((Kind::PasswordChanged, e.email.clone(), serde_json::json!({"email": e.email})))
             }

@@ -44,6 +44,13 @@ pub struct PasswordChanged {
     pub email: String,
 }
 
+/// An administrator's second factor was replaced; a notice goes to the owner.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct SecondFactorChanged {
+    pub user_id: Uuid,
+    pub email: String,
+}
+
 crate::stream! {
     /// The events of `events.auth`.
     pub enum AuthEvent in "auth" {
@@ -52,5 +59,6 @@ crate::stream! {
         UserEmailVerified = ("USER_EMAIL_VERIFIED", 1, aggregate = user_id),
         PasswordResetRequested = ("PASSWORD_RESET_REQUESTED", 1, aggregate = user_id, secrets = ["token"]),
         PasswordChanged = ("PASSWORD_CHANGED", 1, aggregate = user_id),
+        SecondFactorChanged = ("SECOND_FACTOR_CHANGED", 1, aggregate = user_id),
     }
 }

@@ -10,7 +10,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use auth::{
-    AuthEvent, EmailVerificationRequested, PasswordChanged, PasswordResetRequested, UserEmailVerified, UserRegistered,
+    AuthEvent, EmailVerificationRequested, PasswordChanged, PasswordResetRequested, SecondFactorChanged,
+    UserEmailVerified, UserRegistered,
 };
 
 /// A catalog entry.

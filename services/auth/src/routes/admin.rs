@@ -53,20 +53,54 @@ pub async fn login(
     Ok(super::session::render(&state.sessions, opened))
 }
 
+/// What re-enrolling the second factor asks for: the password and the current factor.
+#[derive(Deserialize, ToSchema)]
+pub struct ReEnrol {
+    password: String,
+    /// The current TOTP code.
+    code: Option<String>,
+    /// Or one of the recovery codes.
+    recovery_code: Option<String>,
+}
+
 /// `POST /auth/admin/totp/enroll`: a new TOTP seed and recovery codes for the calling admin,
-/// shown once.
+/// shown once, after a step-up (password and the current code or a recovery code); every other
+/// session of the admin ends and the admin is emailed (review M6).
 #[utoipa::path(post, path = "/auth/admin/totp/enroll", tag = "admin", summary = "Re-enrol the second factor",
     security(("bearer" = ["admin:access"])),
+    request_body = ReEnrol,
     responses(
-        (status = 200, description = "The new seed and recovery codes, shown once.", body = crate::admin::Enrolment),
-        (status = 401, description = "`token_missing`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 200, description = "The new seed and recovery codes, shown once (no-store). Every other session is ended and a notice is emailed.", body = crate::admin::Enrolment),
+        JsonBodyProblems,
+        (status = 401, description = "`token_missing`, or `invalid_credentials`: the password or the current code is wrong.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: administrators only.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_attempts`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 503, description = "`busy`: retry shortly.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn enroll(State(state): State<AppState>, caller: Caller) -> Result<NoStore<crate::admin::Enrolment>> {
+pub async fn enroll(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Json(body): Json<ReEnrol>,
+) -> Result<NoStore<crate::admin::Enrolment>> {
     caller.require_perm(Permission::AdminAccess)?;
     let user_id = Uuid::parse_str(&caller.subject().sub).map_err(|_| ApiError::AdminsOnly)?;
-    let enrolment = crate::admin::re_enroll(&state.pool, &state.vault, user_id).await?.ok_or(ApiError::AdminsOnly)?;
-    tracing::info!(security_event = "admin_second_factor_enrolled", %user_id, "second factor re-enrolled");
+    let email = crate::admin::admin_email(&state.pool, user_id).await?.ok_or(ApiError::AdminsOnly)?;
+    // Step-up: the same checks, counters and locks as the admin sign-in.
+    let network = super::client(&headers).network();
+    let ok = match state.accounts.check_password(&email, &body.password, network.as_deref(), SignIn::Admin).await {
+        Err(ApiError::InvalidCredentials) => return Err(ApiError::InvalidAdminCredentials),
+        other => other?,
+    };
+    let (code, recovery) = (body.code.as_deref(), body.recovery_code.as_deref());
+    state.accounts.second_factor(ok, &state.vault, code, recovery).await?;
+    let current =
+        caller.subject().session.as_ref().and_then(|s| s.sid.as_deref()).and_then(|s| Uuid::parse_str(s).ok());
+    let (enrolment, ended) = crate::admin::re_enroll(&state.pool, &state.vault, user_id, &email, current).await?;
+    for family in &ended {
+        state.sessions.revoke_session_tokens(&family.to_string()).await?;
+    }
+    tracing::info!(security_event = "admin_second_factor_enrolled", %user_id, ended_sessions = ended.len(), "second factor re-enrolled");
     Ok(NoStore(enrolment))
 }
 

@@ -119,6 +119,24 @@ pub async fn revoke_family(pool: &PgPool, user_id: Uuid, family_id: Uuid, reason
     Ok(result.rows_affected() == 1)
 }
 
+/// Revokes every family of a user but `keep`; returns the ids of those that were active.
+pub async fn revoke_others(
+    tx: &mut PgConnection,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+    reason: &str,
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "update refresh_families set revoked_at = now(), revoked_reason = $3 \
+         where user_id = $1 and revoked_at is null and ($2::uuid is null or id <> $2) returning id",
+    )
+    .bind(user_id)
+    .bind(keep)
+    .bind(reason)
+    .fetch_all(&mut *tx)
+    .await
+}
+
 /// Revokes every family of a user; returns how many were active.
 pub async fn revoke_all(tx: &mut PgConnection, user_id: Uuid, reason: &str) -> sqlx::Result<u64> {
     let result = sqlx::query(

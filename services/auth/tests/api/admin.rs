@@ -182,8 +182,8 @@ async fn one_clients_failures_do_not_lock_the_owner_out_from_another_network() {
 }
 
 #[tokio::test]
-async fn a_new_second_factor_is_never_cached() {
-    // Review L9: the enrolment carries the TOTP secret and the recovery codes.
+async fn re_enrolling_the_second_factor_asks_for_the_password_and_a_code_and_ends_other_sessions() {
+    // Review M6 and L9.
     let app = TestApp::spawn().await;
     let created = auth::cli::create_admin(&app.config, "fresh@example.com").await.unwrap();
     let admin = internal_token::Subject::user(
@@ -193,9 +193,43 @@ async fn a_new_second_factor_is_never_cached() {
     );
     let addr = app.caller.base.trim_start_matches("http://").parse().unwrap();
     let caller = testkit::ServiceCaller::new("auth", addr).as_subject(admin);
-    let response = caller.request(reqwest::Method::POST, "/auth/admin/totp/enroll").send().await.unwrap();
+    // Another session of the admin, opened earlier.
+    let code = totp::current_code(created["totp_secret"].as_str().unwrap()).unwrap();
+    let other = app
+        .caller
+        .request(reqwest::Method::POST, "/auth/admin/login")
+        .json(&admin_login(&created, Some(&code), None))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200);
+    let other_cookie = other.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+
+    let (status, _) = caller.post_json("/auth/admin/totp/enroll", serde_json::json!({})).await;
+    assert_eq!(status, 422, "a bare token is not enough");
+    let wrong = serde_json::json!({"password": "not the password", "recovery_code": "x"});
+    let (status, _) = caller.post_json("/auth/admin/totp/enroll", wrong).await;
+    assert_eq!(status, 401, "the password is checked");
+
+    let recovery = created["recovery_codes"][0].as_str().unwrap();
+    let step_up = serde_json::json!({"password": created["password"], "recovery_code": recovery});
+    let response =
+        caller.request(reqwest::Method::POST, "/auth/admin/totp/enroll").json(&step_up).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let enrolment: serde_json::Value = response.json().await.unwrap();
     assert_eq!(enrolment["recovery_codes"].as_array().unwrap().len(), 10);
+    assert_ne!(enrolment["secret"], created["totp_secret"]);
+
+    let refresh = app
+        .caller
+        .request(reqwest::Method::POST, "/auth/refresh")
+        .header("cookie", other_cookie)
+        .header("origin", "http://localhost:3000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refresh.status(), 401, "the other session has ended");
+    let notices: Vec<_> = app.outbox().await.into_iter().filter(|e| e["type"] == "SECOND_FACTOR_CHANGED").collect();
+    assert_eq!(notices.len(), 1, "the admin is told");
 }
