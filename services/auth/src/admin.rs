@@ -29,8 +29,19 @@ fn new_recovery_code() -> String {
     format!("{}-{}-{}", &text[0..4], &text[4..8], &text[8..12])
 }
 
-fn recovery_hash(code: &str) -> Vec<u8> {
-    one_time::hash(&code.trim().to_ascii_lowercase().replace(' ', ""))
+fn normalized(code: &str) -> String {
+    code.trim().to_ascii_lowercase().replace(' ', "")
+}
+
+/// What is stored of a recovery code: a keyed digest bound to its admin (review L7: an unsalted
+/// SHA-256 of a 60-bit code could be brute-forced from a database dump).
+fn recovery_digest(vault: &Vault, user_id: Uuid, code: &str) -> Vec<u8> {
+    vault.digest(normalized(code).as_bytes(), &format!("recovery-code:{user_id}"))
+}
+
+/// The digest codes enrolled before keyed digests had (they keep working until re-enrolment).
+fn legacy_recovery_hash(code: &str) -> Vec<u8> {
+    one_time::hash(&normalized(code))
 }
 
 /// (Re-)enrols a second factor: a new TOTP seed and new recovery codes replace the old ones.
@@ -38,7 +49,7 @@ pub async fn enroll(tx: &mut PgConnection, vault: &Vault, user_id: Uuid, email: 
     let secret = auth_jwt::keys::random_bytes(20);
     store::admin::upsert_totp(tx, user_id, &vault.seal(&secret, &seal_context(user_id))).await?;
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
-    let hashes: Vec<Vec<u8>> = codes.iter().map(|code| recovery_hash(code)).collect();
+    let hashes: Vec<Vec<u8>> = codes.iter().map(|code| recovery_digest(vault, user_id, code)).collect();
     store::admin::replace_recovery_codes(tx, user_id, &hashes).await?;
     Ok(Enrolment {
         otpauth_uri: totp::otpauth_uri(ISSUER, email, &secret),
@@ -99,7 +110,10 @@ pub async fn second_factor_ok(
                 None => false,
             }
         }
-        (None, Some(recovery)) => store::admin::use_recovery_code(&mut tx, user_id, &recovery_hash(recovery)).await?,
+        (None, Some(recovery)) => {
+            store::admin::use_recovery_code(&mut tx, user_id, &recovery_digest(vault, user_id, recovery)).await?
+                || store::admin::use_recovery_code(&mut tx, user_id, &legacy_recovery_hash(recovery)).await?
+        }
         (None, None) => false,
     };
     tx.commit().await?;

@@ -6,6 +6,9 @@ use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKe
 
 pub struct Vault {
     key: LessSafeKey,
+    /// For keyed digests of secrets auth only compares (recovery codes): derived from the same
+    /// key file, so a database dump alone cannot test guesses offline.
+    mac_key: aws_lc_rs::hmac::Key,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -22,7 +25,20 @@ impl Vault {
         use base64::Engine;
         let bytes = base64::engine::general_purpose::STANDARD.decode(text.trim()).map_err(|_| VaultError::BadKey)?;
         let key = UnboundKey::new(&AES_256_GCM, &bytes).map_err(|_| VaultError::BadKey)?;
-        Ok(Self { key: LessSafeKey::new(key) })
+        // A separate key for MACs, derived so the encryption key is never used for two purposes.
+        let derive = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &bytes);
+        let mac_key_bytes = aws_lc_rs::hmac::sign(&derive, b"shopfleet-auth mac key v1");
+        let mac_key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, mac_key_bytes.as_ref());
+        Ok(Self { key: LessSafeKey::new(key), mac_key })
+    }
+
+    /// A keyed digest (HMAC-SHA256) of `secret` for `context` (whose secret it is): what is
+    /// stored of secrets that are only ever compared.
+    pub fn digest(&self, secret: &[u8], context: &str) -> Vec<u8> {
+        let mut message = context.as_bytes().to_vec();
+        message.push(0);
+        message.extend_from_slice(secret);
+        aws_lc_rs::hmac::sign(&self.mac_key, &message).as_ref().to_vec()
     }
 
     /// A fresh random key in the key file's format (dev keys, tests).
@@ -64,6 +80,15 @@ impl Vault {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_digest_depends_on_the_key_and_the_context() {
+        let vault = Vault::from_base64(&Vault::generate_base64()).unwrap();
+        let other = Vault::from_base64(&Vault::generate_base64()).unwrap();
+        assert_eq!(vault.digest(b"code", "a"), vault.digest(b"code", "a"));
+        assert_ne!(vault.digest(b"code", "a"), vault.digest(b"code", "b"));
+        assert_ne!(vault.digest(b"code", "a"), other.digest(b"code", "a"));
+    }
 
     #[test]
     fn sealed_secrets_open_only_with_the_same_key_and_context() {

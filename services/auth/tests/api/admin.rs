@@ -233,3 +233,17 @@ async fn re_enrolling_the_second_factor_asks_for_the_password_and_a_code_and_end
     let notices: Vec<_> = app.outbox().await.into_iter().filter(|e| e["type"] == "SECOND_FACTOR_CHANGED").collect();
     assert_eq!(notices.len(), 1, "the admin is told");
 }
+
+#[tokio::test]
+async fn recovery_codes_are_stored_as_keyed_digests_not_plain_hashes() {
+    // Review L7: an unsalted SHA-256 of a 60-bit code can be brute-forced from a dump.
+    let app = TestApp::spawn().await;
+    let created = auth::cli::create_admin(&app.config, "digest@example.com").await.unwrap();
+    let code = created["recovery_codes"][0].as_str().unwrap().to_owned();
+    let plain: Vec<u8> = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, code.as_bytes()).as_ref().to_vec();
+    let pool = app.db.pool_as("auth").await;
+    let stored: Vec<Vec<u8>> =
+        sqlx::query_scalar("select code_hash from recovery_codes").fetch_all(&pool).await.unwrap();
+    assert_eq!(stored.len(), 10);
+    assert!(!stored.contains(&plain), "no code is stored as its plain SHA-256");
+}
