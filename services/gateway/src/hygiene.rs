@@ -6,12 +6,17 @@ use std::net::IpAddr;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use observability::{REQUEST_ID_HEADER, current_request_id};
-use service_kit::headers::{CLIENT_IP, REAL_IP};
+use service_kit::headers::{CLIENT_IP, PROVIDER_AUTHORIZATION, REAL_IP};
 
 /// Makes `headers` fit for the upstream: scrubbed, with `internal_token` as the bearer and the
-/// client IP the gateway determined.
-pub fn prepare(headers: &mut HeaderMap, forward_cookies: bool, internal_token: &str, ip: IpAddr) {
+/// client IP the gateway determined. On a public route the caller's own `Authorization` (a
+/// provider's webhook credentials) travels on as `X-Provider-Authorization`.
+pub fn prepare(headers: &mut HeaderMap, public: bool, forward_cookies: bool, internal_token: &str, ip: IpAddr) {
+    let provider_authorization = if public { headers.get(header::AUTHORIZATION).cloned() } else { None };
     scrub(headers, forward_cookies);
+    if let Some(value) = provider_authorization {
+        headers.insert(PROVIDER_AUTHORIZATION, value);
+    }
     headers.insert(
         header::AUTHORIZATION,
         HeaderValue::from_str(&format!("Bearer {internal_token}")).expect("JWTs are header-safe"),
@@ -36,6 +41,7 @@ fn scrub(headers: &mut HeaderMap, keep_cookies: bool) {
                 || (text.starts_with("x-forwarded-") && text != "x-forwarded-for" && text != "x-forwarded-proto")
                 || **name == CLIENT_IP
                 || **name == REAL_IP
+                || **name == PROVIDER_AUTHORIZATION
                 || matches!(text, "forwarded" | "authorization" | "host")
                 || (text == "cookie" && !keep_cookies)
         })
@@ -111,8 +117,19 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer user-token"));
         headers.insert(CLIENT_IP, HeaderValue::from_static("6.6.6.6"));
-        prepare(&mut headers, false, "internal.jwt.token", "203.0.113.9".parse().unwrap());
+        headers.insert(PROVIDER_AUTHORIZATION, HeaderValue::from_static("Basic forged"));
+        prepare(&mut headers, false, false, "internal.jwt.token", "203.0.113.9".parse().unwrap());
         assert_eq!(headers[header::AUTHORIZATION], "Bearer internal.jwt.token");
         assert_eq!(headers[CLIENT_IP], "203.0.113.9");
+        assert!(!headers.contains_key(PROVIDER_AUTHORIZATION), "a client cannot send it itself");
+    }
+
+    #[test]
+    fn on_a_public_route_the_providers_credentials_travel_beside_the_internal_token() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic cHJvdmlkZXI6c2VjcmV0"));
+        prepare(&mut headers, true, false, "internal.jwt.token", "203.0.113.9".parse().unwrap());
+        assert_eq!(headers[header::AUTHORIZATION], "Bearer internal.jwt.token");
+        assert_eq!(headers[PROVIDER_AUTHORIZATION], "Basic cHJvdmlkZXI6c2VjcmV0");
     }
 }

@@ -209,7 +209,8 @@ async fn forward(
     let (mut parts, body) = request.into_parts();
     let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
     let internal_token = proxy.internal_token(route.upstream, &admitted.subject);
-    hygiene::prepare(&mut parts.headers, route.forward_cookies, &internal_token, ip);
+    let public = route.auth == crate::route_table::AuthMode::Public;
+    hygiene::prepare(&mut parts.headers, public, route.forward_cookies, &internal_token, ip);
     let outbound = Outbound {
         parts,
         body,

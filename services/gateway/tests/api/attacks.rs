@@ -108,3 +108,26 @@ async fn a_percent_encoded_letter_cannot_pick_a_different_route_than_the_upstrea
     let (status, problem) = gw.get("/api/v1/payments/x", None).await;
     assert_eq!((status, problem["code"].as_str()), (401, Some("token_missing")), "the real route needs a token");
 }
+
+#[tokio::test]
+async fn a_providers_own_authorization_on_a_webhook_is_not_taken_for_a_bad_token() {
+    // Review L10: a webhook with Basic credentials was a 401 at the edge.
+    let gw = TestGateway::spawn().await;
+    let webhook = gw
+        .http
+        .post(gw.url("/api/v1/payments/webhooks/provider"))
+        .header("authorization", "Basic cHJvdmlkZXI6c2VjcmV0")
+        .json(&serde_json::json!({"event": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(webhook.status(), 401, "forwarded to payment (not running here), not refused as a token");
+    let other = gw
+        .http
+        .get(gw.url("/api/v1/products"))
+        .header("authorization", "Basic cHJvdmlkZXI6c2VjcmV0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 401, "anywhere else it is a bad token");
+}
