@@ -70,9 +70,14 @@ impl Envelope {
     /// The envelope with the payload fields the catalog marks secret replaced, for logs and
     /// dead letters.
     pub fn redacted(&self) -> serde_json::Value {
+        self.redacted_fields(crate::catalog::secret_fields(&self.event_type))
+    }
+
+    /// The envelope with `fields` of the payload replaced.
+    pub fn redacted_fields(&self, fields: &[&str]) -> serde_json::Value {
         let mut value = serde_json::to_value(self).expect("envelopes serialize");
         if let Some(payload) = value.get_mut("payload").and_then(|p| p.as_object_mut()) {
-            for field in crate::catalog::secret_fields(&self.event_type) {
+            for field in fields {
                 if payload.contains_key(*field) {
                     payload.insert((*field).to_owned(), observability::redact::REDACTED.into());
                 }

@@ -119,6 +119,15 @@ pub fn service_config(service: &str, db: Option<&TestDb>) -> ServiceConfig {
     }
 }
 
+/// Points `config`'s calls to `service` at `addr` (a service the test started).
+pub fn point_at(config: &mut ServiceConfig, service: &str, addr: std::net::SocketAddr) {
+    for (name, urls) in &mut config.service_urls {
+        if name == service {
+            *urls = vec![format!("http://{addr}")];
+        }
+    }
+}
+
 /// A port nothing listens on right now (bound, then released).
 pub fn unused_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("bind port 0")
@@ -181,6 +190,12 @@ impl ServiceCaller {
             minter: minter("gateway"),
             subject: internal_token::Subject::anonymous(),
         }
+    }
+
+    /// Calls as service `issuer` instead of the gateway (an internal route for one caller).
+    pub fn as_issuer(mut self, issuer: &str) -> Self {
+        self.minter = minter(issuer);
+        self
     }
 
     /// Calls on behalf of `subject` instead (a user, with permissions).

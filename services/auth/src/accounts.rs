@@ -43,11 +43,55 @@ pub struct Accounts {
     pool: PgPool,
     passwords: Arc<PasswordHasher>,
     throttle: Throttle,
+    vault: Arc<Vault>,
+}
+
+/// The context a one-time token is sealed under: its reference.
+fn token_context(token_ref: Uuid) -> String {
+    format!("one-time-token:{token_ref}")
 }
 
 impl Accounts {
-    pub fn new(pool: PgPool, passwords: Arc<PasswordHasher>, throttle: Throttle) -> Self {
-        Self { pool, passwords, throttle }
+    pub fn new(pool: PgPool, passwords: Arc<PasswordHasher>, throttle: Throttle, vault: Arc<Vault>) -> Self {
+        Self { pool, passwords, throttle, vault }
+    }
+
+    /// Makes a one-time token: its hash checks the link, its sealed copy waits for the mailer
+    /// (by reference: the token never travels in an event). Returns the reference and expiry.
+    async fn issue_token(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        purpose: Purpose,
+        user_id: Uuid,
+        ttl_secs: i64,
+    ) -> Result<(Uuid, chrono::DateTime<chrono::Utc>)> {
+        let (token, token_hash) = one_time::generate();
+        let token_ref = Uuid::now_v7();
+        let token_sealed = self.vault.seal(token.as_bytes(), &token_context(token_ref));
+        let new = store::NewToken {
+            purpose,
+            user_id,
+            token_hash: &token_hash,
+            token_ref,
+            token_sealed: &token_sealed,
+            ttl_secs,
+        };
+        let expires_at = store::insert_token(tx, new).await?;
+        Ok((token_ref, expires_at))
+    }
+
+    /// The clear token behind `token_ref`, for the mailer, while it is unused and unexpired.
+    pub async fn one_time_token(&self, token_ref: Uuid) -> Result<Option<String>> {
+        let Some(sealed) = store::sealed_token(&self.pool, token_ref).await? else {
+            return Ok(None);
+        };
+        match self.vault.open(&sealed, &token_context(token_ref)) {
+            Ok(token) => Ok(String::from_utf8(token).ok()),
+            Err(error) => {
+                tracing::error!(%error, "a sealed one-time token cannot be opened");
+                Ok(None)
+            }
+        }
     }
 
     /// Creates an account with its verification token: the account, USER_REGISTERED and
@@ -70,13 +114,11 @@ impl Accounts {
             InsertOutcome::Created(id) => id,
             InsertOutcome::EmailTaken => return Err(ApiError::EmailTaken),
         };
-        let (token, token_hash) = one_time::generate();
-        let expires_at =
-            store::insert_token(&mut tx, Purpose::VerifyEmail, id, &token_hash, one_time::VERIFY_EMAIL_TTL_SECS)
-                .await?;
+        let (token_ref, expires_at) =
+            self.issue_token(&mut tx, Purpose::VerifyEmail, id, one_time::VERIFY_EMAIL_TTL_SECS).await?;
         let email = email.as_str().to_owned();
         ::events::enqueue(&mut tx, SERVICE, &UserRegistered { user_id: id, email: email.clone() }).await?;
-        let requested = EmailVerificationRequested { user_id: id, email: email.clone(), token, expires_at };
+        let requested = EmailVerificationRequested { user_id: id, email: email.clone(), token_ref, expires_at };
         ::events::enqueue(&mut tx, SERVICE, &requested).await?;
         tx.commit().await?;
         tracing::info!(user_id = %id, "account registered");
@@ -102,10 +144,9 @@ impl Accounts {
         let email = Email::parse(email)?;
         let mut tx = self.pool.begin().await?;
         if let Some(user_id) = store::user_id_by_email(&mut tx, &email).await? {
-            let (token, token_hash) = one_time::generate();
             let ttl = one_time::RESET_PASSWORD_TTL_SECS;
-            let expires_at = store::insert_token(&mut tx, Purpose::ResetPassword, user_id, &token_hash, ttl).await?;
-            let event = PasswordResetRequested { user_id, email: email.as_str().to_owned(), token, expires_at };
+            let (token_ref, expires_at) = self.issue_token(&mut tx, Purpose::ResetPassword, user_id, ttl).await?;
+            let event = PasswordResetRequested { user_id, email: email.as_str().to_owned(), token_ref, expires_at };
             ::events::enqueue(&mut tx, SERVICE, &event).await?;
         }
         tx.commit().await?;

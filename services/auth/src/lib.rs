@@ -86,13 +86,14 @@ pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
     );
     let throttle = throttle::Throttle::new(redis.connection.clone(), redis.prefix.clone(), config.throttle);
     let state = routes::AppState {
-        accounts: Arc::new(accounts::Accounts::new(context.db.clone(), Arc::new(passwords), throttle)),
+        accounts: Arc::new(accounts::Accounts::new(context.db.clone(), Arc::new(passwords), throttle, vault.clone())),
         sessions: Arc::new(sessions),
         vault,
         pool: context.db.clone(),
         allowed_origins: Arc::new(config.allowed_origins.clone()),
     };
-    context.serve_internal(&[fleet::GATEWAY], routes::router(state)).await
+    // The gateway calls the public routes; the notification service only fetches one-time tokens.
+    context.serve_internal(&[fleet::GATEWAY, fleet::NOTIFICATION], routes::router(state)).await
 }
 
 /// The key id of a PEM signing key when none is configured: derived from the public key, so

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use contracts::auth::AuthClient;
 use events::catalog::AuthEvent;
 use events::consumer::HandleFuture;
 use events::{Envelope, Handled, Handler, HandlerError};
@@ -19,19 +20,27 @@ pub const CONSUMES: &[&str] = &[AuthEvent::DOMAIN];
 pub struct Notifier {
     templates: Arc<Templates>,
     storefront_url: String,
+    /// Where the one-time tokens of links come from (events carry only a reference).
+    auth: AuthClient,
 }
 
 impl Notifier {
-    pub fn new(templates: Arc<Templates>, storefront_url: String) -> Self {
-        Self { templates, storefront_url }
+    pub fn new(templates: Arc<Templates>, storefront_url: String, auth: AuthClient) -> Self {
+        Self { templates, storefront_url, auth }
+    }
+
+    /// The token behind a reference; `None` when it is already used or expired (no email then).
+    async fn token(&self, token_ref: uuid::Uuid) -> Result<Option<String>, HandlerError> {
+        self.auth.one_time_token(token_ref).await.map_err(HandlerError::new)
     }
 
     /// The message an event asks for, if any: (kind, recipient, template context).
-    fn message_for(&self, event: &Envelope) -> Result<Option<(Kind, String, serde_json::Value)>, HandlerError> {
+    async fn message_for(&self, event: &Envelope) -> Result<Option<(Kind, String, serde_json::Value)>, HandlerError> {
         let when = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
         Ok(match AuthEvent::decode(event)? {
             Some(AuthEvent::EmailVerificationRequested(e)) => {
-                let link = format!("{}/verify-email?token={}", self.storefront_url, e.token);
+                let Some(token) = self.token(e.token_ref).await? else { return Ok(None) };
+                let link = format!("{}/verify-email?token={token}", self.storefront_url);
                 Some((
                     Kind::VerifyEmail,
                     e.email.clone(),
@@ -39,7 +48,8 @@ impl Notifier {
                 ))
             }
             Some(AuthEvent::PasswordResetRequested(e)) => {
-                let link = format!("{}/reset-password?token={}", self.storefront_url, e.token);
+                let Some(token) = self.token(e.token_ref).await? else { return Ok(None) };
+                let link = format!("{}/reset-password?token={token}", self.storefront_url);
                 Some((
                     Kind::PasswordReset,
                     e.email.clone(),
@@ -60,7 +70,7 @@ impl Notifier {
 impl Handler for Notifier {
     fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a> {
         Box::pin(async move {
-            let Some((kind, recipient, context)) = self.message_for(event)? else {
+            let Some((kind, recipient, context)) = self.message_for(event).await? else {
                 return Ok(Handled::Ignored);
             };
             let rendered = self.templates.render(kind, &context).map_err(HandlerError::new)?;

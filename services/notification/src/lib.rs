@@ -45,7 +45,8 @@ pub async fn build(config: NotificationConfig) -> Result<Application, StartError
     let event_metrics = EventMetrics::new(&context.metrics);
     let mut consumer_config = ConsumerConfig::new(SERVICE, &context.redis.prefix, events::CONSUMES);
     consumer_tuning.apply(&mut consumer_config);
-    let handler = Arc::new(events::Notifier::new(templates, storefront_url));
+    let auth = contracts::auth::AuthClient::new(context.client.clone());
+    let handler = Arc::new(events::Notifier::new(templates, storefront_url, auth));
     let consumer = Consumer::connect(context.db.clone(), &context.redis.url, consumer_config, handler, event_metrics)
         .await
         .map_err(|e| StartError::part("event consumer", e))?;

@@ -29,7 +29,9 @@ async fn registrations_during_a_redis_outage_produce_their_profiles_and_emails_o
     let key = SecretString::from(testkit::env().keys.access_signing_pem.clone());
     let auth = auth::build(auth::AuthConfig::new(config("auth"), key)).await.unwrap().spawn();
     user::build_with(config("user"), |c| c.block = Duration::from_millis(200)).await.unwrap().spawn();
-    let mut notification_config = notification::NotificationConfig::new(config("notification"));
+    let mut notification_service = config("notification");
+    testkit::point_at(&mut notification_service, "auth", auth);
+    let mut notification_config = notification::NotificationConfig::new(notification_service);
     notification_config.email = notification::config::EmailSettings::File(mail_dir.clone());
     notification_config.consumer.block = Some(Duration::from_millis(200));
     notification_config.sender.poll_interval = Duration::from_millis(100);

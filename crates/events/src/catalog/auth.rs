@@ -11,13 +11,14 @@ pub struct UserRegistered {
     pub email: String,
 }
 
-/// An email address must be confirmed: send the link carrying `token`.
+/// An email address must be confirmed: send the link. The one-time token itself never travels
+/// in an event (review M7): `token_ref` names it, and the notification service fetches it from
+/// auth's internal API while it is unused and unexpired.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct EmailVerificationRequested {
     pub user_id: Uuid,
     pub email: String,
-    /// The one-time token, in clear: only the email carries it; auth stores a hash.
-    pub token: String,
+    pub token_ref: Uuid,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -28,12 +29,13 @@ pub struct UserEmailVerified {
     pub email: String,
 }
 
-/// Someone asked to reset the password of an existing account: send the link.
+/// Someone asked to reset the password of an existing account: send the link (its token by
+/// reference, as for [`EmailVerificationRequested`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct PasswordResetRequested {
     pub user_id: Uuid,
     pub email: String,
-    pub token: String,
+    pub token_ref: Uuid,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -55,9 +57,9 @@ crate::stream! {
     /// The events of `events.auth`.
     pub enum AuthEvent in "auth" {
         UserRegistered = ("USER_REGISTERED", 1, aggregate = user_id),
-        EmailVerificationRequested = ("EMAIL_VERIFICATION_REQUESTED", 1, aggregate = user_id, secrets = ["token"]),
+        EmailVerificationRequested = ("EMAIL_VERIFICATION_REQUESTED", 2, aggregate = user_id),
         UserEmailVerified = ("USER_EMAIL_VERIFIED", 1, aggregate = user_id),
-        PasswordResetRequested = ("PASSWORD_RESET_REQUESTED", 1, aggregate = user_id, secrets = ["token"]),
+        PasswordResetRequested = ("PASSWORD_RESET_REQUESTED", 2, aggregate = user_id),
         PasswordChanged = ("PASSWORD_CHANGED", 1, aggregate = user_id),
         SecondFactorChanged = ("SECOND_FACTOR_CHANGED", 1, aggregate = user_id),
     }

@@ -6,18 +6,22 @@ pub mod session;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use internal_token::only_from;
 use serde::{Deserialize, Serialize};
 use service_kit::Json;
+use service_kit::fleet;
 use service_kit::problem_schema::{JsonBodyProblems, ProblemSchema};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::accounts::{Accounts, SignIn};
-use crate::error::Result;
+use crate::error::{ApiError, Result};
 use crate::session::{Client, Sessions};
 use crate::vault::Vault;
 
@@ -50,9 +54,24 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::rotate_keys))
 }
 
-/// Every route of the auth service.
+/// Every route of the auth service: the public ones for the gateway, the internal one for the
+/// notification service, each narrowed to its caller.
 pub fn router(state: AppState) -> Router {
-    api().with_state(state).split_for_parts().0
+    let public = api().with_state(state.clone()).split_for_parts().0.route_layer(from_fn(only_from(&[fleet::GATEWAY])));
+    let internal = Router::new()
+        .route(contracts::auth::ONE_TIME_TOKEN_PATH, get(one_time_token))
+        .route_layer(from_fn(only_from(&[fleet::NOTIFICATION])))
+        .with_state(state);
+    public.merge(internal)
+}
+
+/// `GET /internal/one-time-tokens/{token_ref}` (notification only): the clear one-time token
+/// behind a reference while it is unused and unexpired, to write the link of its email.
+async fn one_time_token(State(state): State<AppState>, Path(token_ref): Path<String>) -> Result<Response> {
+    let gone = || ApiError::Problem(service_kit::Problem::not_found("no current one-time token with this reference"));
+    let token_ref = uuid::Uuid::parse_str(&token_ref).map_err(|_| gone())?;
+    let token = state.accounts.one_time_token(token_ref).await?.ok_or_else(gone)?;
+    Ok(NoStore(contracts::auth::OneTimeToken { token }).into_response())
 }
 
 /// The OpenAPI description of the auth service's public routes.

@@ -70,24 +70,42 @@ pub async fn user_id_by_email(tx: &mut PgConnection, email: &Email) -> sqlx::Res
     sqlx::query_scalar("select id from users where email = $1").bind(email.as_str()).fetch_optional(&mut *tx).await
 }
 
-/// Stores the hash of a new one-time token valid for `ttl_secs`.
-#[tracing::instrument(skip_all, fields(purpose = purpose.as_str()))]
-pub async fn insert_token(
-    tx: &mut PgConnection,
-    purpose: Purpose,
-    user_id: Uuid,
-    token_hash: &[u8],
-    ttl_secs: i64,
-) -> sqlx::Result<chrono::DateTime<chrono::Utc>> {
+/// A new one-time token as stored: its hash (what a link is checked against), and its reference
+/// and sealed form (what the mailer fetches to write the link).
+pub struct NewToken<'a> {
+    pub purpose: Purpose,
+    pub user_id: Uuid,
+    pub token_hash: &'a [u8],
+    pub token_ref: Uuid,
+    pub token_sealed: &'a [u8],
+    pub ttl_secs: i64,
+}
+
+/// Stores a new one-time token; returns when it expires.
+#[tracing::instrument(skip_all, fields(purpose = token.purpose.as_str()))]
+pub async fn insert_token(tx: &mut PgConnection, token: NewToken<'_>) -> sqlx::Result<chrono::DateTime<chrono::Utc>> {
     sqlx::query_scalar(
-        "insert into one_time_tokens (token_hash, purpose, user_id, expires_at) \
-         values ($1, $2, $3, now() + make_interval(secs => $4)) returning expires_at",
+        "insert into one_time_tokens (token_hash, purpose, user_id, expires_at, token_ref, token_sealed) \
+         values ($1, $2, $3, now() + make_interval(secs => $4), $5, $6) returning expires_at",
     )
-    .bind(token_hash)
-    .bind(purpose.as_str())
-    .bind(user_id)
-    .bind(ttl_secs as f64)
+    .bind(token.token_hash)
+    .bind(token.purpose.as_str())
+    .bind(token.user_id)
+    .bind(token.ttl_secs as f64)
+    .bind(token.token_ref)
+    .bind(token.token_sealed)
     .fetch_one(&mut *tx)
+    .await
+}
+
+/// The sealed token with this reference, while it is unused and unexpired.
+pub async fn sealed_token(pool: &PgPool, token_ref: Uuid) -> sqlx::Result<Option<Vec<u8>>> {
+    sqlx::query_scalar(
+        "select token_sealed from one_time_tokens \
+         where token_ref = $1 and used_at is null and expires_at > now() and token_sealed is not null",
+    )
+    .bind(token_ref)
+    .fetch_optional(pool)
     .await
 }
 
@@ -95,7 +113,7 @@ pub async fn insert_token(
 #[tracing::instrument(skip_all, fields(purpose = purpose.as_str()))]
 pub async fn consume_token(tx: &mut PgConnection, purpose: Purpose, token_hash: &[u8]) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar(
-        "update one_time_tokens set used_at = now() \
+        "update one_time_tokens set used_at = now(), token_sealed = null \
          where token_hash = $1 and purpose = $2 and used_at is null and expires_at > now() \
          returning user_id",
     )
@@ -107,12 +125,15 @@ pub async fn consume_token(tx: &mut PgConnection, purpose: Purpose, token_hash: 
 
 /// Voids every unused token of `purpose` of a user (a new password voids older reset links).
 pub async fn void_tokens(tx: &mut PgConnection, purpose: Purpose, user_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("update one_time_tokens set used_at = now() where user_id = $1 and purpose = $2 and used_at is null")
-        .bind(user_id)
-        .bind(purpose.as_str())
-        .execute(&mut *tx)
-        .await
-        .map(|_| ())
+    sqlx::query(
+        "update one_time_tokens set used_at = now(), token_sealed = null \
+         where user_id = $1 and purpose = $2 and used_at is null",
+    )
+    .bind(user_id)
+    .bind(purpose.as_str())
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
 }
 
 /// Marks the email verified; returns the address.

@@ -60,10 +60,21 @@ impl TestApp {
         rows.into_iter().map(|(envelope,)| envelope.0).collect()
     }
 
-    /// The one-time token of the newest event of `event_type`.
+    /// The one-time token of the newest event of `event_type`, fetched by its reference as the
+    /// notification service does (the event carries no token).
     pub async fn token_from(&self, event_type: &str) -> String {
         let outbox = self.outbox().await;
         let event = outbox.iter().rev().find(|e| e["type"] == event_type).expect("the event is in the outbox");
-        event["payload"]["token"].as_str().unwrap().to_owned()
+        assert!(event["payload"].get("token").is_none(), "no token in clear in an event: {event}");
+        let token_ref = event["payload"]["token_ref"].as_str().unwrap();
+        let (status, body) = self.mailer().get(&format!("/internal/one-time-tokens/{token_ref}")).await;
+        assert_eq!(status, 200, "{body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// A caller of auth as the notification service.
+    pub fn mailer(&self) -> ServiceCaller {
+        let addr = self.caller.base.trim_start_matches("http://").parse().unwrap();
+        ServiceCaller::new("auth", addr).as_issuer("notification")
     }
 }

@@ -21,7 +21,10 @@ async fn registration_writes_both_events_in_its_transaction_and_a_failed_one_wri
     assert_eq!(outbox[0]["aggregate_id"], body["id"]);
     assert_eq!(outbox[0]["producer"], "auth");
     assert_eq!(outbox[1]["payload"]["email"], "erin@example.com");
-    assert_eq!(outbox[1]["payload"]["token"].as_str().unwrap().len(), 43);
+    // Review M7: the token is not in the event, only a reference the mailer resolves.
+    assert!(outbox[1]["payload"].get("token").is_none());
+    assert!(outbox[1]["payload"]["token_ref"].is_string());
+    assert_eq!(app.token_from("EMAIL_VERIFICATION_REQUESTED").await.len(), 43);
 
     let (status, _) = app.register("erin@example.com", PASSWORD).await;
     assert_eq!(status, 409);
@@ -115,4 +118,26 @@ async fn a_bad_reset_link_or_a_taken_email_costs_no_argon2() {
     let (status, _) = app.register("hal@example.com", PASSWORD).await;
     assert_eq!(status, 409);
     assert_eq!(argon2_runs(&app).await, before, "neither ran argon2");
+}
+
+#[tokio::test]
+async fn only_the_mailer_resolves_a_token_reference_and_only_while_the_token_is_unused() {
+    let app = TestApp::spawn().await;
+    app.register_ok("ref@example.com", PASSWORD).await;
+    let outbox = app.outbox().await;
+    let token_ref = outbox[1]["payload"]["token_ref"].as_str().unwrap().to_owned();
+    let path = format!("/internal/one-time-tokens/{token_ref}");
+    let (status, _) = app.caller.get(&path).await;
+    assert_eq!(status, 401, "the gateway (and so the outside) cannot ask");
+    let token = app.token_from("EMAIL_VERIFICATION_REQUESTED").await;
+    let (status, _) = app.caller.post_json("/auth/verify-email", serde_json::json!({"token": token})).await;
+    assert_eq!(status, 200);
+    let (status, _) = app.mailer().get(&path).await;
+    assert_eq!(status, 404, "a used token is gone, sealed copy included");
+    let pool = app.db.pool_as("auth").await;
+    let sealed: i64 = sqlx::query_scalar("select count(*) from one_time_tokens where token_sealed is not null")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(sealed, 0);
 }

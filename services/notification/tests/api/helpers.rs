@@ -94,6 +94,7 @@ impl TestShop {
 
         let mut service = testkit::service_config("notification", Some(&db));
         service.redis.as_mut().unwrap().key_prefix = prefix.clone();
+        testkit::point_at(&mut service, "auth", auth_addr);
         let mut config = NotificationConfig::new(service);
         config.storefront_url = "https://shop.example".into();
         config.email = EmailSettings::Smtp(SmtpSettings {
