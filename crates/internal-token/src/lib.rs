@@ -3,6 +3,7 @@
 //! at most 60 s, names the called service as `aud`, and carries `typ: internal+jwt` so it can
 //! never pass as an external access token, nor the reverse (RFC 8725 §3.11).
 
+pub mod bounded;
 mod guard;
 mod mint;
 mod verify;

@@ -73,9 +73,7 @@ impl Minter {
         };
         let token: Arc<str> = self.signer.sign(INTERNAL_TOKEN_TYPE, &claims).into();
         let mut cache = self.cache.lock().expect("mint cache lock");
-        if cache.len() >= CACHE_SWEEP_THRESHOLD {
-            cache.retain(|_, cached| cached.exp > now + RENEW_MARGIN_SECS);
-        }
+        crate::bounded::sweep(&mut cache, CACHE_SWEEP_THRESHOLD, |_, cached| cached.exp > now + RENEW_MARGIN_SECS);
         cache.insert(key, Cached { token: token.clone(), exp: claims.exp });
         (token, false)
     }

@@ -275,9 +275,7 @@ impl Gate {
     fn local_check(&self, key: &str, limit: Limit) -> Decision {
         let now = now_ms() as f64;
         let mut buckets = self.local.lock().expect("local limiter");
-        if buckets.len() > 100_000 {
-            buckets.retain(|_, tat| *tat > now);
-        }
+        internal_token::bounded::sweep(&mut buckets, 100_000, |_, tat| *tat > now);
         let (decision, new_tat) = gcra(buckets.get(key).copied(), now, limit);
         if let Some(tat) = new_tat {
             buckets.insert(key.to_owned(), tat);

@@ -31,13 +31,8 @@ impl VerifiedTokens {
 
     pub fn insert(&self, token: &str, kid: String, claims: AccessClaims) {
         let mut entries = self.entries.lock().expect("verified tokens");
-        if entries.len() >= CAPACITY {
-            let now = unix_now();
-            entries.retain(|_, (_, c)| c.exp > now);
-            if entries.len() >= CAPACITY {
-                entries.clear();
-            }
-        }
+        let now = unix_now();
+        internal_token::bounded::sweep(&mut entries, CAPACITY, |_, (_, c)| c.exp > now);
         entries.insert(Arc::from(token), (kid, claims));
     }
 }
