@@ -52,14 +52,15 @@ pub async fn create_schemas(admin: &mut PgConnection, database: &str) -> sqlx::R
     tx.commit().await
 }
 
-/// Database-level grants: only the service roles may connect. A database cloned from a template
+/// Database-level grants: only the service roles may connect (and nothing more: no temporary
+/// tables, which no service needs; review L12). A database cloned from a template
 /// does not inherit these, so they are applied to every clone too.
 pub async fn grant_database(admin: &mut PgConnection, database: &str) -> sqlx::Result<()> {
     let mut tx = admin.begin().await?;
     sqlx::query(AssertSqlSafe(format!("revoke all on database \"{database}\" from public"))).execute(&mut *tx).await?;
     for spec in SERVICES {
         let Some(role) = spec.db_role() else { continue };
-        sqlx::query(AssertSqlSafe(format!("grant connect, temporary on database \"{database}\" to {role}")))
+        sqlx::query(AssertSqlSafe(format!("grant connect on database \"{database}\" to {role}")))
             .execute(&mut *tx)
             .await?;
     }

@@ -168,8 +168,10 @@ impl Accounts {
         store::void_tokens(&mut tx, Purpose::ResetPassword, user_id).await?;
         sessions.revoke_all_in(&mut tx, user_id, "password_changed").await?;
         ::events::enqueue(&mut tx, SERVICE, &PasswordChanged { user_id, email }).await?;
-        tx.commit().await?;
+        // The access tokens die before the commit (review L12): if Redis fails, nothing is
+        // changed and the request fails; never a changed password with live old tokens.
         sessions.revoke_user_tokens(user_id).await?;
+        tx.commit().await?;
         tracing::info!(%user_id, "password reset");
         Ok(())
     }

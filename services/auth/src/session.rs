@@ -210,9 +210,10 @@ impl Sessions {
     pub async fn logout_all(&self, user_id: Uuid, session: &internal_token::Session) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let revoked = store::sessions::revoke_all(&mut tx, user_id, "logout_all").await?;
-        tx.commit().await?;
+        // Redis first (review L12): a failure leaves the sessions as they were and says so.
         self.revoke_user_tokens(user_id).await?;
         self.revoke_access_token(session).await?;
+        tx.commit().await?;
         tracing::info!(%user_id, sessions = revoked, "logged out everywhere");
         Ok(())
     }

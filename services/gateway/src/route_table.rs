@@ -183,7 +183,15 @@ use RateClass::*;
 
 /// The public API. The most specific matching entry wins (see [`Route::specificity`]).
 pub const ROUTES: &[Route] = &[
-    Route::new(Any, "/auth/**", AUTH).class(Credentials).timeout_secs(10).cookies(),
+    // Only what takes a password or a one-time token is in the strict per-IP class; refresh,
+    // sessions, logout and the JWKS are ordinary traffic (review L12: shared addresses).
+    Route::new(Any, "/auth/**", AUTH).class(Write).timeout_secs(10).cookies(),
+    Route::new(Only(&["POST"]), "/auth/login", AUTH).class(Credentials).timeout_secs(10).cookies(),
+    Route::new(Only(&["POST"]), "/auth/register", AUTH).class(Credentials).timeout_secs(10).cookies(),
+    Route::new(Only(&["POST"]), "/auth/admin/login", AUTH).class(Credentials).timeout_secs(10).cookies(),
+    Route::new(Only(&["POST"]), "/auth/verify-email", AUTH).class(Credentials).timeout_secs(10).cookies(),
+    Route::new(Only(&["POST"]), "/auth/password-reset", AUTH).class(Credentials).timeout_secs(10).cookies(),
+    Route::new(Only(&["POST"]), "/auth/password-reset/confirm", AUTH).class(Credentials).timeout_secs(10).cookies(),
     Route::new(Any, "/users/**", USER).auth(Required).class(Write),
     Route::new(Any, "/products/**", PRODUCT),
     Route::new(Any, "/categories/**", PRODUCT),
@@ -243,6 +251,14 @@ mod tests {
         assert_eq!(route(Method::GET, "/orders/42").permission, None);
         assert_eq!(route(Method::POST, "/analytics/events").rate_class, RateClass::Tracking);
         assert_eq!(route(Method::GET, "/analytics/sales").permission, Some(Permission::AnalyticsRead));
+    }
+
+    #[test]
+    fn only_what_takes_a_secret_is_in_the_credentials_class() {
+        assert_eq!(route(Method::POST, "/auth/login").rate_class, RateClass::Credentials);
+        assert_eq!(route(Method::POST, "/auth/password-reset/confirm").rate_class, RateClass::Credentials);
+        assert_eq!(route(Method::POST, "/auth/refresh").rate_class, RateClass::Write);
+        assert_eq!(route(Method::GET, "/auth/.well-known/jwks.json").rate_class, RateClass::Write);
     }
 
     #[test]

@@ -35,8 +35,10 @@ use crate::{Envelope, EventMetrics};
 pub enum Handled {
     /// The event changed this service's state.
     Applied,
-    /// The event is of no interest to this service (or of a type or version it does not know);
-    /// it is recorded and acknowledged all the same.
+    /// The event is of no interest to this service (or of a type it does not know); it is
+    /// recorded and acknowledged all the same. A known type in a version this build does not
+    /// know is not ignored: it fails, is retried and then dead-lettered (kept whole, since no
+    /// event carries a secret), to be replayed once a consumer that knows it is deployed.
     Ignored,
 }
 
