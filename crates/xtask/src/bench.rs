@@ -94,13 +94,9 @@ async fn bench_pool(pg_port: u16) -> anyhow::Result<PgPool> {
     let options: PgConnectOptions = admin.parse()?;
     let pool =
         PgPoolOptions::new().max_connections(16).connect_with(options.options([("search_path", "bench")])).await?;
-    pool.execute(
-        "create table outbox (id uuid primary key, domain text not null, event_type text not null, envelope jsonb not null, \
-         created_at timestamptz not null default now(), sent_at timestamptz); \
-         create index outbox_unsent_idx on outbox (created_at, id) where sent_at is null; \
-         create table processed_events (event_id uuid primary key, event_type text not null, processed_at timestamptz not null default now());",
-    )
-    .await?;
+    // The backbone's own tables, as every producer and consumer gets them.
+    events::schema::ensure_outbox(&pool).await?;
+    events::schema::ensure_processed_events(&pool).await?;
     Ok(pool)
 }
 

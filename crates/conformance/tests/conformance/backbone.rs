@@ -456,3 +456,29 @@ async fn a_consumer_without_a_database_acks_only_after_its_idempotent_handler_an
     assert_eq!(state.users.lock().unwrap().len(), 3, "each user once: the set absorbed the redelivery");
     assert_eq!(state.calls.load(std::sync::atomic::Ordering::SeqCst), 4, "the entry in hand was handled again");
 }
+
+#[tokio::test]
+async fn an_envelope_on_a_stream_that_is_not_its_producers_is_dead_lettered_unapplied() {
+    // Review M8: a service that can write to another's stream must not be able to forge its events.
+    let bench = Bench::new().await;
+    let forged = Envelope::new("cart", &UserRegistered { user_id: Uuid::now_v7(), email: "x@example.com".into() });
+    let mut redis = bench.redis().await;
+    let _: String = redis::cmd("XADD")
+        .arg(events::stream_name(&bench.prefix, "auth"))
+        .arg("*")
+        .arg("type")
+        .arg("USER_REGISTERED")
+        .arg("envelope")
+        .arg(serde_json::to_string(&forged).unwrap())
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let _consumer = bench.consumer(bench.consumer_config(), Arc::new(Record("one"))).await.spawn(never());
+    bench
+        .wait_until("the forged entry dead-lettered", async || {
+            bench.metric(r#"events_dead_lettered_total{group="analytics",type="USER_REGISTERED"}"#) >= 1.0
+        })
+        .await;
+    assert!(bench.applied().await.is_empty(), "never applied");
+    assert_eq!(bench.pending().await, 0, "and acknowledged, so later events flow");
+}

@@ -86,6 +86,14 @@ impl Consumer {
                 return self.dead_letter(stream, &message, "unknown", raw.as_deref(), &error, None).await;
             }
         };
+        // A stream is written by its owner only: an envelope claiming another producer is forged
+        // (or misrouted) and is never applied (review M8).
+        let owner = stream.strip_prefix(&self.config.key_prefix).and_then(|s| s.strip_prefix("events."));
+        if owner != Some(envelope.producer.as_str()) {
+            let error = format!("producer {:?} may not publish on {stream}", envelope.producer);
+            let shown = Some(envelope.redacted());
+            return self.dead_letter(stream, &message, &envelope.event_type, raw.as_deref(), &error, shown).await;
+        }
         let event_type = envelope.event_type.clone();
         // The span is attached to the future, never held across an await by a guard.
         let span = tracing::info_span!("event", event_id = %envelope.id, event_type = %event_type,
