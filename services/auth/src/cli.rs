@@ -1,7 +1,9 @@
 //! The auth binary's commands besides serving, reading the same configuration as the service:
 //! `auth create-admin --email ADDRESS` makes an administrator and prints its password, TOTP
 //! enrolment and recovery codes once (as JSON); `auth rotate-keys` publishes a new access-token
-//! signing key in the shared key ring.
+//! signing key in the shared key ring; `auth revoke-key --kid KID` takes a compromised key out of
+//! the ring at once (a new key signs immediately; tokens the old one signed are refused once
+//! verifiers refresh their JWKS).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -14,7 +16,7 @@ use crate::config::AuthConfig;
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    #[error("usage: auth create-admin --email ADDRESS | auth rotate-keys")]
+    #[error("usage: auth create-admin --email ADDRESS | auth rotate-keys | auth revoke-key --kid KID")]
     Usage,
     #[error("{0}")]
     Config(#[from] service_kit::ConfigError),
@@ -47,7 +49,10 @@ pub fn run(args: &[String]) -> Option<ExitCode> {
         ("rotate-keys", []) => service_kit::run_command("auth rotate-keys", || async {
             rotate_keys(&AuthConfig::from_env()?).await.map(|rotated| rotated.to_string())
         }),
-        ("create-admin" | "rotate-keys", _) => {
+        ("revoke-key", [flag, kid]) if flag == "--kid" => service_kit::run_command("auth revoke-key", || async {
+            revoke_key(&AuthConfig::from_env()?, kid).await.map(|revoked| revoked.to_string())
+        }),
+        ("create-admin" | "rotate-keys" | "revoke-key", _) => {
             eprintln!("{}", CliError::Usage);
             ExitCode::from(2)
         }
@@ -86,4 +91,13 @@ pub async fn rotate_keys(config: &AuthConfig) -> Result<serde_json::Value, CliEr
     let ring = crate::keyring::KeyRing::load(pool, vault, config.key_policy(), Some(seed)).await?;
     let (kid, activates_at) = ring.rotate().await?;
     Ok(serde_json::json!({"kid": kid, "activates_at": activates_at}))
+}
+
+/// Takes the compromised key `kid` out of the ring; returns the key that signs from now on.
+pub async fn revoke_key(config: &AuthConfig, kid: &str) -> Result<serde_json::Value, CliError> {
+    let (pool, vault) = connect(config).await?;
+    let seed = (config.signing_kid.as_str(), &config.signing_key);
+    let ring = crate::keyring::KeyRing::load(pool, vault, config.key_policy(), Some(seed)).await?;
+    let signing = ring.revoke(kid).await?;
+    Ok(serde_json::json!({"revoked": kid, "signing_kid": signing}))
 }

@@ -16,6 +16,9 @@ use secrecy::ExposeSecret;
 use sqlx::PgPool;
 
 use crate::store;
+
+/// The most keys the ring holds at once (review L12: rotation had no cap).
+pub const MAX_KEYS: i64 = 10;
 use crate::vault::Vault;
 
 #[derive(Clone, Debug)]
@@ -39,6 +42,10 @@ pub enum KeyRingError {
     Vault(#[from] crate::vault::VaultError),
     #[error("the key ring is empty and no ACCESS_SIGNING_KEY_FILE seeds it")]
     Empty,
+    #[error("the key ring already holds {0} keys; wait for old ones to retire before rotating again")]
+    Full(i64),
+    #[error("no key {0} in the ring")]
+    UnknownKid(String),
 }
 
 struct StoredKey {
@@ -141,14 +148,61 @@ impl KeyRing {
     /// Makes a new key: published now, signing after the publish delay. Returns its kid and
     /// activation time.
     pub async fn rotate(&self) -> Result<(String, DateTime<Utc>), KeyRingError> {
+        self.rotate_after(self.policy.publish_delay).await
+    }
+
+    /// Makes a new key that signs after `delay` (a rotation: the publish delay; an emergency: at
+    /// once). The ring never grows past [`MAX_KEYS`].
+    async fn rotate_after(&self, delay: Duration) -> Result<(String, DateTime<Utc>), KeyRingError> {
+        let held = store::keys::count(&self.pool).await?;
+        if held >= MAX_KEYS {
+            return Err(KeyRingError::Full(held));
+        }
         let pem = auth_jwt::keys::generate_rsa_private_pem();
         let now = self.policy.clock.now();
         let kid = format!("k{}", now.format("%Y%m%d%H%M%S%3f"));
-        let activates_at = now + chrono::Duration::from_std(self.policy.publish_delay).unwrap_or_default();
+        let activates_at = now + chrono::Duration::from_std(delay).unwrap_or_default();
         self.insert(&kid, &pem, activates_at).await?;
         self.reload().await?;
         tracing::info!(security_event = "signing_key_rotated", %kid, %activates_at, "new signing key published");
         Ok((kid, activates_at))
+    }
+
+    /// Emergency: the key `kid` is compromised. A new key signs at once (verifiers fetch it on
+    /// its first unknown kid), and `kid` leaves the ring, so the JWKS drops it and every token
+    /// it signed is refused once verifiers refresh. Returns the new kid.
+    pub async fn revoke(&self, kid: &str) -> Result<String, KeyRingError> {
+        if !self.keys.read().expect("key ring").iter().any(|k| k.kid == kid) {
+            return Err(KeyRingError::UnknownKid(kid.to_owned()));
+        }
+        let (new_kid, _) = self.rotate_after(Duration::ZERO).await?;
+        store::keys::delete(&self.pool, kid).await?;
+        self.reload().await?;
+        tracing::warn!(security_event = "signing_key_revoked", %kid, %new_kid, "signing key revoked");
+        Ok(new_kid)
+    }
+
+    /// Removes keys that left the JWKS long ago (retired for another `retire_after`).
+    pub async fn prune(&self) -> Result<usize, KeyRingError> {
+        let now = self.policy.clock.now();
+        let grace = chrono::Duration::from_std(self.policy.retire_after).unwrap_or_default() * 2;
+        let stale: Vec<String> = {
+            let keys = self.keys.read().expect("key ring");
+            keys.iter()
+                .enumerate()
+                .filter(|(index, _)| {
+                    keys.get(index + 1).is_some_and(|next| next.activates_at <= now && next.activates_at + grace < now)
+                })
+                .map(|(_, key)| key.kid.clone())
+                .collect()
+        };
+        for kid in &stale {
+            store::keys::delete(&self.pool, kid).await?;
+        }
+        if !stale.is_empty() {
+            self.reload().await?;
+        }
+        Ok(stale.len())
     }
 
     /// Reloads every `reload_every` until `stop`.
@@ -163,6 +217,9 @@ impl KeyRing {
                     _ = tokio::time::sleep(self.policy.reload_every) => {
                         if let Err(error) = self.reload().await {
                             tracing::warn!(%error, "reloading the key ring failed; keeping the keys in memory");
+                        }
+                        if let Err(error) = self.prune().await {
+                            tracing::warn!(%error, "pruning the key ring failed");
                         }
                     }
                 }

@@ -61,6 +61,7 @@ pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
     .await
     .map_err(|e| StartError::part("signing key ring", e))?;
     context.background.add(ring.clone().spawn_reloader(context.background.stop_signal()));
+    context.background.add(session::spawn_pruner(context.db.clone(), context.background.stop_signal()));
     events::spawn_relay(&context).await?;
 
     let redis = &context.redis;

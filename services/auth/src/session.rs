@@ -274,3 +274,24 @@ impl Sessions {
         HeaderValue::from_str(&value).expect("tokens are base64url")
     }
 }
+
+/// How long ended sessions and spent one-time tokens are kept before they are deleted.
+const KEEP_ENDED_SECS: i64 = 24 * 3600;
+
+/// Deletes ended sessions and spent one-time tokens every hour until `stop` (review L12: they
+/// were never pruned).
+pub fn spawn_pruner(pool: PgPool, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = stop.changed() => break,
+                _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {
+                    match store::prune_expired(&pool, KEEP_ENDED_SECS).await {
+                        Ok(deleted) => tracing::info!(deleted, "ended sessions and spent one-time tokens pruned"),
+                        Err(error) => tracing::warn!(%error, "pruning sessions failed"),
+                    }
+                }
+            }
+        }
+    })
+}

@@ -39,3 +39,13 @@ pub async fn all(pool: &PgPool) -> sqlx::Result<Vec<KeyRow>> {
         .fetch_all(pool)
         .await
 }
+
+/// How many keys the ring holds.
+pub async fn count(pool: &PgPool) -> sqlx::Result<i64> {
+    sqlx::query_scalar("select count(*) from signing_keys").fetch_one(pool).await
+}
+
+/// Removes a key (retired long ago, or compromised); returns whether it existed.
+pub async fn delete(pool: &PgPool, kid: &str) -> sqlx::Result<bool> {
+    Ok(sqlx::query("delete from signing_keys where kid = $1").bind(kid).execute(pool).await?.rows_affected() == 1)
+}

@@ -169,3 +169,23 @@ pub async fn account(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Optio
         .await?;
     Ok(row.map(|(r, verified)| (role(&r), verified)))
 }
+
+/// Deletes what can no longer be used and only takes room (review L12): one-time tokens and
+/// refresh families (with their tokens) that expired or ended more than `keep_secs` ago.
+/// Returns how many rows went.
+pub async fn prune_expired(pool: &PgPool, keep_secs: i64) -> sqlx::Result<u64> {
+    let tokens = sqlx::query("delete from one_time_tokens where expires_at < now() - make_interval(secs => $1)")
+        .bind(keep_secs as f64)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    let families = sqlx::query(
+        "delete from refresh_families where absolute_expires_at < now() - make_interval(secs => $1) \
+            or revoked_at < now() - make_interval(secs => $1)",
+    )
+    .bind(keep_secs as f64)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(tokens + families)
+}

@@ -82,3 +82,31 @@ async fn rotation_publishes_first_signs_later_and_retires_the_old_key() {
     let (_, jwks) = gw.get("/api/v1/auth/.well-known/jwks.json", None).await;
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_compromised_key_is_revoked_at_once_and_its_tokens_refused() {
+    // Review L12: there was no emergency revocation of a kid.
+    let gw = TestGateway::spawn_full(
+        1,
+        |auth| auth.keyring_reload = Duration::from_millis(100),
+        |gateway| gateway.jwks_refresh_every = Duration::from_millis(200),
+    )
+    .await;
+    let old = gw.shopper_token().await;
+    let old_kid = kid_of(&old);
+    assert_eq!(gw.get("/api/v1/products?limit=1", Some(&old)).await.0, 200);
+
+    let revoked = auth::cli::revoke_key(&gw.auth_config, &old_kid).await.unwrap();
+    let new_kid = revoked["signing_kid"].as_str().unwrap().to_owned();
+    assert_ne!(new_kid, old_kid);
+    eventually("the gateway refusing the revoked key's tokens", async || {
+        let (status, problem) = gw.get("/api/v1/products?limit=1", Some(&old)).await;
+        (status, problem["code"].as_str()) == (401, Some("token_unknown_key"))
+    })
+    .await;
+    eventually("auth signing with the new key", async || kid_of(&gw.shopper_token().await) == new_kid).await;
+    let new = gw.shopper_token().await;
+    assert_eq!(gw.get("/api/v1/products?limit=1", Some(&new)).await.0, 200);
+    let unknown = auth::cli::revoke_key(&gw.auth_config, "no-such-kid").await;
+    assert!(unknown.is_err(), "an unknown kid is an error, not a silent success");
+}
