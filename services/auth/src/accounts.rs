@@ -180,7 +180,7 @@ impl Accounts {
     /// `throttle`): the same 401 (and about the same time) for an unknown email, a wrong password
     /// and, at the customer endpoint, an administrator's account (which signs in only with its
     /// second factor). A matching password is not a sign-in yet: [`Accounts::complete`] or
-    /// [`Accounts::second_factor`] finishes it.
+    /// [`Accounts::admin_check`] finishes it.
     pub async fn check_password(
         &self,
         email: &str,
@@ -222,13 +222,29 @@ impl Accounts {
         ok.account
     }
 
+    /// An administrator's full check, for the admin sign-in and for the step-up before a
+    /// sensitive change: the password, then the TOTP or recovery code. Any wrong part answers the
+    /// same `invalid_credentials`.
+    pub async fn admin_check(
+        &self,
+        email: &str,
+        password: &str,
+        network: Option<&str>,
+        factor: (Option<&str>, Option<&str>),
+    ) -> Result<store::Credentials> {
+        let ok = match self.check_password(email, password, network, SignIn::Admin).await {
+            Err(ApiError::InvalidCredentials) => return Err(ApiError::InvalidAdminCredentials),
+            other => other?,
+        };
+        self.second_factor(ok, factor.0, factor.1).await
+    }
+
     /// Finishes an administrator's sign-in with a TOTP or recovery code. Wrong codes count on
     /// their own per-account counter (never cleared by a right password): past its limit the
     /// account's admin sign-in answers 429 until the window passes.
-    pub async fn second_factor(
+    async fn second_factor(
         &self,
         ok: PasswordOk,
-        vault: &Vault,
         code: Option<&str>,
         recovery_code: Option<&str>,
     ) -> Result<store::Credentials> {
@@ -238,7 +254,7 @@ impl Accounts {
             self.throttle.failed(ok.attempt);
             return Err(ApiError::TooManyAttempts(retry_after));
         }
-        if crate::admin::second_factor_ok(&self.pool, vault, user_id, code, recovery_code).await? {
+        if crate::admin::second_factor_ok(&self.pool, &self.vault, user_id, code, recovery_code).await? {
             return Ok(self.complete(ok).await);
         }
         tracing::warn!(security_event = "admin_second_factor_failed", %user_id, "wrong or reused admin code");

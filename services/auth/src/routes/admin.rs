@@ -11,7 +11,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{AppState, NoStore};
-use crate::accounts::SignIn;
 use crate::error::{ApiError, Result};
 
 /// An administrator's sign-in: password and a second factor.
@@ -42,13 +41,8 @@ pub async fn login(
     Json(body): Json<AdminLogin>,
 ) -> Result<Response> {
     let client = super::client(&headers);
-    let network = client.network();
-    let ok = match state.accounts.check_password(&body.email, &body.password, network.as_deref(), SignIn::Admin).await {
-        Err(ApiError::InvalidCredentials) => return Err(ApiError::InvalidAdminCredentials),
-        other => other?,
-    };
-    let (code, recovery) = (body.code.as_deref(), body.recovery_code.as_deref());
-    let account = state.accounts.second_factor(ok, &state.vault, code, recovery).await?;
+    let factor = (body.code.as_deref(), body.recovery_code.as_deref());
+    let account = state.accounts.admin_check(&body.email, &body.password, client.network().as_deref(), factor).await?;
     let opened = state.sessions.open(&account, true, client).await?;
     Ok(super::session::render(&state.sessions, opened))
 }
@@ -88,12 +82,8 @@ pub async fn enroll(
     let email = crate::admin::admin_email(&state.pool, user_id).await?.ok_or(ApiError::AdminsOnly)?;
     // Step-up: the same checks, counters and locks as the admin sign-in.
     let network = super::client(&headers).network();
-    let ok = match state.accounts.check_password(&email, &body.password, network.as_deref(), SignIn::Admin).await {
-        Err(ApiError::InvalidCredentials) => return Err(ApiError::InvalidAdminCredentials),
-        other => other?,
-    };
-    let (code, recovery) = (body.code.as_deref(), body.recovery_code.as_deref());
-    state.accounts.second_factor(ok, &state.vault, code, recovery).await?;
+    let factor = (body.code.as_deref(), body.recovery_code.as_deref());
+    state.accounts.admin_check(&email, &body.password, network.as_deref(), factor).await?;
     let current =
         caller.subject().session.as_ref().and_then(|s| s.sid.as_deref()).and_then(|s| Uuid::parse_str(s).ok());
     let (enrolment, ended) = crate::admin::re_enroll(&state.pool, &state.vault, user_id, &email, current).await?;

@@ -154,6 +154,17 @@ impl TestGateway {
         (response.status().as_u16(), response.json().await.unwrap_or_default())
     }
 
+    /// An administrator made with `auth create-admin`, signed in with its second factor: its
+    /// access token.
+    pub async fn admin_token(&self, email: &str) -> String {
+        let admin = auth::cli::create_admin(&self.auth_config, email).await.unwrap();
+        let code = totp::current_code(admin["totp_secret"].as_str().unwrap()).unwrap();
+        let login = serde_json::json!({"email": admin["email"], "password": admin["password"], "code": code});
+        let (status, admin_login) = self.post("/api/v1/auth/admin/login", None, login).await;
+        assert_eq!(status, 200, "{admin_login}");
+        admin_login["access_token"].as_str().unwrap().to_owned()
+    }
+
     /// Registers the account in `credentials`, asserting the 201.
     pub async fn register_ok(&self, credentials: &serde_json::Value) {
         let (status, body) = self.post("/api/v1/auth/register", None, credentials.clone()).await;

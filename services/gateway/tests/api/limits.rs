@@ -68,12 +68,7 @@ async fn without_redis_a_local_limiter_takes_over_and_admin_routes_fail_closed()
     })
     .await;
     let token = gw.shopper_token().await;
-    let admin = auth::cli::create_admin(&gw.auth_config, "outage@example.com").await.unwrap();
-    let code = totp::current_code(admin["totp_secret"].as_str().unwrap()).unwrap();
-    let login = serde_json::json!({"email": admin["email"], "password": admin["password"], "code": code});
-    let (status, admin_login) = gw.post("/api/v1/auth/admin/login", None, login).await;
-    assert_eq!(status, 200, "{admin_login}");
-    let admin_token = admin_login["access_token"].as_str().unwrap().to_owned();
+    let admin_token = gw.admin_token("outage@example.com").await;
     testkit::procs::signal_group(&redis, 9);
     redis.wait().unwrap();
 

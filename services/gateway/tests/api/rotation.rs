@@ -41,12 +41,7 @@ async fn rotation_publishes_first_signs_later_and_retires_the_old_key() {
     )
     .await;
     // An admin rotates through the API (the endpoint needs the keys:rotate permission).
-    let admin = auth::cli::create_admin(&gw.auth_config, "keys@example.com").await.unwrap();
-    let code = totp::current_code(admin["totp_secret"].as_str().unwrap()).unwrap();
-    let login = serde_json::json!({"email": admin["email"], "password": admin["password"], "code": code});
-    let (status, admin_login) = gw.post("/api/v1/auth/admin/login", None, login).await;
-    assert_eq!(status, 200, "{admin_login}");
-    let admin_token = admin_login["access_token"].as_str().unwrap().to_owned();
+    let admin_token = gw.admin_token("keys@example.com").await;
 
     let old = gw.shopper_token().await;
     let old_kid = kid_of(&old);
