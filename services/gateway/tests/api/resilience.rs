@@ -95,3 +95,45 @@ async fn a_probe_that_meets_a_closed_connection_does_not_keep_the_breaker_half_o
     }
     assert_eq!(status, 200, "the healthy upstream is used again within the breaker's window");
 }
+
+/// An upstream that answers every request with a 503 `busy` of its own.
+async fn busy_upstream() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else { continue };
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buffer = [0u8; 4096];
+                let _ = stream.read(&mut buffer).await;
+                let body = r#"{"status":503,"code":"busy"}"#;
+                let response = format!(
+                    "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn an_upstreams_own_503_busy_is_an_answer_not_a_breaker_failure() {
+    // Review M10: auth's `busy` under a login storm must not open auth's breaker at the edge.
+    let busy = busy_upstream().await;
+    let gw = TestGateway::spawn_with(1, |c| {
+        c.breaker = BreakerSettings { failures: 2, open_for: Duration::from_secs(30) };
+        for (name, urls) in &mut c.service.service_urls {
+            if name == "search" {
+                *urls = vec![busy.clone()];
+            }
+        }
+    })
+    .await;
+    for _ in 0..6 {
+        let (status, problem) = gw.get("/api/v1/search?q=x", None).await;
+        assert_eq!((status, problem["code"].as_str()), (503, Some("busy")), "the upstream's own answer, passed on");
+    }
+}
