@@ -247,3 +247,42 @@ async fn recovery_codes_are_stored_as_keyed_digests_not_plain_hashes() {
     assert_eq!(stored.len(), 10);
     assert!(!stored.contains(&plain), "no code is stored as its plain SHA-256");
 }
+
+#[tokio::test]
+async fn the_key_ring_stops_growing_at_its_cap() {
+    // Review L12: rotation had no cap.
+    let app = TestApp::spawn().await;
+    let mut made = 1; // the seed key
+    while made < auth::keyring::MAX_KEYS {
+        auth::cli::rotate_keys(&app.config).await.unwrap();
+        made += 1;
+    }
+    let refused = auth::cli::rotate_keys(&app.config).await;
+    assert!(refused.unwrap_err().to_string().contains("already holds 10 keys"));
+}
+
+#[tokio::test]
+async fn a_key_retired_long_ago_is_pruned_from_the_ring() {
+    // Review L12: key rows were never pruned. The ring's clock is moved instead of waited for.
+    let clock = service_kit::Clock::adjustable();
+    let app = TestApp::spawn_with(|c| {
+        c.clock = clock.clone();
+        c.key_publish_delay = std::time::Duration::from_secs(60);
+        c.key_retire_after = Some(std::time::Duration::from_secs(60));
+    })
+    .await;
+    use secrecy::ExposeSecret;
+    let vault =
+        std::sync::Arc::new(auth::vault::Vault::from_base64(app.config.encryption_key.expose_secret()).unwrap());
+    let seed = (app.config.signing_kid.as_str(), &app.config.signing_key);
+    let pool = app.db.pool_as("auth").await;
+    let ring = auth::keyring::KeyRing::load(pool.clone(), vault, app.config.key_policy(), Some(seed)).await.unwrap();
+    ring.rotate().await.unwrap();
+    let count =
+        || async { sqlx::query_scalar::<_, i64>("select count(*) from signing_keys").fetch_one(&pool).await.unwrap() };
+    assert_eq!(count().await, 2);
+    assert_eq!(ring.prune().await.unwrap(), 0, "the old key still verifies tokens");
+    clock.advance(std::time::Duration::from_secs(60 + 3 * 60));
+    assert_eq!(ring.prune().await.unwrap(), 1, "retired for longer than its grace: gone");
+    assert_eq!(count().await, 1);
+}

@@ -60,8 +60,10 @@ async fn logout_refuses_the_access_token_at_once_and_ends_the_session() {
     let gw = TestGateway::spawn().await;
     let login = gw.shopper_login().await;
     let access = login["access_token"].as_str().unwrap();
-    let (status, sessions) = gw.get("/api/v1/auth/sessions", Some(access)).await;
-    assert_eq!(status, 200);
+    let listed = gw.http.get(gw.url("/api/v1/auth/sessions")).bearer_auth(access).send().await.unwrap();
+    assert_eq!(listed.status(), 200);
+    assert_eq!(listed.headers()["cache-control"], "no-store", "review L9");
+    let sessions: serde_json::Value = listed.json().await.unwrap();
     assert_eq!(sessions["items"].as_array().unwrap().len(), 1);
     assert_eq!(sessions["items"][0]["current"], true);
 
