@@ -15,6 +15,7 @@ pub mod headers;
 pub mod health;
 pub mod net;
 pub mod redis;
+pub mod redis_acl;
 pub mod service;
 pub mod shutdown;
 

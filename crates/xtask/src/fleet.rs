@@ -98,6 +98,17 @@ impl Fleet {
         create_database_if_missing(&mut admin, DATABASE).await?;
         let mut db = connect(&format!("postgres://postgres@127.0.0.1:{}/{DATABASE}", self.options.pg_port)).await?;
         service_kit::bootstrap::create_schemas(&mut db, DATABASE).await?;
+        // One Redis user per service, allowed only its own keys and commands.
+        let mut redis = redis::aio::ConnectionManager::new(redis::Client::open(format!(
+            "redis://127.0.0.1:{}",
+            self.options.redis_port
+        ))?)
+        .await?;
+        let users: Vec<(&str, String)> = SERVICES
+            .iter()
+            .map(|s| Ok((s.name, redis_password(&self.options, s.name)?)))
+            .collect::<anyhow::Result<_>>()?;
+        service_kit::redis_acl::apply(&mut redis, "", &users).await?;
         Ok(())
     }
 
@@ -280,6 +291,12 @@ mod sqlx_like {
 }
 
 /// The environment of one service process.
+/// The password of a service's Redis user, derived from its internal key (as the bootstrap does).
+fn redis_password(o: &FleetOptions, name: &str) -> anyhow::Result<String> {
+    let pem = std::fs::read_to_string(o.keys_dir.join(format!("internal/{name}.pem")))?;
+    Ok(service_kit::redis_acl::password(&pem))
+}
+
 /// The loopback address NGINX connects to the gateway from.
 pub const NGINX_BIND: &str = "127.0.0.2";
 
@@ -287,7 +304,15 @@ pub fn service_env(o: &FleetOptions, name: &str) -> Vec<(String, String)> {
     let spec = service_kit::fleet::spec(name).expect("a fleet service");
     let mut env = vec![
         ("BIND_ADDR".to_owned(), format!("127.0.0.1:{}", o.ports[name])),
-        ("REDIS_URL".to_owned(), format!("redis://127.0.0.1:{}", o.redis_port)),
+        (
+            "REDIS_URL".to_owned(),
+            format!(
+                "redis://{}:{}@127.0.0.1:{}",
+                service_kit::redis_acl::user_name("", name),
+                redis_password(o, name).unwrap_or_default(),
+                o.redis_port
+            ),
+        ),
         ("INTERNAL_KEY_FILE".to_owned(), o.keys_dir.join(format!("internal/{name}.pem")).display().to_string()),
         ("INTERNAL_JWKS_FILE".to_owned(), o.keys_dir.join("internal-jwks.json").display().to_string()),
         ("AUTH_ISSUER".to_owned(), ISSUER.to_owned()),

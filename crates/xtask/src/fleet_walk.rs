@@ -192,6 +192,20 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     }
     ensure!(statuses.contains(&429), "spoofed X-Real-IP on the gateway's own port escaped the limit: {statuses:?}");
     eprintln!("    the gateway believes X-Real-IP only from NGINX (spoofing it directly hits the limit): ok");
+
+    // Every service ran as its own Redis user without ever being refused, and the gateway
+    // decided every request in Redis (no local fallback).
+    for spec in SERVICES {
+        let log = std::fs::read_to_string(fleet.log_path(spec.name)).unwrap_or_default();
+        let refused = ["NOPERM", "no permissions", "throttle unavailable", "Redis unavailable"];
+        ensure!(!refused.iter().any(|needle| log.contains(needle)), "{} was refused by Redis (ACL?)", spec.name);
+    }
+    let metrics = http.get(format!("{}/metrics", fleet.service_url("gateway"))).send().await?.text().await?;
+    ensure!(
+        metrics.lines().any(|l| l == "gateway_redis_fallback_total 0"),
+        "the gateway fell back to its local limiter: Redis refused or failed it"
+    );
+    eprintln!("    each service ran as its own Redis ACL user, never refused: ok");
     Ok(())
 }
 

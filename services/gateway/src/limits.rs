@@ -130,17 +130,19 @@ pub fn gcra(tat: Option<f64>, now: f64, limit: Limit) -> (Decision, Option<f64>)
 }
 
 /// Checks revocation (for a token) and applies the limit, atomically in Redis.
-/// KEYS: rate key, revoked-jti key, user-cutoff key, revoked-session key. ARGV: emission ms,
-/// tolerance ms, the token's issue time in ms (-1: no token); a token issued at or before the
-/// user's cutoff (ms), or of a revoked session, is revoked.
+/// KEYS: the rate key (written). ARGV: emission ms, tolerance ms, the token's issue time in ms
+/// (-1: no token), then the revoked-jti, user-cutoff and revoked-session keys, which the script
+/// only reads: passed as arguments, since Redis's ACL asks read and write permission for every
+/// declared key, and the gateway may only read the revocation list (its ACL user).
+/// A token issued at or before the user's cutoff (ms), or of a revoked session, is revoked.
 /// Returns {revoked, allowed, remaining, retry_after_ms, reset_ms}.
 const SCRIPT: &str = r#"
 local emission = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
 local issued_ms = tonumber(ARGV[3])
 if issued_ms >= 0 then
-  if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[4]) == 1 then return {1, 0, 0, 0, 0} end
-  local cutoff = redis.call('GET', KEYS[3])
+  if redis.call('EXISTS', ARGV[4]) == 1 or redis.call('EXISTS', ARGV[6]) == 1 then return {1, 0, 0, 0, 0} end
+  local cutoff = redis.call('GET', ARGV[5])
   if cutoff and issued_ms <= tonumber(cutoff) then return {1, 0, 0, 0, 0} end
 end
 local time = redis.call('TIME')
@@ -238,12 +240,12 @@ impl Gate {
             let result: redis::RedisResult<(i64, i64, i64, i64, i64)> = self
                 .script
                 .key(&rate_key)
-                .key(&jti_key)
-                .key(&user_key)
-                .key(&session_key)
                 .arg(emission)
                 .arg(emission * f64::from(limit.burst))
                 .arg(iat)
+                .arg(&jti_key)
+                .arg(&user_key)
+                .arg(&session_key)
                 .invoke_async(&mut redis)
                 .await;
             match result {

@@ -5,6 +5,7 @@ mod backbone;
 mod internal_client;
 mod isolation;
 mod openapi;
+mod redis_acl;
 mod signup;
 mod tidy;
 mod zero_trust;

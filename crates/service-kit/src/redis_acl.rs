@@ -1,0 +1,105 @@
+//! One Redis ACL user per service (review M8): each may touch only its own keys, with only the
+//! commands it uses. Only auth writes the revocation list, the gateway only reads it; only a
+//! stream's producer may XADD to it; a consumer reads and acknowledges its streams and writes
+//! only its own dead letters; nobody else reaches the sign-in throttle. The bootstrap (`cargo
+//! xtask up`, the fleet test) and the conformance test apply these rules the same way.
+
+use aws_lc_rs::digest;
+use redis::aio::ConnectionLike;
+
+use crate::fleet::{AUTH, GATEWAY, NOTIFICATION, USER};
+
+/// The streams each consuming service reads (its events module says the same).
+pub const CONSUMES: &[(&str, &[&str])] = &[(USER, &[AUTH]), (NOTIFICATION, &[AUTH])];
+
+/// Commands every service may run: connection housekeeping and PING (readiness).
+const BASE: &[&str] = &["-@all", "+@connection", "+ping"];
+
+/// The ACL user of `service` under key prefix `prefix` (letters, digits and `_` only, so it
+/// can stand in a `redis://user:password@host` URL).
+pub fn user_name(prefix: &str, service: &str) -> String {
+    let prefix: String = prefix.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    format!("shopfleet_{prefix}{service}")
+}
+
+/// The password of a service's Redis user, derived from its own secret internal key, so the
+/// bootstrap and the service agree without another secret to distribute.
+pub fn password(internal_private_key_pem: &str) -> String {
+    let digest = digest::digest(&digest::SHA256, format!("redis-acl:{internal_private_key_pem}").as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The `ACL SETUSER` arguments after the user name: what `service` may do under `prefix`.
+pub fn rules(prefix: &str, service: &str, password: &str) -> Vec<String> {
+    let mut rules: Vec<String> = ["reset", "on", "resetkeys", "resetchannels"].map(str::to_owned).to_vec();
+    rules.push(format!(">{password}"));
+    rules.extend(BASE.iter().map(|r| (*r).to_owned()));
+    let key = |pattern: &str| format!("~{prefix}{pattern}");
+    match service {
+        AUTH => {
+            rules.extend([key("login:*"), format!("%W~{prefix}revoked:*"), key("events.auth")]);
+            rules.extend(
+                ["+evalsha", "+eval", "+script|load", "+get", "+set", "+setex", "+incr", "+decr", "+expire", "+ttl"]
+                    .map(str::to_owned),
+            );
+            rules.extend(["+del", "+exists", "+xadd"].map(str::to_owned));
+        }
+        GATEWAY => {
+            rules.extend([key("rl:*"), format!("%R~{prefix}revoked:*")]);
+            rules.extend(["+evalsha", "+eval", "+script|load", "+get", "+set", "+exists", "+time"].map(str::to_owned));
+        }
+        _ => {}
+    }
+    if let Some((_, streams)) = CONSUMES.iter().find(|(consumer, _)| *consumer == service) {
+        for stream in *streams {
+            rules.push(key(&format!("events.{stream}")));
+        }
+        rules.extend(
+            ["+xreadgroup", "+xack", "+xgroup|create", "+xpending", "+xclaim", "+xautoclaim", "+xinfo|groups"]
+                .map(str::to_owned),
+        );
+        // Its own dead letters are the one stream it may add to.
+        rules.push(format!("(~{prefix}events.dead.{service} +xadd)"));
+    }
+    rules
+}
+
+/// Creates (or resets) the users of `services` with their passwords.
+pub async fn apply(
+    admin: &mut impl ConnectionLike,
+    prefix: &str,
+    services: &[(&str, String)],
+) -> redis::RedisResult<()> {
+    for (service, password) in services {
+        let mut command = redis::cmd("ACL");
+        command.arg("SETUSER").arg(user_name(prefix, service));
+        for rule in rules(prefix, service, password) {
+            command.arg(rule);
+        }
+        command.query_async::<()>(admin).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_auth_writes_revocations_and_the_gateway_only_reads_them() {
+        let auth = rules("p:", AUTH, "pw");
+        assert!(auth.contains(&"%W~p:revoked:*".to_owned()));
+        let gateway = rules("p:", GATEWAY, "pw");
+        assert!(gateway.contains(&"%R~p:revoked:*".to_owned()));
+        let cart = rules("p:", crate::fleet::CART, "pw");
+        assert!(!cart.iter().any(|r| r.contains("revoked") || r.contains("login") || r.contains("events")));
+    }
+
+    #[test]
+    fn a_consumer_adds_only_to_its_own_dead_letters() {
+        let user = rules("", USER, "pw");
+        assert!(user.contains(&"~events.auth".to_owned()));
+        assert!(!user.contains(&"+xadd".to_owned()));
+        assert!(user.contains(&"(~events.dead.user +xadd)".to_owned()));
+    }
+}
