@@ -3,7 +3,8 @@
 //! enrolment and recovery codes once (as JSON); `auth rotate-keys` publishes a new access-token
 //! signing key in the shared key ring; `auth revoke-key --kid KID` takes a compromised key out of
 //! the ring at once (a new key signs immediately; tokens the old one signed are refused once
-//! verifiers refresh their JWKS).
+//! verifiers refresh their JWKS); `auth prune` deletes ended sessions and spent one-time tokens
+//! now (the service also does it every hour).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use crate::config::AuthConfig;
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    #[error("usage: auth create-admin --email ADDRESS | auth rotate-keys | auth revoke-key --kid KID")]
+    #[error("usage: auth create-admin --email ADDRESS | auth rotate-keys | auth revoke-key --kid KID | auth prune")]
     Usage,
     #[error("{0}")]
     Config(#[from] service_kit::ConfigError),
@@ -32,6 +33,8 @@ pub enum CliError {
     CreateAdmin(#[from] crate::admin::CreateAdminError),
     #[error("signing key ring: {0}")]
     Keys(#[from] crate::keyring::KeyRingError),
+    #[error("pruning: {0}")]
+    Prune(sqlx::Error),
 }
 
 /// Runs the command named by `args`, or `None` when they name none (then the binary serves).
@@ -52,7 +55,10 @@ pub fn run(args: &[String]) -> Option<ExitCode> {
         ("revoke-key", [flag, kid]) if flag == "--kid" => service_kit::run_command("auth revoke-key", || async {
             revoke_key(&AuthConfig::from_env()?, kid).await.map(|revoked| revoked.to_string())
         }),
-        ("create-admin" | "rotate-keys" | "revoke-key", _) => {
+        ("prune", []) => service_kit::run_command("auth prune", || async {
+            prune(&AuthConfig::from_env()?).await.map(|pruned| pruned.to_string())
+        }),
+        ("create-admin" | "rotate-keys" | "revoke-key" | "prune", _) => {
             eprintln!("{}", CliError::Usage);
             ExitCode::from(2)
         }
@@ -100,4 +106,11 @@ pub async fn revoke_key(config: &AuthConfig, kid: &str) -> Result<serde_json::Va
     let ring = crate::keyring::KeyRing::load(pool, vault, config.key_policy(), Some(seed)).await?;
     let signing = ring.revoke(kid).await?;
     Ok(serde_json::json!({"revoked": kid, "signing_kid": signing}))
+}
+
+/// Deletes ended sessions and spent one-time tokens older than a day; returns how many rows went.
+pub async fn prune(config: &AuthConfig) -> Result<serde_json::Value, CliError> {
+    let (pool, _) = connect(config).await?;
+    let deleted = crate::session::prune_now(&pool).await.map_err(CliError::Prune)?;
+    Ok(serde_json::json!({"deleted": deleted}))
 }

@@ -278,6 +278,11 @@ impl Sessions {
 /// How long ended sessions and spent one-time tokens are kept before they are deleted.
 const KEEP_ENDED_SECS: i64 = 24 * 3600;
 
+/// Deletes what ended more than a day ago: sessions (with their tokens) and one-time tokens.
+pub async fn prune_now(pool: &PgPool) -> sqlx::Result<u64> {
+    store::prune_expired(pool, KEEP_ENDED_SECS).await
+}
+
 /// Deletes ended sessions and spent one-time tokens every hour until `stop` (review L12: they
 /// were never pruned).
 pub fn spawn_pruner(pool: PgPool, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
@@ -286,7 +291,7 @@ pub fn spawn_pruner(pool: PgPool, mut stop: tokio::sync::watch::Receiver<bool>) 
             tokio::select! {
                 _ = stop.changed() => break,
                 _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {
-                    match store::prune_expired(&pool, KEEP_ENDED_SECS).await {
+                    match prune_now(&pool).await {
                         Ok(deleted) => tracing::info!(deleted, "ended sessions and spent one-time tokens pruned"),
                         Err(error) => tracing::warn!(%error, "pruning sessions failed"),
                     }

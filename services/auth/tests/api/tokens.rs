@@ -141,3 +141,35 @@ async fn only_the_mailer_resolves_a_token_reference_and_only_while_the_token_is_
         .unwrap();
     assert_eq!(sealed, 0);
 }
+
+#[tokio::test]
+async fn pruning_deletes_what_ended_a_day_ago_and_keeps_the_rest() {
+    // Review L12: ended sessions and spent one-time tokens were never deleted.
+    let app = TestApp::spawn().await;
+    app.register_ok("old@example.com", PASSWORD).await;
+    assert_eq!(app.login("old@example.com", PASSWORD).await.0, 200);
+    let pool = app.db.pool_as("auth").await;
+    let count = |table: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!("select count(*) from {table}")))
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!((count("one_time_tokens").await, count("refresh_families").await), (1, 1));
+    let pruned = auth::cli::prune(&app.config).await.unwrap();
+    assert_eq!(pruned["deleted"], 0, "nothing has ended yet");
+    sqlx::query("update one_time_tokens set expires_at = now() - interval '2 days'").execute(&pool).await.unwrap();
+    sqlx::query("update refresh_families set revoked_at = now() - interval '2 days', revoked_reason = 'logout'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let pruned = auth::cli::prune(&app.config).await.unwrap();
+    assert_eq!(pruned["deleted"], 2);
+    assert_eq!(
+        (count("one_time_tokens").await, count("refresh_families").await, count("refresh_tokens").await),
+        (0, 0, 0)
+    );
+}
