@@ -12,9 +12,6 @@ pub const CLIENT_IP: HeaderName = HeaderName::from_static("x-client-ip");
 /// The client's address as NGINX saw it; the gateway believes it only from a trusted proxy.
 pub const REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
 
-/// The key that makes an unsafe POST of money-related state idempotent.
-pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
-
 /// A provider's own credentials (a webhook's `Authorization`), passed on by the gateway on
 /// public routes only, since `Authorization` carries the internal token to the upstream.
 pub const PROVIDER_AUTHORIZATION: HeaderName = HeaderName::from_static("x-provider-authorization");

@@ -99,17 +99,6 @@ impl Bench {
         panic!("only {} of {n} events applied", self.applied().await.len());
     }
 
-    /// Polls `check` (up to 15 s) until it holds.
-    async fn wait_until(&self, what: &str, mut check: impl AsyncFnMut() -> bool) {
-        for _ in 0..300 {
-            if check().await {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("{what}: not within 15 s");
-    }
-
     async fn pending(&self) -> i64 {
         let mut redis = self.redis().await;
         let stream = events::stream_name(&self.prefix, "auth");
@@ -249,11 +238,10 @@ async fn a_relay_killed_mid_batch_loses_nothing_and_consumers_absorb_the_duplica
     // Evidence that the five duplicates were read too and everything is acknowledged: only then
     // is "applied once" final.
     let duplicates = r#"events_consumed_total{group="analytics",outcome="duplicate",type="USER_REGISTERED"}"#;
-    bench
-        .wait_until("the duplicates consumed and all acknowledged", async || {
-            bench.metric(duplicates) >= 5.0 && bench.pending().await == 0
-        })
-        .await;
+    testkit::wait::until("the duplicates consumed and all acknowledged", async || {
+        bench.metric(duplicates) >= 5.0 && bench.pending().await == 0
+    })
+    .await;
     assert_eq!(applied, bench.applied().await);
     let mut expected = produced.clone();
     expected.sort();
@@ -323,7 +311,7 @@ async fn two_replicas_apply_each_event_once_and_a_dead_replicas_entries_are_clai
     tokio::time::sleep(Duration::from_millis(250)).await;
     doomed.abort();
     let applied = bench.wait_for_applied(60).await;
-    bench.wait_until("every entry acknowledged", async || bench.pending().await == 0).await;
+    testkit::wait::until("every entry acknowledged", async || bench.pending().await == 0).await;
     let applied_again = bench.applied().await;
     assert_eq!(applied, applied_again, "nothing more applied once everything was acknowledged");
     assert!(applied.iter().all(|(_, n)| *n == 1), "{applied:?}");
@@ -350,11 +338,10 @@ async fn events_written_while_redis_is_down_are_delivered_once_it_is_back() {
     // The producer's transactions do not depend on Redis.
     let produced = bench.produce(5).await;
     // Evidence that the relay tried while Redis was down (and failed), not just that it had no time.
-    bench
-        .wait_until("the relay failing against the dead Redis", async || {
-            bench.metric(r#"events_relay_failures_total{producer="auth"}"#) >= 1.0
-        })
-        .await;
+    testkit::wait::until("the relay failing against the dead Redis", async || {
+        bench.metric(r#"events_relay_failures_total{producer="auth"}"#) >= 1.0
+    })
+    .await;
     assert!(bench.applied().await.is_empty());
     let unsent: i64 =
         sqlx::query_scalar("select count(*) from outbox where sent_at is null").fetch_one(&bench.pool).await.unwrap();
@@ -474,11 +461,10 @@ async fn an_envelope_on_a_stream_that_is_not_its_producers_is_dead_lettered_unap
         .await
         .unwrap();
     let _consumer = bench.consumer(bench.consumer_config(), Arc::new(Record("one"))).await.spawn(never());
-    bench
-        .wait_until("the forged entry dead-lettered", async || {
-            bench.metric(r#"events_dead_lettered_total{group="analytics",type="USER_REGISTERED"}"#) >= 1.0
-        })
-        .await;
+    testkit::wait::until("the forged entry dead-lettered", async || {
+        bench.metric(r#"events_dead_lettered_total{group="analytics",type="USER_REGISTERED"}"#) >= 1.0
+    })
+    .await;
     assert!(bench.applied().await.is_empty(), "never applied");
     assert_eq!(bench.pending().await, 0, "and acknowledged, so later events flow");
 }

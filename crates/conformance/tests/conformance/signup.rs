@@ -77,22 +77,16 @@ async fn registrations_during_a_redis_outage_produce_their_profiles_and_emails_o
     let mut redis_connection =
         redis::aio::ConnectionManager::new(redis::Client::open(redis_url.as_str()).unwrap()).await.unwrap();
     let stream = events::stream_name(&prefix, "auth");
-    let mut settled = false;
-    for _ in 0..300 {
+    testkit::wait::until("every event published, read and acknowledged by both groups", async || {
         let unsent: i64 = sqlx::query_scalar("select count(*) from outbox where sent_at is null")
             .fetch_one(&auth_pool)
             .await
             .unwrap();
         let groups: redis::streams::StreamInfoGroupsReply =
             redis::cmd("XINFO").arg("GROUPS").arg(&stream).query_async(&mut redis_connection).await.unwrap();
-        let drained = groups.groups.len() == 2 && groups.groups.iter().all(|g| g.pending == 0 && g.lag == Some(0));
-        if unsent == 0 && drained {
-            settled = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(settled, "every event published, read and acknowledged by both groups");
+        unsent == 0 && groups.groups.len() == 2 && groups.groups.iter().all(|g| g.pending == 0 && g.lag == Some(0))
+    })
+    .await;
     let profiles: Vec<String> =
         sqlx::query_scalar("select email from profiles order by email").fetch_all(&users).await.unwrap();
     assert_eq!(profiles, emails);

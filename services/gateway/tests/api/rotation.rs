@@ -15,17 +15,6 @@ fn kid_of(token: &str) -> String {
 const PUBLISH_DELAY: Duration = Duration::from_secs(3600);
 const RETIRE_AFTER: Duration = Duration::from_secs(3600);
 
-/// Polls `check` until it holds (up to 10 s): the gateway refreshes auth's JWKS on its own time.
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    for _ in 0..200 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{what} did not happen within 10 s");
-}
-
 #[tokio::test]
 async fn rotation_publishes_first_signs_later_and_retires_the_old_key() {
     let clock = service_kit::Clock::adjustable();
@@ -61,14 +50,14 @@ async fn rotation_publishes_first_signs_later_and_retires_the_old_key() {
     clock.advance(PUBLISH_DELAY);
     let new = gw.shopper_token().await;
     assert_eq!(kid_of(&new), new_kid, "once its time has come, new tokens carry the new kid");
-    eventually("the gateway accepting the new key's tokens", async || {
+    testkit::wait::until("the gateway accepting the new key's tokens", async || {
         gw.get("/api/v1/products?limit=1", Some(&new)).await.0 == 200
     })
     .await;
     assert_eq!(gw.get("/api/v1/products?limit=1", Some(&old)).await.0, 200, "old tokens stay valid meanwhile");
 
     clock.advance(RETIRE_AFTER + Duration::from_secs(1));
-    eventually("the gateway refusing the retired key's tokens", async || {
+    testkit::wait::until("the gateway refusing the retired key's tokens", async || {
         let (status, problem) = gw.get("/api/v1/products?limit=1", Some(&old)).await;
         (status, problem["code"].as_str()) == (401, Some("token_unknown_key"))
     })
@@ -94,12 +83,12 @@ async fn a_compromised_key_is_revoked_at_once_and_its_tokens_refused() {
     let revoked = auth::cli::revoke_key(&gw.auth_config, &old_kid).await.unwrap();
     let new_kid = revoked["signing_kid"].as_str().unwrap().to_owned();
     assert_ne!(new_kid, old_kid);
-    eventually("the gateway refusing the revoked key's tokens", async || {
+    testkit::wait::until("the gateway refusing the revoked key's tokens", async || {
         let (status, problem) = gw.get("/api/v1/products?limit=1", Some(&old)).await;
         (status, problem["code"].as_str()) == (401, Some("token_unknown_key"))
     })
     .await;
-    eventually("auth signing with the new key", async || kid_of(&gw.shopper_token().await) == new_kid).await;
+    testkit::wait::until("auth signing with the new key", async || kid_of(&gw.shopper_token().await) == new_kid).await;
     let new = gw.shopper_token().await;
     assert_eq!(gw.get("/api/v1/products?limit=1", Some(&new)).await.0, 200);
     let unknown = auth::cli::revoke_key(&gw.auth_config, "no-such-kid").await;

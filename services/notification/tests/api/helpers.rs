@@ -130,15 +130,10 @@ impl TestShop {
             .unwrap_or(0.0)
     }
 
-    /// Waits (up to 10 s) until that metric reaches `at_least`; returns its value.
+    /// Waits until that metric reaches `at_least`; returns its value.
     pub async fn wait_for_metric(&self, parts: &[&str], at_least: f64) -> f64 {
-        for _ in 0..200 {
-            let value = self.metric(parts).await;
-            if value >= at_least {
-                return value;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        testkit::wait::until(&format!("{parts:?} reaching {at_least}"), async || self.metric(parts).await >= at_least)
+            .await;
         self.metric(parts).await
     }
 
