@@ -97,6 +97,12 @@ problem_codes! {
     RefreshTokenReused = ("refresh_token_reused", UNAUTHORIZED) "A used refresh token was presented again; its whole session is revoked.",
     RefreshTokenExpired = ("refresh_token_expired", UNAUTHORIZED) "The session has expired; sign in again.",
 
+    // The catalog and stock.
+    SlugTaken = ("slug_taken", CONFLICT) "Another product or category already has this slug.",
+    SkuTaken = ("sku_taken", CONFLICT) "Another variant already has this SKU.",
+    OutOfStock = ("out_of_stock", CONFLICT) "Not enough stock for some SKUs (`skus` names them); nothing was held.",
+    ReservationConflict = ("reservation_conflict", CONFLICT) "This reservation id is already used for other lines, or the reservation is no longer held.",
+
     // Concurrency.
     ConcurrentUpdate = ("concurrent_update", CONFLICT) "Another change to the same thing happened at the same time; retry.",
 

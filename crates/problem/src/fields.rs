@@ -60,6 +60,11 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// The errors recorded, for rules that hand them on rather than answer.
+    pub fn into_errors(self) -> Vec<FieldError> {
+        self.0
+    }
+
     /// `Ok` when no field was invalid, else a 422 `validation_failed` naming every one.
     pub fn finish(self) -> Result<(), Problem> {
         if self.0.is_empty() { Ok(()) } else { Err(Problem::validation(self.0)) }

@@ -151,6 +151,9 @@ pub struct ServiceConfig {
     pub client_request_timeout: Duration,
     /// Base URLs of the other services, by name (several, comma-separated, for replicas).
     pub service_urls: Vec<(String, Vec<String>)>,
+    /// The shop's one currency (ISO 4217, `SHOP_CURRENCY`, default EUR): every price and
+    /// total is in it; anything else is refused.
+    pub currency: String,
 }
 
 impl ServiceConfig {
@@ -180,6 +183,10 @@ impl ServiceConfig {
         let max_body_bytes = env.parse_or("MAX_BODY_BYTES", 256 * 1024);
         let client_connect_timeout = Duration::from_millis(env.parse_or("CLIENT_CONNECT_TIMEOUT_MS", 2_000));
         let client_request_timeout = Duration::from_millis(env.parse_or("CLIENT_REQUEST_TIMEOUT_MS", 10_000));
+        let currency = env.optional("SHOP_CURRENCY").unwrap_or_else(|| "EUR".to_owned());
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            env.problem(format!("SHOP_CURRENCY={currency:?} is not a three-letter ISO 4217 code such as EUR"));
+        }
         // Everything is read before anything missing ends the reading, so all problems are listed.
         Some(Self {
             spec,
@@ -194,6 +201,7 @@ impl ServiceConfig {
             client_connect_timeout,
             client_request_timeout,
             service_urls,
+            currency,
         })
     }
 

@@ -7,10 +7,13 @@
 use aws_lc_rs::digest;
 use redis::aio::ConnectionLike;
 
-use crate::fleet::{AUTH, GATEWAY, NOTIFICATION, USER};
+use crate::fleet::{AUTH, GATEWAY, INVENTORY, NOTIFICATION, PRODUCT, USER};
+
+/// The services that publish a stream of their own (`events.<service>`, through their relay).
+pub const PRODUCES: &[&str] = &[AUTH, PRODUCT, INVENTORY];
 
 /// The streams each consuming service reads (its events module says the same).
-pub const CONSUMES: &[(&str, &[&str])] = &[(USER, &[AUTH]), (NOTIFICATION, &[AUTH])];
+pub const CONSUMES: &[(&str, &[&str])] = &[(USER, &[AUTH]), (NOTIFICATION, &[AUTH]), (PRODUCT, &[INVENTORY])];
 
 /// Commands every service may run: connection housekeeping and PING (readiness).
 const BASE: &[&str] = &["-@all", "+@connection", "+ping"];
@@ -37,18 +40,28 @@ pub fn rules(prefix: &str, service: &str, password: &str) -> Vec<String> {
     let key = |pattern: &str| format!("~{prefix}{pattern}");
     match service {
         AUTH => {
-            rules.extend([key("login:*"), format!("%W~{prefix}revoked:*"), key("events.auth")]);
+            rules.extend([key("login:*"), format!("%W~{prefix}revoked:*")]);
             rules.extend(
                 ["+evalsha", "+eval", "+script|load", "+get", "+set", "+setex", "+incr", "+decr", "+expire", "+ttl"]
                     .map(str::to_owned),
             );
-            rules.extend(["+del", "+exists", "+xadd"].map(str::to_owned));
+            rules.extend(["+del", "+exists"].map(str::to_owned));
+        }
+        PRODUCT => {
+            // The response cache: entries and their generation (`cache.rs`).
+            rules.push(key("cache:*"));
+            rules.extend(["+evalsha", "+eval", "+script|load", "+get", "+set", "+incr"].map(str::to_owned));
         }
         GATEWAY => {
             rules.extend([key("rl:*"), format!("%R~{prefix}revoked:*")]);
             rules.extend(["+evalsha", "+eval", "+script|load", "+get", "+set", "+exists", "+time"].map(str::to_owned));
         }
         _ => {}
+    }
+    if PRODUCES.contains(&service) {
+        // Its own stream is the one it may add to; a selector, so that the streams it consumes
+        // stay read-only for it.
+        rules.push(format!("(~{prefix}events.{service} +xadd)"));
     }
     if let Some((_, streams)) = CONSUMES.iter().find(|(consumer, _)| *consumer == service) {
         for stream in *streams {

@@ -110,7 +110,9 @@ pub fn start_postgres(data_dir: &Path, port: u16, durable: bool) -> std::io::Res
         .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
         .arg("-c")
         .arg(format!("unix_socket_directories={}", data_dir.display()))
-        .args(["-c", "max_connections=400", "-c", "shared_buffers=64MB"]);
+        .args(["-c", "max_connections=400", "-c", "shared_buffers=64MB"])
+        // Statement counts per request (tests and `cargo xtask bench`) come from here.
+        .args(["-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track=top"]);
     if !durable {
         postgres.args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
     }

@@ -69,6 +69,12 @@ impl TestDb {
         env().pg.url_as(&role, &self.name)
     }
 
+    /// A connection as the cluster's administrator to this database (statistics, extensions).
+    pub async fn admin(&self) -> sqlx::PgConnection {
+        use sqlx::Connection;
+        sqlx::PgConnection::connect(&env().pg.admin_url_of(&self.name)).await.expect("connect as the administrator")
+    }
+
     /// A connection pool as `service`'s own role, `search_path` on its schema: how a test
     /// arranges and inspects a service's data.
     pub async fn pool_as(&self, service: &str) -> sqlx::PgPool {
@@ -117,6 +123,7 @@ pub fn service_config(service: &str, db: Option<&TestDb>) -> ServiceConfig {
             .iter()
             .map(|s| (s.name.to_owned(), vec![format!("http://127.0.0.1:{}", unused_port())]))
             .collect(),
+        currency: "EUR".to_owned(),
     }
 }
 
@@ -221,6 +228,21 @@ impl ServiceCaller {
     #[must_use = "assert the status"]
     pub async fn post_json(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
         Self::read(self.request(reqwest::Method::POST, path).json(&body).send().await.expect("request")).await
+    }
+
+    /// Sends `method` to `path` with a JSON body (or none): status and JSON body.
+    #[must_use = "assert the status"]
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self.request(method, path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Self::read(request.send().await.expect("request")).await
     }
 
     async fn read(response: reqwest::Response) -> (u16, serde_json::Value) {

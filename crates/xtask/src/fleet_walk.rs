@@ -85,7 +85,31 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     ensure!(response.status() == 200, "product by slug: {}", response.status());
     let product: serde_json::Value = response.json().await?;
     ensure!(product["slug"] == slug.as_str(), "the detail is the product asked for");
+    ensure!(!product["variants"].as_array().context("variants")?.is_empty(), "the product has variants");
     eprintln!("    product detail by slug: ok");
+
+    // Browse as a shopper would: the category tree, a category with facets, a product of it;
+    // anonymous reads are public and revalidate with their ETag.
+    let tree: serde_json::Value = http.get(format!("{api}/categories")).send().await?.json().await?;
+    let root = tree[0]["slug"].as_str().context("a root category")?.to_owned();
+    let response = http.get(format!("{api}/products?category={root}&facets=true&limit=5")).send().await?;
+    ensure!(response.status() == 200, "category listing: {}", response.status());
+    let etag = response.headers().get("etag").context("an ETag")?.clone();
+    let cache_control = response.headers().get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    ensure!(cache_control.starts_with("public"), "an anonymous listing is public, got {cache_control:?}");
+    let page: serde_json::Value = response.json().await?;
+    let facets = page["facets"]["categories"].as_array().context("category facets")?;
+    ensure!(facets.iter().all(|f| f["count"].as_i64() > Some(0)), "every subtree of {root} has products: {facets:?}");
+    let again = http
+        .get(format!("{api}/products?category={root}&facets=true&limit=5"))
+        .header("if-none-match", etag)
+        .send()
+        .await?;
+    ensure!(again.status() == 304, "a matching If-None-Match is a 304, got {}", again.status());
+    let product_slug = page["items"][0]["slug"].as_str().context("a product in the category")?;
+    let product: serde_json::Value = http.get(format!("{api}/products/{product_slug}")).send().await?.json().await?;
+    ensure!(product["categories"].as_array().is_some_and(|c| !c.is_empty()), "the product names its categories");
+    eprintln!("    browsed {root} with {} subcategory facets, ETag revalidated, detail: ok", facets.len());
 
     // The request id sent through NGINX appears in the product service's log line of that request.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);

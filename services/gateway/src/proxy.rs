@@ -164,7 +164,7 @@ fn finish(route: Option<&Route>, origin: Option<HeaderValue>, response: impl Int
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
             HeaderValue::from_static(
-                "x-request-id, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset",
+                "x-request-id, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset, etag",
             ),
         );
         headers.append(header::VARY, HeaderValue::from_static("Origin"));
@@ -232,7 +232,9 @@ fn preflight(allowed: bool) -> Response {
     headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE"));
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("authorization, content-type, idempotency-key, x-request-id"),
+        HeaderValue::from_static(
+            "authorization, content-type, idempotency-key, x-request-id, x-cart-token, if-none-match",
+        ),
     );
     headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
     response

@@ -11,7 +11,9 @@ pub enum CliError {
     #[error("{0}")]
     Start(#[from] service_kit::StartError),
     #[error("seeding failed: {0}")]
-    Seed(#[from] sqlx::Error),
+    Seed(#[from] crate::error::ApiError),
+    #[error("cannot make the outbox: {0}")]
+    Outbox(#[from] sqlx::Error),
 }
 
 /// Runs the command named by `args`, or `None` when they name none (then the binary serves).
@@ -25,6 +27,7 @@ pub fn run(args: &[String]) -> Option<ExitCode> {
 async fn seed_demo() -> Result<String, CliError> {
     let config = crate::config::from_env()?;
     let context = service_kit::Context::start(config).await?.with_database(&crate::MIGRATOR).await?;
-    let count = crate::seed::seed_demo_catalog(&context.db).await?;
+    events::schema::ensure_outbox(&context.db).await?;
+    let count = crate::seed::seed_demo_catalog(&context.db, &context.config.currency).await?;
     Ok(format!("product seed-demo: {count} new demo products"))
 }

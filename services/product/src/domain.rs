@@ -1,14 +1,21 @@
-//! Pure rules of the catalog: page sizes and the opaque listing cursor.
+//! Pure rules of the catalog: the listing's query (filters, sort, page size, the opaque keyset
+//! cursor) and its normalized form, the price buckets of the facets, the category tree, and the
+//! validation of what staff write (products, variants, categories, typed attributes).
+
+use std::collections::BTreeMap;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use service_kit::{FieldCode, FieldError};
+use service_kit::{FieldCode, FieldError, FieldErrors};
 use uuid::Uuid;
 
 pub const DEFAULT_PAGE_SIZE: i64 = 20;
 pub const MAX_PAGE_SIZE: i64 = 100;
+
+/// The lower edges of the price facet's buckets, in minor units; the last is open-ended.
+pub const PRICE_BUCKETS: &[i64] = &[0, 1_000, 2_500, 5_000, 10_000];
 
 /// A page size in 1..=100.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,9 +41,68 @@ impl PageSize {
     }
 }
 
-/// Where the next page starts: after the product with this (created_at, id). Opaque to clients.
+/// The orders a listing can be sorted in. Every one breaks ties newest first, then by id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    Newest,
+    /// By the lowest variant price, cheapest first.
+    PriceAsc,
+    /// By the lowest variant price, dearest first.
+    PriceDesc,
+    /// By rating average, best first.
+    Rating,
+    /// By title, case-insensitively, A to Z.
+    Name,
+}
+
+impl Sort {
+    pub fn parse(raw: Option<&str>) -> Result<Self, FieldError> {
+        Ok(match raw {
+            None | Some("newest") => Sort::Newest,
+            Some("price_asc") => Sort::PriceAsc,
+            Some("price_desc") => Sort::PriceDesc,
+            Some("rating") => Sort::Rating,
+            Some("name") => Sort::Name,
+            Some(_) => {
+                return Err(FieldError::new(
+                    "sort",
+                    FieldCode::InvalidValue,
+                    "sort must be newest, price_asc, price_desc, rating or name",
+                ));
+            }
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Newest => "newest",
+            Sort::PriceAsc => "price_asc",
+            Sort::PriceDesc => "price_desc",
+            Sort::Rating => "rating",
+            Sort::Name => "name",
+        }
+    }
+}
+
+/// The sort key of the last item of a page, besides (created_at, id).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SortKey {
+    /// A price in minor units.
+    Minor(i64),
+    /// A lowercased title, or a rating average as exact decimal text ("4.50").
+    Text(String),
+}
+
+/// Where the next page starts: after the item with this sort key, created_at and id. It names
+/// its sort, so a cursor of another sort is refused rather than misread. Opaque to clients.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
+    #[serde(rename = "s")]
+    pub sort: Sort,
+    #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<SortKey>,
     #[serde(rename = "t")]
     pub created_at: DateTime<Utc>,
     #[serde(rename = "i")]
@@ -48,30 +114,365 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("cursor serializes"))
     }
 
-    pub fn decode(raw: &str) -> Result<Self, FieldError> {
-        URL_SAFE_NO_PAD.decode(raw).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).ok_or_else(|| {
-            FieldError::new("cursor", FieldCode::InvalidCursor, "the cursor is not one this API handed out")
-        })
+    pub fn decode(raw: &str, sort: Sort) -> Result<Self, FieldError> {
+        let invalid = || {
+            FieldError::new(
+                "cursor",
+                FieldCode::InvalidCursor,
+                "the cursor is not one this API handed out for this sort",
+            )
+        };
+        let cursor: Cursor = URL_SAFE_NO_PAD
+            .decode(raw)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or_else(invalid)?;
+        let key_fits = matches!(
+            (cursor.sort, &cursor.key),
+            (Sort::Newest, None)
+                | (Sort::PriceAsc | Sort::PriceDesc, Some(SortKey::Minor(_)))
+                | (Sort::Rating | Sort::Name, Some(SortKey::Text(_)))
+        );
+        let rating_is_decimal = match (&cursor.sort, &cursor.key) {
+            (Sort::Rating, Some(SortKey::Text(text))) => text.parse::<f64>().is_ok(),
+            _ => true,
+        };
+        if cursor.sort == sort && key_fits && rating_is_decimal { Ok(cursor) } else { Err(invalid()) }
     }
 }
 
-/// The parameters of a listing request, or every invalid one at once.
-pub fn listing_params(
-    limit: Option<&str>,
-    cursor: Option<&str>,
-) -> Result<(PageSize, Option<Cursor>), Vec<FieldError>> {
-    let mut errors = Vec::new();
-    let limit = PageSize::parse(limit).map_err(|e| errors.push(e)).ok();
-    let cursor = cursor.map(Cursor::decode).transpose().map_err(|e| errors.push(e)).ok();
-    match (limit, cursor) {
-        (Some(limit), Some(cursor)) => Ok((limit, cursor)),
-        _ => Err(errors),
+/// What narrows a listing (and its facets).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filters {
+    /// A category slug: the category and all its descendants.
+    pub category: Option<String>,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    /// `attr.<name>=<value>`, each required (sorted, so the normalized query is stable).
+    pub attributes: Vec<(String, String)>,
+    pub in_stock: bool,
+    pub brand: Option<String>,
+}
+
+/// A listing request, validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listing {
+    pub filters: Filters,
+    pub sort: Sort,
+    pub limit: PageSize,
+    pub cursor: Option<Cursor>,
+    pub facets: bool,
+}
+
+fn parse_bool(field: &str, raw: &str) -> Result<bool, FieldError> {
+    match raw {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(FieldError::new(field, FieldCode::InvalidValue, format!("{field} must be true or false"))),
     }
+}
+
+fn parse_price(field: &str, raw: &str) -> Result<i64, FieldError> {
+    raw.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+        FieldError::new(field, FieldCode::OutOfRange, format!("{field} must be a non-negative amount in minor units"))
+    })
+}
+
+/// Attribute names: lowercase letters, digits and `_`, starting with a letter, at most 40.
+pub fn attribute_name_is_valid(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && name.len() <= 40
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+impl Listing {
+    /// Parses the query pairs of `GET /products`; every invalid parameter is reported at once.
+    /// Unknown parameters are ignored (they do not change the result, nor the cache key).
+    pub fn parse(pairs: &[(String, String)]) -> Result<Self, Vec<FieldError>> {
+        let mut errors = FieldErrors::default();
+        let get = |name: &str| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let sort = errors.check(Sort::parse(get("sort")));
+        let limit = errors.check(PageSize::parse(get("limit")));
+        let min_price = get("min_price").and_then(|raw| errors.check(parse_price("min_price", raw)));
+        let max_price = get("max_price").and_then(|raw| errors.check(parse_price("max_price", raw)));
+        if let (Some(min), Some(max)) = (min_price, max_price)
+            && min > max
+        {
+            errors.push("min_price", FieldCode::OutOfRange, "min_price must not be above max_price");
+        }
+        let in_stock = get("in_stock").and_then(|raw| errors.check(parse_bool("in_stock", raw))).unwrap_or(false);
+        let facets = get("facets").and_then(|raw| errors.check(parse_bool("facets", raw))).unwrap_or(false);
+        let text = |errors: &mut FieldErrors, field: &str| {
+            get(field).filter(|v| !v.is_empty()).and_then(|v| {
+                if v.chars().count() > 100 {
+                    errors.push(field, FieldCode::InvalidLength, format!("{field} is at most 100 characters"));
+                    None
+                } else {
+                    Some(v.to_owned())
+                }
+            })
+        };
+        let category = text(&mut errors, "category");
+        let brand = text(&mut errors, "brand");
+        let mut attributes = Vec::new();
+        for (key, value) in pairs {
+            let Some(name) = key.strip_prefix("attr.") else { continue };
+            if !attribute_name_is_valid(name) || value.is_empty() || value.chars().count() > 100 {
+                errors.push(key.clone(), FieldCode::InvalidValue, "attr.<name> takes an attribute name and a value");
+            } else {
+                attributes.push((name.to_owned(), value.clone()));
+            }
+        }
+        attributes.sort();
+        attributes.dedup();
+        let cursor = match (get("cursor"), sort) {
+            (Some(raw), Some(sort)) => errors.check(Cursor::decode(raw, sort)),
+            _ => None,
+        };
+        if errors.is_empty() {
+            Ok(Listing {
+                filters: Filters { category, min_price, max_price, attributes, in_stock, brand },
+                sort: sort.expect("checked"),
+                limit: limit.expect("checked"),
+                cursor,
+                facets,
+            })
+        } else {
+            Err(errors.into_errors())
+        }
+    }
+
+    /// The query in one canonical form: two requests with the same answer have the same key
+    /// (parameter order, defaults and unknown parameters do not matter).
+    pub fn normalized(&self) -> String {
+        let f = &self.filters;
+        let mut out = format!(
+            "sort={}&limit={}&facets={}&in_stock={}",
+            self.sort.as_str(),
+            self.limit.get(),
+            self.facets,
+            f.in_stock
+        );
+        for (name, value) in [("category", &f.category), ("brand", &f.brand)] {
+            if let Some(value) = value {
+                out.push_str(&format!("&{name}={}", escape(value)));
+            }
+        }
+        for (name, value) in [("min_price", f.min_price), ("max_price", f.max_price)] {
+            if let Some(value) = value {
+                out.push_str(&format!("&{name}={value}"));
+            }
+        }
+        for (name, value) in &f.attributes {
+            out.push_str(&format!("&attr.{}={}", escape(name), escape(value)));
+        }
+        if let Some(cursor) = &self.cursor {
+            out.push_str(&format!("&cursor={}", cursor.encode()));
+        }
+        out
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('%', "%25").replace('&', "%26").replace('=', "%3D")
+}
+
+/// A category as stored: the flat rows the tree is built from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CategoryRow {
+    pub id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub slug: String,
+    pub name: String,
+    pub position: i32,
+}
+
+/// A node of the category tree.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CategoryNode {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    #[schema(no_recursion)]
+    pub children: Vec<CategoryNode>,
+}
+
+/// The forest of `rows` (roots first), children ordered by position then name.
+pub fn category_tree(rows: &[CategoryRow]) -> Vec<CategoryNode> {
+    let mut children: BTreeMap<Option<Uuid>, Vec<&CategoryRow>> = BTreeMap::new();
+    for row in rows {
+        children.entry(row.parent_id).or_default().push(row);
+    }
+    for list in children.values_mut() {
+        list.sort_by(|a, b| (a.position, &a.name).cmp(&(b.position, &b.name)));
+    }
+    fn build(
+        parent: Option<Uuid>,
+        children: &BTreeMap<Option<Uuid>, Vec<&CategoryRow>>,
+        depth: usize,
+    ) -> Vec<CategoryNode> {
+        // The database refuses cycles; the depth bound keeps a corrupt row from recursing forever.
+        if depth > 64 {
+            return Vec::new();
+        }
+        children
+            .get(&parent)
+            .map(|rows| {
+                rows.iter()
+                    .map(|row| CategoryNode {
+                        id: row.id,
+                        slug: row.slug.clone(),
+                        name: row.name.clone(),
+                        children: build(Some(row.id), children, depth + 1),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    build(None, &children, 0)
+}
+
+/// Slugs: lowercase letters and digits in words joined by single hyphens, at most 120.
+pub fn check_slug(errors: &mut FieldErrors, field: &str, slug: &str) {
+    let valid = !slug.is_empty()
+        && slug.len() <= 120
+        && slug
+            .split('-')
+            .all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+    if !valid {
+        errors.push(field, FieldCode::InvalidValue, "a slug is lowercase letters and digits joined by single hyphens");
+    }
+}
+
+/// A required text of 1..=max characters without control characters.
+pub fn check_text(errors: &mut FieldErrors, field: &str, text: &str, max: usize) {
+    let length = text.trim().chars().count();
+    if length == 0 || length > max {
+        errors.push(field, FieldCode::InvalidLength, format!("{field} is 1 to {max} characters"));
+    } else if text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        errors.push(field, FieldCode::InvalidCharacters, format!("{field} contains control characters"));
+    }
+}
+
+/// SKUs: letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 64.
+pub fn check_sku(errors: &mut FieldErrors, field: &str, sku: &str) {
+    let mut bytes = sku.bytes();
+    let valid = bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && sku.len() <= 64
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if !valid {
+        errors.push(field, FieldCode::InvalidValue, "a SKU is 1 to 64 letters, digits, '.', '_' or '-'");
+    }
+}
+
+/// A product's status.
+pub fn check_status(errors: &mut FieldErrors, status: &str) {
+    if !matches!(status, "draft" | "active" | "archived") {
+        errors.push("status", FieldCode::InvalidValue, "status is draft, active or archived");
+    }
+}
+
+/// The kind of a typed attribute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttributeKind {
+    Text,
+    Number,
+    Boolean,
+    /// One of these values.
+    Enum(Vec<String>),
+}
+
+impl AttributeKind {
+    pub fn parse(kind: &str, choices: Vec<String>) -> Option<Self> {
+        Some(match kind {
+            "text" => AttributeKind::Text,
+            "number" => AttributeKind::Number,
+            "boolean" => AttributeKind::Boolean,
+            "enum" => AttributeKind::Enum(choices),
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AttributeKind::Text => "text",
+            AttributeKind::Number => "number",
+            AttributeKind::Boolean => "boolean",
+            AttributeKind::Enum(_) => "enum",
+        }
+    }
+
+    /// The kind a first value of an undeclared attribute declares (enums are declared only).
+    pub fn of(value: &serde_json::Value) -> Option<Self> {
+        match value {
+            serde_json::Value::String(_) => Some(AttributeKind::Text),
+            serde_json::Value::Number(_) => Some(AttributeKind::Number),
+            serde_json::Value::Bool(_) => Some(AttributeKind::Boolean),
+            _ => None,
+        }
+    }
+
+    pub fn accepts(&self, value: &serde_json::Value) -> bool {
+        match (self, value) {
+            (AttributeKind::Text, serde_json::Value::String(s)) => !s.is_empty() && s.chars().count() <= 200,
+            (AttributeKind::Number, serde_json::Value::Number(_)) => true,
+            (AttributeKind::Boolean, serde_json::Value::Bool(_)) => true,
+            (AttributeKind::Enum(choices), serde_json::Value::String(s)) => choices.contains(s),
+            _ => false,
+        }
+    }
+}
+
+/// Checks a product's attributes against the declared kinds (`declared`: name → kind); an
+/// undeclared attribute is declared by its first value's JSON type (returned, to be recorded).
+pub fn check_attributes(
+    errors: &mut FieldErrors,
+    attributes: &serde_json::Map<String, serde_json::Value>,
+    declared: &BTreeMap<String, AttributeKind>,
+) -> Vec<(String, AttributeKind)> {
+    let mut new = Vec::new();
+    if attributes.len() > 50 {
+        errors.push("attributes", FieldCode::OutOfRange, "at most 50 attributes");
+    }
+    for (name, value) in attributes {
+        let field = format!("attributes.{name}");
+        if !attribute_name_is_valid(name) {
+            errors.push(field, FieldCode::InvalidValue, "attribute names are lowercase letters, digits and '_'");
+            continue;
+        }
+        match declared.get(name) {
+            Some(kind) if kind.accepts(value) => {}
+            Some(kind) => {
+                let expected = match kind {
+                    AttributeKind::Enum(choices) => format!("one of {}", choices.join(", ")),
+                    other => format!("a {}", other.as_str()),
+                };
+                errors.push(field, FieldCode::InvalidValue, format!("{name} takes {expected}"));
+            }
+            None => match AttributeKind::of(value).filter(|kind| kind.accepts(value)) {
+                Some(kind) => new.push((name.clone(), kind)),
+                None => errors.push(field, FieldCode::InvalidValue, "an attribute is a text, a number or a boolean"),
+            },
+        }
+    }
+    new
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pairs(query: &str) -> Vec<(String, String)> {
+        query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (k.to_owned(), v.to_owned())
+            })
+            .collect()
+    }
 
     #[test]
     fn page_sizes_outside_one_to_a_hundred_are_rejected() {
@@ -83,17 +484,86 @@ mod tests {
     }
 
     #[test]
-    fn a_cursor_round_trips_and_garbage_is_refused() {
-        let cursor = Cursor { created_at: Utc::now(), id: Uuid::now_v7() };
-        assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
-        assert_eq!(Cursor::decode("!!!").unwrap_err().code.as_str(), "invalid_cursor");
-        assert_eq!(Cursor::decode("e30").unwrap_err().field, "cursor");
+    fn a_cursor_round_trips_only_under_its_own_sort() {
+        let cursor = Cursor {
+            sort: Sort::PriceAsc,
+            key: Some(SortKey::Minor(1999)),
+            created_at: Utc::now(),
+            id: Uuid::now_v7(),
+        };
+        assert_eq!(Cursor::decode(&cursor.encode(), Sort::PriceAsc).unwrap(), cursor);
+        assert_eq!(Cursor::decode(&cursor.encode(), Sort::Newest).unwrap_err().code.as_str(), "invalid_cursor");
+        assert_eq!(Cursor::decode("!!!", Sort::Newest).unwrap_err().field, "cursor");
+        let forged = Cursor { sort: Sort::Rating, key: Some(SortKey::Text("1; drop".into())), ..cursor };
+        assert!(Cursor::decode(&forged.encode(), Sort::Rating).is_err(), "a rating key must be a decimal");
     }
 
     #[test]
-    fn both_bad_parameters_are_named_together() {
-        let errors = listing_params(Some("500"), Some("zzz")).unwrap_err();
+    fn every_bad_parameter_is_named_together() {
+        let errors = Listing::parse(&pairs("limit=500&sort=cheap&min_price=-1&in_stock=maybe&attr.Bad=x")).unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["limit", "cursor"]);
+        assert_eq!(fields, ["sort", "limit", "min_price", "in_stock", "attr.Bad"]);
+        let errors = Listing::parse(&pairs("min_price=500&max_price=100")).unwrap_err();
+        assert_eq!(errors[0].field, "min_price");
+    }
+
+    #[test]
+    fn the_normalized_query_ignores_order_defaults_and_unknown_parameters() {
+        let a = Listing::parse(&pairs("attr.size=m&attr.color=black&category=hoodies&utm=x")).unwrap();
+        let b = Listing::parse(&pairs("category=hoodies&attr.color=black&limit=20&sort=newest&attr.size=m")).unwrap();
+        assert_eq!(a.normalized(), b.normalized());
+        let c = Listing::parse(&pairs("category=hoodies&attr.color=white&attr.size=m")).unwrap();
+        assert_ne!(a.normalized(), c.normalized());
+        let tricky = Listing::parse(&pairs("brand=a%26in_stock%3Dtrue")).unwrap();
+        assert_ne!(tricky.normalized(), Listing::parse(&pairs("brand=a&in_stock=true")).unwrap().normalized());
+    }
+
+    #[test]
+    fn the_tree_nests_children_under_parents_in_order() {
+        let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let row = |id, parent, slug: &str, position| CategoryRow {
+            id,
+            parent_id: parent,
+            slug: slug.into(),
+            name: slug.into(),
+            position,
+        };
+        let tree = category_tree(&[row(c, Some(a), "c", 0), row(b, None, "b", 1), row(a, None, "a", 0)]);
+        assert_eq!(tree.len(), 2);
+        assert_eq!((tree[0].slug.as_str(), tree[1].slug.as_str()), ("a", "b"));
+        assert_eq!(tree[0].children[0].slug, "c");
+    }
+
+    #[test]
+    fn attributes_keep_their_declared_kind_and_new_ones_declare_theirs() {
+        let declared: BTreeMap<String, AttributeKind> = [
+            ("color".to_owned(), AttributeKind::Enum(vec!["black".into(), "white".into()])),
+            ("organic".to_owned(), AttributeKind::Boolean),
+        ]
+        .into();
+        let attrs = serde_json::json!({"color": "pink", "organic": "yes", "gsm": 180, "fit": "slim"});
+        let mut errors = FieldErrors::default();
+        let new = check_attributes(&mut errors, attrs.as_object().unwrap(), &declared);
+        let problem = errors.finish().unwrap_err();
+        let fields: Vec<_> = problem.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["attributes.color", "attributes.organic"]);
+        assert_eq!(new, [("fit".to_owned(), AttributeKind::Text), ("gsm".to_owned(), AttributeKind::Number)]);
+    }
+
+    #[test]
+    fn slugs_and_skus_are_checked() {
+        let mut errors = FieldErrors::default();
+        check_slug(&mut errors, "slug", "good-slug-2");
+        check_sku(&mut errors, "sku", "TS-BLK.M_1");
+        assert!(errors.is_empty());
+        for bad in ["Bad", "double--hyphen", "-edge", ""] {
+            let mut errors = FieldErrors::default();
+            check_slug(&mut errors, "slug", bad);
+            assert!(!errors.is_empty(), "{bad}");
+        }
+        let mut errors = FieldErrors::default();
+        check_sku(&mut errors, "sku", "-x");
+        check_sku(&mut errors, "sku", "a b");
+        assert_eq!(errors.finish().unwrap_err().errors().len(), 2);
     }
 }

@@ -1,27 +1,65 @@
 //! The errors of the catalog's routes, each answered as problem+json with its status.
 
 use axum::response::{IntoResponse, Response};
-use service_kit::Problem;
+use service_kit::{Code, Constraint, FieldCode, Problem};
 
 /// Why a request to the product service failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// 404 `not_found`: no active product with this id or slug.
+    /// 404 `not_found`: no product with this id or slug (for shoppers: no active one).
     #[error("no such product")]
     ProductNotFound,
-    /// The problem's own status: a problem already made (invalid listing parameters 422, an
-    /// unreadable query 400), sent as it is.
+    /// 404 `not_found`: the product has no variant with this SKU.
+    #[error("no such variant")]
+    VariantNotFound,
+    /// 404 `not_found`: no category with this slug.
+    #[error("no such category")]
+    CategoryNotFound,
+    /// The problem's own status: a problem already made (invalid fields 422, an unreadable
+    /// query or body 400/413/415, a missing permission 403, a violated constraint from
+    /// [`CONSTRAINTS`] such as 409 `slug_taken`), sent as it is.
     #[error(transparent)]
     Problem(#[from] Problem),
     /// 500 `internal_error`: the database failed; the cause is logged, never sent.
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+}
+
+/// What the catalog schema's named constraints mean to the client.
+pub const CONSTRAINTS: &[Constraint] = &[
+    Constraint::problem("products_slug_key", Code::SlugTaken, "another product has this slug"),
+    Constraint::problem("categories_slug_key", Code::SlugTaken, "another category has this slug"),
+    Constraint::problem("variants_sku_key", Code::SkuTaken, "another variant has this SKU"),
+    Constraint::field("variants_price_not_negative", "price_minor", FieldCode::OutOfRange, "a price is not negative"),
+    Constraint::field(
+        "variants_compare_at_not_negative",
+        "compare_at_minor",
+        FieldCode::OutOfRange,
+        "a price is not negative",
+    ),
+    Constraint::field(
+        "variants_weight_not_negative",
+        "weight_grams",
+        FieldCode::OutOfRange,
+        "a weight is not negative",
+    ),
+];
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        match service_kit::db::constraint_problem(&error, CONSTRAINTS) {
+            Some(problem) => ApiError::Problem(problem),
+            None => ApiError::Database(error),
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let problem = match self {
             ApiError::ProductNotFound => Problem::not_found("no such product"),
+            ApiError::VariantNotFound => Problem::not_found("this product has no variant with this SKU"),
+            ApiError::CategoryNotFound => Problem::not_found("no such category"),
             ApiError::Problem(problem) => problem,
             ApiError::Database(error) => Problem::internal(&error),
         };

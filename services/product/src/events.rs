@@ -1,2 +1,70 @@
-//! What the product service emits and consumes: nothing yet. With the catalog issue it emits
-//! PRODUCT_CREATED/UPDATED/ARCHIVED and CATEGORY_* and consumes STOCK_CHANGED.
+//! What the product service emits and consumes. It emits PRODUCT_CREATED / PRODUCT_UPDATED /
+//! PRODUCT_ARCHIVED (with the product's version) and CATEGORY_CREATED / CATEGORY_UPDATED on
+//! `events.product`, through its outbox in the transaction of each write (`store::writes`). It
+//! consumes inventory's STOCK_CHANGED to keep `in_stock` of variants and products, so no
+//! storefront read ever calls inventory.
+
+use std::sync::Arc;
+
+use events::catalog::InventoryEvent;
+use events::consumer::HandleFuture;
+use events::{Consumer, ConsumerConfig, Envelope, EventMetrics, Handled, Handler};
+use service_kit::{Context, Redis, StartError};
+use sqlx::{PgConnection, PgPool};
+
+use crate::cache::Cache;
+use crate::store;
+
+/// The streams this service consumes.
+pub const CONSUMES: &[&str] = &[InventoryEvent::DOMAIN];
+
+/// Applies STOCK_CHANGED to the stock flags, and invalidates the response cache once the
+/// change has committed.
+struct StockFlags {
+    cache: Cache,
+}
+
+impl Handler for StockFlags {
+    fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a> {
+        Box::pin(async move {
+            match InventoryEvent::decode(event)? {
+                Some(InventoryEvent::StockChanged(e)) => {
+                    let newer = store::stock::apply_stock_changed(tx, &e.sku, e.available, e.seq).await?;
+                    Ok(if newer { Handled::Applied } else { Handled::Ignored })
+                }
+                _ => Ok(Handled::Ignored),
+            }
+        })
+    }
+
+    fn committed<'a>(
+        &'a self,
+        _event: &'a Envelope,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
+        Box::pin(self.cache.invalidate())
+    }
+}
+
+/// Starts the relay that moves the outbox to `events.product` and the consumer of inventory's
+/// stream, both stopped with the service.
+pub async fn start(context: &mut Context<PgPool, Redis>, cache: Cache) -> Result<(), StartError> {
+    let metrics = EventMetrics::new(&context.metrics);
+    let relay = ::events::Relay::start(
+        context.db.clone(),
+        context.redis.connection.clone(),
+        ::events::RelayConfig::new(crate::SERVICE, context.schema(), &context.redis.prefix),
+        metrics.clone(),
+    )
+    .await
+    .map_err(|e| StartError::part("event outbox", e))?;
+    context.background.add(relay.spawn(context.background.stop_signal()));
+
+    let config = ConsumerConfig::new(crate::SERVICE, &context.redis.prefix, CONSUMES);
+    let consumer =
+        Consumer::connect(context.db.clone(), &context.redis.url, config, Arc::new(StockFlags { cache }), metrics)
+            .await
+            .map_err(|e| StartError::part("event consumer", e))?;
+    context.add_check(consumer.readiness(context.redis.connection.clone()));
+    context.background.add(consumer.spawn(context.background.stop_signal()));
+    Ok(())
+}

@@ -1,8 +1,10 @@
-//! The product service: the catalog (products, categories), read over the fleet's internal
-//! REST behind the gateway. Today: the listing with keyset pagination and the product detail by
-//! id or slug (variants, categories, filters, reviews and caching come with the catalog issue),
-//! and `product seed-demo`.
+//! The product service: the catalog a storefront is built on. Products with variants (SKU,
+//! options, gross price in minor units of the shop's one currency), typed attributes, a category
+//! tree of any depth; the listing with filters, five sorts on keyset pagination and facets, each
+//! read one SQL statement; staff writes with their PRODUCT_* / CATEGORY_* events through the
+//! outbox; `in_stock` kept from inventory's STOCK_CHANGED; `product seed-demo`.
 
+mod cache;
 pub mod cli;
 pub mod config;
 mod domain;
@@ -28,8 +30,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes::openapi()
 }
 
-/// Connects and migrates the catalog and binds the listener.
+/// Connects and migrates the catalog, starts its relay and stock consumer, binds the listener.
 pub async fn build(config: Config) -> Result<Application, StartError> {
-    let context = Context::start(config).await?.with_database(&MIGRATOR).await?;
-    context.serve_internal(&[fleet::GATEWAY], routes::router(context.db.clone())).await
+    let mut context = Context::start(config).await?.with_database(&MIGRATOR).await?.with_redis().await?;
+    let cache = cache::Cache::new(context.redis.connection.clone(), &context.redis.prefix, routes::CACHE_TTL);
+    events::start(&mut context, cache.clone()).await?;
+    let state = routes::AppState { pool: context.db.clone(), currency: context.config.currency.clone(), cache };
+    context.serve_internal(&[fleet::GATEWAY], routes::router(state)).await
 }

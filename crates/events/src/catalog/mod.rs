@@ -5,6 +5,8 @@
 //! analytics.
 
 pub mod auth;
+pub mod inventory;
+pub mod product;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -13,6 +15,10 @@ pub use auth::{
     AuthEvent, EmailVerificationRequested, PasswordChanged, PasswordResetRequested, SecondFactorChanged,
     UserEmailVerified, UserRegistered,
 };
+pub use inventory::{
+    InventoryCommitted, InventoryEvent, InventoryReleased, InventoryReserved, ReservedLine, StockChanged, StockLow,
+};
+pub use product::{CategoryCreated, CategoryUpdated, ProductArchived, ProductCreated, ProductEvent, ProductUpdated};
 
 /// A catalog entry.
 pub trait Event: Serialize + DeserializeOwned + Send + Sync {
@@ -93,7 +99,10 @@ macro_rules! stream {
 
 /// The secret payload fields of an event type known to this build (none for unknown types).
 pub fn secret_fields(event_type: &str) -> &'static [&'static str] {
-    AuthEvent::secret_fields(event_type).unwrap_or(&[])
+    AuthEvent::secret_fields(event_type)
+        .or_else(|| ProductEvent::secret_fields(event_type))
+        .or_else(|| InventoryEvent::secret_fields(event_type))
+        .unwrap_or(&[])
 }
 
 #[cfg(test)]

@@ -43,6 +43,9 @@ impl Applier {
                 match handler.handle(&mut tx, envelope).await {
                     Ok(handled) => {
                         tx.commit().await?;
+                        if matches!(handled, Handled::Applied) {
+                            handler.committed(envelope).await;
+                        }
                         if failpoint::fires(&format!("consumer.after_commit:{key_prefix}")) {
                             // As if the process died between commit and XACK.
                             return Err(ProcessError::Stopped);

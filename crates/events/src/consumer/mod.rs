@@ -71,6 +71,16 @@ pub type HandleFuture<'a> = Pin<Box<dyn Future<Output = Result<Handled, HandlerE
 /// together with the record that the event was processed.
 pub trait Handler: Send + Sync + 'static {
     fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a>;
+
+    /// Runs after the transaction of an event that `handle` applied has committed (and before
+    /// it is acknowledged): for effects outside the database that must follow the commit, such
+    /// as invalidating a cache. Best effort: a crash between commit and this call skips it.
+    fn committed<'a>(
+        &'a self,
+        _event: &'a Envelope,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// Applies events for a service that owns no database (cart, search). Applying an event twice

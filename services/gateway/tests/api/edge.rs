@@ -15,7 +15,10 @@ async fn cors_admits_the_configured_storefront_only() {
         .unwrap();
     assert_eq!(preflight.status(), 204);
     assert_eq!(preflight.headers()["access-control-allow-origin"], "https://shop.example");
-    assert!(preflight.headers()["access-control-allow-headers"].to_str().unwrap().contains("authorization"));
+    let allowed = preflight.headers()["access-control-allow-headers"].to_str().unwrap();
+    for header in ["authorization", "x-cart-token", "if-none-match", "idempotency-key"] {
+        assert!(allowed.contains(header), "{header} in {allowed}");
+    }
 
     let evil = gw
         .http
@@ -31,7 +34,8 @@ async fn cors_admits_the_configured_storefront_only() {
     let simple =
         gw.http.get(gw.url("/api/v1/products?limit=1")).header("origin", "https://shop.example").send().await.unwrap();
     assert_eq!(simple.headers()["access-control-allow-origin"], "https://shop.example");
-    assert!(simple.headers()["access-control-expose-headers"].to_str().unwrap().contains("x-request-id"));
+    let exposed = simple.headers()["access-control-expose-headers"].to_str().unwrap();
+    assert!(exposed.contains("x-request-id") && exposed.contains("etag"), "{exposed}");
 }
 
 #[tokio::test]

@@ -92,7 +92,7 @@ impl TestGateway {
             instances.push(ProductInstance::start(&db, None).await);
         }
         let pool = db.pool_as("product").await;
-        product::seed::seed_demo_catalog(&pool).await.unwrap();
+        product::seed::seed_demo_catalog(&pool, "EUR").await.unwrap();
 
         let mut service = testkit::service_config("gateway", None);
         service.redis.as_mut().unwrap().key_prefix = prefix;

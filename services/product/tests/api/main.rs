@@ -1,4 +1,7 @@
-//! Integration tests of the product service against real PostgreSQL, in-process on port 0.
+//! The product service's API tests.
 
+mod cache;
 mod helpers;
 mod listing;
+mod staff;
+mod stock;

@@ -1,0 +1,64 @@
+//! The events of `events.inventory`: stock availability and reservations.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A SKU's availability crossed zero (in either direction), whatever moved it: a stock level
+/// set, an adjustment, a reservation, a commit or a release. `seq` grows with every change of
+/// the SKU, so a consumer keeps only the newest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockChanged {
+    pub sku: String,
+    pub available: bool,
+    pub available_quantity: i64,
+    pub seq: i64,
+}
+
+/// A SKU's available quantity fell below its threshold.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockLow {
+    pub sku: String,
+    pub available_quantity: i64,
+    pub threshold: i64,
+}
+
+/// One line of a reservation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReservedLine {
+    pub sku: String,
+    pub quantity: i64,
+}
+
+/// Stock was held for an order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryReserved {
+    pub reservation_id: Uuid,
+    pub lines: Vec<ReservedLine>,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A reservation became a sale: on hand and reserved both went down.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryCommitted {
+    pub reservation_id: Uuid,
+    pub lines: Vec<ReservedLine>,
+}
+
+/// A reservation was let go (order cancelled or expired, or an orphan swept).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryReleased {
+    pub reservation_id: Uuid,
+    pub lines: Vec<ReservedLine>,
+    pub reason: String,
+}
+
+crate::stream! {
+    /// The events of `events.inventory`.
+    pub enum InventoryEvent in "inventory" {
+        StockChanged = ("STOCK_CHANGED", 1, aggregate = sku),
+        StockLow = ("STOCK_LOW", 1, aggregate = sku),
+        InventoryReserved = ("INVENTORY_RESERVED", 1, aggregate = reservation_id),
+        InventoryCommitted = ("INVENTORY_COMMITTED", 1, aggregate = reservation_id),
+        InventoryReleased = ("INVENTORY_RELEASED", 1, aggregate = reservation_id),
+    }
+}

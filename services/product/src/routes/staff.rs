@@ -1,0 +1,493 @@
+//! Staff writes to the catalog (permission `catalog:write`, checked by the gateway's route table
+//! and again here): products, variants, categories. Each answers with the resource as it now is.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use internal_token::Caller;
+use serde::{Deserialize, Deserializer};
+use service_kit::problem_schema::ProblemSchema;
+use service_kit::{FieldCode, FieldErrors, Json, Permission};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{AppState, CategoryPage, category_page};
+use crate::domain::{check_sku, check_slug, check_status, check_text};
+use crate::error::{ApiError, Result};
+use crate::store::writes::{
+    self, CategoryChanges, NewCategory, NewProduct, NewVariant, ProductChanges, VariantChanges,
+};
+use crate::store::{self, ProductDetail};
+
+type JsonMap = serde_json::Map<String, serde_json::Value>;
+
+/// A field that may be absent (unchanged), `null` (cleared) or a value.
+fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// A variant as staff write it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VariantBody {
+    sku: String,
+    /// Option values such as `{"size": "M"}` (text, at most 10).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    options: JsonMap,
+    /// Gross price in minor units.
+    price_minor: i64,
+    compare_at_minor: Option<i64>,
+    /// The shop's currency (default); any other is refused.
+    currency: Option<String>,
+    weight_grams: Option<i32>,
+    barcode: Option<String>,
+}
+
+/// A product as staff create it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductBody {
+    slug: String,
+    title: String,
+    /// Markdown; rendered to sanitized HTML.
+    #[serde(default)]
+    description: String,
+    /// `draft` (default), `active` or `archived`.
+    status: Option<String>,
+    brand: Option<String>,
+    /// Typed attributes: a declared attribute takes its kind's values; a new one is declared by
+    /// its first value (text, number or boolean).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    attributes: JsonMap,
+    /// Media ids, in display order.
+    #[serde(default)]
+    images: Vec<Uuid>,
+    seo_title: Option<String>,
+    seo_description: Option<String>,
+    /// Category slugs.
+    #[serde(default)]
+    categories: Vec<String>,
+    /// One or more.
+    variants: Vec<VariantBody>,
+}
+
+/// The product fields to change (absent: unchanged; `null` clears an optional one).
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ProductPatch {
+    slug: Option<String>,
+    title: Option<String>,
+    description: Option<String>,
+    status: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    brand: Option<Option<String>>,
+    #[schema(value_type = Option<Object>)]
+    attributes: Option<JsonMap>,
+    images: Option<Vec<Uuid>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    seo_title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    seo_description: Option<Option<String>>,
+    /// Replaces the categories (slugs).
+    categories: Option<Vec<String>>,
+}
+
+/// The variant fields to change.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct VariantPatch {
+    #[schema(value_type = Option<Object>)]
+    options: Option<JsonMap>,
+    price_minor: Option<i64>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
+    compare_at_minor: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i32>)]
+    weight_grams: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    barcode: Option<Option<String>>,
+}
+
+/// A category as staff create it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryBody {
+    slug: String,
+    name: String,
+    #[serde(default)]
+    description: String,
+    /// The parent's slug; a root when absent.
+    parent: Option<String>,
+    /// Order among its siblings (default 0, then by name).
+    #[serde(default)]
+    position: i32,
+}
+
+/// The category fields to change; `"parent": null` makes it a root.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryPatch {
+    slug: Option<String>,
+    name: Option<String>,
+    description: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    parent: Option<Option<String>>,
+    position: Option<i32>,
+}
+
+fn check_optional_text(errors: &mut FieldErrors, field: &str, text: Option<&str>, max: usize) {
+    if let Some(text) = text {
+        check_text(errors, field, text, max);
+    }
+}
+
+fn check_description(errors: &mut FieldErrors, description: &str) {
+    if description.chars().count() > 20_000 {
+        errors.push("description", FieldCode::InvalidLength, "description is at most 20000 characters");
+    }
+}
+
+fn check_options(errors: &mut FieldErrors, field: &str, options: &JsonMap) {
+    let valid = options.len() <= 10
+        && options.iter().all(|(name, value)| {
+            (1..=40).contains(&name.chars().count())
+                && value.as_str().is_some_and(|v| (1..=100).contains(&v.chars().count()))
+        });
+    if !valid {
+        errors.push(field, FieldCode::InvalidValue, "at most 10 options, each a name and a text value");
+    }
+}
+
+fn check_prices(errors: &mut FieldErrors, prefix: &str, price: Option<i64>, compare_at: Option<i64>) {
+    if price.is_some_and(|p| p < 0) {
+        errors.push(
+            format!("{prefix}price_minor"),
+            FieldCode::OutOfRange,
+            "a price is a non-negative amount in minor units",
+        );
+    }
+    if compare_at.is_some_and(|p| p < 0) {
+        errors.push(
+            format!("{prefix}compare_at_minor"),
+            FieldCode::OutOfRange,
+            "a price is a non-negative amount in minor units",
+        );
+    }
+}
+
+fn check_lists(errors: &mut FieldErrors, images: Option<&[Uuid]>, categories: Option<&[String]>) {
+    if images.is_some_and(|i| i.len() > 20) {
+        errors.push("images", FieldCode::OutOfRange, "at most 20 images");
+    }
+    if categories.is_some_and(|c| c.len() > 20) {
+        errors.push("categories", FieldCode::OutOfRange, "at most 20 categories");
+    }
+}
+
+fn new_variant(errors: &mut FieldErrors, prefix: &str, body: VariantBody, currency: &str) -> NewVariant {
+    check_sku(errors, &format!("{prefix}sku"), &body.sku);
+    check_options(errors, &format!("{prefix}options"), &body.options);
+    check_prices(errors, prefix, Some(body.price_minor), body.compare_at_minor);
+    if body.weight_grams.is_some_and(|w| w < 0) {
+        errors.push(format!("{prefix}weight_grams"), FieldCode::OutOfRange, "a weight is not negative");
+    }
+    check_optional_text(errors, &format!("{prefix}barcode"), body.barcode.as_deref(), 64);
+    if body.currency.as_deref().is_some_and(|c| c != currency) {
+        errors.push(
+            format!("{prefix}currency"),
+            FieldCode::InvalidCurrency,
+            format!("this shop sells in {currency} only"),
+        );
+    }
+    NewVariant {
+        sku: body.sku,
+        options: body.options,
+        price_minor: body.price_minor,
+        compare_at_minor: body.compare_at_minor,
+        currency: currency.to_owned(),
+        weight_grams: body.weight_grams,
+        barcode: body.barcode,
+    }
+}
+
+fn staff_only(caller: &Caller) -> Result<()> {
+    Ok(caller.require_perm(Permission::CatalogWrite)?)
+}
+
+async fn detail(state: &AppState, id: Uuid) -> Result<ProductDetail> {
+    store::find(&state.pool, Some(id), "", true).await?.ok_or(ApiError::ProductNotFound)
+}
+
+fn product_id(raw: &str) -> Result<Uuid> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::ProductNotFound)
+}
+
+/// `POST /products`.
+#[utoipa::path(post, path = "/products", tag = "catalog", summary = "Create a product with its variants",
+    request_body = ProductBody,
+    responses(
+        (status = 201, description = "The product as created.", body = ProductDetail),
+        (status = 409, description = "`slug_taken` or `sku_taken`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: each invalid field named (unknown categories, attribute kinds, another currency, ...).", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+pub async fn create_product(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<ProductBody>,
+) -> Result<Response> {
+    staff_only(&caller)?;
+    let mut errors = FieldErrors::default();
+    check_slug(&mut errors, "slug", &body.slug);
+    check_text(&mut errors, "title", &body.title, 200);
+    check_description(&mut errors, &body.description);
+    let status = body.status.unwrap_or_else(|| "draft".to_owned());
+    check_status(&mut errors, &status);
+    check_optional_text(&mut errors, "brand", body.brand.as_deref(), 100);
+    check_optional_text(&mut errors, "seo_title", body.seo_title.as_deref(), 200);
+    check_optional_text(&mut errors, "seo_description", body.seo_description.as_deref(), 500);
+    check_lists(&mut errors, Some(&body.images), Some(&body.categories));
+    if body.variants.is_empty() || body.variants.len() > 100 {
+        errors.push("variants", FieldCode::OutOfRange, "a product has 1 to 100 variants");
+    }
+    let variants: Vec<NewVariant> = body
+        .variants
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| new_variant(&mut errors, &format!("variants[{i}]."), v, &state.currency))
+        .collect();
+    for (i, variant) in variants.iter().enumerate() {
+        if variants[..i].iter().any(|other| other.sku == variant.sku) {
+            errors.push(format!("variants[{i}].sku"), FieldCode::InvalidValue, "each variant has its own SKU");
+        }
+    }
+    errors.finish()?;
+    let product = NewProduct {
+        slug: body.slug,
+        title: body.title.trim().to_owned(),
+        description_html: markdown::to_safe_html(&body.description),
+        description: body.description,
+        status,
+        brand: body.brand,
+        attributes: body.attributes,
+        images: body.images,
+        seo_title: body.seo_title,
+        seo_description: body.seo_description,
+        categories: body.categories,
+        variants,
+    };
+    let id = writes::create_product(&state.pool, &product).await?;
+    state.cache.invalidate().await;
+    Ok((StatusCode::CREATED, Json(detail(&state, id).await?)).into_response())
+}
+
+/// `PATCH /products/{id}`.
+#[utoipa::path(patch, path = "/products/{id}", tag = "catalog", summary = "Change a product",
+    params(("id" = Uuid, Path, description = "The product's id.")),
+    request_body = ProductPatch,
+    responses(
+        (status = 200, description = "The product as changed.", body = ProductDetail),
+        (status = 404, description = "`not_found`: no such product.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "`slug_taken`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: each invalid field named.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+pub async fn update_product(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<ProductPatch>,
+) -> Result<Json<ProductDetail>> {
+    staff_only(&caller)?;
+    let id = product_id(&id)?;
+    let mut errors = FieldErrors::default();
+    if let Some(slug) = &body.slug {
+        check_slug(&mut errors, "slug", slug);
+    }
+    check_optional_text(&mut errors, "title", body.title.as_deref(), 200);
+    if let Some(description) = &body.description {
+        check_description(&mut errors, description);
+    }
+    if let Some(status) = &body.status {
+        check_status(&mut errors, status);
+    }
+    check_optional_text(&mut errors, "brand", body.brand.clone().flatten().as_deref(), 100);
+    check_optional_text(&mut errors, "seo_title", body.seo_title.clone().flatten().as_deref(), 200);
+    check_optional_text(&mut errors, "seo_description", body.seo_description.clone().flatten().as_deref(), 500);
+    check_lists(&mut errors, body.images.as_deref(), body.categories.as_deref());
+    errors.finish()?;
+    let changes = ProductChanges {
+        slug: body.slug,
+        title: body.title.map(|t| t.trim().to_owned()),
+        description: body.description.map(|d| (markdown::to_safe_html(&d), d)).map(|(html, d)| (d, html)),
+        status: body.status,
+        brand: body.brand,
+        attributes: body.attributes,
+        images: body.images,
+        seo_title: body.seo_title,
+        seo_description: body.seo_description,
+        categories: body.categories,
+    };
+    writes::update_product(&state.pool, id, &changes).await?;
+    state.cache.invalidate().await;
+    Ok(Json(detail(&state, id).await?))
+}
+
+/// `DELETE /products/{id}`: archives.
+#[utoipa::path(delete, path = "/products/{id}", tag = "catalog", summary = "Archive a product",
+    description = "The product leaves the storefront; orders keep their snapshots. Archiving twice is a no-op.",
+    params(("id" = Uuid, Path, description = "The product's id.")),
+    responses(
+        (status = 204, description = "Archived."),
+        (status = 404, description = "`not_found`: no such product.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+pub async fn archive_product(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    staff_only(&caller)?;
+    writes::archive_product(&state.pool, product_id(&id)?).await?;
+    state.cache.invalidate().await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /products/{id}/variants`.
+#[utoipa::path(post, path = "/products/{id}/variants", tag = "catalog", summary = "Add a variant to a product",
+    params(("id" = Uuid, Path, description = "The product's id.")),
+    request_body = VariantBody,
+    responses(
+        (status = 201, description = "The product with the new variant.", body = ProductDetail),
+        (status = 404, description = "`not_found`: no such product.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "`sku_taken`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: each invalid field named.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+pub async fn add_variant(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<VariantBody>,
+) -> Result<Response> {
+    staff_only(&caller)?;
+    let id = product_id(&id)?;
+    let mut errors = FieldErrors::default();
+    let variant = new_variant(&mut errors, "", body, &state.currency);
+    errors.finish()?;
+    writes::add_variant(&state.pool, id, &variant).await?;
+    state.cache.invalidate().await;
+    Ok((StatusCode::CREATED, Json(detail(&state, id).await?)).into_response())
+}
+
+/// `PATCH /products/{id}/variants/{sku}`.
+#[utoipa::path(patch, path = "/products/{id}/variants/{sku}", tag = "catalog", summary = "Change a variant",
+    params(("id" = Uuid, Path, description = "The product's id."), ("sku" = String, Path, description = "The variant's SKU.")),
+    request_body = VariantPatch,
+    responses(
+        (status = 200, description = "The product as changed.", body = ProductDetail),
+        (status = 404, description = "`not_found`: no such product, or it has no variant with this SKU.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: each invalid field named.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+pub async fn update_variant(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, sku)): Path<(String, String)>,
+    Json(body): Json<VariantPatch>,
+) -> Result<Json<ProductDetail>> {
+    staff_only(&caller)?;
+    let id = product_id(&id)?;
+    let mut errors = FieldErrors::default();
+    if let Some(options) = &body.options {
+        check_options(&mut errors, "options", options);
+    }
+    check_prices(&mut errors, "", body.price_minor, body.compare_at_minor.flatten());
+    if body.weight_grams.flatten().is_some_and(|w| w < 0) {
+        errors.push("weight_grams", FieldCode::OutOfRange, "a weight is not negative");
+    }
+    check_optional_text(&mut errors, "barcode", body.barcode.clone().flatten().as_deref(), 64);
+    errors.finish()?;
+    let changes = VariantChanges {
+        options: body.options,
+        price_minor: body.price_minor,
+        compare_at_minor: body.compare_at_minor,
+        weight_grams: body.weight_grams,
+        barcode: body.barcode,
+    };
+    writes::update_variant(&state.pool, id, &sku, &changes).await?;
+    state.cache.invalidate().await;
+    Ok(Json(detail(&state, id).await?))
+}
+
+/// `POST /categories`.
+#[utoipa::path(post, path = "/categories", tag = "catalog", summary = "Create a category",
+    request_body = CategoryBody,
+    responses(
+        (status = 201, description = "The category.", body = CategoryPage),
+        (status = 409, description = "`slug_taken`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: each invalid field named (an unknown parent included).", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+pub async fn create_category(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<CategoryBody>,
+) -> Result<Response> {
+    staff_only(&caller)?;
+    let mut errors = FieldErrors::default();
+    check_slug(&mut errors, "slug", &body.slug);
+    check_text(&mut errors, "name", &body.name, 100);
+    if body.description.chars().count() > 5_000 {
+        errors.push("description", FieldCode::InvalidLength, "description is at most 5000 characters");
+    }
+    errors.finish()?;
+    let category = NewCategory {
+        slug: body.slug,
+        name: body.name.trim().to_owned(),
+        description: body.description,
+        parent: body.parent,
+        position: body.position,
+    };
+    writes::create_category(&state.pool, &category).await?;
+    state.cache.invalidate().await;
+    Ok((StatusCode::CREATED, Json(category_page(&state.pool, &category.slug).await?)).into_response())
+}
+
+/// `PATCH /categories/{slug}`.
+#[utoipa::path(patch, path = "/categories/{slug}", tag = "catalog", summary = "Rename, move or reorder a category",
+    params(("slug" = String, Path, description = "The category's slug.")),
+    request_body = CategoryPatch,
+    responses(
+        (status = 200, description = "The category as changed.", body = CategoryPage),
+        (status = 404, description = "`not_found`: no such category.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "`slug_taken`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: each invalid field named (a move under its own subtree included).", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+pub async fn update_category(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    Json(body): Json<CategoryPatch>,
+) -> Result<Json<CategoryPage>> {
+    staff_only(&caller)?;
+    let mut errors = FieldErrors::default();
+    if let Some(slug) = &body.slug {
+        check_slug(&mut errors, "slug", slug);
+    }
+    check_optional_text(&mut errors, "name", body.name.as_deref(), 100);
+    errors.finish()?;
+    let new_slug = body.slug.clone().unwrap_or_else(|| slug.clone());
+    let changes = CategoryChanges {
+        slug: body.slug,
+        name: body.name.map(|n| n.trim().to_owned()),
+        description: body.description,
+        parent: body.parent,
+        position: body.position,
+    };
+    writes::update_category(&state.pool, &slug, &changes).await?;
+    state.cache.invalidate().await;
+    Ok(Json(category_page(&state.pool, &new_slug).await?))
+}

@@ -1,0 +1,459 @@
+//! Staff writes to the catalog. Each runs in one transaction that also bumps the aggregate's
+//! version, keeps the product's price range and stock flag in step with its variants, and
+//! enqueues the PRODUCT_* / CATEGORY_* event, so the change and its event commit together.
+
+use std::collections::BTreeMap;
+
+use events::catalog::{CategoryCreated, CategoryUpdated, ProductArchived, ProductCreated, ProductUpdated};
+use service_kit::{FieldCode, FieldErrors, Problem};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::domain::{AttributeKind, check_attributes};
+use crate::error::{ApiError, Result};
+
+/// A variant to create.
+#[derive(Clone, Debug)]
+pub struct NewVariant {
+    pub sku: String,
+    pub options: serde_json::Map<String, serde_json::Value>,
+    pub price_minor: i64,
+    pub compare_at_minor: Option<i64>,
+    pub currency: String,
+    pub weight_grams: Option<i32>,
+    pub barcode: Option<String>,
+}
+
+/// A product to create, validated but for its attributes' kinds and its categories' existence.
+#[derive(Clone, Debug)]
+pub struct NewProduct {
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    pub description_html: String,
+    pub status: String,
+    pub brand: Option<String>,
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    pub images: Vec<Uuid>,
+    pub seo_title: Option<String>,
+    pub seo_description: Option<String>,
+    /// Category slugs.
+    pub categories: Vec<String>,
+    pub variants: Vec<NewVariant>,
+}
+
+/// The fields of a product to change; `None` leaves one as it is (`Some(None)` clears it).
+#[derive(Clone, Debug, Default)]
+pub struct ProductChanges {
+    pub slug: Option<String>,
+    pub title: Option<String>,
+    /// Markdown and its rendering.
+    pub description: Option<(String, String)>,
+    pub status: Option<String>,
+    pub brand: Option<Option<String>>,
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+    pub images: Option<Vec<Uuid>>,
+    pub seo_title: Option<Option<String>>,
+    pub seo_description: Option<Option<String>>,
+    pub categories: Option<Vec<String>>,
+}
+
+/// The fields of a variant to change.
+#[derive(Clone, Debug, Default)]
+pub struct VariantChanges {
+    pub options: Option<serde_json::Map<String, serde_json::Value>>,
+    pub price_minor: Option<i64>,
+    pub compare_at_minor: Option<Option<i64>>,
+    pub weight_grams: Option<Option<i32>>,
+    pub barcode: Option<Option<String>>,
+}
+
+/// Checks attributes against their declared kinds and declares new ones, in the transaction.
+async fn typed_attributes(
+    tx: &mut PgConnection,
+    attributes: &serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    let names: Vec<String> = attributes.keys().cloned().collect();
+    let rows: Vec<(String, String, Vec<String>)> =
+        sqlx::query_as("select name, kind, choices from attributes where name = any($1)")
+            .bind(&names)
+            .fetch_all(&mut *tx)
+            .await?;
+    let declared: BTreeMap<String, AttributeKind> = rows
+        .into_iter()
+        .filter_map(|(name, kind, choices)| AttributeKind::parse(&kind, choices).map(|kind| (name, kind)))
+        .collect();
+    let mut errors = FieldErrors::default();
+    let new = check_attributes(&mut errors, attributes, &declared);
+    errors.finish()?;
+    for (name, kind) in new {
+        sqlx::query("insert into attributes (name, kind, label) values ($1, $2, $1) on conflict (name) do nothing")
+            .bind(&name)
+            .bind(kind.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Declares a typed attribute (the seed's enums; text/number/boolean also declare themselves).
+pub async fn declare_attribute(
+    tx: &mut PgConnection,
+    name: &str,
+    kind: &AttributeKind,
+    label: &str,
+) -> sqlx::Result<()> {
+    let choices = match kind {
+        AttributeKind::Enum(choices) => choices.clone(),
+        _ => Vec::new(),
+    };
+    sqlx::query(
+        "insert into attributes (name, kind, choices, label) values ($1, $2, $3, $4) \
+         on conflict (name) do update set kind = excluded.kind, choices = excluded.choices, label = excluded.label",
+    )
+    .bind(name)
+    .bind(kind.as_str())
+    .bind(choices)
+    .bind(label)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// The ids of category slugs; an unknown one is a 422 naming its index.
+async fn category_ids(tx: &mut PgConnection, slugs: &[String]) -> Result<Vec<Uuid>> {
+    let rows: Vec<(String, Uuid)> =
+        sqlx::query_as("select slug, id from categories where slug = any($1)").bind(slugs).fetch_all(&mut *tx).await?;
+    let mut errors = FieldErrors::default();
+    let ids = slugs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, slug)| match rows.iter().find(|(s, _)| s == slug) {
+            Some((_, id)) => Some(*id),
+            None => {
+                errors.push(format!("categories[{i}]"), FieldCode::InvalidValue, format!("no category {slug}"));
+                None
+            }
+        })
+        .collect();
+    errors.finish()?;
+    Ok(ids)
+}
+
+async fn set_categories(tx: &mut PgConnection, product_id: Uuid, slugs: &[String]) -> Result<()> {
+    let ids = category_ids(tx, slugs).await?;
+    sqlx::query("delete from product_categories where product_id = $1").bind(product_id).execute(&mut *tx).await?;
+    sqlx::query(
+        "insert into product_categories (product_id, category_id) select $1, unnest($2::uuid[]) on conflict do nothing",
+    )
+    .bind(product_id)
+    .bind(ids)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_variant(
+    tx: &mut PgConnection,
+    product_id: Uuid,
+    position: i32,
+    variant: &NewVariant,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into variants (id, product_id, sku, options, price_minor, compare_at_minor, currency, weight_grams, \
+         barcode, position, in_stock, stock_seq) \
+         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce(f.available, false), coalesce(f.seq, 0) \
+         from (select 1) one left join stock_flags f on f.sku = $3",
+    )
+    .bind(Uuid::now_v7())
+    .bind(product_id)
+    .bind(&variant.sku)
+    .bind(sqlx::types::Json(&variant.options))
+    .bind(variant.price_minor)
+    .bind(variant.compare_at_minor)
+    .bind(&variant.currency)
+    .bind(variant.weight_grams)
+    .bind(&variant.barcode)
+    .bind(position)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// After a change: the price range and stock flag from the variants, the version bumped.
+/// Returns (version, slug, status).
+async fn refresh(tx: &mut PgConnection, product_id: Uuid) -> sqlx::Result<(i64, String, String)> {
+    sqlx::query_as(
+        "update products p set \
+           price_min_minor = coalesce((select min(price_minor) from variants where product_id = p.id), 0), \
+           price_max_minor = coalesce((select max(price_minor) from variants where product_id = p.id), 0), \
+           in_stock = exists (select 1 from variants where product_id = p.id and in_stock), \
+           version = version + 1 \
+         where id = $1 returning version, slug, status",
+    )
+    .bind(product_id)
+    .fetch_one(tx)
+    .await
+}
+
+/// Emits the event of a product change: ARCHIVED when it was archived, else UPDATED.
+async fn product_changed(tx: &mut Transaction<'_, Postgres>, product_id: Uuid, was_archived: bool) -> Result<i64> {
+    let (version, slug, status) = refresh(tx, product_id).await?;
+    if status == "archived" && !was_archived {
+        events::enqueue(tx, crate::SERVICE, &ProductArchived { product_id, version, slug }).await?;
+    } else {
+        events::enqueue(tx, crate::SERVICE, &ProductUpdated { product_id, version, slug, status }).await?;
+    }
+    Ok(version)
+}
+
+/// Creates a product with its variants and categories; returns its id.
+pub async fn create_product(pool: &PgPool, product: &NewProduct) -> Result<Uuid> {
+    let id = Uuid::now_v7();
+    let mut tx = pool.begin().await?;
+    typed_attributes(&mut tx, &product.attributes).await?;
+    sqlx::query(
+        "insert into products (id, slug, title, description, description_html, status, brand, attributes, images, \
+         seo_title, seo_description, currency, version) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0)",
+    )
+    .bind(id)
+    .bind(&product.slug)
+    .bind(&product.title)
+    .bind(&product.description)
+    .bind(&product.description_html)
+    .bind(&product.status)
+    .bind(&product.brand)
+    .bind(sqlx::types::Json(&product.attributes))
+    .bind(sqlx::types::Json(&product.images))
+    .bind(&product.seo_title)
+    .bind(&product.seo_description)
+    .bind(product.variants.first().map(|v| v.currency.as_str()).unwrap_or("EUR"))
+    .execute(&mut *tx)
+    .await?;
+    for (position, variant) in product.variants.iter().enumerate() {
+        insert_variant(&mut tx, id, position as i32, variant).await?;
+    }
+    set_categories(&mut tx, id, &product.categories).await?;
+    let (version, slug, status) = refresh(&mut tx, id).await?;
+    events::enqueue(&mut tx, crate::SERVICE, &ProductCreated { product_id: id, version, slug, status }).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Locks a product for a change; its status, or 404.
+async fn lock_product(tx: &mut PgConnection, product_id: Uuid) -> Result<String> {
+    sqlx::query_scalar("select status from products where id = $1 for update")
+        .bind(product_id)
+        .fetch_optional(tx)
+        .await?
+        .ok_or(ApiError::ProductNotFound)
+}
+
+/// Changes a product's fields.
+pub async fn update_product(pool: &PgPool, product_id: Uuid, changes: &ProductChanges) -> Result<i64> {
+    let mut tx = pool.begin().await?;
+    let status = lock_product(&mut tx, product_id).await?;
+    if let Some(attributes) = &changes.attributes {
+        typed_attributes(&mut tx, attributes).await?;
+    }
+    sqlx::query(
+        "update products set slug = coalesce($2, slug), title = coalesce($3, title), \
+           description = coalesce($4, description), description_html = coalesce($5, description_html), \
+           status = coalesce($6, status), brand = case when $7 then $8 else brand end, \
+           attributes = coalesce($9, attributes), images = coalesce($10, images), \
+           seo_title = case when $11 then $12 else seo_title end, \
+           seo_description = case when $13 then $14 else seo_description end \
+         where id = $1",
+    )
+    .bind(product_id)
+    .bind(&changes.slug)
+    .bind(&changes.title)
+    .bind(changes.description.as_ref().map(|d| &d.0))
+    .bind(changes.description.as_ref().map(|d| &d.1))
+    .bind(&changes.status)
+    .bind(changes.brand.is_some())
+    .bind(changes.brand.clone().flatten())
+    .bind(changes.attributes.as_ref().map(sqlx::types::Json))
+    .bind(changes.images.as_ref().map(sqlx::types::Json))
+    .bind(changes.seo_title.is_some())
+    .bind(changes.seo_title.clone().flatten())
+    .bind(changes.seo_description.is_some())
+    .bind(changes.seo_description.clone().flatten())
+    .execute(&mut *tx)
+    .await?;
+    if let Some(categories) = &changes.categories {
+        set_categories(&mut tx, product_id, categories).await?;
+    }
+    let version = product_changed(&mut tx, product_id, status == "archived").await?;
+    tx.commit().await?;
+    Ok(version)
+}
+
+/// Archives a product (it leaves the storefront; orders keep their snapshots). Archiving an
+/// archived product changes nothing and emits nothing.
+pub async fn archive_product(pool: &PgPool, product_id: Uuid) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    if lock_product(&mut tx, product_id).await? == "archived" {
+        return Ok(());
+    }
+    sqlx::query("update products set status = 'archived' where id = $1").bind(product_id).execute(&mut *tx).await?;
+    product_changed(&mut tx, product_id, false).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Adds a variant to a product.
+pub async fn add_variant(pool: &PgPool, product_id: Uuid, variant: &NewVariant) -> Result<i64> {
+    let mut tx = pool.begin().await?;
+    let status = lock_product(&mut tx, product_id).await?;
+    let position: i32 = sqlx::query_scalar("select coalesce(max(position) + 1, 0) from variants where product_id = $1")
+        .bind(product_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    insert_variant(&mut tx, product_id, position, variant).await?;
+    let version = product_changed(&mut tx, product_id, status == "archived").await?;
+    tx.commit().await?;
+    Ok(version)
+}
+
+/// Changes a variant of a product (by SKU); 404 when the product has no such variant.
+pub async fn update_variant(pool: &PgPool, product_id: Uuid, sku: &str, changes: &VariantChanges) -> Result<i64> {
+    let mut tx = pool.begin().await?;
+    let status = lock_product(&mut tx, product_id).await?;
+    let updated = sqlx::query(
+        "update variants set options = coalesce($3, options), price_minor = coalesce($4, price_minor), \
+           compare_at_minor = case when $5 then $6 else compare_at_minor end, \
+           weight_grams = case when $7 then $8 else weight_grams end, \
+           barcode = case when $9 then $10 else barcode end \
+         where product_id = $1 and sku = $2",
+    )
+    .bind(product_id)
+    .bind(sku)
+    .bind(changes.options.as_ref().map(sqlx::types::Json))
+    .bind(changes.price_minor)
+    .bind(changes.compare_at_minor.is_some())
+    .bind(changes.compare_at_minor.flatten())
+    .bind(changes.weight_grams.is_some())
+    .bind(changes.weight_grams.flatten())
+    .bind(changes.barcode.is_some())
+    .bind(changes.barcode.clone().flatten())
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(ApiError::VariantNotFound);
+    }
+    let version = product_changed(&mut tx, product_id, status == "archived").await?;
+    tx.commit().await?;
+    Ok(version)
+}
+
+/// A category to create.
+#[derive(Clone, Debug)]
+pub struct NewCategory {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    /// The parent's slug; a root when `None`.
+    pub parent: Option<String>,
+    pub position: i32,
+}
+
+/// The fields of a category to change; `parent: Some(None)` makes it a root.
+#[derive(Clone, Debug, Default)]
+pub struct CategoryChanges {
+    pub slug: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub parent: Option<Option<String>>,
+    pub position: Option<i32>,
+}
+
+async fn parent_id(tx: &mut PgConnection, parent: Option<&str>) -> Result<Option<Uuid>> {
+    let Some(slug) = parent else { return Ok(None) };
+    let id: Option<Uuid> =
+        sqlx::query_scalar("select id from categories where slug = $1").bind(slug).fetch_optional(tx).await?;
+    match id {
+        Some(id) => Ok(Some(id)),
+        None => Err(Problem::validation(vec![service_kit::FieldError::new(
+            "parent",
+            FieldCode::InvalidValue,
+            format!("no category {slug}"),
+        )])
+        .into()),
+    }
+}
+
+/// Creates a category; returns its id.
+pub async fn create_category(pool: &PgPool, category: &NewCategory) -> Result<Uuid> {
+    let id = Uuid::now_v7();
+    let mut tx = pool.begin().await?;
+    let parent_id = parent_id(&mut tx, category.parent.as_deref()).await?;
+    sqlx::query(
+        "insert into categories (id, parent_id, slug, name, description, position) values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(parent_id)
+    .bind(&category.slug)
+    .bind(&category.name)
+    .bind(&category.description)
+    .bind(category.position)
+    .execute(&mut *tx)
+    .await?;
+    let event = CategoryCreated { category_id: id, version: 1, slug: category.slug.clone(), parent_id };
+    events::enqueue(&mut tx, crate::SERVICE, &event).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Changes a category by slug. Moving it under itself or one of its descendants is a 422.
+pub async fn update_category(pool: &PgPool, slug: &str, changes: &CategoryChanges) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    // Moves are serialized, so two concurrent moves cannot build a cycle between them.
+    sqlx::query("lock table categories in share row exclusive mode").execute(&mut *tx).await?;
+    let id: Uuid = sqlx::query_scalar("select id from categories where slug = $1")
+        .bind(slug)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(ApiError::CategoryNotFound)?;
+    let new_parent = match &changes.parent {
+        Some(parent) => Some(parent_id(&mut tx, parent.as_deref()).await?),
+        None => None,
+    };
+    if let Some(Some(parent)) = new_parent {
+        let cycle: bool = sqlx::query_scalar(
+            "with recursive sub as (select id from categories where id = $1 \
+               union all select c.id from categories c join sub on c.parent_id = sub.id) \
+             select exists (select 1 from sub where id = $2)",
+        )
+        .bind(id)
+        .bind(parent)
+        .fetch_one(&mut *tx)
+        .await?;
+        if cycle {
+            return Err(Problem::validation(vec![service_kit::FieldError::new(
+                "parent",
+                FieldCode::InvalidValue,
+                "a category cannot move under itself or its own descendants",
+            )])
+            .into());
+        }
+    }
+    let (version, slug, parent_id): (i64, String, Option<Uuid>) = sqlx::query_as(
+        "update categories set slug = coalesce($2, slug), name = coalesce($3, name), \
+           description = coalesce($4, description), parent_id = case when $5 then $6 else parent_id end, \
+           position = coalesce($7, position), version = version + 1, updated_at = now() \
+         where id = $1 returning version, slug, parent_id",
+    )
+    .bind(id)
+    .bind(&changes.slug)
+    .bind(&changes.name)
+    .bind(&changes.description)
+    .bind(new_parent.is_some())
+    .bind(new_parent.flatten())
+    .bind(changes.position)
+    .fetch_one(&mut *tx)
+    .await?;
+    events::enqueue(&mut tx, crate::SERVICE, &CategoryUpdated { category_id: id, version, slug, parent_id }).await?;
+    tx.commit().await?;
+    Ok(())
+}

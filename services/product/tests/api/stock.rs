@@ -1,0 +1,62 @@
+//! `in_stock` follows inventory's STOCK_CHANGED events (the newest per SKU), without any call
+//! to inventory.
+
+use events::Envelope;
+use events::catalog::StockChanged;
+
+use crate::helpers::TestApp;
+
+async fn publish(app: &TestApp, event: &StockChanged) {
+    let client = redis::Client::open(testkit::env().redis.url.as_str()).unwrap();
+    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    let envelope = Envelope::new("inventory", event);
+    let _: String = redis::cmd("XADD")
+        .arg(format!("{}events.inventory", app.redis_prefix))
+        .arg("*")
+        .arg("type")
+        .arg(&envelope.event_type)
+        .arg("envelope")
+        .arg(serde_json::to_string(&envelope).unwrap())
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+}
+
+async fn flags(app: &TestApp) -> (bool, bool) {
+    let (_, mug) = app.get("/products/async-tokio-mug").await;
+    (mug["in_stock"].as_bool().unwrap(), mug["variants"][0]["in_stock"].as_bool().unwrap())
+}
+
+#[tokio::test]
+async fn stock_events_set_the_flags_and_an_older_one_arriving_late_changes_nothing() {
+    let app = TestApp::seeded().await;
+    let (_, mug) = app.get("/products/async-tokio-mug").await;
+    let sku = mug["variants"][0]["sku"].as_str().unwrap().to_owned();
+    assert_eq!(flags(&app).await, (false, false));
+
+    publish(&app, &StockChanged { sku: sku.clone(), available: true, available_quantity: 5, seq: 2 }).await;
+    testkit::wait::until("the variant is in stock", || async { flags(&app).await == (true, true) }).await;
+    let (_, page) = app.get("/products?in_stock=true").await;
+    assert_eq!(page["items"][0]["slug"], "async-tokio-mug");
+
+    // An older event delivered after the newer one is ignored; a newer sell-out is not.
+    publish(&app, &StockChanged { sku: sku.clone(), available: false, available_quantity: 0, seq: 1 }).await;
+    publish(&app, &StockChanged { sku: "NOT-YET-A-VARIANT".into(), available: true, available_quantity: 3, seq: 1 })
+        .await;
+    testkit::wait::until("the unknown SKU's flag is kept", || async {
+        sqlx::query_scalar::<_, bool>("select exists (select 1 from stock_flags where sku = 'NOT-YET-A-VARIANT')")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    })
+    .await;
+    assert_eq!(flags(&app).await, (true, true));
+    publish(&app, &StockChanged { sku: sku.clone(), available: false, available_quantity: 0, seq: 3 }).await;
+    testkit::wait::until("the variant is sold out", || async { flags(&app).await == (false, false) }).await;
+
+    // A variant created after its stock was announced starts in stock.
+    let (status, created) =
+        app.staff.post_json("/products", TestApp::product_body("late-variant", &[("NOT-YET-A-VARIANT", 500)])).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!((created["in_stock"].as_bool(), created["variants"][0]["in_stock"].as_bool()), (Some(true), Some(true)));
+}
