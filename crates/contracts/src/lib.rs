@@ -7,6 +7,7 @@
 //! small and change together with their service; a module is the unit a service owns.
 
 pub mod auth;
+pub mod inventory;
 
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;

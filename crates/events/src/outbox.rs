@@ -3,7 +3,7 @@
 //! the producer's own schema; its DDL is `crate::schema`'s, made when the relay starts
 //! (`Relay::start`).
 
-use sqlx::{Postgres, Transaction};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{Envelope, Event};
@@ -14,17 +14,19 @@ pub fn channel(schema: &str) -> String {
 }
 
 /// Writes `event` into the outbox within `tx` and wakes the relay at commit. Returns the event id.
+/// `tx` is the connection of an open transaction (a `&mut Transaction` coerces to it; so does
+/// the consumer's connection, whose transaction records the processed event).
 #[tracing::instrument(skip_all, fields(event_type = E::TYPE))]
-pub async fn enqueue<E: Event>(tx: &mut Transaction<'_, Postgres>, producer: &str, event: &E) -> sqlx::Result<Uuid> {
+pub async fn enqueue<E: Event>(tx: &mut PgConnection, producer: &str, event: &E) -> sqlx::Result<Uuid> {
     let envelope = Envelope::new(producer, event);
     sqlx::query("insert into outbox (id, domain, event_type, envelope) values ($1, $2, $3, $4)")
         .bind(envelope.id)
         .bind(E::DOMAIN)
         .bind(E::TYPE)
         .bind(sqlx::types::Json(&envelope))
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     // Delivered at commit, and only if the transaction commits.
-    sqlx::query("select pg_notify('outbox_' || current_schema(), '')").execute(&mut **tx).await?;
+    sqlx::query("select pg_notify('outbox_' || current_schema(), '')").execute(&mut *tx).await?;
     Ok(envelope.id)
 }

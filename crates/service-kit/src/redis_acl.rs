@@ -7,13 +7,14 @@
 use aws_lc_rs::digest;
 use redis::aio::ConnectionLike;
 
-use crate::fleet::{AUTH, GATEWAY, INVENTORY, NOTIFICATION, PRODUCT, USER};
+use crate::fleet::{AUTH, GATEWAY, INVENTORY, NOTIFICATION, ORDER, PRODUCT, USER};
 
 /// The services that publish a stream of their own (`events.<service>`, through their relay).
-pub const PRODUCES: &[&str] = &[AUTH, PRODUCT, INVENTORY];
+pub const PRODUCES: &[&str] = &[AUTH, PRODUCT, INVENTORY, ORDER];
 
 /// The streams each consuming service reads (its events module says the same).
-pub const CONSUMES: &[(&str, &[&str])] = &[(USER, &[AUTH]), (NOTIFICATION, &[AUTH]), (PRODUCT, &[INVENTORY])];
+pub const CONSUMES: &[(&str, &[&str])] =
+    &[(USER, &[AUTH]), (NOTIFICATION, &[AUTH]), (PRODUCT, &[INVENTORY]), (INVENTORY, &[ORDER])];
 
 /// Commands every service may run: connection housekeeping and PING (readiness).
 const BASE: &[&str] = &["-@all", "+@connection", "+ping"];

@@ -202,18 +202,22 @@ impl Fleet {
         Ok(())
     }
 
+    /// Seeds the demo shop through each owner's own command: the catalog (product), then the
+    /// stock of every demo SKU (inventory), whose STOCK_CHANGED events mark the products in stock.
     fn seed(&self) -> anyhow::Result<()> {
-        let output = Command::new(self.options.bin_dir.join("product"))
-            .arg("seed-demo")
-            .envs(self.service_env("product"))
-            .output()?;
-        std::fs::OpenOptions::new().append(true).open(self.log_path("product"))?.write_all(&output.stdout)?;
-        anyhow::ensure!(
-            output.status.success(),
-            "product seed-demo failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        eprint!("{}", String::from_utf8_lossy(&output.stdout));
+        for service in ["product", "inventory"] {
+            let output = Command::new(self.options.bin_dir.join(service))
+                .arg("seed-demo")
+                .envs(self.service_env(service))
+                .output()?;
+            std::fs::OpenOptions::new().append(true).open(self.log_path(service))?.write_all(&output.stdout)?;
+            anyhow::ensure!(
+                output.status.success(),
+                "{service} seed-demo failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            eprint!("{}", String::from_utf8_lossy(&output.stdout));
+        }
         Ok(())
     }
 

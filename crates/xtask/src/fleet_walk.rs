@@ -111,6 +111,24 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     ensure!(product["categories"].as_array().is_some_and(|c| !c.is_empty()), "the product names its categories");
     eprintln!("    browsed {root} with {} subcategory facets, ETag revalidated, detail: ok", facets.len());
 
+    // Inventory's seed stocked every demo SKU; its STOCK_CHANGED events reached the catalog.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let page: serde_json::Value =
+            http.get(format!("{api}/products?in_stock=true&limit=100&facets=true")).send().await?.json().await?;
+        let in_stock = page["items"].as_array().map_or(0, Vec::len);
+        if in_stock >= 50 {
+            eprintln!("    {in_stock} products in stock, from inventory's events: ok");
+            break;
+        }
+        ensure!(std::time::Instant::now() < deadline, "products never showed in stock: {in_stock}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let sku = product["variants"][0]["sku"].as_str().context("a SKU")?;
+    let stock: serde_json::Value = http.get(format!("{api}/stock/{sku}")).send().await?.json().await?;
+    ensure!(stock["available"] == true, "the SKU is available: {stock}");
+    eprintln!("    GET /stock/{sku} through NGINX: available: ok");
+
     // The request id sent through NGINX appears in the product service's log line of that request.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {

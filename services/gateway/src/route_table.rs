@@ -200,6 +200,7 @@ pub const ROUTES: &[Route] = &[
     Route::new(Any, "/reviews/**", PRODUCT).class(Write),
     Route::new(Reads, "/stock/**", INVENTORY),
     Route::new(Writes, "/stock/**", INVENTORY).staff(Permission::InventoryWrite),
+    Route::new(Reads, "/stock/{sku}/movements", INVENTORY).staff(Permission::InventoryWrite),
     Route::new(Any, "/carts/**", CART).class(Write),
     Route::new(Any, "/orders/**", ORDER).auth(Required).class(Write).timeout_secs(15),
     Route::new(Only(&["POST"]), "/orders/{id}/ship", ORDER).staff(Permission::OrdersWrite),

@@ -1,1 +1,104 @@
-//! The inventory service's pure rules and types (no HTTP, no SQL): none yet.
+//! Pure rules of stock: reservation lines (valid, merged, sorted: the order rows are locked
+//! in), availability and when a change must be announced.
+
+use service_kit::{FieldCode, FieldErrors};
+
+/// Most lines one reservation may hold, and most units of one line.
+pub const MAX_LINES: usize = 100;
+pub const MAX_QUANTITY: i64 = 10_000;
+
+/// One line to hold.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Line {
+    pub sku: String,
+    pub quantity: i64,
+}
+
+/// Whether `sku` is a SKU the catalog can have.
+pub fn sku_is_valid(sku: &str) -> bool {
+    let mut bytes = sku.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && sku.len() <= 64
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Checks reservation lines and merges repeated SKUs; the result is sorted by SKU, the one
+/// order in which every reservation locks stock rows (so overlapping reservations never
+/// deadlock).
+pub fn normalize_lines(errors: &mut FieldErrors, lines: &[Line]) -> Vec<Line> {
+    if lines.is_empty() || lines.len() > MAX_LINES {
+        errors.push("lines", FieldCode::OutOfRange, format!("a reservation has 1 to {MAX_LINES} lines"));
+    }
+    let mut merged: Vec<Line> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if !sku_is_valid(&line.sku) {
+            errors.push(format!("lines[{i}].sku"), FieldCode::InvalidValue, "not a SKU");
+        }
+        if !(1..=MAX_QUANTITY).contains(&line.quantity) {
+            errors.push(
+                format!("lines[{i}].quantity"),
+                FieldCode::OutOfRange,
+                format!("a quantity is 1 to {MAX_QUANTITY}"),
+            );
+        }
+        match merged.iter_mut().find(|m| m.sku == line.sku) {
+            Some(existing) => existing.quantity = existing.quantity.saturating_add(line.quantity),
+            None => merged.push(line.clone()),
+        }
+    }
+    if merged.iter().any(|l| l.quantity > MAX_QUANTITY) {
+        errors.push("lines", FieldCode::OutOfRange, format!("a SKU's total quantity is at most {MAX_QUANTITY}"));
+    }
+    merged.sort_by(|a, b| a.sku.cmp(&b.sku));
+    merged
+}
+
+/// What a stock row's change means for its announcements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Announce {
+    /// Availability crossed zero (either way): STOCK_CHANGED.
+    pub changed: bool,
+    /// Available fell below the threshold: STOCK_LOW.
+    pub low: bool,
+}
+
+/// Compares what was available before and after a change.
+pub fn announce(available_before: i64, available_after: i64, threshold: i64) -> Announce {
+    Announce {
+        changed: (available_before > 0) != (available_after > 0),
+        low: available_before >= threshold && available_after < threshold,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(sku: &str, quantity: i64) -> Line {
+        Line { sku: sku.into(), quantity }
+    }
+
+    #[test]
+    fn lines_are_merged_and_sorted_and_bad_ones_named() {
+        let mut errors = FieldErrors::default();
+        let lines = normalize_lines(&mut errors, &[line("B", 1), line("A", 2), line("B", 3)]);
+        assert!(errors.is_empty());
+        assert_eq!(lines, [line("A", 2), line("B", 4)]);
+        let mut errors = FieldErrors::default();
+        normalize_lines(&mut errors, &[line("bad sku", 1), line("C", 0)]);
+        let fields: Vec<String> = errors.into_errors().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["lines[0].sku", "lines[1].quantity"]);
+        let mut errors = FieldErrors::default();
+        normalize_lines(&mut errors, &[]);
+        assert!(!errors.is_empty());
+    }
+
+    #[test]
+    fn availability_is_announced_when_it_crosses_zero_either_way() {
+        assert_eq!(announce(1, 0, 5), Announce { changed: true, low: false });
+        assert_eq!(announce(0, 3, 5), Announce { changed: true, low: false });
+        assert_eq!(announce(10, 4, 5), Announce { changed: false, low: true });
+        assert_eq!(announce(4, 3, 5), Announce { changed: false, low: false }, "already low: said once");
+        assert_eq!(announce(5, 5, 5), Announce { changed: false, low: false });
+    }
+}

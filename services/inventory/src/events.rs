@@ -1,1 +1,99 @@
-//! What the inventory service emits and consumes: nothing yet. It will emit STOCK_CHANGED, STOCK_LOW and INVENTORY_RESERVED/COMMITTED/RELEASED, and consume ORDER_PAID, ORDER_CANCELLED and ORDER_EXPIRED.
+//! What the inventory service emits and consumes. It emits STOCK_CHANGED (whenever a SKU's
+//! availability crosses zero, reservations, commits and releases included), STOCK_LOW and
+//! INVENTORY_RESERVED / COMMITTED / RELEASED on `events.inventory`, through its outbox in the
+//! transaction of each change. It consumes the order's stream: ORDER_CREATED marks the
+//! reservation as having an order (no orphan), ORDER_PAID commits it, ORDER_CANCELLED and
+//! ORDER_EXPIRED release it; a declined payment changes nothing here. It also runs the sweeper
+//! of orphaned reservations.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use events::catalog::OrderEvent;
+use events::consumer::HandleFuture;
+use events::{Consumer, ConsumerConfig, Envelope, EventMetrics, Handled, Handler, HandlerError};
+use service_kit::{Context, Redis, StartError};
+use sqlx::{PgConnection, PgPool};
+
+use crate::error::ApiError;
+use crate::{stock, store};
+
+/// The streams this service consumes.
+pub const CONSUMES: &[&str] = &[OrderEvent::DOMAIN];
+
+/// Applies the order's events to reservations, in the consumer's transaction.
+struct Reservations;
+
+fn failed(error: ApiError) -> HandlerError {
+    HandlerError::new(error)
+}
+
+impl Handler for Reservations {
+    fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a> {
+        Box::pin(async move {
+            let outcome = match OrderEvent::decode(event)? {
+                Some(OrderEvent::OrderCreated(e)) => {
+                    store::mark_order_written(tx, e.order_id).await?;
+                    return Ok(Handled::Applied);
+                }
+                Some(OrderEvent::OrderPaid(e)) => stock::commit(tx, e.order_id, "order").await,
+                Some(OrderEvent::OrderCancelled(e)) => stock::release(tx, e.order_id, "order cancelled", "order").await,
+                Some(OrderEvent::OrderExpired(e)) => stock::release(tx, e.order_id, "order expired", "order").await,
+                None => return Ok(Handled::Ignored),
+            };
+            match outcome {
+                Ok(_) => Ok(Handled::Applied),
+                // A paid order whose reservation was released (it expired first) is the order
+                // service's to refund; an order without a reservation here holds no stock.
+                Err(error @ (ApiError::ReservationConflict | ApiError::ReservationNotFound)) => {
+                    tracing::warn!(%error, event_type = %event.event_type, "order event for a reservation in another state");
+                    Ok(Handled::Ignored)
+                }
+                Err(other) => Err(failed(other)),
+            }
+        })
+    }
+}
+
+/// Starts the relay to `events.inventory`, the consumer of `events.order` and the sweeper,
+/// all stopped with the service.
+pub async fn start(
+    context: &mut Context<PgPool, Redis>,
+    sweep_every: Duration,
+    orphan_grace: Duration,
+) -> Result<(), StartError> {
+    let metrics = EventMetrics::new(&context.metrics);
+    let relay = ::events::Relay::start(
+        context.db.clone(),
+        context.redis.connection.clone(),
+        ::events::RelayConfig::new(crate::SERVICE, context.schema(), &context.redis.prefix),
+        metrics.clone(),
+    )
+    .await
+    .map_err(|e| StartError::part("event outbox", e))?;
+    context.background.add(relay.spawn(context.background.stop_signal()));
+
+    let config = ConsumerConfig::new(crate::SERVICE, &context.redis.prefix, CONSUMES);
+    let consumer = Consumer::connect(context.db.clone(), &context.redis.url, config, Arc::new(Reservations), metrics)
+        .await
+        .map_err(|e| StartError::part("event consumer", e))?;
+    context.add_check(consumer.readiness(context.redis.connection.clone()));
+    context.background.add(consumer.spawn(context.background.stop_signal()));
+
+    let pool = context.db.clone();
+    let mut stop = context.background.stop_signal();
+    context.background.add(tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(sweep_every) => {}
+                _ = stop.changed() => return,
+            }
+            match stock::sweep_orphans(&pool, orphan_grace.as_secs_f64()).await {
+                Ok(0) => {}
+                Ok(released) => tracing::info!(released, "orphaned reservations released"),
+                Err(error) => tracing::error!(%error, "sweeping orphaned reservations failed"),
+            }
+        }
+    }));
+    Ok(())
+}

@@ -1,33 +1,40 @@
-//! The inventory service: stock per SKU and all-or-nothing reservations.
-//!
-//! A skeleton until its issue lands: it owns its schema `inventory` (made by the bootstrap), serves
-//! `/health`, `/ready` and `/metrics`, and refuses every other route without a valid internal token
-//! from the gateway (401 problem+json); with one, an unknown route is a 404 problem+json. Its
-//! modules have the shape every service has (config, error, routes, domain, store, events) and stay
-//! empty until then.
+//! The inventory service: stock per SKU with a movements ledger that sums to the totals,
+//! all-or-nothing multi-line reservations idempotent by the order's id (rows locked in SKU
+//! order, CHECKs that make overselling impossible), commit on ORDER_PAID, release on
+//! ORDER_CANCELLED / ORDER_EXPIRED, a sweeper for orphaned reservations only, and
+//! STOCK_CHANGED / STOCK_LOW whenever availability crosses zero or the threshold.
 
+pub mod cli;
 pub mod config;
 mod domain;
 pub mod error;
 mod events;
 mod routes;
-mod store;
+pub mod stock;
+pub mod store;
 
 use service_kit::app::Application;
 use service_kit::{Context, StartError, fleet};
 
-pub use config::Config;
+pub use config::InventoryConfig;
 
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::INVENTORY;
+
+/// The inventory's migrations, applied at start.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/inventory");
 
 /// The OpenAPI description of the service's public routes (service paths, before `/api/v1`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     routes::openapi()
 }
 
-/// Connects what the service owns and binds its listener.
-pub async fn build(config: Config) -> Result<Application, StartError> {
-    let context = Context::start(config).await?;
-    context.serve_internal(&[fleet::GATEWAY], routes::router()).await
+/// Connects and migrates, starts the relay, the order-event consumer and the sweeper, and binds
+/// the listener (public routes for the gateway, reservations for the order service).
+pub async fn build(config: InventoryConfig) -> Result<Application, StartError> {
+    let InventoryConfig { service, hold, orphan_grace, sweep_every, show_quantity } = config;
+    let mut context = Context::start(service).await?.with_database(&MIGRATOR).await?.with_redis().await?;
+    events::start(&mut context, sweep_every, orphan_grace).await?;
+    let state = routes::AppState { pool: context.db.clone(), show_quantity, hold_secs: hold.as_secs_f64() };
+    context.serve_internal(&[fleet::GATEWAY, fleet::ORDER], routes::router(state)).await
 }

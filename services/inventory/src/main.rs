@@ -1,7 +1,12 @@
-//! Runs the inventory service; see the library for what it does.
+//! Runs the inventory service, or one of its commands (see `cli`).
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    service_kit::run_main(inventory::SERVICE, || async { inventory::build(inventory::config::from_env()?).await })
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    inventory::cli::run(&args).unwrap_or_else(|| {
+        service_kit::run_main(inventory::SERVICE, || async {
+            inventory::build(inventory::InventoryConfig::from_env()?).await
+        })
+    })
 }

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod inventory;
+pub mod order;
 pub mod product;
 
 use serde::Serialize;
@@ -18,6 +19,7 @@ pub use auth::{
 pub use inventory::{
     InventoryCommitted, InventoryEvent, InventoryReleased, InventoryReserved, ReservedLine, StockChanged, StockLow,
 };
+pub use order::{OrderCancelled, OrderCreated, OrderEvent, OrderExpired, OrderLine, OrderPaid};
 pub use product::{CategoryCreated, CategoryUpdated, ProductArchived, ProductCreated, ProductEvent, ProductUpdated};
 
 /// A catalog entry.
@@ -102,6 +104,7 @@ pub fn secret_fields(event_type: &str) -> &'static [&'static str] {
     AuthEvent::secret_fields(event_type)
         .or_else(|| ProductEvent::secret_fields(event_type))
         .or_else(|| InventoryEvent::secret_fields(event_type))
+        .or_else(|| OrderEvent::secret_fields(event_type))
         .unwrap_or(&[])
 }
 

@@ -1,0 +1,95 @@
+//! The inventory service's internal contract (callers: the order service only): an
+//! all-or-nothing multi-line reservation idempotent by its id (the order's), its commit and its
+//! release.
+
+use internal_token::Subject;
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use service_kit::InternalClient;
+use service_kit::fleet::INVENTORY;
+use uuid::Uuid;
+
+use crate::CallError;
+
+pub const RESERVATIONS_PATH: &str = "/internal/reservations";
+pub const COMMIT_PATH: &str = "/internal/reservations/{id}/commit";
+pub const RELEASE_PATH: &str = "/internal/reservations/{id}/release";
+
+/// One line to hold.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    pub sku: String,
+    pub quantity: i64,
+}
+
+/// `POST /internal/reservations`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReserveRequest {
+    /// The order's id; the same id with the same lines is the same reservation.
+    pub id: Uuid,
+    pub lines: Vec<Line>,
+    /// How long to hold (default: the service's configured expiry, 15 minutes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_secs: Option<u64>,
+}
+
+/// A reservation as inventory holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    pub id: Uuid,
+    /// `held`, `committed` or `released`.
+    pub status: String,
+    /// SKUs unique and sorted.
+    pub lines: Vec<Line>,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What a reservation came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reserved {
+    /// Held (or already held under this id).
+    Held(Reservation),
+    /// Not enough stock for these SKUs; nothing was held.
+    OutOfStock(Vec<String>),
+}
+
+/// Calls the inventory service.
+#[derive(Clone)]
+pub struct InventoryClient {
+    client: InternalClient,
+}
+
+impl InventoryClient {
+    pub fn new(client: InternalClient) -> Self {
+        Self { client }
+    }
+
+    /// Holds every line or none.
+    pub async fn reserve(&self, request: &ReserveRequest, on_behalf: &Subject) -> Result<Reserved, CallError> {
+        let response = self
+            .client
+            .request(Method::POST, INVENTORY, RESERVATIONS_PATH, on_behalf)
+            .json(request)
+            .send()
+            .await
+            .map_err(|source| CallError::Transport { service: INVENTORY, source })?;
+        let status = response.status();
+        if status.is_success() {
+            return response
+                .json()
+                .await
+                .map(Reserved::Held)
+                .map_err(|source| CallError::Decode { service: INVENTORY, source });
+        }
+        if status == reqwest::StatusCode::CONFLICT {
+            let problem: serde_json::Value =
+                response.json().await.map_err(|source| CallError::Decode { service: INVENTORY, source })?;
+            if problem["code"] == "out_of_stock" {
+                let skus =
+                    problem["skus"].as_array().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_owned));
+                return Ok(Reserved::OutOfStock(skus.collect()));
+            }
+        }
+        Err(CallError::Status { service: INVENTORY, status })
+    }
+}

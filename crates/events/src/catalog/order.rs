@@ -1,0 +1,55 @@
+//! The events of `events.order`: the checkout saga's order side. Declared ahead of the order
+//! service (issue 10) because inventory and cart consume them; the order service is their only
+//! producer.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// One line of an order, as the consumers need it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub sku: String,
+    pub quantity: i64,
+    pub unit_price_minor: i64,
+}
+
+/// An order was written (awaiting payment); its stock is reserved under the order's id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderCreated {
+    pub order_id: Uuid,
+    pub user_id: Uuid,
+    pub lines: Vec<OrderLine>,
+    pub total_minor: i64,
+    pub currency: String,
+}
+
+/// The order was paid: inventory commits its reservation, cart removes the ordered lines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderPaid {
+    pub order_id: Uuid,
+    pub user_id: Uuid,
+    pub lines: Vec<OrderLine>,
+}
+
+/// The order was cancelled before payment: its reservation is released.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderCancelled {
+    pub order_id: Uuid,
+    pub reason: String,
+}
+
+/// The order's payment deadline passed: its reservation is released.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderExpired {
+    pub order_id: Uuid,
+}
+
+crate::stream! {
+    /// The events of `events.order`.
+    pub enum OrderEvent in "order" {
+        OrderCreated = ("ORDER_CREATED", 1, aggregate = order_id),
+        OrderPaid = ("ORDER_PAID", 1, aggregate = order_id),
+        OrderCancelled = ("ORDER_CANCELLED", 1, aggregate = order_id),
+        OrderExpired = ("ORDER_EXPIRED", 1, aggregate = order_id),
+    }
+}

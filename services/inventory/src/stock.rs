@@ -1,0 +1,202 @@
+//! What changes stock, each in one transaction with its events: staff setting and adjusting
+//! levels, reservations (all or nothing, idempotent by id, rows locked in SKU order), their
+//! commit and release (from order events), and the sweep of orphaned reservations.
+
+use events::catalog::{InventoryCommitted, InventoryReleased, InventoryReserved, ReservedLine, StockChanged, StockLow};
+use service_kit::{FieldCode, FieldError, Problem};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::domain::{Line, announce};
+use crate::error::{ApiError, Result};
+use crate::store::{self, ReservationRow, StockRow, Why};
+
+/// Emits STOCK_CHANGED / STOCK_LOW when a row's change calls for it.
+async fn announce_change(tx: &mut PgConnection, available_before: i64, row: &StockRow) -> sqlx::Result<()> {
+    let said = announce(available_before, row.available(), row.low_threshold);
+    if said.changed {
+        let event = StockChanged {
+            sku: row.sku.clone(),
+            available: row.available() > 0,
+            available_quantity: row.available(),
+            seq: row.seq,
+        };
+        events::enqueue(tx, crate::SERVICE, &event).await?;
+    }
+    if said.low {
+        let event =
+            StockLow { sku: row.sku.clone(), available_quantity: row.available(), threshold: row.low_threshold };
+        events::enqueue(tx, crate::SERVICE, &event).await?;
+    }
+    Ok(())
+}
+
+/// Applies deltas to a locked SKU, writes the movement and announces; the row after.
+async fn change(
+    tx: &mut PgConnection,
+    before: &StockRow,
+    on_hand: i64,
+    reserved: i64,
+    why: &Why<'_>,
+) -> Result<StockRow> {
+    let after = store::movement(tx, &before.sku, on_hand, reserved, why).await?.ok_or(ApiError::UnknownSku)?;
+    announce_change(tx, before.available(), &after).await?;
+    Ok(after)
+}
+
+fn below_reserved(reserved: i64) -> ApiError {
+    Problem::validation(vec![FieldError::new(
+        "on_hand",
+        FieldCode::OutOfRange,
+        format!("{reserved} units are reserved; on hand cannot go below that"),
+    )])
+    .into()
+}
+
+/// Sets a SKU's on-hand quantity (creating the SKU), optionally its low-stock threshold.
+pub async fn set_on_hand(
+    pool: &PgPool,
+    sku: &str,
+    on_hand: i64,
+    threshold: Option<i64>,
+    why: &Why<'_>,
+) -> Result<StockRow> {
+    let mut tx = pool.begin().await?;
+    let mut row = store::lock_or_create(&mut tx, sku).await?;
+    if on_hand < row.reserved {
+        return Err(below_reserved(row.reserved));
+    }
+    if let Some(threshold) = threshold {
+        store::set_threshold(&mut tx, sku, threshold).await?;
+        row.low_threshold = threshold;
+    }
+    if on_hand != row.on_hand {
+        row = change(&mut tx, &row, on_hand - row.on_hand, 0, why).await?;
+    }
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Adds `delta` (negative to remove) to a SKU's on-hand quantity.
+pub async fn adjust(pool: &PgPool, sku: &str, delta: i64, why: &Why<'_>) -> Result<StockRow> {
+    let mut tx = pool.begin().await?;
+    let row = store::lock_or_create(&mut tx, sku).await?;
+    if row.on_hand + delta < row.reserved {
+        return Err(below_reserved(row.reserved));
+    }
+    let row = change(&mut tx, &row, delta, 0, why).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// What a reservation request came to.
+pub enum Reserve {
+    /// Newly held.
+    Created(ReservationRow),
+    /// Held before under this id with the same lines (whatever its status now).
+    Replayed(ReservationRow),
+}
+
+fn event_lines(lines: &[Line]) -> Vec<ReservedLine> {
+    lines.iter().map(|l| ReservedLine { sku: l.sku.clone(), quantity: l.quantity }).collect()
+}
+
+/// Holds every line or none. `lines` are normalized (merged, sorted by SKU). The reservation
+/// row is written first: a concurrent request with the same id waits for it and then finds it.
+pub async fn reserve(pool: &PgPool, id: Uuid, lines: &[Line], hold_secs: f64, actor: &str) -> Result<Reserve> {
+    let mut tx = pool.begin().await?;
+    if !store::insert_reservation(&mut tx, id, lines, hold_secs).await? {
+        let existing = store::lock_reservation(&mut tx, id).await?.ok_or(ApiError::ReservationConflict)?;
+        return if existing.lines.0 == lines {
+            Ok(Reserve::Replayed(existing))
+        } else {
+            Err(ApiError::ReservationConflict)
+        };
+    }
+    let skus: Vec<String> = lines.iter().map(|l| l.sku.clone()).collect();
+    let rows = store::lock_in_order(&mut tx, &skus).await?;
+    let short: Vec<String> = lines
+        .iter()
+        .filter(|line| !rows.iter().any(|row| row.sku == line.sku && row.available() >= line.quantity))
+        .map(|line| line.sku.clone())
+        .collect();
+    if !short.is_empty() {
+        // Rolled back: nothing is held, not even the reservation row.
+        return Err(ApiError::OutOfStock(short));
+    }
+    let reference = id.to_string();
+    let why = Why { reason: "reserve", reference: Some(&reference), actor };
+    for line in lines {
+        let row = rows.iter().find(|row| row.sku == line.sku).expect("every line's row was checked");
+        change(&mut tx, row, 0, line.quantity, &why).await?;
+    }
+    let reservation = store::lock_reservation(&mut tx, id).await?.expect("written above");
+    let event = InventoryReserved { reservation_id: id, lines: event_lines(lines), expires_at: reservation.expires_at };
+    events::enqueue(&mut tx, crate::SERVICE, &event).await?;
+    tx.commit().await?;
+    Ok(Reserve::Created(reservation))
+}
+
+/// Turns a held reservation into a sale (on hand and reserved both go down). Committing a
+/// committed one changes nothing; a released one cannot be committed (`ReservationConflict`).
+pub async fn commit(tx: &mut PgConnection, id: Uuid, actor: &str) -> Result<ReservationRow> {
+    let reservation = store::lock_reservation(tx, id).await?.ok_or(ApiError::ReservationNotFound)?;
+    match reservation.status.as_str() {
+        "committed" => return Ok(reservation),
+        "released" => return Err(ApiError::ReservationConflict),
+        _ => {}
+    }
+    let skus: Vec<String> = reservation.lines.iter().map(|l| l.sku.clone()).collect();
+    let rows = store::lock_in_order(tx, &skus).await?;
+    let reference = id.to_string();
+    let why = Why { reason: "commit", reference: Some(&reference), actor };
+    for line in reservation.lines.iter() {
+        let row = rows.iter().find(|row| row.sku == line.sku).ok_or(ApiError::UnknownSku)?;
+        change(tx, row, -line.quantity, -line.quantity, &why).await?;
+    }
+    store::set_status(tx, id, "committed", None).await?;
+    events::enqueue(
+        tx,
+        crate::SERVICE,
+        &InventoryCommitted { reservation_id: id, lines: event_lines(&reservation.lines) },
+    )
+    .await?;
+    Ok(ReservationRow { status: "committed".into(), ..reservation })
+}
+
+/// Lets a held reservation go. Releasing a released one changes nothing; a committed one is a
+/// sale and stays one (`ReservationConflict`).
+pub async fn release(tx: &mut PgConnection, id: Uuid, reason: &str, actor: &str) -> Result<ReservationRow> {
+    let reservation = store::lock_reservation(tx, id).await?.ok_or(ApiError::ReservationNotFound)?;
+    match reservation.status.as_str() {
+        "released" => return Ok(reservation),
+        "committed" => return Err(ApiError::ReservationConflict),
+        _ => {}
+    }
+    let skus: Vec<String> = reservation.lines.iter().map(|l| l.sku.clone()).collect();
+    let rows = store::lock_in_order(tx, &skus).await?;
+    let reference = id.to_string();
+    let why = Why { reason: "release", reference: Some(&reference), actor };
+    for line in reservation.lines.iter() {
+        let row = rows.iter().find(|row| row.sku == line.sku).ok_or(ApiError::UnknownSku)?;
+        change(tx, row, 0, -line.quantity, &why).await?;
+    }
+    store::set_status(tx, id, "released", Some(reason)).await?;
+    let event =
+        InventoryReleased { reservation_id: id, lines: event_lines(&reservation.lines), reason: reason.to_owned() };
+    events::enqueue(tx, crate::SERVICE, &event).await?;
+    Ok(ReservationRow { status: "released".into(), ..reservation })
+}
+
+/// Releases held reservations whose order was never written, `grace_secs` after their expiry.
+/// Safe with several sweepers: each takes the rows it locks and skips the others'. Returns how
+/// many it released.
+pub async fn sweep_orphans(pool: &PgPool, grace_secs: f64) -> Result<usize> {
+    let mut tx = pool.begin().await?;
+    let orphans = store::lock_orphans(&mut tx, grace_secs, 100).await?;
+    for id in &orphans {
+        release(&mut tx, *id, "orphaned: no order was written", "inventory-sweeper").await?;
+    }
+    tx.commit().await?;
+    Ok(orphans.len())
+}

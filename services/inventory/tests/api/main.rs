@@ -1,0 +1,5 @@
+//! The inventory service's API tests.
+
+mod helpers;
+mod levels;
+mod reservations;
