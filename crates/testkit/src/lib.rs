@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod keys;
 pub mod logs;
 pub mod procs;
+pub mod stream;
 pub mod wait;
 
 use std::sync::OnceLock;

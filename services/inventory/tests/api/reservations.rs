@@ -130,19 +130,7 @@ async fn orphaned_reservations_are_released_exactly_once_by_two_sweepers() {
 
 /// Publishes an order event on `events.order` as the order service would.
 async fn publish<E: events::Event>(app: &TestApp, event: &E) {
-    let client = redis::Client::open(testkit::env().redis.url.as_str()).unwrap();
-    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
-    let envelope = events::Envelope::new("order", event);
-    let _: String = redis::cmd("XADD")
-        .arg(format!("{}events.order", app.redis_prefix))
-        .arg("*")
-        .arg("type")
-        .arg(&envelope.event_type)
-        .arg("envelope")
-        .arg(serde_json::to_string(&envelope).unwrap())
-        .query_async(&mut redis)
-        .await
-        .unwrap();
+    testkit::stream::publish(&app.redis_prefix, "order", event).await;
 }
 
 #[tokio::test]

@@ -1,25 +1,12 @@
 //! `in_stock` follows inventory's STOCK_CHANGED events (the newest per SKU), without any call
 //! to inventory.
 
-use events::Envelope;
 use events::catalog::StockChanged;
 
 use crate::helpers::TestApp;
 
 async fn publish(app: &TestApp, event: &StockChanged) {
-    let client = redis::Client::open(testkit::env().redis.url.as_str()).unwrap();
-    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
-    let envelope = Envelope::new("inventory", event);
-    let _: String = redis::cmd("XADD")
-        .arg(format!("{}events.inventory", app.redis_prefix))
-        .arg("*")
-        .arg("type")
-        .arg(&envelope.event_type)
-        .arg("envelope")
-        .arg(serde_json::to_string(&envelope).unwrap())
-        .query_async(&mut redis)
-        .await
-        .unwrap();
+    testkit::stream::publish(&app.redis_prefix, "inventory", event).await;
 }
 
 async fn flags(app: &TestApp) -> (bool, bool) {

@@ -1,0 +1,19 @@
+//! Publishing an event onto a stream as its producer's relay would, for tests of a consumer
+//! without running the producer.
+
+/// XADDs `event` (in an envelope from `producer`) to `<prefix>events.<domain>`.
+pub async fn publish<E: events::Event>(prefix: &str, producer: &str, event: &E) {
+    let client = redis::Client::open(crate::env().redis.url.as_str()).expect("a Redis URL");
+    let mut redis = client.get_multiplexed_async_connection().await.expect("connect to Redis");
+    let envelope = events::Envelope::new(producer, event);
+    let _: String = redis::cmd("XADD")
+        .arg(events::stream_name(prefix, E::DOMAIN))
+        .arg("*")
+        .arg("type")
+        .arg(&envelope.event_type)
+        .arg("envelope")
+        .arg(serde_json::to_string(&envelope).expect("an envelope serializes"))
+        .query_async(&mut redis)
+        .await
+        .expect("XADD");
+}
