@@ -20,7 +20,7 @@ pub async fn build(service: &str, db: &TestDb) -> Result<Application, StartError
         "user" => user::build(config).await,
         "product" => product::build(config).await,
         "inventory" => inventory::build(inventory::InventoryConfig::new(config)).await,
-        "cart" => cart::build(config).await,
+        "cart" => cart::build(cart::CartConfig::new(config)).await,
         "order" => order::build(config).await,
         "payment" => payment::build(config).await,
         "admin" => admin::build(config).await,

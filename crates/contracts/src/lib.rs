@@ -7,7 +7,9 @@
 //! small and change together with their service; a module is the unit a service owns.
 
 pub mod auth;
+pub mod cart;
 pub mod inventory;
+pub mod product;
 
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;

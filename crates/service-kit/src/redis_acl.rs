@@ -7,14 +7,14 @@
 use aws_lc_rs::digest;
 use redis::aio::ConnectionLike;
 
-use crate::fleet::{AUTH, GATEWAY, INVENTORY, NOTIFICATION, ORDER, PRODUCT, USER};
+use crate::fleet::{AUTH, CART, GATEWAY, INVENTORY, NOTIFICATION, ORDER, PRODUCT, USER};
 
 /// The services that publish a stream of their own (`events.<service>`, through their relay).
 pub const PRODUCES: &[&str] = &[AUTH, PRODUCT, INVENTORY, ORDER];
 
 /// The streams each consuming service reads (its events module says the same).
 pub const CONSUMES: &[(&str, &[&str])] =
-    &[(USER, &[AUTH]), (NOTIFICATION, &[AUTH]), (PRODUCT, &[INVENTORY]), (INVENTORY, &[ORDER])];
+    &[(USER, &[AUTH]), (NOTIFICATION, &[AUTH]), (PRODUCT, &[INVENTORY]), (INVENTORY, &[ORDER]), (CART, &[ORDER])];
 
 /// Commands every service may run: connection housekeeping and PING (readiness).
 const BASE: &[&str] = &["-@all", "+@connection", "+ping"];
@@ -52,6 +52,15 @@ pub fn rules(prefix: &str, service: &str, password: &str) -> Vec<String> {
             // The response cache: entries and their generation (`cache.rs`).
             rules.push(key("cache:*"));
             rules.extend(["+evalsha", "+eval", "+script|load", "+get", "+set", "+incr"].map(str::to_owned));
+        }
+        CART => {
+            // One hash per cart, changed only by its scripts (`store.rs`).
+            rules.push(key("cart:*"));
+            rules.extend(
+                ["+evalsha", "+eval", "+script|load", "+hget", "+hset", "+hkeys", "+hexists", "+hgetall", "+hdel"]
+                    .map(str::to_owned),
+            );
+            rules.extend(["+del", "+pexpire"].map(str::to_owned));
         }
         GATEWAY => {
             rules.extend([key("rl:*"), format!("%R~{prefix}revoked:*")]);
@@ -105,8 +114,10 @@ mod tests {
         assert!(auth.contains(&"%W~p:revoked:*".to_owned()));
         let gateway = rules("p:", GATEWAY, "pw");
         assert!(gateway.contains(&"%R~p:revoked:*".to_owned()));
-        let cart = rules("p:", crate::fleet::CART, "pw");
-        assert!(!cart.iter().any(|r| r.contains("revoked") || r.contains("login") || r.contains("events")));
+        let cart = rules("p:", CART, "pw");
+        assert!(!cart.iter().any(|r| r.contains("revoked") || r.contains("login")));
+        assert!(cart.contains(&"~p:cart:*".to_owned()) && cart.contains(&"(~p:events.dead.cart +xadd)".to_owned()));
+        assert!(!cart.contains(&"+xadd".to_owned()), "cart adds to no stream but its dead letters");
     }
 
     #[test]

@@ -129,6 +129,9 @@ pub fn start_redis(dir: &Path, port: u16, append_only: bool) -> std::io::Result<
     redis
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
         .args(["--appendonly", if append_only { "yes" } else { "no" }])
+        // The memory budget: when full, keys with the nearest expiry go first, so caches and
+        // rate-limit windows (seconds to minutes) are evicted long before carts (30 to 90 days).
+        .args(["--maxmemory", "256mb", "--maxmemory-policy", "volatile-ttl"])
         .arg("--dir")
         .arg(dir)
         .stdout(Stdio::null())

@@ -129,6 +129,33 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     ensure!(stock["available"] == true, "the SKU is available: {stock}");
     eprintln!("    GET /stock/{sku} through NGINX: available: ok");
 
+    // A guest cart (token from POST /carts), then merged into the signed-in shopper's cart.
+    let created: serde_json::Value = http.post(format!("{api}/carts")).send().await?.json().await?;
+    let cart_token = created["cart_token"].as_str().context("a cart token")?.to_owned();
+    let response = http
+        .post(format!("{api}/carts/current/items"))
+        .header("x-cart-token", &cart_token)
+        .json(&serde_json::json!({"sku": sku, "quantity": 2}))
+        .send()
+        .await?;
+    ensure!(response.status() == 200, "add to a guest cart: {}", response.status());
+    let guest_cart: serde_json::Value = response.json().await?;
+    ensure!(guest_cart["lines"][0]["quantity"] == 2, "the guest cart has the line: {guest_cart}");
+    let response = http
+        .post(format!("{api}/carts/current/merge"))
+        .bearer_auth(&token)
+        .header("x-cart-token", &cart_token)
+        .send()
+        .await?;
+    ensure!(response.status() == 200, "merge: {}", response.status());
+    let cart: serde_json::Value =
+        http.get(format!("{api}/carts/current")).bearer_auth(&token).send().await?.json().await?;
+    ensure!(
+        cart["lines"].as_array().is_some_and(|l| l.iter().any(|l| l["sku"] == sku && l["quantity"] == 2)),
+        "the shopper's cart shows the merged line: {cart}"
+    );
+    eprintln!("    guest cart → sign-in → merge → the shopper's cart shows the line: ok");
+
     // The request id sent through NGINX appears in the product service's log line of that request.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {

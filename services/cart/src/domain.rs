@@ -1,1 +1,190 @@
-//! The cart service's pure rules and types (no HTTP, no SQL): none yet.
+//! Pure rules of carts: guest cart tokens (256 random bits plus a MAC, so a token this service
+//! never issued is told apart without storing anything), whose cart a request names, and the
+//! cart as shown (current prices, changed prices, availability, the subtotal).
+
+use aws_lc_rs::{digest, hmac};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use contracts::product::VariantInfo;
+use serde::Serialize;
+use uuid::Uuid;
+
+const RANDOM_BYTES: usize = 32;
+const MAC_BYTES: usize = 16;
+
+/// Issues and checks guest cart tokens.
+pub struct CartTokens {
+    key: hmac::Key,
+}
+
+impl CartTokens {
+    /// Keyed by a secret derived from the service's own private key (no extra secret to ship).
+    pub fn new(secret: &[u8]) -> Self {
+        let derived = digest::digest(&digest::SHA256, &[b"cart-token:".as_slice(), secret].concat());
+        Self { key: hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref()) }
+    }
+
+    /// A new token: 256 random bits and their MAC, base64url.
+    pub fn issue(&self) -> String {
+        let mut random = [0u8; RANDOM_BYTES];
+        aws_lc_rs::rand::fill(&mut random).expect("the system RNG works");
+        let tag = hmac::sign(&self.key, &random);
+        let mut token = random.to_vec();
+        token.extend_from_slice(&tag.as_ref()[..MAC_BYTES]);
+        URL_SAFE_NO_PAD.encode(token)
+    }
+
+    /// The cart a token names (a digest of its random part, so the token itself is stored
+    /// nowhere), or `None` for a token this service did not issue.
+    pub fn verify(&self, token: &str) -> Option<String> {
+        let bytes = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
+        if bytes.len() != RANDOM_BYTES + MAC_BYTES {
+            return None;
+        }
+        let (random, mac) = bytes.split_at(RANDOM_BYTES);
+        let expected = hmac::sign(&self.key, random);
+        // Constant-time comparison of the truncated tag.
+        let same = aws_lc_rs::constant_time::verify_slices_are_equal(&expected.as_ref()[..MAC_BYTES], mac).is_ok();
+        same.then(|| {
+            let id = digest::digest(&digest::SHA256, random);
+            id.as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
+        })
+    }
+}
+
+/// Whose cart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Owner {
+    User(Uuid),
+    /// A guest cart by the digest of its token.
+    Guest(String),
+}
+
+impl Owner {
+    /// The cart's storage id (`u:<uuid>` / `g:<digest>`).
+    pub fn id(&self) -> String {
+        match self {
+            Owner::User(id) => format!("u:{id}"),
+            Owner::Guest(digest) => format!("g:{digest}"),
+        }
+    }
+}
+
+/// A line as stored: how many, the price when it was added, when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredLine {
+    pub sku: String,
+    pub quantity: i64,
+    pub price_at_add: i64,
+    pub added_at_ms: i64,
+}
+
+/// A line as shown.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct CartLine {
+    pub sku: String,
+    pub title: String,
+    pub quantity: i64,
+    /// The current price (gross, minor units).
+    pub unit_price_minor: i64,
+    /// The price differs from when the line was added.
+    pub price_changed: bool,
+    /// It can be bought now (on sale and in stock).
+    pub available: bool,
+}
+
+/// A cart as shown.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Cart {
+    pub lines: Vec<CartLine>,
+    /// Of the available lines, at current prices.
+    pub subtotal_minor: i64,
+    pub currency: String,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// The cart from its stored lines and the current variants (a SKU no longer sold shows as
+/// unavailable at its stored price).
+pub fn render(mut lines: Vec<StoredLine>, variants: &[VariantInfo], updated_ms: Option<i64>, currency: &str) -> Cart {
+    lines.sort_by(|a, b| (a.added_at_ms, &a.sku).cmp(&(b.added_at_ms, &b.sku)));
+    let lines: Vec<CartLine> = lines
+        .into_iter()
+        .map(|line| match variants.iter().find(|v| v.sku == line.sku) {
+            Some(v) => CartLine {
+                title: v.title.clone(),
+                quantity: line.quantity,
+                unit_price_minor: v.price_minor,
+                price_changed: v.price_minor != line.price_at_add,
+                available: v.purchasable && v.in_stock,
+                sku: line.sku,
+            },
+            None => CartLine {
+                title: String::new(),
+                quantity: line.quantity,
+                unit_price_minor: line.price_at_add,
+                price_changed: false,
+                available: false,
+                sku: line.sku,
+            },
+        })
+        .collect();
+    let subtotal_minor = lines.iter().filter(|l| l.available).map(|l| l.unit_price_minor * l.quantity).sum();
+    Cart {
+        lines,
+        subtotal_minor,
+        currency: currency.to_owned(),
+        updated_at: updated_ms.and_then(DateTime::<Utc>::from_timestamp_millis),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_verifies_only_as_issued_and_names_a_stable_cart() {
+        let tokens = CartTokens::new(b"secret");
+        let token = tokens.issue();
+        assert!(URL_SAFE_NO_PAD.decode(&token).unwrap().len() == 48);
+        let id = tokens.verify(&token).expect("issued here");
+        assert_eq!(tokens.verify(&token), Some(id.clone()));
+        assert_ne!(tokens.verify(&tokens.issue()), Some(id));
+        let mut forged = URL_SAFE_NO_PAD.decode(&token).unwrap();
+        forged[0] ^= 1;
+        assert_eq!(tokens.verify(&URL_SAFE_NO_PAD.encode(forged)), None);
+        assert_eq!(CartTokens::new(b"other").verify(&token), None);
+        assert_eq!(tokens.verify("garbage"), None);
+    }
+
+    #[test]
+    fn the_cart_shows_current_prices_flags_changes_and_counts_only_available_lines() {
+        let variant = |sku: &str, price, in_stock| VariantInfo {
+            sku: sku.into(),
+            product_id: Uuid::nil(),
+            slug: "s".into(),
+            title: format!("T {sku}"),
+            price_minor: price,
+            currency: "EUR".into(),
+            in_stock,
+            purchasable: true,
+        };
+        let stored = |sku: &str, quantity, price_at_add, added_at_ms| StoredLine {
+            sku: sku.into(),
+            quantity,
+            price_at_add,
+            added_at_ms,
+        };
+        let cart = render(
+            vec![stored("B", 1, 500, 2), stored("A", 2, 1000, 1), stored("GONE", 1, 300, 3)],
+            &[variant("A", 1200, true), variant("B", 500, false)],
+            Some(5),
+            "EUR",
+        );
+        let skus: Vec<&str> = cart.lines.iter().map(|l| l.sku.as_str()).collect();
+        assert_eq!(skus, ["A", "B", "GONE"], "in the order added");
+        assert!(cart.lines[0].price_changed && !cart.lines[1].price_changed);
+        assert!(!cart.lines[1].available && !cart.lines[2].available);
+        assert_eq!(cart.subtotal_minor, 2400);
+    }
+}

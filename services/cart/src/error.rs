@@ -1,24 +1,65 @@
-//! The errors of the cart service's routes, each answered as problem+json with its status.
+//! The errors of the cart's routes, each answered as problem+json with its status.
 
 use axum::response::{IntoResponse, Response};
-use service_kit::Problem;
+use service_kit::{Code, FieldCode, FieldError, Problem};
 
 /// Why a request to the cart service failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// The problem's own status: a problem the kit already made (an unreadable body
-    /// 400/413/415/422, a missing permission 403), sent as it is.
+    /// 401 `token_missing`: neither a sign-in nor an `X-Cart-Token` names a cart (for merge: no
+    /// sign-in).
+    #[error("no cart named")]
+    NoCart,
+    /// 404 `not_found`: the cart token is not one this service issued (another shop's, forged,
+    /// mangled), or the cart has no such line.
+    #[error("no such cart or line")]
+    NotFound,
+    /// 422 `validation_failed` on `sku`: no such SKU is on sale.
+    #[error("unknown SKU {0}")]
+    UnknownSku(String),
+    /// 409 `out_of_stock`: the SKU cannot be bought now (`skus` names it).
+    #[error("out of stock: {0}")]
+    OutOfStock(String),
+    /// 422 `validation_failed` on `quantity`: over the per-line maximum, or the cart is full.
+    #[error("{0}")]
+    Limit(String),
+    /// 503 `upstream_unavailable`: the product service (prices) could not be asked.
+    #[error("product service: {0}")]
+    Product(#[from] contracts::CallError),
+    /// The problem's own status: a problem already made (invalid fields 422, an unreadable body
+    /// 400/413/415), sent as it is.
     #[error(transparent)]
     Problem(#[from] Problem),
+    /// 500 `internal_error`: Redis failed; the cause is logged, never sent.
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        match self {
-            ApiError::Problem(problem) => problem.into_response(),
-        }
+        let problem = match self {
+            ApiError::NoCart => Problem::new(Code::TokenMissing, "sign in, or send the X-Cart-Token of a guest cart"),
+            ApiError::NotFound => Problem::not_found("no such cart or line"),
+            ApiError::UnknownSku(sku) => Problem::validation(vec![FieldError::new(
+                "sku",
+                FieldCode::InvalidValue,
+                format!("{sku} is not on sale"),
+            )]),
+            ApiError::OutOfStock(sku) => Problem::new(Code::OutOfStock, format!("{sku} is out of stock"))
+                .with_extension("skus", serde_json::json!([sku])),
+            ApiError::Limit(message) => {
+                Problem::validation(vec![FieldError::new("quantity", FieldCode::OutOfRange, message)])
+            }
+            ApiError::Product(error) => {
+                tracing::error!(%error, "product service call failed");
+                Problem::new(Code::UpstreamUnavailable, "prices cannot be looked up right now; retry shortly")
+            }
+            ApiError::Problem(problem) => problem,
+            ApiError::Redis(error) => Problem::internal(&error),
+        };
+        problem.into_response()
     }
 }
 
-/// The result of a route of the cart service.
+/// The result of a cart route.
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;

@@ -1,1 +1,43 @@
-//! What the cart service emits and consumes: nothing yet. It will emit nothing, and consume ORDER_PAID (idempotent by construction, without a database).
+//! What the cart service consumes: ORDER_PAID removes the ordered lines from the shopper's cart.
+//! Cart owns no database, so the handler is idempotent by construction (removing lines twice
+//! leaves the same cart) and runs under the consumer for such handlers. It emits nothing.
+
+use std::sync::Arc;
+
+use events::catalog::OrderEvent;
+use events::consumer::HandleFuture;
+use events::{Consumer, ConsumerConfig, Envelope, EventMetrics, Handled, HandlerError, IdempotentHandler};
+use service_kit::{Context, NoDatabase, Redis, StartError};
+
+use crate::domain::Owner;
+use crate::store::Carts;
+
+/// The streams this service consumes.
+pub const CONSUMES: &[&str] = &[OrderEvent::DOMAIN];
+
+struct PaidLines {
+    carts: Carts,
+}
+
+impl IdempotentHandler for PaidLines {
+    fn handle<'a>(&'a self, event: &'a Envelope) -> HandleFuture<'a> {
+        Box::pin(async move {
+            let Some(OrderEvent::OrderPaid(paid)) = OrderEvent::decode(event)? else { return Ok(Handled::Ignored) };
+            let skus: Vec<String> = paid.lines.iter().map(|l| l.sku.clone()).collect();
+            self.carts.remove_lines(&Owner::User(paid.user_id), &skus).await.map_err(HandlerError::new)?;
+            Ok(Handled::Applied)
+        })
+    }
+}
+
+/// Starts the consumer of the order's stream, stopped with the service.
+pub async fn start(context: &mut Context<NoDatabase, Redis>, carts: Carts) -> Result<(), StartError> {
+    let config = ConsumerConfig::new(crate::SERVICE, &context.redis.prefix, CONSUMES);
+    let metrics = EventMetrics::new(&context.metrics);
+    let consumer = Consumer::connect_idempotent(&context.redis.url, config, Arc::new(PaidLines { carts }), metrics)
+        .await
+        .map_err(|e| StartError::part("event consumer", e))?;
+    context.add_check(consumer.readiness(context.redis.connection.clone()));
+    context.background.add(consumer.spawn(context.background.stop_signal()));
+    Ok(())
+}

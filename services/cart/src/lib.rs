@@ -1,9 +1,8 @@
-//! The cart service: guest and user carts, kept in Redis.
-//!
-//! A skeleton until its issue lands: it owns its Redis keys, serves `/health`, `/ready` and
-//! `/metrics`, and refuses every other route without a valid internal token from the gateway (401
-//! problem+json); with one, an unknown route is a 404 problem+json. Its modules have the shape
-//! every service has (config, error, routes, domain, store, events) and stay empty until then.
+//! The cart service: guest carts (an opaque token, stored only once a line arrives) and one cart
+//! per signed-in shopper, in Redis with TTLs refreshed on use; lines show current prices from the
+//! product service (changed prices and unavailable SKUs flagged); guest carts merge into the
+//! shopper's on sign-in; ORDER_PAID removes the ordered lines; the order service reads a cart
+//! over the internal API.
 
 pub mod config;
 mod domain;
@@ -12,10 +11,13 @@ mod events;
 mod routes;
 mod store;
 
+use std::sync::Arc;
+
+use secrecy::ExposeSecret;
 use service_kit::app::Application;
 use service_kit::{Context, StartError, fleet};
 
-pub use config::Config;
+pub use config::CartConfig;
 
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::CART;
@@ -25,8 +27,20 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes::openapi()
 }
 
-/// Connects what the service owns and binds its listener.
-pub async fn build(config: Config) -> Result<Application, StartError> {
-    let context = Context::start(config).await?.with_redis().await?;
-    context.serve_internal(&[fleet::GATEWAY], routes::router()).await
+/// Connects to Redis, starts the order-event consumer and binds the listener.
+pub async fn build(config: CartConfig) -> Result<Application, StartError> {
+    let CartConfig { service, guest_ttl, user_ttl, max_line_quantity, max_lines, price_cache } = config;
+    let tokens = domain::CartTokens::new(service.internal_private_key.expose_secret().as_bytes());
+    let mut context = Context::start(service).await?.with_redis().await?;
+    let carts = store::Carts::new(context.redis.connection.clone(), &context.redis.prefix);
+    events::start(&mut context, carts.clone()).await?;
+    let prices = routes::Prices::new(contracts::product::ProductClient::new(context.client.clone()), price_cache);
+    let state = routes::AppState {
+        carts,
+        tokens: Arc::new(tokens),
+        prices: Arc::new(prices),
+        limits: routes::Limits { guest_ttl, user_ttl, max_line_quantity, max_lines },
+        currency: context.config.currency.clone(),
+    };
+    context.serve_internal(&[fleet::GATEWAY, fleet::ORDER], routes::router(state)).await
 }

@@ -1,7 +1,5 @@
-//! Runs the cart service; see the library for what it does.
+//! Runs the cart service.
 
-use std::process::ExitCode;
-
-fn main() -> ExitCode {
-    service_kit::run_main(cart::SERVICE, || async { cart::build(cart::config::from_env()?).await })
+fn main() -> std::process::ExitCode {
+    service_kit::run_main(cart::SERVICE, || async { cart::build(cart::CartConfig::from_env()?).await })
 }

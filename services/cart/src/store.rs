@@ -1,1 +1,274 @@
-//! The cart service's store: its Redis keys (it owns no SQL schema); none yet.
+//! All of the cart's storage (Redis, no database): one hash per cart, `cart:{<owner>}`, a field
+//! per SKU holding `quantity|price at add|added at (ms)`, `~updated` the last change, and
+//! `~merged:<guest>` markers of guest carts already folded in. Every change is one script on
+//! the one key (atomic, and a single slot on Redis Cluster), and refreshes the cart's TTL. A
+//! guest cart is written only when its first line arrives.
+
+use std::time::Duration;
+
+use redis::aio::ConnectionManager;
+
+use crate::domain::{Owner, StoredLine};
+
+/// What a change to a line came to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Changed {
+    /// The line's quantity now.
+    Quantity(i64),
+    /// The cart already has as many lines as it may.
+    TooManyLines,
+    /// The line would hold more than a line may.
+    TooMany,
+    /// No such line.
+    NoLine,
+}
+
+const ADD: &str = r"
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+local quantity = tonumber(ARGV[2])
+local price = ARGV[3]
+local added = ARGV[4]
+if current then
+  local a = string.find(current, '|', 1, true)
+  local b = string.find(current, '|', a + 1, true)
+  quantity = quantity + tonumber(string.sub(current, 1, a - 1))
+  price = string.sub(current, a + 1, b - 1)
+  added = string.sub(current, b + 1)
+else
+  local lines = 0
+  for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+    if string.sub(field, 1, 1) ~= '~' then lines = lines + 1 end
+  end
+  if lines >= tonumber(ARGV[6]) then return -1 end
+end
+if quantity > tonumber(ARGV[5]) then return -2 end
+redis.call('HSET', KEYS[1], ARGV[1], quantity .. '|' .. price .. '|' .. added, '~updated', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[7])
+return quantity
+";
+
+const SET: &str = r"
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if not current then return -3 end
+local a = string.find(current, '|', 1, true)
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. string.sub(current, a), '~updated', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return tonumber(ARGV[2])
+";
+
+const REMOVE: &str = r"
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return -3 end
+for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(field, 1, 1) ~= '~' then
+    redis.call('HSET', KEYS[1], '~updated', ARGV[2])
+    redis.call('PEXPIRE', KEYS[1], ARGV[3])
+    return 0
+  end
+end
+redis.call('DEL', KEYS[1])
+return 0
+";
+
+const READ: &str = r"
+local all = redis.call('HGETALL', KEYS[1])
+if #all > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return all
+";
+
+const MERGE: &str = r"
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+local lines = 0
+for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(field, 1, 1) ~= '~' then lines = lines + 1 end
+end
+local i = 6
+while i + 2 <= #ARGV do
+  local sku, quantity, rest = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
+  local current = redis.call('HGET', KEYS[1], sku)
+  if current then
+    local a = string.find(current, '|', 1, true)
+    quantity = quantity + tonumber(string.sub(current, 1, a - 1))
+    rest = string.sub(current, a + 1)
+  elseif lines >= tonumber(ARGV[4]) then
+    quantity = 0
+  else
+    lines = lines + 1
+  end
+  if quantity > 0 then
+    if quantity > tonumber(ARGV[3]) then quantity = tonumber(ARGV[3]) end
+    redis.call('HSET', KEYS[1], sku, quantity .. '|' .. rest)
+  end
+  i = i + 3
+end
+redis.call('HSET', KEYS[1], ARGV[1], '1', '~updated', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+";
+
+/// What a change may do: the line and cart limits, and the TTL it refreshes.
+#[derive(Clone, Copy, Debug)]
+pub struct Bounds {
+    pub max_quantity: i64,
+    pub max_lines: usize,
+    pub ttl: Duration,
+}
+
+/// The cart store.
+#[derive(Clone)]
+pub struct Carts {
+    redis: ConnectionManager,
+    prefix: String,
+    add: redis::Script,
+    set: redis::Script,
+    remove: redis::Script,
+    read: redis::Script,
+    merge: redis::Script,
+}
+
+/// A cart as stored: its lines and when it last changed.
+pub struct Stored {
+    pub lines: Vec<StoredLine>,
+    pub updated_ms: Option<i64>,
+}
+
+fn parse(fields: Vec<(String, String)>) -> Stored {
+    let mut lines = Vec::new();
+    let mut updated_ms = None;
+    for (field, value) in fields {
+        if field == "~updated" {
+            updated_ms = value.parse().ok();
+            continue;
+        }
+        if field.starts_with('~') {
+            continue;
+        }
+        let mut parts = value.split('|');
+        let (Some(q), Some(p), Some(t)) = (parts.next(), parts.next(), parts.next()) else { continue };
+        if let (Ok(quantity), Ok(price_at_add), Ok(added_at_ms)) = (q.parse(), p.parse(), t.parse()) {
+            lines.push(StoredLine { sku: field, quantity, price_at_add, added_at_ms });
+        }
+    }
+    Stored { lines, updated_ms }
+}
+
+fn changed(result: i64) -> Changed {
+    match result {
+        -1 => Changed::TooManyLines,
+        -2 => Changed::TooMany,
+        -3 => Changed::NoLine,
+        n => Changed::Quantity(n),
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Carts {
+    pub fn new(redis: ConnectionManager, prefix: &str) -> Self {
+        Self {
+            redis,
+            prefix: prefix.to_owned(),
+            add: redis::Script::new(ADD),
+            set: redis::Script::new(SET),
+            remove: redis::Script::new(REMOVE),
+            read: redis::Script::new(READ),
+            merge: redis::Script::new(MERGE),
+        }
+    }
+
+    fn key(&self, owner: &Owner) -> String {
+        format!("{}cart:{{{}}}", self.prefix, owner.id())
+    }
+
+    /// The cart (empty when none is stored), its TTL refreshed.
+    pub async fn read(&self, owner: &Owner, ttl: Duration) -> redis::RedisResult<Stored> {
+        let fields: Vec<(String, String)> =
+            self.read.key(self.key(owner)).arg(ttl.as_millis() as u64).invoke_async(&mut self.redis.clone()).await?;
+        Ok(parse(fields))
+    }
+
+    /// Adds `quantity` of `sku` (the price now is kept as the line's price at add).
+    pub async fn add(
+        &self,
+        owner: &Owner,
+        sku: &str,
+        quantity: i64,
+        price: i64,
+        bounds: Bounds,
+    ) -> redis::RedisResult<Changed> {
+        let result: i64 = self
+            .add
+            .key(self.key(owner))
+            .arg(sku)
+            .arg(quantity)
+            .arg(price)
+            .arg(now_ms())
+            .arg(bounds.max_quantity)
+            .arg(bounds.max_lines)
+            .arg(bounds.ttl.as_millis() as u64)
+            .invoke_async(&mut self.redis.clone())
+            .await?;
+        Ok(changed(result))
+    }
+
+    /// Sets a line's quantity.
+    pub async fn set(&self, owner: &Owner, sku: &str, quantity: i64, ttl: Duration) -> redis::RedisResult<Changed> {
+        let result: i64 = self
+            .set
+            .key(self.key(owner))
+            .arg(sku)
+            .arg(quantity)
+            .arg(now_ms())
+            .arg(ttl.as_millis() as u64)
+            .invoke_async(&mut self.redis.clone())
+            .await?;
+        Ok(changed(result))
+    }
+
+    /// Removes a line (the cart goes when its last line does).
+    pub async fn remove(&self, owner: &Owner, sku: &str, ttl: Duration) -> redis::RedisResult<Changed> {
+        let result: i64 = self
+            .remove
+            .key(self.key(owner))
+            .arg(sku)
+            .arg(now_ms())
+            .arg(ttl.as_millis() as u64)
+            .invoke_async(&mut self.redis.clone())
+            .await?;
+        Ok(changed(result))
+    }
+
+    /// Deletes a cart.
+    pub async fn clear(&self, owner: &Owner) -> redis::RedisResult<()> {
+        redis::cmd("DEL").arg(self.key(owner)).query_async(&mut self.redis.clone()).await
+    }
+
+    /// Removes these SKUs' lines (an order was paid); idempotent.
+    pub async fn remove_lines(&self, owner: &Owner, skus: &[String]) -> redis::RedisResult<()> {
+        if skus.is_empty() {
+            return Ok(());
+        }
+        redis::cmd("HDEL").arg(self.key(owner)).arg(skus).query_async::<i64>(&mut self.redis.clone()).await?;
+        Ok(())
+    }
+
+    /// Folds a guest cart into a user's (quantities added, capped), then deletes the guest
+    /// cart. Idempotent: the user's cart remembers which guest cart it took, so a retry after a
+    /// failure between the two steps adds nothing twice.
+    pub async fn merge(&self, guest: &Owner, user: &Owner, bounds: Bounds) -> redis::RedisResult<()> {
+        let stored = self.read(guest, bounds.ttl).await?;
+        let mut invocation = self.merge.key(self.key(user));
+        invocation
+            .arg(format!("~merged:{}", guest.id()))
+            .arg(now_ms())
+            .arg(bounds.max_quantity)
+            .arg(bounds.max_lines)
+            .arg(bounds.ttl.as_millis() as u64);
+        for line in &stored.lines {
+            invocation.arg(&line.sku).arg(line.quantity).arg(format!("{}|{}", line.price_at_add, line.added_at_ms));
+        }
+        invocation.invoke_async::<i64>(&mut self.redis.clone()).await?;
+        self.clear(guest).await
+    }
+}

@@ -36,5 +36,5 @@ pub async fn build(config: Config) -> Result<Application, StartError> {
     let cache = cache::Cache::new(context.redis.connection.clone(), &context.redis.prefix, routes::CACHE_TTL);
     events::start(&mut context, cache.clone()).await?;
     let state = routes::AppState { pool: context.db.clone(), currency: context.config.currency.clone(), cache };
-    context.serve_internal(&[fleet::GATEWAY], routes::router(state)).await
+    context.serve_internal(&[fleet::GATEWAY, fleet::CART, fleet::ORDER], routes::router(state)).await
 }

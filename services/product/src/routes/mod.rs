@@ -1,6 +1,7 @@
 //! The catalog's HTTP routes: extract, call the store, render. The storefront's reads are here;
 //! staff writes in `staff`.
 
+mod internal;
 mod staff;
 
 use std::time::Duration;
@@ -9,11 +10,12 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH, VARY};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
-use internal_token::Caller;
+use internal_token::{Caller, only_from};
 use serde::Serialize;
 use service_kit::problem_schema::ProblemSchema;
-use service_kit::{Permission, Problem, Query};
+use service_kit::{Permission, Problem, Query, fleet};
 use sqlx::PgPool;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -115,9 +117,10 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(get_category, staff::update_category))
 }
 
-/// The catalog's routes.
+/// The catalog's routes: the public ones for the gateway, the variant lookup for cart and order.
 pub fn router(state: AppState) -> Router {
-    api().with_state(state).split_for_parts().0
+    let public = api().with_state(state.clone()).split_for_parts().0.route_layer(from_fn(only_from(&[fleet::GATEWAY])));
+    public.merge(internal::router(state).route_layer(from_fn(only_from(&[fleet::CART, fleet::ORDER]))))
 }
 
 /// The OpenAPI description of the catalog's public routes.

@@ -292,3 +292,41 @@ pub async fn category_path(pool: &PgPool, slug: &str) -> sqlx::Result<Vec<Catego
         .map(|(id, parent_id, slug, name, position)| CategoryRow { id, parent_id, slug, name, position })
         .collect())
 }
+
+#[derive(sqlx::FromRow)]
+struct VariantRow {
+    sku: String,
+    product_id: Uuid,
+    slug: String,
+    title: String,
+    price_minor: i64,
+    currency: String,
+    in_stock: bool,
+    purchasable: bool,
+}
+
+/// Variants by SKU with what a cart or an order line needs (one statement).
+pub async fn variants_by_sku(pool: &PgPool, skus: &[String]) -> sqlx::Result<Vec<contracts::product::VariantInfo>> {
+    let rows: Vec<VariantRow> = sqlx::query_as(
+        "select v.sku, p.id as product_id, p.slug, \
+           p.title || coalesce(' (' || (select string_agg(value, ', ' order by key) from jsonb_each_text(v.options)) || ')', '') as title, \
+           v.price_minor, v.currency::text as currency, v.in_stock, p.status = 'active' as purchasable \
+         from variants v join products p on p.id = v.product_id where v.sku = any($1)",
+    )
+    .bind(skus)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| contracts::product::VariantInfo {
+            sku: r.sku,
+            product_id: r.product_id,
+            slug: r.slug,
+            title: r.title,
+            price_minor: r.price_minor,
+            currency: r.currency,
+            in_stock: r.in_stock,
+            purchasable: r.purchasable,
+        })
+        .collect())
+}

@@ -1,0 +1,4 @@
+//! The cart service's API tests, against a real product service and Redis.
+
+mod carts;
+mod helpers;
