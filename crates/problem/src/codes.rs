@@ -100,6 +100,7 @@ problem_codes! {
     // The catalog and stock.
     SlugTaken = ("slug_taken", CONFLICT) "Another product or category already has this slug.",
     SkuTaken = ("sku_taken", CONFLICT) "Another variant already has this SKU.",
+    ReviewExists = ("review_exists", CONFLICT) "You have reviewed this product already; change or remove that review instead.",
     OutOfStock = ("out_of_stock", CONFLICT) "Not enough stock for some SKUs (`skus` names them); nothing was held.",
     ReservationConflict = ("reservation_conflict", CONFLICT) "This reservation id is already used for other lines, or the reservation is no longer held.",
 

@@ -13,8 +13,13 @@ use crate::fleet::{AUTH, CART, GATEWAY, INVENTORY, NOTIFICATION, ORDER, PRODUCT,
 pub const PRODUCES: &[&str] = &[AUTH, PRODUCT, INVENTORY, ORDER];
 
 /// The streams each consuming service reads (its events module says the same).
-pub const CONSUMES: &[(&str, &[&str])] =
-    &[(USER, &[AUTH]), (NOTIFICATION, &[AUTH]), (PRODUCT, &[INVENTORY]), (INVENTORY, &[ORDER]), (CART, &[ORDER])];
+pub const CONSUMES: &[(&str, &[&str])] = &[
+    (USER, &[AUTH]),
+    (NOTIFICATION, &[AUTH]),
+    (PRODUCT, &[INVENTORY, ORDER]),
+    (INVENTORY, &[ORDER]),
+    (CART, &[ORDER]),
+];
 
 /// Commands every service may run: connection housekeeping and PING (readiness).
 const BASE: &[&str] = &["-@all", "+@connection", "+ping"];

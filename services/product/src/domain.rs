@@ -459,6 +459,83 @@ pub fn check_attributes(
     new
 }
 
+/// The orders reviews are listed in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewSort {
+    Newest,
+    /// Most helpful votes first, then newest.
+    Helpful,
+}
+
+/// Where the next page of reviews starts. Opaque to clients.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewCursor {
+    #[serde(rename = "s")]
+    pub sort: ReviewSort,
+    #[serde(rename = "h", default, skip_serializing_if = "Option::is_none")]
+    pub helpful: Option<i32>,
+    #[serde(rename = "t")]
+    pub created_at: DateTime<Utc>,
+    #[serde(rename = "i")]
+    pub id: Uuid,
+}
+
+impl ReviewCursor {
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("cursor serializes"))
+    }
+
+    pub fn decode(raw: &str, sort: ReviewSort) -> Result<Self, FieldError> {
+        URL_SAFE_NO_PAD
+            .decode(raw)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<ReviewCursor>(&bytes).ok())
+            .filter(|c| c.sort == sort && (c.helpful.is_some() == (sort == ReviewSort::Helpful)))
+            .ok_or_else(|| {
+                FieldError::new(
+                    "cursor",
+                    FieldCode::InvalidCursor,
+                    "the cursor is not one this API handed out for this sort",
+                )
+            })
+    }
+}
+
+/// A review listing request: sort, page size, cursor.
+pub fn review_listing(
+    pairs: &[(String, String)],
+) -> Result<(ReviewSort, PageSize, Option<ReviewCursor>), Vec<FieldError>> {
+    let mut errors = FieldErrors::default();
+    let get = |name: &str| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let sort = match get("sort") {
+        None | Some("newest") => Some(ReviewSort::Newest),
+        Some("helpful") => Some(ReviewSort::Helpful),
+        Some(_) => {
+            errors.push("sort", FieldCode::InvalidValue, "sort is newest or helpful");
+            None
+        }
+    };
+    let limit = errors.check(PageSize::parse(get("limit")));
+    let cursor = match (get("cursor"), sort) {
+        (Some(raw), Some(sort)) => errors.check(ReviewCursor::decode(raw, sort)),
+        _ => None,
+    };
+    match (sort, limit) {
+        (Some(sort), Some(limit)) if errors.is_empty() => Ok((sort, limit, cursor)),
+        _ => Err(errors.into_errors()),
+    }
+}
+
+/// A review's fields as a shopper writes them.
+pub fn check_review(errors: &mut FieldErrors, rating: i64, title: &str, body: &str) {
+    if !(1..=5).contains(&rating) {
+        errors.push("rating", FieldCode::OutOfRange, "a rating is 1 to 5");
+    }
+    check_text(errors, "title", title, 120);
+    check_text(errors, "body", body, 5_000);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -548,6 +625,22 @@ mod tests {
         let fields: Vec<_> = problem.errors().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["attributes.color", "attributes.organic"]);
         assert_eq!(new, [("fit".to_owned(), AttributeKind::Text), ("gsm".to_owned(), AttributeKind::Number)]);
+    }
+
+    #[test]
+    fn review_listings_take_a_sort_and_its_own_cursors_only() {
+        let pairs = |q: &[(&str, &str)]| q.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<Vec<_>>();
+        let cursor =
+            ReviewCursor { sort: ReviewSort::Helpful, helpful: Some(3), created_at: Utc::now(), id: Uuid::now_v7() };
+        let (sort, _, parsed) = review_listing(&pairs(&[("sort", "helpful"), ("cursor", &cursor.encode())])).unwrap();
+        assert_eq!((sort, parsed), (ReviewSort::Helpful, Some(cursor.clone())));
+        let errors = review_listing(&pairs(&[("cursor", &cursor.encode())])).unwrap_err();
+        assert_eq!(errors[0].field, "cursor", "a helpful cursor is not a newest one");
+        let errors = review_listing(&pairs(&[("sort", "best"), ("limit", "0")])).unwrap_err();
+        assert_eq!(errors.len(), 2);
+        let mut errors = FieldErrors::default();
+        check_review(&mut errors, 6, "", "ok");
+        assert_eq!(errors.into_errors().len(), 2);
     }
 
     #[test]

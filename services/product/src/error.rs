@@ -12,6 +12,12 @@ pub enum ApiError {
     /// 404 `not_found`: the product has no variant with this SKU.
     #[error("no such variant")]
     VariantNotFound,
+    /// 404 `not_found`: no (published) review with this id.
+    #[error("no such review")]
+    ReviewNotFound,
+    /// 401 `token_missing`: reviewing and voting need a signed-in shopper.
+    #[error("not signed in")]
+    NotSignedIn,
     /// 404 `not_found`: no category with this slug.
     #[error("no such category")]
     CategoryNotFound,
@@ -30,6 +36,7 @@ pub const CONSTRAINTS: &[Constraint] = &[
     Constraint::problem("products_slug_key", Code::SlugTaken, "another product has this slug"),
     Constraint::problem("categories_slug_key", Code::SlugTaken, "another category has this slug"),
     Constraint::problem("variants_sku_key", Code::SkuTaken, "another variant has this SKU"),
+    Constraint::problem("reviews_one_per_user", Code::ReviewExists, "you have reviewed this product already"),
     Constraint::field("variants_price_not_negative", "price_minor", FieldCode::OutOfRange, "a price is not negative"),
     Constraint::field(
         "variants_compare_at_not_negative",
@@ -60,6 +67,8 @@ impl IntoResponse for ApiError {
             ApiError::ProductNotFound => Problem::not_found("no such product"),
             ApiError::VariantNotFound => Problem::not_found("this product has no variant with this SKU"),
             ApiError::CategoryNotFound => Problem::not_found("no such category"),
+            ApiError::ReviewNotFound => Problem::not_found("no such review"),
+            ApiError::NotSignedIn => Problem::new(Code::TokenMissing, "sign in to review"),
             ApiError::Problem(problem) => problem,
             ApiError::Database(error) => Problem::internal(&error),
         };

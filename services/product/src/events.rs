@@ -2,11 +2,12 @@
 //! PRODUCT_ARCHIVED (with the product's version) and CATEGORY_CREATED / CATEGORY_UPDATED on
 //! `events.product`, through its outbox in the transaction of each write (`store::writes`). It
 //! consumes inventory's STOCK_CHANGED to keep `in_stock` of variants and products, so no
-//! storefront read ever calls inventory.
+//! storefront read ever calls inventory, and the order's ORDER_PAID to record purchases, which
+//! mark reviews as verified.
 
 use std::sync::Arc;
 
-use events::catalog::InventoryEvent;
+use events::catalog::{InventoryEvent, OrderEvent};
 use events::consumer::HandleFuture;
 use events::{Consumer, ConsumerConfig, Envelope, EventMetrics, Handled, Handler};
 use service_kit::{Context, Redis, StartError};
@@ -16,10 +17,10 @@ use crate::cache::Cache;
 use crate::store;
 
 /// The streams this service consumes.
-pub const CONSUMES: &[&str] = &[InventoryEvent::DOMAIN];
+pub const CONSUMES: &[&str] = &[InventoryEvent::DOMAIN, OrderEvent::DOMAIN];
 
-/// Applies STOCK_CHANGED to the stock flags, and invalidates the response cache once the
-/// change has committed.
+/// Applies STOCK_CHANGED to the stock flags and ORDER_PAID to purchases, and invalidates the
+/// response cache once a change has committed.
 struct StockFlags {
     cache: Cache,
 }
@@ -27,13 +28,16 @@ struct StockFlags {
 impl Handler for StockFlags {
     fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a> {
         Box::pin(async move {
-            match InventoryEvent::decode(event)? {
-                Some(InventoryEvent::StockChanged(e)) => {
-                    let newer = store::stock::apply_stock_changed(tx, &e.sku, e.available, e.seq).await?;
-                    Ok(if newer { Handled::Applied } else { Handled::Ignored })
-                }
-                _ => Ok(Handled::Ignored),
+            if let Some(InventoryEvent::StockChanged(e)) = InventoryEvent::decode(event)? {
+                let newer = store::stock::apply_stock_changed(tx, &e.sku, e.available, e.seq).await?;
+                return Ok(if newer { Handled::Applied } else { Handled::Ignored });
             }
+            if let Some(OrderEvent::OrderPaid(paid)) = OrderEvent::decode(event)? {
+                let skus: Vec<String> = paid.lines.iter().map(|l| l.sku.clone()).collect();
+                store::reviews::record_purchase(tx, paid.user_id, &skus).await?;
+                return Ok(Handled::Applied);
+            }
+            Ok(Handled::Ignored)
         })
     }
 

@@ -2,6 +2,7 @@
 //! staff writes in `staff`.
 
 mod internal;
+mod reviews;
 mod staff;
 
 use std::time::Duration;
@@ -115,6 +116,10 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(staff::update_variant))
         .routes(routes!(list_categories, staff::create_category))
         .routes(routes!(get_category, staff::update_category))
+        .routes(routes!(reviews::list_reviews, reviews::create_review))
+        .routes(routes!(reviews::vote_helpful))
+        .routes(routes!(reviews::moderation_queue))
+        .routes(routes!(reviews::moderate))
 }
 
 /// The catalog's routes: the public ones for the gateway, the variant lookup for cart and order.

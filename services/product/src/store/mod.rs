@@ -2,6 +2,7 @@
 //! detail, categories), each one statement; staff writes and their events in `writes`; the
 //! stock flags from inventory's events in `stock`; the demo seed's inserts in `seed`.
 
+pub mod reviews;
 pub mod seed;
 pub mod stock;
 pub mod writes;

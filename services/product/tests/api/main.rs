@@ -3,5 +3,6 @@
 mod cache;
 mod helpers;
 mod listing;
+mod reviews;
 mod staff;
 mod stock;
