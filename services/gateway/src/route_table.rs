@@ -195,6 +195,11 @@ pub const ROUTES: &[Route] = &[
     Route::new(Any, "/users/**", USER).auth(Required).class(Write),
     Route::new(Reads, "/products/**", PRODUCT),
     Route::new(Writes, "/products/**", PRODUCT).staff(Permission::CatalogWrite),
+    Route::new(Only(&["POST"]), "/products/import", PRODUCT)
+        .staff(Permission::CatalogWrite)
+        .max_body(4 * 1024 * 1024)
+        .timeout_secs(60),
+    Route::new(Reads, "/products/export", PRODUCT).staff(Permission::CatalogWrite).timeout_secs(30),
     Route::new(Reads, "/categories/**", PRODUCT),
     Route::new(Writes, "/categories/**", PRODUCT).staff(Permission::CatalogWrite),
     Route::new(Only(&["POST"]), "/products/{id}/reviews", PRODUCT).auth(Required).class(Write),
@@ -286,10 +291,14 @@ mod tests {
     }
 
     #[test]
-    fn only_auth_gets_cookies_and_only_webhooks_take_large_bodies() {
+    fn only_auth_gets_cookies_and_only_webhooks_and_staff_imports_take_large_bodies() {
         for entry in ROUTES {
             assert_eq!(entry.forward_cookies, entry.upstream == AUTH, "{}", entry.pattern);
-            assert_eq!(entry.max_body > SMALL_BODY, entry.rate_class == RateClass::Webhook, "{}", entry.pattern);
+            let may_be_large = entry.rate_class == RateClass::Webhook || entry.pattern.ends_with("/import");
+            assert_eq!(entry.max_body > SMALL_BODY, may_be_large, "{}", entry.pattern);
+            if entry.pattern.ends_with("/import") {
+                assert!(entry.permission.is_some(), "an import is staff only");
+            }
         }
     }
 

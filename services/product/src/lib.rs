@@ -13,6 +13,7 @@ mod events;
 mod routes;
 pub mod seed;
 mod store;
+mod transfer;
 
 use service_kit::app::Application;
 use service_kit::{Context, StartError, fleet};

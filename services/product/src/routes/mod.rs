@@ -120,6 +120,13 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(reviews::vote_helpful))
         .routes(routes!(reviews::moderation_queue))
         .routes(routes!(reviews::moderate))
+        .routes(routes!(staff::export_products))
+        .merge(
+            // The CSV import takes files larger than the kit's default body limit.
+            OpenApiRouter::new()
+                .routes(routes!(staff::import_products))
+                .layer(axum::extract::DefaultBodyLimit::max(staff::IMPORT_MAX_BYTES)),
+        )
 }
 
 /// The catalog's routes: the public ones for the gateway, the variant lookup for cart and order.

@@ -491,3 +491,54 @@ pub async fn update_category(
     state.cache.invalidate().await;
     Ok(Json(category_page(&state.pool, &new_slug).await?))
 }
+
+/// `GET /products/export`.
+#[utoipa::path(get, path = "/products/export", tag = "catalog", summary = "The catalog as CSV",
+    description = "One row per variant with its product's fields (columns: product_slug, title, status, brand, categories (slugs joined by `|`), description, attributes (JSON), sku, options (JSON), price_minor, compare_at_minor, weight_grams, barcode); what the import reads back.",
+    responses((status = 200, description = "The CSV file.", content_type = "text/csv", body = String)))]
+pub async fn export_products(State(state): State<AppState>, caller: Caller) -> Result<Response> {
+    staff_only(&caller)?;
+    let body = crate::transfer::export(&state.pool).await?;
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+        (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"catalog.csv\""),
+        (axum::http::header::CACHE_CONTROL, "private, no-store"),
+    ];
+    Ok((headers, body).into_response())
+}
+
+/// The largest CSV file the import takes.
+pub const IMPORT_MAX_BYTES: usize = 4 * 1024 * 1024;
+
+/// `POST /products/import`.
+#[utoipa::path(post, path = "/products/import", tag = "catalog", summary = "Import products and variants from CSV",
+    description = "The export's columns. Idempotent by SKU: a SKU of the row's product is updated, a new SKU added (a new product slug creates the product; its fields come from its first row). All or nothing: any invalid row (each reported as `rows[<line>].<column>`) writes nothing. Variants not in the file are left as they are.",
+    request_body(content = String, content_type = "text/csv", description = "The CSV file (UTF-8, header row first, at most 5000 rows)."),
+    responses(
+        (status = 200, description = "What was created and updated.", body = crate::transfer::ImportReport),
+        (status = 400, description = "`unreadable_body`: not UTF-8.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: send `Content-Type: text/csv`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: every bad row named by line and column.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+pub async fn import_products(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<crate::transfer::ImportReport>> {
+    staff_only(&caller)?;
+    let is_csv = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("text/csv")));
+    if !is_csv {
+        return Err(
+            service_kit::Problem::new(service_kit::Code::UnsupportedMediaType, "send the file as text/csv").into()
+        );
+    }
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| service_kit::Problem::new(service_kit::Code::UnreadableBody, "the file is not UTF-8"))?;
+    let report = crate::transfer::import(&state.pool, &state.currency, text).await?;
+    state.cache.invalidate().await;
+    Ok(Json(report))
+}

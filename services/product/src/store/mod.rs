@@ -5,6 +5,7 @@
 pub mod reviews;
 pub mod seed;
 pub mod stock;
+pub mod transfer;
 pub mod writes;
 
 use chrono::{DateTime, Utc};

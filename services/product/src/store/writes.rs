@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use events::catalog::{CategoryCreated, CategoryUpdated, ProductArchived, ProductCreated, ProductUpdated};
 use service_kit::{FieldCode, FieldErrors, Problem};
-use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::{AttributeKind, check_attributes};
@@ -68,21 +68,29 @@ pub struct VariantChanges {
     pub barcode: Option<Option<String>>,
 }
 
+/// The declared kinds of these attribute names.
+pub async fn declared_attributes(
+    tx: &mut PgConnection,
+    names: &[String],
+) -> sqlx::Result<BTreeMap<String, AttributeKind>> {
+    let rows: Vec<(String, String, Vec<String>)> =
+        sqlx::query_as("select name, kind, choices from attributes where name = any($1)")
+            .bind(names)
+            .fetch_all(tx)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(name, kind, choices)| AttributeKind::parse(&kind, choices).map(|kind| (name, kind)))
+        .collect())
+}
+
 /// Checks attributes against their declared kinds and declares new ones, in the transaction.
 async fn typed_attributes(
     tx: &mut PgConnection,
     attributes: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<()> {
     let names: Vec<String> = attributes.keys().cloned().collect();
-    let rows: Vec<(String, String, Vec<String>)> =
-        sqlx::query_as("select name, kind, choices from attributes where name = any($1)")
-            .bind(&names)
-            .fetch_all(&mut *tx)
-            .await?;
-    let declared: BTreeMap<String, AttributeKind> = rows
-        .into_iter()
-        .filter_map(|(name, kind, choices)| AttributeKind::parse(&kind, choices).map(|kind| (name, kind)))
-        .collect();
+    let declared = declared_attributes(&mut *tx, &names).await?;
     let mut errors = FieldErrors::default();
     let new = check_attributes(&mut errors, attributes, &declared);
     errors.finish()?;
@@ -197,8 +205,8 @@ async fn refresh(tx: &mut PgConnection, product_id: Uuid) -> sqlx::Result<(i64, 
 }
 
 /// Emits the event of a product change: ARCHIVED when it was archived, else UPDATED.
-async fn product_changed(tx: &mut Transaction<'_, Postgres>, product_id: Uuid, was_archived: bool) -> Result<i64> {
-    let (version, slug, status) = refresh(tx, product_id).await?;
+async fn product_changed(tx: &mut PgConnection, product_id: Uuid, was_archived: bool) -> Result<i64> {
+    let (version, slug, status) = refresh(&mut *tx, product_id).await?;
     if status == "archived" && !was_archived {
         events::enqueue(tx, crate::SERVICE, &ProductArchived { product_id, version, slug }).await?;
     } else {
@@ -209,9 +217,16 @@ async fn product_changed(tx: &mut Transaction<'_, Postgres>, product_id: Uuid, w
 
 /// Creates a product with its variants and categories; returns its id.
 pub async fn create_product(pool: &PgPool, product: &NewProduct) -> Result<Uuid> {
-    let id = Uuid::now_v7();
     let mut tx = pool.begin().await?;
-    typed_attributes(&mut tx, &product.attributes).await?;
+    let id = create_product_in(&mut tx, product).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// [`create_product`] inside the caller's transaction.
+pub async fn create_product_in(tx: &mut PgConnection, product: &NewProduct) -> Result<Uuid> {
+    let id = Uuid::now_v7();
+    typed_attributes(&mut *tx, &product.attributes).await?;
     sqlx::query(
         "insert into products (id, slug, title, description, description_html, status, brand, attributes, images, \
          seo_title, seo_description, currency, version) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0)",
@@ -231,12 +246,11 @@ pub async fn create_product(pool: &PgPool, product: &NewProduct) -> Result<Uuid>
     .execute(&mut *tx)
     .await?;
     for (position, variant) in product.variants.iter().enumerate() {
-        insert_variant(&mut tx, id, position as i32, variant).await?;
+        insert_variant(&mut *tx, id, position as i32, variant).await?;
     }
-    set_categories(&mut tx, id, &product.categories).await?;
-    let (version, slug, status) = refresh(&mut tx, id).await?;
-    events::enqueue(&mut tx, crate::SERVICE, &ProductCreated { product_id: id, version, slug, status }).await?;
-    tx.commit().await?;
+    set_categories(&mut *tx, id, &product.categories).await?;
+    let (version, slug, status) = refresh(&mut *tx, id).await?;
+    events::enqueue(&mut *tx, crate::SERVICE, &ProductCreated { product_id: id, version, slug, status }).await?;
     Ok(id)
 }
 
@@ -252,9 +266,16 @@ async fn lock_product(tx: &mut PgConnection, product_id: Uuid) -> Result<String>
 /// Changes a product's fields.
 pub async fn update_product(pool: &PgPool, product_id: Uuid, changes: &ProductChanges) -> Result<i64> {
     let mut tx = pool.begin().await?;
-    let status = lock_product(&mut tx, product_id).await?;
+    let version = update_product_in(&mut tx, product_id, changes).await?;
+    tx.commit().await?;
+    Ok(version)
+}
+
+/// [`update_product`] inside the caller's transaction.
+pub async fn update_product_in(tx: &mut PgConnection, product_id: Uuid, changes: &ProductChanges) -> Result<i64> {
+    let status = lock_product(&mut *tx, product_id).await?;
     if let Some(attributes) = &changes.attributes {
-        typed_attributes(&mut tx, attributes).await?;
+        typed_attributes(&mut *tx, attributes).await?;
     }
     sqlx::query(
         "update products set slug = coalesce($2, slug), title = coalesce($3, title), \
@@ -282,11 +303,9 @@ pub async fn update_product(pool: &PgPool, product_id: Uuid, changes: &ProductCh
     .execute(&mut *tx)
     .await?;
     if let Some(categories) = &changes.categories {
-        set_categories(&mut tx, product_id, categories).await?;
+        set_categories(&mut *tx, product_id, categories).await?;
     }
-    let version = product_changed(&mut tx, product_id, status == "archived").await?;
-    tx.commit().await?;
-    Ok(version)
+    product_changed(tx, product_id, status == "archived").await
 }
 
 /// Archives a product (it leaves the storefront; orders keep their snapshots). Archiving an
@@ -314,6 +333,34 @@ pub async fn add_variant(pool: &PgPool, product_id: Uuid, variant: &NewVariant) 
     let version = product_changed(&mut tx, product_id, status == "archived").await?;
     tx.commit().await?;
     Ok(version)
+}
+
+/// Writes a variant of `product_id` by SKU: its fields replaced when the SKU is this product's
+/// already (`true`), else inserted (`false`; a SKU of another product is then refused by its
+/// unique constraint: callers check ownership first).
+pub async fn upsert_variant_in(tx: &mut PgConnection, product_id: Uuid, variant: &NewVariant) -> sqlx::Result<bool> {
+    let updated = sqlx::query(
+        "update variants set options = $3, price_minor = $4, compare_at_minor = $5, weight_grams = $6, barcode = $7 \
+         where sku = $1 and product_id = $2",
+    )
+    .bind(&variant.sku)
+    .bind(product_id)
+    .bind(sqlx::types::Json(&variant.options))
+    .bind(variant.price_minor)
+    .bind(variant.compare_at_minor)
+    .bind(variant.weight_grams)
+    .bind(&variant.barcode)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() == 1 {
+        return Ok(true);
+    }
+    let position: i32 = sqlx::query_scalar("select coalesce(max(position) + 1, 0) from variants where product_id = $1")
+        .bind(product_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    insert_variant(tx, product_id, position, variant).await?;
+    Ok(false)
 }
 
 /// Changes a variant of a product (by SKU); 404 when the product has no such variant.

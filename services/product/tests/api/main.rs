@@ -6,3 +6,4 @@ mod listing;
 mod reviews;
 mod staff;
 mod stock;
+mod transfer;

@@ -1,0 +1,361 @@
+//! CSV import and export of the catalog. One row per variant with its product's fields; the
+//! import is validated row by row (every bad row reported with its line and column), idempotent
+//! by SKU (a SKU already this product's is updated, a new one added) and all or nothing (one
+//! transaction; any error writes nothing). Each product it touches gets its PRODUCT_CREATED or
+//! PRODUCT_UPDATED in that transaction.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use service_kit::{FieldCode, FieldErrors, Problem};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::domain::{check_attributes, check_sku, check_slug, check_text};
+use crate::error::Result;
+use crate::store::transfer::{self as sql, ExportRow};
+use crate::store::writes::{self, NewProduct, NewVariant, ProductChanges};
+
+/// The columns of the file, in the order the export writes them.
+pub const COLUMNS: &[&str] = &[
+    "product_slug",
+    "title",
+    "status",
+    "brand",
+    "categories",
+    "description",
+    "attributes",
+    "sku",
+    "options",
+    "price_minor",
+    "compare_at_minor",
+    "weight_grams",
+    "barcode",
+];
+
+/// Most rows one import takes.
+pub const MAX_ROWS: usize = 5_000;
+
+/// What an import did.
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub rows: usize,
+    pub created_products: usize,
+    pub updated_products: usize,
+    pub created_variants: usize,
+    pub updated_variants: usize,
+}
+
+/// One row, parsed.
+struct Row {
+    line: u64,
+    slug: String,
+    title: String,
+    status: String,
+    brand: Option<String>,
+    categories: Vec<String>,
+    description: String,
+    attributes: serde_json::Map<String, serde_json::Value>,
+    variant: NewVariant,
+}
+
+fn field(line: u64, column: &str) -> String {
+    format!("rows[{line}].{column}")
+}
+
+fn optional(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+fn json_object(
+    errors: &mut FieldErrors,
+    line: u64,
+    column: &str,
+    text: &str,
+) -> serde_json::Map<String, serde_json::Value> {
+    if text.trim().is_empty() {
+        return serde_json::Map::new();
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => {
+            errors.push(field(line, column), FieldCode::InvalidValue, "a JSON object, e.g. {\"color\": \"black\"}");
+            serde_json::Map::new()
+        }
+    }
+}
+
+fn number<T: std::str::FromStr>(
+    errors: &mut FieldErrors,
+    line: u64,
+    column: &str,
+    text: &str,
+    required: bool,
+) -> Option<T> {
+    let text = text.trim();
+    if text.is_empty() {
+        if required {
+            errors.push(field(line, column), FieldCode::Required, format!("{column} is required"));
+        }
+        return None;
+    }
+    match text.parse::<T>() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            errors.push(field(line, column), FieldCode::InvalidValue, format!("{column} is a whole number"));
+            None
+        }
+    }
+}
+
+/// Reads and checks every row (what needs no database), collecting every problem.
+fn parse(text: &str, currency: &str, errors: &mut FieldErrors) -> Vec<Row> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.as_bytes());
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|c| c.trim().to_owned()).collect(),
+        Err(e) => {
+            errors.push("header", FieldCode::InvalidValue, format!("not a CSV file: {e}"));
+            return Vec::new();
+        }
+    };
+    let index: BTreeMap<&str, usize> =
+        COLUMNS.iter().filter_map(|c| header.iter().position(|h| h == c).map(|i| (*c, i))).collect();
+    let missing: Vec<&str> = COLUMNS.iter().copied().filter(|c| !index.contains_key(c)).collect();
+    if !missing.is_empty() {
+        errors.push("header", FieldCode::Required, format!("missing columns: {}", missing.join(", ")));
+        return Vec::new();
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                errors.push(field(line, "row"), FieldCode::InvalidValue, format!("unreadable row: {e}"));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        if rows.len() >= MAX_ROWS {
+            errors.push(field(line, "row"), FieldCode::OutOfRange, format!("at most {MAX_ROWS} rows per import"));
+            break;
+        }
+        let get = |column: &str| record.get(index[column]).unwrap_or_default();
+        let slug = get("product_slug").trim().to_owned();
+        check_slug(errors, &field(line, "product_slug"), &slug);
+        // A product's later rows may leave its fields empty (checked in `group`).
+        let title = get("title").trim().to_owned();
+        if !title.is_empty() {
+            check_text(errors, &field(line, "title"), &title, 200);
+        }
+        let status = optional(get("status")).unwrap_or_else(|| "draft".to_owned());
+        if !matches!(status.as_str(), "draft" | "active" | "archived") {
+            errors.push(field(line, "status"), FieldCode::InvalidValue, "status is draft, active or archived");
+        }
+        let brand = optional(get("brand"));
+        let categories: Vec<String> =
+            get("categories").split('|').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect();
+        let description = get("description").to_owned();
+        let attributes = json_object(errors, line, "attributes", get("attributes"));
+        let sku = get("sku").trim().to_owned();
+        check_sku(errors, &field(line, "sku"), &sku);
+        let options = json_object(errors, line, "options", get("options"));
+        if !options.values().all(|v| v.as_str().is_some_and(|s| !s.is_empty() && s.chars().count() <= 100))
+            || options.len() > 10
+        {
+            errors.push(field(line, "options"), FieldCode::InvalidValue, "at most 10 options, each a text value");
+        }
+        let price_minor = number::<i64>(errors, line, "price_minor", get("price_minor"), true).unwrap_or(0);
+        let compare_at_minor = number::<i64>(errors, line, "compare_at_minor", get("compare_at_minor"), false);
+        let weight_grams = number::<i32>(errors, line, "weight_grams", get("weight_grams"), false);
+        if price_minor < 0 || compare_at_minor.is_some_and(|p| p < 0) || weight_grams.is_some_and(|w| w < 0) {
+            errors.push(field(line, "price_minor"), FieldCode::OutOfRange, "prices and weights are not negative");
+        }
+        let barcode = optional(get("barcode"));
+        let variant = NewVariant {
+            sku,
+            options,
+            price_minor,
+            compare_at_minor,
+            currency: currency.to_owned(),
+            weight_grams,
+            barcode,
+        };
+        rows.push(Row { line, slug, title, status, brand, categories, description, attributes, variant });
+    }
+    rows
+}
+
+/// Rows of one product, in file order; the product's fields are the first row's, and later rows
+/// must repeat them or leave them empty.
+fn group(rows: Vec<Row>, errors: &mut FieldErrors) -> Vec<Vec<Row>> {
+    let mut groups: Vec<Vec<Row>> = Vec::new();
+    let mut skus = BTreeSet::new();
+    for row in rows {
+        if !skus.insert(row.variant.sku.clone()) {
+            errors.push(
+                field(row.line, "sku"),
+                FieldCode::InvalidValue,
+                format!("{} appears twice in the file", row.variant.sku),
+            );
+        }
+        match groups.iter_mut().find(|g| g[0].slug == row.slug) {
+            Some(group) => {
+                let first = &group[0];
+                let differs = (!row.title.is_empty() && row.title != first.title)
+                    || (row.brand.is_some() && row.brand != first.brand)
+                    || (!row.categories.is_empty() && row.categories != first.categories)
+                    || (!row.description.is_empty() && row.description != first.description)
+                    || (!row.attributes.is_empty() && row.attributes != first.attributes);
+                if differs {
+                    errors.push(
+                        field(row.line, "product_slug"),
+                        FieldCode::InvalidValue,
+                        format!("the product fields differ from line {} of the same product", first.line),
+                    );
+                }
+                group.push(row);
+            }
+            None => {
+                if row.title.is_empty() {
+                    errors.push(field(row.line, "title"), FieldCode::Required, "a product's first row names its title");
+                }
+                groups.push(vec![row]);
+            }
+        }
+    }
+    groups
+}
+
+/// Imports `text` (CSV with [`COLUMNS`]) in one transaction.
+pub async fn import(pool: &PgPool, currency: &str, text: &str) -> Result<ImportReport> {
+    let mut errors = FieldErrors::default();
+    let rows = parse(text, currency, &mut errors);
+    if rows.is_empty() && errors.is_empty() {
+        errors.push("rows", FieldCode::Required, "the file has no rows");
+    }
+    let row_count = rows.len();
+    let groups = group(rows, &mut errors);
+    errors.finish()?;
+    let mut errors = FieldErrors::default();
+
+    let mut tx = pool.begin().await?;
+    let slugs: Vec<String> = groups.iter().map(|g| g[0].slug.clone()).collect();
+    let existing: BTreeMap<String, Uuid> = sql::products_by_slug(&mut tx, &slugs).await?.into_iter().collect();
+    let skus: Vec<String> = groups.iter().flatten().map(|r| r.variant.sku.clone()).collect();
+    let owners: BTreeMap<String, String> = sql::sku_owners(&mut tx, &skus).await?.into_iter().collect();
+    let known_categories: BTreeSet<String> =
+        crate::store::categories(pool).await?.into_iter().map(|c| c.slug).collect();
+    let names: Vec<String> = groups.iter().flat_map(|g| g[0].attributes.keys().cloned()).collect();
+    let mut declared = writes::declared_attributes(&mut tx, &names).await?;
+    for group in &groups {
+        let first = &group[0];
+        for row in group {
+            if let Some(owner) = owners.get(&row.variant.sku).filter(|owner| **owner != row.slug) {
+                errors.push(
+                    field(row.line, "sku"),
+                    FieldCode::InvalidValue,
+                    format!("{} belongs to product {owner}", row.variant.sku),
+                );
+            }
+        }
+        for category in first.categories.iter().filter(|c| !known_categories.contains(*c)) {
+            errors.push(field(first.line, "categories"), FieldCode::InvalidValue, format!("no category {category}"));
+        }
+        let mut attribute_errors = FieldErrors::default();
+        for (name, kind) in check_attributes(&mut attribute_errors, &first.attributes, &declared) {
+            declared.insert(name, kind);
+        }
+        for error in attribute_errors.into_errors() {
+            errors.push(field(first.line, &error.field), error.code, error.message);
+        }
+    }
+    errors.finish()?;
+
+    let mut report = ImportReport { rows: row_count, ..ImportReport::default() };
+    for group in groups {
+        let first = &group[0];
+        match existing.get(&first.slug) {
+            Some(&product_id) => {
+                for row in &group {
+                    if writes::upsert_variant_in(&mut tx, product_id, &row.variant).await? {
+                        report.updated_variants += 1;
+                    } else {
+                        report.created_variants += 1;
+                    }
+                }
+                let changes = ProductChanges {
+                    title: Some(first.title.clone()),
+                    description: Some((first.description.clone(), markdown::to_safe_html(&first.description))),
+                    status: Some(first.status.clone()),
+                    brand: Some(first.brand.clone()),
+                    attributes: Some(first.attributes.clone()),
+                    categories: Some(first.categories.clone()),
+                    ..ProductChanges::default()
+                };
+                writes::update_product_in(&mut tx, product_id, &changes).await?;
+                report.updated_products += 1;
+            }
+            None => {
+                let product = NewProduct {
+                    slug: first.slug.clone(),
+                    title: first.title.clone(),
+                    description_html: markdown::to_safe_html(&first.description),
+                    description: first.description.clone(),
+                    status: first.status.clone(),
+                    brand: first.brand.clone(),
+                    attributes: first.attributes.clone(),
+                    images: Vec::new(),
+                    seo_title: None,
+                    seo_description: None,
+                    categories: first.categories.clone(),
+                    variants: group.iter().map(|r| r.variant.clone()).collect(),
+                };
+                writes::create_product_in(&mut tx, &product).await?;
+                report.created_products += 1;
+                report.created_variants += group.len();
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+fn json_cell(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Object(map) if map.is_empty() => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// The catalog as CSV with [`COLUMNS`] (what [`import`] reads back unchanged).
+pub async fn export(pool: &PgPool) -> Result<Vec<u8>> {
+    let mut tx = pool.begin().await?;
+    let rows: Vec<ExportRow> = sql::export(&mut tx).await?;
+    tx.commit().await?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let write = |writer: &mut csv::Writer<Vec<u8>>, record: &[String]| {
+        writer.write_record(record).map_err(|e| Problem::internal(&e))
+    };
+    write(&mut writer, &COLUMNS.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>())?;
+    for row in rows {
+        let record = [
+            row.slug,
+            row.title,
+            row.status,
+            row.brand.unwrap_or_default(),
+            row.categories,
+            row.description,
+            json_cell(&row.attributes),
+            row.sku,
+            json_cell(&row.options),
+            row.price_minor.to_string(),
+            row.compare_at_minor.map(|n| n.to_string()).unwrap_or_default(),
+            row.weight_grams.map(|n| n.to_string()).unwrap_or_default(),
+            row.barcode.unwrap_or_default(),
+        ];
+        write(&mut writer, &record)?;
+    }
+    writer.into_inner().map_err(|e| Problem::internal(&e).into())
+}
