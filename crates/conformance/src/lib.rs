@@ -18,7 +18,7 @@ pub async fn build(service: &str, db: &TestDb) -> Result<Application, StartError
             auth::build(auth::AuthConfig::new(config, key)).await
         }
         "user" => user::build(config).await,
-        "product" => product::build(config).await,
+        "product" => product::build(product::ProductConfig::new(config)).await,
         "inventory" => inventory::build(inventory::InventoryConfig::new(config)).await,
         "cart" => cart::build(cart::CartConfig::new(config)).await,
         "order" => order::build(config).await,

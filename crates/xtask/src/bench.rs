@@ -28,11 +28,13 @@ pub fn run(root: &std::path::Path, what: &[String]) -> anyhow::Result<()> {
     match what.first().map(String::as_str) {
         Some("events") => events_bench(),
         Some("gateway") => crate::bench_gateway::run(root),
+        Some("catalog") => crate::bench_catalog::run(root),
         None => {
             events_bench()?;
-            crate::bench_gateway::run(root)
+            crate::bench_gateway::run(root)?;
+            crate::bench_catalog::run(root)
         }
-        Some(other) => anyhow::bail!("unknown benchmark {other:?}; known: events, gateway"),
+        Some(other) => anyhow::bail!("unknown benchmark {other:?}; known: events, gateway, catalog"),
     }
 }
 

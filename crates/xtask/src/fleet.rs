@@ -34,6 +34,8 @@ pub struct FleetOptions {
     pub log_format: &'static str,
     /// Extra environment for every service (benchmarks raise rate limits).
     pub extra_env: Vec<(String, String)>,
+    /// `cargo xtask bench catalog`: NGINX also serves this directory's files at `/__bench/`.
+    pub bench_static_dir: Option<PathBuf>,
 }
 
 pub const DATABASE: &str = "shopfleet";
@@ -129,6 +131,22 @@ impl Fleet {
             .stderr(Stdio::piped());
         let child = spawn_owned(command, None).with_context(|| format!("start {label}"))?;
         self.adopt(&label, child)
+    }
+
+    /// Stops a service's first instance and starts it again with `env` added to its environment,
+    /// then waits until every instance is ready (benchmarks compare configurations).
+    pub async fn restart_with(&mut self, name: &str, env: &[(&str, &str)]) -> anyhow::Result<()> {
+        if let Some(index) = self.children.iter().position(|(label, _)| label == name) {
+            let (_, mut child) = self.children.remove(index);
+            child.kill()?;
+            child.wait()?;
+        }
+        let saved = self.options.extra_env.clone();
+        self.options.extra_env.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let started = self.spawn_service(name, self.options.ports[name], name.to_owned());
+        self.options.extra_env = saved;
+        started?;
+        self.wait_ready(Duration::from_secs(60)).await
     }
 
     /// Every instance: (label, port).
@@ -380,6 +398,7 @@ pub fn throwaway_options(purpose: &str, release: bool) -> anyhow::Result<FleetOp
         ports,
         replica_ports: BTreeMap::new(),
         extra_env: Vec::new(),
+        bench_static_dir: None,
         durable: false,
         echo_logs: std::env::var_os("FLEET_LOG").is_some(),
         log_format: "json",

@@ -114,8 +114,14 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     // Inventory's seed stocked every demo SKU; its STOCK_CHANGED events reached the catalog.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let page: serde_json::Value =
-            http.get(format!("{api}/products?in_stock=true&limit=100&facets=true")).send().await?.json().await?;
+        // With a token: NGINX's micro-cache would answer an anonymous poll from before the stock.
+        let page: serde_json::Value = http
+            .get(format!("{api}/products?in_stock=true&limit=100&facets=true"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json()
+            .await?;
         let in_stock = page["items"].as_array().map_or(0, Vec::len);
         if in_stock >= 50 {
             eprintln!("    {in_stock} products in stock, from inventory's events: ok");

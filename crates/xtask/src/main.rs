@@ -11,6 +11,7 @@
 //! - `rotate-keys` — a new access-token signing key in the dev key ring (while `up` runs).
 
 mod bench;
+mod bench_catalog;
 mod bench_gateway;
 mod fleet;
 mod fleet_walk;

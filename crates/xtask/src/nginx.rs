@@ -4,6 +4,18 @@ use std::path::PathBuf;
 
 use crate::fleet::FleetOptions;
 
+/// For `cargo xtask bench catalog` only: a location serving a file of `bench_static_dir`
+/// straight from disk (the edge's physical ceiling); nothing otherwise.
+fn bench_static(options: &FleetOptions) -> String {
+    match &options.bench_static_dir {
+        Some(dir) => format!(
+            "        location ^~ /__bench/ {{\n            alias {}/;\n            default_type application/json;\n        }}\n",
+            dir.display()
+        ),
+        None => String::new(),
+    }
+}
+
 /// Writes the rendered config under the run directory and returns its path.
 pub fn render(options: &FleetOptions) -> anyhow::Result<PathBuf> {
     let root = crate::workspace_root();
@@ -19,6 +31,7 @@ pub fn render(options: &FleetOptions) -> anyhow::Result<PathBuf> {
         .replace("{{PROXY_BIND}}", crate::fleet::NGINX_BIND)
         .replace("{{MASTER_PROCESS}}", "off")
         .replace("{{MAX_BODY}}", "1m")
+        .replace("{{BENCH_STATIC}}", &bench_static(options))
         .replace("{{RATE_PER_SECOND}}", &std::env::var("NGINX_RATE_PER_SECOND").unwrap_or_else(|_| "100".into()))
         .replace("{{RATE_BURST}}", &std::env::var("NGINX_RATE_BURST").unwrap_or_else(|_| "200".into()));
     anyhow::ensure!(!rendered.contains("{{"), "unrendered placeholder in the NGINX template");

@@ -32,6 +32,7 @@ fn dev_options(root: &Path, release: bool, replicas: &[(&'static str, usize)]) -
         .collect();
     Ok(FleetOptions {
         extra_env: Vec::new(),
+        bench_static_dir: None,
         replica_ports,
         run_dir,
         keys_dir,

@@ -58,6 +58,7 @@ pub struct Cache {
     entry_prefix: String,
     ttl: Duration,
     read: redis::Script,
+    enabled: bool,
 }
 
 /// What a lookup found: the generation to store a fresh entry under, and the entry if any.
@@ -74,11 +75,20 @@ impl Cache {
             entry_prefix: format!("{key_prefix}cache:{{catalog}}:"),
             ttl,
             read: redis::Script::new(READ),
+            enabled: true,
         }
+    }
+
+    /// A cache that keeps nothing (`CATALOG_CACHE=off`): every read computes.
+    pub fn disabled(self) -> Self {
+        Self { enabled: false, ..self }
     }
 
     /// The entry for `key` under the current generation.
     pub async fn get(&self, key: &str) -> Lookup {
+        if !self.enabled {
+            return Lookup { generation: None, hit: None };
+        }
         let mut redis = self.redis.clone();
         let result: redis::RedisResult<(String, Option<Vec<u8>>)> =
             self.read.key(&self.generation_key).arg(&self.entry_prefix).arg(key).invoke_async(&mut redis).await;
@@ -111,6 +121,9 @@ impl Cache {
     /// Moves every reader to a new generation: called after a catalog change commits and before
     /// it is acknowledged. Errors are logged: entries then live at most their TTL.
     pub async fn invalidate(&self) {
+        if !self.enabled {
+            return;
+        }
         let mut redis = self.redis.clone();
         let result: redis::RedisResult<i64> =
             redis::cmd("INCR").arg(&self.generation_key).query_async(&mut redis).await;

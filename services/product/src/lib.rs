@@ -18,7 +18,7 @@ mod transfer;
 use service_kit::app::Application;
 use service_kit::{Context, StartError, fleet};
 
-pub use config::Config;
+pub use config::ProductConfig;
 
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::PRODUCT;
@@ -32,9 +32,13 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// Connects and migrates the catalog, starts its relay and stock consumer, binds the listener.
-pub async fn build(config: Config) -> Result<Application, StartError> {
-    let mut context = Context::start(config).await?.with_database(&MIGRATOR).await?.with_redis().await?;
-    let cache = cache::Cache::new(context.redis.connection.clone(), &context.redis.prefix, routes::CACHE_TTL);
+pub async fn build(config: ProductConfig) -> Result<Application, StartError> {
+    let ProductConfig { service, response_cache } = config;
+    let mut context = Context::start(service).await?.with_database(&MIGRATOR).await?.with_redis().await?;
+    let mut cache = cache::Cache::new(context.redis.connection.clone(), &context.redis.prefix, routes::CACHE_TTL);
+    if !response_cache {
+        cache = cache.disabled();
+    }
     events::start(&mut context, cache.clone()).await?;
     let state = routes::AppState { pool: context.db.clone(), currency: context.config.currency.clone(), cache };
     context.serve_internal(&[fleet::GATEWAY, fleet::CART, fleet::ORDER], routes::router(state)).await

@@ -29,7 +29,8 @@ impl TestApp {
     pub async fn spawn() -> Self {
         let db = TestDb::new().await;
         let product_config = testkit::service_config("product", Some(&db));
-        let product_addr = product::build(product_config).await.expect("product starts").spawn();
+        let product_addr =
+            product::build(product::ProductConfig::new(product_config)).await.expect("product starts").spawn();
         let product_pool = db.pool_as("product").await;
         product::seed::seed_demo_catalog(&product_pool, "EUR").await.expect("seed");
         sqlx::query("update variants set in_stock = true").execute(&product_pool).await.unwrap();

@@ -25,7 +25,7 @@ impl ProductInstance {
         if let Some(addr) = addr {
             config.bind = addr;
         }
-        let (addr, stop, task) = product::build(config).await.unwrap().spawn_stoppable();
+        let (addr, stop, task) = product::build(product::ProductConfig::new(config)).await.unwrap().spawn_stoppable();
         Self { addr, stop: Some(stop), task: Some(task) }
     }
 

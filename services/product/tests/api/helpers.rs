@@ -21,7 +21,7 @@ impl TestApp {
         let db = TestDb::new().await;
         let config = testkit::service_config("product", Some(&db));
         let redis_prefix = config.redis.as_ref().expect("redis").key_prefix.clone();
-        let addr = product::build(config).await.expect("product starts").spawn();
+        let addr = product::build(product::ProductConfig::new(config)).await.expect("product starts").spawn();
         let staff = Subject::user(uuid::Uuid::now_v7().to_string(), Role::Admin, vec!["catalog:write".into()]);
         let pool = db.pool_as("product").await;
         Self {

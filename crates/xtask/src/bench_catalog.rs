@@ -1,0 +1,285 @@
+//! `cargo xtask bench catalog`: the storefront's listing through NGINX → gateway → product, in
+//! one run beside NGINX serving the same response bytes as a static file (the edge's physical
+//! ceiling on this machine):
+//!
+//! - static: the listing's bytes from disk (`/__bench/`);
+//! - warm: `GET /api/v1/products?limit=20` anonymous (NGINX's micro-cache, then the product's
+//!   Redis cache behind it), and a filtered listing with facets;
+//! - warm, signed in: the same with an access token (NGINX's cache bypassed; gateway and the
+//!   product's Redis cache do the work);
+//! - cold: the product restarted with `CATALOG_CACHE=off`, each request a distinct URL (an
+//!   ignored parameter) so NGINX's cache misses too: every request reaches PostgreSQL.
+//!
+//! Interleaved rounds, medians; req/s, p50/p99, SQL statements per request (pg_stat_statements,
+//! the product's role, the event machinery left out) and CPU µs per request of NGINX, the
+//! gateway, product and Redis. Release binaries are built first.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use sqlx::Connection;
+
+use crate::bench_gateway::{cpu_ticks, median, ticks_per_second};
+use crate::fleet::{DATABASE, Fleet, build_args, throwaway_options};
+
+const ROUNDS: usize = 5;
+const RUN: Duration = Duration::from_secs(3);
+const CONCURRENCY: usize = 8;
+const PROCESSES: [&str; 4] = ["nginx", "gateway", "product", "redis"];
+
+struct Run {
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+    statements: f64,
+    cpu_us: [f64; 4],
+}
+
+/// How a scenario's requests look.
+#[derive(Clone)]
+struct Scenario {
+    name: &'static str,
+    url: String,
+    token: Option<String>,
+    /// Append `&n=<counter>` so every request is a distinct URL.
+    distinct: bool,
+}
+
+async fn statements(admin_url: &str, role: &str) -> anyhow::Result<u64> {
+    let mut admin = sqlx::PgConnection::connect(admin_url).await?;
+    let calls: Option<i64> = sqlx::query_scalar(
+        "select sum(calls)::int8 from pg_stat_statements s join pg_database d on d.oid = s.dbid \
+         where d.datname = current_database() and s.userid = $1::regrole \
+           and s.query !~* '(outbox|processed_events|pg_notify|listen|pg_stat)' \
+           and s.query !~* '^(begin|commit|rollback)$'",
+    )
+    .bind(role)
+    .fetch_one(&mut admin)
+    .await?;
+    Ok(calls.unwrap_or(0) as u64)
+}
+
+async fn load(
+    client: &reqwest::Client,
+    scenario: &Scenario,
+    pids: &[Option<u32>; 4],
+    pg: (&str, &str),
+) -> anyhow::Result<Run> {
+    let before: Vec<u64> = pids.iter().map(|p| p.map(cpu_ticks).unwrap_or(0)).collect();
+    let statements_before = statements(pg.0, pg.1).await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let counter = Arc::new(AtomicU64::new(rand_start()));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let (client, scenario, stop, counter) = (client.clone(), scenario.clone(), stop.clone(), counter.clone());
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let url = if scenario.distinct {
+                    format!("{}&n={}", scenario.url, counter.fetch_add(1, Ordering::Relaxed))
+                } else {
+                    scenario.url.clone()
+                };
+                let mut request = client.get(&url);
+                if let Some(token) = &scenario.token {
+                    request = request.bearer_auth(token);
+                }
+                let t = Instant::now();
+                let response = request.send().await?;
+                anyhow::ensure!(response.status() == 200, "{url}: {}", response.status());
+                response.bytes().await?;
+                latencies.push(t.elapsed());
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    tokio::time::sleep(RUN).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    for worker in workers {
+        latencies.extend(worker.await??);
+    }
+    let elapsed = started.elapsed();
+    let after: Vec<u64> = pids.iter().map(|p| p.map(cpu_ticks).unwrap_or(0)).collect();
+    let statements_after = statements(pg.0, pg.1).await?;
+    latencies.sort();
+    let n = latencies.len().max(1);
+    let us_per_tick = 1e6 / ticks_per_second();
+    let cpu = |i: usize| (after[i] - before[i]) as f64 * us_per_tick / n as f64;
+    Ok(Run {
+        per_second: n as f64 / elapsed.as_secs_f64(),
+        p50: latencies[n / 2],
+        p99: latencies[(n * 99 / 100).min(n - 1)],
+        // The two statistics reads themselves are not the product role's.
+        statements: statements_after.saturating_sub(statements_before) as f64 / n as f64,
+        cpu_us: [cpu(0), cpu(1), cpu(2), cpu(3)],
+    })
+}
+
+fn rand_start() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+}
+
+pub fn run(root: &std::path::Path) -> anyhow::Result<()> {
+    let mut build = crate::cargo();
+    build.current_dir(root).args(build_args()).arg("--release");
+    crate::run_step("cargo build --release (service binaries)", &mut build)?;
+    let mut options = throwaway_options("bench-catalog", true)?;
+    let static_dir = options.run_dir.join("bench-static");
+    std::fs::create_dir_all(&static_dir)?;
+    options.bench_static_dir = Some(static_dir.clone());
+    options.extra_env = vec![
+        ("RATE_LIMIT_READ".into(), "1000000/1/1000000".into()),
+        ("RATE_LIMIT_CREDENTIALS".into(), "1000000/1/1000000".into()),
+        ("RUST_LOG".into(), "warn".into()),
+    ];
+    // SAFETY: single-threaded here, before any thread that reads the environment starts.
+    #[allow(unsafe_code)]
+    unsafe {
+        std::env::set_var("NGINX_RATE_PER_SECOND", "1000000");
+        std::env::set_var("NGINX_RATE_BURST", "1000000");
+    }
+    let run_dir = options.run_dir.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let outcome = runtime.block_on(async move {
+        let mut fleet = Fleet::start(options).await?;
+        let result = measure(&mut fleet, &static_dir).await;
+        drop(fleet);
+        result
+    });
+    let _ = std::fs::remove_dir_all(&run_dir);
+    outcome
+}
+
+type Summary = (f64, f64, f64, f64, [f64; 4]);
+
+async fn rounds(
+    client: &reqwest::Client,
+    scenarios: &[Scenario],
+    pids: &[Option<u32>; 4],
+    pg: (&str, &str),
+) -> anyhow::Result<Vec<Summary>> {
+    for scenario in scenarios {
+        // Warm connections, caches and statement plans.
+        for _ in 0..200 {
+            let url = if scenario.distinct {
+                format!("{}&n=warm{}", scenario.url, rand_start())
+            } else {
+                scenario.url.clone()
+            };
+            let mut request = client.get(&url);
+            if let Some(token) = &scenario.token {
+                request = request.bearer_auth(token);
+            }
+            request.send().await?.bytes().await?;
+        }
+    }
+    let mut runs: Vec<Vec<Run>> = scenarios.iter().map(|_| Vec::new()).collect();
+    for round in 0..ROUNDS {
+        for (index, scenario) in scenarios.iter().enumerate() {
+            let run = load(client, scenario, pids, pg).await?;
+            eprintln!(
+                "    round {} {}: {:.0} req/s, p50 {:.2} ms",
+                round + 1,
+                scenario.name,
+                run.per_second,
+                run.p50.as_secs_f64() * 1e3
+            );
+            runs[index].push(run);
+        }
+    }
+    Ok(runs
+        .iter()
+        .map(|r| {
+            (
+                median(r.iter().map(|x| x.per_second).collect()),
+                median(r.iter().map(|x| x.p50.as_secs_f64() * 1e3).collect()),
+                median(r.iter().map(|x| x.p99.as_secs_f64() * 1e3).collect()),
+                median(r.iter().map(|x| x.statements).collect()),
+                [0, 1, 2, 3].map(|i| median(r.iter().map(|x| x.cpu_us[i]).collect())),
+            )
+        })
+        .collect())
+}
+
+async fn measure(fleet: &mut Fleet, static_dir: &std::path::Path) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(64).timeout(Duration::from_secs(10)).build()?;
+    let api = format!("{}/api/v1", fleet.nginx_url());
+    let listing = format!("{api}/products?limit=20");
+    let filtered = format!("{api}/products?category=apparel&attr.color=black&facets=true&limit=20");
+    let bytes = client.get(&listing).send().await?.bytes().await?;
+    std::fs::write(static_dir.join("products.json"), &bytes)?;
+    let email = format!("bench-{}@example.com", uuid::Uuid::new_v4().simple());
+    let credentials = serde_json::json!({"email": email, "password": "benchmark password"});
+    client.post(format!("{api}/auth/register")).json(&credentials).send().await?;
+    let login: serde_json::Value =
+        client.post(format!("{api}/auth/login")).json(&credentials).send().await?.json().await?;
+    let access = login["access_token"].as_str().ok_or_else(|| anyhow::anyhow!("login failed: {login}"))?.to_owned();
+
+    let admin_url = format!("postgres://postgres@127.0.0.1:{}/{DATABASE}", fleet.options.pg_port);
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
+    sqlx::query("create extension if not exists pg_stat_statements").execute(&mut admin).await?;
+    let role =
+        service_kit::fleet::spec("product").and_then(|s| s.db_role()).ok_or_else(|| anyhow::anyhow!("product role"))?;
+    let pg = (admin_url.as_str(), role.as_str());
+
+    let scenario = |name, url: &str, token: Option<&str>, distinct| Scenario {
+        name,
+        url: url.to_owned(),
+        token: token.map(str::to_owned),
+        distinct,
+    };
+    let static_url = format!("{}/__bench/products.json", fleet.nginx_url());
+    let warm = [
+        scenario("static file (ceiling)", &static_url, None, false),
+        scenario("warm listing, anonymous", &listing, None, false),
+        scenario("warm filtered + facets, anon.", &filtered, None, false),
+        scenario("warm listing, signed in", &listing, Some(&access), false),
+    ];
+    let pids = PROCESSES.map(|p| fleet.pid(p));
+    let warm_summary = rounds(&client, &warm, &pids, pg).await?;
+
+    // The same edge with the product's cache off, each request its own URL (NGINX misses too).
+    fleet.restart_with("product", &[("CATALOG_CACHE", "off")]).await?;
+    let pids = PROCESSES.map(|p| fleet.pid(p));
+    let cold = [
+        scenario("static file (ceiling)", &static_url, None, false),
+        scenario("cold listing (no cache)", &format!("{listing}&bench=1"), None, true),
+        scenario("cold filtered + facets", &format!("{filtered}&bench=1"), None, true),
+    ];
+    let cold_summary = rounds(&client, &cold, &pids, pg).await?;
+
+    println!();
+    println!(
+        "catalog: {} bytes per listing, {CONCURRENCY} connections, {ROUNDS} interleaved rounds of {RUN:?}, medians (release build)",
+        bytes.len()
+    );
+    println!(
+        "  {:<32} {:>9} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "", "req/s", "p50 ms", "p99 ms", "SQL/req", "nginx µs", "gateway", "product", "redis", "/ static"
+    );
+    for (scenarios, summary) in [(&warm[..], &warm_summary), (&cold[..], &cold_summary)] {
+        let ceiling = summary[0].0;
+        for (scenario, (rps, p50, p99, sql, cpu)) in scenarios.iter().zip(summary.iter()) {
+            println!(
+                "  {:<32} {rps:>9.0} {p50:>8.2} {p99:>8.2} {sql:>8.2} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>8.1}%",
+                scenario.name,
+                cpu[0],
+                cpu[1],
+                cpu[2],
+                cpu[3],
+                100.0 * rps / ceiling
+            );
+        }
+    }
+    println!(
+        "  targets: warm anonymous listing ≥ 20% of the static ceiling (measured {:.1}%); gateway ≤ 60 µs CPU per warm request (anonymous {:.1}, signed in {:.1})",
+        100.0 * warm_summary[1].0 / warm_summary[0].0,
+        warm_summary[1].4[1],
+        warm_summary[3].4[1]
+    );
+    println!();
+    Ok(())
+}
