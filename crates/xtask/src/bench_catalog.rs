@@ -7,16 +7,14 @@
 //!   Redis cache behind it), and a filtered listing with facets;
 //! - warm, signed in: the same with an access token (NGINX's cache bypassed; gateway and the
 //!   product's Redis cache do the work);
-//! - cold: the product restarted with `CATALOG_CACHE=off`, each request a distinct URL (an
-//!   ignored parameter) so NGINX's cache misses too: every request reaches PostgreSQL.
+//! - cold: the product restarted with `CATALOG_CACHE=off`, NGINX's micro-cache bypassed (an
+//!   `X-Cart-Token` header, which the catalog ignores): every request reaches PostgreSQL.
 //!
-//! Interleaved rounds, medians; req/s, p50/p99, SQL statements per request (pg_stat_statements,
+//! The load comes from wrk (C; two threads, 16 connections). Interleaved rounds, medians; req/s, p50/p99, SQL statements per request (pg_stat_statements,
 //! the product's role, the event machinery left out) and CPU µs per request of NGINX, the
 //! gateway, product and Redis. Release binaries are built first.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sqlx::Connection;
 
@@ -25,7 +23,8 @@ use crate::fleet::{DATABASE, Fleet, build_args, throwaway_options};
 
 const ROUNDS: usize = 5;
 const RUN: Duration = Duration::from_secs(3);
-const CONCURRENCY: usize = 8;
+const CONCURRENCY: usize = 16;
+const WRK_THREADS: usize = 2;
 const PROCESSES: [&str; 4] = ["nginx", "gateway", "product", "redis"];
 
 struct Run {
@@ -42,8 +41,9 @@ struct Scenario {
     name: &'static str,
     url: String,
     token: Option<String>,
-    /// Append `&n=<counter>` so every request is a distinct URL.
-    distinct: bool,
+    /// Send an `X-Cart-Token`: NGINX's micro-cache is bypassed (and stores nothing), while the
+    /// call stays anonymous for the gateway and the product (which ignores the header).
+    bypass_nginx_cache: bool,
 }
 
 async fn statements(admin_url: &str, role: &str) -> anyhow::Result<u64> {
@@ -60,69 +60,73 @@ async fn statements(admin_url: &str, role: &str) -> anyhow::Result<u64> {
     Ok(calls.unwrap_or(0) as u64)
 }
 
-async fn load(
-    client: &reqwest::Client,
-    scenario: &Scenario,
-    pids: &[Option<u32>; 4],
-    pg: (&str, &str),
-) -> anyhow::Result<Run> {
+/// A duration as wrk prints it (`850.00us`, `1.23ms`, `2.00s`).
+fn wrk_duration(text: &str) -> Option<Duration> {
+    let (number, scale) = if let Some(n) = text.strip_suffix("us") {
+        (n, 1e-6)
+    } else if let Some(n) = text.strip_suffix("ms") {
+        (n, 1e-3)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1.0)
+    } else {
+        return None;
+    };
+    number.parse::<f64>().ok().map(|n| Duration::from_secs_f64(n * scale))
+}
+
+/// Runs wrk for one scenario: (requests, req/s, p50, p99).
+fn wrk(scenario: &Scenario) -> anyhow::Result<(u64, f64, Duration, Duration)> {
+    let mut command = std::process::Command::new("wrk");
+    command.args(["-t", &WRK_THREADS.to_string(), "-c", &CONCURRENCY.to_string(), "-d"]);
+    command.arg(format!("{}s", RUN.as_secs())).arg("--latency");
+    if let Some(token) = &scenario.token {
+        command.args(["-H", &format!("Authorization: Bearer {token}")]);
+    }
+    if scenario.bypass_nginx_cache {
+        command.args(["-H", "X-Cart-Token: benchmark"]);
+    }
+    let output = command.arg(&scenario.url).output()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    anyhow::ensure!(output.status.success(), "wrk failed: {}", String::from_utf8_lossy(&output.stderr));
+    anyhow::ensure!(!text.contains("Non-2xx"), "{}: some answers were not 2xx:\n{text}", scenario.name);
+    let mut requests = 0;
+    let mut per_second = 0.0;
+    let (mut p50, mut p99) = (Duration::ZERO, Duration::ZERO);
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["50%", value] => p50 = wrk_duration(value).unwrap_or_default(),
+            ["99%", value] => p99 = wrk_duration(value).unwrap_or_default(),
+            ["Requests/sec:", value] => per_second = value.parse().unwrap_or(0.0),
+            [count, "requests", "in", ..] => requests = count.parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+    anyhow::ensure!(requests > 0, "{}: wrk measured nothing:\n{text}", scenario.name);
+    Ok((requests, per_second, p50, p99))
+}
+
+async fn load(scenario: &Scenario, pids: &[Option<u32>; 4], pg: (&str, &str)) -> anyhow::Result<Run> {
     let before: Vec<u64> = pids.iter().map(|p| p.map(cpu_ticks).unwrap_or(0)).collect();
     let statements_before = statements(pg.0, pg.1).await?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let counter = Arc::new(AtomicU64::new(rand_start()));
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..CONCURRENCY {
-        let (client, scenario, stop, counter) = (client.clone(), scenario.clone(), stop.clone(), counter.clone());
-        workers.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            while !stop.load(Ordering::Relaxed) {
-                let url = if scenario.distinct {
-                    format!("{}&n={}", scenario.url, counter.fetch_add(1, Ordering::Relaxed))
-                } else {
-                    scenario.url.clone()
-                };
-                let mut request = client.get(&url);
-                if let Some(token) = &scenario.token {
-                    request = request.bearer_auth(token);
-                }
-                let t = Instant::now();
-                let response = request.send().await?;
-                anyhow::ensure!(response.status() == 200, "{url}: {}", response.status());
-                response.bytes().await?;
-                latencies.push(t.elapsed());
-            }
-            anyhow::Ok(latencies)
-        }));
-    }
-    tokio::time::sleep(RUN).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut latencies = Vec::new();
-    for worker in workers {
-        latencies.extend(worker.await??);
-    }
-    let elapsed = started.elapsed();
+    let scenario = scenario.clone();
+    let (requests, per_second, p50, p99) = tokio::task::spawn_blocking(move || wrk(&scenario)).await??;
     let after: Vec<u64> = pids.iter().map(|p| p.map(cpu_ticks).unwrap_or(0)).collect();
     let statements_after = statements(pg.0, pg.1).await?;
-    latencies.sort();
-    let n = latencies.len().max(1);
+    let n = requests.max(1) as f64;
     let us_per_tick = 1e6 / ticks_per_second();
-    let cpu = |i: usize| (after[i] - before[i]) as f64 * us_per_tick / n as f64;
+    let cpu = |i: usize| (after[i] - before[i]) as f64 * us_per_tick / n;
     Ok(Run {
-        per_second: n as f64 / elapsed.as_secs_f64(),
-        p50: latencies[n / 2],
-        p99: latencies[(n * 99 / 100).min(n - 1)],
-        // The two statistics reads themselves are not the product role's.
-        statements: statements_after.saturating_sub(statements_before) as f64 / n as f64,
+        per_second,
+        p50,
+        p99,
+        statements: statements_after.saturating_sub(statements_before) as f64 / n,
         cpu_us: [cpu(0), cpu(1), cpu(2), cpu(3)],
     })
 }
 
-fn rand_start() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
-}
-
 pub fn run(root: &std::path::Path) -> anyhow::Result<()> {
+    crate::install::ensure_wrk()?;
     let mut build = crate::cargo();
     build.current_dir(root).args(build_args()).arg("--release");
     crate::run_step("cargo build --release (service binaries)", &mut build)?;
@@ -164,14 +168,12 @@ async fn rounds(
     for scenario in scenarios {
         // Warm connections, caches and statement plans.
         for _ in 0..200 {
-            let url = if scenario.distinct {
-                format!("{}&n=warm{}", scenario.url, rand_start())
-            } else {
-                scenario.url.clone()
-            };
-            let mut request = client.get(&url);
+            let mut request = client.get(&scenario.url);
             if let Some(token) = &scenario.token {
                 request = request.bearer_auth(token);
+            }
+            if scenario.bypass_nginx_cache {
+                request = request.header("x-cart-token", "benchmark");
             }
             request.send().await?.bytes().await?;
         }
@@ -179,7 +181,7 @@ async fn rounds(
     let mut runs: Vec<Vec<Run>> = scenarios.iter().map(|_| Vec::new()).collect();
     for round in 0..ROUNDS {
         for (index, scenario) in scenarios.iter().enumerate() {
-            let run = load(client, scenario, pids, pg).await?;
+            let run = load(scenario, pids, pg).await?;
             eprintln!(
                 "    round {} {}: {:.0} req/s, p50 {:.2} ms",
                 round + 1,
@@ -225,11 +227,11 @@ async fn measure(fleet: &mut Fleet, static_dir: &std::path::Path) -> anyhow::Res
         service_kit::fleet::spec("product").and_then(|s| s.db_role()).ok_or_else(|| anyhow::anyhow!("product role"))?;
     let pg = (admin_url.as_str(), role.as_str());
 
-    let scenario = |name, url: &str, token: Option<&str>, distinct| Scenario {
+    let scenario = |name, url: &str, token: Option<&str>, bypass_nginx_cache| Scenario {
         name,
         url: url.to_owned(),
         token: token.map(str::to_owned),
-        distinct,
+        bypass_nginx_cache,
     };
     let static_url = format!("{}/__bench/products.json", fleet.nginx_url());
     let warm = [
@@ -241,13 +243,14 @@ async fn measure(fleet: &mut Fleet, static_dir: &std::path::Path) -> anyhow::Res
     let pids = PROCESSES.map(|p| fleet.pid(p));
     let warm_summary = rounds(&client, &warm, &pids, pg).await?;
 
-    // The same edge with the product's cache off, each request its own URL (NGINX misses too).
+    // The same edge with the product's cache off and NGINX's bypassed: every request reaches
+    // PostgreSQL.
     fleet.restart_with("product", &[("CATALOG_CACHE", "off")]).await?;
     let pids = PROCESSES.map(|p| fleet.pid(p));
     let cold = [
         scenario("static file (ceiling)", &static_url, None, false),
-        scenario("cold listing (no cache)", &format!("{listing}&bench=1"), None, true),
-        scenario("cold filtered + facets", &format!("{filtered}&bench=1"), None, true),
+        scenario("cold listing (no cache)", &listing, None, true),
+        scenario("cold filtered + facets", &filtered, None, true),
     ];
     let cold_summary = rounds(&client, &cold, &pids, pg).await?;
 

@@ -70,6 +70,23 @@ pub fn ensure_openapi_validator() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// wrk, the HTTP load generator the catalog benchmark drives (a client in C: the reqwest client
+/// of the bench process saturates long before NGINX does on two cores).
+pub fn ensure_wrk() -> anyhow::Result<()> {
+    if have("wrk") {
+        return Ok(());
+    }
+    // SAFETY: geteuid has no preconditions.
+    #[allow(unsafe_code)]
+    let root = unsafe { libc::geteuid() } == 0;
+    let command = "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk";
+    anyhow::ensure!(root, "wrk is missing; install it with:\n    sudo sh -c '{command}'");
+    eprintln!("==> installing wrk");
+    let status = Command::new("sh").arg("-c").arg(command).status()?;
+    anyhow::ensure!(status.success(), "installing wrk failed");
+    Ok(())
+}
+
 /// The nginx binary.
 pub fn nginx_binary() -> String {
     if std::path::Path::new("/usr/sbin/nginx").exists() { "/usr/sbin/nginx".into() } else { "nginx".into() }
