@@ -1,1 +1,338 @@
-//! The order service's pure rules and types (no HTTP, no SQL): none yet.
+//! Pure rules of orders: the one state machine (every transition goes through [`next`]) and the
+//! one totals function (subtotal, discount, shipping, tax, total in minor units), both free of
+//! I/O and unit- and property-tested.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Where an order is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    AwaitingPayment,
+    Paid,
+    Fulfilling,
+    Shipped,
+    Delivered,
+    Cancelled,
+    Expired,
+    Refunded,
+    PartiallyRefunded,
+}
+
+impl Status {
+    pub const ALL: [Status; 9] = [
+        Status::AwaitingPayment,
+        Status::Paid,
+        Status::Fulfilling,
+        Status::Shipped,
+        Status::Delivered,
+        Status::Cancelled,
+        Status::Expired,
+        Status::Refunded,
+        Status::PartiallyRefunded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::AwaitingPayment => "awaiting_payment",
+            Status::Paid => "paid",
+            Status::Fulfilling => "fulfilling",
+            Status::Shipped => "shipped",
+            Status::Delivered => "delivered",
+            Status::Cancelled => "cancelled",
+            Status::Expired => "expired",
+            Status::Refunded => "refunded",
+            Status::PartiallyRefunded => "partially_refunded",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Whether money was taken for the order (it was paid at some point).
+    pub fn was_paid(self) -> bool {
+        !matches!(self, Status::AwaitingPayment | Status::Cancelled | Status::Expired)
+    }
+
+    /// No transition leaves these.
+    pub fn is_final(self) -> bool {
+        matches!(self, Status::Cancelled | Status::Expired | Status::Refunded)
+    }
+}
+
+/// What can happen to an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    /// The payment succeeded.
+    Pay,
+    /// Staff started picking and packing.
+    StartFulfilment,
+    /// Handed to the carrier.
+    Ship,
+    Deliver,
+    /// The shopper or staff cancelled it before payment.
+    Cancel,
+    /// Its payment deadline passed unpaid.
+    Expire,
+    /// Money was given back: all of what was captured (`full`) or part of it.
+    Refund {
+        full: bool,
+    },
+}
+
+/// A transition the state machine does not allow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("an order that is {} cannot take {:?}", from.as_str(), event)]
+pub struct IllegalTransition {
+    pub from: Status,
+    pub event: Event,
+}
+
+/// The state machine: where `event` takes an order that is `from`.
+pub fn next(from: Status, event: Event) -> Result<Status, IllegalTransition> {
+    use Event::*;
+    use Status::*;
+    let to = match (from, event) {
+        (AwaitingPayment, Pay) => Paid,
+        (AwaitingPayment, Cancel) => Cancelled,
+        (AwaitingPayment, Expire) => Expired,
+        (Paid, StartFulfilment) => Fulfilling,
+        (Paid | Fulfilling, Ship) => Shipped,
+        (Shipped, Deliver) => Delivered,
+        (Paid | Fulfilling | Shipped | Delivered | PartiallyRefunded, Refund { full: true }) => Refunded,
+        (Paid | Fulfilling | Shipped | Delivered | PartiallyRefunded, Refund { full: false }) => PartiallyRefunded,
+        _ => return Err(IllegalTransition { from, event }),
+    };
+    Ok(to)
+}
+
+/// A line to price: gross unit price (tax included) in minor units.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PricedLine {
+    pub sku: String,
+    pub quantity: i64,
+    pub unit_price_minor: i64,
+}
+
+/// A discount on the subtotal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Discount {
+    /// Basis points of the subtotal (1000 = 10 %), rounded half-up.
+    Percent(i64),
+    /// A fixed amount, at most the subtotal.
+    Fixed(i64),
+}
+
+/// Shipping for one country: a flat fee, free from a subtotal (after discount) on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShippingRate {
+    pub fee_minor: i64,
+    pub free_from_minor: Option<i64>,
+}
+
+/// What prices an order besides its lines: shipping by country (with a default) and VAT rates
+/// by country in basis points (1900 = 19 %).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pricing {
+    pub shipping: BTreeMap<String, ShippingRate>,
+    pub default_shipping: ShippingRate,
+    pub tax_rates: BTreeMap<String, i64>,
+    pub default_tax_rate: i64,
+}
+
+/// An order's money, all in minor units of the shop's currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub subtotal_minor: i64,
+    pub discount_minor: i64,
+    pub shipping_minor: i64,
+    /// The VAT contained in the (discounted) lines: the sum of `line_tax_minor`.
+    pub tax_minor: i64,
+    pub total_minor: i64,
+    /// Per line, in the lines' order: its share of the discount and the tax it contains.
+    pub line_discount_minor: Vec<i64>,
+    pub line_tax_minor: Vec<i64>,
+}
+
+/// `numerator / denominator` rounded half-up, for non-negative numbers.
+fn div_half_up(numerator: i128, denominator: i128) -> i64 {
+    ((2 * numerator + denominator) / (2 * denominator)) as i64
+}
+
+/// The one totals function. Prices are gross. The discount is split over the lines in proportion
+/// to their amounts (largest remainder, so the shares add up exactly); each line's tax is
+/// extracted from its discounted gross at the shipping country's rate, rounded half-up to the
+/// minor unit (`gross × rate / (10000 + rate)`); the order's tax is the sum of its lines'.
+/// Shipping is a gross fee from the country's table, free from a subtotal (after discount).
+pub fn totals(lines: &[PricedLine], discount: Option<Discount>, country: &str, pricing: &Pricing) -> Totals {
+    let amounts: Vec<i64> = lines.iter().map(|l| l.unit_price_minor * l.quantity).collect();
+    let subtotal: i64 = amounts.iter().sum();
+    let discount_minor = match discount {
+        None => 0,
+        Some(Discount::Percent(bp)) => div_half_up(i128::from(subtotal) * i128::from(bp.clamp(0, 10_000)), 10_000),
+        Some(Discount::Fixed(amount)) => amount.clamp(0, subtotal),
+    };
+    // Largest-remainder split of the discount.
+    let mut shares: Vec<i64> = Vec::with_capacity(lines.len());
+    let mut remainders: Vec<(i128, usize)> = Vec::with_capacity(lines.len());
+    if subtotal > 0 {
+        for (index, amount) in amounts.iter().enumerate() {
+            let exact = i128::from(discount_minor) * i128::from(*amount);
+            shares.push((exact / i128::from(subtotal)) as i64);
+            remainders.push((exact % i128::from(subtotal), index));
+        }
+        let mut left = discount_minor - shares.iter().sum::<i64>();
+        remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        for (_, index) in remainders {
+            if left == 0 {
+                break;
+            }
+            shares[index] += 1;
+            left -= 1;
+        }
+    } else {
+        shares = vec![0; lines.len()];
+    }
+    let rate = i128::from(*pricing.tax_rates.get(country).unwrap_or(&pricing.default_tax_rate));
+    let line_tax: Vec<i64> = amounts
+        .iter()
+        .zip(&shares)
+        .map(|(amount, share)| div_half_up(i128::from(amount - share) * rate, 10_000 + rate))
+        .collect();
+    let discounted = subtotal - discount_minor;
+    let shipping_rate = pricing.shipping.get(country).copied().unwrap_or(pricing.default_shipping);
+    let shipping_minor = match shipping_rate.free_from_minor {
+        Some(free_from) if discounted >= free_from => 0,
+        _ if lines.is_empty() => 0,
+        _ => shipping_rate.fee_minor,
+    };
+    Totals {
+        subtotal_minor: subtotal,
+        discount_minor,
+        shipping_minor,
+        tax_minor: line_tax.iter().sum(),
+        total_minor: discounted + shipping_minor,
+        line_discount_minor: shares,
+        line_tax_minor: line_tax,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn pricing() -> Pricing {
+        Pricing {
+            shipping: [("DE".to_owned(), ShippingRate { fee_minor: 490, free_from_minor: Some(5_000) })].into(),
+            default_shipping: ShippingRate { fee_minor: 1_490, free_from_minor: None },
+            tax_rates: [("DE".to_owned(), 1_900), ("AT".to_owned(), 2_000)].into(),
+            default_tax_rate: 0,
+        }
+    }
+
+    fn line(sku: &str, quantity: i64, unit: i64) -> PricedLine {
+        PricedLine { sku: sku.into(), quantity, unit_price_minor: unit }
+    }
+
+    #[test]
+    fn the_happy_path_and_its_refunds_are_allowed_and_nothing_else() {
+        use Event::*;
+        use Status::*;
+        let mut status = AwaitingPayment;
+        for event in [Pay, StartFulfilment, Ship, Deliver, Refund { full: false }, Refund { full: true }] {
+            status = next(status, event).unwrap();
+        }
+        assert_eq!(status, Refunded);
+        assert!(next(Paid, Cancel).is_err(), "a paid order is refunded, not cancelled");
+        assert!(next(Expired, Pay).is_err(), "a late payment does not revive an expired order");
+        assert!(next(AwaitingPayment, Ship).is_err());
+        assert_eq!(next(Paid, Ship), Ok(Shipped), "fulfilment may be skipped");
+        for status in Status::ALL {
+            assert_eq!(Status::parse(status.as_str()), Some(status));
+        }
+    }
+
+    #[test]
+    fn totals_extract_tax_per_line_half_up_and_ship_free_from_the_threshold() {
+        // 19 % VAT in 1190 gross is exactly 190; in 1000 gross 159.66 → 160.
+        let t = totals(&[line("A", 1, 1_190), line("B", 2, 500)], None, "DE", &pricing());
+        assert_eq!((t.subtotal_minor, t.line_tax_minor.clone(), t.tax_minor), (2_190, vec![190, 160], 350));
+        assert_eq!((t.shipping_minor, t.total_minor), (490, 2_680));
+        let t = totals(&[line("A", 5, 1_000)], None, "DE", &pricing());
+        assert_eq!((t.shipping_minor, t.total_minor), (0, 5_000), "free from 50.00");
+        // A discount that takes the subtotal under the threshold brings the fee back.
+        let t = totals(&[line("A", 5, 1_000)], Some(Discount::Percent(1_000)), "DE", &pricing());
+        assert_eq!((t.discount_minor, t.shipping_minor, t.total_minor), (500, 490, 4_990));
+        let t = totals(&[line("A", 1, 1_000)], Some(Discount::Fixed(5_000)), "US", &pricing());
+        assert_eq!((t.discount_minor, t.total_minor, t.tax_minor), (1_000, 1_490, 0), "no more than the subtotal");
+    }
+
+    #[test]
+    fn a_discount_is_split_over_the_lines_exactly() {
+        let t = totals(
+            &[line("A", 1, 333), line("B", 1, 333), line("C", 1, 334)],
+            Some(Discount::Fixed(100)),
+            "AT",
+            &pricing(),
+        );
+        assert_eq!(t.line_discount_minor.iter().sum::<i64>(), 100);
+        assert_eq!(t.line_discount_minor, vec![33, 33, 34]);
+    }
+
+    fn event() -> impl Strategy<Value = Event> {
+        prop_oneof![
+            Just(Event::Pay),
+            Just(Event::StartFulfilment),
+            Just(Event::Ship),
+            Just(Event::Deliver),
+            Just(Event::Cancel),
+            Just(Event::Expire),
+            any::<bool>().prop_map(|full| Event::Refund { full }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// Whatever happens, in whatever order: a final state is never left, an order that was
+        /// paid never becomes unpaid, cancelled or expired, and only a paid order is refunded.
+        #[test]
+        fn no_sequence_of_events_reaches_an_illegal_state(events in proptest::collection::vec(event(), 0..40)) {
+            let mut status = Status::AwaitingPayment;
+            for event in events {
+                let before = status;
+                if let Ok(after) = next(before, event) {
+                    prop_assert!(!before.is_final(), "{before:?} left by {event:?}");
+                    prop_assert!(!before.was_paid() || after.was_paid(), "{before:?} → {after:?} lost the payment");
+                    prop_assert!(!matches!(after, Status::Refunded | Status::PartiallyRefunded) || before.was_paid());
+                    prop_assert!(after != Status::Paid || before == Status::AwaitingPayment, "paid twice");
+                    status = after;
+                }
+            }
+        }
+
+        /// The totals add up for any lines and discount.
+        #[test]
+        fn totals_always_add_up(
+            lines in proptest::collection::vec((1i64..20, 0i64..100_000), 0..12),
+            percent in proptest::option::of(0i64..=10_000),
+            fixed in 0i64..200_000,
+            country in prop_oneof![Just("DE"), Just("AT"), Just("US")],
+        ) {
+            let lines: Vec<PricedLine> = lines.iter().enumerate().map(|(i, (q, p))| line(&format!("S{i}"), *q, *p)).collect();
+            let discount = percent.map(Discount::Percent).or(Some(Discount::Fixed(fixed)));
+            let t = totals(&lines, discount, country, &pricing());
+            prop_assert!(t.discount_minor >= 0 && t.discount_minor <= t.subtotal_minor);
+            prop_assert_eq!(t.line_discount_minor.iter().sum::<i64>(), t.discount_minor);
+            prop_assert_eq!(t.line_tax_minor.iter().sum::<i64>(), t.tax_minor);
+            prop_assert!(t.tax_minor <= t.subtotal_minor - t.discount_minor);
+            prop_assert_eq!(t.total_minor, t.subtotal_minor - t.discount_minor + t.shipping_minor);
+            prop_assert!(t.total_minor >= 0);
+        }
+    }
+}

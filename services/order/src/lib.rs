@@ -3,11 +3,12 @@
 //! A skeleton until its issue lands: it owns its schema `orders` (made by the bootstrap), serves
 //! `/health`, `/ready` and `/metrics`, and refuses every other route without a valid internal token
 //! from the gateway (401 problem+json); with one, an unknown route is a 404 problem+json. Its
-//! modules have the shape every service has (config, error, routes, domain, store, events) and stay
-//! empty until then.
+//! modules have the shape every service has (config, error, routes, domain, store, events); the
+//! first to be filled is `domain`: the order state machine and the totals function, public so the
+//! coming routes and tests share them.
 
 pub mod config;
-mod domain;
+pub mod domain;
 pub mod error;
 mod events;
 mod routes;
