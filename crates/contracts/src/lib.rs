@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cart;
 pub mod inventory;
 pub mod product;
+pub mod user;
 
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;

@@ -46,5 +46,7 @@ pub async fn build_with(config: Config, tune: impl FnOnce(&mut ConsumerConfig)) 
         .map_err(|e| StartError::part("event consumer", e))?;
     context.add_check(consumer.readiness(context.redis.connection.clone()));
     context.background.add(consumer.spawn(context.background.stop_signal()));
-    context.serve_internal(&[fleet::GATEWAY], routes::router(context.db.clone())).await
+    context
+        .serve_internal(&[fleet::GATEWAY, fleet::ORDER, fleet::NOTIFICATION], routes::router(context.db.clone()))
+        .await
 }

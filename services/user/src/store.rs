@@ -26,6 +26,14 @@ pub struct Profile {
 const PROFILE: &str = "user_id, email, email_verified, display_name, phone, locale, currency, marketing_opt_in, \
      notify_email, notify_sms, notify_push, created_at, updated_at";
 
+/// A profile, if the user has one (internal reads; never creates one).
+pub async fn find_profile(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Option<Profile>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("select {PROFILE} from profiles where user_id = $1")))
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
+}
+
 /// From USER_REGISTERED: creates the profile, or fills the email of one made on demand.
 pub async fn upsert_from_registration(tx: &mut PgConnection, user_id: Uuid, email: &str) -> sqlx::Result<()> {
     sqlx::query(

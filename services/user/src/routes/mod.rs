@@ -1,14 +1,17 @@
 //! HTTP handlers: `/users/me`, its preferences and addresses. The user is the subject of the
 //! internal token; an address id of someone else is simply not found.
 
+mod internal;
+
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
-use internal_token::Caller;
+use internal_token::{Caller, only_from};
 use serde::{Deserialize, Serialize};
 use service_kit::problem_schema::{JsonBodyProblems, ProblemSchema, SignInRequired};
-use service_kit::{FieldCode, FieldError, FieldErrors, Json};
+use service_kit::{FieldCode, FieldError, FieldErrors, Json, fleet};
 use sqlx::PgPool;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -28,9 +31,11 @@ fn api() -> OpenApiRouter<PgPool> {
         .routes(routes!(get_address, update_address, delete_address))
 }
 
-/// The routes of `/users/me`, on the service's pool.
+/// The routes of `/users/me` (from the gateway) and the internal reads (from order and
+/// notification only), on the service's pool.
 pub fn router(pool: PgPool) -> Router {
-    api().with_state(pool).split_for_parts().0
+    let public = api().with_state(pool.clone()).split_for_parts().0.route_layer(from_fn(only_from(&[fleet::GATEWAY])));
+    public.merge(internal::router(pool).route_layer(from_fn(only_from(&[fleet::ORDER, fleet::NOTIFICATION]))))
 }
 
 /// The OpenAPI description of the user service's public routes.

@@ -3,4 +3,5 @@
 
 mod addresses;
 mod helpers;
+mod internal;
 mod profile;
