@@ -21,7 +21,7 @@ pub async fn build(service: &str, db: &TestDb) -> Result<Application, StartError
         "product" => product::build(product::ProductConfig::new(config)).await,
         "inventory" => inventory::build(inventory::InventoryConfig::new(config)).await,
         "cart" => cart::build(cart::CartConfig::new(config)).await,
-        "order" => order::build(config).await,
+        "order" => order::build(order::OrderConfig::new(config)).await,
         "payment" => payment::build(config).await,
         "admin" => admin::build(config).await,
         "notification" => notification::build(notification::NotificationConfig::new(config)).await,

@@ -104,6 +104,13 @@ problem_codes! {
     OutOfStock = ("out_of_stock", CONFLICT) "Not enough stock for some SKUs (`skus` names them); nothing was held.",
     ReservationConflict = ("reservation_conflict", CONFLICT) "This reservation id is already used for other lines, or the reservation is no longer held.",
 
+    // Checkout.
+    EmailUnverified = ("email_unverified", FORBIDDEN) "Confirm your email address before ordering.",
+    CartEmpty = ("cart_empty", UNPROCESSABLE_ENTITY) "The cart has no lines to order.",
+    IdempotencyKeyReused = ("idempotency_key_reused", UNPROCESSABLE_ENTITY) "This Idempotency-Key was used for a different request.",
+    IdempotencyKeyInUse = ("idempotency_key_in_use", CONFLICT) "A request with this Idempotency-Key is still being processed; retry shortly.",
+    InvalidTransition = ("invalid_transition", CONFLICT) "The order's state does not allow this (e.g. cancelling a paid order).",
+
     // Concurrency.
     ConcurrentUpdate = ("concurrent_update", CONFLICT) "Another change to the same thing happened at the same time; retry.",
 

@@ -162,6 +162,39 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     );
     eprintln!("    guest cart → sign-in → merge → the shopper's cart shows the line: ok");
 
+    // Checkout up to payment: a saved address, then an order with an Idempotency-Key.
+    let address: serde_json::Value = http
+        .post(format!("{api}/users/me/addresses"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"recipient_name": "Fleet Walker", "line1": "Unter den Linden 1", "city": "Berlin", "postal_code": "10115", "country": "DE"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let address_id = address["id"].as_str().context("an address id")?;
+    let key = format!("fleet-{}", uuid::Uuid::new_v4().simple());
+    let place = || {
+        http.post(format!("{api}/orders"))
+            .bearer_auth(&token)
+            .header("idempotency-key", &key)
+            .json(&serde_json::json!({"shipping_address_id": address_id}))
+            .send()
+    };
+    let response = place().await?;
+    ensure!(response.status() == 201, "place an order: {}", response.status());
+    let order: serde_json::Value = response.json().await?;
+    ensure!(
+        order["status"] == "awaiting_payment" && order["tax_minor"].as_i64() > Some(0),
+        "an unpaid order with VAT: {order}"
+    );
+    let again = place().await?;
+    ensure!(again.status() == 200, "the same key gives the same order, got {}", again.status());
+    let again: serde_json::Value = again.json().await?;
+    ensure!(again["id"] == order["id"], "one order per key");
+    let stock: serde_json::Value = http.get(format!("{api}/stock/{sku}")).send().await?.json().await?;
+    ensure!(stock["available"] == true, "98 of 100 still available: {stock}");
+    eprintln!("    order {} placed through NGINX (stock held, replay answered the same order): ok", order["number"]);
+
     // The request id sent through NGINX appears in the product service's log line of that request.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {

@@ -1,9 +1,56 @@
-//! The order service's configuration: so far only what every service shares.
+//! The order service's configuration: how long an order waits for payment, how often expiry
+//! is looked for, and the pricing tables (shipping by country, VAT by country).
 
-use service_kit::ConfigError;
-pub use service_kit::ServiceConfig as Config;
+use std::time::Duration;
 
-/// Reads the configuration from the process environment.
-pub fn from_env() -> Result<Config, ConfigError> {
-    Config::from_env_of(crate::SERVICE)
+use service_kit::{ConfigError, EnvReader, ServiceConfig};
+
+use crate::domain::Pricing;
+
+/// The dev defaults: Germany and Austria with their VAT and a free-shipping threshold.
+pub const DEFAULT_SHIPPING: &str = "DE=490/5000,AT=990/7500,*=1490";
+pub const DEFAULT_TAX: &str = "DE=1900,AT=2000,*=0";
+
+#[derive(Clone, Debug)]
+pub struct OrderConfig {
+    pub service: ServiceConfig,
+    /// How long a new order may be paid (`ORDER_PAYMENT_WINDOW_SECS`, default 30 minutes; the
+    /// reservation is held at least as long).
+    pub payment_window: Duration,
+    /// How often unpaid orders past their deadline are expired (`ORDER_EXPIRY_SWEEP_SECS`, 15).
+    pub expiry_every: Duration,
+    /// `ORDER_SHIPPING_RATES` and `ORDER_TAX_RATES` (see [`Pricing::parse`]).
+    pub pricing: Pricing,
+}
+
+impl OrderConfig {
+    /// Defaults around a shared config.
+    pub fn new(service: ServiceConfig) -> Self {
+        Self {
+            service,
+            payment_window: Duration::from_secs(30 * 60),
+            expiry_every: Duration::from_secs(15),
+            pricing: Pricing::parse(DEFAULT_SHIPPING, DEFAULT_TAX).expect("the defaults parse"),
+        }
+    }
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut env = EnvReader::from_env();
+        let spec = *service_kit::fleet::spec(crate::SERVICE).expect("a fleet service");
+        let service = ServiceConfig::read(spec, &mut env);
+        let payment_window = env.seconds_or("ORDER_PAYMENT_WINDOW_SECS", 30 * 60);
+        let expiry_every = env.seconds_or("ORDER_EXPIRY_SWEEP_SECS", 15);
+        let shipping = env.optional("ORDER_SHIPPING_RATES").unwrap_or_else(|| DEFAULT_SHIPPING.to_owned());
+        let tax = env.optional("ORDER_TAX_RATES").unwrap_or_else(|| DEFAULT_TAX.to_owned());
+        let pricing = Pricing::parse(&shipping, &tax)
+            .map_err(|problem| env.problem(format!("ORDER_SHIPPING_RATES / ORDER_TAX_RATES: {problem}")))
+            .ok();
+        env.finish()?;
+        Ok(Self {
+            service: service.expect("no problems means every field was read"),
+            payment_window,
+            expiry_every,
+            pricing: pricing.expect("no problems means the tables parsed"),
+        })
+    }
 }

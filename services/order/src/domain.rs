@@ -220,6 +220,67 @@ pub fn totals(lines: &[PricedLine], discount: Option<Discount>, country: &str, p
     }
 }
 
+impl Pricing {
+    /// Reads the tables as configured: shipping `DE=490/5000,AT=990,*=1490` (fee, and from which
+    /// subtotal it is free) and tax `DE=1900,AT=2000,*=0` (basis points). `*` is every other
+    /// country.
+    pub fn parse(shipping: &str, tax: &str) -> Result<Self, String> {
+        let entries = |text: &str| -> Result<Vec<(String, String)>, String> {
+            text.split(',')
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .map(|entry| {
+                    let (country, value) =
+                        entry.split_once('=').ok_or_else(|| format!("{entry:?} is not COUNTRY=VALUE"))?;
+                    let country = country.trim().to_ascii_uppercase();
+                    if country != "*" && (country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase())) {
+                        return Err(format!("{country:?} is not a two-letter country or *"));
+                    }
+                    Ok((country, value.trim().to_owned()))
+                })
+                .collect()
+        };
+        let number = |text: &str| {
+            text.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| format!("{text:?} is not an amount"))
+        };
+        let mut pricing = Pricing {
+            shipping: BTreeMap::new(),
+            default_shipping: ShippingRate { fee_minor: 0, free_from_minor: None },
+            tax_rates: BTreeMap::new(),
+            default_tax_rate: 0,
+        };
+        for (country, value) in entries(shipping)? {
+            let (fee, free) = match value.split_once('/') {
+                Some((fee, free)) => (number(fee)?, Some(number(free)?)),
+                None => (number(&value)?, None),
+            };
+            let rate = ShippingRate { fee_minor: fee, free_from_minor: free };
+            if country == "*" {
+                pricing.default_shipping = rate
+            } else {
+                pricing.shipping.insert(country, rate);
+            }
+        }
+        for (country, value) in entries(tax)? {
+            let rate = number(&value)?;
+            if rate > 10_000 {
+                return Err(format!("a tax rate of {rate} basis points is over 100 %"));
+            }
+            if country == "*" {
+                pricing.default_tax_rate = rate
+            } else {
+                pricing.tax_rates.insert(country, rate);
+            }
+        }
+        Ok(pricing)
+    }
+}
+
+/// The human order number: `SF-000123`.
+pub fn order_number(sequence: i64) -> String {
+    format!("SF-{sequence:06}")
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -270,6 +331,19 @@ mod tests {
         assert_eq!((t.discount_minor, t.shipping_minor, t.total_minor), (500, 490, 4_990));
         let t = totals(&[line("A", 1, 1_000)], Some(Discount::Fixed(5_000)), "US", &pricing());
         assert_eq!((t.discount_minor, t.total_minor, t.tax_minor), (1_000, 1_490, 0), "no more than the subtotal");
+    }
+
+    #[test]
+    fn the_tables_are_read_from_their_configured_form() {
+        let pricing = Pricing::parse("DE=490/5000, at=990, *=1490", "DE=1900,AT=2000,*=0").unwrap();
+        assert_eq!(pricing.shipping["DE"], ShippingRate { fee_minor: 490, free_from_minor: Some(5_000) });
+        assert_eq!(pricing.shipping["AT"].free_from_minor, None);
+        assert_eq!(pricing.default_shipping.fee_minor, 1_490);
+        assert_eq!(pricing.tax_rates["AT"], 2_000);
+        assert!(Pricing::parse("Germany=1", "").is_err());
+        assert!(Pricing::parse("DE=-1", "").is_err());
+        assert!(Pricing::parse("", "DE=20000").is_err());
+        assert_eq!(order_number(123), "SF-000123");
     }
 
     #[test]

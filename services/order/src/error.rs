@@ -1,22 +1,101 @@
 //! The errors of the order service's routes, each answered as problem+json with its status.
 
 use axum::response::{IntoResponse, Response};
-use service_kit::Problem;
+use service_kit::{Code, FieldCode, FieldError, Problem};
 
 /// Why a request to the order service failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// The problem's own status: a problem the kit already made (an unreadable body
-    /// 400/413/415/422, a missing permission 403), sent as it is.
+    /// 401 `token_missing`: orders are a signed-in shopper's.
+    #[error("not signed in")]
+    NotSignedIn,
+    /// 403 `email_unverified`: the shopper's email address is not confirmed yet.
+    #[error("email not verified")]
+    EmailUnverified,
+    /// 422 `validation_failed` on `Idempotency-Key`: missing or malformed.
+    #[error("idempotency key missing")]
+    KeyMissing,
+    /// 422 `idempotency_key_reused`: the key was used for a different request.
+    #[error("idempotency key reused")]
+    KeyReused,
+    /// 409 `idempotency_key_in_use`: the first request with this key is still running.
+    #[error("idempotency key in use")]
+    KeyInUse,
+    /// 422 `cart_empty`.
+    #[error("the cart is empty")]
+    CartEmpty,
+    /// 422 `validation_failed` on `shipping_address_id`: not one of the shopper's addresses.
+    #[error("unknown address")]
+    UnknownAddress,
+    /// 409 `out_of_stock`: these SKUs cannot be had (`skus` names them); nothing is held.
+    #[error("out of stock: {0:?}")]
+    OutOfStock(Vec<String>),
+    /// 404 `not_found`: no such order of this shopper (another shopper's id included).
+    #[error("no such order")]
+    OrderNotFound,
+    /// 409 `invalid_transition`: the order's state does not allow it.
+    #[error("{0}")]
+    InvalidTransition(String),
+    /// 503 `upstream_unavailable`: a service the checkout reads from could not be asked.
+    #[error("{0}")]
+    Upstream(#[from] contracts::CallError),
+    /// The problem's own status: a problem already made (invalid fields 422, an unreadable body
+    /// 400/413/415, a missing permission 403), sent as it is.
     #[error(transparent)]
     Problem(#[from] Problem),
+    /// 500 `internal_error`: the database failed; the cause is logged, never sent.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl ApiError {
+    /// Whether the request made nothing and may be retried with the same Idempotency-Key.
+    pub fn made_nothing(&self) -> bool {
+        !matches!(self, ApiError::Upstream(_) | ApiError::Database(_))
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        match self {
-            ApiError::Problem(problem) => problem.into_response(),
-        }
+        let field = |name: &str, code, message: &str| Problem::validation(vec![FieldError::new(name, code, message)]);
+        let problem = match self {
+            ApiError::NotSignedIn => Problem::new(Code::TokenMissing, "sign in to order"),
+            ApiError::EmailUnverified => {
+                Problem::new(Code::EmailUnverified, "confirm your email address before ordering")
+            }
+            ApiError::KeyMissing => field(
+                "Idempotency-Key",
+                FieldCode::Required,
+                "send an Idempotency-Key header (1 to 255 visible characters)",
+            ),
+            ApiError::KeyReused => {
+                Problem::new(Code::IdempotencyKeyReused, "this Idempotency-Key was used for another request")
+            }
+            ApiError::KeyInUse => {
+                Problem::new(Code::IdempotencyKeyInUse, "the first request with this Idempotency-Key is still running")
+                    .with_retry_after(1)
+            }
+            ApiError::CartEmpty => Problem::new(Code::CartEmpty, "the cart is empty"),
+            ApiError::UnknownAddress => {
+                field("shipping_address_id", FieldCode::InvalidValue, "not one of your addresses")
+            }
+            ApiError::OutOfStock(skus) => {
+                Problem::new(Code::OutOfStock, format!("not enough stock for {}", skus.join(", ")))
+                    .with_extension("skus", serde_json::json!(skus))
+            }
+            ApiError::OrderNotFound => Problem::not_found("no such order"),
+            ApiError::InvalidTransition(detail) => Problem::new(Code::InvalidTransition, detail),
+            ApiError::Upstream(error) => {
+                tracing::error!(%error, "a checkout dependency failed");
+                Problem::new(
+                    Code::UpstreamUnavailable,
+                    "the checkout cannot complete right now; retry with the same Idempotency-Key",
+                )
+            }
+            ApiError::Problem(problem) => problem,
+            ApiError::Database(error) => Problem::internal(&error),
+        };
+        problem.into_response()
     }
 }
 

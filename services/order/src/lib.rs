@@ -1,34 +1,48 @@
-//! The order service: orders and their one state machine.
-//!
-//! A skeleton until its issue lands: it owns its schema `orders` (made by the bootstrap), serves
-//! `/health`, `/ready` and `/metrics`, and refuses every other route without a valid internal token
-//! from the gateway (401 problem+json); with one, an unknown route is a 404 problem+json. Its
-//! modules have the shape every service has (config, error, routes, domain, store, events); the
-//! first to be filled is `domain`: the order state machine and the totals function, public so the
-//! coming routes and tests share them.
+//! The order service: placing orders from the cart (Idempotency-Key, current prices, a stock
+//! reservation, one totals function, the order and ORDER_CREATED in one transaction), the
+//! shopper's orders, cancelling an unpaid one, and the expiry of unpaid orders, which it alone
+//! decides; the one state machine in `domain`. Payments, staff fulfilment and discount codes
+//! come with the rest of the checkout issue.
 
+mod checkout;
 pub mod config;
 pub mod domain;
 pub mod error;
-mod events;
+pub mod events;
 mod routes;
 mod store;
 
 use service_kit::app::Application;
 use service_kit::{Context, StartError, fleet};
 
-pub use config::Config;
+pub use config::OrderConfig;
 
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::ORDER;
+
+/// The order schema's migrations, applied at start.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/order");
 
 /// The OpenAPI description of the service's public routes (service paths, before `/api/v1`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     routes::openapi()
 }
 
-/// Connects what the service owns and binds its listener.
-pub async fn build(config: Config) -> Result<Application, StartError> {
-    let context = Context::start(config).await?;
-    context.serve_internal(&[fleet::GATEWAY], routes::router()).await
+/// Connects and migrates, starts the relay and the expiry job, binds the listener.
+pub async fn build(config: OrderConfig) -> Result<Application, StartError> {
+    let OrderConfig { service, payment_window, expiry_every, pricing } = config;
+    let mut context = Context::start(service).await?.with_database(&MIGRATOR).await?.with_redis().await?;
+    events::start(&mut context, expiry_every).await?;
+    let client = context.client.clone();
+    let state = routes::AppState {
+        pool: context.db.clone(),
+        currency: context.config.currency.clone(),
+        pricing,
+        payment_window,
+        cart: contracts::cart::CartClient::new(client.clone()),
+        products: contracts::product::ProductClient::new(client.clone()),
+        users: contracts::user::UserClient::new(client.clone()),
+        inventory: contracts::inventory::InventoryClient::new(client),
+    };
+    context.serve_internal(&[fleet::GATEWAY], routes::router(state)).await
 }

@@ -1,7 +1,5 @@
-//! Runs the order service; see the library for what it does.
+//! Runs the order service.
 
-use std::process::ExitCode;
-
-fn main() -> ExitCode {
-    service_kit::run_main(order::SERVICE, || async { order::build(order::config::from_env()?).await })
+fn main() -> std::process::ExitCode {
+    service_kit::run_main(order::SERVICE, || async { order::build(order::OrderConfig::from_env()?).await })
 }

@@ -13,14 +13,18 @@ pub struct OrderLine {
     pub unit_price_minor: i64,
 }
 
-/// An order was written (awaiting payment); its stock is reserved under the order's id.
+/// An order was written (awaiting payment); its stock is reserved under the order's id. Like
+/// every ORDER_* event it carries what a message about it needs (number, email, totals).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderCreated {
     pub order_id: Uuid,
+    pub number: String,
     pub user_id: Uuid,
+    pub email: String,
     pub lines: Vec<OrderLine>,
     pub total_minor: i64,
     pub currency: String,
+    pub payment_deadline: chrono::DateTime<chrono::Utc>,
 }
 
 /// The order was paid: inventory commits its reservation, cart removes the ordered lines.
@@ -35,6 +39,9 @@ pub struct OrderPaid {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderCancelled {
     pub order_id: Uuid,
+    pub number: String,
+    pub user_id: Uuid,
+    pub email: String,
     pub reason: String,
 }
 
@@ -42,6 +49,9 @@ pub struct OrderCancelled {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderExpired {
     pub order_id: Uuid,
+    pub number: String,
+    pub user_id: Uuid,
+    pub email: String,
 }
 
 crate::stream! {

@@ -1,19 +1,269 @@
-//! The order service's HTTP routes: none yet beyond the operational ones the kit serves.
+//! The order service's HTTP routes: placing an order (with an Idempotency-Key), the shopper's
+//! own orders, and cancelling an unpaid one.
+
+use std::time::Duration;
 
 use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use contracts::cart::CartClient;
+use contracts::inventory::InventoryClient;
+use contracts::product::ProductClient;
+use contracts::user::{PostalAddress, UserClient};
+use events::catalog::OrderCancelled;
+use internal_token::Caller;
+use serde::{Deserialize, Serialize};
+use service_kit::problem_schema::ProblemSchema;
+use service_kit::{FieldCode, FieldErrors, Json, Query};
+use sqlx::PgPool;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
 
-/// The business routes with their OpenAPI description, from the same handlers.
-fn api() -> OpenApiRouter {
-    OpenApiRouter::new()
+use crate::checkout::{self, Placed};
+use crate::domain::{Event, Pricing};
+use crate::error::{ApiError, Result};
+use crate::store::{self, OrderView};
+
+/// What every order handler reads.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub currency: String,
+    pub pricing: Pricing,
+    pub payment_window: Duration,
+    pub cart: CartClient,
+    pub products: ProductClient,
+    pub users: UserClient,
+    pub inventory: InventoryClient,
 }
 
-/// The business routes, served behind the internal-token guard.
-pub fn router() -> Router {
-    api().split_for_parts().0
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(place_order, list_orders))
+        .routes(routes!(get_order))
+        .routes(routes!(cancel_order))
+}
+
+/// The routes, on the service's state.
+pub fn router(state: AppState) -> Router {
+    api().with_state(state).split_for_parts().0
 }
 
 /// The OpenAPI description of the service's public routes.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
+}
+
+fn shopper(caller: &Caller) -> Result<Uuid> {
+    let subject = caller.subject();
+    if subject.is_anonymous() {
+        return Err(ApiError::NotSignedIn);
+    }
+    Uuid::parse_str(&subject.sub).map_err(|_| ApiError::NotSignedIn)
+}
+
+/// An address typed in at checkout (instead of a saved one).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InlineAddress {
+    recipient_name: String,
+    line1: String,
+    line2: Option<String>,
+    city: String,
+    region: Option<String>,
+    postal_code: String,
+    /// ISO 3166-1 alpha-2.
+    country: String,
+    phone: Option<String>,
+}
+
+/// `POST /orders`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceOrder {
+    /// One of the shopper's saved addresses…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address_id: Option<Uuid>,
+    /// …or one typed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<InlineAddress>)]
+    pub shipping_address: Option<PostalAddress>,
+}
+
+fn check_place(body: &PlaceOrder) -> Result<()> {
+    let mut errors = FieldErrors::default();
+    match (&body.shipping_address_id, &body.shipping_address) {
+        (Some(_), Some(_)) | (None, None) => {
+            errors.push(
+                "shipping_address_id",
+                FieldCode::Required,
+                "give shipping_address_id or shipping_address, one of them",
+            );
+        }
+        (None, Some(a)) => {
+            for (field, value, max) in [
+                ("shipping_address.recipient_name", &a.recipient_name, 100),
+                ("shipping_address.line1", &a.line1, 200),
+                ("shipping_address.city", &a.city, 100),
+                ("shipping_address.postal_code", &a.postal_code, 16),
+            ] {
+                if value.trim().is_empty() || value.chars().count() > max {
+                    errors.push(field, FieldCode::InvalidLength, format!("1 to {max} characters"));
+                }
+            }
+            if a.country.len() != 2 || !a.country.bytes().all(|b| b.is_ascii_uppercase()) {
+                errors.push(
+                    "shipping_address.country",
+                    FieldCode::InvalidCountry,
+                    "a two-letter ISO 3166-1 code such as DE",
+                );
+            }
+        }
+        (Some(_), None) => {}
+    }
+    Ok(errors.finish()?)
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<String> {
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::trim).unwrap_or_default();
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::KeyMissing);
+    }
+    Ok(key.to_owned())
+}
+
+/// `POST /orders`.
+#[utoipa::path(post, path = "/orders", tag = "orders", summary = "Place an order from the cart",
+    description = "Reads the cart, the current prices, the address and the contact email; reserves the stock (all lines or none) and writes the order awaiting payment, with a payment deadline. The same Idempotency-Key with the same body answers the same order; keys belong to the shopper and are kept 24 hours.",
+    params(("Idempotency-Key" = String, Header, description = "1 to 255 visible characters, unique per checkout attempt.")),
+    request_body = PlaceOrder,
+    responses(
+        (status = 201, description = "The order, awaiting payment.", body = OrderView),
+        (status = 200, description = "The same order again (the key was used with this body before).", body = OrderView),
+        (status = 403, description = "`email_unverified`: confirm the email address first.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "`out_of_stock` (`skus` names them; nothing is held) or `idempotency_key_in_use` (retry shortly).", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`cart_empty`, `idempotency_key_reused`, or `validation_failed` (`Idempotency-Key`, the address).", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 503, description = "`upstream_unavailable`: retry with the same key.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+async fn place_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Json(body): Json<PlaceOrder>,
+) -> Result<Response> {
+    let user_id = shopper(&caller)?;
+    let key = idempotency_key(&headers)?;
+    check_place(&body)?;
+    Ok(match checkout::place(&state, caller.subject(), user_id, &key, &body).await? {
+        Placed::Created(order) => (StatusCode::CREATED, Json(order)).into_response(),
+        Placed::Replayed(order) => (StatusCode::OK, Json(order)).into_response(),
+    })
+}
+
+/// A page of orders.
+#[derive(Serialize, ToSchema)]
+pub struct OrderPage {
+    items: Vec<OrderView>,
+    next_cursor: Option<String>,
+}
+
+/// `GET /orders`.
+#[utoipa::path(get, path = "/orders", tag = "orders", summary = "The shopper's orders, newest first",
+    params(
+        ("limit" = Option<u32>, Query, description = "1 to 100 (default 20)."),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page."),
+    ),
+    responses(
+        (status = 200, description = "A page of orders.", body = OrderPage),
+        (status = 422, description = "`validation_failed`: `limit` or `cursor`.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+async fn list_orders(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Result<Json<OrderPage>> {
+    let user_id = shopper(&caller)?;
+    let mut errors = FieldErrors::default();
+    let limit = match query.get("limit").map(|l| l.parse::<i64>()) {
+        None => 20,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        Some(_) => {
+            errors.push("limit", FieldCode::OutOfRange, "limit is 1 to 100");
+            20
+        }
+    };
+    let after = match query.get("cursor") {
+        None => None,
+        Some(raw) => {
+            let parsed = raw.split_once('_').and_then(|(t, id)| {
+                Some((chrono::DateTime::from_timestamp_micros(t.parse().ok()?)?, Uuid::parse_str(id).ok()?))
+            });
+            if parsed.is_none() {
+                errors.push("cursor", FieldCode::InvalidCursor, "the cursor is not one this API handed out");
+            }
+            parsed
+        }
+    };
+    errors.finish()?;
+    let mut items = store::list(&state.pool, Some(user_id), None, after, limit).await?;
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|o| format!("{}_{}", o.created_at.timestamp_micros(), o.id))
+    } else {
+        None
+    };
+    Ok(Json(OrderPage { items, next_cursor }))
+}
+
+fn order_id(raw: &str) -> Result<Uuid> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::OrderNotFound)
+}
+
+/// `GET /orders/{id}`.
+#[utoipa::path(get, path = "/orders/{id}", tag = "orders", summary = "One of the shopper's orders",
+    params(("id" = Uuid, Path, description = "The order's id.")),
+    responses(
+        (status = 200, description = "The order (the body `POST /orders` answered).", body = OrderView),
+        (status = 404, description = "`not_found`: no such order of this shopper (another shopper's id included).", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+async fn get_order(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<OrderView>> {
+    let user_id = shopper(&caller)?;
+    store::find(&state.pool, order_id(&id)?, Some(user_id)).await?.map(Json).ok_or(ApiError::OrderNotFound)
+}
+
+/// `POST /orders/{id}/cancel`.
+#[utoipa::path(post, path = "/orders/{id}/cancel", tag = "orders", summary = "Cancel an unpaid order",
+    description = "Its stock is released (ORDER_CANCELLED). A paid order is refunded instead, not cancelled.",
+    params(("id" = Uuid, Path, description = "The order's id.")),
+    responses(
+        (status = 200, description = "The order, cancelled.", body = OrderView),
+        (status = 404, description = "`not_found`: no such order of this shopper.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition`: the order is no longer awaiting payment.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+async fn cancel_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<OrderView>> {
+    let user_id = shopper(&caller)?;
+    let id = order_id(&id)?;
+    let mut tx = state.pool.begin().await?;
+    let outcome =
+        store::transition(&mut tx, id, Some(user_id), Event::Cancel, &user_id.to_string(), "cancelled by the shopper")
+            .await?;
+    let (_, facts) =
+        outcome.ok_or(ApiError::OrderNotFound)?.map_err(|illegal| ApiError::InvalidTransition(illegal.to_string()))?;
+    let event = OrderCancelled {
+        order_id: facts.id,
+        number: facts.number,
+        user_id: facts.user_id,
+        email: facts.contact_email,
+        reason: "cancelled by the shopper".into(),
+    };
+    events::enqueue(&mut tx, crate::SERVICE, &event).await?;
+    tx.commit().await?;
+    store::find(&state.pool, id, Some(user_id)).await?.map(Json).ok_or(ApiError::OrderNotFound)
 }

@@ -1,0 +1,137 @@
+//! Placing an order (DESIGN §7, step 1): claim the Idempotency-Key, read the cart, the current
+//! prices, the address and the contact (synchronous reads), reserve the stock (the one
+//! synchronous write, idempotent by the order's id), price it with the one totals function,
+//! then write the order and ORDER_CREATED in one transaction. If that last step fails, the
+//! reservation is an orphan that inventory's sweeper releases; a retry with the same key
+//! resumes under the same order id.
+
+use aws_lc_rs::digest;
+use contracts::inventory::{Line, ReserveRequest, Reserved};
+use contracts::user::PostalAddress;
+use events::catalog::{OrderCreated, OrderLine};
+use internal_token::Subject;
+use uuid::Uuid;
+
+use crate::domain::{PricedLine, totals};
+use crate::error::{ApiError, Result};
+use crate::routes::{AppState, PlaceOrder};
+use crate::store::{self, Claim, NewLine, NewOrder, OrderView};
+
+/// Whether the order was made now, or found from an earlier identical request.
+pub enum Placed {
+    Created(OrderView),
+    Replayed(OrderView),
+}
+
+/// The request's fingerprint: SHA-256 of its canonical JSON.
+fn fingerprint(body: &PlaceOrder) -> String {
+    let canonical = serde_json::to_vec(body).expect("a request serializes");
+    digest::digest(&digest::SHA256, &canonical).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub async fn place(state: &AppState, subject: &Subject, user_id: Uuid, key: &str, body: &PlaceOrder) -> Result<Placed> {
+    if !subject.email_verified {
+        return Err(ApiError::EmailUnverified);
+    }
+    let order_id = match store::claim_key(&state.pool, user_id, key, &fingerprint(body)).await? {
+        Claim::Reused => return Err(ApiError::KeyReused),
+        Claim::InFlight => return Err(ApiError::KeyInUse),
+        Claim::Done(id) => {
+            let order = store::find(&state.pool, id, Some(user_id)).await?.ok_or(ApiError::OrderNotFound)?;
+            return Ok(Placed::Replayed(order));
+        }
+        Claim::New(id) | Claim::Resume(id) => id,
+    };
+    match make(state, user_id, order_id, key, body).await {
+        Ok(order) => Ok(Placed::Created(order)),
+        Err(error) => {
+            if error.made_nothing() {
+                store::forget_key(&state.pool, user_id, key).await?;
+            }
+            Err(error)
+        }
+    }
+}
+
+async fn make(state: &AppState, user_id: Uuid, order_id: Uuid, key: &str, body: &PlaceOrder) -> Result<OrderView> {
+    let cart = state.cart.user_cart(user_id).await?;
+    if cart.lines.is_empty() {
+        return Err(ApiError::CartEmpty);
+    }
+    let address: PostalAddress = match (&body.shipping_address_id, &body.shipping_address) {
+        (Some(id), _) => state.users.address(user_id, *id).await?.ok_or(ApiError::UnknownAddress)?,
+        (None, Some(inline)) => inline.clone(),
+        (None, None) => return Err(ApiError::UnknownAddress),
+    };
+    let email = state.users.contact(user_id).await?.and_then(|c| c.email).ok_or(ApiError::EmailUnverified)?;
+    let skus: Vec<String> = cart.lines.iter().map(|l| l.sku.clone()).collect();
+    let variants = state.products.variants(&skus).await?;
+    let unsold: Vec<String> =
+        skus.iter().filter(|sku| !variants.iter().any(|v| &v.sku == *sku && v.purchasable)).cloned().collect();
+    if !unsold.is_empty() {
+        return Err(ApiError::OutOfStock(unsold));
+    }
+    let request = ReserveRequest {
+        id: order_id,
+        lines: cart.lines.iter().map(|l| Line { sku: l.sku.clone(), quantity: l.quantity }).collect(),
+        // Held a little beyond the payment deadline: the order decides expiry and releases it.
+        hold_secs: Some(state.payment_window.as_secs() + 300),
+    };
+    if let Reserved::OutOfStock(skus) = state.inventory.reserve(&request, &Subject::anonymous()).await? {
+        return Err(ApiError::OutOfStock(skus));
+    }
+    let priced: Vec<(PricedLine, String)> = cart
+        .lines
+        .iter()
+        .map(|line| {
+            let variant = variants.iter().find(|v| v.sku == line.sku).expect("checked above");
+            (
+                PricedLine { sku: line.sku.clone(), quantity: line.quantity, unit_price_minor: variant.price_minor },
+                variant.title.clone(),
+            )
+        })
+        .collect();
+    let lines: Vec<PricedLine> = priced.iter().map(|(line, _)| line.clone()).collect();
+    let totals = totals(&lines, None, &address.country, &state.pricing);
+    let new_lines = priced
+        .iter()
+        .enumerate()
+        .map(|(i, (line, title))| NewLine {
+            sku: line.sku.clone(),
+            title: title.clone(),
+            quantity: line.quantity,
+            unit_price_minor: line.unit_price_minor,
+            discount_minor: totals.line_discount_minor[i],
+            tax_minor: totals.line_tax_minor[i],
+        })
+        .collect();
+    let order = NewOrder {
+        id: order_id,
+        user_id,
+        currency: &state.currency,
+        totals: &totals,
+        lines: new_lines,
+        shipping_address: serde_json::to_value(&address).expect("an address serializes"),
+        contact_email: &email,
+        payment_window_secs: state.payment_window.as_secs_f64(),
+        idempotency_key: key,
+    };
+    let mut tx = state.pool.begin().await?;
+    let (number, payment_deadline) = store::insert_order(&mut tx, &order).await?;
+    let event = OrderCreated {
+        order_id,
+        number,
+        user_id,
+        email: email.clone(),
+        lines: lines
+            .iter()
+            .map(|l| OrderLine { sku: l.sku.clone(), quantity: l.quantity, unit_price_minor: l.unit_price_minor })
+            .collect(),
+        total_minor: totals.total_minor,
+        currency: state.currency.clone(),
+        payment_deadline,
+    };
+    events::enqueue(&mut tx, crate::SERVICE, &event).await?;
+    tx.commit().await?;
+    store::find(&state.pool, order_id, Some(user_id)).await?.ok_or(ApiError::OrderNotFound)
+}

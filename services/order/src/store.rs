@@ -1,1 +1,0 @@
-//! All of the order service's SQL, in its schema `orders`: none yet.

@@ -1,0 +1,308 @@
+//! All of the order service's SQL (schema `orders`): Idempotency-Keys, orders with their lines
+//! and transitions, the shopper's and staff's reads, and the expiry scan.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::domain::{self, Event, IllegalTransition, Status};
+
+/// What claiming an Idempotency-Key found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// First use: go ahead, making the order with this id.
+    New(Uuid),
+    /// The same request was completed: answer with this order.
+    Done(Uuid),
+    /// The same request was started long ago and never finished (a crash): go ahead again
+    /// with the same order id (its reservation is idempotent by it).
+    Resume(Uuid),
+    /// The same request is being processed right now.
+    InFlight,
+    /// The key was used for a different request.
+    Reused,
+}
+
+/// How long an unfinished request keeps its key to itself before another may resume it.
+const IN_FLIGHT_SECS: f64 = 60.0;
+
+/// Claims `key` of `user_id` for a request with `hash`.
+pub async fn claim_key(pool: &PgPool, user_id: Uuid, key: &str, hash: &str) -> sqlx::Result<Claim> {
+    let mut tx = pool.begin().await?;
+    let fresh = Uuid::now_v7();
+    let inserted: Option<Uuid> = sqlx::query_scalar(
+        "insert into idempotency_keys (user_id, key, request_hash, order_id, state) values ($1, $2, $3, $4, 'in_flight') \
+         on conflict (user_id, key) do nothing returning order_id",
+    )
+    .bind(user_id)
+    .bind(key)
+    .bind(hash)
+    .bind(fresh)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(order_id) = inserted {
+        tx.commit().await?;
+        return Ok(Claim::New(order_id));
+    }
+    let (stored_hash, order_id, state, stale): (String, Uuid, String, bool) = sqlx::query_as(
+        "select request_hash, order_id, state, created_at < now() - make_interval(secs => $3) \
+         from idempotency_keys where user_id = $1 and key = $2 for update",
+    )
+    .bind(user_id)
+    .bind(key)
+    .bind(IN_FLIGHT_SECS)
+    .fetch_one(&mut *tx)
+    .await?;
+    let claim = if stored_hash != hash {
+        Claim::Reused
+    } else if state == "done" {
+        Claim::Done(order_id)
+    } else if stale {
+        sqlx::query("update idempotency_keys set created_at = now() where user_id = $1 and key = $2")
+            .bind(user_id)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        Claim::Resume(order_id)
+    } else {
+        Claim::InFlight
+    };
+    tx.commit().await?;
+    Ok(claim)
+}
+
+/// Gives a key back after a request that made nothing (a 4xx), so it may be retried as is.
+pub async fn forget_key(pool: &PgPool, user_id: Uuid, key: &str) -> sqlx::Result<()> {
+    sqlx::query("delete from idempotency_keys where user_id = $1 and key = $2 and state = 'in_flight'")
+        .bind(user_id)
+        .bind(key)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Keys older than a day are forgotten.
+pub async fn prune_keys(pool: &PgPool) -> sqlx::Result<u64> {
+    Ok(sqlx::query("delete from idempotency_keys where created_at < now() - interval '24 hours'")
+        .execute(pool)
+        .await?
+        .rows_affected())
+}
+
+/// A line to write.
+pub struct NewLine {
+    pub sku: String,
+    pub title: String,
+    pub quantity: i64,
+    pub unit_price_minor: i64,
+    pub discount_minor: i64,
+    pub tax_minor: i64,
+}
+
+/// An order to write.
+pub struct NewOrder<'a> {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub currency: &'a str,
+    pub totals: &'a domain::Totals,
+    pub lines: Vec<NewLine>,
+    pub shipping_address: serde_json::Value,
+    pub contact_email: &'a str,
+    pub payment_window_secs: f64,
+    pub idempotency_key: &'a str,
+}
+
+/// Writes the order, its lines and its first transition, and marks its key done; returns
+/// (number, payment deadline).
+pub async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) -> sqlx::Result<(String, DateTime<Utc>)> {
+    let sequence: i64 = sqlx::query_scalar("select nextval('order_numbers')").fetch_one(&mut *tx).await?;
+    let number = domain::order_number(sequence);
+    let t = order.totals;
+    let deadline: DateTime<Utc> = sqlx::query_scalar(
+        "insert into orders (id, number, user_id, status, currency, subtotal_minor, discount_minor, shipping_minor, \
+           tax_minor, total_minor, shipping_address, contact_email, payment_deadline) \
+         values ($1, $2, $3, 'awaiting_payment', $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12)) \
+         returning payment_deadline",
+    )
+    .bind(order.id)
+    .bind(&number)
+    .bind(order.user_id)
+    .bind(order.currency)
+    .bind(t.subtotal_minor)
+    .bind(t.discount_minor)
+    .bind(t.shipping_minor)
+    .bind(t.tax_minor)
+    .bind(t.total_minor)
+    .bind(&order.shipping_address)
+    .bind(order.contact_email)
+    .bind(order.payment_window_secs)
+    .fetch_one(&mut *tx)
+    .await?;
+    for (position, line) in order.lines.iter().enumerate() {
+        sqlx::query(
+            "insert into order_lines (order_id, position, sku, title, quantity, unit_price_minor, discount_minor, tax_minor) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(order.id)
+        .bind(position as i32)
+        .bind(&line.sku)
+        .bind(&line.title)
+        .bind(line.quantity)
+        .bind(line.unit_price_minor)
+        .bind(line.discount_minor)
+        .bind(line.tax_minor)
+        .execute(&mut *tx)
+        .await?;
+    }
+    record_transition(tx, order.id, None, Status::AwaitingPayment, &order.user_id.to_string(), "placed").await?;
+    sqlx::query("update idempotency_keys set state = 'done' where user_id = $1 and key = $2")
+        .bind(order.user_id)
+        .bind(order.idempotency_key)
+        .execute(&mut *tx)
+        .await?;
+    Ok((number, deadline))
+}
+
+async fn record_transition(
+    tx: &mut PgConnection,
+    order_id: Uuid,
+    from: Option<Status>,
+    to: Status,
+    actor: &str,
+    reason: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("insert into order_transitions (id, order_id, from_status, to_status, actor, reason) values ($1, $2, $3, $4, $5, $6)")
+        .bind(Uuid::now_v7())
+        .bind(order_id)
+        .bind(from.map(Status::as_str))
+        .bind(to.as_str())
+        .bind(actor)
+        .bind(reason)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// What an event about an order needs to say.
+#[derive(Debug, sqlx::FromRow)]
+pub struct OrderFacts {
+    pub id: Uuid,
+    pub number: String,
+    pub user_id: Uuid,
+    pub contact_email: String,
+}
+
+/// Moves an order (of `owner`, when given) through the state machine with its transition
+/// record. `None`: no such order (of that owner).
+pub async fn transition(
+    tx: &mut PgConnection,
+    order_id: Uuid,
+    owner: Option<Uuid>,
+    event: Event,
+    actor: &str,
+    reason: &str,
+) -> sqlx::Result<Option<Result<(Status, OrderFacts), IllegalTransition>>> {
+    let row: Option<(String, Uuid, String, String)> = sqlx::query_as(
+        "select status, user_id, number, contact_email from orders where id = $1 and ($2::uuid is null or user_id = $2) for update",
+    )
+    .bind(order_id)
+    .bind(owner)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((status, user_id, number, contact_email)) = row else { return Ok(None) };
+    let from = Status::parse(&status).expect("the CHECK admits only known statuses");
+    let to = match domain::next(from, event) {
+        Ok(to) => to,
+        Err(illegal) => return Ok(Some(Err(illegal))),
+    };
+    sqlx::query("update orders set status = $2, updated_at = now() where id = $1")
+        .bind(order_id)
+        .bind(to.as_str())
+        .execute(&mut *tx)
+        .await?;
+    record_transition(tx, order_id, Some(from), to, actor, reason).await?;
+    Ok(Some(Ok((to, OrderFacts { id: order_id, number, user_id, contact_email }))))
+}
+
+/// Unpaid orders past their deadline, locked (another expiry job skips them).
+pub async fn lock_overdue(tx: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "select id from orders where status = 'awaiting_payment' and payment_deadline < now() \
+         order by payment_deadline limit $1 for update skip locked",
+    )
+    .bind(limit)
+    .fetch_all(tx)
+    .await
+}
+
+/// One line of an order as shown.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct OrderLineView {
+    pub sku: String,
+    pub title: String,
+    pub quantity: i64,
+    /// Gross, when ordered.
+    pub unit_price_minor: i64,
+    /// This line's share of the order's discount.
+    pub discount_minor: i64,
+    /// The VAT contained in the line.
+    pub tax_minor: i64,
+}
+
+/// An order as its shopper (and staff) see it.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct OrderView {
+    pub id: Uuid,
+    /// SF-000123.
+    pub number: String,
+    pub status: String,
+    #[schema(value_type = Vec<OrderLineView>)]
+    pub lines: sqlx::types::Json<Vec<OrderLineView>>,
+    pub subtotal_minor: i64,
+    pub discount_minor: i64,
+    pub shipping_minor: i64,
+    pub tax_minor: i64,
+    pub total_minor: i64,
+    pub currency: String,
+    #[schema(value_type = Object)]
+    pub shipping_address: serde_json::Value,
+    pub payment_deadline: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+const VIEW: &str = "o.id, o.number, o.status, \
+     coalesce((select json_agg(json_build_object('sku', l.sku, 'title', l.title, 'quantity', l.quantity, \
+        'unit_price_minor', l.unit_price_minor, 'discount_minor', l.discount_minor, 'tax_minor', l.tax_minor) \
+        order by l.position) from order_lines l where l.order_id = o.id), '[]'::json) as lines, \
+     o.subtotal_minor, o.discount_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.currency::text as currency, \
+     o.shipping_address, o.payment_deadline, o.created_at";
+
+/// An order of `owner` (any order for staff: `None`), in one statement.
+pub async fn find(pool: &PgPool, id: Uuid, owner: Option<Uuid>) -> sqlx::Result<Option<OrderView>> {
+    let sql = format!("select {VIEW} from orders o where o.id = $1 and ($2::uuid is null or o.user_id = $2)");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(owner).fetch_optional(pool).await
+}
+
+/// A page of a shopper's orders (all orders for staff: `None`), newest first, plus one.
+pub async fn list(
+    pool: &PgPool,
+    owner: Option<Uuid>,
+    status: Option<&str>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> sqlx::Result<Vec<OrderView>> {
+    let sql = format!(
+        "select {VIEW} from orders o where ($1::uuid is null or o.user_id = $1) and ($2::text is null or o.status = $2) \
+           and ($3::timestamptz is null or (o.created_at, o.id) < ($3, $4)) \
+         order by o.created_at desc, o.id desc limit $5"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(owner)
+        .bind(status)
+        .bind(after.map(|a| a.0))
+        .bind(after.map(|a| a.1))
+        .bind(limit + 1)
+        .fetch_all(pool)
+        .await
+}

@@ -1,0 +1,138 @@
+//! A shop for checkout tests: product (seeded, in stock), inventory (stocked through its staff
+//! route), cart, user and order, sharing a database and a Redis prefix so events flow.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth_jwt::Role;
+use internal_token::Subject;
+use reqwest::Method;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use testkit::{ServiceCaller, TestDb};
+use uuid::Uuid;
+
+pub struct Shop {
+    pub order_addr: std::net::SocketAddr,
+    pub cart_addr: std::net::SocketAddr,
+    pub user_addr: std::net::SocketAddr,
+    pub inventory_staff: ServiceCaller,
+    pub order_pool: PgPool,
+    pub inventory_pool: PgPool,
+    pub user_pool: PgPool,
+    _db: TestDb,
+}
+
+/// A signed-in shopper with a saved German address and a cart.
+pub struct Shopper {
+    pub order: Arc<ServiceCaller>,
+    pub cart: ServiceCaller,
+    pub address_id: String,
+}
+
+fn config(service: &str, db: &TestDb, prefix: &str) -> service_kit::ServiceConfig {
+    let mut config = testkit::service_config(service, Some(db));
+    config.redis.as_mut().expect("redis").key_prefix = prefix.to_owned();
+    config
+}
+
+impl Shop {
+    pub async fn spawn() -> Self {
+        let db = TestDb::new().await;
+        let prefix = testkit::redis_prefix();
+        let product_addr =
+            product::build(product::ProductConfig::new(config("product", &db, &prefix))).await.unwrap().spawn();
+        let product_pool = db.pool_as("product").await;
+        product::seed::seed_demo_catalog(&product_pool, "EUR").await.unwrap();
+        sqlx::query("update variants set in_stock = true").execute(&product_pool).await.unwrap();
+        let mut inventory = inventory::InventoryConfig::new(config("inventory", &db, &prefix));
+        inventory.sweep_every = Duration::from_secs(3600);
+        let inventory_addr = inventory::build(inventory).await.unwrap().spawn();
+        let user_addr = user::build(config("user", &db, &prefix)).await.unwrap().spawn();
+        let mut cart = config("cart", &db, &prefix);
+        testkit::point_at(&mut cart, "product", product_addr);
+        let mut cart = cart::CartConfig::new(cart);
+        cart.price_cache = Duration::ZERO;
+        let cart_addr = cart::build(cart).await.unwrap().spawn();
+        let mut order = config("order", &db, &prefix);
+        for (name, addr) in
+            [("product", product_addr), ("inventory", inventory_addr), ("user", user_addr), ("cart", cart_addr)]
+        {
+            testkit::point_at(&mut order, name, addr);
+        }
+        let mut order = order::OrderConfig::new(order);
+        order.expiry_every = Duration::from_secs(3600);
+        let order_addr = order::build(order).await.unwrap().spawn();
+        let staff = Subject::user(Uuid::now_v7().to_string(), Role::Admin, vec!["inventory:write".into()]);
+        Self {
+            order_addr,
+            cart_addr,
+            user_addr,
+            inventory_staff: ServiceCaller::new("inventory", inventory_addr).as_subject(staff),
+            order_pool: db.pool_as("order").await,
+            inventory_pool: db.pool_as("inventory").await,
+            user_pool: db.pool_as("user").await,
+            _db: db,
+        }
+    }
+
+    pub async fn stock(&self, sku: &str, on_hand: i64) {
+        let body = json!({"on_hand": on_hand, "reason": "count"});
+        let (status, row) = self.inventory_staff.send_json(Method::PUT, &format!("/stock/{sku}"), Some(body)).await;
+        assert_eq!(status, 200, "{row}");
+    }
+
+    /// (on hand, reserved) of a SKU.
+    pub async fn levels(&self, sku: &str) -> (i64, i64) {
+        sqlx::query_as("select on_hand, reserved from stock where sku = $1")
+            .bind(sku)
+            .fetch_one(&self.inventory_pool)
+            .await
+            .unwrap()
+    }
+
+    /// A shopper with a verified email (or not), a saved address in Germany, an empty cart.
+    pub async fn shopper(&self, verified: bool) -> Shopper {
+        let id = Uuid::now_v7();
+        let mut subject = Subject::user(id.to_string(), Role::Customer, vec![]);
+        subject.email_verified = verified;
+        let user = ServiceCaller::new("user", self.user_addr).as_subject(subject.clone());
+        let (status, _) = user.get("/users/me").await;
+        assert_eq!(status, 200);
+        sqlx::query("update profiles set email = $2, email_verified = $3 where user_id = $1")
+            .bind(id)
+            .bind(format!("{id}@example.com"))
+            .bind(verified)
+            .execute(&self.user_pool)
+            .await
+            .unwrap();
+        let body = json!({"recipient_name": "Ada Lovelace", "line1": "Unter den Linden 1", "city": "Berlin", "postal_code": "10115", "country": "DE"});
+        let (status, address) = user.post_json("/users/me/addresses", body).await;
+        assert_eq!(status, 201, "{address}");
+        Shopper {
+            order: Arc::new(ServiceCaller::new("order", self.order_addr).as_subject(subject.clone())),
+            cart: ServiceCaller::new("cart", self.cart_addr).as_subject(subject),
+            address_id: address["id"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+impl Shopper {
+    pub async fn add(&self, sku: &str, quantity: i64) {
+        let (status, cart) =
+            self.cart.post_json("/carts/current/items", json!({"sku": sku, "quantity": quantity})).await;
+        assert_eq!(status, 200, "{cart}");
+    }
+
+    /// POST /orders with `key` and the saved address.
+    pub async fn place(&self, key: &str) -> (u16, Value) {
+        place(&self.order, key, json!({"shipping_address_id": self.address_id})).await
+    }
+}
+
+pub async fn place(order: &ServiceCaller, key: &str, body: Value) -> (u16, Value) {
+    let response =
+        order.request(Method::POST, "/orders").header("idempotency-key", key).json(&body).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}

@@ -1,0 +1,5 @@
+//! The order service's API tests: the real product, inventory, cart and user services on one
+//! database and one Redis prefix, called as the gateway would.
+
+mod helpers;
+mod placing;

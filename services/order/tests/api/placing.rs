@@ -1,0 +1,166 @@
+//! Placing an order: priced from current prices with the totals function, stock reserved, the
+//! same Idempotency-Key giving the same order, refusals that hold nothing, the shopper's own
+//! orders only, cancelling and expiry releasing the stock.
+
+use futures_util::future::join_all;
+use serde_json::json;
+
+use crate::helpers::{Shop, place};
+
+#[tokio::test]
+async fn an_order_is_priced_reserved_written_once_per_key_and_only_its_shopper_sees_it() {
+    let shop = Shop::spawn().await;
+    shop.stock("DEMO-0004-300ML", 10).await;
+    shop.stock("DEMO-0001-M", 10).await;
+    let ann = shop.shopper(true).await;
+    ann.add("DEMO-0004-300ML", 2).await;
+    ann.add("DEMO-0001-M", 1).await;
+
+    let (status, order) = ann.place("checkout-1").await;
+    assert_eq!(status, 201, "{order}");
+    assert_eq!(order["status"], "awaiting_payment");
+    assert!(order["number"].as_str().unwrap().starts_with("SF-"));
+    let lines = order["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 2);
+    let subtotal: i64 =
+        lines.iter().map(|l| l["unit_price_minor"].as_i64().unwrap() * l["quantity"].as_i64().unwrap()).sum();
+    assert_eq!(order["subtotal_minor"].as_i64(), Some(subtotal));
+    let tax: i64 = lines.iter().map(|l| l["tax_minor"].as_i64().unwrap()).sum();
+    assert_eq!(order["tax_minor"].as_i64(), Some(tax), "the order's tax is its lines'");
+    assert!(tax > 0, "19 % VAT in Germany");
+    let shipping = if subtotal >= 5_000 { 0 } else { 490 };
+    assert_eq!(order["shipping_minor"].as_i64(), Some(shipping));
+    assert_eq!(order["total_minor"].as_i64(), Some(subtotal + shipping));
+    assert_eq!(order["shipping_address"]["country"], "DE");
+    assert_eq!(shop.levels("DEMO-0004-300ML").await, (10, 2), "stock is held");
+
+    // The same key and body: the same order, 200; another body: 422; the order is its shopper's.
+    let (status, again) = ann.place("checkout-1").await;
+    assert_eq!((status, &again), (200, &order));
+    let (status, problem) = place(
+        &ann.order,
+        "checkout-1",
+        json!({"shipping_address": {
+        "recipient_name": "Ada", "line1": "Ring 1", "city": "Wien", "postal_code": "1010", "country": "AT"}}),
+    )
+    .await;
+    assert_eq!((status, problem["code"].as_str()), (422, Some("idempotency_key_reused")));
+    assert_eq!(shop.levels("DEMO-0004-300ML").await, (10, 2), "still one hold");
+    let id = order["id"].as_str().unwrap();
+    let (status, fetched) = ann.order.get(&format!("/orders/{id}")).await;
+    assert_eq!((status, &fetched), (200, &order));
+    let bob = shop.shopper(true).await;
+    let (status, _) = bob.order.get(&format!("/orders/{id}")).await;
+    assert_eq!(status, 404, "another shopper's order is not found");
+    let (status, _) = bob.order.send_json(reqwest::Method::POST, &format!("/orders/{id}/cancel"), None).await;
+    assert_eq!(status, 404);
+    let (_, page) = ann.order.get("/orders").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let (_, page) = bob.order.get("/orders").await;
+    assert!(page["items"].as_array().unwrap().is_empty());
+    let created: i64 = sqlx::query_scalar("select count(*) from outbox where event_type = 'ORDER_CREATED'")
+        .fetch_one(&shop.order_pool)
+        .await
+        .unwrap();
+    assert_eq!(created, 1);
+
+    // Cancelling releases the stock (inventory consumes ORDER_CANCELLED); twice is a 409.
+    let (status, cancelled) = ann.order.send_json(reqwest::Method::POST, &format!("/orders/{id}/cancel"), None).await;
+    assert_eq!((status, cancelled["status"].as_str()), (200, Some("cancelled")), "{cancelled}");
+    testkit::wait::until("the stock is released", || async { shop.levels("DEMO-0004-300ML").await == (10, 0) }).await;
+    let (status, problem) = ann.order.send_json(reqwest::Method::POST, &format!("/orders/{id}/cancel"), None).await;
+    assert_eq!((status, problem["code"].as_str()), (409, Some("invalid_transition")));
+}
+
+#[tokio::test]
+async fn refusals_hold_nothing_and_free_the_key() {
+    let shop = Shop::spawn().await;
+    shop.stock("DEMO-0004-300ML", 1).await;
+    shop.stock("DEMO-0001-M", 5).await;
+    let unverified = shop.shopper(false).await;
+    unverified.add("DEMO-0001-M", 1).await;
+    let (status, problem) = unverified.place("k1").await;
+    assert_eq!((status, problem["code"].as_str()), (403, Some("email_unverified")));
+
+    let ann = shop.shopper(true).await;
+    let (status, problem) = ann.place("k1").await;
+    assert_eq!((status, problem["code"].as_str()), (422, Some("cart_empty")));
+    ann.add("DEMO-0001-M", 2).await;
+    ann.add("DEMO-0004-300ML", 1).await;
+    sqlx::query("update stock set on_hand = 0 where sku = 'DEMO-0004-300ML'")
+        .execute(&shop.inventory_pool)
+        .await
+        .unwrap();
+    let (status, problem) = ann.place("k2").await;
+    assert_eq!((status, problem["code"].as_str()), (409, Some("out_of_stock")), "{problem}");
+    assert_eq!(problem["skus"], json!(["DEMO-0004-300ML"]));
+    assert_eq!(shop.levels("DEMO-0001-M").await, (5, 0), "nothing is held");
+    let (status, problem) = place(&ann.order, "k3", json!({})).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("shipping_address_id")));
+    let response = ann
+        .order
+        .request(reqwest::Method::POST, "/orders")
+        .json(&json!({"shipping_address_id": ann.address_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422, "no Idempotency-Key");
+    // The refused key is free again: with stock back, the same key places the order.
+    sqlx::query("update stock set on_hand = 1 where sku = 'DEMO-0004-300ML'")
+        .execute(&shop.inventory_pool)
+        .await
+        .unwrap();
+    let (status, order) = ann.place("k2").await;
+    assert_eq!(status, 201, "{order}");
+}
+
+#[tokio::test]
+async fn concurrent_requests_with_one_key_make_one_order_and_one_hold() {
+    let shop = Shop::spawn().await;
+    shop.stock("DEMO-0001-M", 50).await;
+    let ann = shop.shopper(true).await;
+    ann.add("DEMO-0001-M", 3).await;
+    let calls = (0..20).map(|_| {
+        let order = ann.order.clone();
+        let body = json!({"shipping_address_id": ann.address_id});
+        async move { place(&order, "same-key", body).await }
+    });
+    let results = join_all(calls).await;
+    let ids: std::collections::HashSet<String> = results
+        .iter()
+        .filter(|(s, _)| *s == 200 || *s == 201)
+        .map(|(_, o)| o["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        results.iter().all(|(s, _)| [200, 201, 409].contains(s)),
+        "{:?}",
+        results.iter().map(|r| r.0).collect::<Vec<_>>()
+    );
+    assert_eq!(results.iter().filter(|(s, _)| *s == 201).count(), 1, "one request made it");
+    assert_eq!(ids.len(), 1);
+    let orders: i64 = sqlx::query_scalar("select count(*) from orders").fetch_one(&shop.order_pool).await.unwrap();
+    assert_eq!(orders, 1);
+    assert_eq!(shop.levels("DEMO-0001-M").await, (50, 3), "one hold");
+}
+
+#[tokio::test]
+async fn an_unpaid_order_expires_at_its_deadline_and_its_stock_returns() {
+    let shop = Shop::spawn().await;
+    shop.stock("DEMO-0001-M", 4).await;
+    let ann = shop.shopper(true).await;
+    ann.add("DEMO-0001-M", 4).await;
+    let (status, order) = ann.place("k").await;
+    assert_eq!(status, 201, "{order}");
+    assert_eq!(shop.levels("DEMO-0001-M").await, (4, 4));
+    assert_eq!(order::events::expire_overdue(&shop.order_pool).await.unwrap(), 0, "not yet");
+    sqlx::query("update orders set payment_deadline = now() - interval '1 second'")
+        .execute(&shop.order_pool)
+        .await
+        .unwrap();
+    let (a, b) =
+        tokio::join!(order::events::expire_overdue(&shop.order_pool), order::events::expire_overdue(&shop.order_pool));
+    assert_eq!(a.unwrap() + b.unwrap(), 1, "expired once");
+    let (_, expired) = ann.order.get(&format!("/orders/{}", order["id"].as_str().unwrap())).await;
+    assert_eq!(expired["status"], "expired");
+    testkit::wait::until("the stock returns", || async { shop.levels("DEMO-0001-M").await == (4, 0) }).await;
+}
