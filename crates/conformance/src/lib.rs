@@ -22,7 +22,9 @@ pub async fn build(service: &str, db: &TestDb) -> Result<Application, StartError
         "inventory" => inventory::build(inventory::InventoryConfig::new(config)).await,
         "cart" => cart::build(cart::CartConfig::new(config)).await,
         "order" => order::build(order::OrderConfig::new(config)).await,
-        "payment" => payment::build(config).await,
+        "payment" => {
+            payment::build(payment::PaymentConfig::new(config, secrecy::SecretString::from("whsec_conformance"))).await
+        }
         "admin" => admin::build(config).await,
         "notification" => notification::build(notification::NotificationConfig::new(config)).await,
         "search" => search::build(config).await,

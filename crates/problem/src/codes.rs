@@ -109,6 +109,7 @@ problem_codes! {
     CartEmpty = ("cart_empty", UNPROCESSABLE_ENTITY) "The cart has no lines to order.",
     IdempotencyKeyReused = ("idempotency_key_reused", UNPROCESSABLE_ENTITY) "This Idempotency-Key was used for a different request.",
     IdempotencyKeyInUse = ("idempotency_key_in_use", CONFLICT) "A request with this Idempotency-Key is still being processed; retry shortly.",
+    InvalidSignature = ("invalid_signature", BAD_REQUEST) "A provider webhook's signature is forged, stale or malformed; nothing was changed.",
     InvalidTransition = ("invalid_transition", CONFLICT) "The order's state does not allow this (e.g. cancelling a paid order).",
 
     // Concurrency.

@@ -7,10 +7,10 @@
 use aws_lc_rs::digest;
 use redis::aio::ConnectionLike;
 
-use crate::fleet::{AUTH, CART, GATEWAY, INVENTORY, NOTIFICATION, ORDER, PRODUCT, USER};
+use crate::fleet::{AUTH, CART, GATEWAY, INVENTORY, NOTIFICATION, ORDER, PAYMENT, PRODUCT, USER};
 
 /// The services that publish a stream of their own (`events.<service>`, through their relay).
-pub const PRODUCES: &[&str] = &[AUTH, PRODUCT, INVENTORY, ORDER];
+pub const PRODUCES: &[&str] = &[AUTH, PRODUCT, INVENTORY, ORDER, PAYMENT];
 
 /// The streams each consuming service reads (its events module says the same).
 pub const CONSUMES: &[(&str, &[&str])] = &[

@@ -62,6 +62,7 @@ impl FleetKeys {
         write_private(&dir.join("access-signing.pem"), &self.access_signing_pem)?;
         write_private(&dir.join("auth-encryption.key"), &self.auth_encryption_key)?;
         std::fs::write(dir.join("internal-jwks.json"), serde_json::to_string_pretty(&self.internal_jwks)?)?;
+        ensure_webhook_secret(dir, "sandbox")?;
         std::fs::write(
             dir.join("README"),
             "DEV-ONLY keys made by `cargo xtask keys`. Never use them outside a developer machine.\n",
@@ -71,4 +72,22 @@ impl FleetKeys {
     pub fn internal_private(&self, service: &str) -> &str {
         self.internal.get(service).map(String::as_str).expect("a fleet service")
     }
+}
+
+/// The file of a payment provider's webhook signing secret under a keys directory.
+pub fn webhook_secret_path(dir: &Path, provider: &str) -> std::path::PathBuf {
+    dir.join(format!("payment-webhook-{provider}.secret"))
+}
+
+/// Writes a provider's webhook secret (`whsec_` and 32 random bytes in hex, the whole text being
+/// the HMAC key, like Stripe's) unless the file exists.
+pub fn ensure_webhook_secret(dir: &Path, provider: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = webhook_secret_path(dir, provider);
+    if path.exists() {
+        return Ok(());
+    }
+    let secret: String = auth_jwt::keys::random_bytes(32).iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(&path, format!("whsec_{secret}\n"))?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
 }

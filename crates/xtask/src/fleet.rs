@@ -354,6 +354,15 @@ pub fn service_env(o: &FleetOptions, name: &str) -> Vec<(String, String)> {
         // known by its own address.
         ("TRUSTED_PROXIES".to_owned(), format!("{NGINX_BIND}/32")),
     ];
+    if name == service_kit::fleet::PAYMENT {
+        let secret = testkit::keys::webhook_secret_path(&o.keys_dir, "sandbox");
+        env.push(("PAYMENT_WEBHOOK_SECRET_FILE".to_owned(), secret.display().to_string()));
+        // The sandbox's verdicts come back through the public door, like a provider's.
+        env.push((
+            "PAYMENT_WEBHOOK_URL".to_owned(),
+            format!("http://127.0.0.1:{}/api/v1/payments/webhooks/sandbox", o.nginx_port),
+        ));
+    }
     if let Some(role) = spec.db_role() {
         env.push(("DATABASE_URL".to_owned(), format!("postgres://{role}@127.0.0.1:{}/{DATABASE}", o.pg_port)));
         // The bootstrap and the service agree on the schema, default or DATABASE_SCHEMA_<NAME>.

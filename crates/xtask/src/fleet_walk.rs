@@ -195,6 +195,37 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     ensure!(stock["available"] == true, "98 of 100 still available: {stock}");
     eprintln!("    order {} placed through NGINX (stock held, replay answered the same order): ok", order["number"]);
 
+    // Pay it with the sandbox: its verdict comes back as a signed webhook through NGINX.
+    let payment: serde_json::Value = http
+        .post(format!("{api}/payments"))
+        .bearer_auth(&token)
+        .header("idempotency-key", format!("{key}-pay"))
+        .json(&serde_json::json!({"order_id": order["id"]}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let payment_id = payment["payment_id"].as_str().with_context(|| format!("a payment: {payment}"))?;
+    ensure!(payment["amount_minor"] == order["total_minor"], "the amount is the order's");
+    let response = http
+        .post(format!("{api}/payments/{payment_id}/confirm"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"test_card": "4242424242424242"}))
+        .send()
+        .await?;
+    ensure!(response.status() == 202, "confirm: {}", response.status());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let paid: serde_json::Value =
+            http.get(format!("{api}/payments/{payment_id}")).bearer_auth(&token).send().await?.json().await?;
+        if paid["status"] == "succeeded" {
+            break;
+        }
+        ensure!(std::time::Instant::now() < deadline, "the sandbox's webhook never arrived: {paid}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    eprintln!("    paid with the sandbox card; its signed webhook came back through NGINX: ok");
+
     // The request id sent through NGINX appears in the product service's log line of that request.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {

@@ -8,6 +8,8 @@ use testkit::FleetKeys;
 pub fn run(root: &Path, force: bool) -> anyhow::Result<PathBuf> {
     let dir = root.join(".dev/keys");
     if !force && FleetKeys::load(&dir).is_ok() {
+        // Key files added since (the payment webhook secret) are made without touching the rest.
+        testkit::keys::ensure_webhook_secret(&dir, "sandbox")?;
         eprintln!("dev keys present in {}", dir.display());
         return Ok(dir);
     }

@@ -1,22 +1,63 @@
 //! The errors of the payment service's routes, each answered as problem+json with its status.
 
 use axum::response::{IntoResponse, Response};
-use service_kit::Problem;
+use service_kit::{Code, FieldCode, FieldError, Problem};
 
 /// Why a request to the payment service failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// The problem's own status: a problem the kit already made (an unreadable body
-    /// 400/413/415/422, a missing permission 403), sent as it is.
+    /// 401 `token_missing`: paying is a signed-in shopper's.
+    #[error("not signed in")]
+    NotSignedIn,
+    /// 404 `not_found`: no such order or payment of this shopper (another's included).
+    #[error("not found")]
+    NotFound,
+    /// 422 `validation_failed` on `Idempotency-Key`.
+    #[error("idempotency key missing")]
+    KeyMissing,
+    /// 409 `invalid_transition`: the order is not awaiting payment, or the payment is not
+    /// confirmable (processing or succeeded).
+    #[error("{0}")]
+    InvalidTransition(String),
+    /// 422 `validation_failed` on `test_card`: not a sandbox test card.
+    #[error("unknown test card")]
+    UnknownCard,
+    /// 400 `invalid_signature`: the webhook's signature is forged, stale or malformed.
+    #[error("webhook signature: {0}")]
+    Signature(#[from] crate::domain::SignatureError),
+    /// 503 `upstream_unavailable`: the order service could not be asked.
+    #[error("{0}")]
+    Upstream(#[from] contracts::CallError),
+    /// The problem's own status (invalid fields 422, an unreadable body 400/413/415).
     #[error(transparent)]
     Problem(#[from] Problem),
+    /// 500 `internal_error`: the database failed; the cause is logged, never sent.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        match self {
-            ApiError::Problem(problem) => problem.into_response(),
-        }
+        let field = |name: &str, code, message: &str| Problem::validation(vec![FieldError::new(name, code, message)]);
+        let problem = match self {
+            ApiError::NotSignedIn => Problem::new(Code::TokenMissing, "sign in to pay"),
+            ApiError::NotFound => Problem::not_found("no such order or payment"),
+            ApiError::KeyMissing => field("Idempotency-Key", FieldCode::Required, "send an Idempotency-Key header"),
+            ApiError::InvalidTransition(detail) => Problem::new(Code::InvalidTransition, detail),
+            ApiError::UnknownCard => field(
+                "test_card",
+                FieldCode::InvalidValue,
+                "use 4242424242424242 (succeeds) or 4000000000000002 (declines)",
+            ),
+            ApiError::Signature(error) => Problem::new(Code::InvalidSignature, error.to_string()),
+            ApiError::Upstream(error) => {
+                tracing::error!(%error, "the order service call failed");
+                Problem::new(Code::UpstreamUnavailable, "the payment cannot start right now; retry")
+            }
+            ApiError::Problem(problem) => problem,
+            ApiError::Database(error) => Problem::internal(&error),
+        };
+        problem.into_response()
     }
 }
 

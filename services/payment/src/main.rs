@@ -1,7 +1,5 @@
-//! Runs the payment service; see the library for what it does.
+//! Runs the payment service.
 
-use std::process::ExitCode;
-
-fn main() -> ExitCode {
-    service_kit::run_main(payment::SERVICE, || async { payment::build(payment::config::from_env()?).await })
+fn main() -> std::process::ExitCode {
+    service_kit::run_main(payment::SERVICE, || async { payment::build(payment::PaymentConfig::from_env()?).await })
 }

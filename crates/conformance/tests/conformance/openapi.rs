@@ -16,8 +16,6 @@ use serde_json::Value;
 const PENDING: &[&str] = &[
     "/orders/{id}/ship",
     "/orders/{id}/deliver",
-    "/payments/webhooks/**",
-    "/payments/**",
     "/payments/{id}/refunds",
     "/admin/**",
     "/search/**",

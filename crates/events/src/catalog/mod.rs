@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod inventory;
 pub mod order;
+pub mod payment;
 pub mod product;
 
 use serde::Serialize;
@@ -20,6 +21,7 @@ pub use inventory::{
     InventoryCommitted, InventoryEvent, InventoryReleased, InventoryReserved, ReservedLine, StockChanged, StockLow,
 };
 pub use order::{OrderCancelled, OrderCreated, OrderEvent, OrderExpired, OrderLine, OrderPaid};
+pub use payment::{PaymentEvent, PaymentFailed, PaymentSucceeded};
 pub use product::{CategoryCreated, CategoryUpdated, ProductArchived, ProductCreated, ProductEvent, ProductUpdated};
 
 /// A catalog entry.
@@ -105,6 +107,7 @@ pub fn secret_fields(event_type: &str) -> &'static [&'static str] {
         .or_else(|| ProductEvent::secret_fields(event_type))
         .or_else(|| InventoryEvent::secret_fields(event_type))
         .or_else(|| OrderEvent::secret_fields(event_type))
+        .or_else(|| PaymentEvent::secret_fields(event_type))
         .unwrap_or(&[])
 }
 

@@ -1,21 +1,24 @@
 //! The order service's HTTP routes: placing an order (with an Idempotency-Key), the shopper's
 //! own orders, and cancelling an unpaid one.
 
+mod internal;
+
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
 use contracts::cart::CartClient;
 use contracts::inventory::InventoryClient;
 use contracts::product::ProductClient;
 use contracts::user::{PostalAddress, UserClient};
 use events::catalog::OrderCancelled;
-use internal_token::Caller;
+use internal_token::{Caller, only_from};
 use serde::{Deserialize, Serialize};
 use service_kit::problem_schema::ProblemSchema;
-use service_kit::{FieldCode, FieldErrors, Json, Query};
+use service_kit::{FieldCode, FieldErrors, Json, Query, fleet};
 use sqlx::PgPool;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -47,9 +50,10 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_order))
 }
 
-/// The routes, on the service's state.
+/// The public routes (from the gateway) and the internal read (from the payment service only).
 pub fn router(state: AppState) -> Router {
-    api().with_state(state).split_for_parts().0
+    let public = api().with_state(state.clone()).split_for_parts().0.route_layer(from_fn(only_from(&[fleet::GATEWAY])));
+    public.merge(internal::router(state).route_layer(from_fn(only_from(&[fleet::PAYMENT]))))
 }
 
 /// The OpenAPI description of the service's public routes.

@@ -306,3 +306,20 @@ pub async fn list(
         .fetch_all(pool)
         .await
 }
+
+/// An order's amount and owner, for the payment service.
+pub async fn summary(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<contracts::order::OrderSummary>> {
+    let row: Option<(Uuid, Uuid, String, String, i64, String)> =
+        sqlx::query_as("select id, user_id, number, status, total_minor, currency::text from orders where id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(id, user_id, number, status, total_minor, currency)| contracts::order::OrderSummary {
+        id,
+        user_id,
+        number,
+        status,
+        total_minor,
+        currency,
+    }))
+}

@@ -12,8 +12,13 @@ use sqlx::PgPool;
 use testkit::{ServiceCaller, TestDb};
 use uuid::Uuid;
 
+/// The sandbox's webhook secret in these tests.
+pub const WEBHOOK_SECRET: &str = "whsec_order_tests";
+
 pub struct Shop {
     pub order_addr: std::net::SocketAddr,
+    pub payment_addr: std::net::SocketAddr,
+    pub payment_pool: PgPool,
     pub cart_addr: std::net::SocketAddr,
     pub user_addr: std::net::SocketAddr,
     pub inventory_staff: ServiceCaller,
@@ -26,6 +31,7 @@ pub struct Shop {
 /// A signed-in shopper with a saved German address and a cart.
 pub struct Shopper {
     pub order: Arc<ServiceCaller>,
+    pub payment: ServiceCaller,
     pub cart: ServiceCaller,
     pub address_id: String,
 }
@@ -63,9 +69,18 @@ impl Shop {
         let mut order = order::OrderConfig::new(order);
         order.expiry_every = Duration::from_secs(3600);
         let order_addr = order::build(order).await.unwrap().spawn();
+        let mut payment = config("payment", &db, &prefix);
+        testkit::point_at(&mut payment, "order", order_addr);
+        let payment_addr =
+            payment::build(payment::PaymentConfig::new(payment, secrecy::SecretString::from(WEBHOOK_SECRET)))
+                .await
+                .unwrap()
+                .spawn();
         let staff = Subject::user(Uuid::now_v7().to_string(), Role::Admin, vec!["inventory:write".into()]);
         Self {
             order_addr,
+            payment_addr,
+            payment_pool: db.pool_as("payment").await,
             cart_addr,
             user_addr,
             inventory_staff: ServiceCaller::new("inventory", inventory_addr).as_subject(staff),
@@ -111,6 +126,7 @@ impl Shop {
         assert_eq!(status, 201, "{address}");
         Shopper {
             order: Arc::new(ServiceCaller::new("order", self.order_addr).as_subject(subject.clone())),
+            payment: ServiceCaller::new("payment", self.payment_addr).as_subject(subject.clone()),
             cart: ServiceCaller::new("cart", self.cart_addr).as_subject(subject),
             address_id: address["id"].as_str().unwrap().to_owned(),
         }

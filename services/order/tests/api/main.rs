@@ -2,4 +2,5 @@
 //! database and one Redis prefix, called as the gateway would.
 
 mod helpers;
+mod paying;
 mod placing;

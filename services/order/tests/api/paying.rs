@@ -1,0 +1,134 @@
+//! Paying an order with the sandbox provider: one intent per order, verdicts by signed webhook,
+//! forged, stale and replayed webhooks refused or ignored, a success applied once however often
+//! it is delivered.
+
+use futures_util::future::join_all;
+use reqwest::Method;
+use serde_json::json;
+use testkit::ServiceCaller;
+
+use crate::helpers::{Shop, Shopper, WEBHOOK_SECRET};
+
+async fn pay(shopper: &Shopper, order_id: &str, key: &str) -> (u16, serde_json::Value) {
+    let response = shopper
+        .payment
+        .request(Method::POST, "/payments")
+        .header("idempotency-key", key)
+        .json(&json!({"order_id": order_id}))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+async fn events(shop: &Shop, event_type: &str) -> i64 {
+    sqlx::query_scalar("select count(*) from outbox where event_type = $1")
+        .bind(event_type)
+        .fetch_one(&shop.payment_pool)
+        .await
+        .unwrap()
+}
+
+async fn status(shopper: &Shopper, payment_id: &str) -> String {
+    let (_, payment) = shopper.payment.get(&format!("/payments/{payment_id}")).await;
+    payment["status"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn an_order_is_paid_once_through_a_declined_then_accepted_card() {
+    let shop = Shop::spawn().await;
+    shop.stock("DEMO-0001-M", 5).await;
+    let ann = shop.shopper(true).await;
+    ann.add("DEMO-0001-M", 2).await;
+    let (_, order) = ann.place("order-1").await;
+    let order_id = order["id"].as_str().unwrap();
+
+    let (status_code, payment) = pay(&ann, order_id, "pay-1").await;
+    assert_eq!(status_code, 201, "{payment}");
+    assert_eq!(payment["amount_minor"], order["total_minor"], "the amount is the order's");
+    assert!(payment["client_secret"].as_str().unwrap().contains("_secret_"));
+    let (status_code, again) = pay(&ann, order_id, "pay-2").await;
+    assert_eq!((status_code, &again["payment_id"]), (200, &payment["payment_id"]), "one intent per order");
+    let bob = shop.shopper(true).await;
+    let (status_code, _) = pay(&bob, order_id, "pay-3").await;
+    assert_eq!(status_code, 404, "another shopper's order");
+    let payment_id = payment["payment_id"].as_str().unwrap();
+    let (status_code, _) = bob.payment.get(&format!("/payments/{payment_id}")).await;
+    assert_eq!(status_code, 404, "another shopper's payment");
+
+    let confirm_path = format!("/payments/{payment_id}/confirm");
+    let confirm = |card: &str| ann.payment.send_json(Method::POST, &confirm_path, Some(json!({"test_card": card})));
+    let (status_code, problem) = confirm("1111").await;
+    assert_eq!((status_code, problem["errors"][0]["field"].as_str()), (422, Some("test_card")));
+    let (status_code, _) = confirm("4000000000000002").await;
+    assert_eq!(status_code, 202);
+    testkit::wait::until("the decline arrives", || async { status(&ann, payment_id).await == "failed" }).await;
+    assert_eq!(events(&shop, "PAYMENT_FAILED").await, 1);
+    let (status_code, _) = confirm("4242424242424242").await;
+    assert_eq!(status_code, 202, "a declined payment may be retried");
+    testkit::wait::until("the success arrives", || async { status(&ann, payment_id).await == "succeeded" }).await;
+    assert_eq!(events(&shop, "PAYMENT_SUCCEEDED").await, 1);
+    let (status_code, problem) = confirm("4242424242424242").await;
+    assert_eq!((status_code, problem["code"].as_str()), (409, Some("invalid_transition")), "no second payment");
+}
+
+#[tokio::test]
+async fn forged_stale_and_replayed_webhooks_change_nothing_and_a_flood_of_one_applies_once() {
+    let shop = Shop::spawn().await;
+    shop.stock("DEMO-0001-M", 5).await;
+    let ann = shop.shopper(true).await;
+    ann.add("DEMO-0001-M", 1).await;
+    let (_, order) = ann.place("order-1").await;
+    let (_, payment) = pay(&ann, order["id"].as_str().unwrap(), "pay-1").await;
+    let intent: String =
+        sqlx::query_scalar("select provider_intent_id from payments").fetch_one(&shop.payment_pool).await.unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let event = |id: &str, outcome| {
+        let body = payment::domain::intent_event(id, outcome, &intent, 100, "EUR", "x", now);
+        serde_json::to_vec(&body).unwrap()
+    };
+    // The gateway relays provider webhooks anonymously; the signature is what counts.
+    let hook = ServiceCaller::new("payment", shop.payment_addr);
+    let send = |body: Vec<u8>, signature: String| {
+        let request =
+            hook.request(Method::POST, "/payments/webhooks/sandbox").header("stripe-signature", signature).body(body);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<serde_json::Value>().await.unwrap_or_default())
+        }
+    };
+    let success = event("evt_1", payment::domain::Outcome::Succeeded);
+    let forged = payment::domain::header("whsec_someone_else", now, &success);
+    let (status_code, problem) = send(success.clone(), forged).await;
+    assert_eq!((status_code, problem["code"].as_str()), (400, Some("invalid_signature")));
+    let stale = payment::domain::header(WEBHOOK_SECRET, now - 301, &success);
+    assert_eq!(send(success.clone(), stale).await.0, 400);
+    let tampered = payment::domain::header(WEBHOOK_SECRET, now, &success);
+    assert_eq!(send(event("evt_1", payment::domain::Outcome::Declined), tampered).await.0, 400, "the body is signed");
+    assert_eq!(status(&ann, payment["payment_id"].as_str().unwrap()).await, "requires_confirmation", "nothing changed");
+
+    // The same valid event delivered fifty times at once: one change, one event.
+    let signature = payment::domain::header(WEBHOOK_SECRET, now, &success);
+    let results = join_all((0..50).map(|_| send(success.clone(), signature.clone()))).await;
+    assert!(results.iter().all(|(s, _)| *s == 200), "{:?}", results.iter().map(|r| r.0).collect::<Vec<_>>());
+    assert_eq!(status(&ann, payment["payment_id"].as_str().unwrap()).await, "succeeded");
+    assert_eq!(events(&shop, "PAYMENT_SUCCEEDED").await, 1);
+    // A later, out-of-order decline never undoes a success; an unknown intent is acknowledged.
+    let decline = event("evt_2", payment::domain::Outcome::Declined);
+    assert_eq!(send(decline.clone(), payment::domain::header(WEBHOOK_SECRET, now, &decline)).await.0, 200);
+    assert_eq!(status(&ann, payment["payment_id"].as_str().unwrap()).await, "succeeded");
+    assert_eq!(events(&shop, "PAYMENT_FAILED").await, 0);
+    let stranger = serde_json::to_vec(&payment::domain::intent_event(
+        "evt_3",
+        payment::domain::Outcome::Succeeded,
+        "pi_unknown",
+        1,
+        "EUR",
+        "y",
+        now,
+    ))
+    .unwrap();
+    assert_eq!(send(stranger.clone(), payment::domain::header(WEBHOOK_SECRET, now, &stranger)).await.0, 200);
+}
