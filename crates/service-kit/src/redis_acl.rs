@@ -15,8 +15,9 @@ pub const PRODUCES: &[&str] = &[AUTH, PRODUCT, INVENTORY, ORDER, PAYMENT];
 /// The streams each consuming service reads (its events module says the same).
 pub const CONSUMES: &[(&str, &[&str])] = &[
     (USER, &[AUTH]),
-    (NOTIFICATION, &[AUTH]),
+    (NOTIFICATION, &[AUTH, ORDER]),
     (PRODUCT, &[INVENTORY, ORDER]),
+    (ORDER, &[PAYMENT]),
     (INVENTORY, &[ORDER]),
     (CART, &[ORDER]),
 ];

@@ -226,6 +226,28 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     }
     eprintln!("    paid with the sandbox card; its signed webhook came back through NGINX: ok");
 
+    // The saga: the order is paid, the stock committed, the cart cleared, the receipt mailed.
+    let order_id = order["id"].as_str().context("an order id")?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let now: serde_json::Value =
+            http.get(format!("{api}/orders/{order_id}")).bearer_auth(&token).send().await?.json().await?;
+        let cart: serde_json::Value =
+            http.get(format!("{api}/carts/current")).bearer_auth(&token).send().await?.json().await?;
+        if now["status"] == "paid" && cart["lines"].as_array().is_some_and(Vec::is_empty) {
+            break;
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the order never became paid with its cart cleared: {now} {cart}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let number = order["number"].as_str().context("an order number")?;
+    let receipt = wait_for_mail(fleet, &email, &format!("Your receipt for order {number}")).await?;
+    ensure!(receipt.contains(number), "the receipt names the order");
+    eprintln!("    order {number} paid, stock committed, cart cleared, receipt in the mail: ok");
+
     // The request id sent through NGINX appears in the product service's log line of that request.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {
@@ -391,6 +413,26 @@ fn check_with_promtool(service: &str, text: &str) -> anyhow::Result<()> {
 
 /// Waits (a few seconds at most) for the email to `recipient` and returns the token of its link
 /// to the storefront's `page`.
+/// The text of the first email to `recipient` whose text contains `needle`.
+async fn wait_for_mail(fleet: &Fleet, recipient: &str, needle: &str) -> anyhow::Result<String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        for entry in std::fs::read_dir(fleet.mail_dir()).into_iter().flatten().flatten() {
+            let text =
+                testkit::mail::decode_quoted_printable(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+            if text.contains(&format!("To: {recipient}")) && text.contains(needle) {
+                return Ok(text);
+            }
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "no email to {recipient} with {needle:?} under {}",
+            fleet.mail_dir().display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn wait_for_mail_token(fleet: &Fleet, recipient: &str, page: &str) -> anyhow::Result<String> {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {

@@ -11,6 +11,8 @@ pub enum Kind {
     PasswordReset,
     PasswordChanged,
     SecondFactorChanged,
+    /// The receipt of a paid order.
+    OrderReceipt,
 }
 
 impl Kind {
@@ -20,6 +22,7 @@ impl Kind {
             Self::PasswordReset => "password_reset",
             Self::PasswordChanged => "password_changed",
             Self::SecondFactorChanged => "second_factor_changed",
+            Self::OrderReceipt => "order_receipt",
         }
     }
 }
@@ -45,7 +48,7 @@ impl Default for Templates {
 impl Templates {
     pub fn new() -> Self {
         let mut env = Environment::new();
-        let sources: [(&str, &str); 12] = [
+        let sources: [(&str, &str); 15] = [
             ("verify_email.subject.txt", include_str!("../templates/verify_email.subject.txt")),
             ("verify_email.txt", include_str!("../templates/verify_email.txt")),
             ("verify_email.html", include_str!("../templates/verify_email.html")),
@@ -58,6 +61,9 @@ impl Templates {
             ("second_factor_changed.subject.txt", include_str!("../templates/second_factor_changed.subject.txt")),
             ("second_factor_changed.txt", include_str!("../templates/second_factor_changed.txt")),
             ("second_factor_changed.html", include_str!("../templates/second_factor_changed.html")),
+            ("order_receipt.subject.txt", include_str!("../templates/order_receipt.subject.txt")),
+            ("order_receipt.txt", include_str!("../templates/order_receipt.txt")),
+            ("order_receipt.html", include_str!("../templates/order_receipt.html")),
         ];
         for (name, source) in sources {
             env.add_template(name, source).expect("the built-in templates parse");
@@ -72,9 +78,32 @@ impl Templates {
     }
 }
 
+/// An amount in minor units as a receipt shows it: `24.90 EUR` (two decimals).
+pub fn money(minor: i64, currency: &str) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let minor = minor.unsigned_abs();
+    format!("{sign}{}.{:02} {currency}", minor / 100, minor % 100)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_receipt_lists_the_lines_and_totals_and_escapes_in_html() {
+        let templates = Templates::new();
+        let context = serde_json::json!({
+            "number": "SF-000007", "email": "a@example.com", "total": money(5890, "EUR"), "subtotal": money(5400, "EUR"),
+            "discount": null, "shipping": money(490, "EUR"), "tax": money(862, "EUR"),
+            "lines": [{"title": "Mug <b>(300 ml)</b>", "quantity": 2, "amount": money(2800, "EUR")}]
+        });
+        let rendered = templates.render(Kind::OrderReceipt, &context).unwrap();
+        assert_eq!(rendered.subject, "Your receipt for order SF-000007");
+        assert!(rendered.text.contains("2 × Mug <b>(300 ml)</b>  28.00 EUR"), "{}", rendered.text);
+        assert!(rendered.text.contains("Total:    58.90 EUR (VAT included: 8.62 EUR)"), "{}", rendered.text);
+        assert!(rendered.html.contains("Mug &lt;b&gt;(300 ml)&lt;&#x2f;b&gt;"), "{}", rendered.html);
+        assert_eq!(money(5, "EUR"), "0.05 EUR");
+    }
 
     #[test]
     fn every_kind_renders_a_subject_a_text_and_an_html_body() {

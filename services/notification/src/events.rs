@@ -1,11 +1,11 @@
 //! What the notification service consumes and emits: it consumes auth's stream (verification
-//! and reset requests, password changes) and records the message each event asks for, inside the
-//! consumer's transaction; it emits nothing.
+//! and reset requests, password changes) and the order's (ORDER_PAID: the receipt) and records
+//! the message each event asks for, inside the consumer's transaction; it emits nothing.
 
 use std::sync::Arc;
 
 use contracts::auth::AuthClient;
-use events::catalog::AuthEvent;
+use events::catalog::{AuthEvent, OrderEvent};
 use events::consumer::HandleFuture;
 use events::{Envelope, Handled, Handler, HandlerError};
 use sqlx::PgConnection;
@@ -14,7 +14,7 @@ use crate::domain::{Kind, Templates};
 use crate::store::{self, Channel, NewMessage};
 
 /// The streams this service consumes.
-pub const CONSUMES: &[&str] = &[AuthEvent::DOMAIN];
+pub const CONSUMES: &[&str] = &[AuthEvent::DOMAIN, OrderEvent::DOMAIN];
 
 /// Turns auth's events into recorded messages.
 pub struct Notifier {
@@ -36,6 +36,21 @@ impl Notifier {
 
     /// The message an event asks for, if any: (kind, recipient, template context).
     async fn message_for(&self, event: &Envelope) -> Result<Option<(Kind, String, serde_json::Value)>, HandlerError> {
+        if let Some(OrderEvent::OrderPaid(paid)) = OrderEvent::decode(event)? {
+            let money = |minor: i64| crate::domain::money(minor, &paid.currency);
+            let lines: Vec<serde_json::Value> = paid
+                .lines
+                .iter()
+                .map(|l| serde_json::json!({"title": l.title, "quantity": l.quantity, "amount": money(l.unit_price_minor * l.quantity)}))
+                .collect();
+            let context = serde_json::json!({
+                "number": paid.number, "email": paid.email, "lines": lines,
+                "subtotal": money(paid.subtotal_minor),
+                "discount": (paid.discount_minor > 0).then(|| money(paid.discount_minor)),
+                "shipping": money(paid.shipping_minor), "tax": money(paid.tax_minor), "total": money(paid.total_minor),
+            });
+            return Ok(Some((Kind::OrderReceipt, paid.email.clone(), context)));
+        }
         let when = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
         Ok(match AuthEvent::decode(event)? {
             Some(AuthEvent::EmailVerificationRequested(e)) => {

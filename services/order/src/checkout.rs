@@ -123,9 +123,14 @@ async fn make(state: &AppState, user_id: Uuid, order_id: Uuid, key: &str, body: 
         number,
         user_id,
         email: email.clone(),
-        lines: lines
+        lines: priced
             .iter()
-            .map(|l| OrderLine { sku: l.sku.clone(), quantity: l.quantity, unit_price_minor: l.unit_price_minor })
+            .map(|(l, title)| OrderLine {
+                sku: l.sku.clone(),
+                quantity: l.quantity,
+                unit_price_minor: l.unit_price_minor,
+                title: title.clone(),
+            })
             .collect(),
         total_minor: totals.total_minor,
         currency: state.currency.clone(),

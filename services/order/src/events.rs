@@ -1,15 +1,19 @@
 //! What the order service emits and consumes. It emits ORDER_CREATED (with the order in the
-//! same transaction), ORDER_CANCELLED and ORDER_EXPIRED (with their transitions) on
-//! `events.order`; it consumes nothing yet (the payment service, not built, will produce the
-//! PAYMENT_* events that move orders to paid). The
+//! same transaction), ORDER_PAID, ORDER_CANCELLED and ORDER_EXPIRED (with their transitions) on
+//! `events.order`. It consumes the payment's stream: PAYMENT_SUCCEEDED moves the order to paid
+//! and emits ORDER_PAID in the consumer's transaction; PAYMENT_FAILED leaves it awaiting payment
+//! (the shopper may retry until the deadline). The
 //! expiry job (the order service alone decides expiry) moves unpaid orders past their deadline
 //! to `expired`, safe with several replicas, and forgets Idempotency-Keys older than a day.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use events::catalog::OrderExpired;
+use events::catalog::{OrderExpired, OrderPaid, PaymentEvent};
+use events::consumer::HandleFuture;
+use events::{Consumer, ConsumerConfig, Envelope, EventMetrics, Handled, Handler};
 use service_kit::{Context, Redis, StartError};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use crate::domain::Event;
 use crate::store;
@@ -37,17 +41,73 @@ pub async fn expire_overdue(pool: &PgPool) -> sqlx::Result<usize> {
     Ok(expired)
 }
 
-/// Starts the relay to `events.order` and the expiry job, both stopped with the service.
+/// The streams this service consumes.
+pub const CONSUMES: &[&str] = &[PaymentEvent::DOMAIN];
+
+/// Applies the payment's verdicts to orders.
+struct Payments;
+
+impl Handler for Payments {
+    fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a> {
+        Box::pin(async move {
+            let Some(PaymentEvent::PaymentSucceeded(paid)) = PaymentEvent::decode(event)? else {
+                // A decline changes nothing: the order stays payable until its deadline.
+                return Ok(Handled::Ignored);
+            };
+            let outcome =
+                store::transition(tx, paid.order_id, None, Event::Pay, "payment", "payment succeeded").await?;
+            match outcome {
+                Some(Ok((_, facts))) => {
+                    let (lines, [subtotal, discount, shipping, tax, total], currency) =
+                        store::paid_facts(tx, facts.id).await?;
+                    let event = OrderPaid {
+                        order_id: facts.id,
+                        number: facts.number,
+                        user_id: facts.user_id,
+                        email: facts.contact_email,
+                        lines,
+                        subtotal_minor: subtotal,
+                        discount_minor: discount,
+                        shipping_minor: shipping,
+                        tax_minor: tax,
+                        total_minor: total,
+                        currency,
+                    };
+                    events::enqueue(tx, crate::SERVICE, &event).await?;
+                    Ok(Handled::Applied)
+                }
+                Some(Err(illegal)) => {
+                    // Paid after it expired or was cancelled: the automatic refund of such a
+                    // late success is a later slice of the checkout issue; it is logged here.
+                    tracing::error!(order_id = %paid.order_id, %illegal, "a payment succeeded for an order that cannot be paid");
+                    Ok(Handled::Ignored)
+                }
+                None => Ok(Handled::Ignored),
+            }
+        })
+    }
+}
+
+/// Starts the relay to `events.order`, the consumer of `events.payment` and the expiry job,
+/// all stopped with the service.
 pub async fn start(context: &mut Context<PgPool, Redis>, expiry_every: Duration) -> Result<(), StartError> {
+    let metrics = EventMetrics::new(&context.metrics);
     let relay = ::events::Relay::start(
         context.db.clone(),
         context.redis.connection.clone(),
         ::events::RelayConfig::new(crate::SERVICE, context.schema(), &context.redis.prefix),
-        ::events::EventMetrics::new(&context.metrics),
+        metrics.clone(),
     )
     .await
     .map_err(|e| StartError::part("event outbox", e))?;
     context.background.add(relay.spawn(context.background.stop_signal()));
+
+    let config = ConsumerConfig::new(crate::SERVICE, &context.redis.prefix, CONSUMES);
+    let consumer = Consumer::connect(context.db.clone(), &context.redis.url, config, Arc::new(Payments), metrics)
+        .await
+        .map_err(|e| StartError::part("event consumer", e))?;
+    context.add_check(consumer.readiness(context.redis.connection.clone()));
+    context.background.add(consumer.spawn(context.background.stop_signal()));
 
     let pool = context.db.clone();
     let mut stop = context.background.stop_signal();

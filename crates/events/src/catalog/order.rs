@@ -11,6 +11,9 @@ pub struct OrderLine {
     pub sku: String,
     pub quantity: i64,
     pub unit_price_minor: i64,
+    /// The product and variant as ordered (for messages).
+    #[serde(default)]
+    pub title: String,
 }
 
 /// An order was written (awaiting payment); its stock is reserved under the order's id. Like
@@ -27,12 +30,21 @@ pub struct OrderCreated {
     pub payment_deadline: chrono::DateTime<chrono::Utc>,
 }
 
-/// The order was paid: inventory commits its reservation, cart removes the ordered lines.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The order was paid: inventory commits its reservation, cart removes the ordered lines, the
+/// shopper gets a receipt.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderPaid {
     pub order_id: Uuid,
+    pub number: String,
     pub user_id: Uuid,
+    pub email: String,
     pub lines: Vec<OrderLine>,
+    pub subtotal_minor: i64,
+    pub discount_minor: i64,
+    pub shipping_minor: i64,
+    pub tax_minor: i64,
+    pub total_minor: i64,
+    pub currency: String,
 }
 
 /// The order was cancelled before payment: its reservation is released.

@@ -175,7 +175,8 @@ async fn a_cart_lives_on_while_used_and_paid_lines_leave_it() {
     let paid = OrderPaid {
         order_id: uuid::Uuid::now_v7(),
         user_id,
-        lines: vec![OrderLine { sku: "DEMO-0001-M".into(), quantity: 2, unit_price_minor: 2400 }],
+        lines: vec![OrderLine { sku: "DEMO-0001-M".into(), quantity: 2, unit_price_minor: 2400, title: String::new() }],
+        ..OrderPaid::default()
     };
     testkit::stream::publish(&app.redis_prefix, "order", &paid).await;
     testkit::stream::publish(&app.redis_prefix, "order", &paid).await;

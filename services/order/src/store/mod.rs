@@ -323,3 +323,32 @@ pub async fn summary(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<contracts::
         currency,
     }))
 }
+
+/// What ORDER_PAID tells: the order's lines and totals.
+pub async fn paid_facts(
+    tx: &mut PgConnection,
+    order_id: Uuid,
+) -> sqlx::Result<(Vec<events::catalog::OrderLine>, [i64; 5], String)> {
+    let lines: Vec<(String, i64, i64, String)> = sqlx::query_as(
+        "select sku, quantity, unit_price_minor, title from order_lines where order_id = $1 order by position",
+    )
+    .bind(order_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let (subtotal, discount, shipping, tax, total, currency): (i64, i64, i64, i64, i64, String) = sqlx::query_as(
+        "select subtotal_minor, discount_minor, shipping_minor, tax_minor, total_minor, currency::text from orders where id = $1",
+    )
+    .bind(order_id)
+    .fetch_one(tx)
+    .await?;
+    let lines = lines
+        .into_iter()
+        .map(|(sku, quantity, unit_price_minor, title)| events::catalog::OrderLine {
+            sku,
+            quantity,
+            unit_price_minor,
+            title,
+        })
+        .collect();
+    Ok((lines, [subtotal, discount, shipping, tax, total], currency))
+}

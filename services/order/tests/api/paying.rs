@@ -71,6 +71,26 @@ async fn an_order_is_paid_once_through_a_declined_then_accepted_card() {
     assert_eq!(events(&shop, "PAYMENT_SUCCEEDED").await, 1);
     let (status_code, problem) = confirm("4242424242424242").await;
     assert_eq!((status_code, problem["code"].as_str()), (409, Some("invalid_transition")), "no second payment");
+
+    // The saga: the order is paid (ORDER_PAID), inventory commits the stock, the cart is cleared.
+    testkit::wait::until("the order is paid", || async {
+        let (_, order) = ann.order.get(&format!("/orders/{order_id}")).await;
+        order["status"] == "paid"
+    })
+    .await;
+    testkit::wait::until("the stock is committed", || async { shop.levels("DEMO-0001-M").await == (3, 0) }).await;
+    testkit::wait::until("the cart is cleared", || async {
+        let (_, cart) = ann.cart.get("/carts/current").await;
+        cart["lines"].as_array().is_some_and(Vec::is_empty)
+    })
+    .await;
+    let paid: i64 = sqlx::query_scalar("select count(*) from outbox where event_type = 'ORDER_PAID'")
+        .fetch_one(&shop.order_pool)
+        .await
+        .unwrap();
+    assert_eq!(paid, 1);
+    let (status_code, _) = pay(&ann, order_id, "pay-4").await;
+    assert_eq!(status_code, 200, "a paid order's payment is shown, never a second one");
 }
 
 #[tokio::test]

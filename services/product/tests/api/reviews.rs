@@ -120,7 +120,8 @@ async fn a_paid_order_makes_its_buyers_reviews_verified() {
     let paid = OrderPaid {
         order_id: Uuid::now_v7(),
         user_id: ann,
-        lines: vec![OrderLine { sku: sku.clone(), quantity: 1, unit_price_minor: 1400 }],
+        lines: vec![OrderLine { sku: sku.clone(), quantity: 1, unit_price_minor: 1400, title: String::new() }],
+        ..OrderPaid::default()
     };
     testkit::stream::publish(&app.redis_prefix, "order", &paid).await;
     testkit::wait::until("the review is verified", || async {
@@ -133,7 +134,8 @@ async fn a_paid_order_makes_its_buyers_reviews_verified() {
     let paid = OrderPaid {
         order_id: Uuid::now_v7(),
         user_id: bob,
-        lines: vec![OrderLine { sku, quantity: 2, unit_price_minor: 1400 }],
+        lines: vec![OrderLine { sku, quantity: 2, unit_price_minor: 1400, title: String::new() }],
+        ..OrderPaid::default()
     };
     testkit::stream::publish(&app.redis_prefix, "order", &paid).await;
     testkit::wait::until("the purchase is recorded", || async {
