@@ -210,6 +210,7 @@ pub const ROUTES: &[Route] = &[
     Route::new(Reads, "/stock/{sku}/movements", INVENTORY).staff(Permission::InventoryWrite),
     Route::new(Any, "/carts/**", CART).class(Write),
     Route::new(Any, "/orders/**", ORDER).auth(Required).class(Write).timeout_secs(15),
+    Route::new(Reads, "/orders/all", ORDER).staff(Permission::OrdersRead).timeout_secs(15),
     Route::new(Only(&["POST"]), "/orders/{id}/ship", ORDER).staff(Permission::OrdersWrite),
     Route::new(Only(&["POST"]), "/orders/{id}/deliver", ORDER).staff(Permission::OrdersWrite),
     Route::new(Any, "/payments/webhooks/**", PAYMENT)

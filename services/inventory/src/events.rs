@@ -39,7 +39,9 @@ impl Handler for Reservations {
                 Some(OrderEvent::OrderPaid(e)) => stock::commit(tx, e.order_id, "order").await,
                 Some(OrderEvent::OrderCancelled(e)) => stock::release(tx, e.order_id, "order cancelled", "order").await,
                 Some(OrderEvent::OrderExpired(e)) => stock::release(tx, e.order_id, "order expired", "order").await,
-                None => return Ok(Handled::Ignored),
+                Some(OrderEvent::OrderShipped(_) | OrderEvent::OrderDelivered(_)) | None => {
+                    return Ok(Handled::Ignored);
+                }
             };
             match outcome {
                 Ok(_) => Ok(Handled::Applied),

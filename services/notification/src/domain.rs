@@ -13,6 +13,8 @@ pub enum Kind {
     SecondFactorChanged,
     /// The receipt of a paid order.
     OrderReceipt,
+    /// An order left with a carrier.
+    OrderShipped,
 }
 
 impl Kind {
@@ -23,6 +25,7 @@ impl Kind {
             Self::PasswordChanged => "password_changed",
             Self::SecondFactorChanged => "second_factor_changed",
             Self::OrderReceipt => "order_receipt",
+            Self::OrderShipped => "order_shipped",
         }
     }
 }
@@ -48,7 +51,7 @@ impl Default for Templates {
 impl Templates {
     pub fn new() -> Self {
         let mut env = Environment::new();
-        let sources: [(&str, &str); 15] = [
+        let sources: [(&str, &str); 18] = [
             ("verify_email.subject.txt", include_str!("../templates/verify_email.subject.txt")),
             ("verify_email.txt", include_str!("../templates/verify_email.txt")),
             ("verify_email.html", include_str!("../templates/verify_email.html")),
@@ -64,6 +67,9 @@ impl Templates {
             ("order_receipt.subject.txt", include_str!("../templates/order_receipt.subject.txt")),
             ("order_receipt.txt", include_str!("../templates/order_receipt.txt")),
             ("order_receipt.html", include_str!("../templates/order_receipt.html")),
+            ("order_shipped.subject.txt", include_str!("../templates/order_shipped.subject.txt")),
+            ("order_shipped.txt", include_str!("../templates/order_shipped.txt")),
+            ("order_shipped.html", include_str!("../templates/order_shipped.html")),
         ];
         for (name, source) in sources {
             env.add_template(name, source).expect("the built-in templates parse");
@@ -103,6 +109,9 @@ mod tests {
         assert!(rendered.text.contains("Total:    58.90 EUR (VAT included: 8.62 EUR)"), "{}", rendered.text);
         assert!(rendered.html.contains("Mug &lt;b&gt;(300 ml)&lt;&#x2f;b&gt;"), "{}", rendered.html);
         assert_eq!(money(5, "EUR"), "0.05 EUR");
+        let shipped = serde_json::json!({"number": "SF-000007", "carrier": "DHL", "tracking_number": "0034"});
+        let rendered = templates.render(Kind::OrderShipped, &shipped).unwrap();
+        assert!(rendered.subject.contains("SF-000007") && rendered.text.contains("Tracking number: 0034"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! What the notification service consumes and emits: it consumes auth's stream (verification
-//! and reset requests, password changes) and the order's (ORDER_PAID: the receipt) and records
+//! and reset requests, password changes) and the order's (ORDER_PAID: the receipt; ORDER_SHIPPED: tracking) and records
 //! the message each event asks for, inside the consumer's transaction; it emits nothing.
 
 use std::sync::Arc;
@@ -50,6 +50,12 @@ impl Notifier {
                 "shipping": money(paid.shipping_minor), "tax": money(paid.tax_minor), "total": money(paid.total_minor),
             });
             return Ok(Some((Kind::OrderReceipt, paid.email.clone(), context)));
+        }
+        if let Some(OrderEvent::OrderShipped(shipped)) = OrderEvent::decode(event)? {
+            let context = serde_json::json!({
+                "number": shipped.number, "carrier": shipped.carrier, "tracking_number": shipped.tracking_number,
+            });
+            return Ok(Some((Kind::OrderShipped, shipped.email.clone(), context)));
         }
         let when = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
         Ok(match AuthEvent::decode(event)? {

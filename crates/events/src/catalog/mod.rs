@@ -20,7 +20,9 @@ pub use auth::{
 pub use inventory::{
     InventoryCommitted, InventoryEvent, InventoryReleased, InventoryReserved, ReservedLine, StockChanged, StockLow,
 };
-pub use order::{OrderCancelled, OrderCreated, OrderEvent, OrderExpired, OrderLine, OrderPaid};
+pub use order::{
+    OrderCancelled, OrderCreated, OrderDelivered, OrderEvent, OrderExpired, OrderLine, OrderPaid, OrderShipped,
+};
 pub use payment::{PaymentEvent, PaymentFailed, PaymentSucceeded};
 pub use product::{CategoryCreated, CategoryUpdated, ProductArchived, ProductCreated, ProductEvent, ProductUpdated};
 

@@ -66,6 +66,26 @@ pub struct OrderExpired {
     pub email: String,
 }
 
+/// The order was handed to a carrier.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderShipped {
+    pub order_id: Uuid,
+    pub number: String,
+    pub user_id: Uuid,
+    pub email: String,
+    pub carrier: String,
+    pub tracking_number: String,
+}
+
+/// The order arrived.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderDelivered {
+    pub order_id: Uuid,
+    pub number: String,
+    pub user_id: Uuid,
+    pub email: String,
+}
+
 crate::stream! {
     /// The events of `events.order`.
     pub enum OrderEvent in "order" {
@@ -73,5 +93,7 @@ crate::stream! {
         OrderPaid = ("ORDER_PAID", 1, aggregate = order_id),
         OrderCancelled = ("ORDER_CANCELLED", 1, aggregate = order_id),
         OrderExpired = ("ORDER_EXPIRED", 1, aggregate = order_id),
+        OrderShipped = ("ORDER_SHIPPED", 1, aggregate = order_id),
+        OrderDelivered = ("ORDER_DELIVERED", 1, aggregate = order_id),
     }
 }

@@ -2,6 +2,7 @@
 //! own orders, and cancelling an unpaid one.
 
 mod internal;
+mod staff;
 
 use std::time::Duration;
 
@@ -48,6 +49,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(place_order, list_orders))
         .routes(routes!(get_order))
         .routes(routes!(cancel_order))
+        .routes(routes!(staff::all_orders))
+        .routes(routes!(staff::ship))
+        .routes(routes!(staff::deliver))
 }
 
 /// The public routes (from the gateway) and the internal read (from the payment service only).
@@ -191,6 +195,17 @@ async fn list_orders(
 ) -> Result<Json<OrderPage>> {
     let user_id = shopper(&caller)?;
     let mut errors = FieldErrors::default();
+    let (limit, after) = page_params(&query, &mut errors);
+    errors.finish()?;
+    let items = store::list(&state.pool, Some(user_id), None, after, limit).await?;
+    Ok(Json(OrderPage::of(items, limit)))
+}
+
+/// `limit` and `cursor` of an order listing, invalid ones recorded in `errors`.
+fn page_params(
+    query: &std::collections::HashMap<String, String>,
+    errors: &mut FieldErrors,
+) -> (i64, Option<(chrono::DateTime<chrono::Utc>, Uuid)>) {
     let limit = match query.get("limit").map(|l| l.parse::<i64>()) {
         None => 20,
         Some(Ok(n)) if (1..=100).contains(&n) => n,
@@ -199,27 +214,29 @@ async fn list_orders(
             20
         }
     };
-    let after = match query.get("cursor") {
-        None => None,
-        Some(raw) => {
-            let parsed = raw.split_once('_').and_then(|(t, id)| {
-                Some((chrono::DateTime::from_timestamp_micros(t.parse().ok()?)?, Uuid::parse_str(id).ok()?))
-            });
-            if parsed.is_none() {
-                errors.push("cursor", FieldCode::InvalidCursor, "the cursor is not one this API handed out");
-            }
-            parsed
+    let after = query.get("cursor").and_then(|raw| {
+        let parsed = raw.split_once('_').and_then(|(t, id)| {
+            Some((chrono::DateTime::from_timestamp_micros(t.parse().ok()?)?, Uuid::parse_str(id).ok()?))
+        });
+        if parsed.is_none() {
+            errors.push("cursor", FieldCode::InvalidCursor, "the cursor is not one this API handed out");
         }
-    };
-    errors.finish()?;
-    let mut items = store::list(&state.pool, Some(user_id), None, after, limit).await?;
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|o| format!("{}_{}", o.created_at.timestamp_micros(), o.id))
-    } else {
-        None
-    };
-    Ok(Json(OrderPage { items, next_cursor }))
+        parsed
+    });
+    (limit, after)
+}
+
+impl OrderPage {
+    /// A page from `limit + 1` rows.
+    fn of(mut items: Vec<OrderView>, limit: i64) -> Self {
+        let next_cursor = if items.len() as i64 > limit {
+            items.truncate(limit as usize);
+            items.last().map(|o| format!("{}_{}", o.created_at.timestamp_micros(), o.id))
+        } else {
+            None
+        };
+        OrderPage { items, next_cursor }
+    }
 }
 
 fn order_id(raw: &str) -> Result<Uuid> {

@@ -268,6 +268,9 @@ pub struct OrderView {
     #[schema(value_type = Object)]
     pub shipping_address: serde_json::Value,
     pub payment_deadline: DateTime<Utc>,
+    /// Once shipped.
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -276,7 +279,7 @@ const VIEW: &str = "o.id, o.number, o.status, \
         'unit_price_minor', l.unit_price_minor, 'discount_minor', l.discount_minor, 'tax_minor', l.tax_minor) \
         order by l.position) from order_lines l where l.order_id = o.id), '[]'::json) as lines, \
      o.subtotal_minor, o.discount_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.currency::text as currency, \
-     o.shipping_address, o.payment_deadline, o.created_at";
+     o.shipping_address, o.payment_deadline, o.carrier, o.tracking_number, o.created_at";
 
 /// An order of `owner` (any order for staff: `None`), in one statement.
 pub async fn find(pool: &PgPool, id: Uuid, owner: Option<Uuid>) -> sqlx::Result<Option<OrderView>> {
@@ -351,4 +354,20 @@ pub async fn paid_facts(
         })
         .collect();
     Ok((lines, [subtotal, discount, shipping, tax, total], currency))
+}
+
+/// Records the carrier and tracking number of a shipped order.
+pub async fn set_tracking(
+    tx: &mut PgConnection,
+    order_id: Uuid,
+    carrier: &str,
+    tracking_number: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("update orders set carrier = $2, tracking_number = $3 where id = $1")
+        .bind(order_id)
+        .bind(carrier)
+        .bind(tracking_number)
+        .execute(tx)
+        .await?;
+    Ok(())
 }

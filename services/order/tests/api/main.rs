@@ -4,3 +4,4 @@
 mod helpers;
 mod paying;
 mod placing;
+mod staff;

@@ -1,0 +1,119 @@
+//! Staff routes: every order (permission `orders:read`), shipping and delivering (permission
+//! `orders:write`), each transition through the one state machine with its event.
+
+use axum::extract::{Path, State};
+use events::catalog::{OrderDelivered, OrderShipped};
+use internal_token::Caller;
+use serde::Deserialize;
+use service_kit::problem_schema::ProblemSchema;
+use service_kit::{FieldCode, FieldErrors, Json, Permission, Query};
+use utoipa::ToSchema;
+
+use super::{AppState, OrderPage, order_id, page_params};
+use crate::domain::{Event, Status};
+use crate::error::{ApiError, Result};
+use crate::store::{self, OrderView};
+
+/// `GET /orders/all`.
+#[utoipa::path(get, path = "/orders/all", tag = "orders", summary = "Every order, newest first (staff)",
+    params(
+        ("status" = Option<String>, Query, description = "Only orders in this state (`awaiting_payment`, `paid`, …)."),
+        ("limit" = Option<u32>, Query, description = "1 to 100 (default 20)."),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page."),
+    ),
+    responses(
+        (status = 200, description = "A page of orders.", body = OrderPage),
+        (status = 422, description = "`validation_failed`: `status`, `limit` or `cursor`.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+pub async fn all_orders(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Result<Json<OrderPage>> {
+    caller.require_perm(Permission::OrdersRead)?;
+    let mut errors = FieldErrors::default();
+    let status = query.get("status").map(String::as_str);
+    if status.is_some_and(|s| Status::parse(s).is_none()) {
+        errors.push("status", FieldCode::InvalidValue, "not an order status");
+    }
+    let (limit, after) = page_params(&query, &mut errors);
+    errors.finish()?;
+    let items = store::list(&state.pool, None, status, after, limit).await?;
+    Ok(Json(OrderPage::of(items, limit)))
+}
+
+/// `POST /orders/{id}/ship`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Shipment {
+    carrier: String,
+    tracking_number: String,
+}
+
+/// `POST /orders/{id}/ship`.
+#[utoipa::path(post, path = "/orders/{id}/ship", tag = "orders", summary = "Hand a paid order to a carrier (staff)",
+    params(("id" = Uuid, Path, description = "The order's id.")),
+    request_body = Shipment,
+    responses(
+        (status = 200, description = "The order, shipped (ORDER_SHIPPED; the shopper is told).", body = OrderView),
+        (status = 404, description = "`not_found`: no such order.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition`: not paid (or already shipped).", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `carrier`, `tracking_number`.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+pub async fn ship(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<Shipment>,
+) -> Result<Json<OrderView>> {
+    caller.require_perm(Permission::OrdersWrite)?;
+    let id = order_id(&id)?;
+    let mut errors = FieldErrors::default();
+    for (field, value) in [("carrier", &body.carrier), ("tracking_number", &body.tracking_number)] {
+        if value.trim().is_empty() || value.chars().count() > 100 {
+            errors.push(field, FieldCode::InvalidLength, format!("{field} is 1 to 100 characters"));
+        }
+    }
+    errors.finish()?;
+    let actor = caller.subject().sub.clone();
+    let mut tx = state.pool.begin().await?;
+    let reason = format!("shipped with {}", body.carrier.trim());
+    let outcome = store::transition(&mut tx, id, None, Event::Ship, &actor, &reason).await?;
+    let (_, facts) =
+        outcome.ok_or(ApiError::OrderNotFound)?.map_err(|illegal| ApiError::InvalidTransition(illegal.to_string()))?;
+    store::set_tracking(&mut tx, id, body.carrier.trim(), body.tracking_number.trim()).await?;
+    let event = OrderShipped {
+        order_id: facts.id,
+        number: facts.number,
+        user_id: facts.user_id,
+        email: facts.contact_email,
+        carrier: body.carrier.trim().to_owned(),
+        tracking_number: body.tracking_number.trim().to_owned(),
+    };
+    events::enqueue(&mut tx, crate::SERVICE, &event).await?;
+    tx.commit().await?;
+    store::find(&state.pool, id, None).await?.map(Json).ok_or(ApiError::OrderNotFound)
+}
+
+/// `POST /orders/{id}/deliver`.
+#[utoipa::path(post, path = "/orders/{id}/deliver", tag = "orders", summary = "Record that a shipped order arrived (staff)",
+    params(("id" = Uuid, Path, description = "The order's id.")),
+    responses(
+        (status = 200, description = "The order, delivered (ORDER_DELIVERED).", body = OrderView),
+        (status = 404, description = "`not_found`: no such order.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition`: not shipped.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+pub async fn deliver(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<OrderView>> {
+    caller.require_perm(Permission::OrdersWrite)?;
+    let id = order_id(&id)?;
+    let actor = caller.subject().sub.clone();
+    let mut tx = state.pool.begin().await?;
+    let outcome = store::transition(&mut tx, id, None, Event::Deliver, &actor, "delivered").await?;
+    let (_, facts) =
+        outcome.ok_or(ApiError::OrderNotFound)?.map_err(|illegal| ApiError::InvalidTransition(illegal.to_string()))?;
+    let event =
+        OrderDelivered { order_id: facts.id, number: facts.number, user_id: facts.user_id, email: facts.contact_email };
+    events::enqueue(&mut tx, crate::SERVICE, &event).await?;
+    tx.commit().await?;
+    store::find(&state.pool, id, None).await?.map(Json).ok_or(ApiError::OrderNotFound)
+}
