@@ -138,8 +138,23 @@ pub fn point_at(config: &mut ServiceConfig, service: &str, addr: std::net::Socke
 }
 
 /// A port nothing listens on right now (bound, then released).
+///
+/// Never the same port twice in one test process: a port handed out for a server that starts
+/// later (or never, to stand for one that is down) is free again until then, and the kernel
+/// could hand it to the next caller, so two tests would share it.
 pub fn unused_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("bind port 0")
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("bind port 0");
+        let mut handed_out = HANDED_OUT.lock().expect("port registry");
+        if !handed_out.contains(&port) {
+            handed_out.push(port);
+            return port;
+        }
+    }
 }
 
 /// A minter for tests that call a service as `issuer` would.

@@ -152,3 +152,53 @@ async fn forged_stale_and_replayed_webhooks_change_nothing_and_a_flood_of_one_ap
     .unwrap();
     assert_eq!(send(stranger.clone(), payment::domain::header(WEBHOOK_SECRET, now, &stranger)).await.0, 200);
 }
+
+#[tokio::test]
+async fn fifty_shoppers_racing_for_ten_units_make_ten_orders_and_ten_payments() {
+    let shop = Shop::spawn().await;
+    shop.stock("DEMO-0004-300ML", 10).await;
+    let mut shoppers = Vec::new();
+    for _ in 0..50 {
+        let shopper = shop.shopper(true).await;
+        shopper.add("DEMO-0004-300ML", 1).await;
+        shoppers.push(shopper);
+    }
+    let results = join_all(shoppers.iter().map(|s| s.place("race"))).await;
+    let placed: Vec<(usize, String)> = results
+        .iter()
+        .enumerate()
+        .filter(|(_, (status, _))| *status == 201)
+        .map(|(i, (_, order))| (i, order["id"].as_str().unwrap().to_owned()))
+        .collect();
+    let refused =
+        results.iter().filter(|(status, problem)| *status == 409 && problem["code"] == "out_of_stock").count();
+    assert_eq!((placed.len(), refused), (10, 40), "{:?}", results.iter().map(|r| r.0).collect::<Vec<_>>());
+    assert_eq!(shop.levels("DEMO-0004-300ML").await, (10, 10), "all ten held, nothing negative");
+
+    for (index, order_id) in &placed {
+        let shopper = &shoppers[*index];
+        let (status_code, payment) = pay(shopper, order_id, "pay").await;
+        assert_eq!(status_code, 201, "{payment}");
+        let path = format!("/payments/{}/confirm", payment["payment_id"].as_str().unwrap());
+        let (status_code, _) =
+            shopper.payment.send_json(Method::POST, &path, Some(json!({"test_card": "4242424242424242"}))).await;
+        assert_eq!(status_code, 202);
+    }
+    testkit::wait::until("ten orders are paid and their stock committed", || async {
+        let paid: i64 = sqlx::query_scalar("select count(*) from orders where status = 'paid'")
+            .fetch_one(&shop.order_pool)
+            .await
+            .unwrap();
+        paid == 10 && shop.levels("DEMO-0004-300ML").await == (0, 0)
+    })
+    .await;
+    let mismatched: i64 = sqlx::query_scalar(
+        "select count(*) from stock s where s.on_hand <> (select coalesce(sum(on_hand_delta), 0) from movements m where m.sku = s.sku) \
+           or s.reserved <> (select coalesce(sum(reserved_delta), 0) from movements m where m.sku = s.sku)",
+    )
+    .fetch_one(&shop.inventory_pool)
+    .await
+    .unwrap();
+    assert_eq!(mismatched, 0, "the ledger agrees with the totals");
+    assert_eq!(events(&shop, "PAYMENT_SUCCEEDED").await, 10);
+}
