@@ -26,6 +26,13 @@ impl Caller {
         &self.0.subject
     }
 
+    /// The signed-in user the call is made for; `None` for an anonymous call (or a subject
+    /// that is not a user id).
+    pub fn user_id(&self) -> Option<uuid::Uuid> {
+        let subject = &self.0.subject;
+        if subject.is_anonymous() { None } else { uuid::Uuid::parse_str(&subject.sub).ok() }
+    }
+
     /// 403 unless the subject carries `perm` (defense in depth behind the gateway's check).
     pub fn require_perm(&self, perm: Permission) -> Result<(), Problem> {
         if self.0.subject.perms.iter().any(|p| p == perm.as_str()) {

@@ -71,6 +71,24 @@ impl Background {
         self.handles.lock().expect("background lock").push(handle);
     }
 
+    /// Runs `job` every `period` (first after one period) until the service stops; a job in
+    /// progress finishes before the stop is noticed.
+    pub fn every<F, Fut>(&self, period: std::time::Duration, mut job: F)
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send,
+    {
+        let mut stop = self.stop_signal();
+        self.add(tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(period) => job().await,
+                    _ = stop.changed() => return,
+                }
+            }
+        }));
+    }
+
     /// Tells every task to stop and waits for them.
     pub async fn stop_and_join(&self) {
         let _ = self.stop.send(true);

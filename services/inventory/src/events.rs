@@ -83,19 +83,15 @@ pub async fn start(
     context.background.add(consumer.spawn(context.background.stop_signal()));
 
     let pool = context.db.clone();
-    let mut stop = context.background.stop_signal();
-    context.background.add(tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep(sweep_every) => {}
-                _ = stop.changed() => return,
-            }
+    context.background.every(sweep_every, move || {
+        let pool = pool.clone();
+        async move {
             match stock::sweep_orphans(&pool, orphan_grace.as_secs_f64()).await {
                 Ok(0) => {}
                 Ok(released) => tracing::info!(released, "orphaned reservations released"),
                 Err(error) => tracing::error!(%error, "sweeping orphaned reservations failed"),
             }
         }
-    }));
+    });
     Ok(())
 }

@@ -110,13 +110,9 @@ pub async fn start(context: &mut Context<PgPool, Redis>, expiry_every: Duration)
     context.background.add(consumer.spawn(context.background.stop_signal()));
 
     let pool = context.db.clone();
-    let mut stop = context.background.stop_signal();
-    context.background.add(tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep(expiry_every) => {}
-                _ = stop.changed() => return,
-            }
+    context.background.every(expiry_every, move || {
+        let pool = pool.clone();
+        async move {
             match expire_overdue(&pool).await {
                 Ok(0) => {}
                 Ok(expired) => tracing::info!(expired, "unpaid orders expired"),
@@ -126,6 +122,6 @@ pub async fn start(context: &mut Context<PgPool, Redis>, expiry_every: Duration)
                 tracing::error!(%error, "pruning idempotency keys failed");
             }
         }
-    }));
+    });
     Ok(())
 }

@@ -22,7 +22,6 @@ use service_kit::{FieldCode, FieldErrors, Json, fleet};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use crate::domain::{Cart, CartTokens, Owner, render};
 use crate::error::{ApiError, Result};
@@ -96,9 +95,7 @@ pub struct AppState {
 impl AppState {
     /// Whose cart a request names, and how long it lives.
     fn owner(&self, caller: &Caller, headers: &HeaderMap) -> Result<(Owner, Duration)> {
-        let subject = caller.subject();
-        if !subject.is_anonymous() {
-            let id = Uuid::parse_str(&subject.sub).map_err(|_| ApiError::NoCart)?;
+        if let Some(id) = caller.user_id() {
             return Ok((Owner::User(id), self.limits.user_ttl));
         }
         self.guest(headers).map(|owner| (owner, self.limits.guest_ttl))
@@ -316,11 +313,7 @@ async fn remove_item(
         (status = 404, description = NOT_FOUND, body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 async fn merge(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response> {
-    let subject = caller.subject();
-    if subject.is_anonymous() {
-        return Err(ApiError::NoCart);
-    }
-    let user = Owner::User(Uuid::parse_str(&subject.sub).map_err(|_| ApiError::NoCart)?);
+    let user = Owner::User(caller.user_id().ok_or(ApiError::NoCart)?);
     let guest = state.guest(&headers)?;
     let limits = &state.limits;
     let bounds = Bounds { max_quantity: limits.max_line_quantity, max_lines: limits.max_lines, ttl: limits.user_ttl };

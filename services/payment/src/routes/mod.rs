@@ -47,11 +47,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 fn payer(caller: &Caller) -> Result<Uuid> {
-    let subject = caller.subject();
-    if subject.is_anonymous() {
-        return Err(ApiError::NotSignedIn);
-    }
-    Uuid::parse_str(&subject.sub).map_err(|_| ApiError::NotSignedIn)
+    caller.user_id().ok_or(ApiError::NotSignedIn)
 }
 
 /// `POST /payments`.

@@ -38,11 +38,7 @@ fn page(mut items: Vec<Review>, limit: i64, sort: ReviewSort) -> ReviewPage {
 }
 
 fn signed_in(caller: &Caller) -> Result<Uuid> {
-    let subject = caller.subject();
-    if subject.is_anonymous() {
-        return Err(ApiError::NotSignedIn);
-    }
-    Uuid::parse_str(&subject.sub).map_err(|_| ApiError::NotSignedIn)
+    caller.user_id().ok_or(ApiError::NotSignedIn)
 }
 
 async fn product_of(state: &AppState, id_or_slug: &str) -> Result<Uuid> {
