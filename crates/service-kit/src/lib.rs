@@ -10,6 +10,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod db;
+mod event_wiring;
 pub mod fleet;
 pub mod headers;
 pub mod health;

@@ -7,17 +7,8 @@
 use service_kit::{Context, Redis, StartError};
 use sqlx::PgPool;
 
-/// Starts the relay that moves the outbox to `events.auth` (making the outbox first), stopped
-/// with the service.
-pub async fn spawn_relay(context: &Context<PgPool, Redis>) -> Result<(), StartError> {
-    let relay = ::events::Relay::start(
-        context.db.clone(),
-        context.redis.connection.clone(),
-        ::events::RelayConfig::new(crate::SERVICE, context.schema(), &context.redis.prefix),
-        ::events::EventMetrics::new(&context.metrics),
-    )
-    .await
-    .map_err(|e| StartError::part("event outbox", e))?;
-    context.background.add(relay.spawn(context.background.stop_signal()));
-    Ok(())
+/// Starts the relay that moves the outbox to `events.auth`, stopped with the service.
+pub async fn spawn_relay(context: &mut Context<PgPool, Redis>) -> Result<(), StartError> {
+    let metrics = ::events::EventMetrics::new(&context.metrics);
+    context.spawn_relay(metrics).await
 }

@@ -50,7 +50,8 @@ pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
     let passwords = password::PasswordHasher::new(config.hash_concurrency)
         .await
         .map_err(|e| StartError::part("password hasher", e))?;
-    let context = Context::start(config.service.clone()).await?.with_database(&MIGRATOR).await?.with_redis().await?;
+    let mut context =
+        Context::start(config.service.clone()).await?.with_database(&MIGRATOR).await?.with_redis().await?;
     passwords.register(&context.metrics);
     let ring = keyring::KeyRing::load(
         context.db.clone(),
@@ -62,7 +63,7 @@ pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
     .map_err(|e| StartError::part("signing key ring", e))?;
     context.background.add(ring.clone().spawn_reloader(context.background.stop_signal()));
     context.background.add(session::spawn_pruner(context.db.clone(), context.background.stop_signal()));
-    events::spawn_relay(&context).await?;
+    events::spawn_relay(&mut context).await?;
 
     let redis = &context.redis;
     let policy = session::SessionPolicy {

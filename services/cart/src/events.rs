@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use events::catalog::OrderEvent;
 use events::consumer::HandleFuture;
-use events::{Consumer, ConsumerConfig, Envelope, EventMetrics, Handled, HandlerError, IdempotentHandler};
+use events::{Envelope, EventMetrics, Handled, HandlerError, IdempotentHandler};
 use service_kit::{Context, NoDatabase, Redis, StartError};
 
 use crate::domain::Owner;
@@ -32,12 +32,7 @@ impl IdempotentHandler for PaidLines {
 
 /// Starts the consumer of the order's stream, stopped with the service.
 pub async fn start(context: &mut Context<NoDatabase, Redis>, carts: Carts) -> Result<(), StartError> {
-    let config = ConsumerConfig::new(crate::SERVICE, &context.redis.prefix, CONSUMES);
+    let config = context.consumer_config(CONSUMES);
     let metrics = EventMetrics::new(&context.metrics);
-    let consumer = Consumer::connect_idempotent(&context.redis.url, config, Arc::new(PaidLines { carts }), metrics)
-        .await
-        .map_err(|e| StartError::part("event consumer", e))?;
-    context.add_check(consumer.readiness(context.redis.connection.clone()));
-    context.background.add(consumer.spawn(context.background.stop_signal()));
-    Ok(())
+    context.spawn_idempotent_consumer(config, Arc::new(PaidLines { carts }), metrics).await
 }

@@ -18,7 +18,7 @@ pub mod transport;
 
 use std::sync::Arc;
 
-use ::events::{Consumer, ConsumerConfig, EventMetrics};
+use ::events::EventMetrics;
 use service_kit::app::Application;
 use service_kit::{Context, StartError, fleet};
 
@@ -43,15 +43,11 @@ pub async fn build(config: NotificationConfig) -> Result<Application, StartError
     let mut context = Context::start(service).await?.with_database(&MIGRATOR).await?.with_redis().await?;
 
     let event_metrics = EventMetrics::new(&context.metrics);
-    let mut consumer_config = ConsumerConfig::new(SERVICE, &context.redis.prefix, events::CONSUMES);
+    let mut consumer_config = context.consumer_config(events::CONSUMES);
     consumer_tuning.apply(&mut consumer_config);
     let auth = contracts::auth::AuthClient::new(context.client.clone());
     let handler = Arc::new(events::Notifier::new(templates, storefront_url, auth));
-    let consumer = Consumer::connect(context.db.clone(), &context.redis.url, consumer_config, handler, event_metrics)
-        .await
-        .map_err(|e| StartError::part("event consumer", e))?;
-    context.add_check(consumer.readiness(context.redis.connection.clone()));
-    context.background.add(consumer.spawn(context.background.stop_signal()));
+    context.spawn_consumer(consumer_config, handler, event_metrics).await?;
 
     let sender = sender::Sender::new(context.db.clone(), transports, sender_tuning, &context.metrics);
     context.background.add(sender.spawn(context.background.stop_signal()));

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use events::catalog::{OrderExpired, OrderPaid, PaymentEvent};
 use events::consumer::HandleFuture;
-use events::{Consumer, ConsumerConfig, Envelope, EventMetrics, Handled, Handler};
+use events::{Envelope, EventMetrics, Handled, Handler};
 use service_kit::{Context, Redis, StartError};
 use sqlx::{PgConnection, PgPool};
 
@@ -92,22 +92,9 @@ impl Handler for Payments {
 /// all stopped with the service.
 pub async fn start(context: &mut Context<PgPool, Redis>, expiry_every: Duration) -> Result<(), StartError> {
     let metrics = EventMetrics::new(&context.metrics);
-    let relay = ::events::Relay::start(
-        context.db.clone(),
-        context.redis.connection.clone(),
-        ::events::RelayConfig::new(crate::SERVICE, context.schema(), &context.redis.prefix),
-        metrics.clone(),
-    )
-    .await
-    .map_err(|e| StartError::part("event outbox", e))?;
-    context.background.add(relay.spawn(context.background.stop_signal()));
-
-    let config = ConsumerConfig::new(crate::SERVICE, &context.redis.prefix, CONSUMES);
-    let consumer = Consumer::connect(context.db.clone(), &context.redis.url, config, Arc::new(Payments), metrics)
-        .await
-        .map_err(|e| StartError::part("event consumer", e))?;
-    context.add_check(consumer.readiness(context.redis.connection.clone()));
-    context.background.add(consumer.spawn(context.background.stop_signal()));
+    context.spawn_relay(metrics.clone()).await?;
+    let config = context.consumer_config(CONSUMES);
+    context.spawn_consumer(config, Arc::new(Payments), metrics).await?;
 
     let pool = context.db.clone();
     context.background.every(expiry_every, move || {

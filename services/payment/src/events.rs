@@ -7,14 +7,6 @@ use sqlx::PgPool;
 
 /// Starts the relay to `events.payment`, stopped with the service.
 pub async fn start(context: &mut Context<PgPool, Redis>) -> Result<(), StartError> {
-    let relay = ::events::Relay::start(
-        context.db.clone(),
-        context.redis.connection.clone(),
-        ::events::RelayConfig::new(crate::SERVICE, context.schema(), &context.redis.prefix),
-        ::events::EventMetrics::new(&context.metrics),
-    )
-    .await
-    .map_err(|e| StartError::part("event outbox", e))?;
-    context.background.add(relay.spawn(context.background.stop_signal()));
-    Ok(())
+    let metrics = ::events::EventMetrics::new(&context.metrics);
+    context.spawn_relay(metrics).await
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use events::catalog::{InventoryEvent, OrderEvent};
 use events::consumer::HandleFuture;
-use events::{Consumer, ConsumerConfig, Envelope, EventMetrics, Handled, Handler};
+use events::{Envelope, EventMetrics, Handled, Handler};
 use service_kit::{Context, Redis, StartError};
 use sqlx::{PgConnection, PgPool};
 
@@ -53,22 +53,7 @@ impl Handler for StockFlags {
 /// stream, both stopped with the service.
 pub async fn start(context: &mut Context<PgPool, Redis>, cache: Cache) -> Result<(), StartError> {
     let metrics = EventMetrics::new(&context.metrics);
-    let relay = ::events::Relay::start(
-        context.db.clone(),
-        context.redis.connection.clone(),
-        ::events::RelayConfig::new(crate::SERVICE, context.schema(), &context.redis.prefix),
-        metrics.clone(),
-    )
-    .await
-    .map_err(|e| StartError::part("event outbox", e))?;
-    context.background.add(relay.spawn(context.background.stop_signal()));
-
-    let config = ConsumerConfig::new(crate::SERVICE, &context.redis.prefix, CONSUMES);
-    let consumer =
-        Consumer::connect(context.db.clone(), &context.redis.url, config, Arc::new(StockFlags { cache }), metrics)
-            .await
-            .map_err(|e| StartError::part("event consumer", e))?;
-    context.add_check(consumer.readiness(context.redis.connection.clone()));
-    context.background.add(consumer.spawn(context.background.stop_signal()));
-    Ok(())
+    context.spawn_relay(metrics.clone()).await?;
+    let config = context.consumer_config(CONSUMES);
+    context.spawn_consumer(config, Arc::new(StockFlags { cache }), metrics).await
 }

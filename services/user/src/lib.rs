@@ -12,7 +12,7 @@ mod store;
 
 use std::sync::Arc;
 
-use ::events::{Consumer, ConsumerConfig, EventMetrics};
+use ::events::{ConsumerConfig, EventMetrics};
 use service_kit::app::Application;
 use service_kit::{Context, StartError, fleet};
 
@@ -37,15 +37,10 @@ pub async fn build(config: Config) -> Result<Application, StartError> {
 /// Like [`build`], with the consumer's settings adjusted (tests shorten its timings).
 pub async fn build_with(config: Config, tune: impl FnOnce(&mut ConsumerConfig)) -> Result<Application, StartError> {
     let mut context = Context::start(config).await?.with_database(&MIGRATOR).await?.with_redis().await?;
-    let mut consumer_config = ConsumerConfig::new(SERVICE, &context.redis.prefix, events::CONSUMES);
+    let mut consumer_config = context.consumer_config(events::CONSUMES);
     tune(&mut consumer_config);
     let metrics = EventMetrics::new(&context.metrics);
-    let handler = Arc::new(events::Profiles);
-    let consumer = Consumer::connect(context.db.clone(), &context.redis.url, consumer_config, handler, metrics)
-        .await
-        .map_err(|e| StartError::part("event consumer", e))?;
-    context.add_check(consumer.readiness(context.redis.connection.clone()));
-    context.background.add(consumer.spawn(context.background.stop_signal()));
+    context.spawn_consumer(consumer_config, Arc::new(events::Profiles), metrics).await?;
     context
         .serve_internal(&[fleet::GATEWAY, fleet::ORDER, fleet::NOTIFICATION], routes::router(context.db.clone()))
         .await
