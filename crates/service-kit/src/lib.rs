@@ -14,6 +14,7 @@ mod event_wiring;
 pub mod fleet;
 pub mod headers;
 pub mod health;
+pub mod idempotency;
 pub mod net;
 pub mod redis;
 pub mod redis_acl;

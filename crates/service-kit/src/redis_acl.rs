@@ -18,6 +18,7 @@ pub const CONSUMES: &[(&str, &[&str])] = &[
     (NOTIFICATION, &[AUTH, ORDER]),
     (PRODUCT, &[INVENTORY, ORDER]),
     (ORDER, &[PAYMENT]),
+    (PAYMENT, &[ORDER]),
     (INVENTORY, &[ORDER]),
     (CART, &[ORDER]),
 ];

@@ -39,7 +39,8 @@ impl Handler for Reservations {
                 Some(OrderEvent::OrderPaid(e)) => stock::commit(tx, e.order_id, "order").await,
                 Some(OrderEvent::OrderCancelled(e)) => stock::release(tx, e.order_id, "order cancelled", "order").await,
                 Some(OrderEvent::OrderExpired(e)) => stock::release(tx, e.order_id, "order expired", "order").await,
-                Some(OrderEvent::OrderShipped(_) | OrderEvent::OrderDelivered(_)) | None => {
+                Some(OrderEvent::OrderShipped(_) | OrderEvent::OrderDelivered(_) | OrderEvent::OrderRefunded(_))
+                | None => {
                     return Ok(Handled::Ignored);
                 }
             };

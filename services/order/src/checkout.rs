@@ -5,7 +5,6 @@
 //! reservation is an orphan that inventory's sweeper releases; a retry with the same key
 //! resumes under the same order id.
 
-use aws_lc_rs::digest;
 use contracts::inventory::{Line, ReserveRequest, Reserved};
 use contracts::user::PostalAddress;
 use events::catalog::{OrderCreated, OrderLine};
@@ -23,25 +22,20 @@ pub enum Placed {
     Replayed(OrderView),
 }
 
-/// The request's fingerprint: SHA-256 of its canonical JSON.
-fn fingerprint(body: &PlaceOrder) -> String {
-    let canonical = serde_json::to_vec(body).expect("a request serializes");
-    digest::digest(&digest::SHA256, &canonical).as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
-
 pub async fn place(state: &AppState, subject: &Subject, user_id: Uuid, key: &str, body: &PlaceOrder) -> Result<Placed> {
     if !subject.email_verified {
         return Err(ApiError::EmailUnverified);
     }
-    let order_id = match store::claim_key(&state.pool, user_id, key, &fingerprint(body)).await? {
-        Claim::Reused => return Err(ApiError::KeyReused),
-        Claim::InFlight => return Err(ApiError::KeyInUse),
-        Claim::Done(id) => {
-            let order = store::find(&state.pool, id, Some(user_id)).await?.ok_or(ApiError::OrderNotFound)?;
-            return Ok(Placed::Replayed(order));
-        }
-        Claim::New(id) | Claim::Resume(id) => id,
-    };
+    let order_id =
+        match store::claim_key(&state.pool, user_id, key, &service_kit::idempotency::fingerprint(body)).await? {
+            Claim::Reused => return Err(ApiError::KeyReused),
+            Claim::InFlight => return Err(ApiError::KeyInUse),
+            Claim::Done(id) => {
+                let order = store::find(&state.pool, id, Some(user_id)).await?.ok_or(ApiError::OrderNotFound)?;
+                return Ok(Placed::Replayed(order));
+            }
+            Claim::New(id) | Claim::Resume(id) => id,
+        };
     match make(state, user_id, order_id, key, body).await {
         Ok(order) => Ok(Placed::Created(order)),
         Err(error) => {

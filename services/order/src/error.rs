@@ -12,9 +12,6 @@ pub enum ApiError {
     /// 403 `email_unverified`: the shopper's email address is not confirmed yet.
     #[error("email not verified")]
     EmailUnverified,
-    /// 422 `validation_failed` on `Idempotency-Key`: missing or malformed.
-    #[error("idempotency key missing")]
-    KeyMissing,
     /// 422 `idempotency_key_reused`: the key was used for a different request.
     #[error("idempotency key reused")]
     KeyReused,
@@ -63,11 +60,6 @@ impl IntoResponse for ApiError {
             ApiError::EmailUnverified => {
                 Problem::new(Code::EmailUnverified, "confirm your email address before ordering")
             }
-            ApiError::KeyMissing => field(
-                "Idempotency-Key",
-                FieldCode::Required,
-                "send an Idempotency-Key header (1 to 255 visible characters)",
-            ),
             ApiError::KeyReused => {
                 Problem::new(Code::IdempotencyKeyReused, "this Idempotency-Key was used for another request")
             }

@@ -1,15 +1,17 @@
 //! What the order service emits and consumes. It emits ORDER_CREATED (with the order in the
-//! same transaction), ORDER_PAID, ORDER_CANCELLED and ORDER_EXPIRED (with their transitions) on
+//! same transaction), ORDER_PAID, ORDER_CANCELLED, ORDER_EXPIRED and ORDER_REFUNDED (with their
+//! transitions) on
 //! `events.order`. It consumes the payment's stream: PAYMENT_SUCCEEDED moves the order to paid
 //! and emits ORDER_PAID in the consumer's transaction; PAYMENT_FAILED leaves it awaiting payment
-//! (the shopper may retry until the deadline). The
+//! (the shopper may retry until the deadline); PAYMENT_REFUNDED records the refund (refunded /
+//! partially refunded when it was paid) and emits ORDER_REFUNDED. The
 //! expiry job (the order service alone decides expiry) moves unpaid orders past their deadline
 //! to `expired`, safe with several replicas, and forgets Idempotency-Keys older than a day.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use events::catalog::{OrderExpired, OrderPaid, PaymentEvent};
+use events::catalog::{OrderExpired, OrderPaid, OrderRefunded, PaymentEvent, PaymentRefunded};
 use events::consumer::HandleFuture;
 use events::{Envelope, EventMetrics, Handled, Handler};
 use service_kit::{Context, Redis, StartError};
@@ -50,9 +52,11 @@ struct Payments;
 impl Handler for Payments {
     fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a> {
         Box::pin(async move {
-            let Some(PaymentEvent::PaymentSucceeded(paid)) = PaymentEvent::decode(event)? else {
+            let paid = match PaymentEvent::decode(event)? {
+                Some(PaymentEvent::PaymentSucceeded(paid)) => paid,
+                Some(PaymentEvent::PaymentRefunded(refund)) => return refunded(tx, refund).await,
                 // A decline changes nothing: the order stays payable until its deadline.
-                return Ok(Handled::Ignored);
+                _ => return Ok(Handled::Ignored),
             };
             let outcome =
                 store::transition(tx, paid.order_id, None, Event::Pay, "payment", "payment succeeded").await?;
@@ -77,15 +81,41 @@ impl Handler for Payments {
                     Ok(Handled::Applied)
                 }
                 Some(Err(illegal)) => {
-                    // Paid after it expired or was cancelled: the automatic refund of such a
-                    // late success is a later slice of the checkout issue; it is logged here.
-                    tracing::error!(order_id = %paid.order_id, %illegal, "a payment succeeded for an order that cannot be paid");
+                    // Paid after it expired or was cancelled: the payment service refunds such
+                    // a late success by itself (it hears of the order's end on ORDER_EXPIRED /
+                    // ORDER_CANCELLED), and PAYMENT_REFUNDED then tells the shopper.
+                    tracing::warn!(order_id = %paid.order_id, %illegal, "a payment succeeded for an order that ended; it is refunded");
                     Ok(Handled::Ignored)
                 }
                 None => Ok(Handled::Ignored),
             }
         })
     }
+}
+
+/// PAYMENT_REFUNDED: the order records it (and moves to refunded / partially refunded when it
+/// was paid) and ORDER_REFUNDED tells the shopper.
+async fn refunded(tx: &mut PgConnection, refund: PaymentRefunded) -> Result<Handled, events::HandlerError> {
+    let full = refund.refunded_minor >= refund.captured_minor;
+    let Some((status, facts)) =
+        store::record_refund(tx, refund.order_id, refund.refunded_minor, full, &refund.reason).await?
+    else {
+        return Ok(Handled::Ignored);
+    };
+    let event = OrderRefunded {
+        order_id: facts.id,
+        number: facts.number,
+        user_id: facts.user_id,
+        email: facts.contact_email,
+        refund_id: refund.refund_id,
+        amount_minor: refund.amount_minor,
+        refunded_minor: refund.refunded_minor,
+        currency: refund.currency,
+        status: status.as_str().to_owned(),
+        reason: refund.reason,
+    };
+    events::enqueue(tx, crate::SERVICE, &event).await?;
+    Ok(Handled::Applied)
 }
 
 /// Starts the relay to `events.order`, the consumer of `events.payment` and the expiry job,

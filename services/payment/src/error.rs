@@ -12,9 +12,15 @@ pub enum ApiError {
     /// 404 `not_found`: no such order or payment of this shopper (another's included).
     #[error("not found")]
     NotFound,
-    /// 422 `validation_failed` on `Idempotency-Key`.
-    #[error("idempotency key missing")]
-    KeyMissing,
+    /// 422 `idempotency_key_reused`: the refund's key was used for another request.
+    #[error("idempotency key reused")]
+    KeyReused,
+    /// 422 `validation_failed` on `amount_minor`: more than is left to refund (given).
+    #[error("at most {0} is left to refund")]
+    TooMuch(i64),
+    /// 502 `bad_gateway` / 503 `upstream_unavailable`: the provider refused or is unreachable.
+    #[error(transparent)]
+    Provider(#[from] crate::provider::ProviderError),
     /// 409 `invalid_transition`: the order is not awaiting payment, or the payment is not
     /// confirmable (processing or succeeded).
     #[error("{0}")]
@@ -42,7 +48,22 @@ impl IntoResponse for ApiError {
         let problem = match self {
             ApiError::NotSignedIn => Problem::new(Code::TokenMissing, "sign in to pay"),
             ApiError::NotFound => Problem::not_found("no such order or payment"),
-            ApiError::KeyMissing => field("Idempotency-Key", FieldCode::Required, "send an Idempotency-Key header"),
+            ApiError::KeyReused => {
+                Problem::new(Code::IdempotencyKeyReused, "this Idempotency-Key was used for another refund")
+            }
+            ApiError::TooMuch(left) => field(
+                "amount_minor",
+                FieldCode::OutOfRange,
+                &format!("at most {left} is left to refund (captured minus refunded and pending)"),
+            ),
+            ApiError::Provider(crate::provider::ProviderError::Unavailable(cause)) => {
+                tracing::error!(%cause, "the payment provider is unavailable");
+                Problem::new(Code::UpstreamUnavailable, "the payment provider cannot be reached; retry")
+            }
+            ApiError::Provider(crate::provider::ProviderError::Refused(cause)) => {
+                tracing::error!(%cause, "the payment provider refused");
+                Problem::new(Code::BadGateway, "the payment provider refused the request")
+            }
             ApiError::InvalidTransition(detail) => Problem::new(Code::InvalidTransition, detail),
             ApiError::UnknownCard => field(
                 "test_card",

@@ -1,12 +1,92 @@
-//! What the payment service emits and consumes: it emits PAYMENT_SUCCEEDED / PAYMENT_FAILED on
-//! `events.payment`, each in the transaction that records the provider's verdict; it consumes
-//! nothing.
+//! What the payment service emits and consumes. It emits PAYMENT_SUCCEEDED / PAYMENT_FAILED on
+//! `events.payment`, each in the transaction that records the provider's verdict, and
+//! PAYMENT_REFUNDED in the transaction that records a refund's success. It consumes
+//! `events.order`: when an order expires or is cancelled, its payment is cancelled (a success
+//! that still arrives is refunded automatically) or, if it had already succeeded, refunded
+//! automatically. It also runs reconciliation.
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use events::catalog::OrderEvent;
+use events::consumer::HandleFuture;
+use events::{Envelope, EventMetrics, Handled, Handler};
 use service_kit::{Context, Redis, StartError};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
 
-/// Starts the relay to `events.payment`, stopped with the service.
-pub async fn start(context: &mut Context<PgPool, Redis>) -> Result<(), StartError> {
-    let metrics = ::events::EventMetrics::new(&context.metrics);
-    context.spawn_relay(metrics).await
+use crate::provider::Provider;
+use crate::{reconcile, store};
+
+/// The streams this service consumes.
+pub const CONSUMES: &[&str] = &[OrderEvent::DOMAIN];
+
+/// The order an ORDER_* event ends unpaid, if it is one.
+fn ended(event: &Envelope) -> Result<Option<Uuid>, events::DecodeError> {
+    Ok(match OrderEvent::decode(event)? {
+        Some(OrderEvent::OrderExpired(e)) => Some(e.order_id),
+        Some(OrderEvent::OrderCancelled(e)) => Some(e.order_id),
+        _ => None,
+    })
+}
+
+/// Cancels the payments of orders that ended unpaid, refunding a success that came first.
+struct EndedOrders {
+    pool: PgPool,
+    provider: Arc<dyn Provider>,
+}
+
+impl Handler for EndedOrders {
+    fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a> {
+        Box::pin(async move {
+            let Some(order_id) = ended(event)? else { return Ok(Handled::Ignored) };
+            store::order_ended(tx, order_id).await?;
+            Ok(Handled::Applied)
+        })
+    }
+
+    fn committed<'a>(
+        &'a self,
+        event: &'a Envelope,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
+        Box::pin(async move {
+            // The automatic refund requested in the transaction goes out now; reconciliation
+            // sends it if this is skipped.
+            let Ok(Some(order_id)) = ended(event) else { return };
+            match store::automatic_refund_of_order(&self.pool, order_id).await {
+                Ok(Some(refund_id)) => {
+                    reconcile::spawn_refund(self.pool.clone(), Arc::clone(&self.provider), refund_id)
+                }
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%error, "the automatic refund is left to reconciliation"),
+            }
+        })
+    }
+}
+
+/// Starts the relay to `events.payment`, the consumer of `events.order` and reconciliation
+/// (every `every`, for what has waited longer than `after`), all stopped with the service.
+pub async fn start(
+    context: &mut Context<PgPool, Redis>,
+    provider: Arc<dyn Provider>,
+    every: Duration,
+    after: Duration,
+) -> Result<(), StartError> {
+    let metrics = EventMetrics::new(&context.metrics);
+    context.spawn_relay(metrics.clone()).await?;
+    let config = context.consumer_config(CONSUMES);
+    let handler = EndedOrders { pool: context.db.clone(), provider: Arc::clone(&provider) };
+    context.spawn_consumer(config, Arc::new(handler), metrics).await?;
+    let pool = context.db.clone();
+    context.background.every(every, move || {
+        let (pool, provider) = (pool.clone(), Arc::clone(&provider));
+        async move {
+            match reconcile::reconcile(&pool, provider.as_ref(), after).await {
+                Ok(done) if done == reconcile::Reconciled::default() => {}
+                Ok(done) => tracing::info!(?done, "reconciliation round"),
+                Err(error) => tracing::error!(%error, "reconciliation failed"),
+            }
+        }
+    });
+    Ok(())
 }

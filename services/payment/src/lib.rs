@@ -1,15 +1,17 @@
-//! The payment service: one intent per order with the built-in sandbox provider (test cards,
-//! verdicts delivered as webhooks signed like Stripe's), webhook verification (HMAC-SHA256 over
-//! `t.payload`, tolerance, rotation, constant time, events applied once by id), and
-//! PAYMENT_SUCCEEDED / PAYMENT_FAILED in the verdict's transaction. Stripe's adapter, refunds
-//! and reconciliation are the next slices of the checkout issue.
+//! The payment service: one intent per order with the configured provider (the built-in
+//! sandbox, whose test cards decide and whose verdicts arrive as webhooks signed like Stripe's,
+//! or Stripe over its HTTP API), webhook verification (HMAC-SHA256 over `t.payload`, tolerance,
+//! rotation, constant time, events applied once by id) with PAYMENT_SUCCEEDED / PAYMENT_FAILED in
+//! the verdict's transaction, staff refunds and automatic refunds of a success that came after
+//! its order ended (PAYMENT_REFUNDED), and reconciliation of missed webhooks.
 
 pub mod config;
 pub mod domain;
 pub mod error;
 mod events;
+pub mod provider;
+pub mod reconcile;
 mod routes;
-pub mod sandbox;
 mod store;
 
 use std::sync::Arc;
@@ -17,7 +19,11 @@ use std::sync::Arc;
 use service_kit::app::Application;
 use service_kit::{Context, StartError, fleet};
 
-pub use config::PaymentConfig;
+use crate::provider::Provider;
+use crate::provider::sandbox::Sandbox;
+use crate::provider::stripe::Stripe;
+
+pub use config::{PaymentConfig, ProviderChoice};
 
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::PAYMENT;
@@ -30,23 +36,38 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes::openapi()
 }
 
-/// Connects and migrates, starts the relay, binds the listener. The sandbox's own deliveries
-/// (straight to this service) carry an internal token of this service, hence its place among
-/// the allowed issuers.
+/// Connects and migrates, starts the relay, the consumer of `events.order` and
+/// reconciliation, binds the listener. The sandbox's own deliveries (straight to this service)
+/// carry an internal token of this service, hence its place among the allowed issuers.
 pub async fn build(config: PaymentConfig) -> Result<Application, StartError> {
-    let PaymentConfig { service, webhook_secret, webhook_url } = config;
+    let PaymentConfig { service, provider, webhook_secret, webhook_url, reconcile_every, reconcile_after } = config;
     let mut context = Context::start(service).await?.with_database(&MIGRATOR).await?.with_redis().await?;
-    events::start(&mut context).await?;
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .build()
-        .map_err(|e| StartError::part("webhook client", e))?;
-    let sandbox =
-        sandbox::Sandbox { secret: webhook_secret, url: webhook_url, http, minter: Arc::clone(&context.minter) };
+        .map_err(|e| StartError::part("provider client", e))?;
+    let (provider, sandbox): (Arc<dyn Provider>, _) = match provider {
+        ProviderChoice::Sandbox => {
+            let sandbox = Sandbox {
+                pool: context.db.clone(),
+                secret: webhook_secret.clone(),
+                url: webhook_url,
+                http,
+                minter: Arc::clone(&context.minter),
+            };
+            (Arc::new(sandbox.clone()), Some(sandbox))
+        }
+        ProviderChoice::Stripe { api_base, secret_key } => {
+            (Arc::new(Stripe { base: api_base, secret_key, http }), None)
+        }
+    };
+    events::start(&mut context, Arc::clone(&provider), reconcile_every, reconcile_after).await?;
     let state = routes::AppState {
         pool: context.db.clone(),
         orders: contracts::order::OrderClient::new(context.client.clone()),
+        provider,
         sandbox,
+        webhook_secret,
     };
     context.serve_internal(&[fleet::GATEWAY, fleet::PAYMENT], routes::router(state)).await
 }

@@ -21,9 +21,10 @@ pub use inventory::{
     InventoryCommitted, InventoryEvent, InventoryReleased, InventoryReserved, ReservedLine, StockChanged, StockLow,
 };
 pub use order::{
-    OrderCancelled, OrderCreated, OrderDelivered, OrderEvent, OrderExpired, OrderLine, OrderPaid, OrderShipped,
+    OrderCancelled, OrderCreated, OrderDelivered, OrderEvent, OrderExpired, OrderLine, OrderPaid, OrderRefunded,
+    OrderShipped,
 };
-pub use payment::{PaymentEvent, PaymentFailed, PaymentSucceeded};
+pub use payment::{PaymentEvent, PaymentFailed, PaymentRefunded, PaymentSucceeded};
 pub use product::{CategoryCreated, CategoryUpdated, ProductArchived, ProductCreated, ProductEvent, ProductUpdated};
 
 /// A catalog entry.

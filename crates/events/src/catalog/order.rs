@@ -86,6 +86,26 @@ pub struct OrderDelivered {
     pub email: String,
 }
 
+/// Money of the order went back to the shopper. A paid order moves to `refunded` or
+/// `partially_refunded`; an order that expired or was cancelled before its late payment keeps
+/// its status (`status` says which), and the shopper is told all the same.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderRefunded {
+    pub order_id: Uuid,
+    pub number: String,
+    pub user_id: Uuid,
+    pub email: String,
+    pub refund_id: Uuid,
+    /// This refund.
+    pub amount_minor: i64,
+    /// Everything refunded so far.
+    pub refunded_minor: i64,
+    pub currency: String,
+    /// The order's status after it.
+    pub status: String,
+    pub reason: String,
+}
+
 crate::stream! {
     /// The events of `events.order`.
     pub enum OrderEvent in "order" {
@@ -95,5 +115,6 @@ crate::stream! {
         OrderExpired = ("ORDER_EXPIRED", 1, aggregate = order_id),
         OrderShipped = ("ORDER_SHIPPED", 1, aggregate = order_id),
         OrderDelivered = ("ORDER_DELIVERED", 1, aggregate = order_id),
+        OrderRefunded = ("ORDER_REFUNDED", 1, aggregate = order_id),
     }
 }

@@ -21,10 +21,30 @@ pub struct PaymentFailed {
     pub reason: String,
 }
 
+/// Money went back to the shopper: staff refunded part or all of a payment, or a success that
+/// arrived after its order expired or was cancelled was refunded automatically.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentRefunded {
+    pub payment_id: Uuid,
+    pub order_id: Uuid,
+    pub refund_id: Uuid,
+    /// This refund.
+    pub amount_minor: i64,
+    /// Everything refunded so far, this refund included.
+    pub refunded_minor: i64,
+    /// What was captured.
+    pub captured_minor: i64,
+    pub currency: String,
+    pub reason: String,
+    /// Made by the payment service itself (a success for an order that can no longer be paid).
+    pub automatic: bool,
+}
+
 crate::stream! {
     /// The events of `events.payment`.
     pub enum PaymentEvent in "payment" {
         PaymentSucceeded = ("PAYMENT_SUCCEEDED", 1, aggregate = payment_id),
         PaymentFailed = ("PAYMENT_FAILED", 1, aggregate = payment_id),
+        PaymentRefunded = ("PAYMENT_REFUNDED", 1, aggregate = payment_id),
     }
 }

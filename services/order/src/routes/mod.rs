@@ -131,14 +131,6 @@ fn check_place(body: &PlaceOrder) -> Result<()> {
     Ok(errors.finish()?)
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<String> {
-    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::trim).unwrap_or_default();
-    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::KeyMissing);
-    }
-    Ok(key.to_owned())
-}
-
 /// `POST /orders`.
 #[utoipa::path(post, path = "/orders", tag = "orders", summary = "Place an order from the cart",
     description = "Reads the cart, the current prices, the address and the contact email; reserves the stock (all lines or none) and writes the order awaiting payment, with a payment deadline. The same Idempotency-Key with the same body answers the same order; keys belong to the shopper and are kept 24 hours.",
@@ -159,7 +151,7 @@ async fn place_order(
     Json(body): Json<PlaceOrder>,
 ) -> Result<Response> {
     let user_id = shopper(&caller)?;
-    let key = idempotency_key(&headers)?;
+    let key = service_kit::idempotency::key(&headers)?;
     check_place(&body)?;
     Ok(match checkout::place(&state, caller.subject(), user_id, &key, &body).await? {
         Placed::Created(order) => (StatusCode::CREATED, Json(order)).into_response(),

@@ -225,6 +225,37 @@ pub async fn transition(
     Ok(Some(Ok((to, OrderFacts { id: order_id, number, user_id, contact_email }))))
 }
 
+/// Records what went back to the shopper after a refund (everything so far) and moves the order
+/// through the state machine when it was paid (`refunded` once all of it went back); an order
+/// that ended unpaid before its late payment keeps its status. The order's status afterwards.
+pub async fn record_refund(
+    tx: &mut PgConnection,
+    order_id: Uuid,
+    refunded_minor: i64,
+    full: bool,
+    reason: &str,
+) -> sqlx::Result<Option<(Status, OrderFacts)>> {
+    let row: Option<(String, Uuid, String, String)> = sqlx::query_as(
+        "update orders set refunded_minor = greatest(refunded_minor, $2), updated_at = now() where id = $1 \
+         returning status, user_id, number, contact_email",
+    )
+    .bind(order_id)
+    .bind(refunded_minor)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((status, user_id, number, contact_email)) = row else { return Ok(None) };
+    let facts = OrderFacts { id: order_id, number, user_id, contact_email };
+    let from = Status::parse(&status).expect("the CHECK admits only known statuses");
+    if !from.was_paid() {
+        return Ok(Some((from, facts)));
+    }
+    match transition(tx, order_id, None, Event::Refund { full }, "payment", reason).await? {
+        Some(Ok((to, facts))) => Ok(Some((to, facts))),
+        // Refunded in full already: a later refund event changes nothing more.
+        _ => Ok(Some((from, facts))),
+    }
+}
+
 /// Unpaid orders past their deadline, locked (another expiry job skips them).
 pub async fn lock_overdue(tx: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar(
@@ -264,6 +295,8 @@ pub struct OrderView {
     pub shipping_minor: i64,
     pub tax_minor: i64,
     pub total_minor: i64,
+    /// What went back to the shopper so far.
+    pub refunded_minor: i64,
     pub currency: String,
     #[schema(value_type = Object)]
     pub shipping_address: serde_json::Value,
@@ -278,8 +311,8 @@ const VIEW: &str = "o.id, o.number, o.status, \
      coalesce((select json_agg(json_build_object('sku', l.sku, 'title', l.title, 'quantity', l.quantity, \
         'unit_price_minor', l.unit_price_minor, 'discount_minor', l.discount_minor, 'tax_minor', l.tax_minor) \
         order by l.position) from order_lines l where l.order_id = o.id), '[]'::json) as lines, \
-     o.subtotal_minor, o.discount_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.currency::text as currency, \
-     o.shipping_address, o.payment_deadline, o.carrier, o.tracking_number, o.created_at";
+     o.subtotal_minor, o.discount_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.refunded_minor, \
+     o.currency::text as currency, o.shipping_address, o.payment_deadline, o.carrier, o.tracking_number, o.created_at";
 
 /// An order of `owner` (any order for staff: `None`), in one statement.
 pub async fn find(pool: &PgPool, id: Uuid, owner: Option<Uuid>) -> sqlx::Result<Option<OrderView>> {

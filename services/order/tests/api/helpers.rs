@@ -22,6 +22,8 @@ pub struct Shop {
     pub cart_addr: std::net::SocketAddr,
     pub user_addr: std::net::SocketAddr,
     pub inventory_staff: ServiceCaller,
+    /// Staff with `payments:refund`.
+    pub refunds: ServiceCaller,
     pub order_pool: PgPool,
     pub inventory_pool: PgPool,
     pub user_pool: PgPool,
@@ -44,6 +46,11 @@ fn config(service: &str, db: &TestDb, prefix: &str) -> service_kit::ServiceConfi
 
 impl Shop {
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// A shop whose payment service is configured by `tune` first.
+    pub async fn spawn_with(tune: impl FnOnce(&mut payment::PaymentConfig)) -> Self {
         let db = TestDb::new().await;
         let prefix = testkit::redis_prefix();
         let product_addr =
@@ -71,13 +78,13 @@ impl Shop {
         let order_addr = order::build(order).await.unwrap().spawn();
         let mut payment = config("payment", &db, &prefix);
         testkit::point_at(&mut payment, "order", order_addr);
-        let payment_addr =
-            payment::build(payment::PaymentConfig::new(payment, secrecy::SecretString::from(WEBHOOK_SECRET)))
-                .await
-                .unwrap()
-                .spawn();
+        let mut payment = payment::PaymentConfig::new(payment, secrecy::SecretString::from(WEBHOOK_SECRET));
+        tune(&mut payment);
+        let payment_addr = payment::build(payment).await.unwrap().spawn();
         let staff = Subject::user(Uuid::now_v7().to_string(), Role::Admin, vec!["inventory:write".into()]);
+        let refunder = Subject::user(Uuid::now_v7().to_string(), Role::Admin, vec!["payments:refund".into()]);
         Self {
+            refunds: ServiceCaller::new("payment", payment_addr).as_subject(refunder),
             order_addr,
             payment_addr,
             payment_pool: db.pool_as("payment").await,

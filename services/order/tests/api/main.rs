@@ -4,4 +4,5 @@
 mod helpers;
 mod paying;
 mod placing;
+mod refunding;
 mod staff;

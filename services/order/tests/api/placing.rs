@@ -115,12 +115,12 @@ async fn refusals_hold_nothing_and_free_the_key() {
 }
 
 #[tokio::test]
-async fn concurrent_requests_with_one_key_make_one_order_and_one_hold() {
+async fn a_hundred_concurrent_requests_with_one_key_make_one_order_and_one_hold() {
     let shop = Shop::spawn().await;
     shop.stock("DEMO-0001-M", 50).await;
     let ann = shop.shopper(true).await;
     ann.add("DEMO-0001-M", 3).await;
-    let calls = (0..20).map(|_| {
+    let calls = (0..100).map(|_| {
         let order = ann.order.clone();
         let body = json!({"shipping_address_id": ann.address_id});
         async move { place(&order, "same-key", body).await }

@@ -1,5 +1,7 @@
 //! The payment service's HTTP routes: an intent for an order, confirming it with a sandbox test
-//! card, and the providers' webhooks.
+//! card, the provider's webhooks, and staff refunds.
+
+mod refunds;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -17,9 +19,15 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use std::sync::Arc;
+
+use secrecy::SecretString;
+
 use crate::domain;
 use crate::error::{ApiError, Result};
-use crate::sandbox::{self, Sandbox};
+use crate::provider::sandbox::Sandbox;
+use crate::provider::{IntentRequest, Provider, Verdict};
+use crate::reconcile;
 use crate::store::{self, NewIntent, Payment, Recorded};
 
 /// What every payment handler reads.
@@ -27,7 +35,12 @@ use crate::store::{self, NewIntent, Payment, Recorded};
 pub struct AppState {
     pub pool: PgPool,
     pub orders: OrderClient,
-    pub sandbox: Sandbox,
+    /// The configured provider.
+    pub provider: Arc<dyn Provider>,
+    /// The same provider when it is the sandbox (its confirm route exists only then).
+    pub sandbox: Option<Sandbox>,
+    /// The provider's webhook signing secret.
+    pub webhook_secret: SecretString,
 }
 
 fn api() -> OpenApiRouter<AppState> {
@@ -36,6 +49,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(get_payment))
         .routes(routes!(confirm))
         .routes(routes!(webhook))
+        .routes(routes!(refunds::refund))
 }
 
 pub fn router(state: AppState) -> Router {
@@ -68,7 +82,8 @@ pub struct CreatePayment {
         (status = 404, description = "`not_found`: no such order of this shopper.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 409, description = "`invalid_transition`: the order is not awaiting payment.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: `Idempotency-Key` or the body.", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 503, description = "`upstream_unavailable`: retry.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 502, description = "`bad_gateway`: the provider refused to make the intent.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 503, description = "`upstream_unavailable`: the order service or the provider cannot be reached; retry.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 async fn create_payment(
     State(state): State<AppState>,
@@ -77,28 +92,33 @@ async fn create_payment(
     Json(body): Json<CreatePayment>,
 ) -> Result<Response> {
     let user_id = payer(&caller)?;
-    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if key.trim().is_empty() || key.len() > 255 {
-        return Err(ApiError::KeyMissing);
-    }
+    service_kit::idempotency::key(&headers)?;
     let order = state.orders.order(body.order_id).await?.filter(|o| o.user_id == user_id).ok_or(ApiError::NotFound)?;
-    let (intent_id, client_secret) = sandbox::new_intent();
+    // An existing intent is shown (a retry, also after success); the provider is not asked again.
+    if let Some(payment) = store::find_for_order(&state.pool, order.id).await? {
+        return Ok((StatusCode::OK, Json(payment)).into_response());
+    }
+    if order.status != "awaiting_payment" {
+        return Err(ApiError::InvalidTransition(format!("order {} is {}", order.number, order.status)));
+    }
+    // The provider's own idempotency key is the order's: however often this races or is
+    // retried, the provider makes one intent, and the unique order id keeps one record of it.
+    let request = IntentRequest {
+        order_id: order.id,
+        amount_minor: order.total_minor,
+        currency: order.currency.clone(),
+        idempotency_key: format!("order-{}", order.id),
+    };
+    let made = state.provider.create_intent(&request).await?;
     let intent = NewIntent {
         order_id: order.id,
         user_id,
-        provider: sandbox::PROVIDER,
-        provider_intent_id: &intent_id,
+        provider: state.provider.name(),
+        provider_intent_id: &made.id,
         amount_minor: order.total_minor,
         currency: &order.currency,
-        client_secret: &client_secret,
+        client_secret: &made.client_secret,
     };
-    if order.status != "awaiting_payment" {
-        // An existing intent is still shown (a retry after success); a new one is refused.
-        return match store::find_for_order(&state.pool, order.id).await? {
-            Some(payment) => Ok((StatusCode::OK, Json(payment)).into_response()),
-            None => Err(ApiError::InvalidTransition(format!("order {} is {}", order.number, order.status))),
-        };
-    }
     let (payment, created) = store::create_or_find(&state.pool, &intent).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(payment)).into_response())
 }
@@ -139,8 +159,8 @@ pub struct Processing {
     request_body = Confirm,
     responses(
         (status = 202, description = "Processing.", body = Processing),
-        (status = 404, description = "`not_found`: no such payment of this shopper.", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_transition`: already processing or succeeded.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such payment of this shopper, or the provider is not the sandbox.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition`: already processing, succeeded, or its order ended.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: not a test card.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 async fn confirm(
@@ -150,23 +170,21 @@ async fn confirm(
     Json(body): Json<Confirm>,
 ) -> Result<Response> {
     let user_id = payer(&caller)?;
+    let sandbox = state.sandbox.clone().ok_or(ApiError::NotFound)?;
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
     let outcome = domain::test_card(&body.test_card).ok_or(ApiError::UnknownCard)?;
     let payment = store::find(&state.pool, id, user_id).await?.ok_or(ApiError::NotFound)?;
     if !store::start_confirming(&state.pool, id).await? {
         return Err(ApiError::InvalidTransition(format!("the payment is {}", payment.status)));
     }
-    let signed = state.sandbox.sign(
-        outcome,
-        &payment.provider_intent_id,
-        payment.amount_minor,
-        &payment.currency,
-        &payment.order_id.to_string(),
-    );
+    // The sandbox decides on its side first (as a provider would), then tells us by webhook.
+    let Some(signed) = sandbox.decide(&payment.provider_intent_id, outcome).await? else {
+        return Err(ApiError::InvalidTransition("the provider has settled this payment".into()));
+    };
     let delivering = state.clone();
     tokio::spawn(async move {
-        if !delivering.sandbox.post(&signed).await
-            && let Err(error) = receive(&delivering, sandbox::PROVIDER, &signed.signature, &signed.body).await
+        if !sandbox.post(&signed).await
+            && let Err(error) = receive(&delivering, &signed.signature, &signed.body).await
         {
             tracing::error!(%error, "the sandbox verdict could not be recorded");
         }
@@ -175,9 +193,10 @@ async fn confirm(
 }
 
 /// Verifies and applies one provider event (the same path for every delivery).
-async fn receive(state: &AppState, provider: &str, signature: &str, body: &[u8]) -> Result<Recorded> {
-    let secret = secrecy::ExposeSecret::expose_secret(&state.sandbox.secret).to_owned();
-    domain::verify(signature, body, &secret, chrono::Utc::now().timestamp())?;
+async fn receive(state: &AppState, signature: &str, body: &[u8]) -> Result<Recorded> {
+    let provider = state.provider.name();
+    let secret = secrecy::ExposeSecret::expose_secret(&state.webhook_secret);
+    domain::verify(signature, body, secret, chrono::Utc::now().timestamp())?;
     let event: serde_json::Value =
         serde_json::from_slice(body).map_err(|_| ApiError::Signature(domain::SignatureError::Malformed))?;
     let (Some(event_id), Some(kind), Some(intent)) =
@@ -186,8 +205,14 @@ async fn receive(state: &AppState, provider: &str, signature: &str, body: &[u8])
         return Err(ApiError::Signature(domain::SignatureError::Malformed));
     };
     let verdict = match kind {
-        "payment_intent.succeeded" => Some(true),
-        "payment_intent.payment_failed" => Some(false),
+        "payment_intent.succeeded" => Some(Verdict::Succeeded),
+        "payment_intent.payment_failed" => Some(Verdict::Failed(
+            event
+                .pointer("/data/object/last_payment_error/code")
+                .and_then(|v| v.as_str())
+                .unwrap_or("declined")
+                .to_owned(),
+        )),
         _ => None,
     };
     let mut tx = state.pool.begin().await?;
@@ -195,12 +220,14 @@ async fn receive(state: &AppState, provider: &str, signature: &str, body: &[u8])
         return Ok(Recorded::Nothing);
     }
     let recorded = match verdict {
-        Some(succeeded) => {
-            store::record_verdict(&mut tx, provider, intent, succeeded, "declined by the provider").await?
-        }
-        None => Recorded::Nothing,
+        Some(Verdict::Succeeded) => store::record_verdict(&mut tx, provider, intent, true, "").await?,
+        Some(Verdict::Failed(reason)) => store::record_verdict(&mut tx, provider, intent, false, &reason).await?,
+        Some(Verdict::Pending) | None => Recorded::Nothing,
     };
     tx.commit().await?;
+    if let Recorded::SucceededTooLate(refund_id) = recorded {
+        reconcile::spawn_refund(state.pool.clone(), Arc::clone(&state.provider), refund_id);
+    }
     Ok(recorded)
 }
 
@@ -214,7 +241,7 @@ pub struct Received {
 #[utoipa::path(post, path = "/payments/webhooks/{provider}", tag = "payments", summary = "A payment provider's webhook",
     description = "Authenticated by its `Stripe-Signature` (HMAC-SHA256 over `t.payload`, 300 s tolerance, any `v1` may match); events are applied once by id. A correctly signed event about an unknown intent is acknowledged and ignored.",
     params(
-        ("provider" = String, Path, description = "`sandbox`."),
+        ("provider" = String, Path, description = "The configured provider: `sandbox` or `stripe`."),
         ("Stripe-Signature" = String, Header, description = "`t=<unix seconds>,v1=<hex>`."),
     ),
     request_body(content = String, content_type = "application/json", description = "The provider's event, raw."),
@@ -229,10 +256,10 @@ async fn webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Received>> {
-    if provider != sandbox::PROVIDER {
+    if provider != state.provider.name() {
         return Err(ApiError::NotFound);
     }
     let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    receive(&state, &provider, signature, &body).await?;
+    receive(&state, signature, &body).await?;
     Ok(Json(Received { received: true }))
 }

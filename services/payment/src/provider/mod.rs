@@ -1,0 +1,87 @@
+//! The payment providers behind one trait: [`sandbox`] (built in, the default under
+//! `cargo xtask up`) and [`stripe`] (PaymentIntents and Refunds over Stripe's HTTP API). The
+//! service talks to a provider only through [`Provider`]: create an intent idempotently, retrieve
+//! its verdict (reconciliation), refund idempotently. Verdicts arrive as webhooks signed the
+//! same way by both, verified by the one path in `routes`.
+
+pub mod sandbox;
+pub mod stripe;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use uuid::Uuid;
+
+/// What a provider call returns.
+pub type ProviderFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ProviderError>> + Send + 'a>>;
+
+/// Why a provider call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// Not reached, or it answered with a server error: retry later.
+    #[error("the provider is unavailable: {0}")]
+    Unavailable(String),
+    /// It refused the request (a 4xx): retrying the same request will not help.
+    #[error("the provider refused: {0}")]
+    Refused(String),
+}
+
+/// An intent to create.
+#[derive(Clone, Debug)]
+pub struct IntentRequest {
+    pub order_id: Uuid,
+    pub amount_minor: i64,
+    /// ISO 4217, upper case.
+    pub currency: String,
+    /// The provider's idempotency key: the same key gives the same intent.
+    pub idempotency_key: String,
+}
+
+/// An intent the provider made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Intent {
+    pub id: String,
+    pub client_secret: String,
+}
+
+/// What the provider knows about an intent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Succeeded,
+    /// Its last attempt was declined (the shopper may try again).
+    Failed(String),
+    /// Nothing decided yet.
+    Pending,
+}
+
+/// A refund to make.
+#[derive(Clone, Debug)]
+pub struct RefundRequest {
+    pub intent_id: String,
+    pub amount_minor: i64,
+    /// Our refund's id: the provider's idempotency key, so a retry never refunds twice.
+    pub refund_id: Uuid,
+}
+
+/// What became of a refund at the provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RefundOutcome {
+    /// Accepted: the money is on its way back (Stripe's `succeeded`, and its `pending` for
+    /// methods that settle later).
+    Succeeded {
+        provider_refund_id: String,
+    },
+    Failed(String),
+}
+
+/// A payment provider.
+pub trait Provider: Send + Sync + 'static {
+    /// Its name in routes (`/payments/webhooks/{name}`) and records.
+    fn name(&self) -> &'static str;
+    /// Creates an intent, or returns the one made before under the same idempotency key.
+    fn create_intent<'a>(&'a self, request: &'a IntentRequest) -> ProviderFuture<'a, Intent>;
+    /// The provider's verdict on an intent.
+    fn retrieve<'a>(&'a self, intent_id: &'a str) -> ProviderFuture<'a, Verdict>;
+    /// Refunds (part of) an intent, once per refund id however often it is asked.
+    fn refund<'a>(&'a self, request: &'a RefundRequest) -> ProviderFuture<'a, RefundOutcome>;
+}

@@ -1,0 +1,103 @@
+//! Settling with the provider outside the request path: sending requested refunds (right after
+//! they are requested, and again for any a crash or an outage left behind) and the periodic
+//! reconciliation that asks the provider about intents still waiting for a verdict past a
+//! threshold, repairing missed webhooks through the same recording path.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::provider::{Provider, ProviderError, RefundOutcome, RefundRequest, Verdict};
+use crate::store::{self, Recorded};
+
+/// Why settling failed (it is retried by the next reconciliation).
+#[derive(Debug, thiserror::Error)]
+pub enum SettleError {
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Sends a requested refund to the provider (its id is the provider's idempotency key) and
+/// records the outcome once; nothing when it is no longer requested.
+pub async fn send_refund(pool: &PgPool, provider: &dyn Provider, refund_id: Uuid) -> Result<(), SettleError> {
+    let Some((intent_id, amount_minor)) = store::refund_to_send(pool, refund_id).await? else { return Ok(()) };
+    let request = RefundRequest { intent_id, amount_minor, refund_id };
+    match provider.refund(&request).await? {
+        RefundOutcome::Succeeded { provider_refund_id } => {
+            store::refund_succeeded(pool, refund_id, &provider_refund_id).await?;
+        }
+        RefundOutcome::Failed(reason) => {
+            tracing::error!(%refund_id, %reason, "the provider refused a refund");
+            store::refund_failed(pool, refund_id, &reason).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Sends a refund in the background (after the transaction that requested it committed).
+pub fn spawn_refund(pool: PgPool, provider: std::sync::Arc<dyn Provider>, refund_id: Uuid) {
+    tokio::spawn(async move {
+        if let Err(error) = send_refund(&pool, provider.as_ref(), refund_id).await {
+            tracing::warn!(%refund_id, %error, "a refund could not be sent yet; reconciliation retries it");
+        }
+    });
+}
+
+/// Applies a verdict (from a webhook or from reconciliation) in its own transaction.
+pub async fn apply_verdict(
+    pool: &PgPool,
+    provider: &dyn Provider,
+    intent_id: &str,
+    verdict: &Verdict,
+) -> Result<Recorded, SettleError> {
+    let (succeeded, reason) = match verdict {
+        Verdict::Pending => return Ok(Recorded::Nothing),
+        Verdict::Succeeded => (true, ""),
+        Verdict::Failed(reason) => (false, reason.as_str()),
+    };
+    let mut tx = pool.begin().await?;
+    let recorded = store::record_verdict(&mut tx, provider.name(), intent_id, succeeded, reason).await?;
+    tx.commit().await?;
+    if let Recorded::SucceededTooLate(refund_id) = recorded {
+        send_refund(pool, provider, refund_id).await?;
+    }
+    Ok(recorded)
+}
+
+/// What one round of reconciliation did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Verdicts the provider knew and we had missed.
+    pub repaired: usize,
+    /// Refunds sent again.
+    pub refunds: usize,
+}
+
+/// One round: intents unsettled for longer than `after` are looked up at the provider and their
+/// verdicts applied; refunds requested longer than `after` ago are sent again.
+pub async fn reconcile(pool: &PgPool, provider: &dyn Provider, after: Duration) -> Result<Reconciled, SettleError> {
+    let mut done = Reconciled::default();
+    for intent_id in store::unsettled(pool, after, 50).await? {
+        let verdict = match provider.retrieve(&intent_id).await {
+            Ok(verdict) => verdict,
+            Err(error) => {
+                tracing::warn!(%intent_id, %error, "reconciliation could not ask the provider");
+                continue;
+            }
+        };
+        if apply_verdict(pool, provider, &intent_id, &verdict).await? != Recorded::Nothing {
+            tracing::warn!(%intent_id, ?verdict, "reconciliation repaired a missed webhook");
+            done.repaired += 1;
+        }
+    }
+    for refund_id in store::stale_refunds(pool, after, 50).await? {
+        match send_refund(pool, provider, refund_id).await {
+            Ok(()) => done.refunds += 1,
+            Err(error) => tracing::warn!(%refund_id, %error, "a refund could not be sent again yet"),
+        }
+    }
+    Ok(done)
+}

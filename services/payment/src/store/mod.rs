@@ -1,0 +1,427 @@
+//! All of the payment service's SQL (schema `payments`; the sandbox provider's own records in
+//! [`sandbox`]): intents, their state changes with their events in one transaction, the provider
+//! events already handled, refunds (requested, then settled once) and what reconciliation asks.
+
+use chrono::{DateTime, Utc};
+use events::catalog::{PaymentFailed, PaymentRefunded, PaymentSucceeded};
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+pub mod sandbox;
+
+/// A payment as its payer sees it.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Payment {
+    pub payment_id: Uuid,
+    pub order_id: Uuid,
+    pub provider: String,
+    #[serde(skip)]
+    pub provider_intent_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    /// `requires_confirmation`, `processing`, `succeeded`, `failed`, or `canceled` (its order
+    /// expired or was cancelled first).
+    pub status: String,
+    /// What went back to the shopper so far.
+    pub refunded_minor: i64,
+    /// What the storefront confirms the payment with.
+    pub client_secret: String,
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id as payment_id, order_id, provider, provider_intent_id, amount_minor, \
+     currency::text as currency, status, refunded_minor, client_secret, created_at";
+
+/// A new intent for an order.
+pub struct NewIntent<'a> {
+    pub order_id: Uuid,
+    pub user_id: Uuid,
+    pub provider: &'a str,
+    pub provider_intent_id: &'a str,
+    pub amount_minor: i64,
+    pub currency: &'a str,
+    pub client_secret: &'a str,
+}
+
+/// Writes the order's intent unless it has one; (the payment, whether it is new).
+pub async fn create_or_find(pool: &PgPool, intent: &NewIntent<'_>) -> sqlx::Result<(Payment, bool)> {
+    let sql = format!(
+        "insert into payments (id, order_id, user_id, provider, provider_intent_id, amount_minor, currency, status, client_secret) \
+         values ($1, $2, $3, $4, $5, $6, $7, 'requires_confirmation', $8) \
+         on conflict (order_id) do nothing returning {COLUMNS}"
+    );
+    let created: Option<Payment> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(Uuid::now_v7())
+        .bind(intent.order_id)
+        .bind(intent.user_id)
+        .bind(intent.provider)
+        .bind(intent.provider_intent_id)
+        .bind(intent.amount_minor)
+        .bind(intent.currency)
+        .bind(intent.client_secret)
+        .fetch_optional(pool)
+        .await?;
+    match created {
+        Some(payment) => Ok((payment, true)),
+        None => {
+            let sql = format!("select {COLUMNS} from payments where order_id = $1");
+            Ok((sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(intent.order_id).fetch_one(pool).await?, false))
+        }
+    }
+}
+
+/// The intent of an order, if it has one.
+pub async fn find_for_order(pool: &PgPool, order_id: Uuid) -> sqlx::Result<Option<Payment>> {
+    let sql = format!("select {COLUMNS} from payments where order_id = $1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(order_id).fetch_optional(pool).await
+}
+
+/// A payment of `owner`.
+pub async fn find(pool: &PgPool, id: Uuid, owner: Uuid) -> sqlx::Result<Option<Payment>> {
+    let sql = format!("select {COLUMNS} from payments where id = $1 and user_id = $2");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(owner).fetch_optional(pool).await
+}
+
+/// Marks a payment as being confirmed (from `requires_confirmation` or `failed`); whether it was.
+pub async fn start_confirming(pool: &PgPool, id: Uuid) -> sqlx::Result<bool> {
+    let updated = sqlx::query(
+        "update payments set status = 'processing', updated_at = now() where id = $1 and status in ('requires_confirmation', 'failed')",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// Records a provider event id; false when it was handled before.
+pub async fn first_delivery(
+    tx: &mut PgConnection,
+    provider: &str,
+    event_id: &str,
+    event_type: &str,
+) -> sqlx::Result<bool> {
+    let inserted = sqlx::query(
+        "insert into provider_events (provider, event_id, event_type) values ($1, $2, $3) on conflict do nothing",
+    )
+    .bind(provider)
+    .bind(event_id)
+    .bind(event_type)
+    .execute(tx)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// What a provider's verdict changed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Recorded {
+    Succeeded,
+    /// A success for a payment whose order had already expired or been cancelled: recorded,
+    /// and this automatic refund requested (to be sent once the transaction commits).
+    SucceededTooLate(Uuid),
+    Failed,
+    /// Nothing: an unknown intent, or a state that may not change that way (a success is final).
+    Nothing,
+}
+
+/// Applies a provider's verdict on an intent with its event, in `tx`. A payment never goes
+/// from succeeded to failed; a second success changes nothing; a success for a cancelled
+/// payment is kept and refunded in full automatically.
+pub async fn record_verdict(
+    tx: &mut PgConnection,
+    provider: &str,
+    intent_id: &str,
+    succeeded: bool,
+    reason: &str,
+) -> sqlx::Result<Recorded> {
+    let row: Option<(Uuid, Uuid, String, i64, String)> = sqlx::query_as(
+        "select id, order_id, status, amount_minor, currency::text from payments where provider = $1 and provider_intent_id = $2 for update",
+    )
+    .bind(provider)
+    .bind(intent_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((payment_id, order_id, status, amount_minor, currency)) = row else { return Ok(Recorded::Nothing) };
+    match (status.as_str(), succeeded) {
+        // A success is final; a decline of a cancelled payment, or a second one, adds nothing.
+        ("succeeded", _) | ("canceled" | "failed", false) => Ok(Recorded::Nothing),
+        (_, true) => {
+            sqlx::query(
+                "update payments set status = 'succeeded', failure_reason = null, updated_at = now() where id = $1",
+            )
+            .bind(payment_id)
+            .execute(&mut *tx)
+            .await?;
+            let event =
+                PaymentSucceeded { payment_id, order_id, amount_minor, currency, provider: provider.to_owned() };
+            events::enqueue(tx, crate::SERVICE, &event).await?;
+            if status == "canceled" {
+                let refund = request_automatic_refund(tx, payment_id).await?;
+                Ok(refund.map_or(Recorded::Succeeded, Recorded::SucceededTooLate))
+            } else {
+                Ok(Recorded::Succeeded)
+            }
+        }
+        (_, false) => {
+            sqlx::query("update payments set status = 'failed', failure_reason = $2, updated_at = now() where id = $1")
+                .bind(payment_id)
+                .bind(reason)
+                .execute(&mut *tx)
+                .await?;
+            let event = PaymentFailed { payment_id, order_id, reason: reason.to_owned() };
+            events::enqueue(tx, crate::SERVICE, &event).await?;
+            Ok(Recorded::Failed)
+        }
+    }
+}
+
+/// The reason given for an automatic refund.
+pub const TOO_LATE: &str = "the payment arrived after the order expired or was cancelled";
+
+/// Requests the one automatic refund of a payment (all that is left of it), in `tx`; `None`
+/// when it has one already or nothing is left.
+async fn request_automatic_refund(tx: &mut PgConnection, payment_id: Uuid) -> sqlx::Result<Option<Uuid>> {
+    let id = Uuid::now_v7();
+    let inserted: Option<Uuid> = sqlx::query_scalar(
+        "insert into refunds (id, payment_id, amount_minor, reason, automatic, requested_by, status) \
+         select $1, p.id, p.amount_minor - p.refunded_minor - coalesce((select sum(r.amount_minor) from refunds r \
+                where r.payment_id = p.id and r.status = 'requested'), 0), $3, true, 'system', 'requested' \
+         from payments p where p.id = $2 and p.amount_minor - p.refunded_minor > 0 \
+         on conflict do nothing returning id",
+    )
+    .bind(id)
+    .bind(payment_id)
+    .bind(TOO_LATE)
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(inserted)
+}
+
+/// The order of a payment ended unpaid (expired or cancelled), in `tx`: a payment not yet
+/// succeeded is cancelled (a success that still comes is refunded); one that already succeeded
+/// gets its automatic refund. The refund requested, if any.
+pub async fn order_ended(tx: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Option<Uuid>> {
+    let row: Option<(Uuid, String)> = sqlx::query_as("select id, status from payments where order_id = $1 for update")
+        .bind(order_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    match row {
+        None => Ok(None),
+        Some((payment_id, status)) if status == "succeeded" => request_automatic_refund(tx, payment_id).await,
+        Some((payment_id, _)) => {
+            sqlx::query(
+                "update payments set status = 'canceled', updated_at = now() where id = $1 and status <> 'canceled'",
+            )
+            .bind(payment_id)
+            .execute(&mut *tx)
+            .await?;
+            Ok(None)
+        }
+    }
+}
+
+/// A refund as staff see it.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Refund {
+    pub refund_id: Uuid,
+    pub payment_id: Uuid,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub reason: String,
+    /// `requested` (sent or to be sent to the provider), `succeeded` or `failed`.
+    pub status: String,
+    /// Made by the service itself (a success after the order ended).
+    pub automatic: bool,
+    pub failure_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+const REFUND_COLUMNS: &str = "r.id as refund_id, r.payment_id, r.amount_minor, p.currency::text as currency, r.reason, \
+     r.status, r.automatic, r.failure_reason, r.created_at";
+
+/// A refund by id.
+pub async fn refund(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Refund>> {
+    let sql = format!("select {REFUND_COLUMNS} from refunds r join payments p on p.id = r.payment_id where r.id = $1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await
+}
+
+/// A staff refund request.
+pub struct RefundAsk<'a> {
+    pub payment_id: Uuid,
+    pub amount_minor: i64,
+    pub reason: &'a str,
+    pub requested_by: &'a str,
+    pub key: &'a str,
+    pub request_hash: &'a str,
+}
+
+/// Where a refund request stands.
+#[derive(Debug)]
+pub enum RefundClaim {
+    /// A new refund, requested.
+    New(Uuid),
+    /// The same key and body as before: that refund.
+    Replay(Uuid),
+    /// The same key with another body.
+    KeyReused,
+    NoSuchPayment,
+    /// The payment has not succeeded.
+    NotCaptured(String),
+    /// More than what is left to refund (which is given).
+    TooMuch(i64),
+}
+
+/// Requests a refund unless this key did before: the payment locked, the amount checked against
+/// what was captured minus what was refunded or is being refunded.
+pub async fn request_refund(pool: &PgPool, ask: &RefundAsk<'_>) -> sqlx::Result<RefundClaim> {
+    let mut tx = pool.begin().await?;
+    let payment: Option<(String, i64, i64)> =
+        sqlx::query_as("select status, amount_minor, refunded_minor from payments where id = $1 for update")
+            .bind(ask.payment_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((status, captured, refunded)) = payment else { return Ok(RefundClaim::NoSuchPayment) };
+    let earlier: Option<(Uuid, Option<String>)> =
+        sqlx::query_as("select id, request_hash from refunds where payment_id = $1 and idempotency_key = $2")
+            .bind(ask.payment_id)
+            .bind(ask.key)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some((id, hash)) = earlier {
+        return Ok(if hash.as_deref() == Some(ask.request_hash) {
+            RefundClaim::Replay(id)
+        } else {
+            RefundClaim::KeyReused
+        });
+    }
+    if status != "succeeded" {
+        return Ok(RefundClaim::NotCaptured(status));
+    }
+    let in_flight: i64 = sqlx::query_scalar(
+        "select coalesce(sum(amount_minor), 0)::bigint from refunds where payment_id = $1 and status = 'requested'",
+    )
+    .bind(ask.payment_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let left = captured - refunded - in_flight;
+    if ask.amount_minor > left {
+        return Ok(RefundClaim::TooMuch(left));
+    }
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "insert into refunds (id, payment_id, amount_minor, reason, requested_by, idempotency_key, request_hash, status) \
+         values ($1, $2, $3, $4, $5, $6, $7, 'requested')",
+    )
+    .bind(id)
+    .bind(ask.payment_id)
+    .bind(ask.amount_minor)
+    .bind(ask.reason)
+    .bind(ask.requested_by)
+    .bind(ask.key)
+    .bind(ask.request_hash)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(RefundClaim::New(id))
+}
+
+/// What the provider is asked for a requested refund: (payment's provider intent, amount); `None`
+/// when the refund is no longer requested.
+pub async fn refund_to_send(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<(String, i64)>> {
+    sqlx::query_as(
+        "select p.provider_intent_id, r.amount_minor from refunds r join payments p on p.id = r.payment_id \
+         where r.id = $1 and r.status = 'requested'",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Records a refund's success at the provider, with PAYMENT_REFUNDED, once (a second outcome
+/// for the same refund changes nothing).
+pub async fn refund_succeeded(pool: &PgPool, id: Uuid, provider_refund_id: &str) -> sqlx::Result<bool> {
+    let mut tx = pool.begin().await?;
+    let refund: Option<(Uuid, i64, String, bool)> = sqlx::query_as(
+        "update refunds set status = 'succeeded', provider_refund_id = $2, updated_at = now() \
+         where id = $1 and status = 'requested' returning payment_id, amount_minor, reason, automatic",
+    )
+    .bind(id)
+    .bind(provider_refund_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((payment_id, amount_minor, reason, automatic)) = refund else { return Ok(false) };
+    let (order_id, refunded_minor, captured_minor, currency): (Uuid, i64, i64, String) = sqlx::query_as(
+        "update payments set refunded_minor = refunded_minor + $2, updated_at = now() where id = $1 \
+         returning order_id, refunded_minor, amount_minor, currency::text",
+    )
+    .bind(payment_id)
+    .bind(amount_minor)
+    .fetch_one(&mut *tx)
+    .await?;
+    let event = PaymentRefunded {
+        payment_id,
+        order_id,
+        refund_id: id,
+        amount_minor,
+        refunded_minor,
+        captured_minor,
+        currency,
+        reason,
+        automatic,
+    };
+    events::enqueue(&mut tx, crate::SERVICE, &event).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Records that the provider refused a refund (nothing went back).
+pub async fn refund_failed(pool: &PgPool, id: Uuid, reason: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "update refunds set status = 'failed', failure_reason = $2, updated_at = now() where id = $1 and status = 'requested'",
+    )
+    .bind(id)
+    .bind(reason)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Payments still waiting for a verdict (or cancelled without one) that reconciliation has not
+/// asked about for `after`: (provider intent id), oldest check first; each marked as checked.
+pub async fn unsettled(pool: &PgPool, after: std::time::Duration, limit: i64) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "update payments set checked_at = now() where id in ( \
+             select id from payments where status in ('requires_confirmation', 'processing', 'canceled') \
+             and checked_at < now() - make_interval(secs => $1) and created_at > now() - interval '7 days' \
+             order by checked_at limit $2 for update skip locked) \
+         returning provider_intent_id",
+    )
+    .bind(after.as_secs_f64())
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// Refunds requested more than `after` ago and still not settled (a crash or an unreachable
+/// provider in between).
+pub async fn stale_refunds(pool: &PgPool, after: std::time::Duration, limit: i64) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "select id from refunds where status = 'requested' and updated_at < now() - make_interval(secs => $1) \
+         order by created_at limit $2",
+    )
+    .bind(after.as_secs_f64())
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// The requested automatic refund of an order's payment, if there is one.
+pub async fn automatic_refund_of_order(pool: &PgPool, order_id: Uuid) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "select r.id from refunds r join payments p on p.id = r.payment_id \
+         where p.order_id = $1 and r.automatic and r.status = 'requested'",
+    )
+    .bind(order_id)
+    .fetch_optional(pool)
+    .await
+}
