@@ -15,6 +15,12 @@ pub enum Kind {
     OrderReceipt,
     /// An order left with a carrier.
     OrderShipped,
+    /// An unpaid order was cancelled.
+    OrderCancelled,
+    /// An unpaid order passed its payment deadline.
+    OrderExpired,
+    /// Money of an order went back.
+    OrderRefunded,
 }
 
 impl Kind {
@@ -26,8 +32,34 @@ impl Kind {
             Self::SecondFactorChanged => "second_factor_changed",
             Self::OrderReceipt => "order_receipt",
             Self::OrderShipped => "order_shipped",
+            Self::OrderCancelled => "order_cancelled",
+            Self::OrderExpired => "order_expired",
+            Self::OrderRefunded => "order_refunded",
         }
     }
+
+    /// Whether the kind also has a short text for SMS and push (`<kind>.sms.txt`): the order
+    /// messages, which go there when the shopper's preferences ask for it.
+    pub fn has_short_text(self) -> bool {
+        matches!(
+            self,
+            Self::OrderReceipt | Self::OrderShipped | Self::OrderCancelled | Self::OrderExpired | Self::OrderRefunded
+        )
+    }
+}
+
+/// The templates of each kind: subject, text and HTML, and for order kinds a short text.
+macro_rules! sources {
+    (full: [$($kind:literal),*], short: [$($short:literal),*]) => {
+        [
+            $(
+                (concat!($kind, ".subject.txt"), include_str!(concat!("../templates/", $kind, ".subject.txt"))),
+                (concat!($kind, ".txt"), include_str!(concat!("../templates/", $kind, ".txt"))),
+                (concat!($kind, ".html"), include_str!(concat!("../templates/", $kind, ".html"))),
+            )*
+            $((concat!($short, ".sms.txt"), include_str!(concat!("../templates/", $short, ".sms.txt"))),)*
+        ]
+    };
 }
 
 /// A rendered message.
@@ -51,26 +83,13 @@ impl Default for Templates {
 impl Templates {
     pub fn new() -> Self {
         let mut env = Environment::new();
-        let sources: [(&str, &str); 18] = [
-            ("verify_email.subject.txt", include_str!("../templates/verify_email.subject.txt")),
-            ("verify_email.txt", include_str!("../templates/verify_email.txt")),
-            ("verify_email.html", include_str!("../templates/verify_email.html")),
-            ("password_reset.subject.txt", include_str!("../templates/password_reset.subject.txt")),
-            ("password_reset.txt", include_str!("../templates/password_reset.txt")),
-            ("password_reset.html", include_str!("../templates/password_reset.html")),
-            ("password_changed.subject.txt", include_str!("../templates/password_changed.subject.txt")),
-            ("password_changed.txt", include_str!("../templates/password_changed.txt")),
-            ("password_changed.html", include_str!("../templates/password_changed.html")),
-            ("second_factor_changed.subject.txt", include_str!("../templates/second_factor_changed.subject.txt")),
-            ("second_factor_changed.txt", include_str!("../templates/second_factor_changed.txt")),
-            ("second_factor_changed.html", include_str!("../templates/second_factor_changed.html")),
-            ("order_receipt.subject.txt", include_str!("../templates/order_receipt.subject.txt")),
-            ("order_receipt.txt", include_str!("../templates/order_receipt.txt")),
-            ("order_receipt.html", include_str!("../templates/order_receipt.html")),
-            ("order_shipped.subject.txt", include_str!("../templates/order_shipped.subject.txt")),
-            ("order_shipped.txt", include_str!("../templates/order_shipped.txt")),
-            ("order_shipped.html", include_str!("../templates/order_shipped.html")),
-        ];
+        let sources = sources!(
+            full: [
+                "verify_email", "password_reset", "password_changed", "second_factor_changed",
+                "order_receipt", "order_shipped", "order_cancelled", "order_expired", "order_refunded"
+            ],
+            short: ["order_receipt", "order_shipped", "order_cancelled", "order_expired", "order_refunded"]
+        );
         for (name, source) in sources {
             env.add_template(name, source).expect("the built-in templates parse");
         }
@@ -81,6 +100,17 @@ impl Templates {
         let context = minijinja::Value::from_serialize(&context);
         let render = |suffix: &str| self.env.get_template(&format!("{}.{suffix}", kind.as_str()))?.render(&context);
         Ok(Rendered { subject: render("subject.txt")?.trim().to_owned(), text: render("txt")?, html: render("html")? })
+    }
+
+    /// The short form of an order message (SMS, push): the subject and the short text, no HTML.
+    pub fn render_short(&self, kind: Kind, context: impl Serialize) -> Result<Rendered, minijinja::Error> {
+        let context = minijinja::Value::from_serialize(&context);
+        let render = |suffix: &str| self.env.get_template(&format!("{}.{suffix}", kind.as_str()))?.render(&context);
+        Ok(Rendered {
+            subject: render("subject.txt")?.trim().to_owned(),
+            text: render("sms.txt")?.trim().to_owned(),
+            html: String::new(),
+        })
     }
 }
 
@@ -112,6 +142,29 @@ mod tests {
         let shipped = serde_json::json!({"number": "SF-000007", "carrier": "DHL", "tracking_number": "0034"});
         let rendered = templates.render(Kind::OrderShipped, &shipped).unwrap();
         assert!(rendered.subject.contains("SF-000007") && rendered.text.contains("Tracking number: 0034"));
+    }
+
+    #[test]
+    fn order_endings_and_refunds_render_in_full_and_short() {
+        let templates = Templates::new();
+        let context = serde_json::json!({
+            "number": "SF-000009", "reason": "changed my mind", "amount": money(1990, "EUR"),
+            "refunded": money(1990, "EUR"), "late": true, "total": money(1990, "EUR"),
+            "carrier": "DHL", "tracking_number": "0034",
+        });
+        for kind in
+            [Kind::OrderCancelled, Kind::OrderExpired, Kind::OrderRefunded, Kind::OrderReceipt, Kind::OrderShipped]
+        {
+            let full = templates.render(kind, &context).unwrap();
+            assert!(full.subject.contains("SF-000009") && full.text.contains("SF-000009"), "{kind:?}");
+            assert!(full.html.contains("SF-000009"), "{kind:?}");
+            assert!(kind.has_short_text());
+            let short = templates.render_short(kind, &context).unwrap();
+            assert!(short.text.contains("SF-000009") && short.text.len() <= 160, "{kind:?}: {}", short.text);
+        }
+        let refund = templates.render(Kind::OrderRefunded, &context).unwrap();
+        assert!(refund.text.contains("after the order had ended") && refund.subject.contains("19.90 EUR"));
+        assert!(!Kind::VerifyEmail.has_short_text());
     }
 
     #[test]

@@ -1,10 +1,14 @@
 //! What the notification service consumes and emits: it consumes auth's stream (verification
-//! and reset requests, password changes) and the order's (ORDER_PAID: the receipt; ORDER_SHIPPED: tracking) and records
-//! the message each event asks for, inside the consumer's transaction; it emits nothing.
+//! and reset requests, password changes) and the order's (ORDER_PAID: the receipt;
+//! ORDER_SHIPPED: tracking; ORDER_CANCELLED, ORDER_EXPIRED, ORDER_REFUNDED) and records the
+//! messages each event asks for, inside the consumer's transaction; it emits nothing. Order
+//! messages always go by email (they are transactional) and also by SMS when the shopper's
+//! preferences ask for it and a phone number is on file (the user service's contact read).
 
 use std::sync::Arc;
 
 use contracts::auth::AuthClient;
+use contracts::user::UserClient;
 use events::catalog::{AuthEvent, OrderEvent};
 use events::consumer::HandleFuture;
 use events::{Envelope, Handled, Handler, HandlerError};
@@ -16,17 +20,39 @@ use crate::store::{self, Channel, NewMessage};
 /// The streams this service consumes.
 pub const CONSUMES: &[&str] = &[AuthEvent::DOMAIN, OrderEvent::DOMAIN];
 
-/// Turns auth's events into recorded messages.
+/// A message an event asks for.
+struct Wanted {
+    kind: Kind,
+    /// The email address it goes to.
+    email: String,
+    context: serde_json::Value,
+    /// The shopper an order message is about (their preferences may add an SMS).
+    shopper: Option<uuid::Uuid>,
+}
+
+impl Wanted {
+    fn email(kind: Kind, email: &str, context: serde_json::Value) -> Self {
+        Self { kind, email: email.to_owned(), context, shopper: None }
+    }
+
+    fn order(kind: Kind, email: &str, shopper: uuid::Uuid, context: serde_json::Value) -> Self {
+        Self { kind, email: email.to_owned(), context, shopper: Some(shopper) }
+    }
+}
+
+/// Turns auth's and the order's events into recorded messages.
 pub struct Notifier {
     templates: Arc<Templates>,
     storefront_url: String,
     /// Where the one-time tokens of links come from (events carry only a reference).
     auth: AuthClient,
+    /// Where a shopper's phone and preferences come from.
+    users: UserClient,
 }
 
 impl Notifier {
-    pub fn new(templates: Arc<Templates>, storefront_url: String, auth: AuthClient) -> Self {
-        Self { templates, storefront_url, auth }
+    pub fn new(templates: Arc<Templates>, storefront_url: String, auth: AuthClient, users: UserClient) -> Self {
+        Self { templates, storefront_url, auth, users }
     }
 
     /// The token behind a reference; `None` when it is already used or expired (no email then).
@@ -34,54 +60,75 @@ impl Notifier {
         self.auth.one_time_token(token_ref).await.map_err(HandlerError::new)
     }
 
-    /// The message an event asks for, if any: (kind, recipient, template context).
-    async fn message_for(&self, event: &Envelope) -> Result<Option<(Kind, String, serde_json::Value)>, HandlerError> {
-        if let Some(OrderEvent::OrderPaid(paid)) = OrderEvent::decode(event)? {
-            let money = |minor: i64| crate::domain::money(minor, &paid.currency);
-            let lines: Vec<serde_json::Value> = paid
-                .lines
-                .iter()
-                .map(|l| serde_json::json!({"title": l.title, "quantity": l.quantity, "amount": money(l.unit_price_minor * l.quantity)}))
-                .collect();
-            let context = serde_json::json!({
-                "number": paid.number, "email": paid.email, "lines": lines,
-                "subtotal": money(paid.subtotal_minor),
-                "discount": (paid.discount_minor > 0).then(|| money(paid.discount_minor)),
-                "shipping": money(paid.shipping_minor), "tax": money(paid.tax_minor), "total": money(paid.total_minor),
-            });
-            return Ok(Some((Kind::OrderReceipt, paid.email.clone(), context)));
-        }
-        if let Some(OrderEvent::OrderShipped(shipped)) = OrderEvent::decode(event)? {
-            let context = serde_json::json!({
-                "number": shipped.number, "carrier": shipped.carrier, "tracking_number": shipped.tracking_number,
-            });
-            return Ok(Some((Kind::OrderShipped, shipped.email.clone(), context)));
+    /// The message an order event asks for, if any.
+    fn order_message(event: &Envelope) -> Result<Option<Wanted>, HandlerError> {
+        use crate::domain::money;
+        Ok(match OrderEvent::decode(event)? {
+            Some(OrderEvent::OrderPaid(paid)) => {
+                let money = |minor: i64| money(minor, &paid.currency);
+                let lines: Vec<serde_json::Value> = paid
+                    .lines
+                    .iter()
+                    .map(|l| serde_json::json!({"title": l.title, "quantity": l.quantity, "amount": money(l.unit_price_minor * l.quantity)}))
+                    .collect();
+                let context = serde_json::json!({
+                    "number": paid.number, "email": paid.email, "lines": lines, "ship_to": paid.ship_to,
+                    "subtotal": money(paid.subtotal_minor),
+                    "discount": (paid.discount_minor > 0).then(|| money(paid.discount_minor)),
+                    "shipping": money(paid.shipping_minor), "tax": money(paid.tax_minor), "total": money(paid.total_minor),
+                });
+                Some(Wanted::order(Kind::OrderReceipt, &paid.email, paid.user_id, context))
+            }
+            Some(OrderEvent::OrderShipped(e)) => {
+                let context = serde_json::json!({
+                    "number": e.number, "carrier": e.carrier, "tracking_number": e.tracking_number,
+                });
+                Some(Wanted::order(Kind::OrderShipped, &e.email, e.user_id, context))
+            }
+            Some(OrderEvent::OrderCancelled(e)) => {
+                let context = serde_json::json!({"number": e.number, "reason": e.reason});
+                Some(Wanted::order(Kind::OrderCancelled, &e.email, e.user_id, context))
+            }
+            Some(OrderEvent::OrderExpired(e)) => {
+                Some(Wanted::order(Kind::OrderExpired, &e.email, e.user_id, serde_json::json!({"number": e.number})))
+            }
+            Some(OrderEvent::OrderRefunded(e)) => {
+                let context = serde_json::json!({
+                    "number": e.number, "amount": money(e.amount_minor, &e.currency),
+                    "refunded": money(e.refunded_minor, &e.currency), "reason": e.reason,
+                    // The order ended before its (late) payment: the refund was automatic.
+                    "late": e.status == "expired" || e.status == "cancelled",
+                });
+                Some(Wanted::order(Kind::OrderRefunded, &e.email, e.user_id, context))
+            }
+            _ => None,
+        })
+    }
+
+    /// The message an event asks for, if any.
+    async fn message_for(&self, event: &Envelope) -> Result<Option<Wanted>, HandlerError> {
+        if let Some(wanted) = Self::order_message(event)? {
+            return Ok(Some(wanted));
         }
         let when = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
         Ok(match AuthEvent::decode(event)? {
             Some(AuthEvent::EmailVerificationRequested(e)) => {
                 let Some(token) = self.token(e.token_ref).await? else { return Ok(None) };
                 let link = format!("{}/verify-email?token={token}", self.storefront_url);
-                Some((
-                    Kind::VerifyEmail,
-                    e.email.clone(),
-                    serde_json::json!({"email": e.email, "link": link, "expires_at": when(e.expires_at)}),
-                ))
+                let context = serde_json::json!({"email": e.email, "link": link, "expires_at": when(e.expires_at)});
+                Some(Wanted::email(Kind::VerifyEmail, &e.email, context))
             }
             Some(AuthEvent::PasswordResetRequested(e)) => {
                 let Some(token) = self.token(e.token_ref).await? else { return Ok(None) };
                 let link = format!("{}/reset-password?token={token}", self.storefront_url);
-                Some((
-                    Kind::PasswordReset,
-                    e.email.clone(),
-                    serde_json::json!({"email": e.email, "link": link, "expires_at": when(e.expires_at)}),
-                ))
+                let context = serde_json::json!({"email": e.email, "link": link, "expires_at": when(e.expires_at)});
+                Some(Wanted::email(Kind::PasswordReset, &e.email, context))
             }
             Some(AuthEvent::SecondFactorChanged(e)) => {
-                Some((Kind::SecondFactorChanged, e.email.clone(), serde_json::json!({"email": e.email})))
+                Some(Wanted::email(Kind::SecondFactorChanged, &e.email, serde_json::json!({"email": e.email})))
             }
             Some(AuthEvent::PasswordChanged(e)) => {
-                Some((Kind::PasswordChanged, e.email.clone(), serde_json::json!({"email": e.email})))
+                Some(Wanted::email(Kind::PasswordChanged, &e.email, serde_json::json!({"email": e.email})))
             }
             _ => None,
         })
@@ -91,13 +138,25 @@ impl Notifier {
 impl Handler for Notifier {
     fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a> {
         Box::pin(async move {
-            let Some((kind, recipient, context)) = self.message_for(event).await? else {
+            let Some(wanted) = self.message_for(event).await? else {
                 return Ok(Handled::Ignored);
             };
+            let Wanted { kind, email, context, shopper } = wanted;
             let rendered = self.templates.render(kind, &context).map_err(HandlerError::new)?;
-            let message = NewMessage { event_id: event.id, kind, channel: Channel::Email, recipient, rendered };
+            let message = NewMessage { event_id: event.id, kind, channel: Channel::Email, recipient: email, rendered };
             let created = store::insert_message(tx, &message).await?;
             tracing::info!(kind = kind.as_str(), created, "message recorded");
+            // The shopper's preferences may ask for an SMS too (read now; an unreachable user
+            // service fails the event, which is retried with nothing recorded twice).
+            if let Some(user_id) = shopper.filter(|_| kind.has_short_text()) {
+                let contact = self.users.contact(user_id).await.map_err(HandlerError::new)?;
+                if let Some(phone) = contact.filter(|c| c.notify_sms).and_then(|c| c.phone) {
+                    let rendered = self.templates.render_short(kind, &context).map_err(HandlerError::new)?;
+                    let sms =
+                        NewMessage { event_id: event.id, kind, channel: Channel::Sms, recipient: phone, rendered };
+                    store::insert_message(tx, &sms).await?;
+                }
+            }
             Ok(Handled::Applied)
         })
     }

@@ -1,5 +1,6 @@
-//! The notification service: turns domain events into messages (email today; SMS and push
-//! adapters ready for when profiles carry phone numbers and devices).
+//! The notification service: turns domain events into messages: email, and SMS for order
+//! messages when the shopper's preferences ask for it (the push adapter is ready for when
+//! profiles carry device tokens).
 //!
 //! An event is consumed in a transaction that renders the message from its template and records
 //! it (one row per event, kind and channel, so a redelivered event adds nothing). A sender loop
@@ -46,7 +47,8 @@ pub async fn build(config: NotificationConfig) -> Result<Application, StartError
     let mut consumer_config = context.consumer_config(events::CONSUMES);
     consumer_tuning.apply(&mut consumer_config);
     let auth = contracts::auth::AuthClient::new(context.client.clone());
-    let handler = Arc::new(events::Notifier::new(templates, storefront_url, auth));
+    let users = contracts::user::UserClient::new(context.client.clone());
+    let handler = Arc::new(events::Notifier::new(templates, storefront_url, auth, users));
     context.spawn_consumer(consumer_config, handler, event_metrics).await?;
 
     let sender = sender::Sender::new(context.db.clone(), transports, sender_tuning, &context.metrics);

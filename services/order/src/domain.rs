@@ -109,6 +109,24 @@ pub fn next(from: Status, event: Event) -> Result<Status, IllegalTransition> {
     Ok(to)
 }
 
+/// A snapshotted address (`contracts::user::PostalAddress` as JSON) as a receipt prints it:
+/// recipient, street lines, postal code and city, region, country; empty parts left out.
+pub fn address_lines(address: &serde_json::Value) -> Vec<String> {
+    let part = |name: &str| address[name].as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let city = [part("postal_code"), part("city")].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    [
+        part("recipient_name"),
+        part("line1"),
+        part("line2"),
+        Some(city).filter(|c| !c.is_empty()),
+        part("region"),
+        part("country"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 /// A line to price: gross unit price (tax included) in minor units.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PricedLine {
@@ -286,6 +304,14 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn an_address_prints_its_parts_in_postal_order_leaving_out_empty_ones() {
+        let address = serde_json::json!({"recipient_name": "Ada Lovelace", "line1": "Unter den Linden 1", "line2": null,
+            "city": "Berlin", "region": "", "postal_code": "10115", "country": "DE", "phone": null});
+        assert_eq!(address_lines(&address), ["Ada Lovelace", "Unter den Linden 1", "10115 Berlin", "DE"]);
+        assert!(address_lines(&serde_json::json!({})).is_empty());
+    }
 
     fn pricing() -> Pricing {
         Pricing {

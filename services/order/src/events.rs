@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use events::catalog::{OrderExpired, OrderPaid, OrderRefunded, PaymentEvent, PaymentRefunded};
+use events::catalog::{OrderExpired, OrderRefunded, PaymentEvent, PaymentRefunded};
 use events::consumer::HandleFuture;
 use events::{Envelope, EventMetrics, Handled, Handler};
 use service_kit::{Context, Redis, StartError};
@@ -62,21 +62,7 @@ impl Handler for Payments {
                 store::transition(tx, paid.order_id, None, Event::Pay, "payment", "payment succeeded").await?;
             match outcome {
                 Some(Ok((_, facts))) => {
-                    let (lines, [subtotal, discount, shipping, tax, total], currency) =
-                        store::paid_facts(tx, facts.id).await?;
-                    let event = OrderPaid {
-                        order_id: facts.id,
-                        number: facts.number,
-                        user_id: facts.user_id,
-                        email: facts.contact_email,
-                        lines,
-                        subtotal_minor: subtotal,
-                        discount_minor: discount,
-                        shipping_minor: shipping,
-                        tax_minor: tax,
-                        total_minor: total,
-                        currency,
-                    };
+                    let event = store::paid_event(tx, facts).await?;
                     events::enqueue(tx, crate::SERVICE, &event).await?;
                     Ok(Handled::Applied)
                 }

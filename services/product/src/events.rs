@@ -2,8 +2,8 @@
 //! PRODUCT_ARCHIVED (with the product's version) and CATEGORY_CREATED / CATEGORY_UPDATED on
 //! `events.product`, through its outbox in the transaction of each write (`store::writes`). It
 //! consumes inventory's STOCK_CHANGED to keep `in_stock` of variants and products, so no
-//! storefront read ever calls inventory, and the order's ORDER_PAID to record purchases, which
-//! mark reviews as verified.
+//! storefront read ever calls inventory, and the order's ORDER_DELIVERED to record purchases,
+//! which mark reviews as verified (a delivered order, not merely a paid one).
 
 use std::sync::Arc;
 
@@ -19,7 +19,7 @@ use crate::store;
 /// The streams this service consumes.
 pub const CONSUMES: &[&str] = &[InventoryEvent::DOMAIN, OrderEvent::DOMAIN];
 
-/// Applies STOCK_CHANGED to the stock flags and ORDER_PAID to purchases, and invalidates the
+/// Applies STOCK_CHANGED to the stock flags and ORDER_DELIVERED to purchases, and invalidates the
 /// response cache once a change has committed.
 struct StockFlags {
     cache: Cache,
@@ -32,9 +32,9 @@ impl Handler for StockFlags {
                 let newer = store::stock::apply_stock_changed(tx, &e.sku, e.available, e.seq).await?;
                 return Ok(if newer { Handled::Applied } else { Handled::Ignored });
             }
-            if let Some(OrderEvent::OrderPaid(paid)) = OrderEvent::decode(event)? {
-                let skus: Vec<String> = paid.lines.iter().map(|l| l.sku.clone()).collect();
-                store::reviews::record_purchase(tx, paid.user_id, &skus).await?;
+            if let Some(OrderEvent::OrderDelivered(delivered)) = OrderEvent::decode(event)? {
+                let skus: Vec<String> = delivered.lines.iter().map(|l| l.sku.clone()).collect();
+                store::reviews::record_purchase(tx, delivered.user_id, &skus).await?;
                 return Ok(Handled::Applied);
             }
             Ok(Handled::Ignored)

@@ -45,6 +45,9 @@ pub struct OrderPaid {
     pub tax_minor: i64,
     pub total_minor: i64,
     pub currency: String,
+    /// The shipping address as a receipt prints it, line by line.
+    #[serde(default)]
+    pub ship_to: Vec<String>,
 }
 
 /// The order was cancelled before payment: its reservation is released.
@@ -77,13 +80,15 @@ pub struct OrderShipped {
     pub tracking_number: String,
 }
 
-/// The order arrived.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The order arrived: its buyer's reviews of these SKUs' products are verified purchases.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderDelivered {
     pub order_id: Uuid,
     pub number: String,
     pub user_id: Uuid,
     pub email: String,
+    #[serde(default)]
+    pub lines: Vec<OrderLine>,
 }
 
 /// Money of the order went back to the shopper. A paid order moves to `refunded` or

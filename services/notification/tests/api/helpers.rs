@@ -1,4 +1,4 @@
-//! auth and notification sharing one database and one Redis prefix, and an SMTP server.
+//! auth, user and notification sharing one database and one Redis prefix, and an SMTP server.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -92,9 +92,14 @@ impl TestShop {
         let key = SecretString::from(testkit::env().keys.access_signing_pem.clone());
         let auth_addr = auth::build(auth::AuthConfig::new(auth_service, key)).await.unwrap().spawn();
 
+        let mut user_service = testkit::service_config("user", Some(&db));
+        user_service.redis.as_mut().unwrap().key_prefix = prefix.clone();
+        let user_addr = user::build(user_service).await.unwrap().spawn();
+
         let mut service = testkit::service_config("notification", Some(&db));
         service.redis.as_mut().unwrap().key_prefix = prefix.clone();
         testkit::point_at(&mut service, "auth", auth_addr);
+        testkit::point_at(&mut service, "user", user_addr);
         let mut config = NotificationConfig::new(service);
         config.storefront_url = "https://shop.example".into();
         config.email = EmailSettings::Smtp(SmtpSettings {

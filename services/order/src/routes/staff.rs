@@ -99,7 +99,7 @@ pub async fn ship(
 #[utoipa::path(post, path = "/orders/{id}/deliver", tag = "orders", summary = "Record that a shipped order arrived (staff)",
     params(("id" = Uuid, Path, description = "The order's id.")),
     responses(
-        (status = 200, description = "The order, delivered (ORDER_DELIVERED).", body = OrderView),
+        (status = 200, description = "The order, delivered (ORDER_DELIVERED: its buyer's reviews become verified purchases).", body = OrderView),
         (status = 404, description = "`not_found`: no such order.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 409, description = "`invalid_transition`: not shipped.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
@@ -111,8 +111,14 @@ pub async fn deliver(State(state): State<AppState>, caller: Caller, Path(id): Pa
     let outcome = store::transition(&mut tx, id, None, Event::Deliver, &actor, "delivered").await?;
     let (_, facts) =
         outcome.ok_or(ApiError::OrderNotFound)?.map_err(|illegal| ApiError::InvalidTransition(illegal.to_string()))?;
-    let event =
-        OrderDelivered { order_id: facts.id, number: facts.number, user_id: facts.user_id, email: facts.contact_email };
+    let paid = store::paid_event(&mut tx, facts).await?;
+    let event = OrderDelivered {
+        order_id: paid.order_id,
+        number: paid.number,
+        user_id: paid.user_id,
+        email: paid.email,
+        lines: paid.lines,
+    };
     events::enqueue(&mut tx, crate::SERVICE, &event).await?;
     tx.commit().await?;
     store::find(&state.pool, id, None).await?.map(Json).ok_or(ApiError::OrderNotFound)

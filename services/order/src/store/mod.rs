@@ -360,19 +360,26 @@ pub async fn summary(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<contracts::
     }))
 }
 
-/// What ORDER_PAID tells: the order's lines and totals.
-pub async fn paid_facts(
-    tx: &mut PgConnection,
-    order_id: Uuid,
-) -> sqlx::Result<(Vec<events::catalog::OrderLine>, [i64; 5], String)> {
+/// ORDER_PAID of an order (its lines, totals and address; ORDER_DELIVERED takes its lines).
+pub async fn paid_event(tx: &mut PgConnection, facts: OrderFacts) -> sqlx::Result<events::catalog::OrderPaid> {
+    let order_id = facts.id;
     let lines: Vec<(String, i64, i64, String)> = sqlx::query_as(
         "select sku, quantity, unit_price_minor, title from order_lines where order_id = $1 order by position",
     )
     .bind(order_id)
     .fetch_all(&mut *tx)
     .await?;
-    let (subtotal, discount, shipping, tax, total, currency): (i64, i64, i64, i64, i64, String) = sqlx::query_as(
-        "select subtotal_minor, discount_minor, shipping_minor, tax_minor, total_minor, currency::text from orders where id = $1",
+    let (subtotal_minor, discount_minor, shipping_minor, tax_minor, total_minor, currency, address): (
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        String,
+        serde_json::Value,
+    ) = sqlx::query_as(
+        "select subtotal_minor, discount_minor, shipping_minor, tax_minor, total_minor, currency::text, shipping_address \
+         from orders where id = $1",
     )
     .bind(order_id)
     .fetch_one(tx)
@@ -386,7 +393,20 @@ pub async fn paid_facts(
             title,
         })
         .collect();
-    Ok((lines, [subtotal, discount, shipping, tax, total], currency))
+    Ok(events::catalog::OrderPaid {
+        order_id,
+        number: facts.number,
+        user_id: facts.user_id,
+        email: facts.contact_email,
+        lines,
+        subtotal_minor,
+        discount_minor,
+        shipping_minor,
+        tax_minor,
+        total_minor,
+        currency,
+        ship_to: crate::domain::address_lines(&address),
+    })
 }
 
 /// Records the carrier and tracking number of a shipped order.

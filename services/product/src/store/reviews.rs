@@ -1,7 +1,7 @@
 //! Reviews and what they change: a review and the product's rating (sum and count of published
 //! reviews) in one transaction, with the product's version bumped and PRODUCT_UPDATED enqueued
 //! (search ranks by rating); moderation that hides or shows a review and moves the rating with
-//! it; helpful votes (one per shopper); purchases from ORDER_PAID that verify reviews.
+//! it; helpful votes (one per shopper); purchases from ORDER_DELIVERED that verify reviews.
 
 use chrono::{DateTime, Utc};
 use events::catalog::ProductUpdated;

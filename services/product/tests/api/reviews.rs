@@ -109,43 +109,46 @@ async fn reviews_move_the_rating_once_per_shopper_and_moderation_moves_it_back()
 }
 
 #[tokio::test]
-async fn a_paid_order_makes_its_buyers_reviews_verified() {
-    use events::catalog::{OrderLine, OrderPaid};
+async fn a_delivered_order_makes_its_buyers_reviews_verified_and_a_paid_one_does_not_yet() {
+    use events::catalog::{OrderDelivered, OrderLine, OrderPaid};
     let app = TestApp::seeded().await;
     let (ann, ann_calls) = shopper(&app);
-    let (status, _) = ann_calls.post_json("/products/async-tokio-mug/reviews", review(4, "Before paying")).await;
+    let (status, _) = ann_calls.post_json("/products/async-tokio-mug/reviews", review(4, "Before delivery")).await;
     assert_eq!(status, 201);
     let (_, mug) = app.get("/products/async-tokio-mug").await;
     let sku = mug["variants"][0]["sku"].as_str().unwrap().to_owned();
-    let paid = OrderPaid {
-        order_id: Uuid::now_v7(),
-        user_id: ann,
-        lines: vec![OrderLine { sku: sku.clone(), quantity: 1, unit_price_minor: 1400, title: String::new() }],
-        ..OrderPaid::default()
+    let line = |quantity| OrderLine { sku: sku.clone(), quantity, unit_price_minor: 1400, title: String::new() };
+    let purchased = |user: Uuid| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, bool>("select exists (select 1 from purchases where user_id = $1)")
+                .bind(user)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
     };
+    // Paid is not enough: the stream is read in order, so once bob's delivery is recorded,
+    // ann's payment before it has been seen and changed nothing.
+    let paid = OrderPaid { order_id: Uuid::now_v7(), user_id: ann, lines: vec![line(1)], ..OrderPaid::default() };
     testkit::stream::publish(&app.redis_prefix, "order", &paid).await;
+    let (bob, bob_calls) = shopper(&app);
+    let delivered =
+        OrderDelivered { order_id: Uuid::now_v7(), user_id: bob, lines: vec![line(2)], ..OrderDelivered::default() };
+    testkit::stream::publish(&app.redis_prefix, "order", &delivered).await;
+    testkit::wait::until("bob's purchase is recorded", || purchased(bob)).await;
+    assert!(!purchased(ann).await, "a paid order is not yet a verified purchase");
+    let (_, page) = app.get("/products/async-tokio-mug/reviews").await;
+    assert_eq!(page["items"][0]["verified_purchase"], false);
+    let delivered =
+        OrderDelivered { order_id: paid.order_id, user_id: ann, lines: vec![line(1)], ..OrderDelivered::default() };
+    testkit::stream::publish(&app.redis_prefix, "order", &delivered).await;
     testkit::wait::until("the review is verified", || async {
         let (_, page) = app.get("/products/async-tokio-mug/reviews").await;
         page["items"][0]["verified_purchase"] == true
     })
     .await;
     // A buyer's later review is verified when written.
-    let (bob, bob_calls) = shopper(&app);
-    let paid = OrderPaid {
-        order_id: Uuid::now_v7(),
-        user_id: bob,
-        lines: vec![OrderLine { sku, quantity: 2, unit_price_minor: 1400, title: String::new() }],
-        ..OrderPaid::default()
-    };
-    testkit::stream::publish(&app.redis_prefix, "order", &paid).await;
-    testkit::wait::until("the purchase is recorded", || async {
-        sqlx::query_scalar::<_, bool>("select exists (select 1 from purchases where user_id = $1)")
-            .bind(bob)
-            .fetch_one(&app.pool)
-            .await
-            .unwrap()
-    })
-    .await;
     let (status, review) = bob_calls.post_json("/products/async-tokio-mug/reviews", review(5, "Bought two")).await;
     assert_eq!((status, review["verified_purchase"].as_bool()), (201, Some(true)));
 }

@@ -1,0 +1,102 @@
+//! Order messages: receipt (with the address), cancellation, expiry and refund emails for every
+//! shopper, and the same as a short SMS for a shopper whose preferences ask for it.
+
+use events::catalog::{OrderCancelled, OrderExpired, OrderLine, OrderPaid, OrderRefunded};
+use uuid::Uuid;
+
+use crate::helpers::{Smtp, TestShop};
+
+async fn profile(shop: &TestShop, sms: bool) -> Uuid {
+    let id = Uuid::now_v7();
+    let pool = shop.db.pool_as("user").await;
+    sqlx::query(
+        "insert into profiles (user_id, email, email_verified, phone, notify_sms) values ($1, $2, true, '+4915112345678', $3)",
+    )
+    .bind(id)
+    .bind(format!("{id}@example.com"))
+    .bind(sms)
+    .execute(&pool)
+    .await
+    .unwrap();
+    id
+}
+
+#[tokio::test]
+async fn order_messages_go_by_email_and_by_sms_where_the_shopper_asked_for_it() {
+    let mut smtp = Smtp::new();
+    smtp.start();
+    let shop = TestShop::spawn(smtp.port).await;
+    let (texter, quiet) = (profile(&shop, true).await, profile(&shop, false).await);
+    let email = |id: Uuid| format!("{id}@example.com");
+    let paid = OrderPaid {
+        order_id: Uuid::now_v7(),
+        number: "SF-000041".into(),
+        user_id: texter,
+        email: email(texter),
+        lines: vec![OrderLine { sku: "MUG".into(), quantity: 2, unit_price_minor: 1400, title: "Mug".into() }],
+        subtotal_minor: 2800,
+        shipping_minor: 490,
+        tax_minor: 525,
+        total_minor: 3290,
+        currency: "EUR".into(),
+        ship_to: vec!["Ada Lovelace".into(), "Unter den Linden 1".into(), "10115 Berlin".into(), "DE".into()],
+        ..OrderPaid::default()
+    };
+    testkit::stream::publish(&shop.prefix, "order", &paid).await;
+    let cancelled = OrderCancelled {
+        order_id: Uuid::now_v7(),
+        number: "SF-000042".into(),
+        user_id: quiet,
+        email: email(quiet),
+        reason: "changed my mind".into(),
+    };
+    testkit::stream::publish(&shop.prefix, "order", &cancelled).await;
+    let expired =
+        OrderExpired { order_id: Uuid::now_v7(), number: "SF-000043".into(), user_id: quiet, email: email(quiet) };
+    testkit::stream::publish(&shop.prefix, "order", &expired).await;
+    let refunded = OrderRefunded {
+        order_id: expired.order_id,
+        number: "SF-000043".into(),
+        user_id: quiet,
+        email: email(quiet),
+        refund_id: Uuid::now_v7(),
+        amount_minor: 1990,
+        refunded_minor: 1990,
+        currency: "EUR".into(),
+        status: "expired".into(),
+        reason: "the payment arrived after the order expired or was cancelled".into(),
+    };
+    testkit::stream::publish(&shop.prefix, "order", &refunded).await;
+
+    let mails = smtp.wait_for(4).await;
+    let joined = mails.join("\n----\n");
+    for expected in [
+        "Your receipt for order SF-000041",
+        "10115 Berlin",
+        "Your order SF-000042 was cancelled",
+        "changed my mind",
+        "Your order SF-000043 expired unpaid",
+        "A refund of 19.90 EUR for order SF-000043",
+        "after the order had ended",
+    ] {
+        assert!(joined.contains(expected), "{expected:?} missing from:\n{joined}");
+    }
+    let pool = shop.db.pool_as("notification").await;
+    testkit::wait::until("the receipt's SMS is sent", || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from messages where channel = 'sms' and status = 'sent'")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            == 1
+    })
+    .await;
+    let by_channel: Vec<(String, String, String)> =
+        sqlx::query_as("select kind, channel, recipient from messages order by created_at, channel")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let sms: Vec<_> = by_channel.iter().filter(|(_, channel, _)| channel == "sms").collect();
+    assert_eq!(sms.len(), 1, "only the shopper who asked gets texts: {by_channel:?}");
+    assert_eq!((sms[0].0.as_str(), sms[0].2.as_str()), ("order_receipt", "+4915112345678"));
+    assert_eq!(by_channel.iter().filter(|(_, channel, _)| channel == "email").count(), 4);
+}
