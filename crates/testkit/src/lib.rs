@@ -70,6 +70,11 @@ impl TestDb {
         env().pg.url_as(&role, &self.name)
     }
 
+    /// The cluster administrator's URL of this database (audits that read across schemas).
+    pub fn admin_url(&self) -> String {
+        env().pg.admin_url_of(&self.name)
+    }
+
     /// A connection as the cluster's administrator to this database (statistics, extensions).
     pub async fn admin(&self) -> sqlx::PgConnection {
         use sqlx::Connection;

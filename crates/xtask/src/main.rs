@@ -6,10 +6,13 @@
 //! - `fleet` — only the fleet test.
 //! - `bench events` — the event backbone against a raw Redis Streams round trip.
 //! - `bench gateway` — what NGINX and the gateway add to a catalog read (release build).
+//! - `audit [DATABASE_URL]` — the checkout's invariants across orders, payments and inventory
+//!   (read-only; by default the `up` cluster); non-zero exit on any violation.
 //! - `openapi` — regenerates `services/gateway/openapi.json` from the services' routes.
 //! - `totp` — the demo admin's current TOTP code (after `up` created it).
 //! - `rotate-keys` — a new access-token signing key in the dev key ring (while `up` runs).
 
+mod audit;
 mod bench;
 mod bench_catalog;
 mod bench_gateway;
@@ -34,11 +37,12 @@ fn main() -> ExitCode {
         Some("fleet") => fleet::fleet_test(&root),
         Some("bench") => bench::run(&root, &args[1..]),
         Some("openapi") => openapi(&root),
+        Some("audit") => audit::run(&args[1..]),
         Some("totp") => up::totp(&root),
         Some("rotate-keys") => up::rotate_keys(&root),
         _ => {
             eprintln!(
-                "usage: cargo xtask <keys [--force] | up [--release] [--replicas NAME=N,...] | test | fleet | bench [events|gateway] | openapi | totp | rotate-keys>"
+                "usage: cargo xtask <keys [--force] | up [--release] [--replicas NAME=N,...] | test | fleet | bench [events|gateway] | audit [DATABASE_URL] | openapi | totp | rotate-keys>"
             );
             return ExitCode::from(2);
         }
