@@ -149,6 +149,27 @@ impl Fleet {
         self.wait_ready(Duration::from_secs(60)).await
     }
 
+    /// Kills a service's first instance with SIGKILL (no shutdown of any kind, as in a crash)
+    /// and starts it again at once; `ready` waits for it.
+    pub fn crash_and_restart(&mut self, name: &str) -> anyhow::Result<()> {
+        if let Some(index) = self.children.iter().position(|(label, _)| label == name) {
+            let (_, mut child) = self.children.remove(index);
+            signal_group(&child, libc::SIGKILL);
+            child.wait()?;
+        }
+        self.spawn_service(name, self.options.ports[name], name.to_owned())
+    }
+
+    /// Waits until every instance answers `/ready`.
+    pub async fn ready(&mut self, patience: Duration) -> anyhow::Result<()> {
+        self.wait_ready(patience).await
+    }
+
+    /// The cluster administrator's URL of the shop's database (the audit reads across schemas).
+    pub fn admin_database_url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{DATABASE}", self.options.pg_port)
+    }
+
     /// Every instance: (label, port).
     pub fn instances(&self) -> Vec<(String, u16)> {
         let mut all = Vec::new();
@@ -414,27 +435,53 @@ pub fn throwaway_options(purpose: &str, release: bool) -> anyhow::Result<FleetOp
     })
 }
 
-/// The fleet test: real binaries, real NGINX, throwaway data on free ports.
-pub fn fleet_test(root: &Path) -> anyhow::Result<()> {
+/// Builds the service binaries, starts a throwaway fleet, runs `body` on it, stops it; the
+/// logs are kept when `body` fails.
+fn on_throwaway_fleet(
+    root: &Path,
+    purpose: &str,
+    body: impl AsyncFnOnce(&mut Fleet) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     crate::run_step("cargo build (service binaries)", crate::cargo().current_dir(root).args(build_args()))?;
-    let options = throwaway_options("fleet-test", false)?;
+    let options = throwaway_options(purpose, false)?;
     let run_dir = options.run_dir.clone();
-    eprintln!("==> fleet test (logs under {})", run_dir.join("logs").display());
+    eprintln!("==> {purpose} (logs under {})", run_dir.join("logs").display());
     let runtime = tokio::runtime::Runtime::new()?;
     let outcome = runtime.block_on(async {
-        let fleet = Fleet::start(options).await?;
-        let walked = crate::fleet_walk::walk(&fleet).await;
-        drop(fleet);
-        walked
+        let mut fleet = Fleet::start(options).await?;
+        body(&mut fleet).await
     });
     match &outcome {
         Ok(()) => {
             let _ = std::fs::remove_dir_all(&run_dir);
-            eprintln!("    fleet test passed");
+            eprintln!("    {purpose} passed");
         }
-        Err(_) => eprintln!("    fleet test failed; logs kept under {}", run_dir.join("logs").display()),
+        Err(_) => eprintln!("    {purpose} failed; logs kept under {}", run_dir.join("logs").display()),
     }
     outcome
+}
+
+/// The fleet test: real binaries, real NGINX, throwaway data on free ports; the walk, then the
+/// crash test.
+pub fn fleet_test(root: &Path) -> anyhow::Result<()> {
+    on_throwaway_fleet(root, "fleet-test", async |fleet| {
+        crate::fleet_walk::walk(fleet).await?;
+        match crash_orders() {
+            0 => eprintln!("    crash test skipped (CRASH_ORDERS=0)"),
+            orders => crate::crash::run(fleet, orders).await?,
+        }
+        Ok(())
+    })
+}
+
+/// How many orders the crash test places (`CRASH_ORDERS`, 40).
+fn crash_orders() -> usize {
+    std::env::var("CRASH_ORDERS").ok().and_then(|n| n.parse().ok()).unwrap_or(40)
+}
+
+/// `cargo xtask crash`: the crash test alone, on a throwaway fleet.
+pub fn crash_test(root: &Path) -> anyhow::Result<()> {
+    on_throwaway_fleet(root, "crash-test", async |fleet| crate::crash::run(fleet, crash_orders().max(1)).await)
 }
 
 /// `cargo build` arguments for every service binary.

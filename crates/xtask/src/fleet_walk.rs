@@ -433,7 +433,7 @@ async fn wait_for_mail(fleet: &Fleet, recipient: &str, needle: &str) -> anyhow::
     }
 }
 
-async fn wait_for_mail_token(fleet: &Fleet, recipient: &str, page: &str) -> anyhow::Result<String> {
+pub async fn wait_for_mail_token(fleet: &Fleet, recipient: &str, page: &str) -> anyhow::Result<String> {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         for entry in std::fs::read_dir(fleet.mail_dir()).into_iter().flatten().flatten() {

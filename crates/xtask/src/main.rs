@@ -3,7 +3,8 @@
 //! - `keys`  — dev key pairs into `.dev/keys` (git-ignored, dev-only); `--force` remakes them.
 //! - `up`    — the whole shop locally: PostgreSQL, Redis, fourteen services and NGINX on 8080.
 //! - `test`  — formatting, clippy, every test against real servers, then the fleet test.
-//! - `fleet` — only the fleet test.
+//! - `fleet` — only the fleet test (the walk, then the crash test: `CRASH_ORDERS`, default 40).
+//! - `crash` — only the crash test, on a fleet of its own.
 //! - `bench events` — the event backbone against a raw Redis Streams round trip.
 //! - `bench gateway` — what NGINX and the gateway add to a catalog read (release build).
 //! - `audit [DATABASE_URL]` — the checkout's invariants across orders, payments and inventory
@@ -16,11 +17,13 @@ mod audit;
 mod bench;
 mod bench_catalog;
 mod bench_gateway;
+mod crash;
 mod fleet;
 mod fleet_walk;
 mod install;
 mod keys;
 mod nginx;
+mod shopper;
 mod test;
 mod up;
 
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
         Some("up") => up::run(&root, &args[1..]),
         Some("test") => test::run(&root),
         Some("fleet") => fleet::fleet_test(&root),
+        Some("crash") => fleet::crash_test(&root),
         Some("bench") => bench::run(&root, &args[1..]),
         Some("openapi") => openapi(&root),
         Some("audit") => audit::run(&args[1..]),
@@ -42,7 +46,7 @@ fn main() -> ExitCode {
         Some("rotate-keys") => up::rotate_keys(&root),
         _ => {
             eprintln!(
-                "usage: cargo xtask <keys [--force] | up [--release] [--replicas NAME=N,...] | test | fleet | bench [events|gateway] | audit [DATABASE_URL] | openapi | totp | rotate-keys>"
+                "usage: cargo xtask <keys [--force] | up [--release] [--replicas NAME=N,...] | test | fleet | crash | bench [events|gateway] | audit [DATABASE_URL] | openapi | totp | rotate-keys>"
             );
             return ExitCode::from(2);
         }

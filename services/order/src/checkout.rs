@@ -26,16 +26,23 @@ pub async fn place(state: &AppState, subject: &Subject, user_id: Uuid, key: &str
     if !subject.email_verified {
         return Err(ApiError::EmailUnverified);
     }
-    let order_id =
-        match store::claim_key(&state.pool, user_id, key, &service_kit::idempotency::fingerprint(body)).await? {
-            Claim::Reused => return Err(ApiError::KeyReused),
-            Claim::InFlight => return Err(ApiError::KeyInUse),
-            Claim::Done(id) => {
-                let order = store::find(&state.pool, id, Some(user_id)).await?.ok_or(ApiError::OrderNotFound)?;
-                return Ok(Placed::Replayed(order));
-            }
-            Claim::New(id) | Claim::Resume(id) => id,
-        };
+    let order_id = match store::claim_key(
+        &state.pool,
+        user_id,
+        key,
+        &service_kit::idempotency::fingerprint(body),
+        state.key_in_flight,
+    )
+    .await?
+    {
+        Claim::Reused => return Err(ApiError::KeyReused),
+        Claim::InFlight => return Err(ApiError::KeyInUse),
+        Claim::Done(id) => {
+            let order = store::find(&state.pool, id, Some(user_id)).await?.ok_or(ApiError::OrderNotFound)?;
+            return Ok(Placed::Replayed(order));
+        }
+        Claim::New(id) | Claim::Resume(id) => id,
+    };
     match make(state, user_id, order_id, key, body).await {
         Ok(order) => Ok(Placed::Created(order)),
         Err(error) => {

@@ -21,6 +21,9 @@ pub struct OrderConfig {
     pub expiry_every: Duration,
     /// `ORDER_SHIPPING_RATES` and `ORDER_TAX_RATES` (see [`Pricing::parse`]).
     pub pricing: Pricing,
+    /// How long a request that never finished (its process died) keeps its Idempotency-Key
+    /// before a retry may resume it (`ORDER_KEY_IN_FLIGHT_SECS`, 60).
+    pub key_in_flight: Duration,
 }
 
 impl OrderConfig {
@@ -31,6 +34,7 @@ impl OrderConfig {
             payment_window: Duration::from_secs(30 * 60),
             expiry_every: Duration::from_secs(15),
             pricing: Pricing::parse(DEFAULT_SHIPPING, DEFAULT_TAX).expect("the defaults parse"),
+            key_in_flight: Duration::from_secs(60),
         }
     }
 
@@ -40,6 +44,7 @@ impl OrderConfig {
         let service = ServiceConfig::read(spec, &mut env);
         let payment_window = env.seconds_or("ORDER_PAYMENT_WINDOW_SECS", 30 * 60);
         let expiry_every = env.seconds_or("ORDER_EXPIRY_SWEEP_SECS", 15);
+        let key_in_flight = env.seconds_or("ORDER_KEY_IN_FLIGHT_SECS", 60);
         let shipping = env.optional("ORDER_SHIPPING_RATES").unwrap_or_else(|| DEFAULT_SHIPPING.to_owned());
         let tax = env.optional("ORDER_TAX_RATES").unwrap_or_else(|| DEFAULT_TAX.to_owned());
         let pricing = Pricing::parse(&shipping, &tax)
@@ -51,6 +56,7 @@ impl OrderConfig {
             payment_window,
             expiry_every,
             pricing: pricing.expect("no problems means the tables parsed"),
+            key_in_flight,
         })
     }
 }

@@ -30,7 +30,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// Connects and migrates, starts the relay and the expiry job, binds the listener.
 pub async fn build(config: OrderConfig) -> Result<Application, StartError> {
-    let OrderConfig { service, payment_window, expiry_every, pricing } = config;
+    let OrderConfig { service, payment_window, expiry_every, pricing, key_in_flight } = config;
     let mut context = Context::start(service).await?.with_database(&MIGRATOR).await?.with_redis().await?;
     events::start(&mut context, expiry_every).await?;
     let client = context.client.clone();
@@ -39,6 +39,7 @@ pub async fn build(config: OrderConfig) -> Result<Application, StartError> {
         currency: context.config.currency.clone(),
         pricing,
         payment_window,
+        key_in_flight,
         cart: contracts::cart::CartClient::new(client.clone()),
         products: contracts::product::ProductClient::new(client.clone()),
         users: contracts::user::UserClient::new(client.clone()),

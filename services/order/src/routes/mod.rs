@@ -38,6 +38,8 @@ pub struct AppState {
     pub currency: String,
     pub pricing: Pricing,
     pub payment_window: Duration,
+    /// How long an unfinished request keeps its key (then a retry resumes it).
+    pub key_in_flight: Duration,
     pub cart: CartClient,
     pub products: ProductClient,
     pub users: UserClient,

@@ -24,11 +24,15 @@ pub enum Claim {
     Reused,
 }
 
-/// How long an unfinished request keeps its key to itself before another may resume it.
-const IN_FLIGHT_SECS: f64 = 60.0;
-
-/// Claims `key` of `user_id` for a request with `hash`.
-pub async fn claim_key(pool: &PgPool, user_id: Uuid, key: &str, hash: &str) -> sqlx::Result<Claim> {
+/// Claims `key` of `user_id` for a request with `hash`; an unfinished request older than
+/// `in_flight` (its process died) may be resumed under the same order id.
+pub async fn claim_key(
+    pool: &PgPool,
+    user_id: Uuid,
+    key: &str,
+    hash: &str,
+    in_flight: std::time::Duration,
+) -> sqlx::Result<Claim> {
     let mut tx = pool.begin().await?;
     let fresh = Uuid::now_v7();
     let inserted: Option<Uuid> = sqlx::query_scalar(
@@ -51,7 +55,7 @@ pub async fn claim_key(pool: &PgPool, user_id: Uuid, key: &str, hash: &str) -> s
     )
     .bind(user_id)
     .bind(key)
-    .bind(IN_FLIGHT_SECS)
+    .bind(in_flight.as_secs_f64())
     .fetch_one(&mut *tx)
     .await?;
     let claim = if stored_hash != hash {
