@@ -27,6 +27,9 @@ pub struct CartLine {
 pub struct UserCart {
     pub user_id: Uuid,
     pub lines: Vec<CartLine>,
+    /// The discount code the shopper applied, if any (the order checks and counts it).
+    #[serde(default)]
+    pub discount_code: Option<String>,
 }
 
 /// Calls the cart service.

@@ -111,6 +111,8 @@ problem_codes! {
     IdempotencyKeyInUse = ("idempotency_key_in_use", CONFLICT) "A request with this Idempotency-Key is still being processed; retry shortly.",
     InvalidSignature = ("invalid_signature", BAD_REQUEST) "A provider webhook's signature is forged, stale or malformed; nothing was changed.",
     InvalidTransition = ("invalid_transition", CONFLICT) "The order's state does not allow this (e.g. cancelling a paid order).",
+    DiscountCodeInvalid = ("discount_code_invalid", UNPROCESSABLE_ENTITY) "The discount code does not apply (unknown, not active now, used up, or the subtotal is below its minimum); `detail` says which.",
+    DiscountCodeTaken = ("discount_code_taken", CONFLICT) "Another discount already has this code.",
 
     // Concurrency.
     ConcurrentUpdate = ("concurrent_update", CONFLICT) "Another change to the same thing happened at the same time; retry.",

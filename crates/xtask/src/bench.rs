@@ -29,12 +29,14 @@ pub fn run(root: &std::path::Path, what: &[String]) -> anyhow::Result<()> {
         Some("events") => events_bench(),
         Some("gateway") => crate::bench_gateway::run(root),
         Some("catalog") => crate::bench_catalog::run(root),
+        Some("checkout") => crate::bench_checkout::run(root),
         None => {
             events_bench()?;
             crate::bench_gateway::run(root)?;
-            crate::bench_catalog::run(root)
+            crate::bench_catalog::run(root)?;
+            crate::bench_checkout::run(root)
         }
-        Some(other) => anyhow::bail!("unknown benchmark {other:?}; known: events, gateway, catalog"),
+        Some(other) => anyhow::bail!("unknown benchmark {other:?}; known: events, gateway, catalog, checkout"),
     }
 }
 

@@ -7,6 +7,7 @@
 //! - `crash` — only the crash test, on a fleet of its own.
 //! - `bench events` — the event backbone against a raw Redis Streams round trip.
 //! - `bench gateway` — what NGINX and the gateway add to a catalog read (release build).
+//! - `bench checkout` — concurrent shoppers through the whole saga, against pgbench's TPC-B.
 //! - `audit [DATABASE_URL]` — the checkout's invariants across orders, payments and inventory
 //!   (read-only; by default the `up` cluster); non-zero exit on any violation.
 //! - `openapi` — regenerates `services/gateway/openapi.json` from the services' routes.
@@ -16,6 +17,7 @@
 mod audit;
 mod bench;
 mod bench_catalog;
+mod bench_checkout;
 mod bench_gateway;
 mod crash;
 mod fleet;
@@ -46,7 +48,7 @@ fn main() -> ExitCode {
         Some("rotate-keys") => up::rotate_keys(&root),
         _ => {
             eprintln!(
-                "usage: cargo xtask <keys [--force] | up [--release] [--replicas NAME=N,...] | test | fleet | crash | bench [events|gateway] | audit [DATABASE_URL] | openapi | totp | rotate-keys>"
+                "usage: cargo xtask <keys [--force] | up [--release] [--replicas NAME=N,...] | test | fleet | crash | bench [events|gateway|catalog|checkout] | audit [DATABASE_URL] | openapi | totp | rotate-keys>"
             );
             return ExitCode::from(2);
         }

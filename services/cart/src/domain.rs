@@ -94,14 +94,39 @@ pub struct CartLine {
     pub available: bool,
 }
 
+/// A discount code on the cart.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct CartDiscount {
+    pub code: String,
+    /// What it takes off the subtotal now (0 while it does not apply).
+    pub discount_minor: i64,
+    /// Why it does not apply now (e.g. the subtotal is below its minimum), if it does not.
+    pub refusal: Option<String>,
+}
+
 /// A cart as shown.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Cart {
     pub lines: Vec<CartLine>,
     /// Of the available lines, at current prices.
     pub subtotal_minor: i64,
+    /// The discount code's share (0 without one).
+    pub discount_minor: i64,
+    /// Subtotal minus discount; shipping and tax follow from the address at checkout.
+    pub total_minor: i64,
+    pub discount: Option<CartDiscount>,
     pub currency: String,
     pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl Cart {
+    /// The cart with its discount as the order service priced it.
+    pub fn with_discount(mut self, discount: Option<CartDiscount>) -> Self {
+        self.discount_minor = discount.as_ref().map_or(0, |d| d.discount_minor);
+        self.total_minor = self.subtotal_minor - self.discount_minor;
+        self.discount = discount;
+        self
+    }
 }
 
 /// The cart from its stored lines and the current variants (a SKU no longer sold shows as
@@ -133,6 +158,9 @@ pub fn render(mut lines: Vec<StoredLine>, variants: &[VariantInfo], updated_ms: 
     Cart {
         lines,
         subtotal_minor,
+        discount_minor: 0,
+        total_minor: subtotal_minor,
+        discount: None,
         currency: currency.to_owned(),
         updated_at: updated_ms.and_then(DateTime::<Utc>::from_timestamp_millis),
     }

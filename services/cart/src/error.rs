@@ -23,8 +23,12 @@ pub enum ApiError {
     /// 422 `validation_failed` on `quantity`: over the per-line maximum, or the cart is full.
     #[error("{0}")]
     Limit(String),
-    /// 503 `upstream_unavailable`: the product service (prices) could not be asked.
-    #[error("product service: {0}")]
+    /// 422 `discount_code_invalid`: the code does not apply (why, in the detail).
+    #[error("{0}")]
+    DiscountInvalid(String),
+    /// 503 `upstream_unavailable`: the product service (prices) or the order service
+    /// (discounts) could not be asked.
+    #[error("upstream: {0}")]
     Product(#[from] contracts::CallError),
     /// The problem's own status: a problem already made (invalid fields 422, an unreadable body
     /// 400/413/415), sent as it is.
@@ -50,9 +54,13 @@ impl IntoResponse for ApiError {
             ApiError::Limit(message) => {
                 Problem::validation(vec![FieldError::new("quantity", FieldCode::OutOfRange, message)])
             }
+            ApiError::DiscountInvalid(why) => Problem::new(Code::DiscountCodeInvalid, why),
             ApiError::Product(error) => {
-                tracing::error!(%error, "product service call failed");
-                Problem::new(Code::UpstreamUnavailable, "prices cannot be looked up right now; retry shortly")
+                tracing::error!(%error, "an upstream call failed");
+                Problem::new(
+                    Code::UpstreamUnavailable,
+                    "prices or discounts cannot be looked up right now; retry shortly",
+                )
             }
             ApiError::Problem(problem) => problem,
             ApiError::Redis(error) => Problem::internal(&error),

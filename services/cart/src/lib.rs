@@ -39,6 +39,7 @@ pub async fn build(config: CartConfig) -> Result<Application, StartError> {
         carts,
         tokens: Arc::new(tokens),
         prices: Arc::new(prices),
+        orders: contracts::order::OrderClient::new(context.client.clone()),
         limits: routes::Limits { guest_ttl, user_ttl, max_line_quantity, max_lines },
         currency: context.config.currency.clone(),
     };

@@ -1,6 +1,6 @@
 //! All of the cart's storage (Redis, no database): one hash per cart, `cart:{<owner>}`, a field
 //! per SKU holding `quantity|price at add|added at (ms)`, `~updated` the last change, and
-//! `~merged:<guest>` markers of guest carts already folded in. Every change is one script on
+//! `~merged:<guest>` markers of guest carts already folded in, `~discount` the code applied. Every change is one script on
 //! the one key (atomic, and a single slot on Redis Cluster), and refreshes the cart's TTL. A
 //! guest cart is written only when its first line arrives.
 
@@ -129,14 +129,24 @@ pub struct Carts {
 pub struct Stored {
     pub lines: Vec<StoredLine>,
     pub updated_ms: Option<i64>,
+    /// The discount code applied, if any (checked again whenever the cart is shown).
+    pub discount_code: Option<String>,
 }
+
+/// The field holding a cart's discount code.
+const DISCOUNT: &str = "~discount";
 
 fn parse(fields: Vec<(String, String)>) -> Stored {
     let mut lines = Vec::new();
     let mut updated_ms = None;
+    let mut discount_code = None;
     for (field, value) in fields {
         if field == "~updated" {
             updated_ms = value.parse().ok();
+            continue;
+        }
+        if field == DISCOUNT {
+            discount_code = Some(value);
             continue;
         }
         if field.starts_with('~') {
@@ -148,7 +158,7 @@ fn parse(fields: Vec<(String, String)>) -> Stored {
             lines.push(StoredLine { sku: field, quantity, price_at_add, added_at_ms });
         }
     }
-    Stored { lines, updated_ms }
+    Stored { lines, updated_ms, discount_code }
 }
 
 fn changed(result: i64) -> Changed {
@@ -244,13 +254,32 @@ impl Carts {
         redis::cmd("DEL").arg(self.key(owner)).query_async(&mut self.redis.clone()).await
     }
 
-    /// Removes these SKUs' lines (an order was paid); idempotent.
+    /// Removes these SKUs' lines and the discount code (an order was paid with them);
+    /// idempotent.
     pub async fn remove_lines(&self, owner: &Owner, skus: &[String]) -> redis::RedisResult<()> {
         if skus.is_empty() {
             return Ok(());
         }
-        redis::cmd("HDEL").arg(self.key(owner)).arg(skus).query_async::<i64>(&mut self.redis.clone()).await?;
+        redis::cmd("HDEL")
+            .arg(self.key(owner))
+            .arg(skus)
+            .arg(DISCOUNT)
+            .query_async::<i64>(&mut self.redis.clone())
+            .await?;
         Ok(())
+    }
+
+    /// Applies a discount code to the cart (`None` takes it off), refreshing the TTL.
+    pub async fn set_discount(&self, owner: &Owner, code: Option<&str>, ttl: Duration) -> redis::RedisResult<()> {
+        let key = self.key(owner);
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        match code {
+            Some(code) => pipe.cmd("HSET").arg(&key).arg(DISCOUNT).arg(code).ignore(),
+            None => pipe.cmd("HDEL").arg(&key).arg(DISCOUNT).ignore(),
+        };
+        pipe.cmd("PEXPIRE").arg(&key).arg(ttl.as_millis() as u64).ignore();
+        pipe.query_async::<()>(&mut self.redis.clone()).await
     }
 
     /// Folds a guest cart into a user's (quantities added, capped), then deletes the guest
@@ -269,6 +298,12 @@ impl Carts {
             invocation.arg(&line.sku).arg(line.quantity).arg(format!("{}|{}", line.price_at_add, line.added_at_ms));
         }
         invocation.invoke_async::<i64>(&mut self.redis.clone()).await?;
+        // A code the guest applied comes along unless the shopper's cart has one.
+        if let Some(code) = &stored.discount_code
+            && self.read(user, bounds.ttl).await?.discount_code.is_none()
+        {
+            self.set_discount(user, Some(code), bounds.ttl).await?;
+        }
         self.clear(guest).await
     }
 }

@@ -72,6 +72,43 @@ async fn make(state: &AppState, user_id: Uuid, order_id: Uuid, key: &str, body: 
     if !unsold.is_empty() {
         return Err(ApiError::OutOfStock(unsold));
     }
+    let subtotal: i64 = cart
+        .lines
+        .iter()
+        .map(|line| line.quantity * variants.iter().find(|v| v.sku == line.sku).map_or(0, |v| v.price_minor))
+        .sum();
+    // The code's use is counted first (once per order id, so a retry counts it once); every
+    // failure after it gives it back.
+    let discount = match &cart.discount_code {
+        None => None,
+        Some(code) => match store::discounts::claim(&state.pool, code, user_id, order_id, subtotal).await? {
+            Ok(discount) => Some(discount),
+            Err(refusal) => return Err(ApiError::DiscountInvalid(refusal)),
+        },
+    };
+    let made = reserve_and_write(state, user_id, order_id, key, &cart, &variants, &address, &email, discount).await;
+    if made.is_err() && discount.is_some() {
+        let mut tx = state.pool.begin().await?;
+        store::discounts::release(&mut tx, order_id).await?;
+        tx.commit().await?;
+    }
+    made
+}
+
+/// Reserves the stock, prices the order with the one totals function and writes it with
+/// ORDER_CREATED in one transaction.
+#[allow(clippy::too_many_arguments)]
+async fn reserve_and_write(
+    state: &AppState,
+    user_id: Uuid,
+    order_id: Uuid,
+    key: &str,
+    cart: &contracts::cart::UserCart,
+    variants: &[contracts::product::VariantInfo],
+    address: &PostalAddress,
+    email: &str,
+    discount: Option<crate::domain::Discount>,
+) -> Result<OrderView> {
     let request = ReserveRequest {
         id: order_id,
         lines: cart.lines.iter().map(|l| Line { sku: l.sku.clone(), quantity: l.quantity }).collect(),
@@ -93,7 +130,7 @@ async fn make(state: &AppState, user_id: Uuid, order_id: Uuid, key: &str, body: 
         })
         .collect();
     let lines: Vec<PricedLine> = priced.iter().map(|(line, _)| line.clone()).collect();
-    let totals = totals(&lines, None, &address.country, &state.pricing);
+    let totals = totals(&lines, discount, &address.country, &state.pricing);
     let new_lines = priced
         .iter()
         .enumerate()
@@ -112,10 +149,11 @@ async fn make(state: &AppState, user_id: Uuid, order_id: Uuid, key: &str, body: 
         currency: &state.currency,
         totals: &totals,
         lines: new_lines,
-        shipping_address: serde_json::to_value(&address).expect("an address serializes"),
-        contact_email: &email,
+        shipping_address: serde_json::to_value(address).expect("an address serializes"),
+        contact_email: email,
         payment_window_secs: state.payment_window.as_secs_f64(),
         idempotency_key: key,
+        discount_code: cart.discount_code.as_deref(),
     };
     let mut tx = state.pool.begin().await?;
     let (number, payment_deadline) = store::insert_order(&mut tx, &order).await?;
@@ -123,7 +161,7 @@ async fn make(state: &AppState, user_id: Uuid, order_id: Uuid, key: &str, body: 
         order_id,
         number,
         user_id,
-        email: email.clone(),
+        email: email.to_owned(),
         lines: priced
             .iter()
             .map(|(l, title)| OrderLine {

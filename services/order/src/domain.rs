@@ -144,6 +144,70 @@ pub enum Discount {
     Fixed(i64),
 }
 
+/// A discount code's rules as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiscountRule {
+    pub discount: Discount,
+    pub starts_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub ends_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub max_uses: Option<i64>,
+    pub max_uses_per_customer: Option<i64>,
+    pub min_subtotal_minor: i64,
+    pub active: bool,
+    /// Uses counted so far (orders not expired or cancelled).
+    pub uses: i64,
+}
+
+/// Why a code does not apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DiscountRefusal {
+    #[error("no such discount code")]
+    Unknown,
+    #[error("this discount code is no longer offered")]
+    Inactive,
+    #[error("this discount code is not valid yet")]
+    NotYet,
+    #[error("this discount code has expired")]
+    Ended,
+    #[error("this discount code has been used up")]
+    UsedUp,
+    #[error("you have used this discount code as often as it may be used")]
+    UsedByYou,
+    #[error("this discount code needs a subtotal of at least {0} (minor units)")]
+    BelowMinimum(i64),
+}
+
+/// Whether a code applies now to a subtotal for a customer who used it `customer_uses` times
+/// (`None`: a guest, whose own limit is checked at checkout): the discount it gives.
+pub fn check_discount(
+    rule: &DiscountRule,
+    now: chrono::DateTime<chrono::Utc>,
+    subtotal_minor: i64,
+    customer_uses: Option<i64>,
+) -> Result<Discount, DiscountRefusal> {
+    if !rule.active {
+        return Err(DiscountRefusal::Inactive);
+    }
+    if rule.starts_at.is_some_and(|starts| now < starts) {
+        return Err(DiscountRefusal::NotYet);
+    }
+    if rule.ends_at.is_some_and(|ends| now >= ends) {
+        return Err(DiscountRefusal::Ended);
+    }
+    if rule.max_uses.is_some_and(|max| rule.uses >= max) {
+        return Err(DiscountRefusal::UsedUp);
+    }
+    if let (Some(max), Some(used)) = (rule.max_uses_per_customer, customer_uses)
+        && used >= max
+    {
+        return Err(DiscountRefusal::UsedByYou);
+    }
+    if subtotal_minor < rule.min_subtotal_minor {
+        return Err(DiscountRefusal::BelowMinimum(rule.min_subtotal_minor));
+    }
+    Ok(rule.discount)
+}
+
 /// Shipping for one country: a flat fee, free from a subtotal (after discount) on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ShippingRate {
@@ -159,6 +223,14 @@ pub struct Pricing {
     pub default_shipping: ShippingRate,
     pub tax_rates: BTreeMap<String, i64>,
     pub default_tax_rate: i64,
+}
+
+impl Pricing {
+    /// No shipping and no tax: what a cart without an address shows.
+    pub fn none() -> Self {
+        let free = ShippingRate { fee_minor: 0, free_from_minor: None };
+        Pricing { shipping: BTreeMap::new(), default_shipping: free, tax_rates: BTreeMap::new(), default_tax_rate: 0 }
+    }
 }
 
 /// An order's money, all in minor units of the shop's currency.
@@ -304,6 +376,40 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn a_discount_applies_only_inside_its_window_limits_and_minimum() {
+        let now = chrono::Utc::now();
+        let hour = chrono::Duration::hours(1);
+        let rule = DiscountRule {
+            discount: Discount::Percent(1000),
+            starts_at: Some(now - hour),
+            ends_at: Some(now + hour),
+            max_uses: Some(10),
+            max_uses_per_customer: Some(1),
+            min_subtotal_minor: 2000,
+            active: true,
+            uses: 9,
+        };
+        assert_eq!(check_discount(&rule, now, 2000, Some(0)), Ok(Discount::Percent(1000)));
+        assert_eq!(check_discount(&rule, now, 2000, None), Ok(Discount::Percent(1000)), "a guest's own limit waits");
+        assert_eq!(check_discount(&rule, now, 1999, Some(0)), Err(DiscountRefusal::BelowMinimum(2000)));
+        assert_eq!(check_discount(&rule, now, 2000, Some(1)), Err(DiscountRefusal::UsedByYou));
+        assert_eq!(
+            check_discount(&DiscountRule { uses: 10, ..rule.clone() }, now, 2000, Some(0)),
+            Err(DiscountRefusal::UsedUp)
+        );
+        assert_eq!(check_discount(&rule, now - hour * 2, 2000, Some(0)), Err(DiscountRefusal::NotYet));
+        assert_eq!(
+            check_discount(&rule, now + hour, 2000, Some(0)),
+            Err(DiscountRefusal::Ended),
+            "the end is exclusive"
+        );
+        assert_eq!(
+            check_discount(&DiscountRule { active: false, ..rule }, now, 2000, Some(0)),
+            Err(DiscountRefusal::Inactive)
+        );
+    }
 
     #[test]
     fn an_address_prints_its_parts_in_postal_order_leaving_out_empty_ones() {

@@ -27,6 +27,12 @@ pub enum ApiError {
     /// 409 `out_of_stock`: these SKUs cannot be had (`skus` names them); nothing is held.
     #[error("out of stock: {0:?}")]
     OutOfStock(Vec<String>),
+    /// 422 `discount_code_invalid`: the cart's code does not apply (why, in the detail).
+    #[error("{0}")]
+    DiscountInvalid(crate::domain::DiscountRefusal),
+    /// 404 `not_found`: no such discount code.
+    #[error("no such discount code")]
+    DiscountNotFound,
     /// 404 `not_found`: no such order of this shopper (another shopper's id included).
     #[error("no such order")]
     OrderNotFound,
@@ -75,7 +81,9 @@ impl IntoResponse for ApiError {
                 Problem::new(Code::OutOfStock, format!("not enough stock for {}", skus.join(", ")))
                     .with_extension("skus", serde_json::json!(skus))
             }
+            ApiError::DiscountInvalid(refusal) => Problem::new(Code::DiscountCodeInvalid, refusal.to_string()),
             ApiError::OrderNotFound => Problem::not_found("no such order"),
+            ApiError::DiscountNotFound => Problem::not_found("no such discount code"),
             ApiError::InvalidTransition(detail) => Problem::new(Code::InvalidTransition, detail),
             ApiError::Upstream(error) => {
                 tracing::error!(%error, "a checkout dependency failed");

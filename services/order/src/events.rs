@@ -106,7 +106,13 @@ async fn refunded(tx: &mut PgConnection, refund: PaymentRefunded) -> Result<Hand
 
 /// Starts the relay to `events.order`, the consumer of `events.payment` and the expiry job,
 /// all stopped with the service.
-pub async fn start(context: &mut Context<PgPool, Redis>, expiry_every: Duration) -> Result<(), StartError> {
+/// A discount use whose checkout died without writing its order is given back after
+/// `orphan_grace` (a retry of that checkout counts it again).
+pub async fn start(
+    context: &mut Context<PgPool, Redis>,
+    expiry_every: Duration,
+    orphan_grace: Duration,
+) -> Result<(), StartError> {
     let metrics = EventMetrics::new(&context.metrics);
     context.spawn_relay(metrics.clone()).await?;
     let config = context.consumer_config(CONSUMES);
@@ -123,6 +129,11 @@ pub async fn start(context: &mut Context<PgPool, Redis>, expiry_every: Duration)
             }
             if let Err(error) = store::prune_keys(&pool).await {
                 tracing::error!(%error, "pruning idempotency keys failed");
+            }
+            match store::discounts::release_orphans(&pool, orphan_grace).await {
+                Ok(0) => {}
+                Ok(released) => tracing::info!(released, "discount uses of checkouts that never finished given back"),
+                Err(error) => tracing::error!(%error, "giving back orphaned discount uses failed"),
             }
         }
     });

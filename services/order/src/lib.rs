@@ -32,7 +32,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub async fn build(config: OrderConfig) -> Result<Application, StartError> {
     let OrderConfig { service, payment_window, expiry_every, pricing, key_in_flight } = config;
     let mut context = Context::start(service).await?.with_database(&MIGRATOR).await?.with_redis().await?;
-    events::start(&mut context, expiry_every).await?;
+    events::start(&mut context, expiry_every, key_in_flight * 2).await?;
     let client = context.client.clone();
     let state = routes::AppState {
         pool: context.db.clone(),
@@ -45,5 +45,5 @@ pub async fn build(config: OrderConfig) -> Result<Application, StartError> {
         users: contracts::user::UserClient::new(client.clone()),
         inventory: contracts::inventory::InventoryClient::new(client),
     };
-    context.serve_internal(&[fleet::GATEWAY, fleet::PAYMENT], routes::router(state)).await
+    context.serve_internal(&[fleet::GATEWAY, fleet::PAYMENT, fleet::CART], routes::router(state)).await
 }

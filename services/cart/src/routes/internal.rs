@@ -24,5 +24,5 @@ async fn user_cart(State(state): State<AppState>, Path(user_id): Path<String>) -
         .into_iter()
         .map(|l| CartLine { sku: l.sku, quantity: l.quantity, price_at_add_minor: l.price_at_add })
         .collect();
-    Ok(Json(UserCart { user_id, lines }))
+    Ok(Json(UserCart { user_id, lines, discount_code: stored.discount_code }))
 }

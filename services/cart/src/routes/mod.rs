@@ -14,6 +14,7 @@ use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
+use contracts::order::{OrderClient, QuoteLine, QuoteRequest};
 use contracts::product::{ProductClient, VariantInfo};
 use internal_token::{Caller, only_from};
 use serde::{Deserialize, Serialize};
@@ -23,7 +24,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::domain::{Cart, CartTokens, Owner, render};
+use crate::domain::{Cart, CartDiscount, CartTokens, Owner, render};
 use crate::error::{ApiError, Result};
 use crate::store::{Bounds, Carts, Changed};
 
@@ -88,6 +89,8 @@ pub struct AppState {
     pub carts: Carts,
     pub tokens: Arc<CartTokens>,
     pub prices: Arc<Prices>,
+    /// Prices discount codes (the order service owns them and the totals function).
+    pub orders: OrderClient,
     pub limits: Limits,
     pub currency: String,
 }
@@ -106,12 +109,49 @@ impl AppState {
         self.tokens.verify(token).map(Owner::Guest).ok_or(ApiError::NotFound)
     }
 
-    /// The cart as shown: stored lines with current prices.
+    /// The cart as shown: stored lines with current prices, and its discount code checked
+    /// and priced now.
     async fn show(&self, owner: &Owner, ttl: Duration) -> Result<Cart> {
         let stored = self.carts.read(owner, ttl).await?;
         let skus: Vec<String> = stored.lines.iter().map(|l| l.sku.clone()).collect();
         let variants = self.prices.of(&skus).await?;
-        Ok(render(stored.lines, &variants, stored.updated_ms, &self.currency))
+        let cart = render(stored.lines, &variants, stored.updated_ms, &self.currency);
+        let discount = match stored.discount_code {
+            None => None,
+            Some(code) => Some(match self.quote(owner, &code, &cart).await {
+                Ok(quote) => {
+                    CartDiscount { code: quote.code, discount_minor: quote.discount_minor, refusal: quote.refusal }
+                }
+                Err(error) => {
+                    // The cart still shows; the order checks the code again at checkout.
+                    tracing::warn!(%error, "a discount code could not be checked");
+                    let refusal = Some("the discount cannot be checked right now".to_owned());
+                    CartDiscount { code, discount_minor: 0, refusal }
+                }
+            }),
+        };
+        Ok(cart.with_discount(discount))
+    }
+
+    /// What `code` takes off the cart's available lines for its owner.
+    async fn quote(
+        &self,
+        owner: &Owner,
+        code: &str,
+        cart: &Cart,
+    ) -> std::result::Result<contracts::order::Quote, contracts::CallError> {
+        let lines = cart
+            .lines
+            .iter()
+            .filter(|l| l.available)
+            .map(|l| QuoteLine { sku: l.sku.clone(), quantity: l.quantity, unit_price_minor: l.unit_price_minor })
+            .collect();
+        let user_id = match owner {
+            Owner::User(id) => Some(*id),
+            Owner::Guest(_) => None,
+        };
+        let request = QuoteRequest { code: code.to_owned(), user_id, lines };
+        self.orders.quote(&request, &internal_token::Subject::anonymous()).await
     }
 }
 
@@ -123,6 +163,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(add_item))
         .routes(routes!(set_item, remove_item))
         .routes(routes!(merge))
+        .routes(routes!(apply_discount, remove_discount))
 }
 
 /// The public routes (from the gateway) and the internal one (from the order service only).
@@ -319,4 +360,61 @@ async fn merge(State(state): State<AppState>, caller: Caller, headers: HeaderMap
     let bounds = Bounds { max_quantity: limits.max_line_quantity, max_lines: limits.max_lines, ttl: limits.user_ttl };
     state.carts.merge(&guest, &user, bounds).await?;
     Ok(private(StatusCode::OK, state.show(&user, limits.user_ttl).await?))
+}
+
+/// `POST /carts/current/discount`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyDiscount {
+    /// The code, any case.
+    code: String,
+}
+
+/// `POST /carts/current/discount`.
+#[utoipa::path(post, path = "/carts/current/discount", tag = "carts", summary = "Apply a discount code",
+    description = "Checked now against the cart (validity window, usage limits, minimum subtotal) and shown in the cart's totals; checked again, and counted, when the order is placed. A new code replaces the one applied.",
+    params(("X-Cart-Token" = Option<String>, Header, description = "A guest's cart token.")),
+    request_body = ApplyDiscount,
+    responses(
+        (status = 200, description = "The cart with the discount.", body = Cart),
+        (status = 401, description = NO_CART, body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 404, description = NOT_FOUND, body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`discount_code_invalid` (the detail says why: unknown, not valid now, used up, below its minimum) or `validation_failed` (`code`).", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 503, description = "`upstream_unavailable`: the code cannot be checked now.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+async fn apply_discount(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Json(body): Json<ApplyDiscount>,
+) -> Result<Response> {
+    let (owner, ttl) = state.owner(&caller, &headers)?;
+    let code = body.code.trim();
+    if code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        let mut errors = FieldErrors::default();
+        errors.push("code", FieldCode::InvalidValue, "a discount code is 1 to 32 letters, digits, - or _");
+        errors.finish()?;
+    }
+    let cart = state.show(&owner, ttl).await?;
+    let quote = state.quote(&owner, code, &cart).await?;
+    if let Some(refusal) = quote.refusal {
+        return Err(ApiError::DiscountInvalid(refusal));
+    }
+    state.carts.set_discount(&owner, Some(&quote.code), ttl).await?;
+    Ok(private(StatusCode::OK, state.show(&owner, ttl).await?))
+}
+
+/// `DELETE /carts/current/discount`.
+#[utoipa::path(delete, path = "/carts/current/discount", tag = "carts", summary = "Take the discount code off",
+    params(("X-Cart-Token" = Option<String>, Header, description = "A guest's cart token.")),
+    responses(
+        (status = 200, description = "The cart without a discount.", body = Cart),
+        (status = 401, description = NO_CART, body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 404, description = NOT_FOUND, body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+async fn remove_discount(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response> {
+    let (owner, ttl) = state.owner(&caller, &headers)?;
+    state.carts.set_discount(&owner, None, ttl).await?;
+    Ok(private(StatusCode::OK, state.show(&owner, ttl).await?))
 }

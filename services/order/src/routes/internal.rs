@@ -1,20 +1,53 @@
-//! The internal read for the payment service (`contracts::order`): an order's amount and owner.
+//! The internal routes (`contracts::order`): an order's amount and owner for the payment
+//! service; what a discount code takes off a cart, for the cart service.
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::routing::get;
-use contracts::order::{ORDER_PATH, OrderSummary};
+use axum::routing::{get, post};
+use contracts::order::{DISCOUNT_QUOTE_PATH, ORDER_PATH, OrderSummary, Quote, QuoteRequest};
 use service_kit::Json;
 
 use super::{AppState, order_id};
+use crate::domain::{PricedLine, totals};
 use crate::error::{ApiError, Result};
 use crate::store;
 
-pub fn router(state: AppState) -> Router {
+/// For the payment service.
+pub fn payment_router(state: AppState) -> Router {
     Router::new().route(ORDER_PATH, get(summary)).with_state(state)
+}
+
+/// For the cart service.
+pub fn cart_router(state: AppState) -> Router {
+    Router::new().route(DISCOUNT_QUOTE_PATH, post(quote)).with_state(state)
 }
 
 /// `GET /internal/orders/{id}`.
 async fn summary(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<OrderSummary>> {
     store::summary(&state.pool, order_id(&id)?).await?.map(Json).ok_or(ApiError::OrderNotFound)
+}
+
+/// `POST /internal/discounts/quote`: the code checked for the shopper and the lines' subtotal,
+/// the discount from the one totals function (no address yet: no shipping, no tax).
+async fn quote(State(state): State<AppState>, Json(request): Json<QuoteRequest>) -> Result<Json<Quote>> {
+    let code = request.code.trim().to_ascii_uppercase();
+    let lines: Vec<PricedLine> = request
+        .lines
+        .iter()
+        .map(|l| PricedLine { sku: l.sku.clone(), quantity: l.quantity, unit_price_minor: l.unit_price_minor })
+        .collect();
+    let subtotal = totals(&lines, None, "", &crate::domain::Pricing::none()).subtotal_minor;
+    let checked = store::discounts::quote(&state.pool, &code, request.user_id, subtotal).await?;
+    let (discount, refusal) = match checked {
+        Ok(discount) => (Some(discount), None),
+        Err(refusal) => (None, Some(refusal.to_string())),
+    };
+    let priced = totals(&lines, discount, "", &crate::domain::Pricing::none());
+    Ok(Json(Quote {
+        code,
+        subtotal_minor: priced.subtotal_minor,
+        discount_minor: priced.discount_minor,
+        total_minor: priced.total_minor,
+        refusal,
+    }))
 }

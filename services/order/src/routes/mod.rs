@@ -1,6 +1,7 @@
 //! The order service's HTTP routes: placing an order (with an Idempotency-Key), the shopper's
 //! own orders, and cancelling an unpaid one.
 
+mod discounts;
 mod internal;
 mod staff;
 
@@ -54,12 +55,17 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(staff::all_orders))
         .routes(routes!(staff::ship))
         .routes(routes!(staff::deliver))
+        .routes(routes!(discounts::create_discount, discounts::list_discounts))
+        .routes(routes!(discounts::get_discount, discounts::update_discount, discounts::deactivate_discount))
 }
 
-/// The public routes (from the gateway) and the internal read (from the payment service only).
+/// The public routes (from the gateway) and the internal ones: the order read for the payment
+/// service only, the discount quote for the cart service only.
 pub fn router(state: AppState) -> Router {
     let public = api().with_state(state.clone()).split_for_parts().0.route_layer(from_fn(only_from(&[fleet::GATEWAY])));
-    public.merge(internal::router(state).route_layer(from_fn(only_from(&[fleet::PAYMENT]))))
+    public
+        .merge(internal::payment_router(state.clone()).route_layer(from_fn(only_from(&[fleet::PAYMENT]))))
+        .merge(internal::cart_router(state).route_layer(from_fn(only_from(&[fleet::CART]))))
 }
 
 /// The OpenAPI description of the service's public routes.
@@ -143,7 +149,7 @@ fn check_place(body: &PlaceOrder) -> Result<()> {
         (status = 200, description = "The same order again (the key was used with this body before).", body = OrderView),
         (status = 403, description = "`email_unverified`: confirm the email address first.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 409, description = "`out_of_stock` (`skus` names them; nothing is held) or `idempotency_key_in_use` (retry shortly).", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 422, description = "`cart_empty`, `idempotency_key_reused`, or `validation_failed` (`Idempotency-Key`, the address).", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`cart_empty`, `discount_code_invalid` (the cart's code no longer applies; the detail says why), `idempotency_key_reused`, or `validation_failed` (`Idempotency-Key`, the address).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`upstream_unavailable`: retry with the same key.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 async fn place_order(

@@ -6,6 +6,8 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+pub mod discounts;
+
 use crate::domain::{self, Event, IllegalTransition, Status};
 
 /// What claiming an Idempotency-Key found.
@@ -115,6 +117,8 @@ pub struct NewOrder<'a> {
     pub contact_email: &'a str,
     pub payment_window_secs: f64,
     pub idempotency_key: &'a str,
+    /// The discount code applied (its use counted before).
+    pub discount_code: Option<&'a str>,
 }
 
 /// Writes the order, its lines and its first transition, and marks its key done; returns
@@ -125,8 +129,8 @@ pub async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) -> sqlx::
     let t = order.totals;
     let deadline: DateTime<Utc> = sqlx::query_scalar(
         "insert into orders (id, number, user_id, status, currency, subtotal_minor, discount_minor, shipping_minor, \
-           tax_minor, total_minor, shipping_address, contact_email, payment_deadline) \
-         values ($1, $2, $3, 'awaiting_payment', $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12)) \
+           tax_minor, total_minor, shipping_address, contact_email, payment_deadline, discount_code) \
+         values ($1, $2, $3, 'awaiting_payment', $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12), $13) \
          returning payment_deadline",
     )
     .bind(order.id)
@@ -141,6 +145,7 @@ pub async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) -> sqlx::
     .bind(&order.shipping_address)
     .bind(order.contact_email)
     .bind(order.payment_window_secs)
+    .bind(order.discount_code)
     .fetch_one(&mut *tx)
     .await?;
     for (position, line) in order.lines.iter().enumerate() {
@@ -226,6 +231,10 @@ pub async fn transition(
         .execute(&mut *tx)
         .await?;
     record_transition(tx, order_id, Some(from), to, actor, reason).await?;
+    if matches!(to, Status::Cancelled | Status::Expired) {
+        // Its discount code's use is given back with the order's end.
+        discounts::release(tx, order_id).await?;
+    }
     Ok(Some(Ok((to, OrderFacts { id: order_id, number, user_id, contact_email }))))
 }
 
@@ -305,6 +314,8 @@ pub struct OrderView {
     #[schema(value_type = Object)]
     pub shipping_address: serde_json::Value,
     pub payment_deadline: DateTime<Utc>,
+    /// The discount code applied, if any.
+    pub discount_code: Option<String>,
     /// Once shipped.
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
@@ -316,7 +327,7 @@ const VIEW: &str = "o.id, o.number, o.status, \
         'unit_price_minor', l.unit_price_minor, 'discount_minor', l.discount_minor, 'tax_minor', l.tax_minor) \
         order by l.position) from order_lines l where l.order_id = o.id), '[]'::json) as lines, \
      o.subtotal_minor, o.discount_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.refunded_minor, \
-     o.currency::text as currency, o.shipping_address, o.payment_deadline, o.carrier, o.tracking_number, o.created_at";
+     o.currency::text as currency, o.discount_code, o.shipping_address, o.payment_deadline, o.carrier, o.tracking_number, o.created_at";
 
 /// An order of `owner` (any order for staff: `None`), in one statement.
 pub async fn find(pool: &PgPool, id: Uuid, owner: Option<Uuid>) -> sqlx::Result<Option<OrderView>> {

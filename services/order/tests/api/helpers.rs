@@ -62,8 +62,11 @@ impl Shop {
         inventory.sweep_every = Duration::from_secs(3600);
         let inventory_addr = inventory::build(inventory).await.unwrap().spawn();
         let user_addr = user::build(config("user", &db, &prefix)).await.unwrap().spawn();
+        // Cart and order call each other: the order service's address is chosen first.
+        let order_addr: std::net::SocketAddr = format!("127.0.0.1:{}", testkit::unused_port()).parse().unwrap();
         let mut cart = config("cart", &db, &prefix);
         testkit::point_at(&mut cart, "product", product_addr);
+        testkit::point_at(&mut cart, "order", order_addr);
         let mut cart = cart::CartConfig::new(cart);
         cart.price_cache = Duration::ZERO;
         let cart_addr = cart::build(cart).await.unwrap().spawn();
@@ -73,6 +76,7 @@ impl Shop {
         {
             testkit::point_at(&mut order, name, addr);
         }
+        order.bind = order_addr;
         let mut order = order::OrderConfig::new(order);
         order.expiry_every = Duration::from_secs(3600);
         let order_addr = order::build(order).await.unwrap().spawn();
