@@ -248,6 +248,83 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     ensure!(receipt.contains(number), "the receipt names the order");
     eprintln!("    order {number} paid, stock committed, cart cleared, receipt in the mail: ok");
 
+    // Staff through NGINX: an administrator (made with auth's own command) signs in with a TOTP
+    // code, refunds part of the payment, and makes a discount code the shopper then applies.
+    let made = std::process::Command::new(fleet.options.bin_dir.join("auth"))
+        .args(["create-admin", "--email", "walk-admin@example.com"])
+        .envs(fleet.service_env("auth"))
+        .output()?;
+    ensure!(made.status.success(), "auth create-admin: {}", String::from_utf8_lossy(&made.stderr));
+    let admin: serde_json::Value = serde_json::from_slice(&made.stdout)?;
+    let code = totp::current_code(admin["totp_secret"].as_str().context("a TOTP secret")?).context("a TOTP code")?;
+    let login: serde_json::Value = http
+        .post(format!("{api}/auth/admin/login"))
+        .json(&serde_json::json!({"email": "walk-admin@example.com", "password": admin["password"], "code": code}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let staff = login["access_token"].as_str().with_context(|| format!("an admin token: {login}"))?.to_owned();
+    let response = http
+        .post(format!("{api}/payments/{payment_id}/refunds"))
+        .bearer_auth(&staff)
+        .header("idempotency-key", format!("{key}-refund"))
+        .json(&serde_json::json!({"amount_minor": 100, "reason": "a scratch on the box"}))
+        .send()
+        .await?;
+    ensure!(response.status() == 201, "refund: {}", response.status());
+    let refund: serde_json::Value = response.json().await?;
+    ensure!(refund["status"] == "succeeded", "the sandbox refunds at once: {refund}");
+    let shopper_refund = http
+        .post(format!("{api}/payments/{payment_id}/refunds"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"amount_minor": 1, "reason": "x"}))
+        .send()
+        .await?;
+    ensure!(shopper_refund.status() == 403, "a shopper cannot refund: {}", shopper_refund.status());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let now: serde_json::Value =
+            http.get(format!("{api}/orders/{order_id}")).bearer_auth(&token).send().await?.json().await?;
+        if now["status"] == "partially_refunded" && now["refunded_minor"] == 100 {
+            break;
+        }
+        ensure!(std::time::Instant::now() < deadline, "the refund never reached the order: {now}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    wait_for_mail(fleet, &email, &format!("A refund of 1.00 EUR for order {number}")).await?;
+    eprintln!("    an admin (TOTP) refunded 1.00 EUR through NGINX: order partially refunded, shopper mailed: ok");
+
+    let response = http
+        .post(format!("{api}/discounts"))
+        .bearer_auth(&staff)
+        .json(&serde_json::json!({"code": "WALK10", "kind": "percent", "value": 1000}))
+        .send()
+        .await?;
+    ensure!(response.status() == 201, "create a discount code: {}", response.status());
+    let response = http
+        .post(format!("{api}/carts/current/items"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"sku": sku, "quantity": 1}))
+        .send()
+        .await?;
+    ensure!(response.status() == 200, "add to the cart again: {}", response.status());
+    let response = http
+        .post(format!("{api}/carts/current/discount"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"code": "walk10"}))
+        .send()
+        .await?;
+    ensure!(response.status() == 200, "apply the code: {}", response.status());
+    let cart: serde_json::Value = response.json().await?;
+    let subtotal = cart["subtotal_minor"].as_i64().context("a subtotal")?;
+    ensure!(
+        cart["discount_minor"].as_i64() == Some((subtotal * 1000 + 5000) / 10000)
+            && cart["discount"]["code"] == "WALK10",
+        "the cart shows 10 % off: {cart}"
+    );
+    eprintln!("    the admin's discount code shows in the shopper's cart (10 % of {subtotal}): ok");
+
     // The request id sent through NGINX appears in the product service's log line of that request.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {

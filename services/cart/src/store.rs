@@ -69,6 +69,16 @@ redis.call('DEL', KEYS[1])
 return 0
 ";
 
+const DISCOUNT_SET: &str = r"
+if ARGV[1] == '' then
+  redis.call('HDEL', KEYS[1], ARGV[3])
+else
+  redis.call('HSET', KEYS[1], ARGV[3], ARGV[1])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 0
+";
+
 const READ: &str = r"
 local all = redis.call('HGETALL', KEYS[1])
 if #all > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
@@ -123,6 +133,7 @@ pub struct Carts {
     remove: redis::Script,
     read: redis::Script,
     merge: redis::Script,
+    discount: redis::Script,
 }
 
 /// A cart as stored: its lines and when it last changed.
@@ -184,6 +195,7 @@ impl Carts {
             remove: redis::Script::new(REMOVE),
             read: redis::Script::new(READ),
             merge: redis::Script::new(MERGE),
+            discount: redis::Script::new(DISCOUNT_SET),
         }
     }
 
@@ -271,15 +283,14 @@ impl Carts {
 
     /// Applies a discount code to the cart (`None` takes it off), refreshing the TTL.
     pub async fn set_discount(&self, owner: &Owner, code: Option<&str>, ttl: Duration) -> redis::RedisResult<()> {
-        let key = self.key(owner);
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        match code {
-            Some(code) => pipe.cmd("HSET").arg(&key).arg(DISCOUNT).arg(code).ignore(),
-            None => pipe.cmd("HDEL").arg(&key).arg(DISCOUNT).ignore(),
-        };
-        pipe.cmd("PEXPIRE").arg(&key).arg(ttl.as_millis() as u64).ignore();
-        pipe.query_async::<()>(&mut self.redis.clone()).await
+        self.discount
+            .key(self.key(owner))
+            .arg(code.unwrap_or_default())
+            .arg(ttl.as_millis() as u64)
+            .arg(DISCOUNT)
+            .invoke_async::<i64>(&mut self.redis.clone())
+            .await?;
+        Ok(())
     }
 
     /// Folds a guest cart into a user's (quantities added, capped), then deletes the guest
