@@ -165,6 +165,17 @@ impl Fleet {
         self.wait_ready(patience).await
     }
 
+    /// Deletes the gateway's rate-limit state (`rl:*`), as Redis's administrator.
+    pub async fn forget_rate_limits(&self) -> anyhow::Result<()> {
+        let client = redis::Client::open(format!("redis://127.0.0.1:{}", self.options.redis_port))?;
+        let mut redis = client.get_multiplexed_async_connection().await?;
+        let keys: Vec<String> = redis::cmd("KEYS").arg("rl:*").query_async(&mut redis).await?;
+        if !keys.is_empty() {
+            redis::cmd("DEL").arg(&keys).query_async::<i64>(&mut redis).await?;
+        }
+        Ok(())
+    }
+
     /// The cluster administrator's URL of the shop's database (the audit reads across schemas).
     pub fn admin_database_url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{DATABASE}", self.options.pg_port)
