@@ -40,6 +40,9 @@ pub struct Contact {
     pub notify_email: bool,
     pub notify_sms: bool,
     pub notify_push: bool,
+    /// The push registration tokens of the shopper's devices, newest first.
+    #[serde(default)]
+    pub push_tokens: Vec<String>,
 }
 
 /// Calls the user service.

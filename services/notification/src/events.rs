@@ -2,8 +2,9 @@
 //! and reset requests, password changes) and the order's (ORDER_PAID: the receipt;
 //! ORDER_SHIPPED: tracking; ORDER_CANCELLED, ORDER_EXPIRED, ORDER_REFUNDED) and records the
 //! messages each event asks for, inside the consumer's transaction; it emits nothing. Order
-//! messages always go by email (they are transactional) and also by SMS when the shopper's
-//! preferences ask for it and a phone number is on file (the user service's contact read).
+//! messages always go by email (they are transactional), and also by SMS (a phone on file) and
+//! push (each registered device) when the shopper's preferences ask for them (the user service's
+//! contact read).
 
 use std::sync::Arc;
 
@@ -146,15 +147,23 @@ impl Handler for Notifier {
             let message = NewMessage { event_id: event.id, kind, channel: Channel::Email, recipient: email, rendered };
             let created = store::insert_message(tx, &message).await?;
             tracing::info!(kind = kind.as_str(), created, "message recorded");
-            // The shopper's preferences may ask for an SMS too (read now; an unreachable user
-            // service fails the event, which is retried with nothing recorded twice).
-            if let Some(user_id) = shopper.filter(|_| kind.has_short_text()) {
-                let contact = self.users.contact(user_id).await.map_err(HandlerError::new)?;
-                if let Some(phone) = contact.filter(|c| c.notify_sms).and_then(|c| c.phone) {
+            // The shopper's preferences may ask for an SMS and pushes too (read now; an
+            // unreachable user service fails the event, which is retried with nothing recorded
+            // twice).
+            if let Some(user_id) = shopper.filter(|_| kind.has_short_text())
+                && let Some(contact) = self.users.contact(user_id).await.map_err(HandlerError::new)?
+            {
+                let mut short: Vec<(Channel, String)> = Vec::new();
+                if let Some(phone) = contact.phone.filter(|_| contact.notify_sms) {
+                    short.push((Channel::Sms, phone));
+                }
+                if contact.notify_push {
+                    short.extend(contact.push_tokens.into_iter().map(|token| (Channel::Push, token)));
+                }
+                for (channel, recipient) in short {
                     let rendered = self.templates.render_short(kind, &context).map_err(HandlerError::new)?;
-                    let sms =
-                        NewMessage { event_id: event.id, kind, channel: Channel::Sms, recipient: phone, rendered };
-                    store::insert_message(tx, &sms).await?;
+                    store::insert_message(tx, &NewMessage { event_id: event.id, kind, channel, recipient, rendered })
+                        .await?;
                 }
             }
             Ok(Handled::Applied)

@@ -1,6 +1,5 @@
-//! The notification service: turns domain events into messages: email, and SMS for order
-//! messages when the shopper's preferences ask for it (the push adapter is ready for when
-//! profiles carry device tokens).
+//! The notification service: turns domain events into messages: email, and for order messages
+//! also an SMS and a push to each registered device when the shopper's preferences ask for them.
 //!
 //! An event is consumed in a transaction that renders the message from its template and records
 //! it (one row per event, kind and channel, so a redelivered event adds nothing). A sender loop

@@ -49,7 +49,7 @@ pub const WAKE_CHANNEL: &str = "notifications_messages";
 pub async fn insert_message(tx: &mut PgConnection, message: &NewMessage) -> sqlx::Result<bool> {
     let inserted = sqlx::query(
         "insert into messages (id, event_id, kind, channel, recipient, subject, body_text, body_html) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict on constraint messages_once_per_event do nothing",
+         values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict on constraint messages_once_per_recipient do nothing",
     )
     .bind(Uuid::now_v7())
     .bind(message.event_id)

@@ -15,6 +15,9 @@ pub enum ApiError {
     /// 404 `not_found`: no such address of this user (another user's id included).
     #[error("no such address")]
     AddressNotFound,
+    /// 404 `not_found`: no such device of this user.
+    #[error("no such device")]
+    DeviceNotFound,
     /// 404 `not_found`: no profile for this user id (internal reads).
     #[error("no such profile")]
     ProfileNotFound,
@@ -58,6 +61,7 @@ impl IntoResponse for ApiError {
             ApiError::NotSignedIn => Problem::new(Code::TokenMissing, "sign in to see your account"),
             ApiError::InvalidSubject => Problem::new(Code::TokenInvalidSubject, "the token's subject is not a user"),
             ApiError::AddressNotFound => Problem::not_found("no such address"),
+            ApiError::DeviceNotFound => Problem::not_found("no such device"),
             ApiError::ProfileNotFound => Problem::not_found("no such profile"),
             ApiError::Problem(problem) => problem,
             ApiError::Database(error) => Problem::internal(&error),

@@ -276,3 +276,81 @@ pub async fn delete_address(pool: &PgPool, user_id: Uuid, id: Uuid) -> sqlx::Res
         .await?;
     Ok(result.rows_affected() == 1)
 }
+
+/// A device that receives push notifications.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Device {
+    pub id: Uuid,
+    /// `android`, `ios` or `web`.
+    pub platform: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// How many devices a user keeps; registering another lets the oldest go.
+pub const MAX_DEVICES: i64 = 10;
+
+/// Registers a device's push token for `user_id` (moving it from another user if it was
+/// theirs); (the device, whether it is new). Only the newest [`MAX_DEVICES`] are kept.
+pub async fn register_device(
+    pool: &PgPool,
+    user_id: Uuid,
+    token: &str,
+    platform: &str,
+) -> sqlx::Result<(Device, bool)> {
+    let mut tx = pool.begin().await?;
+    lock_user(&mut tx, user_id).await?;
+    let existing: Option<Device> =
+        sqlx::query_as("select id, platform, created_at from devices where token = $1 and user_id = $2")
+            .bind(token)
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some(device) = existing {
+        tx.commit().await?;
+        return Ok((device, false));
+    }
+    let device: Device = sqlx::query_as(
+        "insert into devices (id, user_id, token, platform) values ($1, $2, $3, $4) \
+         on conflict (token) do update set user_id = excluded.user_id, platform = excluded.platform, created_at = now() \
+         returning id, platform, created_at",
+    )
+    .bind(Uuid::now_v7())
+    .bind(user_id)
+    .bind(token)
+    .bind(platform)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "delete from devices where user_id = $1 and id not in \
+         (select id from devices where user_id = $1 order by created_at desc, id desc limit $2)",
+    )
+    .bind(user_id)
+    .bind(MAX_DEVICES)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((device, true))
+}
+
+/// A user's devices, newest first.
+pub async fn list_devices(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<Device>> {
+    sqlx::query_as("select id, platform, created_at from devices where user_id = $1 order by created_at desc, id desc")
+        .bind(user_id)
+        .fetch_all(pool)
+        .await
+}
+
+/// Forgets a device of `user_id`; whether it was theirs.
+pub async fn delete_device(pool: &PgPool, user_id: Uuid, id: Uuid) -> sqlx::Result<bool> {
+    let result =
+        sqlx::query("delete from devices where user_id = $1 and id = $2").bind(user_id).bind(id).execute(pool).await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// The push tokens of a user's devices (for the notification service).
+pub async fn push_tokens(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("select token from devices where user_id = $1 order by created_at desc")
+        .bind(user_id)
+        .fetch_all(pool)
+        .await
+}

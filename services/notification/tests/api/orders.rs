@@ -1,28 +1,40 @@
 //! Order messages: receipt (with the address), cancellation, expiry and refund emails for every
-//! shopper, and the same as a short SMS for a shopper whose preferences ask for it.
+//! shopper, and the same as a short SMS and a push to each device for a shopper whose
+//! preferences ask for them.
 
 use events::catalog::{OrderCancelled, OrderExpired, OrderLine, OrderPaid, OrderRefunded};
 use uuid::Uuid;
 
 use crate::helpers::{Smtp, TestShop};
 
-async fn profile(shop: &TestShop, sms: bool) -> Uuid {
+/// A shopper who wants texts and pushes (or neither), with a phone and two devices.
+async fn profile(shop: &TestShop, texts_and_pushes: bool) -> Uuid {
     let id = Uuid::now_v7();
     let pool = shop.db.pool_as("user").await;
     sqlx::query(
-        "insert into profiles (user_id, email, email_verified, phone, notify_sms) values ($1, $2, true, '+4915112345678', $3)",
+        "insert into profiles (user_id, email, email_verified, phone, notify_sms, notify_push) \
+         values ($1, $2, true, '+4915112345678', $3, $3)",
     )
     .bind(id)
     .bind(format!("{id}@example.com"))
-    .bind(sms)
+    .bind(texts_and_pushes)
     .execute(&pool)
     .await
     .unwrap();
+    for device in ["phone", "tablet"] {
+        sqlx::query("insert into devices (id, user_id, token, platform) values ($1, $2, $3, 'android')")
+            .bind(Uuid::now_v7())
+            .bind(id)
+            .bind(format!("{device}-{id}"))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
     id
 }
 
 #[tokio::test]
-async fn order_messages_go_by_email_and_by_sms_where_the_shopper_asked_for_it() {
+async fn order_messages_go_by_email_and_by_sms_and_push_where_the_shopper_asked_for_it() {
     let mut smtp = Smtp::new();
     smtp.start();
     let shop = TestShop::spawn(smtp.port).await;
@@ -98,5 +110,9 @@ async fn order_messages_go_by_email_and_by_sms_where_the_shopper_asked_for_it() 
     let sms: Vec<_> = by_channel.iter().filter(|(_, channel, _)| channel == "sms").collect();
     assert_eq!(sms.len(), 1, "only the shopper who asked gets texts: {by_channel:?}");
     assert_eq!((sms[0].0.as_str(), sms[0].2.as_str()), ("order_receipt", "+4915112345678"));
+    let pushes: Vec<&str> =
+        by_channel.iter().filter(|(_, channel, _)| channel == "push").map(|(_, _, to)| to.as_str()).collect();
+    assert_eq!(pushes.len(), 2, "a push to each of the texter's devices, none to the other: {by_channel:?}");
+    assert!(pushes.iter().all(|to| to.ends_with(&texter.to_string())));
     assert_eq!(by_channel.iter().filter(|(_, channel, _)| channel == "email").count(), 4);
 }

@@ -54,5 +54,6 @@ async fn contact(State(pool): State<PgPool>, Path(user_id): Path<String>) -> Res
         notify_email: profile.notify_email,
         notify_sms: profile.notify_sms,
         notify_push: profile.notify_push,
+        push_tokens: store::push_tokens(&pool, user_id).await?,
     }))
 }

@@ -1,4 +1,4 @@
-//! HTTP handlers: `/users/me`, its preferences and addresses. The user is the subject of the
+//! HTTP handlers: `/users/me`, its preferences, addresses and push devices. The user is the subject of the
 //! internal token; an address id of someone else is simply not found.
 
 mod internal;
@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::domain;
 use crate::error::{ApiError, Result};
-use crate::store::{self, Address, AddressFields, PreferencesPatch, Profile};
+use crate::store::{self, Address, AddressFields, Device, PreferencesPatch, Profile};
 
 /// The routes of `/users/me` with their OpenAPI description, from the same handlers.
 fn api() -> OpenApiRouter<PgPool> {
@@ -29,6 +29,8 @@ fn api() -> OpenApiRouter<PgPool> {
         .routes(routes!(get_preferences, patch_preferences))
         .routes(routes!(list_addresses, create_address))
         .routes(routes!(get_address, update_address, delete_address))
+        .routes(routes!(list_devices, register_device))
+        .routes(routes!(delete_device))
 }
 
 /// The routes of `/users/me` (from the gateway) and the internal reads (from order and
@@ -329,5 +331,67 @@ async fn delete_address(State(pool): State<PgPool>, caller: Caller, Path(id): Pa
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::AddressNotFound)
+    }
+}
+
+/// `POST /users/me/devices`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDevice {
+    /// The device's push registration token (FCM), 1 to 512 visible characters.
+    token: String,
+    /// `android`, `ios` or `web`.
+    platform: String,
+}
+
+/// `GET /users/me/devices`.
+#[utoipa::path(get, path = "/users/me/devices", tag = "users", summary = "The devices that receive push notifications", security(("bearer" = [])),
+    responses((status = 200, description = "Newest first (tokens are not shown).", body = Vec<Device>), SignInRequired))]
+async fn list_devices(State(pool): State<PgPool>, caller: Caller) -> Result<Json<Vec<Device>>> {
+    let user = user_id(&caller)?;
+    Ok(Json(store::list_devices(&pool, user).await?))
+}
+
+/// `POST /users/me/devices`.
+#[utoipa::path(post, path = "/users/me/devices", tag = "users", summary = "Register a device for push notifications", security(("bearer" = [])),
+    description = "Order messages go to every registered device when `notify_push` is on in the preferences. Registering a known token again changes nothing; a user keeps the ten newest devices.",
+    request_body = NewDevice,
+    responses(
+        (status = 201, description = "Registered.", body = Device),
+        (status = 200, description = "Already registered.", body = Device),
+        JsonBodyProblems,
+        SignInRequired,
+        (status = 422, description = "`validation_failed`: `token` or `platform`.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+async fn register_device(State(pool): State<PgPool>, caller: Caller, Json(body): Json<NewDevice>) -> Result<Response> {
+    let user = user_id(&caller)?;
+    let mut errors = FieldErrors::default();
+    let token = body.token.trim();
+    if token.is_empty() || token.len() > 512 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        errors.push("token", FieldCode::InvalidValue, "1 to 512 visible characters");
+    }
+    if !["android", "ios", "web"].contains(&body.platform.as_str()) {
+        errors.push("platform", FieldCode::InvalidValue, "android, ios or web");
+    }
+    errors.finish()?;
+    let (device, created) = store::register_device(&pool, user, token, &body.platform).await?;
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(device)).into_response())
+}
+
+/// `DELETE /users/me/devices/{id}`.
+#[utoipa::path(delete, path = "/users/me/devices/{id}", tag = "users", summary = "Stop pushing to a device", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The device id.")),
+    responses(
+        (status = 204, description = "Forgotten."),
+        SignInRequired,
+        (status = 404, description = "`not_found`: no such device of this user.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+async fn delete_device(State(pool): State<PgPool>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode> {
+    let user = user_id(&caller)?;
+    let id = Uuid::parse_str(&id).map_err(|_| ApiError::DeviceNotFound)?;
+    if store::delete_device(&pool, user, id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::DeviceNotFound)
     }
 }

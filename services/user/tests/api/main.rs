@@ -2,6 +2,7 @@
 //! PostgreSQL, the user service in-process on port 0.
 
 mod addresses;
+mod devices;
 mod helpers;
 mod internal;
 mod profile;
