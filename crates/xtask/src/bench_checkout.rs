@@ -21,6 +21,9 @@ use crate::shopper::Shopper;
 
 const STEPS: [&str; 5] = ["add to cart", "place order", "start payment", "confirm", "until paid"];
 
+/// How often a shopper asks whether the order is paid yet.
+const POLL: Duration = Duration::from_millis(100);
+
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -31,6 +34,30 @@ fn machine_busy_ticks() -> u64 {
     let fields: Vec<u64> =
         stat.lines().next().unwrap_or("").split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect();
     fields.iter().enumerate().filter(|(i, _)| *i != 3 && *i != 4).map(|(_, v)| v).sum()
+}
+
+/// CPU ticks of every process whose command name is one of `names` (PostgreSQL's backends,
+/// Redis).
+fn ticks_of_commands(names: &[&str]) -> u64 {
+    let mut total = 0;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if names.contains(&comm.trim()) {
+            total += cpu_ticks(pid);
+        }
+    }
+    total
+}
+
+/// PostgreSQL's busiest statements of the run: (calls per paid order, ms per call, query).
+async fn busiest_statements(db: &mut sqlx::PgConnection) -> anyhow::Result<Vec<(i64, f64, String)>> {
+    Ok(sqlx::query_as(
+        "select calls, mean_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) from pg_stat_statements \
+         where query !~* '^(begin|commit|rollback)' order by total_exec_time desc limit 8",
+    )
+    .fetch_all(db)
+    .await?)
 }
 
 /// One shopper's sagas: the duration of each step of each.
@@ -70,7 +97,9 @@ async fn sagas(shopper: Shopper, name: usize, skus: Vec<String>, count: usize) -
                 break;
             }
             ensure!(Instant::now() < deadline, "order {order_id} not paid after a minute: {order}");
-            tokio::time::sleep(Duration::from_millis(10)).await;
+            // A storefront's polling pace: each poll is a request through the whole stack,
+            // and faster polling would be most of what is measured.
+            tokio::time::sleep(POLL).await;
         }
         steps[4] = timed.elapsed();
         timings.push(steps);
@@ -113,8 +142,21 @@ async fn measure(fleet: &mut Fleet) -> anyhow::Result<()> {
     let watched = ["gateway", "cart", "order", "payment", "inventory", "product", "user", "notification", "nginx"];
     let pids: Vec<(&str, Option<u32>)> = watched.iter().map(|name| (*name, fleet.pid(name))).collect();
     let before: Vec<u64> = pids.iter().map(|(_, pid)| pid.map(cpu_ticks).unwrap_or(0)).collect();
+    // What the fleet burns doing nothing (relays' backstop polls, consumers, sweepers), so the
+    // per-order figure below can be read against it.
+    let idle_from = (machine_busy_ticks(), Instant::now());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let idle_ms_per_s =
+        (machine_busy_ticks() - idle_from.0) as f64 * 1e3 / ticks_per_second() / idle_from.1.elapsed().as_secs_f64();
     let machine_before = machine_busy_ticks();
-    eprintln!("==> {shoppers} shoppers, {orders} sagas through NGINX (sandbox provider)");
+    let stores = ["postgres", "redis-server"];
+    let stores_before: Vec<u64> = stores.iter().map(|name| ticks_of_commands(&[name])).collect();
+    sqlx::query("create extension if not exists pg_stat_statements").execute(&mut db).await?;
+    sqlx::query("select pg_stat_statements_reset()").execute(&mut db).await?;
+    eprintln!(
+        "==> {shoppers} shoppers, {orders} sagas through NGINX (sandbox provider, polling the order every {} ms)",
+        POLL.as_millis()
+    );
     let started = Instant::now();
     let mut tasks = JoinSet::new();
     for (name, shopper) in signed_up.into_iter().enumerate() {
@@ -128,6 +170,7 @@ async fn measure(fleet: &mut Fleet) -> anyhow::Result<()> {
     let elapsed = started.elapsed();
     let machine = (machine_busy_ticks() - machine_before) as f64;
     let after: Vec<u64> = pids.iter().map(|(_, pid)| pid.map(cpu_ticks).unwrap_or(0)).collect();
+    let stores_after: Vec<u64> = stores.iter().map(|name| ticks_of_commands(&[name])).collect();
     let paid = timings.len() as f64;
     let per_second = paid / elapsed.as_secs_f64();
     let ms_per_tick = 1e3 / ticks_per_second();
@@ -149,8 +192,10 @@ async fn measure(fleet: &mut Fleet) -> anyhow::Result<()> {
         whole[(whole.len() * 99 / 100).min(whole.len() - 1)].as_secs_f64() * 1e3
     );
     eprintln!(
-        "    CPU per paid order: machine {:.1} ms (all processes, PostgreSQL and Redis included)",
-        machine * ms_per_tick / paid
+        "    CPU per paid order: machine {:.1} ms (all processes: PostgreSQL, Redis and this load generator \
+         included; idle, the fleet burns {idle_ms_per_s:.0} ms/s, {:.1} ms per paid order at this rate)",
+        machine * ms_per_tick / paid,
+        idle_ms_per_s / per_second
     );
     let by_service: BTreeMap<&str, f64> = pids
         .iter()
@@ -159,6 +204,16 @@ async fn measure(fleet: &mut Fleet) -> anyhow::Result<()> {
         .collect();
     let listed: Vec<String> = by_service.iter().map(|(name, ms)| format!("{name} {ms:.2}")).collect();
     eprintln!("    CPU per paid order by process (ms): {}", listed.join(", "));
+    let listed: Vec<String> = stores
+        .iter()
+        .zip(stores_before.iter().zip(&stores_after))
+        .map(|(name, (b, a))| format!("{name} {:.2}", a.saturating_sub(*b) as f64 * ms_per_tick / paid))
+        .collect();
+    eprintln!("    CPU per paid order in the stores (ms; backends still running): {}", listed.join(", "));
+    eprintln!("    PostgreSQL's busiest statements (calls per paid order, mean ms):");
+    for (calls, mean_ms, query) in busiest_statements(&mut db).await? {
+        eprintln!("      {:>6.1} × {mean_ms:>6.3} ms  {query}", calls as f64 / paid);
+    }
 
     eprintln!("==> pgbench -b tpcb-like on the same cluster ({shoppers} clients, 20 s, scale 10)");
     let tps = pgbench(fleet, shoppers)?;
