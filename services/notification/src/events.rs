@@ -10,7 +10,11 @@ use std::sync::Arc;
 
 use contracts::auth::AuthClient;
 use contracts::user::UserClient;
-use events::catalog::{AuthEvent, OrderEvent};
+use events::Event;
+use events::catalog::{
+    AuthEvent, EmailVerificationRequested, OrderCancelled, OrderEvent, OrderExpired, OrderPaid, OrderRefunded,
+    OrderShipped, PasswordChanged, PasswordResetRequested, SecondFactorChanged,
+};
 use events::consumer::HandleFuture;
 use events::{Envelope, Handled, Handler, HandlerError};
 use sqlx::PgConnection;
@@ -136,7 +140,23 @@ impl Notifier {
     }
 }
 
+/// The event types that ask for a message.
+const WANTED: &[&str] = &[
+    <EmailVerificationRequested as Event>::TYPE,
+    <PasswordResetRequested as Event>::TYPE,
+    <PasswordChanged as Event>::TYPE,
+    <SecondFactorChanged as Event>::TYPE,
+    <OrderPaid as Event>::TYPE,
+    <OrderShipped as Event>::TYPE,
+    <OrderCancelled as Event>::TYPE,
+    <OrderExpired as Event>::TYPE,
+    <OrderRefunded as Event>::TYPE,
+];
+
 impl Handler for Notifier {
+    fn wants(&self, event_type: &str) -> bool {
+        WANTED.contains(&event_type)
+    }
     fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a> {
         Box::pin(async move {
             let Some(wanted) = self.message_for(event).await? else {

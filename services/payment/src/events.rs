@@ -8,7 +8,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use events::catalog::OrderEvent;
+use events::Event;
+use events::catalog::{OrderCancelled, OrderEvent, OrderExpired};
 use events::consumer::HandleFuture;
 use events::{Envelope, EventMetrics, Handled, Handler};
 use service_kit::{Context, Redis, StartError};
@@ -43,6 +44,10 @@ impl Handler for EndedOrders {
             store::order_ended(tx, order_id).await?;
             Ok(Handled::Applied)
         })
+    }
+
+    fn wants(&self, event_type: &str) -> bool {
+        [<OrderExpired as Event>::TYPE, <OrderCancelled as Event>::TYPE].contains(&event_type)
     }
 
     fn committed<'a>(

@@ -7,7 +7,8 @@
 
 use std::sync::Arc;
 
-use events::catalog::{InventoryEvent, OrderEvent};
+use events::Event;
+use events::catalog::{InventoryEvent, OrderDelivered, OrderEvent, StockChanged};
 use events::consumer::HandleFuture;
 use events::{Envelope, EventMetrics, Handled, Handler};
 use service_kit::{Context, Redis, StartError};
@@ -39,6 +40,10 @@ impl Handler for StockFlags {
             }
             Ok(Handled::Ignored)
         })
+    }
+
+    fn wants(&self, event_type: &str) -> bool {
+        [<StockChanged as Event>::TYPE, <OrderDelivered as Event>::TYPE].contains(&event_type)
     }
 
     fn committed<'a>(

@@ -468,3 +468,33 @@ async fn an_envelope_on_a_stream_that_is_not_its_producers_is_dead_lettered_unap
     assert!(bench.applied().await.is_empty(), "never applied");
     assert_eq!(bench.pending().await, 0, "and acknowledged, so later events flow");
 }
+
+/// Records nothing and wants no event type.
+struct WantsNothing;
+
+impl Handler for WantsNothing {
+    fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> events::consumer::HandleFuture<'a> {
+        Box::pin(async move { Record("unwanted").handle(tx, event).await })
+    }
+
+    fn wants(&self, _event_type: &str) -> bool {
+        false
+    }
+}
+
+#[tokio::test]
+async fn events_a_handler_does_not_want_are_acknowledged_without_a_transaction() {
+    let bench = Bench::new().await;
+    bench.produce(3).await;
+    bench.relay().await.publish_batch().await.unwrap();
+    let _consumer = bench.consumer(bench.consumer_config(), Arc::new(WantsNothing)).await.spawn(never());
+    testkit::wait::until("the three are acknowledged", || async {
+        bench.metric(r#"events_consumed_total{group="analytics",outcome="ignored",type="USER_REGISTERED"}"#) == 3.0
+    })
+    .await;
+    assert_eq!(bench.pending().await, 0);
+    assert!(bench.applied().await.is_empty(), "the handler never ran");
+    let recorded: i64 =
+        sqlx::query_scalar("select count(*) from processed_events").fetch_one(&bench.pool).await.unwrap();
+    assert_eq!(recorded, 0, "nothing recorded: no transaction was opened");
+}

@@ -35,6 +35,9 @@ impl Applier {
     pub(super) async fn apply(&self, envelope: &Envelope, key_prefix: &str) -> Result<Applied, ProcessError> {
         match self {
             Applier::Transactional { pool, handler } => {
+                if !handler.wants(&envelope.event_type) {
+                    return Ok(Applied::Done(Handled::Ignored));
+                }
                 let mut tx = pool.begin().await?;
                 if !crate::schema::record_processed(&mut tx, envelope.id, &envelope.event_type).await? {
                     tx.rollback().await?;

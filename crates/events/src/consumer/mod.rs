@@ -72,6 +72,13 @@ pub type HandleFuture<'a> = Pin<Box<dyn Future<Output = Result<Handled, HandlerE
 pub trait Handler: Send + Sync + 'static {
     fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a>;
 
+    /// Whether events of this type concern the handler at all. Those that do not are
+    /// acknowledged without a transaction or a processed-event record (skipping them twice is
+    /// as harmless as once): on a stream with many types, most of a consumer's work saved.
+    fn wants(&self, _event_type: &str) -> bool {
+        true
+    }
+
     /// Runs after the transaction of an event that `handle` applied has committed (and before
     /// it is acknowledged): for effects outside the database that must follow the commit, such
     /// as invalidating a cache. Best effort: a crash between commit and this call skips it.
