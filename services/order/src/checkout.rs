@@ -86,29 +86,34 @@ async fn make(state: &AppState, user_id: Uuid, order_id: Uuid, key: &str, body: 
             Err(refusal) => return Err(ApiError::DiscountInvalid(refusal)),
         },
     };
-    let made = reserve_and_write(state, user_id, order_id, key, &cart, &variants, &address, &email, discount).await;
+    let gathered = Gathered { cart: &cart, variants: &variants, address: &address, email: &email, discount };
+    let made = reserve_and_write(state, user_id, order_id, key, gathered).await;
     if made.is_err() && discount.is_some() {
-        let mut tx = state.pool.begin().await?;
-        store::discounts::release(&mut tx, order_id).await?;
-        tx.commit().await?;
+        // Given back unless the order was written after all (a failure after its commit).
+        store::discounts::release_unwritten(&state.pool, order_id).await?;
     }
     made
 }
 
+/// What the checkout read before reserving.
+struct Gathered<'a> {
+    cart: &'a contracts::cart::UserCart,
+    variants: &'a [contracts::product::VariantInfo],
+    address: &'a PostalAddress,
+    email: &'a str,
+    discount: Option<crate::domain::Discount>,
+}
+
 /// Reserves the stock, prices the order with the one totals function and writes it with
 /// ORDER_CREATED in one transaction.
-#[allow(clippy::too_many_arguments)]
 async fn reserve_and_write(
     state: &AppState,
     user_id: Uuid,
     order_id: Uuid,
     key: &str,
-    cart: &contracts::cart::UserCart,
-    variants: &[contracts::product::VariantInfo],
-    address: &PostalAddress,
-    email: &str,
-    discount: Option<crate::domain::Discount>,
+    gathered: Gathered<'_>,
 ) -> Result<OrderView> {
+    let Gathered { cart, variants, address, email, discount } = gathered;
     let request = ReserveRequest {
         id: order_id,
         lines: cart.lines.iter().map(|l| Line { sku: l.sku.clone(), quantity: l.quantity }).collect(),

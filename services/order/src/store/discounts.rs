@@ -256,6 +256,19 @@ pub async fn release(tx: &mut PgConnection, order_id: Uuid) -> sqlx::Result<()> 
     Ok(())
 }
 
+/// Gives back the use of a checkout that failed, unless its order was written after all.
+pub async fn release_unwritten(pool: &PgPool, order_id: Uuid) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    let written: bool = sqlx::query_scalar("select exists (select 1 from orders where id = $1)")
+        .bind(order_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !written {
+        release(&mut tx, order_id).await?;
+    }
+    tx.commit().await
+}
+
 /// Gives back uses whose order was never written (the checkout died) after `grace`.
 pub async fn release_orphans(pool: &PgPool, grace: std::time::Duration) -> sqlx::Result<usize> {
     let mut tx = pool.begin().await?;

@@ -3,6 +3,8 @@
 
 mod refunds;
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -10,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use contracts::order::OrderClient;
 use internal_token::Caller;
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use service_kit::Json;
 use service_kit::problem_schema::ProblemSchema;
@@ -18,10 +21,6 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
-
-use std::sync::Arc;
-
-use secrecy::SecretString;
 
 use crate::domain;
 use crate::error::{ApiError, Result};
