@@ -153,6 +153,11 @@ async fn measure(fleet: &mut Fleet) -> anyhow::Result<()> {
     let stores_before: Vec<u64> = stores.iter().map(|name| ticks_of_commands(&[name])).collect();
     sqlx::query("create extension if not exists pg_stat_statements").execute(&mut db).await?;
     sqlx::query("select pg_stat_statements_reset()").execute(&mut db).await?;
+    let transactions_before: i64 = sqlx::query_scalar(
+        "select xact_commit + xact_rollback from pg_stat_database where datname = current_database()",
+    )
+    .fetch_one(&mut db)
+    .await?;
     eprintln!(
         "==> {shoppers} shoppers, {orders} sagas through NGINX (sandbox provider, polling the order every {} ms)",
         POLL.as_millis()
@@ -210,6 +215,17 @@ async fn measure(fleet: &mut Fleet) -> anyhow::Result<()> {
         .map(|(name, (b, a))| format!("{name} {:.2}", a.saturating_sub(*b) as f64 * ms_per_tick / paid))
         .collect();
     eprintln!("    CPU per paid order in the stores (ms; backends still running): {}", listed.join(", "));
+    let (statements, transactions): (i64, i64) = sqlx::query_as(
+        "select (select coalesce(sum(calls), 0)::int8 from pg_stat_statements), \
+                (select xact_commit + xact_rollback from pg_stat_database where datname = current_database())",
+    )
+    .fetch_one(&mut db)
+    .await?;
+    eprintln!(
+        "    PostgreSQL per paid order: {:.0} statements, {:.0} transactions since the start of the run",
+        statements as f64 / paid,
+        (transactions - transactions_before) as f64 / paid
+    );
     eprintln!("    PostgreSQL's busiest statements (calls per paid order, mean ms):");
     for (calls, mean_ms, query) in busiest_statements(&mut db).await? {
         eprintln!("      {:>6.1} × {mean_ms:>6.3} ms  {query}", calls as f64 / paid);
