@@ -402,7 +402,8 @@ async fn apply_discount(
         return Err(ApiError::DiscountInvalid(refusal));
     }
     state.carts.set_discount(&owner, Some(&quote.code), ttl).await?;
-    Ok(private(StatusCode::OK, state.show(&owner, ttl).await?))
+    let discount = CartDiscount { code: quote.code, discount_minor: quote.discount_minor, refusal: None };
+    Ok(private(StatusCode::OK, cart.with_discount(Some(discount))))
 }
 
 /// `DELETE /carts/current/discount`.
