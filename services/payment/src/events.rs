@@ -1,9 +1,9 @@
 //! What the payment service emits and consumes. It emits PAYMENT_SUCCEEDED / PAYMENT_FAILED on
 //! `events.payment`, each in the transaction that records the provider's verdict, and
 //! PAYMENT_REFUNDED in the transaction that records a refund's success. It consumes
-//! `events.order`: when an order expires or is cancelled, its payment is cancelled (a success
-//! that still arrives is refunded automatically) or, if it had already succeeded, refunded
-//! automatically. It also runs reconciliation.
+//! `events.order`: when an order expires or is cancelled, its payment is cancelled, here and at
+//! the provider (a success that still arrives is refunded automatically) or, if it had already
+//! succeeded, refunded automatically. It also runs reconciliation.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,6 +64,13 @@ impl Handler for EndedOrders {
                 }
                 Ok(None) => {}
                 Err(error) => tracing::warn!(%error, "the automatic refund is left to reconciliation"),
+            }
+            // A cancelled payment's intent is cancelled at the provider too, so the shopper can
+            // no longer pay an order that ended (reconciliation retries what fails here).
+            if let Ok(Some(intent_id)) = store::intent_to_cancel(&self.pool, order_id).await
+                && let Err(error) = reconcile::cancel_at_provider(&self.pool, self.provider.as_ref(), &intent_id).await
+            {
+                tracing::warn!(%intent_id, %error, "the intent is left to reconciliation to cancel");
             }
         })
     }

@@ -46,6 +46,17 @@ pub fn spawn_refund(pool: PgPool, provider: std::sync::Arc<dyn Provider>, refund
     });
 }
 
+/// Cancels the intent of a payment whose order ended, so it can no longer be paid; an intent
+/// that succeeded in the meantime is recorded (and so refunded) instead.
+pub async fn cancel_at_provider(pool: &PgPool, provider: &dyn Provider, intent_id: &str) -> Result<(), SettleError> {
+    if provider.cancel(intent_id).await? {
+        store::provider_canceled(pool, intent_id).await?;
+    } else {
+        apply_verdict(pool, provider, intent_id, &Verdict::Succeeded).await?;
+    }
+    Ok(())
+}
+
 /// Applies a verdict (from a webhook or from reconciliation) in its own transaction.
 pub async fn apply_verdict(
     pool: &PgPool,
@@ -80,7 +91,7 @@ pub struct Reconciled {
 /// verdicts applied; refunds requested longer than `after` ago are sent again.
 pub async fn reconcile(pool: &PgPool, provider: &dyn Provider, after: Duration) -> Result<Reconciled, SettleError> {
     let mut done = Reconciled::default();
-    for intent_id in store::unsettled(pool, after, 50).await? {
+    for (intent_id, status) in store::unsettled(pool, after, 50).await? {
         let verdict = match provider.retrieve(&intent_id).await {
             Ok(verdict) => verdict,
             Err(error) => {
@@ -91,6 +102,9 @@ pub async fn reconcile(pool: &PgPool, provider: &dyn Provider, after: Duration) 
         if apply_verdict(pool, provider, &intent_id, &verdict).await? != Recorded::Nothing {
             tracing::warn!(%intent_id, ?verdict, "reconciliation repaired a missed webhook");
             done.repaired += 1;
+        }
+        if status == "canceled" && verdict != Verdict::Succeeded {
+            cancel_at_provider(pool, provider, &intent_id).await?;
         }
     }
     for refund_id in store::stale_refunds(pool, after, 50).await? {

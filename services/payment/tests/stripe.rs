@@ -98,11 +98,21 @@ async fn refund(State(log): State<Log>, headers: HeaderMap, body: Bytes) -> Answ
     (StatusCode::OK, axum::Json(json!({"id": "re_1", "object": "refund", "status": "succeeded"})))
 }
 
+async fn cancel(State(log): State<Log>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Answer {
+    record(&log, Method::POST, format!("/v1/payment_intents/{id}/cancel"), &headers, &body);
+    if id == "pi_paid" {
+        let error = json!({"error": {"code": "payment_intent_unexpected_state", "message": "You cannot cancel this PaymentIntent because it has a status of succeeded."}});
+        return (StatusCode::BAD_REQUEST, axum::Json(error));
+    }
+    (StatusCode::OK, axum::Json(json!({"id": id, "status": "canceled"})))
+}
+
 async fn stub() -> (Stripe, Log) {
     let log: Log = Arc::default();
     let app = Router::new()
         .route("/v1/payment_intents", post(create_intent))
         .route("/v1/payment_intents/{id}", get(retrieve))
+        .route("/v1/payment_intents/{id}/cancel", post(cancel))
         .route("/v1/refunds", post(refund))
         .with_state(Arc::clone(&log));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -168,4 +178,16 @@ async fn refunds_carry_our_refund_id_as_their_idempotency_key() {
         matches!(stripe.refund(&too_much).await.unwrap(), RefundOutcome::Failed(m) if m.contains("greater")),
         "a refusal is a failed refund, not an outage"
     );
+}
+
+#[tokio::test]
+async fn an_ended_orders_intent_is_cancelled_unless_it_succeeded() {
+    let (stripe, log) = stub().await;
+    assert!(stripe.cancel("pi_open").await.unwrap(), "cancelled");
+    let seen = log.lock().unwrap()[0].clone();
+    assert_eq!((seen.method, seen.path.as_str()), (Method::POST, "/v1/payment_intents/pi_open/cancel"));
+    assert_eq!(seen.idempotency_key.as_deref(), Some("cancel-pi_open"));
+    assert_eq!(seen.form["cancellation_reason"], "abandoned");
+    assert!(!stripe.cancel("pi_paid").await.unwrap(), "a succeeded intent is not cancelled (it is refunded instead)");
+    assert_eq!(log.lock().unwrap().last().unwrap().path, "/v1/payment_intents/pi_paid", "looked at after the refusal");
 }

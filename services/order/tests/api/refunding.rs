@@ -159,8 +159,19 @@ async fn a_success_that_arrives_after_the_order_expired_is_refunded_automaticall
         "a cancelled payment is not confirmed"
     );
 
-    // The shopper paid at the provider anyway (the storefront confirmed there): its success
-    // webhook still comes, and the money goes back by itself.
+    // The intent is cancelled at the provider too: nobody can pay it there any more.
+    testkit::wait::until("the provider cancels the intent", || async {
+        let (status, cancelled): (String, bool) = sqlx::query_as(
+            "select i.status, p.provider_canceled from sandbox_intents i join payments p on p.provider_intent_id = i.id",
+        )
+        .fetch_one(&shop.payment_pool)
+        .await
+        .unwrap();
+        status == "canceled" && cancelled
+    })
+    .await;
+    // But the shopper had paid there just before (the storefront confirmed at the provider):
+    // that success's webhook arrives late, and the money goes back by itself.
     let intent: String =
         sqlx::query_scalar("select provider_intent_id from payments").fetch_one(&shop.payment_pool).await.unwrap();
     let now = chrono::Utc::now().timestamp();

@@ -84,4 +84,7 @@ pub trait Provider: Send + Sync + 'static {
     fn retrieve<'a>(&'a self, intent_id: &'a str) -> ProviderFuture<'a, Verdict>;
     /// Refunds (part of) an intent, once per refund id however often it is asked.
     fn refund<'a>(&'a self, request: &'a RefundRequest) -> ProviderFuture<'a, RefundOutcome>;
+    /// Cancels an intent so it can no longer be paid: `true` when it is cancelled (now or
+    /// before), `false` when it had already succeeded (then it is refunded instead).
+    fn cancel<'a>(&'a self, intent_id: &'a str) -> ProviderFuture<'a, bool>;
 }

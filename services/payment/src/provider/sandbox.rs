@@ -135,10 +135,15 @@ impl Provider for Sandbox {
             match store::intent_status(&self.pool, intent_id).await.map_err(unavailable)? {
                 None => Err(ProviderError::Refused(format!("no such intent: {intent_id}"))),
                 Some((status, _)) if status == "succeeded" => Ok(Verdict::Succeeded),
+                Some((status, _)) if status == "canceled" => Ok(Verdict::Failed(status)),
                 Some((_, Some(error))) => Ok(Verdict::Failed(error)),
                 Some(_) => Ok(Verdict::Pending),
             }
         })
+    }
+
+    fn cancel<'a>(&'a self, intent_id: &'a str) -> ProviderFuture<'a, bool> {
+        Box::pin(async move { store::cancel(&self.pool, intent_id).await.map_err(unavailable) })
     }
 
     fn refund<'a>(&'a self, request: &'a RefundRequest) -> ProviderFuture<'a, RefundOutcome> {

@@ -126,6 +126,23 @@ impl Provider for Stripe {
         })
     }
 
+    fn cancel<'a>(&'a self, intent_id: &'a str) -> ProviderFuture<'a, bool> {
+        Box::pin(async move {
+            let call = self
+                .http
+                .post(format!("{}/v1/payment_intents/{intent_id}/cancel", self.base))
+                .header("idempotency-key", format!("cancel-{intent_id}"))
+                .form(&[("cancellation_reason", "abandoned")]);
+            match self.call::<IntentBody>(call).await {
+                Ok(intent) => Ok(intent.status == "canceled"),
+                // Stripe refuses to cancel an intent that succeeded (or already is cancelled):
+                // look at it to tell which.
+                Err(ProviderError::Refused(_)) => Ok(self.retrieve(intent_id).await? != Verdict::Succeeded),
+                Err(unavailable) => Err(unavailable),
+            }
+        })
+    }
+
     fn refund<'a>(&'a self, request: &'a RefundRequest) -> ProviderFuture<'a, RefundOutcome> {
         Box::pin(async move {
             let form = [

@@ -386,15 +386,17 @@ pub async fn refund_failed(pool: &PgPool, id: Uuid, reason: &str) -> sqlx::Resul
     Ok(())
 }
 
-/// Payments still waiting for a verdict (or cancelled without one) that reconciliation has not
-/// asked about for `after`: (provider intent id), oldest check first; each marked as checked.
-pub async fn unsettled(pool: &PgPool, after: std::time::Duration, limit: i64) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar(
+/// Payments still waiting for a verdict (or cancelled, and not yet at the provider) that
+/// reconciliation has not asked about for `after`: (provider intent id, status), oldest check
+/// first; each marked as checked.
+pub async fn unsettled(pool: &PgPool, after: std::time::Duration, limit: i64) -> sqlx::Result<Vec<(String, String)>> {
+    sqlx::query_as(
         "update payments set checked_at = now() where id in ( \
-             select id from payments where status in ('requires_confirmation', 'processing', 'canceled') \
+             select id from payments where (status in ('requires_confirmation', 'processing') \
+                 or (status = 'canceled' and not provider_canceled)) \
              and checked_at < now() - make_interval(secs => $1) and created_at > now() - interval '7 days' \
              order by checked_at limit $2 for update skip locked) \
-         returning provider_intent_id",
+         returning provider_intent_id, status",
     )
     .bind(after.as_secs_f64())
     .bind(limit)
@@ -413,6 +415,25 @@ pub async fn stale_refunds(pool: &PgPool, after: std::time::Duration, limit: i64
     .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+/// A cancelled payment's intent, unless the provider has cancelled it already.
+pub async fn intent_to_cancel(pool: &PgPool, order_id: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "select provider_intent_id from payments where order_id = $1 and status = 'canceled' and not provider_canceled",
+    )
+    .bind(order_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Records that the provider cancelled an intent (reconciliation stops asking about it).
+pub async fn provider_canceled(pool: &PgPool, intent_id: &str) -> sqlx::Result<()> {
+    sqlx::query("update payments set provider_canceled = true where provider_intent_id = $1 and status = 'canceled'")
+        .bind(intent_id)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// The requested automatic refund of an order's payment, if there is one.

@@ -13,7 +13,7 @@ pub async fn decide(
     error: Option<&str>,
 ) -> sqlx::Result<Option<(i64, String, Uuid)>> {
     sqlx::query_as(
-        "update sandbox_intents set status = $2, last_error = $3 where id = $1 and status <> 'succeeded' \
+        "update sandbox_intents set status = $2, last_error = $3 where id = $1 and status not in ('succeeded', 'canceled') \
          returning amount_minor, currency::text, order_id",
     )
     .bind(intent_id)
@@ -51,6 +51,18 @@ pub async fn create_intent(pool: &PgPool, intent: &NewSandboxIntent<'_>) -> sqlx
         .bind(intent.idempotency_key)
         .fetch_one(pool)
         .await
+}
+
+/// Cancels an intent unless it succeeded: whether it is cancelled now.
+pub async fn cancel(pool: &PgPool, intent_id: &str) -> sqlx::Result<bool> {
+    let status: Option<String> = sqlx::query_scalar(
+        "update sandbox_intents set status = case when status = 'succeeded' then status else 'canceled' end \
+         where id = $1 returning status",
+    )
+    .bind(intent_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(status.as_deref() == Some("canceled"))
 }
 
 /// An intent's (status, last error).
