@@ -53,10 +53,11 @@ where
 }
 
 impl DiscountBody {
-    /// Checks the fields (all required ones on create) into settings.
-    fn settings(&self, creating: bool) -> Result<Settings> {
+    /// Checks the fields into settings: on create (`current` is `None`) every required one; on
+    /// a change, what the code becomes (the body over `current`) as a whole.
+    fn settings(&self, current: Option<&DiscountView>) -> Result<Settings> {
         let mut errors = FieldErrors::default();
-        if creating {
+        if current.is_none() {
             match &self.code {
                 None => errors.push("code", FieldCode::Required, "a code is required"),
                 Some(code) if !valid_code(code) => {
@@ -79,21 +80,28 @@ impl DiscountBody {
         {
             errors.push("kind", FieldCode::InvalidValue, "percent or fixed");
         }
-        if let Some(value) = self.value {
-            let percent = self.kind.as_deref() == Some("percent");
-            if value < 1 || (percent && value > 10_000) {
-                errors.push("value", FieldCode::OutOfRange, "percent: 1 to 10000 basis points; fixed: at least 1");
-            }
+        let kind = self.kind.as_deref().or(current.map(|c| c.kind.as_str()));
+        if let Some(value) = self.value.or(current.map(|c| c.value))
+            && (value < 1 || (kind == Some("percent") && value > 10_000))
+        {
+            errors.push("value", FieldCode::OutOfRange, "percent: 1 to 10000 basis points; fixed: at least 1");
         }
         for (field, limit) in [("max_uses", self.max_uses), ("max_uses_per_customer", self.max_uses_per_customer)] {
             if limit.flatten().is_some_and(|n| n < 1) {
                 errors.push(field, FieldCode::OutOfRange, "at least 1, or null for no limit");
             }
         }
+        if let (Some(Some(max)), Some(current)) = (self.max_uses, current)
+            && max < current.uses
+        {
+            errors.push("max_uses", FieldCode::OutOfRange, "below the uses counted so far");
+        }
         if self.min_subtotal_minor.is_some_and(|m| m < 0) {
             errors.push("min_subtotal_minor", FieldCode::OutOfRange, "0 or more");
         }
-        if let (Some(Some(starts)), Some(Some(ends))) = (self.starts_at, self.ends_at)
+        let starts = self.starts_at.unwrap_or(current.and_then(|c| c.starts_at));
+        let ends = self.ends_at.unwrap_or(current.and_then(|c| c.ends_at));
+        if let (Some(starts), Some(ends)) = (starts, ends)
             && starts >= ends
         {
             errors.push("ends_at", FieldCode::OutOfRange, "after starts_at");
@@ -146,7 +154,7 @@ pub async fn create_discount(
     Json(body): Json<DiscountBody>,
 ) -> Result<Response> {
     caller.require_perm(Permission::PromotionsWrite)?;
-    let settings = body.settings(true)?;
+    let settings = body.settings(None)?;
     let code = body.code.as_deref().unwrap_or_default().to_ascii_uppercase();
     let created = discounts::create(&state.pool, &code, &settings).await?;
     let view = created.ok_or_else(|| Problem::new(Code::DiscountCodeTaken, format!("{code} exists already")))?;
@@ -176,7 +184,7 @@ pub async fn list_discounts(
     let mut rows = discounts::list(&state.pool, after, limit).await?;
     let next_cursor = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
-        rows.last().map(|(id, view)| format!("{}_{id}", view.created_at.timestamp_micros()))
+        rows.last().map(|(id, view)| super::cursor(view.created_at, *id))
     } else {
         None
     };
@@ -219,25 +227,8 @@ pub async fn update_discount(
 ) -> Result<Json<DiscountView>> {
     caller.require_perm(Permission::PromotionsWrite)?;
     let code = code_of(&code)?;
-    let settings = body.settings(false)?;
     let current = discounts::find(&state.pool, &code).await?.ok_or(ApiError::DiscountNotFound)?;
-    let mut errors = FieldErrors::default();
-    if settings.max_uses.flatten().is_some_and(|max| max < current.uses) {
-        errors.push("max_uses", FieldCode::OutOfRange, "below the uses counted so far");
-    }
-    let kind = settings.kind.clone().unwrap_or(current.kind.clone());
-    let value = settings.value.unwrap_or(current.value);
-    if kind == "percent" && value > 10_000 {
-        errors.push("value", FieldCode::OutOfRange, "percent: 1 to 10000 basis points");
-    }
-    let starts = settings.starts_at.unwrap_or(current.starts_at);
-    let ends = settings.ends_at.unwrap_or(current.ends_at);
-    if let (Some(starts), Some(ends)) = (starts, ends)
-        && starts >= ends
-    {
-        errors.push("ends_at", FieldCode::OutOfRange, "after starts_at");
-    }
-    errors.finish()?;
+    let settings = body.settings(Some(&current))?;
     discounts::update(&state.pool, &code, &settings).await?.map(Json).ok_or(ApiError::DiscountNotFound)
 }
 

@@ -198,6 +198,11 @@ async fn list_orders(
 }
 
 /// `limit` and `cursor` of an order listing, invalid ones recorded in `errors`.
+/// The cursor after a row of a newest-first page (what [`page_params`] reads back).
+fn cursor(created_at: chrono::DateTime<chrono::Utc>, id: Uuid) -> String {
+    format!("{}_{id}", created_at.timestamp_micros())
+}
+
 fn page_params(
     query: &std::collections::HashMap<String, String>,
     errors: &mut FieldErrors,
@@ -227,7 +232,7 @@ impl OrderPage {
     fn of(mut items: Vec<OrderView>, limit: i64) -> Self {
         let next_cursor = if items.len() as i64 > limit {
             items.truncate(limit as usize);
-            items.last().map(|o| format!("{}_{}", o.created_at.timestamp_micros(), o.id))
+            items.last().map(|o| cursor(o.created_at, o.id))
         } else {
             None
         };
