@@ -73,3 +73,99 @@ impl ProductClient {
         Ok(call_json::<Variants>(PRODUCT, request).await?.items)
     }
 }
+
+/// `GET /internal/search-documents?after=<id>&limit=<n>`: active products in id order, a page
+/// at a time (search's rebuild); `?ids=a,b,c` (at most [`MAX_DOCUMENTS`]): these products in any
+/// status (search's update after an event: a product that is not active leaves the index).
+pub const SEARCH_DOCUMENTS_PATH: &str = "/internal/search-documents";
+/// `GET /internal/categories`: every category, flat.
+pub const CATEGORIES_PATH: &str = "/internal/categories";
+pub const MAX_DOCUMENTS: usize = 500;
+
+/// A variant's stock flag with the inventory sequence it came from (search keeps the newest).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockMark {
+    pub sku: String,
+    pub in_stock: bool,
+    /// The `seq` of the STOCK_CHANGED the flag came from (0: none yet).
+    pub stock_seq: i64,
+}
+
+/// A product as search indexes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchDocument {
+    pub product_id: Uuid,
+    /// The product's version (events carry it).
+    pub version: i64,
+    /// `draft`, `active` or `archived`; only active products are searchable.
+    pub status: String,
+    pub slug: String,
+    pub title: String,
+    pub brand: Option<String>,
+    /// Markdown, as written.
+    pub description: String,
+    /// Attribute values in text form by name (as the listing's `attr.<name>` filter reads them).
+    pub attributes: std::collections::BTreeMap<String, String>,
+    /// The first image's media id.
+    pub image: Option<Uuid>,
+    pub price_min_minor: i64,
+    pub price_max_minor: i64,
+    pub currency: String,
+    /// The categories the product is in directly.
+    pub category_ids: Vec<Uuid>,
+    pub variants: Vec<StockMark>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A page of the export.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SearchDocuments {
+    pub items: Vec<SearchDocument>,
+    /// Pass as `after` for the next page; absent on the last page (or for `ids`).
+    pub next_after: Option<Uuid>,
+}
+
+/// A category, flat (its place in the tree by `parent_id`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryEntry {
+    pub id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub slug: String,
+    pub name: String,
+    pub position: i32,
+}
+
+/// Every category.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Categories {
+    pub items: Vec<CategoryEntry>,
+}
+
+impl ProductClient {
+    /// One page of active products after `after` (in id order), at most `limit`.
+    pub async fn search_documents(&self, after: Option<Uuid>, limit: usize) -> Result<SearchDocuments, CallError> {
+        let mut path = format!("{SEARCH_DOCUMENTS_PATH}?limit={limit}");
+        if let Some(after) = after {
+            path.push_str(&format!("&after={after}"));
+        }
+        let request = self.client.request(Method::GET, PRODUCT, &path, &Subject::anonymous());
+        call_json(PRODUCT, request).await
+    }
+
+    /// These products (at most [`MAX_DOCUMENTS`]) in any status; an unknown id is absent.
+    pub async fn search_documents_by_id(&self, ids: &[Uuid]) -> Result<Vec<SearchDocument>, CallError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        let path = format!("{SEARCH_DOCUMENTS_PATH}?ids={}", ids.join(","));
+        let request = self.client.request(Method::GET, PRODUCT, &path, &Subject::anonymous());
+        Ok(call_json::<SearchDocuments>(PRODUCT, request).await?.items)
+    }
+
+    /// Every category.
+    pub async fn categories(&self) -> Result<Vec<CategoryEntry>, CallError> {
+        let request = self.client.request(Method::GET, PRODUCT, CATEGORIES_PATH, &Subject::anonymous());
+        Ok(call_json::<Categories>(PRODUCT, request).await?.items)
+    }
+}

@@ -129,10 +129,13 @@ fn api() -> OpenApiRouter<AppState> {
         )
 }
 
-/// The catalog's routes: the public ones for the gateway, the variant lookup for cart and order.
+/// The catalog's routes: the public ones for the gateway, the variant lookup for cart and order,
+/// the export for search.
 pub fn router(state: AppState) -> Router {
     let public = api().with_state(state.clone()).split_for_parts().0.route_layer(from_fn(only_from(&[fleet::GATEWAY])));
-    public.merge(internal::router(state).route_layer(from_fn(only_from(&[fleet::CART, fleet::ORDER]))))
+    public
+        .merge(internal::router(state.clone()).route_layer(from_fn(only_from(&[fleet::CART, fleet::ORDER]))))
+        .merge(internal::search_router(state).route_layer(from_fn(only_from(&[fleet::SEARCH]))))
 }
 
 /// The OpenAPI description of the catalog's public routes.

@@ -1,8 +1,10 @@
 //! All of the catalog's SQL (schema `catalog`): the storefront's reads here (listing, facets,
 //! detail, categories), each one statement; staff writes and their events in `writes`; the
-//! stock flags from inventory's events in `stock`; the demo seed's inserts in `seed`.
+//! stock flags from inventory's events in `stock`; the demo seed's inserts in `seed`; what the
+//! search service reads in `search`.
 
 pub mod reviews;
+pub mod search;
 pub mod seed;
 pub mod stock;
 pub mod transfer;

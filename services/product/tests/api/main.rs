@@ -4,6 +4,7 @@ mod cache;
 mod helpers;
 mod listing;
 mod reviews;
+mod search_export;
 mod staff;
 mod stock;
 mod transfer;
