@@ -27,7 +27,20 @@ pub async fn build(service: &str, db: &TestDb) -> Result<Application, StartError
         }
         "admin" => admin::build(config).await,
         "notification" => notification::build(notification::NotificationConfig::new(config)).await,
-        "search" => search::build(config).await,
+        "search" => {
+            // Search is ready once it has built its index from the catalog's export: a product
+            // service on the same database (and Redis prefix) serves it.
+            let mut product_config = testkit::service_config("product", Some(db));
+            product_config.redis = config.redis.clone();
+            let product = product::build(product::ProductConfig::new(product_config)).await?.spawn();
+            let mut config = config;
+            testkit::point_at(&mut config, "product", product);
+            // Its index in a directory of its own under the system's temporary directory.
+            let dir = std::env::temp_dir().join(format!("shopfleet-conformance-{}", std::process::id()));
+            static STARTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let replica = format!("c{}", STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+            search::build(search::SearchConfig::new(config, dir.join(&replica), &replica)).await
+        }
         "analytics" => analytics::build(config).await,
         "cms" => cms::build(config).await,
         "media" => media::build(config).await,
@@ -36,9 +49,17 @@ pub async fn build(service: &str, db: &TestDb) -> Result<Application, StartError
     }
 }
 
-/// Starts `service` in the background and returns its address.
+/// Starts `service` in the background and returns its address once `/ready` (search builds its
+/// index first).
 pub async fn spawn(service: &str, db: &TestDb) -> SocketAddr {
-    build(service, db).await.unwrap_or_else(|e| panic!("{service} starts: {e}")).spawn()
+    let addr = build(service, db).await.unwrap_or_else(|e| panic!("{service} starts: {e}")).spawn();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let http = reqwest::Client::new();
+    while http.get(format!("http://{addr}/ready")).send().await.map_or(true, |r| r.status() != 200) {
+        assert!(std::time::Instant::now() < deadline, "{service} not ready within 20 s");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    addr
 }
 
 /// A route each service really has (200 with a valid token), where it has one yet.

@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod cart;
 pub mod inventory;
+pub mod listing;
 pub mod order;
 pub mod product;
 pub mod user;

@@ -7,7 +7,7 @@
 use aws_lc_rs::digest;
 use redis::aio::ConnectionLike;
 
-use crate::fleet::{AUTH, CART, GATEWAY, INVENTORY, NOTIFICATION, ORDER, PAYMENT, PRODUCT, USER};
+use crate::fleet::{AUTH, CART, GATEWAY, INVENTORY, NOTIFICATION, ORDER, PAYMENT, PRODUCT, SEARCH, USER};
 
 /// The services that publish a stream of their own (`events.<service>`, through their relay).
 pub const PRODUCES: &[&str] = &[AUTH, PRODUCT, INVENTORY, ORDER, PAYMENT];
@@ -21,6 +21,7 @@ pub const CONSUMES: &[(&str, &[&str])] = &[
     (PAYMENT, &[ORDER]),
     (INVENTORY, &[ORDER]),
     (CART, &[ORDER]),
+    (SEARCH, &[PRODUCT, INVENTORY]),
 ];
 
 /// Commands every service may run: connection housekeeping and PING (readiness).
@@ -88,8 +89,9 @@ pub fn rules(prefix: &str, service: &str, password: &str) -> Vec<String> {
             ["+xreadgroup", "+xack", "+xgroup|create", "+xpending", "+xclaim", "+xautoclaim", "+xinfo|groups"]
                 .map(str::to_owned),
         );
-        // Its own dead letters are the one stream it may add to.
-        rules.push(format!("(~{prefix}events.dead.{service} +xadd)"));
+        // Its own dead letters are the one stream it may add to (search has a group per
+        // replica, `search.<replica>`, and dead letters for each).
+        rules.push(format!("(~{prefix}events.dead.{service} ~{prefix}events.dead.{service}.* +xadd)"));
     }
     rules
 }
@@ -123,7 +125,10 @@ mod tests {
         assert!(gateway.contains(&"%R~p:revoked:*".to_owned()));
         let cart = rules("p:", CART, "pw");
         assert!(!cart.iter().any(|r| r.contains("revoked") || r.contains("login")));
-        assert!(cart.contains(&"~p:cart:*".to_owned()) && cart.contains(&"(~p:events.dead.cart +xadd)".to_owned()));
+        assert!(
+            cart.contains(&"~p:cart:*".to_owned())
+                && cart.contains(&"(~p:events.dead.cart ~p:events.dead.cart.* +xadd)".to_owned())
+        );
         assert!(!cart.contains(&"+xadd".to_owned()), "cart adds to no stream but its dead letters");
     }
 
@@ -132,6 +137,6 @@ mod tests {
         let user = rules("", USER, "pw");
         assert!(user.contains(&"~events.auth".to_owned()));
         assert!(!user.contains(&"+xadd".to_owned()));
-        assert!(user.contains(&"(~events.dead.user +xadd)".to_owned()));
+        assert!(user.contains(&"(~events.dead.user ~events.dead.user.* +xadd)".to_owned()));
     }
 }

@@ -395,6 +395,11 @@ pub fn service_env(o: &FleetOptions, name: &str) -> Vec<(String, String)> {
             format!("http://127.0.0.1:{}/api/v1/payments/webhooks/sandbox", o.nginx_port),
         ));
     }
+    if name == service_kit::fleet::SEARCH {
+        // The replica's own index, beside the rest of the run (kept across `up` restarts).
+        env.push(("SEARCH_INDEX_DIR".to_owned(), o.run_dir.join("search-index").display().to_string()));
+        env.push(("SEARCH_REPLICA".to_owned(), "1".to_owned()));
+    }
     if let Some(role) = spec.db_role() {
         env.push(("DATABASE_URL".to_owned(), format!("postgres://{role}@127.0.0.1:{}/{DATABASE}", o.pg_port)));
         // The bootstrap and the service agree on the schema, default or DATABASE_SCHEMA_<NAME>.

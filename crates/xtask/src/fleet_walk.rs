@@ -130,6 +130,41 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
         ensure!(std::time::Instant::now() < deadline, "products never showed in stock: {in_stock}");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    // Search finds the product by a word of its title typed with two letters swapped, in stock
+    // (the index is fed by the same events), and completes the word's beginning.
+    let title = product["title"].as_str().context("a title")?;
+    let word = title.split(|c: char| !c.is_alphanumeric()).max_by_key(|w| w.len()).context("a word")?;
+    ensure!(word.len() >= 5, "a title word of 5 letters or more: {title}");
+    let mut typo: Vec<char> = word.to_lowercase().chars().collect();
+    typo.swap(2, 3);
+    let typo: String = typo.into_iter().collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let response =
+            http.get(format!("{api}/search?q={typo}&facets=true&limit=50")).bearer_auth(&token).send().await?;
+        let status = response.status();
+        let page: serde_json::Value = response.json().await?;
+        let hit = page["items"].as_array().and_then(|items| items.iter().find(|i| i["slug"] == product["slug"]));
+        if let Some(hit) = hit.filter(|hit| hit["in_stock"] == true && page["facets"]["categories"].is_array()) {
+            ensure!(hit["highlights"]["title"].as_str().is_some_and(|h| h.contains("<mark>")), "highlighted: {hit}");
+            eprintln!("    search found {title:?} for the typo {typo:?} (in stock, highlighted, with facets): ok");
+            break;
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "search never found {title:?} for {typo:?} in stock ({status}): {page}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let prefix: String = word.chars().take(4).collect();
+    let suggested: serde_json::Value =
+        http.get(format!("{api}/search/suggest?q={prefix}")).bearer_auth(&token).send().await?.json().await?;
+    ensure!(
+        suggested["suggestions"].as_array().is_some_and(|s| !s.is_empty()),
+        "suggestions for {prefix:?}: {suggested}"
+    );
+    eprintln!("    search suggests completions for {prefix:?}: ok");
+
     let sku = product["variants"][0]["sku"].as_str().context("a SKU")?;
     let stock: serde_json::Value = http.get(format!("{api}/stock/{sku}")).send().await?.json().await?;
     ensure!(stock["available"] == true, "the SKU is available: {stock}");

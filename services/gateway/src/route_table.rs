@@ -223,7 +223,7 @@ pub const ROUTES: &[Route] = &[
     Route::new(Only(&["POST"]), "/payments/{id}/refunds", PAYMENT).staff(Permission::PaymentsRefund).timeout_secs(15),
     Route::new(Any, "/admin/**", ADMIN).staff(Permission::AdminAccess).timeout_secs(30),
     Route::new(Any, "/notifications/**", NOTIFICATION).staff(Permission::NotificationsRead).timeout_secs(10),
-    Route::new(Any, "/search/**", SEARCH),
+    Route::new(Reads, "/search/**", SEARCH),
     Route::new(Only(&["POST"]), "/analytics/events", ANALYTICS).class(Tracking),
     Route::new(Any, "/analytics/**", ANALYTICS).staff(Permission::AnalyticsRead),
     Route::new(Reads, "/content/**", CMS),

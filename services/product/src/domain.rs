@@ -11,35 +11,7 @@ use serde::{Deserialize, Serialize};
 use service_kit::{FieldCode, FieldError, FieldErrors};
 use uuid::Uuid;
 
-pub const DEFAULT_PAGE_SIZE: i64 = 20;
-pub const MAX_PAGE_SIZE: i64 = 100;
-
-/// The lower edges of the price facet's buckets, in minor units; the last is open-ended.
-pub const PRICE_BUCKETS: &[i64] = &[0, 1_000, 2_500, 5_000, 10_000];
-
-/// A page size in 1..=100.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PageSize(i64);
-
-impl PageSize {
-    pub fn parse(raw: Option<&str>) -> Result<Self, FieldError> {
-        let Some(raw) = raw else {
-            return Ok(Self(DEFAULT_PAGE_SIZE));
-        };
-        match raw.parse::<i64>() {
-            Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(Self(n)),
-            _ => Err(FieldError::new(
-                "limit",
-                FieldCode::OutOfRange,
-                format!("limit must be an integer from 1 to {MAX_PAGE_SIZE}"),
-            )),
-        }
-    }
-
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
+pub use contracts::listing::{Filters, PRICE_BUCKETS, PageSize, attribute_name_is_valid};
 
 /// The orders a listing can be sorted in. Every one breaks ties newest first, then by id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,19 +113,6 @@ impl Cursor {
     }
 }
 
-/// What narrows a listing (and its facets).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Filters {
-    /// A category slug: the category and all its descendants.
-    pub category: Option<String>,
-    pub min_price: Option<i64>,
-    pub max_price: Option<i64>,
-    /// `attr.<name>=<value>`, each required (sorted, so the normalized query is stable).
-    pub attributes: Vec<(String, String)>,
-    pub in_stock: bool,
-    pub brand: Option<String>,
-}
-
 /// A listing request, validated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Listing {
@@ -164,80 +123,23 @@ pub struct Listing {
     pub facets: bool,
 }
 
-fn parse_bool(field: &str, raw: &str) -> Result<bool, FieldError> {
-    match raw {
-        "true" | "1" => Ok(true),
-        "false" | "0" => Ok(false),
-        _ => Err(FieldError::new(field, FieldCode::InvalidValue, format!("{field} must be true or false"))),
-    }
-}
-
-fn parse_price(field: &str, raw: &str) -> Result<i64, FieldError> {
-    raw.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-        FieldError::new(field, FieldCode::OutOfRange, format!("{field} must be a non-negative amount in minor units"))
-    })
-}
-
-/// Attribute names: lowercase letters, digits and `_`, starting with a letter, at most 40.
-pub fn attribute_name_is_valid(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && name.len() <= 40
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
-
 impl Listing {
     /// Parses the query pairs of `GET /products`; every invalid parameter is reported at once.
     /// Unknown parameters are ignored (they do not change the result, nor the cache key).
     pub fn parse(pairs: &[(String, String)]) -> Result<Self, Vec<FieldError>> {
         let mut errors = FieldErrors::default();
-        let get = |name: &str| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let get = |name: &str| contracts::listing::last(pairs, name);
         let sort = errors.check(Sort::parse(get("sort")));
         let limit = errors.check(PageSize::parse(get("limit")));
-        let min_price = get("min_price").and_then(|raw| errors.check(parse_price("min_price", raw)));
-        let max_price = get("max_price").and_then(|raw| errors.check(parse_price("max_price", raw)));
-        if let (Some(min), Some(max)) = (min_price, max_price)
-            && min > max
-        {
-            errors.push("min_price", FieldCode::OutOfRange, "min_price must not be above max_price");
-        }
-        let in_stock = get("in_stock").and_then(|raw| errors.check(parse_bool("in_stock", raw))).unwrap_or(false);
-        let facets = get("facets").and_then(|raw| errors.check(parse_bool("facets", raw))).unwrap_or(false);
-        let text = |errors: &mut FieldErrors, field: &str| {
-            get(field).filter(|v| !v.is_empty()).and_then(|v| {
-                if v.chars().count() > 100 {
-                    errors.push(field, FieldCode::InvalidLength, format!("{field} is at most 100 characters"));
-                    None
-                } else {
-                    Some(v.to_owned())
-                }
-            })
-        };
-        let category = text(&mut errors, "category");
-        let brand = text(&mut errors, "brand");
-        let mut attributes = Vec::new();
-        for (key, value) in pairs {
-            let Some(name) = key.strip_prefix("attr.") else { continue };
-            if !attribute_name_is_valid(name) || value.is_empty() || value.chars().count() > 100 {
-                errors.push(key.clone(), FieldCode::InvalidValue, "attr.<name> takes an attribute name and a value");
-            } else {
-                attributes.push((name.to_owned(), value.clone()));
-            }
-        }
-        attributes.sort();
-        attributes.dedup();
+        let facets =
+            get("facets").and_then(|raw| errors.check(contracts::listing::parse_bool("facets", raw))).unwrap_or(false);
+        let filters = Filters::parse(pairs, &mut errors);
         let cursor = match (get("cursor"), sort) {
             (Some(raw), Some(sort)) => errors.check(Cursor::decode(raw, sort)),
             _ => None,
         };
         if errors.is_empty() {
-            Ok(Listing {
-                filters: Filters { category, min_price, max_price, attributes, in_stock, brand },
-                sort: sort.expect("checked"),
-                limit: limit.expect("checked"),
-                cursor,
-                facets,
-            })
+            Ok(Listing { filters, sort: sort.expect("checked"), limit: limit.expect("checked"), cursor, facets })
         } else {
             Err(errors.into_errors())
         }
@@ -540,20 +442,11 @@ pub fn check_review(errors: &mut FieldErrors, rating: i64, title: &str, body: &s
 mod tests {
     use super::*;
 
-    fn pairs(query: &str) -> Vec<(String, String)> {
-        query
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                (k.to_owned(), v.to_owned())
-            })
-            .collect()
-    }
+    use contracts::listing::query_pairs as pairs;
 
     #[test]
     fn page_sizes_outside_one_to_a_hundred_are_rejected() {
-        assert_eq!(PageSize::parse(None).unwrap().get(), DEFAULT_PAGE_SIZE);
+        assert_eq!(PageSize::parse(None).unwrap().get(), contracts::listing::DEFAULT_PAGE_SIZE);
         assert_eq!(PageSize::parse(Some("100")).unwrap().get(), 100);
         for bad in ["0", "101", "-1", "ten", ""] {
             assert_eq!(PageSize::parse(Some(bad)).unwrap_err().field, "limit", "{bad}");

@@ -113,7 +113,7 @@ impl Consumer {
             Applied::Done(handled) => {
                 self.retry_at.remove(&message.id);
                 self.count(&event_type, if handled == Handled::Applied { "applied" } else { "ignored" });
-                self.ack(stream, &message.id).await
+                self.done(stream, &message.id).await
             }
             Applied::Failed(error) => {
                 self.count(&event_type, "failed");

@@ -92,10 +92,19 @@ pub trait Handler: Send + Sync + 'static {
 
 /// Applies events for a service that owns no database (cart, search). Applying an event twice
 /// must leave the same state as applying it once: upsert by the aggregate's version, set
-/// semantics. The entry is acknowledged only after `handle` succeeds, so a crash redelivers it.
+/// semantics. The entries of a batch are acknowledged only after `handle` succeeded for each
+/// and then `flush` succeeded, so a crash before either redelivers them.
 pub trait IdempotentHandler: Send + Sync + 'static {
     fn handle<'a>(&'a self, event: &'a Envelope) -> HandleFuture<'a>;
+
+    /// Makes what the batch's `handle` calls did durable (search commits its index once per
+    /// batch here, not once per event). The default has nothing to do.
+    fn flush(&self) -> FlushFuture<'_> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
+
+pub type FlushFuture<'a> = Pin<Box<dyn Future<Output = Result<(), HandlerError>> + Send + 'a>>;
 
 #[derive(Clone, Debug)]
 pub struct ConsumerConfig {
@@ -116,6 +125,10 @@ pub struct ConsumerConfig {
     /// First retry delay; doubled per delivery, capped at `retry_max`.
     pub retry_base: Duration,
     pub retry_max: Duration,
+    /// Where a group made now starts: `None` at the stream's beginning; `Some(window)` that
+    /// long before now, for a consumer that first loads the current state elsewhere (search's
+    /// rebuild) and needs only what its source may not have applied yet.
+    pub replay_window: Option<Duration>,
 }
 
 impl ConsumerConfig {
@@ -131,6 +144,7 @@ impl ConsumerConfig {
             max_deliveries: 5,
             retry_base: Duration::from_millis(200),
             retry_max: Duration::from_secs(30),
+            replay_window: None,
         }
     }
 }
@@ -162,6 +176,8 @@ pub struct Consumer {
     metrics: EventMetrics,
     /// Entries that failed, and when they may be tried again.
     retry_at: HashMap<String, Instant>,
+    /// Entries an idempotent handler applied, acknowledged after its flush: (stream, id).
+    applied: Vec<(String, String)>,
 }
 
 impl Consumer {
@@ -199,21 +215,29 @@ impl Consumer {
         let manager_config =
             ConnectionManagerConfig::new().set_response_timeout(Some(config.block + Duration::from_secs(5)));
         let redis = ConnectionManager::new_with_config(client, manager_config).await?;
-        let consumer = Self { applier, redis, config, metrics, retry_at: HashMap::new() };
+        let consumer = Self { applier, redis, config, metrics, retry_at: HashMap::new(), applied: Vec::new() };
         consumer.ensure_groups().await?;
         Ok(consumer)
     }
 
-    /// Creates the group on each stream (from the beginning, so events published before the
-    /// service first started are not missed).
+    /// Creates the group on each stream: from the beginning, so events published before the
+    /// service first started are not missed, or from the config's replay window. An existing
+    /// group keeps its place.
     pub async fn ensure_groups(&self) -> redis::RedisResult<()> {
         let mut redis = self.redis.clone();
+        let start = match self.config.replay_window {
+            None => "0".to_owned(),
+            Some(window) => {
+                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                format!("{}-0", now.saturating_sub(window).as_millis())
+            }
+        };
         for stream in &self.config.streams {
             let created: redis::RedisResult<()> = redis::cmd("XGROUP")
                 .arg("CREATE")
                 .arg(stream)
                 .arg(&self.config.group)
-                .arg("0")
+                .arg(&start)
                 .arg("MKSTREAM")
                 .query_async(&mut redis)
                 .await;
@@ -304,6 +328,36 @@ impl Consumer {
             }
             tracing::info!(group = %self.config.group, consumer = %self.config.consumer, "consumer stopped");
         })
+    }
+
+    /// Acknowledges an entry done with: at once, or, for an idempotent handler, after its next
+    /// flush ([`Self::settle`]).
+    async fn done(&mut self, stream: &str, id: &str) -> Result<(), ProcessError> {
+        if matches!(self.applier, apply::Applier::Idempotent { .. }) {
+            self.applied.push((stream.to_owned(), id.to_owned()));
+            Ok(())
+        } else {
+            self.ack(stream, id).await
+        }
+    }
+
+    /// Flushes an idempotent handler and acknowledges what it applied since the last flush. If
+    /// the flush fails nothing is acknowledged: the entries stay pending and are applied again.
+    async fn settle(&mut self) -> Result<(), ProcessError> {
+        if self.applied.is_empty() {
+            return Ok(());
+        }
+        let applied = std::mem::take(&mut self.applied);
+        if let apply::Applier::Idempotent { handler } = &self.applier
+            && let Err(error) = handler.flush().await
+        {
+            tracing::warn!(group = %self.config.group, %error, entries = applied.len(), "flush failed; the entries will be applied again");
+            return Ok(());
+        }
+        for (stream, id) in &applied {
+            self.ack(stream, id).await?;
+        }
+        Ok(())
     }
 
     async fn ack(&self, stream: &str, id: &str) -> Result<(), ProcessError> {

@@ -63,6 +63,7 @@ impl Consumer {
                 done += 1;
             }
         }
+        self.settle().await?;
         Ok(done)
     }
 
@@ -114,7 +115,7 @@ impl Consumer {
                 self.process(&key.key, message, 1).await?;
             }
         }
-        Ok(())
+        self.settle().await
     }
 
     /// Blocks no longer than until the next retry is due.

@@ -1,19 +1,275 @@
-//! The search service's HTTP routes: none yet beyond the operational ones the kit serves.
+//! The search service's HTTP routes: `GET /search` (typo-tolerant, faceted) and
+//! `GET /search/suggest` (search as you type). Both read the replica's own index; until it is
+//! built they answer 503 `not_ready`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
+use axum::extract::State;
+use serde::Serialize;
+use service_kit::problem_schema::ProblemSchema;
+use service_kit::{Code, FieldCode, FieldError, Json, Problem, Query};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::domain::{SearchRequest, Terms, highlight, match_distance, snippet, words};
+use crate::error::{ApiError, Result};
+use crate::store::query::{FacetCounts, Search};
+use crate::store::{SearchIndex, in_stock};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub index: Arc<SearchIndex>,
+    /// Set once the index is built (or found built).
+    pub ready: Arc<AtomicBool>,
+}
+
+impl AppState {
+    fn index(&self) -> Result<Arc<SearchIndex>> {
+        if self.ready.load(Ordering::Acquire) {
+            Ok(self.index.clone())
+        } else {
+            Err(Problem::new(Code::NotReady, "the search index is still being built; retry shortly").into())
+        }
+    }
+}
 
 /// The business routes with their OpenAPI description, from the same handlers.
-fn api() -> OpenApiRouter {
-    OpenApiRouter::new()
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(search)).routes(routes!(suggest))
 }
 
 /// The business routes, served behind the internal-token guard.
-pub fn router() -> Router {
-    api().split_for_parts().0
+pub fn router(state: AppState) -> Router {
+    api().with_state(state).split_for_parts().0
 }
 
 /// The OpenAPI description of the service's public routes.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
+}
+
+/// A product found.
+#[derive(Serialize, ToSchema)]
+pub struct Hit {
+    product_id: Uuid,
+    slug: String,
+    title: String,
+    price_min_minor: i64,
+    price_max_minor: i64,
+    currency: String,
+    in_stock: bool,
+    /// The first image's media id.
+    image: Option<Uuid>,
+    /// HTML with the matching words in `<mark>` (everything else escaped): `title`, and
+    /// `description` (a snippet) when it matched.
+    highlights: BTreeMap<&'static str, String>,
+}
+
+/// A page of results.
+#[derive(Serialize, ToSchema)]
+pub struct SearchPage {
+    items: Vec<Hit>,
+    /// How many products match in all.
+    total: usize,
+    /// Pass as `cursor` (with the same query) for the next page; absent on the last page.
+    next_cursor: Option<String>,
+    /// With `facets=true`: shaped like the catalog listing's facets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    facets: Option<serde_json::Value>,
+}
+
+fn facets_json(facets: FacetCounts) -> serde_json::Value {
+    let categories: Vec<serde_json::Value> = facets
+        .categories
+        .into_iter()
+        .map(|(slug, name, count)| serde_json::json!({"slug": slug, "name": name, "count": count}))
+        .collect();
+    let price: Vec<serde_json::Value> = facets
+        .price
+        .into_iter()
+        .map(|(min, max, count)| serde_json::json!({"min": min, "max": max, "count": count}))
+        .collect();
+    let attributes: serde_json::Map<String, serde_json::Value> = facets
+        .attributes
+        .into_iter()
+        .map(|(name, values)| {
+            let values: Vec<serde_json::Value> =
+                values.into_iter().map(|(value, count)| serde_json::json!({"value": value, "count": count})).collect();
+            (name, serde_json::Value::Array(values))
+        })
+        .collect();
+    serde_json::json!({
+        "categories": categories,
+        "price": price,
+        "attributes": attributes,
+        "in_stock": {"true": facets.in_stock, "false": facets.out_of_stock},
+    })
+}
+
+/// `GET /search`.
+#[utoipa::path(get, path = "/search", tag = "search",
+    summary = "Search active products: typo-tolerant, filtered, sorted, with facets",
+    description = "BM25 over title, brand, category names and description (boosted in that order). Each word may be \
+        off by edits that grow with its length (none up to 4 letters, 1 up to 8, 2 above; swapping two adjacent \
+        letters is one edit); the last word also matches as a beginning; words written together match words written \
+        apart (`tshirt` finds \"T-Shirt\"). Every word must match somewhere. Ties newest first. An empty `q` lists by \
+        the chosen sort.",
+    params(
+        ("q" = Option<String>, Query, description = "The words, at most 200 characters (the first 8 words count)."),
+        ("sort" = Option<String>, Query, description = "`relevance` (default), `price_asc`, `price_desc` (by the lowest variant price), `newest`."),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 100 (default 20)."),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page (same query, filters and sort); up to 1000 results deep."),
+        ("category" = Option<String>, Query, description = "A category slug; includes its descendants."),
+        ("brand" = Option<String>, Query, description = "Exact brand, case-insensitive."),
+        ("min_price" = Option<i64>, Query, description = "Minor units; products with a variant at or above."),
+        ("max_price" = Option<i64>, Query, description = "Minor units; products with a variant at or below."),
+        ("in_stock" = Option<bool>, Query, description = "Only products with a variant in stock."),
+        ("facets" = Option<bool>, Query, description = "Add facet counts over every match."),
+        ("attr.<name>" = Option<String>, Query, description = "An attribute value, e.g. `attr.color=black` (repeatable, all must hold)."),
+    ),
+    responses(
+        (status = 200, description = "A page of results.", body = SearchPage),
+        (status = 400, description = "`malformed_query`: the query string cannot be read.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: each bad parameter named (`q`, `sort`, `limit`, `cursor`, prices, `attr.<name>`).", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 503, description = "`not_ready`: this replica's index is still being built.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+async fn search(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<SearchPage>> {
+    let request = SearchRequest::parse(&pairs).map_err(Problem::validation)?;
+    let index = state.index()?;
+    let terms = request.terms.clone();
+    let found = {
+        let request = request.clone();
+        tokio::task::spawn_blocking(move || {
+            index.search(&Search {
+                terms: &request.terms,
+                filters: &request.filters,
+                sort: request.sort,
+                offset: request.offset,
+                limit: request.limit.get() as usize,
+                facets: request.facets,
+            })
+        })
+        .await
+        .map_err(|e| ApiError::Problem(Problem::internal(&e)))??
+    };
+    let items = found
+        .hits
+        .into_iter()
+        .map(|document| {
+            let mut highlights = BTreeMap::new();
+            if !terms.is_empty() {
+                if let Some(title) = highlight(&document.title, &terms) {
+                    highlights.insert("title", title);
+                }
+                if let Some(description) = snippet(&document.description, &terms, 160) {
+                    highlights.insert("description", description);
+                }
+            }
+            Hit {
+                in_stock: in_stock(&document),
+                product_id: document.product_id,
+                slug: document.slug,
+                title: document.title,
+                price_min_minor: document.price_min_minor,
+                price_max_minor: document.price_max_minor,
+                currency: document.currency,
+                image: document.image,
+                highlights,
+            }
+        })
+        .collect();
+    Ok(Json(SearchPage {
+        items,
+        next_cursor: request.next_cursor(found.total),
+        total: found.total,
+        facets: found.facets.map(facets_json),
+    }))
+}
+
+/// A completion.
+#[derive(Serialize, ToSchema)]
+pub struct Suggestion {
+    text: String,
+    /// `product`, `category` or `brand`.
+    kind: &'static str,
+    /// The product's or category's slug; for a brand, the value of the `brand` filter.
+    slug: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Suggestions {
+    suggestions: Vec<Suggestion>,
+}
+
+/// The most completions one answer gives.
+const MAX_SUGGESTIONS: usize = 10;
+
+/// `GET /search/suggest`.
+#[utoipa::path(get, path = "/search/suggest", tag = "search",
+    summary = "Complete what a shopper is typing",
+    description = "Up to 10 completions: matching categories and brands first (up to 3 each), then product titles. \
+        The last word matches as a beginning; typos are forgiven as in search.",
+    params(("q" = String, Query, description = "What has been typed so far, 1 to 100 characters.")),
+    responses(
+        (status = 200, description = "The completions (none when nothing matches).", body = Suggestions),
+        (status = 400, description = "`malformed_query`: the query string cannot be read.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `q` missing, empty or too long.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 503, description = "`not_ready`: this replica's index is still being built.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+async fn suggest(
+    State(state): State<AppState>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Json<Suggestions>> {
+    let q = contracts::listing::last(&pairs, "q").unwrap_or_default();
+    if q.trim().is_empty() || q.chars().count() > 100 {
+        let error = FieldError::new("q", FieldCode::InvalidLength, "q is 1 to 100 characters");
+        return Err(Problem::validation(vec![error]).into());
+    }
+    let terms = Terms::new(q);
+    let index = state.index()?;
+    if terms.is_empty() {
+        return Ok(Json(Suggestions { suggestions: Vec::new() }));
+    }
+    let categories = index.categories();
+    let mut suggestions: Vec<Suggestion> = categories
+        .entries
+        .iter()
+        .filter(|c| name_matches(&c.name, &terms))
+        .take(3)
+        .map(|c| Suggestion { text: c.name.clone(), kind: "category", slug: c.slug.clone() })
+        .collect();
+    let (products, brands) = {
+        let terms = terms.clone();
+        tokio::task::spawn_blocking(move || index.suggest_products(&terms, MAX_SUGGESTIONS))
+            .await
+            .map_err(|e| ApiError::Problem(Problem::internal(&e)))??
+    };
+    suggestions.extend(brands.into_iter().take(3).map(|brand| Suggestion {
+        slug: brand.clone(),
+        text: brand,
+        kind: "brand",
+    }));
+    let room = MAX_SUGGESTIONS.saturating_sub(suggestions.len());
+    suggestions.extend(products.into_iter().take(room).map(|p| Suggestion {
+        text: p.title,
+        kind: "product",
+        slug: p.slug,
+    }));
+    Ok(Json(Suggestions { suggestions }))
+}
+
+/// Whether every typed word matches a word of `name` (the last as a beginning).
+fn name_matches(name: &str, terms: &Terms) -> bool {
+    let name_words = words(name);
+    terms
+        .words
+        .iter()
+        .enumerate()
+        .all(|(i, typed)| name_words.iter().any(|w| match_distance(typed, w, terms.is_prefix(i)).is_some()))
 }
