@@ -30,13 +30,15 @@ pub fn run(root: &std::path::Path, what: &[String]) -> anyhow::Result<()> {
         Some("gateway") => crate::bench_gateway::run(root),
         Some("catalog") => crate::bench_catalog::run(root),
         Some("checkout") => crate::bench_checkout::run(root),
+        Some("search") => crate::bench_search::run(root),
         None => {
             events_bench()?;
             crate::bench_gateway::run(root)?;
             crate::bench_catalog::run(root)?;
+            crate::bench_search::run(root)?;
             crate::bench_checkout::run(root)
         }
-        Some(other) => anyhow::bail!("unknown benchmark {other:?}; known: events, gateway, catalog, checkout"),
+        Some(other) => anyhow::bail!("unknown benchmark {other:?}; known: events, gateway, catalog, search, checkout"),
     }
 }
 

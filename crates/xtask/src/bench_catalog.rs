@@ -32,18 +32,18 @@ struct Run {
     p50: Duration,
     p99: Duration,
     statements: f64,
-    cpu_us: [f64; 4],
+    cpu_us: Vec<f64>,
 }
 
 /// How a scenario's requests look.
 #[derive(Clone)]
-struct Scenario {
-    name: &'static str,
-    url: String,
-    token: Option<String>,
+pub(crate) struct Scenario {
+    pub name: &'static str,
+    pub url: String,
+    pub token: Option<String>,
     /// Send an `X-Cart-Token`: NGINX's micro-cache is bypassed (and stores nothing), while the
     /// call stays anonymous for the gateway and the product (which ignores the header).
-    bypass_nginx_cache: bool,
+    pub bypass_nginx_cache: bool,
 }
 
 async fn statements(admin_url: &str, role: &str) -> anyhow::Result<u64> {
@@ -106,22 +106,29 @@ fn wrk(scenario: &Scenario) -> anyhow::Result<(u64, f64, Duration, Duration)> {
     Ok((requests, per_second, p50, p99))
 }
 
-async fn load(scenario: &Scenario, pids: &[Option<u32>; 4], pg: (&str, &str)) -> anyhow::Result<Run> {
+/// SQL statements of a role (pg_stat_statements), when the scenario's service has one.
+async fn statements_of(pg: Option<(&str, &str)>) -> anyhow::Result<u64> {
+    match pg {
+        Some((url, role)) => statements(url, role).await,
+        None => Ok(0),
+    }
+}
+
+async fn load(scenario: &Scenario, pids: &[Option<u32>], pg: Option<(&str, &str)>) -> anyhow::Result<Run> {
     let before: Vec<u64> = pids.iter().map(|p| p.map(cpu_ticks).unwrap_or(0)).collect();
-    let statements_before = statements(pg.0, pg.1).await?;
+    let statements_before = statements_of(pg).await?;
     let scenario = scenario.clone();
     let (requests, per_second, p50, p99) = tokio::task::spawn_blocking(move || wrk(&scenario)).await??;
     let after: Vec<u64> = pids.iter().map(|p| p.map(cpu_ticks).unwrap_or(0)).collect();
-    let statements_after = statements(pg.0, pg.1).await?;
+    let statements_after = statements_of(pg).await?;
     let n = requests.max(1) as f64;
     let us_per_tick = 1e6 / ticks_per_second();
-    let cpu = |i: usize| (after[i] - before[i]) as f64 * us_per_tick / n;
     Ok(Run {
         per_second,
         p50,
         p99,
         statements: statements_after.saturating_sub(statements_before) as f64 / n,
-        cpu_us: [cpu(0), cpu(1), cpu(2), cpu(3)],
+        cpu_us: before.iter().zip(&after).map(|(b, a)| (a - b) as f64 * us_per_tick / n).collect(),
     })
 }
 
@@ -157,13 +164,16 @@ pub fn run(root: &std::path::Path) -> anyhow::Result<()> {
     outcome
 }
 
-type Summary = (f64, f64, f64, f64, [f64; 4]);
+/// Medians of a scenario's rounds: req/s, p50 ms, p99 ms, SQL per request, CPU µs per request
+/// of each watched process.
+pub(crate) type Summary = (f64, f64, f64, f64, Vec<f64>);
 
-async fn rounds(
+/// Warms every scenario, then runs them in interleaved rounds; the medians of each.
+pub(crate) async fn rounds(
     client: &reqwest::Client,
     scenarios: &[Scenario],
-    pids: &[Option<u32>; 4],
-    pg: (&str, &str),
+    pids: &[Option<u32>],
+    pg: Option<(&str, &str)>,
 ) -> anyhow::Result<Vec<Summary>> {
     for scenario in scenarios {
         // Warm connections, caches and statement plans.
@@ -200,7 +210,7 @@ async fn rounds(
                 median(r.iter().map(|x| x.p50.as_secs_f64() * 1e3).collect()),
                 median(r.iter().map(|x| x.p99.as_secs_f64() * 1e3).collect()),
                 median(r.iter().map(|x| x.statements).collect()),
-                [0, 1, 2, 3].map(|i| median(r.iter().map(|x| x.cpu_us[i]).collect())),
+                (0..pids.len()).map(|i| median(r.iter().map(|x| x.cpu_us[i]).collect())).collect(),
             )
         })
         .collect())
@@ -225,7 +235,7 @@ async fn measure(fleet: &mut Fleet, static_dir: &std::path::Path) -> anyhow::Res
     sqlx::query("create extension if not exists pg_stat_statements").execute(&mut admin).await?;
     let role =
         service_kit::fleet::spec("product").and_then(|s| s.db_role()).ok_or_else(|| anyhow::anyhow!("product role"))?;
-    let pg = (admin_url.as_str(), role.as_str());
+    let pg = Some((admin_url.as_str(), role.as_str()));
 
     let scenario = |name, url: &str, token: Option<&str>, bypass_nginx_cache| Scenario {
         name,
@@ -240,13 +250,13 @@ async fn measure(fleet: &mut Fleet, static_dir: &std::path::Path) -> anyhow::Res
         scenario("warm filtered + facets, anon.", &filtered, None, false),
         scenario("warm listing, signed in", &listing, Some(&access), false),
     ];
-    let pids = PROCESSES.map(|p| fleet.pid(p));
+    let pids: Vec<Option<u32>> = PROCESSES.iter().map(|p| fleet.pid(p)).collect();
     let warm_summary = rounds(&client, &warm, &pids, pg).await?;
 
     // The same edge with the product's cache off and NGINX's bypassed: every request reaches
     // PostgreSQL.
     fleet.restart_with("product", &[("CATALOG_CACHE", "off")]).await?;
-    let pids = PROCESSES.map(|p| fleet.pid(p));
+    let pids: Vec<Option<u32>> = PROCESSES.iter().map(|p| fleet.pid(p)).collect();
     let cold = [
         scenario("static file (ceiling)", &static_url, None, false),
         scenario("cold listing (no cache)", &listing, None, true),

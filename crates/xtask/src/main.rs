@@ -19,6 +19,7 @@ mod bench;
 mod bench_catalog;
 mod bench_checkout;
 mod bench_gateway;
+mod bench_search;
 mod crash;
 mod fleet;
 mod fleet_walk;
@@ -48,7 +49,7 @@ fn main() -> ExitCode {
         Some("rotate-keys") => up::rotate_keys(&root),
         _ => {
             eprintln!(
-                "usage: cargo xtask <keys [--force] | up [--release] [--replicas NAME=N,...] | test | fleet | crash | bench [events|gateway|catalog|checkout] | audit [DATABASE_URL] | openapi | totp | rotate-keys>"
+                "usage: cargo xtask <keys [--force] | up [--release] [--replicas NAME=N,...] | test | fleet | crash | bench [events|gateway|catalog|search|checkout] | audit [DATABASE_URL] | openapi | totp | rotate-keys>"
             );
             return ExitCode::from(2);
         }
