@@ -43,7 +43,12 @@ pub async fn build(service: &str, db: &TestDb) -> Result<Application, StartError
         }
         "analytics" => analytics::build(config).await,
         "cms" => cms::build(config).await,
-        "media" => media::build(config).await,
+        "media" => {
+            let s3 = testkit::s3();
+            let base = format!("{}/{}", s3.endpoint, s3.bucket);
+            let settings = media::S3Settings::local(&s3.endpoint, &s3.bucket, &s3.access_key, &s3.secret_key, &base);
+            media::build(media::MediaConfig::new(config, settings)).await
+        }
         "gateway" => gateway::build(gateway::GatewayConfig::with_service(config)).await,
         other => Err(StartError::part("conformance", format!("no such service: {other}"))),
     }

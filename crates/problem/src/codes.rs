@@ -65,7 +65,7 @@ problem_codes! {
     MalformedJson = ("malformed_json", BAD_REQUEST) "The body is not valid JSON.",
     MalformedQuery = ("malformed_query", BAD_REQUEST) "The query string cannot be read.",
     UnreadableBody = ("unreadable_body", BAD_REQUEST) "The request body could not be read.",
-    UnsupportedMediaType = ("unsupported_media_type", UNSUPPORTED_MEDIA_TYPE) "The body's Content-Type is not one the route takes (JSON).",
+    UnsupportedMediaType = ("unsupported_media_type", UNSUPPORTED_MEDIA_TYPE) "The body's Content-Type is not one the route takes (JSON), or an uploaded file is not of a type it takes (its bytes decide, not its declared type).",
     PayloadTooLarge = ("payload_too_large", PAYLOAD_TOO_LARGE) "The request body is larger than the route accepts.",
     ValidationFailed = ("validation_failed", UNPROCESSABLE_ENTITY) "Some fields are invalid; `errors` names each with its own code.",
     NotFound = ("not_found", NOT_FOUND) "No such resource or route (also for another user's resource).",
@@ -103,6 +103,10 @@ problem_codes! {
     ReviewExists = ("review_exists", CONFLICT) "You have reviewed this product already; change or remove that review instead.",
     OutOfStock = ("out_of_stock", CONFLICT) "Not enough stock for some SKUs (`skus` names them); nothing was held.",
     ReservationConflict = ("reservation_conflict", CONFLICT) "This reservation id is already used for other lines, or the reservation is no longer held.",
+
+    // Media.
+    UploadMissing = ("upload_missing", CONFLICT) "Nothing has been uploaded to the presigned URL yet (or the upload expired); upload, then complete.",
+    ImageRejected = ("image_rejected", UNPROCESSABLE_ENTITY) "The uploaded image cannot be used: undecodable, too many pixels (a decompression bomb), or not the size declared; `detail` says which.",
 
     // Checkout.
     EmailUnverified = ("email_unverified", FORBIDDEN) "Confirm your email address before ordering.",

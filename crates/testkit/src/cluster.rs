@@ -298,3 +298,82 @@ pub fn start_smtp_sink(dir: &Path, port: u16) -> std::io::Result<std::process::C
     wait_for_port(port, "smtp-sink", &mut child)?;
     Ok(child)
 }
+
+/// The S3 server the tests and `cargo xtask up` run: s3s-fs (a real S3 implementation over a
+/// directory), installed once with `cargo install` into `~/.cache/shopfleet-tools` (see
+/// [`S3_SERVER_INSTALL`]) or named by `SHOPFLEET_S3_SERVER`.
+pub fn s3_server_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("SHOPFLEET_S3_SERVER") {
+        return PathBuf::from(path);
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/root"));
+    home.join(".cache/shopfleet-tools/bin/s3s-fs")
+}
+
+/// The `cargo install` arguments that put the S3 server where [`s3_server_binary`] looks.
+pub const S3_SERVER_INSTALL: &[&str] =
+    &["install", "s3s-fs", "--version", "0.14.1", "--features", "binary", "--locked", "--root"];
+
+/// Starts the S3 server on `port` over `root`, with one bucket and these credentials.
+pub fn start_s3(
+    root: &Path,
+    port: u16,
+    bucket: &str,
+    access_key: &str,
+    secret_key: &str,
+) -> std::io::Result<std::process::Child> {
+    let binary = s3_server_binary();
+    if !binary.exists() {
+        return Err(std::io::Error::other(format!(
+            "the S3 server {} is missing: `cargo xtask test` and `.ci/run` install it (cargo install s3s-fs)",
+            binary.display()
+        )));
+    }
+    std::fs::create_dir_all(root.join(bucket))?;
+    let mut server = Command::new(binary);
+    server
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--access-key",
+            access_key,
+            "--secret-key",
+            secret_key,
+        ])
+        .arg(root)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = spawn_owned(server, None)?;
+    wait_for_port(port, "s3s-fs", &mut child)?;
+    Ok(child)
+}
+
+/// A throwaway S3 server for this test process.
+pub struct S3Server {
+    pub endpoint: String,
+    pub bucket: String,
+    pub access_key: String,
+    pub secret_key: String,
+    pub root: PathBuf,
+    _child: std::process::Child,
+}
+
+impl S3Server {
+    pub fn start() -> std::io::Result<Self> {
+        let port = crate::unused_port();
+        let root = run_dir("s3");
+        let (bucket, access_key, secret_key) = ("shopfleet-media", "shopfleet-test", "shopfleet-test-secret");
+        let child = start_s3(&root, port, bucket, access_key, secret_key)?;
+        Ok(Self {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            bucket: bucket.to_owned(),
+            access_key: access_key.to_owned(),
+            secret_key: secret_key.to_owned(),
+            root,
+            _child: child,
+        })
+    }
+}

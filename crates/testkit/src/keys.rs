@@ -91,3 +91,33 @@ pub fn ensure_webhook_secret(dir: &Path, provider: &str) -> std::io::Result<()> 
     std::fs::write(&path, format!("whsec_{secret}\n"))?;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
 }
+
+/// The file of the S3 server's dev credentials under a keys directory (`AWS_ACCESS_KEY_ID=…`
+/// and `AWS_SECRET_ACCESS_KEY=…` lines, as an env file).
+pub fn s3_credentials_path(dir: &Path) -> std::path::PathBuf {
+    dir.join("s3.env")
+}
+
+/// Writes random DEV-ONLY S3 credentials unless the file exists.
+pub fn ensure_s3_credentials(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = s3_credentials_path(dir);
+    if path.exists() {
+        return Ok(());
+    }
+    let hex = |n| auth_jwt::keys::random_bytes(n).iter().map(|b| format!("{b:02x}")).collect::<String>();
+    std::fs::write(&path, format!("AWS_ACCESS_KEY_ID=shopfleet-dev-{}\nAWS_SECRET_ACCESS_KEY={}\n", hex(6), hex(24)))?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+}
+
+/// The S3 dev credentials: (access key id, secret access key).
+pub fn s3_credentials(dir: &Path) -> std::io::Result<(String, String)> {
+    let text = std::fs::read_to_string(s3_credentials_path(dir))?;
+    let value = |name: &str| {
+        text.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix('='))).map(|v| v.trim().to_owned())
+    };
+    match (value("AWS_ACCESS_KEY_ID"), value("AWS_SECRET_ACCESS_KEY")) {
+        (Some(key), Some(secret)) => Ok((key, secret)),
+        _ => Err(std::io::Error::other("s3.env lacks AWS_ACCESS_KEY_ID or AWS_SECRET_ACCESS_KEY")),
+    }
+}

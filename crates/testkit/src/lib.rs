@@ -21,7 +21,7 @@ use service_kit::ServiceConfig;
 use service_kit::db::DatabaseConfig;
 use service_kit::redis::RedisConfig;
 
-pub use cluster::{PgCluster, RedisServer};
+pub use cluster::{PgCluster, RedisServer, S3Server};
 pub use keys::FleetKeys;
 
 /// Where the run's servers are and the keys every test shares.
@@ -160,6 +160,12 @@ pub fn unused_port() -> u16 {
             return port;
         }
     }
+}
+
+/// The run's S3 server, started on first use (only the media tests need one).
+pub fn s3() -> &'static S3Server {
+    static S3: OnceLock<S3Server> = OnceLock::new();
+    S3.get_or_init(|| S3Server::start().expect("start the S3 server (s3s-fs)"))
 }
 
 /// A minter for tests that call a service as `issuer` would.

@@ -60,7 +60,8 @@ async fn measure(fleet: &Fleet, static_dir: &std::path::Path) -> anyhow::Result<
         .ok_or_else(|| anyhow::anyhow!("no word of 5 letters in {title:?}"))?
         .to_lowercase();
     let mut typo: Vec<char> = word.chars().collect();
-    typo.swap(1, 2);
+    let at = (1..typo.len() - 1).find(|&i| typo[i] != typo[i + 1]).unwrap_or(1);
+    typo.swap(at, at + 1);
     let typo: String = typo.into_iter().collect();
     let two_words = title.to_lowercase().split_whitespace().take(2).collect::<Vec<_>>().join("%20");
     let prefix: String = word.chars().take(3).collect();

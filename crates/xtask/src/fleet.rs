@@ -24,6 +24,8 @@ pub struct FleetOptions {
     pub pg_port: u16,
     pub redis_port: u16,
     pub nginx_port: u16,
+    /// The S3 server (s3s-fs) the media service stores into.
+    pub s3_port: u16,
     pub ports: BTreeMap<&'static str, u16>,
     /// Extra instances of a service (`--replicas product=3`): their ports, beyond the first.
     pub replica_ports: BTreeMap<&'static str, Vec<u16>>,
@@ -39,6 +41,8 @@ pub struct FleetOptions {
 }
 
 pub const DATABASE: &str = "shopfleet";
+/// The media bucket of the fleet's S3 server.
+pub const BUCKET: &str = "shopfleet-media";
 pub const ISSUER: &str = "shopfleet-auth";
 pub const AUDIENCE: &str = "shopfleet-api";
 
@@ -76,6 +80,13 @@ impl Fleet {
         let o = &fleet.options;
         let redis = start_redis(&o.run_dir.join("redis"), o.redis_port, o.durable).context("start Redis")?;
         fleet.children.push(("redis".into(), redis));
+        let o = &fleet.options;
+        eprintln!("==> S3 (s3s-fs) on {}, bucket {BUCKET}", o.s3_port);
+        let (key, secret) =
+            testkit::keys::s3_credentials(&o.keys_dir).context("the S3 credentials (cargo xtask keys)")?;
+        let s3 = testkit::cluster::start_s3(&o.run_dir.join("s3"), o.s3_port, BUCKET, &key, &secret)
+            .context("start the S3 server")?;
+        fleet.children.push(("s3".into(), s3));
         fleet.bootstrap().await.context("bootstrap roles and schemas")?;
 
         for spec in SERVICES {
@@ -395,6 +406,17 @@ pub fn service_env(o: &FleetOptions, name: &str) -> Vec<(String, String)> {
             format!("http://127.0.0.1:{}/api/v1/payments/webhooks/sandbox", o.nginx_port),
         ));
     }
+    if name == service_kit::fleet::MEDIA {
+        env.push(("S3_ENDPOINT".to_owned(), format!("http://127.0.0.1:{}", o.s3_port)));
+        env.push(("S3_BUCKET".to_owned(), BUCKET.to_owned()));
+        // NGINX serves the stored renditions from the S3 server's directory at /files (the
+        // CDN's part in production).
+        env.push(("S3_PUBLIC_BASE_URL".to_owned(), format!("http://127.0.0.1:{}/files", o.nginx_port)));
+        if let Ok((key, secret)) = testkit::keys::s3_credentials(&o.keys_dir) {
+            env.push(("AWS_ACCESS_KEY_ID".to_owned(), key));
+            env.push(("AWS_SECRET_ACCESS_KEY".to_owned(), secret));
+        }
+    }
     if name == service_kit::fleet::SEARCH {
         // The replica's own index, beside the rest of the run (kept across `up` restarts).
         env.push(("SEARCH_INDEX_DIR".to_owned(), o.run_dir.join("search-index").display().to_string()));
@@ -416,15 +438,15 @@ pub fn service_env(o: &FleetOptions, name: &str) -> Vec<(String, String)> {
     env
 }
 
-/// Distinct free ports for a throwaway fleet: one per service plus PostgreSQL, Redis and NGINX,
-/// all held at once while choosing so that none is handed out twice.
-pub fn free_ports() -> (BTreeMap<&'static str, u16>, [u16; 3]) {
+/// Distinct free ports for a throwaway fleet: one per service plus PostgreSQL, Redis, NGINX and
+/// S3, all held at once while choosing so that none is handed out twice.
+pub fn free_ports() -> (BTreeMap<&'static str, u16>, [u16; 4]) {
     let listeners: Vec<std::net::TcpListener> =
-        (0..SERVICES.len() + 3).map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind")).collect();
+        (0..SERVICES.len() + 4).map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind")).collect();
     let ports: Vec<u16> = listeners.iter().map(|l| l.local_addr().expect("addr").port()).collect();
     let services = SERVICES.iter().zip(&ports).map(|(spec, port)| (spec.name, *port)).collect();
     let n = SERVICES.len();
-    (services, [ports[n], ports[n + 1], ports[n + 2]])
+    (services, [ports[n], ports[n + 1], ports[n + 2], ports[n + 3]])
 }
 
 /// Options for a fleet with throwaway data and keys under a temp dir, on free ports.
@@ -433,7 +455,8 @@ pub fn throwaway_options(purpose: &str, release: bool) -> anyhow::Result<FleetOp
     let _ = std::fs::remove_dir_all(&run_dir);
     let keys_dir = run_dir.join("keys");
     testkit::FleetKeys::generate().write(&keys_dir)?;
-    let (ports, [pg_port, redis_port, nginx_port]) = free_ports();
+    testkit::keys::ensure_s3_credentials(&keys_dir)?;
+    let (ports, [pg_port, redis_port, nginx_port, s3_port]) = free_ports();
     Ok(FleetOptions {
         run_dir,
         keys_dir,
@@ -441,6 +464,7 @@ pub fn throwaway_options(purpose: &str, release: bool) -> anyhow::Result<FleetOp
         pg_port,
         redis_port,
         nginx_port,
+        s3_port,
         ports,
         replica_ports: BTreeMap::new(),
         extra_env: Vec::new(),
@@ -504,8 +528,10 @@ pub fn crash_test(root: &Path) -> anyhow::Result<()> {
 pub fn build_args() -> Vec<String> {
     let mut args = vec!["build".to_owned()];
     for spec in SERVICES {
+        // With the workspace's version: a dependency may share a service's name (tantivy pulls
+        // in a crate called `inventory`).
         args.push("-p".into());
-        args.push(spec.name.into());
+        args.push(format!("{}@{}", spec.name, env!("CARGO_PKG_VERSION")));
     }
     args
 }

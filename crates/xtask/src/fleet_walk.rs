@@ -136,7 +136,9 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     let word = title.split(|c: char| !c.is_alphanumeric()).max_by_key(|w| w.len()).context("a word")?;
     ensure!(word.len() >= 5, "a title word of 5 letters or more: {title}");
     let mut typo: Vec<char> = word.to_lowercase().chars().collect();
-    typo.swap(2, 3);
+    // Two different adjacent letters swapped (not the first: the word stays recognisable).
+    let at = (1..typo.len() - 1).find(|&i| typo[i] != typo[i + 1]).context("two different letters")?;
+    typo.swap(at, at + 1);
     let typo: String = typo.into_iter().collect();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
@@ -359,6 +361,40 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
         "the cart shows 10 % off: {cart}"
     );
     eprintln!("    the admin's discount code shows in the shopper's cart (10 % of {subtotal}): ok");
+
+    // The admin uploads an image: a presigned PUT straight to the S3 server, completed through
+    // NGINX; its thumbnail is then served by NGINX from the stored objects, immutable.
+    let picture: &[u8] = include_bytes!("../assets/walk.png");
+    let ticket: serde_json::Value = http
+        .post(format!("{api}/media/uploads"))
+        .bearer_auth(&staff)
+        .json(&serde_json::json!({"filename": "walk.png", "content_type": "image/png", "size": picture.len()}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let mut put = http.put(ticket["url"].as_str().with_context(|| format!("a presigned URL: {ticket}"))?);
+    for (name, value) in ticket["headers"].as_object().context("the upload's headers")? {
+        if !name.eq_ignore_ascii_case("content-length") {
+            put = put.header(name, value.as_str().unwrap_or_default());
+        }
+    }
+    let stored = put.body(picture.to_vec()).send().await?;
+    ensure!(stored.status() == 200, "the presigned PUT: {}", stored.status());
+    let upload_id = ticket["upload_id"].as_str().context("an upload id")?;
+    let response = http.post(format!("{api}/media/uploads/{upload_id}/complete")).bearer_auth(&staff).send().await?;
+    ensure!(response.status() == 201, "complete the upload: {}", response.status());
+    let media: serde_json::Value = response.json().await?;
+    let thumb = media["variants"]["thumb"].as_str().with_context(|| format!("a thumbnail: {media}"))?;
+    let served = http.get(thumb).send().await?;
+    ensure!(served.status() == 200, "the thumbnail at {thumb}: {}", served.status());
+    let cache = served.headers().get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    ensure!(cache.contains("immutable"), "the thumbnail is immutable: {cache}");
+    let bytes = served.bytes().await?;
+    ensure!(bytes.starts_with(&[0xFF, 0xD8]), "the thumbnail is a JPEG");
+    eprintln!(
+        "    an admin uploaded an image (presigned PUT, completed through NGINX); its thumbnail is served immutable: ok"
+    );
 
     // The request id sent through NGINX appears in the product service's log line of that request.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);

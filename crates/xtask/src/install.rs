@@ -1,5 +1,5 @@
 //! What a fresh machine lacks: PostgreSQL, Redis, NGINX, promtool (Prometheus) and Postfix's
-//! smtp-sink from Debian's packages. As root we install them; otherwise we print the exact
+//! smtp-sink from Debian's packages; the S3 server (s3s-fs) from crates.io. As root we install them; otherwise we print the exact
 //! command and stop.
 
 use std::process::Command;
@@ -67,6 +67,28 @@ pub fn ensure_openapi_validator() -> anyhow::Result<()> {
         .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "openapi-spec-validator==0.9.*"])
         .status()?;
     anyhow::ensure!(status.success(), "pip install openapi-spec-validator failed");
+    Ok(())
+}
+
+/// The S3 server (s3s-fs, a real S3 implementation over a directory) the media service, its
+/// tests and `cargo xtask up` use: built once with `cargo install` into
+/// `~/.cache/shopfleet-tools` and reused.
+pub fn ensure_s3_server() -> anyhow::Result<()> {
+    let binary = testkit::cluster::s3_server_binary();
+    if binary.exists() {
+        return Ok(());
+    }
+    let root = binary.parent().and_then(|bin| bin.parent()).ok_or_else(|| anyhow::anyhow!("no tools dir"))?;
+    eprintln!("==> installing the S3 server (cargo install s3s-fs into {}; once)", root.display());
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(testkit::cluster::S3_SERVER_INSTALL)
+        .arg(root)
+        // Its own target dir: the workspace's must not be disturbed by a foreign build.
+        .env("CARGO_TARGET_DIR", root.join("build"))
+        .env_remove("RUSTFLAGS")
+        .status()?;
+    anyhow::ensure!(status.success(), "cargo install s3s-fs failed");
+    let _ = std::fs::remove_dir_all(root.join("build"));
     Ok(())
 }
 

@@ -10,10 +10,15 @@ pub fn run(root: &Path, force: bool) -> anyhow::Result<PathBuf> {
     if !force && FleetKeys::load(&dir).is_ok() {
         // Key files added since (the payment webhook secret) are made without touching the rest.
         testkit::keys::ensure_webhook_secret(&dir, "sandbox")?;
+        testkit::keys::ensure_s3_credentials(&dir)?;
         eprintln!("dev keys present in {}", dir.display());
         return Ok(dir);
     }
     eprintln!("making DEV-ONLY keys in {} ...", dir.display());
     FleetKeys::generate().write(&dir)?;
+    if force {
+        let _ = std::fs::remove_file(testkit::keys::s3_credentials_path(&dir));
+    }
+    testkit::keys::ensure_s3_credentials(&dir)?;
     Ok(dir)
 }

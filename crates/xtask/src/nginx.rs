@@ -16,6 +16,17 @@ fn bench_static(options: &FleetOptions) -> String {
     }
 }
 
+/// The stored media renditions, served from the S3 server's directory at `/files/` with the
+/// headers a CDN would keep (the keys are content-hashed, so immutable).
+fn media_files(options: &FleetOptions) -> String {
+    let dir = options.run_dir.join("s3").join(crate::fleet::BUCKET).join("media");
+    format!(
+        "        location ^~ /files/media/ {{\n            alias {}/;\n            add_header Cache-Control \"public, max-age=31536000, immutable\" always;\n            include {}/security-headers.conf;\n        }}\n",
+        dir.display(),
+        crate::workspace_root().join("nginx").display()
+    )
+}
+
 /// Writes the rendered config under the run directory and returns its path.
 pub fn render(options: &FleetOptions) -> anyhow::Result<PathBuf> {
     let root = crate::workspace_root();
@@ -32,6 +43,7 @@ pub fn render(options: &FleetOptions) -> anyhow::Result<PathBuf> {
         .replace("{{MASTER_PROCESS}}", "off")
         .replace("{{MAX_BODY}}", "1m")
         .replace("{{BENCH_STATIC}}", &bench_static(options))
+        .replace("{{MEDIA_FILES}}", &media_files(options))
         .replace("{{RATE_PER_SECOND}}", &std::env::var("NGINX_RATE_PER_SECOND").unwrap_or_else(|_| "100".into()))
         .replace("{{RATE_BURST}}", &std::env::var("NGINX_RATE_BURST").unwrap_or_else(|_| "200".into()));
     anyhow::ensure!(!rendered.contains("{{"), "unrendered placeholder in the NGINX template");

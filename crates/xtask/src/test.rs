@@ -13,6 +13,7 @@ use crate::{cargo, run_step};
 pub fn run(root: &Path) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     crate::install::ensure_packages()?;
+    crate::install::ensure_s3_server()?;
     crate::install::ensure_openapi_validator()?;
     run_step("cargo fmt --check", cargo().current_dir(root).args(["fmt", "--all", "--", "--check"]))?;
     run_step(

@@ -40,6 +40,7 @@ fn dev_options(root: &Path, release: bool, replicas: &[(&'static str, usize)]) -
         pg_port: port("PG_PORT", 5433)?,
         redis_port: port("REDIS_PORT", 6380)?,
         nginx_port: port("NGINX_PORT", 8080)?,
+        s3_port: port("S3_PORT", 9000)?,
         ports,
         durable: true,
         echo_logs: true,
@@ -77,6 +78,7 @@ fn parse_replicas(args: &[String]) -> anyhow::Result<Vec<(&'static str, usize)>>
 pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let release = args.iter().any(|a| a == "--release");
     crate::install::ensure_packages()?;
+    crate::install::ensure_s3_server()?;
     crate::keys::run(root, false)?;
     let mut build = crate::cargo();
     build.current_dir(root).args(build_args());
@@ -194,6 +196,12 @@ fn print_table(fleet: &Fleet, demo: Option<&(String, String)>, admin: Option<&se
     let o = &fleet.options;
     println!("  {:<14} {:<28} ready", "postgres", format!("127.0.0.1:{}", o.pg_port));
     println!("  {:<14} {:<28} ready", "redis", format!("127.0.0.1:{}", o.redis_port));
+    println!(
+        "  {:<14} {:<28} ready (bucket {}, keys in .dev/keys/s3.env)",
+        "s3",
+        format!("127.0.0.1:{}", o.s3_port),
+        crate::fleet::BUCKET
+    );
     println!();
     println!("  The shop: {}/api/v1/products", fleet.nginx_url());
     if let Some((email, password)) = demo {

@@ -1,7 +1,10 @@
 //! The errors of the media service's routes, each answered as problem+json with its status.
 
 use axum::response::{IntoResponse, Response};
-use service_kit::Problem;
+use service_kit::{Code, Problem};
+
+use crate::domain::Rejected;
+use crate::s3::StoreError;
 
 /// Why a request to the media service failed.
 #[derive(Debug, thiserror::Error)]
@@ -10,12 +13,31 @@ pub enum ApiError {
     /// 400/413/415/422, a missing permission 403), sent as it is.
     #[error(transparent)]
     Problem(#[from] Problem),
+    /// 415 `unsupported_media_type` or 422 `image_rejected`.
+    #[error(transparent)]
+    Rejected(#[from] Rejected),
+    /// 503 `upstream_unavailable`: the object store did not answer properly (logged).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// 500, logged.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
             ApiError::Problem(problem) => problem.into_response(),
+            ApiError::Rejected(Rejected::Type(detail)) => {
+                Problem::new(Code::UnsupportedMediaType, detail).into_response()
+            }
+            ApiError::Rejected(Rejected::Image(detail)) => Problem::new(Code::ImageRejected, detail).into_response(),
+            ApiError::Store(error) => {
+                tracing::error!(%error, "object store failed");
+                Problem::new(Code::UpstreamUnavailable, "the object store is not answering; retry shortly")
+                    .into_response()
+            }
+            ApiError::Database(error) => Problem::internal(&error).into_response(),
         }
     }
 }

@@ -1,33 +1,47 @@
-//! The media service: uploads to S3, thumbnails and CDN URLs.
-//!
-//! A skeleton until its issue lands: it owns its schema `media` (made by the bootstrap), serves
-//! `/health`, `/ready` and `/metrics`, and refuses every other route without a valid internal token
-//! from the gateway (401 problem+json); with one, an unknown route is a 404 problem+json. Its
-//! modules have the shape every service has (config, error, routes, domain, store, events) and stay
-//! empty until then.
+//! The media service: image uploads to any S3 through presigned PUTs; each upload checked
+//! (its real type from its bytes, its pixels counted before decoding), re-encoded without
+//! metadata, stored with its variants (JPEG and WebP) under content-hashed immutable keys, and
+//! announced with its public URLs (MEDIA_UPLOADED, MEDIA_DELETED) for the catalog to keep.
+//! The object store in `s3`, the image rules in `domain`, the schema `media` in `store`.
 
 pub mod config;
-mod domain;
+pub mod domain;
 pub mod error;
 mod events;
 mod routes;
+pub mod s3;
 mod store;
 
+use std::sync::Arc;
+
+use observability::ReadinessCheck;
 use service_kit::app::Application;
 use service_kit::{Context, StartError, fleet};
 
-pub use config::Config;
+pub use config::{MediaConfig, S3Settings};
 
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::MEDIA;
+
+/// The media schema's migrations, applied at start.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/media");
 
 /// The OpenAPI description of the service's public routes (service paths, before `/api/v1`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     routes::openapi()
 }
 
-/// Connects what the service owns and binds its listener.
-pub async fn build(config: Config) -> Result<Application, StartError> {
-    let context = Context::start(config).await?;
-    context.serve_internal(&[fleet::GATEWAY], routes::router()).await
+/// Connects and migrates, starts the relay, checks the bucket on readiness, binds the listener.
+pub async fn build(config: MediaConfig) -> Result<Application, StartError> {
+    let objects = s3::ObjectStore::new(&config.s3);
+    let settings = Arc::new(config.clone());
+    let mut context = Context::start(config.service).await?.with_database(&MIGRATOR).await?.with_redis().await?;
+    events::start(&mut context).await?;
+    let probe = objects.clone();
+    context.add_check(ReadinessCheck::new("object_store", move || {
+        let probe = probe.clone();
+        async move { probe.reachable().await }
+    }));
+    let state = routes::AppState { pool: context.db.clone(), objects, settings };
+    context.serve_internal(&[fleet::GATEWAY], routes::router(state)).await
 }

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod inventory;
+pub mod media;
 pub mod order;
 pub mod payment;
 pub mod product;
@@ -20,6 +21,7 @@ pub use auth::{
 pub use inventory::{
     InventoryCommitted, InventoryEvent, InventoryReleased, InventoryReserved, ReservedLine, StockChanged, StockLow,
 };
+pub use media::{MediaDeleted, MediaEvent, MediaUploaded};
 pub use order::{
     OrderCancelled, OrderCreated, OrderDelivered, OrderEvent, OrderExpired, OrderLine, OrderPaid, OrderRefunded,
     OrderShipped,
@@ -111,6 +113,7 @@ pub fn secret_fields(event_type: &str) -> &'static [&'static str] {
         .or_else(|| InventoryEvent::secret_fields(event_type))
         .or_else(|| OrderEvent::secret_fields(event_type))
         .or_else(|| PaymentEvent::secret_fields(event_type))
+        .or_else(|| MediaEvent::secret_fields(event_type))
         .unwrap_or(&[])
 }
 

@@ -1,1 +1,0 @@
-//! All of the media service's SQL, in its schema `media`: none yet.

@@ -1,0 +1,125 @@
+//! Uploads end to end against a real S3 server: presigned PUT with a plain client, completion
+//! with variants and their headers, lies and bombs refused, metadata stripped, deletion.
+
+use image::ImageFormat;
+use serde_json::json;
+
+use crate::helpers::{TestApp, blank_png, jpeg_with_exif, picture};
+
+#[tokio::test]
+async fn an_upload_becomes_a_media_with_variants_each_stored_with_immutable_headers() {
+    let app = TestApp::spawn().await;
+    let (status, media) = app.upload("image/png", picture(1600, 900, ImageFormat::Png)).await;
+    assert_eq!(status, 201, "{media}");
+    assert_eq!((media["width"].as_i64(), media["height"].as_i64()), (Some(1600), Some(900)));
+    let mut keys = vec![app.key_of(media["url"].as_str().unwrap())];
+    for name in ["thumb", "medium", "large"] {
+        for set in ["variants", "webp"] {
+            let url = media[set][name].as_str().unwrap_or_else(|| panic!("{set}.{name}: {media}"));
+            assert!(!url.contains('?'), "a public URL carries no query string: {url}");
+            keys.push(app.key_of(url));
+        }
+    }
+    for key in &keys {
+        let (content_type, cache_control, length) = app.objects.head(key).await.unwrap().expect(key);
+        let expected = if key.ends_with(".webp") {
+            "image/webp"
+        } else if key.ends_with(".jpg") {
+            "image/jpeg"
+        } else {
+            "image/png"
+        };
+        assert_eq!(content_type, expected, "{key}");
+        assert_eq!(cache_control, "public, max-age=31536000, immutable", "{key}");
+        assert!(length > 0);
+    }
+    // The thumbnail fits 160 pixels and keeps the proportions.
+    let thumb =
+        app.objects.get(&app.key_of(media["variants"]["thumb"].as_str().unwrap()), 1 << 20).await.unwrap().unwrap();
+    let decoded = image::load_from_memory(&thumb).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (160, 90));
+    // The raw upload is gone; the media reads back the same, publicly.
+    let raw: i64 = sqlx::query_scalar("select count(*) from uploads where media_id is not null")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(raw, 1);
+    let id = media["media_id"].as_str().unwrap();
+    let (status, read) = app.public.get(&format!("/media/{id}")).await;
+    assert_eq!((status, &read["variants"]), (200, &media["variants"]));
+    let events: Vec<String> =
+        sqlx::query_scalar("select event_type from outbox order by created_at").fetch_all(&app.pool).await.unwrap();
+    assert_eq!(events, ["MEDIA_UPLOADED"]);
+
+    // Completing again answers the same media; another staff member's upload is not found.
+    let ticket = app.ticket("again.png", "image/png", 100).await;
+    let id = ticket["upload_id"].as_str().unwrap();
+    let (status, problem) = app.other_staff.post_json(&format!("/media/uploads/{id}/complete"), json!({})).await;
+    assert_eq!((status, problem["code"].as_str()), (404, Some("not_found")));
+    let (status, problem) = app.complete(&ticket).await;
+    assert_eq!((status, problem["code"].as_str()), (409, Some("upload_missing")), "nothing uploaded yet");
+
+    // Deleting removes every object, and the media.
+    let media_id = media["media_id"].as_str().unwrap();
+    let response = app.staff.request(reqwest::Method::DELETE, &format!("/media/{media_id}")).send().await.unwrap();
+    assert_eq!(response.status(), 204);
+    for key in &keys {
+        assert_eq!(app.objects.head(key).await.unwrap(), None, "{key} is gone");
+    }
+    let (status, _) = app.public.get(&format!("/media/{media_id}")).await;
+    assert_eq!(status, 404);
+    let response = app.staff.request(reqwest::Method::DELETE, &format!("/media/{media_id}")).send().await.unwrap();
+    assert_eq!(response.status(), 404, "deleting twice");
+}
+
+#[tokio::test]
+async fn lies_oversized_bodies_and_decompression_bombs_are_refused_and_exif_never_survives() {
+    let app = TestApp::spawn().await;
+
+    // A PNG declared as a JPEG: the bytes decide.
+    let png = picture(40, 30, ImageFormat::Png);
+    let (status, problem) = app.upload("image/jpeg", png).await;
+    assert_eq!((status, problem["code"].as_str()), (415, Some("unsupported_media_type")), "{problem}");
+
+    // More bytes than signed: S3 itself refuses the PUT; nothing to complete.
+    let bytes = picture(40, 30, ImageFormat::Png);
+    let ticket = app.ticket("small.png", "image/png", bytes.len()).await;
+    let mut bigger = bytes.clone();
+    bigger.extend_from_slice(&[0u8; 4096]);
+    let refused = app.put(&ticket, bigger).await;
+    assert!(refused == 403 || refused == 400, "the store refused the larger body: {refused}");
+    let (status, problem) = app.complete(&ticket).await;
+    assert_eq!((status, problem["code"].as_str()), (409, Some("upload_missing")));
+
+    // Too many pixels (a small file that would decode to a huge picture): refused from its header.
+    let bomb = blank_png(3000, 2000);
+    assert!(bomb.len() < 64 << 10, "a small file: {} bytes", bomb.len());
+    let (status, problem) = app.upload("image/png", bomb).await;
+    assert_eq!((status, problem["code"].as_str()), (422, Some("image_rejected")), "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("3000×2000"), "{problem}");
+
+    // EXIF (with a GPS note) in, none out: not in the original, not in a variant.
+    let note = "GPS 52.5200N 13.4050E secret-spot";
+    let with_exif = jpeg_with_exif(note);
+    assert!(with_exif.windows(4).any(|w| w == b"Exif"));
+    let (status, media) = app.upload("image/jpeg", with_exif).await;
+    assert_eq!(status, 201, "{media}");
+    for url in [media["url"].as_str().unwrap(), media["variants"]["thumb"].as_str().unwrap()] {
+        let stored = app.objects.get(&app.key_of(url), 1 << 20).await.unwrap().unwrap();
+        assert!(!stored.windows(4).any(|w| w == b"Exif"), "{url} kept an EXIF segment");
+        assert!(!stored.windows(note.len()).any(|w| w == note.as_bytes()), "{url} kept the GPS note");
+    }
+
+    // Bad requests are named.
+    let (status, problem) =
+        app.staff.post_json("/media/uploads", json!({"filename": "", "content_type": "image/gif", "size": 0})).await;
+    assert_eq!(status, 422);
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["filename", "content_type", "size"]);
+    let (status, _) = app
+        .public
+        .post_json("/media/uploads", json!({"filename": "a.png", "content_type": "image/png", "size": 10}))
+        .await;
+    assert_eq!(status, 403, "media:write is needed");
+}
