@@ -16,7 +16,7 @@ pub const PRODUCES: &[&str] = &[AUTH, PRODUCT, INVENTORY, ORDER, PAYMENT, MEDIA]
 pub const CONSUMES: &[(&str, &[&str])] = &[
     (USER, &[AUTH]),
     (NOTIFICATION, &[AUTH, ORDER]),
-    (PRODUCT, &[INVENTORY, ORDER]),
+    (PRODUCT, &[INVENTORY, ORDER, MEDIA]),
     (ORDER, &[PAYMENT]),
     (PAYMENT, &[ORDER]),
     (INVENTORY, &[ORDER]),

@@ -3,12 +3,15 @@
 //! `events.product`, through its outbox in the transaction of each write (`store::writes`). It
 //! consumes inventory's STOCK_CHANGED to keep `in_stock` of variants and products, so no
 //! storefront read ever calls inventory, and the order's ORDER_DELIVERED to record purchases,
-//! which mark reviews as verified (a delivered order, not merely a paid one).
+//! which mark reviews as verified (a delivered order, not merely a paid one), and the media
+//! service's MEDIA_UPLOADED / MEDIA_DELETED to keep the URLs of the images products name.
 
 use std::sync::Arc;
 
 use events::Event;
-use events::catalog::{InventoryEvent, OrderDelivered, OrderEvent, StockChanged};
+use events::catalog::{
+    InventoryEvent, MediaDeleted, MediaEvent, MediaUploaded, OrderDelivered, OrderEvent, StockChanged,
+};
 use events::consumer::HandleFuture;
 use events::{Envelope, EventMetrics, Handled, Handler};
 use service_kit::{Context, Redis, StartError};
@@ -18,7 +21,7 @@ use crate::cache::Cache;
 use crate::store;
 
 /// The streams this service consumes.
-pub const CONSUMES: &[&str] = &[InventoryEvent::DOMAIN, OrderEvent::DOMAIN];
+pub const CONSUMES: &[&str] = &[InventoryEvent::DOMAIN, OrderEvent::DOMAIN, MediaEvent::DOMAIN];
 
 /// Applies STOCK_CHANGED to the stock flags and ORDER_DELIVERED to purchases, and invalidates the
 /// response cache once a change has committed.
@@ -38,12 +41,23 @@ impl Handler for StockFlags {
                 store::reviews::record_purchase(tx, delivered.user_id, &skus).await?;
                 return Ok(Handled::Applied);
             }
-            Ok(Handled::Ignored)
+            match MediaEvent::decode(event)? {
+                Some(MediaEvent::MediaUploaded(uploaded)) => store::media::uploaded(tx, &uploaded).await?,
+                Some(MediaEvent::MediaDeleted(deleted)) => store::media::deleted(tx, deleted.media_id).await?,
+                None => return Ok(Handled::Ignored),
+            }
+            Ok(Handled::Applied)
         })
     }
 
     fn wants(&self, event_type: &str) -> bool {
-        [<StockChanged as Event>::TYPE, <OrderDelivered as Event>::TYPE].contains(&event_type)
+        [
+            <StockChanged as Event>::TYPE,
+            <OrderDelivered as Event>::TYPE,
+            <MediaUploaded as Event>::TYPE,
+            <MediaDeleted as Event>::TYPE,
+        ]
+        .contains(&event_type)
     }
 
     fn committed<'a>(

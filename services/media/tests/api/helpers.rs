@@ -18,7 +18,8 @@ pub struct TestApp {
     pub settings: media::S3Settings,
     pub pool: sqlx::PgPool,
     pub http: reqwest::Client,
-    _db: TestDb,
+    pub redis_prefix: String,
+    pub db: TestDb,
 }
 
 pub fn settings() -> media::S3Settings {
@@ -31,7 +32,9 @@ impl TestApp {
     pub async fn spawn() -> Self {
         let db = TestDb::new().await;
         let settings = settings();
-        let mut config = media::MediaConfig::new(testkit::service_config("media", Some(&db)), settings.clone());
+        let service = testkit::service_config("media", Some(&db));
+        let redis_prefix = service.redis.as_ref().expect("redis").key_prefix.clone();
+        let mut config = media::MediaConfig::new(service, settings.clone());
         config.limits = media::domain::ImageLimits { max_pixels: 4_000_000, max_side: 4000 };
         config.max_bytes = 5 << 20;
         let addr = media::build(config).await.expect("media starts").spawn();
@@ -44,8 +47,18 @@ impl TestApp {
             settings,
             pool: db.pool_as("media").await,
             http: reqwest::Client::new(),
-            _db: db,
+            redis_prefix,
+            db,
         }
+    }
+
+    /// The catalog on the same database and event streams, as staff holding `catalog:write`.
+    pub async fn catalog(&self) -> ServiceCaller {
+        let mut config = testkit::service_config("product", Some(&self.db));
+        config.redis.as_mut().expect("redis").key_prefix = self.redis_prefix.clone();
+        let addr = product::build(product::ProductConfig::new(config)).await.expect("product starts").spawn();
+        let staff = Subject::user(Uuid::now_v7().to_string(), Role::Admin, vec!["catalog:write".into()]);
+        ServiceCaller::new("product", addr).as_subject(staff)
     }
 
     /// Starts an upload; the ticket.

@@ -123,3 +123,44 @@ async fn lies_oversized_bodies_and_decompression_bombs_are_refused_and_exif_neve
         .await;
     assert_eq!(status, 403, "media:write is needed");
 }
+
+#[tokio::test]
+async fn a_product_shows_its_image_urls_once_the_upload_is_announced() {
+    let app = TestApp::spawn().await;
+    let catalog = app.catalog().await;
+    let (status, media) = app.upload("image/jpeg", picture(800, 600, ImageFormat::Jpeg)).await;
+    assert_eq!(status, 201, "{media}");
+    let body = json!({
+        "slug": "framed-ferris", "title": "Framed Ferris", "status": "active", "images": [media["media_id"]],
+        "variants": [{"sku": "FRAMED-FERRIS", "price_minor": 2500}],
+    });
+    let (status, product) = catalog.post_json("/products", body).await;
+    assert_eq!(status, 201, "{product}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, detail) = catalog.get("/products/framed-ferris").await;
+        if detail["image_urls"][0]["url"] == media["url"] {
+            assert_eq!(detail["image_urls"][0]["variants"], media["variants"]);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the product never showed the image: {detail}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (_, listing) = catalog.get("/products?limit=5").await;
+    assert_eq!(listing["items"][0]["image_url"], media["variants"]["medium"], "{listing}");
+
+    // Deleted: the product keeps the id but shows no URL for it.
+    let id = media["media_id"].as_str().unwrap();
+    let response = app.staff.request(reqwest::Method::DELETE, &format!("/media/{id}")).send().await.unwrap();
+    assert_eq!(response.status(), 204);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, detail) = catalog.get("/products/framed-ferris").await;
+        if detail["image_urls"].as_array().is_some_and(Vec::is_empty) {
+            assert_eq!(detail["images"][0], media["media_id"]);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the deleted image stayed: {detail}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -3,6 +3,7 @@
 //! stock flags from inventory's events in `stock`; the demo seed's inserts in `seed`; what the
 //! search service reads in `search`.
 
+pub mod media;
 pub mod reviews;
 pub mod search;
 pub mod seed;
@@ -32,6 +33,8 @@ pub struct ListItem {
     pub in_stock: bool,
     /// The first image's media id.
     pub image: Option<Uuid>,
+    /// The first image's `medium` variant URL, once the media service announced it.
+    pub image_url: Option<String>,
     pub rating_average: f64,
     pub rating_count: i32,
     pub created_at: DateTime<Utc>,
@@ -83,7 +86,9 @@ fn push_filters(query: &mut QueryBuilder<Postgres>, filters: &Filters) {
 }
 
 const LIST_COLUMNS: &str = "p.id, p.slug, p.title, p.brand, p.price_min_minor, p.price_max_minor, p.currency, \
-     p.in_stock, (p.images ->> 0)::uuid as image, p.rating_avg::float8 as rating_average, p.rating_count, \
+     p.in_stock, (p.images ->> 0)::uuid as image, \
+     (select coalesce(m.variants ->> 'medium', m.url) from media_urls m where m.media_id = (p.images ->> 0)::uuid) as image_url, \
+     p.rating_avg::float8 as rating_average, p.rating_count, \
      p.created_at, lower(p.title) as name_key, p.rating_avg::text as rating_key";
 
 /// One page of the listing plus one more row (to tell whether a next page exists): one
@@ -219,6 +224,10 @@ pub struct ProductDetail {
     /// Media ids, in display order.
     #[schema(value_type = Vec<Uuid>)]
     pub images: sqlx::types::Json<Vec<Uuid>>,
+    /// The images' URLs in the same order, each `{"media_id", "url", "variants": {"thumb", ...},
+    /// "width", "height"}`, for those the media service has announced.
+    #[schema(value_type = Vec<Object>)]
+    pub image_urls: sqlx::types::Json<serde_json::Value>,
     pub seo_title: Option<String>,
     pub seo_description: Option<String>,
     pub price_min_minor: i64,
@@ -240,6 +249,10 @@ pub struct ProductDetail {
 const DETAIL_COLUMNS: &str = "p.id, p.slug, p.title, p.description, p.description_html, p.status, p.brand, \
      p.attributes, p.images, p.seo_title, p.seo_description, p.price_min_minor, p.price_max_minor, p.currency, \
      p.in_stock, p.rating_avg::float8 as rating_average, p.rating_count, p.version, p.created_at, p.updated_at, \
+     coalesce((select json_agg(json_build_object('media_id', m.media_id, 'url', m.url, 'variants', m.variants, \
+        'width', m.width, 'height', m.height) order by i.position) \
+        from jsonb_array_elements_text(p.images) with ordinality as i(id, position) \
+        join media_urls m on m.media_id = i.id::uuid), '[]'::json) as image_urls, \
      coalesce((select json_agg(json_build_object('sku', v.sku, 'options', v.options, 'price_minor', v.price_minor, \
         'compare_at_minor', v.compare_at_minor, 'currency', v.currency, 'weight_grams', v.weight_grams, \
         'barcode', v.barcode, 'in_stock', v.in_stock) order by v.position, v.created_at, v.sku) \
