@@ -42,6 +42,36 @@ pub async fn build(config: MediaConfig) -> Result<Application, StartError> {
         let probe = probe.clone();
         async move { probe.reachable().await }
     }));
+    sweep_abandoned_uploads(&context, objects.clone());
     let state = routes::AppState { pool: context.db.clone(), objects, settings };
     context.serve_internal(&[fleet::GATEWAY], routes::router(state)).await
+}
+
+/// Every ten minutes, the raw objects of uploads never completed (an hour after their URL
+/// expired) are deleted with their rows, so abandoned uploads leave nothing behind.
+fn sweep_abandoned_uploads(context: &Context<sqlx::PgPool, service_kit::Redis>, objects: s3::ObjectStore) {
+    let pool = context.db.clone();
+    context.background.every(std::time::Duration::from_secs(600), move || {
+        let (pool, objects) = (pool.clone(), objects.clone());
+        async move {
+            if let Err(error) = sweep_abandoned(&pool, &objects, std::time::Duration::from_secs(3600)).await {
+                tracing::warn!(%error, "sweeping abandoned uploads failed");
+            }
+        }
+    });
+}
+
+/// Deletes the raw objects and rows of uploads whose URL expired more than `grace` ago without
+/// a completion; how many went.
+pub async fn sweep_abandoned(
+    pool: &sqlx::PgPool,
+    objects: &s3::ObjectStore,
+    grace: std::time::Duration,
+) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
+    let abandoned = store::abandoned_uploads(pool, grace, 100).await?;
+    for (id, key) in &abandoned {
+        objects.delete(key).await?;
+        store::forget_upload(pool, *id).await?;
+    }
+    Ok(abandoned.len())
 }

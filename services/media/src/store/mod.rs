@@ -131,3 +131,25 @@ pub async fn key_still_used(pool: &PgPool, original_key: &str) -> sqlx::Result<b
         .fetch_one(pool)
         .await
 }
+
+/// Uploads never completed whose presigned URL expired longer than `grace` ago: (id, raw key).
+pub async fn abandoned_uploads(
+    pool: &PgPool,
+    grace: std::time::Duration,
+    limit: i64,
+) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as(
+        "select id, raw_key from uploads where media_id is null \
+         and expires_at < now() - make_interval(secs => $1) order by expires_at limit $2",
+    )
+    .bind(grace.as_secs_f64())
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// Forgets an abandoned upload (its raw object already deleted).
+pub async fn forget_upload(pool: &PgPool, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("delete from uploads where id = $1 and media_id is null").bind(id).execute(pool).await?;
+    Ok(())
+}

@@ -164,3 +164,20 @@ async fn a_product_shows_its_image_urls_once_the_upload_is_announced() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn an_upload_never_completed_is_swept_with_its_raw_object() {
+    let app = TestApp::spawn().await;
+    let bytes = picture(20, 20, ImageFormat::Png);
+    let ticket = app.ticket("forgotten.png", "image/png", bytes.len()).await;
+    assert_eq!(app.put(&ticket, bytes).await, 200);
+    let raw_key = format!("uploads/{}", ticket["upload_id"].as_str().unwrap());
+    assert!(app.objects.head(&raw_key).await.unwrap().is_some());
+    let grace = std::time::Duration::from_secs(60);
+    assert_eq!(media::sweep_abandoned(&app.pool, &app.objects, grace).await.unwrap(), 0, "not expired yet");
+    sqlx::query("update uploads set expires_at = now() - interval '2 minutes'").execute(&app.pool).await.unwrap();
+    assert_eq!(media::sweep_abandoned(&app.pool, &app.objects, grace).await.unwrap(), 1);
+    assert_eq!(app.objects.head(&raw_key).await.unwrap(), None, "the raw object is gone");
+    let (status, problem) = app.complete(&ticket).await;
+    assert_eq!((status, problem["code"].as_str()), (404, Some("not_found")), "the upload is forgotten");
+}
