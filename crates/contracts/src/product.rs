@@ -108,6 +108,9 @@ pub struct SearchDocument {
     pub attributes: std::collections::BTreeMap<String, String>,
     /// The first image's media id.
     pub image: Option<Uuid>,
+    /// The first image's `medium` variant URL, once the media service announced it.
+    #[serde(default)]
+    pub image_url: Option<String>,
     pub price_min_minor: i64,
     pub price_max_minor: i64,
     pub currency: String,

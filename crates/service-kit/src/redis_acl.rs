@@ -21,7 +21,7 @@ pub const CONSUMES: &[(&str, &[&str])] = &[
     (PAYMENT, &[ORDER]),
     (INVENTORY, &[ORDER]),
     (CART, &[ORDER]),
-    (SEARCH, &[PRODUCT, INVENTORY]),
+    (SEARCH, &[PRODUCT, INVENTORY, MEDIA]),
 ];
 
 /// Commands every service may run: connection housekeeping and PING (readiness).

@@ -1,5 +1,6 @@
 //! What the search service consumes: PRODUCT_* and CATEGORY_* from the catalog, STOCK_CHANGED
-//! from inventory. It owns no database, so each handler is idempotent by construction: a product
+//! from inventory, MEDIA_* from media (a product's image URL, which the catalog keeps, changes
+//! without a new product version). It owns no database, so each handler is idempotent by construction: a product
 //! event fetches the product's current state and applies it only if its version is newer than
 //! the index's; a stock flag only if its sequence is newer. The index is committed once per
 //! batch, before the batch is acknowledged. Each replica is its own consumer
@@ -8,14 +9,14 @@
 use std::sync::Arc;
 
 use contracts::product::{ProductClient, StockMark};
-use events::catalog::{InventoryEvent, ProductEvent};
+use events::catalog::{InventoryEvent, MediaEvent, ProductEvent};
 use events::consumer::{FlushFuture, HandleFuture};
 use events::{Envelope, Handled, HandlerError, IdempotentHandler};
 
 use crate::store::SearchIndex;
 
 /// The streams this service consumes.
-pub const CONSUMES: &[&str] = &[ProductEvent::DOMAIN, InventoryEvent::DOMAIN];
+pub const CONSUMES: &[&str] = &[ProductEvent::DOMAIN, InventoryEvent::DOMAIN, MediaEvent::DOMAIN];
 
 pub struct Indexer {
     pub index: Arc<SearchIndex>,
@@ -71,6 +72,23 @@ impl IdempotentHandler for Indexer {
                     Some(ProductEvent::CategoryUpdated(e)) => self.refresh_categories(e.category_id).await,
                     None => Ok(Handled::Ignored),
                 };
+            }
+            let image = match MediaEvent::decode(event)? {
+                Some(MediaEvent::MediaUploaded(e)) => {
+                    let url = e.variants.get("medium").cloned().unwrap_or(e.url);
+                    Some((e.media_id, Some(url)))
+                }
+                Some(MediaEvent::MediaDeleted(e)) => Some((e.media_id, None)),
+                None => None,
+            };
+            if let Some((media, url)) = image {
+                // Held by search itself: the catalog's copy may not have caught up yet.
+                let index = self.index.clone();
+                tokio::task::spawn_blocking(move || index.image_changed(media, url))
+                    .await
+                    .map_err(HandlerError::new)?
+                    .map_err(HandlerError::new)?;
+                return Ok(Handled::Applied);
             }
             let Some(InventoryEvent::StockChanged(changed)) = InventoryEvent::decode(event)? else {
                 return Ok(Handled::Ignored);

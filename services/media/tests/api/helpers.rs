@@ -52,13 +52,24 @@ impl TestApp {
         }
     }
 
-    /// The catalog on the same database and event streams, as staff holding `catalog:write`.
-    pub async fn catalog(&self) -> ServiceCaller {
-        let mut config = testkit::service_config("product", Some(&self.db));
-        config.redis.as_mut().expect("redis").key_prefix = self.redis_prefix.clone();
-        let addr = product::build(product::ProductConfig::new(config)).await.expect("product starts").spawn();
+    /// The catalog on the same database and event streams, as staff holding `catalog:write`,
+    /// and a search replica that indexes it (its index in `dir`).
+    pub async fn catalog_and_search(&self, dir: &std::path::Path) -> (ServiceCaller, ServiceCaller) {
+        let config = |service| {
+            let mut config = testkit::service_config(service, Some(&self.db));
+            config.redis.as_mut().expect("redis").key_prefix = self.redis_prefix.clone();
+            config
+        };
+        let addr =
+            product::build(product::ProductConfig::new(config("product"))).await.expect("product starts").spawn();
         let staff = Subject::user(Uuid::now_v7().to_string(), Role::Admin, vec!["catalog:write".into()]);
-        ServiceCaller::new("product", addr).as_subject(staff)
+        let mut search_config = config("search");
+        testkit::point_at(&mut search_config, "product", addr);
+        let search = search::build(search::SearchConfig::new(search_config, dir.to_owned(), "media-test"))
+            .await
+            .expect("search starts")
+            .spawn();
+        (ServiceCaller::new("product", addr).as_subject(staff), ServiceCaller::new("search", search))
     }
 
     /// Starts an upload; the ticket.

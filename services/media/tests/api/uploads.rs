@@ -127,7 +127,8 @@ async fn lies_oversized_bodies_and_decompression_bombs_are_refused_and_exif_neve
 #[tokio::test]
 async fn a_product_shows_its_image_urls_once_the_upload_is_announced() {
     let app = TestApp::spawn().await;
-    let catalog = app.catalog().await;
+    let index = tempfile::tempdir().unwrap();
+    let (catalog, search) = app.catalog_and_search(index.path()).await;
     let (status, media) = app.upload("image/jpeg", picture(800, 600, ImageFormat::Jpeg)).await;
     assert_eq!(status, 201, "{media}");
     let body = json!({
@@ -148,6 +149,16 @@ async fn a_product_shows_its_image_urls_once_the_upload_is_announced() {
     }
     let (_, listing) = catalog.get("/products?limit=5").await;
     assert_eq!(listing["items"][0]["image_url"], media["variants"]["medium"], "{listing}");
+    // Search shows it too (the product was indexed before or after the URL arrived).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, found) = search.get("/search?q=ferris").await;
+        if found["items"][0]["image_url"] == media["variants"]["medium"] {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "search never showed the image: {found}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 
     // Deleted: the product keeps the id but shows no URL for it.
     let id = media["media_id"].as_str().unwrap();
@@ -156,7 +167,8 @@ async fn a_product_shows_its_image_urls_once_the_upload_is_announced() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let (_, detail) = catalog.get("/products/framed-ferris").await;
-        if detail["image_urls"].as_array().is_some_and(Vec::is_empty) {
+        let (_, found) = search.get("/search?q=ferris").await;
+        if detail["image_urls"].as_array().is_some_and(Vec::is_empty) && found["items"][0]["image_url"].is_null() {
             assert_eq!(detail["images"][0], media["media_id"]);
             break;
         }

@@ -21,6 +21,7 @@ struct Row {
     description: String,
     attributes: Json<BTreeMap<String, String>>,
     image: Option<Uuid>,
+    image_url: Option<String>,
     price_min_minor: i64,
     price_max_minor: i64,
     currency: String,
@@ -31,7 +32,9 @@ struct Row {
 
 const COLUMNS: &str = "p.id, p.version, p.status, p.slug, p.title, p.brand, p.description, \
      coalesce((select jsonb_object_agg(e.key, e.value) from jsonb_each_text(p.attributes) e), '{}'::jsonb) as attributes, \
-     (p.images ->> 0)::uuid as image, p.price_min_minor, p.price_max_minor, p.currency::text as currency, \
+     (p.images ->> 0)::uuid as image, \
+     (select coalesce(m.variants ->> 'medium', m.url) from media_urls m where m.media_id = (p.images ->> 0)::uuid) as image_url, \
+     p.price_min_minor, p.price_max_minor, p.currency::text as currency, \
      array(select pc.category_id from product_categories pc where pc.product_id = p.id order by pc.category_id) as category_ids, \
      coalesce((select jsonb_agg(jsonb_build_object('sku', v.sku, 'in_stock', v.in_stock, 'stock_seq', v.stock_seq) \
         order by v.sku) from variants v where v.product_id = p.id), '[]'::jsonb) as variants, \
@@ -48,6 +51,7 @@ fn document(row: Row) -> SearchDocument {
         description: row.description,
         attributes: row.attributes.0,
         image: row.image,
+        image_url: row.image_url,
         price_min_minor: row.price_min_minor,
         price_max_minor: row.price_max_minor,
         currency: row.currency,

@@ -65,6 +65,8 @@ pub struct Hit {
     in_stock: bool,
     /// The first image's media id.
     image: Option<Uuid>,
+    /// The first image's `medium` variant URL, once the media service announced it.
+    image_url: Option<String>,
     /// HTML with the matching words in `<mark>` (everything else escaped): `title`, and
     /// `description` (a snippet) when it matched.
     highlights: BTreeMap<&'static str, String>,
@@ -180,6 +182,7 @@ async fn search(State(state): State<AppState>, Query(pairs): Query<Vec<(String, 
                 price_max_minor: document.price_max_minor,
                 currency: document.currency,
                 image: document.image,
+                image_url: document.image_url,
                 highlights,
             }
         })

@@ -1,6 +1,6 @@
 //! The search index: a tantivy index on local disk (no SQL schema). Each active product is one
-//! document; each SKU's newest stock flag is a small document of its own (so a flag that arrives
-//! before its product is indexed is not lost); the category tree sits beside the index in
+//! document; each SKU's newest stock flag and each image's URL are small documents of their own
+//! (so what arrives before its product is indexed, or before the catalog caught up, is not lost); the category tree sits beside the index in
 //! `categories.json`. Writes go through one writer and are committed by [`SearchIndex::flush`],
 //! once per batch of events and before the batch is acknowledged, so an event acknowledged is
 //! an event on disk. Reads are in `query`.
@@ -27,7 +27,7 @@ use uuid::Uuid;
 use crate::domain::index_text;
 
 /// Bump when the fields or their analysis change: every replica then rebuilds its index.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 const VERSION_FILE: &str = "shopfleet-schema-version";
 const CATEGORIES_FILE: &str = "categories.json";
 const WRITER_MEMORY: usize = 20_000_000;
@@ -66,6 +66,8 @@ pub struct Fields {
     pub created: Field,
     /// 1 or 0.
     pub in_stock: Field,
+    /// The first image's media id.
+    pub image: Field,
     /// The JSON the document was made from.
     pub source: Field,
 }
@@ -90,6 +92,7 @@ fn schema() -> (Schema, Fields) {
         price_max: b.add_i64_field("price_max", INDEXED | FAST),
         created: b.add_i64_field("created", FAST),
         in_stock: b.add_u64_field("in_stock", INDEXED | FAST),
+        image: b.add_text_field("image", STRING),
         source: b.add_text_field("source", STORED),
     };
     (b.build(), fields)
@@ -97,6 +100,7 @@ fn schema() -> (Schema, Fields) {
 
 const PRODUCT: &str = "product";
 const STOCK: &str = "stock";
+const IMAGE: &str = "image";
 
 /// A category as the index keeps it.
 #[derive(Clone, Debug, Default)]
@@ -165,6 +169,8 @@ struct Writer {
     products: HashMap<Uuid, Option<SearchDocument>>,
     /// Stock flags written since the last commit.
     stock: HashMap<String, StockMark>,
+    /// Image URLs written since the last commit (`None`: the image was deleted).
+    images: HashMap<Uuid, Option<String>>,
     dirty: bool,
 }
 
@@ -208,7 +214,13 @@ impl SearchIndex {
         let fresh = fresh || categories.is_none();
         let this = Self {
             reader,
-            writer: Mutex::new(Writer { writer, products: HashMap::new(), stock: HashMap::new(), dirty: false }),
+            writer: Mutex::new(Writer {
+                writer,
+                products: HashMap::new(),
+                stock: HashMap::new(),
+                images: HashMap::new(),
+                dirty: false,
+            }),
             fields,
             categories: RwLock::new(Arc::new(Categories::new(categories.unwrap_or_default()))),
             dir: dir.to_owned(),
@@ -274,6 +286,7 @@ impl SearchIndex {
         self.reader.reload()?;
         w.products.clear();
         w.stock.clear();
+        w.images.clear();
         w.dirty = false;
         Ok(())
     }
@@ -305,7 +318,20 @@ impl SearchIndex {
         let searcher = self.searcher();
         let id = document.product_id;
         let held = self.held_product(&w, &searcher, id)?;
-        if held.as_ref().is_some_and(|held| held.version >= document.version) {
+        // The image URL search holds from the media service's own events wins over the
+        // catalog's copy (which may not have caught up yet).
+        if let Some(image) = document.image
+            && let Some(url) = self.image_url_of(&w, &searcher, image)?
+        {
+            document.image_url = url;
+        }
+        // Older, or this very version with the same image URL (the one thing that changes
+        // without a new version).
+        let stale = held.as_ref().is_some_and(|held| {
+            held.version > document.version
+                || (held.version == document.version && held.image_url == document.image_url)
+        });
+        if stale {
             return Ok(false);
         }
         if document.status == "active" {
@@ -413,6 +439,53 @@ impl SearchIndex {
         Ok(true)
     }
 
+    /// Records an image's URL (`None`: deleted) and sets it on every product showing the image.
+    pub fn image_changed(&self, media: Uuid, url: Option<String>) -> Result<usize, IndexError> {
+        let mut w = self.writer.lock().expect("writer lock");
+        let searcher = self.searcher();
+        w.writer.delete_term(Term::from_field_text(self.fields.key, &image_key(media)));
+        let mut doc = TantivyDocument::default();
+        doc.add_text(self.fields.key, image_key(media));
+        doc.add_text(self.fields.kind, IMAGE);
+        doc.add_text(self.fields.source, serde_json::to_string(&url)?);
+        w.writer.add_document(doc)?;
+        w.images.insert(media, url.clone());
+        w.dirty = true;
+        let query =
+            TermQuery::new(Term::from_field_text(self.fields.image, &media.to_string()), IndexRecordOption::Basic);
+        let mut showing: HashMap<Uuid, SearchDocument> = HashMap::new();
+        for (_, address) in searcher.search(&query, &TopDocs::with_limit(10_000).order_by_score())? {
+            let document = self.stored(&searcher, address)?;
+            if !w.products.contains_key(&document.product_id) {
+                showing.insert(document.product_id, document);
+            }
+        }
+        for document in w.products.values().flatten().filter(|d| d.image == Some(media)) {
+            showing.insert(document.product_id, document.clone());
+        }
+        let count = showing.len();
+        for (id, mut document) in showing {
+            document.image_url = url.clone();
+            self.put_product(&mut w, id, Some(document))?;
+        }
+        Ok(count)
+    }
+
+    /// The URL held for an image: `Some(None)` when it was deleted, `None` when search has no
+    /// word of it (the catalog's copy stands).
+    fn image_url_of(&self, w: &Writer, searcher: &Searcher, media: Uuid) -> Result<Option<Option<String>>, IndexError> {
+        if let Some(url) = w.images.get(&media) {
+            return Ok(Some(url.clone()));
+        }
+        let term = Term::from_field_text(self.fields.key, &image_key(media));
+        let hits = searcher
+            .search(&TermQuery::new(term, IndexRecordOption::Basic), &TopDocs::with_limit(1).order_by_score())?;
+        let Some((_, address)) = hits.first() else { return Ok(None) };
+        let doc: TantivyDocument = searcher.doc(*address)?;
+        let source = doc.get_first(self.fields.source).and_then(|v| v.as_str()).unwrap_or("null");
+        Ok(Some(serde_json::from_str(source)?))
+    }
+
     /// The stored product at `address`.
     pub fn stored(&self, searcher: &Searcher, address: DocAddress) -> Result<SearchDocument, IndexError> {
         let doc: TantivyDocument = searcher.doc(address)?;
@@ -479,6 +552,9 @@ impl SearchIndex {
         let mut doc = TantivyDocument::default();
         doc.add_text(f.key, document.product_id.to_string());
         doc.add_text(f.kind, PRODUCT);
+        if let Some(image) = document.image {
+            doc.add_text(f.image, image.to_string());
+        }
         doc.add_text(f.title, index_text(&document.title));
         if let Some(brand) = &document.brand {
             doc.add_text(f.brand_text, index_text(brand));
@@ -510,6 +586,10 @@ impl SearchIndex {
         doc.add_text(f.source, serde_json::to_string(document)?);
         Ok(doc)
     }
+}
+
+fn image_key(media: Uuid) -> String {
+    format!("image:{media}")
 }
 
 fn stock_key(sku: &str) -> String {
