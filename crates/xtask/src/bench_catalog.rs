@@ -133,19 +133,32 @@ async fn load(scenario: &Scenario, pids: &[Option<u32>], pg: Option<(&str, &str)
 }
 
 pub fn run(root: &std::path::Path) -> anyhow::Result<()> {
-    crate::install::ensure_wrk()?;
-    let mut build = crate::cargo();
-    build.current_dir(root).args(build_args()).arg("--release");
-    crate::run_step("cargo build --release (service binaries)", &mut build)?;
-    let mut options = throwaway_options("bench-catalog", true)?;
-    let static_dir = options.run_dir.join("bench-static");
-    std::fs::create_dir_all(&static_dir)?;
-    options.bench_static_dir = Some(static_dir.clone());
-    options.extra_env = vec![
+    let extra_env = vec![
         ("RATE_LIMIT_READ".into(), "1000000/1/1000000".into()),
         ("RATE_LIMIT_CREDENTIALS".into(), "1000000/1/1000000".into()),
         ("RUST_LOG".into(), "warn".into()),
     ];
+    on_bench_fleet(root, "bench-catalog", extra_env, async |fleet, static_dir| measure(fleet, static_dir).await)
+}
+
+/// Builds the release binaries and runs `body` on a throwaway fleet whose NGINX also serves a
+/// directory (its second argument) at `/__bench/`, with NGINX's per-IP limit raised so that a
+/// one-machine load is not capped; wrk is installed when missing.
+pub(crate) fn on_bench_fleet(
+    root: &std::path::Path,
+    purpose: &str,
+    extra_env: Vec<(String, String)>,
+    body: impl AsyncFnOnce(&mut Fleet, &std::path::Path) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    crate::install::ensure_wrk()?;
+    let mut build = crate::cargo();
+    build.current_dir(root).args(build_args()).arg("--release");
+    crate::run_step("cargo build --release (service binaries)", &mut build)?;
+    let mut options = throwaway_options(purpose, true)?;
+    let static_dir = options.run_dir.join("bench-static");
+    std::fs::create_dir_all(&static_dir)?;
+    options.bench_static_dir = Some(static_dir.clone());
+    options.extra_env = extra_env;
     // SAFETY: single-threaded here, before any thread that reads the environment starts.
     #[allow(unsafe_code)]
     unsafe {
@@ -156,7 +169,7 @@ pub fn run(root: &std::path::Path) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let outcome = runtime.block_on(async move {
         let mut fleet = Fleet::start(options).await?;
-        let result = measure(&mut fleet, &static_dir).await;
+        let result = body(&mut fleet, &static_dir).await;
         drop(fleet);
         result
     });

@@ -11,40 +11,16 @@
 
 use std::time::Duration;
 
-use crate::bench_catalog::{Scenario, rounds};
-use crate::fleet::{Fleet, build_args, throwaway_options};
+use crate::bench_catalog::{Scenario, on_bench_fleet, rounds};
+use crate::fleet::Fleet;
 
 const PROCESSES: [&str; 3] = ["nginx", "gateway", "search"];
 /// Vendure's `search` (its default SQL search) on this kind of machine, as the issue states.
 const VENDURE_SEARCH_PER_SECOND: f64 = 875.0;
 
 pub fn run(root: &std::path::Path) -> anyhow::Result<()> {
-    crate::install::ensure_wrk()?;
-    let mut build = crate::cargo();
-    build.current_dir(root).args(build_args()).arg("--release");
-    crate::run_step("cargo build --release (service binaries)", &mut build)?;
-    let mut options = throwaway_options("bench-search", true)?;
-    let static_dir = options.run_dir.join("bench-static");
-    std::fs::create_dir_all(&static_dir)?;
-    options.bench_static_dir = Some(static_dir.clone());
-    options.extra_env =
-        vec![("RATE_LIMIT_READ".into(), "1000000/1/1000000".into()), ("RUST_LOG".into(), "warn".into())];
-    // SAFETY: single-threaded here, before any thread that reads the environment starts.
-    #[allow(unsafe_code)]
-    unsafe {
-        std::env::set_var("NGINX_RATE_PER_SECOND", "1000000");
-        std::env::set_var("NGINX_RATE_BURST", "1000000");
-    }
-    let run_dir = options.run_dir.clone();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let outcome = runtime.block_on(async move {
-        let fleet = Fleet::start(options).await?;
-        let result = measure(&fleet, &static_dir).await;
-        drop(fleet);
-        result
-    });
-    let _ = std::fs::remove_dir_all(&run_dir);
-    outcome
+    let extra_env = vec![("RATE_LIMIT_READ".into(), "1000000/1/1000000".into()), ("RUST_LOG".into(), "warn".into())];
+    on_bench_fleet(root, "bench-search", extra_env, async |fleet, static_dir| measure(fleet, static_dir).await)
 }
 
 async fn measure(fleet: &Fleet, static_dir: &std::path::Path) -> anyhow::Result<()> {
