@@ -35,8 +35,9 @@ pub async fn build(service: &str, db: &TestDb) -> Result<Application, StartError
             let product = product::build(product::ProductConfig::new(product_config)).await?.spawn();
             let mut config = config;
             testkit::point_at(&mut config, "product", product);
-            // Its index in a directory of its own under the system's temporary directory.
-            let dir = std::env::temp_dir().join(format!("shopfleet-conformance-{}", std::process::id()));
+            // Its index in a directory of its own under the system's temporary directory, named
+            // like the testkit's run directories so that those of dead test processes are swept.
+            let dir = std::env::temp_dir().join(format!("shopfleet-test-{}-search-conformance", std::process::id()));
             static STARTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
             let replica = format!("c{}", STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
             search::build(search::SearchConfig::new(config, dir.join(&replica), &replica)).await
