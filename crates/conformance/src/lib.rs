@@ -43,7 +43,7 @@ pub async fn build(service: &str, db: &TestDb) -> Result<Application, StartError
             search::build(search::SearchConfig::new(config, dir.join(&replica), &replica)).await
         }
         "analytics" => analytics::build(config).await,
-        "cms" => cms::build(config).await,
+        "cms" => cms::build(cms::CmsConfig::new(config)).await,
         "media" => {
             let s3 = testkit::s3();
             let base = format!("{}/{}", s3.endpoint, s3.bucket);

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cart;
 pub mod inventory;
 pub mod listing;
+pub mod media;
 pub mod order;
 pub mod product;
 pub mod user;

@@ -52,4 +52,28 @@ impl Wake {
             _ = tokio::time::sleep(self.poll) => true,
         }
     }
+
+    /// Drains a queue until shutdown: `pass` handles up to `batch` due items and says how many it
+    /// took; a full batch goes again at once, anything less waits for a wake-up. A failed pass
+    /// is logged and retried at the next wake-up.
+    pub async fn drain<F, Fut>(mut self, mut shutdown: watch::Receiver<bool>, batch: usize, mut pass: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = sqlx::Result<usize>>,
+    {
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            self.listen().await;
+            match pass().await {
+                Ok(n) if n >= batch => continue,
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, channel = %self.channel, "queue pass failed"),
+            }
+            if !self.wait(&mut shutdown).await {
+                break;
+            }
+        }
+    }
 }

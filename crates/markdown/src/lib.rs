@@ -27,16 +27,21 @@ pub fn to_safe_html(source: &str) -> String {
 
 /// The URL when its scheme is one we allow (or it has none), else an empty destination.
 fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
+    if is_safe_url(&url) { url } else { CowStr::Borrowed("") }
+}
+
+/// Whether a link destination written by staff may reach an `href` or `src`: `http(s):`,
+/// `mailto:`, or no scheme at all (a relative path or a fragment).
+pub fn is_safe_url(url: &str) -> bool {
     // Browsers ignore ASCII whitespace and control characters inside a scheme ("java\tscript:").
     let squeezed: String = url.chars().filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control()).collect();
     let lower = squeezed.to_ascii_lowercase();
     let scheme_end = lower.find(':');
     let path_start = lower.find(['/', '?', '#']).unwrap_or(lower.len());
-    let allowed = match scheme_end {
+    match scheme_end {
         Some(end) if end < path_start => matches!(&lower[..end], "http" | "https" | "mailto"),
         _ => true,
-    };
-    if allowed { url } else { CowStr::Borrowed("") }
+    }
 }
 
 #[cfg(test)]

@@ -98,7 +98,7 @@ problem_codes! {
     RefreshTokenExpired = ("refresh_token_expired", UNAUTHORIZED) "The session has expired; sign in again.",
 
     // The catalog and stock.
-    SlugTaken = ("slug_taken", CONFLICT) "Another product or category already has this slug.",
+    SlugTaken = ("slug_taken", CONFLICT) "Another product, category or content page already has this slug.",
     SkuTaken = ("sku_taken", CONFLICT) "Another variant already has this SKU.",
     ReviewExists = ("review_exists", CONFLICT) "You have reviewed this product already; change or remove that review instead.",
     OutOfStock = ("out_of_stock", CONFLICT) "Not enough stock for some SKUs (`skus` names them); nothing was held.",
@@ -107,6 +107,10 @@ problem_codes! {
     // Media.
     UploadMissing = ("upload_missing", CONFLICT) "Nothing has been uploaded to the presigned URL yet (or the upload expired); upload, then complete.",
     ImageRejected = ("image_rejected", UNPROCESSABLE_ENTITY) "The uploaded image cannot be used: undecodable, too many pixels (a decompression bomb), or not the size declared; `detail` says which.",
+
+    // Content.
+    StaleRevision = ("stale_revision", PRECONDITION_FAILED) "`If-Match` names a revision that is no longer current: someone else changed it meanwhile; reload, reapply, retry.",
+    NotPublished = ("not_published", CONFLICT) "The page has no live version (nothing to take down), or nothing to publish.",
 
     // Checkout.
     EmailUnverified = ("email_unverified", FORBIDDEN) "Confirm your email address before ordering.",

@@ -25,15 +25,46 @@ where
         if !is_json(request.headers().get(header::CONTENT_TYPE)) {
             return Err(Problem::new(Code::UnsupportedMediaType, "expected Content-Type: application/json"));
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Problem::new(Code::PayloadTooLarge, "the request body is too large")
-            } else {
-                Problem::new(Code::UnreadableBody, "the request body could not be read")
-            }
-        })?;
+        let bytes = read_body(request, state).await?;
         parse(&bytes).map(Json)
     }
+}
+
+/// A JSON request body that may be left out: an empty body is `T::default()` (so `POST
+/// /content/pages/{slug}/publish` with nothing publishes now); anything sent is read as
+/// [`Json`] reads it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OptionalJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for OptionalJson<T>
+where
+    T: DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let declared_type = request.headers().get(header::CONTENT_TYPE).cloned();
+        let bytes = read_body(request, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(T::default()));
+        }
+        if !is_json(declared_type.as_ref()) {
+            return Err(Problem::new(Code::UnsupportedMediaType, "expected Content-Type: application/json"));
+        }
+        parse(&bytes).map(OptionalJson)
+    }
+}
+
+/// The whole body: too large is 413, unreadable 400.
+async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, Problem> {
+    Bytes::from_request(request, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::new(Code::PayloadTooLarge, "the request body is too large")
+        } else {
+            Problem::new(Code::UnreadableBody, "the request body could not be read")
+        }
+    })
 }
 
 /// Whether a Content-Type is JSON (`application/json` or any `application/*+json`).

@@ -8,6 +8,7 @@ pub mod app;
 pub mod bootstrap;
 pub mod client;
 pub mod clock;
+pub mod conditional;
 pub mod config;
 pub mod db;
 mod event_wiring;
@@ -27,6 +28,8 @@ pub use clock::Clock;
 pub use config::{ConfigError, EnvReader, ServiceConfig};
 pub use fleet::{SERVICES, ServiceSpec};
 pub use problem::openapi as problem_schema;
-pub use problem::{Code, Constraint, FieldCode, FieldError, FieldErrors, Json, Permission, Problem, Query};
+pub use problem::{
+    Code, Constraint, FieldCode, FieldError, FieldErrors, Json, OptionalJson, Permission, Problem, Query,
+};
 pub use service::{Background, Context, NoDatabase, NoRedis, Redis, StartError, run_command, run_main};
 pub use tokio;

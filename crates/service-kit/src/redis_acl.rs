@@ -7,10 +7,10 @@
 use aws_lc_rs::digest;
 use redis::aio::ConnectionLike;
 
-use crate::fleet::{AUTH, CART, GATEWAY, INVENTORY, MEDIA, NOTIFICATION, ORDER, PAYMENT, PRODUCT, SEARCH, USER};
+use crate::fleet::{AUTH, CART, CMS, GATEWAY, INVENTORY, MEDIA, NOTIFICATION, ORDER, PAYMENT, PRODUCT, SEARCH, USER};
 
 /// The services that publish a stream of their own (`events.<service>`, through their relay).
-pub const PRODUCES: &[&str] = &[AUTH, PRODUCT, INVENTORY, ORDER, PAYMENT, MEDIA];
+pub const PRODUCES: &[&str] = &[AUTH, PRODUCT, INVENTORY, ORDER, PAYMENT, MEDIA, CMS];
 
 /// The streams each consuming service reads (its events module says the same).
 pub const CONSUMES: &[(&str, &[&str])] = &[

@@ -38,6 +38,8 @@ pub struct FleetOptions {
     pub extra_env: Vec<(String, String)>,
     /// `cargo xtask bench catalog`: NGINX also serves this directory's files at `/__bench/`.
     pub bench_static_dir: Option<PathBuf>,
+    /// The storefront stand-in the cms tells to revalidate (started with the fleet).
+    pub storefront: Option<crate::storefront::Receiver>,
 }
 
 pub const DATABASE: &str = "shopfleet";
@@ -88,6 +90,10 @@ impl Fleet {
             .context("start the S3 server")?;
         fleet.children.push(("s3".into(), s3));
         fleet.bootstrap().await.context("bootstrap roles and schemas")?;
+        let storefront = crate::storefront::start(&fleet.options.run_dir, fleet.options.echo_logs)
+            .context("start the storefront's revalidation receiver")?;
+        eprintln!("==> storefront revalidation receiver at {} (calls in {})", storefront.url, storefront.log.display());
+        fleet.options.storefront = Some(storefront);
 
         for spec in SERVICES {
             fleet.spawn_service(spec.name, fleet.options.ports[spec.name], spec.name.to_owned())?;
@@ -417,6 +423,10 @@ pub fn service_env(o: &FleetOptions, name: &str) -> Vec<(String, String)> {
             env.push(("AWS_SECRET_ACCESS_KEY".to_owned(), secret));
         }
     }
+    if let Some(storefront) = o.storefront.as_ref().filter(|_| name == service_kit::fleet::CMS) {
+        env.push(("STOREFRONT_REVALIDATE_URL".to_owned(), storefront.url.clone()));
+        env.push(("STOREFRONT_REVALIDATE_SECRET".to_owned(), storefront.secret.clone()));
+    }
     if name == service_kit::fleet::SEARCH {
         // The replica's own index, beside the rest of the run (kept across `up` restarts).
         env.push(("SEARCH_INDEX_DIR".to_owned(), o.run_dir.join("search-index").display().to_string()));
@@ -469,6 +479,7 @@ pub fn throwaway_options(purpose: &str, release: bool) -> anyhow::Result<FleetOp
         replica_ports: BTreeMap::new(),
         extra_env: Vec::new(),
         bench_static_dir: None,
+        storefront: None,
         durable: false,
         echo_logs: std::env::var_os("FLEET_LOG").is_some(),
         log_format: "json",

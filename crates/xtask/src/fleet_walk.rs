@@ -396,6 +396,41 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
         "    an admin uploaded an image (presigned PUT, completed through NGINX); its thumbnail is served immutable: ok"
     );
 
+    // A content editor's page: written with the image, published, served through NGINX with its
+    // ETag, and the storefront told to revalidate it.
+    let media_id = media["media_id"].as_str().context("a media id")?;
+    let slug = format!("walk-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
+    let page = serde_json::json!({"slug": slug, "title": "Walk", "blocks": [
+        {"type": "markdown", "markdown": "Hello <script>alert(1)</script> **walker**"},
+        {"type": "image", "media_id": media_id, "alt": "a walk"},
+    ]});
+    let response = http.post(format!("{api}/content/pages")).bearer_auth(&staff).json(&page).send().await?;
+    ensure!(response.status() == 201, "create a page: {}", response.status());
+    let response = http.post(format!("{api}/content/pages/{slug}/publish")).bearer_auth(&staff).send().await?;
+    ensure!(response.status() == 200, "publish the page: {}", response.status());
+    let response = http.get(format!("{api}/content/pages/{slug}")).send().await?;
+    ensure!(response.status() == 200, "the published page: {}", response.status());
+    let etag = response.headers().get("etag").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let public: serde_json::Value = response.json().await?;
+    let html = public["blocks"][0]["html"].as_str().unwrap_or_default();
+    ensure!(
+        html.contains("<strong>walker</strong>") && !html.contains("<script"),
+        "the page is rendered safely: {public}"
+    );
+    ensure!(public["blocks"][1]["image"]["url"].as_str().is_some(), "the page's image has its URL: {public}");
+    let response = http.get(format!("{api}/content/pages/{slug}")).header("if-none-match", &etag).send().await?;
+    ensure!(response.status() == 304, "the page again with its ETag: {}", response.status());
+    let storefront = fleet.options.storefront.as_ref().context("the storefront receiver")?;
+    let path = format!("/pages/{slug}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !crate::storefront::received(&storefront.log).iter().any(|call| call["paths"][0] == path.as_str()) {
+        ensure!(std::time::Instant::now() < deadline, "the storefront was not told to revalidate {path}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!(
+        "    a staff member published a page; NGINX serves it (304 on its ETag); the storefront revalidated {path}: ok"
+    );
+
     // The request id sent through NGINX appears in the product service's log line of that request.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {

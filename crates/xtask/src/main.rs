@@ -27,6 +27,7 @@ mod install;
 mod keys;
 mod nginx;
 mod shopper;
+mod storefront;
 mod test;
 mod up;
 

@@ -33,6 +33,7 @@ fn dev_options(root: &Path, release: bool, replicas: &[(&'static str, usize)]) -
     Ok(FleetOptions {
         extra_env: Vec::new(),
         bench_static_dir: None,
+        storefront: None,
         replica_ports,
         run_dir,
         keys_dir,

@@ -1,33 +1,66 @@
-//! The cms service: pages and blocks with drafts, versions and publishing.
-//!
-//! A skeleton until its issue lands: it owns its schema `cms` (made by the bootstrap), serves
-//! `/health`, `/ready` and `/metrics`, and refuses every other route without a valid internal token
-//! from the gateway (401 problem+json); with one, an unknown route is a 404 problem+json. Its
-//! modules have the shape every service has (config, error, routes, domain, store, events) and stay
-//! empty until then.
+//! The cms service: marketing pages made of typed blocks, with an editable draft and immutable
+//! published versions (any can be restored), publishing now or on a schedule, preview links,
+//! navigation menus and site-wide snippets. Public reads carry ETags for the CDN; every
+//! publication emits CONTENT_PUBLISHED / CONTENT_UNPUBLISHED and queues the storefront's
+//! on-demand revalidation in the same transaction (`revalidator` sends it, with retries).
+//! The block rules and rendering in `domain`, publishing in `publishing`, the schema `cms` in
+//! `store`.
 
 pub mod config;
-mod domain;
+pub mod domain;
 pub mod error;
 mod events;
+pub mod publishing;
+mod revalidator;
 mod routes;
 mod store;
 
+use std::sync::Arc;
+
+use contracts::media::MediaClient;
 use service_kit::app::Application;
 use service_kit::{Context, StartError, fleet};
 
-pub use config::Config;
+pub use config::{CmsConfig, Revalidation};
 
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::CMS;
+
+/// The cms schema's migrations, applied at start.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/cms");
 
 /// The OpenAPI description of the service's public routes (service paths, before `/api/v1`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     routes::openapi()
 }
 
-/// Connects what the service owns and binds its listener.
-pub async fn build(config: Config) -> Result<Application, StartError> {
-    let context = Context::start(config).await?;
-    context.serve_internal(&[fleet::GATEWAY], routes::router()).await
+/// Connects and migrates, starts the relay, the scheduler and the revalidator, binds the
+/// listener.
+pub async fn build(config: CmsConfig) -> Result<Application, StartError> {
+    let settings = Arc::new(config.clone());
+    let mut context = Context::start(config.service).await?.with_database(&MIGRATOR).await?.with_redis().await?;
+    events::start(&mut context).await?;
+    let publisher = publishing::Publisher {
+        pool: context.db.clone(),
+        media: MediaClient::new(context.client.clone()),
+        settings: settings.clone(),
+    };
+    let scheduler = publisher.clone();
+    context.background.every(settings.schedule_interval, move || {
+        let scheduler = scheduler.clone();
+        async move {
+            if let Err(error) = scheduler.run_schedule(scheduler.settings.clock.now()).await {
+                tracing::warn!(?error, "running the publishing schedule failed");
+            }
+        }
+    });
+    match &settings.revalidation {
+        Some(hook) => {
+            let revalidator =
+                revalidator::Revalidator::new(context.db.clone(), hook.clone(), &settings, &context.metrics);
+            context.background.add(revalidator.spawn(context.background.stop_signal()));
+        }
+        None => tracing::info!("STOREFRONT_REVALIDATE_URL is not set: publications are not announced to a storefront"),
+    }
+    context.serve_internal(&[fleet::GATEWAY], routes::router(publisher)).await
 }

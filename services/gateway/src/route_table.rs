@@ -228,6 +228,13 @@ pub const ROUTES: &[Route] = &[
     Route::new(Any, "/analytics/**", ANALYTICS).staff(Permission::AnalyticsRead),
     Route::new(Reads, "/content/**", CMS),
     Route::new(Writes, "/content/**", CMS).staff(Permission::ContentWrite),
+    // Drafts, history and the revalidation record are staff reads; a preview link's token is
+    // the only credential its POST needs.
+    Route::new(Reads, "/content/pages", CMS).staff(Permission::ContentWrite),
+    Route::new(Reads, "/content/pages/{slug}/draft", CMS).staff(Permission::ContentWrite),
+    Route::new(Reads, "/content/pages/{slug}/versions", CMS).staff(Permission::ContentWrite),
+    Route::new(Reads, "/content/revalidations", CMS).staff(Permission::ContentWrite),
+    Route::new(Only(&["POST"]), "/content/preview", CMS).class(Write),
     Route::new(Reads, "/media/**", MEDIA),
     Route::new(Writes, "/media/**", MEDIA).staff(Permission::MediaWrite).timeout_secs(60),
 ];

@@ -73,23 +73,10 @@ impl Sender {
         Ok(due.len())
     }
 
-    pub fn spawn(self, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+    pub fn spawn(self, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
         tokio::spawn(async move {
-            let mut wake = events::wake::Wake::new(self.pool.clone(), WAKE_CHANNEL, self.tuning.poll_interval);
-            loop {
-                if *shutdown.borrow() {
-                    break;
-                }
-                wake.listen().await;
-                match self.send_due().await {
-                    Ok(n) if n as i64 >= BATCH => continue,
-                    Ok(_) => {}
-                    Err(error) => tracing::warn!(%error, "sender pass failed"),
-                }
-                if !wake.wait(&mut shutdown).await {
-                    break;
-                }
-            }
+            let wake = events::wake::Wake::new(self.pool.clone(), WAKE_CHANNEL, self.tuning.poll_interval);
+            wake.drain(shutdown, BATCH as usize, || self.send_due()).await;
         })
     }
 }

@@ -9,26 +9,19 @@
 
 use std::time::Duration;
 
-use aws_lc_rs::digest;
 use bytes::Bytes;
 use redis::aio::ConnectionManager;
 
 /// A response body ready to send, with its entity tag.
-#[derive(Clone, Debug)]
-pub struct Cached {
-    /// A strong ETag, quoted: `"<hex>"`.
-    pub etag: String,
-    pub body: Bytes,
+pub use service_kit::conditional::Tagged as Cached;
+
+/// How an entry is kept in Redis: its ETag, a newline, the body.
+trait Stored: Sized {
+    fn encode(&self) -> Vec<u8>;
+    fn decode(raw: Vec<u8>) -> Option<Self>;
 }
 
-impl Cached {
-    /// Wraps serialized JSON, computing its ETag from the bytes.
-    pub fn new(body: Vec<u8>) -> Self {
-        let hash = digest::digest(&digest::SHA256, &body);
-        let hex: String = hash.as_ref()[..12].iter().map(|b| format!("{b:02x}")).collect();
-        Self { etag: format!("\"{hex}\""), body: Bytes::from(body) }
-    }
-
+impl Stored for Cached {
     fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.etag.len() + 1 + self.body.len());
         out.extend_from_slice(self.etag.as_bytes());

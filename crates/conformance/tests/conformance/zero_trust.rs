@@ -72,7 +72,7 @@ async fn every_service_but_the_gateway_refuses_calls_without_a_valid_internal_to
         let path = conformance::real_route(name).unwrap_or("/no-such-route");
         let url = format!("{base}{path}");
         let other_audience = if name == "cart" { "order" } else { "cart" };
-        let disallowed_issuer = if name == "media" { "cms" } else { "media" };
+        let disallowed_issuer = if name == "media" { "cart" } else { "media" };
         let refused = [
             ("no token", None, "token_missing"),
             ("expired", Some(expired_internal_token(name)), "token_expired"),

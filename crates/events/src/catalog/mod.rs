@@ -5,6 +5,7 @@
 //! analytics.
 
 pub mod auth;
+pub mod content;
 pub mod inventory;
 pub mod media;
 pub mod order;
@@ -18,6 +19,7 @@ pub use auth::{
     AuthEvent, EmailVerificationRequested, PasswordChanged, PasswordResetRequested, SecondFactorChanged,
     UserEmailVerified, UserRegistered,
 };
+pub use content::{ContentEvent, ContentPublished, ContentUnpublished};
 pub use inventory::{
     InventoryCommitted, InventoryEvent, InventoryReleased, InventoryReserved, ReservedLine, StockChanged, StockLow,
 };
@@ -114,6 +116,7 @@ pub fn secret_fields(event_type: &str) -> &'static [&'static str] {
         .or_else(|| OrderEvent::secret_fields(event_type))
         .or_else(|| PaymentEvent::secret_fields(event_type))
         .or_else(|| MediaEvent::secret_fields(event_type))
+        .or_else(|| ContentEvent::secret_fields(event_type))
         .unwrap_or(&[])
 }
 

@@ -7,12 +7,15 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::middleware::from_fn;
+use axum::routing::get;
 use chrono::{DateTime, Utc};
+use contracts::media::{MAX_MEDIA, MEDIA_PATH, MediaInfo, MediaItems};
 use events::catalog::MediaUploaded;
-use internal_token::Caller;
+use internal_token::{Caller, only_from};
 use serde::{Deserialize, Serialize};
 use service_kit::problem_schema::ProblemSchema;
-use service_kit::{Code, FieldErrors, Json, Permission, Problem};
+use service_kit::{Code, FieldCode, FieldError, FieldErrors, Json, Permission, Problem, Query, fleet};
 use sqlx::PgPool;
 use sqlx::types::Json as SqlJson;
 use utoipa::ToSchema;
@@ -41,9 +44,46 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(get_media, delete_media))
 }
 
-/// The business routes, served behind the internal-token guard.
+/// The business routes (from the gateway) and the internal lookup (from cms), each behind its
+/// callers' guard.
 pub fn router(state: AppState) -> Router {
-    api().with_state(state).split_for_parts().0
+    let public = api().with_state(state.clone()).split_for_parts().0.route_layer(from_fn(only_from(&[fleet::GATEWAY])));
+    let internal = Router::new()
+        .route(MEDIA_PATH, get(internal_media))
+        .with_state(state)
+        .route_layer(from_fn(only_from(&[fleet::CMS])));
+    public.merge(internal)
+}
+
+/// `GET /internal/media?ids=` (cms): media items with their public URLs.
+async fn internal_media(
+    State(state): State<AppState>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Result<Json<MediaItems>> {
+    let ids: Option<Vec<Uuid>> = query
+        .get("ids")
+        .map(|raw| raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.parse().ok()).collect())
+        .unwrap_or_default();
+    let Some(ids) = ids.filter(|ids| !ids.is_empty() && ids.len() <= MAX_MEDIA) else {
+        let error = FieldError::new("ids", FieldCode::InvalidValue, format!("1 to {MAX_MEDIA} media ids"));
+        return Err(Problem::validation(vec![error]).into());
+    };
+    let items = store::find_many(&state.pool, &ids)
+        .await?
+        .iter()
+        .map(|media| {
+            let body = body_of(&state.objects, media);
+            MediaInfo {
+                media_id: body.media_id,
+                url: body.url,
+                variants: body.variants,
+                webp: body.webp,
+                width: body.width,
+                height: body.height,
+            }
+        })
+        .collect();
+    Ok(Json(MediaItems { items }))
 }
 
 /// The OpenAPI description of the service's public routes.

@@ -79,6 +79,12 @@ pub async fn find(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Media>> {
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await
 }
 
+/// These media items that are not deleted (an unknown id is simply absent).
+pub async fn find_many(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<Vec<Media>> {
+    let sql = format!("select {MEDIA_COLUMNS} from media where id = any($1) and deleted_at is null");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(ids).fetch_all(pool).await
+}
+
 /// Records the media, marks the upload completed by it, and enqueues MEDIA_UPLOADED.
 pub async fn insert_media(
     tx: &mut PgConnection,

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH, VARY};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::header::{CACHE_CONTROL, VARY};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::from_fn;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use internal_token::{Caller, only_from};
 use serde::Serialize;
 use service_kit::problem_schema::ProblemSchema;
@@ -82,24 +82,8 @@ fn respond(cached: Cached, public: bool, headers: &HeaderMap) -> Response {
     } else {
         "private, no-cache".to_owned()
     };
-    let matches = headers
-        .get(IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == cached.etag || tag.trim() == "*"));
-    let mut response = if matches {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        ([(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], cached.body)
-            .into_response()
-    };
-    let headers = response.headers_mut();
-    if let Ok(etag) = HeaderValue::from_str(&cached.etag) {
-        headers.insert(ETAG, etag);
-    }
-    if let Ok(value) = HeaderValue::from_str(&cache_control) {
-        headers.insert(CACHE_CONTROL, value);
-    }
-    headers.insert(VARY, HeaderValue::from_static("Authorization"));
+    let mut response = cached.respond(headers, &cache_control);
+    response.headers_mut().insert(VARY, HeaderValue::from_static("Authorization"));
     response
 }
 
