@@ -42,7 +42,7 @@ pub async fn build(service: &str, db: &TestDb) -> Result<Application, StartError
             let replica = format!("c{}", STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
             search::build(search::SearchConfig::new(config, dir.join(&replica), &replica)).await
         }
-        "analytics" => analytics::build(config).await,
+        "analytics" => analytics::build(analytics::AnalyticsConfig::new(config)).await,
         "cms" => cms::build(cms::CmsConfig::new(config)).await,
         "media" => {
             let s3 = testkit::s3();

@@ -7,7 +7,9 @@
 use aws_lc_rs::digest;
 use redis::aio::ConnectionLike;
 
-use crate::fleet::{AUTH, CART, CMS, GATEWAY, INVENTORY, MEDIA, NOTIFICATION, ORDER, PAYMENT, PRODUCT, SEARCH, USER};
+use crate::fleet::{
+    ANALYTICS, AUTH, CART, CMS, GATEWAY, INVENTORY, MEDIA, NOTIFICATION, ORDER, PAYMENT, PRODUCT, SEARCH, USER,
+};
 
 /// The services that publish a stream of their own (`events.<service>`, through their relay).
 pub const PRODUCES: &[&str] = &[AUTH, PRODUCT, INVENTORY, ORDER, PAYMENT, MEDIA, CMS];
@@ -22,6 +24,7 @@ pub const CONSUMES: &[(&str, &[&str])] = &[
     (INVENTORY, &[ORDER]),
     (CART, &[ORDER]),
     (SEARCH, &[PRODUCT, INVENTORY, MEDIA]),
+    (ANALYTICS, &[AUTH, INVENTORY, ORDER, PAYMENT, PRODUCT]),
 ];
 
 /// Commands every service may run: connection housekeeping and PING (readiness).

@@ -431,6 +431,46 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
         "    a staff member published a page; NGINX serves it (304 on its ETag); the storefront revalidated {path}: ok"
     );
 
+    // The storefront reports a product view through the public tracking door; the paid order
+    // and its refund reach the analytics rollups the staff reads (as CSV too).
+    let now = chrono::Utc::now();
+    let tracked = serde_json::json!({"events": [{"type": "product_view", "visitor_id": "walk-visitor",
+        "session_id": "walk-session", "occurred_at": now, "product_id": media_id}]});
+    let response = http.post(format!("{api}/analytics/events")).json(&tracked).send().await?;
+    ensure!(response.status() == 202, "track a product view: {}", response.status());
+    let today = now.date_naive();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let report: serde_json::Value = http
+            .get(format!("{api}/analytics/revenue?from={today}&to={today}"))
+            .bearer_auth(&staff)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let row = &report["items"][0];
+        if row["orders"].as_i64() >= Some(1) && row["refunded_minor"].as_i64() >= Some(100) {
+            break;
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the paid order and its refund never reached analytics: {report}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let funnel = http
+        .get(format!("{api}/analytics/funnel?from={today}&to={today}"))
+        .bearer_auth(&staff)
+        .header("accept", "text/csv")
+        .send()
+        .await?
+        .text()
+        .await?;
+    ensure!(funnel.starts_with("period,product_views"), "the funnel as CSV: {funnel}");
+    let response = http.get(format!("{api}/analytics/revenue")).bearer_auth(&token).send().await?;
+    ensure!(response.status() == 403, "a shopper reading analytics: {}", response.status());
+    eprintln!("    a tracked view, and the paid order with its refund, show in analytics (JSON and CSV): ok");
+
     // The request id sent through NGINX appears in the product service's log line of that request.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {

@@ -3,5 +3,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    service_kit::run_main(analytics::SERVICE, || async { analytics::build(analytics::config::from_env()?).await })
+    service_kit::run_main(analytics::SERVICE, || async {
+        analytics::build(analytics::AnalyticsConfig::from_env()?).await
+    })
 }
