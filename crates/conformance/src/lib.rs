@@ -25,7 +25,7 @@ pub async fn build(service: &str, db: &TestDb) -> Result<Application, StartError
         "payment" => {
             payment::build(payment::PaymentConfig::new(config, secrecy::SecretString::from("whsec_conformance"))).await
         }
-        "admin" => admin::build(config).await,
+        "admin" => admin::build(admin::AdminConfig::new(config)).await,
         "notification" => notification::build(notification::NotificationConfig::new(config)).await,
         "search" => {
             // Search is ready once it has built its index from the catalog's export: a product

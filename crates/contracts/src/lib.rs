@@ -6,6 +6,7 @@
 //! every extra crate costs a rustc invocation and a link per dependent, while these modules are
 //! small and change together with their service; a module is the unit a service owns.
 
+pub mod analytics;
 pub mod auth;
 pub mod cart;
 pub mod inventory;

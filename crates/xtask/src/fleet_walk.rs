@@ -471,6 +471,22 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     ensure!(response.status() == 403, "a shopper reading analytics: {}", response.status());
     eprintln!("    a tracked view, and the paid order with its refund, show in analytics (JSON and CSV): ok");
 
+    // The staff dashboard: the same figures composed by admin, and its page of charts under its
+    // own Content-Security-Policy.
+    let summary: serde_json::Value =
+        http.get(format!("{api}/admin/dashboard/summary")).bearer_auth(&staff).send().await?.json().await?;
+    ensure!(summary["orders"].as_i64() >= Some(1), "the dashboard counts the paid order: {summary}");
+    let page = http.get(format!("{api}/admin/dashboard")).bearer_auth(&staff).send().await?;
+    ensure!(page.status() == 200, "the dashboard page: {}", page.status());
+    let csp =
+        page.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    ensure!(csp.starts_with("default-src 'none'") && csp.contains("form-action 'none'"), "the dashboard's CSP: {csp}");
+    let html = page.text().await?;
+    ensure!(html.contains("<svg"), "the dashboard draws its charts");
+    let response = http.get(format!("{api}/admin/dashboard")).bearer_auth(&token).send().await?;
+    ensure!(response.status() == 403, "a shopper opening the dashboard: {}", response.status());
+    eprintln!("    the admin dashboard shows the paid order, as JSON and as a page of SVG charts under its CSP: ok");
+
     // The request id sent through NGINX appears in the product service's log line of that request.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {

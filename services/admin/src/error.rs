@@ -1,22 +1,38 @@
 //! The errors of the admin service's routes, each answered as problem+json with its status.
 
 use axum::response::{IntoResponse, Response};
-use service_kit::Problem;
+use contracts::CallError;
+use service_kit::{Code, Problem};
 
 /// Why a request to the admin service failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// The problem's own status: a problem the kit already made (an unreadable body
-    /// 400/413/415/422, a missing permission 403), sent as it is.
+    /// The problem's own status: a problem already made (invalid fields 422, a missing
+    /// permission 403), sent as it is.
     #[error(transparent)]
     Problem(#[from] Problem),
+    /// An owner's answer: 403 `forbidden` when the owner refused the staff member (a permission
+    /// this role lacks), else 503 `upstream_unavailable` (logged).
+    #[error(transparent)]
+    Owner(#[from] CallError),
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        match self {
-            ApiError::Problem(problem) => problem.into_response(),
-        }
+        let problem = match self {
+            ApiError::Problem(problem) => problem,
+            ApiError::Owner(CallError::Status { service, status }) if status.as_u16() == 403 => {
+                Problem::forbidden(format!("your role may not read what {service} holds for this"))
+            }
+            ApiError::Owner(error) => {
+                tracing::error!(%error, "an owner did not answer");
+                Problem::new(
+                    Code::UpstreamUnavailable,
+                    "a service the back office needs is not answering; retry shortly",
+                )
+            }
+        };
+        problem.into_response()
     }
 }
 

@@ -1,1 +1,1 @@
-//! What the admin service emits and consumes: nothing yet. It will emit nothing, and consume AUDIT_RECORDED from every owner.
+//! What the admin service emits and consumes: nothing so far. Its consumer of every owner's AUDIT_RECORDED (the audit log) is still to be built.

@@ -1,22 +1,23 @@
-//! The admin service: the admin dashboards, calling the owners over internal REST.
-//!
-//! A skeleton until its issue lands: it owns no database yet (the audit log's schema arrives with
-//! it), serves `/health`, `/ready` and `/metrics`, and refuses every other route without a valid
-//! internal token from the gateway (401 problem+json); with one, an unknown route is a 404
-//! problem+json. Its modules have the shape every service has (config, error, routes, domain,
-//! store, events) and stay empty until then.
+//! The admin service: the back office's composition. Staff writes live on the owners' own
+//! routes; this service composes what needs several owners, calling them over internal REST
+//! with the staff member's own identity and permissions (so each owner decides for itself).
+//! So far: the dashboard (key figures as JSON, and a page with inline SVG charts) from
+//! analytics' reports. The figures and the page in `domain`.
 
 pub mod config;
-mod domain;
+pub mod domain;
 pub mod error;
 mod events;
 mod routes;
 mod store;
 
+use std::sync::Arc;
+
+use contracts::analytics::AnalyticsClient;
 use service_kit::app::Application;
 use service_kit::{Context, StartError, fleet};
 
-pub use config::Config;
+pub use config::AdminConfig;
 
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::ADMIN;
@@ -26,8 +27,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes::openapi()
 }
 
-/// Connects what the service owns and binds its listener.
-pub async fn build(config: Config) -> Result<Application, StartError> {
-    let context = Context::start(config).await?;
-    context.serve_internal(&[fleet::GATEWAY], routes::router()).await
+/// Connects what the service uses and binds its listener.
+pub async fn build(config: AdminConfig) -> Result<Application, StartError> {
+    let settings = Arc::new(config.clone());
+    let context = Context::start(config.service).await?;
+    let state = routes::AppState { analytics: AnalyticsClient::new(context.client.clone()), settings };
+    context.serve_internal(&[fleet::GATEWAY], routes::router(state)).await
 }

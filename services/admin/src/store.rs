@@ -1,1 +1,1 @@
-//! The admin service's store: it owns no SQL schema yet (the audit log's arrives with its issue); none yet.
+//! The admin service's store: empty, since admin keeps no copy of the owners' data; its first table will be the audit log, still to be built.

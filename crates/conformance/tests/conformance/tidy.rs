@@ -274,10 +274,14 @@ const NUMBERS: [&str; 15] = [
     "thirteen", "fourteen",
 ];
 
-/// How ARCHITECTURE.md says that `n` services are skeletons ("one is a skeleton", "two are
-/// skeletons").
+/// How ARCHITECTURE.md says that `n` services are skeletons ("no service is a skeleton", "one is a
+/// skeleton", "two are skeletons").
 fn skeleton_claim(n: usize) -> String {
-    if n == 1 { "one is a skeleton".to_owned() } else { format!("{} are skeletons", NUMBERS[n]) }
+    match n {
+        0 => "no service is a skeleton".to_owned(),
+        1 => "one is a skeleton".to_owned(),
+        n => format!("{} are skeletons", NUMBERS[n]),
+    }
 }
 
 #[test]

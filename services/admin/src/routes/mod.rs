@@ -1,19 +1,132 @@
-//! The admin service's HTTP routes: none yet beyond the operational ones the kit serves.
+//! The admin service's HTTP routes (every one behind `admin:access` at the gateway and again
+//! here): the dashboard's figures as JSON and as a page with charts, composed from analytics'
+//! reports read with the staff member's own identity.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderValue;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use chrono::{Duration, NaiveDate};
+use contracts::analytics::AnalyticsClient;
+use internal_token::Caller;
+use service_kit::problem_schema::ProblemSchema;
+use service_kit::{FieldCode, FieldErrors, Json, Permission, Query};
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// The business routes with their OpenAPI description, from the same handlers.
-fn api() -> OpenApiRouter {
-    OpenApiRouter::new()
+use crate::config::AdminConfig;
+use crate::domain::{self, Summary};
+use crate::error::Result;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub analytics: AnalyticsClient,
+    pub settings: Arc<AdminConfig>,
+}
+
+/// The routes with their OpenAPI description, from the same handlers.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(dashboard_summary)).routes(routes!(dashboard_page))
 }
 
 /// The business routes, served behind the internal-token guard.
-pub fn router() -> Router {
-    api().split_for_parts().0
+pub fn router(state: AppState) -> Router {
+    api().with_state(state).split_for_parts().0
 }
 
 /// The OpenAPI description of the service's public routes.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
+}
+
+/// The longest dashboard window.
+const MAX_DAYS: i64 = 366;
+
+/// `from` and `to` (`YYYY-MM-DD`, both included; default the 30 days up to today).
+fn window(query: &HashMap<String, String>, today: NaiveDate) -> Result<(NaiveDate, NaiveDate)> {
+    let mut errors = FieldErrors::default();
+    let mut date = |name: &str, default: NaiveDate| match query.get(name) {
+        None => default,
+        Some(raw) => NaiveDate::parse_from_str(raw, "%Y-%m-%d").unwrap_or_else(|_| {
+            errors.push(name, FieldCode::InvalidValue, "a date as YYYY-MM-DD");
+            default
+        }),
+    };
+    let to = date("to", today);
+    let from = date("from", to - Duration::days(29));
+    if from > to || (to - from).num_days() >= MAX_DAYS {
+        errors.push("from", FieldCode::OutOfRange, format!("on or before to, at most {MAX_DAYS} days"));
+    }
+    errors.finish()?;
+    Ok((from, to))
+}
+
+/// The figures, read from analytics as the staff member (four reports at once).
+async fn summary(state: &AppState, caller: &Caller, (from, to): (NaiveDate, NaiveDate)) -> Result<Summary> {
+    caller.require_perm(Permission::AdminAccess)?;
+    let staff = caller.subject();
+    let (revenue, funnel, customers, low_stock) = tokio::try_join!(
+        state.analytics.revenue(staff, from, to),
+        state.analytics.funnel(staff, from, to),
+        state.analytics.customers(staff, from, to),
+        state.analytics.low_stock(staff, 20),
+    )?;
+    Ok(Summary::from_reports((from, to), &revenue, &funnel, &customers, low_stock))
+}
+
+/// `GET /admin/dashboard/summary`.
+#[utoipa::path(get, path = "/admin/dashboard/summary", tag = "admin", summary = "The dashboard's key figures",
+    description = "Revenue, orders, average order value, refunds, new customers, the funnel, revenue and orders per \
+        day, and the SKUs running lowest, for a window of days (UTC). Read from analytics with your own identity: \
+        your role needs `analytics:read` as well as `admin:access`.",
+    params(
+        ("from" = Option<String>, Query, description = "First day, YYYY-MM-DD (default 29 days before `to`)."),
+        ("to" = Option<String>, Query, description = "Last day, included (default today)."),
+    ),
+    responses(
+        (status = 200, description = "The figures.", body = Summary),
+        (status = 403, description = "`forbidden`: needs `admin:access` and `analytics:read`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `from` or `to`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 503, description = "`upstream_unavailable`: analytics is not answering.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+async fn dashboard_summary(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Summary>> {
+    let window = window(&query, state.settings.clock.now().date_naive())?;
+    Ok(Json(summary(&state, &caller, window).await?))
+}
+
+/// `GET /admin/dashboard`.
+#[utoipa::path(get, path = "/admin/dashboard", tag = "admin", summary = "The dashboard as a page with charts (HTML)",
+    description = "The last 30 days (or `from`/`to`): the key figures, revenue and orders per day and the funnel as \
+        inline SVG charts, and the low-stock list. No script, no stylesheet, nothing loaded from elsewhere; NGINX \
+        sends it a Content-Security-Policy that allows exactly that. Needs a bearer token like every staff route.",
+    params(
+        ("from" = Option<String>, Query, description = "First day, YYYY-MM-DD."),
+        ("to" = Option<String>, Query, description = "Last day, included."),
+    ),
+    responses(
+        (status = 200, description = "The page (`text/html`).", content_type = "text/html", body = String),
+        (status = 403, description = "`forbidden`: needs `admin:access` and `analytics:read`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `from` or `to`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 503, description = "`upstream_unavailable`: analytics is not answering.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+async fn dashboard_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response> {
+    let window = window(&query, state.settings.clock.now().date_naive())?;
+    let summary = summary(&state, &caller, window).await?;
+    let mut response = domain::render_page(&summary, &state.settings.currency).into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok(response)
 }

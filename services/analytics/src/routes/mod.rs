@@ -21,6 +21,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use contracts::analytics::{CustomersRow, FunnelRow, LowStockRow, RevenueRow};
+
 use crate::config::AnalyticsConfig;
 use crate::domain::{self, MAX_BATCH, TrackingEvent, Window};
 use crate::error::Result;
@@ -153,23 +155,6 @@ pub struct WindowQuery {
     to: Option<String>,
     /// `day` (default), `week` (from Monday) or `month`.
     granularity: Option<String>,
-}
-
-/// Sales in one period.
-#[derive(Serialize, ToSchema)]
-pub struct RevenueRow {
-    /// The period's first day (a Monday for weeks, the 1st for months).
-    period: NaiveDate,
-    /// Paid orders.
-    orders: i64,
-    /// Their gross totals, minor units.
-    revenue_minor: i64,
-    /// Revenue ÷ orders, rounded half up (0 without orders).
-    average_order_minor: i64,
-    refunded_minor: i64,
-    /// Revenue less refunds.
-    net_revenue_minor: i64,
-    failed_payments: i64,
 }
 
 /// The report's rows.
@@ -312,20 +297,6 @@ async fn top_products(
     report(&headers, "top-products", items)
 }
 
-/// The funnel in one period.
-#[derive(Serialize, ToSchema)]
-pub struct FunnelRow {
-    period: NaiveDate,
-    /// Sessions that viewed a product.
-    product_views: i64,
-    /// Sessions that added to a cart.
-    add_to_cart: i64,
-    /// Sessions that started a checkout.
-    checkout_started: i64,
-    /// Orders paid.
-    paid: i64,
-}
-
 /// The report's rows.
 #[derive(Serialize, ToSchema)]
 pub struct FunnelReport {
@@ -363,14 +334,6 @@ async fn funnel(
     report(&headers, "funnel", items)
 }
 
-/// New customers in one period.
-#[derive(Serialize, ToSchema)]
-pub struct CustomersRow {
-    period: NaiveDate,
-    /// Accounts registered (USER_REGISTERED).
-    new_customers: i64,
-}
-
 /// The report's rows.
 #[derive(Serialize, ToSchema)]
 pub struct CustomersReport {
@@ -398,15 +361,6 @@ async fn customers(
         .map(|c| CustomersRow { period: c.period, new_customers: c.new_customers })
         .collect();
     report(&headers, "customers", items)
-}
-
-/// A SKU at or below its low-stock threshold.
-#[derive(Serialize, ToSchema)]
-pub struct LowStockRow {
-    sku: String,
-    available_quantity: i64,
-    threshold: i64,
-    reported_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// The report's rows.

@@ -1,0 +1,3 @@
+//! The admin service's integration tests: one binary (link time on two cores).
+
+mod dashboard;
