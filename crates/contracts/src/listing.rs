@@ -127,3 +127,23 @@ impl Filters {
         Filters { category, min_price, max_price, attributes, in_stock, brand }
     }
 }
+
+/// The cursor after a row of a newest-first page keyed by (time, id): `<micros>_<uuid>`.
+pub fn time_cursor(at: chrono::DateTime<chrono::Utc>, id: uuid::Uuid) -> String {
+    format!("{}_{id}", at.timestamp_micros())
+}
+
+/// The position a [`time_cursor`] names; an invalid cursor is recorded in `errors`.
+pub fn parse_time_cursor(
+    raw: Option<&str>,
+    errors: &mut FieldErrors,
+) -> Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)> {
+    let raw = raw?;
+    let parsed = raw.split_once('_').and_then(|(t, id)| {
+        Some((chrono::DateTime::from_timestamp_micros(t.parse().ok()?)?, uuid::Uuid::parse_str(id).ok()?))
+    });
+    if parsed.is_none() {
+        errors.push("cursor", FieldCode::InvalidCursor, "the cursor is not one this API handed out");
+    }
+    parsed
+}

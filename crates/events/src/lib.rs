@@ -5,6 +5,7 @@
 //! Redis or a consumer is down (it is late), nothing is applied twice, and what cannot be applied
 //! ends in a dead-letter stream with its error.
 
+pub mod audit;
 pub mod catalog;
 pub mod consumer;
 mod envelope;

@@ -18,12 +18,17 @@ pub fn channel(schema: &str) -> String {
 /// the consumer's connection, whose transaction records the processed event).
 #[tracing::instrument(skip_all, fields(event_type = E::TYPE))]
 pub async fn enqueue<E: Event>(tx: &mut PgConnection, producer: &str, event: &E) -> sqlx::Result<Uuid> {
-    let envelope = Envelope::new(producer, event);
+    enqueue_envelope(tx, E::DOMAIN, &Envelope::new(producer, event)).await
+}
+
+/// Writes a made envelope into the outbox for the stream of `domain` (the producer's own);
+/// what [`enqueue`] does, for events whose type every producer shares (AUDIT_RECORDED).
+pub async fn enqueue_envelope(tx: &mut PgConnection, domain: &str, envelope: &Envelope) -> sqlx::Result<Uuid> {
     sqlx::query("insert into outbox (id, domain, event_type, envelope) values ($1, $2, $3, $4)")
         .bind(envelope.id)
-        .bind(E::DOMAIN)
-        .bind(E::TYPE)
-        .bind(sqlx::types::Json(&envelope))
+        .bind(domain)
+        .bind(&envelope.event_type)
+        .bind(sqlx::types::Json(envelope))
         .execute(&mut *tx)
         .await?;
     // Delivered at commit, and only if the transaction commits.

@@ -61,7 +61,7 @@ pub const SERVICES: &[ServiceSpec] = &[
     ServiceSpec { name: CART, port: 8005, schema: None },
     ServiceSpec { name: ORDER, port: 8006, schema: Some("orders") },
     ServiceSpec { name: PAYMENT, port: 8007, schema: Some("payments") },
-    ServiceSpec { name: ADMIN, port: 8008, schema: None },
+    ServiceSpec { name: ADMIN, port: 8008, schema: Some("admin") },
     ServiceSpec { name: NOTIFICATION, port: 8009, schema: Some("notifications") },
     ServiceSpec { name: SEARCH, port: 8010, schema: None },
     ServiceSpec { name: ANALYTICS, port: 8011, schema: Some("analytics") },

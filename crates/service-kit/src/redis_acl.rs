@@ -8,7 +8,7 @@ use aws_lc_rs::digest;
 use redis::aio::ConnectionLike;
 
 use crate::fleet::{
-    ANALYTICS, AUTH, CART, CMS, GATEWAY, INVENTORY, MEDIA, NOTIFICATION, ORDER, PAYMENT, PRODUCT, SEARCH, USER,
+    ADMIN, ANALYTICS, AUTH, CART, CMS, GATEWAY, INVENTORY, MEDIA, NOTIFICATION, ORDER, PAYMENT, PRODUCT, SEARCH, USER,
 };
 
 /// The services that publish a stream of their own (`events.<service>`, through their relay).
@@ -25,6 +25,8 @@ pub const CONSUMES: &[(&str, &[&str])] = &[
     (CART, &[ORDER]),
     (SEARCH, &[PRODUCT, INVENTORY, MEDIA]),
     (ANALYTICS, &[AUTH, INVENTORY, ORDER, PAYMENT, PRODUCT]),
+    // Every producer's AUDIT_RECORDED, for the audit log.
+    (ADMIN, PRODUCES),
 ];
 
 /// Commands every service may run: connection housekeeping and PING (readiness).

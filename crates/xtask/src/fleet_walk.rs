@@ -487,6 +487,34 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     ensure!(response.status() == 403, "a shopper opening the dashboard: {}", response.status());
     eprintln!("    the admin dashboard shows the paid order, as JSON and as a page of SVG charts under its CSP: ok");
 
+    // Every staff write above is in the audit log, with what it changed: the page's creation
+    // and publication (cms), the refund (payment), the upload (media).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    for (target, action) in [
+        (format!("page:{slug}"), "page.publish"),
+        (format!("page:{slug}"), "page.create"),
+        (format!("payment:{payment_id}"), "payment.refund"),
+        (format!("media:{media_id}"), "media.upload"),
+    ] {
+        loop {
+            let log: serde_json::Value = http
+                .get(format!("{api}/admin/audit-log?target={target}"))
+                .bearer_auth(&staff)
+                .send()
+                .await?
+                .json()
+                .await?;
+            let found = log["items"].as_array().and_then(|items| items.iter().find(|e| e["action"] == action));
+            if let Some(entry) = found {
+                ensure!(entry["after"].is_object(), "{action} records what it made: {entry}");
+                break;
+            }
+            ensure!(std::time::Instant::now() < deadline, "{action} on {target} never reached the audit log: {log}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    eprintln!("    the staff writes (page, refund, upload) are in the audit log with before and after: ok");
+
     // The request id sent through NGINX appears in the product service's log line of that request.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {

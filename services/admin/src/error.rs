@@ -15,6 +15,9 @@ pub enum ApiError {
     /// this role lacks), else 503 `upstream_unavailable` (logged).
     #[error(transparent)]
     Owner(#[from] CallError),
+    /// 500 `internal_error`: the database failed; the cause is logged, never sent.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
 }
 
 impl IntoResponse for ApiError {
@@ -24,6 +27,7 @@ impl IntoResponse for ApiError {
             ApiError::Owner(CallError::Status { service, status }) if status.as_u16() == 403 => {
                 Problem::forbidden(format!("your role may not read what {service} holds for this"))
             }
+            ApiError::Database(error) => Problem::internal(&error),
             ApiError::Owner(error) => {
                 tracing::error!(%error, "an owner did not answer");
                 Problem::new(

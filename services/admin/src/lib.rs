@@ -2,7 +2,8 @@
 //! routes; this service composes what needs several owners, calling them over internal REST
 //! with the staff member's own identity and permissions (so each owner decides for itself).
 //! So far: the dashboard (key figures as JSON, and a page with inline SVG charts) from
-//! analytics' reports. The figures and the page in `domain`.
+//! analytics' reports, and the audit log of every staff write (gathered from every owner's
+//! AUDIT_RECORDED, schema `admin`). The figures and the page in `domain`.
 
 pub mod config;
 pub mod domain;
@@ -27,10 +28,29 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes::openapi()
 }
 
-/// Connects what the service uses and binds its listener.
+/// The admin schema's migrations (the audit log), applied at start.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/admin");
+
+/// Connects and migrates, starts the audit log's consumer, binds the listener.
 pub async fn build(config: AdminConfig) -> Result<Application, StartError> {
+    build_with(config, |_| {}).await
+}
+
+/// Like [`build`], with the consumer's settings adjusted (tests shorten its timings).
+pub async fn build_with(
+    config: AdminConfig,
+    tune: impl FnOnce(&mut ::events::ConsumerConfig),
+) -> Result<Application, StartError> {
     let settings = Arc::new(config.clone());
-    let context = Context::start(config.service).await?;
-    let state = routes::AppState { analytics: AnalyticsClient::new(context.client.clone()), settings };
+    let mut context = Context::start(config.service).await?.with_database(&MIGRATOR).await?.with_redis().await?;
+    let mut consumer_config = context.consumer_config(events::CONSUMES);
+    tune(&mut consumer_config);
+    let metrics = ::events::EventMetrics::new(&context.metrics);
+    context.spawn_consumer(consumer_config, Arc::new(events::AuditLog), metrics).await?;
+    let state = routes::AppState {
+        analytics: AnalyticsClient::new(context.client.clone()),
+        pool: context.db.clone(),
+        settings,
+    };
     context.serve_internal(&[fleet::GATEWAY], routes::router(state)).await
 }

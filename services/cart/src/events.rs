@@ -24,7 +24,13 @@ impl IdempotentHandler for PaidLines {
         Box::pin(async move {
             let Some(OrderEvent::OrderPaid(paid)) = OrderEvent::decode(event)? else { return Ok(Handled::Ignored) };
             let skus: Vec<String> = paid.lines.iter().map(|l| l.sku.clone()).collect();
-            self.carts.remove_lines(&Owner::User(paid.user_id), &skus).await.map_err(HandlerError::new)?;
+            // The order's id is a UUID v7: it says when the order was placed from the cart, so
+            // a line the shopper added again since then is not taken away.
+            let placed_ms = paid.order_id.get_timestamp().map_or(i64::MAX, |t| {
+                let (seconds, nanos) = t.to_unix();
+                seconds as i64 * 1000 + i64::from(nanos / 1_000_000)
+            });
+            self.carts.remove_lines(&Owner::User(paid.user_id), &skus, placed_ms).await.map_err(HandlerError::new)?;
             Ok(Handled::Applied)
         })
     }

@@ -56,6 +56,25 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return tonumber(ARGV[2])
 ";
 
+/// Removes the lines an order took (ARGV[2..]) that were in the cart when it was placed
+/// (added at or before ARGV[1], ms): a line the shopper added again after placing the order
+/// stays. The discount code goes with the ordered lines.
+const REMOVE_ORDERED: &str = r"
+local removed = 0
+for i = 2, #ARGV do
+  local value = redis.call('HGET', KEYS[1], ARGV[i])
+  if value then
+    local added = tonumber(string.match(value, '^[^|]*|[^|]*|([^|]*)'))
+    if added == nil or added <= tonumber(ARGV[1]) then
+      redis.call('HDEL', KEYS[1], ARGV[i])
+      removed = removed + 1
+    end
+  end
+end
+if removed > 0 then redis.call('HDEL', KEYS[1], '~discount') end
+return removed
+";
+
 const REMOVE: &str = r"
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return -3 end
 for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
@@ -134,6 +153,7 @@ pub struct Carts {
     read: redis::Script,
     merge: redis::Script,
     discount: redis::Script,
+    remove_ordered: redis::Script,
 }
 
 /// A cart as stored: its lines and when it last changed.
@@ -196,6 +216,7 @@ impl Carts {
             read: redis::Script::new(READ),
             merge: redis::Script::new(MERGE),
             discount: redis::Script::new(DISCOUNT_SET),
+            remove_ordered: redis::Script::new(REMOVE_ORDERED),
         }
     }
 
@@ -266,18 +287,18 @@ impl Carts {
         redis::cmd("DEL").arg(self.key(owner)).query_async(&mut self.redis.clone()).await
     }
 
-    /// Removes these SKUs' lines and the discount code (an order was paid with them);
-    /// idempotent.
-    pub async fn remove_lines(&self, owner: &Owner, skus: &[String]) -> redis::RedisResult<()> {
+    /// Removes these SKUs' lines and the discount code (an order placed at `placed_ms` was paid
+    /// with them), except lines added after the order was placed; idempotent.
+    pub async fn remove_lines(&self, owner: &Owner, skus: &[String], placed_ms: i64) -> redis::RedisResult<()> {
         if skus.is_empty() {
             return Ok(());
         }
-        redis::cmd("HDEL")
-            .arg(self.key(owner))
-            .arg(skus)
-            .arg(DISCOUNT)
-            .query_async::<i64>(&mut self.redis.clone())
-            .await?;
+        let mut invocation = self.remove_ordered.key(self.key(owner));
+        invocation.arg(placed_ms);
+        for sku in skus {
+            invocation.arg(sku);
+        }
+        invocation.invoke_async::<i64>(&mut self.redis.clone()).await?;
         Ok(())
     }
 

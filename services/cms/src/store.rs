@@ -41,7 +41,7 @@ const PAGE_COLUMNS: &str = "id, slug, title, seo, blocks, revision, live_version
     unpublish_at, updated_by, created_at, updated_at";
 
 /// Creates a page with its first draft (revision 1, not published).
-pub async fn insert_page(pool: &PgPool, id: Uuid, slug: &str, draft: &Draft, by: &str) -> sqlx::Result<Page> {
+pub async fn insert_page(tx: &mut PgConnection, id: Uuid, slug: &str, draft: &Draft, by: &str) -> sqlx::Result<Page> {
     let sql = format!(
         "insert into pages (id, slug, title, seo, blocks, created_by, updated_by) values ($1, $2, $3, $4, $5, $6, $6) \
          returning {PAGE_COLUMNS}"
@@ -53,7 +53,7 @@ pub async fn insert_page(pool: &PgPool, id: Uuid, slug: &str, draft: &Draft, by:
         .bind(Json(&draft.seo))
         .bind(Json(&draft.blocks))
         .bind(by)
-        .fetch_one(pool)
+        .fetch_one(&mut *tx)
         .await
 }
 
@@ -254,6 +254,14 @@ pub async fn put_menu(tx: &mut PgConnection, name: &str, items: &[MenuItem], by:
     .await
 }
 
+/// The menu `name`, locked until `tx` ends (its change and its audit entry see the same before).
+pub async fn lock_menu(tx: &mut PgConnection, name: &str) -> sqlx::Result<Option<Menu>> {
+    sqlx::query_as("select id, name, items, revision, updated_at from menus where name = $1 for update")
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await
+}
+
 pub async fn menu(pool: &PgPool, name: &str) -> sqlx::Result<Option<Menu>> {
     sqlx::query_as("select id, name, items, revision, updated_at from menus where name = $1")
         .bind(name)
@@ -297,6 +305,16 @@ pub async fn put_snippet(
     .await
 }
 
+/// The snippet `name`, locked until `tx` ends.
+pub async fn lock_snippet(tx: &mut PgConnection, name: &str) -> sqlx::Result<Option<Snippet>> {
+    sqlx::query_as(
+        "select id, name, markdown, html, active, revision, updated_at from snippets where name = $1 for update",
+    )
+    .bind(name)
+    .fetch_optional(&mut *tx)
+    .await
+}
+
 pub async fn snippet(pool: &PgPool, name: &str) -> sqlx::Result<Option<Snippet>> {
     sqlx::query_as("select id, name, markdown, html, active, revision, updated_at from snippets where name = $1")
         .bind(name)
@@ -306,20 +324,20 @@ pub async fn snippet(pool: &PgPool, name: &str) -> sqlx::Result<Option<Snippet>>
 
 /// Records a preview link by its token's digest.
 pub async fn insert_preview(
-    pool: &PgPool,
+    tx: &mut PgConnection,
     token_hash: &[u8],
     page_id: Uuid,
     expires_at: DateTime<Utc>,
     by: &str,
 ) -> sqlx::Result<()> {
     // Links expired a day ago are of no use to anyone: they go whenever a new one is made.
-    sqlx::query("delete from preview_links where expires_at < now() - interval '1 day'").execute(pool).await?;
+    sqlx::query("delete from preview_links where expires_at < now() - interval '1 day'").execute(&mut *tx).await?;
     sqlx::query("insert into preview_links (token_hash, page_id, expires_at, created_by) values ($1, $2, $3, $4)")
         .bind(token_hash)
         .bind(page_id)
         .bind(expires_at)
         .bind(by)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }

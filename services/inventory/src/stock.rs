@@ -63,6 +63,7 @@ pub async fn set_on_hand(
 ) -> Result<StockRow> {
     let mut tx = pool.begin().await?;
     let mut row = store::lock_or_create(&mut tx, sku).await?;
+    let before = row.clone();
     if on_hand < row.reserved {
         return Err(below_reserved(row.reserved));
     }
@@ -73,8 +74,28 @@ pub async fn set_on_hand(
     if on_hand != row.on_hand {
         row = change(&mut tx, &row, on_hand - row.on_hand, 0, why).await?;
     }
+    audit(&mut tx, why, "stock.set", &before, &row).await?;
     tx.commit().await?;
     Ok(row)
+}
+
+/// Records a staff change of a SKU's stock in the audit log, in its transaction.
+async fn audit(
+    tx: &mut sqlx::PgConnection,
+    why: &Why<'_>,
+    action: &str,
+    before: &StockRow,
+    after: &StockRow,
+) -> Result<()> {
+    let view = |row: &StockRow| serde_json::to_value(row).ok();
+    let mut after_view = view(after);
+    if let Some(object) = after_view.as_mut().and_then(|v| v.as_object_mut()) {
+        object.insert("reason".into(), why.reason.into());
+    }
+    let entry =
+        events::audit::AuditRecorded::new(why.actor, action, format!("sku:{}", after.sku), view(before), after_view);
+    events::audit::record(tx, crate::SERVICE, &entry).await?;
+    Ok(())
 }
 
 /// Adds `delta` (negative to remove) to a SKU's on-hand quantity.
@@ -84,9 +105,10 @@ pub async fn adjust(pool: &PgPool, sku: &str, delta: i64, why: &Why<'_>) -> Resu
     if row.on_hand + delta < row.reserved {
         return Err(below_reserved(row.reserved));
     }
-    let row = change(&mut tx, &row, delta, 0, why).await?;
+    let after = change(&mut tx, &row, delta, 0, why).await?;
+    audit(&mut tx, why, "stock.adjust", &row, &after).await?;
     tx.commit().await?;
-    Ok(row)
+    Ok(after)
 }
 
 /// What a reservation request came to.

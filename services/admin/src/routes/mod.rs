@@ -25,12 +25,13 @@ use crate::error::Result;
 #[derive(Clone)]
 pub struct AppState {
     pub analytics: AnalyticsClient,
+    pub pool: sqlx::PgPool,
     pub settings: Arc<AdminConfig>,
 }
 
 /// The routes with their OpenAPI description, from the same handlers.
 fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(dashboard_summary)).routes(routes!(dashboard_page))
+    OpenApiRouter::new().routes(routes!(dashboard_summary)).routes(routes!(dashboard_page)).routes(routes!(audit_log))
 }
 
 /// The business routes, served behind the internal-token guard.
@@ -129,4 +130,82 @@ async fn dashboard_page(
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     Ok(response)
+}
+
+/// One staff write as the audit log keeps it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    event_id: uuid::Uuid,
+    recorded_at: chrono::DateTime<chrono::Utc>,
+    /// The service that took the write.
+    producer: String,
+    /// The staff member's user id.
+    actor: String,
+    /// `<domain>.<verb>`, e.g. `page.publish`.
+    action: String,
+    /// `<kind>:<id>`, e.g. `page:about`.
+    target: String,
+    /// The thing before the write (none when it was created).
+    before: Option<serde_json::Value>,
+    /// The thing after it (none when it was deleted).
+    after: Option<serde_json::Value>,
+    request_id: Option<String>,
+}
+
+/// A page of the audit log.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    items: Vec<AuditEntry>,
+    /// Pass as `cursor` for older entries; none on the last page.
+    next_cursor: Option<String>,
+}
+
+/// `GET /admin/audit-log`.
+#[utoipa::path(get, path = "/admin/audit-log", tag = "admin", summary = "The audit log of staff writes, newest first",
+    description = "Every staff write any service took (recorded in the write's own transaction as AUDIT_RECORDED and \
+        gathered here), with what the thing was before and after. Append-only.",
+    params(
+        ("target" = Option<String>, Query, description = "Only this target, e.g. `page:about`."),
+        ("actor" = Option<String>, Query, description = "Only this staff member's writes (their user id)."),
+        ("limit" = Option<i64>, Query, description = "1 to 100 (default 20)."),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page."),
+    ),
+    responses(
+        (status = 200, description = "Entries, newest first.", body = AuditPage),
+        (status = 403, description = "`forbidden`: needs `audit:read`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `limit` or `cursor`.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+async fn audit_log(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<AuditPage>> {
+    caller.require_perm(Permission::AuditRead)?;
+    let mut errors = FieldErrors::default();
+    let limit = errors.check(contracts::listing::PageSize::parse(query.get("limit").map(String::as_str)));
+    let after = contracts::listing::parse_time_cursor(query.get("cursor").map(String::as_str), &mut errors);
+    let limit = errors.finish_with(limit)?.get();
+    let text = |name: &str| query.get(name).map(String::as_str).filter(|v| !v.is_empty());
+    let mut rows = crate::store::entries(&state.pool, text("target"), text("actor"), after, limit + 1).await?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|e| contracts::listing::time_cursor(e.recorded_at, e.event_id))
+    } else {
+        None
+    };
+    let items = rows
+        .into_iter()
+        .map(|e| AuditEntry {
+            event_id: e.event_id,
+            recorded_at: e.recorded_at,
+            producer: e.producer,
+            actor: e.actor,
+            action: e.action,
+            target: e.target,
+            before: e.before,
+            after: e.after,
+            request_id: e.request_id,
+        })
+        .collect();
+    Ok(Json(AuditPage { items, next_cursor }))
 }

@@ -25,7 +25,7 @@ async fn the_dashboard_shows_a_paid_order_to_staff_who_may_read_analytics_and_to
     .await
     .unwrap()
     .spawn();
-    let mut admin_service = testkit::service_config("admin", None);
+    let mut admin_service = testkit::service_config("admin", Some(&db));
     testkit::point_at(&mut admin_service, "analytics", analytics_addr);
     let admin_addr = admin::build(admin::AdminConfig::new(admin_service)).await.unwrap().spawn();
     let manager = ServiceCaller::new("admin", admin_addr).as_subject(staff(&["admin:access", "analytics:read"]));

@@ -1,3 +1,4 @@
 //! The admin service's integration tests: one binary (link time on two cores).
 
+mod audit;
 mod dashboard;

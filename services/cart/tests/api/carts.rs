@@ -184,4 +184,20 @@ async fn a_cart_lives_on_while_used_and_paid_lines_leave_it() {
         lines(&shopper.cart().await) == [("DEMO-0002-S".to_owned(), 1)]
     })
     .await;
+    // A line added again after the order was placed is a new wish: a late redelivery of the
+    // same ORDER_PAID leaves it. (A later order's payment, taking the other line, shows that
+    // the redelivery was handled first.)
+    shopper.add("DEMO-0001-M", 1).await;
+    testkit::stream::publish(&app.redis_prefix, "order", &paid).await;
+    let later = OrderPaid {
+        order_id: uuid::Uuid::now_v7(),
+        user_id,
+        lines: vec![OrderLine { sku: "DEMO-0002-S".into(), quantity: 1, unit_price_minor: 2400, title: String::new() }],
+        ..OrderPaid::default()
+    };
+    testkit::stream::publish(&app.redis_prefix, "order", &later).await;
+    testkit::wait::until("only the line added after the first order stays", || async {
+        lines(&shopper.cart().await) == [("DEMO-0001-M".to_owned(), 1)]
+    })
+    .await;
 }

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use events::audit::AuditRecorded;
 use internal_token::Caller;
 use serde::{Deserialize, Serialize};
 use service_kit::problem_schema::ProblemSchema;
@@ -96,6 +97,21 @@ fn check_if_match(headers: &HeaderMap, revision: i32) -> Result<()> {
     }
 }
 
+/// Records a staff write to a page in the audit log, in the write's transaction: the page as
+/// staff see it before and after.
+async fn audit_page(
+    tx: &mut sqlx::PgConnection,
+    by: &str,
+    action: &str,
+    before: Option<&Page>,
+    after: &Page,
+) -> Result<()> {
+    let view = |page: &Page| serde_json::to_value(PageDraft::from(page.clone())).ok();
+    let entry = AuditRecorded::new(by, action, format!("page:{}", after.slug), before.and_then(view), view(after));
+    events::audit::record(tx, crate::SERVICE, &entry).await?;
+    Ok(())
+}
+
 async fn find_page(state: &AppState, slug: &str) -> Result<Page> {
     store::find_page(&state.pool, slug).await?.ok_or(ApiError::PageNotFound)
 }
@@ -142,7 +158,10 @@ pub async fn create_page(State(state): State<AppState>, caller: Caller, Json(bod
     let draft = Draft { title: body.title, seo: body.seo, blocks: body.blocks };
     check_draft(&state, &draft, &mut errors).await?;
     errors.finish()?;
-    let page = store::insert_page(&state.pool, Uuid::now_v7(), &body.slug, &draft, &by).await?;
+    let mut tx = state.pool.begin().await?;
+    let page = store::insert_page(&mut tx, Uuid::now_v7(), &body.slug, &draft, &by).await?;
+    audit_page(&mut tx, &by, "page.create", None, &page).await?;
+    tx.commit().await?;
     Ok(draft_response(StatusCode::CREATED, page))
 }
 
@@ -252,9 +271,10 @@ pub async fn update_page(
     if page.revision != current.revision {
         return Err(Problem::new(Code::StaleRevision, "the draft changed while this change was checked; reload").into());
     }
-    let page = store::update_draft(&mut tx, page.id, &draft, &by).await?;
+    let updated = store::update_draft(&mut tx, page.id, &draft, &by).await?;
+    audit_page(&mut tx, &by, "page.update", Some(&page), &updated).await?;
     tx.commit().await?;
-    Ok(draft_response(StatusCode::OK, page))
+    Ok(draft_response(StatusCode::OK, updated))
 }
 
 /// When to publish (nothing: now) and, optionally, when to take the page down again.
@@ -315,9 +335,11 @@ pub async fn publish_page(
             store::set_schedule(&mut tx, page.id, Some((version, at)), body.unpublish_at).await?;
         }
     }
-    let page = store::lock_page(&mut tx, &slug).await?.ok_or(ApiError::PageNotFound)?;
+    let after = store::lock_page(&mut tx, &slug).await?.ok_or(ApiError::PageNotFound)?;
+    let action = if body.at.is_some() { "page.schedule" } else { "page.publish" };
+    audit_page(&mut tx, &by, action, Some(&page), &after).await?;
     tx.commit().await?;
-    Ok(draft_response(StatusCode::OK, page))
+    Ok(draft_response(StatusCode::OK, after))
 }
 
 /// When to take the page down (nothing: now).
@@ -346,7 +368,7 @@ pub async fn unpublish_page(
     Path(slug): Path<String>,
     OptionalJson(body): OptionalJson<UnpublishBody>,
 ) -> Result<Response> {
-    editor(&caller)?;
+    let by = editor(&caller)?;
     let now = state.settings.clock.now();
     if body.at.is_some_and(|at| at <= now) {
         let mut errors = FieldErrors::default();
@@ -367,9 +389,10 @@ pub async fn unpublish_page(
         }
         _ => return Err(Problem::new(Code::NotPublished, "the page is neither live nor scheduled").into()),
     }
-    let page = store::lock_page(&mut tx, &slug).await?.ok_or(ApiError::PageNotFound)?;
+    let after = store::lock_page(&mut tx, &slug).await?.ok_or(ApiError::PageNotFound)?;
+    audit_page(&mut tx, &by, "page.unpublish", Some(&page), &after).await?;
     tx.commit().await?;
-    Ok(draft_response(StatusCode::OK, page))
+    Ok(draft_response(StatusCode::OK, after))
 }
 
 /// A version in a page's history.
@@ -462,14 +485,15 @@ pub async fn restore_version(
     let draft = Draft { title: restored.title, seo: restored.seo.0, blocks: restored.blocks.0 };
     let rendered = if body.publish { Some(state.render(&draft).await?) } else { None };
     let mut tx = state.pool.begin().await?;
-    let page = store::lock_page(&mut tx, &slug).await?.ok_or(ApiError::PageNotFound)?;
-    let page = store::update_draft(&mut tx, page.id, &draft, &by).await?;
+    let before = store::lock_page(&mut tx, &slug).await?.ok_or(ApiError::PageNotFound)?;
+    let page = store::update_draft(&mut tx, before.id, &draft, &by).await?;
     if let Some(rendered) = rendered {
         state.publish_now(&mut tx, &page, &draft, &rendered, &by).await?;
     }
-    let page = store::lock_page(&mut tx, &slug).await?.ok_or(ApiError::PageNotFound)?;
+    let after = store::lock_page(&mut tx, &slug).await?.ok_or(ApiError::PageNotFound)?;
+    audit_page(&mut tx, &by, &format!("page.restore_version_{version}"), Some(&before), &after).await?;
     tx.commit().await?;
-    Ok(draft_response(StatusCode::OK, page))
+    Ok(draft_response(StatusCode::OK, after))
 }
 
 /// How long the preview link should work.
@@ -526,7 +550,13 @@ pub async fn create_preview_link(
     aws_lc_rs::rand::fill(&mut bytes).map_err(|_| Problem::internal(&"no randomness for the token"))?;
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     let expires_at = state.settings.clock.now() + chrono::Duration::seconds(seconds as i64);
-    store::insert_preview(&state.pool, &token_digest(&token), page.id, expires_at, &by).await?;
+    let mut tx = state.pool.begin().await?;
+    store::insert_preview(&mut tx, &token_digest(&token), page.id, expires_at, &by).await?;
+    // The token is a secret: the log says only that a link was made and until when.
+    let after = Some(serde_json::json!({"preview_link_expires_at": expires_at}));
+    let entry = AuditRecorded::new(&by, "page.preview_link", format!("page:{slug}"), None, after);
+    events::audit::record(&mut tx, crate::SERVICE, &entry).await?;
+    tx.commit().await?;
     let url = format!("{}/preview#token={token}", state.settings.storefront_url);
     Ok((StatusCode::CREATED, Json(PreviewLink { url, token, expires_at })))
 }
@@ -561,8 +591,12 @@ pub async fn put_menu(
     domain::check_menu(&body.items, &mut errors);
     errors.finish()?;
     let mut tx = state.pool.begin().await?;
+    let before = store::lock_menu(&mut tx, &name).await?.map(|m| serde_json::json!(m.items.0));
     let menu = store::put_menu(&mut tx, &name, &body.items, &by).await?;
     state.announce_live(&mut tx, "menu", menu.id, &menu.name, menu.revision).await?;
+    let entry =
+        AuditRecorded::new(&by, "menu.put", format!("menu:{name}"), before, Some(serde_json::json!(body.items)));
+    events::audit::record(&mut tx, crate::SERVICE, &entry).await?;
     tx.commit().await?;
     Ok(Json(MenuBody::from(menu)))
 }
@@ -617,8 +651,17 @@ pub async fn put_snippet(
     errors.finish()?;
     let html = markdown::to_safe_html(&body.markdown);
     let mut tx = state.pool.begin().await?;
+    let view = |markdown: &str, active: bool| serde_json::json!({"markdown": markdown, "active": active});
+    let before = store::lock_snippet(&mut tx, &name).await?.map(|s| view(&s.markdown, s.active));
     let snippet = store::put_snippet(&mut tx, &name, &body.markdown, &html, body.active, &by).await?;
     state.announce_live(&mut tx, "snippet", snippet.id, &snippet.name, snippet.revision).await?;
+    let after = Some(view(&snippet.markdown, snippet.active));
+    events::audit::record(
+        &mut tx,
+        crate::SERVICE,
+        &AuditRecorded::new(&by, "snippet.put", format!("snippet:{name}"), before, after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Json(SnippetBody {
         name: snippet.name,

@@ -329,8 +329,9 @@ async fn get_media(State(state): State<AppState>, Path(id): Path<Uuid>) -> Resul
         (status = 503, description = "`upstream_unavailable`: the object store is not answering.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 async fn delete_media(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> Result<StatusCode> {
-    staff(&caller)?;
-    let media = store::delete_media(&state.pool, id).await?.ok_or_else(|| Problem::not_found("no such media"))?;
+    let actor = staff(&caller)?;
+    let media =
+        store::delete_media(&state.pool, id, &actor).await?.ok_or_else(|| Problem::not_found("no such media"))?;
     if !store::key_still_used(&state.pool, &media.original_key).await? {
         state.objects.delete(&media.original_key).await?;
         for variant in media.variants.0.values() {

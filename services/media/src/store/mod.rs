@@ -113,17 +113,34 @@ pub async fn insert_media(
         .execute(&mut *tx)
         .await?;
     events::enqueue(&mut *tx, crate::SERVICE, event).await?;
+    audit(tx, &media.created_by, "media.upload", media, Some(serde_json::json!(event))).await?;
+    Ok(())
+}
+
+/// Records a staff upload or deletion in the audit log, in its transaction.
+async fn audit(
+    tx: &mut PgConnection,
+    actor: &str,
+    action: &str,
+    media: &Media,
+    after: Option<serde_json::Value>,
+) -> sqlx::Result<()> {
+    let before =
+        (action == "media.delete").then(|| serde_json::json!({"filename": media.filename, "key": media.original_key}));
+    let entry = events::audit::AuditRecorded::new(actor, action, format!("media:{}", media.id), before, after);
+    events::audit::record(tx, crate::SERVICE, &entry).await?;
     Ok(())
 }
 
 /// Marks the media deleted and enqueues MEDIA_DELETED; `None` when there was none to delete.
-pub async fn delete_media(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Media>> {
+pub async fn delete_media(pool: &PgPool, id: Uuid, actor: &str) -> sqlx::Result<Option<Media>> {
     let mut tx = pool.begin().await?;
     let sql =
         format!("update media set deleted_at = now() where id = $1 and deleted_at is null returning {MEDIA_COLUMNS}");
     let deleted: Option<Media> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *tx).await?;
-    if deleted.is_some() {
+    if let Some(media) = &deleted {
         events::enqueue(&mut tx, crate::SERVICE, &MediaDeleted { media_id: id }).await?;
+        audit(&mut tx, actor, "media.delete", media, None).await?;
     }
     tx.commit().await?;
     Ok(deleted)

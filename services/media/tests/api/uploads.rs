@@ -49,7 +49,7 @@ async fn an_upload_becomes_a_media_with_variants_each_stored_with_immutable_head
     assert_eq!((status, &read["variants"]), (200, &media["variants"]));
     let events: Vec<String> =
         sqlx::query_scalar("select event_type from outbox order by created_at").fetch_all(&app.pool).await.unwrap();
-    assert_eq!(events, ["MEDIA_UPLOADED"]);
+    assert_eq!(events, ["MEDIA_UPLOADED", "AUDIT_RECORDED"], "the upload's audit entry in its transaction");
 
     // Completing again answers the same media; another staff member's upload is not found.
     let ticket = app.ticket("again.png", "image/png", 100).await;

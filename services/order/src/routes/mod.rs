@@ -200,7 +200,7 @@ async fn list_orders(
 /// `limit` and `cursor` of an order listing, invalid ones recorded in `errors`.
 /// The cursor after a row of a newest-first page (what [`page_params`] reads back).
 fn cursor(created_at: chrono::DateTime<chrono::Utc>, id: Uuid) -> String {
-    format!("{}_{id}", created_at.timestamp_micros())
+    contracts::listing::time_cursor(created_at, id)
 }
 
 fn page_params(
@@ -215,15 +215,7 @@ fn page_params(
             20
         }
     };
-    let after = query.get("cursor").and_then(|raw| {
-        let parsed = raw.split_once('_').and_then(|(t, id)| {
-            Some((chrono::DateTime::from_timestamp_micros(t.parse().ok()?)?, Uuid::parse_str(id).ok()?))
-        });
-        if parsed.is_none() {
-            errors.push("cursor", FieldCode::InvalidCursor, "the cursor is not one this API handed out");
-        }
-        parsed
-    });
+    let after = contracts::listing::parse_time_cursor(query.get("cursor").map(String::as_str), errors);
     (limit, after)
 }
 

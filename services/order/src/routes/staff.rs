@@ -8,6 +8,7 @@ use serde::Deserialize;
 use service_kit::problem_schema::ProblemSchema;
 use service_kit::{FieldCode, FieldErrors, Json, Permission, Query};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use super::{AppState, OrderPage, order_id, page_params};
 use crate::domain::{Event, Status};
@@ -78,6 +79,7 @@ pub async fn ship(
     let actor = caller.subject().sub.clone();
     let mut tx = state.pool.begin().await?;
     let reason = format!("shipped with {}", body.carrier.trim());
+    let before = store::lock_status(&mut tx, id).await?;
     let outcome = store::transition(&mut tx, id, None, Event::Ship, &actor, &reason).await?;
     let (_, facts) =
         outcome.ok_or(ApiError::OrderNotFound)?.map_err(|illegal| ApiError::InvalidTransition(illegal.to_string()))?;
@@ -91,8 +93,26 @@ pub async fn ship(
         tracking_number: body.tracking_number.trim().to_owned(),
     };
     events::enqueue(&mut tx, crate::SERVICE, &event).await?;
+    let after =
+        serde_json::json!({"status": "shipped", "carrier": event.carrier, "tracking_number": event.tracking_number});
+    audit(&mut tx, &actor, "order.ship", id, before, after).await?;
     tx.commit().await?;
     store::find(&state.pool, id, None).await?.map(Json).ok_or(ApiError::OrderNotFound)
+}
+
+/// Records a staff change of an order's state in the audit log, in its transaction.
+async fn audit(
+    tx: &mut sqlx::PgConnection,
+    actor: &str,
+    action: &str,
+    id: Uuid,
+    before: Option<String>,
+    after: serde_json::Value,
+) -> Result<()> {
+    let before = before.map(|status| serde_json::json!({ "status": status }));
+    let entry = events::audit::AuditRecorded::new(actor, action, format!("order:{id}"), before, Some(after));
+    events::audit::record(tx, crate::SERVICE, &entry).await?;
+    Ok(())
 }
 
 /// `POST /orders/{id}/deliver`.
@@ -108,6 +128,7 @@ pub async fn deliver(State(state): State<AppState>, caller: Caller, Path(id): Pa
     let id = order_id(&id)?;
     let actor = caller.subject().sub.clone();
     let mut tx = state.pool.begin().await?;
+    let before = store::lock_status(&mut tx, id).await?;
     let outcome = store::transition(&mut tx, id, None, Event::Deliver, &actor, "delivered").await?;
     let (_, facts) =
         outcome.ok_or(ApiError::OrderNotFound)?.map_err(|illegal| ApiError::InvalidTransition(illegal.to_string()))?;
@@ -120,6 +141,7 @@ pub async fn deliver(State(state): State<AppState>, caller: Caller, Path(id): Pa
         lines: paid.lines,
     };
     events::enqueue(&mut tx, crate::SERVICE, &event).await?;
+    audit(&mut tx, &actor, "order.deliver", id, before, serde_json::json!({"status": "delivered"})).await?;
     tx.commit().await?;
     store::find(&state.pool, id, None).await?.map(Json).ok_or(ApiError::OrderNotFound)
 }

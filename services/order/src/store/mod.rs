@@ -202,6 +202,14 @@ pub struct OrderFacts {
     pub contact_email: String,
 }
 
+/// An order's status, locked until `tx` ends (what a staff change records as its "before").
+pub async fn lock_status(tx: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("select status from orders where id = $1 for update")
+        .bind(order_id)
+        .fetch_optional(&mut *tx)
+        .await
+}
+
 /// Moves an order (of `owner`, when given) through the state machine with its transition
 /// record. `None`: no such order (of that owner).
 pub async fn transition(

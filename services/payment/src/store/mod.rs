@@ -321,6 +321,18 @@ pub async fn request_refund(pool: &PgPool, ask: &RefundAsk<'_>) -> sqlx::Result<
     .bind(ask.request_hash)
     .execute(&mut *tx)
     .await?;
+    let before =
+        serde_json::json!({"captured_minor": captured, "refunded_minor": refunded, "refunding_minor": in_flight});
+    let after = serde_json::json!({"captured_minor": captured, "refunded_minor": refunded,
+        "refunding_minor": in_flight + ask.amount_minor, "refund_id": id, "reason": ask.reason});
+    let entry = events::audit::AuditRecorded::new(
+        ask.requested_by,
+        "payment.refund",
+        format!("payment:{}", ask.payment_id),
+        Some(before),
+        Some(after),
+    );
+    events::audit::record(&mut tx, crate::SERVICE, &entry).await?;
     tx.commit().await?;
     Ok(RefundClaim::New(id))
 }
