@@ -92,7 +92,7 @@ mod tests {
         assert_eq!(SERVICES.len(), 14);
         assert_eq!(names.len(), 14);
         assert_eq!(ports.len(), 14);
-        assert_eq!(schemas.len(), 10);
+        assert_eq!(schemas.len(), 11);
         assert_eq!(spec("product").unwrap().db_role().as_deref(), Some("shopfleet_product"));
         assert_eq!(spec("gateway").unwrap().db_role(), None);
     }

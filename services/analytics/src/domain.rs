@@ -2,9 +2,8 @@
 //! (`from`, `to`, `granularity`), what a domain event keeps when it is logged, and the CSV form
 //! of a report. No HTTP, no SQL.
 
-use std::collections::HashMap;
-
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
+pub use contracts::analytics::{Granularity, Window};
 use serde::{Deserialize, Serialize};
 use service_kit::{FieldCode, FieldErrors};
 use utoipa::ToSchema;
@@ -15,8 +14,6 @@ pub const MAX_BATCH: usize = 50;
 /// clock a client's may run.
 pub const MAX_AGE: Duration = Duration::hours(48);
 pub const MAX_SKEW: Duration = Duration::minutes(10);
-/// The longest report.
-pub const MAX_DAYS: i64 = 731;
 
 /// What a storefront reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -113,68 +110,6 @@ impl TrackingEvent {
     }
 }
 
-/// How a report groups its days.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Granularity {
-    Day,
-    Week,
-    Month,
-}
-
-impl Granularity {
-    /// PostgreSQL's `date_trunc` unit.
-    pub fn unit(self) -> &'static str {
-        match self {
-            Granularity::Day => "day",
-            Granularity::Week => "week",
-            Granularity::Month => "month",
-        }
-    }
-}
-
-/// The days a report covers (both included) and how it groups them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Window {
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-    pub granularity: Granularity,
-}
-
-impl Window {
-    /// From the query: `from` and `to` as `YYYY-MM-DD` (default the 30 days up to `today`),
-    /// `granularity` `day` (default), `week` (ISO, from Monday) or `month`.
-    pub fn parse(query: &HashMap<String, String>, today: NaiveDate, errors: &mut FieldErrors) -> Option<Self> {
-        let mut date = |name: &str, default: NaiveDate| match query.get(name) {
-            None => Some(default),
-            Some(raw) => NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok().or_else(|| {
-                errors.push(name, FieldCode::InvalidValue, "a date as YYYY-MM-DD");
-                None
-            }),
-        };
-        let to = date("to", today);
-        let from = date("from", to.unwrap_or(today) - Duration::days(29));
-        let granularity = match query.get("granularity").map(String::as_str) {
-            None | Some("day") => Some(Granularity::Day),
-            Some("week") => Some(Granularity::Week),
-            Some("month") => Some(Granularity::Month),
-            Some(_) => {
-                errors.push("granularity", FieldCode::InvalidValue, "day, week or month");
-                None
-            }
-        };
-        let (from, to, granularity) = (from?, to?, granularity?);
-        if from > to {
-            errors.push("from", FieldCode::OutOfRange, "from is on or before to");
-            return None;
-        }
-        if (to - from).num_days() >= MAX_DAYS {
-            errors.push("from", FieldCode::OutOfRange, format!("at most {MAX_DAYS} days"));
-            return None;
-        }
-        Some(Self { from, to, granularity })
-    }
-}
-
 /// Payload fields no analysis needs and that identify a person: left out of the event log, like
 /// the secret fields the catalog marks.
 const PERSONAL_FIELDS: &[&str] = &["email", "ship_to", "phone"];
@@ -232,21 +167,6 @@ mod tests {
         checkout["visitor_id"] = "short".into();
         checkout["occurred_at"] = serde_json::to_value(now - Duration::days(3)).unwrap();
         assert_eq!(fields(&event(checkout), now), ["events[3].visitor_id", "events[3].occurred_at"]);
-    }
-
-    #[test]
-    fn a_window_defaults_to_thirty_days_and_refuses_reversed_or_huge_ranges() {
-        let today = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
-        let query = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let mut errors = FieldErrors::default();
-        let window = Window::parse(&query(&[]), today, &mut errors).unwrap();
-        assert_eq!((window.from, window.to), (NaiveDate::from_ymd_opt(2026, 10, 30).unwrap(), today));
-        assert!(Window::parse(&query(&[("from", "2026-11-29"), ("to", "2026-11-28")]), today, &mut errors).is_none());
-        assert!(Window::parse(&query(&[("from", "2020-01-01")]), today, &mut errors).is_none());
-        assert!(Window::parse(&query(&[("granularity", "hour")]), today, &mut errors).is_none());
-        assert!(Window::parse(&query(&[("to", "yesterday")]), today, &mut errors).is_none());
-        let names: Vec<_> = errors.into_errors().into_iter().map(|e| e.field).collect();
-        assert_eq!(names, ["from", "from", "granularity", "to"]);
     }
 
     #[test]

@@ -10,11 +10,11 @@ use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use chrono::{Duration, NaiveDate};
-use contracts::analytics::AnalyticsClient;
+use chrono::NaiveDate;
+use contracts::analytics::{AnalyticsClient, Window};
 use internal_token::Caller;
 use service_kit::problem_schema::ProblemSchema;
-use service_kit::{FieldCode, FieldErrors, Json, Permission, Query};
+use service_kit::{FieldErrors, Json, Permission, Query};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -44,26 +44,13 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
-/// The longest dashboard window.
-const MAX_DAYS: i64 = 366;
-
-/// `from` and `to` (`YYYY-MM-DD`, both included; default the 30 days up to today).
+/// `from` and `to` (`YYYY-MM-DD`, both included; default the 30 days up to today), read as
+/// analytics reads its reports' windows.
 fn window(query: &HashMap<String, String>, today: NaiveDate) -> Result<(NaiveDate, NaiveDate)> {
     let mut errors = FieldErrors::default();
-    let mut date = |name: &str, default: NaiveDate| match query.get(name) {
-        None => default,
-        Some(raw) => NaiveDate::parse_from_str(raw, "%Y-%m-%d").unwrap_or_else(|_| {
-            errors.push(name, FieldCode::InvalidValue, "a date as YYYY-MM-DD");
-            default
-        }),
-    };
-    let to = date("to", today);
-    let from = date("from", to - Duration::days(29));
-    if from > to || (to - from).num_days() >= MAX_DAYS {
-        errors.push("from", FieldCode::OutOfRange, format!("on or before to, at most {MAX_DAYS} days"));
-    }
-    errors.finish()?;
-    Ok((from, to))
+    let window = Window::parse(query, today, &mut errors);
+    let window = errors.finish_with(window)?;
+    Ok((window.from, window.to))
 }
 
 /// The figures, read from analytics as the staff member (four reports at once).

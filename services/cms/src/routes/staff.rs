@@ -473,10 +473,13 @@ pub struct RestoreBody {
 pub async fn restore_version(
     State(state): State<AppState>,
     caller: Caller,
-    Path((slug, version)): Path<(String, i32)>,
+    Path((slug, version)): Path<(String, String)>,
     OptionalJson(body): OptionalJson<RestoreBody>,
 ) -> Result<Response> {
     let by = editor(&caller)?;
+    // Read here rather than by the extractor, so that a version that is no number is a 404
+    // problem like an unknown one, not the framework's plain-text 400.
+    let version: i32 = version.parse().ok().filter(|v| *v > 0).ok_or_else(|| Problem::not_found("no such version"))?;
     let page = find_page(&state, &slug).await?;
     let mut tx = state.pool.begin().await?;
     let restored =

@@ -156,6 +156,10 @@ async fn bad_input_is_a_422_naming_each_field_and_conflicts_are_409_or_412() {
     assert_eq!(status, 404);
     let (status, _) = app.staff.get("/content/pages/faq/versions/x").await;
     assert_eq!(status, 404);
+    for version in ["x", "0", "99"] {
+        let (status, problem) = app.post_empty(&format!("/content/pages/faq/versions/{version}/restore")).await;
+        assert_eq!((status, problem["code"].as_str()), (404, Some("not_found")), "version {version}");
+    }
     let broken = app
         .staff
         .request(reqwest::Method::POST, "/content/pages")

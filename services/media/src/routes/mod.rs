@@ -91,6 +91,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
+/// A media or upload id from the path: anything that is no UUID is a 404 problem like an
+/// unknown id (not the framework's plain-text 400).
+fn id_of(raw: &str, what: &str) -> Result<Uuid> {
+    Uuid::parse_str(raw).map_err(|_| Problem::not_found(format!("no such {what}")).into())
+}
+
 fn staff(caller: &Caller) -> Result<String> {
     caller.require_perm(Permission::MediaWrite)?;
     Ok(caller.subject().sub.clone())
@@ -225,9 +231,10 @@ fn body_of(objects: &ObjectStore, media: &Media) -> MediaBody {
 async fn complete_upload(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<Uuid>,
+    Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<MediaBody>)> {
     let created_by = staff(&caller)?;
+    let id = id_of(&id, "upload")?;
     let mut tx = state.pool.begin().await?;
     let upload = store::lock_upload(&mut tx, id)
         .await?
@@ -312,7 +319,8 @@ async fn complete_upload(
         (status = 200, description = "The media.", body = MediaBody),
         (status = 404, description = "`not_found`: no such media (or deleted).", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-async fn get_media(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Json<MediaBody>> {
+async fn get_media(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<MediaBody>> {
+    let id = id_of(&id, "media")?;
     let media = store::find(&state.pool, id).await?.ok_or_else(|| Problem::not_found("no such media"))?;
     Ok(Json(body_of(&state.objects, &media)))
 }
@@ -328,8 +336,9 @@ async fn get_media(State(state): State<AppState>, Path(id): Path<Uuid>) -> Resul
         (status = 404, description = "`not_found`: no such media (or already deleted).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`upstream_unavailable`: the object store is not answering.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-async fn delete_media(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> Result<StatusCode> {
+async fn delete_media(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode> {
     let actor = staff(&caller)?;
+    let id = id_of(&id, "media")?;
     let media =
         store::delete_media(&state.pool, id, &actor).await?.ok_or_else(|| Problem::not_found("no such media"))?;
     if !store::key_still_used(&state.pool, &media.original_key).await? {

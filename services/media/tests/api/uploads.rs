@@ -70,6 +70,11 @@ async fn an_upload_becomes_a_media_with_variants_each_stored_with_immutable_head
     assert_eq!(status, 404);
     let response = app.staff.request(reqwest::Method::DELETE, &format!("/media/{media_id}")).send().await.unwrap();
     assert_eq!(response.status(), 404, "deleting twice");
+    // An id that is no UUID is the same 404 problem, never the framework's plain-text 400.
+    let (status, problem) = app.public.get("/media/not-a-uuid").await;
+    assert_eq!((status, problem["code"].as_str()), (404, Some("not_found")));
+    let (status, problem) = app.staff.post_json("/media/uploads/not-a-uuid/complete", serde_json::json!({})).await;
+    assert_eq!((status, problem["code"].as_str()), (404, Some("not_found")));
 }
 
 #[tokio::test]
