@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Customer,
+    /// A staff member with every permission.
     Admin,
+    /// A staff member whose role holds some permissions (listed in `perms`).
+    Staff,
 }
 
 impl Role {
@@ -15,6 +18,7 @@ impl Role {
         match self {
             Self::Customer => "customer",
             Self::Admin => "admin",
+            Self::Staff => "staff",
         }
     }
 }

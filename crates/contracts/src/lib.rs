@@ -28,9 +28,34 @@ pub enum CallError {
     /// The service answered with an error status.
     #[error("{service} answered {status}")]
     Status { service: &'static str, status: StatusCode },
+    /// The service refused the request with a problem its caller may pass on as it is (a 4xx
+    /// with a registered code: a taken email, an invalid field, a missing permission).
+    #[error("{service} refused: {problem}")]
+    Refused { service: &'static str, problem: service_kit::Problem },
     /// The service's answer is not the contract's shape.
     #[error("{service} answered something unreadable: {source}")]
     Decode { service: &'static str, source: reqwest::Error },
+}
+
+/// Like [`call_json`], for a caller that relays the owner's refusals: a 4xx answered with a
+/// registered problem comes back as [`CallError::Refused`] carrying that problem.
+async fn call_json_relayed<T: DeserializeOwned>(
+    service: &'static str,
+    request: reqwest::RequestBuilder,
+) -> Result<T, CallError> {
+    let response = request.send().await.map_err(|source| CallError::Transport { service, source })?;
+    let status = response.status();
+    if status.is_client_error() {
+        let body: Option<serde_json::Value> = response.json().await.ok();
+        return Err(match body.as_ref().and_then(service_kit::Problem::from_body) {
+            Some(problem) => CallError::Refused { service, problem },
+            None => CallError::Status { service, status },
+        });
+    }
+    if !status.is_success() {
+        return Err(CallError::Status { service, status });
+    }
+    response.json().await.map_err(|source| CallError::Decode { service, source })
 }
 
 /// Sends `request` to `service` and reads a JSON answer of type `T`.
@@ -44,4 +69,26 @@ async fn call_json<T: DeserializeOwned>(
         return Err(CallError::Status { service, status });
     }
     response.json().await.map_err(|source| CallError::Decode { service, source })
+}
+
+/// A query-string value, percent-encoded (everything but RFC 3986's unreserved characters).
+pub fn query_value(value: &str) -> String {
+    let mut encoded = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(super::query_value("a+b@x.io"), "a%2Bb%40x.io");
+        assert_eq!(super::query_value("é &="), "%C3%A9%20%26%3D");
+    }
 }

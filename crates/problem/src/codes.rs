@@ -87,6 +87,7 @@ problem_codes! {
     TokenInvalidSubject = ("token_invalid_subject", UNAUTHORIZED) "The token's subject is not a user of this shop.",
     TokenRevoked = ("token_revoked", UNAUTHORIZED) "The token was revoked (logout, password change).",
     Forbidden = ("forbidden", FORBIDDEN) "Authenticated, but not allowed (a permission or origin is missing).",
+    AccountDisabled = ("account_disabled", FORBIDDEN) "The account is disabled by the shop's staff: no sign-in until it is enabled again.",
 
     // Accounts and sessions.
     EmailTaken = ("email_taken", CONFLICT) "An account with this email already exists.",

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 pub use codes::{Code, FieldCode};
 pub use fields::{Constraint, FieldError, FieldErrors, OnViolation, constraint_problem};
 pub use json::{Json, OptionalJson, Query, is_json, parse as parse_json};
-pub use permissions::Permission;
+pub use permissions::{Permission, StaffRole};
 
 /// The media type of every error body.
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
@@ -82,6 +82,29 @@ impl Problem {
         &self.errors
     }
 
+    /// The problem another service of the fleet answered, read back from its body (for a
+    /// service that relays an owner's refusal to its own client): `None` unless the code is a
+    /// registered one. Field errors with unknown codes are dropped; extensions are not kept.
+    pub fn from_body(body: &serde_json::Value) -> Option<Self> {
+        let code = Code::parse(body.get("code")?.as_str()?)?;
+        let detail = body.get("detail").and_then(|d| d.as_str()).map(str::to_owned);
+        let errors = body
+            .get("errors")
+            .and_then(|e| e.as_array())
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| {
+                        let field = e.get("field")?.as_str()?;
+                        let code = FieldCode::parse(e.get("code")?.as_str()?)?;
+                        Some(FieldError::new(field, code, e.get("message").and_then(|m| m.as_str()).unwrap_or("")))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(Self { code, detail, errors, retry_after_secs: None, extensions: Vec::new() })
+    }
+
     /// The JSON body, with the current request id when there is one.
     pub fn body(&self) -> serde_json::Value {
         let status = self.status();
@@ -114,6 +137,21 @@ impl std::fmt::Display for Problem {
 }
 
 impl std::error::Error for Problem {}
+
+#[cfg(test)]
+mod from_body_tests {
+    use super::*;
+
+    #[test]
+    fn a_problem_reads_back_from_its_own_body() {
+        let sent = Problem::validation(vec![FieldError::new("role", FieldCode::InvalidValue, "a staff role")]);
+        let read = Problem::from_body(&sent.body()).expect("a registered code");
+        assert_eq!(read.code(), Code::ValidationFailed);
+        assert_eq!(read.errors(), sent.errors());
+        assert!(Problem::from_body(&serde_json::json!({"code": "no_such_code"})).is_none());
+        assert!(Problem::from_body(&serde_json::json!("text")).is_none());
+    }
+}
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {

@@ -59,6 +59,79 @@ impl Permission {
     }
 }
 
+/// A staff role: a named set of permissions, stored per account in auth and carried, as its
+/// permissions, in the staff member's access tokens. Every role holds `admin:access`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StaffRole {
+    /// Everything.
+    Admin,
+    /// Products, reviews, stock, media, discount codes.
+    CatalogManager,
+    /// Orders, shipping, refunds, and the customers behind them.
+    OrderManager,
+    /// Customers: look them up, see their orders and messages, disable an account.
+    Support,
+    /// Content pages, menus, snippets and their media.
+    ContentEditor,
+}
+
+impl StaffRole {
+    pub const ALL: &'static [StaffRole] =
+        &[Self::Admin, Self::CatalogManager, Self::OrderManager, Self::Support, Self::ContentEditor];
+
+    /// The name stored in auth and accepted by `POST /admin/staff`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::CatalogManager => "catalog_manager",
+            Self::OrderManager => "order_manager",
+            Self::Support => "support",
+            Self::ContentEditor => "content_editor",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|r| r.as_str() == name)
+    }
+
+    /// What the role holds, `admin:access` first.
+    pub fn permissions(self) -> &'static [Permission] {
+        use Permission::*;
+        match self {
+            Self::Admin => Permission::ALL,
+            Self::CatalogManager => &[
+                AdminAccess,
+                CatalogWrite,
+                ReviewsModerate,
+                InventoryWrite,
+                MediaWrite,
+                PromotionsWrite,
+                AnalyticsRead,
+            ],
+            Self::OrderManager => {
+                &[AdminAccess, OrdersRead, OrdersWrite, PaymentsRefund, InventoryWrite, CustomersRead, AnalyticsRead]
+            }
+            Self::Support => &[AdminAccess, OrdersRead, CustomersRead, CustomersWrite, NotificationsRead],
+            Self::ContentEditor => &[AdminAccess, ContentWrite, MediaWrite],
+        }
+    }
+
+    pub fn holds(self, permission: Permission) -> bool {
+        self.permissions().contains(&permission)
+    }
+
+    /// The permissions' names, as a token's `perms` claim carries them.
+    pub fn permission_names(self) -> Vec<String> {
+        self.permissions().iter().map(|p| p.as_str().to_owned()).collect()
+    }
+}
+
+impl std::fmt::Display for StaffRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl std::fmt::Display for Permission {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -80,5 +153,21 @@ mod tests {
             assert_eq!(Permission::parse(name), Some(*permission));
         }
         assert_eq!(Permission::ALL.len(), 17);
+    }
+
+    #[test]
+    fn every_staff_role_opens_the_back_office_and_only_admin_holds_everything() {
+        for role in StaffRole::ALL {
+            assert_eq!(role.permissions().first(), Some(&Permission::AdminAccess), "{role}");
+            assert_eq!(StaffRole::parse(role.as_str()), Some(*role));
+            let distinct: std::collections::HashSet<_> = role.permissions().iter().collect();
+            assert_eq!(distinct.len(), role.permissions().len(), "{role} lists a permission twice");
+            let everything = role.permissions().len() == Permission::ALL.len();
+            assert_eq!(everything, *role == StaffRole::Admin, "{role}");
+            // Managing staff and keys stays with administrators.
+            assert_eq!(role.holds(Permission::StaffWrite), *role == StaffRole::Admin);
+            assert_eq!(role.holds(Permission::KeysRotate), *role == StaffRole::Admin);
+        }
+        assert_eq!(StaffRole::parse("customer"), None);
     }
 }

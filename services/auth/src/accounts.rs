@@ -28,9 +28,6 @@ pub enum SignIn {
     Admin,
 }
 
-/// The role an administrator's account has.
-const ADMIN_ROLE: &str = "admin";
-
 /// A password that matched, for a sign-in not finished yet (its attempt still reserved).
 pub struct PasswordOk {
     account: store::Credentials,
@@ -40,10 +37,10 @@ pub struct PasswordOk {
 
 /// The account operations, on the auth schema.
 pub struct Accounts {
-    pool: PgPool,
-    passwords: Arc<PasswordHasher>,
+    pub(crate) pool: PgPool,
+    pub(crate) passwords: Arc<PasswordHasher>,
     throttle: Throttle,
-    vault: Arc<Vault>,
+    pub(crate) vault: Arc<Vault>,
 }
 
 /// The context a one-time token is sealed under: its reference.
@@ -58,7 +55,7 @@ impl Accounts {
 
     /// Makes a one-time token: its hash checks the link, its sealed copy waits for the mailer
     /// (by reference: the token never travels in an event). Returns the reference and expiry.
-    async fn issue_token(
+    pub(crate) async fn issue_token(
         &self,
         tx: &mut sqlx::PgConnection,
         purpose: Purpose,
@@ -110,7 +107,7 @@ impl Accounts {
         drop(conn);
         let hash = self.passwords.hash(&password.0).await?;
         let mut tx = self.pool.begin().await?;
-        let id = match store::insert_user(&mut tx, &email, &hash).await? {
+        let id = match store::insert_user(&mut tx, &email, &hash, "customer").await? {
             InsertOutcome::Created(id) => id,
             InsertOutcome::EmailTaken => return Err(ApiError::EmailTaken),
         };
@@ -204,10 +201,19 @@ impl Accounts {
         };
         // Over-long passwords cannot belong to anyone; cap the work spent on them.
         let password = if password.chars().count() > PASSWORD_MAX_CHARS { "" } else { password };
-        let hash = account.as_ref().map(|a| a.password_hash.clone());
+        // An invited staff member has no password yet (a `!` marker): checked like an unknown
+        // email, against the dummy hash, so the answer takes as long.
+        let hash = account.as_ref().map(|a| a.password_hash.clone()).filter(|h| !h.starts_with('!'));
         let matches = self.passwords.verify(password, hash).await?;
-        let is_admin = account.as_ref().is_some_and(|a| a.role == ADMIN_ROLE);
-        match account.filter(|_| matches && is_admin == (kind == SignIn::Admin)) {
+        let is_staff = account.as_ref().is_some_and(|a| store::staff_role(&a.role).is_some());
+        match account.filter(|_| matches && is_staff == (kind == SignIn::Admin)) {
+            Some(account) if account.disabled => {
+                // The right password of a disabled account: say so (only to whoever knows it).
+                self.throttle.failed(attempt);
+                tracing::warn!(security_event = "disabled_account_sign_in", user_id = %account.id,
+                    "sign-in refused: the account is disabled");
+                Err(ApiError::AccountDisabled)
+            }
             Some(account) => Ok(PasswordOk { account, attempt, email: email.to_owned() }),
             None => {
                 self.throttle.failed(attempt);

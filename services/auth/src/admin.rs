@@ -144,7 +144,7 @@ pub async fn create(
     let password: String = totp::base32(&auth_jwt::keys::random_bytes(15)).to_ascii_lowercase();
     let hash = hasher.hash(&secrecy::SecretString::from(password.clone())).await?;
     let mut tx = pool.begin().await?;
-    let id = match store::insert_user(&mut tx, &email, &hash).await? {
+    let id = match store::insert_user(&mut tx, &email, &hash, "customer").await? {
         store::InsertOutcome::Created(id) => id,
         store::InsertOutcome::EmailTaken => return Err(CreateAdminError::Exists),
     };

@@ -48,6 +48,9 @@ pub enum ApiError {
     /// 403 `forbidden`: the caller is not an administrator.
     #[error("admins only")]
     AdminsOnly,
+    /// 403 `account_disabled`: the password is right but staff disabled the account.
+    #[error("account disabled")]
+    AccountDisabled,
     /// 403 `forbidden`: the refresh cookie came without an allowed Origin (CSRF defence).
     #[error("origin not allowed")]
     OriginNotAllowed,
@@ -114,6 +117,9 @@ impl From<ApiError> for Problem {
             }
             ApiError::NotSignedIn => Problem::new(Code::TokenMissing, "sign in first"),
             ApiError::AdminsOnly => Problem::forbidden("admins only"),
+            ApiError::AccountDisabled => {
+                Problem::new(Code::AccountDisabled, "this account is disabled; contact the shop's support")
+            }
             ApiError::OriginNotAllowed => {
                 Problem::forbidden("the refresh cookie is accepted only from the storefront's origin")
             }

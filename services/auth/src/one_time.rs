@@ -10,6 +10,9 @@ pub const VERIFY_EMAIL_TTL_SECS: i64 = 24 * 3600;
 /// How long a password reset link works.
 pub const RESET_PASSWORD_TTL_SECS: i64 = 3600;
 
+/// How long a staff invitation works.
+pub const STAFF_INVITE_TTL_SECS: i64 = 72 * 3600;
+
 /// A fresh token and its hash.
 pub fn generate() -> (String, Vec<u8>) {
     let mut bytes = [0u8; 32];

@@ -107,9 +107,9 @@ impl Sessions {
     }
 
     /// Opens a session for an account whose credentials were checked: a new refresh family and
-    /// an access token. `admin` sessions (opened with a second factor) carry the admin role.
+    /// an access token. `admin` sessions (opened with a second factor) carry the staff role.
     pub async fn open(&self, account: &store::Credentials, admin: bool, client: Client<'_>) -> Result<Opened> {
-        let role = if admin { store::role(&account.role) } else { auth_jwt::Role::Customer };
+        let role = if admin { store::staff_role(&account.role) } else { None };
         let family_id = Uuid::now_v7();
         let user_agent = client.user_agent.map(|ua| ua.chars().take(200).collect::<String>());
         let mut tx = self.pool.begin().await?;
@@ -160,12 +160,16 @@ impl Sessions {
             store::sessions::mark_rotated(&mut tx, &token_hash, row.family_id).await?;
         }
         let refresh = self.issue_refresh(&mut tx, row.family_id, row.admin).await?;
-        let (role, email_verified) =
-            store::account(&mut tx, row.user_id).await?.ok_or(ApiError::RefreshTokenInvalid)?;
+        let account = store::account(&mut tx, row.user_id).await?.ok_or(ApiError::RefreshTokenInvalid)?;
+        if account.disabled {
+            // Disabling ends every session; this only closes the gap of a refresh racing it.
+            return Err(ApiError::RefreshTokenInvalid);
+        }
         tx.commit().await?;
-        // Admin tokens only come from sessions opened with a second factor.
-        let role = if row.admin { role } else { auth_jwt::Role::Customer };
-        Ok(self.opened(row.user_id, role, email_verified, row.family_id, row.admin, refresh))
+        // Staff tokens only come from sessions opened with a second factor, and carry the role
+        // the account has now (a changed role shows at the next refresh).
+        let role = if row.admin { account.staff_role } else { None };
+        Ok(self.opened(row.user_id, role, account.email_verified, row.family_id, row.admin, refresh))
     }
 
     async fn issue_refresh(
@@ -183,7 +187,7 @@ impl Sessions {
     fn opened(
         &self,
         user_id: Uuid,
-        role: auth_jwt::Role,
+        role: Option<problem::StaffRole>,
         email_verified: bool,
         family_id: Uuid,
         admin: bool,

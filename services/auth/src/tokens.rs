@@ -5,6 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use std::sync::Arc;
 
 use auth_jwt::{ACCESS_TOKEN_TYPE, AccessClaims, Jwks, Role};
+use problem::StaffRole;
 
 use crate::config::AuthConfig;
 use crate::keyring::KeyRing;
@@ -28,18 +29,20 @@ impl TokenIssuer {
         }
     }
 
-    /// A signed access token for `user_id`, and its lifetime in seconds.
+    /// A signed access token for `user_id`, and its lifetime in seconds. `staff` is the staff
+    /// role of a session opened with a second factor, `None` for a shopper's.
     pub fn issue(
         &self,
         user_id: uuid::Uuid,
-        role: Role,
+        staff: Option<StaffRole>,
         email_verified: bool,
         sid: Option<uuid::Uuid>,
     ) -> (String, u64) {
-        // Admin tokens are shorter-lived and carry the admin permissions; customers have none.
-        let (ttl_secs, perms) = match role {
-            Role::Admin => (self.admin_ttl_secs, service_kit::Permission::all_names()),
-            Role::Customer => (self.ttl_secs, Vec::new()),
+        // Staff tokens are shorter-lived and carry their role's permissions; shoppers have none.
+        let (ttl_secs, role, perms) = match staff {
+            None => (self.ttl_secs, Role::Customer, Vec::new()),
+            Some(StaffRole::Admin) => (self.admin_ttl_secs, Role::Admin, StaffRole::Admin.permission_names()),
+            Some(staff) => (self.admin_ttl_secs, Role::Staff, staff.permission_names()),
         };
         let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_millis() as u64;
         let now = now_ms / 1000;

@@ -46,7 +46,7 @@ pub async fn admit(proxy: &Proxy, route: &Route, headers: &HeaderMap, ip: IpAddr
     });
     // Revocation fails closed for staff routes and for any staff token, on every route (review
     // L4): a logged-out administrator's token must not work while Redis is away.
-    let staff_token = claims.as_ref().is_some_and(|c| c.role == auth_jwt::Role::Admin || !c.perms.is_empty());
+    let staff_token = claims.as_ref().is_some_and(|c| c.role != auth_jwt::Role::Customer || !c.perms.is_empty());
     let fail_closed = route.rate_class == RateClass::Admin || route.permission.is_some() || staff_token;
     let decision = match proxy.gate().check(route.rate_class, &key, token, fail_closed).await {
         Verdict::Revoked => return Err(ApiError::TokenRevoked),

@@ -192,6 +192,7 @@ pub const ROUTES: &[Route] = &[
     Route::new(Only(&["POST"]), "/auth/verify-email", AUTH).class(Credentials).timeout_secs(10).cookies(),
     Route::new(Only(&["POST"]), "/auth/password-reset", AUTH).class(Credentials).timeout_secs(10).cookies(),
     Route::new(Only(&["POST"]), "/auth/password-reset/confirm", AUTH).class(Credentials).timeout_secs(10).cookies(),
+    Route::new(Only(&["POST"]), "/auth/staff/accept", AUTH).class(Credentials).timeout_secs(10).cookies(),
     Route::new(Any, "/users/**", USER).auth(Required).class(Write),
     Route::new(Reads, "/products/**", PRODUCT),
     Route::new(Writes, "/products/**", PRODUCT).staff(Permission::CatalogWrite),

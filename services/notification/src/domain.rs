@@ -11,6 +11,8 @@ pub enum Kind {
     PasswordReset,
     PasswordChanged,
     SecondFactorChanged,
+    /// A staff member's invitation (set a password, enrol the second factor).
+    StaffInvite,
     /// The receipt of a paid order.
     OrderReceipt,
     /// An order left with a carrier.
@@ -30,6 +32,7 @@ impl Kind {
             Self::PasswordReset => "password_reset",
             Self::PasswordChanged => "password_changed",
             Self::SecondFactorChanged => "second_factor_changed",
+            Self::StaffInvite => "staff_invite",
             Self::OrderReceipt => "order_receipt",
             Self::OrderShipped => "order_shipped",
             Self::OrderCancelled => "order_cancelled",
@@ -85,7 +88,7 @@ impl Templates {
         let mut env = Environment::new();
         let sources = sources!(
             full: [
-                "verify_email", "password_reset", "password_changed", "second_factor_changed",
+                "verify_email", "password_reset", "password_changed", "second_factor_changed", "staff_invite",
                 "order_receipt", "order_shipped", "order_cancelled", "order_expired", "order_refunded"
             ],
             short: ["order_receipt", "order_shipped", "order_cancelled", "order_expired", "order_refunded"]
@@ -172,7 +175,13 @@ mod tests {
         let templates = Templates::new();
         let context =
             serde_json::json!({"email": "a@example.com", "link": "https://shop.example/x", "expires_at": "soon"});
-        for kind in [Kind::VerifyEmail, Kind::PasswordReset, Kind::PasswordChanged, Kind::SecondFactorChanged] {
+        for kind in [
+            Kind::VerifyEmail,
+            Kind::PasswordReset,
+            Kind::PasswordChanged,
+            Kind::SecondFactorChanged,
+            Kind::StaffInvite,
+        ] {
             let rendered = templates.render(kind, &context).unwrap();
             assert!(!rendered.subject.is_empty() && rendered.text.contains("a@example.com"), "{kind:?}");
             assert!(rendered.html.contains("a@example.com"), "{kind:?}");
@@ -183,7 +192,7 @@ mod tests {
     fn every_kind_renders_its_link_into_text_and_html() {
         let templates = Templates::new();
         let context = serde_json::json!({"email": "a@example.com", "link": "https://shop.example/verify-email?token=abc", "expires_at": "tomorrow"});
-        for kind in [Kind::VerifyEmail, Kind::PasswordReset] {
+        for kind in [Kind::VerifyEmail, Kind::PasswordReset, Kind::StaffInvite] {
             let rendered = templates.render(kind, &context).unwrap();
             assert!(!rendered.subject.is_empty());
             assert!(rendered.text.contains("https://shop.example/verify-email?token=abc"), "{kind:?}");

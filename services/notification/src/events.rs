@@ -13,7 +13,7 @@ use contracts::user::UserClient;
 use events::Event;
 use events::catalog::{
     AuthEvent, EmailVerificationRequested, OrderCancelled, OrderEvent, OrderExpired, OrderPaid, OrderRefunded,
-    OrderShipped, PasswordChanged, PasswordResetRequested, SecondFactorChanged,
+    OrderShipped, PasswordChanged, PasswordResetRequested, SecondFactorChanged, StaffInvited,
 };
 use events::consumer::HandleFuture;
 use events::{Envelope, Handled, Handler, HandlerError};
@@ -129,6 +129,14 @@ impl Notifier {
                 let context = serde_json::json!({"email": e.email, "link": link, "expires_at": when(e.expires_at)});
                 Some(Wanted::email(Kind::PasswordReset, &e.email, context))
             }
+            Some(AuthEvent::StaffInvited(e)) => {
+                let Some(token) = self.token(e.token_ref).await? else { return Ok(None) };
+                let link = format!("{}/staff/accept?token={token}", self.storefront_url);
+                let role = e.role.replace('_', " ");
+                let context =
+                    serde_json::json!({"email": e.email, "role": role, "link": link, "expires_at": when(e.expires_at)});
+                Some(Wanted::email(Kind::StaffInvite, &e.email, context))
+            }
             Some(AuthEvent::SecondFactorChanged(e)) => {
                 Some(Wanted::email(Kind::SecondFactorChanged, &e.email, serde_json::json!({"email": e.email})))
             }
@@ -146,6 +154,7 @@ const WANTED: &[&str] = &[
     <PasswordResetRequested as Event>::TYPE,
     <PasswordChanged as Event>::TYPE,
     <SecondFactorChanged as Event>::TYPE,
+    <StaffInvited as Event>::TYPE,
     <OrderPaid as Event>::TYPE,
     <OrderShipped as Event>::TYPE,
     <OrderCancelled as Event>::TYPE,

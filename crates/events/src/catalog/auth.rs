@@ -53,6 +53,18 @@ pub struct SecondFactorChanged {
     pub email: String,
 }
 
+/// A staff member was invited: send the link that sets the password and enrols the second
+/// factor (its token by reference, as for [`EmailVerificationRequested`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct StaffInvited {
+    pub user_id: Uuid,
+    pub email: String,
+    /// The staff role, e.g. `catalog_manager`.
+    pub role: String,
+    pub token_ref: Uuid,
+    pub expires_at: DateTime<Utc>,
+}
+
 crate::stream! {
     /// The events of `events.auth`.
     pub enum AuthEvent in "auth" {
@@ -62,5 +74,6 @@ crate::stream! {
         PasswordResetRequested = ("PASSWORD_RESET_REQUESTED", 2, aggregate = user_id),
         PasswordChanged = ("PASSWORD_CHANGED", 1, aggregate = user_id),
         SecondFactorChanged = ("SECOND_FACTOR_CHANGED", 1, aggregate = user_id),
+        StaffInvited = ("STAFF_INVITED", 1, aggregate = user_id),
     }
 }

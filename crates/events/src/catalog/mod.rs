@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use auth::{
-    AuthEvent, EmailVerificationRequested, PasswordChanged, PasswordResetRequested, SecondFactorChanged,
+    AuthEvent, EmailVerificationRequested, PasswordChanged, PasswordResetRequested, SecondFactorChanged, StaffInvited,
     UserEmailVerified, UserRegistered,
 };
 pub use content::{ContentEvent, ContentPublished, ContentUnpublished};

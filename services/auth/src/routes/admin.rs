@@ -32,6 +32,7 @@ pub struct AdminLogin {
         (status = 200, description = "Admin tokens (shorter-lived, carrying the permissions).", body = super::session::Tokens),
         JsonBodyProblems,
         (status = 401, description = "`invalid_credentials`: the email, password or code is wrong.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "`account_disabled`: the password is right, but the account is disabled.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 429, description = "`too_many_attempts`: too many failed sign-ins, or too many wrong codes for this account (then for the rest of the window, whatever the password).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`busy`: retry shortly.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]

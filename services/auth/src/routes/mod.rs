@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod session;
+pub mod staff;
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use internal_token::only_from;
 use serde::{Deserialize, Serialize};
 use service_kit::Json;
@@ -52,6 +53,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::login))
         .routes(routes!(admin::enroll))
         .routes(routes!(admin::rotate_keys))
+        .routes(routes!(staff::accept))
 }
 
 /// Every route of the auth service: the public ones for the gateway, the internal one for the
@@ -61,8 +63,17 @@ pub fn router(state: AppState) -> Router {
     let internal = Router::new()
         .route(contracts::auth::ONE_TIME_TOKEN_PATH, get(one_time_token))
         .route_layer(from_fn(only_from(&[fleet::NOTIFICATION])))
+        .with_state(state.clone());
+    use contracts::auth as paths;
+    let back_office = Router::new()
+        .route(paths::STAFF_PATH, get(staff::list_staff).post(staff::invite_staff))
+        .route(paths::ACCOUNTS_PATH, get(staff::account_by_email))
+        .route(paths::ACCOUNT_PATH, get(staff::account))
+        .route(paths::ACCOUNT_DISABLE_PATH, post(staff::disable))
+        .route(paths::ACCOUNT_ENABLE_PATH, post(staff::enable))
+        .route_layer(from_fn(only_from(&[fleet::ADMIN])))
         .with_state(state);
-    public.merge(internal)
+    public.merge(internal).merge(back_office)
 }
 
 /// `GET /internal/one-time-tokens/{token_ref}` (notification only): the clear one-time token
@@ -191,7 +202,8 @@ async fn confirm_password_reset(State(state): State<AppState>, Json(body): Json<
     responses(
         (status = 200, description = "An access token and a refresh token (also set as the HttpOnly `__Host-shopfleet_refresh` cookie).", body = session::Tokens),
         JsonBodyProblems,
-        (status = 401, description = "`invalid_credentials`: an unknown email, a wrong password or an administrator's account (they sign in at /auth/admin/login), alike.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_credentials`: an unknown email, a wrong password or a staff account (they sign in at /auth/admin/login), alike.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "`account_disabled`: the password is right, but the shop disabled the account.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 429, description = "`too_many_attempts`: too many failed sign-ins for this account or address.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`busy`: retry shortly.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]

@@ -67,9 +67,9 @@ pub async fn make_admin(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()
     Ok(())
 }
 
-/// The email of an administrator, `None` for anyone else.
+/// The email of a staff member (any staff role), `None` for anyone else.
 pub async fn admin_email(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("select email from users where id = $1 and role = 'admin'")
+    sqlx::query_scalar("select email from users where id = $1 and role <> 'customer'")
         .bind(user_id)
         .fetch_optional(&mut *tx)
         .await

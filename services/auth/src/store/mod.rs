@@ -10,6 +10,7 @@ use crate::domain::Email;
 pub mod admin;
 pub mod keys;
 pub mod sessions;
+pub mod staff;
 
 /// What login needs of an account.
 #[derive(sqlx::FromRow)]
@@ -18,6 +19,8 @@ pub struct Credentials {
     pub password_hash: String,
     pub role: String,
     pub email_verified: bool,
+    /// Disabled by staff: no sign-in.
+    pub disabled: bool,
 }
 
 pub enum InsertOutcome {
@@ -30,6 +33,8 @@ pub enum InsertOutcome {
 pub enum Purpose {
     VerifyEmail,
     ResetPassword,
+    /// A staff member's invitation: choose a password and enrol the second factor.
+    StaffInvite,
 }
 
 impl Purpose {
@@ -37,17 +42,27 @@ impl Purpose {
         match self {
             Self::VerifyEmail => "verify_email",
             Self::ResetPassword => "reset_password",
+            Self::StaffInvite => "staff_invite",
         }
     }
 }
 
+/// Creates an account with a role (`customer`, or a staff role). An invited staff member's
+/// `password_hash` is a `!` marker that no argon2 string equals, so no password matches until
+/// the invitation is accepted.
 #[tracing::instrument(skip_all)]
-pub async fn insert_user(tx: &mut PgConnection, email: &Email, password_hash: &str) -> sqlx::Result<InsertOutcome> {
+pub async fn insert_user(
+    tx: &mut PgConnection,
+    email: &Email,
+    password_hash: &str,
+    role: &str,
+) -> sqlx::Result<InsertOutcome> {
     let id = Uuid::now_v7();
-    let result = sqlx::query("insert into users (id, email, password_hash) values ($1, $2, $3)")
+    let result = sqlx::query("insert into users (id, email, password_hash, role) values ($1, $2, $3, $4)")
         .bind(id)
         .bind(email.as_str())
         .bind(password_hash)
+        .bind(role)
         .execute(&mut *tx)
         .await;
     match result {
@@ -59,7 +74,7 @@ pub async fn insert_user(tx: &mut PgConnection, email: &Email, password_hash: &s
 
 #[tracing::instrument(skip_all)]
 pub async fn credentials(pool: &PgPool, email: &Email) -> sqlx::Result<Option<Credentials>> {
-    sqlx::query_as::<_, Credentials>("select id, password_hash, role, email_verified from users where email = $1")
+    sqlx::query_as::<_, Credentials>("select id, password_hash, role, email_verified, disabled_at is not null as disabled from users where email = $1")
         .bind(email.as_str())
         .fetch_optional(pool)
         .await
@@ -153,21 +168,27 @@ pub async fn set_password(tx: &mut PgConnection, user_id: Uuid, password_hash: &
         .await
 }
 
-/// The role stored for an account.
-pub fn role(stored: &str) -> auth_jwt::Role {
-    match stored {
-        "admin" => auth_jwt::Role::Admin,
-        _ => auth_jwt::Role::Customer,
-    }
+/// The staff role stored for an account; `None` for a customer.
+pub fn staff_role(stored: &str) -> Option<problem::StaffRole> {
+    problem::StaffRole::parse(stored)
 }
 
-/// Role and verification state of an account, for tokens issued without a password (refresh).
-pub async fn account(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<(auth_jwt::Role, bool)>> {
-    let row: Option<(String, bool)> = sqlx::query_as("select role, email_verified from users where id = $1")
-        .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    Ok(row.map(|(r, verified)| (role(&r), verified)))
+/// What a token issued without a password (refresh) needs of an account.
+pub struct AccountState {
+    pub staff_role: Option<problem::StaffRole>,
+    pub email_verified: bool,
+    pub disabled: bool,
+}
+
+/// Role, verification and disabled state of an account, read at each refresh (so a changed role
+/// or a disabled account shows in the next access token).
+pub async fn account(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<AccountState>> {
+    let row: Option<(String, bool, bool)> =
+        sqlx::query_as("select role, email_verified, disabled_at is not null from users where id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    Ok(row.map(|(r, email_verified, disabled)| AccountState { staff_role: staff_role(&r), email_verified, disabled }))
 }
 
 /// Deletes what can no longer be used and only takes room (review L12): one-time tokens and

@@ -4,4 +4,5 @@ mod admin;
 mod helpers;
 mod login;
 mod register;
+mod staff;
 mod tokens;
