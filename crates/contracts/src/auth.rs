@@ -119,13 +119,13 @@ impl AuthClient {
     /// The account with this email, as `staff` (auth checks `customers:read`).
     pub async fn account_by_email(&self, staff: &Subject, email: &str) -> Result<Option<Account>, CallError> {
         let path = format!("{ACCOUNTS_PATH}?email={}", crate::query_value(email));
-        found(call_json_relayed(AUTH, self.client.request(Method::GET, AUTH, &path, staff)).await)
+        crate::found(call_json_relayed(AUTH, self.client.request(Method::GET, AUTH, &path, staff)).await)
     }
 
     /// The account with this id, as `staff` (auth checks `customers:read`).
     pub async fn account(&self, staff: &Subject, id: uuid::Uuid) -> Result<Option<Account>, CallError> {
         let path = ACCOUNT_PATH.replace("{id}", &id.to_string());
-        found(call_json_relayed(AUTH, self.client.request(Method::GET, AUTH, &path, staff)).await)
+        crate::found(call_json_relayed(AUTH, self.client.request(Method::GET, AUTH, &path, staff)).await)
     }
 
     /// Disables an account, as `staff`: no more sign-ins, every session ended.
@@ -144,14 +144,5 @@ impl AuthClient {
     /// The keys that verify access tokens now.
     pub async fn jwks(&self) -> Result<Jwks, CallError> {
         call_json(AUTH, self.client.request(Method::GET, AUTH, JWKS_PATH, &Subject::anonymous())).await
-    }
-}
-
-/// An answer, or `None` when the owner answered 404.
-fn found<T>(answer: Result<T, CallError>) -> Result<Option<T>, CallError> {
-    match answer {
-        Ok(value) => Ok(Some(value)),
-        Err(CallError::Refused { problem, .. }) if problem.code() == service_kit::Code::NotFound => Ok(None),
-        Err(other) => Err(other),
     }
 }

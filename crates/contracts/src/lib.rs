@@ -13,6 +13,7 @@ pub mod inventory;
 pub mod listing;
 pub mod media;
 pub mod order;
+pub mod payment;
 pub mod product;
 pub mod user;
 
@@ -69,6 +70,15 @@ async fn call_json<T: DeserializeOwned>(
         return Err(CallError::Status { service, status });
     }
     response.json().await.map_err(|source| CallError::Decode { service, source })
+}
+
+/// An answer, or `None` when the owner answered 404 `not_found`.
+fn found<T>(answer: Result<T, CallError>) -> Result<Option<T>, CallError> {
+    match answer {
+        Ok(value) => Ok(Some(value)),
+        Err(CallError::Refused { problem, .. }) if problem.code() == service_kit::Code::NotFound => Ok(None),
+        Err(other) => Err(other),
+    }
 }
 
 /// A query-string value, percent-encoded (everything but RFC 3986's unreserved characters).

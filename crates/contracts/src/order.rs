@@ -1,6 +1,8 @@
 //! The order service's internal contract: what an order costs and whose it is (caller: payment;
 //! amounts are the order's, never a request's), and what a discount code takes off a cart
-//! (caller: cart; the order service owns the codes and the one totals function).
+//! (caller: cart; the order service owns the codes and the one totals function), and orders as
+//! the back office reads them (caller: admin, with the staff member's identity: the order
+//! service checks `orders:read` itself).
 
 use internal_token::Subject;
 use reqwest::Method;
@@ -9,10 +11,16 @@ use service_kit::InternalClient;
 use service_kit::fleet::ORDER;
 use uuid::Uuid;
 
-use crate::{CallError, call_json};
+use crate::{CallError, call_json, call_json_relayed, query_value};
 
 /// `GET /internal/orders/{id}`.
 pub const ORDER_PATH: &str = "/internal/orders/{id}";
+
+/// `GET /internal/staff/orders?user_id=&status=&limit=&cursor=`: what `GET /orders/all` answers.
+pub const STAFF_ORDERS_PATH: &str = "/internal/staff/orders";
+
+/// `GET /internal/orders/{id}/detail`: an order with its timeline.
+pub const ORDER_DETAIL_PATH: &str = "/internal/orders/{id}/detail";
 
 /// `POST /internal/discounts/quote`.
 pub const DISCOUNT_QUOTE_PATH: &str = "/internal/discounts/quote";
@@ -58,6 +66,36 @@ pub struct OrderSummary {
     pub currency: String,
 }
 
+/// One step of an order's life: a state change, who made it and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Transition {
+    /// `None` for the order's creation.
+    pub from_status: Option<String>,
+    pub to_status: String,
+    /// A user id, `system` (expiry) or a service.
+    pub actor: String,
+    pub reason: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// An order as staff see it: the order (the body `GET /orders/{id}` answers its shopper), whose
+/// it is, and its timeline, oldest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OrderDetail {
+    #[schema(value_type = Object)]
+    pub order: serde_json::Value,
+    pub user_id: Uuid,
+    pub timeline: Vec<Transition>,
+}
+
+/// A page of orders, newest first (each the body `GET /orders/{id}` answers).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OrdersPage {
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<serde_json::Value>,
+    pub next_cursor: Option<String>,
+}
+
 /// Calls the order service.
 #[derive(Clone)]
 pub struct OrderClient {
@@ -83,5 +121,28 @@ impl OrderClient {
             Err(CallError::Status { status, .. }) if status == reqwest::StatusCode::NOT_FOUND => Ok(None),
             Err(other) => Err(other),
         }
+    }
+
+    /// A customer's orders, as `staff` (the order service checks `orders:read`).
+    pub async fn orders_of(
+        &self,
+        staff: &Subject,
+        user_id: Uuid,
+        limit: Option<&str>,
+        cursor: Option<&str>,
+    ) -> Result<OrdersPage, CallError> {
+        let mut path = format!("{STAFF_ORDERS_PATH}?user_id={user_id}");
+        for (name, value) in [("limit", limit), ("cursor", cursor)] {
+            if let Some(value) = value {
+                path.push_str(&format!("&{name}={}", query_value(value)));
+            }
+        }
+        call_json_relayed(ORDER, self.client.request(Method::GET, ORDER, &path, staff)).await
+    }
+
+    /// An order with its timeline, as `staff`; `None` when there is none.
+    pub async fn detail(&self, staff: &Subject, id: Uuid) -> Result<Option<OrderDetail>, CallError> {
+        let path = ORDER_DETAIL_PATH.replace("{id}", &id.to_string());
+        crate::found(call_json_relayed(ORDER, self.client.request(Method::GET, ORDER, &path, staff)).await)
     }
 }

@@ -487,6 +487,47 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     ensure!(response.status() == 403, "a shopper opening the dashboard: {}", response.status());
     eprintln!("    the admin dashboard shows the paid order, as JSON and as a page of SVG charts under its CSP: ok");
 
+    // The back office: the shopper found by email, their orders, and the paid order with its
+    // payment, refund and timeline, composed from auth, order and payment.
+    let customer: serde_json::Value = http
+        .get(format!("{api}/admin/customers?email={}", email.replace('@', "%40")))
+        .bearer_auth(&staff)
+        .send()
+        .await?
+        .json()
+        .await?;
+    ensure!(customer["email"] == email.as_str(), "the customer by email: {customer}");
+    let customer_id = customer["id"].as_str().context("the customer's id")?;
+    let theirs: serde_json::Value = http
+        .get(format!("{api}/admin/customers/{customer_id}/orders"))
+        .bearer_auth(&staff)
+        .send()
+        .await?
+        .json()
+        .await?;
+    ensure!(
+        theirs["items"].as_array().is_some_and(|items| items.iter().any(|o| o["id"] == order_id)),
+        "the customer's orders hold the paid one: {theirs}"
+    );
+    let detail: serde_json::Value =
+        http.get(format!("{api}/admin/orders/{order_id}")).bearer_auth(&staff).send().await?.json().await?;
+    let kinds: Vec<&str> = detail["timeline"]
+        .as_array()
+        .map(|t| t.iter().filter_map(|e| e["kind"].as_str()).collect())
+        .unwrap_or_default();
+    ensure!(
+        detail["payment"]["status"] == "succeeded"
+            && detail["payment"]["refunds"].as_array().is_some_and(|r| !r.is_empty())
+            && kinds.contains(&"order.paid")
+            && kinds.contains(&"payment.started"),
+        "the order with its payment, refund and timeline: {detail}"
+    );
+    let response = http.get(format!("{api}/admin/orders/{order_id}")).bearer_auth(&token).send().await?;
+    ensure!(response.status() == 403, "a shopper reading the back office's order: {}", response.status());
+    eprintln!(
+        "    the back office finds the shopper, their orders, and the order with payment, refund and timeline: ok"
+    );
+
     // Every staff write above is in the audit log, with what it changed: the page's creation
     // and publication (cms), the refund (payment), the upload (media).
     let deadline = std::time::Instant::now() + Duration::from_secs(10);

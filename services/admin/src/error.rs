@@ -11,8 +11,9 @@ pub enum ApiError {
     /// permission 403), sent as it is.
     #[error(transparent)]
     Problem(#[from] Problem),
-    /// An owner's answer: 403 `forbidden` when the owner refused the staff member (a permission
-    /// this role lacks), else 503 `upstream_unavailable` (logged).
+    /// An owner's answer: its own problem when it refused the request with one, 403 `forbidden`
+    /// when it refused the staff member (a permission this role lacks), else 503
+    /// `upstream_unavailable` (logged).
     #[error(transparent)]
     Owner(#[from] CallError),
     /// 500 `internal_error`: the database failed; the cause is logged, never sent.
@@ -24,6 +25,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let problem = match self {
             ApiError::Problem(problem) => problem,
+            // The owner's own refusal (a taken email, an invalid field, a missing permission).
+            ApiError::Owner(CallError::Refused { problem, .. }) => problem,
             ApiError::Owner(CallError::Status { service, status }) if status.as_u16() == 403 => {
                 Problem::forbidden(format!("your role may not read what {service} holds for this"))
             }

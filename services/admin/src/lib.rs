@@ -1,9 +1,11 @@
 //! The admin service: the back office's composition. Staff writes live on the owners' own
 //! routes; this service composes what needs several owners, calling them over internal REST
 //! with the staff member's own identity and permissions (so each owner decides for itself).
-//! So far: the dashboard (key figures as JSON, and a page with inline SVG charts) from
-//! analytics' reports, and the audit log of every staff write (gathered from every owner's
-//! AUDIT_RECORDED, schema `admin`). The figures and the page in `domain`.
+//! The dashboard (key figures as JSON, and a page with inline SVG charts) from analytics'
+//! reports; the audit log of every staff write (gathered from every owner's AUDIT_RECORDED,
+//! schema `admin`); staff (invitations, through auth), customers (auth's accounts, order's
+//! orders; disabling an account) and orders with their payment and timeline (order, payment).
+//! The figures and the page in `domain`.
 
 pub mod config;
 pub mod domain;
@@ -49,6 +51,9 @@ pub async fn build_with(
     context.spawn_consumer(consumer_config, Arc::new(events::AuditLog), metrics).await?;
     let state = routes::AppState {
         analytics: AnalyticsClient::new(context.client.clone()),
+        auth: contracts::auth::AuthClient::new(context.client.clone()),
+        orders: contracts::order::OrderClient::new(context.client.clone()),
+        payments: contracts::payment::PaymentClient::new(context.client.clone()),
         pool: context.db.clone(),
         settings,
     };

@@ -223,6 +223,14 @@ pub const ROUTES: &[Route] = &[
     Route::new(Any, "/payments/**", PAYMENT).auth(Required).class(Write).timeout_secs(15),
     Route::new(Only(&["POST"]), "/payments/{id}/refunds", PAYMENT).staff(Permission::PaymentsRefund).timeout_secs(15),
     Route::new(Any, "/admin/**", ADMIN).staff(Permission::AdminAccess).timeout_secs(30),
+    // The back office's parts, each behind the permission it reads or writes (the admin service
+    // and the owners behind it check again, on the staff member's own identity).
+    Route::new(Reads, "/admin/dashboard/**", ADMIN).staff(Permission::AnalyticsRead).timeout_secs(30),
+    Route::new(Reads, "/admin/audit-log", ADMIN).staff(Permission::AuditRead).timeout_secs(30),
+    Route::new(Any, "/admin/staff", ADMIN).staff(Permission::StaffWrite).timeout_secs(30),
+    Route::new(Reads, "/admin/customers/**", ADMIN).staff(Permission::CustomersRead).timeout_secs(30),
+    Route::new(Writes, "/admin/customers/**", ADMIN).staff(Permission::CustomersWrite).timeout_secs(30),
+    Route::new(Reads, "/admin/orders/**", ADMIN).staff(Permission::OrdersRead).timeout_secs(30),
     Route::new(Any, "/notifications/**", NOTIFICATION).staff(Permission::NotificationsRead).timeout_secs(10),
     Route::new(Reads, "/search/**", SEARCH),
     Route::new(Only(&["POST"]), "/analytics/events", ANALYTICS).class(Tracking),

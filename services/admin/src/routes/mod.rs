@@ -1,6 +1,9 @@
-//! The admin service's HTTP routes (every one behind `admin:access` at the gateway and again
-//! here): the dashboard's figures as JSON and as a page with charts, composed from analytics'
-//! reports read with the staff member's own identity.
+//! The admin service's HTTP routes (every one behind `admin:access` and its own permission at
+//! the gateway, and again here): the dashboard's figures as JSON and as a page with charts,
+//! composed from analytics' reports read with the staff member's own identity; the audit log;
+//! staff, customers and orders (in `back_office`).
+
+mod back_office;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,13 +28,26 @@ use crate::error::Result;
 #[derive(Clone)]
 pub struct AppState {
     pub analytics: AnalyticsClient,
+    pub auth: contracts::auth::AuthClient,
+    pub orders: contracts::order::OrderClient,
+    pub payments: contracts::payment::PaymentClient,
     pub pool: sqlx::PgPool,
     pub settings: Arc<AdminConfig>,
 }
 
 /// The routes with their OpenAPI description, from the same handlers.
 fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(dashboard_summary)).routes(routes!(dashboard_page)).routes(routes!(audit_log))
+    OpenApiRouter::new()
+        .routes(routes!(dashboard_summary))
+        .routes(routes!(dashboard_page))
+        .routes(routes!(audit_log))
+        .routes(routes!(back_office::invite_staff, back_office::list_staff))
+        .routes(routes!(back_office::find_customer))
+        .routes(routes!(back_office::get_customer))
+        .routes(routes!(back_office::customer_orders))
+        .routes(routes!(back_office::disable_customer))
+        .routes(routes!(back_office::enable_customer))
+        .routes(routes!(back_office::order))
 }
 
 /// The business routes, served behind the internal-token guard.

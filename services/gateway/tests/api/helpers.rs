@@ -46,6 +46,7 @@ pub struct TestGateway {
     pub kid: String,
     pub products: Vec<ProductInstance>,
     pub auth_config: auth::AuthConfig,
+    pub auth_addr: SocketAddr,
     pub db: TestDb,
 }
 
@@ -118,6 +119,7 @@ impl TestGateway {
             kid,
             products: instances,
             auth_config,
+            auth_addr,
             db,
         };
         app.wait_ready().await;

@@ -8,3 +8,4 @@ mod limits;
 mod proxying;
 mod resilience;
 mod rotation;
+mod staff_matrix;

@@ -1,5 +1,6 @@
 //! The internal routes (`contracts::order`): an order's amount and owner for the payment
-//! service; what a discount code takes off a cart, for the cart service.
+//! service; what a discount code takes off a cart, for the cart service; orders with their
+//! timeline for the admin service.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -15,6 +16,14 @@ use crate::store;
 /// For the payment service.
 pub fn payment_router(state: AppState) -> Router {
     Router::new().route(ORDER_PATH, get(summary)).with_state(state)
+}
+
+/// For the admin service (the staff member's identity; `orders:read` checked per route).
+pub fn admin_router(state: AppState) -> Router {
+    Router::new()
+        .route(contracts::order::STAFF_ORDERS_PATH, get(super::staff::all_orders))
+        .route(contracts::order::ORDER_DETAIL_PATH, get(super::staff::detail))
+        .with_state(state)
 }
 
 /// For the cart service.

@@ -65,7 +65,8 @@ pub fn router(state: AppState) -> Router {
     let public = api().with_state(state.clone()).split_for_parts().0.route_layer(from_fn(only_from(&[fleet::GATEWAY])));
     public
         .merge(internal::payment_router(state.clone()).route_layer(from_fn(only_from(&[fleet::PAYMENT]))))
-        .merge(internal::cart_router(state).route_layer(from_fn(only_from(&[fleet::CART]))))
+        .merge(internal::cart_router(state.clone()).route_layer(from_fn(only_from(&[fleet::CART]))))
+        .merge(internal::admin_router(state).route_layer(from_fn(only_from(&[fleet::ADMIN]))))
 }
 
 /// The OpenAPI description of the service's public routes.

@@ -2,6 +2,7 @@
 //! `orders:write`), each transition through the one state machine with its event.
 
 use axum::extract::{Path, State};
+use contracts::order::OrderDetail;
 use events::catalog::{OrderDelivered, OrderShipped};
 use internal_token::Caller;
 use serde::Deserialize;
@@ -19,12 +20,13 @@ use crate::store::{self, OrderView};
 #[utoipa::path(get, path = "/orders/all", tag = "orders", summary = "Every order, newest first (staff)",
     params(
         ("status" = Option<String>, Query, description = "Only orders in this state (`awaiting_payment`, `paid`, …)."),
+        ("user_id" = Option<Uuid>, Query, description = "Only this customer's orders."),
         ("limit" = Option<u32>, Query, description = "1 to 100 (default 20)."),
         ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page."),
     ),
     responses(
         (status = 200, description = "A page of orders.", body = OrderPage),
-        (status = 422, description = "`validation_failed`: `status`, `limit` or `cursor`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `status`, `user_id`, `limit` or `cursor`.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 pub async fn all_orders(
     State(state): State<AppState>,
@@ -37,10 +39,36 @@ pub async fn all_orders(
     if status.is_some_and(|s| Status::parse(s).is_none()) {
         errors.push("status", FieldCode::InvalidValue, "not an order status");
     }
+    let owner = query.get("user_id").and_then(|raw| match Uuid::parse_str(raw) {
+        Ok(id) => Some(id),
+        Err(_) => {
+            errors.push("user_id", FieldCode::InvalidValue, "a user id (UUID)");
+            None
+        }
+    });
     let (limit, after) = page_params(&query, &mut errors);
     errors.finish()?;
-    let items = store::list(&state.pool, None, status, after, limit).await?;
+    let items = store::list(&state.pool, owner, status, after, limit).await?;
     Ok(Json(OrderPage::of(items, limit)))
+}
+
+/// `GET /internal/orders/{id}/detail` (admin, `orders:read`): the order, whose it is, and its
+/// timeline.
+pub async fn detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<OrderDetail>> {
+    caller.require_perm(Permission::OrdersRead)?;
+    let id = order_id(&id)?;
+    let (order, summary, timeline) = tokio::try_join!(
+        store::find(&state.pool, id, None),
+        store::summary(&state.pool, id),
+        store::transitions(&state.pool, id),
+    )?;
+    let (Some(order), Some(summary)) = (order, summary) else { return Err(ApiError::OrderNotFound) };
+    let order = serde_json::to_value(order).map_err(|e| ApiError::Problem(service_kit::Problem::internal(&e)))?;
+    Ok(Json(OrderDetail { order, user_id: summary.user_id, timeline }))
 }
 
 /// `POST /orders/{id}/ship`.

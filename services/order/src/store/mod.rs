@@ -366,6 +366,27 @@ pub async fn list(
         .await
 }
 
+/// An order's state changes, oldest first.
+pub async fn transitions(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<contracts::order::Transition>> {
+    type Row = (Option<String>, String, String, String, DateTime<Utc>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "select from_status, to_status, actor, reason, at from order_transitions where order_id = $1 order by at, id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(from_status, to_status, actor, reason, at)| contracts::order::Transition {
+            from_status,
+            to_status,
+            actor,
+            reason,
+            at,
+        })
+        .collect())
+}
+
 /// An order's amount and owner, for the payment service.
 pub async fn summary(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<contracts::order::OrderSummary>> {
     let row: Option<(Uuid, Uuid, String, String, i64, String)> =

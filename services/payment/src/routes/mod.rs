@@ -9,12 +9,15 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
 use contracts::order::OrderClient;
 use internal_token::Caller;
+use internal_token::only_from;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use service_kit::Json;
+use service_kit::fleet;
 use service_kit::problem_schema::ProblemSchema;
 use sqlx::PgPool;
 use utoipa::ToSchema;
@@ -51,8 +54,33 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(refunds::refund))
 }
 
+/// The public routes (from the gateway, and the sandbox's own webhook deliveries), and the
+/// back office's internal route (from admin only).
 pub fn router(state: AppState) -> Router {
-    api().with_state(state).split_for_parts().0
+    let public = api()
+        .with_state(state.clone())
+        .split_for_parts()
+        .0
+        .route_layer(from_fn(only_from(&[fleet::GATEWAY, fleet::PAYMENT])));
+    let back_office = Router::new()
+        .route(contracts::payment::ORDER_PAYMENT_PATH, axum::routing::get(order_payment))
+        .route_layer(from_fn(only_from(&[fleet::ADMIN])))
+        .with_state(state);
+    public.merge(back_office)
+}
+
+/// `GET /internal/orders/{order_id}/payment` (admin, `orders:read`): the order's payment and its
+/// refunds; `payment: null` before the shopper started paying.
+async fn order_payment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(order_id): Path<String>,
+) -> Result<Json<contracts::payment::OrderPayment>> {
+    caller.require_perm(service_kit::Permission::OrdersRead)?;
+    let Ok(order_id) = Uuid::parse_str(&order_id) else {
+        return Ok(Json(contracts::payment::OrderPayment { payment: None }));
+    };
+    Ok(Json(contracts::payment::OrderPayment { payment: store::record_for_order(&state.pool, order_id).await? }))
 }
 
 pub fn openapi() -> utoipa::openapi::OpenApi {

@@ -239,6 +239,78 @@ pub struct Refund {
 const REFUND_COLUMNS: &str = "r.id as refund_id, r.payment_id, r.amount_minor, p.currency::text as currency, r.reason, \
      r.status, r.automatic, r.failure_reason, r.created_at";
 
+#[derive(sqlx::FromRow)]
+struct PaymentRecordRow {
+    payment_id: Uuid,
+    provider: String,
+    status: String,
+    amount_minor: i64,
+    currency: String,
+    refunded_minor: i64,
+    failure_reason: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RefundRecordRow {
+    refund_id: Uuid,
+    amount_minor: i64,
+    reason: String,
+    status: String,
+    automatic: bool,
+    requested_by: String,
+    failure_reason: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+/// An order's payment with its refunds, as staff see it.
+pub async fn record_for_order(
+    pool: &PgPool,
+    order_id: Uuid,
+) -> sqlx::Result<Option<contracts::payment::PaymentRecord>> {
+    let payment: Option<PaymentRecordRow> = sqlx::query_as(
+        "select id as payment_id, provider, status, amount_minor, currency::text as currency, refunded_minor, \
+            failure_reason, created_at, updated_at from payments where order_id = $1",
+    )
+    .bind(order_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(p) = payment else { return Ok(None) };
+    let refunds: Vec<RefundRecordRow> = sqlx::query_as(
+        "select id as refund_id, amount_minor, reason, status, automatic, requested_by, failure_reason, created_at \
+         from refunds where payment_id = $1 order by created_at, id",
+    )
+    .bind(p.payment_id)
+    .fetch_all(pool)
+    .await?;
+    let refunds = refunds
+        .into_iter()
+        .map(|r| contracts::payment::RefundRecord {
+            refund_id: r.refund_id,
+            amount_minor: r.amount_minor,
+            reason: r.reason,
+            status: r.status,
+            automatic: r.automatic,
+            requested_by: r.requested_by,
+            failure_reason: r.failure_reason,
+            created_at: r.created_at,
+        })
+        .collect();
+    Ok(Some(contracts::payment::PaymentRecord {
+        payment_id: p.payment_id,
+        provider: p.provider,
+        status: p.status,
+        amount_minor: p.amount_minor,
+        currency: p.currency,
+        refunded_minor: p.refunded_minor,
+        failure_reason: p.failure_reason,
+        created_at: p.created_at,
+        updated_at: p.updated_at,
+        refunds,
+    }))
+}
+
 /// A refund by id.
 pub async fn refund(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Refund>> {
     let sql = format!("select {REFUND_COLUMNS} from refunds r join payments p on p.id = r.payment_id where r.id = $1");
