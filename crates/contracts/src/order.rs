@@ -22,6 +22,10 @@ pub const STAFF_ORDERS_PATH: &str = "/internal/staff/orders";
 /// `GET /internal/orders/{id}/detail`: an order with its timeline.
 pub const ORDER_DETAIL_PATH: &str = "/internal/orders/{id}/detail";
 
+/// `GET /internal/export/orders`: every order of the shopper the call is made for (caller: user,
+/// assembling the shopper's data export).
+pub const EXPORT_ORDERS_PATH: &str = "/internal/export/orders";
+
 /// `POST /internal/discounts/quote`.
 pub const DISCOUNT_QUOTE_PATH: &str = "/internal/discounts/quote";
 
@@ -144,5 +148,12 @@ impl OrderClient {
     pub async fn detail(&self, staff: &Subject, id: Uuid) -> Result<Option<OrderDetail>, CallError> {
         let path = ORDER_DETAIL_PATH.replace("{id}", &id.to_string());
         crate::found(call_json_relayed(ORDER, self.client.request(Method::GET, ORDER, &path, staff)).await)
+    }
+
+    /// Every order of `shopper` (the subject of the call), oldest first, for their data export.
+    pub async fn export(&self, shopper: &Subject) -> Result<Vec<serde_json::Value>, CallError> {
+        let page: OrdersPage =
+            call_json(ORDER, self.client.request(Method::GET, ORDER, EXPORT_ORDERS_PATH, shopper)).await?;
+        Ok(page.items)
     }
 }

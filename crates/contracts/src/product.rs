@@ -14,6 +14,16 @@ use crate::{CallError, call_json};
 pub const VARIANTS_PATH: &str = "/internal/variants";
 pub const MAX_SKUS: usize = 100;
 
+/// `GET /internal/export/reviews`: every review the shopper the call is made for wrote, with its
+/// status (caller: user, assembling the shopper's data export).
+pub const EXPORT_REVIEWS_PATH: &str = "/internal/export/reviews";
+
+/// A shopper's reviews, for their data export.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExportedReviews {
+    pub items: Vec<serde_json::Value>,
+}
+
 /// A variant as a cart line or an order line needs it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VariantInfo {
@@ -71,6 +81,12 @@ impl ProductClient {
         let path = format!("{VARIANTS_PATH}?skus={}", escaped.join(","));
         let request = self.client.request(Method::GET, PRODUCT, &path, &Subject::anonymous());
         Ok(call_json::<Variants>(PRODUCT, request).await?.items)
+    }
+
+    /// Every review `shopper` (the subject of the call) wrote, for their data export.
+    pub async fn export_reviews(&self, shopper: &Subject) -> Result<Vec<serde_json::Value>, CallError> {
+        let request = self.client.request(Method::GET, PRODUCT, EXPORT_REVIEWS_PATH, shopper);
+        Ok(call_json::<ExportedReviews>(PRODUCT, request).await?.items)
     }
 }
 

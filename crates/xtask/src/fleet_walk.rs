@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, ensure};
 use service_kit::SERVICES;
+use sqlx::Connection as _;
 
 use crate::fleet::Fleet;
 
@@ -436,7 +437,8 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     let now = chrono::Utc::now();
     let tracked = serde_json::json!({"events": [{"type": "product_view", "visitor_id": "walk-visitor",
         "session_id": "walk-session", "occurred_at": now, "product_id": media_id}]});
-    let response = http.post(format!("{api}/analytics/events")).json(&tracked).send().await?;
+    // Signed in: the event carries the shopper's id (forgotten when they delete the account).
+    let response = http.post(format!("{api}/analytics/events")).bearer_auth(&token).json(&tracked).send().await?;
     ensure!(response.status() == 202, "track a product view: {}", response.status());
     let today = now.date_naive();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -646,6 +648,9 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
         if promtool { " (promtool-checked)" } else { "" }
     );
 
+    let account = Account { email: &email, password, token: &token, order_id, product_slug };
+    self_service(fleet, &http, &api, &account, &staff).await?;
+
     // Last, since it spends this machine's credential budget: a caller reaching the gateway's
     // port directly is not NGINX, so the X-Real-IP it sends is not believed (review M2).
     let gateway = fleet.service_url("gateway");
@@ -753,6 +758,176 @@ pub async fn wait_for_mail_token(fleet: &Fleet, recipient: &str, page: &str) -> 
             }
         }
         ensure!(std::time::Instant::now() < deadline, "no email to {recipient} under {}", fleet.mail_dir().display());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The walk's shopper, as the last part of the walk needs them.
+struct Account<'a> {
+    email: &'a str,
+    password: &'a str,
+    token: &'a str,
+    order_id: &'a str,
+    /// A product they review.
+    product_slug: &'a str,
+}
+
+/// The shopper's own account, last in the walk since it ends with the account deleted: a
+/// review, the data export, a new email (confirmed from the new address; the old one is told),
+/// a new password (their other session ends), and the deletion, after which every service has
+/// forgotten them (checked in the services' own tables too).
+async fn self_service(
+    fleet: &Fleet,
+    http: &reqwest::Client,
+    api: &str,
+    account: &Account<'_>,
+    staff: &str,
+) -> anyhow::Result<()> {
+    let Account { email, password, token, order_id, product_slug } = *account;
+    let review = serde_json::json!({"rating": 4, "title": "Walked in it", "body": "Fits the walk."});
+    let response =
+        http.post(format!("{api}/products/{product_slug}/reviews")).bearer_auth(token).json(&review).send().await?;
+    ensure!(response.status() == 201, "review a product: {}", response.status());
+    let response = http.get(format!("{api}/users/me/export")).bearer_auth(token).send().await?;
+    ensure!(response.status() == 200, "the data export: {}", response.status());
+    let disposition =
+        response.headers().get("content-disposition").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    ensure!(disposition.starts_with("attachment"), "the export is a download: {disposition}");
+    let export: serde_json::Value = response.json().await?;
+    ensure!(
+        export["profile"]["email"] == email
+            && export["orders"].as_array().is_some_and(|orders| orders.iter().any(|o| o["id"] == order_id))
+            && export["reviews"][0]["title"] == "Walked in it",
+        "the export holds the profile, the order and the review: {export}"
+    );
+    let user_id = export["profile"]["user_id"].as_str().context("the shopper's id")?.to_owned();
+    let mut db = sqlx::PgConnection::connect(&fleet.admin_database_url()).await?;
+    let tracked: i64 = sqlx::query_scalar("select count(*) from analytics.tracking_events where user_id = $1")
+        .bind(&user_id)
+        .fetch_one(&mut db)
+        .await?;
+    ensure!(tracked >= 1, "the signed-in view was tracked with the shopper's id");
+    eprintln!("    the shopper downloads their data (profile, addresses, orders, reviews) as one document: ok");
+
+    let sign_in = |email: String, password: String| async move {
+        let response = http
+            .post(format!("{api}/auth/login"))
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        anyhow::Ok((status, body))
+    };
+    let (status, other) = sign_in(email.to_owned(), password.to_owned()).await?;
+    ensure!(status == 200, "a second session: {status}");
+    let other_token = other["access_token"].as_str().context("the second session's token")?.to_owned();
+
+    let new_email = format!("moved-{email}");
+    let response = http
+        .post(format!("{api}/auth/email"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"password": password, "new_email": new_email}))
+        .send()
+        .await?;
+    ensure!(response.status() == 202, "ask for a new email: {}", response.status());
+    let link = wait_for_mail_token(fleet, &new_email, "confirm-email").await?;
+    let response =
+        http.post(format!("{api}/auth/email/confirm")).json(&serde_json::json!({"token": link})).send().await?;
+    ensure!(response.status() == 200, "confirm the new email: {}", response.status());
+    wait_for_mail_text(fleet, email, &format!("now uses {new_email}")).await?;
+    eprintln!("    the shopper moved to a new email, confirmed from it; the old address was told: ok");
+
+    let new_password = "a much better passphrase";
+    let response = http
+        .post(format!("{api}/auth/password"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"current_password": password, "new_password": new_password}))
+        .send()
+        .await?;
+    ensure!(response.status() == 200, "change the password: {}", response.status());
+    let response = http.get(format!("{api}/users/me")).bearer_auth(&other_token).send().await?;
+    ensure!(response.status() == 401, "the other session ended with the password change: {}", response.status());
+    let response = http.get(format!("{api}/users/me")).bearer_auth(token).send().await?;
+    ensure!(response.status() == 200, "this session stays: {}", response.status());
+    let (status, _) = sign_in(new_email.clone(), new_password.to_owned()).await?;
+    ensure!(status == 200, "sign in with the new email and password: {status}");
+    eprintln!("    the shopper changed the password; their other session ended, this one stayed: ok");
+
+    let response = http
+        .post(format!("{api}/auth/account/delete"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"password": new_password}))
+        .send()
+        .await?;
+    ensure!(response.status() == 204, "delete the account: {}", response.status());
+    let response = http.get(format!("{api}/users/me")).bearer_auth(token).send().await?;
+    ensure!(response.status() == 401, "the deleted account's token: {}", response.status());
+    let (status, _) = sign_in(new_email.clone(), new_password.to_owned()).await?;
+    ensure!(status == 401, "the deleted account signs in: {status}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let order: serde_json::Value =
+            http.get(format!("{api}/admin/orders/{order_id}")).bearer_auth(staff).send().await?.json().await?;
+        let messages: serde_json::Value =
+            http.get(format!("{api}/notifications/messages")).bearer_auth(staff).send().await?.json().await?;
+        let customer = http
+            .get(format!("{api}/admin/customers?email={}", new_email.replace('@', "%40")))
+            .bearer_auth(staff)
+            .send()
+            .await?;
+        let anonymised = order["order"]["shipping_address"]["anonymised"] == true
+            && order["order"]["total_minor"].as_i64() > Some(0);
+        let recipients: Vec<&str> = messages["items"]
+            .as_array()
+            .map(|items| items.iter().filter_map(|m| m["recipient"].as_str()).collect())
+            .unwrap_or_default();
+        let forgotten = !recipients.iter().any(|r| *r == email || *r == new_email) && recipients.contains(&"erased");
+        if anonymised && forgotten && customer.status() == 404 {
+            break;
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the deleted shopper is still known: order {order}, recipients {recipients:?}, customer {}",
+            customer.status()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // What no public route shows any more: the profile, the review, the tracked user id.
+    for (what, sql) in [
+        ("profile", "select count(*) from users.profiles where user_id = $1::uuid"),
+        ("review", "select count(*) from catalog.reviews where user_id = $1::uuid"),
+        ("tracking", "select count(*) from analytics.tracking_events where user_id = $1"),
+    ] {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let left: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(&user_id).fetch_one(&mut db).await?;
+            if left == 0 {
+                break;
+            }
+            ensure!(std::time::Instant::now() < deadline, "the deleted shopper's {what} is still stored ({left})");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    eprintln!(
+        "    the shopper deleted the account: signed out everywhere, the order kept anonymised, profile, review and messages' addresses gone: ok"
+    );
+    Ok(())
+}
+
+/// Waits for an email to `recipient` that contains `text`.
+async fn wait_for_mail_text(fleet: &Fleet, recipient: &str, text: &str) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        for entry in std::fs::read_dir(fleet.mail_dir()).into_iter().flatten().flatten() {
+            let mail = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            if mail.contains(&format!("To: {recipient}"))
+                && testkit::mail::decode_quoted_printable(&mail).contains(text)
+            {
+                return Ok(());
+            }
+        }
+        ensure!(std::time::Instant::now() < deadline, "no email to {recipient} saying {text:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -112,7 +112,7 @@ impl TrackingEvent {
 
 /// Payload fields no analysis needs and that identify a person: left out of the event log, like
 /// the secret fields the catalog marks.
-const PERSONAL_FIELDS: &[&str] = &["email", "ship_to", "phone"];
+const PERSONAL_FIELDS: &[&str] = &["email", "old_email", "new_email", "ship_to", "phone"];
 
 /// A domain event's payload as the log keeps it: without its secret fields (one-time tokens)
 /// and without personal data.

@@ -53,8 +53,13 @@ async fn apply(tx: &mut PgConnection, event: &Envelope) -> Result<(), events::Ha
         }
     } else if let Some(PaymentEvent::PaymentFailed(_)) = PaymentEvent::decode(event)? {
         store::add_sales(tx, day, (0, 0, 0, 0, 1)).await?;
-    } else if let Some(AuthEvent::UserRegistered(_)) = AuthEvent::decode(event)? {
-        store::add_customer(tx, day).await?;
+    } else if let Some(auth) = AuthEvent::decode(event)? {
+        match auth {
+            AuthEvent::UserRegistered(_) => store::add_customer(tx, day).await?,
+            // Raw tracking events no longer name a deleted account (the counts stay).
+            AuthEvent::UserDeleted(deleted) => store::forget_user(tx, deleted.user_id).await?,
+            _ => {}
+        }
     } else if let Some(stock) = InventoryEvent::decode(event)? {
         match stock {
             InventoryEvent::StockLow(low) => {

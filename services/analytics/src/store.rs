@@ -350,3 +350,12 @@ pub async fn low_stock(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<LowStockRo
     .fetch_all(pool)
     .await
 }
+
+/// A deleted account's raw tracking events keep their visitor and session, not the user id.
+pub async fn forget_user(tx: &mut PgConnection, user_id: uuid::Uuid) -> sqlx::Result<()> {
+    sqlx::query("update tracking_events set user_id = null where user_id = $1")
+        .bind(user_id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map(|_| ())
+}

@@ -62,6 +62,18 @@ impl Accounts {
         user_id: Uuid,
         ttl_secs: i64,
     ) -> Result<(Uuid, chrono::DateTime<chrono::Utc>)> {
+        self.issue_token_for(tx, purpose, user_id, ttl_secs, None).await
+    }
+
+    /// Like [`Accounts::issue_token`], for an email change to `new_email`.
+    pub(crate) async fn issue_token_for(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        purpose: Purpose,
+        user_id: Uuid,
+        ttl_secs: i64,
+        new_email: Option<&str>,
+    ) -> Result<(Uuid, chrono::DateTime<chrono::Utc>)> {
         let (token, token_hash) = one_time::generate();
         let token_ref = Uuid::now_v7();
         let token_sealed = self.vault.seal(token.as_bytes(), &token_context(token_ref));
@@ -72,6 +84,7 @@ impl Accounts {
             token_ref,
             token_sealed: &token_sealed,
             ttl_secs,
+            new_email,
         };
         let expires_at = store::insert_token(tx, new).await?;
         Ok((token_ref, expires_at))

@@ -16,6 +16,7 @@ pub mod keyring;
 mod one_time;
 mod password;
 mod routes;
+mod self_service;
 mod session;
 mod staff;
 mod store;

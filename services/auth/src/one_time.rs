@@ -12,6 +12,8 @@ pub const RESET_PASSWORD_TTL_SECS: i64 = 3600;
 
 /// How long a staff invitation works.
 pub const STAFF_INVITE_TTL_SECS: i64 = 72 * 3600;
+/// How long the link that confirms a new email address works.
+pub const CHANGE_EMAIL_TTL_SECS: i64 = 24 * 3600;
 
 /// A fresh token and its hash.
 pub fn generate() -> (String, Vec<u8>) {

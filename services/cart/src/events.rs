@@ -1,10 +1,11 @@
-//! What the cart service consumes: ORDER_PAID removes the ordered lines from the shopper's cart.
+//! What the cart service consumes: ORDER_PAID removes the ordered lines from the shopper's cart;
+//! USER_DELETED removes a deleted account's cart.
 //! Cart owns no database, so the handler is idempotent by construction (removing lines twice
 //! leaves the same cart) and runs under the consumer for such handlers. It emits nothing.
 
 use std::sync::Arc;
 
-use events::catalog::OrderEvent;
+use events::catalog::{AuthEvent, OrderEvent};
 use events::consumer::HandleFuture;
 use events::{Envelope, EventMetrics, Handled, HandlerError, IdempotentHandler};
 use service_kit::{Context, NoDatabase, Redis, StartError};
@@ -13,7 +14,7 @@ use crate::domain::Owner;
 use crate::store::Carts;
 
 /// The streams this service consumes.
-pub const CONSUMES: &[&str] = &[OrderEvent::DOMAIN];
+pub const CONSUMES: &[&str] = &[OrderEvent::DOMAIN, AuthEvent::DOMAIN];
 
 struct PaidLines {
     carts: Carts,
@@ -22,6 +23,10 @@ struct PaidLines {
 impl IdempotentHandler for PaidLines {
     fn handle<'a>(&'a self, event: &'a Envelope) -> HandleFuture<'a> {
         Box::pin(async move {
+            if let Some(AuthEvent::UserDeleted(deleted)) = AuthEvent::decode(event)? {
+                self.carts.clear(&Owner::User(deleted.user_id)).await.map_err(HandlerError::new)?;
+                return Ok(Handled::Applied);
+            }
             let Some(OrderEvent::OrderPaid(paid)) = OrderEvent::decode(event)? else { return Ok(Handled::Ignored) };
             let skus: Vec<String> = paid.lines.iter().map(|l| l.sku.clone()).collect();
             // The order's id is a UUID v7: it says when the order was placed from the cart, so
@@ -36,7 +41,7 @@ impl IdempotentHandler for PaidLines {
     }
 }
 
-/// Starts the consumer of the order's stream, stopped with the service.
+/// Starts the consumer of the order's and auth's streams, stopped with the service.
 pub async fn start(context: &mut Context<NoDatabase, Redis>, carts: Carts) -> Result<(), StartError> {
     let config = context.consumer_config(CONSUMES);
     let metrics = EventMetrics::new(&context.metrics);

@@ -13,6 +13,10 @@ pub enum Kind {
     SecondFactorChanged,
     /// A staff member's invitation (set a password, enrol the second factor).
     StaffInvite,
+    /// The link that confirms a new email address (sent to it).
+    EmailChange,
+    /// The notice to the old address once the email changed.
+    EmailChanged,
     /// The receipt of a paid order.
     OrderReceipt,
     /// An order left with a carrier.
@@ -33,6 +37,8 @@ impl Kind {
             Self::PasswordChanged => "password_changed",
             Self::SecondFactorChanged => "second_factor_changed",
             Self::StaffInvite => "staff_invite",
+            Self::EmailChange => "email_change",
+            Self::EmailChanged => "email_changed",
             Self::OrderReceipt => "order_receipt",
             Self::OrderShipped => "order_shipped",
             Self::OrderCancelled => "order_cancelled",
@@ -89,6 +95,7 @@ impl Templates {
         let sources = sources!(
             full: [
                 "verify_email", "password_reset", "password_changed", "second_factor_changed", "staff_invite",
+                "email_change", "email_changed",
                 "order_receipt", "order_shipped", "order_cancelled", "order_expired", "order_refunded"
             ],
             short: ["order_receipt", "order_shipped", "order_cancelled", "order_expired", "order_refunded"]
@@ -192,7 +199,7 @@ mod tests {
     fn every_kind_renders_its_link_into_text_and_html() {
         let templates = Templates::new();
         let context = serde_json::json!({"email": "a@example.com", "link": "https://shop.example/verify-email?token=abc", "expires_at": "tomorrow"});
-        for kind in [Kind::VerifyEmail, Kind::PasswordReset, Kind::StaffInvite] {
+        for kind in [Kind::VerifyEmail, Kind::PasswordReset, Kind::StaffInvite, Kind::EmailChange] {
             let rendered = templates.render(kind, &context).unwrap();
             assert!(!rendered.subject.is_empty());
             assert!(rendered.text.contains("https://shop.example/verify-email?token=abc"), "{kind:?}");

@@ -12,8 +12,9 @@ use contracts::auth::AuthClient;
 use contracts::user::UserClient;
 use events::Event;
 use events::catalog::{
-    AuthEvent, EmailVerificationRequested, OrderCancelled, OrderEvent, OrderExpired, OrderPaid, OrderRefunded,
-    OrderShipped, PasswordChanged, PasswordResetRequested, SecondFactorChanged, StaffInvited,
+    AuthEvent, EmailChangeRequested, EmailVerificationRequested, OrderCancelled, OrderEvent, OrderExpired, OrderPaid,
+    OrderRefunded, OrderShipped, PasswordChanged, PasswordResetRequested, SecondFactorChanged, StaffInvited,
+    UserDeleted, UserEmailChanged,
 };
 use events::consumer::HandleFuture;
 use events::{Envelope, Handled, Handler, HandlerError};
@@ -33,15 +34,18 @@ struct Wanted {
     context: serde_json::Value,
     /// The shopper an order message is about (their preferences may add an SMS).
     shopper: Option<uuid::Uuid>,
+    /// The account the message is about (kept with it, so a deleted account's messages are
+    /// found whatever address or phone they went to).
+    account: uuid::Uuid,
 }
 
 impl Wanted {
-    fn email(kind: Kind, email: &str, context: serde_json::Value) -> Self {
-        Self { kind, email: email.to_owned(), context, shopper: None }
+    fn email(kind: Kind, email: &str, account: uuid::Uuid, context: serde_json::Value) -> Self {
+        Self { kind, email: email.to_owned(), context, shopper: None, account }
     }
 
     fn order(kind: Kind, email: &str, shopper: uuid::Uuid, context: serde_json::Value) -> Self {
-        Self { kind, email: email.to_owned(), context, shopper: Some(shopper) }
+        Self { kind, email: email.to_owned(), context, shopper: Some(shopper), account: shopper }
     }
 }
 
@@ -121,13 +125,13 @@ impl Notifier {
                 let Some(token) = self.token(e.token_ref).await? else { return Ok(None) };
                 let link = format!("{}/verify-email?token={token}", self.storefront_url);
                 let context = serde_json::json!({"email": e.email, "link": link, "expires_at": when(e.expires_at)});
-                Some(Wanted::email(Kind::VerifyEmail, &e.email, context))
+                Some(Wanted::email(Kind::VerifyEmail, &e.email, e.user_id, context))
             }
             Some(AuthEvent::PasswordResetRequested(e)) => {
                 let Some(token) = self.token(e.token_ref).await? else { return Ok(None) };
                 let link = format!("{}/reset-password?token={token}", self.storefront_url);
                 let context = serde_json::json!({"email": e.email, "link": link, "expires_at": when(e.expires_at)});
-                Some(Wanted::email(Kind::PasswordReset, &e.email, context))
+                Some(Wanted::email(Kind::PasswordReset, &e.email, e.user_id, context))
             }
             Some(AuthEvent::StaffInvited(e)) => {
                 let Some(token) = self.token(e.token_ref).await? else { return Ok(None) };
@@ -135,18 +139,35 @@ impl Notifier {
                 let role = e.role.replace('_', " ");
                 let context =
                     serde_json::json!({"email": e.email, "role": role, "link": link, "expires_at": when(e.expires_at)});
-                Some(Wanted::email(Kind::StaffInvite, &e.email, context))
+                Some(Wanted::email(Kind::StaffInvite, &e.email, e.user_id, context))
             }
-            Some(AuthEvent::SecondFactorChanged(e)) => {
-                Some(Wanted::email(Kind::SecondFactorChanged, &e.email, serde_json::json!({"email": e.email})))
+            Some(AuthEvent::EmailChangeRequested(e)) => {
+                let Some(token) = self.token(e.token_ref).await? else { return Ok(None) };
+                let link = format!("{}/confirm-email?token={token}", self.storefront_url);
+                let context = serde_json::json!({"email": e.email, "old_email": e.old_email, "link": link,
+                    "expires_at": when(e.expires_at)});
+                Some(Wanted::email(Kind::EmailChange, &e.email, e.user_id, context))
             }
+            Some(AuthEvent::UserEmailChanged(e)) => {
+                let context = serde_json::json!({"email": e.old_email, "new_email": e.new_email});
+                Some(Wanted::email(Kind::EmailChanged, &e.old_email, e.user_id, context))
+            }
+            Some(AuthEvent::SecondFactorChanged(e)) => Some(Wanted::email(
+                Kind::SecondFactorChanged,
+                &e.email,
+                e.user_id,
+                serde_json::json!({"email": e.email}),
+            )),
             Some(AuthEvent::PasswordChanged(e)) => {
-                Some(Wanted::email(Kind::PasswordChanged, &e.email, serde_json::json!({"email": e.email})))
+                Some(Wanted::email(Kind::PasswordChanged, &e.email, e.user_id, serde_json::json!({"email": e.email})))
             }
             _ => None,
         })
     }
 }
+
+/// The domain of the placeholder address a deleted account's records carry: never written to.
+const DELETED_ACCOUNT_DOMAIN: &str = "@deleted.invalid";
 
 /// The event types that ask for a message.
 const WANTED: &[&str] = &[
@@ -155,6 +176,9 @@ const WANTED: &[&str] = &[
     <PasswordChanged as Event>::TYPE,
     <SecondFactorChanged as Event>::TYPE,
     <StaffInvited as Event>::TYPE,
+    <EmailChangeRequested as Event>::TYPE,
+    <UserEmailChanged as Event>::TYPE,
+    <UserDeleted as Event>::TYPE,
     <OrderPaid as Event>::TYPE,
     <OrderShipped as Event>::TYPE,
     <OrderCancelled as Event>::TYPE,
@@ -168,12 +192,24 @@ impl Handler for Notifier {
     }
     fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a> {
         Box::pin(async move {
+            if let Some(AuthEvent::UserDeleted(e)) = AuthEvent::decode(event)? {
+                // The person's messages keep their record (kind, status, time) without the
+                // address or the bodies.
+                let erased = store::erase_account(tx, e.user_id, &e.email).await?;
+                tracing::info!(erased, "a deleted account's messages anonymised");
+                return Ok(Handled::Applied);
+            }
             let Some(wanted) = self.message_for(event).await? else {
                 return Ok(Handled::Ignored);
             };
-            let Wanted { kind, email, context, shopper } = wanted;
+            let Wanted { kind, email, context, shopper, account } = wanted;
+            if email.ends_with(DELETED_ACCOUNT_DOMAIN) {
+                // A deleted account's placeholder address (an order anonymised after it ended).
+                return Ok(Handled::Ignored);
+            }
             let rendered = self.templates.render(kind, &context).map_err(HandlerError::new)?;
-            let message = NewMessage { event_id: event.id, kind, channel: Channel::Email, recipient: email, rendered };
+            let message =
+                NewMessage { event_id: event.id, kind, channel: Channel::Email, recipient: email, rendered, account };
             let created = store::insert_message(tx, &message).await?;
             tracing::info!(kind = kind.as_str(), created, "message recorded");
             // The shopper's preferences may ask for an SMS and pushes too (read now; an
@@ -191,8 +227,11 @@ impl Handler for Notifier {
                 }
                 for (channel, recipient) in short {
                     let rendered = self.templates.render_short(kind, &context).map_err(HandlerError::new)?;
-                    store::insert_message(tx, &NewMessage { event_id: event.id, kind, channel, recipient, rendered })
-                        .await?;
+                    store::insert_message(
+                        tx,
+                        &NewMessage { event_id: event.id, kind, channel, recipient, rendered, account },
+                    )
+                    .await?;
                 }
             }
             Ok(Handled::Applied)

@@ -40,16 +40,34 @@ pub struct NewMessage {
     pub channel: Channel,
     pub recipient: String,
     pub rendered: Rendered,
+    /// The account the message is about.
+    pub account: Uuid,
 }
 
 /// The channel the sender wakes on.
 pub const WAKE_CHANNEL: &str = "notifications_messages";
 
+/// A deleted account's messages: those recorded for the account (whatever address or phone
+/// they went to) and any email to its last address lose the address and the bodies (one still
+/// waiting is not sent); the record of what was sent when stays. Returns how many rows changed.
+pub async fn erase_account(tx: &mut PgConnection, account: Uuid, email: &str) -> sqlx::Result<u64> {
+    let result = sqlx::query(
+        "update messages set recipient = 'erased', subject = null, body_text = null, body_html = null, \
+            status = case when status = 'pending' then 'failed' else status end \
+         where user_id = $1 or (channel = 'email' and recipient = $2)",
+    )
+    .bind(account)
+    .bind(email)
+    .execute(&mut *tx)
+    .await?;
+    Ok(result.rows_affected())
+}
+
 /// Records a message unless the event already produced it; wakes the sender at commit.
 pub async fn insert_message(tx: &mut PgConnection, message: &NewMessage) -> sqlx::Result<bool> {
     let inserted = sqlx::query(
-        "insert into messages (id, event_id, kind, channel, recipient, subject, body_text, body_html) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict on constraint messages_once_per_recipient do nothing",
+        "insert into messages (id, event_id, kind, channel, recipient, subject, body_text, body_html, user_id) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict on constraint messages_once_per_recipient do nothing",
     )
     .bind(Uuid::now_v7())
     .bind(message.event_id)
@@ -59,6 +77,7 @@ pub async fn insert_message(tx: &mut PgConnection, message: &NewMessage) -> sqlx
     .bind(&message.rendered.subject)
     .bind(&message.rendered.text)
     .bind(&message.rendered.html)
+    .bind(message.account)
     .execute(&mut *tx)
     .await?
     .rows_affected()

@@ -4,14 +4,16 @@
 //! `events.order`. It consumes the payment's stream: PAYMENT_SUCCEEDED moves the order to paid
 //! and emits ORDER_PAID in the consumer's transaction; PAYMENT_FAILED leaves it awaiting payment
 //! (the shopper may retry until the deadline); PAYMENT_REFUNDED records the refund (refunded /
-//! partially refunded when it was paid) and emits ORDER_REFUNDED. The
+//! partially refunded when it was paid) and emits ORDER_REFUNDED. From auth's stream,
+//! USER_DELETED anonymises the person's orders (address down to its country, contact email
+//! replaced) and forgets their Idempotency-Keys. The
 //! expiry job (the order service alone decides expiry) moves unpaid orders past their deadline
 //! to `expired`, safe with several replicas, and forgets Idempotency-Keys older than a day.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use events::catalog::{OrderExpired, OrderRefunded, PaymentEvent, PaymentRefunded};
+use events::catalog::{AuthEvent, OrderExpired, OrderRefunded, PaymentEvent, PaymentRefunded};
 use events::consumer::HandleFuture;
 use events::{Envelope, EventMetrics, Handled, Handler};
 use service_kit::{Context, Redis, StartError};
@@ -44,7 +46,7 @@ pub async fn expire_overdue(pool: &PgPool) -> sqlx::Result<usize> {
 }
 
 /// The streams this service consumes.
-pub const CONSUMES: &[&str] = &[PaymentEvent::DOMAIN];
+pub const CONSUMES: &[&str] = &[PaymentEvent::DOMAIN, AuthEvent::DOMAIN];
 
 /// Applies the payment's verdicts to orders.
 struct Payments;
@@ -52,6 +54,12 @@ struct Payments;
 impl Handler for Payments {
     fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a> {
         Box::pin(async move {
+            if let Some(AuthEvent::UserDeleted(deleted)) = AuthEvent::decode(event)? {
+                // The orders stay for the books (lines, amounts, dates), without the person.
+                let orders = store::anonymise_customer(tx, deleted.user_id).await?;
+                tracing::info!(orders, "a deleted account's orders anonymised");
+                return Ok(Handled::Applied);
+            }
             let paid = match PaymentEvent::decode(event)? {
                 Some(PaymentEvent::PaymentSucceeded(paid)) => paid,
                 Some(PaymentEvent::PaymentRefunded(refund)) => return refunded(tx, refund).await,

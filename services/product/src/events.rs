@@ -4,13 +4,15 @@
 //! consumes inventory's STOCK_CHANGED to keep `in_stock` of variants and products, so no
 //! storefront read ever calls inventory, and the order's ORDER_DELIVERED to record purchases,
 //! which mark reviews as verified (a delivered order, not merely a paid one), and the media
-//! service's MEDIA_UPLOADED / MEDIA_DELETED to keep the URLs of the images products name.
+//! service's MEDIA_UPLOADED / MEDIA_DELETED to keep the URLs of the images products name, and
+//! auth's USER_DELETED to erase a deleted account's reviews, votes and purchases.
 
 use std::sync::Arc;
 
 use events::Event;
 use events::catalog::{
-    InventoryEvent, MediaDeleted, MediaEvent, MediaUploaded, OrderDelivered, OrderEvent, StockChanged,
+    AuthEvent, InventoryEvent, MediaDeleted, MediaEvent, MediaUploaded, OrderDelivered, OrderEvent, StockChanged,
+    UserDeleted,
 };
 use events::consumer::HandleFuture;
 use events::{Envelope, EventMetrics, Handled, Handler};
@@ -21,7 +23,7 @@ use crate::cache::Cache;
 use crate::store;
 
 /// The streams this service consumes.
-pub const CONSUMES: &[&str] = &[InventoryEvent::DOMAIN, OrderEvent::DOMAIN, MediaEvent::DOMAIN];
+pub const CONSUMES: &[&str] = &[InventoryEvent::DOMAIN, OrderEvent::DOMAIN, MediaEvent::DOMAIN, AuthEvent::DOMAIN];
 
 /// Applies STOCK_CHANGED to the stock flags and ORDER_DELIVERED to purchases, and invalidates the
 /// response cache once a change has committed.
@@ -35,6 +37,11 @@ impl Handler for StockFlags {
             if let Some(InventoryEvent::StockChanged(e)) = InventoryEvent::decode(event)? {
                 let newer = store::stock::apply_stock_changed(tx, &e.sku, e.available, e.seq).await?;
                 return Ok(if newer { Handled::Applied } else { Handled::Ignored });
+            }
+            if let Some(AuthEvent::UserDeleted(deleted)) = AuthEvent::decode(event)? {
+                let reviews = store::reviews::erase_author(tx, deleted.user_id).await?;
+                tracing::info!(reviews, "a deleted account's reviews erased");
+                return Ok(Handled::Applied);
             }
             if let Some(OrderEvent::OrderDelivered(delivered)) = OrderEvent::decode(event)? {
                 let skus: Vec<String> = delivered.lines.iter().map(|l| l.sku.clone()).collect();
@@ -56,6 +63,7 @@ impl Handler for StockFlags {
             <OrderDelivered as Event>::TYPE,
             <MediaUploaded as Event>::TYPE,
             <MediaDeleted as Event>::TYPE,
+            <UserDeleted as Event>::TYPE,
         ]
         .contains(&event_type)
     }

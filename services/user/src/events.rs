@@ -1,5 +1,6 @@
 //! What the user service consumes and emits: from auth's stream, USER_REGISTERED makes a profile
-//! (idempotently) and USER_EMAIL_VERIFIED marks it verified; it emits nothing yet.
+//! (idempotently), USER_EMAIL_VERIFIED marks it verified, USER_EMAIL_CHANGED moves it to the new
+//! address and USER_DELETED erases it (addresses and devices with it); it emits nothing.
 
 use events::catalog::AuthEvent;
 use events::consumer::HandleFuture;
@@ -22,6 +23,14 @@ impl Handler for Profiles {
                 }
                 Some(AuthEvent::UserEmailVerified(e)) => {
                     crate::store::mark_email_verified(tx, e.user_id, &e.email).await?;
+                    Ok(Handled::Applied)
+                }
+                Some(AuthEvent::UserEmailChanged(e)) => {
+                    crate::store::change_email(tx, e.user_id, &e.new_email).await?;
+                    Ok(Handled::Applied)
+                }
+                Some(AuthEvent::UserDeleted(e)) => {
+                    crate::store::erase(tx, e.user_id).await?;
                     Ok(Handled::Applied)
                 }
                 _ => Ok(Handled::Ignored),

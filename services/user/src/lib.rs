@@ -41,7 +41,10 @@ pub async fn build_with(config: Config, tune: impl FnOnce(&mut ConsumerConfig)) 
     tune(&mut consumer_config);
     let metrics = EventMetrics::new(&context.metrics);
     context.spawn_consumer(consumer_config, Arc::new(events::Profiles), metrics).await?;
-    context
-        .serve_internal(&[fleet::GATEWAY, fleet::ORDER, fleet::NOTIFICATION], routes::router(context.db.clone()))
-        .await
+    let state = routes::export::ExportState {
+        pool: context.db.clone(),
+        orders: contracts::order::OrderClient::new(context.client.clone()),
+        products: contracts::product::ProductClient::new(context.client.clone()),
+    };
+    context.serve_internal(&[fleet::GATEWAY, fleet::ORDER, fleet::NOTIFICATION], routes::router(state)).await
 }

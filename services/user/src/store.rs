@@ -59,6 +59,21 @@ pub async fn mark_email_verified(tx: &mut PgConnection, user_id: Uuid, email: &s
     .map(|_| ())
 }
 
+/// Moves a profile to its new (verified) address.
+pub async fn change_email(tx: &mut PgConnection, user_id: Uuid, email: &str) -> sqlx::Result<()> {
+    sqlx::query("update profiles set email = $2, email_verified = true, updated_at = now() where user_id = $1")
+        .bind(user_id)
+        .bind(email)
+        .execute(&mut *tx)
+        .await
+        .map(|_| ())
+}
+
+/// Erases a deleted account's profile; its addresses and devices go with it (cascade).
+pub async fn erase(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("delete from profiles where user_id = $1").bind(user_id).execute(&mut *tx).await.map(|_| ())
+}
+
 /// The caller's profile, made on demand when the registration event has not arrived yet.
 #[tracing::instrument(skip_all)]
 pub async fn ensure_profile(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Profile> {

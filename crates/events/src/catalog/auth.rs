@@ -65,6 +65,34 @@ pub struct StaffInvited {
     pub expires_at: DateTime<Utc>,
 }
 
+/// A signed-in account asked to change its email: send the confirmation link to the new
+/// address (its token by reference). The change takes effect only when the link is used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct EmailChangeRequested {
+    pub user_id: Uuid,
+    /// The new address, where the link goes.
+    pub email: String,
+    pub old_email: String,
+    pub token_ref: Uuid,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The account's email changed (the new address is verified); the old address is told.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct UserEmailChanged {
+    pub user_id: Uuid,
+    pub old_email: String,
+    pub new_email: String,
+}
+
+/// The owner deleted the account: every service erases or anonymises what it holds about the
+/// person (`email` is the address it had, for the services that keep messages by address).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct UserDeleted {
+    pub user_id: Uuid,
+    pub email: String,
+}
+
 crate::stream! {
     /// The events of `events.auth`.
     pub enum AuthEvent in "auth" {
@@ -75,5 +103,8 @@ crate::stream! {
         PasswordChanged = ("PASSWORD_CHANGED", 1, aggregate = user_id),
         SecondFactorChanged = ("SECOND_FACTOR_CHANGED", 1, aggregate = user_id),
         StaffInvited = ("STAFF_INVITED", 1, aggregate = user_id),
+        EmailChangeRequested = ("EMAIL_CHANGE_REQUESTED", 1, aggregate = user_id),
+        UserEmailChanged = ("USER_EMAIL_CHANGED", 1, aggregate = user_id),
+        UserDeleted = ("USER_DELETED", 1, aggregate = user_id),
     }
 }

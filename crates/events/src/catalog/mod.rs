@@ -16,8 +16,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use auth::{
-    AuthEvent, EmailVerificationRequested, PasswordChanged, PasswordResetRequested, SecondFactorChanged, StaffInvited,
-    UserEmailVerified, UserRegistered,
+    AuthEvent, EmailChangeRequested, EmailVerificationRequested, PasswordChanged, PasswordResetRequested,
+    SecondFactorChanged, StaffInvited, UserDeleted, UserEmailChanged, UserEmailVerified, UserRegistered,
 };
 pub use content::{ContentEvent, ContentPublished, ContentUnpublished};
 pub use inventory::{

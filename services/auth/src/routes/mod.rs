@@ -1,5 +1,6 @@
 //! The auth service's HTTP routes: extract, call the account or session module, render.
 
+pub mod account;
 pub mod admin;
 pub mod session;
 pub mod staff;
@@ -54,6 +55,10 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::enroll))
         .routes(routes!(admin::rotate_keys))
         .routes(routes!(staff::accept))
+        .routes(routes!(account::change_password))
+        .routes(routes!(account::request_email_change))
+        .routes(routes!(account::confirm_email_change))
+        .routes(routes!(account::delete_account))
 }
 
 /// Every route of the auth service: the public ones for the gateway, the internal one for the

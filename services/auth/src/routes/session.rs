@@ -105,7 +105,7 @@ fn presented_refresh_token(state: &AppState, headers: &HeaderMap, body: &[u8]) -
 }
 
 /// The signed-in user behind a call, with the access token it was made with.
-fn signed_in(caller: &Caller) -> Result<(Uuid, &internal_token::Session)> {
+pub(super) fn signed_in(caller: &Caller) -> Result<(Uuid, &internal_token::Session)> {
     let subject = caller.subject();
     let user_id = Uuid::parse_str(&subject.sub).map_err(|_| ApiError::NotSignedIn)?;
     let session = subject.session.as_ref().ok_or(ApiError::NotSignedIn)?;
@@ -113,7 +113,7 @@ fn signed_in(caller: &Caller) -> Result<(Uuid, &internal_token::Session)> {
 }
 
 /// 204 that also clears the refresh cookie.
-fn cleared_cookie(sessions: &Sessions) -> Response {
+pub(super) fn cleared_cookie(sessions: &Sessions) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(header::SET_COOKIE, sessions.refresh_cookie("", 0));
     response

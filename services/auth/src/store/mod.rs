@@ -35,6 +35,8 @@ pub enum Purpose {
     ResetPassword,
     /// A staff member's invitation: choose a password and enrol the second factor.
     StaffInvite,
+    /// A new email address, confirmed from that address.
+    ChangeEmail,
 }
 
 impl Purpose {
@@ -43,6 +45,7 @@ impl Purpose {
             Self::VerifyEmail => "verify_email",
             Self::ResetPassword => "reset_password",
             Self::StaffInvite => "staff_invite",
+            Self::ChangeEmail => "change_email",
         }
     }
 }
@@ -94,14 +97,16 @@ pub struct NewToken<'a> {
     pub token_ref: Uuid,
     pub token_sealed: &'a [u8],
     pub ttl_secs: i64,
+    /// The address an email change asks for (`ChangeEmail` only).
+    pub new_email: Option<&'a str>,
 }
 
 /// Stores a new one-time token; returns when it expires.
 #[tracing::instrument(skip_all, fields(purpose = token.purpose.as_str()))]
 pub async fn insert_token(tx: &mut PgConnection, token: NewToken<'_>) -> sqlx::Result<chrono::DateTime<chrono::Utc>> {
     sqlx::query_scalar(
-        "insert into one_time_tokens (token_hash, purpose, user_id, expires_at, token_ref, token_sealed) \
-         values ($1, $2, $3, now() + make_interval(secs => $4), $5, $6) returning expires_at",
+        "insert into one_time_tokens (token_hash, purpose, user_id, expires_at, token_ref, token_sealed, new_email) \
+         values ($1, $2, $3, now() + make_interval(secs => $4), $5, $6, $7) returning expires_at",
     )
     .bind(token.token_hash)
     .bind(token.purpose.as_str())
@@ -109,6 +114,7 @@ pub async fn insert_token(tx: &mut PgConnection, token: NewToken<'_>) -> sqlx::R
     .bind(token.ttl_secs as f64)
     .bind(token.token_ref)
     .bind(token.token_sealed)
+    .bind(token.new_email)
     .fetch_one(&mut *tx)
     .await
 }
@@ -136,6 +142,65 @@ pub async fn consume_token(tx: &mut PgConnection, purpose: Purpose, token_hash: 
     .bind(purpose.as_str())
     .fetch_optional(&mut *tx)
     .await
+}
+
+/// Uses up a current email-change token; returns its user and the new address.
+pub async fn consume_email_change(tx: &mut PgConnection, token_hash: &[u8]) -> sqlx::Result<Option<(Uuid, String)>> {
+    sqlx::query_as(
+        "update one_time_tokens set used_at = now(), token_sealed = null \
+         where token_hash = $1 and purpose = 'change_email' and used_at is null and expires_at > now() \
+         returning user_id, new_email",
+    )
+    .bind(token_hash)
+    .fetch_optional(&mut *tx)
+    .await
+}
+
+/// What a signed-in account's own changes need: its email and role, unless it is deleted.
+pub async fn live_account(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<(String, String)>> {
+    sqlx::query_as("select email, role from users where id = $1 and deleted_at is null")
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await
+}
+
+/// Moves the account to its new, verified address; `None` when another account took it since.
+pub async fn change_email(tx: &mut PgConnection, user_id: Uuid, email: &str) -> sqlx::Result<Option<String>> {
+    let result: sqlx::Result<Option<String>> = sqlx::query_scalar(
+        "update users u set email = $2, email_verified = true from (select email from users where id = $1 for update) old \
+         where u.id = $1 and u.deleted_at is null returning old.email",
+    )
+    .bind(user_id)
+    .bind(email)
+    .fetch_optional(&mut *tx)
+    .await;
+    match result {
+        Err(sqlx::Error::Database(e)) if e.constraint() == Some("users_email_key") => Ok(None),
+        other => other,
+    }
+}
+
+/// Deletes an account as far as the shop's bookkeeping allows: the id stays (orders elsewhere
+/// name it), the email becomes `deleted+<id>@deleted.invalid`, no password can match, every
+/// unused one-time token is voided. Returns the address it had.
+pub async fn delete_account(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<String>> {
+    let email: Option<String> = sqlx::query_scalar(
+        "update users u set email = 'deleted+' || u.id || '@deleted.invalid', password_hash = '!deleted', \
+            email_verified = false, deleted_at = now(), disabled_at = coalesce(u.disabled_at, now()), \
+            disabled_reason = coalesce(u.disabled_reason, 'deleted by its owner') \
+         from (select email from users where id = $1 and deleted_at is null for update) old \
+         where u.id = $1 returning old.email",
+    )
+    .bind(user_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    sqlx::query(
+        "update one_time_tokens set used_at = now(), token_sealed = null where user_id = $1 and used_at is null",
+    )
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(email)
 }
 
 /// Voids every unused token of `purpose` of a user (a new password voids older reset links).

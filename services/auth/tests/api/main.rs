@@ -4,5 +4,6 @@ mod admin;
 mod helpers;
 mod login;
 mod register;
+mod self_service;
 mod staff;
 mod tokens;

@@ -26,6 +26,26 @@ pub fn admin_router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// For the user service: a shopper's orders, for their data export.
+pub fn export_router(state: AppState) -> Router {
+    Router::new().route(contracts::order::EXPORT_ORDERS_PATH, get(export_orders)).with_state(state)
+}
+
+/// `GET /internal/export/orders`: every order of the shopper the call is made for, oldest first.
+async fn export_orders(
+    State(state): State<AppState>,
+    caller: internal_token::Caller,
+) -> Result<Json<contracts::order::OrdersPage>> {
+    let user_id = caller.user_id().ok_or(ApiError::NotSignedIn)?;
+    let mut orders = store::list(&state.pool, Some(user_id), None, None, EXPORT_MAX).await?;
+    orders.reverse();
+    let items = orders.iter().filter_map(|o| serde_json::to_value(o).ok()).collect();
+    Ok(Json(contracts::order::OrdersPage { items, next_cursor: None }))
+}
+
+/// More orders than anyone places; the export lists them all.
+const EXPORT_MAX: i64 = 1_000_000;
+
 /// For the cart service.
 pub fn cart_router(state: AppState) -> Router {
     Router::new().route(DISCOUNT_QUOTE_PATH, post(quote)).with_state(state)

@@ -66,7 +66,8 @@ pub fn router(state: AppState) -> Router {
     public
         .merge(internal::payment_router(state.clone()).route_layer(from_fn(only_from(&[fleet::PAYMENT]))))
         .merge(internal::cart_router(state.clone()).route_layer(from_fn(only_from(&[fleet::CART]))))
-        .merge(internal::admin_router(state).route_layer(from_fn(only_from(&[fleet::ADMIN]))))
+        .merge(internal::admin_router(state.clone()).route_layer(from_fn(only_from(&[fleet::ADMIN]))))
+        .merge(internal::export_router(state).route_layer(from_fn(only_from(&[fleet::USER]))))
 }
 
 /// The OpenAPI description of the service's public routes.

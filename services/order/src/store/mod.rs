@@ -366,6 +366,23 @@ pub async fn list(
         .await
 }
 
+/// A deleted account's orders, kept for the books without the person: the shipping address
+/// down to its country, the contact email replaced by the deleted account's placeholder (which
+/// the mailer never writes to); its Idempotency-Keys forgotten. Returns how many orders.
+pub async fn anonymise_customer(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<u64> {
+    let orders = sqlx::query(
+        "update orders set shipping_address = jsonb_build_object('country', shipping_address->'country', 'anonymised', true), \
+            contact_email = 'deleted+' || user_id || '@deleted.invalid', updated_at = now() \
+         where user_id = $1",
+    )
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query("delete from idempotency_keys where user_id = $1").bind(user_id).execute(&mut *tx).await?;
+    Ok(orders)
+}
+
 /// An order's state changes, oldest first.
 pub async fn transitions(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<contracts::order::Transition>> {
     type Row = (Option<String>, String, String, String, DateTime<Utc>);

@@ -24,6 +24,22 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The export and the categories (search).
+/// For the user service: a shopper's reviews, for their data export.
+pub fn export_router(state: AppState) -> Router {
+    Router::new().route(contracts::product::EXPORT_REVIEWS_PATH, get(export_reviews)).with_state(state)
+}
+
+/// `GET /internal/export/reviews`: the reviews of the shopper the call is made for.
+async fn export_reviews(
+    State(state): State<AppState>,
+    caller: internal_token::Caller,
+) -> Result<Json<contracts::product::ExportedReviews>> {
+    let user_id = caller.user_id().ok_or_else(|| Problem::new(service_kit::Code::TokenMissing, "sign in first"))?;
+    let reviews = store::reviews::of_author(&state.pool, user_id).await?;
+    let items = reviews.iter().filter_map(|r| serde_json::to_value(r).ok()).collect();
+    Ok(Json(contracts::product::ExportedReviews { items }))
+}
+
 pub fn search_router(state: AppState) -> Router {
     Router::new()
         .route(SEARCH_DOCUMENTS_PATH, get(search_documents))

@@ -119,7 +119,8 @@ pub fn router(state: AppState) -> Router {
     let public = api().with_state(state.clone()).split_for_parts().0.route_layer(from_fn(only_from(&[fleet::GATEWAY])));
     public
         .merge(internal::router(state.clone()).route_layer(from_fn(only_from(&[fleet::CART, fleet::ORDER]))))
-        .merge(internal::search_router(state).route_layer(from_fn(only_from(&[fleet::SEARCH]))))
+        .merge(internal::search_router(state.clone()).route_layer(from_fn(only_from(&[fleet::SEARCH]))))
+        .merge(internal::export_router(state).route_layer(from_fn(only_from(&[fleet::USER]))))
 }
 
 /// The OpenAPI description of the catalog's public routes.

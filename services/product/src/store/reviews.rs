@@ -186,6 +186,41 @@ pub async fn moderate(pool: &PgPool, review_id: Uuid, status: &str, note: Option
     Ok(review)
 }
 
+/// Every review a shopper wrote, with its status and note, oldest first (their data export).
+pub async fn of_author(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<Review>> {
+    let sql = format!("select {STAFF_COLUMNS} from reviews r where r.user_id = $1 order by r.created_at, r.id");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_all(pool).await
+}
+
+/// Erases a deleted account's reviews (each published one leaves its product's rating, which
+/// moves like a moderation), its helpful votes (each voted review's count goes down) and its
+/// purchases. Returns how many reviews went.
+pub async fn erase_author(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<usize> {
+    sqlx::query(
+        "update reviews r set helpful_count = r.helpful_count - 1 from review_votes v \
+         where v.review_id = r.id and v.user_id = $1",
+    )
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("delete from review_votes where user_id = $1").bind(user_id).execute(&mut *tx).await?;
+    let reviews: Vec<(Uuid, String, i16)> =
+        sqlx::query_as("select product_id, status, rating from reviews where user_id = $1 order by product_id")
+            .bind(user_id)
+            .fetch_all(&mut *tx)
+            .await?;
+    for (product_id, status, rating) in &reviews {
+        // Lock order: the product, then the review (as `create` and `moderate` do).
+        sqlx::query("select 1 from products where id = $1 for update").bind(product_id).execute(&mut *tx).await?;
+        if status == "published" {
+            rate(tx, *product_id, *rating, -1).await?;
+        }
+    }
+    sqlx::query("delete from reviews where user_id = $1").bind(user_id).execute(&mut *tx).await?;
+    sqlx::query("delete from purchases where user_id = $1").bind(user_id).execute(&mut *tx).await?;
+    Ok(reviews.len())
+}
+
 /// Counts a shopper's helpful vote on a published review (once per shopper).
 pub async fn vote_helpful(pool: &PgPool, review_id: Uuid, user_id: Uuid) -> Result<Review> {
     let mut tx = pool.begin().await?;

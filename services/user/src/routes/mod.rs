@@ -1,6 +1,7 @@
 //! HTTP handlers: `/users/me`, its preferences, addresses and push devices. The user is the subject of the
 //! internal token; an address id of someone else is simply not found.
 
+pub mod export;
 mod internal;
 
 use axum::Router;
@@ -33,19 +34,27 @@ fn api() -> OpenApiRouter<PgPool> {
         .routes(routes!(delete_device))
 }
 
-/// The routes of `/users/me` (from the gateway) and the internal reads (from order and
-/// notification only), on the service's pool.
-pub fn router(pool: PgPool) -> Router {
-    let public = api().with_state(pool.clone()).split_for_parts().0.route_layer(from_fn(only_from(&[fleet::GATEWAY])));
+/// The routes of `/users/me` and its export (from the gateway) and the internal reads (from
+/// order and notification only).
+pub fn router(state: export::ExportState) -> Router {
+    let pool = state.pool.clone();
+    let public = api()
+        .with_state(pool.clone())
+        .split_for_parts()
+        .0
+        .merge(export::api().with_state(state).split_for_parts().0)
+        .route_layer(from_fn(only_from(&[fleet::GATEWAY])));
     public.merge(internal::router(pool).route_layer(from_fn(only_from(&[fleet::ORDER, fleet::NOTIFICATION]))))
 }
 
 /// The OpenAPI description of the user service's public routes.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+    let mut openapi = api().into_openapi();
+    openapi.merge(export::api().into_openapi());
+    openapi
 }
 
-fn user_id(caller: &Caller) -> Result<Uuid> {
+pub(crate) fn user_id(caller: &Caller) -> Result<Uuid> {
     let subject = caller.subject();
     if subject.is_anonymous() {
         return Err(ApiError::NotSignedIn);
