@@ -77,16 +77,37 @@ impl KeyRing {
         let ring = Arc::new(Self { pool, vault, policy, keys: RwLock::new(Vec::new()) });
         if store::keys::ring_is_empty(&ring.pool).await? {
             let (kid, pem) = seed.ok_or(KeyRingError::Empty)?;
-            ring.insert(kid, pem.expose_secret(), ring.policy.clock.now()).await?;
+            ring.insert(kid, pem.expose_secret(), ring.policy.clock.now(), None).await?;
         }
         ring.reload().await?;
         Ok(ring)
     }
 
-    async fn insert(&self, kid: &str, pem: &str, activates_at: DateTime<Utc>) -> Result<(), KeyRingError> {
+    /// Stores a new key; a staff member's rotation (`actor`) is recorded in the audit log in
+    /// the same transaction.
+    async fn insert(
+        &self,
+        kid: &str,
+        pem: &str,
+        activates_at: DateTime<Utc>,
+        actor: Option<&str>,
+    ) -> Result<(), KeyRingError> {
         let jwk = auth_jwt::keys::public_jwk(pem, kid)?;
         let sealed = self.vault.seal(pem.as_bytes(), &context(kid));
-        store::keys::insert(&self.pool, kid, &sealed, &jwk, activates_at).await?;
+        let mut tx = self.pool.begin().await?;
+        store::keys::insert(&mut tx, kid, &sealed, &jwk, activates_at).await?;
+        if let Some(actor) = actor {
+            let after = serde_json::json!({"kid": kid, "activates_at": activates_at});
+            let entry = ::events::audit::AuditRecorded::new(
+                actor,
+                "signing_key.rotate",
+                format!("signing_key:{kid}"),
+                None,
+                Some(after),
+            );
+            ::events::audit::record(&mut tx, crate::SERVICE, &entry).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -148,12 +169,21 @@ impl KeyRing {
     /// Makes a new key: published now, signing after the publish delay. Returns its kid and
     /// activation time.
     pub async fn rotate(&self) -> Result<(String, DateTime<Utc>), KeyRingError> {
-        self.rotate_after(self.policy.publish_delay).await
+        self.rotate_after(self.policy.publish_delay, None).await
+    }
+
+    /// [`KeyRing::rotate`] asked for by a staff member (recorded in the audit log).
+    pub async fn rotate_by(&self, actor: &str) -> Result<(String, DateTime<Utc>), KeyRingError> {
+        self.rotate_after(self.policy.publish_delay, Some(actor)).await
     }
 
     /// Makes a new key that signs after `delay` (a rotation: the publish delay; an emergency: at
     /// once). The ring never grows past [`MAX_KEYS`].
-    async fn rotate_after(&self, delay: Duration) -> Result<(String, DateTime<Utc>), KeyRingError> {
+    async fn rotate_after(
+        &self,
+        delay: Duration,
+        actor: Option<&str>,
+    ) -> Result<(String, DateTime<Utc>), KeyRingError> {
         let held = store::keys::count(&self.pool).await?;
         if held >= MAX_KEYS {
             return Err(KeyRingError::Full(held));
@@ -162,7 +192,7 @@ impl KeyRing {
         let now = self.policy.clock.now();
         let kid = format!("k{}", now.format("%Y%m%d%H%M%S%3f"));
         let activates_at = now + chrono::Duration::from_std(delay).unwrap_or_default();
-        self.insert(&kid, &pem, activates_at).await?;
+        self.insert(&kid, &pem, activates_at, actor).await?;
         self.reload().await?;
         tracing::info!(security_event = "signing_key_rotated", %kid, %activates_at, "new signing key published");
         Ok((kid, activates_at))
@@ -175,7 +205,7 @@ impl KeyRing {
         if !self.keys.read().expect("key ring").iter().any(|k| k.kid == kid) {
             return Err(KeyRingError::UnknownKid(kid.to_owned()));
         }
-        let (new_kid, _) = self.rotate_after(Duration::ZERO).await?;
+        let (new_kid, _) = self.rotate_after(Duration::ZERO, None).await?;
         store::keys::delete(&self.pool, kid).await?;
         self.reload().await?;
         tracing::warn!(security_event = "signing_key_revoked", %kid, %new_kid, "signing key revoked");

@@ -195,8 +195,8 @@ pub const ROUTES: &[Route] = &[
     Route::new(Only(&["POST"]), "/auth/staff/accept", AUTH).class(Credentials).timeout_secs(10).cookies(),
     Route::new(Only(&["POST"]), "/auth/email/confirm", AUTH).class(Credentials).timeout_secs(10).cookies(),
     // A signed-in account's own changes, each behind its current password.
-    Route::new(Only(&["POST"]), "/auth/password", AUTH).auth(Required).class(Credentials).timeout_secs(10),
-    Route::new(Only(&["POST"]), "/auth/email", AUTH).auth(Required).class(Credentials).timeout_secs(10),
+    Route::new(Only(&["POST"]), "/auth/password", AUTH).auth(Required).class(Credentials).timeout_secs(10).cookies(),
+    Route::new(Only(&["POST"]), "/auth/email", AUTH).auth(Required).class(Credentials).timeout_secs(10).cookies(),
     Route::new(Only(&["POST"]), "/auth/account/delete", AUTH)
         .auth(Required)
         .class(Credentials)

@@ -24,7 +24,10 @@ pub async fn seed_demo_catalog(pool: &PgPool, currency: &str) -> Result<u64> {
         if store::seed::slug_exists(pool, &product.slug).await? {
             continue;
         }
-        writes::create_product(pool, &new_product(&product, currency)).await?;
+        // Demo data, not a staff write: no audit entry.
+        let mut tx = pool.begin().await?;
+        writes::create_product_in(&mut tx, &new_product(&product, currency)).await?;
+        tx.commit().await?;
         inserted += 1;
     }
     Ok(inserted)

@@ -228,8 +228,9 @@ fn group(rows: Vec<Row>, errors: &mut FieldErrors) -> Vec<Vec<Row>> {
     groups
 }
 
-/// Imports `text` (CSV with [`COLUMNS`]) in one transaction.
-pub async fn import(pool: &PgPool, currency: &str, text: &str) -> Result<ImportReport> {
+/// Imports `text` (CSV with [`COLUMNS`]) in one transaction, as `actor` (each product created or
+/// changed is in the audit log).
+pub async fn import(pool: &PgPool, actor: &str, currency: &str, text: &str) -> Result<ImportReport> {
     let mut errors = FieldErrors::default();
     let rows = parse(text, currency, &mut errors);
     if rows.is_empty() && errors.is_empty() {
@@ -278,6 +279,7 @@ pub async fn import(pool: &PgPool, currency: &str, text: &str) -> Result<ImportR
         let first = &group[0];
         match existing.get(&first.slug) {
             Some(&product_id) => {
+                let before = writes::product_snapshot(&mut tx, product_id).await?;
                 for row in &group {
                     if writes::upsert_variant_in(&mut tx, product_id, &row.variant).await? {
                         report.updated_variants += 1;
@@ -295,6 +297,7 @@ pub async fn import(pool: &PgPool, currency: &str, text: &str) -> Result<ImportR
                     ..ProductChanges::default()
                 };
                 writes::update_product_in(&mut tx, product_id, &changes).await?;
+                writes::audit_product(&mut tx, actor, "product.import_update", product_id, before).await?;
                 report.updated_products += 1;
             }
             None => {
@@ -312,7 +315,8 @@ pub async fn import(pool: &PgPool, currency: &str, text: &str) -> Result<ImportR
                     categories: first.categories.clone(),
                     variants: group.iter().map(|r| r.variant.clone()).collect(),
                 };
-                writes::create_product_in(&mut tx, &product).await?;
+                let product_id = writes::create_product_in(&mut tx, &product).await?;
+                writes::audit_product(&mut tx, actor, "product.import_create", product_id, None).await?;
                 report.created_products += 1;
                 report.created_variants += group.len();
             }

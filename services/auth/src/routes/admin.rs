@@ -113,7 +113,7 @@ pub struct Rotated {
     ))]
 pub async fn rotate_keys(State(state): State<AppState>, caller: Caller) -> Result<Json<Rotated>> {
     caller.require_perm(Permission::KeysRotate)?;
-    let (kid, activates_at) = state.sessions.tokens().ring().rotate().await?;
+    let (kid, activates_at) = state.sessions.tokens().ring().rotate_by(&caller.subject().sub).await?;
     tracing::info!(security_event = "signing_key_rotated", by = %caller.subject().sub, %kid, "key rotation requested");
     Ok(Json(Rotated { kid, activates_at }))
 }

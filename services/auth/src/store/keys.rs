@@ -14,7 +14,7 @@ pub async fn ring_is_empty(pool: &PgPool) -> sqlx::Result<bool> {
 
 /// Adds a key unless its kid exists.
 pub async fn insert(
-    pool: &PgPool,
+    conn: &mut sqlx::PgConnection,
     kid: &str,
     private_sealed: &[u8],
     jwk: &Jwk,
@@ -28,7 +28,7 @@ pub async fn insert(
     .bind(private_sealed)
     .bind(sqlx::types::Json(jwk))
     .bind(activates_at)
-    .execute(pool)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }

@@ -40,6 +40,17 @@ async fn rotation_publishes_first_signs_later_and_retires_the_old_key() {
     let (status, rotated) = gw.post("/api/v1/auth/admin/keys/rotate", Some(&admin_token), serde_json::json!({})).await;
     assert_eq!(status, 200, "{rotated}");
     let new_kid = rotated["kid"].as_str().unwrap().to_owned();
+    let audit: Vec<serde_json::Value> = sqlx::query_scalar(
+        "select envelope->'payload' from outbox where event_type = 'AUDIT_RECORDED' order by created_at, id",
+    )
+    .fetch_all(&gw.db.pool_as("auth").await)
+    .await
+    .unwrap();
+    assert_eq!(audit.len(), 1, "the rotation is in the audit log: {audit:?}");
+    assert_eq!(
+        (audit[0]["action"].as_str(), audit[0]["after"]["kid"].as_str()),
+        (Some("signing_key.rotate"), Some(&*new_kid))
+    );
 
     // Published at once, not yet signing.
     let (_, jwks) = gw.get("/api/v1/auth/.well-known/jwks.json", None).await;

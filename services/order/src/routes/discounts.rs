@@ -156,7 +156,8 @@ pub async fn create_discount(
     caller.require_perm(Permission::PromotionsWrite)?;
     let settings = body.settings(None)?;
     let code = body.code.as_deref().unwrap_or_default().to_ascii_uppercase();
-    let created = discounts::create(&state.pool, &code, &settings).await?;
+    let actor = caller.subject().sub.clone();
+    let created = discounts::create(&state.pool, &actor, &code, &settings).await?;
     let view = created.ok_or_else(|| Problem::new(Code::DiscountCodeTaken, format!("{code} exists already")))?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
@@ -229,7 +230,9 @@ pub async fn update_discount(
     let code = code_of(&code)?;
     let current = discounts::find(&state.pool, &code).await?.ok_or(ApiError::DiscountNotFound)?;
     let settings = body.settings(Some(&current))?;
-    discounts::update(&state.pool, &code, &settings).await?.map(Json).ok_or(ApiError::DiscountNotFound)
+    let actor = caller.subject().sub.clone();
+    let updated = discounts::update(&state.pool, &actor, "discount.update", &code, &settings).await?;
+    updated.map(Json).ok_or(ApiError::DiscountNotFound)
 }
 
 /// `DELETE /discounts/{code}`.
@@ -248,5 +251,7 @@ pub async fn deactivate_discount(
 ) -> Result<Json<DiscountView>> {
     caller.require_perm(Permission::PromotionsWrite)?;
     let settings = Settings { active: Some(false), ..Settings::default() };
-    discounts::update(&state.pool, &code_of(&code)?, &settings).await?.map(Json).ok_or(ApiError::DiscountNotFound)
+    let actor = caller.subject().sub.clone();
+    let stopped = discounts::update(&state.pool, &actor, "discount.deactivate", &code_of(&code)?, &settings).await?;
+    stopped.map(Json).ok_or(ApiError::DiscountNotFound)
 }

@@ -45,14 +45,29 @@ pub struct Settings {
     pub active: Option<bool>,
 }
 
-/// Creates a code; `None` when the code is taken.
-pub async fn create(pool: &PgPool, code: &str, s: &Settings) -> sqlx::Result<Option<DiscountView>> {
+/// Records a staff change of a code in the audit log, in its transaction.
+async fn audit(
+    tx: &mut PgConnection,
+    actor: &str,
+    action: &str,
+    code: &str,
+    before: Option<&DiscountView>,
+    after: Option<&DiscountView>,
+) -> sqlx::Result<()> {
+    let view = |d: Option<&DiscountView>| d.and_then(|d| serde_json::to_value(d).ok());
+    let entry = events::audit::AuditRecorded::new(actor, action, format!("discount:{code}"), view(before), view(after));
+    events::audit::record(tx, crate::SERVICE, &entry).await.map(|_| ())
+}
+
+/// Creates a code as `actor` (audited); `None` when the code is taken.
+pub async fn create(pool: &PgPool, actor: &str, code: &str, s: &Settings) -> sqlx::Result<Option<DiscountView>> {
     let sql = format!(
         "insert into discount_codes (id, code, kind, value, starts_at, ends_at, max_uses, max_uses_per_customer, \
            min_subtotal_minor, active) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          on conflict (code) do nothing returning {COLUMNS}"
     );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let mut tx = pool.begin().await?;
+    let created: Option<DiscountView> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(Uuid::now_v7())
         .bind(code)
         .bind(s.kind.as_deref())
@@ -63,12 +78,29 @@ pub async fn create(pool: &PgPool, code: &str, s: &Settings) -> sqlx::Result<Opt
         .bind(s.max_uses_per_customer.flatten())
         .bind(s.min_subtotal_minor.unwrap_or(0))
         .bind(s.active.unwrap_or(true))
-        .fetch_optional(pool)
-        .await
+        .fetch_optional(&mut *tx)
+        .await?;
+    if let Some(created) = &created {
+        audit(&mut tx, actor, "discount.create", code, None, Some(created)).await?;
+    }
+    tx.commit().await?;
+    Ok(created)
 }
 
-/// Changes what `s` names; `None` for an unknown code.
-pub async fn update(pool: &PgPool, code: &str, s: &Settings) -> sqlx::Result<Option<DiscountView>> {
+/// Changes what `s` names as `actor` (audited, with the code before and after; `action` says
+/// what the change was); `None` for an unknown code.
+pub async fn update(
+    pool: &PgPool,
+    actor: &str,
+    action: &str,
+    code: &str,
+    s: &Settings,
+) -> sqlx::Result<Option<DiscountView>> {
+    let mut tx = pool.begin().await?;
+    let sql = format!("select {COLUMNS} from discount_codes where code = $1 for update");
+    let before: Option<DiscountView> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code).fetch_optional(&mut *tx).await?;
+    let Some(before) = before else { return Ok(None) };
     let sql = format!(
         "update discount_codes set \
            kind = coalesce($2, kind), value = coalesce($3, value), \
@@ -78,7 +110,7 @@ pub async fn update(pool: &PgPool, code: &str, s: &Settings) -> sqlx::Result<Opt
            min_subtotal_minor = coalesce($12, min_subtotal_minor), active = coalesce($13, active), updated_at = now() \
          where code = $1 returning {COLUMNS}"
     );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let after: Option<DiscountView> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(code)
         .bind(s.kind.as_deref())
         .bind(s.value)
@@ -92,8 +124,13 @@ pub async fn update(pool: &PgPool, code: &str, s: &Settings) -> sqlx::Result<Opt
         .bind(s.max_uses_per_customer.flatten())
         .bind(s.min_subtotal_minor)
         .bind(s.active)
-        .fetch_optional(pool)
-        .await
+        .fetch_optional(&mut *tx)
+        .await?;
+    if let Some(after) = &after {
+        audit(&mut tx, actor, action, code, Some(&before), Some(after)).await?;
+    }
+    tx.commit().await?;
+    Ok(after)
 }
 
 /// A code by its (upper-case) text.

@@ -52,6 +52,21 @@ async fn staff_manage_codes_and_only_staff_may() {
     assert_eq!(staff.get("/discounts/NOPE").await.0, 404);
     let (status, off) = staff.send_json(Method::DELETE, "/discounts/spring-10", None).await;
     assert_eq!((status, off["active"].as_bool()), (200, Some(false)));
+    // Each change is in the audit log, with the code before and after.
+    let audit: Vec<serde_json::Value> = sqlx::query_scalar(
+        "select envelope->'payload' from outbox where event_type = 'AUDIT_RECORDED' order by created_at, id",
+    )
+    .fetch_all(&shop.order_pool)
+    .await
+    .unwrap();
+    let actions: Vec<&str> = audit.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["discount.create", "discount.update", "discount.deactivate"], "refusals record nothing");
+    assert!(audit.iter().all(|e| e["target"] == "discount:SPRING-10"));
+    assert_eq!((audit[1]["before"]["max_uses"].is_null(), audit[1]["after"]["max_uses"].as_i64()), (true, Some(5)));
+    assert_eq!(
+        (audit[2]["before"]["active"].as_bool(), audit[2]["after"]["active"].as_bool()),
+        (Some(true), Some(false))
+    );
 
     let shopper = shop.shopper(true).await;
     let (status, _) = shopper.order.post_json("/discounts", json!({"code": "MINE", "kind": "fixed", "value": 1})).await;

@@ -202,7 +202,9 @@ pub async fn moderate(
         errors.push("note", FieldCode::InvalidLength, "a note is at most 500 characters");
     }
     errors.finish()?;
-    let review = reviews::moderate(&state.pool, review_id(&id)?, &body.status, body.note.as_deref()).await?;
+    let review =
+        reviews::moderate(&state.pool, &caller.subject().sub, review_id(&id)?, &body.status, body.note.as_deref())
+            .await?;
     state.cache.invalidate().await;
     Ok(Json(review))
 }

@@ -283,7 +283,7 @@ pub async fn create_product(
         categories: body.categories,
         variants,
     };
-    let id = writes::create_product(&state.pool, &product).await?;
+    let id = writes::create_product(&state.pool, &caller.subject().sub, &product).await?;
     state.cache.invalidate().await;
     Ok((StatusCode::CREATED, Json(detail(&state, id).await?)).into_response())
 }
@@ -334,7 +334,7 @@ pub async fn update_product(
         seo_description: body.seo_description,
         categories: body.categories,
     };
-    writes::update_product(&state.pool, id, &changes).await?;
+    writes::update_product(&state.pool, &caller.subject().sub, id, &changes).await?;
     state.cache.invalidate().await;
     Ok(Json(detail(&state, id).await?))
 }
@@ -353,7 +353,7 @@ pub async fn archive_product(
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
     staff_only(&caller)?;
-    writes::archive_product(&state.pool, product_id(&id)?).await?;
+    writes::archive_product(&state.pool, &caller.subject().sub, product_id(&id)?).await?;
     state.cache.invalidate().await;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -379,7 +379,7 @@ pub async fn add_variant(
     let mut errors = FieldErrors::default();
     let variant = new_variant(&mut errors, "", body, &state.currency);
     errors.finish()?;
-    writes::add_variant(&state.pool, id, &variant).await?;
+    writes::add_variant(&state.pool, &caller.subject().sub, id, &variant).await?;
     state.cache.invalidate().await;
     Ok((StatusCode::CREATED, Json(detail(&state, id).await?)).into_response())
 }
@@ -418,7 +418,7 @@ pub async fn update_variant(
         weight_grams: body.weight_grams,
         barcode: body.barcode,
     };
-    writes::update_variant(&state.pool, id, &sku, &changes).await?;
+    writes::update_variant(&state.pool, &caller.subject().sub, id, &sku, &changes).await?;
     state.cache.invalidate().await;
     Ok(Json(detail(&state, id).await?))
 }
@@ -451,7 +451,7 @@ pub async fn create_category(
         parent: body.parent,
         position: body.position,
     };
-    writes::create_category(&state.pool, &category).await?;
+    writes::create_category(&state.pool, &caller.subject().sub, &category).await?;
     state.cache.invalidate().await;
     Ok((StatusCode::CREATED, Json(category_page(&state.pool, &category.slug).await?)).into_response())
 }
@@ -487,7 +487,7 @@ pub async fn update_category(
         parent: body.parent,
         position: body.position,
     };
-    writes::update_category(&state.pool, &slug, &changes).await?;
+    writes::update_category(&state.pool, &caller.subject().sub, &slug, &changes).await?;
     state.cache.invalidate().await;
     Ok(Json(category_page(&state.pool, &new_slug).await?))
 }
@@ -538,7 +538,7 @@ pub async fn import_products(
     }
     let text = std::str::from_utf8(&body)
         .map_err(|_| service_kit::Problem::new(service_kit::Code::UnreadableBody, "the file is not UTF-8"))?;
-    let report = crate::transfer::import(&state.pool, &state.currency, text).await?;
+    let report = crate::transfer::import(&state.pool, &caller.subject().sub, &state.currency, text).await?;
     state.cache.invalidate().await;
     Ok(Json(report))
 }

@@ -156,8 +156,9 @@ pub async fn staff_list(
         .await
 }
 
-/// Publishes or hides a review (moving the product's rating with it) and keeps a note.
-pub async fn moderate(pool: &PgPool, review_id: Uuid, status: &str, note: Option<&str>) -> Result<Review> {
+/// Publishes or hides a review (moving the product's rating with it) and keeps a note, as
+/// `actor` (audited with the review before and after).
+pub async fn moderate(pool: &PgPool, actor: &str, review_id: Uuid, status: &str, note: Option<&str>) -> Result<Review> {
     let mut tx = pool.begin().await?;
     let current: Option<(Uuid, String, i16)> =
         sqlx::query_as("select product_id, status, rating from reviews where id = $1")
@@ -171,6 +172,8 @@ pub async fn moderate(pool: &PgPool, review_id: Uuid, status: &str, note: Option
         .bind(review_id)
         .fetch_one(&mut *tx)
         .await?;
+    let view = format!("select {STAFF_COLUMNS} from reviews r where r.id = $1");
+    let before: Review = sqlx::query_as(sqlx::AssertSqlSafe(view)).bind(review_id).fetch_one(&mut *tx).await?;
     let sql = format!(
         "update reviews r set status = $2, moderation_note = coalesce($3, moderation_note), updated_at = now() \
          where id = $1 returning {STAFF_COLUMNS}"
@@ -182,6 +185,9 @@ pub async fn moderate(pool: &PgPool, review_id: Uuid, status: &str, note: Option
         ("hidden", "published") => rate(&mut tx, product_id, rating, 1).await?,
         _ => {}
     }
+    let json = |r: &Review| serde_json::to_value(r).ok();
+    let target = format!("review:{review_id}");
+    super::writes::audit(&mut tx, actor, "review.moderate", target, json(&before), json(&review)).await?;
     tx.commit().await?;
     Ok(review)
 }

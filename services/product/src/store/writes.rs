@@ -10,6 +10,58 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::{AttributeKind, check_attributes};
+
+/// A product as the audit log keeps it: its row (without the rendered HTML) with its variants
+/// and category ids.
+pub(crate) async fn product_snapshot(
+    tx: &mut PgConnection,
+    product_id: Uuid,
+) -> sqlx::Result<Option<serde_json::Value>> {
+    sqlx::query_scalar(
+        "select (to_jsonb(p) - 'description_html') || jsonb_build_object( \
+            'variants', coalesce((select jsonb_agg(to_jsonb(v) order by v.position) from variants v \
+                where v.product_id = p.id), '[]'::jsonb), \
+            'categories', coalesce((select jsonb_agg(pc.category_id) from product_categories pc \
+                where pc.product_id = p.id), '[]'::jsonb)) \
+         from products p where p.id = $1",
+    )
+    .bind(product_id)
+    .fetch_optional(&mut *tx)
+    .await
+}
+
+/// A category as the audit log keeps it.
+async fn category_snapshot(tx: &mut PgConnection, category_id: Uuid) -> sqlx::Result<Option<serde_json::Value>> {
+    sqlx::query_scalar("select to_jsonb(c) from categories c where c.id = $1")
+        .bind(category_id)
+        .fetch_optional(&mut *tx)
+        .await
+}
+
+/// Records `actor`'s catalog write in the audit log, in its transaction.
+pub async fn audit(
+    tx: &mut PgConnection,
+    actor: &str,
+    action: &str,
+    target: String,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> sqlx::Result<()> {
+    let entry = events::audit::AuditRecorded::new(actor, action, target, before, after);
+    events::audit::record(tx, crate::SERVICE, &entry).await.map(|_| ())
+}
+
+/// Audits a change of a product: `before` as it was, and the product as it is now.
+pub(crate) async fn audit_product(
+    tx: &mut PgConnection,
+    actor: &str,
+    action: &str,
+    product_id: Uuid,
+    before: Option<serde_json::Value>,
+) -> sqlx::Result<()> {
+    let after = product_snapshot(tx, product_id).await?;
+    audit(tx, actor, action, format!("product:{product_id}"), before, after).await
+}
 use crate::error::{ApiError, Result};
 
 /// A variant to create.
@@ -215,10 +267,11 @@ async fn product_changed(tx: &mut PgConnection, product_id: Uuid, was_archived: 
     Ok(version)
 }
 
-/// Creates a product with its variants and categories; returns its id.
-pub async fn create_product(pool: &PgPool, product: &NewProduct) -> Result<Uuid> {
+/// Creates a product with its variants and categories as `actor` (audited); returns its id.
+pub async fn create_product(pool: &PgPool, actor: &str, product: &NewProduct) -> Result<Uuid> {
     let mut tx = pool.begin().await?;
     let id = create_product_in(&mut tx, product).await?;
+    audit_product(&mut tx, actor, "product.create", id, None).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -263,10 +316,13 @@ async fn lock_product(tx: &mut PgConnection, product_id: Uuid) -> Result<String>
         .ok_or(ApiError::ProductNotFound)
 }
 
-/// Changes a product's fields.
-pub async fn update_product(pool: &PgPool, product_id: Uuid, changes: &ProductChanges) -> Result<i64> {
+/// Changes a product's fields as `actor` (audited with the product before and after).
+pub async fn update_product(pool: &PgPool, actor: &str, product_id: Uuid, changes: &ProductChanges) -> Result<i64> {
     let mut tx = pool.begin().await?;
+    lock_product(&mut tx, product_id).await?;
+    let before = product_snapshot(&mut tx, product_id).await?;
     let version = update_product_in(&mut tx, product_id, changes).await?;
+    audit_product(&mut tx, actor, "product.update", product_id, before).await?;
     tx.commit().await?;
     Ok(version)
 }
@@ -310,27 +366,31 @@ pub async fn update_product_in(tx: &mut PgConnection, product_id: Uuid, changes:
 
 /// Archives a product (it leaves the storefront; orders keep their snapshots). Archiving an
 /// archived product changes nothing and emits nothing.
-pub async fn archive_product(pool: &PgPool, product_id: Uuid) -> Result<()> {
+pub async fn archive_product(pool: &PgPool, actor: &str, product_id: Uuid) -> Result<()> {
     let mut tx = pool.begin().await?;
     if lock_product(&mut tx, product_id).await? == "archived" {
         return Ok(());
     }
+    let before = product_snapshot(&mut tx, product_id).await?;
     sqlx::query("update products set status = 'archived' where id = $1").bind(product_id).execute(&mut *tx).await?;
     product_changed(&mut tx, product_id, false).await?;
+    audit_product(&mut tx, actor, "product.archive", product_id, before).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Adds a variant to a product.
-pub async fn add_variant(pool: &PgPool, product_id: Uuid, variant: &NewVariant) -> Result<i64> {
+pub async fn add_variant(pool: &PgPool, actor: &str, product_id: Uuid, variant: &NewVariant) -> Result<i64> {
     let mut tx = pool.begin().await?;
     let status = lock_product(&mut tx, product_id).await?;
+    let before = product_snapshot(&mut tx, product_id).await?;
     let position: i32 = sqlx::query_scalar("select coalesce(max(position) + 1, 0) from variants where product_id = $1")
         .bind(product_id)
         .fetch_one(&mut *tx)
         .await?;
     insert_variant(&mut tx, product_id, position, variant).await?;
     let version = product_changed(&mut tx, product_id, status == "archived").await?;
+    audit_product(&mut tx, actor, "variant.add", product_id, before).await?;
     tx.commit().await?;
     Ok(version)
 }
@@ -364,9 +424,16 @@ pub async fn upsert_variant_in(tx: &mut PgConnection, product_id: Uuid, variant:
 }
 
 /// Changes a variant of a product (by SKU); 404 when the product has no such variant.
-pub async fn update_variant(pool: &PgPool, product_id: Uuid, sku: &str, changes: &VariantChanges) -> Result<i64> {
+pub async fn update_variant(
+    pool: &PgPool,
+    actor: &str,
+    product_id: Uuid,
+    sku: &str,
+    changes: &VariantChanges,
+) -> Result<i64> {
     let mut tx = pool.begin().await?;
     let status = lock_product(&mut tx, product_id).await?;
+    let before = product_snapshot(&mut tx, product_id).await?;
     let updated = sqlx::query(
         "update variants set options = coalesce($3, options), price_minor = coalesce($4, price_minor), \
            compare_at_minor = case when $5 then $6 else compare_at_minor end, \
@@ -390,6 +457,7 @@ pub async fn update_variant(pool: &PgPool, product_id: Uuid, sku: &str, changes:
         return Err(ApiError::VariantNotFound);
     }
     let version = product_changed(&mut tx, product_id, status == "archived").await?;
+    audit_product(&mut tx, actor, "variant.update", product_id, before).await?;
     tx.commit().await?;
     Ok(version)
 }
@@ -431,7 +499,7 @@ async fn parent_id(tx: &mut PgConnection, parent: Option<&str>) -> Result<Option
 }
 
 /// Creates a category; returns its id.
-pub async fn create_category(pool: &PgPool, category: &NewCategory) -> Result<Uuid> {
+pub async fn create_category(pool: &PgPool, actor: &str, category: &NewCategory) -> Result<Uuid> {
     let id = Uuid::now_v7();
     let mut tx = pool.begin().await?;
     let parent_id = parent_id(&mut tx, category.parent.as_deref()).await?;
@@ -448,12 +516,14 @@ pub async fn create_category(pool: &PgPool, category: &NewCategory) -> Result<Uu
     .await?;
     let event = CategoryCreated { category_id: id, version: 1, slug: category.slug.clone(), parent_id };
     events::enqueue(&mut tx, crate::SERVICE, &event).await?;
+    let after = category_snapshot(&mut tx, id).await?;
+    audit(&mut tx, actor, "category.create", format!("category:{id}"), None, after).await?;
     tx.commit().await?;
     Ok(id)
 }
 
 /// Changes a category by slug. Moving it under itself or one of its descendants is a 422.
-pub async fn update_category(pool: &PgPool, slug: &str, changes: &CategoryChanges) -> Result<()> {
+pub async fn update_category(pool: &PgPool, actor: &str, slug: &str, changes: &CategoryChanges) -> Result<()> {
     let mut tx = pool.begin().await?;
     // Moves are serialized, so two concurrent moves cannot build a cycle between them.
     sqlx::query("lock table categories in share row exclusive mode").execute(&mut *tx).await?;
@@ -462,6 +532,7 @@ pub async fn update_category(pool: &PgPool, slug: &str, changes: &CategoryChange
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(ApiError::CategoryNotFound)?;
+    let before = category_snapshot(&mut tx, id).await?;
     let new_parent = match &changes.parent {
         Some(parent) => Some(parent_id(&mut tx, parent.as_deref()).await?),
         None => None,
@@ -501,6 +572,8 @@ pub async fn update_category(pool: &PgPool, slug: &str, changes: &CategoryChange
     .fetch_one(&mut *tx)
     .await?;
     events::enqueue(&mut tx, crate::SERVICE, &CategoryUpdated { category_id: id, version, slug, parent_id }).await?;
+    let after = category_snapshot(&mut tx, id).await?;
+    audit(&mut tx, actor, "category.update", format!("category:{id}"), before, after).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -6,13 +6,14 @@ use serde_json::json;
 
 use crate::helpers::TestApp;
 
-/// The (type, aggregate version) of every event in the outbox, oldest first.
+/// The (type, aggregate version) of every catalog event in the outbox, oldest first.
 async fn outbox(app: &TestApp) -> Vec<(String, i64)> {
-    let rows: Vec<(String, serde_json::Value)> =
-        sqlx::query_as("select event_type, envelope from outbox order by created_at, id")
-            .fetch_all(&app.pool)
-            .await
-            .unwrap();
+    let rows: Vec<(String, serde_json::Value)> = sqlx::query_as(
+        "select event_type, envelope from outbox where event_type <> 'AUDIT_RECORDED' order by created_at, id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
     rows.into_iter().map(|(t, e)| (t, e["payload"]["version"].as_i64().unwrap_or(-1))).collect()
 }
 
@@ -87,6 +88,25 @@ async fn a_product_is_created_changed_given_a_variant_and_archived_each_with_its
     .map(|(t, v)| ((*t).to_owned(), *v))
     .collect();
     assert_eq!(events, expected, "one event per change, versions in order, none for the second archive");
+
+    // Each staff write is in the audit log with the product before and after, and its author.
+    let audit: Vec<serde_json::Value> = sqlx::query_scalar(
+        "select envelope->'payload' from outbox where event_type = 'AUDIT_RECORDED' order by created_at, id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let actions: Vec<&str> = audit.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["product.create", "product.update", "variant.add", "variant.update", "product.archive"]);
+    assert!(audit.iter().all(|e| e["target"] == format!("product:{id}") && e["actor"].is_string()));
+    assert!(audit[0]["before"].is_null() && audit[0]["after"]["slug"] == "trail-runner");
+    assert_eq!((audit[1]["before"]["brand"].as_str(), audit[1]["after"]["brand"].is_null()), (Some("Ferrous"), true));
+    assert_eq!(audit[2]["after"]["variants"].as_array().map(Vec::len), Some(3));
+    assert_eq!(audit[3]["after"]["variants"][2]["price_minor"], 9_900);
+    assert_eq!(
+        (audit[4]["before"]["status"].as_str(), audit[4]["after"]["status"].as_str()),
+        (Some("active"), Some("archived"))
+    );
 }
 
 #[tokio::test]
