@@ -12,7 +12,7 @@ use contracts::order::{OrderDetail, OrdersPage, Transition};
 use contracts::payment::PaymentRecord;
 use internal_token::Caller;
 use service_kit::problem_schema::{JsonBodyProblems, ProblemSchema};
-use service_kit::{FieldCode, FieldError, Json, Permission, Problem, Query};
+use service_kit::{FieldCode, FieldError, Json, Permission, Problem, Query, StaffRole};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -31,6 +31,11 @@ fn path_id(raw: &str, what: &str) -> Result<Uuid> {
     Uuid::parse_str(raw).map_err(|_| ApiError::Problem(Problem::not_found(format!("no {what} with this id"))))
 }
 
+/// Whether an account is a staff member's (they are under `/admin/staff`, not customers).
+fn is_staff(account: &Account) -> bool {
+    StaffRole::parse(&account.role).is_some()
+}
+
 fn no_customer() -> ApiError {
     ApiError::Problem(Problem::not_found("no customer with this id"))
 }
@@ -39,7 +44,7 @@ fn no_customer() -> ApiError {
 /// `/admin/staff`).
 async fn customer(state: &AppState, caller: &Caller, id: Uuid) -> Result<Account> {
     let account = state.auth.account(caller.subject(), id).await?.ok_or_else(no_customer)?;
-    if account.role != "customer" {
+    if is_staff(&account) {
         return Err(no_customer());
     }
     Ok(account)
@@ -104,7 +109,7 @@ pub async fn find_customer(
     };
     let not_found = || ApiError::Problem(Problem::not_found("no customer with this email"));
     let account = state.auth.account_by_email(caller.subject(), email).await?.ok_or_else(not_found)?;
-    if account.role != "customer" {
+    if is_staff(&account) {
         return Err(not_found());
     }
     Ok(Json(account))

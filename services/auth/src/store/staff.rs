@@ -64,10 +64,11 @@ pub async fn by_email(conn: &mut PgConnection, email: &Email) -> sqlx::Result<Op
     Ok(row.map(Account::from))
 }
 
-/// The account, locked for a change in this transaction.
+/// The account, locked for a change in this transaction; `None` for a deleted one too (its
+/// owner ended it: there is nothing left to disable or enable).
 pub async fn lock(tx: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Account>> {
     let row: Option<AccountRow> =
-        sqlx::query_as(concat!("select ", columns!(), " from users where id = $1 for update"))
+        sqlx::query_as(concat!("select ", columns!(), " from users where id = $1 and deleted_at is null for update"))
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;

@@ -115,6 +115,14 @@ async fn a_deleted_account_keeps_only_its_id_and_every_session_ends() {
     assert_eq!((email, hash), (format!("deleted+{user_id}@deleted.invalid"), "!deleted".to_owned()));
     let (status, _) = me.post_json("/auth/account/delete", serde_json::json!({"password": PASSWORD})).await;
     assert_eq!(status, 401, "gone");
+    let addr = app.caller.base.trim_start_matches("http://").parse().unwrap();
+    let support = ServiceCaller::new("auth", addr).as_issuer("admin").as_subject(Subject::user(
+        uuid::Uuid::now_v7().to_string(),
+        auth_jwt::Role::Staff,
+        service_kit::StaffRole::Support.permission_names(),
+    ));
+    let (status, _) = support.post_json(&format!("/internal/accounts/{user_id}/enable"), serde_json::json!({})).await;
+    assert_eq!(status, 404, "a deleted account cannot be enabled again");
     // The address is free for a new account.
     app.register_ok("ada@example.com", PASSWORD).await;
 }
