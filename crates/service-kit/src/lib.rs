@@ -15,6 +15,7 @@ mod event_wiring;
 pub mod fleet;
 pub mod headers;
 pub mod health;
+pub mod healthcheck;
 pub mod idempotency;
 pub mod net;
 pub mod redis;

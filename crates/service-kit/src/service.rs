@@ -224,12 +224,17 @@ impl<Db, Cache> Context<Db, Cache> {
     }
 }
 
-/// What a service's `main` does: logs, start, serve until SIGTERM/Ctrl-C, exit code.
+/// What a service's `main` does: logs, start, serve until SIGTERM/Ctrl-C, exit code; or, run
+/// as `<service> healthcheck`, probe the running service's `/health` (see [`crate::healthcheck`]).
 pub fn run_main<F, Fut>(service: &'static str, start: F) -> ExitCode
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Application, StartError>>,
 {
+    // `<service> healthcheck`: probe the running service's own /health (container health checks).
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return crate::healthcheck::run(service);
+    }
     observability::init_tracing(service, LogFormat::from_env());
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,

@@ -647,6 +647,22 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
         SERVICES.len(),
         if promtool { " (promtool-checked)" } else { "" }
     );
+    // Each binary's own probe (what a container's health check runs): healthy against its
+    // running instance, unhealthy against a port where nothing listens.
+    for spec in SERVICES {
+        let bind = fleet.service_url(spec.name).trim_start_matches("http://").to_owned();
+        let probe = |addr: &str| {
+            std::process::Command::new(fleet.options.bin_dir.join(spec.name))
+                .arg("healthcheck")
+                .env("BIND_ADDR", addr)
+                .output()
+        };
+        let healthy = probe(&bind)?;
+        ensure!(healthy.status.success(), "{} healthcheck: {}", spec.name, String::from_utf8_lossy(&healthy.stderr));
+        let nowhere = format!("127.0.0.1:{}", testkit::unused_port());
+        ensure!(!probe(&nowhere)?.status.success(), "{} healthcheck passes with nothing listening", spec.name);
+    }
+    eprintln!("    `<service> healthcheck` of every binary: healthy against its instance, not against a dead port: ok");
 
     let account = Account { email: &email, password, token: &token, order_id, product_slug };
     self_service(fleet, &http, &api, &account, &staff).await?;
