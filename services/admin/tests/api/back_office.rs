@@ -101,7 +101,14 @@ async fn support_finds_and_disables_a_customer_and_an_administrator_invites_staf
     assert_eq!((entry["action"].as_str(), entry["actor"].as_str()), (Some("account.disable"), Some(&*support_id)));
     assert_eq!((entry["producer"].as_str(), entry["before"]["disabled_at"].is_null()), (Some("auth"), true));
     assert_eq!(entry["after"]["disabled_reason"], "chargeback fraud");
-    let (_, log) = auditor.get(&format!("/admin/audit-log?actor={root_id}")).await;
+    // The invitation's entry travels on the same stream, written later: wait for it too.
+    let by_root = format!("/admin/audit-log?actor={root_id}");
+    testkit::wait::until("the invitation's audit entry reaches the log", async || {
+        let (_, log) = auditor.get(&by_root).await;
+        log["items"].as_array().is_some_and(|items| !items.is_empty())
+    })
+    .await;
+    let (_, log) = auditor.get(&by_root).await;
     let actions: Vec<&str> = log["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["staff.invite"]);
 }
