@@ -32,6 +32,16 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// `url` with its password set to `password` (percent-encoded as the URL needs).
+pub fn with_password(url: &str, password: &str) -> Result<String, String> {
+    let mut parsed = url::Url::parse(url).map_err(|error| format!("not a URL: {error}"))?;
+    if parsed.username().is_empty() {
+        return Err("the URL names no user for the password".to_owned());
+    }
+    parsed.set_password(Some(password)).map_err(|()| "the URL cannot carry a password".to_owned())?;
+    Ok(parsed.into())
+}
+
 /// Reads variables from a source (the process environment, or a map in tests), collecting
 /// problems instead of failing fast.
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send>;
@@ -104,6 +114,48 @@ impl EnvReader {
     /// A duration in seconds.
     pub fn seconds_or(&mut self, key: &str, default: u64) -> Duration {
         Duration::from_secs(self.parse_or(key, default))
+    }
+
+    /// A secret given in `KEY` or, as containers pass secrets, in the file named by `KEY_FILE`
+    /// (its contents trimmed); the file wins when both are set. An unreadable file is a problem.
+    pub fn optional_secret(&mut self, key: &str) -> Option<String> {
+        let file_key = format!("{key}_FILE");
+        let Some(path) = self.optional(&file_key) else { return self.optional(key) };
+        match std::fs::read_to_string(&path) {
+            Ok(contents) if !contents.trim().is_empty() => Some(contents.trim().to_owned()),
+            Ok(_) => {
+                self.problems.push(format!("{file_key}: {path} is empty"));
+                None
+            }
+            Err(error) => {
+                self.problems.push(format!("{file_key}: cannot read {path}: {error}"));
+                None
+            }
+        }
+    }
+
+    /// A secret that must be given, in `KEY` or in the file named by `KEY_FILE`.
+    pub fn required_secret(&mut self, key: &str) -> Option<String> {
+        let value = self.optional_secret(key);
+        if value.is_none() && self.optional(&format!("{key}_FILE")).is_none() {
+            self.problems.push(format!("{key} (or {key}_FILE) is not set"));
+        }
+        value
+    }
+
+    /// The URL in `url_key` with the password from `password_key` (or its `_FILE`) put in, when
+    /// one is given: a container keeps the address in its environment and the password in a
+    /// mounted secret.
+    pub fn url_with_secret_password(&mut self, url_key: &str, password_key: &str) -> Option<String> {
+        let url = self.optional(url_key)?;
+        let Some(password) = self.optional_secret(password_key) else { return Some(url) };
+        match with_password(&url, &password) {
+            Ok(url) => Some(url),
+            Err(error) => {
+                self.problems.push(format!("{url_key} cannot take {password_key}: {error}"));
+                None
+            }
+        }
     }
 
     /// The contents of a file named by a variable.
@@ -254,5 +306,45 @@ mod tests {
         assert_eq!(env.parse_or("PORT", 8003u16), 8003);
         assert_eq!(env.seconds_or("T", 7), Duration::from_secs(7));
         assert!(env.finish().is_ok());
+    }
+
+    #[test]
+    fn a_password_file_goes_into_the_url_and_a_bad_one_is_reported() {
+        let dir = std::env::temp_dir().join(format!("secret-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("password");
+        std::fs::write(&file, "p@ss/w:rd\n").unwrap();
+        let path = file.display().to_string();
+        let mut env = reader(&[
+            ("DATABASE_URL", "postgres://shopfleet_auth@db:5432/shop"),
+            ("DATABASE_PASSWORD_FILE", &path),
+            ("REDIS_URL", "redis://cart@redis:6379"),
+            ("REDIS_PASSWORD", "inline"),
+        ]);
+        let url = env.url_with_secret_password("DATABASE_URL", "DATABASE_PASSWORD").unwrap();
+        assert_eq!(url, "postgres://shopfleet_auth:p%40ss%2Fw%3Ard@db:5432/shop");
+        assert_eq!(
+            env.url_with_secret_password("REDIS_URL", "REDIS_PASSWORD").unwrap(),
+            "redis://cart:inline@redis:6379"
+        );
+        assert!(env.finish().is_ok());
+
+        let mut env = reader(&[
+            ("DATABASE_URL", "postgres://db:5432/shop"),
+            ("DATABASE_PASSWORD", "x"),
+            ("AWS_SECRET_ACCESS_KEY_FILE", "/nonexistent/secret"),
+        ]);
+        assert!(env.url_with_secret_password("DATABASE_URL", "DATABASE_PASSWORD").is_none());
+        assert!(env.required_secret("AWS_SECRET_ACCESS_KEY").is_none());
+        assert!(env.required_secret("AWS_ACCESS_KEY_ID").is_none());
+        let text = env.finish().unwrap_err().to_string();
+        for needle in [
+            "names no user",
+            "AWS_SECRET_ACCESS_KEY_FILE: cannot read",
+            "AWS_ACCESS_KEY_ID (or AWS_ACCESS_KEY_ID_FILE)",
+        ] {
+            assert!(text.contains(needle), "{needle} missing from:\n{text}");
+        }
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

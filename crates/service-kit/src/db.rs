@@ -24,7 +24,11 @@ pub struct DatabaseConfig {
 
 impl DatabaseConfig {
     pub fn read(env: &mut EnvReader, default_schema: &str) -> Option<Self> {
-        let url = env.required("DATABASE_URL");
+        if env.optional("DATABASE_URL").is_none() {
+            env.problem("DATABASE_URL is not set");
+        }
+        // The role's password may come apart from the address (`DATABASE_PASSWORD[_FILE]`).
+        let url = env.url_with_secret_password("DATABASE_URL", "DATABASE_PASSWORD");
         let schema = env.optional("DATABASE_SCHEMA").unwrap_or_else(|| default_schema.to_owned());
         if !schema.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
             env.problem(format!("DATABASE_SCHEMA={schema:?} must be lowercase letters, digits and _"));

@@ -1,4 +1,5 @@
-//! `<service> healthcheck`: the binary probes its own `/health` and exits 0 when it answers 200,
+//! `<service> healthcheck [--ready]`: the binary probes its own `/health` (or, with `--ready`,
+//! `/ready`: what a compose `depends_on` should wait for) and exits 0 when it answers 200,
 //! 1 otherwise. Container runtimes (a Dockerfile `HEALTHCHECK`, compose's `healthcheck`) run it,
 //! so an image needs no shell or curl. Plain HTTP/1.1 over a blocking socket: no runtime, no
 //! client, nothing to configure but the address the service binds (`BIND_ADDR`).
@@ -14,16 +15,17 @@ use crate::fleet;
 /// How long the probe waits for each step (connect, send, answer).
 pub const TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Runs the probe for `service` with the process environment: exit 0 when `/health` answers
-/// 200.
-pub fn run(service: &str) -> ExitCode {
+/// Runs the probe for `service` with the process environment: exit 0 when `/health` (with
+/// `--ready` in `args`, `/ready`) answers 200.
+pub fn run(service: &str, args: &[String]) -> ExitCode {
+    let path = if args.iter().any(|a| a == "--ready") { "/ready" } else { "/health" };
     let Some(spec) = fleet::spec(service) else {
         eprintln!("{service} healthcheck: not a fleet service");
         return ExitCode::FAILURE;
     };
     let mut env = EnvReader::from_env();
     let bind = env.parse_or("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], spec.port)));
-    match probe(bind, TIMEOUT) {
+    match probe_path(bind, path, TIMEOUT) {
         Ok(()) => ExitCode::SUCCESS,
         Err(why) => {
             eprintln!("{service} healthcheck: {why}");
@@ -44,13 +46,21 @@ pub fn target(bind: SocketAddr) -> SocketAddr {
 
 /// `GET /health` on the service bound to `bind`; `Err` says why it is not healthy.
 pub fn probe(bind: SocketAddr, timeout: Duration) -> Result<(), String> {
+    probe_path(bind, "/health", timeout)
+}
+
+/// `GET <path>` on the service bound to `bind`; `Err` says why it did not answer 200.
+pub fn probe_path(bind: SocketAddr, path: &str, timeout: Duration) -> Result<(), String> {
     let target = target(bind);
     let mut stream =
         TcpStream::connect_timeout(&target, timeout).map_err(|error| format!("cannot connect to {target}: {error}"))?;
     stream.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
     stream.set_write_timeout(Some(timeout)).map_err(|e| e.to_string())?;
     stream
-        .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nUser-Agent: healthcheck\r\nConnection: close\r\n\r\n")
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: healthcheck\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
         .map_err(|error| format!("cannot ask {target}: {error}"))?;
     // The status line is all that matters; read at most a little.
     let mut head = [0u8; 64];

@@ -15,7 +15,8 @@ pub struct RedisConfig {
 impl RedisConfig {
     /// `None` when `REDIS_URL` is unset; services that need Redis ask with [`RedisConfig::require`].
     pub fn read(env: &mut EnvReader) -> Option<Self> {
-        let url = env.optional("REDIS_URL")?;
+        // The ACL user's password may come apart from the address (`REDIS_PASSWORD[_FILE]`).
+        let url = env.url_with_secret_password("REDIS_URL", "REDIS_PASSWORD")?;
         let key_prefix = env.optional("REDIS_KEY_PREFIX").unwrap_or_default();
         Some(Self { url, key_prefix })
     }

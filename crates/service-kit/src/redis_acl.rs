@@ -101,6 +101,25 @@ pub fn rules(prefix: &str, service: &str, password: &str) -> Vec<String> {
     rules
 }
 
+/// An ACL file (`aclfile` in redis.conf) holding the same users, so a Redis that restarts has
+/// them before anyone connects, and the default user (the administrator) behind
+/// `admin_password`. Passwords are stored as their SHA-256 (`#<hex>`), never in clear.
+pub fn acl_file(prefix: &str, services: &[(&str, String)], admin_password: &str) -> String {
+    let hashed = |password: &str| {
+        let digest = digest::digest(&digest::SHA256, password.as_bytes());
+        format!("#{}", digest.as_ref().iter().map(|b| format!("{b:02x}")).collect::<String>())
+    };
+    let mut text = format!("user default on {} ~* &* +@all\n", hashed(admin_password));
+    for (service, password) in services {
+        let rules: Vec<String> = rules(prefix, service, password)
+            .into_iter()
+            .map(|rule| if rule == format!(">{password}") { hashed(password) } else { rule })
+            .collect();
+        text.push_str(&format!("user {} {}\n", user_name(prefix, service), rules.join(" ")));
+    }
+    text
+}
+
 /// Creates (or resets) the users of `services` with their passwords.
 pub async fn apply(
     admin: &mut impl ConnectionLike,

@@ -233,7 +233,7 @@ where
 {
     // `<service> healthcheck`: probe the running service's own /health (container health checks).
     if std::env::args().nth(1).as_deref() == Some("healthcheck") {
-        return crate::healthcheck::run(service);
+        return crate::healthcheck::run(service, &std::env::args().skip(2).collect::<Vec<_>>());
     }
     observability::init_tracing(service, LogFormat::from_env());
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -71,6 +71,17 @@ impl Fleet {
         format!("http://127.0.0.1:{}", self.options.ports[name])
     }
 
+    /// A fleet run by someone else (the compose test's containers): `followers` are processes
+    /// whose output is a service's log (`docker logs -f`), kept under the service's name.
+    pub fn attach(options: FleetOptions, followers: Vec<(String, Child)>) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(options.run_dir.join("logs"))?;
+        let mut fleet = Fleet { options, children: Vec::new() };
+        for (name, child) in followers {
+            fleet.adopt(&name, child)?;
+        }
+        Ok(fleet)
+    }
+
     /// Starts everything and waits until every service is ready.
     pub async fn start(options: FleetOptions) -> anyhow::Result<Self> {
         std::fs::create_dir_all(options.run_dir.join("logs"))?;
@@ -110,25 +121,13 @@ impl Fleet {
     }
 
     async fn bootstrap(&self) -> anyhow::Result<()> {
-        use sqlx_like::*;
-        let admin_url = format!("postgres://postgres@127.0.0.1:{}/postgres", self.options.pg_port);
-        let mut admin = connect(&admin_url).await?;
-        service_kit::bootstrap::create_roles(&mut admin, |_| None).await?;
-        create_database_if_missing(&mut admin, DATABASE).await?;
-        let mut db = connect(&format!("postgres://postgres@127.0.0.1:{}/{DATABASE}", self.options.pg_port)).await?;
-        service_kit::bootstrap::create_schemas(&mut db, DATABASE).await?;
-        // One Redis user per service, allowed only its own keys and commands.
-        let mut redis = redis::aio::ConnectionManager::new(redis::Client::open(format!(
-            "redis://127.0.0.1:{}",
-            self.options.redis_port
-        ))?)
-        .await?;
-        let users: Vec<(&str, String)> = SERVICES
-            .iter()
-            .map(|s| Ok((s.name, redis_password(&self.options, s.name)?)))
-            .collect::<anyhow::Result<_>>()?;
-        service_kit::redis_acl::apply(&mut redis, "", &users).await?;
-        Ok(())
+        crate::bootstrap::stores(&crate::bootstrap::Stores {
+            postgres_admin_url: format!("postgres://postgres@127.0.0.1:{}/postgres", self.options.pg_port),
+            database: DATABASE.to_owned(),
+            redis_admin_url: format!("redis://127.0.0.1:{}", self.options.redis_port),
+            keys_dir: self.options.keys_dir.clone(),
+        })
+        .await
     }
 
     /// The environment of one service process.
@@ -195,7 +194,12 @@ impl Fleet {
 
     /// The cluster administrator's URL of the shop's database (the audit reads across schemas).
     pub fn admin_database_url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{DATABASE}", self.options.pg_port)
+        let url = format!("postgres://postgres@127.0.0.1:{}/{DATABASE}", self.options.pg_port);
+        // A stack bootstrapped with secrets (the compose test) has a superuser password.
+        match std::fs::read_to_string(crate::bootstrap::secret_path(&self.options.keys_dir, "postgres-password")) {
+            Ok(password) => service_kit::config::with_password(&url, password.trim()).unwrap_or(url),
+            Err(_) => url,
+        }
     }
 
     /// Every instance: (label, port).
@@ -356,12 +360,6 @@ impl Drop for Fleet {
     }
 }
 
-/// Postgres helpers with the admin connection (sqlx through testkit's dependency).
-mod sqlx_like {
-    pub use testkit::sqlx_admin::{connect, create_database_if_missing};
-}
-
-/// The environment of one service process.
 /// The password of a service's Redis user, derived from its internal key (as the bootstrap does).
 fn redis_password(o: &FleetOptions, name: &str) -> anyhow::Result<String> {
     let pem = std::fs::read_to_string(o.keys_dir.join(format!("internal/{name}.pem")))?;
@@ -372,77 +370,179 @@ fn redis_password(o: &FleetOptions, name: &str) -> anyhow::Result<String> {
 pub const NGINX_BIND: &str = "127.0.0.2";
 
 pub fn service_env(o: &FleetOptions, name: &str) -> Vec<(String, String)> {
+    env_for(&Placement::Local(o), name)
+}
+
+/// Where a service runs, for [`env_for`]: a local process of a fleet (`up`, the tests, the
+/// compose test's host-networked containers, whose run directory is mounted at the same
+/// path), or a container of the users' compose stack (service names, the `keys` volume).
+pub enum Placement<'a> {
+    Local(&'a FleetOptions),
+    Compose,
+}
+
+/// The compose stack's addresses and mounts.
+pub mod compose {
+    /// The `keys` volume's mount point in every container.
+    pub const KEYS: &str = "/keys";
+    pub const POSTGRES: &str = "postgres:5432";
+    pub const REDIS: &str = "redis:6379";
+    pub const S3: &str = "http://s3:9000";
+    pub const NGINX_PORT: u16 = 8080;
+    pub const MAIL_HOST: &str = "mailcatcher";
+    pub const MAIL_PORT: u16 = 1025;
+    /// The compose network: only the shop's own containers are on it, and only NGINX forwards
+    /// outside callers, so the gateway believes X-Real-IP from its addresses.
+    pub const SUBNET: &str = "172.30.0.0/24";
+    /// The search replica's index volume.
+    pub const SEARCH_INDEX: &str = "/var/lib/shopfleet/search-index";
+}
+
+/// The environment of one service, from the one table every placement shares.
+pub fn env_for(place: &Placement, name: &str) -> Vec<(String, String)> {
     let spec = service_kit::fleet::spec(name).expect("a fleet service");
-    let mut env = vec![
-        ("BIND_ADDR".to_owned(), format!("127.0.0.1:{}", o.ports[name])),
-        (
-            "REDIS_URL".to_owned(),
-            format!(
-                "redis://{}:{}@127.0.0.1:{}",
-                service_kit::redis_acl::user_name("", name),
-                redis_password(o, name).unwrap_or_default(),
-                o.redis_port
+    let key = |relative: &str| match place {
+        Placement::Local(o) => o.keys_dir.join(relative).display().to_string(),
+        Placement::Compose => format!("{}/{relative}", compose::KEYS),
+    };
+    let redis_user = service_kit::redis_acl::user_name("", name);
+    let mut env = match place {
+        Placement::Local(o) => vec![
+            ("BIND_ADDR".to_owned(), format!("127.0.0.1:{}", o.ports[name])),
+            (
+                "REDIS_URL".to_owned(),
+                format!(
+                    "redis://{redis_user}:{}@127.0.0.1:{}",
+                    redis_password(o, name).unwrap_or_default(),
+                    o.redis_port
+                ),
             ),
-        ),
-        ("INTERNAL_KEY_FILE".to_owned(), o.keys_dir.join(format!("internal/{name}.pem")).display().to_string()),
-        ("INTERNAL_JWKS_FILE".to_owned(), o.keys_dir.join("internal-jwks.json").display().to_string()),
+        ],
+        Placement::Compose => vec![
+            ("BIND_ADDR".to_owned(), format!("0.0.0.0:{}", spec.port)),
+            ("REDIS_URL".to_owned(), format!("redis://{redis_user}@{}", compose::REDIS)),
+        ],
+    };
+    env.extend([
+        ("INTERNAL_KEY_FILE".to_owned(), key(&format!("internal/{name}.pem"))),
+        ("INTERNAL_JWKS_FILE".to_owned(), key("internal-jwks.json")),
         ("AUTH_ISSUER".to_owned(), ISSUER.to_owned()),
         ("API_AUDIENCE".to_owned(), AUDIENCE.to_owned()),
-        ("ACCESS_SIGNING_KEY_FILE".to_owned(), o.keys_dir.join("access-signing.pem").display().to_string()),
-        ("AUTH_ENCRYPTION_KEY_FILE".to_owned(), o.keys_dir.join("auth-encryption.key").display().to_string()),
-        ("LOG_FORMAT".to_owned(), o.log_format.to_owned()),
-        ("EMAIL_TRANSPORT".to_owned(), "file".to_owned()),
-        ("MAIL_DIR".to_owned(), o.run_dir.join("mail").display().to_string()),
-        (
-            "STOREFRONT_URL".to_owned(),
-            std::env::var("STOREFRONT_URL").unwrap_or_else(|_| "http://localhost:3000".into()),
-        ),
-        ("RUST_LOG".to_owned(), std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into())),
-        // NGINX reaches the gateway from its own loopback address (`proxy_bind`); only that
-        // peer's X-Real-IP is believed, so a caller reaching the gateway's port directly is
-        // known by its own address.
-        ("TRUSTED_PROXIES".to_owned(), format!("{NGINX_BIND}/32")),
-    ];
+        ("ACCESS_SIGNING_KEY_FILE".to_owned(), key("access-signing.pem")),
+        ("AUTH_ENCRYPTION_KEY_FILE".to_owned(), key("auth-encryption.key")),
+    ]);
+    match place {
+        Placement::Local(o) => env.extend([
+            ("LOG_FORMAT".to_owned(), o.log_format.to_owned()),
+            ("EMAIL_TRANSPORT".to_owned(), "file".to_owned()),
+            ("MAIL_DIR".to_owned(), o.run_dir.join("mail").display().to_string()),
+            (
+                "STOREFRONT_URL".to_owned(),
+                std::env::var("STOREFRONT_URL").unwrap_or_else(|_| "http://localhost:3000".into()),
+            ),
+            ("RUST_LOG".to_owned(), std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into())),
+            // NGINX reaches the gateway from its own loopback address (`proxy_bind`); only that
+            // peer's X-Real-IP is believed, so a caller reaching the gateway's port directly is
+            // known by its own address.
+            ("TRUSTED_PROXIES".to_owned(), format!("{NGINX_BIND}/32")),
+        ]),
+        Placement::Compose => env.extend([
+            ("LOG_FORMAT".to_owned(), "json".to_owned()),
+            // Mail goes to the mail catcher (its inbox at http://localhost:8025).
+            ("EMAIL_TRANSPORT".to_owned(), "smtp".to_owned()),
+            ("SMTP_HOST".to_owned(), compose::MAIL_HOST.to_owned()),
+            ("SMTP_PORT".to_owned(), compose::MAIL_PORT.to_string()),
+            ("SMTP_TLS".to_owned(), "none".to_owned()),
+            ("STOREFRONT_URL".to_owned(), "http://localhost:3000".to_owned()),
+            ("RUST_LOG".to_owned(), "info".to_owned()),
+            ("TRUSTED_PROXIES".to_owned(), compose::SUBNET.to_owned()),
+        ]),
+    }
+    // Passwords by file, as containers pass them: always in the compose stack; locally when the
+    // stack was bootstrapped with secrets (the compose test), since the local fleet's
+    // PostgreSQL trusts loopback and needs none.
+    let secret = |file: String| match place {
+        Placement::Local(o) => {
+            let path = crate::bootstrap::secret_path(&o.keys_dir, &file);
+            path.exists().then(|| path.display().to_string())
+        }
+        Placement::Compose => Some(key(&format!("secrets/{file}"))),
+    };
+    if let Some(path) = secret(format!("{name}.redis-password")) {
+        env.push(("REDIS_PASSWORD_FILE".to_owned(), path));
+    }
+    let public = match place {
+        Placement::Local(o) => format!("http://127.0.0.1:{}", o.nginx_port),
+        Placement::Compose => format!("http://localhost:{}", compose::NGINX_PORT),
+    };
     if name == service_kit::fleet::PAYMENT {
-        let secret = testkit::keys::webhook_secret_path(&o.keys_dir, "sandbox");
-        env.push(("PAYMENT_WEBHOOK_SECRET_FILE".to_owned(), secret.display().to_string()));
+        let secret_file = testkit::keys::webhook_secret_path(Path::new(""), "sandbox");
+        env.push(("PAYMENT_WEBHOOK_SECRET_FILE".to_owned(), key(&secret_file.display().to_string())));
         // The sandbox's verdicts come back through the public door, like a provider's.
-        env.push((
-            "PAYMENT_WEBHOOK_URL".to_owned(),
-            format!("http://127.0.0.1:{}/api/v1/payments/webhooks/sandbox", o.nginx_port),
-        ));
+        let door = match place {
+            Placement::Local(o) => format!("http://127.0.0.1:{}", o.nginx_port),
+            Placement::Compose => format!("http://nginx:{}", compose::NGINX_PORT),
+        };
+        env.push(("PAYMENT_WEBHOOK_URL".to_owned(), format!("{door}/api/v1/payments/webhooks/sandbox")));
     }
     if name == service_kit::fleet::MEDIA {
-        env.push(("S3_ENDPOINT".to_owned(), format!("http://127.0.0.1:{}", o.s3_port)));
+        let endpoint = match place {
+            Placement::Local(o) => format!("http://127.0.0.1:{}", o.s3_port),
+            Placement::Compose => compose::S3.to_owned(),
+        };
+        env.push(("S3_ENDPOINT".to_owned(), endpoint));
         env.push(("S3_BUCKET".to_owned(), BUCKET.to_owned()));
         // NGINX serves the stored renditions from the S3 server's directory at /files (the
         // CDN's part in production).
-        env.push(("S3_PUBLIC_BASE_URL".to_owned(), format!("http://127.0.0.1:{}/files", o.nginx_port)));
-        if let Ok((key, secret)) = testkit::keys::s3_credentials(&o.keys_dir) {
-            env.push(("AWS_ACCESS_KEY_ID".to_owned(), key));
-            env.push(("AWS_SECRET_ACCESS_KEY".to_owned(), secret));
+        env.push(("S3_PUBLIC_BASE_URL".to_owned(), format!("{public}/files")));
+        match place {
+            Placement::Local(o) => {
+                if let Ok((key, secret)) = testkit::keys::s3_credentials(&o.keys_dir) {
+                    env.push(("AWS_ACCESS_KEY_ID".to_owned(), key));
+                    env.push(("AWS_SECRET_ACCESS_KEY".to_owned(), secret));
+                }
+            }
+            Placement::Compose => {
+                env.push(("AWS_ACCESS_KEY_ID_FILE".to_owned(), key("secrets/s3-access-key-id")));
+                env.push(("AWS_SECRET_ACCESS_KEY_FILE".to_owned(), key("secrets/s3-secret-access-key")));
+            }
         }
     }
-    if let Some(storefront) = o.storefront.as_ref().filter(|_| name == service_kit::fleet::CMS) {
+    if let Placement::Local(o) = place
+        && let Some(storefront) = o.storefront.as_ref().filter(|_| name == service_kit::fleet::CMS)
+    {
         env.push(("STOREFRONT_REVALIDATE_URL".to_owned(), storefront.url.clone()));
         env.push(("STOREFRONT_REVALIDATE_SECRET".to_owned(), storefront.secret.clone()));
     }
     if name == service_kit::fleet::SEARCH {
-        // The replica's own index, beside the rest of the run (kept across `up` restarts).
-        env.push(("SEARCH_INDEX_DIR".to_owned(), o.run_dir.join("search-index").display().to_string()));
+        // The replica's own index, beside the rest of the run (kept across restarts).
+        let dir = match place {
+            Placement::Local(o) => o.run_dir.join("search-index").display().to_string(),
+            Placement::Compose => compose::SEARCH_INDEX.to_owned(),
+        };
+        env.push(("SEARCH_INDEX_DIR".to_owned(), dir));
         env.push(("SEARCH_REPLICA".to_owned(), "1".to_owned()));
     }
     if let Some(role) = spec.db_role() {
-        env.push(("DATABASE_URL".to_owned(), format!("postgres://{role}@127.0.0.1:{}/{DATABASE}", o.pg_port)));
+        let host = match place {
+            Placement::Local(o) => format!("127.0.0.1:{}", o.pg_port),
+            Placement::Compose => compose::POSTGRES.to_owned(),
+        };
+        env.push(("DATABASE_URL".to_owned(), format!("postgres://{role}@{host}/{DATABASE}")));
+        if let Some(path) = secret(format!("{name}.database-password")) {
+            env.push(("DATABASE_PASSWORD_FILE".to_owned(), path));
+        }
         // The bootstrap and the service agree on the schema, default or DATABASE_SCHEMA_<NAME>.
         env.push(("DATABASE_SCHEMA".to_owned(), spec.schema_name().unwrap_or_default()));
     }
     for other in SERVICES {
-        let replicas = o.replica_ports.get(other.name).into_iter().flatten();
-        let urls: Vec<String> = std::iter::once(&o.ports[other.name])
-            .chain(replicas)
-            .map(|port| format!("http://127.0.0.1:{port}"))
-            .collect();
+        let urls: Vec<String> = match place {
+            Placement::Local(o) => std::iter::once(&o.ports[other.name])
+                .chain(o.replica_ports.get(other.name).into_iter().flatten())
+                .map(|port| format!("http://127.0.0.1:{port}"))
+                .collect(),
+            Placement::Compose => vec![format!("http://{}:{}", other.name, other.port)],
+        };
         env.push((other.url_var(), urls.join(",")));
     }
     env

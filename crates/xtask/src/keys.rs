@@ -9,8 +9,7 @@ pub fn run(root: &Path, force: bool) -> anyhow::Result<PathBuf> {
     let dir = root.join(".dev/keys");
     if !force && FleetKeys::load(&dir).is_ok() {
         // Key files added since (the payment webhook secret) are made without touching the rest.
-        testkit::keys::ensure_webhook_secret(&dir, "sandbox")?;
-        testkit::keys::ensure_s3_credentials(&dir)?;
+        crate::bootstrap::keys(&dir, false)?;
         eprintln!("dev keys present in {}", dir.display());
         return Ok(dir);
     }

@@ -11,7 +11,11 @@
 //! - `audit [DATABASE_URL]` — the checkout's invariants across orders, payments and inventory
 //!   (read-only; by default the `up` cluster); non-zero exit on any violation.
 //! - `openapi` — regenerates `services/gateway/openapi.json` from the services' routes.
+//! - `compose-test` — docker-compose.yml run with Docker (images from the built binaries), and the
+//!   fleet walk against it; SKIPPED without an engine unless `SHOPFLEET_REQUIRE_COMPOSE=1`.
+//! - `deploy` — regenerates docker-compose.yml and deploy/compose/nginx.conf from the fleet table.
 //! - `totp` — the demo admin's current TOTP code (after `up` created it).
+//! - `bootstrap keys|stores` — the compose stack's one-shot bootstrap (see `bootstrap.rs`).
 //! - `rotate-keys` — a new access-token signing key in the dev key ring (while `up` runs).
 
 mod audit;
@@ -20,7 +24,10 @@ mod bench_catalog;
 mod bench_checkout;
 mod bench_gateway;
 mod bench_search;
+mod bootstrap;
+mod compose_test;
 mod crash;
+mod deploy;
 mod fleet;
 mod fleet_walk;
 mod install;
@@ -36,6 +43,10 @@ use std::process::{Command, ExitCode};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("bootstrap") {
+        // Runs in the compose stack's bootstrap container, far from any workspace.
+        return finish(bootstrap::run(&args[1..]));
+    }
     let root = workspace_root();
     let outcome = match args.first().map(String::as_str) {
         Some("keys") => keys::run(&root, args.iter().any(|a| a == "--force")).map(|_| ()),
@@ -45,6 +56,8 @@ fn main() -> ExitCode {
         Some("crash") => fleet::crash_test(&root),
         Some("bench") => bench::run(&root, &args[1..]),
         Some("openapi") => openapi(&root),
+        Some("deploy") => deploy::run(&root),
+        Some("compose-test") => compose_test::run(&root),
         Some("audit") => audit::run(&args[1..]),
         Some("totp") => up::totp(&root),
         Some("rotate-keys") => up::rotate_keys(&root),
@@ -55,6 +68,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    finish(outcome)
+}
+
+fn finish(outcome: anyhow::Result<()>) -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -84,8 +84,8 @@ impl MediaConfig {
         if public_base_url.is_none() {
             env.problem("S3_PUBLIC_BASE_URL is required when S3_ENDPOINT is not set");
         }
-        let access_key_id = env.required("AWS_ACCESS_KEY_ID");
-        let secret_access_key = env.required("AWS_SECRET_ACCESS_KEY");
+        let access_key_id = env.required_secret("AWS_ACCESS_KEY_ID");
+        let secret_access_key = env.required_secret("AWS_SECRET_ACCESS_KEY");
         let max_bytes = env.parse_or("MEDIA_MAX_BYTES", 20i64 << 20);
         let max_pixels = env.parse_or("MEDIA_MAX_PIXELS", 40_000_000u64);
         let max_side = env.parse_or("MEDIA_MAX_SIDE", 12_000u32);
