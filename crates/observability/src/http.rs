@@ -53,6 +53,9 @@ pub async fn observe(State(observer): State<HttpObserver>, mut request: Request,
         .unwrap_or_else(|| UNMATCHED.to_owned());
     let status = response.status().as_u16();
     observer.metrics.observe(method.as_str(), &route, status, elapsed);
+    if status >= 500 {
+        crate::errors::server_error(observer.service, method.as_str(), &route, status, &request_id.to_string());
+    }
     span.record("route", route.as_str());
     span.in_scope(|| {
         tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request finished");

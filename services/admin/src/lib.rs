@@ -57,5 +57,5 @@ pub async fn build_with(
         pool: context.db.clone(),
         settings,
     };
-    context.serve_internal(&[fleet::GATEWAY], routes::router(state)).await
+    context.serve_internal(routes::router(state)).await
 }

@@ -60,7 +60,7 @@ pub async fn build_with(
         }
     });
     let state = routes::AppState { pool: context.db.clone(), settings };
-    context.serve_internal(&[fleet::GATEWAY, fleet::ADMIN], routes::router(state)).await
+    context.serve_internal(routes::router(state)).await
 }
 
 /// Drops raw tracking data older than the retention as of `today` (what the sweep runs); how

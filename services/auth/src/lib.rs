@@ -97,7 +97,7 @@ pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
         allowed_origins: Arc::new(config.allowed_origins.clone()),
     };
     // The gateway calls the public routes; the notification service only fetches one-time tokens.
-    context.serve_internal(&[fleet::GATEWAY, fleet::NOTIFICATION, fleet::ADMIN], routes::router(state)).await
+    context.serve_internal(routes::router(state)).await
 }
 
 /// The key id of a PEM signing key when none is configured: derived from the public key, so

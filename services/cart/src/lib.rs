@@ -43,5 +43,5 @@ pub async fn build(config: CartConfig) -> Result<Application, StartError> {
         limits: routes::Limits { guest_ttl, user_ttl, max_line_quantity, max_lines },
         currency: context.config.currency.clone(),
     };
-    context.serve_internal(&[fleet::GATEWAY, fleet::ORDER], routes::router(state)).await
+    context.serve_internal(routes::router(state)).await
 }

@@ -62,5 +62,5 @@ pub async fn build(config: CmsConfig) -> Result<Application, StartError> {
         }
         None => tracing::info!("STOREFRONT_REVALIDATE_URL is not set: publications are not announced to a storefront"),
     }
-    context.serve_internal(&[fleet::GATEWAY], routes::router(publisher)).await
+    context.serve_internal(routes::router(publisher)).await
 }

@@ -36,5 +36,5 @@ pub async fn build(config: InventoryConfig) -> Result<Application, StartError> {
     let mut context = Context::start(service).await?.with_database(&MIGRATOR).await?.with_redis().await?;
     events::start(&mut context, sweep_every, orphan_grace).await?;
     let state = routes::AppState { pool: context.db.clone(), show_quantity, hold_secs: hold.as_secs_f64() };
-    context.serve_internal(&[fleet::GATEWAY, fleet::ORDER], routes::router(state)).await
+    context.serve_internal(routes::router(state)).await
 }

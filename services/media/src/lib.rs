@@ -44,7 +44,7 @@ pub async fn build(config: MediaConfig) -> Result<Application, StartError> {
     }));
     sweep_abandoned_uploads(&context, objects.clone());
     let state = routes::AppState { pool: context.db.clone(), objects, settings };
-    context.serve_internal(&[fleet::GATEWAY, fleet::CMS], routes::router(state)).await
+    context.serve_internal(routes::router(state)).await
 }
 
 /// Every ten minutes, the raw objects of uploads never completed (an hour after their URL

@@ -53,5 +53,5 @@ pub async fn build(config: NotificationConfig) -> Result<Application, StartError
     let sender = sender::Sender::new(context.db.clone(), transports, sender_tuning, &context.metrics);
     context.background.add(sender.spawn(context.background.stop_signal()));
 
-    context.serve_internal(&[fleet::GATEWAY], routes::router(context.db.clone())).await
+    context.serve_internal(routes::router(context.db.clone())).await
 }

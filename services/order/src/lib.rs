@@ -45,10 +45,5 @@ pub async fn build(config: OrderConfig) -> Result<Application, StartError> {
         users: contracts::user::UserClient::new(client.clone()),
         inventory: contracts::inventory::InventoryClient::new(client),
     };
-    context
-        .serve_internal(
-            &[fleet::GATEWAY, fleet::PAYMENT, fleet::CART, fleet::ADMIN, fleet::USER],
-            routes::router(state),
-        )
-        .await
+    context.serve_internal(routes::router(state)).await
 }

@@ -69,5 +69,5 @@ pub async fn build(config: PaymentConfig) -> Result<Application, StartError> {
         sandbox,
         webhook_secret,
     };
-    context.serve_internal(&[fleet::GATEWAY, fleet::PAYMENT, fleet::ADMIN], routes::router(state)).await
+    context.serve_internal(routes::router(state)).await
 }

@@ -41,7 +41,5 @@ pub async fn build(config: ProductConfig) -> Result<Application, StartError> {
     }
     events::start(&mut context, cache.clone()).await?;
     let state = routes::AppState { pool: context.db.clone(), currency: context.config.currency.clone(), cache };
-    context
-        .serve_internal(&[fleet::GATEWAY, fleet::CART, fleet::ORDER, fleet::SEARCH, fleet::USER], routes::router(state))
-        .await
+    context.serve_internal(routes::router(state)).await
 }

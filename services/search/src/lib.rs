@@ -97,7 +97,7 @@ pub async fn build(config: SearchConfig) -> Result<Application, StartError> {
         let _ = consumer.spawn(consumer_stop).await;
     }));
     let state = routes::AppState { index, ready };
-    context.serve_internal(&[fleet::GATEWAY], routes::router(state)).await
+    context.serve_internal(routes::router(state)).await
 }
 
 /// Fills the index from the product service's export: the categories, then every active

@@ -46,5 +46,5 @@ pub async fn build_with(config: Config, tune: impl FnOnce(&mut ConsumerConfig)) 
         orders: contracts::order::OrderClient::new(context.client.clone()),
         products: contracts::product::ProductClient::new(context.client.clone()),
     };
-    context.serve_internal(&[fleet::GATEWAY, fleet::ORDER, fleet::NOTIFICATION], routes::router(state)).await
+    context.serve_internal(routes::router(state)).await
 }

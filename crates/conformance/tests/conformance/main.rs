@@ -8,4 +8,5 @@ mod openapi;
 mod redis_acl;
 mod signup;
 mod tidy;
+mod upgrade;
 mod zero_trust;

@@ -39,6 +39,7 @@ impl Consumer {
         let shown = shown.map(|v| v.to_string()).unwrap_or_default();
         tracing::error!(group = %self.config.group, %stream, id = %message.id, event_type, error, event = %shown, "event dead-lettered");
         self.metrics.dead_lettered.with_label_values(&[&self.config.group, event_type]).inc();
+        observability::errors::dead_letter(&self.config.group, stream, event_type, &message.id);
         self.retry_at.remove(&message.id);
         self.ack(stream, &message.id).await
     }
