@@ -12,6 +12,7 @@ mod envelope;
 pub mod failpoint;
 mod metrics;
 pub mod outbox;
+pub mod redis_target;
 pub mod relay;
 pub mod schema;
 pub mod wake;
@@ -21,14 +22,26 @@ pub use consumer::{ConnectError, Consumer, ConsumerConfig, Handled, Handler, Han
 pub use envelope::{DecodeError, Envelope};
 pub use metrics::EventMetrics;
 pub use outbox::enqueue;
+pub use redis_target::{Connection, RedisTarget, Timeouts};
 pub use relay::{Relay, RelayConfig};
 
-/// The stream a producing domain publishes to: `<prefix>events.<domain>`.
-pub fn stream_name(key_prefix: &str, domain: &str) -> String {
-    format!("{key_prefix}events.{domain}")
+/// The hash tag every stream of a deployment (of one key prefix) shares: a consumer reads
+/// several streams in one XREADGROUP, which a Redis Cluster allows only within one slot.
+fn streams_tag(key_prefix: &str) -> String {
+    format!("{{{key_prefix}events}}")
 }
 
-/// The dead-letter stream of a consumer group: `<prefix>events.dead.<group>`.
+/// The stream a producing domain publishes to: `{<prefix>events}.<domain>`.
+pub fn stream_name(key_prefix: &str, domain: &str) -> String {
+    format!("{}.{domain}", streams_tag(key_prefix))
+}
+
+/// The dead-letter stream of a consumer group: `{<prefix>events}.dead.<group>`.
 pub fn dead_letter_stream(key_prefix: &str, group: &str) -> String {
-    format!("{key_prefix}events.dead.{group}")
+    format!("{}.dead.{group}", streams_tag(key_prefix))
+}
+
+/// The producing domain of a stream named by [`stream_name`].
+pub fn stream_domain<'a>(key_prefix: &str, stream: &'a str) -> Option<&'a str> {
+    stream.strip_prefix(&streams_tag(key_prefix))?.strip_prefix('.')
 }

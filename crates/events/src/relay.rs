@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use redis::aio::ConnectionManager;
+use crate::redis_target::Connection;
 use sqlx::PgPool;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -58,7 +58,7 @@ pub enum RelayError {
 #[derive(Clone)]
 pub struct Relay {
     pool: PgPool,
-    redis: ConnectionManager,
+    redis: Connection,
     config: RelayConfig,
     metrics: EventMetrics,
 }
@@ -66,7 +66,7 @@ pub struct Relay {
 type OutboxRow = (Uuid, String, String, sqlx::types::Json<serde_json::Value>);
 
 impl Relay {
-    pub fn new(pool: PgPool, redis: ConnectionManager, config: RelayConfig, metrics: EventMetrics) -> Self {
+    pub fn new(pool: PgPool, redis: Connection, config: RelayConfig, metrics: EventMetrics) -> Self {
         Self { pool, redis, config, metrics }
     }
 
@@ -74,7 +74,7 @@ impl Relay {
     /// service's handlers can enqueue from their first request.
     pub async fn start(
         pool: PgPool,
-        redis: ConnectionManager,
+        redis: Connection,
         config: RelayConfig,
         metrics: EventMetrics,
     ) -> sqlx::Result<Self> {

@@ -23,7 +23,7 @@ impl<Db> Context<Db, Redis> {
         handler: Arc<dyn IdempotentHandler>,
         metrics: EventMetrics,
     ) -> Result<(), StartError> {
-        let consumer = Consumer::connect_idempotent(&self.redis.url, config, handler, metrics)
+        let consumer = Consumer::connect_idempotent(&self.redis.target, config, handler, metrics)
             .await
             .map_err(|e| StartError::part("event consumer", e))?;
         self.add_check(consumer.readiness(self.redis.connection.clone()));
@@ -52,7 +52,7 @@ impl Context<PgPool, Redis> {
         handler: Arc<dyn Handler>,
         metrics: EventMetrics,
     ) -> Result<(), StartError> {
-        let consumer = Consumer::connect(self.db.clone(), &self.redis.url, config, handler, metrics)
+        let consumer = Consumer::connect(self.db.clone(), &self.redis.target, config, handler, metrics)
             .await
             .map_err(|e| StartError::part("event consumer", e))?;
         self.add_check(consumer.readiness(self.redis.connection.clone()));

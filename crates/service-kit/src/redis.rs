@@ -1,7 +1,7 @@
 //! Redis: a multiplexed connection manager that reconnects on its own, and the key prefix
 //! (ordinary configuration, so tests and shared deployments keep their keys apart).
 
-use redis::aio::ConnectionManager;
+pub use events::redis_target::{Connection, RedisTarget, Timeouts};
 
 use crate::config::EnvReader;
 
@@ -10,15 +10,28 @@ pub struct RedisConfig {
     pub url: String,
     /// Put in front of every key and stream name this service uses.
     pub key_prefix: String,
+    /// A Redis Cluster (`REDIS_CLUSTER=true`, or several comma-separated seed URLs).
+    pub cluster: bool,
 }
 
 impl RedisConfig {
     /// `None` when `REDIS_URL` is unset; services that need Redis ask with [`RedisConfig::require`].
     pub fn read(env: &mut EnvReader) -> Option<Self> {
-        // The ACL user's password may come apart from the address (`REDIS_PASSWORD[_FILE]`).
-        let url = env.url_with_secret_password("REDIS_URL", "REDIS_PASSWORD")?;
+        let raw = env.optional("REDIS_URL")?;
+        // The ACL user's password may come apart from the address (`REDIS_PASSWORD[_FILE]`),
+        // and goes into each seed's URL.
+        let password = env.optional_secret("REDIS_PASSWORD");
+        let mut urls = Vec::new();
+        for url in raw.split(',').map(str::trim).filter(|u| !u.is_empty()) {
+            match password.as_deref().map(|p| crate::config::with_password(url, p)) {
+                None => urls.push(url.to_owned()),
+                Some(Ok(url)) => urls.push(url),
+                Some(Err(error)) => env.problem(format!("REDIS_URL cannot take REDIS_PASSWORD: {error}")),
+            }
+        }
         let key_prefix = env.optional("REDIS_KEY_PREFIX").unwrap_or_default();
-        Some(Self { url, key_prefix })
+        let cluster = env.parse_or("REDIS_CLUSTER", false) || urls.len() > 1;
+        Some(Self { url: urls.join(","), key_prefix, cluster })
     }
 
     /// Records a problem when a service that needs Redis has none configured.
@@ -31,16 +44,20 @@ impl RedisConfig {
     pub fn key(&self, key: &str) -> String {
         format!("{}{key}", self.key_prefix)
     }
+
+    /// Where this Redis is (one server or a cluster).
+    pub fn target(&self) -> RedisTarget {
+        RedisTarget::new(&self.url, self.cluster)
+    }
 }
 
-/// Opens a connection manager.
-pub async fn connect(config: &RedisConfig) -> redis::RedisResult<ConnectionManager> {
-    let client = redis::Client::open(config.url.as_str())?;
-    ConnectionManager::new(client).await
+/// Opens a connection that reconnects on its own (to one Redis or to a cluster).
+pub async fn connect(config: &RedisConfig) -> redis::RedisResult<Connection> {
+    config.target().connect().await
 }
 
 /// A readiness check: Redis answers PING.
-pub fn readiness(connection: ConnectionManager) -> observability::ReadinessCheck {
+pub fn readiness(connection: Connection) -> observability::ReadinessCheck {
     observability::ReadinessCheck::new("redis", move || {
         let mut connection = connection.clone();
         async move { redis::cmd("PING").query_async::<String>(&mut connection).await.map(|_| ()).map_err(|e| e.to_string()) }

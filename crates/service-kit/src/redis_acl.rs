@@ -29,8 +29,10 @@ pub const CONSUMES: &[(&str, &[&str])] = &[
     (ADMIN, PRODUCES),
 ];
 
-/// Commands every service may run: connection housekeeping and PING (readiness).
-const BASE: &[&str] = &["-@all", "+@connection", "+ping"];
+/// Commands every service may run: connection housekeeping and PING (readiness), and what a
+/// cluster client asks to learn the topology and follow a slot's move.
+const BASE: &[&str] =
+    &["-@all", "+@connection", "+ping", "+cluster|slots", "+cluster|shards", "+cluster|nodes", "+asking", "+readonly"];
 
 /// The ACL user of `service` under key prefix `prefix` (letters, digits and `_` only, so it
 /// can stand in a `redis://user:password@host` URL).
@@ -84,11 +86,11 @@ pub fn rules(prefix: &str, service: &str, password: &str) -> Vec<String> {
     if PRODUCES.contains(&service) {
         // Its own stream is the one it may add to; a selector, so that the streams it consumes
         // stay read-only for it.
-        rules.push(format!("(~{prefix}events.{service} +xadd)"));
+        rules.push(format!("(~{} +xadd)", events::stream_name(prefix, service)));
     }
     if let Some((_, streams)) = CONSUMES.iter().find(|(consumer, _)| *consumer == service) {
         for stream in *streams {
-            rules.push(key(&format!("events.{stream}")));
+            rules.push(format!("~{}", events::stream_name(prefix, stream)));
         }
         rules.extend(
             ["+xreadgroup", "+xack", "+xgroup|create", "+xpending", "+xclaim", "+xautoclaim", "+xinfo|groups"]
@@ -96,7 +98,8 @@ pub fn rules(prefix: &str, service: &str, password: &str) -> Vec<String> {
         );
         // Its own dead letters are the one stream it may add to (search has a group per
         // replica, `search.<replica>`, and dead letters for each).
-        rules.push(format!("(~{prefix}events.dead.{service} ~{prefix}events.dead.{service}.* +xadd)"));
+        let dead = events::dead_letter_stream(prefix, service);
+        rules.push(format!("(~{dead} ~{dead}.* +xadd)"));
     }
     rules
 }
@@ -151,7 +154,7 @@ mod tests {
         assert!(!cart.iter().any(|r| r.contains("revoked") || r.contains("login")));
         assert!(
             cart.contains(&"~p:cart:*".to_owned())
-                && cart.contains(&"(~p:events.dead.cart ~p:events.dead.cart.* +xadd)".to_owned())
+                && cart.contains(&"(~{p:events}.dead.cart ~{p:events}.dead.cart.* +xadd)".to_owned())
         );
         assert!(!cart.contains(&"+xadd".to_owned()), "cart adds to no stream but its dead letters");
     }
@@ -159,8 +162,8 @@ mod tests {
     #[test]
     fn a_consumer_adds_only_to_its_own_dead_letters() {
         let user = rules("", USER, "pw");
-        assert!(user.contains(&"~events.auth".to_owned()));
+        assert!(user.contains(&"~{events}.auth".to_owned()));
         assert!(!user.contains(&"+xadd".to_owned()));
-        assert!(user.contains(&"(~events.dead.user ~events.dead.user.* +xadd)".to_owned()));
+        assert!(user.contains(&"(~{events}.dead.user ~{events}.dead.user.* +xadd)".to_owned()));
     }
 }

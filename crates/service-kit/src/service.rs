@@ -8,7 +8,6 @@ use std::sync::Arc;
 use axum::Router;
 use internal_token::{Minter, Verifier};
 use observability::{LogFormat, Metrics, ReadinessCheck};
-use redis::aio::ConnectionManager;
 use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
@@ -111,8 +110,9 @@ pub struct NoRedis;
 /// for blocking reads) and the key prefix every key and stream name of this service starts with.
 #[derive(Clone)]
 pub struct Redis {
-    pub connection: ConnectionManager,
-    pub url: String,
+    pub connection: crate::redis::Connection,
+    /// Where it is, for connections of their own (an event consumer's blocking reads).
+    pub target: crate::redis::RedisTarget,
     pub prefix: String,
 }
 
@@ -179,7 +179,7 @@ impl<Db> Context<Db, NoRedis> {
     pub async fn with_redis(self) -> Result<Context<Db, Redis>, StartError> {
         let config = self.config.redis.clone().ok_or(StartError::Missing("REDIS_URL"))?;
         let connection = crate::redis::connect(&config).await?;
-        let redis = Redis { connection, url: config.url, prefix: config.key_prefix };
+        let redis = Redis { connection, target: config.target(), prefix: config.key_prefix };
         let Self { config, db, metrics, minter, verifier, client, background, mut checks, .. } = self;
         checks.push(crate::redis::readiness(redis.connection.clone()));
         Ok(Context { config, db, redis, metrics, minter, verifier, client, background, checks })

@@ -256,22 +256,129 @@ fn migrations_hash(root: &Path) -> u64 {
     hasher.finish()
 }
 
-/// The run's Redis.
+/// The run's Redis: one server, or (`SHOPFLEET_TEST_REDIS_CLUSTER=1`) a Redis Cluster, `url`
+/// then listing its nodes comma-separated.
 pub struct RedisServer {
     pub url: String,
-    _child: Option<std::process::Child>,
+    pub cluster: bool,
+    _children: Vec<std::process::Child>,
 }
 
+/// The password of a service's ACL user on the test cluster.
+pub fn cluster_password(service: &str) -> String {
+    format!("test-{service}")
+}
+
+/// The key prefix the test cluster's ACL users are made for: any test's (`t<uuid>:`).
+pub const CLUSTER_TEST_PREFIX: &str = "t*";
+
 impl RedisServer {
-    pub fn existing(url: String) -> Self {
-        Self { url, _child: None }
+    pub fn existing(url: String, cluster: bool) -> std::io::Result<Self> {
+        if cluster {
+            prepare_cluster_users(&url)?;
+        }
+        Ok(Self { url, cluster, _children: Vec::new() })
     }
 
-    pub fn start() -> std::io::Result<Self> {
+    pub fn start(cluster: bool) -> std::io::Result<Self> {
+        if cluster {
+            let ports = [crate::unused_port(), crate::unused_port(), crate::unused_port()];
+            let children = start_redis_cluster(&run_dir("redis-cluster"), ports)?;
+            let url = ports.iter().map(|p| format!("redis://127.0.0.1:{p}")).collect::<Vec<_>>().join(",");
+            prepare_cluster_users(&url)?;
+            return Ok(Self { url, cluster, _children: children });
+        }
         let port = crate::unused_port();
         let child = start_redis(&run_dir("redis"), port, false)?;
-        Ok(Self { url: format!("redis://127.0.0.1:{port}"), _child: Some(child) })
+        Ok(Self { url: format!("redis://127.0.0.1:{port}"), cluster, _children: vec![child] })
     }
+
+    /// Where a service connects: on the cluster, as its own ACL user, to every seed node.
+    pub fn url_for(&self, service: &str) -> String {
+        if !self.cluster {
+            return self.url.clone();
+        }
+        let user = service_kit::redis_acl::user_name(CLUSTER_TEST_PREFIX, service);
+        self.url
+            .split(',')
+            .map(|node| node.replacen("redis://", &format!("redis://{user}:{}@", cluster_password(service)), 1))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// A connection as the administrator (the default user), to the server or the cluster.
+    pub async fn admin(&self) -> events::Connection {
+        events::RedisTarget::new(&self.url, self.cluster).connect().await.expect("connect to the test Redis")
+    }
+}
+
+/// Every service's ACL user, for any test's key prefix, on every node of the test cluster (a
+/// cluster does not share its ACL between nodes).
+fn prepare_cluster_users(nodes: &str) -> std::io::Result<()> {
+    for node in nodes.split(',') {
+        let client = redis::Client::open(node).map_err(std::io::Error::other)?;
+        let mut connection = client.get_connection().map_err(std::io::Error::other)?;
+        for spec in service_kit::SERVICES {
+            let mut command = redis::cmd("ACL");
+            command.arg("SETUSER").arg(service_kit::redis_acl::user_name(CLUSTER_TEST_PREFIX, spec.name));
+            for rule in service_kit::redis_acl::rules(CLUSTER_TEST_PREFIX, spec.name, &cluster_password(spec.name)) {
+                command.arg(rule);
+            }
+            command.query::<()>(&mut connection).map_err(std::io::Error::other)?;
+        }
+    }
+    Ok(())
+}
+
+/// A local Redis Cluster of three masters without replicas, from redis-server processes: every
+/// slot assigned and `cluster_state:ok` on every node before it returns.
+pub fn start_redis_cluster(dir: &Path, ports: [u16; 3]) -> std::io::Result<Vec<std::process::Child>> {
+    let mut children = Vec::new();
+    for port in ports {
+        let node_dir = dir.join(port.to_string());
+        std::fs::create_dir_all(&node_dir)?;
+        let mut redis = Command::new("redis-server");
+        redis
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--cluster-enabled", "yes", "--cluster-node-timeout", "2000", "--cluster-config-file"])
+            .arg(node_dir.join("nodes.conf"))
+            .arg("--dir")
+            .arg(&node_dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let mut child = spawn_owned(redis, None)?;
+        wait_for_port(port, "redis-server (cluster node)", &mut child)?;
+        children.push(child);
+    }
+    let nodes: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let created = Command::new("redis-cli")
+        .arg("--cluster")
+        .arg("create")
+        .args(&nodes)
+        .args(["--cluster-replicas", "0", "--cluster-yes"])
+        .output()?;
+    if !created.status.success() {
+        return Err(std::io::Error::other(format!(
+            "redis-cli --cluster create: {}",
+            String::from_utf8_lossy(&created.stdout)
+        )));
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    for port in ports {
+        loop {
+            let info = Command::new("redis-cli").args(["-p", &port.to_string(), "cluster", "info"]).output()?;
+            if String::from_utf8_lossy(&info.stdout).contains("cluster_state:ok") {
+                break;
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(std::io::Error::other(format!(
+                    "the cluster node on {port} never reached cluster_state:ok"
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    Ok(children)
 }
 
 /// Starts Postfix's `smtp-sink`, a real SMTP server that stores each message it receives as a

@@ -40,9 +40,10 @@ pub fn env() -> &'static TestEnv {
             Ok(url) => PgCluster::existing(url),
             Err(_) => PgCluster::start().expect("start a throwaway PostgreSQL cluster"),
         };
+        let cluster = std::env::var("SHOPFLEET_TEST_REDIS_CLUSTER").is_ok_and(|v| v == "1");
         let redis = match std::env::var("SHOPFLEET_TEST_REDIS_URL") {
-            Ok(url) => RedisServer::existing(url),
-            Err(_) => RedisServer::start().expect("start a throwaway Redis"),
+            Ok(url) => RedisServer::existing(url, cluster).expect("the test Redis"),
+            Err(_) => RedisServer::start(cluster).expect("start a throwaway Redis"),
         };
         let keys = match std::env::var("SHOPFLEET_TEST_KEYS_DIR") {
             Ok(dir) => FleetKeys::load(std::path::Path::new(&dir)).expect("load test keys"),
@@ -117,7 +118,11 @@ pub fn service_config(service: &str, db: Option<&TestDb>) -> ServiceConfig {
         spec,
         bind: ([127, 0, 0, 1], 0).into(),
         database,
-        redis: Some(RedisConfig { url: env.redis.url.clone(), key_prefix: redis_prefix() }),
+        redis: Some(RedisConfig {
+            url: env.redis.url_for(service),
+            key_prefix: redis_prefix(),
+            cluster: env.redis.cluster,
+        }),
         internal_private_key: SecretString::from(env.keys.internal_private(service).to_owned()),
         internal_jwks: env.keys.internal_jwks.clone(),
         internal_token_ttl: std::time::Duration::from_secs(60),

@@ -1,16 +1,15 @@
 //! Publishing an event onto a stream as its producer's relay would, for tests of a consumer
 //! without running the producer.
 
-/// XADDs `event` (in an envelope from `producer`) to `<prefix>events.<domain>`.
+/// XADDs `event` (in an envelope from `producer`) to its domain's stream under `prefix`.
 pub async fn publish<E: events::Event>(prefix: &str, producer: &str, event: &E) {
     publish_envelope(prefix, E::DOMAIN, &events::Envelope::new(producer, event)).await;
 }
 
-/// XADDs `envelope` as it is to `<prefix>events.<domain>`: the same envelope twice is what a
-/// redelivery looks like to a consumer.
+/// XADDs `envelope` as it is to its domain's stream under `prefix`: the same envelope twice is
+/// what a redelivery looks like to a consumer.
 pub async fn publish_envelope(prefix: &str, domain: &str, envelope: &events::Envelope) {
-    let client = redis::Client::open(crate::env().redis.url.as_str()).expect("a Redis URL");
-    let mut redis = client.get_multiplexed_async_connection().await.expect("connect to Redis");
+    let mut redis = crate::env().redis.admin().await;
     let _: String = redis::cmd("XADD")
         .arg(events::stream_name(prefix, domain))
         .arg("*")

@@ -136,7 +136,8 @@ async fn backbone(pool: &PgPool, redis_url: &str) -> anyhow::Result<Measured> {
     let registry = observability::Metrics::new("bench");
     let metrics = EventMetrics::new(&registry);
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
-    let manager = redis::aio::ConnectionManager::new(redis::Client::open(redis_url)?).await?;
+    let target = events::RedisTarget::single(redis_url);
+    let manager = target.connect().await?;
     let mut relay_config = RelayConfig::new("auth", "bench", "bench:");
     relay_config.poll_interval = Duration::from_millis(500);
     let relay = Relay::new(pool.clone(), manager, relay_config, metrics.clone()).spawn(stop.clone());
@@ -144,7 +145,7 @@ async fn backbone(pool: &PgPool, redis_url: &str) -> anyhow::Result<Measured> {
     let mut consumer_config = ConsumerConfig::new("bench", "bench:", &["auth"]);
     consumer_config.block = Duration::from_millis(500);
     let consumer =
-        Consumer::connect(pool.clone(), redis_url, consumer_config, Arc::new(Clock { seen: seen.clone() }), metrics)
+        Consumer::connect(pool.clone(), &target, consumer_config, Arc::new(Clock { seen: seen.clone() }), metrics)
             .await?
             .spawn(stop.clone());
 

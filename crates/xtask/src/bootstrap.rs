@@ -17,7 +17,7 @@ pub struct Stores {
     pub postgres_admin_url: String,
     /// The shop's database, made if missing.
     pub database: String,
-    /// Redis as its administrator (the default user).
+    /// Redis as its administrator (the default user); a cluster's nodes comma-separated.
     pub redis_admin_url: String,
     pub keys_dir: PathBuf,
 }
@@ -105,9 +105,6 @@ pub async fn stores(stores: &Stores) -> anyhow::Result<()> {
     url.set_path(&format!("/{}", stores.database));
     let mut db = connect(url.as_str()).await?;
     service_kit::bootstrap::create_schemas(&mut db, &stores.database).await?;
-    let mut redis = redis::aio::ConnectionManager::new(redis::Client::open(stores.redis_admin_url.as_str())?)
-        .await
-        .context("connect to Redis as its administrator")?;
     let users: Vec<(&str, String)> = SERVICES
         .iter()
         .map(|s| {
@@ -115,7 +112,13 @@ pub async fn stores(stores: &Stores) -> anyhow::Result<()> {
             Ok((s.name, service_kit::redis_acl::password(&pem)))
         })
         .collect::<anyhow::Result<_>>()?;
-    service_kit::redis_acl::apply(&mut redis, "", &users).await?;
+    // A Redis Cluster keeps its ACL per node: every node listed gets the users.
+    for node in stores.redis_admin_url.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let mut redis = redis::aio::ConnectionManager::new(redis::Client::open(node)?)
+            .await
+            .with_context(|| format!("connect to Redis {node} as its administrator"))?;
+        service_kit::redis_acl::apply(&mut redis, "", &users).await?;
+    }
     Ok(())
 }
 

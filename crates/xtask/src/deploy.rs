@@ -272,12 +272,21 @@ jobs:
           registry: ghcr.io
           username: ${{{{ github.actor }}}}
           password: ${{{{ secrets.GITHUB_TOKEN }}}}
+      - id: meta
+        uses: docker/metadata-action@v5
+        with:
+          images: ghcr.io/${{{{ github.repository_owner }}}}/shopfleet-${{{{ matrix.binary }}}}
+          tags: |
+            type=sha,format=long
+            type=ref,event=branch
+            type=ref,event=tag
       - uses: docker/build-push-action@v6
         with:
           context: .
           file: ${{{{ matrix.dockerfile }}}}
           build-args: SERVICE=${{{{ matrix.binary }}}}
-          tags: ghcr.io/${{{{ github.repository_owner }}}}/shopfleet-${{{{ matrix.binary }}}}:${{{{ github.sha }}}}
+          tags: ${{{{ steps.meta.outputs.tags }}}}
+          labels: ${{{{ steps.meta.outputs.labels }}}}
           push: ${{{{ github.event_name != 'pull_request' }}}}
           cache-from: type=gha,scope=${{{{ matrix.binary }}}}
           cache-to: type=gha,mode=max,scope=${{{{ matrix.binary }}}}

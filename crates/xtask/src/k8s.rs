@@ -595,7 +595,9 @@ pub fn files() -> anyhow::Result<Vec<(PathBuf, String)>> {
             "kind": "Kustomization",
             "namespace": "shopfleet",
             "resources": ["../../base"],
-            "images": images("ghcr.io/shopfleet/shopfleet-", "latest"),
+            // The images workflow tags each image of main `main` (and `sha-<commit>`); pin a
+            // commit with `kustomize edit set image` for a release.
+            "images": images("ghcr.io/shopfleet/shopfleet-", "main"),
             "patches": [{"path": "site.yaml"}],
         })),
     ));
@@ -619,7 +621,6 @@ pub fn files() -> anyhow::Result<Vec<(PathBuf, String)>> {
                     "STOREFRONT_URL": "https://shop.example.com",
                     "CORS_ORIGINS": "https://shop.example.com",
                     "ALLOWED_ORIGINS": "https://shop.example.com",
-                    "PAYMENT_WEBHOOK_URL": "https://shop.example.com/api/v1/payments/webhooks/sandbox",
                 },
             }))
         ),

@@ -45,6 +45,7 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
             .env("SHOPFLEET_TEST_REDIS_URL", format!("redis://127.0.0.1:{redis_port}"))
             .env("SHOPFLEET_TEST_KEYS_DIR", &keys_dir),
     );
+    let outcome = outcome.and_then(|()| cluster_pass(root, pg_port, &run_dir, &keys_dir));
     for child in [&mut postgres, &mut redis] {
         signal_group(child, libc::SIGTERM);
         let _ = child.wait();
@@ -54,6 +55,44 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
     crate::fleet::fleet_test(root)?;
     eprintln!("==> all checks passed in {:.0?}", started.elapsed());
     Ok(())
+}
+
+/// The focused Redis Cluster pass: a local cluster of three masters (every service's ACL user on
+/// every node), then the tests of what Redis does for the shop that a cluster could break: the
+/// gateway's limits and revocation (one script over one user's keys), the carts (scripts over
+/// one cart), and the event backbone's consumer groups (one XREADGROUP over every stream).
+fn cluster_pass(root: &Path, pg_port: u16, run_dir: &Path, keys_dir: &Path) -> anyhow::Result<()> {
+    let ports = [testkit::unused_port(), testkit::unused_port(), testkit::unused_port()];
+    eprintln!("==> starting a Redis Cluster on {ports:?} for the cluster pass");
+    let mut nodes = testkit::cluster::start_redis_cluster(&run_dir.join("redis-cluster"), ports)?;
+    let urls = ports.iter().map(|p| format!("redis://127.0.0.1:{p}")).collect::<Vec<_>>().join(",");
+    let passes: [(&str, &str, &[&str]); 3] = [
+        ("gateway", "api", &["limits::", "identity::", "--skip", "without_redis"]),
+        ("cart", "api", &[]),
+        ("conformance", "conformance", &["backbone::", "--skip", "while_redis_is_down"]),
+    ];
+    let mut outcome = Ok(());
+    for (package, target, filters) in passes {
+        outcome = run_step(
+            &format!("cargo test -p {package} --test {target} on the Redis Cluster"),
+            cargo()
+                .current_dir(root)
+                .args(["test", "-p", package, "--test", target, "--"])
+                .args(filters)
+                .env("SHOPFLEET_TEST_PG_URL", format!("postgres://postgres@127.0.0.1:{pg_port}/postgres"))
+                .env("SHOPFLEET_TEST_REDIS_URL", &urls)
+                .env("SHOPFLEET_TEST_REDIS_CLUSTER", "1")
+                .env("SHOPFLEET_TEST_KEYS_DIR", keys_dir),
+        );
+        if outcome.is_err() {
+            break;
+        }
+    }
+    for node in &mut nodes {
+        signal_group(node, libc::SIGTERM);
+        let _ = node.wait();
+    }
+    outcome
 }
 
 struct RemoveOnDrop(std::path::PathBuf);

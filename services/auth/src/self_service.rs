@@ -63,7 +63,7 @@ impl Accounts {
         ::events::enqueue(&mut tx, SERVICE, &PasswordChanged { user_id, email }).await?;
         // The ended sessions' access tokens die before the commit (as on a reset).
         for family in &ended {
-            sessions.revoke_session_tokens(&family.to_string()).await?;
+            sessions.revoke_session_tokens(user_id, &family.to_string()).await?;
         }
         tx.commit().await?;
         tracing::info!(%user_id, ended_sessions = ended.len(), "password changed");

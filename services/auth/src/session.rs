@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::http::HeaderValue;
 use chrono::{DateTime, Utc};
 use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
+use service_kit::redis::Connection;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -84,7 +84,7 @@ pub struct Sessions {
     pool: PgPool,
     policy: SessionPolicy,
     tokens: Arc<TokenIssuer>,
-    redis: ConnectionManager,
+    redis: Connection,
     /// Prefix of the Redis keys shared with the gateway (the revocation list).
     key_prefix: String,
     cookie_secure: bool,
@@ -95,7 +95,7 @@ impl Sessions {
         pool: PgPool,
         policy: SessionPolicy,
         tokens: Arc<TokenIssuer>,
-        redis: ConnectionManager,
+        redis: Connection,
         key_prefix: String,
         cookie_secure: bool,
     ) -> Self {
@@ -149,7 +149,7 @@ impl Sessions {
             store::sessions::revoke_family_by_id(&mut tx, row.family_id, "reuse_detected").await?;
             tx.commit().await?;
             // The session's access tokens die too, the thief's among them (review L2).
-            self.revoke_session_tokens(&row.family_id.to_string()).await?;
+            self.revoke_session_tokens(row.user_id, &row.family_id.to_string()).await?;
             tracing::warn!(security_event = "refresh_token_reuse", user_id = %row.user_id, session = %row.family_id,
                 "a rotated refresh token was presented again; the session is revoked");
             return Err(ApiError::RefreshTokenReused);
@@ -203,9 +203,9 @@ impl Sessions {
     pub async fn logout(&self, user_id: Uuid, session: &internal_token::Session) -> Result<()> {
         if let Some(family) = session.sid.as_deref().and_then(|s| Uuid::parse_str(s).ok()) {
             store::sessions::revoke_family(&self.pool, user_id, family, "logout").await?;
-            self.revoke_session_tokens(&family.to_string()).await?;
+            self.revoke_session_tokens(user_id, &family.to_string()).await?;
         }
-        self.revoke_access_token(session).await?;
+        self.revoke_access_token(user_id, session).await?;
         tracing::info!(%user_id, "logged out");
         Ok(())
     }
@@ -216,7 +216,7 @@ impl Sessions {
         let revoked = store::sessions::revoke_all(&mut tx, user_id, "logout_all").await?;
         // Redis first (review L12): a failure leaves the sessions as they were and says so.
         self.revoke_user_tokens(user_id).await?;
-        self.revoke_access_token(session).await?;
+        self.revoke_access_token(user_id, session).await?;
         tx.commit().await?;
         tracing::info!(%user_id, sessions = revoked, "logged out everywhere");
         Ok(())
@@ -241,8 +241,8 @@ impl Sessions {
 
     /// Every access token of the session `sid` is refused from now on (until the longest would
     /// have expired anyway).
-    pub async fn revoke_session_tokens(&self, sid: &str) -> Result<()> {
-        let key = auth_jwt::revocation::session_key(&self.key_prefix, sid);
+    pub async fn revoke_session_tokens(&self, user_id: Uuid, sid: &str) -> Result<()> {
+        let key = auth_jwt::revocation::session_key(&self.key_prefix, &user_id.to_string(), sid);
         let ttl = self.tokens.longest_lifetime_secs() + auth_jwt::DEFAULT_LEEWAY_SECS;
         let mut redis = self.redis.clone();
         redis.set_ex::<_, _, ()>(key, 1, ttl).await?;
@@ -250,11 +250,11 @@ impl Sessions {
     }
 
     /// Puts an access token on the revocation list until it would have expired anyway.
-    async fn revoke_access_token(&self, session: &internal_token::Session) -> Result<()> {
+    async fn revoke_access_token(&self, user_id: Uuid, session: &internal_token::Session) -> Result<()> {
         let now = Utc::now().timestamp().max(0) as u64;
         // A little past `exp`, for the verifiers' clock leeway.
         let ttl = session.exp.saturating_sub(now) + auth_jwt::DEFAULT_LEEWAY_SECS;
-        let key = auth_jwt::revocation::token_key(&self.key_prefix, &session.jti);
+        let key = auth_jwt::revocation::token_key(&self.key_prefix, &user_id.to_string(), &session.jti);
         let mut redis = self.redis.clone();
         redis.set_ex::<_, _, ()>(key, 1, ttl).await?;
         Ok(())

@@ -18,7 +18,7 @@
 
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use service_kit::redis::Connection;
 
 #[derive(Clone, Copy, Debug)]
 pub struct ThrottlePolicy {
@@ -64,7 +64,7 @@ return 0
 
 #[derive(Clone)]
 pub struct Throttle {
-    redis: ConnectionManager,
+    redis: Connection,
     prefix: String,
     policy: ThrottlePolicy,
     script: std::sync::Arc<redis::Script>,
@@ -78,7 +78,7 @@ pub struct Attempt {
 }
 
 impl Throttle {
-    pub fn new(redis: ConnectionManager, prefix: String, policy: ThrottlePolicy) -> Self {
+    pub fn new(redis: Connection, prefix: String, policy: ThrottlePolicy) -> Self {
         Self { redis, prefix, policy, script: std::sync::Arc::new(redis::Script::new(RESERVE)) }
     }
 

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use service_kit::redis::Connection;
 
 use crate::domain::{Owner, StoredLine};
 
@@ -145,7 +145,7 @@ pub struct Bounds {
 /// The cart store.
 #[derive(Clone)]
 pub struct Carts {
-    redis: ConnectionManager,
+    redis: Connection,
     prefix: String,
     add: redis::Script,
     set: redis::Script,
@@ -206,7 +206,7 @@ fn now_ms() -> i64 {
 }
 
 impl Carts {
-    pub fn new(redis: ConnectionManager, prefix: &str) -> Self {
+    pub fn new(redis: Connection, prefix: &str) -> Self {
         Self {
             redis,
             prefix: prefix.to_owned(),

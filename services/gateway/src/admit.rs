@@ -31,7 +31,8 @@ pub async fn admit(proxy: &Proxy, route: &Route, headers: &HeaderMap, ip: IpAddr
         return Err(ApiError::TokenMissing);
     }
 
-    // Revocation and rate limit in one round trip. Credentials routes are limited per IP; the
+    // Revocation and rate limit in one round trip. Credentials routes are limited per IP (for a
+    // signed-in caller, per IP under the user's name: its keys share the user's hash tag); the
     // others per user when signed in, per IP otherwise.
     let key = match (&claims, route.rate_class) {
         (Some(claims), class) if class != RateClass::Credentials => format!("user:{}", claims.sub),

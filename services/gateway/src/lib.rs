@@ -38,7 +38,7 @@ pub async fn build(config: GatewayConfig) -> Result<Application, StartError> {
     let jwks = Arc::new(jwks::JwksCache::new(context.client.clone(), config.jwks_min_refresh));
     context.background.add(jwks.clone().spawn_refresher(config.jwks_refresh_every, context.background.stop_signal()));
     let redis = match &config.service.redis {
-        Some(redis) => Some(connect_redis(&redis.url).await?),
+        Some(redis) => Some(connect_redis(&redis.target()).await?),
         None => {
             tracing::warn!("REDIS_URL is not set: rate limits are per instance and revocations are not checked");
             None
@@ -60,10 +60,11 @@ pub async fn build(config: GatewayConfig) -> Result<Application, StartError> {
 
 /// The gateway's Redis: short timeouts, so a dead Redis costs a request little before the local
 /// limiter takes over.
-async fn connect_redis(url: &str) -> Result<redis::aio::ConnectionManager, StartError> {
-    let config = redis::aio::ConnectionManagerConfig::new()
-        .set_response_timeout(Some(std::time::Duration::from_millis(250)))
-        .set_connection_timeout(Some(std::time::Duration::from_millis(500)))
-        .set_number_of_retries(1);
-    Ok(redis::aio::ConnectionManager::new_with_config(redis::Client::open(url)?, config).await?)
+async fn connect_redis(target: &service_kit::redis::RedisTarget) -> Result<service_kit::redis::Connection, StartError> {
+    let timeouts = service_kit::redis::Timeouts {
+        response: Some(std::time::Duration::from_millis(250)),
+        connection: Some(std::time::Duration::from_millis(500)),
+        retries: Some(1),
+    };
+    Ok(target.connect_with(timeouts).await?)
 }

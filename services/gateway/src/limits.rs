@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use redis::aio::ConnectionManager;
+use service_kit::redis::Connection;
 
 use crate::route_table::RateClass;
 
@@ -133,7 +133,8 @@ pub fn gcra(tat: Option<f64>, now: f64, limit: Limit) -> (Decision, Option<f64>)
 /// KEYS: the rate key (written). ARGV: emission ms, tolerance ms, the token's issue time in ms
 /// (-1: no token), then the revoked-jti, user-cutoff and revoked-session keys, which the script
 /// only reads: passed as arguments, since Redis's ACL asks read and write permission for every
-/// declared key, and the gateway may only read the revocation list (its ACL user).
+/// declared key, and the gateway may only read the revocation list (its ACL user). They share
+/// the rate key's hash tag, so on a Redis Cluster they live in its slot.
 /// A token issued at or before the user's cutoff (ms), or of a revoked session, is revoked.
 /// Returns {revoked, allowed, remaining, retry_after_ms, reset_ms}.
 const SCRIPT: &str = r#"
@@ -179,7 +180,7 @@ pub struct TokenRef<'a> {
 }
 
 pub struct Gate {
-    redis: Option<ConnectionManager>,
+    redis: Option<Connection>,
     script: redis::Script,
     prefix: String,
     limits: Limits,
@@ -194,12 +195,7 @@ fn now_ms() -> u64 {
 }
 
 impl Gate {
-    pub fn new(
-        redis: Option<ConnectionManager>,
-        prefix: String,
-        limits: Limits,
-        metrics: &observability::Metrics,
-    ) -> Self {
+    pub fn new(redis: Option<Connection>, prefix: String, limits: Limits, metrics: &observability::Metrics) -> Self {
         let fallbacks = prometheus::IntCounter::new(
             "gateway_redis_fallback_total",
             "Requests decided without Redis (local limiter; revocation fail-open or fail-closed).",
@@ -220,18 +216,27 @@ impl Gate {
     /// One round trip: revocation (if `token`) and the limit of `class` for `key`.
     pub async fn check(&self, class: RateClass, key: &str, token: Option<TokenRef<'_>>, fail_closed: bool) -> Verdict {
         let limit = self.limits.of(class);
-        let rate_key = format!("{}rl:{}:{key}", self.prefix, class_name(class));
+        // Every key the script touches carries one hash tag (a Redis Cluster runs a script in one
+        // slot): a signed-in caller's is the user's, the revocations' own; an anonymous caller's
+        // is its rate key's.
+        let prefix = &self.prefix;
+        let rate_key = match &token {
+            Some(t) => {
+                format!("{prefix}rl:{}:{}:{key}", class_name(class), auth_jwt::revocation::user_tag(prefix, t.sub))
+            }
+            None => format!("{prefix}rl:{}:{{{prefix}{key}}}", class_name(class)),
+        };
         if let Some(redis) = &self.redis
             && now_ms() >= self.redis_down_until.load(Ordering::Relaxed)
         {
             let (jti_key, user_key, session_key, iat) = match &token {
                 Some(t) => {
-                    let jti_key = auth_jwt::revocation::token_key(&self.prefix, t.jti);
+                    let jti_key = auth_jwt::revocation::token_key(prefix, t.sub, t.jti);
                     let session_key = match t.sid {
-                        Some(sid) => auth_jwt::revocation::session_key(&self.prefix, sid),
+                        Some(sid) => auth_jwt::revocation::session_key(prefix, t.sub, sid),
                         None => jti_key.clone(),
                     };
-                    (jti_key, auth_jwt::revocation::user_key(&self.prefix, t.sub), session_key, t.issued_ms as i64)
+                    (jti_key, auth_jwt::revocation::user_key(prefix, t.sub), session_key, t.issued_ms as i64)
                 }
                 None => (rate_key.clone(), rate_key.clone(), rate_key.clone(), -1),
             };

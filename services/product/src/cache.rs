@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use redis::aio::ConnectionManager;
+use service_kit::redis::Connection;
 
 /// A response body ready to send, with its entity tag.
 pub use service_kit::conditional::Tagged as Cached;
@@ -46,7 +46,7 @@ return {generation, redis.call('GET', ARGV[1] .. generation .. ':' .. ARGV[2])}
 /// The catalog's response cache.
 #[derive(Clone)]
 pub struct Cache {
-    redis: ConnectionManager,
+    redis: Connection,
     generation_key: String,
     entry_prefix: String,
     ttl: Duration,
@@ -61,7 +61,7 @@ pub struct Lookup {
 }
 
 impl Cache {
-    pub fn new(redis: ConnectionManager, key_prefix: &str, ttl: Duration) -> Self {
+    pub fn new(redis: Connection, key_prefix: &str, ttl: Duration) -> Self {
         Self {
             redis,
             generation_key: format!("{key_prefix}cache:{{catalog}}:generation"),

@@ -58,7 +58,7 @@ pub async fn build(config: SearchConfig) -> Result<Application, StartError> {
     consumer_config.replay_window = Some(REPLAY_WINDOW);
     let indexer = events::Indexer { index: index.clone(), products: products.clone() };
     let consumer = Consumer::connect_idempotent(
-        &context.redis.url,
+        &context.redis.target,
         consumer_config,
         Arc::new(indexer),
         EventMetrics::new(&context.metrics),

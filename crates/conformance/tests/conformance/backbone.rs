@@ -46,8 +46,14 @@ impl Bench {
         Self { pool, redis_url, prefix: testkit::redis_prefix(), registry, metrics, _db: db }
     }
 
-    async fn redis(&self) -> redis::aio::ConnectionManager {
-        redis::aio::ConnectionManager::new(redis::Client::open(self.redis_url.as_str()).unwrap()).await.unwrap()
+    /// The run's Redis (a cluster in the cluster pass), or a stand-in's address.
+    fn target(&self) -> events::RedisTarget {
+        let env = &testkit::env().redis;
+        events::RedisTarget::new(&self.redis_url, env.cluster && self.redis_url == env.url)
+    }
+
+    async fn redis(&self) -> events::Connection {
+        self.target().connect().await.unwrap()
     }
 
     /// Registers `n` users' events, each in its own transaction.
@@ -78,7 +84,7 @@ impl Bench {
     }
 
     async fn consumer(&self, config: ConsumerConfig, handler: Arc<dyn Handler>) -> Consumer {
-        Consumer::connect(self.pool.clone(), &self.redis_url, config, handler, self.metrics.clone()).await.unwrap()
+        Consumer::connect(self.pool.clone(), &self.target(), config, handler, self.metrics.clone()).await.unwrap()
     }
 
     async fn applied(&self) -> Vec<(Uuid, i64)> {
@@ -421,7 +427,7 @@ async fn a_consumer_without_a_database_acks_only_after_its_idempotent_handler_an
 
     // Dies after the first handler call, before its XACK.
     events::failpoint::arm(&format!("consumer.after_commit:{}", bench.prefix), 1);
-    let first = Consumer::connect_idempotent(&bench.redis_url, config.clone(), state.clone(), bench.metrics.clone())
+    let first = Consumer::connect_idempotent(&bench.target(), config.clone(), state.clone(), bench.metrics.clone())
         .await
         .unwrap()
         .spawn(never());
@@ -429,7 +435,7 @@ async fn a_consumer_without_a_database_acks_only_after_its_idempotent_handler_an
     assert_eq!(state.users.lock().unwrap().len(), 1, "applied before the crash");
     assert_eq!(bench.pending().await, 3, "nothing acknowledged: one was in hand, two were read with it");
 
-    let _again = Consumer::connect_idempotent(&bench.redis_url, config, state.clone(), bench.metrics.clone())
+    let _again = Consumer::connect_idempotent(&bench.target(), config, state.clone(), bench.metrics.clone())
         .await
         .unwrap()
         .spawn(never());

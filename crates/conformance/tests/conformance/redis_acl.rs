@@ -38,41 +38,35 @@ async fn each_service_reaches_only_its_own_keys_and_commands() {
         [AUTH, GATEWAY, NOTIFICATION, CART].iter().map(|s| (*s, format!("pw-{s}"))).collect();
     redis_acl::apply(&mut admin().await, &prefix, &services).await.unwrap();
     let key = |k: &str| format!("{prefix}{k}");
+    let auth_stream = events::stream_name(&prefix, AUTH);
+    let revoked = |jti: &str| auth_jwt::revocation::token_key(&prefix, "u1", jti);
 
     // Auth writes a revocation, counts a sign-in and publishes its events.
     let mut auth = as_service(&prefix, AUTH).await;
-    let _: () = redis::cmd("SETEX").arg(key("revoked:jti:j1")).arg(60).arg(1).query_async(&mut auth).await.unwrap();
+    let _: () = redis::cmd("SETEX").arg(revoked("j1")).arg(60).arg(1).query_async(&mut auth).await.unwrap();
     let _: i64 = redis::cmd("INCR").arg(key("login:{x}:all")).query_async(&mut auth).await.unwrap();
-    let _: String = redis::cmd("XADD")
-        .arg(key("events.auth"))
-        .arg("*")
-        .arg("envelope")
-        .arg("{}")
-        .query_async(&mut auth)
-        .await
-        .unwrap();
+    let _: String =
+        redis::cmd("XADD").arg(&auth_stream).arg("*").arg("envelope").arg("{}").query_async(&mut auth).await.unwrap();
 
     // The cart cannot clear a revocation or a throttle, nor forge auth's events.
     let mut cart = as_service(&prefix, CART).await;
-    assert!(refused(redis::cmd("DEL").arg(key("revoked:jti:j1")).query_async(&mut cart).await));
+    assert!(refused(redis::cmd("DEL").arg(revoked("j1")).query_async(&mut cart).await));
     assert!(refused(redis::cmd("DEL").arg(key("login:{x}:all")).query_async(&mut cart).await));
-    assert!(refused(
-        redis::cmd("XADD").arg(key("events.auth")).arg("*").arg("f").arg("v").query_async(&mut cart).await
-    ));
+    assert!(refused(redis::cmd("XADD").arg(&auth_stream).arg("*").arg("f").arg("v").query_async(&mut cart).await));
     let _: String = redis::cmd("PING").query_async(&mut cart).await.unwrap();
 
     // The gateway reads the revocation list through its script but cannot change it.
     let mut gateway = as_service(&prefix, GATEWAY).await;
-    assert!(refused(redis::cmd("DEL").arg(key("revoked:jti:j1")).query_async(&mut gateway).await));
-    assert!(refused(redis::cmd("SET").arg(key("revoked:jti:j2")).arg(1).query_async(&mut gateway).await));
-    let exists: i64 = redis::cmd("EXISTS").arg(key("revoked:jti:j1")).query_async(&mut gateway).await.unwrap();
+    assert!(refused(redis::cmd("DEL").arg(revoked("j1")).query_async(&mut gateway).await));
+    assert!(refused(redis::cmd("SET").arg(revoked("j2")).arg(1).query_async(&mut gateway).await));
+    let exists: i64 = redis::cmd("EXISTS").arg(revoked("j1")).query_async(&mut gateway).await.unwrap();
     assert_eq!(exists, 1);
 
     // A consumer reads and acknowledges auth's stream, adds only to its own dead letters.
     let mut notification = as_service(&prefix, NOTIFICATION).await;
     let _: () = redis::cmd("XGROUP")
         .arg("CREATE")
-        .arg(key("events.auth"))
+        .arg(&auth_stream)
         .arg("notification")
         .arg("0")
         .query_async(&mut notification)
@@ -85,17 +79,17 @@ async fn each_service_reaches_only_its_own_keys_and_commands() {
         .arg("COUNT")
         .arg(1)
         .arg("STREAMS")
-        .arg(key("events.auth"))
+        .arg(&auth_stream)
         .arg(">")
         .query_async(&mut notification)
         .await
         .unwrap();
     assert!(!matches!(read, redis::Value::Nil), "the consumer reads");
     assert!(refused(
-        redis::cmd("XADD").arg(key("events.auth")).arg("*").arg("f").arg("v").query_async(&mut notification).await
+        redis::cmd("XADD").arg(&auth_stream).arg("*").arg("f").arg("v").query_async(&mut notification).await
     ));
     let _: String = redis::cmd("XADD")
-        .arg(key("events.dead.notification"))
+        .arg(events::dead_letter_stream(&prefix, NOTIFICATION))
         .arg("*")
         .arg("f")
         .arg("v")

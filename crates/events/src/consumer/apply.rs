@@ -94,7 +94,7 @@ impl Consumer {
         };
         // A stream is written by its owner only: an envelope claiming another producer is forged
         // (or misrouted) and is never applied (review M8).
-        let owner = stream.strip_prefix(&self.config.key_prefix).and_then(|s| s.strip_prefix("events."));
+        let owner = crate::stream_domain(&self.config.key_prefix, stream);
         if owner != Some(envelope.producer.as_str()) {
             let error = format!("producer {:?} may not publish on {stream}", envelope.producer);
             let shown = Some(envelope.redacted());

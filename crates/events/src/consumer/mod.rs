@@ -22,7 +22,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use crate::redis_target::{Connection, RedisTarget, Timeouts};
 use redis::streams::StreamInfoGroupsReply;
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::watch;
@@ -171,7 +171,7 @@ enum ProcessError {
 /// One consumer of one group.
 pub struct Consumer {
     applier: apply::Applier,
-    redis: ConnectionManager,
+    redis: Connection,
     config: ConsumerConfig,
     metrics: EventMetrics,
     /// Entries that failed, and when they may be tried again.
@@ -186,35 +186,33 @@ impl Consumer {
     /// connection (its blocking reads must not stall others).
     pub async fn connect(
         pool: PgPool,
-        redis_url: &str,
+        redis: &RedisTarget,
         config: ConsumerConfig,
         handler: Arc<dyn Handler>,
         metrics: EventMetrics,
     ) -> Result<Self, ConnectError> {
         crate::schema::ensure_processed_events(&pool).await?;
-        Self::open(apply::Applier::Transactional { pool, handler }, redis_url, config, metrics).await
+        Self::open(apply::Applier::Transactional { pool, handler }, redis, config, metrics).await
     }
 
     /// A consumer for a service without a database: `handler` is idempotent by construction.
     pub async fn connect_idempotent(
-        redis_url: &str,
+        redis: &RedisTarget,
         config: ConsumerConfig,
         handler: Arc<dyn IdempotentHandler>,
         metrics: EventMetrics,
     ) -> Result<Self, ConnectError> {
-        Self::open(apply::Applier::Idempotent { handler }, redis_url, config, metrics).await
+        Self::open(apply::Applier::Idempotent { handler }, redis, config, metrics).await
     }
 
     async fn open(
         applier: apply::Applier,
-        redis_url: &str,
+        target: &RedisTarget,
         config: ConsumerConfig,
         metrics: EventMetrics,
     ) -> Result<Self, ConnectError> {
-        let client = redis::Client::open(redis_url)?;
-        let manager_config =
-            ConnectionManagerConfig::new().set_response_timeout(Some(config.block + Duration::from_secs(5)));
-        let redis = ConnectionManager::new_with_config(client, manager_config).await?;
+        let timeouts = Timeouts { response: Some(config.block + Duration::from_secs(5)), ..Timeouts::default() };
+        let redis = target.connect_with(timeouts).await?;
         let consumer = Self { applier, redis, config, metrics, retry_at: HashMap::new(), applied: Vec::new() };
         consumer.ensure_groups().await?;
         Ok(consumer)
@@ -251,7 +249,7 @@ impl Consumer {
 
     /// A readiness check: the group exists on every stream. It asks through `redis` (the
     /// service's ordinary connection): the consumer's own connection sits in blocking reads.
-    pub fn readiness(&self, redis: ConnectionManager) -> observability::ReadinessCheck {
+    pub fn readiness(&self, redis: Connection) -> observability::ReadinessCheck {
         let streams = self.config.streams.clone();
         let group = self.config.group.clone();
         observability::ReadinessCheck::new("event_consumer", move || {

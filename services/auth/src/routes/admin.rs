@@ -89,7 +89,7 @@ pub async fn enroll(
         caller.subject().session.as_ref().and_then(|s| s.sid.as_deref()).and_then(|s| Uuid::parse_str(s).ok());
     let (enrolment, ended) = crate::admin::re_enroll(&state.pool, &state.vault, user_id, &email, current).await?;
     for family in &ended {
-        state.sessions.revoke_session_tokens(&family.to_string()).await?;
+        state.sessions.revoke_session_tokens(user_id, &family.to_string()).await?;
     }
     tracing::info!(security_event = "admin_second_factor_enrolled", %user_id, ended_sessions = ended.len(), "second factor re-enrolled");
     Ok(NoStore(enrolment))

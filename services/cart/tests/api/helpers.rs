@@ -78,12 +78,9 @@ impl TestApp {
         redis::cmd("KEYS").arg(format!("{}cart:*", self.redis_prefix)).query_async(&mut redis).await.unwrap()
     }
 
-    pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
-        redis::Client::open(testkit::env().redis.url.as_str())
-            .unwrap()
-            .get_multiplexed_async_connection()
-            .await
-            .unwrap()
+    /// The test Redis as its administrator (one server, or the cluster of the cluster pass).
+    pub async fn redis(&self) -> service_kit::redis::Connection {
+        testkit::env().redis.admin().await
     }
 }
 
