@@ -68,6 +68,7 @@ impl Engine {
         if !missing.is_empty() {
             let root = output("id -u", Command::new("id").arg("-u")).is_ok_and(|uid| uid.trim() == "0");
             ensure!(root, "{} missing and not root to install them", missing.join(", "));
+            crate::run_step("apt-get update", Command::new("apt-get").args(["update", "-q"]))?;
             crate::run_step(
                 &format!("apt-get install {}", missing.join(" ")),
                 Command::new("apt-get")

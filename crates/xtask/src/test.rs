@@ -66,28 +66,20 @@ fn cluster_pass(root: &Path, pg_port: u16, run_dir: &Path, keys_dir: &Path) -> a
     eprintln!("==> starting a Redis Cluster on {ports:?} for the cluster pass");
     let mut nodes = testkit::cluster::start_redis_cluster(&run_dir.join("redis-cluster"), ports)?;
     let urls = ports.iter().map(|p| format!("redis://127.0.0.1:{p}")).collect::<Vec<_>>().join(",");
-    let passes: [(&str, &str, &[&str]); 3] = [
-        ("gateway", "api", &["limits::", "identity::", "--skip", "without_redis"]),
-        ("cart", "api", &[]),
-        ("conformance", "conformance", &["backbone::", "--skip", "while_redis_is_down"]),
-    ];
-    let mut outcome = Ok(());
-    for (package, target, filters) in passes {
-        outcome = run_step(
-            &format!("cargo test -p {package} --test {target} on the Redis Cluster"),
-            cargo()
-                .current_dir(root)
-                .args(["test", "-p", package, "--test", target, "--"])
-                .args(filters)
-                .env("SHOPFLEET_TEST_PG_URL", format!("postgres://postgres@127.0.0.1:{pg_port}/postgres"))
-                .env("SHOPFLEET_TEST_REDIS_URL", &urls)
-                .env("SHOPFLEET_TEST_REDIS_CLUSTER", "1")
-                .env("SHOPFLEET_TEST_KEYS_DIR", keys_dir),
-        );
-        if outcome.is_err() {
-            break;
-        }
-    }
+    // One invocation over the workspace, so the test binaries already built are reused (a
+    // `-p` selection unifies features differently and rebuilds); the filters pick the modules.
+    let outcome = run_step(
+        "cargo test on the Redis Cluster (gateway limits and revocation, carts, event backbone)",
+        cargo()
+            .current_dir(root)
+            .args(["test", "--workspace", "--test", "api", "--test", "conformance", "--"])
+            .args(["limits::", "identity::", "carts::", "backbone::"])
+            .args(["--skip", "without_redis", "--skip", "while_redis_is_down"])
+            .env("SHOPFLEET_TEST_PG_URL", format!("postgres://postgres@127.0.0.1:{pg_port}/postgres"))
+            .env("SHOPFLEET_TEST_REDIS_URL", &urls)
+            .env("SHOPFLEET_TEST_REDIS_CLUSTER", "1")
+            .env("SHOPFLEET_TEST_KEYS_DIR", keys_dir),
+    );
     for node in &mut nodes {
         signal_group(node, libc::SIGTERM);
         let _ = node.wait();
