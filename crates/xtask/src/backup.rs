@@ -44,12 +44,6 @@ fn libpq_env(url: &str) -> anyhow::Result<Vec<(&'static str, String)>> {
     Ok(env)
 }
 
-fn run(description: &str, command: &mut Command) -> anyhow::Result<Vec<u8>> {
-    let output = command.output().with_context(|| format!("{description}: cannot run"))?;
-    ensure!(output.status.success(), "{description} failed: {}", String::from_utf8_lossy(&output.stderr).trim());
-    Ok(output.stdout)
-}
-
 pub fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<u64> {
     let mut copied = 0;
     if !from.exists() {
@@ -97,7 +91,7 @@ pub async fn backup(admin_url: &str, bucket_dir: &Path, out: &Path) -> anyhow::R
     let mut manifest = serde_json::Map::new();
     for (schema, _) in schemas() {
         let file = out.join("postgres").join(format!("{schema}.dump"));
-        run(
+        crate::output(
             &format!("pg_dump {schema}"),
             Command::new(pg_tool("pg_dump"))
                 .envs(env.iter().cloned())
@@ -138,16 +132,16 @@ pub async fn restore(stores: &crate::bootstrap::Stores, from: &Path, bucket_dir:
         let file = from.join(entry["file"].as_str().with_context(|| format!("the backup lacks {schema}"))?);
         // Everything of the dump but its CREATE SCHEMA (the bootstrap made the schema, owned by
         // the role), restored as the role.
-        let list =
-            run(&format!("pg_restore --list {schema}"), Command::new(pg_tool("pg_restore")).arg("--list").arg(&file))?;
-        let list: String = String::from_utf8(list)?
-            .lines()
-            .filter(|line| !line.contains(" SCHEMA - "))
-            .map(|line| format!("{line}\n"))
-            .collect();
-        let list_file = from.join(format!(".{schema}.restore-list"));
+        let list = crate::output(
+            &format!("pg_restore --list {schema}"),
+            Command::new(pg_tool("pg_restore")).arg("--list").arg(&file),
+        )?;
+        let list: String =
+            list.lines().filter(|line| !line.contains(" SCHEMA - ")).map(|line| format!("{line}\n")).collect();
+        // Beside the run, not in the backup (which may be read-only).
+        let list_file = std::env::temp_dir().join(format!("shopfleet-restore-{}-{schema}.list", std::process::id()));
         std::fs::write(&list_file, list)?;
-        let restored = run(
+        let restored = crate::output(
             &format!("pg_restore {schema}"),
             Command::new(pg_tool("pg_restore"))
                 .envs(env.iter().cloned())

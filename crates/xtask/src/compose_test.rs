@@ -26,6 +26,8 @@ use testkit::procs::{signal_group, spawn_owned};
 
 use crate::deploy::image;
 use crate::fleet::{Fleet, FleetOptions, Placement, env_for, free_ports};
+use crate::install::have;
+use crate::output;
 
 /// The uid of the images' user (Dockerfile): the run directory is handed to it.
 const IMAGE_USER: &str = "10001:10001";
@@ -39,17 +41,6 @@ fn docker() -> Command {
 
 fn quiet_ok(command: &mut Command) -> bool {
     command.stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
-}
-
-fn have(program: &str) -> bool {
-    quiet_ok(Command::new("sh").args(["-c", &format!("command -v {program}")]))
-}
-
-/// A command's output, failing with its stderr.
-fn output(description: &str, command: &mut Command) -> anyhow::Result<String> {
-    let output = command.output().with_context(|| format!("{description}: cannot run"))?;
-    ensure!(output.status.success(), "{description} failed: {}", String::from_utf8_lossy(&output.stderr).trim());
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// The Docker engine, and the `dockerd` this started (stopped on drop).

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-fn have(program: &str) -> bool {
+pub fn have(program: &str) -> bool {
     Command::new("sh")
         .arg("-c")
         .arg(format!("command -v {program} >/dev/null 2>&1"))

@@ -147,6 +147,18 @@ fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
+/// A command's standard output, failing with its description and its stderr if it fails.
+fn output(description: &str, command: &mut Command) -> anyhow::Result<String> {
+    use anyhow::Context as _;
+    let output = command.output().with_context(|| format!("{description}: cannot run"))?;
+    anyhow::ensure!(
+        output.status.success(),
+        "{description} failed: {}",
+        String::from_utf8_lossy(&output.stderr).trim()
+    );
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
 /// Runs a command to completion, failing with its description if it fails.
 fn run_step(description: &str, command: &mut Command) -> anyhow::Result<()> {
     eprintln!("==> {description}");
