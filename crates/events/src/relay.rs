@@ -99,7 +99,7 @@ impl Relay {
         let mut redis = self.redis.clone();
         let (first, second) = rows.split_at(rows.len().div_ceil(2));
         for (index, half) in [first, second].into_iter().enumerate() {
-            if index == 1 && failpoint::fires(&format!("relay.mid_batch:{}", self.config.key_prefix)) {
+            if index == 1 && failpoint::fires("relay.mid_batch", &self.config.key_prefix) {
                 // As if the process died here: half published, nothing marked sent.
                 return Err(RelayError::Stopped);
             }

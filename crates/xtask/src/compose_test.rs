@@ -458,7 +458,7 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
 }
 
 fn on_engine(root: &Path, run_dir: &Path) -> anyhow::Result<()> {
-    let mut build = crate::cargo();
+    let mut build = crate::linted_cargo()?;
     build.current_dir(root).args(crate::fleet::build_args()).args(["-p", "xtask"]);
     crate::run_step("cargo build (service binaries and xtask)", &mut build)?;
     base_image(run_dir)?;

@@ -620,7 +620,8 @@ fn on_fleet(
     adjust: impl FnOnce(&mut FleetOptions),
     body: impl AsyncFnOnce(&mut Fleet) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    crate::run_step("cargo build (service binaries)", crate::cargo().current_dir(root).args(build_args()))?;
+    // A test run's build: linted like the test build, so it reuses its artifacts.
+    crate::run_step("cargo build (service binaries)", crate::linted_cargo()?.current_dir(root).args(build_args()))?;
     let mut options = throwaway_options(purpose, false)?;
     adjust(&mut options);
     let run_dir = options.run_dir.clone();

@@ -2,7 +2,7 @@
 //!
 //! - `keys`  — dev key pairs into `.dev/keys` (git-ignored, dev-only); `--force` remakes them.
 //! - `up`    — the whole shop locally: PostgreSQL, Redis, fourteen services and NGINX on 8080.
-//! - `test`  — formatting, clippy, every test against real servers, then the fleet test.
+//! - `test`  — formatting, every test against real servers (built under clippy), the fleet test.
 //! - `fleet` — only the fleet test (the walk, then the crash test: `CRASH_ORDERS`, default 40).
 //! - `crash` — only the crash test, on a fleet of its own.
 //! - `bench events` — the event backbone against a raw Redis Streams round trip.
@@ -19,7 +19,10 @@
 //! - `deploy` — regenerates docker-compose.yml, deploy/compose/nginx.conf, deploy/k8s and the
 //!   images workflow from the fleet and callers tables.
 //! - `manifests` — renders both kustomize overlays and validates them (schemas and the code's tables).
-//! - `ops` — promtool on the alert rules and the dashboard, the manifests, actionlint on the workflows.
+//! - `ops` — promtool on the alert rules and the dashboard, the manifests, actionlint on the
+//!   workflows, and the build graph.
+//! - `build-graph` — xtask's and the service binaries' builds are parts of the test build (see
+//!   `build_graph.rs`).
 //! - `totp` — the demo admin's current TOTP code (after `up` created it).
 //! - `bootstrap keys|stores` — the compose stack's one-shot bootstrap (see `bootstrap.rs`).
 //! - `rotate-keys` — a new access-token signing key in the dev key ring (while `up` runs).
@@ -32,6 +35,7 @@ mod bench_checkout;
 mod bench_gateway;
 mod bench_search;
 mod bootstrap;
+mod build_graph;
 mod cloudflare;
 mod compose_test;
 mod crash;
@@ -73,6 +77,7 @@ fn main() -> ExitCode {
         Some("compose-test") => compose_test::run(&root),
         Some("manifests") => manifests::run(&root),
         Some("ops") => ops_checks(&root),
+        Some("build-graph") => build_graph::check(&root),
         Some("cloudflare-ips") => cloudflare::run(&root, &args[1..]),
         Some("backup") => backup::backup_command(&root, &args[1..]),
         Some("restore") => backup::restore_command(&root, &args[1..]),
@@ -135,16 +140,52 @@ fn openapi(root: &Path) -> anyhow::Result<()> {
 }
 
 /// `cargo xtask ops` (and a step of `cargo xtask test`): the alert rules' tests and the
-/// dashboard's queries (promtool), the Kubernetes manifests, the GitHub workflows (actionlint).
+/// dashboard's queries (promtool), the Kubernetes manifests, the GitHub workflows (actionlint),
+/// the build graph.
 fn ops_checks(root: &Path) -> anyhow::Result<()> {
     monitoring::check(root)?;
     manifests::run(root)?;
-    workflows::check(root)
+    workflows::check(root)?;
+    build_graph::check(root)
 }
 
 /// The cargo that runs us.
 fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// How clippy's driver learns its arguments from `cargo clippy` (`-D warnings`, joined by
+/// clippy's separator); the same value whoever sets it, since it is part of no hash.
+const CLIPPY_ARGS: &str = "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__";
+
+/// The cargo for the builds of a test run: clippy's driver wraps rustc for the workspace's own
+/// crates with `-D warnings`, so one build both lints (what `cargo clippy --all-targets` does)
+/// and compiles. A separate `cargo clippy` type-checked every dependency a second time, the
+/// longest step of a cold CI run. `.ci/run` exports the same two variables, so `cargo xtask`
+/// itself is built that way too and its crates are not compiled twice.
+fn linted_cargo() -> anyhow::Result<Command> {
+    let mut command = cargo();
+    command.env("RUSTC_WORKSPACE_WRAPPER", clippy_driver()?).env("CLIPPY_ARGS", CLIPPY_ARGS);
+    Ok(command)
+}
+
+/// clippy's driver: the one `.ci/run` exported, else the one beside the cargo that runs us
+/// (rustup installs them side by side), else rustup's answer.
+fn clippy_driver() -> anyhow::Result<std::ffi::OsString> {
+    if let Some(wrapper) = std::env::var_os("RUSTC_WORKSPACE_WRAPPER")
+        && Path::new(&wrapper).file_name().is_some_and(|name| name == "clippy-driver")
+    {
+        return Ok(wrapper);
+    }
+    if let Some(cargo) = std::env::var_os("CARGO") {
+        let beside = Path::new(&cargo).with_file_name("clippy-driver");
+        if beside.is_file() {
+            return Ok(beside.into_os_string());
+        }
+    }
+    let found = output("rustup which clippy-driver", Command::new("rustup").args(["which", "clippy-driver"]))
+        .map_err(|e| e.context("clippy is needed to lint the build (rustup component add clippy)"))?;
+    Ok(found.trim().into())
 }
 
 /// A command's standard output, failing with its description and its stderr if it fails.

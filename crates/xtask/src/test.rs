@@ -1,8 +1,9 @@
-//! `cargo xtask test`: everything CI checks, in order of cost: formatting, clippy, the alert
-//! rules' tests and the dashboard's queries (promtool), the Kubernetes manifests (rendered and
-//! validated), the workflows (actionlint), every unit
-//! and integration test against one PostgreSQL and one Redis started for the run, then the
-//! fleet test (real binaries behind real NGINX).
+//! `cargo xtask test`: everything CI checks, in order of cost: formatting, the alert rules'
+//! tests and the dashboard's queries (promtool), the Kubernetes manifests (rendered and
+//! validated), the workflows (actionlint), every unit and integration test against one
+//! PostgreSQL and one Redis started for the run (built under clippy's driver, so clippy's
+//! `-D warnings` fails the build), the Redis Cluster pass, then the fleet test (real binaries
+//! behind real NGINX).
 
 use std::path::Path;
 
@@ -10,7 +11,7 @@ use testkit::FleetKeys;
 use testkit::cluster::{start_postgres, start_redis};
 use testkit::procs::signal_group;
 
-use crate::{cargo, run_step};
+use crate::{cargo, linted_cargo, run_step};
 
 pub fn run(root: &Path) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
@@ -18,10 +19,6 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
     crate::install::ensure_s3_server()?;
     crate::install::ensure_openapi_validator()?;
     run_step("cargo fmt --check", cargo().current_dir(root).args(["fmt", "--all", "--", "--check"]))?;
-    run_step(
-        "cargo clippy",
-        cargo().current_dir(root).args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
-    )?;
 
     crate::ops_checks(root)?;
 
@@ -36,9 +33,10 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
     let keys_dir = run_dir.join("keys");
     FleetKeys::generate().write(&keys_dir)?;
 
+    // Linted as it compiles (clippy's driver, `-D warnings`): see `linted_cargo`.
     let outcome = run_step(
-        "cargo test (unit and integration)",
-        cargo()
+        "cargo test (unit and integration, linted by clippy)",
+        linted_cargo()?
             .current_dir(root)
             .args(["test", "--workspace", "--no-fail-fast"])
             .env("SHOPFLEET_TEST_PG_URL", format!("postgres://postgres@127.0.0.1:{pg_port}/postgres"))
@@ -70,7 +68,7 @@ fn cluster_pass(root: &Path, pg_port: u16, run_dir: &Path, keys_dir: &Path) -> a
     // `-p` selection unifies features differently and rebuilds); the filters pick the modules.
     let outcome = run_step(
         "cargo test on the Redis Cluster (gateway limits and revocation, carts, event backbone)",
-        cargo()
+        linted_cargo()?
             .current_dir(root)
             .args(["test", "--workspace", "--test", "api", "--test", "conformance", "--"])
             .args(["limits::", "identity::", "carts::", "backbone::"])

@@ -204,7 +204,7 @@ async fn a_consumer_killed_between_commit_and_ack_gets_the_event_again_and_appli
     let produced = bench.produce(1).await;
     bench.relay().await.publish_batch().await.unwrap();
 
-    events::failpoint::arm(&format!("consumer.after_commit:{}", bench.prefix), 1);
+    events::failpoint::arm("consumer.after_commit", &bench.prefix, 1);
     let config = bench.consumer_config();
     let first = bench.consumer(config.clone(), Arc::new(Record("one"))).await.spawn(never());
     tokio::time::timeout(Duration::from_secs(10), first).await.expect("the consumer stops at the failpoint").unwrap();
@@ -232,7 +232,7 @@ async fn a_relay_killed_mid_batch_loses_nothing_and_consumers_absorb_the_duplica
     let bench = Bench::new().await;
     let produced = bench.produce(10).await;
     let relay = bench.relay().await;
-    events::failpoint::arm(&format!("relay.mid_batch:{}", bench.prefix), 1);
+    events::failpoint::arm("relay.mid_batch", &bench.prefix, 1);
     assert!(relay.publish_batch().await.is_err(), "the relay dies after publishing half the batch");
     let unsent: i64 =
         sqlx::query_scalar("select count(*) from outbox where sent_at is null").fetch_one(&bench.pool).await.unwrap();
@@ -426,7 +426,7 @@ async fn a_consumer_without_a_database_acks_only_after_its_idempotent_handler_an
     let config = bench.consumer_config();
 
     // Dies after the first handler call, before its XACK.
-    events::failpoint::arm(&format!("consumer.after_commit:{}", bench.prefix), 1);
+    events::failpoint::arm("consumer.after_commit", &bench.prefix, 1);
     let first = Consumer::connect_idempotent(&bench.target(), config.clone(), state.clone(), bench.metrics.clone())
         .await
         .unwrap()

@@ -1,7 +1,8 @@
 //! The tidy test: the shape of the code itself. Every service has the same layout, SQL lives
 //! only in a service's `store`, every Rust file opens with a `//!` line, no module doc of a
-//! built service still promises what was built, every error code a test expects is in the
-//! registry, and the README's tables and ARCHITECTURE.md's count of services are right.
+//! built service still promises what was built, only tests arm failpoints, every error code a
+//! test expects is in the registry, and the README's tables and ARCHITECTURE.md's count of
+//! services are right.
 
 use std::path::{Path, PathBuf};
 
@@ -114,6 +115,31 @@ fn sql_lives_only_in_a_services_store() {
             for (number, line) in read(&file).lines().enumerate() {
                 if looks_like_sql(line) {
                     problems.push(format!("{}:{}: SQL outside store: {}", relative(&file), number + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Whether `path` is test code: under a `tests` directory.
+fn is_test_code(path: &Path) -> bool {
+    path.components().any(|c| c.as_os_str() == "tests")
+}
+
+#[test]
+fn only_tests_arm_failpoints() {
+    // Failpoints are compiled into the shipped binaries (one build for tests and services); what
+    // keeps them inert there is that nothing but a test arms one.
+    let mut problems = Vec::new();
+    for dir in ["crates", "services"] {
+        for file in rust_files(&root().join(dir)) {
+            if is_test_code(&file) || file.ends_with("events/src/failpoint.rs") {
+                continue;
+            }
+            for (number, line) in read(&file).lines().enumerate() {
+                if line.contains("failpoint::arm") {
+                    problems.push(format!("{}:{}: arms a failpoint outside tests", relative(&file), number + 1));
                 }
             }
         }

@@ -49,7 +49,7 @@ impl Applier {
                         if matches!(handled, Handled::Applied) {
                             handler.committed(envelope).await;
                         }
-                        if failpoint::fires(&format!("consumer.after_commit:{key_prefix}")) {
+                        if failpoint::fires("consumer.after_commit", key_prefix) {
                             // As if the process died between commit and XACK.
                             return Err(ProcessError::Stopped);
                         }
@@ -63,7 +63,7 @@ impl Applier {
             }
             Applier::Idempotent { handler } => match handler.handle(envelope).await {
                 Ok(handled) => {
-                    if failpoint::fires(&format!("consumer.after_commit:{key_prefix}")) {
+                    if failpoint::fires("consumer.after_commit", key_prefix) {
                         return Err(ProcessError::Stopped);
                     }
                     Ok(Applied::Done(handled))
