@@ -13,7 +13,7 @@
 //! directory is kept when the walk fails.
 //!
 //! Without an engine it prints SKIPPED and why, unless `SHOPFLEET_REQUIRE_COMPOSE=1` (CI),
-//! which makes that a failure.
+//! which makes that a failure. `--prepare` only makes the base image and the stand-ins.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -168,11 +168,16 @@ fn build_prebuilt(
     Ok(())
 }
 
-/// Every image the stack runs: ours from the built binaries, the stand-ins from Debian.
-fn build_images(root: &Path, run_dir: &Path, bin_dir: &Path) -> anyhow::Result<()> {
+/// The stand-ins for the upstream images, built from Debian's packages.
+const STANDINS: [&str; 4] = ["postgres", "redis", "nginx", "mailcatcher"];
+
+/// What needs no binary of ours: the base image and the stand-ins (Docker's layer cache makes a
+/// second build instant). `cargo xtask compose-test --prepare` does only this, so `.ci/run` runs
+/// it while the tests build (debootstrap and apt are network and disk, not CPU).
+fn prepare(root: &Path, run_dir: &Path) -> anyhow::Result<()> {
     let started = Instant::now();
-    let standins = ["postgres", "redis", "nginx", "mailcatcher"];
-    for standin in standins {
+    base_image(run_dir)?;
+    for standin in STANDINS {
         let dir = root.join("deploy/compose/standins");
         output(
             &format!("docker build stand-in {standin}"),
@@ -183,6 +188,13 @@ fn build_images(root: &Path, run_dir: &Path, bin_dir: &Path) -> anyhow::Result<(
                 .arg(&dir),
         )?;
     }
+    eprintln!("    base image and {} stand-in images ready in {:.1?}", STANDINS.len(), started.elapsed());
+    Ok(())
+}
+
+/// Every image of ours: the services and the bootstrap from the built binaries, the S3 server.
+fn build_images(root: &Path, run_dir: &Path, bin_dir: &Path) -> anyhow::Result<()> {
+    let started = Instant::now();
     let binaries = SERVICES.iter().map(|s| s.name).chain(["xtask"]);
     for name in binaries {
         build_prebuilt(root, run_dir, "Dockerfile", &bin_dir.join(name), name, &image(name), &[])?;
@@ -196,8 +208,8 @@ fn build_images(root: &Path, run_dir: &Path, bin_dir: &Path) -> anyhow::Result<(
         &image("s3"),
         &["deploy/compose/s3-entrypoint"],
     )?;
-    // Ours (every service, the bootstrap, the S3 server) and the stand-ins.
-    eprintln!("    {} images built in {:.1?}", SERVICES.len() + 2 + standins.len(), started.elapsed());
+    // Every service, the bootstrap, the S3 server.
+    eprintln!("    {} images of ours built in {:.1?}", SERVICES.len() + 2, started.elapsed());
     Ok(())
 }
 
@@ -430,7 +442,12 @@ impl Drop for Stack {
     }
 }
 
-pub fn run(root: &Path) -> anyhow::Result<()> {
+pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
+    let prepare_only = match args {
+        [] => false,
+        [flag] if flag == "--prepare" => true,
+        _ => anyhow::bail!("usage: cargo xtask compose-test [--prepare]"),
+    };
     let started = Instant::now();
     let run_dir = std::env::temp_dir().join(format!("shopfleet-compose-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&run_dir);
@@ -445,8 +462,12 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         }
         Err(why) => return Err(why.context("the compose test needs a Docker engine (SHOPFLEET_REQUIRE_COMPOSE=1)")),
     };
-    let outcome = on_engine(root, &run_dir);
+    let outcome = if prepare_only { prepare(root, &run_dir) } else { on_engine(root, &run_dir) };
     drop(engine);
+    if prepare_only {
+        let _ = std::fs::remove_dir_all(&run_dir);
+        return outcome;
+    }
     match &outcome {
         Ok(()) => {
             let _ = std::fs::remove_dir_all(&run_dir);
@@ -461,7 +482,7 @@ fn on_engine(root: &Path, run_dir: &Path) -> anyhow::Result<()> {
     let mut build = crate::linted_cargo()?;
     build.current_dir(root).args(crate::fleet::build_args()).args(["-p", "xtask"]);
     crate::run_step("cargo build (service binaries and xtask)", &mut build)?;
-    base_image(run_dir)?;
+    prepare(root, run_dir)?;
     let bin_dir = crate::fleet::bin_dir(false);
     build_images(root, run_dir, &bin_dir)?;
 

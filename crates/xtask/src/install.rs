@@ -122,9 +122,13 @@ pub fn ensure_s3_server() -> anyhow::Result<()> {
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(testkit::cluster::S3_SERVER_INSTALL)
         .arg(root)
+        .envs(testkit::cluster::S3_SERVER_INSTALL_ENV.iter().copied())
         // Its own target dir: the workspace's must not be disturbed by a foreign build.
         .env("CARGO_TARGET_DIR", root.join("build"))
         .env_remove("RUSTFLAGS")
+        // Not linted: clippy's driver (`.ci/run` exports it) would hold s3s-fs to our lints.
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("CLIPPY_ARGS")
         .status()?;
     anyhow::ensure!(status.success(), "cargo install s3s-fs failed");
     let _ = std::fs::remove_dir_all(root.join("build"));
@@ -151,4 +155,17 @@ pub fn ensure_wrk() -> anyhow::Result<()> {
 /// The nginx binary.
 pub fn nginx_binary() -> String {
     if std::path::Path::new("/usr/sbin/nginx").exists() { "/usr/sbin/nginx".into() } else { "nginx".into() }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ci_installs_the_s3_server_as_the_testkit_says() {
+        let ci = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.ci/run")).expect(".ci/run");
+        let command = format!("cargo {}", testkit::cluster::S3_SERVER_INSTALL.join(" "));
+        assert!(ci.contains(&command), ".ci/run lacks `{command}`");
+        for (name, value) in testkit::cluster::S3_SERVER_INSTALL_ENV {
+            assert!(ci.contains(&format!("{name}={value}")), ".ci/run lacks {name}={value}");
+        }
+    }
 }

@@ -15,7 +15,8 @@
 //! - `cloudflare-ips IPS_V4 IPS_V6` — refreshes nginx/cloudflare-ips.conf from Cloudflare's lists.
 //! - `openapi` — regenerates `services/gateway/openapi.json` from the services' routes.
 //! - `compose-test` — docker-compose.yml run with Docker (images from the built binaries), and the
-//!   fleet walk against it; SKIPPED without an engine unless `SHOPFLEET_REQUIRE_COMPOSE=1`.
+//!   fleet walk against it; SKIPPED without an engine unless `SHOPFLEET_REQUIRE_COMPOSE=1`;
+//!   `--prepare` only makes the images that need no binary of ours (CI runs it in the background).
 //! - `deploy` — regenerates docker-compose.yml, deploy/compose/nginx.conf, deploy/k8s and the
 //!   images workflow from the fleet and callers tables.
 //! - `manifests` — renders both kustomize overlays and validates them (schemas and the code's tables).
@@ -74,7 +75,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&root, &args[1..]),
         Some("openapi") => openapi(&root),
         Some("deploy") => deploy::run(&root),
-        Some("compose-test") => compose_test::run(&root),
+        Some("compose-test") => compose_test::run(&root, &args[1..]),
         Some("manifests") => manifests::run(&root),
         Some("ops") => ops_checks(&root),
         Some("build-graph") => build_graph::check(&root),
