@@ -465,7 +465,10 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let outcome = if prepare_only { prepare(root, &run_dir) } else { on_engine(root, &run_dir) };
     drop(engine);
     if prepare_only {
-        let _ = std::fs::remove_dir_all(&run_dir);
+        match &outcome {
+            Ok(()) => drop(std::fs::remove_dir_all(&run_dir)),
+            Err(_) => eprintln!("    compose images failed; the engine's log kept under {}", run_dir.display()),
+        }
         return outcome;
     }
     match &outcome {

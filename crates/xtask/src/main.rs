@@ -150,13 +150,30 @@ fn ops_checks(root: &Path) -> anyhow::Result<()> {
     build_graph::check(root)
 }
 
-/// The cargo that runs us.
+/// The cargo that runs us, without the variables `cargo run` gave us as a package's binary.
+/// A build script that tracks one of them (ring's tracks `CARGO_PKG_NAME`, `CARGO_MANIFEST_DIR`
+/// and more) saw it change between a build from the shell and one from here, and ring, rustls
+/// 0.21 and aws-sdk-s3 compiled again in every CI run.
 fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(is_run_variable) {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+/// Whether `cargo run` sets `name` for the binary it runs (the package's own variables).
+fn is_run_variable(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_MANIFEST_")
+        || ["CARGO_CRATE_NAME", "CARGO_BIN_NAME", "CARGO_PRIMARY_PACKAGE", "OUT_DIR"].contains(&name)
 }
 
 /// How clippy's driver learns its arguments from `cargo clippy` (`-D warnings`, joined by
-/// clippy's separator); the same value whoever sets it, since it is part of no hash.
+/// clippy's separator). `.ci/run` exports the same value: clippy tracks it, and a different one
+/// would rebuild the workspace's crates.
 const CLIPPY_ARGS: &str = "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__";
 
 /// The cargo for the builds of a test run: clippy's driver wraps rustc for the workspace's own
@@ -209,4 +226,19 @@ fn run_step(description: &str, command: &mut Command) -> anyhow::Result<()> {
     eprintln!("    {description}: {status} in {:.1?}", started.elapsed());
     anyhow::ensure!(status.success(), "{description} failed ({status})");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_run_variable;
+
+    #[test]
+    fn the_package_variables_of_cargo_run_are_dropped_and_cargos_settings_kept() {
+        for name in ["CARGO_PKG_NAME", "CARGO_PKG_VERSION_MAJOR", "CARGO_MANIFEST_DIR", "CARGO_BIN_NAME"] {
+            assert!(is_run_variable(name), "{name}");
+        }
+        for name in ["CARGO", "CARGO_HOME", "CARGO_TARGET_DIR", "CARGO_INCREMENTAL", "RUSTC_WORKSPACE_WRAPPER"] {
+            assert!(!is_run_variable(name), "{name}");
+        }
+    }
 }
