@@ -181,6 +181,44 @@ impl EnvReader {
     }
 }
 
+/// What kind of deployment a service runs in (`SHOP_ENV`). Production is the default: a
+/// deployment that forgets the variable gets production's rules (no sandbox payments), never
+/// development's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShopEnv {
+    /// A shop that takes real orders (`SHOP_ENV` unset or `production`).
+    Production,
+    /// `cargo xtask up`, the tests and the compose dev stack (`SHOP_ENV=development`).
+    Development,
+}
+
+impl ShopEnv {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Production => "production",
+            Self::Development => "development",
+        }
+    }
+
+    /// Reads `SHOP_ENV`: `production` (the default) or `development`.
+    pub fn read(env: &mut EnvReader) -> Self {
+        match env.optional("SHOP_ENV").as_deref() {
+            None | Some("production") => Self::Production,
+            Some("development") => Self::Development,
+            Some(other) => {
+                env.problem(format!("SHOP_ENV={other:?}: use production (the default) or development"));
+                Self::Production
+            }
+        }
+    }
+}
+
+impl fmt::Display for ShopEnv {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The configuration every service shares.
 #[derive(Clone, Debug)]
 pub struct ServiceConfig {
@@ -206,6 +244,8 @@ pub struct ServiceConfig {
     /// The shop's one currency (ISO 4217, `SHOP_CURRENCY`, default EUR): every price and
     /// total is in it; anything else is refused.
     pub currency: String,
+    /// Production or development (`SHOP_ENV`, production by default).
+    pub environment: ShopEnv,
 }
 
 impl ServiceConfig {
@@ -239,6 +279,7 @@ impl ServiceConfig {
         if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
             env.problem(format!("SHOP_CURRENCY={currency:?} is not a three-letter ISO 4217 code such as EUR"));
         }
+        let environment = ShopEnv::read(env);
         // Everything is read before anything missing ends the reading, so all problems are listed.
         Some(Self {
             spec,
@@ -254,6 +295,7 @@ impl ServiceConfig {
             client_request_timeout,
             service_urls,
             currency,
+            environment,
         })
     }
 

@@ -26,7 +26,7 @@ pub mod shutdown;
 pub use app::{Application, ServiceRouter};
 pub use client::InternalClient;
 pub use clock::Clock;
-pub use config::{ConfigError, EnvReader, ServiceConfig};
+pub use config::{ConfigError, EnvReader, ServiceConfig, ShopEnv};
 pub use fleet::{SERVICES, ServiceSpec};
 pub use problem::openapi as problem_schema;
 pub use problem::{

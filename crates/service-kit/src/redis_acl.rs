@@ -1,8 +1,13 @@
-//! One Redis ACL user per service (review M8): each may touch only its own keys, with only the
-//! commands it uses. Only auth writes the revocation list, the gateway only reads it; only a
-//! stream's producer may XADD to it; a consumer reads and acknowledges its streams and writes
-//! only its own dead letters; nobody else reaches the sign-in throttle. The bootstrap (`cargo
+//! One Redis ACL user per service (reviews M8 and f5592e3 M4): each may touch only its own keys,
+//! with only the commands it uses. Only auth writes the revocation list, the gateway only reads
+//! it; only a stream's producer may XADD to it; a consumer reads and acknowledges its streams
+//! (in a selector of its own, so the data commands of its root never reach a stream: no DEL,
+//! SET, EXPIRE or XTRIM of it) and writes only its own dead letters; nobody else reaches the
+//! sign-in throttle; no service may pause, kill or list other clients. The bootstrap (`cargo
 //! xtask up`, the fleet test) and the conformance test apply these rules the same way.
+//!
+//! What ACLs cannot do: scope a consumer group. A reader of a stream may read, acknowledge or
+//! claim entries in any group of that stream (ARCHITECTURE.md says what that leaves open).
 
 use aws_lc_rs::digest;
 use redis::aio::ConnectionLike;
@@ -29,10 +34,32 @@ pub const CONSUMES: &[(&str, &[&str])] = &[
     (ADMIN, PRODUCES),
 ];
 
-/// Commands every service may run: connection housekeeping and PING (readiness), and what a
-/// cluster client asks to learn the topology and follow a slot's move.
-const BASE: &[&str] =
-    &["-@all", "+@connection", "+ping", "+cluster|slots", "+cluster|shards", "+cluster|nodes", "+asking", "+readonly"];
+/// Commands every service may run: signing in, naming its connection, PING (readiness), and
+/// what a cluster client asks to learn the topology and follow a slot's move. Nothing of
+/// `@connection` beyond that: `CLIENT PAUSE`, `KILL`, `LIST`, `NO-EVICT` would let one service
+/// freeze Redis for the fleet or cut another's connections. (redis-rs also sends `CLIENT
+/// SETINFO` when it connects and ignores the answer; it is left refused, since Redis 7.0 does
+/// not know the subcommand and would refuse the rule.)
+pub const BASE: &[&str] = &[
+    "-@all",
+    "+auth",
+    "+hello",
+    "+ping",
+    "+client|setname",
+    "+client|getname",
+    "+client|id",
+    "+cluster|slots",
+    "+cluster|shards",
+    "+cluster|nodes",
+    "+asking",
+    "+readonly",
+];
+
+/// What a consumer may do on the streams it reads: its group's reads, acknowledgements,
+/// claims of its dead consumers' entries and the group's creation; never XADD, XDEL, XTRIM,
+/// XGROUP DESTROY|SETID|DELCONSUMER or a data command.
+pub const CONSUMER_COMMANDS: &[&str] =
+    &["+xreadgroup", "+xack", "+xgroup|create", "+xpending", "+xclaim", "+xautoclaim", "+xinfo|groups"];
 
 /// The ACL user of `service` under key prefix `prefix` (letters, digits and `_` only, so it
 /// can stand in a `redis://user:password@host` URL).
@@ -89,13 +116,11 @@ pub fn rules(prefix: &str, service: &str, password: &str) -> Vec<String> {
         rules.push(format!("(~{} +xadd)", events::stream_name(prefix, service)));
     }
     if let Some((_, streams)) = CONSUMES.iter().find(|(consumer, _)| *consumer == service) {
-        for stream in *streams {
-            rules.push(format!("~{}", events::stream_name(prefix, stream)));
-        }
-        rules.extend(
-            ["+xreadgroup", "+xack", "+xgroup|create", "+xpending", "+xclaim", "+xautoclaim", "+xinfo|groups"]
-                .map(str::to_owned),
-        );
+        // One selector with every stream it reads (one XREADGROUP names them all) and only the
+        // consumer's commands, apart from the root's keys and commands.
+        let keys: Vec<String> =
+            streams.iter().map(|stream| format!("~{}", events::stream_name(prefix, stream))).collect();
+        rules.push(format!("({} {})", keys.join(" "), CONSUMER_COMMANDS.join(" ")));
         // Its own dead letters are the one stream it may add to (search has a group per
         // replica, `search.<replica>`, and dead letters for each).
         let dead = events::dead_letter_stream(prefix, service);
@@ -157,12 +182,22 @@ mod tests {
                 && cart.contains(&"(~{p:events}.dead.cart ~{p:events}.dead.cart.* +xadd)".to_owned())
         );
         assert!(!cart.contains(&"+xadd".to_owned()), "cart adds to no stream but its dead letters");
+        assert!(!cart.iter().any(|r| r.starts_with("~{p:events}")), "no stream among cart's root keys");
+    }
+
+    #[test]
+    fn no_service_gets_a_whole_category_but_all_removed() {
+        for spec in crate::fleet::SERVICES {
+            for rule in rules("", spec.name, "pw") {
+                assert!(!rule.contains("+@"), "{}: {rule}", spec.name);
+            }
+        }
     }
 
     #[test]
     fn a_consumer_adds_only_to_its_own_dead_letters() {
         let user = rules("", USER, "pw");
-        assert!(user.contains(&"~{events}.auth".to_owned()));
+        assert!(user.contains(&format!("(~{{events}}.auth {})", CONSUMER_COMMANDS.join(" "))));
         assert!(!user.contains(&"+xadd".to_owned()));
         assert!(user.contains(&"(~{events}.dead.user ~{events}.dead.user.* +xadd)".to_owned()));
     }

@@ -135,6 +135,7 @@ pub fn service_config(service: &str, db: Option<&TestDb>) -> ServiceConfig {
             .map(|s| (s.name.to_owned(), vec![format!("http://127.0.0.1:{}", unused_port())]))
             .collect(),
         currency: "EUR".to_owned(),
+        environment: service_kit::ShopEnv::Development,
     }
 }
 

@@ -105,9 +105,16 @@ pub async fn stores(stores: &Stores) -> anyhow::Result<()> {
     url.set_path(&format!("/{}", stores.database));
     let mut db = connect(url.as_str()).await?;
     service_kit::bootstrap::create_schemas(&mut db, &stores.database).await?;
+    // Each service's Redis password from its secret file (what the Kubernetes Job is given:
+    // passwords only, no signing key); derived from its internal key only where no secrets
+    // were made (the local fleet).
     let users: Vec<(&str, String)> = SERVICES
         .iter()
         .map(|s| {
+            let file = secret_path(&stores.keys_dir, &format!("{}.redis-password", s.name));
+            if let Ok(password) = std::fs::read_to_string(&file) {
+                return Ok((s.name, password.trim().to_owned()));
+            }
             let pem = std::fs::read_to_string(stores.keys_dir.join(format!("internal/{}.pem", s.name)))?;
             Ok((s.name, service_kit::redis_acl::password(&pem)))
         })

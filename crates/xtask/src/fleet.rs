@@ -446,6 +446,9 @@ pub fn env_for(place: &Placement, name: &str) -> Vec<(String, String)> {
         ("API_AUDIENCE".to_owned(), AUDIENCE.to_owned()),
         ("ACCESS_SIGNING_KEY_FILE".to_owned(), key("access-signing.pem")),
         ("AUTH_ENCRYPTION_KEY_FILE".to_owned(), key("auth-encryption.key")),
+        // The local fleet, the tests and the compose stack take no real orders (the sandbox's
+        // test cards pay); a deployment without this variable is production.
+        ("SHOP_ENV".to_owned(), "development".to_owned()),
     ]);
     match place {
         Placement::Local(o) => env.extend([
@@ -492,6 +495,7 @@ pub fn env_for(place: &Placement, name: &str) -> Vec<(String, String)> {
         Placement::Compose => format!("http://localhost:{}", compose::NGINX_PORT),
     };
     if name == service_kit::fleet::PAYMENT {
+        env.push(("PAYMENT_PROVIDER".to_owned(), "sandbox".to_owned()));
         let secret_file = testkit::keys::webhook_secret_path(Path::new(""), "sandbox");
         env.push(("PAYMENT_WEBHOOK_SECRET_FILE".to_owned(), key(&secret_file.display().to_string())));
         // The sandbox's verdicts come back through the public door, like a provider's.

@@ -24,8 +24,15 @@ const KEYS: &str = crate::fleet::compose::KEYS;
 /// NGINX's port in its pod (the unprivileged image listens on 8080).
 const NGINX_PORT: u16 = 8080;
 
+/// Where the payment service's webhook signing secret is mounted (Stripe's `whsec_…`, or the
+/// sandbox's own in the dev overlay).
+const WEBHOOK_SECRET: &str = "secrets/payment-webhook-secret";
+/// Where Stripe's secret API key is mounted (from the Secret `shopfleet-payment-stripe`).
+const STRIPE_SECRET_KEY: &str = "secrets/stripe-secret-key";
+
 /// The site's own settings, one ConfigMap every service reads (`envFrom`); overlays change it.
-/// Values the generated environment refers to as `$(NAME)` are here too.
+/// Values the generated environment refers to as `$(NAME)` are here too. The base is a
+/// production shop (real payments through Stripe); only the dev overlay runs the sandbox.
 fn site() -> Value {
     json!({
         "POSTGRES_HOST": "postgres:5432",
@@ -41,7 +48,9 @@ fn site() -> Value {
         "STOREFRONT_URL": "http://localhost:3000",
         "CORS_ORIGINS": "http://localhost:3000",
         "ALLOWED_ORIGINS": "http://localhost:3000",
-        "PAYMENT_WEBHOOK_URL": "http://nginx/api/v1/payments/webhooks/sandbox",
+        "SHOP_ENV": "production",
+        "PAYMENT_PROVIDER": "stripe",
+        "PAYMENT_WEBHOOK_URL": "https://shop.example.com/api/v1/payments/webhooks/stripe",
         "TRUSTED_PROXIES": "10.0.0.0/8",
         "LOG_FORMAT": "json",
         "RUST_LOG": "info",
@@ -58,6 +67,8 @@ const SITE_KEYS: &[&str] = &[
     "TRUSTED_PROXIES",
     "S3_ENDPOINT",
     "S3_PUBLIC_BASE_URL",
+    "SHOP_ENV",
+    "PAYMENT_PROVIDER",
     "PAYMENT_WEBHOOK_URL",
     "LOG_FORMAT",
     "RUST_LOG",
@@ -96,10 +107,7 @@ fn secret_files(spec: &ServiceSpec) -> Vec<(String, String)> {
             files.push(("access-signing.pem".to_owned(), "access-signing.pem".to_owned()));
             files.push(("auth-encryption.key".to_owned(), "auth-encryption.key".to_owned()));
         }
-        "payment" => {
-            let path = testkit::keys::webhook_secret_path(std::path::Path::new(""), "sandbox");
-            files.push(("webhook-secret".to_owned(), path.display().to_string()));
-        }
+        "payment" => files.push(("webhook-secret".to_owned(), WEBHOOK_SECRET.to_owned())),
         "media" => {
             files.push(("s3-access-key-id".to_owned(), "secrets/s3-access-key-id".to_owned()));
             files.push(("s3-secret-access-key".to_owned(), "secrets/s3-secret-access-key".to_owned()));
@@ -109,16 +117,25 @@ fn secret_files(spec: &ServiceSpec) -> Vec<(String, String)> {
     files
 }
 
-/// The keys volume: the service's own Secret and the shared public key set, projected at /keys.
-fn keys_volume(specs: &[&ServiceSpec]) -> Value {
-    let mut sources = vec![json!({"secret": {
-        "name": "shopfleet-shared",
-        "items": [{"key": "internal-jwks.json", "path": "internal-jwks.json"}],
-    }})];
-    for spec in specs {
-        let items: Vec<Value> =
-            secret_files(spec).into_iter().map(|(key, path)| json!({"key": key, "path": path})).collect();
-        sources.push(json!({"secret": {"name": format!("shopfleet-{}", spec.name), "items": items}}));
+/// The keys volume of a service: its own Secret and the shared public key set, projected at
+/// /keys; for payment also Stripe's API key (its own Secret, optional so that the dev overlay's
+/// sandbox needs none: with Stripe chosen and no key, the service refuses to start and says so).
+fn keys_volume(spec: &ServiceSpec) -> Value {
+    let items: Vec<Value> =
+        secret_files(spec).into_iter().map(|(key, path)| json!({"key": key, "path": path})).collect();
+    let mut sources = vec![
+        json!({"secret": {
+            "name": "shopfleet-shared",
+            "items": [{"key": "internal-jwks.json", "path": "internal-jwks.json"}],
+        }}),
+        json!({"secret": {"name": format!("shopfleet-{}", spec.name), "items": items}}),
+    ];
+    if spec.name == service_kit::fleet::PAYMENT {
+        sources.push(json!({"secret": {
+            "name": "shopfleet-payment-stripe",
+            "optional": true,
+            "items": [{"key": "secret-key", "path": STRIPE_SECRET_KEY}],
+        }}));
     }
     json!({"name": "keys", "projected": {"sources": sources, "defaultMode": 0o400}})
 }
@@ -126,14 +143,23 @@ fn keys_volume(specs: &[&ServiceSpec]) -> Value {
 /// A service's environment in the cluster: the compose stack's, with the stores' addresses
 /// taken from the site ConfigMap and only the key files that are mounted.
 pub fn service_env(spec: &ServiceSpec) -> Vec<(String, String)> {
-    let mounted: BTreeSet<String> = std::iter::once("internal-jwks.json".to_owned())
+    let mut mounted: BTreeSet<String> = std::iter::once("internal-jwks.json".to_owned())
         .chain(secret_files(spec).into_iter().map(|(_, path)| path))
         .map(|path| format!("{KEYS}/{path}"))
         .collect();
+    let mut env = env_for(&Placement::Compose, spec.name);
+    if spec.name == service_kit::fleet::PAYMENT {
+        // The provider is the site's choice; both of its secrets have their own mounts.
+        env.push(("STRIPE_SECRET_KEY_FILE".to_owned(), format!("{KEYS}/{STRIPE_SECRET_KEY}")));
+        mounted.insert(format!("{KEYS}/{STRIPE_SECRET_KEY}"));
+    }
     let compose = crate::fleet::compose::POSTGRES;
-    env_for(&Placement::Compose, spec.name)
-        .into_iter()
+    env.into_iter()
         .filter(|(key, _)| !SITE_KEYS.contains(&key.as_str()))
+        .map(|(key, value)| match key.as_str() {
+            "PAYMENT_WEBHOOK_SECRET_FILE" => (key, format!("{KEYS}/{WEBHOOK_SECRET}")),
+            _ => (key, value),
+        })
         .filter(|(key, value)| !key.ends_with("_FILE") || mounted.contains(value))
         .map(|(key, value)| {
             let value = match key.as_str() {
@@ -180,7 +206,7 @@ fn deployment(spec: &ServiceSpec) -> Value {
     let name = spec.name;
     let mut mounts =
         vec![json!({"name": "keys", "mountPath": KEYS, "readOnly": true}), json!({"name": "tmp", "mountPath": "/tmp"})];
-    let mut volumes = vec![keys_volume(&[spec]), json!({"name": "tmp", "emptyDir": {}})];
+    let mut volumes = vec![keys_volume(spec), json!({"name": "tmp", "emptyDir": {}})];
     if name == service_kit::fleet::SEARCH {
         // Each replica builds its own index from the catalog at start (`/ready` waits for it).
         mounts.push(json!({"name": "search-index", "mountPath": crate::fleet::compose::SEARCH_INDEX}));
@@ -432,16 +458,25 @@ fn nginx() -> anyhow::Result<Vec<Value>> {
 }
 
 /// The one-shot bootstrap of roles, schemas and Redis ACL users (`xtask bootstrap stores`).
+/// It is given the passwords it sets and signs in with, nothing else: no service's internal
+/// key, no access-token signing key, no vault key.
 fn bootstrap() -> Vec<Value> {
-    let specs: Vec<&ServiceSpec> = SERVICES.iter().collect();
-    let mut keys = keys_volume(&specs);
-    keys["projected"]["sources"].as_array_mut().expect("sources").push(json!({"secret": {
+    let mut sources = vec![json!({"secret": {
         "name": "shopfleet-bootstrap",
         "items": [
             {"key": "postgres-password", "path": "secrets/postgres-password"},
             {"key": "redis-password", "path": "secrets/redis-password"},
         ],
-    }}));
+    }})];
+    for spec in SERVICES {
+        let items: Vec<Value> = secret_files(spec)
+            .into_iter()
+            .filter(|(key, _)| key.ends_with("-password"))
+            .map(|(key, path)| json!({"key": key, "path": path}))
+            .collect();
+        sources.push(json!({"secret": {"name": format!("shopfleet-{}", spec.name), "items": items}}));
+    }
+    let keys = json!({"name": "keys", "projected": {"sources": sources, "defaultMode": 0o400}});
     let env = vec![
         ("KEYS_DIR".to_owned(), KEYS.to_owned()),
         (
@@ -584,8 +619,24 @@ pub fn files() -> anyhow::Result<Vec<(PathBuf, String)>> {
             "resources": ["../../base"],
             "images": images("shopfleet/", "dev"),
             "replicas": SERVICES.iter().map(|s| s.name).chain(["nginx"]).map(|name| json!({"name": name, "count": 1})).collect::<Vec<_>>(),
-            "patches": one_replica,
+            "patches": std::iter::once(json!({"path": "site.yaml"})).chain(one_replica).collect::<Vec<_>>(),
         })),
+    ));
+    files.push((
+        PathBuf::from(ROOT).join("overlays/dev/site.yaml"),
+        format!(
+            "{HEADER}# A shop that takes no real orders: the sandbox's test cards pay, its verdicts come back\n# through NGINX.\n{}",
+            yaml::document(&json!({
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "shopfleet-site"},
+                "data": {
+                    "SHOP_ENV": "development",
+                    "PAYMENT_PROVIDER": "sandbox",
+                    "PAYMENT_WEBHOOK_URL": "http://nginx/api/v1/payments/webhooks/sandbox",
+                },
+            }))
+        ),
     ));
     // prod: the registry's images, TLS to the database, the site's own addresses.
     files.push((
@@ -621,6 +672,11 @@ pub fn files() -> anyhow::Result<Vec<(PathBuf, String)>> {
                     "STOREFRONT_URL": "https://shop.example.com",
                     "CORS_ORIGINS": "https://shop.example.com",
                     "ALLOWED_ORIGINS": "https://shop.example.com",
+                    // Real money: Stripe (its key in the Secret shopfleet-payment-stripe, its
+                    // webhook endpoint registered in Stripe's dashboard at this URL).
+                    "SHOP_ENV": "production",
+                    "PAYMENT_PROVIDER": "stripe",
+                    "PAYMENT_WEBHOOK_URL": "https://shop.example.com/api/v1/payments/webhooks/stripe",
                 },
             }))
         ),

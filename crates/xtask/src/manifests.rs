@@ -137,11 +137,41 @@ pub fn check_rendered(docs: &[Value]) -> anyhow::Result<usize> {
     Ok(checked)
 }
 
+/// Checks that a rendered production overlay can only take real money: Stripe chosen, the
+/// environment production, Stripe's key mounted, and the sandbox nowhere (no provider, URL,
+/// secret file or mount that names it).
+pub fn check_production(yaml: &str, docs: &[Value]) -> anyhow::Result<()> {
+    let site = &find(docs, "ConfigMap", "shopfleet-site")?["data"];
+    ensure!(site["PAYMENT_PROVIDER"] == "stripe", "prod: PAYMENT_PROVIDER is {}, not stripe", site["PAYMENT_PROVIDER"]);
+    ensure!(
+        site.get("SHOP_ENV").is_none_or(|env| env == "production"),
+        "prod: SHOP_ENV is {}, not production",
+        site["SHOP_ENV"]
+    );
+    let payment = find(docs, "Deployment", service_kit::fleet::PAYMENT)?;
+    let env = payment["spec"]["template"]["spec"]["containers"][0]["env"].as_array().cloned().unwrap_or_default();
+    for variable in &env {
+        ensure!(
+            variable["name"] != "SHOP_ENV" && variable["name"] != "PAYMENT_PROVIDER",
+            "prod: payment sets {} itself",
+            variable["name"]
+        );
+    }
+    ensure!(env.iter().any(|v| v["name"] == "STRIPE_SECRET_KEY_FILE"), "prod: payment has no STRIPE_SECRET_KEY_FILE");
+    if let Some(line) = yaml.lines().find(|line| line.to_ascii_lowercase().contains("sandbox")) {
+        anyhow::bail!("prod: the overlay renders the sandbox: {}", line.trim());
+    }
+    Ok(())
+}
+
 pub fn run(root: &Path) -> anyhow::Result<()> {
     crate::install::ensure_kubernetes_validate()?;
     for overlay in ["dev", "prod"] {
         let (yaml, docs) = render(root, overlay)?;
         let checked = check_rendered(&docs)?;
+        if overlay == "prod" {
+            check_production(&yaml, &docs)?;
+        }
         // The schemas know the built-in kinds; the operator's kinds were checked above.
         let dir = std::env::temp_dir().join(format!("shopfleet-manifests-{}-{overlay}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
@@ -168,4 +198,52 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn overlay(provider: &str, environment: &str, webhook: &str) -> (String, Vec<Value>) {
+        let docs = vec![
+            json!({"kind": "ConfigMap", "metadata": {"name": "shopfleet-site"},
+                   "data": {"PAYMENT_PROVIDER": provider, "SHOP_ENV": environment, "PAYMENT_WEBHOOK_URL": webhook}}),
+            json!({"kind": "Deployment", "metadata": {"name": "payment"}, "spec": {"template": {"spec": {"containers": [
+                {"env": [{"name": "STRIPE_SECRET_KEY_FILE", "value": "/keys/secrets/stripe-secret-key"}]}]}}}}),
+        ];
+        let yaml = format!("PAYMENT_PROVIDER: {provider}\nSHOP_ENV: {environment}\nPAYMENT_WEBHOOK_URL: {webhook}\n");
+        (yaml, docs)
+    }
+
+    #[test]
+    fn a_production_overlay_with_stripe_passes() {
+        let (yaml, docs) = overlay("stripe", "production", "https://shop.example.com/api/v1/payments/webhooks/stripe");
+        check_production(&yaml, &docs).unwrap();
+    }
+
+    #[test]
+    fn a_production_overlay_that_renders_the_sandbox_anywhere_fails() {
+        for (provider, environment, webhook) in [
+            ("sandbox", "production", "https://x/webhooks/stripe"),
+            ("stripe", "development", "https://x/webhooks/stripe"),
+            ("stripe", "production", "http://nginx/api/v1/payments/webhooks/sandbox"),
+        ] {
+            let (yaml, docs) = overlay(provider, environment, webhook);
+            assert!(check_production(&yaml, &docs).is_err(), "{provider} {environment} {webhook}");
+        }
+    }
+
+    #[test]
+    fn the_generated_production_overlay_names_no_sandbox() {
+        // What kubectl renders for prod is the base and the prod overlay's files.
+        for (path, text) in crate::k8s::files().unwrap() {
+            let path = path.display().to_string();
+            if path.contains("overlays/dev") {
+                continue;
+            }
+            assert!(!text.to_ascii_lowercase().contains("sandbox"), "{path} names the sandbox");
+        }
+    }
 }

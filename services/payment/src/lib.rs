@@ -41,6 +41,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// carry an internal token of this service, hence its place among the allowed issuers.
 pub async fn build(config: PaymentConfig) -> Result<Application, StartError> {
     let PaymentConfig { service, provider, webhook_secret, webhook_url, reconcile_every, reconcile_after } = config;
+    // The same rule as reading the environment, for configs made in code.
+    provider.check_allowed(service.environment).map_err(|problem| StartError::part("payment provider", problem))?;
+    let environment = service.environment;
+    // Where the provider's webhooks arrive: the sandbox posts there itself; Stripe's dashboard
+    // must name it.
+    let webhook_endpoint = webhook_url.clone().unwrap_or_else(|| format!("/payments/webhooks/{}", provider.name()));
     let mut context = Context::start(service).await?.with_database(&MIGRATOR).await?.with_redis().await?;
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
@@ -61,6 +67,17 @@ pub async fn build(config: PaymentConfig) -> Result<Application, StartError> {
             (Arc::new(Stripe { base: api_base, secret_key, http }), None)
         }
     };
+    tracing::info!(provider = provider.name(), %environment, %webhook_endpoint, "payments are taken by this provider");
+    let info = prometheus::IntGaugeVec::new(
+        prometheus::Opts::new(
+            "payment_provider_info",
+            "The provider that takes payments, and the deployment's environment.",
+        ),
+        &["provider", "environment"],
+    )
+    .expect("valid metric");
+    info.with_label_values(&[provider.name(), environment.as_str()]).set(1);
+    context.metrics.register(Box::new(info)).expect("registered once");
     events::start(&mut context, Arc::clone(&provider), reconcile_every, reconcile_after).await?;
     let state = routes::AppState {
         pool: context.db.clone(),

@@ -91,7 +91,7 @@ pub struct Reconciled {
 /// verdicts applied; refunds requested longer than `after` ago are sent again.
 pub async fn reconcile(pool: &PgPool, provider: &dyn Provider, after: Duration) -> Result<Reconciled, SettleError> {
     let mut done = Reconciled::default();
-    for (intent_id, status) in store::unsettled(pool, after, 50).await? {
+    for (intent_id, status) in store::unsettled(pool, provider.name(), after, 50).await? {
         let verdict = match provider.retrieve(&intent_id).await {
             Ok(verdict) => verdict,
             Err(error) => {

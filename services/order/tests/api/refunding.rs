@@ -235,3 +235,51 @@ async fn reconciliation_repairs_a_webhook_that_never_arrived() {
         1
     );
 }
+
+#[tokio::test]
+async fn reconciliation_never_settles_an_intent_of_a_provider_the_deployment_did_not_choose() {
+    let shop = Shop::spawn_with(|payment| {
+        payment.webhook_url = Some(format!("http://127.0.0.1:{}/lost", testkit::unused_port()));
+        payment.reconcile_every = Duration::from_millis(500);
+        payment.reconcile_after = Duration::from_secs(1);
+    })
+    .await;
+    shop.stock("DEMO-0001-M", 5).await;
+    shop.stock("DEMO-0002-M", 5).await;
+    // Two confirmed intents whose webhooks are lost; one was made (as its row says) by another
+    // provider than the one this deployment runs, say before a switch from the sandbox.
+    let (ann, bob) = (shop.shopper(true).await, shop.shopper(true).await);
+    let mut orders = Vec::new();
+    for (shopper, sku) in [(&ann, "DEMO-0001-M"), (&bob, "DEMO-0002-M")] {
+        shopper.add(sku, 1).await;
+        let (status, order) = shopper.place(&format!("order-{sku}")).await;
+        assert_eq!(status, 201, "{order}");
+        let order_id = order["id"].as_str().unwrap().to_owned();
+        let payment_id = start_payment(shopper, &order_id).await;
+        orders.push((order_id, payment_id));
+    }
+    sqlx::query("update payments set provider = 'stripe' where id = $1::uuid")
+        .bind(&orders[1].1)
+        .execute(&shop.payment_pool)
+        .await
+        .unwrap();
+    confirm(&ann, &orders[0].1, "4242424242424242").await;
+    confirm(&bob, &orders[1].1, "4242424242424242").await;
+    // The control: the sandbox's own intent is repaired by reconciliation.
+    wait_for_order(&ann, &orders[0].0, "paid").await;
+    let asked: i64 = sqlx::query_scalar(
+        "select count(*) from payments where id = $1::uuid and checked_at > created_at + interval '500 milliseconds'",
+    )
+    .bind(&orders[1].1)
+    .fetch_one(&shop.payment_pool)
+    .await
+    .unwrap();
+    assert_eq!(asked, 0, "reconciliation never asks the sandbox about another provider's intent");
+    let (_, order) = bob.order.get(&format!("/orders/{}", orders[1].0)).await;
+    assert_eq!(order["status"], "awaiting_payment");
+    assert_eq!(
+        count(&shop.payment_pool, "select count(*) from outbox where event_type = 'PAYMENT_SUCCEEDED'").await,
+        1,
+        "only the chosen provider's intent was settled"
+    );
+}

@@ -473,10 +473,15 @@ pub async fn refund_failed(pool: &PgPool, id: Uuid, reason: &str) -> sqlx::Resul
 /// Payments still waiting for a verdict (or cancelled, and not yet at the provider) that
 /// reconciliation has not asked about for `after`: (provider intent id, status), oldest check
 /// first; each marked as checked.
-pub async fn unsettled(pool: &PgPool, after: std::time::Duration, limit: i64) -> sqlx::Result<Vec<(String, String)>> {
+pub async fn unsettled(
+    pool: &PgPool,
+    provider: &str,
+    after: std::time::Duration,
+    limit: i64,
+) -> sqlx::Result<Vec<(String, String)>> {
     sqlx::query_as(
         "update payments set checked_at = now() where id in ( \
-             select id from payments where (status in ('requires_confirmation', 'processing') \
+             select id from payments where provider = $3 and (status in ('requires_confirmation', 'processing') \
                  or (status = 'canceled' and not provider_canceled)) \
              and checked_at < now() - make_interval(secs => $1) and created_at > now() - interval '7 days' \
              order by checked_at limit $2 for update skip locked) \
@@ -484,6 +489,7 @@ pub async fn unsettled(pool: &PgPool, after: std::time::Duration, limit: i64) ->
     )
     .bind(after.as_secs_f64())
     .bind(limit)
+    .bind(provider)
     .fetch_all(pool)
     .await
 }
