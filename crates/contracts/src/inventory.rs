@@ -47,10 +47,13 @@ pub struct Reservation {
 /// What a reservation came to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reserved {
-    /// Held (or already held under this id).
+    /// Held now (newly, or already held under this id).
     Held(Reservation),
     /// Not enough stock for these SKUs; nothing was held.
     OutOfStock(Vec<String>),
+    /// This id's reservation was let go (swept, expired, its order ended): nothing is held
+    /// under it, and the stock may have been sold to others.
+    Released,
 }
 
 /// Calls the inventory service.
@@ -75,11 +78,10 @@ impl InventoryClient {
             .map_err(|source| CallError::Transport { service: INVENTORY, source })?;
         let status = response.status();
         if status.is_success() {
-            return response
-                .json()
-                .await
-                .map(Reserved::Held)
-                .map_err(|source| CallError::Decode { service: INVENTORY, source });
+            let reservation: Reservation =
+                response.json().await.map_err(|source| CallError::Decode { service: INVENTORY, source })?;
+            // Held is what the answer says, never what its status code implies.
+            return Ok(if reservation.status == "held" { Reserved::Held(reservation) } else { Reserved::Released });
         }
         if status == reqwest::StatusCode::CONFLICT {
             let problem: serde_json::Value =
@@ -89,7 +91,26 @@ impl InventoryClient {
                     problem["skus"].as_array().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_owned));
                 return Ok(Reserved::OutOfStock(skus.collect()));
             }
+            if problem["code"] == "reservation_released" {
+                return Ok(Reserved::Released);
+            }
         }
         Err(CallError::Status { service: INVENTORY, status })
+    }
+
+    /// Lets a held reservation go (releasing a released one changes nothing).
+    pub async fn release(&self, id: Uuid, on_behalf: &Subject) -> Result<(), CallError> {
+        let path = RELEASE_PATH.replace("{id}", &id.to_string());
+        let response = self
+            .client
+            .request(Method::POST, INVENTORY, &path, on_behalf)
+            .send()
+            .await
+            .map_err(|source| CallError::Transport { service: INVENTORY, source })?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(CallError::Status { service: INVENTORY, status: response.status() })
+        }
     }
 }

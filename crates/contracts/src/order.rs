@@ -16,6 +16,11 @@ use crate::{CallError, call_json, call_json_relayed, query_value};
 /// `GET /internal/orders/{id}`.
 pub const ORDER_PATH: &str = "/internal/orders/{id}";
 
+/// `POST /internal/orders/{id}/payment-started`: a payment is being started; an order awaiting
+/// payment has its deadline moved from the short unpaid hold to the payment window. Answers
+/// the order as `ORDER_PATH` does.
+pub const PAYMENT_STARTED_PATH: &str = "/internal/orders/{id}/payment-started";
+
 /// `GET /internal/staff/orders?user_id=&status=&limit=&cursor=`: what `GET /orders/all` answers.
 pub const STAFF_ORDERS_PATH: &str = "/internal/staff/orders";
 
@@ -121,6 +126,17 @@ impl OrderClient {
     pub async fn order(&self, id: Uuid) -> Result<Option<OrderSummary>, CallError> {
         let path = ORDER_PATH.replace("{id}", &id.to_string());
         match call_json(ORDER, self.client.request(Method::GET, ORDER, &path, &Subject::anonymous())).await {
+            Ok(order) => Ok(Some(order)),
+            Err(CallError::Status { status, .. }) if status == reqwest::StatusCode::NOT_FOUND => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Tells the order service a payment is being started for the order (its deadline moves out
+    /// to the payment window); the order as it is then, `None` when there is no such order.
+    pub async fn payment_started(&self, id: Uuid) -> Result<Option<OrderSummary>, CallError> {
+        let path = PAYMENT_STARTED_PATH.replace("{id}", &id.to_string());
+        match call_json(ORDER, self.client.request(Method::POST, ORDER, &path, &Subject::anonymous())).await {
             Ok(order) => Ok(Some(order)),
             Err(CallError::Status { status, .. }) if status == reqwest::StatusCode::NOT_FOUND => Ok(None),
             Err(other) => Err(other),

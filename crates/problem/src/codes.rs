@@ -104,6 +104,7 @@ problem_codes! {
     ReviewExists = ("review_exists", CONFLICT) "You have reviewed this product already; change or remove that review instead.",
     OutOfStock = ("out_of_stock", CONFLICT) "Not enough stock for some SKUs (`skus` names them); nothing was held.",
     ReservationConflict = ("reservation_conflict", CONFLICT) "This reservation id is already used for other lines, or the reservation is no longer held.",
+    ReservationReleased = ("reservation_released", CONFLICT) "The stock this checkout held was let go (it waited too long); nothing was ordered: start the checkout again with a new Idempotency-Key.",
 
     // Media.
     UploadMissing = ("upload_missing", CONFLICT) "Nothing has been uploaded to the presigned URL yet (or the upload expired); upload, then complete.",
@@ -122,6 +123,8 @@ problem_codes! {
     InvalidTransition = ("invalid_transition", CONFLICT) "The order's state does not allow this (e.g. cancelling a paid order).",
     DiscountCodeInvalid = ("discount_code_invalid", UNPROCESSABLE_ENTITY) "The discount code does not apply (unknown, not active now, used up, or the subtotal is below its minimum); `detail` says which.",
     DiscountCodeTaken = ("discount_code_taken", CONFLICT) "Another discount already has this code.",
+    TooManyUnpaidOrders = ("too_many_unpaid_orders", CONFLICT) "You have as many unpaid orders as the shop allows open at once; pay or cancel one first.",
+    QuantityLimitExceeded = ("quantity_limit_exceeded", CONFLICT) "More of these SKUs (`skus` names them) than one order or one shopper's open orders may hold.",
 
     // Concurrency.
     ConcurrentUpdate = ("concurrent_update", CONFLICT) "Another change to the same thing happened at the same time; retry.",

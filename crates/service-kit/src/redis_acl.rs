@@ -24,7 +24,7 @@ pub const CONSUMES: &[(&str, &[&str])] = &[
     (USER, &[AUTH]),
     (NOTIFICATION, &[AUTH, ORDER]),
     (PRODUCT, &[INVENTORY, ORDER, MEDIA, AUTH]),
-    (ORDER, &[PAYMENT, AUTH]),
+    (ORDER, &[PAYMENT, AUTH, INVENTORY]),
     (PAYMENT, &[ORDER]),
     (INVENTORY, &[ORDER]),
     (CART, &[ORDER, AUTH]),

@@ -65,6 +65,8 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("ORDER_KEY_IN_FLIGHT_SECS", "10"),
     ("PAYMENT_RECONCILE_EVERY_SECS", "2"),
     ("PAYMENT_RECONCILE_AFTER_SECS", "5"),
+    // A shopper's paid orders stay unpaid until the webhook lands, which a crash delays.
+    ("ORDER_MAX_UNPAID", "1000"),
     ("RATE_LIMIT_CREDENTIALS", "1000000/1/1000000"),
     ("RATE_LIMIT_WRITE", "1000000/1/1000000"),
     ("RATE_LIMIT_READ", "1000000/1/1000000"),

@@ -20,6 +20,14 @@ pub enum ApiError {
     /// does not allow the change (committing a released one, releasing a sale).
     #[error("reservation conflict")]
     ReservationConflict,
+    /// 409 `reservation_released`: a reservation asked for again under its id is no longer
+    /// held (swept, expired, or its order ended): nothing is held now.
+    #[error("reservation released")]
+    ReservationReleased,
+    /// A released reservation's paid order cannot be covered by the stock on sale now
+    /// (these SKUs are short); never an HTTP answer, the order event's handler tells the order.
+    #[error("stock lost for {0:?}")]
+    StockLost(Vec<String>),
     /// The problem's own status: a problem already made (invalid fields 422, an unreadable
     /// body 400/413/415, a missing permission 403, a violated constraint), sent as it is.
     #[error(transparent)]
@@ -63,6 +71,14 @@ impl IntoResponse for ApiError {
                 Code::ReservationConflict,
                 "this reservation id is held for other lines, or its state does not allow this",
             ),
+            ApiError::ReservationReleased => Problem::new(
+                Code::ReservationReleased,
+                "this reservation is no longer held; nothing is held under its id",
+            ),
+            ApiError::StockLost(skus) => {
+                Problem::new(Code::OutOfStock, format!("not enough stock for {}", skus.join(", ")))
+                    .with_extension("skus", serde_json::json!(skus))
+            }
             ApiError::Problem(problem) => problem,
             ApiError::Database(error) => Problem::internal(&error),
         };

@@ -2,14 +2,16 @@
 //! availability crosses zero, reservations, commits and releases included), STOCK_LOW and
 //! INVENTORY_RESERVED / COMMITTED / RELEASED on `events.inventory`, through its outbox in the
 //! transaction of each change. It consumes the order's stream: ORDER_CREATED marks the
-//! reservation as having an order (no orphan), ORDER_PAID commits it, ORDER_CANCELLED and
-//! ORDER_EXPIRED release it; a declined payment changes nothing here. It also runs the sweeper
-//! of orphaned reservations.
+//! reservation as having an order (no orphan), ORDER_PAID commits it (a reservation released
+//! meanwhile is sold from what is on sale now, or INVENTORY_COMMIT_FAILED tells the order
+//! service, which cancels and refunds the order), ORDER_CANCELLED and ORDER_EXPIRED release
+//! it; a declined payment changes nothing here. It also runs the sweeper of orphaned
+//! reservations.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use events::catalog::OrderEvent;
+use events::catalog::{InventoryCommitFailed, OrderEvent};
 use events::consumer::HandleFuture;
 use events::{Envelope, EventMetrics, Handled, Handler, HandlerError};
 use service_kit::{Context, Redis, StartError};
@@ -36,7 +38,20 @@ impl Handler for Reservations {
                     store::mark_order_written(tx, e.order_id).await?;
                     return Ok(Handled::Applied);
                 }
-                Some(OrderEvent::OrderPaid(e)) => stock::commit(tx, e.order_id, "order").await,
+                Some(OrderEvent::OrderPaid(e)) => match stock::commit(tx, e.order_id, "order").await {
+                    Err(ApiError::StockLost(skus)) => {
+                        // Paid, but its stock is gone: the order is cancelled and refunded.
+                        tracing::warn!(order_id = %e.order_id, ?skus, "a paid order's released stock is sold out");
+                        let lost = InventoryCommitFailed {
+                            reservation_id: e.order_id,
+                            skus,
+                            reason: "its reservation was released and the stock is no longer available".into(),
+                        };
+                        events::enqueue(tx, crate::SERVICE, &lost).await?;
+                        return Ok(Handled::Applied);
+                    }
+                    other => other,
+                },
                 Some(OrderEvent::OrderCancelled(e)) => stock::release(tx, e.order_id, "order cancelled", "order").await,
                 Some(OrderEvent::OrderExpired(e)) => stock::release(tx, e.order_id, "order expired", "order").await,
                 Some(OrderEvent::OrderShipped(_) | OrderEvent::OrderDelivered(_) | OrderEvent::OrderRefunded(_))
@@ -46,8 +61,7 @@ impl Handler for Reservations {
             };
             match outcome {
                 Ok(_) => Ok(Handled::Applied),
-                // A paid order whose reservation was released (it expired first) is the order
-                // service's to refund; an order without a reservation here holds no stock.
+                // Releasing a sale, or an order without a reservation here (it holds no stock).
                 Err(error @ (ApiError::ReservationConflict | ApiError::ReservationNotFound)) => {
                     tracing::warn!(%error, event_type = %event.event_type, "order event for a reservation in another state");
                     Ok(Handled::Ignored)

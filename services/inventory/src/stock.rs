@@ -115,7 +115,8 @@ pub async fn adjust(pool: &PgPool, sku: &str, delta: i64, why: &Why<'_>) -> Resu
 pub enum Reserve {
     /// Newly held.
     Created(ReservationRow),
-    /// Held before under this id with the same lines (whatever its status now).
+    /// Held before under this id with the same lines, and still held now (a reservation that
+    /// was let go is `ReservationReleased`, never a replay: its stock may be sold).
     Replayed(ReservationRow),
 }
 
@@ -129,10 +130,10 @@ pub async fn reserve(pool: &PgPool, id: Uuid, lines: &[Line], hold_secs: f64, ac
     let mut tx = pool.begin().await?;
     if !store::insert_reservation(&mut tx, id, lines, hold_secs).await? {
         let existing = store::lock_reservation(&mut tx, id).await?.ok_or(ApiError::ReservationConflict)?;
-        return if existing.lines.0 == lines {
-            Ok(Reserve::Replayed(existing))
-        } else {
-            Err(ApiError::ReservationConflict)
+        return match (existing.lines.0 == lines, existing.status.as_str()) {
+            (false, _) => Err(ApiError::ReservationConflict),
+            (true, "held") => Ok(Reserve::Replayed(existing)),
+            (true, _) => Err(ApiError::ReservationReleased),
         };
     }
     let skus: Vec<String> = lines.iter().map(|l| l.sku.clone()).collect();
@@ -160,21 +161,36 @@ pub async fn reserve(pool: &PgPool, id: Uuid, lines: &[Line], hold_secs: f64, ac
 }
 
 /// Turns a held reservation into a sale (on hand and reserved both go down). Committing a
-/// committed one changes nothing; a released one cannot be committed (`ReservationConflict`).
+/// committed one changes nothing. A released one (its order was paid after the hold was let
+/// go) is sold from what is on sale now if that covers every line, all or nothing; else
+/// `StockLost` names the short SKUs and nothing changes.
 pub async fn commit(tx: &mut PgConnection, id: Uuid, actor: &str) -> Result<ReservationRow> {
     let reservation = store::lock_reservation(tx, id).await?.ok_or(ApiError::ReservationNotFound)?;
-    match reservation.status.as_str() {
+    let held = match reservation.status.as_str() {
         "committed" => return Ok(reservation),
-        "released" => return Err(ApiError::ReservationConflict),
-        _ => {}
-    }
+        "released" => false,
+        _ => true,
+    };
     let skus: Vec<String> = reservation.lines.iter().map(|l| l.sku.clone()).collect();
     let rows = store::lock_in_order(tx, &skus).await?;
+    if !held {
+        let short: Vec<String> = reservation
+            .lines
+            .iter()
+            .filter(|line| !rows.iter().any(|row| row.sku == line.sku && row.available() >= line.quantity))
+            .map(|line| line.sku.clone())
+            .collect();
+        if !short.is_empty() {
+            return Err(ApiError::StockLost(short));
+        }
+    }
     let reference = id.to_string();
-    let why = Why { reason: "commit", reference: Some(&reference), actor };
+    let why = Why { reason: if held { "commit" } else { "commit after release" }, reference: Some(&reference), actor };
+    // A held line leaves both on hand and reserved; a released one only on hand.
+    let unreserve = |quantity: i64| if held { -quantity } else { 0 };
     for line in reservation.lines.iter() {
         let row = rows.iter().find(|row| row.sku == line.sku).ok_or(ApiError::UnknownSku)?;
-        change(tx, row, -line.quantity, -line.quantity, &why).await?;
+        change(tx, row, -line.quantity, unreserve(line.quantity), &why).await?;
     }
     store::set_status(tx, id, "committed", None).await?;
     events::enqueue(

@@ -159,7 +159,7 @@ mod tests {
         let templates = Templates::new();
         let context = serde_json::json!({
             "number": "SF-000009", "reason": "changed my mind", "amount": money(1990, "EUR"),
-            "refunded": money(1990, "EUR"), "late": true, "total": money(1990, "EUR"),
+            "refunded": money(1990, "EUR"), "total": money(1990, "EUR"),
             "carrier": "DHL", "tracking_number": "0034",
         });
         for kind in
@@ -173,7 +173,13 @@ mod tests {
             assert!(short.text.contains("SF-000009") && short.text.len() <= 160, "{kind:?}: {}", short.text);
         }
         let refund = templates.render(Kind::OrderRefunded, &context).unwrap();
-        assert!(refund.text.contains("after the order had ended") && refund.subject.contains("19.90 EUR"));
+        assert!(refund.text.contains("(changed my mind)") && refund.subject.contains("19.90 EUR"));
+        let unpaid = templates.render(Kind::OrderCancelled, &context).unwrap();
+        assert!(unpaid.text.contains("Nothing was charged"), "{}", unpaid.text);
+        let mut paid_context = context.clone();
+        paid_context["was_paid"] = serde_json::json!(true);
+        let paid = templates.render(Kind::OrderCancelled, &paid_context).unwrap();
+        assert!(paid.text.contains("refunded in full") && !paid.text.contains("Nothing was charged"), "{}", paid.text);
         assert!(!Kind::VerifyEmail.has_short_text());
     }
 

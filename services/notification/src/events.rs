@@ -95,7 +95,7 @@ impl Notifier {
                 Some(Wanted::order(Kind::OrderShipped, &e.email, e.user_id, context))
             }
             Some(OrderEvent::OrderCancelled(e)) => {
-                let context = serde_json::json!({"number": e.number, "reason": e.reason});
+                let context = serde_json::json!({"number": e.number, "reason": e.reason, "was_paid": e.was_paid});
                 Some(Wanted::order(Kind::OrderCancelled, &e.email, e.user_id, context))
             }
             Some(OrderEvent::OrderExpired(e)) => {
@@ -105,8 +105,6 @@ impl Notifier {
                 let context = serde_json::json!({
                     "number": e.number, "amount": money(e.amount_minor, &e.currency),
                     "refunded": money(e.refunded_minor, &e.currency), "reason": e.reason,
-                    // The order ended before its (late) payment: the refund was automatic.
-                    "late": e.status == "expired" || e.status == "cancelled",
                 });
                 Some(Wanted::order(Kind::OrderRefunded, &e.email, e.user_id, context))
             }

@@ -3,7 +3,10 @@
 //! synchronous write, idempotent by the order's id), price it with the one totals function,
 //! then write the order and ORDER_CREATED in one transaction. If that last step fails, the
 //! reservation is an orphan that inventory's sweeper releases; a retry with the same key
-//! resumes under the same order id.
+//! resumes under the same order id (refused as `reservation_released` once the sweep let it
+//! go). A shopper holds only so much unpaid (`domain::Limits`: checked before reserving, and
+//! again under a per-shopper lock in the order's transaction), and a new order's deadline is
+//! the short unpaid hold until a payment is started.
 
 use contracts::inventory::{Line, ReserveRequest, Reserved};
 use contracts::user::PostalAddress;
@@ -59,6 +62,9 @@ async fn make(state: &AppState, user_id: Uuid, order_id: Uuid, key: &str, body: 
     if cart.lines.is_empty() {
         return Err(ApiError::CartEmpty);
     }
+    // What the shopper already holds unpaid, before anything is reserved (checked once more
+    // when the order is written, against checkouts racing this one).
+    check_limits(&mut *state.pool.acquire().await?, state, user_id, &cart).await?;
     let address: PostalAddress = match (&body.shipping_address_id, &body.shipping_address) {
         (Some(id), _) => state.users.address(user_id, *id).await?.ok_or(ApiError::UnknownAddress)?,
         (None, Some(inline)) => inline.clone(),
@@ -95,6 +101,19 @@ async fn make(state: &AppState, user_id: Uuid, order_id: Uuid, key: &str, body: 
     made
 }
 
+/// The shopper's holdings against the limits.
+async fn check_limits(
+    conn: &mut sqlx::PgConnection,
+    state: &AppState,
+    user_id: Uuid,
+    cart: &contracts::cart::UserCart,
+) -> Result<()> {
+    let lines: Vec<(String, i64)> = cart.lines.iter().map(|l| (l.sku.clone(), l.quantity)).collect();
+    let skus: Vec<String> = lines.iter().map(|(sku, _)| sku.clone()).collect();
+    let (open, units) = store::unpaid_holdings(conn, user_id, &skus).await?;
+    state.limits.check(open, &lines, &units).map_err(ApiError::Limit)
+}
+
 /// What the checkout read before reserving.
 struct Gathered<'a> {
     cart: &'a contracts::cart::UserCart,
@@ -120,8 +139,12 @@ async fn reserve_and_write(
         // Held a little beyond the payment deadline: the order decides expiry and releases it.
         hold_secs: Some(state.payment_window.as_secs() + 300),
     };
-    if let Reserved::OutOfStock(skus) = state.inventory.reserve(&request, &Subject::anonymous()).await? {
-        return Err(ApiError::OutOfStock(skus));
+    match state.inventory.reserve(&request, &Subject::anonymous()).await? {
+        Reserved::Held(_) => {}
+        Reserved::OutOfStock(skus) => return Err(ApiError::OutOfStock(skus)),
+        // A resumed checkout whose hold was swept: a refusal that frees the key, never an order
+        // on stock that is not held.
+        Reserved::Released => return Err(ApiError::ReservationReleased),
     }
     let priced: Vec<(PricedLine, String)> = cart
         .lines
@@ -156,11 +179,20 @@ async fn reserve_and_write(
         lines: new_lines,
         shipping_address: serde_json::to_value(address).expect("an address serializes"),
         contact_email: email,
-        payment_window_secs: state.payment_window.as_secs_f64(),
+        deadline_secs: state.unpaid_hold.as_secs_f64(),
         idempotency_key: key,
         discount_code: cart.discount_code.as_deref(),
     };
     let mut tx = state.pool.begin().await?;
+    store::lock_shopper(&mut tx, user_id).await?;
+    if let Err(refused) = check_limits(&mut tx, state, user_id, cart).await {
+        // A checkout of the same shopper got there first: this one holds nothing.
+        drop(tx);
+        if let Err(error) = state.inventory.release(order_id, &Subject::anonymous()).await {
+            tracing::warn!(%order_id, %error, "a refused checkout's reservation is left to the orphan sweep");
+        }
+        return Err(refused);
+    }
     let (number, payment_deadline) = store::insert_order(&mut tx, &order).await?;
     let event = OrderCreated {
         order_id,

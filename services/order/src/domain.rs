@@ -77,6 +77,9 @@ pub enum Event {
     Cancel,
     /// Its payment deadline passed unpaid.
     Expire,
+    /// Paid, but its stock could not be committed (the reservation had been released and the
+    /// stock sold): it is cancelled and its payment refunded in full.
+    StockLost,
     /// Money was given back: all of what was captured (`full`) or part of it.
     Refund {
         full: bool,
@@ -99,6 +102,7 @@ pub fn next(from: Status, event: Event) -> Result<Status, IllegalTransition> {
         (AwaitingPayment, Pay) => Paid,
         (AwaitingPayment, Cancel) => Cancelled,
         (AwaitingPayment, Expire) => Expired,
+        (Paid | Fulfilling, StockLost) => Cancelled,
         (Paid, StartFulfilment) => Fulfilling,
         (Paid | Fulfilling, Ship) => Shipped,
         (Shipped, Deliver) => Delivered,
@@ -107,6 +111,63 @@ pub fn next(from: Status, event: Event) -> Result<Status, IllegalTransition> {
         _ => return Err(IllegalTransition { from, event }),
     };
     Ok(to)
+}
+
+/// How much one shopper may hold without paying (review f5592e3 M2): a few open unpaid orders,
+/// a cap per SKU in one order and across their open unpaid orders, and a short hold until a
+/// payment is started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Open unpaid orders at once (`ORDER_MAX_UNPAID`, 3).
+    pub max_unpaid_orders: i64,
+    /// Units of one SKU in one order (`ORDER_MAX_UNITS_PER_SKU`, 20).
+    pub max_units_per_order: i64,
+    /// Units of one SKU across a shopper's open unpaid orders, this one included
+    /// (`ORDER_MAX_OPEN_UNITS_PER_SKU`, 20).
+    pub max_open_units: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_unpaid_orders: 3, max_units_per_order: 20, max_open_units: 20 }
+    }
+}
+
+/// Why a checkout would hold more than a shopper may.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LimitRefusal {
+    /// As many unpaid orders as allowed are open.
+    TooManyUnpaid { limit: i64 },
+    /// These SKUs would exceed a cap (per order or across open orders).
+    Quantity { skus: Vec<String> },
+}
+
+impl Limits {
+    /// Checks a new order of `lines` (SKU, quantity) against what the shopper already holds
+    /// unpaid: `open_orders` orders with `open_units` units per SKU.
+    pub fn check(
+        &self,
+        open_orders: i64,
+        lines: &[(String, i64)],
+        open_units: &BTreeMap<String, i64>,
+    ) -> Result<(), LimitRefusal> {
+        if open_orders >= self.max_unpaid_orders {
+            return Err(LimitRefusal::TooManyUnpaid { limit: self.max_unpaid_orders });
+        }
+        let mut asked: BTreeMap<&str, i64> = BTreeMap::new();
+        for (sku, quantity) in lines {
+            *asked.entry(sku.as_str()).or_default() += quantity;
+        }
+        let skus: Vec<String> = asked
+            .iter()
+            .filter(|(sku, quantity)| {
+                **quantity > self.max_units_per_order
+                    || open_units.get(**sku).copied().unwrap_or(0).saturating_add(**quantity) > self.max_open_units
+            })
+            .map(|(sku, _)| (*sku).to_owned())
+            .collect();
+        if skus.is_empty() { Ok(()) } else { Err(LimitRefusal::Quantity { skus }) }
+    }
 }
 
 /// A snapshotted address (`contracts::user::PostalAddress` as JSON) as a receipt prints it:
@@ -442,6 +503,8 @@ mod tests {
         }
         assert_eq!(status, Refunded);
         assert!(next(Paid, Cancel).is_err(), "a paid order is refunded, not cancelled");
+        assert_eq!(next(Paid, StockLost), Ok(Cancelled), "unless its stock is gone");
+        assert!(next(Shipped, StockLost).is_err(), "what was shipped had its stock");
         assert!(next(Expired, Pay).is_err(), "a late payment does not revive an expired order");
         assert!(next(AwaitingPayment, Ship).is_err());
         assert_eq!(next(Paid, Ship), Ok(Shipped), "fulfilment may be skipped");
@@ -490,6 +553,25 @@ mod tests {
         assert_eq!(t.line_discount_minor, vec![33, 33, 34]);
     }
 
+    #[test]
+    fn a_shopper_holds_no_more_than_a_few_unpaid_orders_and_capped_units_per_sku() {
+        let limits = Limits::default();
+        let none = BTreeMap::new();
+        let line = |sku: &str, quantity: i64| (sku.to_owned(), quantity);
+        assert_eq!(limits.check(2, &[line("A", 20)], &none), Ok(()));
+        assert_eq!(limits.check(3, &[line("A", 1)], &none), Err(LimitRefusal::TooManyUnpaid { limit: 3 }));
+        assert_eq!(
+            limits.check(0, &[line("A", 21), line("B", 1)], &none),
+            Err(LimitRefusal::Quantity { skus: vec!["A".into()] })
+        );
+        // The review's probe: three orders of 20 of one 60-unit SKU; the second is refused.
+        let open = BTreeMap::from([("A".to_owned(), 20)]);
+        assert_eq!(limits.check(1, &[line("A", 20)], &open), Err(LimitRefusal::Quantity { skus: vec!["A".into()] }));
+        assert_eq!(limits.check(1, &[line("B", 20)], &open), Ok(()), "other SKUs are not held back");
+        let loose = Limits { max_unpaid_orders: 5, max_units_per_order: 20, max_open_units: 60 };
+        assert_eq!(loose.check(2, &[line("A", 20)], &BTreeMap::from([("A".to_owned(), 40)])), Ok(()));
+    }
+
     fn event() -> impl Strategy<Value = Event> {
         prop_oneof![
             Just(Event::Pay),
@@ -498,6 +580,7 @@ mod tests {
             Just(Event::Deliver),
             Just(Event::Cancel),
             Just(Event::Expire),
+            Just(Event::StockLost),
             any::<bool>().prop_map(|full| Event::Refund { full }),
         ]
     }
@@ -506,7 +589,8 @@ mod tests {
         #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
         /// Whatever happens, in whatever order: a final state is never left, an order that was
-        /// paid never becomes unpaid, cancelled or expired, and only a paid order is refunded.
+        /// paid never becomes unpaid, cancelled or expired (but for stock that could not be
+        /// committed, whose payment is refunded in full), and only a paid order is refunded.
         #[test]
         fn no_sequence_of_events_reaches_an_illegal_state(events in proptest::collection::vec(event(), 0..40)) {
             let mut status = Status::AwaitingPayment;
@@ -514,7 +598,10 @@ mod tests {
                 let before = status;
                 if let Ok(after) = next(before, event) {
                     prop_assert!(!before.is_final(), "{before:?} left by {event:?}");
-                    prop_assert!(!before.was_paid() || after.was_paid(), "{before:?} → {after:?} lost the payment");
+                    prop_assert!(
+                        !before.was_paid() || after.was_paid() || event == Event::StockLost,
+                        "{before:?} → {after:?} lost the payment"
+                    );
                     prop_assert!(!matches!(after, Status::Refunded | Status::PartiallyRefunded) || before.was_paid());
                     prop_assert!(after != Status::Paid || before == Status::AwaitingPayment, "paid twice");
                     status = after;

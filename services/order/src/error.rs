@@ -27,6 +27,14 @@ pub enum ApiError {
     /// 409 `out_of_stock`: these SKUs cannot be had (`skus` names them); nothing is held.
     #[error("out of stock: {0:?}")]
     OutOfStock(Vec<String>),
+    /// 409 `reservation_released`: a resumed checkout's stock was let go meanwhile; nothing
+    /// was ordered and the Idempotency-Key is free again (a retry starts afresh).
+    #[error("the checkout's reservation was released")]
+    ReservationReleased,
+    /// 409 `too_many_unpaid_orders` or `quantity_limit_exceeded` (`skus` names them): the
+    /// shopper already holds as much unpaid as the shop allows.
+    #[error("{0:?}")]
+    Limit(crate::domain::LimitRefusal),
     /// 422 `discount_code_invalid`: the cart's code does not apply (why, in the detail).
     #[error("{0}")]
     DiscountInvalid(crate::domain::DiscountRefusal),
@@ -74,6 +82,19 @@ impl IntoResponse for ApiError {
                     .with_retry_after(1)
             }
             ApiError::CartEmpty => Problem::new(Code::CartEmpty, "the cart is empty"),
+            ApiError::Limit(crate::domain::LimitRefusal::TooManyUnpaid { limit }) => Problem::new(
+                Code::TooManyUnpaidOrders,
+                format!("you have {limit} unpaid orders open, as many as the shop allows; pay or cancel one first"),
+            ),
+            ApiError::Limit(crate::domain::LimitRefusal::Quantity { skus }) => Problem::new(
+                Code::QuantityLimitExceeded,
+                format!("more of {} than one order or your open unpaid orders may hold", skus.join(", ")),
+            )
+            .with_extension("skus", serde_json::json!(skus)),
+            ApiError::ReservationReleased => Problem::new(
+                Code::ReservationReleased,
+                "this checkout waited too long and its stock was let go; nothing was ordered, send it again",
+            ),
             ApiError::UnknownAddress => {
                 field("shipping_address_id", FieldCode::InvalidValue, "not one of your addresses")
             }

@@ -6,14 +6,21 @@
 //! (the shopper may retry until the deadline); PAYMENT_REFUNDED records the refund (refunded /
 //! partially refunded when it was paid) and emits ORDER_REFUNDED. From auth's stream,
 //! USER_DELETED anonymises the person's orders (address down to its country, contact email
-//! replaced) and forgets their Idempotency-Keys. The
+//! replaced) and forgets their Idempotency-Keys. From inventory's stream, INVENTORY_COMMIT_FAILED
+//! (a paid order whose released stock was sold meanwhile) cancels the order with its reason and
+//! emits ORDER_CANCELLED (`was_paid`), on which payment refunds it in full and notification tells
+//! the shopper. The
 //! expiry job (the order service alone decides expiry) moves unpaid orders past their deadline
 //! to `expired`, safe with several replicas, and forgets Idempotency-Keys older than a day.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use events::catalog::{AuthEvent, OrderExpired, OrderRefunded, PaymentEvent, PaymentRefunded};
+use events::Event as _;
+use events::catalog::{
+    AuthEvent, InventoryCommitFailed, InventoryEvent, OrderCancelled, OrderExpired, OrderRefunded, PaymentEvent,
+    PaymentRefunded, UserDeleted,
+};
 use events::consumer::HandleFuture;
 use events::{Envelope, EventMetrics, Handled, Handler};
 use service_kit::{Context, Redis, StartError};
@@ -46,14 +53,24 @@ pub async fn expire_overdue(pool: &PgPool) -> sqlx::Result<usize> {
 }
 
 /// The streams this service consumes.
-pub const CONSUMES: &[&str] = &[PaymentEvent::DOMAIN, AuthEvent::DOMAIN];
+pub const CONSUMES: &[&str] = &[PaymentEvent::DOMAIN, AuthEvent::DOMAIN, InventoryEvent::DOMAIN];
 
 /// Applies the payment's verdicts to orders.
 struct Payments;
 
 impl Handler for Payments {
+    /// Of auth's and inventory's streams only what changes orders; every payment event.
+    fn wants(&self, event_type: &str) -> bool {
+        PaymentEvent::TYPES.contains(&event_type)
+            || event_type == <UserDeleted as events::Event>::TYPE
+            || event_type == InventoryCommitFailed::TYPE
+    }
+
     fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a> {
         Box::pin(async move {
+            if let Some(InventoryEvent::InventoryCommitFailed(lost)) = InventoryEvent::decode(event)? {
+                return stock_lost(tx, lost).await;
+            }
             if let Some(AuthEvent::UserDeleted(deleted)) = AuthEvent::decode(event)? {
                 // The orders stay for the books (lines, amounts, dates), without the person.
                 let orders = store::anonymise_customer(tx, deleted.user_id).await?;
@@ -84,6 +101,33 @@ impl Handler for Payments {
                 None => Ok(Handled::Ignored),
             }
         })
+    }
+}
+
+/// INVENTORY_COMMIT_FAILED: the paid order's stock is gone, so it is cancelled with the reason
+/// recorded, and ORDER_CANCELLED (`was_paid`) has payment refund it and notification tell the
+/// shopper. An order already shipped or ended keeps its state (staff see the warning).
+async fn stock_lost(tx: &mut PgConnection, lost: InventoryCommitFailed) -> Result<Handled, events::HandlerError> {
+    let reason = format!("out of stock after payment ({}); the payment is refunded in full", lost.skus.join(", "));
+    match store::transition(tx, lost.reservation_id, None, Event::StockLost, "inventory", &reason).await? {
+        Some(Ok((_, facts))) => {
+            let event = OrderCancelled {
+                order_id: facts.id,
+                number: facts.number,
+                user_id: facts.user_id,
+                email: facts.contact_email,
+                reason,
+                was_paid: true,
+                by: "system".into(),
+            };
+            events::enqueue(tx, crate::SERVICE, &event).await?;
+            Ok(Handled::Applied)
+        }
+        Some(Err(illegal)) => {
+            tracing::error!(order_id = %lost.reservation_id, %illegal, skus = ?lost.skus, "stock lost for an order that can no longer be cancelled");
+            Ok(Handled::Ignored)
+        }
+        None => Ok(Handled::Ignored),
     }
 }
 

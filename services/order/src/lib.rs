@@ -30,7 +30,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// Connects and migrates, starts the relay and the expiry job, binds the listener.
 pub async fn build(config: OrderConfig) -> Result<Application, StartError> {
-    let OrderConfig { service, payment_window, expiry_every, pricing, key_in_flight } = config;
+    let OrderConfig { service, payment_window, unpaid_hold, limits, expiry_every, pricing, key_in_flight } = config;
     let mut context = Context::start(service).await?.with_database(&MIGRATOR).await?.with_redis().await?;
     events::start(&mut context, expiry_every, key_in_flight * 2).await?;
     let client = context.client.clone();
@@ -39,6 +39,8 @@ pub async fn build(config: OrderConfig) -> Result<Application, StartError> {
         currency: context.config.currency.clone(),
         pricing,
         payment_window,
+        unpaid_hold: unpaid_hold.min(payment_window),
+        limits,
         key_in_flight,
         cart: contracts::cart::CartClient::new(client.clone()),
         products: contracts::product::ProductClient::new(client.clone()),

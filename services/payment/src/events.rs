@@ -22,11 +22,14 @@ use crate::{reconcile, store};
 /// The streams this service consumes.
 pub const CONSUMES: &[&str] = &[OrderEvent::DOMAIN];
 
-/// The order an ORDER_* event ends unpaid, if it is one.
-fn ended(event: &Envelope) -> Result<Option<Uuid>, events::DecodeError> {
+/// The order an ORDER_* event ends, if it is one, and why a payment that succeeded is refunded:
+/// a paid order cancelled (its stock was gone) for the cancellation's reason, else a success
+/// that came too late.
+fn ended(event: &Envelope) -> Result<Option<(Uuid, String)>, events::DecodeError> {
     Ok(match OrderEvent::decode(event)? {
-        Some(OrderEvent::OrderExpired(e)) => Some(e.order_id),
-        Some(OrderEvent::OrderCancelled(e)) => Some(e.order_id),
+        Some(OrderEvent::OrderExpired(e)) => Some((e.order_id, store::TOO_LATE.to_owned())),
+        Some(OrderEvent::OrderCancelled(e)) if e.was_paid => Some((e.order_id, e.reason)),
+        Some(OrderEvent::OrderCancelled(e)) => Some((e.order_id, store::TOO_LATE.to_owned())),
         _ => None,
     })
 }
@@ -40,8 +43,8 @@ struct EndedOrders {
 impl Handler for EndedOrders {
     fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a> {
         Box::pin(async move {
-            let Some(order_id) = ended(event)? else { return Ok(Handled::Ignored) };
-            store::order_ended(tx, order_id).await?;
+            let Some((order_id, reason)) = ended(event)? else { return Ok(Handled::Ignored) };
+            store::order_ended(tx, order_id, &reason).await?;
             Ok(Handled::Applied)
         })
     }
@@ -57,7 +60,7 @@ impl Handler for EndedOrders {
         Box::pin(async move {
             // The automatic refund requested in the transaction goes out now; reconciliation
             // sends it if this is skipped.
-            let Ok(Some(order_id)) = ended(event) else { return };
+            let Ok(Some((order_id, _))) = ended(event) else { return };
             match store::automatic_refund_of_order(&self.pool, order_id).await {
                 Ok(Some(refund_id)) => {
                     reconcile::spawn_refund(self.pool.clone(), Arc::clone(&self.provider), refund_id)

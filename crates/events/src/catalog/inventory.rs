@@ -52,6 +52,17 @@ pub struct InventoryReleased {
     pub reason: String,
 }
 
+/// A paid order's stock could not be committed: its reservation had been released (an orphan
+/// swept, or a hold that ran out) and what is on sale now does not cover it. Nothing was taken
+/// from stock; the order service cancels the order, and the payment is refunded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryCommitFailed {
+    pub reservation_id: Uuid,
+    /// The SKUs whose available stock is short.
+    pub skus: Vec<String>,
+    pub reason: String,
+}
+
 crate::stream! {
     /// The events of `events.inventory`.
     pub enum InventoryEvent in "inventory" {
@@ -60,5 +71,6 @@ crate::stream! {
         InventoryReserved = ("INVENTORY_RESERVED", 1, aggregate = reservation_id),
         InventoryCommitted = ("INVENTORY_COMMITTED", 1, aggregate = reservation_id),
         InventoryReleased = ("INVENTORY_RELEASED", 1, aggregate = reservation_id),
+        InventoryCommitFailed = ("INVENTORY_COMMIT_FAILED", 1, aggregate = reservation_id),
     }
 }

@@ -21,7 +21,8 @@ pub use auth::{
 };
 pub use content::{ContentEvent, ContentPublished, ContentUnpublished};
 pub use inventory::{
-    InventoryCommitted, InventoryEvent, InventoryReleased, InventoryReserved, ReservedLine, StockChanged, StockLow,
+    InventoryCommitFailed, InventoryCommitted, InventoryEvent, InventoryReleased, InventoryReserved, ReservedLine,
+    StockChanged, StockLow,
 };
 pub use media::{MediaDeleted, MediaEvent, MediaUploaded};
 pub use order::{

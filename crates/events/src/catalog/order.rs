@@ -50,7 +50,9 @@ pub struct OrderPaid {
     pub ship_to: Vec<String>,
 }
 
-/// The order was cancelled before payment: its reservation is released.
+/// The order was cancelled: before payment (by the shopper or staff), or after it because its
+/// stock could not be committed (`was_paid`, and the payment is refunded in full). Its
+/// reservation is released.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderCancelled {
     pub order_id: Uuid,
@@ -58,6 +60,12 @@ pub struct OrderCancelled {
     pub user_id: Uuid,
     pub email: String,
     pub reason: String,
+    /// It had been paid (the money goes back); absent in events of earlier producers.
+    #[serde(default)]
+    pub was_paid: bool,
+    /// Who cancelled it: `shopper`, `staff` or `system`; absent in events of earlier producers.
+    #[serde(default)]
+    pub by: String,
 }
 
 /// The order's payment deadline passed: its reservation is released.

@@ -61,6 +61,8 @@ async fn order_messages_go_by_email_and_by_sms_and_push_where_the_shopper_asked_
         user_id: quiet,
         email: email(quiet),
         reason: "changed my mind".into(),
+        was_paid: false,
+        by: "shopper".into(),
     };
     testkit::stream::publish(&shop.prefix, "order", &cancelled).await;
     let expired =
@@ -89,7 +91,7 @@ async fn order_messages_go_by_email_and_by_sms_and_push_where_the_shopper_asked_
         "changed my mind",
         "Your order SF-000043 expired unpaid",
         "A refund of 19.90 EUR for order SF-000043",
-        "after the order had ended",
+        "the payment arrived after the order expired",
     ] {
         assert!(joined.contains(expected), "{expected:?} missing from:\n{joined}");
     }

@@ -15,7 +15,10 @@ use crate::store;
 
 /// For the payment service.
 pub fn payment_router(state: AppState) -> Router {
-    Router::new().route(ORDER_PATH, get(summary)).with_state(state)
+    Router::new()
+        .route(ORDER_PATH, get(summary))
+        .route(contracts::order::PAYMENT_STARTED_PATH, post(payment_started))
+        .with_state(state)
 }
 
 /// For the admin service (the staff member's identity; `orders:read` checked per route).
@@ -54,6 +57,15 @@ pub fn cart_router(state: AppState) -> Router {
 /// `GET /internal/orders/{id}`.
 async fn summary(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<OrderSummary>> {
     store::summary(&state.pool, order_id(&id)?).await?.map(Json).ok_or(ApiError::OrderNotFound)
+}
+
+/// `POST /internal/orders/{id}/payment-started`: the deadline of an order awaiting payment moves
+/// out to the payment window.
+async fn payment_started(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<OrderSummary>> {
+    store::payment_started(&state.pool, order_id(&id)?, state.payment_window.as_secs_f64())
+        .await?
+        .map(Json)
+        .ok_or(ApiError::OrderNotFound)
 }
 
 /// `POST /internal/discounts/quote`: the code checked for the shopper and the lines' subtotal,

@@ -39,6 +39,10 @@ pub struct AppState {
     pub currency: String,
     pub pricing: Pricing,
     pub payment_window: Duration,
+    /// How long an order without a started payment holds its stock (at most the window).
+    pub unpaid_hold: Duration,
+    /// What one shopper may hold unpaid.
+    pub limits: crate::domain::Limits,
     /// How long an unfinished request keeps its key (then a retry resumes it).
     pub key_in_flight: Duration,
     pub cart: CartClient,
@@ -150,7 +154,7 @@ fn check_place(body: &PlaceOrder) -> Result<()> {
         (status = 201, description = "The order, awaiting payment.", body = OrderView),
         (status = 200, description = "The same order again (the key was used with this body before).", body = OrderView),
         (status = 403, description = "`email_unverified`: confirm the email address first.", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 409, description = "`out_of_stock` (`skus` names them; nothing is held) or `idempotency_key_in_use` (retry shortly).", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "`out_of_stock` (`skus` names them; nothing is held), `idempotency_key_in_use` (retry shortly), `reservation_released` (a resumed checkout's stock was let go meanwhile: nothing was ordered and the key is free; send it again to start afresh), `too_many_unpaid_orders` (pay or cancel an open order first), or `quantity_limit_exceeded` (`skus` names them: more units of a SKU than one order, or the shopper's open unpaid orders together, may hold).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`cart_empty`, `discount_code_invalid` (the cart's code no longer applies; the detail says why), `idempotency_key_reused`, or `validation_failed` (`Idempotency-Key`, the address).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`upstream_unavailable`: retry with the same key.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
@@ -278,6 +282,8 @@ async fn cancel_order(
         user_id: facts.user_id,
         email: facts.contact_email,
         reason: "cancelled by the shopper".into(),
+        was_paid: false,
+        by: "shopper".into(),
     };
     events::enqueue(&mut tx, crate::SERVICE, &event).await?;
     tx.commit().await?;

@@ -115,10 +115,64 @@ pub struct NewOrder<'a> {
     pub lines: Vec<NewLine>,
     pub shipping_address: serde_json::Value,
     pub contact_email: &'a str,
-    pub payment_window_secs: f64,
+    /// Seconds from now to the payment deadline (the unpaid hold; starting a payment extends
+    /// it to the payment window).
+    pub deadline_secs: f64,
     pub idempotency_key: &'a str,
     /// The discount code applied (its use counted before).
     pub discount_code: Option<&'a str>,
+}
+
+/// Serialises the checkouts of one shopper until `tx` ends, so that what they hold unpaid is
+/// counted and added to one at a time.
+pub async fn lock_shopper(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended('orders.shopper:' || $1::text, 0))")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// What a shopper holds unpaid: their open orders awaiting payment, and the units of each of
+/// `skus` in them.
+pub async fn unpaid_holdings(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    skus: &[String],
+) -> sqlx::Result<(i64, std::collections::BTreeMap<String, i64>)> {
+    let open: i64 =
+        sqlx::query_scalar("select count(*) from orders where user_id = $1 and status = 'awaiting_payment'")
+            .bind(user_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let units: Vec<(String, i64)> = sqlx::query_as(
+        "select l.sku, sum(l.quantity)::bigint from order_lines l join orders o on o.id = l.order_id \
+         where o.user_id = $1 and o.status = 'awaiting_payment' and l.sku = any($2) group by l.sku",
+    )
+    .bind(user_id)
+    .bind(skus)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok((open, units.into_iter().collect()))
+}
+
+/// A payment is being started for an order awaiting payment: its deadline moves from the short
+/// unpaid hold out to the whole payment window (counted from its creation). The order as
+/// payment reads it; `None` when there is no such order.
+pub async fn payment_started(
+    pool: &PgPool,
+    order_id: Uuid,
+    window_secs: f64,
+) -> sqlx::Result<Option<contracts::order::OrderSummary>> {
+    sqlx::query(
+        "update orders set payment_deadline = greatest(payment_deadline, created_at + make_interval(secs => $2)), \
+           updated_at = now() where id = $1 and status = 'awaiting_payment'",
+    )
+    .bind(order_id)
+    .bind(window_secs)
+    .execute(pool)
+    .await?;
+    summary(pool, order_id).await
 }
 
 /// Writes the order, its lines and its first transition, and marks its key done; returns
@@ -144,7 +198,7 @@ pub async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) -> sqlx::
     .bind(t.total_minor)
     .bind(&order.shipping_address)
     .bind(order.contact_email)
-    .bind(order.payment_window_secs)
+    .bind(order.deadline_secs)
     .bind(order.discount_code)
     .fetch_one(&mut *tx)
     .await?;

@@ -6,4 +6,5 @@ mod helpers;
 mod paying;
 mod placing;
 mod refunding;
+mod released;
 mod staff;

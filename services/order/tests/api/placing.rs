@@ -164,3 +164,83 @@ async fn an_unpaid_order_expires_at_its_deadline_and_its_stock_returns() {
     assert_eq!(expired["status"], "expired");
     testkit::wait::until("the stock returns", || async { shop.levels("DEMO-0001-M").await == (4, 0) }).await;
 }
+
+/// The review's probe (f5592e3 M2): three unpaid orders of 20 would hold all 60 units of a SKU.
+/// The second is refused, and the units stay on sale for everyone else.
+#[tokio::test]
+async fn one_shopper_cannot_hoard_a_sku_with_unpaid_orders() {
+    let shop = Shop::spawn().await;
+    shop.stock("DEMO-0001-M", 60).await;
+    let ann = shop.shopper(true).await;
+    ann.add("DEMO-0001-M", 20).await;
+    let (status, first) = ann.place("hoard-1").await;
+    assert_eq!(status, 201, "{first}");
+    for key in ["hoard-2", "hoard-3"] {
+        let (status, problem) = ann.place(key).await;
+        assert_eq!((status, problem["code"].as_str()), (409, Some("quantity_limit_exceeded")), "{problem}");
+        assert_eq!(problem["skus"], json!(["DEMO-0001-M"]));
+    }
+    assert_eq!(shop.levels("DEMO-0001-M").await, (60, 20), "one order's worth held");
+    let bob = shop.shopper(true).await;
+    bob.add("DEMO-0001-M", 20).await;
+    let (status, order) = bob.place("bob-1").await;
+    assert_eq!(status, 201, "another shopper still buys: {order}");
+    // Paying (or cancelling) the first frees the shopper's allowance.
+    let (status, _) =
+        ann.order.post_json(&format!("/orders/{}/cancel", first["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(status, 200);
+    let (status, order) = ann.place("hoard-4").await;
+    assert_eq!(status, 201, "{order}");
+}
+
+#[tokio::test]
+async fn a_shopper_has_at_most_three_unpaid_orders_open() {
+    let shop = Shop::spawn().await;
+    let ann = shop.shopper(true).await;
+    for (i, sku) in ["DEMO-0001-M", "DEMO-0002-M", "DEMO-0001-L", "DEMO-0002-L"].iter().enumerate() {
+        shop.stock(sku, 5).await;
+        // One SKU per order: the cart holds only this one.
+        let (status, cart) = ann.cart.send_json(reqwest::Method::DELETE, "/carts/current", None).await;
+        assert!(status < 300, "{cart}");
+        ann.add(sku, 1).await;
+        let (status, body) = ann.place(&format!("open-{i}")).await;
+        if i < 3 {
+            assert_eq!(status, 201, "{body}");
+        } else {
+            assert_eq!((status, body["code"].as_str()), (409, Some("too_many_unpaid_orders")), "{body}");
+            assert_eq!(shop.levels(sku).await, (5, 0), "the refused checkout holds nothing");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_new_order_holds_its_stock_briefly_until_a_payment_is_started() {
+    let shop = Shop::spawn().await;
+    shop.stock("DEMO-0001-M", 5).await;
+    let ann = shop.shopper(true).await;
+    ann.add("DEMO-0001-M", 1).await;
+    let (status, order) = ann.place("brief").await;
+    assert_eq!(status, 201, "{order}");
+    let order_id = order["id"].as_str().unwrap().to_owned();
+    let hold = || async {
+        let seconds: f64 = sqlx::query_scalar(
+            "select extract(epoch from payment_deadline - created_at)::float8 from orders where id = $1::uuid",
+        )
+        .bind(&order_id)
+        .fetch_one(&shop.order_pool)
+        .await
+        .unwrap();
+        seconds.round() as i64
+    };
+    assert_eq!(hold().await, 600, "ten minutes before a payment is started");
+    let response = ann
+        .payment
+        .request(reqwest::Method::POST, "/payments")
+        .header("idempotency-key", "pay-brief")
+        .json(&json!({"order_id": order_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(hold().await, 1800, "the payment window once paying started");
+}

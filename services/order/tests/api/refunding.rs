@@ -22,7 +22,7 @@ async fn paid_order(shopper: &Shopper, sku: &str) -> (String, String, i64) {
     (order_id, payment_id, order["total_minor"].as_i64().unwrap())
 }
 
-async fn start_payment(shopper: &Shopper, order_id: &str) -> String {
+pub(crate) async fn start_payment(shopper: &Shopper, order_id: &str) -> String {
     let response = shopper
         .payment
         .request(Method::POST, "/payments")
@@ -35,13 +35,13 @@ async fn start_payment(shopper: &Shopper, order_id: &str) -> String {
     response.json::<Value>().await.unwrap()["payment_id"].as_str().unwrap().to_owned()
 }
 
-async fn confirm(shopper: &Shopper, payment_id: &str, card: &str) {
+pub(crate) async fn confirm(shopper: &Shopper, payment_id: &str, card: &str) {
     let path = format!("/payments/{payment_id}/confirm");
     let (status, body) = shopper.payment.send_json(Method::POST, &path, Some(json!({"test_card": card}))).await;
     assert_eq!(status, 202, "{body}");
 }
 
-async fn wait_for_order(shopper: &Shopper, order_id: &str, status: &str) -> Value {
+pub(crate) async fn wait_for_order(shopper: &Shopper, order_id: &str, status: &str) -> Value {
     let path = format!("/orders/{order_id}");
     testkit::wait::until(&format!("the order is {status}"), || async {
         shopper.order.get(&path).await.1["status"] == status
@@ -63,7 +63,7 @@ async fn refund(shop: &Shop, payment_id: &str, key: &str, body: Value) -> (u16, 
     (status, response.json().await.unwrap_or_default())
 }
 
-async fn count(pool: &sqlx::PgPool, sql: &str) -> i64 {
+pub(crate) async fn count(pool: &sqlx::PgPool, sql: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(pool).await.unwrap()
 }
 

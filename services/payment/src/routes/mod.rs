@@ -128,6 +128,12 @@ async fn create_payment(
     if order.status != "awaiting_payment" {
         return Err(ApiError::InvalidTransition(format!("order {} is {}", order.number, order.status)));
     }
+    // Starting to pay moves the order's deadline from the short unpaid hold to the payment
+    // window; an order that expired meanwhile is not paid.
+    let order = state.orders.payment_started(order.id).await?.ok_or(ApiError::NotFound)?;
+    if order.status != "awaiting_payment" {
+        return Err(ApiError::InvalidTransition(format!("order {} is {}", order.number, order.status)));
+    }
     // The provider's own idempotency key is the order's: however often this races or is
     // retried, the provider makes one intent, and the unique order id keeps one record of it.
     let request = IntentRequest {

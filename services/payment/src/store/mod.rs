@@ -156,7 +156,7 @@ pub async fn record_verdict(
                 PaymentSucceeded { payment_id, order_id, amount_minor, currency, provider: provider.to_owned() };
             events::enqueue(tx, crate::SERVICE, &event).await?;
             if status == "canceled" {
-                let refund = request_automatic_refund(tx, payment_id).await?;
+                let refund = request_automatic_refund(tx, payment_id, TOO_LATE).await?;
                 Ok(refund.map_or(Recorded::Succeeded, Recorded::SucceededTooLate))
             } else {
                 Ok(Recorded::Succeeded)
@@ -180,7 +180,7 @@ pub const TOO_LATE: &str = "the payment arrived after the order expired or was c
 
 /// Requests the one automatic refund of a payment (all that is left of it), in `tx`; `None`
 /// when it has one already or nothing is left.
-async fn request_automatic_refund(tx: &mut PgConnection, payment_id: Uuid) -> sqlx::Result<Option<Uuid>> {
+async fn request_automatic_refund(tx: &mut PgConnection, payment_id: Uuid, reason: &str) -> sqlx::Result<Option<Uuid>> {
     let id = Uuid::now_v7();
     let inserted: Option<Uuid> = sqlx::query_scalar(
         "insert into refunds (id, payment_id, amount_minor, reason, automatic, requested_by, status) \
@@ -191,23 +191,26 @@ async fn request_automatic_refund(tx: &mut PgConnection, payment_id: Uuid) -> sq
     )
     .bind(id)
     .bind(payment_id)
-    .bind(TOO_LATE)
+    .bind(reason)
     .fetch_optional(&mut *tx)
     .await?;
     Ok(inserted)
 }
 
-/// The order of a payment ended unpaid (expired or cancelled), in `tx`: a payment not yet
-/// succeeded is cancelled (a success that still comes is refunded); one that already succeeded
-/// gets its automatic refund. The refund requested, if any.
-pub async fn order_ended(tx: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Option<Uuid>> {
+/// The order of a payment ended (expired or cancelled), in `tx`: a payment not yet succeeded is
+/// cancelled (a success that still comes is refunded); one that already succeeded gets its
+/// automatic refund, for `refund_reason` (a paid order cancelled because its stock was gone,
+/// or a success that raced the order's end). The refund requested, if any.
+pub async fn order_ended(tx: &mut PgConnection, order_id: Uuid, refund_reason: &str) -> sqlx::Result<Option<Uuid>> {
     let row: Option<(Uuid, String)> = sqlx::query_as("select id, status from payments where order_id = $1 for update")
         .bind(order_id)
         .fetch_optional(&mut *tx)
         .await?;
     match row {
         None => Ok(None),
-        Some((payment_id, status)) if status == "succeeded" => request_automatic_refund(tx, payment_id).await,
+        Some((payment_id, status)) if status == "succeeded" => {
+            request_automatic_refund(tx, payment_id, refund_reason).await
+        }
         Some((payment_id, _)) => {
             sqlx::query(
                 "update payments set status = 'canceled', updated_at = now() where id = $1 and status <> 'canceled'",
