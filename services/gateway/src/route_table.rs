@@ -241,6 +241,12 @@ pub const ROUTES: &[Route] = &[
     Route::new(Writes, "/admin/customers/**", ADMIN).staff(Permission::CustomersWrite).timeout_secs(30),
     Route::new(Reads, "/admin/orders/**", ADMIN).staff(Permission::OrdersRead).timeout_secs(30),
     Route::new(Any, "/notifications/**", NOTIFICATION).staff(Permission::NotificationsRead).timeout_secs(10),
+    // A shopper verifies their own phone number; the confirmation takes a one-time code.
+    Route::new(Any, "/notifications/phone-verification", NOTIFICATION).auth(Required).class(Write).timeout_secs(10),
+    Route::new(Only(&["POST"]), "/notifications/phone-verification/confirm", NOTIFICATION)
+        .auth(Required)
+        .class(Credentials)
+        .timeout_secs(10),
     Route::new(Reads, "/search/**", SEARCH),
     Route::new(Only(&["POST"]), "/analytics/events", ANALYTICS).class(Tracking),
     Route::new(Any, "/analytics/**", ANALYTICS).staff(Permission::AnalyticsRead),

@@ -76,6 +76,32 @@ impl Default for SenderTuning {
     }
 }
 
+/// How many texts may go out (review f5592e3 M3): each number and each account gets at most so
+/// many SMS a day, verification codes included; a code lives `code_ttl` and a new one may be
+/// asked for only after `code_interval`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SmsLimits {
+    /// `NOTIFY_SMS_PER_RECIPIENT_DAY` (10).
+    pub per_recipient_day: i64,
+    /// `NOTIFY_SMS_PER_ACCOUNT_DAY` (10).
+    pub per_account_day: i64,
+    /// `PHONE_CODE_TTL_SECS` (600).
+    pub code_ttl: Duration,
+    /// `PHONE_CODE_INTERVAL_SECS` (60).
+    pub code_interval: Duration,
+}
+
+impl Default for SmsLimits {
+    fn default() -> Self {
+        Self {
+            per_recipient_day: 10,
+            per_account_day: 10,
+            code_ttl: Duration::from_secs(600),
+            code_interval: Duration::from_secs(60),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct NotificationConfig {
     pub service: ServiceConfig,
@@ -88,6 +114,7 @@ pub struct NotificationConfig {
     pub push: PushSettings,
     pub consumer: ConsumerTuning,
     pub sender: SenderTuning,
+    pub sms_limits: SmsLimits,
 }
 
 impl NotificationConfig {
@@ -102,6 +129,7 @@ impl NotificationConfig {
             push: PushSettings::Log,
             consumer: ConsumerTuning::default(),
             sender: SenderTuning::default(),
+            sms_limits: SmsLimits::default(),
         }
     }
 
@@ -174,6 +202,13 @@ impl NotificationConfig {
             retry_base: Duration::from_millis(env.parse_or("NOTIFY_RETRY_BASE_MS", 2_000)),
             poll_interval: Duration::from_secs(1),
         };
+        let defaults = SmsLimits::default();
+        let sms_limits = SmsLimits {
+            per_recipient_day: env.parse_or("NOTIFY_SMS_PER_RECIPIENT_DAY", defaults.per_recipient_day),
+            per_account_day: env.parse_or("NOTIFY_SMS_PER_ACCOUNT_DAY", defaults.per_account_day),
+            code_ttl: env.seconds_or("PHONE_CODE_TTL_SECS", defaults.code_ttl.as_secs()),
+            code_interval: env.seconds_or("PHONE_CODE_INTERVAL_SECS", defaults.code_interval.as_secs()),
+        };
         env.finish()?;
         Ok(Self {
             service: service.expect("checked by finish"),
@@ -184,6 +219,7 @@ impl NotificationConfig {
             push,
             consumer: ConsumerTuning::default(),
             sender,
+            sms_limits,
         })
     }
 

@@ -27,6 +27,8 @@ pub enum Kind {
     OrderExpired,
     /// Money of an order went back.
     OrderRefunded,
+    /// The one-time code that verifies a phone number (by SMS only).
+    PhoneCode,
 }
 
 impl Kind {
@@ -44,6 +46,7 @@ impl Kind {
             Self::OrderCancelled => "order_cancelled",
             Self::OrderExpired => "order_expired",
             Self::OrderRefunded => "order_refunded",
+            Self::PhoneCode => "phone_code",
         }
     }
 
@@ -96,9 +99,9 @@ impl Templates {
             full: [
                 "verify_email", "password_reset", "password_changed", "second_factor_changed", "staff_invite",
                 "email_change", "email_changed",
-                "order_receipt", "order_shipped", "order_cancelled", "order_expired", "order_refunded"
+                "order_receipt", "order_shipped", "order_cancelled", "order_expired", "order_refunded", "phone_code"
             ],
-            short: ["order_receipt", "order_shipped", "order_cancelled", "order_expired", "order_refunded"]
+            short: ["order_receipt", "order_shipped", "order_cancelled", "order_expired", "order_refunded", "phone_code"]
         );
         for (name, source) in sources {
             env.add_template(name, source).expect("the built-in templates parse");

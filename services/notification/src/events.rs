@@ -20,6 +20,7 @@ use events::consumer::HandleFuture;
 use events::{Envelope, Handled, Handler, HandlerError};
 use sqlx::PgConnection;
 
+use crate::config::SmsLimits;
 use crate::domain::{Kind, Templates};
 use crate::store::{self, Channel, NewMessage};
 
@@ -34,6 +35,9 @@ struct Wanted {
     context: serde_json::Value,
     /// The shopper an order message is about (their preferences may add an SMS).
     shopper: Option<uuid::Uuid>,
+    /// Whether the message may go by SMS too (not for what the shopper did themselves, such
+    /// as cancelling: an SMS per cancellation would let anyone pump texts).
+    texts: bool,
     /// The account the message is about (kept with it, so a deleted account's messages are
     /// found whatever address or phone they went to).
     account: uuid::Uuid,
@@ -41,11 +45,15 @@ struct Wanted {
 
 impl Wanted {
     fn email(kind: Kind, email: &str, account: uuid::Uuid, context: serde_json::Value) -> Self {
-        Self { kind, email: email.to_owned(), context, shopper: None, account }
+        Self { kind, email: email.to_owned(), context, shopper: None, texts: false, account }
     }
 
     fn order(kind: Kind, email: &str, shopper: uuid::Uuid, context: serde_json::Value) -> Self {
-        Self { kind, email: email.to_owned(), context, shopper: Some(shopper), account: shopper }
+        Self { kind, email: email.to_owned(), context, shopper: Some(shopper), texts: true, account: shopper }
+    }
+
+    fn without_texts(self) -> Self {
+        Self { texts: false, ..self }
     }
 }
 
@@ -57,11 +65,19 @@ pub struct Notifier {
     auth: AuthClient,
     /// Where a shopper's phone and preferences come from.
     users: UserClient,
+    /// The daily SMS quotas.
+    sms_limits: SmsLimits,
 }
 
 impl Notifier {
-    pub fn new(templates: Arc<Templates>, storefront_url: String, auth: AuthClient, users: UserClient) -> Self {
-        Self { templates, storefront_url, auth, users }
+    pub fn new(
+        templates: Arc<Templates>,
+        storefront_url: String,
+        auth: AuthClient,
+        users: UserClient,
+        sms_limits: SmsLimits,
+    ) -> Self {
+        Self { templates, storefront_url, auth, users, sms_limits }
     }
 
     /// The token behind a reference; `None` when it is already used or expired (no email then).
@@ -96,7 +112,9 @@ impl Notifier {
             }
             Some(OrderEvent::OrderCancelled(e)) => {
                 let context = serde_json::json!({"number": e.number, "reason": e.reason, "was_paid": e.was_paid});
-                Some(Wanted::order(Kind::OrderCancelled, &e.email, e.user_id, context))
+                let wanted = Wanted::order(Kind::OrderCancelled, &e.email, e.user_id, context);
+                // The shopper cancelled it: they know, and an SMS each time is a pump.
+                Some(if e.by == "shopper" { wanted.without_texts() } else { wanted })
             }
             Some(OrderEvent::OrderExpired(e)) => {
                 Some(Wanted::order(Kind::OrderExpired, &e.email, e.user_id, serde_json::json!({"number": e.number})))
@@ -194,13 +212,14 @@ impl Handler for Notifier {
                 // The person's messages keep their record (kind, status, time) without the
                 // address or the bodies.
                 let erased = store::erase_account(tx, e.user_id, &e.email).await?;
+                store::forget_phones(tx, e.user_id).await?;
                 tracing::info!(erased, "a deleted account's messages anonymised");
                 return Ok(Handled::Applied);
             }
             let Some(wanted) = self.message_for(event).await? else {
                 return Ok(Handled::Ignored);
             };
-            let Wanted { kind, email, context, shopper, account } = wanted;
+            let Wanted { kind, email, context, shopper, texts, account } = wanted;
             if email.ends_with(DELETED_ACCOUNT_DOMAIN) {
                 // A deleted account's placeholder address (an order anonymised after it ended).
                 return Ok(Handled::Ignored);
@@ -217,8 +236,15 @@ impl Handler for Notifier {
                 && let Some(contact) = self.users.contact(user_id).await.map_err(HandlerError::new)?
             {
                 let mut short: Vec<(Channel, String)> = Vec::new();
-                if let Some(phone) = contact.phone.filter(|_| contact.notify_sms) {
-                    short.push((Channel::Sms, phone));
+                // An SMS only to a number this account verified, within the daily quotas.
+                if let Some(phone) = contact.phone.filter(|_| contact.notify_sms && texts) {
+                    if !store::phone_verified(tx, user_id, &phone).await? {
+                        tracing::info!(kind = kind.as_str(), "no SMS: the shopper's number is not verified");
+                    } else if !store::sms_within_quota(tx, account, &phone, &self.sms_limits).await? {
+                        tracing::warn!(kind = kind.as_str(), "no SMS: the daily SMS quota is used up");
+                    } else {
+                        short.push((Channel::Sms, phone));
+                    }
                 }
                 if contact.notify_push {
                     short.extend(contact.push_tokens.into_iter().map(|token| (Channel::Push, token)));

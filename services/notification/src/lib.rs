@@ -39,7 +39,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub async fn build(config: NotificationConfig) -> Result<Application, StartError> {
     let templates = Arc::new(domain::Templates::new());
     let transports = Arc::new(config.transports().map_err(|e| StartError::part("message transports", e))?);
-    let NotificationConfig { service, storefront_url, consumer: consumer_tuning, sender: sender_tuning, .. } = config;
+    let NotificationConfig {
+        service,
+        storefront_url,
+        consumer: consumer_tuning,
+        sender: sender_tuning,
+        sms_limits,
+        ..
+    } = config;
     let mut context = Context::start(service).await?.with_database(&MIGRATOR).await?.with_redis().await?;
 
     let event_metrics = EventMetrics::new(&context.metrics);
@@ -47,11 +54,13 @@ pub async fn build(config: NotificationConfig) -> Result<Application, StartError
     consumer_tuning.apply(&mut consumer_config);
     let auth = contracts::auth::AuthClient::new(context.client.clone());
     let users = contracts::user::UserClient::new(context.client.clone());
-    let handler = Arc::new(events::Notifier::new(templates, storefront_url, auth, users));
+    let handler =
+        Arc::new(events::Notifier::new(Arc::clone(&templates), storefront_url, auth, users.clone(), sms_limits));
     context.spawn_consumer(consumer_config, handler, event_metrics).await?;
 
     let sender = sender::Sender::new(context.db.clone(), transports, sender_tuning, &context.metrics);
     context.background.add(sender.spawn(context.background.stop_signal()));
 
-    context.serve_internal(routes::router(context.db.clone())).await
+    let state = routes::AppState { pool: context.db.clone(), users, templates, sms_limits };
+    context.serve_internal(routes::router(state)).await
 }

@@ -63,6 +63,13 @@ pub async fn erase_account(tx: &mut PgConnection, account: Uuid, email: &str) ->
     Ok(result.rows_affected())
 }
 
+/// A deleted account's verified numbers and pending code go.
+pub async fn forget_phones(tx: &mut PgConnection, account: Uuid) -> sqlx::Result<()> {
+    sqlx::query("delete from verified_phones where user_id = $1").bind(account).execute(&mut *tx).await?;
+    sqlx::query("delete from phone_codes where user_id = $1").bind(account).execute(&mut *tx).await?;
+    Ok(())
+}
+
 /// Records a message unless the event already produced it; wakes the sender at commit.
 pub async fn insert_message(tx: &mut PgConnection, message: &NewMessage) -> sqlx::Result<bool> {
     let inserted = sqlx::query(
@@ -176,4 +183,122 @@ pub async fn recent(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<MessageSummar
     .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+/// Serialises what counts against an account's and a number's SMS quotas until `tx` ends.
+async fn lock_sms_quota(tx: &mut PgConnection, account: Uuid, phone: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "select pg_advisory_xact_lock(hashtextextended('notifications.sms-account:' || $1::text, 0)), \
+                pg_advisory_xact_lock(hashtextextended('notifications.sms-recipient:' || $2, 0))",
+    )
+    .bind(account)
+    .bind(phone)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether one more SMS to `phone` about `account` stays within the daily quotas (the texts of
+/// the last 24 hours, verification codes included). Holds the quota's lock until `tx` ends, so
+/// the message recorded next in `tx` is counted by whoever asks after.
+pub async fn sms_within_quota(
+    tx: &mut PgConnection,
+    account: Uuid,
+    phone: &str,
+    limits: &crate::config::SmsLimits,
+) -> sqlx::Result<bool> {
+    lock_sms_quota(tx, account, phone).await?;
+    let (by_account, by_recipient): (i64, i64) = sqlx::query_as(
+        "select count(*) filter (where user_id = $1), count(*) filter (where recipient = $2) from messages \
+         where channel = 'sms' and created_at > now() - interval '1 day' and (user_id = $1 or recipient = $2)",
+    )
+    .bind(account)
+    .bind(phone)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(by_account < limits.per_account_day && by_recipient < limits.per_recipient_day)
+}
+
+/// Whether `account` proved it holds `phone` (a confirmed code).
+pub async fn phone_verified(conn: &mut PgConnection, account: Uuid, phone: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select exists (select 1 from verified_phones where user_id = $1 and phone = $2)")
+        .bind(account)
+        .bind(phone)
+        .fetch_one(&mut *conn)
+        .await
+}
+
+/// What asking for a new code came to.
+pub enum CodeStarted {
+    /// A code (its digest stored) for `phone` until `expires_at`.
+    Started { expires_at: DateTime<Utc> },
+    /// The last code was asked for less than the interval ago; retry after so many seconds.
+    TooSoon { retry_after_secs: u64 },
+}
+
+/// Stores a new code's digest for `account` and `phone` (replacing an earlier one), unless one
+/// was asked for within `interval`.
+pub async fn start_code(
+    tx: &mut PgConnection,
+    account: Uuid,
+    phone: &str,
+    code_hash: &str,
+    limits: &crate::config::SmsLimits,
+) -> sqlx::Result<CodeStarted> {
+    let since: Option<f64> = sqlx::query_scalar(
+        "select extract(epoch from now() - created_at)::float8 from phone_codes where user_id = $1 for update",
+    )
+    .bind(account)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let interval = limits.code_interval.as_secs_f64();
+    if let Some(since) = since.filter(|since| *since < interval) {
+        return Ok(CodeStarted::TooSoon { retry_after_secs: (interval - since).ceil().max(1.0) as u64 });
+    }
+    let expires_at: DateTime<Utc> = sqlx::query_scalar(
+        "insert into phone_codes (user_id, phone, code_hash, expires_at) values ($1, $2, $3, now() + make_interval(secs => $4)) \
+         on conflict (user_id) do update set phone = excluded.phone, code_hash = excluded.code_hash, attempts = 0, \
+           expires_at = excluded.expires_at, created_at = now() \
+         returning expires_at",
+    )
+    .bind(account)
+    .bind(phone)
+    .bind(code_hash)
+    .bind(limits.code_ttl.as_secs_f64())
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(CodeStarted::Started { expires_at })
+}
+
+/// How many wrong guesses a code allows.
+pub const CODE_ATTEMPTS: i32 = 5;
+
+/// Checks a code: the number it was sent to when it matches (then recorded as verified and the
+/// code used up), `None` when it is wrong, used, expired or out of guesses (each wrong guess
+/// counts).
+pub async fn confirm_code(tx: &mut PgConnection, account: Uuid, code_hash: &str) -> sqlx::Result<Option<String>> {
+    let row: Option<(String, String, i32, bool)> = sqlx::query_as(
+        "select phone, code_hash, attempts, expires_at > now() from phone_codes where user_id = $1 for update",
+    )
+    .bind(account)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((phone, stored, attempts, live)) = row else { return Ok(None) };
+    if !live || attempts >= CODE_ATTEMPTS {
+        return Ok(None);
+    }
+    if stored != code_hash {
+        sqlx::query("update phone_codes set attempts = attempts + 1 where user_id = $1")
+            .bind(account)
+            .execute(&mut *tx)
+            .await?;
+        return Ok(None);
+    }
+    sqlx::query("delete from phone_codes where user_id = $1").bind(account).execute(&mut *tx).await?;
+    sqlx::query("insert into verified_phones (user_id, phone) values ($1, $2) on conflict do nothing")
+        .bind(account)
+        .bind(&phone)
+        .execute(&mut *tx)
+        .await?;
+    Ok(Some(phone))
 }

@@ -1,4 +1,7 @@
-//! Admin routes: what was sent to whom, and how it went.
+//! Admin routes: what was sent to whom, and how it went. Shopper routes: verifying the phone
+//! number on their profile with a one-time code by SMS (`phone.rs`), before any SMS goes to it.
+
+mod phone;
 
 use std::collections::HashMap;
 
@@ -16,14 +19,27 @@ use utoipa_axum::routes;
 use crate::error::Result;
 use crate::store::{self, MessageSummary};
 
-/// The admin routes with their OpenAPI description, from the same handlers.
-fn api() -> OpenApiRouter<PgPool> {
-    OpenApiRouter::new().routes(routes!(recent_messages))
+/// What the routes read.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    /// Where the shopper's phone number comes from.
+    pub users: contracts::user::UserClient,
+    pub templates: std::sync::Arc<crate::domain::Templates>,
+    pub sms_limits: crate::config::SmsLimits,
 }
 
-/// The admin routes, on the service's pool.
-pub fn router(pool: PgPool) -> Router {
-    api().with_state(pool).split_for_parts().0
+/// The routes with their OpenAPI description, from the same handlers.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(recent_messages))
+        .routes(routes!(phone::status, phone::send_code))
+        .routes(routes!(phone::confirm))
+}
+
+/// The routes, on the service's state.
+pub fn router(state: AppState) -> Router {
+    api().with_state(state).split_for_parts().0
 }
 
 /// The OpenAPI description of the notification service's public routes.
@@ -49,7 +65,7 @@ pub struct MessagePage {
         (status = 422, description = "`validation_failed`: `limit` (`out_of_range`).", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 async fn recent_messages(
-    State(pool): State<PgPool>,
+    State(AppState { pool, .. }): State<AppState>,
     caller: Caller,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<MessagePage>> {

@@ -2,7 +2,13 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
 
 use notification::NotificationConfig;
 use notification::config::EmailSettings;
@@ -11,6 +17,28 @@ use secrecy::SecretString;
 use testkit::{ServiceCaller, TestDb};
 
 pub const PASSWORD: &str = "correct horse battery staple";
+
+/// What a stub provider saw: (path, headers, body) of each request.
+pub type Seen = Arc<Mutex<Vec<(String, HeaderMap, String)>>>;
+
+/// A stub provider (Twilio, FCM: outside providers we cannot run): records each request;
+/// answers `status` with `body`.
+pub async fn stub(status: StatusCode, body: &'static str) -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let app = Router::new()
+        .route(
+            "/{*path}",
+            post(move |State(seen): State<Seen>, Path(path): Path<String>, headers: HeaderMap, body_in: String| async move {
+                seen.lock().unwrap().push((path, headers, body_in));
+                (status, body)
+            }),
+        )
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), seen)
+}
 
 pub struct Smtp {
     pub port: u16,
@@ -86,6 +114,11 @@ pub struct TestShop {
 
 impl TestShop {
     pub async fn spawn(smtp_port: u16) -> Self {
+        Self::spawn_with(smtp_port, |_| {}).await
+    }
+
+    /// A shop whose notification service is configured by `tune` last.
+    pub async fn spawn_with(smtp_port: u16, tune: impl FnOnce(&mut NotificationConfig)) -> Self {
         let db = TestDb::new().await;
         let auth_service = testkit::service_config("auth", Some(&db));
         let prefix = auth_service.redis.as_ref().unwrap().key_prefix.clone();
@@ -113,6 +146,7 @@ impl TestShop {
         config.sender.retry_base = Duration::from_millis(50);
         config.sender.poll_interval = Duration::from_millis(100);
         config.consumer.block = Some(Duration::from_millis(200));
+        tune(&mut config);
         let notification = notification::build(config).await.unwrap().spawn();
         Self { prefix, auth: ServiceCaller::new("auth", auth_addr), notification, db }
     }

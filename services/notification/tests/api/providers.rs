@@ -1,34 +1,11 @@
 //! SMS and push against local HTTP stubs shaped like Twilio's Messages API and FCM HTTP v1.
 
-use std::sync::{Arc, Mutex};
-
-use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::http::StatusCode;
 use notification::store::DueMessage;
 use notification::transport::{PushTransport, SmsTransport, TransportError};
 use secrecy::SecretString;
 
-type Seen = Arc<Mutex<Vec<(String, HeaderMap, String)>>>;
-
-/// A stub provider: records each request; answers `status` with `body`.
-async fn stub(status: StatusCode, body: &'static str) -> (String, Seen) {
-    let seen: Seen = Arc::default();
-    let app = Router::new()
-        .route(
-            "/{*path}",
-            post(move |State(seen): State<Seen>, Path(path): Path<String>, headers: HeaderMap, body_in: String| async move {
-                seen.lock().unwrap().push((path, headers, body_in));
-                (status, body)
-            }),
-        )
-        .with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}"), seen)
-}
+use crate::helpers::stub;
 
 fn message(recipient: &str) -> DueMessage {
     DueMessage {
