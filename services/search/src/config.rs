@@ -13,12 +13,20 @@ pub struct SearchConfig {
     /// The replica's stable name (`SEARCH_REPLICA`, default the host name): its consumer group
     /// is `search.<replica>`, so every replica sees every event.
     pub replica: String,
+    /// How many queries of each lane (light, heavy) run at once (`SEARCH_CONCURRENCY`, the
+    /// machine's cores): the rest wait up to 2 s for a turn, then get 503 `busy`.
+    pub concurrency: usize,
+}
+
+/// The machine's cores, at least two.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()).max(2)
 }
 
 impl SearchConfig {
     /// Defaults around a shared config.
     pub fn new(service: ServiceConfig, index_dir: PathBuf, replica: &str) -> Self {
-        Self { service, index_dir, replica: sanitize(replica) }
+        Self { service, index_dir, replica: sanitize(replica), concurrency: cores() }
     }
 
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -32,9 +40,13 @@ impl SearchConfig {
             .optional("SEARCH_INDEX_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(".dev/search").join(&replica));
+        let concurrency = env.parse_or("SEARCH_CONCURRENCY", cores());
+        if concurrency == 0 {
+            env.problem("SEARCH_CONCURRENCY must be at least 1");
+        }
         env.finish()?;
         let service = service.expect("no problems means every field was read");
-        Ok(Self { service, index_dir, replica })
+        Ok(Self { service, index_dir, replica, concurrency })
     }
 }
 

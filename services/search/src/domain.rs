@@ -80,26 +80,50 @@ pub fn max_distance(word: &str) -> u8 {
 /// The optimal-string-alignment distance: insertions, deletions, substitutions and swaps of
 /// two adjacent letters each cost one (`hoodei` is one from `hoodie`).
 pub fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in rows.iter_mut().enumerate() {
-        row[0] = i;
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    bounded_distance(&a, &b, usize::MAX).expect("any distance is within usize::MAX")
+}
+
+/// The same distance when it is at most `max`, else `None`, in O(len) memory and cut short as
+/// soon as no alignment can stay within `max` (review f5592e3 M6: highlighting runs this for
+/// every word of every hit): lengths further apart than `max` are refused at once, and a row
+/// whose smallest cell exceeds `max` ends the work. Letters are compared as `char`s, with three
+/// rolling rows (the swap looks two rows back) in one buffer per thread.
+pub fn bounded_distance(a: &[char], b: &[char], max: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > max {
+        return None;
     }
-    for (j, cell) in rows[0].iter_mut().enumerate() {
-        *cell = j;
+    thread_local! {
+        static ROWS: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (rows[i - 1][j] + 1).min(rows[i][j - 1] + 1).min(rows[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(rows[i - 2][j - 2] + 1);
-            }
-            rows[i][j] = best;
+    ROWS.with_borrow_mut(|rows| {
+        let width = b.len() + 1;
+        rows.clear();
+        rows.resize(3 * width, 0);
+        let (mut before, mut previous, mut current) = (0, width, 2 * width);
+        for (j, cell) in rows[previous..previous + width].iter_mut().enumerate() {
+            *cell = j;
         }
-    }
-    rows[a.len()][b.len()]
+        for i in 1..=a.len() {
+            rows[current] = i;
+            let mut smallest = i;
+            for j in 1..=b.len() {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                let mut best =
+                    (rows[previous + j] + 1).min(rows[current + j - 1] + 1).min(rows[previous + j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    best = best.min(rows[before + j - 2] + 1);
+                }
+                rows[current + j] = best;
+                smallest = smallest.min(best);
+            }
+            if smallest > max {
+                return None;
+            }
+            (before, previous, current) = (previous, current, before);
+        }
+        Some(rows[previous + b.len()]).filter(|d| *d <= max)
+    })
 }
 
 /// How far `indexed` is from the typed `word`, if it is a match at all: within the word's
@@ -107,20 +131,18 @@ pub fn distance(a: &str, b: &str) -> usize {
 /// is. A shorter distance ranks higher.
 pub fn match_distance(word: &str, indexed: &str, prefix: bool) -> Option<usize> {
     let allowed = usize::from(max_distance(word));
-    let whole = distance(word, indexed);
-    if whole <= allowed {
+    let typed: Vec<char> = word.chars().collect();
+    let chars: Vec<char> = indexed.chars().collect();
+    if let Some(whole) = bounded_distance(&typed, &chars, allowed) {
         return Some(whole);
     }
     if !prefix {
         return None;
     }
-    let typed = word.chars().count();
-    let chars: Vec<char> = indexed.chars().collect();
-    let shortest = typed.saturating_sub(allowed).max(1);
-    (shortest..=chars.len().min(typed + allowed))
-        .map(|n| distance(word, &chars[..n].iter().collect::<String>()))
+    let shortest = typed.len().saturating_sub(allowed).max(1);
+    (shortest..=chars.len().min(typed.len() + allowed))
+        .filter_map(|n| bounded_distance(&typed, &chars[..n], allowed))
         .min()
-        .filter(|d| *d <= allowed)
 }
 
 /// A typed query: its words, the last one also matched as a beginning (search as you type).
@@ -154,35 +176,62 @@ impl Terms {
 /// The most words of a query that count (a pasted paragraph is cut, not refused).
 pub const MAX_WORDS: usize = 8;
 
+/// How much of a description a snippet looks through for its first match: the snippet shows
+/// about 160 characters, so a match further in than this is not worth the scan (descriptions
+/// may be 20 000 characters).
+pub const SNIPPET_SCAN: usize = 2_000;
+
 /// The byte ranges of the words of `text` that match the query. Two words written apart that
 /// match together (`T-Shirt` for `tshirt`) both count.
 fn marks(text: &str, terms: &Terms) -> Vec<(usize, usize)> {
-    // The runs of letters and digits, by byte range, with their folded form.
-    let mut runs: Vec<(usize, usize, String)> = Vec::new();
-    let mut start = None;
-    for (at, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
-        match (c.is_alphanumeric() && at < text.len(), start) {
-            (true, None) => start = Some(at),
-            (false, Some(from)) => {
-                runs.push((from, at, words(&text[from..at]).concat()));
-                start = None;
+    marks_up_to(text, terms, usize::MAX)
+}
+
+/// The runs of letters and digits of a text, by byte range, with their folded form, one at a
+/// time (a snippet stops at its first match instead of folding the whole text).
+struct Runs<'a> {
+    text: &'a str,
+    chars: std::str::CharIndices<'a>,
+}
+
+impl Iterator for Runs<'_> {
+    type Item = (usize, usize, String);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let from = loop {
+            let (at, c) = self.chars.next()?;
+            if c.is_alphanumeric() {
+                break at;
             }
-            _ => {}
-        }
+        };
+        let to = self.chars.find(|(_, c)| !c.is_alphanumeric()).map_or(self.text.len(), |(at, _)| at);
+        Some((from, to, words(&self.text[from..to]).concat()))
     }
-    let mut marked = vec![false; runs.len()];
-    for (i, run) in runs.iter().enumerate() {
-        if terms.matches(&run.2) {
-            marked[i] = true;
+}
+
+/// The same, stopping after `most` marks.
+fn marks_up_to(text: &str, terms: &Terms, most: usize) -> Vec<(usize, usize)> {
+    let mut runs = Runs { text, chars: text.char_indices() }.peekable();
+    let mut out = Vec::new();
+    // Marked already as the second half of a pair that matched together.
+    let mut carried = false;
+    while let Some((from, to, folded)) = runs.next() {
+        if out.len() >= most {
+            break;
         }
-        if let Some(next) = runs.get(i + 1)
-            && terms.matches(&format!("{}{}", run.2, next.2))
+        let mut marked = carried || terms.matches(&folded);
+        carried = false;
+        if let Some((_, _, next)) = runs.peek()
+            && terms.matches(&format!("{folded}{next}"))
         {
-            marked[i] = true;
-            marked[i + 1] = true;
+            marked = true;
+            carried = true;
+        }
+        if marked {
+            out.push((from, to));
         }
     }
-    runs.iter().zip(marked).filter(|(_, m)| *m).map(|((from, to, _), _)| (*from, *to)).collect()
+    out
 }
 
 /// `text` as HTML with every word that matches the query inside `<mark>`, everything else
@@ -208,8 +257,11 @@ pub fn highlight(text: &str, terms: &Terms) -> Option<String> {
 /// About `width` characters of `text` around its first matching word, highlighted, cut at
 /// spaces, with `…` where text was left out.
 pub fn snippet(text: &str, terms: &Terms, width: usize) -> Option<String> {
-    let plain = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let (first, _) = *marks(&plain, terms).first()?;
+    // Only the first `SNIPPET_SCAN` characters are looked through, and only up to the first
+    // match: the snippet is about `width` characters around it.
+    let scanned = text.char_indices().nth(SNIPPET_SCAN).map_or(text, |(end, _)| &text[..end]);
+    let plain = scanned.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (first, _) = *marks_up_to(&plain, terms, 1).first()?;
     let before: Vec<(usize, char)> = plain[..first].char_indices().collect();
     let mut start = before.len().checked_sub(width / 3).map_or(0, |i| before[i].0);
     if start > 0 {
@@ -221,7 +273,7 @@ pub fn snippet(text: &str, terms: &Terms, width: usize) -> Option<String> {
     }
     let marked = highlight(&plain[start..end], terms)?;
     let lead = if start > 0 { "…" } else { "" };
-    let tail = if end < plain.len() { "…" } else { "" };
+    let tail = if end < plain.len() || scanned.len() < text.len() { "…" } else { "" };
     Some(format!("{lead}{marked}{tail}"))
 }
 
@@ -377,6 +429,11 @@ mod tests {
         assert_eq!(distance("hoodei", "hoodie"), 1);
         assert_eq!(distance("shrit", "shirt"), 1);
         assert_eq!(distance("kitten", "sitting"), 3);
+        let chars = |s: &str| s.chars().collect::<Vec<_>>();
+        assert_eq!(bounded_distance(&chars("kitten"), &chars("sitting"), 3), Some(3));
+        assert_eq!(bounded_distance(&chars("kitten"), &chars("sitting"), 2), None, "cut short past the bound");
+        assert_eq!(bounded_distance(&chars("hoodie"), &chars("hoodiesweatshirt"), 2), None, "lengths too far apart");
+        assert_eq!(bounded_distance(&chars("hoodei"), &chars("hoodie"), 1), Some(1));
         assert_eq!(match_distance("hoodei", "hoodie", false), Some(1));
         assert_eq!(match_distance("mgu", "mug", false), None, "short words must be exact");
         assert_eq!(match_distance("hoo", "hoodie", true), Some(0), "the last word is a beginning");
@@ -395,6 +452,20 @@ mod tests {
         let long = format!("{} the hoodie {}", "word ".repeat(40), "tail ".repeat(40));
         let cut = snippet(&long, &Terms::new("hodie"), 60).unwrap();
         assert!(cut.starts_with('…') && cut.contains("<mark>hoodie</mark>") && cut.ends_with('…'), "{cut}");
+    }
+
+    #[test]
+    fn a_snippet_looks_only_at_the_start_of_a_long_description() {
+        let terms = Terms::new("cotton shirt blue soft classic comfort organic fabri");
+        let long = "cotton shirt blue soft classic comfort organic fabric ".repeat(400);
+        let cut = snippet(&long, &terms, 160).unwrap();
+        assert!(cut.starts_with("<mark>cotton</mark>") && cut.ends_with('…') && cut.len() < 1_000, "{cut}");
+        let late = format!("{}hoodie", "word ".repeat(SNIPPET_SCAN));
+        assert_eq!(
+            snippet(&late, &Terms::new("hoodie"), 160),
+            None,
+            "a match past the scanned start is not looked for"
+        );
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// Opens (or makes) the index, joins the replica's consumer group, rebuilds in the background
 /// when needed, then applies events; binds the listener at once.
 pub async fn build(config: SearchConfig) -> Result<Application, StartError> {
-    let SearchConfig { service, index_dir, replica } = config;
+    let SearchConfig { service, index_dir, replica, concurrency } = config;
     let mut context = Context::start(service).await?.with_redis().await?;
     let (index, fresh) = tokio::task::spawn_blocking(move || SearchIndex::open(&index_dir))
         .await
@@ -96,7 +96,9 @@ pub async fn build(config: SearchConfig) -> Result<Application, StartError> {
         rebuild_ready.store(true, Ordering::Release);
         let _ = consumer.spawn(consumer_stop).await;
     }));
-    let state = routes::AppState { index, ready };
+    let heavy = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let light = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let state = routes::AppState { index, ready, heavy, light };
     context.serve_internal(routes::router(state)).await
 }
 

@@ -26,9 +26,51 @@ pub struct AppState {
     pub index: Arc<SearchIndex>,
     /// Set once the index is built (or found built).
     pub ready: Arc<AtomicBool>,
+    /// The query work running at once, per lane (`SEARCH_CONCURRENCY` each): every search and
+    /// suggestion runs on the blocking pool holding a permit of its lane, so a flood of heavy
+    /// queries waits here instead of taking the runtime's threads from `/health`, and never
+    /// queues the light ones (see [`Lane`]) behind it.
+    pub heavy: Arc<tokio::sync::Semaphore>,
+    pub light: Arc<tokio::sync::Semaphore>,
 }
 
+/// Which permits a query waits for: a query of at most two words asking for at most 24 hits
+/// (what a storefront's search box and suggestions send) is light; longer queries and bigger
+/// pages, whose fuzzy expansion and highlighting cost grows with both, are heavy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lane {
+    Light,
+    Heavy,
+}
+
+impl Lane {
+    fn of(words: usize, limit: usize) -> Self {
+        if words <= 2 && limit <= 24 { Lane::Light } else { Lane::Heavy }
+    }
+}
+
+/// How long a query waits for a permit before it is turned away (503 `busy`).
+const PERMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl AppState {
+    /// Runs `job` on the blocking pool once a permit of its lane is free.
+    async fn run<T: Send + 'static>(&self, lane: Lane, job: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+        let permits = match lane {
+            Lane::Light => &self.light,
+            Lane::Heavy => &self.heavy,
+        };
+        let permit = tokio::time::timeout(PERMIT_WAIT, Arc::clone(permits).acquire_owned())
+            .await
+            .map_err(|_| Problem::new(Code::Busy, "search is at capacity; retry shortly").with_retry_after(1))?
+            .map_err(|e| Problem::internal(&e))?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            job()
+        })
+        .await
+        .map_err(|e| ApiError::Problem(Problem::internal(&e)))
+    }
+
     fn index(&self) -> Result<Arc<SearchIndex>> {
         if self.ready.load(Ordering::Acquire) {
             Ok(self.index.clone())
@@ -139,60 +181,58 @@ fn facets_json(facets: FacetCounts) -> serde_json::Value {
         (status = 200, description = "A page of results.", body = SearchPage),
         (status = 400, description = "`malformed_query`: the query string cannot be read.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: each bad parameter named (`q`, `sort`, `limit`, `cursor`, prices, `attr.<name>`).", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 503, description = "`not_ready`: this replica's index is still being built.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 503, description = "`not_ready`: this replica's index is still being built; `busy`: as many queries as this replica runs at once are running (Retry-After).", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 async fn search(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<SearchPage>> {
     let request = SearchRequest::parse(&pairs).map_err(Problem::validation)?;
     let index = state.index()?;
-    let terms = request.terms.clone();
-    let found = {
-        let request = request.clone();
-        tokio::task::spawn_blocking(move || {
-            index.search(&Search {
-                terms: &request.terms,
+    // The query and the highlighting of its hits (bounded: a snippet scans the start of a
+    // description only, to its first match) run on the blocking pool under a permit.
+    let job_request = request.clone();
+    let lane = Lane::of(request.terms.words.len(), request.limit.get() as usize);
+    let (items, total, facets) = state
+        .run(lane, move || -> Result<_> {
+            let request = job_request;
+            let terms = &request.terms;
+            let found = index.search(&Search {
+                terms,
                 filters: &request.filters,
                 sort: request.sort,
                 offset: request.offset,
                 limit: request.limit.get() as usize,
                 facets: request.facets,
-            })
+            })?;
+            let items: Vec<Hit> = found
+                .hits
+                .into_iter()
+                .map(|document| {
+                    let mut highlights = BTreeMap::new();
+                    if !terms.is_empty() {
+                        if let Some(title) = highlight(&document.title, terms) {
+                            highlights.insert("title", title);
+                        }
+                        if let Some(description) = snippet(&document.description, terms, 160) {
+                            highlights.insert("description", description);
+                        }
+                    }
+                    Hit {
+                        in_stock: in_stock(&document),
+                        product_id: document.product_id,
+                        slug: document.slug,
+                        title: document.title,
+                        price_min_minor: document.price_min_minor,
+                        price_max_minor: document.price_max_minor,
+                        currency: document.currency,
+                        image: document.image,
+                        image_url: document.image_url,
+                        highlights,
+                    }
+                })
+                .collect();
+            Ok((items, found.total, found.facets))
         })
-        .await
-        .map_err(|e| ApiError::Problem(Problem::internal(&e)))??
-    };
-    let items = found
-        .hits
-        .into_iter()
-        .map(|document| {
-            let mut highlights = BTreeMap::new();
-            if !terms.is_empty() {
-                if let Some(title) = highlight(&document.title, &terms) {
-                    highlights.insert("title", title);
-                }
-                if let Some(description) = snippet(&document.description, &terms, 160) {
-                    highlights.insert("description", description);
-                }
-            }
-            Hit {
-                in_stock: in_stock(&document),
-                product_id: document.product_id,
-                slug: document.slug,
-                title: document.title,
-                price_min_minor: document.price_min_minor,
-                price_max_minor: document.price_max_minor,
-                currency: document.currency,
-                image: document.image,
-                image_url: document.image_url,
-                highlights,
-            }
-        })
-        .collect();
-    Ok(Json(SearchPage {
-        items,
-        next_cursor: request.next_cursor(found.total),
-        total: found.total,
-        facets: found.facets.map(facets_json),
-    }))
+        .await??;
+    Ok(Json(SearchPage { items, next_cursor: request.next_cursor(total), total, facets: facets.map(facets_json) }))
 }
 
 /// A completion.
@@ -223,7 +263,7 @@ const MAX_SUGGESTIONS: usize = 10;
         (status = 200, description = "The completions (none when nothing matches).", body = Suggestions),
         (status = 400, description = "`malformed_query`: the query string cannot be read.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: `q` missing, empty or too long.", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 503, description = "`not_ready`: this replica's index is still being built.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 503, description = "`not_ready`: this replica's index is still being built; `busy`: as many queries as this replica runs at once are running (Retry-After).", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 async fn suggest(
     State(state): State<AppState>,
@@ -249,9 +289,8 @@ async fn suggest(
         .collect();
     let (products, brands) = {
         let terms = terms.clone();
-        tokio::task::spawn_blocking(move || index.suggest_products(&terms, MAX_SUGGESTIONS))
-            .await
-            .map_err(|e| ApiError::Problem(Problem::internal(&e)))??
+        let lane = Lane::of(terms.words.len(), MAX_SUGGESTIONS);
+        state.run(lane, move || index.suggest_products(&terms, MAX_SUGGESTIONS)).await??
     };
     suggestions.extend(brands.into_iter().take(3).map(|brand| Suggestion {
         slug: brand.clone(),

@@ -173,3 +173,64 @@ async fn suggestions_complete_categories_brands_and_titles_and_bad_input_is_a_cl
     let (status, _) = search.get(&format!("/search?q={long}")).await;
     assert_eq!(status, 422);
 }
+
+/// The review's probe (f5592e3 M6): forty products with 20 000-character descriptions, and a
+/// flood of eight-word queries that match all of them, 100 hits a page, from 20 callers at
+/// once. The replica's `/health` and a simple query still answer within 100 ms each.
+// A runtime of its own threads, as the service has in production (a test's default runtime is
+// one thread, shared with the flood's own callers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_worst_case_queries_leaves_health_and_a_simple_query_answering() {
+    let shop = Shop::start().await;
+    let description: String =
+        "cotton shirt blue soft classic comfort organic fabric ".repeat(400).chars().take(19_900).collect();
+    for i in 0..40 {
+        let slug = format!("probe-long-{i}");
+        shop.add_product(&slug, &format!("Probe {i}"), "Ferrous", "tops", 100, "blue", &description).await;
+    }
+    let search = std::sync::Arc::new(shop.search("flood").await);
+    let heavy = "q=cotton%20shirt%20blue%20soft%20classic%20comfort%20organic%20fabri&limit=100";
+    eventually(&search, heavy, Duration::from_secs(20), |page| page["total"] == 40).await;
+    let started = std::time::Instant::now();
+    let (status, _) = search.get(&format!("/search?{heavy}")).await;
+    assert_eq!(status, 200);
+    eprintln!("one heavy query alone: {:?}", started.elapsed());
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut flood = Vec::new();
+    for _ in 0..20 {
+        let (search, stop) = (std::sync::Arc::clone(&search), stop.clone());
+        flood.push(tokio::spawn(async move {
+            let mut answered = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let (status, _) = search.get(&format!("/search?{heavy}")).await;
+                assert!(status == 200 || status == 503, "{status}");
+                answered += 1;
+            }
+            answered
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let health = format!("{}/health", search.base);
+    let mut slowest = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..20 {
+        let started = std::time::Instant::now();
+        let response = search.http.get(&health).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        slowest.0 = slowest.0.max(started.elapsed());
+        let started = std::time::Instant::now();
+        let (status, page) = search.get("/search?q=hoodie&limit=1").await;
+        assert_eq!(status, 200, "{page}");
+        slowest.1 = slowest.1.max(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut answered = 0;
+    for caller in flood {
+        answered += caller.await.unwrap();
+    }
+    eprintln!("flood answered {answered}; slowest /health {:?}, slowest simple query {:?}", slowest.0, slowest.1);
+    assert!(answered > 20, "the flood ran");
+    assert!(slowest.0 < Duration::from_millis(100), "/health took {:?}", slowest.0);
+    assert!(slowest.1 < Duration::from_millis(100), "a simple query took {:?}", slowest.1);
+}
