@@ -32,14 +32,107 @@ pub async fn ensure_partition(tx: &mut PgConnection, day: NaiveDate) -> sqlx::Re
     Ok(())
 }
 
+/// What storing a batch came to.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Stored {
+    /// Stored now.
+    pub accepted: u64,
+    /// Stored before (the same event sent again).
+    pub duplicates: u64,
+    /// Over the visitor's or the network's quota of the day: stored nowhere.
+    pub dropped: u64,
+}
+
+/// How many events `key` had kept on `day`, its quota row locked until `tx` ends.
+async fn quota_used(tx: &mut PgConnection, day: NaiveDate, key: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "insert into tracking_quotas (day, key, events) values ($1, $2, 0) \
+         on conflict (day, key) do update set events = tracking_quotas.events returning events::bigint",
+    )
+    .bind(day)
+    .bind(key)
+    .fetch_one(&mut *tx)
+    .await
+}
+
+/// Counts `kept` more events against `key`'s quota of `day`.
+async fn charge(tx: &mut PgConnection, day: NaiveDate, key: &str, kept: i64) -> sqlx::Result<()> {
+    sqlx::query("update tracking_quotas set events = events + $3 where day = $1 and key = $2")
+        .bind(day)
+        .bind(key)
+        .bind(kept as i32)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
 /// Stores a batch of tracking events (each once, however often it is sent) and the funnel
-/// steps their sessions reached, in one transaction; how many were new.
+/// steps their sessions reached, in one transaction, within the day's quotas of each visitor
+/// and of the client's `network` (events beyond them, in batch order, are dropped: neither
+/// stored nor rolled up).
 pub async fn insert_tracking(
     pool: &PgPool,
-    batch: &[(Uuid, TrackingEvent)],
+    batch: Vec<(Uuid, TrackingEvent)>,
     user_id: Option<&str>,
-) -> sqlx::Result<u64> {
+    network: Option<&str>,
+    quota: &crate::config::Quota,
+) -> sqlx::Result<Stored> {
     let mut tx = pool.begin().await?;
+    let total = batch.len() as u64;
+    // The network's quota rows are locked first (so batches from one network go one at a
+    // time), then a visitor's row when one of its events still fits the network's room: no row
+    // is made for a visitor whose events the network has no room for, so invented visitor ids
+    // add no more rows than events kept. Without a known network the visitors' rows are
+    // locked in key order up front, so concurrent batches never wait on each other in a circle.
+    let mut room: std::collections::BTreeMap<(NaiveDate, String), i64> = std::collections::BTreeMap::new();
+    let keys_of = |event: &TrackingEvent| {
+        let day = event.occurred_at.date_naive();
+        ((day, network.map(|n| format!("n:{n}"))), (day, format!("v:{}", event.visitor_id)))
+    };
+    let mut upfront: Vec<((NaiveDate, String), i64)> = Vec::new();
+    for (_, event) in &batch {
+        let ((day, network_key), visitor_key) = keys_of(event);
+        match network_key {
+            Some(key) => upfront.push(((day, key), quota.network_per_day)),
+            None => upfront.push((visitor_key, quota.visitor_per_day)),
+        }
+    }
+    upfront.sort();
+    upfront.dedup();
+    for ((day, key), limit) in upfront {
+        let used = quota_used(&mut tx, day, &key).await?;
+        room.insert((day, key), limit - used);
+    }
+    let mut kept_batch = Vec::with_capacity(batch.len());
+    let mut kept: std::collections::BTreeMap<(NaiveDate, String), i64> = std::collections::BTreeMap::new();
+    for (id, event) in batch {
+        let ((day, network_key), visitor_key) = keys_of(&event);
+        let network_key = network_key.map(|key| (day, key));
+        if network_key.as_ref().is_some_and(|key| room[key] <= 0) {
+            continue;
+        }
+        if !room.contains_key(&visitor_key) {
+            let used = quota_used(&mut tx, visitor_key.0, &visitor_key.1).await?;
+            room.insert(visitor_key.clone(), quota.visitor_per_day - used);
+        }
+        if room[&visitor_key] <= 0 {
+            continue;
+        }
+        for key in std::iter::once(visitor_key).chain(network_key) {
+            *room.get_mut(&key).expect("looked up above") -= 1;
+            *kept.entry(key).or_default() += 1;
+        }
+        kept_batch.push((id, event));
+    }
+    for ((day, key), count) in kept {
+        charge(&mut tx, day, &key, count).await?;
+    }
+    let batch = kept_batch;
+    let dropped = total - batch.len() as u64;
+    if batch.is_empty() {
+        tx.commit().await?;
+        return Ok(Stored { accepted: 0, duplicates: 0, dropped });
+    }
     let mut days: Vec<NaiveDate> = batch.iter().map(|(_, e)| e.occurred_at.date_naive()).collect();
     days.sort();
     days.dedup();
@@ -89,7 +182,8 @@ pub async fn insert_tracking(
         .await?;
     }
     tx.commit().await?;
-    Ok(inserted)
+    let kept = total - dropped;
+    Ok(Stored { accepted: inserted, duplicates: kept - inserted, dropped })
 }
 
 /// Drops the partitions of days before `keep_from` (and their funnel sessions); how many days
@@ -112,6 +206,8 @@ pub async fn drop_tracking_before(pool: &PgPool, keep_from: NaiveDate) -> sqlx::
         }
     }
     sqlx::query("delete from funnel_sessions where day < $1").bind(keep_from).execute(pool).await?;
+    // Quotas count today's (and, near midnight, yesterday's) events only.
+    sqlx::query("delete from tracking_quotas where day < current_date - 1").execute(pool).await?;
     sqlx::query("delete from domain_events where occurred_at < $1").bind(keep_from).execute(pool).await?;
     Ok(dropped)
 }
@@ -354,6 +450,11 @@ pub async fn low_stock(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<LowStockRo
 /// A deleted account's raw tracking events keep their visitor and session, not the user id.
 pub async fn forget_user(tx: &mut PgConnection, user_id: uuid::Uuid) -> sqlx::Result<()> {
     sqlx::query("update tracking_events set user_id = null where user_id = $1")
+        .bind(user_id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    // The domain event log keeps what happened, not to whom (review f5592e3 L7).
+    sqlx::query("update domain_events set payload = payload - 'user_id' where payload->>'user_id' = $1")
         .bind(user_id.to_string())
         .execute(&mut *tx)
         .await

@@ -69,8 +69,11 @@ pub struct TrackingBatch {
 pub struct Tracked {
     /// Events stored now.
     accepted: u64,
-    /// Events already stored (a batch sent again with the same `event_id`s).
+    /// Events already stored (the same events sent again: with the same `event_id`s, or
+    /// without ids and the same content).
     duplicates: u64,
+    /// Events over the visitor's or the network's daily quota: stored nowhere.
+    dropped: u64,
 }
 
 /// `POST /analytics/events`.
@@ -78,8 +81,11 @@ pub struct Tracked {
     description = "Types `page_view` (needs `path`), `product_view` (`product_id`), `search` (`query`), `add_to_cart` \
         (`sku`), `checkout_started`. The visitor and session ids are the storefront's own anonymous ids; the shopper's \
         user id is taken from the access token when one is sent, never from the body. Every event is checked; one \
-        invalid event refuses the batch with its index (`events[3].product_id`), so nothing is half-stored. Send an \
-        `event_id` per event to make a retried batch count once.",
+        invalid event refuses the batch with its index (`events[3].product_id`), so nothing is half-stored. An event \
+        sent twice is kept once (by its `event_id`, or without one by its content). A path keeps no query string, \
+        and nothing that looks like an email address is stored. Each visitor id and each client network (an IPv4 \
+        address, an IPv6 /64) has a daily quota; events beyond it are answered as `dropped`, stored nowhere and \
+        counted in no report.",
     request_body = TrackingBatch,
     responses(
         (status = 202, description = "Stored.", body = Tracked),
@@ -90,6 +96,7 @@ pub struct Tracked {
 async fn track(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Json(batch): Json<TrackingBatch>,
 ) -> Result<(StatusCode, Json<Tracked>)> {
     let now = state.settings.clock.now();
@@ -103,11 +110,27 @@ async fn track(
     errors.finish()?;
     let subject = caller.subject();
     let user_id = (!subject.is_anonymous()).then(|| subject.sub.clone());
-    let total = batch.events.len() as u64;
-    let events: Vec<(Uuid, TrackingEvent)> =
-        batch.events.into_iter().map(|e| (e.event_id.unwrap_or_else(Uuid::now_v7), e)).collect();
-    let accepted = store::insert_tracking(&state.pool, &events, user_id.as_deref()).await?;
-    Ok((StatusCode::ACCEPTED, Json(Tracked { accepted, duplicates: total - accepted })))
+    // The client's address as the gateway determined it (the internal token vouches for it).
+    let network = headers
+        .get(service_kit::headers::CLIENT_IP)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<std::net::IpAddr>().ok())
+        .map(domain::network_of);
+    let events: Vec<(Uuid, TrackingEvent)> = batch
+        .events
+        .into_iter()
+        .map(|e| {
+            let e = e.scrubbed();
+            (e.event_id.unwrap_or_else(|| e.derived_id()), e)
+        })
+        .collect();
+    let stored =
+        store::insert_tracking(&state.pool, events, user_id.as_deref(), network.as_deref(), &state.settings.quota)
+            .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Tracked { accepted: stored.accepted, duplicates: stored.duplicates, dropped: stored.dropped }),
+    ))
 }
 
 fn analyst(caller: &Caller) -> Result<()> {

@@ -21,10 +21,16 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// An app whose configuration `tune` changes first.
+    pub async fn spawn_with(tune: impl FnOnce(&mut analytics::AnalyticsConfig)) -> Self {
         let db = TestDb::new().await;
         let service = testkit::service_config("analytics", Some(&db));
         let prefix = service.redis.as_ref().expect("redis").key_prefix.clone();
-        let config = analytics::AnalyticsConfig::new(service);
+        let mut config = analytics::AnalyticsConfig::new(service);
+        tune(&mut config);
         let addr = analytics::build_with(config, |c| c.block = Duration::from_millis(100)).await.unwrap().spawn();
         let shopper_id = Uuid::now_v7().to_string();
         Self {

@@ -119,3 +119,29 @@ async fn replaying_the_same_domain_events_leaves_every_rollup_unchanged() {
     assert_eq!(logged.len(), envelopes.len());
     assert!(logged.iter().all(|p| p.get("email").is_none()), "{logged:?}");
 }
+
+/// A deleted account (review f5592e3 L7): the domain event log keeps what happened, not to
+/// whom; other shoppers' events keep theirs.
+#[tokio::test]
+async fn a_deleted_accounts_id_leaves_the_domain_event_log() {
+    let app = TestApp::spawn().await;
+    let (gone, other) = (paid(1000, vec![line("MUG", 1, 1000)]), paid(2000, vec![line("CAP", 1, 2000)]));
+    for order in [&gone, &other] {
+        app.deliver(&Envelope::new("order", order), OrderPaid::DOMAIN).await;
+    }
+    let logged = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from domain_events where payload ? 'user_id'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    testkit::wait::until("both orders are logged", || async { logged().await == 2 }).await;
+    let deleted = events::catalog::UserDeleted { user_id: gone.user_id, email: gone.email.clone() };
+    app.deliver(&Envelope::new("auth", &deleted), events::catalog::UserDeleted::DOMAIN).await;
+    testkit::wait::until("the deleted account's id is gone", || async { logged().await == 1 }).await;
+    let kept: String = sqlx::query_scalar("select payload->>'user_id' from domain_events where payload ? 'user_id'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, other.user_id.to_string());
+}

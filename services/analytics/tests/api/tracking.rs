@@ -134,3 +134,110 @@ async fn the_funnel_matches_a_brute_force_count_over_the_raw_events_and_old_days
     let left: i64 = sqlx::query_scalar("select count(*) from tracking_events").fetch_one(&app.pool).await.unwrap();
     assert_eq!(left, 0);
 }
+
+async fn scalar(app: &TestApp, sql: &'static str) -> i64 {
+    sqlx::query_scalar::<_, i64>(sql).fetch_one(&app.pool).await.unwrap()
+}
+
+/// Posts `events` from the client address `ip` (as the gateway tells it): the answer.
+async fn track_from(app: &TestApp, ip: &str, events: Vec<Value>) -> Value {
+    let response = app
+        .public
+        .request(reqwest::Method::POST, "/analytics/events")
+        .header("x-client-ip", ip)
+        .json(&json!({"events": events}))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 202, "{body}");
+    body
+}
+
+fn visitor_events(visitor: &str, kind: &str, n: usize, at: chrono::DateTime<Utc>) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            let mut e = event(kind, &format!("{visitor}-session"), at);
+            e["visitor_id"] = visitor.into();
+            e.as_object_mut().unwrap().remove("event_id");
+            if kind == "page_view" {
+                e["path"] = format!("/page/{i}").into();
+            }
+            if kind == "add_to_cart" {
+                e["sku"] = format!("SKU-{i}").into();
+            }
+            e
+        })
+        .collect()
+}
+
+/// The review's probe (f5592e3 M5), sized: one network adds at most its daily quota of events
+/// (each under `MAX_EVENT_BYTES`), whatever visitor ids it invents; one visitor at most its
+/// own; what is over a quota is stored nowhere and counted in no funnel; an event sent twice
+/// without an id is kept once; paths keep no query string and no email address.
+#[tokio::test]
+async fn one_network_adds_no_more_than_its_daily_quota_and_nothing_personal() {
+    let app = TestApp::spawn_with(|config| {
+        config.quota = analytics::config::Quota { visitor_per_day: 30, network_per_day: 100 };
+    })
+    .await;
+    let now = Utc::now();
+
+    let answer = track_from(&app, "198.51.100.7", visitor_events("visitor-one", "add_to_cart", 50, now)).await;
+    assert_eq!((&answer["accepted"], &answer["dropped"]), (&json!(30), &json!(20)), "{answer}");
+    let funnel = scalar(&app, "select count(*) from funnel_sessions").await;
+    assert_eq!(funnel, 1, "the visitor's session reached the step once");
+
+    // Sent twice without ids: kept once.
+    let once = visitor_events("visitor-two", "page_view", 1, now);
+    let twice = vec![once[0].clone(), once[0].clone()];
+    let answer = track_from(&app, "198.51.100.7", twice).await;
+    assert_eq!((&answer["accepted"], &answer["duplicates"]), (&json!(1), &json!(1)), "{answer}");
+
+    // Invented visitors from the same network: the network's quota (100) holds.
+    for n in 0..5 {
+        track_from(&app, "198.51.100.7", visitor_events(&format!("invented-{n}"), "page_view", 40, now)).await;
+    }
+    assert_eq!(
+        scalar(&app, "select count(*) from tracking_events").await,
+        30 + 1 + 68,
+        "the network's 100 (the dupe counted)"
+    );
+    assert!(
+        scalar(&app, "select count(*) from tracking_quotas where key like 'v:%'").await
+            <= scalar(&app, "select count(*) from tracking_events").await,
+        "invented visitors add no more quota rows than events kept"
+    );
+    let answer = track_from(&app, "198.51.100.7", visitor_events("visitor-late", "add_to_cart", 5, now)).await;
+    assert_eq!((&answer["accepted"], &answer["dropped"]), (&json!(0), &json!(5)));
+    assert_eq!(scalar(&app, "select count(*) from funnel_sessions").await, 1, "dropped events reach no rollup");
+    // Another network (an IPv6 /64) has its own.
+    let answer = track_from(&app, "2001:db8:1:2::9", visitor_events("visitor-six", "page_view", 10, now)).await;
+    assert_eq!(answer["accepted"], 10);
+
+    // The largest event the caps allow stays under the sizing's bound, and nothing personal.
+    let mut big = event("page_view", &"s".repeat(64), now);
+    big["visitor_id"] = "v".repeat(64).into();
+    big["path"] = format!("/{}?email=ann@example.com#top", "p".repeat(255)).into();
+    let mut search = event("search", &"t".repeat(64), now);
+    search["query"] = "ann@example.com".into();
+    search["visitor_id"] = "w".repeat(64).into();
+    let mut email_path = event("page_view", "session-email", now);
+    email_path["path"] = "/account/ann@example.com/orders".into();
+    let answer = track_from(&app, "203.0.113.5", vec![big, search, email_path]).await;
+    assert_eq!(answer["accepted"], 3, "{answer}");
+    let largest: i64 = scalar(&app, "select max(pg_column_size(t.*))::bigint from tracking_events t").await;
+    assert!(largest + 64 <= analytics::domain::MAX_EVENT_BYTES, "a row of {largest} bytes with its index entry");
+    let kept: Vec<String> = sqlx::query_scalar(
+        "select coalesce(path, query) from tracking_events where user_id is null and (path like '/account%' or path like '/ppp%' or type = 'search')",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(kept.iter().all(|v| !v.contains('@') && !v.contains('?')), "{kept:?}");
+    assert!(kept.contains(&"/account/~/orders".to_owned()), "{kept:?}");
+    let (status, problem) =
+        app.public.post_json("/analytics/events", json!({"events": [{"type": "page_view", "visitor_id": "visitor-x1", "session_id": "session-x1", "occurred_at": now, "path": format!("/{}", "p".repeat(300))}]})).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("events[0].path")));
+}
