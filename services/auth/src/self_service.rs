@@ -14,25 +14,32 @@ use crate::session::Sessions;
 use crate::store::{self, Purpose};
 use crate::{SERVICE, one_time};
 
-/// The account asking, and its current password checked.
-struct Confirmed {
-    email: String,
-    staff: bool,
-}
-
 impl Accounts {
     /// Checks the signed-in account's password, counted and throttled like a sign-in; a wrong
     /// one is a 422 on `field` (the caller is signed in: a 401 would read as an expired token).
-    async fn confirm(&self, user_id: Uuid, password: &str, network: Option<&str>, field: &str) -> Result<Confirmed> {
+    /// A staff account is refused with `staff_refusal` (403) before any password is checked,
+    /// when the change is not one staff make here. A right password clears the password
+    /// counters only, never the second-factor one (review f5592e3 L9).
+    async fn confirm(
+        &self,
+        user_id: Uuid,
+        password: &str,
+        network: Option<&str>,
+        field: &str,
+        staff_refusal: Option<&str>,
+    ) -> Result<String> {
         let mut conn = self.pool.acquire().await?;
         let (email, role) = store::live_account(&mut conn, user_id).await?.ok_or(ApiError::NotSignedIn)?;
         drop(conn);
         let staff = store::staff_role(&role).is_some();
+        if let Some(refusal) = staff_refusal.filter(|_| staff) {
+            return Err(Problem::forbidden(refusal).into());
+        }
         let kind = if staff { SignIn::Admin } else { SignIn::Customer };
         match self.check_password(&email, password, network, kind).await {
             Ok(ok) => {
-                self.complete(ok).await;
-                Ok(Confirmed { email, staff })
+                self.complete_password_only(ok).await;
+                Ok(email)
             }
             Err(ApiError::InvalidCredentials) => {
                 Err(FieldError::new(field, FieldCode::InvalidValue, "this is not the account's current password")
@@ -54,7 +61,7 @@ impl Accounts {
         network: Option<&str>,
     ) -> Result<usize> {
         let new = NewPassword::parse(new).map_err(|e| FieldError::new("new_password", e.code, e.message))?;
-        let Confirmed { email, .. } = self.confirm(user_id, current, network, "current_password").await?;
+        let email = self.confirm(user_id, current, network, "current_password", None).await?;
         let hash = self.passwords.hash(&new.0).await?;
         let mut tx = self.pool.begin().await?;
         store::set_password(&mut tx, user_id, &hash).await?;
@@ -80,10 +87,8 @@ impl Accounts {
         network: Option<&str>,
     ) -> Result<(String, chrono::DateTime<chrono::Utc>)> {
         let new_email = Email::parse(new_email).map_err(|e| FieldError::new("new_email", e.code, e.message))?;
-        let Confirmed { email: old_email, staff } = self.confirm(user_id, password, network, "password").await?;
-        if staff {
-            return Err(Problem::forbidden("a staff account's email is changed by an administrator").into());
-        }
+        let refusal = "a staff account's email is changed by an administrator";
+        let old_email = self.confirm(user_id, password, network, "password", Some(refusal)).await?;
         if new_email.as_str() == old_email {
             return Err(FieldError::new("new_email", FieldCode::InvalidValue, "this is the current address").into());
         }
@@ -133,10 +138,8 @@ impl Accounts {
         password: &str,
         network: Option<&str>,
     ) -> Result<()> {
-        let Confirmed { staff, .. } = self.confirm(user_id, password, network, "password").await?;
-        if staff {
-            return Err(Problem::forbidden("a staff account is disabled by an administrator, not deleted").into());
-        }
+        let refusal = "a staff account is disabled by an administrator, not deleted";
+        self.confirm(user_id, password, network, "password", Some(refusal)).await?;
         let mut tx = self.pool.begin().await?;
         let email = store::delete_account(&mut tx, user_id).await?.ok_or(ApiError::NotSignedIn)?;
         sessions.revoke_all_in(&mut tx, user_id, "account_deleted").await?;

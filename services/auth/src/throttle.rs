@@ -137,11 +137,24 @@ impl Throttle {
 
     /// The whole sign-in succeeded: the account starts over and the network's attempt is given back.
     pub async fn succeeded(&self, attempt: Attempt) {
-        let keys = [
+        self.clear(attempt, true).await;
+    }
+
+    /// Only a password was checked (a signed-in account's step-up): its password counters start
+    /// over, but never the second-factor one, which only a right second factor clears (review
+    /// f5592e3 L9: else a password check between wrong codes would allow unlimited guesses).
+    pub async fn password_succeeded(&self, attempt: Attempt) {
+        self.clear(attempt, false).await;
+    }
+
+    async fn clear(&self, attempt: Attempt, second_factor: bool) {
+        let mut keys = vec![
             self.account_key(&attempt.account, "all"),
-            self.account_key(&attempt.account, "second-factor"),
             self.account_key(&attempt.account, &format!("net:{}", attempt.network)),
         ];
+        if second_factor {
+            keys.push(self.account_key(&attempt.account, "second-factor"));
+        }
         self.give_back(&self.network_key(&attempt.network)).await;
         let mut redis = self.redis.clone();
         let cleared: redis::RedisResult<()> = redis::cmd("DEL").arg(&keys).query_async(&mut redis).await;

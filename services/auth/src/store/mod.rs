@@ -119,6 +119,19 @@ pub async fn insert_token(tx: &mut PgConnection, token: NewToken<'_>) -> sqlx::R
     .await
 }
 
+/// Reset links an account was sent in the last 2 minutes and in the last 24 hours (its user
+/// row locked until `tx` ends, so concurrent requests count one after the other).
+pub async fn reset_requests(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<(i64, i64)> {
+    sqlx::query("select 1 from users where id = $1 for update").bind(user_id).execute(&mut *tx).await?;
+    sqlx::query_as(
+        "select count(*) filter (where created_at > now() - interval '2 minutes'), count(*) from one_time_tokens \
+         where user_id = $1 and purpose = 'reset_password' and created_at > now() - interval '1 day'",
+    )
+    .bind(user_id)
+    .fetch_one(&mut *tx)
+    .await
+}
+
 /// The sealed token with this reference, while it is unused and unexpired.
 pub async fn sealed_token(pool: &PgPool, token_ref: Uuid) -> sqlx::Result<Option<Vec<u8>>> {
     sqlx::query_scalar(

@@ -286,3 +286,41 @@ async fn a_key_retired_long_ago_is_pruned_from_the_ring() {
     assert_eq!(ring.prune().await.unwrap(), 1, "retired for longer than its grace: gone");
     assert_eq!(count().await, 1);
 }
+
+#[tokio::test]
+async fn a_staff_password_check_never_clears_the_second_factor_counter() {
+    // Review f5592e3 L9: with a staff token and the password, POST /auth/email (refused for
+    // staff) used to clear the second-factor counter between wrong codes.
+    let app = TestApp::spawn().await;
+    let created = auth::cli::create_admin(&app.config, "stepup@example.com").await.unwrap();
+    let code = totp::current_code(created["totp_secret"].as_str().unwrap()).unwrap();
+    let (status, login) =
+        login_from(&app, "/auth/admin/login", "203.0.113.5", admin_login(&created, Some(&code), None)).await;
+    assert_eq!(status, 200, "{login}");
+    let claims = claims_of(&app, login["access_token"].as_str().unwrap()).await;
+    let addr = app.caller.base.trim_start_matches("http://").parse().unwrap();
+    let staff = testkit::ServiceCaller::new("auth", addr).as_subject(internal_token::Subject::from_access(&claims));
+    for _ in 0..4 {
+        let (status, _) =
+            login_from(&app, "/auth/admin/login", "203.0.113.5", admin_login(&created, Some("000000"), None)).await;
+        assert_eq!(status, 401);
+    }
+    let password = created["password"].as_str().unwrap();
+    let (status, _) =
+        staff.post_json("/auth/email", serde_json::json!({"password": password, "new_email": "x@example.com"})).await;
+    assert_eq!(status, 403, "refused before the password is checked");
+    let (status, _) = staff.post_json("/auth/account/delete", serde_json::json!({"password": password})).await;
+    assert_eq!(status, 403);
+    let change = serde_json::json!({"current_password": password, "new_password": "another long passphrase"});
+    let (status, body) = staff.post_json("/auth/password", change).await;
+    assert_eq!(status, 200, "a staff member may change their password: {body}");
+    let mut created = created.clone();
+    created["password"] = "another long passphrase".into();
+    let (status, _) =
+        login_from(&app, "/auth/admin/login", "203.0.113.5", admin_login(&created, Some("000000"), None)).await;
+    assert_eq!(status, 401, "the fifth wrong code");
+    let code = totp::current_code(created["totp_secret"].as_str().unwrap()).unwrap();
+    let (status, problem) =
+        login_from(&app, "/auth/admin/login", "198.51.100.9", admin_login(&created, Some(&code), None)).await;
+    assert_eq!((status, problem["code"].as_str()), (429, Some("too_many_attempts")), "the counter was never cleared");
+}

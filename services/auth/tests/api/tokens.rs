@@ -173,3 +173,29 @@ async fn pruning_deletes_what_ended_a_day_ago_and_keeps_the_rest() {
         (0, 0, 0)
     );
 }
+
+#[tokio::test]
+async fn an_address_gets_one_reset_mail_per_two_minutes_and_five_a_day() {
+    // Review f5592e3 L8: every request used to send a mail, limited only per network.
+    let app = TestApp::spawn().await;
+    app.register_ok("ivy@example.com", PASSWORD).await;
+    let resets = || async { app.outbox().await.iter().filter(|e| e["type"] == "PASSWORD_RESET_REQUESTED").count() };
+    for _ in 0..15 {
+        let (status, _) =
+            app.caller.post_json("/auth/password-reset", serde_json::json!({"email": "ivy@example.com"})).await;
+        assert_eq!(status, 202, "the answer never tells");
+    }
+    assert_eq!(resets().await, 1, "one mail within two minutes");
+    // Two minutes on, for the rest of the day: five in all.
+    for _ in 0..10 {
+        let pool = app.db.pool_as("auth").await;
+        sqlx::query("update one_time_tokens set created_at = created_at - interval '3 minutes'")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let (status, _) =
+            app.caller.post_json("/auth/password-reset", serde_json::json!({"email": "ivy@example.com"})).await;
+        assert_eq!(status, 202);
+    }
+    assert_eq!(resets().await, 5, "five a day");
+}
