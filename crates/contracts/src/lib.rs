@@ -12,6 +12,7 @@ pub mod cart;
 pub mod inventory;
 pub mod listing;
 pub mod media;
+pub mod money;
 pub mod order;
 pub mod payment;
 pub mod product;

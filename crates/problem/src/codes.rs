@@ -117,6 +117,7 @@ problem_codes! {
     // Checkout.
     EmailUnverified = ("email_unverified", FORBIDDEN) "Confirm your email address before ordering.",
     CartEmpty = ("cart_empty", UNPROCESSABLE_ENTITY) "The cart has no lines to order.",
+    AmountOutOfRange = ("amount_out_of_range", UNPROCESSABLE_ENTITY) "The order's amounts are beyond what the shop handles (a price times a quantity, or their sum).",
     IdempotencyKeyReused = ("idempotency_key_reused", UNPROCESSABLE_ENTITY) "This Idempotency-Key was used for a different request.",
     IdempotencyKeyInUse = ("idempotency_key_in_use", CONFLICT) "A request with this Idempotency-Key is still being processed; retry shortly.",
     InvalidSignature = ("invalid_signature", BAD_REQUEST) "A provider webhook's signature is forged, stale or malformed; nothing was changed.",

@@ -44,7 +44,9 @@ async fn apply(tx: &mut PgConnection, event: &Envelope) -> Result<(), events::Ha
                 let lines: Vec<_> = paid
                     .lines
                     .iter()
-                    .map(|l| (l.sku.clone(), l.title.clone(), l.quantity, l.quantity * l.unit_price_minor))
+                    .map(|l| {
+                        (l.sku.clone(), l.title.clone(), l.quantity, l.quantity.saturating_mul(l.unit_price_minor))
+                    })
                     .collect();
                 store::add_product_sales(tx, day, &lines).await?;
             }

@@ -154,7 +154,12 @@ pub fn render(mut lines: Vec<StoredLine>, variants: &[VariantInfo], updated_ms: 
             },
         })
         .collect();
-    let subtotal_minor = lines.iter().filter(|l| l.available).map(|l| l.unit_price_minor * l.quantity).sum();
+    // Saturating: a price is bounded where it is set (`contracts::money`); a shown cart never
+    // wraps (the checkout refuses what is out of range).
+    let subtotal_minor = lines
+        .iter()
+        .filter(|l| l.available)
+        .fold(0i64, |sum, l| sum.saturating_add(l.unit_price_minor.saturating_mul(l.quantity)));
     Cart {
         lines,
         subtotal_minor,

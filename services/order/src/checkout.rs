@@ -19,6 +19,10 @@ use crate::error::{ApiError, Result};
 use crate::routes::{AppState, PlaceOrder};
 use crate::store::{self, Claim, NewLine, NewOrder, OrderView};
 
+/// The largest subtotal one order may have (a thousand of the largest prices), far inside
+/// `i64` for every sum the totals function makes of it.
+const MAX_ORDER_MINOR: i64 = 1_000 * contracts::money::MAX_PRICE_MINOR;
+
 /// Whether the order was made now, or found from an earlier identical request.
 pub enum Placed {
     Created(OrderView),
@@ -78,11 +82,15 @@ async fn make(state: &AppState, user_id: Uuid, order_id: Uuid, key: &str, body: 
     if !unsold.is_empty() {
         return Err(ApiError::OutOfStock(unsold));
     }
-    let subtotal: i64 = cart
-        .lines
-        .iter()
-        .map(|line| line.quantity * variants.iter().find(|v| v.sku == line.sku).map_or(0, |v| v.price_minor))
-        .sum();
+    // Checked: prices are bounded (`contracts::money`), and a sum that would wrap is refused
+    // rather than sold for what it wrapped to.
+    let subtotal = contracts::money::checked_subtotal(
+        cart.lines
+            .iter()
+            .map(|line| (line.quantity, variants.iter().find(|v| v.sku == line.sku).map_or(0, |v| v.price_minor))),
+    )
+    .filter(|subtotal| *subtotal <= MAX_ORDER_MINOR)
+    .ok_or(ApiError::AmountOutOfRange)?;
     // The code's use is counted first (once per order id, so a retry counts it once); every
     // failure after it gives it back.
     let discount = match &cart.discount_code {

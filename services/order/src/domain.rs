@@ -319,8 +319,10 @@ fn div_half_up(numerator: i128, denominator: i128) -> i64 {
 /// minor unit (`gross × rate / (10000 + rate)`); the order's tax is the sum of its lines'.
 /// Shipping is a gross fee from the country's table, free from a subtotal (after discount).
 pub fn totals(lines: &[PricedLine], discount: Option<Discount>, country: &str, pricing: &Pricing) -> Totals {
-    let amounts: Vec<i64> = lines.iter().map(|l| l.unit_price_minor * l.quantity).collect();
-    let subtotal: i64 = amounts.iter().sum();
+    // Saturating, never wrapping: the checkout refuses a subtotal past its bound before this
+    // prices an order, and prices are bounded where they are set (`contracts::money`).
+    let amounts: Vec<i64> = lines.iter().map(|l| l.unit_price_minor.saturating_mul(l.quantity)).collect();
+    let subtotal: i64 = amounts.iter().fold(0i64, |sum, amount| sum.saturating_add(*amount));
     let discount_minor = match discount {
         None => 0,
         Some(Discount::Percent(bp)) => div_half_up(i128::from(subtotal) * i128::from(bp.clamp(0, 10_000)), 10_000),

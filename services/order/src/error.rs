@@ -35,6 +35,9 @@ pub enum ApiError {
     /// shopper already holds as much unpaid as the shop allows.
     #[error("{0:?}")]
     Limit(crate::domain::LimitRefusal),
+    /// 422 `amount_out_of_range`: the cart's amounts are beyond what the shop handles.
+    #[error("amount out of range")]
+    AmountOutOfRange,
     /// 422 `discount_code_invalid`: the cart's code does not apply (why, in the detail).
     #[error("{0}")]
     DiscountInvalid(crate::domain::DiscountRefusal),
@@ -82,6 +85,9 @@ impl IntoResponse for ApiError {
                     .with_retry_after(1)
             }
             ApiError::CartEmpty => Problem::new(Code::CartEmpty, "the cart is empty"),
+            ApiError::AmountOutOfRange => {
+                Problem::new(Code::AmountOutOfRange, "the cart's amounts are beyond what one order may hold")
+            }
             ApiError::Limit(crate::domain::LimitRefusal::TooManyUnpaid { limit }) => Problem::new(
                 Code::TooManyUnpaidOrders,
                 format!("you have {limit} unpaid orders open, as many as the shop allows; pay or cancel one first"),

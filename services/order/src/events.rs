@@ -83,6 +83,18 @@ impl Handler for Payments {
                 // A decline changes nothing: the order stays payable until its deadline.
                 _ => return Ok(Handled::Ignored),
             };
+            // The order is paid only by what it costs (review f5592e3 L4): a success for another
+            // amount or currency leaves it awaiting payment, so it expires and payment refunds
+            // what was taken.
+            if let Some((total, currency)) = store::amount(tx, paid.order_id).await?
+                && (paid.amount_minor != total || paid.currency != currency)
+            {
+                tracing::error!(
+                    order_id = %paid.order_id, paid = paid.amount_minor, %paid.currency, total, %currency,
+                    "a payment succeeded for another amount than the order's; the order is not paid"
+                );
+                return Ok(Handled::Ignored);
+            }
             let outcome =
                 store::transition(tx, paid.order_id, None, Event::Pay, "payment", "payment succeeded").await?;
             match outcome {

@@ -58,7 +58,8 @@ pub fn verify(header: &str, payload: &[u8], secret: &str, now: i64) -> Result<i6
     if signatures.is_empty() {
         return Err(SignatureError::Malformed);
     }
-    if (now - timestamp).abs() > TOLERANCE_SECS {
+    // Checked: a `t` far from now (i64::MIN) is stale, never an overflow.
+    if now.checked_sub(timestamp).is_none_or(|age| age.unsigned_abs() > TOLERANCE_SECS.unsigned_abs()) {
         return Err(SignatureError::Stale);
     }
     let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
@@ -142,6 +143,10 @@ mod tests {
         assert_eq!(verify(&header("whsec_other", now, payload), payload, SECRET, now), Err(SignatureError::Mismatch));
         assert_eq!(verify(&header(SECRET, now, payload), payload, SECRET, now + 301), Err(SignatureError::Stale));
         assert_eq!(verify(&header(SECRET, now + 301, payload), payload, SECRET, now), Err(SignatureError::Stale));
+        let far = format!("t={},v1={}", i64::MIN, sign(SECRET, now, payload));
+        assert_eq!(verify(&far, payload, SECRET, now), Err(SignatureError::Stale), "no overflow");
+        let far = format!("t={},v1={}", i64::MAX, sign(SECRET, now, payload));
+        assert_eq!(verify(&far, payload, SECRET, -now), Err(SignatureError::Stale));
         for bad in ["", "t=abc,v1=00", "v1=00", "t=1", "t=1,v1=zz", "nonsense"] {
             assert_eq!(verify(bad, payload, SECRET, now).unwrap_err(), SignatureError::Malformed, "{bad:?}");
         }

@@ -39,6 +39,12 @@ pub const CONSTRAINTS: &[Constraint] = &[
     Constraint::problem("reviews_one_per_user", Code::ReviewExists, "you have reviewed this product already"),
     Constraint::field("variants_price_not_negative", "price_minor", FieldCode::OutOfRange, "a price is not negative"),
     Constraint::field(
+        "variants_price_within_bound",
+        "price_minor",
+        FieldCode::OutOfRange,
+        "a price is at most 10000000000 minor units",
+    ),
+    Constraint::field(
         "variants_compare_at_not_negative",
         "compare_at_minor",
         FieldCode::OutOfRange,

@@ -169,8 +169,16 @@ fn parse(text: &str, currency: &str, errors: &mut FieldErrors) -> Vec<Row> {
         let price_minor = number::<i64>(errors, line, "price_minor", get("price_minor"), true).unwrap_or(0);
         let compare_at_minor = number::<i64>(errors, line, "compare_at_minor", get("compare_at_minor"), false);
         let weight_grams = number::<i32>(errors, line, "weight_grams", get("weight_grams"), false);
-        if price_minor < 0 || compare_at_minor.is_some_and(|p| p < 0) || weight_grams.is_some_and(|w| w < 0) {
-            errors.push(field(line, "price_minor"), FieldCode::OutOfRange, "prices and weights are not negative");
+        let price_out_of_range = |p: i64| !(0..=contracts::money::MAX_PRICE_MINOR).contains(&p);
+        if price_out_of_range(price_minor)
+            || compare_at_minor.is_some_and(price_out_of_range)
+            || weight_grams.is_some_and(|w| w < 0)
+        {
+            errors.push(
+                field(line, "price_minor"),
+                FieldCode::OutOfRange,
+                "prices are 0 to 10000000000 minor units, weights not negative",
+            );
         }
         let barcode = optional(get("barcode"));
         let variant = NewVariant {

@@ -155,7 +155,7 @@ fn check_place(body: &PlaceOrder) -> Result<()> {
         (status = 200, description = "The same order again (the key was used with this body before).", body = OrderView),
         (status = 403, description = "`email_unverified`: confirm the email address first.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 409, description = "`out_of_stock` (`skus` names them; nothing is held), `idempotency_key_in_use` (retry shortly), `reservation_released` (a resumed checkout's stock was let go meanwhile: nothing was ordered and the key is free; send it again to start afresh), `too_many_unpaid_orders` (pay or cancel an open order first), or `quantity_limit_exceeded` (`skus` names them: more units of a SKU than one order, or the shopper's open unpaid orders together, may hold).", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 422, description = "`cart_empty`, `discount_code_invalid` (the cart's code no longer applies; the detail says why), `idempotency_key_reused`, or `validation_failed` (`Idempotency-Key`, the address).", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`amount_out_of_range` (the cart's amounts are beyond what one order may hold), `cart_empty`, `discount_code_invalid` (the cart's code no longer applies; the detail says why), `idempotency_key_reused`, or `validation_failed` (`Idempotency-Key`, the address).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`upstream_unavailable`: retry with the same key.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 async fn place_order(

@@ -264,6 +264,14 @@ pub async fn lock_status(tx: &mut PgConnection, order_id: Uuid) -> sqlx::Result<
         .await
 }
 
+/// An order's total and currency.
+pub async fn amount(conn: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Option<(i64, String)>> {
+    sqlx::query_as("select total_minor, currency::text from orders where id = $1")
+        .bind(order_id)
+        .fetch_optional(&mut *conn)
+        .await
+}
+
 /// Moves an order (of `owner`, when given) through the state machine with its transition
 /// record. `None`: no such order (of that owner).
 pub async fn transition(

@@ -27,6 +27,8 @@ pub struct Shop {
     pub order_pool: PgPool,
     pub inventory_pool: PgPool,
     pub user_pool: PgPool,
+    /// The Redis prefix every service of the shop shares (its streams).
+    pub prefix: String,
     _db: TestDb,
 }
 
@@ -98,6 +100,7 @@ impl Shop {
             order_pool: db.pool_as("order").await,
             inventory_pool: db.pool_as("inventory").await,
             user_pool: db.pool_as("user").await,
+            prefix,
             _db: db,
         }
     }

@@ -202,3 +202,39 @@ async fn fifty_shoppers_racing_for_ten_units_make_ten_orders_and_ten_payments() 
     assert_eq!(mismatched, 0, "the ledger agrees with the totals");
     assert_eq!(events(&shop, "PAYMENT_SUCCEEDED").await, 10);
 }
+
+/// Review f5592e3 L4: an order is paid only by what it costs. A (forged or mistaken) success for
+/// another amount, or another currency, leaves it awaiting payment; the right one pays it.
+#[tokio::test]
+async fn a_payment_for_another_amount_or_currency_does_not_pay_the_order() {
+    let shop = Shop::spawn().await;
+    shop.stock("DEMO-0001-M", 5).await;
+    let ann = shop.shopper(true).await;
+    ann.add("DEMO-0001-M", 1).await;
+    let (status, order) = ann.place("amount").await;
+    assert_eq!(status, 201, "{order}");
+    let order_id: uuid::Uuid = order["id"].as_str().unwrap().parse().unwrap();
+    let total = order["total_minor"].as_i64().unwrap();
+    let success = |amount_minor: i64, currency: &str| events::catalog::PaymentSucceeded {
+        payment_id: uuid::Uuid::now_v7(),
+        order_id,
+        amount_minor,
+        currency: currency.into(),
+        provider: "sandbox".into(),
+    };
+    testkit::stream::publish(&shop.prefix, "payment", &success(1, "EUR")).await;
+    testkit::stream::publish(&shop.prefix, "payment", &success(total, "USD")).await;
+    testkit::stream::publish(&shop.prefix, "payment", &success(total, "EUR")).await;
+    let path = format!("/orders/{order_id}");
+    testkit::wait::until("the right success pays it", || async { ann.order.get(&path).await.1["status"] == "paid" })
+        .await;
+    let paid_by: Vec<String> =
+        sqlx::query_scalar("select reason from order_transitions where order_id = $1 and to_status = 'paid'")
+            .bind(order_id)
+            .fetch_all(&shop.order_pool)
+            .await
+            .unwrap();
+    assert_eq!(paid_by.len(), 1, "paid once");
+    let refused = testkit::logs::captured().matches("another amount than the order").count();
+    assert!(refused >= 2, "both mismatches were refused and logged ({refused})");
+}

@@ -167,19 +167,11 @@ fn check_options(errors: &mut FieldErrors, field: &str, options: &JsonMap) {
 }
 
 fn check_prices(errors: &mut FieldErrors, prefix: &str, price: Option<i64>, compare_at: Option<i64>) {
-    if price.is_some_and(|p| p < 0) {
-        errors.push(
-            format!("{prefix}price_minor"),
-            FieldCode::OutOfRange,
-            "a price is a non-negative amount in minor units",
-        );
-    }
-    if compare_at.is_some_and(|p| p < 0) {
-        errors.push(
-            format!("{prefix}compare_at_minor"),
-            FieldCode::OutOfRange,
-            "a price is a non-negative amount in minor units",
-        );
+    let out_of_range = |p: i64| !(0..=contracts::money::MAX_PRICE_MINOR).contains(&p);
+    for (name, value) in [("price_minor", price), ("compare_at_minor", compare_at)] {
+        if value.is_some_and(out_of_range) {
+            errors.push(format!("{prefix}{name}"), FieldCode::OutOfRange, "a price is 0 to 10000000000 minor units");
+        }
     }
 }
 

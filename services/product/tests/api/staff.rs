@@ -137,6 +137,12 @@ async fn writes_need_the_permission_and_bad_input_is_a_problem() {
         ["slug", "title", "status", "variants[0].price_minor", "variants[0].currency", "variants[1].sku"],
         "the request's own fields first"
     );
+    // Review f5592e3 L4: a price that would wrap a cart's sum is refused where it is set.
+    let (status, problem) = app
+        .staff
+        .post_json("/products", TestApp::product_body("wrapping", &[("WRAP-1", 922_337_203_685_477_581)]))
+        .await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("variants[0].price_minor")), "{problem}");
     let ok_shape = json!({
         "slug": "typed", "title": "Typed", "categories": ["nowhere"],
         "attributes": {"color": "pink", "organic": "yes"},
