@@ -10,6 +10,10 @@ use uuid::Uuid;
 
 use crate::{CallError, call_json};
 
+/// The field rules of addresses and contacts (`user_rules.rs`).
+#[path = "user_rules.rs"]
+pub mod rules;
+
 /// `GET /internal/users/{user_id}/addresses/{address_id}`: 404 unless the address is theirs.
 pub const ADDRESS_PATH: &str = "/internal/users/{user_id}/addresses/{address_id}";
 /// `GET /internal/users/{user_id}/contact`.
@@ -27,6 +31,38 @@ pub struct PostalAddress {
     /// ISO 3166-1 alpha-2.
     pub country: String,
     pub phone: Option<String>,
+}
+
+impl PostalAddress {
+    /// The address with every field trimmed and checked by the address book's rules (lengths,
+    /// no control characters, the country code, the phone in E.164), each invalid field named
+    /// `<prefix>.<field>` in `errors`; `None` when any is invalid.
+    pub fn validated(&self, prefix: &str, errors: &mut service_kit::FieldErrors) -> Option<Self> {
+        let named = |result: Result<String, service_kit::FieldError>| {
+            result.map_err(|e| service_kit::FieldError::new(format!("{prefix}.{}", e.field), e.code, e.message))
+        };
+        let named_optional = |result: Result<Option<String>, service_kit::FieldError>| {
+            result.map_err(|e| service_kit::FieldError::new(format!("{prefix}.{}", e.field), e.code, e.message))
+        };
+        let recipient_name = errors.check(named(rules::text("recipient_name", &self.recipient_name, 100)));
+        let line1 = errors.check(named(rules::text("line1", &self.line1, 200)));
+        let line2 = errors.check(named_optional(rules::optional_text("line2", self.line2.as_deref(), 200)));
+        let city = errors.check(named(rules::text("city", &self.city, 100)));
+        let region = errors.check(named_optional(rules::optional_text("region", self.region.as_deref(), 100)));
+        let postal_code = errors.check(named(rules::text("postal_code", &self.postal_code, 16)));
+        let country = errors.check(named(rules::country(&self.country)));
+        let phone = errors.check(named_optional(rules::phone("phone", self.phone.as_deref())));
+        Some(Self {
+            recipient_name: recipient_name?,
+            line1: line1?,
+            line2: line2?,
+            city: city?,
+            region: region?,
+            postal_code: postal_code?,
+            country: country?,
+            phone: phone?,
+        })
+    }
 }
 
 /// How to reach a shopper, and how they want to be told.

@@ -71,7 +71,10 @@ async fn make(state: &AppState, user_id: Uuid, order_id: Uuid, key: &str, body: 
     check_limits(&mut *state.pool.acquire().await?, state, user_id, &cart).await?;
     let address: PostalAddress = match (&body.shipping_address_id, &body.shipping_address) {
         (Some(id), _) => state.users.address(user_id, *id).await?.ok_or(ApiError::UnknownAddress)?,
-        (None, Some(inline)) => inline.clone(),
+        // Checked before (`check_place`); trimmed and normalized as the address book keeps it.
+        (None, Some(inline)) => inline
+            .validated("shipping_address", &mut service_kit::FieldErrors::default())
+            .ok_or(ApiError::UnknownAddress)?,
         (None, None) => return Err(ApiError::UnknownAddress),
     };
     let email = state.users.contact(user_id).await?.and_then(|c| c.email).ok_or(ApiError::EmailUnverified)?;

@@ -121,24 +121,10 @@ fn check_place(body: &PlaceOrder) -> Result<()> {
                 "give shipping_address_id or shipping_address, one of them",
             );
         }
+        // The address book's own rules (review f5592e3 L3): every field bounded, no control
+        // characters, the country and phone checked.
         (None, Some(a)) => {
-            for (field, value, max) in [
-                ("shipping_address.recipient_name", &a.recipient_name, 100),
-                ("shipping_address.line1", &a.line1, 200),
-                ("shipping_address.city", &a.city, 100),
-                ("shipping_address.postal_code", &a.postal_code, 16),
-            ] {
-                if value.trim().is_empty() || value.chars().count() > max {
-                    errors.push(field, FieldCode::InvalidLength, format!("1 to {max} characters"));
-                }
-            }
-            if a.country.len() != 2 || !a.country.bytes().all(|b| b.is_ascii_uppercase()) {
-                errors.push(
-                    "shipping_address.country",
-                    FieldCode::InvalidCountry,
-                    "a two-letter ISO 3166-1 code such as DE",
-                );
-            }
+            a.validated("shipping_address", &mut errors);
         }
         (Some(_), None) => {}
     }

@@ -244,3 +244,42 @@ async fn a_new_order_holds_its_stock_briefly_until_a_payment_is_started() {
     assert_eq!(response.status(), 201);
     assert_eq!(hold().await, 1800, "the payment window once paying started");
 }
+
+/// Review f5592e3 L3: a typed-in address is held to the address book's rules: every field
+/// bounded, no control characters (a header injection in a receipt), the phone in E.164; a good
+/// one is kept trimmed and normalized.
+#[tokio::test]
+async fn a_typed_in_address_is_checked_like_a_saved_one() {
+    let shop = Shop::spawn().await;
+    shop.stock("DEMO-0001-M", 5).await;
+    let ann = shop.shopper(true).await;
+    ann.add("DEMO-0001-M", 1).await;
+    let bad = json!({"shipping_address": {
+        "recipient_name": "A\nBcc: x@evil", "line1": "x", "line2": "y".repeat(40_000), "city": "c",
+        "postal_code": "1", "country": "DE", "region": "r".repeat(101), "phone": "call me"}});
+    let (status, problem) = place(&ann.order, "inline-bad", bad).await;
+    assert_eq!(status, 422, "{problem}");
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(
+        fields,
+        [
+            "shipping_address.recipient_name",
+            "shipping_address.line2",
+            "shipping_address.region",
+            "shipping_address.phone"
+        ],
+        "{problem}"
+    );
+    assert_eq!(shop.levels("DEMO-0001-M").await, (5, 0), "nothing held");
+    let good = json!({"shipping_address": {
+        "recipient_name": "  Ada Lovelace ", "line1": "Ring 1", "city": "Wien", "postal_code": "1010", "country": "at",
+        "phone": "+43 1 234 5678"}});
+    let (status, order) = place(&ann.order, "inline-good", good).await;
+    assert_eq!(status, 201, "{order}");
+    assert_eq!(order["shipping_address"]["recipient_name"], "Ada Lovelace");
+    assert_eq!(
+        (&order["shipping_address"]["country"], &order["shipping_address"]["phone"]),
+        (&json!("AT"), &json!("+4312345678"))
+    );
+}
