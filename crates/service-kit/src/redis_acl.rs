@@ -102,7 +102,8 @@ pub fn rules(prefix: &str, service: &str, password: &str) -> Vec<String> {
                 ["+evalsha", "+eval", "+script|load", "+hget", "+hset", "+hkeys", "+hexists", "+hgetall", "+hdel"]
                     .map(str::to_owned),
             );
-            rules.extend(["+del", "+pexpire"].map(str::to_owned));
+            // The refused-discount counter beside each cart (`store::discount_refused`).
+            rules.extend(["+del", "+pexpire", "+incr", "+get", "+pttl"].map(str::to_owned));
         }
         GATEWAY => {
             rules.extend([key("rl:*"), format!("%R~{prefix}revoked:*")]);

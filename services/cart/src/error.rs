@@ -26,6 +26,9 @@ pub enum ApiError {
     /// 422 `discount_code_invalid`: the code does not apply (why, in the detail).
     #[error("{0}")]
     DiscountInvalid(String),
+    /// 429 `rate_limited`: too many refused discount codes for this cart lately (Retry-After).
+    #[error("too many refused discount codes")]
+    DiscountTries(u64),
     /// 503 `upstream_unavailable`: the product service (prices) or the order service
     /// (discounts) could not be asked.
     #[error("upstream: {0}")]
@@ -55,6 +58,10 @@ impl IntoResponse for ApiError {
                 Problem::validation(vec![FieldError::new("quantity", FieldCode::OutOfRange, message)])
             }
             ApiError::DiscountInvalid(why) => Problem::new(Code::DiscountCodeInvalid, why),
+            ApiError::DiscountTries(retry_after) => {
+                Problem::new(Code::RateLimited, "too many discount codes were tried on this cart; wait a while")
+                    .with_retry_after(retry_after)
+            }
             ApiError::Product(error) => {
                 tracing::error!(%error, "an upstream call failed");
                 Problem::new(

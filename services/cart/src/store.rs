@@ -98,6 +98,20 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 0
 ";
 
+/// Counts a refused discount code against a cart (KEYS[1], its own key beside the cart's,
+/// living ARGV[1] ms from the first refusal); how many so far.
+const DISCOUNT_REFUSED: &str = r"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+";
+
+/// How many discount codes were refused for a cart lately, and for how many ms more they count.
+const DISCOUNT_REFUSALS: &str = r"
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+return {n, redis.call('PTTL', KEYS[1])}
+";
+
 const READ: &str = r"
 local all = redis.call('HGETALL', KEYS[1])
 if #all > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
@@ -153,6 +167,8 @@ pub struct Carts {
     read: redis::Script,
     merge: redis::Script,
     discount: redis::Script,
+    discount_refused: redis::Script,
+    discount_refusals: redis::Script,
     remove_ordered: redis::Script,
 }
 
@@ -216,6 +232,8 @@ impl Carts {
             read: redis::Script::new(READ),
             merge: redis::Script::new(MERGE),
             discount: redis::Script::new(DISCOUNT_SET),
+            discount_refused: redis::Script::new(DISCOUNT_REFUSED),
+            discount_refusals: redis::Script::new(DISCOUNT_REFUSALS),
             remove_ordered: redis::Script::new(REMOVE_ORDERED),
         }
     }
@@ -312,6 +330,28 @@ impl Carts {
             .invoke_async::<i64>(&mut self.redis.clone())
             .await?;
         Ok(())
+    }
+
+    /// The key counting a cart's refused discount codes (the cart's hash tag, so it lives on
+    /// the cart's node).
+    fn refusals_key(&self, owner: &Owner) -> String {
+        format!("{}cart:{{{}}}:discount-refusals", self.prefix, owner.id())
+    }
+
+    /// Counts a refused code against the cart for `window` from the first; how many so far.
+    pub async fn discount_refused(&self, owner: &Owner, window: Duration) -> redis::RedisResult<i64> {
+        self.discount_refused
+            .key(self.refusals_key(owner))
+            .arg(window.as_millis() as u64)
+            .invoke_async(&mut self.redis.clone())
+            .await
+    }
+
+    /// How many codes were refused for the cart lately, and how long until they stop counting.
+    pub async fn discount_refusals(&self, owner: &Owner) -> redis::RedisResult<(i64, Duration)> {
+        let (count, ttl_ms): (i64, i64) =
+            self.discount_refusals.key(self.refusals_key(owner)).invoke_async(&mut self.redis.clone()).await?;
+        Ok((count, Duration::from_millis(ttl_ms.max(0) as u64)))
     }
 
     /// Folds a guest cart into a user's (quantities added, capped), then deletes the guest

@@ -238,6 +238,21 @@ pub enum DiscountRefusal {
     BelowMinimum(i64),
 }
 
+impl DiscountRefusal {
+    /// What a shopper is told (review f5592e3 L2: distinct answers let anyone enumerate private
+    /// codes): an unknown code, one not offered, not yet or no longer valid, or used up all read
+    /// "does not apply"; only a code that exists and applies but for the subtotal says so, and
+    /// a shopper's own use limit is theirs to know.
+    pub fn public(&self) -> String {
+        match self {
+            Self::Unknown | Self::Inactive | Self::NotYet | Self::Ended | Self::UsedUp => {
+                "this discount code does not apply".to_owned()
+            }
+            Self::UsedByYou | Self::BelowMinimum(_) => self.to_string(),
+        }
+    }
+}
+
 /// Whether a code applies now to a subtotal for a customer who used it `customer_uses` times
 /// (`None`: a guest, whose own limit is checked at checkout): the discount it gives.
 pub fn check_discount(

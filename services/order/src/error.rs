@@ -108,7 +108,7 @@ impl IntoResponse for ApiError {
                 Problem::new(Code::OutOfStock, format!("not enough stock for {}", skus.join(", ")))
                     .with_extension("skus", serde_json::json!(skus))
             }
-            ApiError::DiscountInvalid(refusal) => Problem::new(Code::DiscountCodeInvalid, refusal.to_string()),
+            ApiError::DiscountInvalid(refusal) => Problem::new(Code::DiscountCodeInvalid, refusal.public()),
             ApiError::OrderNotFound => Problem::not_found("no such order"),
             ApiError::DiscountNotFound => Problem::not_found("no such discount code"),
             ApiError::InvalidTransition(detail) => Problem::new(Code::InvalidTransition, detail),

@@ -370,6 +370,10 @@ pub struct ApplyDiscount {
     code: String,
 }
 
+/// How many refused discount codes a cart may try within `REFUSED_CODES_WINDOW`.
+const MAX_REFUSED_CODES: i64 = 5;
+const REFUSED_CODES_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 /// `POST /carts/current/discount`.
 #[utoipa::path(post, path = "/carts/current/discount", tag = "carts", summary = "Apply a discount code",
     description = "Checked now against the cart (validity window, usage limits, minimum subtotal) and shown in the cart's totals; checked again, and counted, when the order is placed. A new code replaces the one applied.",
@@ -379,7 +383,8 @@ pub struct ApplyDiscount {
         (status = 200, description = "The cart with the discount.", body = Cart),
         (status = 401, description = NO_CART, body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = NOT_FOUND, body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 422, description = "`discount_code_invalid` (the detail says why: unknown, not valid now, used up, below its minimum) or `validation_failed` (`code`).", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`discount_code_invalid` (\"does not apply\" for an unknown, ended or used-up code alike; a valid code says when the subtotal is below its minimum) or `validation_failed` (`code`).", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: five codes were refused for this cart within 15 minutes (Retry-After).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`upstream_unavailable`: the code cannot be checked now.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 async fn apply_discount(
@@ -396,9 +401,16 @@ async fn apply_discount(
         errors.push("code", FieldCode::InvalidValue, "a discount code is 1 to 32 letters, digits, - or _");
         errors.finish()?;
     }
+    // A few refused codes per cart and quarter hour (review f5592e3 L2: the answers were an
+    // oracle for private codes), besides the gateway's per-client limit.
+    let (refused, left) = state.carts.discount_refusals(&owner).await?;
+    if refused >= MAX_REFUSED_CODES {
+        return Err(ApiError::DiscountTries(left.as_secs().max(1)));
+    }
     let cart = state.show(&owner, ttl).await?;
     let quote = state.quote(&owner, code, &cart).await?;
     if let Some(refusal) = quote.refusal {
+        state.carts.discount_refused(&owner, REFUSED_CODES_WINDOW).await?;
         return Err(ApiError::DiscountInvalid(refusal));
     }
     state.carts.set_discount(&owner, Some(&quote.code), ttl).await?;

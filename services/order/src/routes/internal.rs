@@ -81,7 +81,7 @@ async fn quote(State(state): State<AppState>, Json(request): Json<QuoteRequest>)
     let checked = store::discounts::quote(&state.pool, &code, request.user_id, subtotal).await?;
     let (discount, refusal) = match checked {
         Ok(discount) => (Some(discount), None),
-        Err(refusal) => (None, Some(refusal.to_string())),
+        Err(refusal) => (None, Some(refusal.public())),
     };
     let priced = totals(&lines, discount, "", &crate::domain::Pricing::none());
     Ok(Json(Quote {

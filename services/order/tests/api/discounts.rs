@@ -91,7 +91,7 @@ async fn a_code_shows_in_the_cart_is_counted_by_the_order_and_given_back_on_canc
     );
     assert!(problem["detail"].as_str().unwrap().contains("at least 3000"));
     let (status, problem) = apply(&ann, "NOSUCHCODE").await;
-    assert_eq!((status, problem["detail"].as_str()), (422, Some("no such discount code")));
+    assert_eq!((status, problem["detail"].as_str()), (422, Some("this discount code does not apply")));
     ann.add("DEMO-0001-M", 2).await;
     let (status, cart) = apply(&ann, "tenoff").await;
     assert_eq!(status, 200, "{cart}");
@@ -148,4 +148,42 @@ async fn shoppers_racing_for_the_last_uses_get_exactly_that_many() {
     assert!(results.iter().filter(|(s, _)| *s == 201).all(|(_, o)| o["discount_minor"] == 500));
     assert_eq!(uses(&staff, "FIRST3").await, 3);
     assert_eq!(shop.levels("DEMO-0001-M").await, (50, 3), "the refused held nothing");
+}
+
+/// Review f5592e3 L2: the refusals were an oracle for private codes. An unknown code, a code
+/// no longer offered and one that ended read alike; a cart gets five refusals per quarter hour.
+#[tokio::test]
+async fn refused_codes_read_alike_and_a_cart_gets_only_a_few_tries() {
+    let shop = Shop::spawn().await;
+    shop.stock("DEMO-0001-M", 5).await;
+    let staff = staff(&shop);
+    for body in [
+        json!({"code": "GONE", "kind": "fixed", "value": 100}),
+        json!({"code": "LASTYEAR", "kind": "fixed", "value": 100, "ends_at": "2020-01-01T00:00:00Z"}),
+    ] {
+        let (status, made) = staff.post_json("/discounts", body).await;
+        assert_eq!(status, 201, "{made}");
+    }
+    assert_eq!(staff.send_json(Method::DELETE, "/discounts/GONE", None).await.0, 200);
+    let ann = shop.shopper(true).await;
+    ann.add("DEMO-0001-M", 1).await;
+    let mut details = Vec::new();
+    for code in ["NOSUCHCODE", "GONE", "LASTYEAR"] {
+        let (status, problem) = apply(&ann, code).await;
+        assert_eq!((status, problem["code"].as_str()), (422, Some("discount_code_invalid")), "{problem}");
+        details.push(problem["detail"].as_str().unwrap().to_owned());
+    }
+    assert!(details.iter().all(|d| d == "this discount code does not apply"), "{details:?}");
+    for code in ["GUESS1", "GUESS2"] {
+        assert_eq!(apply(&ann, code).await.0, 422);
+    }
+    let response = ann
+        .cart
+        .request(Method::POST, "/carts/current/discount")
+        .json(&json!({"code": "GUESS3"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429, "the sixth try");
+    assert!(response.headers().contains_key("retry-after"));
 }
