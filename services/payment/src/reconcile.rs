@@ -8,7 +8,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::provider::{Provider, ProviderError, RefundOutcome, RefundRequest, Verdict};
+use crate::provider::{Cancellation, Provider, ProviderError, RefundOutcome, RefundRequest, Verdict};
 use crate::store::{self, Recorded};
 
 /// Why settling failed (it is retried by the next reconciliation).
@@ -20,14 +20,25 @@ pub enum SettleError {
     Database(#[from] sqlx::Error),
 }
 
-/// Sends a requested refund to the provider (its id is the provider's idempotency key) and
-/// records the outcome once; nothing when it is no longer requested.
+/// Sends a requested refund to the provider (its id is the provider's idempotency key), or,
+/// once the provider accepted it without settling it, asks what became of it; records the
+/// outcome once; nothing when it is no longer requested. A pending refund stays requested, so
+/// reconciliation asks again until it is decided (review f5592e3 L1: it was booked as done).
 pub async fn send_refund(pool: &PgPool, provider: &dyn Provider, refund_id: Uuid) -> Result<(), SettleError> {
-    let Some((intent_id, amount_minor)) = store::refund_to_send(pool, refund_id).await? else { return Ok(()) };
-    let request = RefundRequest { intent_id, amount_minor, refund_id };
-    match provider.refund(&request).await? {
+    let Some((intent_id, amount_minor, accepted_as)) = store::refund_to_send(pool, refund_id).await? else {
+        return Ok(());
+    };
+    let outcome = match accepted_as {
+        Some(provider_refund_id) => provider.refund_status(&provider_refund_id).await?,
+        None => provider.refund(&RefundRequest { intent_id, amount_minor, refund_id }).await?,
+    };
+    match outcome {
         RefundOutcome::Succeeded { provider_refund_id } => {
             store::refund_succeeded(pool, refund_id, &provider_refund_id).await?;
+        }
+        RefundOutcome::Pending { provider_refund_id } => {
+            tracing::info!(%refund_id, "the provider accepted a refund that settles later");
+            store::refund_pending(pool, refund_id, &provider_refund_id).await?;
         }
         RefundOutcome::Failed(reason) => {
             tracing::error!(%refund_id, %reason, "the provider refused a refund");
@@ -49,10 +60,18 @@ pub fn spawn_refund(pool: PgPool, provider: std::sync::Arc<dyn Provider>, refund
 /// Cancels the intent of a payment whose order ended, so it can no longer be paid; an intent
 /// that succeeded in the meantime is recorded (and so refunded) instead.
 pub async fn cancel_at_provider(pool: &PgPool, provider: &dyn Provider, intent_id: &str) -> Result<(), SettleError> {
-    if provider.cancel(intent_id).await? {
-        store::provider_canceled(pool, intent_id).await?;
-    } else {
-        apply_verdict(pool, provider, intent_id, &Verdict::Succeeded).await?;
+    match provider.cancel(intent_id).await? {
+        Cancellation::Cancelled => {
+            store::provider_canceled(pool, intent_id).await?;
+        }
+        Cancellation::Succeeded => {
+            apply_verdict(pool, provider, intent_id, &Verdict::Succeeded).await?;
+        }
+        // Still being decided (a delayed method): it stays unsettled, so reconciliation asks
+        // again, applies a late success (refunded at once) and cancels it once it can.
+        Cancellation::StillOpen => {
+            tracing::info!(%intent_id, "the provider could not cancel an intent still processing; it stays watched");
+        }
     }
     Ok(())
 }

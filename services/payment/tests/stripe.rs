@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::routing::{get, post};
 use payment::provider::stripe::Stripe;
-use payment::provider::{IntentRequest, Provider, ProviderError, RefundOutcome, RefundRequest, Verdict};
+use payment::provider::{Cancellation, IntentRequest, Provider, ProviderError, RefundOutcome, RefundRequest, Verdict};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -81,6 +81,8 @@ async fn retrieve(State(log): State<Log>, Path(id): Path<String>, headers: Heade
         "pi_paid" => (StatusCode::OK, axum::Json(json!({"id": id, "status": "succeeded"}))),
         "pi_declined" => (StatusCode::OK, axum::Json(declined)),
         "pi_waiting" => (StatusCode::OK, axum::Json(json!({"id": id, "status": "requires_action"}))),
+        "pi_processing" => (StatusCode::OK, axum::Json(json!({"id": id, "status": "processing"}))),
+        "pi_gone" => (StatusCode::OK, axum::Json(json!({"id": id, "status": "canceled"}))),
         "pi_down" => (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(json!({"error": {"message": "boom"}}))),
         _ => {
             let missing = json!({"error": {"code": "resource_missing", "message": "No such payment_intent"}});
@@ -95,12 +97,31 @@ async fn refund(State(log): State<Log>, headers: HeaderMap, body: Bytes) -> Answ
         let error = json!({"error": {"code": "amount_too_large", "message": "Refund amount is greater than unrefunded amount"}});
         return (StatusCode::BAD_REQUEST, axum::Json(error));
     }
+    // A delayed method (SEPA) refunds later: Stripe answers `pending`.
+    if form["payment_intent"] == "pi_sepa" {
+        return (StatusCode::OK, axum::Json(json!({"id": "re_sepa", "object": "refund", "status": "pending"})));
+    }
     (StatusCode::OK, axum::Json(json!({"id": "re_1", "object": "refund", "status": "succeeded"})))
+}
+
+async fn refund_status(State(log): State<Log>, Path(id): Path<String>, headers: HeaderMap) -> Answer {
+    record(&log, Method::GET, format!("/v1/refunds/{id}"), &headers, b"");
+    let status = match id.as_str() {
+        "re_sepa" => "pending",
+        "re_settled" => "succeeded",
+        _ => "failed",
+    };
+    (
+        StatusCode::OK,
+        axum::Json(
+            json!({"id": id, "object": "refund", "status": status, "failure_reason": "expired_or_canceled_card"}),
+        ),
+    )
 }
 
 async fn cancel(State(log): State<Log>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Answer {
     record(&log, Method::POST, format!("/v1/payment_intents/{id}/cancel"), &headers, &body);
-    if id == "pi_paid" {
+    if ["pi_paid", "pi_processing", "pi_gone"].contains(&id.as_str()) {
         let error = json!({"error": {"code": "payment_intent_unexpected_state", "message": "You cannot cancel this PaymentIntent because it has a status of succeeded."}});
         return (StatusCode::BAD_REQUEST, axum::Json(error));
     }
@@ -114,6 +135,7 @@ async fn stub() -> (Stripe, Log) {
         .route("/v1/payment_intents/{id}", get(retrieve))
         .route("/v1/payment_intents/{id}/cancel", post(cancel))
         .route("/v1/refunds", post(refund))
+        .route("/v1/refunds/{id}", get(refund_status))
         .with_state(Arc::clone(&log));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -183,11 +205,38 @@ async fn refunds_carry_our_refund_id_as_their_idempotency_key() {
 #[tokio::test]
 async fn an_ended_orders_intent_is_cancelled_unless_it_succeeded() {
     let (stripe, log) = stub().await;
-    assert!(stripe.cancel("pi_open").await.unwrap(), "cancelled");
+    assert_eq!(stripe.cancel("pi_open").await.unwrap(), Cancellation::Cancelled);
     let seen = log.lock().unwrap()[0].clone();
     assert_eq!((seen.method, seen.path.as_str()), (Method::POST, "/v1/payment_intents/pi_open/cancel"));
     assert_eq!(seen.idempotency_key.as_deref(), Some("cancel-pi_open"));
     assert_eq!(seen.form["cancellation_reason"], "abandoned");
-    assert!(!stripe.cancel("pi_paid").await.unwrap(), "a succeeded intent is not cancelled (it is refunded instead)");
+    assert_eq!(
+        stripe.cancel("pi_paid").await.unwrap(),
+        Cancellation::Succeeded,
+        "a succeeded intent is not cancelled (it is refunded instead)"
+    );
     assert_eq!(log.lock().unwrap().last().unwrap().path, "/v1/payment_intents/pi_paid", "looked at after the refusal");
+    assert_eq!(stripe.cancel("pi_gone").await.unwrap(), Cancellation::Cancelled, "cancelled before");
+}
+
+/// Review f5592e3 L1: a `processing` intent Stripe will not cancel was reported as cancelled (and
+/// never watched again); a `pending` refund was booked as done.
+#[tokio::test]
+async fn a_processing_intent_stays_open_and_a_pending_refund_stays_undecided() {
+    let (stripe, _) = stub().await;
+    assert_eq!(stripe.cancel("pi_processing").await.unwrap(), Cancellation::StillOpen);
+    let request = RefundRequest { intent_id: "pi_sepa".into(), amount_minor: 500, refund_id: Uuid::now_v7() };
+    assert_eq!(stripe.refund(&request).await.unwrap(), RefundOutcome::Pending { provider_refund_id: "re_sepa".into() });
+    assert_eq!(
+        stripe.refund_status("re_sepa").await.unwrap(),
+        RefundOutcome::Pending { provider_refund_id: "re_sepa".into() }
+    );
+    assert_eq!(
+        stripe.refund_status("re_settled").await.unwrap(),
+        RefundOutcome::Succeeded { provider_refund_id: "re_settled".into() }
+    );
+    assert_eq!(
+        stripe.refund_status("re_bounced").await.unwrap(),
+        RefundOutcome::Failed("expired_or_canceled_card".into())
+    );
 }

@@ -66,12 +66,28 @@ pub struct RefundRequest {
 /// What became of a refund at the provider.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RefundOutcome {
-    /// Accepted: the money is on its way back (Stripe's `succeeded`, and its `pending` for
-    /// methods that settle later).
+    /// Done: the money is on its way back (Stripe's `succeeded`).
     Succeeded {
         provider_refund_id: String,
     },
+    /// Accepted but not settled yet (Stripe's `pending`, `requires_action`: methods that
+    /// settle later, and that may still fail): asked about again until it is decided.
+    Pending {
+        provider_refund_id: String,
+    },
     Failed(String),
+}
+
+/// What cancelling an intent came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cancellation {
+    /// It can no longer be paid (cancelled now or before).
+    Cancelled,
+    /// It had succeeded: it is refunded instead.
+    Succeeded,
+    /// The provider would not cancel it and it is still being decided (Stripe's `processing`:
+    /// a delayed method such as SEPA): it stays watched until it settles.
+    StillOpen,
 }
 
 /// A payment provider.
@@ -84,7 +100,8 @@ pub trait Provider: Send + Sync + 'static {
     fn retrieve<'a>(&'a self, intent_id: &'a str) -> ProviderFuture<'a, Verdict>;
     /// Refunds (part of) an intent, once per refund id however often it is asked.
     fn refund<'a>(&'a self, request: &'a RefundRequest) -> ProviderFuture<'a, RefundOutcome>;
-    /// Cancels an intent so it can no longer be paid: `true` when it is cancelled (now or
-    /// before), `false` when it had already succeeded (then it is refunded instead).
-    fn cancel<'a>(&'a self, intent_id: &'a str) -> ProviderFuture<'a, bool>;
+    /// Cancels an intent so it can no longer be paid.
+    fn cancel<'a>(&'a self, intent_id: &'a str) -> ProviderFuture<'a, Cancellation>;
+    /// What became of a refund it accepted before (`RefundOutcome::Pending`), by its id there.
+    fn refund_status<'a>(&'a self, provider_refund_id: &'a str) -> ProviderFuture<'a, RefundOutcome>;
 }

@@ -14,7 +14,9 @@ use internal_token::{Minter, Subject};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
 
-use super::{Intent, IntentRequest, Provider, ProviderError, ProviderFuture, RefundOutcome, RefundRequest, Verdict};
+use super::{
+    Cancellation, Intent, IntentRequest, Provider, ProviderError, ProviderFuture, RefundOutcome, RefundRequest, Verdict,
+};
 use crate::domain::{Outcome, header, intent_event};
 use crate::store::sandbox as store;
 
@@ -142,8 +144,17 @@ impl Provider for Sandbox {
         })
     }
 
-    fn cancel<'a>(&'a self, intent_id: &'a str) -> ProviderFuture<'a, bool> {
-        Box::pin(async move { store::cancel(&self.pool, intent_id).await.map_err(unavailable) })
+    fn cancel<'a>(&'a self, intent_id: &'a str) -> ProviderFuture<'a, Cancellation> {
+        Box::pin(async move {
+            let cancelled = store::cancel(&self.pool, intent_id).await.map_err(unavailable)?;
+            Ok(if cancelled { Cancellation::Cancelled } else { Cancellation::Succeeded })
+        })
+    }
+
+    /// The sandbox settles a refund when it is made (it never answers `Pending`), so a refund it
+    /// made is done.
+    fn refund_status<'a>(&'a self, provider_refund_id: &'a str) -> ProviderFuture<'a, RefundOutcome> {
+        Box::pin(async move { Ok(RefundOutcome::Succeeded { provider_refund_id: provider_refund_id.to_owned() }) })
     }
 
     fn refund<'a>(&'a self, request: &'a RefundRequest) -> ProviderFuture<'a, RefundOutcome> {

@@ -6,7 +6,9 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::{Intent, IntentRequest, Provider, ProviderError, ProviderFuture, RefundOutcome, RefundRequest, Verdict};
+use super::{
+    Cancellation, Intent, IntentRequest, Provider, ProviderError, ProviderFuture, RefundOutcome, RefundRequest, Verdict,
+};
 
 /// The provider's name, in routes and records.
 pub const PROVIDER: &str = "stripe";
@@ -63,6 +65,16 @@ fn verdict(intent: &IntentBody) -> Verdict {
             None => Verdict::Pending,
         },
         _ => Verdict::Pending,
+    }
+}
+
+/// What a refund's Stripe status means for us: `pending` and `requires_action` are accepted but
+/// not settled (they may still fail), so they are asked about again until decided.
+fn refund_outcome(refund: RefundBody) -> RefundOutcome {
+    match refund.status.as_str() {
+        "succeeded" => RefundOutcome::Succeeded { provider_refund_id: refund.id },
+        "failed" | "canceled" => RefundOutcome::Failed(refund.failure_reason.unwrap_or(refund.status)),
+        _ => RefundOutcome::Pending { provider_refund_id: refund.id },
     }
 }
 
@@ -126,7 +138,7 @@ impl Provider for Stripe {
         })
     }
 
-    fn cancel<'a>(&'a self, intent_id: &'a str) -> ProviderFuture<'a, bool> {
+    fn cancel<'a>(&'a self, intent_id: &'a str) -> ProviderFuture<'a, Cancellation> {
         Box::pin(async move {
             let call = self
                 .http
@@ -134,12 +146,26 @@ impl Provider for Stripe {
                 .header("idempotency-key", format!("cancel-{intent_id}"))
                 .form(&[("cancellation_reason", "abandoned")]);
             match self.call::<IntentBody>(call).await {
-                Ok(intent) => Ok(intent.status == "canceled"),
-                // Stripe refuses to cancel an intent that succeeded (or already is cancelled):
-                // look at it to tell which.
-                Err(ProviderError::Refused(_)) => Ok(self.retrieve(intent_id).await? != Verdict::Succeeded),
+                Ok(intent) if intent.status == "canceled" => Ok(Cancellation::Cancelled),
+                Ok(_) => Ok(Cancellation::StillOpen),
+                // Stripe refuses to cancel an intent that succeeded, is cancelled already, or is
+                // `processing` (review f5592e3 L1: that one was recorded as cancelled and never
+                // asked about again): look at it to tell which.
+                Err(ProviderError::Refused(_)) => Ok(match self.retrieve(intent_id).await? {
+                    Verdict::Succeeded => Cancellation::Succeeded,
+                    Verdict::Failed(reason) if reason == "canceled" => Cancellation::Cancelled,
+                    Verdict::Failed(_) | Verdict::Pending => Cancellation::StillOpen,
+                }),
                 Err(unavailable) => Err(unavailable),
             }
+        })
+    }
+
+    fn refund_status<'a>(&'a self, provider_refund_id: &'a str) -> ProviderFuture<'a, RefundOutcome> {
+        Box::pin(async move {
+            let call = self.http.get(format!("{}/v1/refunds/{provider_refund_id}", self.base));
+            let refund: RefundBody = self.call(call).await?;
+            Ok(refund_outcome(refund))
         })
     }
 
@@ -160,14 +186,7 @@ impl Provider for Stripe {
                 Err(ProviderError::Refused(message)) => return Ok(RefundOutcome::Failed(message)),
                 Err(unavailable) => return Err(unavailable),
             };
-            // `pending` (and `requires_action`) mean Stripe accepted it and settles later; a
-            // later failure of such a refund reaches Stripe's dashboard, not us (yet).
-            Ok(match refund.status.as_str() {
-                "failed" | "canceled" => {
-                    RefundOutcome::Failed(refund.failure_reason.unwrap_or_else(|| refund.status.clone()))
-                }
-                _ => RefundOutcome::Succeeded { provider_refund_id: refund.id },
-            })
+            Ok(refund_outcome(refund))
         })
     }
 }

@@ -414,10 +414,10 @@ pub async fn request_refund(pool: &PgPool, ask: &RefundAsk<'_>) -> sqlx::Result<
 
 /// What the provider is asked for a requested refund: (payment's provider intent, amount); `None`
 /// when the refund is no longer requested.
-pub async fn refund_to_send(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<(String, i64)>> {
+pub async fn refund_to_send(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<(String, i64, Option<String>)>> {
     sqlx::query_as(
-        "select p.provider_intent_id, r.amount_minor from refunds r join payments p on p.id = r.payment_id \
-         where r.id = $1 and r.status = 'requested'",
+        "select p.provider_intent_id, r.amount_minor, r.provider_refund_id from refunds r \
+         join payments p on p.id = r.payment_id where r.id = $1 and r.status = 'requested'",
     )
     .bind(id)
     .fetch_optional(pool)
@@ -462,6 +462,19 @@ pub async fn refund_succeeded(pool: &PgPool, id: Uuid, provider_refund_id: &str)
 }
 
 /// Records that the provider refused a refund (nothing went back).
+/// The provider accepted a refund that settles later: it stays requested (so reconciliation
+/// asks about it by `provider_refund_id`) and nothing is booked yet.
+pub async fn refund_pending(pool: &PgPool, id: Uuid, provider_refund_id: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "update refunds set provider_refund_id = $2, updated_at = now() where id = $1 and status = 'requested'",
+    )
+    .bind(id)
+    .bind(provider_refund_id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 pub async fn refund_failed(pool: &PgPool, id: Uuid, reason: &str) -> sqlx::Result<()> {
     sqlx::query(
         "update refunds set status = 'failed', failure_reason = $2, updated_at = now() where id = $1 and status = 'requested'",
@@ -486,7 +499,7 @@ pub async fn unsettled(
         "update payments set checked_at = now() where id in ( \
              select id from payments where provider = $3 and (status in ('requires_confirmation', 'processing') \
                  or (status = 'canceled' and not provider_canceled)) \
-             and checked_at < now() - make_interval(secs => $1) and created_at > now() - interval '7 days' \
+             and checked_at < now() - make_interval(secs => $1) and created_at > now() - interval '30 days' \
              order by checked_at limit $2 for update skip locked) \
          returning provider_intent_id, status",
     )
