@@ -43,7 +43,8 @@ pub async fn build(config: MediaConfig) -> Result<Application, StartError> {
         async move { probe.reachable().await }
     }));
     sweep_abandoned_uploads(&context, objects.clone());
-    let state = routes::AppState { pool: context.db.clone(), objects, settings };
+    let processing = Arc::new(tokio::sync::Semaphore::new(settings.processing));
+    let state = routes::AppState { pool: context.db.clone(), objects, settings, processing };
     context.serve_internal(routes::router(state)).await
 }
 

@@ -34,6 +34,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub objects: ObjectStore,
     pub settings: Arc<MediaConfig>,
+    /// Images being decoded and resized now (`MEDIA_PROCESSING_CONCURRENCY` permits).
+    pub processing: Arc<tokio::sync::Semaphore>,
 }
 
 /// The business routes with their OpenAPI description, from the same handlers.
@@ -235,13 +237,15 @@ async fn complete_upload(
 ) -> Result<(StatusCode, Json<MediaBody>)> {
     let created_by = staff(&caller)?;
     let id = id_of(&id, "upload")?;
+    // The upload is read, not held: the object store and the decoding happen with no lock or
+    // connection held (review f5592e3 L6); the row is locked again only to record the result.
     let mut tx = state.pool.begin().await?;
     let upload = store::lock_upload(&mut tx, id)
         .await?
         .filter(|u| u.created_by == created_by)
         .ok_or_else(|| Problem::not_found("no such upload"))?;
+    tx.rollback().await?;
     if let Some(media_id) = upload.media_id {
-        tx.rollback().await?;
         let media = store::find(&state.pool, media_id).await?.ok_or_else(|| Problem::not_found("no such upload"))?;
         return Ok((StatusCode::OK, Json(body_of(&state.objects, &media))));
     }
@@ -258,9 +262,13 @@ async fn complete_upload(
     }
     let (limits, variants, declared) =
         (state.settings.limits, state.settings.variants.clone(), upload.declared_type.clone());
-    let processed = tokio::task::spawn_blocking(move || domain::process(&bytes, &declared, limits, &variants))
-        .await
-        .map_err(|e| Problem::internal(&e))?;
+    let permit = Arc::clone(&state.processing).acquire_owned().await.map_err(|e| Problem::internal(&e))?;
+    let processed = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        domain::process(&bytes, &declared, limits, &variants)
+    })
+    .await
+    .map_err(|e| Problem::internal(&e))?;
     let processed = match processed {
         Ok(processed) => processed,
         Err(rejected) => {
@@ -303,6 +311,15 @@ async fn complete_upload(
         width: original.width,
         height: original.height,
     };
+    // Recorded under the upload's lock again: a completion that raced this one and got there
+    // first is answered instead (its objects are these, by their content's digest).
+    let mut tx = state.pool.begin().await?;
+    let current = store::lock_upload(&mut tx, upload.id).await?.ok_or_else(|| Problem::not_found("no such upload"))?;
+    if let Some(media_id) = current.media_id {
+        tx.rollback().await?;
+        let media = store::find(&state.pool, media_id).await?.ok_or_else(|| Problem::not_found("no such upload"))?;
+        return Ok((StatusCode::OK, Json(body_of(&state.objects, &media))));
+    }
     store::insert_media(&mut tx, upload.id, &media, &event).await?;
     tx.commit().await?;
     // The raw upload is no longer needed; if this fails it is only garbage in `uploads/`.

@@ -198,3 +198,37 @@ async fn an_upload_never_completed_is_swept_with_its_raw_object() {
     let (status, problem) = app.complete(&ticket).await;
     assert_eq!((status, problem["code"].as_str()), (404, Some("not_found")), "the upload is forgotten");
 }
+
+/// Review f5592e3 L6: the upload's row is not held while it is fetched, decoded and stored.
+/// Completions of one upload that race are decoded without each other's lock and end as one
+/// media, every answer naming it; while they run, the upload's row is never locked for long.
+#[tokio::test]
+async fn racing_completions_hold_no_lock_while_processing_and_make_one_media() {
+    let app = TestApp::spawn().await;
+    let bytes = picture(1800, 1200, ImageFormat::Png);
+    let ticket = app.ticket("race.png", "image/png", bytes.len()).await;
+    assert_eq!(app.put(&ticket, bytes).await, 200);
+    let id = ticket["upload_id"].as_str().unwrap().to_owned();
+    let path = format!("/media/uploads/{id}/complete");
+    let (a, b, locked) =
+        tokio::join!(app.staff.post_json(&path, json!({})), app.staff.post_json(&path, json!({})), async {
+            // Meanwhile: the upload's row can be locked at once (nowait) all along.
+            let mut refused = 0;
+            for _ in 0..20 {
+                let mut tx = app.pool.begin().await.unwrap();
+                let taken = sqlx::query("select 1 from uploads where id = $1::uuid for update nowait")
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await;
+                refused += usize::from(taken.is_err());
+                tx.rollback().await.unwrap();
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            refused
+        });
+    assert!([a.0, b.0].iter().all(|s| *s == 200 || *s == 201), "{a:?} {b:?}");
+    assert_eq!(a.1["media_id"], b.1["media_id"], "one media");
+    let media: i64 = sqlx::query_scalar("select count(*) from media").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(media, 1);
+    assert!(locked <= 2, "the row was held while processing ({locked} of 20 probes found it locked)");
+}
