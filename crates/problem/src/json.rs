@@ -10,6 +10,24 @@ use serde::de::DeserializeOwned;
 
 use crate::{Code, FieldCode, FieldError, Problem};
 
+/// Every problem [`Json`] (and [`OptionalJson`]) answers for a bad body, with its code: the one
+/// list the gateway's OpenAPI document derives each JSON-body operation's responses from, so a
+/// route cannot forget one (the issue 23 fuzzing found 8 operations without their 400).
+pub const BODY_PROBLEMS: &[(u16, Code, &str)] = &[
+    (
+        400,
+        Code::MalformedJson,
+        "`malformed_json`: the body is not valid JSON (or `unreadable_body`: it could not be read).",
+    ),
+    (413, Code::PayloadTooLarge, "`payload_too_large`: the body is larger than the route accepts."),
+    (415, Code::UnsupportedMediaType, "`unsupported_media_type`: the body is not JSON."),
+    (
+        422,
+        Code::ValidationFailed,
+        "`validation_failed`: the body is JSON of the wrong shape (`errors` names each field).",
+    ),
+];
+
 /// A JSON request body or response.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Json<T>(pub T);

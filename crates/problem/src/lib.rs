@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 
 pub use codes::{Code, FieldCode};
 pub use fields::{Constraint, FieldError, FieldErrors, OnViolation, constraint_problem};
-pub use json::{Json, OptionalJson, Query, is_json, parse as parse_json};
+pub use json::{BODY_PROBLEMS, Json, OptionalJson, Query, is_json, parse as parse_json};
 pub use permissions::{Permission, StaffRole};
 
 /// The media type of every error body.

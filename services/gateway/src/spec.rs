@@ -156,6 +156,11 @@ fn edge(operation: &mut Value, route: &Route) {
         operation["x-permission"] = permission.as_str().into();
     }
     let has_body = operation.get("requestBody").is_some();
+    // A body read by the JSON extractor (not a raw one, such as a webhook's, whose schema is
+    // a string): the extractor's own answers, from the one list it keeps.
+    let json_body = operation
+        .pointer("/requestBody/content/application~1json/schema")
+        .is_some_and(|schema| schema.get("type").and_then(Value::as_str) != Some("string"));
     let shared = edge_responses();
     let responses =
         operation.as_object_mut().expect("an operation is an object").entry("responses").or_insert(json!({}));
@@ -180,6 +185,25 @@ fn edge(operation: &mut Value, route: &Route) {
     add("502", "BadGateway");
     add("503", "Unavailable");
     add("504", "GatewayTimeout");
+    if json_body {
+        for (status, code, description) in problem::BODY_PROBLEMS {
+            let status = status.to_string();
+            match responses.get_mut(&status) {
+                None => {
+                    responses[&status] = json!({
+                        "description": description,
+                        "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                    });
+                }
+                // The route describes this status itself: it names the extractor's code too.
+                Some(own) if !own["description"].as_str().unwrap_or_default().contains(code.as_str()) => {
+                    let text = own["description"].as_str().unwrap_or_default();
+                    own["description"] = format!("{text} Or {description}").trim_start().into();
+                }
+                Some(_) => {}
+            }
+        }
+    }
 }
 
 /// The statuses the edge answers on any route, once each.
@@ -281,6 +305,27 @@ mod tests {
         assert!(messages["responses"].get("413").is_none(), "no body, no 413");
         let codes = merged["components"]["schemas"]["Problem"]["properties"]["code"]["enum"].as_array().unwrap();
         assert!(codes.iter().any(|c| c == "rate_limited"));
+    }
+
+    #[test]
+    fn every_json_body_operation_lists_the_extractors_answers_and_a_raw_body_does_not() {
+        let body = json!({"content": {"application/json": {"schema": {"$ref": "#/components/schemas/X"}}}});
+        let raw = json!({"content": {"application/json": {"schema": {"type": "string"}}}});
+        let orders = service(json!({"/orders": {"post": {"requestBody": body,
+            "responses": {"201": {}, "422": {"description": "`cart_empty`."}}}}}));
+        let payments = service(json!({"/payments/webhooks/{provider}": {"post": {"requestBody": raw,
+            "responses": {"200": {}, "400": {"description": "`invalid_signature`."}}}}}));
+        let (merged, drift) = merge(&[("order", orders), ("payment", payments)]);
+        assert!(drift.is_empty(), "{drift:?}");
+        let place = &merged["paths"]["/api/v1/orders"]["post"]["responses"];
+        for status in ["400", "413", "415", "422"] {
+            assert!(place.get(status).is_some(), "{status}");
+        }
+        let unprocessable = place["422"]["description"].as_str().unwrap();
+        assert!(unprocessable.contains("cart_empty") && unprocessable.contains("validation_failed"), "{unprocessable}");
+        let webhook = &merged["paths"]["/api/v1/payments/webhooks/{provider}"]["post"]["responses"];
+        assert!(webhook.get("422").is_none(), "a raw body is not the extractor's");
+        assert!(!webhook["400"]["description"].as_str().unwrap().contains("malformed_json"));
     }
 
     #[test]

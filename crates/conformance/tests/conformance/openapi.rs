@@ -95,6 +95,30 @@ fn every_route_table_entry_of_a_built_service_matches_an_operation() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// Issue 23: fuzzing found 8 operations that read a JSON body without their 400 in the document.
+/// Every operation whose body the JSON extractor reads lists each answer of the extractor.
+#[test]
+fn every_operation_that_reads_a_json_body_lists_the_extractors_statuses() {
+    let document = merged();
+    let mut missing = Vec::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            let Some(schema) = operation.pointer("/requestBody/content/application~1json/schema") else { continue };
+            if schema.get("type").and_then(Value::as_str) == Some("string") {
+                continue; // a raw body (a provider's webhook), not the extractor's
+            }
+            for (status, code, _) in problem::BODY_PROBLEMS {
+                let response = &operation["responses"][status.to_string()];
+                let text = response["description"].as_str().unwrap_or_default();
+                if response.is_null() || !(text.contains(code.as_str()) || response.get("$ref").is_some()) {
+                    missing.push(format!("{method} {path}: {status} `{code}`"));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{} missing:\n{}", missing.len(), missing.join("\n"));
+}
+
 #[test]
 fn every_operation_declares_its_problems_as_problem_json() {
     let document = merged();
