@@ -27,6 +27,11 @@ pub struct RelayConfig {
     /// Approximate cap of each stream (MAXLEN ~). With the default a consumer may be down for
     /// hours at hundreds of events per second before unread entries are trimmed.
     pub stream_maxlen: usize,
+    /// How long an entry stays in its stream at most (review f5592e3 L7: envelopes carry
+    /// emails and addresses): the relay trims entries older than this (`XTRIM MINID`, exact: old entries sit at the head, so it is cheap) as it
+    /// publishes, so personal data in a stream lives about this long (7 days by default; a
+    /// consumer down longer than that misses events, as one down past `stream_maxlen` would).
+    pub stream_retention: Duration,
     /// How long sent rows stay in the outbox before they are pruned.
     pub sent_retention: Duration,
 }
@@ -40,6 +45,7 @@ impl RelayConfig {
             batch_size: 200,
             poll_interval: Duration::from_secs(1),
             stream_maxlen: 1_000_000,
+            stream_retention: Duration::from_secs(7 * 24 * 3600),
             sent_retention: Duration::from_secs(3600),
         }
     }
@@ -107,7 +113,16 @@ impl Relay {
                 continue;
             }
             let mut pipe = redis::pipe();
+            let oldest = chrono::Utc::now().timestamp_millis() - self.config.stream_retention.as_millis() as i64;
+            let mut trimmed = std::collections::BTreeSet::new();
             for (_, domain, event_type, envelope) in half {
+                if trimmed.insert(domain.clone()) {
+                    pipe.cmd("XTRIM")
+                        .arg(stream_name(&self.config.key_prefix, domain))
+                        .arg("MINID")
+                        .arg(oldest.max(0))
+                        .ignore();
+                }
                 pipe.cmd("XADD")
                     .arg(stream_name(&self.config.key_prefix, domain))
                     .arg("MAXLEN")

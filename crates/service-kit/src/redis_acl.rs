@@ -114,7 +114,8 @@ pub fn rules(prefix: &str, service: &str, password: &str) -> Vec<String> {
     if PRODUCES.contains(&service) {
         // Its own stream is the one it may add to; a selector, so that the streams it consumes
         // stay read-only for it.
-        rules.push(format!("(~{} +xadd)", events::stream_name(prefix, service)));
+        // XTRIM: the relay trims entries past their retention (`RelayConfig::stream_retention`).
+        rules.push(format!("(~{} +xadd +xtrim)", events::stream_name(prefix, service)));
     }
     if let Some((_, streams)) = CONSUMES.iter().find(|(consumer, _)| *consumer == service) {
         // One selector with every stream it reads (one XREADGROUP names them all) and only the

@@ -31,9 +31,15 @@ fn actor(caller: &Caller) -> Result<String> {
     Ok(caller.user_id().ok_or(ApiError::NotSignedIn)?.to_string())
 }
 
-/// What an account looks like in the audit log (the public view; never a secret).
+/// What an account looks like in the audit log (the public view; never a secret), without its
+/// email (review f5592e3 L7: the log is append-only and outlives a deleted account; the
+/// account's id names it, and the email lives with the account while the account does).
 fn view(account: &Account) -> Option<serde_json::Value> {
-    serde_json::to_value(account).ok()
+    let mut view = serde_json::to_value(account).ok()?;
+    if let Some(fields) = view.as_object_mut() {
+        fields.remove("email");
+    }
+    Some(view)
 }
 
 impl Accounts {

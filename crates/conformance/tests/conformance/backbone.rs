@@ -504,3 +504,28 @@ async fn events_a_handler_does_not_want_are_acknowledged_without_a_transaction()
         sqlx::query_scalar("select count(*) from processed_events").fetch_one(&bench.pool).await.unwrap();
     assert_eq!(recorded, 0, "nothing recorded: no transaction was opened");
 }
+
+/// Review f5592e3 L7: envelopes carry emails and addresses, so a stream keeps an entry about a
+/// week (`RelayConfig::stream_retention`), not until a million newer ones push it out; the relay
+/// trims by age as it publishes.
+#[tokio::test]
+async fn the_relay_trims_entries_past_their_retention_as_it_publishes() {
+    let bench = Bench::new().await;
+    let stream = events::stream_name(&bench.prefix, "auth");
+    let mut redis = bench.redis().await;
+    // An entry from long ago (its id is its time), and one from an hour ago.
+    let hour_ago = chrono::Utc::now().timestamp_millis() - 3_600_000;
+    for id in ["1000-0".to_owned(), format!("{hour_ago}-0")] {
+        let _: String =
+            redis::cmd("XADD").arg(&stream).arg(&id).arg("envelope").arg("{}").query_async(&mut redis).await.unwrap();
+    }
+    bench.produce(1).await;
+    assert_eq!(bench.relay().await.publish_batch().await.unwrap(), 1);
+    let ids: Vec<String> = {
+        let entries: redis::streams::StreamRangeReply =
+            redis::cmd("XRANGE").arg(&stream).arg("-").arg("+").query_async(&mut redis).await.unwrap();
+        entries.ids.into_iter().map(|entry| entry.id).collect()
+    };
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert_eq!(ids[0], format!("{hour_ago}-0"), "the old entry is gone, the recent one stays");
+}

@@ -7,6 +7,9 @@ use redis::streams::StreamId;
 use super::{Consumer, ProcessError};
 use crate::dead_letter_stream;
 
+/// How long a dead letter is kept for an operator to look at and replay: 30 days.
+pub const DEAD_LETTER_RETENTION: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
 impl Consumer {
     /// Moves an entry to the group's dead-letter stream with its error, then acknowledges it.
     pub(super) async fn dead_letter(
@@ -19,8 +22,13 @@ impl Consumer {
         shown: Option<serde_json::Value>,
     ) -> Result<(), ProcessError> {
         let mut redis = self.redis.clone();
+        // Bounded (review f5592e3 L7: dead letters kept personal data for ever): the newest
+        // DEAD_LETTERS_KEPT, and none older than DEAD_LETTER_RETENTION.
+        let oldest = chrono::Utc::now().timestamp_millis() - DEAD_LETTER_RETENTION.as_millis() as i64;
         let _: String = redis::cmd("XADD")
             .arg(dead_letter_stream(&self.config.key_prefix, &self.config.group))
+            .arg("MINID")
+            .arg(oldest.max(0))
             .arg("*")
             .arg("stream")
             .arg(stream)

@@ -171,4 +171,9 @@ async fn a_disabled_account_cannot_sign_in_or_refresh_until_support_enables_it()
     assert_eq!(audit[0]["actor"], support_id);
     assert!(audit[0]["before"]["disabled_at"].is_null());
     assert_eq!(audit[0]["after"]["disabled_reason"], "chargeback fraud");
+    // Review f5592e3 L7: the append-only log outlives the account; it names it by id only.
+    assert!(
+        audit.iter().all(|e| e["before"].get("email").is_none() && e["after"].get("email").is_none()),
+        "no email in the audit log: {audit:?}"
+    );
 }
