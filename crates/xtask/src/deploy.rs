@@ -214,7 +214,9 @@ pub fn compose_file() -> String {
     out.push_str("  nginx:\n");
     let _ = writeln!(out, "    image: {NGINX_IMAGE}");
     out.push_str("    restart: unless-stopped\n");
-    let _ = writeln!(out, "    ports: [\"{0}:{0}\"]", compose::NGINX_PORT);
+    // Loopback only (review f5592e3 L10): the stack runs dev keys and the demo admin, so it is
+    // reachable from this machine alone, like the mail catcher.
+    let _ = writeln!(out, "    ports: [\"127.0.0.1:{0}:{0}\"]", compose::NGINX_PORT);
     out.push_str(
         "    volumes: [\"./deploy/compose/nginx.conf:/etc/nginx/nginx.conf:ro\", \"./nginx:/etc/shopfleet/nginx:ro\", \"s3:/var/lib/shopfleet/s3:ro\"]\n",
     );
@@ -250,14 +252,17 @@ on:
     tags: ["v*"]
   pull_request:
 
+# Least privilege (review f5592e3 L10): only the job that pushes images may write packages.
 permissions:
   contents: read
-  packages: write
 
 jobs:
   image:
     runs-on: ubuntu-latest
     timeout-minutes: 60
+    permissions:
+      contents: read
+      packages: write
     strategy:
       fail-fast: false
       matrix:
