@@ -113,16 +113,7 @@ impl Relay {
                 continue;
             }
             let mut pipe = redis::pipe();
-            let oldest = chrono::Utc::now().timestamp_millis() - self.config.stream_retention.as_millis() as i64;
-            let mut trimmed = std::collections::BTreeSet::new();
             for (_, domain, event_type, envelope) in half {
-                if trimmed.insert(domain.clone()) {
-                    pipe.cmd("XTRIM")
-                        .arg(stream_name(&self.config.key_prefix, domain))
-                        .arg("MINID")
-                        .arg(oldest.max(0))
-                        .ignore();
-                }
                 pipe.cmd("XADD")
                     .arg(stream_name(&self.config.key_prefix, domain))
                     .arg("MAXLEN")
@@ -136,6 +127,7 @@ impl Relay {
             }
             let _: Vec<String> = pipe.query_async(&mut redis).await?;
         }
+        self.trim(&mut redis, &rows).await;
         let ids: Vec<Uuid> = rows.iter().map(|row| row.0).collect();
         sqlx::query("update outbox set sent_at = now() where id = any($1)").bind(&ids).execute(&mut *tx).await?;
         tx.commit().await?;
@@ -146,6 +138,24 @@ impl Relay {
     }
 
     /// Deletes rows sent longer ago than the retention (they may carry one-time secrets).
+    /// Trims the streams just published to of entries past their retention. A failure (say a
+    /// Redis whose ACL users predate the trim) is logged and never holds up publishing.
+    async fn trim(&self, redis: &mut Connection, rows: &[OutboxRow]) {
+        let oldest = chrono::Utc::now().timestamp_millis() - self.config.stream_retention.as_millis() as i64;
+        let streams: std::collections::BTreeSet<&str> = rows.iter().map(|row| row.1.as_str()).collect();
+        for domain in streams {
+            let trimmed: redis::RedisResult<i64> = redis::cmd("XTRIM")
+                .arg(stream_name(&self.config.key_prefix, domain))
+                .arg("MINID")
+                .arg(oldest.max(0))
+                .query_async(redis)
+                .await;
+            if let Err(error) = trimmed {
+                tracing::warn!(%error, domain, "the stream could not be trimmed by age; its MAXLEN still bounds it");
+            }
+        }
+    }
+
     pub async fn prune(&self) -> sqlx::Result<u64> {
         let retention_secs = self.config.sent_retention.as_secs_f64();
         let result = sqlx::query("delete from outbox where sent_at < now() - make_interval(secs => $1)")
