@@ -1,32 +1,6 @@
-//! `cargo xtask <command>`: the developer's and CI's entry points.
-//!
-//! - `keys`  — dev key pairs into `.dev/keys` (git-ignored, dev-only); `--force` remakes them.
-//! - `up`    — the whole shop locally: PostgreSQL, Redis, fourteen services and NGINX on 8080.
-//! - `test`  — formatting, every test against real servers (built under clippy), the fleet test.
-//! - `fleet` — only the fleet test (the walk, then the crash test: `CRASH_ORDERS`, default 40).
-//! - `crash` — only the crash test, on a fleet of its own.
-//! - `bench events` — the event backbone against a raw Redis Streams round trip.
-//! - `bench gateway` — what NGINX and the gateway add to a catalog read (release build).
-//! - `bench checkout` — concurrent shoppers through the whole saga, against pgbench's TPC-B.
-//! - `audit [DATABASE_URL]` — the checkout's invariants across orders, payments and inventory
-//!   (read-only; by default the `up` cluster); non-zero exit on any violation.
-//! - `backup [DIR]` / `restore DIR [DATA_DIR]` — the `up` shop's schemas (pg_dump per schema)
-//!   and media bucket into DIR; a backup into a fresh cluster (see `backup.rs`).
-//! - `cloudflare-ips IPS_V4 IPS_V6` — refreshes nginx/cloudflare-ips.conf from Cloudflare's lists.
-//! - `openapi` — regenerates `services/gateway/openapi.json` from the services' routes.
-//! - `compose-test` — docker-compose.yml run with Docker (images from the built binaries), and the
-//!   fleet walk against it; SKIPPED without an engine unless `SHOPFLEET_REQUIRE_COMPOSE=1`;
-//!   `--prepare` only makes the images that need no binary of ours (CI runs it in the background).
-//! - `deploy` — regenerates docker-compose.yml, deploy/compose/nginx.conf, deploy/k8s and the
-//!   images workflow from the fleet and callers tables.
-//! - `manifests` — renders both kustomize overlays and validates them (schemas and the code's tables).
-//! - `ops` — promtool on the alert rules and the dashboard, the manifests, actionlint on the
-//!   workflows, and the build graph.
-//! - `build-graph` — xtask's and the service binaries' builds are parts of the test build (see
-//!   `build_graph.rs`).
-//! - `totp` — the demo admin's current TOTP code (after `up` created it).
-//! - `bootstrap keys|stores` — the compose stack's one-shot bootstrap (see `bootstrap.rs`).
-//! - `rotate-keys` — a new access-token signing key in the dev key ring (while `up` runs).
+//! `cargo xtask <command>`: the developer's and CI's entry points. Every command, its arguments
+//! and what it does are declared once, in [`COMMANDS`]: `cargo xtask --help` prints that table,
+//! the dispatch reads it, and a flag a command does not declare is refused before it runs.
 
 mod audit;
 mod backup;
@@ -59,40 +33,161 @@ mod yaml;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+/// One command (a task of `cargo xtask`): its name, its arguments as `--help` shows them (every `--flag` it takes among
+/// them), what it does, whether it runs inside the workspace, and its entry point.
+struct Task {
+    name: &'static str,
+    args: &'static str,
+    about: &'static str,
+    /// `bootstrap` runs in the compose stack's one-shot containers, far from any workspace.
+    in_workspace: bool,
+    run: fn(&Path, &[String]) -> anyhow::Result<()>,
+}
+
+/// A command run inside the workspace.
+const fn task(
+    name: &'static str,
+    args: &'static str,
+    about: &'static str,
+    run: fn(&Path, &[String]) -> anyhow::Result<()>,
+) -> Task {
+    Task { name, args, about, in_workspace: true, run }
+}
+
+/// Every command of `cargo xtask`, in the order `--help` lists them.
+const COMMANDS: &[Task] = &[
+    task(
+        "keys",
+        "[--force]",
+        "dev key pairs into .dev/keys (git-ignored, dev-only); --force remakes them",
+        |root, args| keys::run(root, args.iter().any(|a| a == "--force")).map(|_| ()),
+    ),
+    task(
+        "up",
+        "[--release] [--replicas NAME=N,...]",
+        "the whole shop locally: PostgreSQL, Redis, S3, fourteen services and NGINX on 8080",
+        up::run,
+    ),
+    task(
+        "test",
+        "",
+        "formatting, every test against real servers (built under clippy), the ops checks, the fleet test",
+        |root, _| test::run(root),
+    ),
+    task("fleet", "", "only the fleet test: the walk, then the crash test (CRASH_ORDERS, default 40)", |root, _| {
+        fleet::fleet_test(root)
+    }),
+    task("crash", "", "only the crash test, on a fleet of its own", |root, _| fleet::crash_test(root)),
+    task(
+        "bench",
+        "[events|gateway|catalog|search|checkout]",
+        "benchmarks on release builds, each beside its baseline; every one without an argument",
+        bench::run,
+    ),
+    task(
+        "audit",
+        "[DATABASE_URL]",
+        "the checkout's invariants across orders, payments and inventory (read-only; by default the up cluster)",
+        |_, args| audit::run(args),
+    ),
+    task(
+        "backup",
+        "[DIR]",
+        "the up shop's schemas (pg_dump per schema) and media bucket into DIR",
+        backup::backup_command,
+    ),
+    task("restore", "DIR [DATA_DIR]", "a backup into a fresh cluster (see backup.rs)", backup::restore_command),
+    task("openapi", "", "regenerates services/gateway/openapi.json from the services' routes", |root, _| openapi(root)),
+    task(
+        "deploy",
+        "",
+        "regenerates docker-compose.yml, deploy/compose/nginx.conf, deploy/k8s and the images workflow",
+        |root, _| deploy::run(root),
+    ),
+    task(
+        "compose-test",
+        "[--prepare]",
+        "docker-compose.yml run with Docker and walked (skipped without an engine unless SHOPFLEET_REQUIRE_COMPOSE=1); --prepare makes only the images that need no binary of ours",
+        compose_test::run,
+    ),
+    task(
+        "manifests",
+        "",
+        "renders both kustomize overlays and validates them (schemas, the code's tables, no sandbox in prod)",
+        |root, _| manifests::run(root),
+    ),
+    task(
+        "ops",
+        "",
+        "promtool on the alert rules and the dashboard, the manifests, actionlint on the workflows, the build graph",
+        |root, _| ops_checks(root),
+    ),
+    task(
+        "build-graph",
+        "",
+        "xtask's and the service binaries' builds are parts of the test build (see build_graph.rs)",
+        |root, _| build_graph::check(root),
+    ),
+    task(
+        "cloudflare-ips",
+        "IPS_V4 IPS_V6",
+        "refreshes nginx/cloudflare-ips.conf from Cloudflare's lists",
+        cloudflare::run,
+    ),
+    task("totp", "", "the demo admin's current TOTP code (after up created it)", |root, _| up::totp(root)),
+    task("rotate-keys", "", "a new access-token signing key in the dev key ring (while up runs)", |root, _| {
+        up::rotate_keys(root)
+    }),
+    Task {
+        name: "bootstrap",
+        args: "keys|stores",
+        about: "the compose stack's and the Kubernetes Job's one-shot bootstrap, configured by the environment (see bootstrap.rs)",
+        in_workspace: false,
+        run: |_, args| bootstrap::run(args),
+    },
+];
+
+/// The flags `args` declares (`--force` of `[--force]`, `--replicas` of `[--replicas NAME=N,...]`).
+fn declared_flags(args: &str) -> Vec<&str> {
+    args.split(|c: char| c.is_whitespace() || c == '[' || c == ']' || c == '|')
+        .filter(|word| word.starts_with("--"))
+        .map(|word| word.split('=').next().unwrap_or(word))
+        .collect()
+}
+
+/// `cargo xtask --help`: every command with its arguments and what it does.
+fn help() -> String {
+    let mut text = String::from("usage: cargo xtask <command> [arguments]\n\ncommands:\n");
+    for command in COMMANDS {
+        let usage = format!("{} {}", command.name, command.args);
+        text.push_str(&format!("  {:<48} {}\n", usage.trim_end(), command.about));
+    }
+    text
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("bootstrap") {
-        // Runs in the compose stack's bootstrap container, far from any workspace.
-        return finish(bootstrap::run(&args[1..]));
+    let name = args.first().map(String::as_str).unwrap_or_default();
+    if ["--help", "-h", "help"].contains(&name) {
+        print!("{}", help());
+        return ExitCode::SUCCESS;
     }
-    let root = workspace_root();
-    let outcome = match args.first().map(String::as_str) {
-        Some("keys") => keys::run(&root, args.iter().any(|a| a == "--force")).map(|_| ()),
-        Some("up") => up::run(&root, &args[1..]),
-        Some("test") => test::run(&root),
-        Some("fleet") => fleet::fleet_test(&root),
-        Some("crash") => fleet::crash_test(&root),
-        Some("bench") => bench::run(&root, &args[1..]),
-        Some("openapi") => openapi(&root),
-        Some("deploy") => deploy::run(&root),
-        Some("compose-test") => compose_test::run(&root, &args[1..]),
-        Some("manifests") => manifests::run(&root),
-        Some("ops") => ops_checks(&root),
-        Some("build-graph") => build_graph::check(&root),
-        Some("cloudflare-ips") => cloudflare::run(&root, &args[1..]),
-        Some("backup") => backup::backup_command(&root, &args[1..]),
-        Some("restore") => backup::restore_command(&root, &args[1..]),
-        Some("audit") => audit::run(&args[1..]),
-        Some("totp") => up::totp(&root),
-        Some("rotate-keys") => up::rotate_keys(&root),
-        _ => {
-            eprintln!(
-                "usage: cargo xtask <keys [--force] | up [--release] [--replicas NAME=N,...] | test | fleet | crash | bench [events|gateway|catalog|search|checkout] | audit [DATABASE_URL] | openapi | totp | rotate-keys>"
-            );
-            return ExitCode::from(2);
+    let Some(command) = COMMANDS.iter().find(|c| c.name == name) else {
+        if !name.is_empty() {
+            eprintln!("xtask: no command {name:?}");
         }
+        eprint!("{}", help());
+        return ExitCode::from(2);
     };
-    finish(outcome)
+    let rest = &args[1..];
+    let declared = declared_flags(command.args);
+    let undeclared = rest.iter().find(|a| a.starts_with("--") && !declared.contains(&a.split('=').next().unwrap_or(a)));
+    if let Some(flag) = undeclared {
+        eprintln!("xtask: {} takes no {flag} (usage: cargo xtask {} {})", command.name, command.name, command.args);
+        return ExitCode::from(2);
+    }
+    let root = if command.in_workspace { workspace_root() } else { PathBuf::from(".") };
+    finish((command.run)(&root, rest))
 }
 
 fn finish(outcome: anyhow::Result<()>) -> ExitCode {
@@ -230,7 +325,30 @@ fn run_step(description: &str, command: &mut Command) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::is_run_variable;
+    use super::{COMMANDS, declared_flags, help, is_run_variable};
+
+    #[test]
+    fn help_lists_every_command_once_with_its_flags() {
+        let text = help();
+        let mut names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+        for name in &names {
+            let listed = text.lines().any(|line| line.split_whitespace().next() == Some(*name));
+            assert!(listed, "{name} missing from:\n{text}");
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), COMMANDS.len(), "a command declared twice");
+        for flag in ["--force", "--release", "--replicas", "--prepare"] {
+            assert!(text.contains(flag), "{flag} missing from --help");
+        }
+    }
+
+    #[test]
+    fn flags_are_read_from_the_declared_arguments() {
+        assert_eq!(declared_flags("[--release] [--replicas NAME=N,...]"), ["--release", "--replicas"]);
+        assert!(declared_flags("[events|gateway]").is_empty());
+        assert_eq!(declared_flags("[--force]"), ["--force"]);
+    }
 
     #[test]
     fn the_package_variables_of_cargo_run_are_dropped_and_cargos_settings_kept() {
