@@ -86,12 +86,13 @@ impl InventoryClient {
         if status == reqwest::StatusCode::CONFLICT {
             let problem: serde_json::Value =
                 response.json().await.map_err(|source| CallError::Decode { service: INVENTORY, source })?;
-            if problem["code"] == "out_of_stock" {
+            let code = problem["code"].as_str().and_then(service_kit::Code::parse);
+            if code == Some(service_kit::Code::OutOfStock) {
                 let skus =
                     problem["skus"].as_array().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_owned));
                 return Ok(Reserved::OutOfStock(skus.collect()));
             }
-            if problem["code"] == "reservation_released" {
+            if code == Some(service_kit::Code::ReservationReleased) {
                 return Ok(Reserved::Released);
             }
         }

@@ -114,7 +114,7 @@ impl Notifier {
                 let context = serde_json::json!({"number": e.number, "reason": e.reason, "was_paid": e.was_paid});
                 let wanted = Wanted::order(Kind::OrderCancelled, &e.email, e.user_id, context);
                 // The shopper cancelled it: they know, and an SMS each time is a pump.
-                Some(if e.by == "shopper" { wanted.without_texts() } else { wanted })
+                Some(if e.by == events::catalog::CancelledBy::Shopper { wanted.without_texts() } else { wanted })
             }
             Some(OrderEvent::OrderExpired(e)) => {
                 Some(Wanted::order(Kind::OrderExpired, &e.email, e.user_id, serde_json::json!({"number": e.number})))

@@ -130,7 +130,7 @@ async fn stock_lost(tx: &mut PgConnection, lost: InventoryCommitFailed) -> Resul
                 email: facts.contact_email,
                 reason,
                 was_paid: true,
-                by: "system".into(),
+                by: events::catalog::CancelledBy::System,
             };
             events::enqueue(tx, crate::SERVICE, &event).await?;
             Ok(Handled::Applied)

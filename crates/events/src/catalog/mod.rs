@@ -26,8 +26,8 @@ pub use inventory::{
 };
 pub use media::{MediaDeleted, MediaEvent, MediaUploaded};
 pub use order::{
-    OrderCancelled, OrderCreated, OrderDelivered, OrderEvent, OrderExpired, OrderLine, OrderPaid, OrderRefunded,
-    OrderShipped,
+    CancelledBy, OrderCancelled, OrderCreated, OrderDelivered, OrderEvent, OrderExpired, OrderLine, OrderPaid,
+    OrderRefunded, OrderShipped,
 };
 pub use payment::{PaymentEvent, PaymentFailed, PaymentRefunded, PaymentSucceeded};
 pub use product::{CategoryCreated, CategoryUpdated, ProductArchived, ProductCreated, ProductEvent, ProductUpdated};

@@ -63,9 +63,24 @@ pub struct OrderCancelled {
     /// It had been paid (the money goes back); absent in events of earlier producers.
     #[serde(default)]
     pub was_paid: bool,
-    /// Who cancelled it: `shopper`, `staff` or `system`; absent in events of earlier producers.
+    /// Who cancelled it; `unknown` in events of earlier producers.
     #[serde(default)]
-    pub by: String,
+    pub by: CancelledBy,
+}
+
+/// Who cancelled an order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelledBy {
+    /// The shopper themselves (they know: no text is sent).
+    Shopper,
+    /// The shop's staff.
+    Staff,
+    /// The shop itself (stock that could not be committed).
+    System,
+    /// Not said (an event of an earlier producer).
+    #[default]
+    Unknown,
 }
 
 /// The order's payment deadline passed: its reservation is released.

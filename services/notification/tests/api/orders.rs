@@ -68,7 +68,7 @@ async fn order_messages_go_by_email_and_by_sms_and_push_where_the_shopper_asked_
         email: email(quiet),
         reason: "changed my mind".into(),
         was_paid: false,
-        by: "shopper".into(),
+        by: events::catalog::CancelledBy::Shopper,
     };
     testkit::stream::publish(&shop.prefix, "order", &cancelled).await;
     let expired =

@@ -95,7 +95,7 @@ async fn texts_go_only_to_a_verified_number_and_within_the_daily_quota() {
         email: format!("{ann}@example.com"),
         reason: "cancelled by the shopper".into(),
         was_paid: false,
-        by: "shopper".into(),
+        by: events::catalog::CancelledBy::Shopper,
     };
     testkit::stream::publish(&shop.prefix, "order", &cancelled).await;
     smtp.wait_for(2).await;

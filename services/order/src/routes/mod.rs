@@ -269,7 +269,7 @@ async fn cancel_order(
         email: facts.contact_email,
         reason: "cancelled by the shopper".into(),
         was_paid: false,
-        by: "shopper".into(),
+        by: events::catalog::CancelledBy::Shopper,
     };
     events::enqueue(&mut tx, crate::SERVICE, &event).await?;
     tx.commit().await?;
