@@ -166,7 +166,7 @@ fn checks(s: &Schemas, grace: Duration) -> Vec<Check> {
 
 /// Runs every check in one read-only snapshot: the violations, each prefixed by what it breaks.
 /// `grace` spares what may still be in flight (events not consumed yet, a job not run yet).
-pub async fn audit(database_url: &str, grace: Duration) -> anyhow::Result<Vec<String>> {
+pub(crate) async fn audit(database_url: &str, grace: Duration) -> anyhow::Result<Vec<String>> {
     let mut connection =
         PgConnection::connect(database_url).await.with_context(|| format!("connect to {database_url}"))?;
     let schemas = Schemas::of_this_deployment();
@@ -184,7 +184,7 @@ pub async fn audit(database_url: &str, grace: Duration) -> anyhow::Result<Vec<St
 }
 
 /// Prints the audit's result; an error when anything is violated.
-pub fn report(violations: &[String], checked: &str) -> anyhow::Result<()> {
+pub(crate) fn report(violations: &[String], checked: &str) -> anyhow::Result<()> {
     if violations.is_empty() {
         eprintln!("    audit of {checked}: every checkout invariant holds (0 violations)");
         return Ok(());
@@ -196,7 +196,7 @@ pub fn report(violations: &[String], checked: &str) -> anyhow::Result<()> {
 }
 
 /// `cargo xtask audit [DATABASE_URL]`.
-pub fn run(args: &[String]) -> anyhow::Result<()> {
+pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     let url = match args.first() {
         Some(url) => url.clone(),
         None => {

@@ -44,7 +44,7 @@ fn libpq_env(url: &str) -> anyhow::Result<Vec<(&'static str, String)>> {
     Ok(env)
 }
 
-pub fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<u64> {
+pub(crate) fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<u64> {
     let mut copied = 0;
     if !from.exists() {
         return Ok(0);
@@ -65,7 +65,7 @@ pub fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<u64> {
 
 /// What a restore must bring back exactly, read from a quiet shop: its orders, accounts,
 /// products, payments and audit entries.
-pub async fn facts(admin_url: &str) -> anyhow::Result<serde_json::Value> {
+pub(crate) async fn facts(admin_url: &str) -> anyhow::Result<serde_json::Value> {
     let mut db = <sqlx::PgConnection as sqlx::Connection>::connect(admin_url).await?;
     let mut facts = serde_json::Map::new();
     for (name, sql) in [
@@ -83,7 +83,7 @@ pub async fn facts(admin_url: &str) -> anyhow::Result<serde_json::Value> {
 
 /// Backs up the database at `admin_url` (a superuser's URL of the shop's database) and the
 /// bucket directory `bucket_dir` (s3s-fs's; for a real bucket, `aws s3 sync`) into `out`.
-pub async fn backup(admin_url: &str, bucket_dir: &Path, out: &Path) -> anyhow::Result<serde_json::Value> {
+pub(crate) async fn backup(admin_url: &str, bucket_dir: &Path, out: &Path) -> anyhow::Result<serde_json::Value> {
     ensure!(!out.join("backup.json").exists(), "{} already holds a backup", out.display());
     std::fs::create_dir_all(out.join("postgres"))?;
     let env = libpq_env(admin_url)?;
@@ -119,7 +119,7 @@ pub async fn backup(admin_url: &str, bucket_dir: &Path, out: &Path) -> anyhow::R
 
 /// Restores `from` into a fresh cluster: `stores` names it (its database is made), and the
 /// bucket's objects go to `bucket_dir`.
-pub async fn restore(stores: &crate::bootstrap::Stores, from: &Path, bucket_dir: &Path) -> anyhow::Result<()> {
+pub(crate) async fn restore(stores: &crate::bootstrap::Stores, from: &Path, bucket_dir: &Path) -> anyhow::Result<()> {
     let summary: serde_json::Value = serde_json::from_slice(
         &std::fs::read(from.join("backup.json")).with_context(|| format!("{} holds no backup", from.display()))?,
     )?;
@@ -158,7 +158,7 @@ pub async fn restore(stores: &crate::bootstrap::Stores, from: &Path, bucket_dir:
 }
 
 /// `cargo xtask backup [DIR]`: the running `up` shop into DIR (default `.dev/backups/<time>`).
-pub fn backup_command(root: &Path, args: &[String]) -> anyhow::Result<()> {
+pub(crate) fn backup_command(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let options = crate::up::dev_options(root, false, &[])?;
     let out = match args.first() {
         Some(dir) => PathBuf::from(dir),
@@ -178,7 +178,7 @@ pub fn backup_command(root: &Path, args: &[String]) -> anyhow::Result<()> {
 
 /// `cargo xtask restore DIR [DATA_DIR]`: DIR into a fresh cluster under DATA_DIR (default: a new
 /// `.dev/`-like folder `.dev-restored/`), which `SHOPFLEET_DEV_DIR=DATA_DIR cargo xtask up` then runs.
-pub fn restore_command(root: &Path, args: &[String]) -> anyhow::Result<()> {
+pub(crate) fn restore_command(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let from = PathBuf::from(args.first().context("usage: cargo xtask restore BACKUP_DIR [DATA_DIR]")?);
     let data_dir = args.get(1).map(PathBuf::from).unwrap_or_else(|| root.join(".dev-restored"));
     ensure!(

@@ -24,7 +24,7 @@ const LATENCY_SPACING: Duration = Duration::from_millis(2);
 const THROUGHPUT_EVENTS: usize = 5_000;
 const PRODUCERS: usize = 8;
 
-pub fn run(root: &std::path::Path, what: &[String]) -> anyhow::Result<()> {
+pub(crate) fn run(root: &std::path::Path, what: &[String]) -> anyhow::Result<()> {
     match what.first().map(String::as_str) {
         Some("events") => events_bench(),
         Some("gateway") => crate::bench_gateway::run(root),

@@ -132,7 +132,7 @@ async fn load(scenario: &Scenario, pids: &[Option<u32>], pg: Option<(&str, &str)
     })
 }
 
-pub fn run(root: &std::path::Path) -> anyhow::Result<()> {
+pub(crate) fn run(root: &std::path::Path) -> anyhow::Result<()> {
     let extra_env = vec![
         ("RATE_LIMIT_READ".into(), "1000000/1/1000000".into()),
         ("RATE_LIMIT_CREDENTIALS".into(), "1000000/1/1000000".into()),

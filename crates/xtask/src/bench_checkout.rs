@@ -242,7 +242,7 @@ async fn measure(fleet: &mut Fleet) -> anyhow::Result<()> {
     crate::audit::report(&violations, "the benchmark's shop")
 }
 
-pub fn run(root: &std::path::Path) -> anyhow::Result<()> {
+pub(crate) fn run(root: &std::path::Path) -> anyhow::Result<()> {
     let mut build = crate::cargo();
     build.current_dir(root).args(build_args()).arg("--release");
     crate::run_step("cargo build --release (service binaries)", &mut build)?;

@@ -93,7 +93,7 @@ pub(crate) fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-pub fn run(root: &std::path::Path) -> anyhow::Result<()> {
+pub(crate) fn run(root: &std::path::Path) -> anyhow::Result<()> {
     let mut build = crate::cargo();
     build.current_dir(root).args(build_args()).arg("--release");
     crate::run_step("cargo build --release (service binaries)", &mut build)?;

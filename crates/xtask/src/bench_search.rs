@@ -18,7 +18,7 @@ const PROCESSES: [&str; 3] = ["nginx", "gateway", "search"];
 /// Vendure's `search` (its default SQL search) on this kind of machine, as the issue states.
 const VENDURE_SEARCH_PER_SECOND: f64 = 875.0;
 
-pub fn run(root: &std::path::Path) -> anyhow::Result<()> {
+pub(crate) fn run(root: &std::path::Path) -> anyhow::Result<()> {
     let extra_env = vec![("RATE_LIMIT_READ".into(), "1000000/1/1000000".into()), ("RUST_LOG".into(), "warn".into())];
     on_bench_fleet(root, "bench-search", extra_env, async |fleet, static_dir| measure(fleet, static_dir).await)
 }

@@ -12,7 +12,7 @@ use service_kit::SERVICES;
 use service_kit::config::EnvReader;
 
 /// Where a bootstrap finds the stores and the keys.
-pub struct Stores {
+pub(crate) struct Stores {
     /// The PostgreSQL superuser's URL (its password put in from `POSTGRES_PASSWORD[_FILE]`).
     pub postgres_admin_url: String,
     /// The shop's database, made if missing.
@@ -23,7 +23,7 @@ pub struct Stores {
 }
 
 /// The file of a generated secret under the keys directory.
-pub fn secret_path(keys_dir: &Path, name: &str) -> PathBuf {
+pub(crate) fn secret_path(keys_dir: &Path, name: &str) -> PathBuf {
     keys_dir.join("secrets").join(name)
 }
 
@@ -53,7 +53,7 @@ fn random_secret() -> String {
 /// data-owning service's database password, each service's Redis password (derived from its
 /// internal key, as the ACL expects), Redis's configuration with its ACL file, and the S3
 /// credentials. Existing secrets are kept.
-pub fn keys(dir: &Path, secrets: bool) -> anyhow::Result<()> {
+pub(crate) fn keys(dir: &Path, secrets: bool) -> anyhow::Result<()> {
     if testkit::FleetKeys::load(dir).is_err() {
         eprintln!("making DEV-ONLY keys in {} ...", dir.display());
         testkit::FleetKeys::generate().write(dir)?;
@@ -94,7 +94,7 @@ pub fn keys(dir: &Path, secrets: bool) -> anyhow::Result<()> {
 /// One login role per data-owning service (with its generated password when the keys
 /// directory has one), the database, one schema per service, and one Redis ACL user per
 /// service allowed only its own keys and commands.
-pub async fn stores(stores: &Stores) -> anyhow::Result<()> {
+pub(crate) async fn stores(stores: &Stores) -> anyhow::Result<()> {
     use testkit::sqlx_admin::{connect, create_database_if_missing};
     let password_for =
         |name: &str| std::fs::read_to_string(secret_path(&stores.keys_dir, &format!("{name}.database-password"))).ok();
@@ -137,7 +137,7 @@ fn url_of(text: &str) -> anyhow::Result<reqwest::Url> {
 /// one-shot containers): `KEYS_DIR`; for `stores` also `POSTGRES_ADMIN_URL` with
 /// `POSTGRES_PASSWORD[_FILE]`, `DATABASE_NAME` (shopfleet) and `REDIS_ADMIN_URL` with
 /// `REDIS_PASSWORD[_FILE]`.
-pub fn run(args: &[String]) -> anyhow::Result<()> {
+pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     let mut env = EnvReader::from_env();
     let keys_dir: Option<PathBuf> = env.required("KEYS_DIR").map(Into::into);
     match args.first().map(String::as_str) {

@@ -99,7 +99,7 @@ fn missing(build: &[(u64, String)], test: &[(u64, String)], allowed: &[&str]) ->
     names
 }
 
-pub fn check(root: &Path) -> anyhow::Result<()> {
+pub(crate) fn check(root: &Path) -> anyhow::Result<()> {
     eprintln!("==> build graph: xtask's and the binaries' builds are parts of the test build");
     let test = unit_graph(root, &["test".into(), "--workspace".into(), "--no-run".into()])?;
     let xtask = unit_graph(root, &["build".into(), "-p".into(), "xtask".into()])?;

@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail, ensure};
 
-pub const FILE: &str = "nginx/cloudflare-ips.conf";
+pub(crate) const FILE: &str = "nginx/cloudflare-ips.conf";
 
 /// One CIDR range, checked: an address and a prefix length that fits it, no host bits set.
-pub fn parse_range(text: &str) -> anyhow::Result<String> {
+pub(crate) fn parse_range(text: &str) -> anyhow::Result<String> {
     let (address, prefix) = text.split_once('/').with_context(|| format!("{text:?} is not a CIDR range"))?;
     let address: IpAddr = address.parse().with_context(|| format!("{text:?}: not an IP address"))?;
     let prefix: u8 = prefix.parse().with_context(|| format!("{text:?}: not a prefix length"))?;
@@ -31,7 +31,7 @@ pub fn parse_range(text: &str) -> anyhow::Result<String> {
 }
 
 /// The ranges of the downloaded lists (blank lines and `#` comments skipped).
-pub fn ranges(lists: &[String]) -> anyhow::Result<Vec<String>> {
+pub(crate) fn ranges(lists: &[String]) -> anyhow::Result<Vec<String>> {
     let mut all = Vec::new();
     for list in lists {
         for line in list.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
@@ -46,7 +46,7 @@ pub fn ranges(lists: &[String]) -> anyhow::Result<Vec<String>> {
     Ok(all)
 }
 
-pub fn render(ranges: &[String], date: &str) -> String {
+pub(crate) fn render(ranges: &[String], date: &str) -> String {
     let mut text = format!(
         "# Cloudflare's published edge ranges (https://www.cloudflare.com/ips/), refreshed {date} by\n\
          # `cargo xtask cloudflare-ips`. Only a peer inside these ranges may tell us the client's address\n\
@@ -58,7 +58,7 @@ pub fn render(ranges: &[String], date: &str) -> String {
     text
 }
 
-pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
+pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     if args.is_empty() {
         bail!(
             "usage: cargo xtask cloudflare-ips ips-v4.txt ips-v6.txt\n(download https://www.cloudflare.com/ips-v4 and https://www.cloudflare.com/ips-v6 first)"
@@ -101,7 +101,7 @@ mod tests {
 
     #[test]
     fn the_committed_file_holds_only_well_formed_ranges() {
-        let text = std::fs::read_to_string(crate::workspace_root().join(FILE)).unwrap();
+        let text = std::fs::read_to_string(crate::workspace_root().unwrap().join(FILE)).unwrap();
         let ranges: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("set_real_ip_from ")).collect();
         assert!(ranges.len() >= 10);
         for range in ranges {

@@ -442,7 +442,7 @@ impl Drop for Stack {
     }
 }
 
-pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
+pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let prepare_only = match args {
         [] => false,
         [flag] if flag == "--prepare" => true,

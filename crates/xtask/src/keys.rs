@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use testkit::FleetKeys;
 
 /// Makes the keys if missing (or always, with `force`); returns their directory.
-pub fn run(root: &Path, force: bool) -> anyhow::Result<PathBuf> {
+pub(crate) fn run(root: &Path, force: bool) -> anyhow::Result<PathBuf> {
     let dir = root.join(".dev/keys");
     if !force && FleetKeys::load(&dir).is_ok() {
         // Key files added since (the payment webhook secret) are made without touching the rest.

@@ -186,8 +186,8 @@ fn main() -> ExitCode {
         eprintln!("xtask: {} takes no {flag} (usage: cargo xtask {} {})", command.name, command.name, command.args);
         return ExitCode::from(2);
     }
-    let root = if command.in_workspace { workspace_root() } else { PathBuf::from(".") };
-    finish((command.run)(&root, rest))
+    let root = if command.in_workspace { workspace_root() } else { Ok(PathBuf::from(".")) };
+    finish(root.and_then(|root| (command.run)(&root, rest)))
 }
 
 fn finish(outcome: anyhow::Result<()>) -> ExitCode {
@@ -203,19 +203,15 @@ fn finish(outcome: anyhow::Result<()>) -> ExitCode {
 /// The workspace root, found at run time (never baked in at build time: with a shared target
 /// dir, one binary may serve several checkouts): two levels above the manifest `cargo run`
 /// names, or else the nearest folder above the current one whose Cargo.toml is a workspace.
-fn workspace_root() -> PathBuf {
+fn workspace_root() -> anyhow::Result<PathBuf> {
     let from_cargo = std::env::var_os("CARGO_MANIFEST_DIR").map(|dir| PathBuf::from(dir).join("../.."));
     let found = from_cargo.filter(|dir| is_workspace(dir)).or_else(|| {
         let here = std::env::current_dir().ok()?;
         here.ancestors().find(|dir| is_workspace(dir)).map(Path::to_path_buf)
     });
-    match found.and_then(|dir| dir.canonicalize().ok()) {
-        Some(root) => root,
-        None => {
-            eprintln!("xtask: run me inside the Shopfleet workspace (no Cargo.toml with [workspace] above here)");
-            std::process::exit(2);
-        }
-    }
+    found.and_then(|dir| dir.canonicalize().ok()).ok_or_else(|| {
+        anyhow::anyhow!("run me inside the Shopfleet workspace (no Cargo.toml with [workspace] above here)")
+    })
 }
 
 fn is_workspace(dir: &Path) -> bool {

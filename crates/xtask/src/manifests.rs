@@ -58,7 +58,7 @@ fn selected(rules: &Value, side: &str) -> BTreeSet<String> {
 }
 
 /// Checks one rendered overlay against the code; returns what it checked.
-pub fn check_rendered(docs: &[Value]) -> anyhow::Result<usize> {
+pub(crate) fn check_rendered(docs: &[Value]) -> anyhow::Result<usize> {
     let site = find(docs, "ConfigMap", "shopfleet-site")?;
     let mut checked = 0;
     for spec in SERVICES {
@@ -140,7 +140,7 @@ pub fn check_rendered(docs: &[Value]) -> anyhow::Result<usize> {
 /// Checks that a rendered production overlay can only take real money: Stripe chosen, the
 /// environment production, Stripe's key mounted, and the sandbox nowhere (no provider, URL,
 /// secret file or mount that names it).
-pub fn check_production(yaml: &str, docs: &[Value]) -> anyhow::Result<()> {
+pub(crate) fn check_production(yaml: &str, docs: &[Value]) -> anyhow::Result<()> {
     let site = &find(docs, "ConfigMap", "shopfleet-site")?["data"];
     ensure!(site["PAYMENT_PROVIDER"] == "stripe", "prod: PAYMENT_PROVIDER is {}, not stripe", site["PAYMENT_PROVIDER"]);
     ensure!(
@@ -164,7 +164,7 @@ pub fn check_production(yaml: &str, docs: &[Value]) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn run(root: &Path) -> anyhow::Result<()> {
+pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     crate::install::ensure_kubernetes_validate()?;
     for overlay in ["dev", "prod"] {
         let (yaml, docs) = render(root, overlay)?;

@@ -6,11 +6,11 @@
 use std::path::Path;
 use std::process::Command;
 
-pub const ALERTS: &str = "deploy/prometheus/alerts.yml";
-pub const ALERT_TESTS: &str = "deploy/prometheus/alerts.test.yml";
-pub const DASHBOARD: &str = "deploy/grafana/shopfleet.json";
+pub(crate) const ALERTS: &str = "deploy/prometheus/alerts.yml";
+pub(crate) const ALERT_TESTS: &str = "deploy/prometheus/alerts.test.yml";
+pub(crate) const DASHBOARD: &str = "deploy/grafana/shopfleet.json";
 #[cfg(test)]
-pub const RUNBOOK: &str = "docs/runbook.md";
+pub(crate) const RUNBOOK: &str = "docs/runbook.md";
 
 /// Every query of the dashboard's panels.
 fn dashboard_queries(root: &Path) -> anyhow::Result<Vec<(String, String)>> {
@@ -25,7 +25,7 @@ fn dashboard_queries(root: &Path) -> anyhow::Result<Vec<(String, String)>> {
     Ok(queries)
 }
 
-pub fn check(root: &Path) -> anyhow::Result<()> {
+pub(crate) fn check(root: &Path) -> anyhow::Result<()> {
     crate::run_step(
         "promtool test rules (alerts)",
         Command::new("promtool").args(["test", "rules"]).arg(root.join(ALERT_TESTS)),
@@ -98,7 +98,7 @@ mod tests {
 
     #[test]
     fn alerts_and_dashboard_name_only_metrics_the_code_registers() {
-        let root = crate::workspace_root();
+        let root = crate::workspace_root().unwrap();
         let code = sources(&root);
         let mut text = std::fs::read_to_string(root.join(ALERTS)).unwrap();
         for (_, expr) in dashboard_queries(&root).unwrap() {
@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn every_alert_is_tested_firing_and_has_a_runbook_entry() {
-        let root = crate::workspace_root();
+        let root = crate::workspace_root().unwrap();
         let alerts = std::fs::read_to_string(root.join(ALERTS)).unwrap();
         let tests = std::fs::read_to_string(root.join(ALERT_TESTS)).unwrap();
         let runbook = std::fs::read_to_string(root.join(RUNBOOK)).unwrap();

@@ -17,7 +17,7 @@ fn bench_static(options: &FleetOptions) -> String {
 }
 
 /// What fills the template's placeholders.
-pub struct Values {
+pub(crate) struct Values {
     pub run_dir: String,
     pub conf_dir: String,
     pub access_log: String,
@@ -31,8 +31,8 @@ pub struct Values {
 }
 
 /// The template with `values` put in.
-pub fn render_text(values: &Values) -> anyhow::Result<String> {
-    let template = std::fs::read_to_string(crate::workspace_root().join("nginx/nginx.conf.template"))?;
+pub(crate) fn render_text(values: &Values) -> anyhow::Result<String> {
+    let template = std::fs::read_to_string(crate::workspace_root()?.join("nginx/nginx.conf.template"))?;
     let rendered = template
         .replace("{{RUN_DIR}}", &values.run_dir)
         .replace("{{CONF_DIR}}", &values.conf_dir)
@@ -53,15 +53,15 @@ pub fn render_text(values: &Values) -> anyhow::Result<String> {
 
 /// The stored media renditions under `dir`, served at `/files/media/` with the headers a CDN
 /// would keep (the keys are content-hashed, so immutable).
-pub fn media_location(dir: &str, conf_dir: &str) -> String {
+pub(crate) fn media_location(dir: &str, conf_dir: &str) -> String {
     format!(
         "        location ^~ /files/media/ {{\n            alias {dir}/;\n            add_header Cache-Control \"public, max-age=31536000, immutable\" always;\n            include {conf_dir}/security-headers.conf;\n        }}\n"
     )
 }
 
 /// Writes the rendered config under the run directory and returns its path.
-pub fn render(options: &FleetOptions) -> anyhow::Result<PathBuf> {
-    let root = crate::workspace_root();
+pub(crate) fn render(options: &FleetOptions) -> anyhow::Result<PathBuf> {
+    let root = crate::workspace_root()?;
     let run_dir = options.run_dir.join("nginx");
     std::fs::create_dir_all(&run_dir)?;
     let conf_dir = root.join("nginx").display().to_string();

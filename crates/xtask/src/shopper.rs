@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::fleet::Fleet;
 
 #[derive(Clone)]
-pub struct Shopper {
+pub(crate) struct Shopper {
     pub http: reqwest::Client,
     pub api: String,
     pub token: String,
@@ -19,11 +19,11 @@ pub struct Shopper {
 }
 
 /// An answer: status and JSON body (null when there is none).
-pub type Answer = (u16, Value);
+pub(crate) type Answer = (u16, Value);
 
 impl Shopper {
     /// Registers, verifies (the link in the email), signs in and saves a German address.
-    pub async fn sign_up(fleet: &Fleet, http: &reqwest::Client) -> anyhow::Result<Self> {
+    pub(crate) async fn sign_up(fleet: &Fleet, http: &reqwest::Client) -> anyhow::Result<Self> {
         let api = format!("{}/api/v1", fleet.nginx_url());
         let email = format!("shopper-{}@example.com", uuid::Uuid::new_v4().simple());
         let password = "correct horse battery staple";
@@ -45,7 +45,7 @@ impl Shopper {
     }
 
     /// One call, no retries.
-    pub async fn once(
+    pub(crate) async fn once(
         &self,
         method: Method,
         path: &str,
@@ -67,7 +67,7 @@ impl Shopper {
 
     /// A call retried (same key, same body) while the answer says the service is down or the
     /// key is still in flight, for up to 90 seconds; the first other answer is returned.
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         path: &str,

@@ -10,14 +10,14 @@ use std::path::{Path, PathBuf};
 
 /// The receiver's address and the secret the cms must present.
 #[derive(Clone, Debug)]
-pub struct Receiver {
+pub(crate) struct Receiver {
     pub url: String,
     pub secret: String,
     pub log: PathBuf,
 }
 
 /// Starts the receiver on a free loopback port for the life of the process.
-pub fn start(run_dir: &Path, echo: bool) -> anyhow::Result<Receiver> {
+pub(crate) fn start(run_dir: &Path, echo: bool) -> anyhow::Result<Receiver> {
     let dir = run_dir.join("storefront");
     std::fs::create_dir_all(&dir)?;
     let log = dir.join("revalidations.log");
@@ -82,7 +82,7 @@ fn answer(stream: TcpStream, expected: &str, log: &Path, echo: bool) -> anyhow::
 }
 
 /// The calls received so far, each a JSON value.
-pub fn received(log: &Path) -> Vec<serde_json::Value> {
+pub(crate) fn received(log: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(log)
         .unwrap_or_default()
         .lines()

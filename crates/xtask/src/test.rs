@@ -13,7 +13,7 @@ use testkit::procs::signal_group;
 
 use crate::{cargo, linted_cargo, run_step};
 
-pub fn run(root: &Path) -> anyhow::Result<()> {
+pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     crate::install::ensure_packages()?;
     crate::install::ensure_s3_server()?;

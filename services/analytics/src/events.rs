@@ -12,7 +12,7 @@ use crate::domain;
 use crate::store;
 
 /// The streams this service consumes.
-pub const CONSUMES: &[&str] = &[
+pub(crate) const CONSUMES: &[&str] = &[
     <events::catalog::UserRegistered as Event>::DOMAIN,
     <events::catalog::StockLow as Event>::DOMAIN,
     <events::catalog::OrderPaid as Event>::DOMAIN,
@@ -21,7 +21,7 @@ pub const CONSUMES: &[&str] = &[
 ];
 
 /// Applies domain events to the rollups.
-pub struct Rollups;
+pub(crate) struct Rollups;
 
 impl Handler for Rollups {
     fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a> {

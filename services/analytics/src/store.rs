@@ -16,7 +16,7 @@ fn partition_name(day: NaiveDate) -> String {
 
 /// Makes the partition for `day` unless it exists. Concurrent callers are serialized by an
 /// advisory lock, so two requests on a new day never race to create the same table.
-pub async fn ensure_partition(tx: &mut PgConnection, day: NaiveDate) -> sqlx::Result<()> {
+pub(crate) async fn ensure_partition(tx: &mut PgConnection, day: NaiveDate) -> sqlx::Result<()> {
     let name = partition_name(day);
     let exists: bool = sqlx::query_scalar("select to_regclass($1) is not null").bind(&name).fetch_one(&mut *tx).await?;
     if exists {
@@ -34,7 +34,7 @@ pub async fn ensure_partition(tx: &mut PgConnection, day: NaiveDate) -> sqlx::Re
 
 /// What storing a batch came to.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Stored {
+pub(crate) struct Stored {
     /// Stored now.
     pub accepted: u64,
     /// Stored before (the same event sent again).
@@ -70,7 +70,7 @@ async fn charge(tx: &mut PgConnection, day: NaiveDate, key: &str, kept: i64) -> 
 /// steps their sessions reached, in one transaction, within the day's quotas of each visitor
 /// and of the client's `network` (events beyond them, in batch order, are dropped: neither
 /// stored nor rolled up).
-pub async fn insert_tracking(
+pub(crate) async fn insert_tracking(
     pool: &PgPool,
     batch: Vec<(Uuid, TrackingEvent)>,
     user_id: Option<&str>,
@@ -188,7 +188,7 @@ pub async fn insert_tracking(
 
 /// Drops the partitions of days before `keep_from` (and their funnel sessions); how many days
 /// went.
-pub async fn drop_tracking_before(pool: &PgPool, keep_from: NaiveDate) -> sqlx::Result<usize> {
+pub(crate) async fn drop_tracking_before(pool: &PgPool, keep_from: NaiveDate) -> sqlx::Result<usize> {
     let partitions: Vec<String> = sqlx::query_scalar(
         "select c.relname::text from pg_inherits i join pg_class c on c.oid = i.inhrelid \
          where i.inhparent = 'tracking_events'::regclass",
@@ -213,7 +213,7 @@ pub async fn drop_tracking_before(pool: &PgPool, keep_from: NaiveDate) -> sqlx::
 }
 
 /// Logs a domain event (its payload already stripped of secret and personal fields).
-pub async fn log_event(
+pub(crate) async fn log_event(
     tx: &mut PgConnection,
     event_id: Uuid,
     event_type: &str,
@@ -236,7 +236,7 @@ pub async fn log_event(
 }
 
 /// Moves one day's sales figures by the given amounts.
-pub async fn add_sales(
+pub(crate) async fn add_sales(
     tx: &mut PgConnection,
     day: NaiveDate,
     (orders, revenue, refunds, refunded, failed): (i64, i64, i64, i64, i64),
@@ -261,7 +261,7 @@ pub async fn add_sales(
 }
 
 /// Adds a paid order's lines to what sold that day.
-pub async fn add_product_sales(
+pub(crate) async fn add_product_sales(
     tx: &mut PgConnection,
     day: NaiveDate,
     lines: &[(String, String, i64, i64)],
@@ -283,7 +283,7 @@ pub async fn add_product_sales(
     Ok(())
 }
 
-pub async fn add_customer(tx: &mut PgConnection, day: NaiveDate) -> sqlx::Result<()> {
+pub(crate) async fn add_customer(tx: &mut PgConnection, day: NaiveDate) -> sqlx::Result<()> {
     sqlx::query(
         "insert into customers_daily (day, new_customers) values ($1, 1) \
          on conflict (day) do update set new_customers = customers_daily.new_customers + 1",
@@ -296,7 +296,7 @@ pub async fn add_customer(tx: &mut PgConnection, day: NaiveDate) -> sqlx::Result
 
 /// Records a SKU's stock as last reported (an older report never overwrites a newer one); a
 /// report without a threshold keeps the one known.
-pub async fn report_stock(
+pub(crate) async fn report_stock(
     tx: &mut PgConnection,
     sku: &str,
     available: i64,
@@ -320,7 +320,7 @@ pub async fn report_stock(
 
 /// Sales per period: orders, revenue, refunds, failed payments.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SalesRow {
+pub(crate) struct SalesRow {
     pub period: NaiveDate,
     pub orders: i64,
     pub revenue_minor: i64,
@@ -346,7 +346,7 @@ where
 const PERIODS: &str = "periods as (select generate_series(date_trunc($3, $1::date::timestamp), \
     date_trunc($3, $2::date::timestamp), ('1 ' || $3)::interval)::date as period)";
 
-pub async fn sales(pool: &PgPool, window: &Window) -> sqlx::Result<Vec<SalesRow>> {
+pub(crate) async fn sales(pool: &PgPool, window: &Window) -> sqlx::Result<Vec<SalesRow>> {
     let sql = format!(
         "with {PERIODS} select p.period, coalesce(sum(s.orders), 0)::bigint as orders, \
          coalesce(sum(s.revenue_minor), 0)::bigint as revenue_minor, coalesce(sum(s.refunds), 0)::bigint as refunds, \
@@ -360,7 +360,7 @@ pub async fn sales(pool: &PgPool, window: &Window) -> sqlx::Result<Vec<SalesRow>
 
 /// The conversion funnel per period: sessions at each step, and paid orders.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct FunnelRow {
+pub(crate) struct FunnelRow {
     pub period: NaiveDate,
     pub product_views: i64,
     pub add_to_cart: i64,
@@ -368,7 +368,7 @@ pub struct FunnelRow {
     pub paid: i64,
 }
 
-pub async fn funnel(pool: &PgPool, window: &Window) -> sqlx::Result<Vec<FunnelRow>> {
+pub(crate) async fn funnel(pool: &PgPool, window: &Window) -> sqlx::Result<Vec<FunnelRow>> {
     let sql = format!(
         "with {PERIODS}, \
          steps as (select date_trunc($3, day)::date as period, step, count(distinct session_id) as sessions \
@@ -387,12 +387,12 @@ pub async fn funnel(pool: &PgPool, window: &Window) -> sqlx::Result<Vec<FunnelRo
 
 /// New customers per period.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct CustomersRow {
+pub(crate) struct CustomersRow {
     pub period: NaiveDate,
     pub new_customers: i64,
 }
 
-pub async fn customers(pool: &PgPool, window: &Window) -> sqlx::Result<Vec<CustomersRow>> {
+pub(crate) async fn customers(pool: &PgPool, window: &Window) -> sqlx::Result<Vec<CustomersRow>> {
     let sql = format!(
         "with {PERIODS} select p.period, coalesce(sum(c.new_customers), 0)::bigint as new_customers \
          from periods p left join customers_daily c on c.day between $1 and $2 and date_trunc($3, c.day)::date = p.period \
@@ -403,7 +403,7 @@ pub async fn customers(pool: &PgPool, window: &Window) -> sqlx::Result<Vec<Custo
 
 /// A variant's sales over a window.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ProductRow {
+pub(crate) struct ProductRow {
     pub sku: String,
     pub title: String,
     pub units: i64,
@@ -411,7 +411,7 @@ pub struct ProductRow {
 }
 
 /// The best sellers from `from` to `to`, by revenue or by units.
-pub async fn top_products(
+pub(crate) async fn top_products(
     pool: &PgPool,
     from: NaiveDate,
     to: NaiveDate,
@@ -429,14 +429,14 @@ pub async fn top_products(
 
 /// A SKU at or below its threshold.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct LowStockRow {
+pub(crate) struct LowStockRow {
     pub sku: String,
     pub available_quantity: i64,
     pub threshold: i64,
     pub reported_at: DateTime<Utc>,
 }
 
-pub async fn low_stock(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<LowStockRow>> {
+pub(crate) async fn low_stock(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<LowStockRow>> {
     sqlx::query_as(
         "select sku, available_quantity, threshold, reported_at from stock_levels \
          where threshold is not null and available_quantity <= threshold \
@@ -448,7 +448,7 @@ pub async fn low_stock(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<LowStockRo
 }
 
 /// A deleted account's raw tracking events keep their visitor and session, not the user id.
-pub async fn forget_user(tx: &mut PgConnection, user_id: uuid::Uuid) -> sqlx::Result<()> {
+pub(crate) async fn forget_user(tx: &mut PgConnection, user_id: uuid::Uuid) -> sqlx::Result<()> {
     sqlx::query("update tracking_events set user_id = null where user_id = $1")
         .bind(user_id.to_string())
         .execute(&mut *tx)

@@ -21,7 +21,7 @@ use crate::{SERVICE, one_time};
 
 /// Which endpoint a sign-in comes through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SignIn {
+pub(crate) enum SignIn {
     /// `/auth/login`: customers only.
     Customer,
     /// `/auth/admin/login`: administrators, with a second factor.
@@ -29,14 +29,14 @@ pub enum SignIn {
 }
 
 /// A password that matched, for a sign-in not finished yet (its attempt still reserved).
-pub struct PasswordOk {
+pub(crate) struct PasswordOk {
     account: store::Credentials,
     attempt: Attempt,
     email: String,
 }
 
 /// The account operations, on the auth schema.
-pub struct Accounts {
+pub(crate) struct Accounts {
     pub(crate) pool: PgPool,
     pub(crate) passwords: Arc<PasswordHasher>,
     throttle: Throttle,
@@ -52,7 +52,7 @@ fn token_context(token_ref: Uuid) -> String {
 const RESET_MAILS_PER_DAY: i64 = 5;
 
 impl Accounts {
-    pub fn new(pool: PgPool, passwords: Arc<PasswordHasher>, throttle: Throttle, vault: Arc<Vault>) -> Self {
+    pub(crate) fn new(pool: PgPool, passwords: Arc<PasswordHasher>, throttle: Throttle, vault: Arc<Vault>) -> Self {
         Self { pool, passwords, throttle, vault }
     }
 
@@ -94,7 +94,7 @@ impl Accounts {
     }
 
     /// The clear token behind `token_ref`, for the mailer, while it is unused and unexpired.
-    pub async fn one_time_token(&self, token_ref: Uuid) -> Result<Option<String>> {
+    pub(crate) async fn one_time_token(&self, token_ref: Uuid) -> Result<Option<String>> {
         let Some(sealed) = store::sealed_token(&self.pool, token_ref).await? else {
             return Ok(None);
         };
@@ -109,7 +109,7 @@ impl Accounts {
 
     /// Creates an account with its verification token: the account, USER_REGISTERED and
     /// EMAIL_VERIFICATION_REQUESTED commit together or not at all. Returns its id and email.
-    pub async fn register(&self, email: &str, password: &str) -> Result<(Uuid, String)> {
+    pub(crate) async fn register(&self, email: &str, password: &str) -> Result<(Uuid, String)> {
         let mut errors = FieldErrors::default();
         let email = errors.check(Email::parse(email));
         let password = errors.check(NewPassword::parse(password));
@@ -139,7 +139,7 @@ impl Accounts {
     }
 
     /// Marks the address of the token's account verified (USER_EMAIL_VERIFIED).
-    pub async fn verify_email(&self, token: &str) -> Result<()> {
+    pub(crate) async fn verify_email(&self, token: &str) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let user_id = store::consume_token(&mut tx, Purpose::VerifyEmail, &one_time::hash(token))
             .await?
@@ -153,7 +153,7 @@ impl Accounts {
 
     /// Starts a password reset if an account has this email (PASSWORD_RESET_REQUESTED); the
     /// caller answers the same either way.
-    pub async fn request_password_reset(&self, email: &str) -> Result<()> {
+    pub(crate) async fn request_password_reset(&self, email: &str) -> Result<()> {
         let email = Email::parse(email)?;
         let mut tx = self.pool.begin().await?;
         if let Some(user_id) = store::user_id_by_email(&mut tx, &email).await? {
@@ -176,7 +176,7 @@ impl Accounts {
 
     /// Sets the new password; the token and every other unused reset token of the account stop
     /// working, and every session ends (whoever knew the old password is signed out).
-    pub async fn confirm_password_reset(&self, sessions: &Sessions, token: &str, password: &str) -> Result<()> {
+    pub(crate) async fn confirm_password_reset(&self, sessions: &Sessions, token: &str, password: &str) -> Result<()> {
         let password = NewPassword::parse(password)?;
         // The token is checked and consumed before any argon2 work (review M10); a busy hasher
         // rolls the transaction back, so the link still works on a retry.
@@ -202,7 +202,7 @@ impl Accounts {
     /// and, at the customer endpoint, an administrator's account (which signs in only with its
     /// second factor). A matching password is not a sign-in yet: [`Accounts::complete`] or
     /// [`Accounts::admin_check`] finishes it.
-    pub async fn check_password(
+    pub(crate) async fn check_password(
         &self,
         email: &str,
         password: &str,
@@ -233,28 +233,28 @@ impl Accounts {
         match account.filter(|_| matches && is_staff == (kind == SignIn::Admin)) {
             Some(account) if account.disabled => {
                 // The right password of a disabled account: say so (only to whoever knows it).
-                self.throttle.failed(attempt);
+                attempt.failed();
                 tracing::warn!(security_event = "disabled_account_sign_in", user_id = %account.id,
                     "sign-in refused: the account is disabled");
                 Err(ApiError::AccountDisabled)
             }
             Some(account) => Ok(PasswordOk { account, attempt, email: email.to_owned() }),
             None => {
-                self.throttle.failed(attempt);
+                attempt.failed();
                 Err(ApiError::InvalidCredentials)
             }
         }
     }
 
     /// Finishes a customer's sign-in: the account's failure counters start over.
-    pub async fn complete(&self, ok: PasswordOk) -> store::Credentials {
+    pub(crate) async fn complete(&self, ok: PasswordOk) -> store::Credentials {
         self.throttle.succeeded(ok.attempt).await;
         ok.account
     }
 
     /// A password checked on its own (a signed-in account's step-up): its password counters
     /// start over; the second-factor counter stays as it is.
-    pub async fn complete_password_only(&self, ok: PasswordOk) -> store::Credentials {
+    pub(crate) async fn complete_password_only(&self, ok: PasswordOk) -> store::Credentials {
         self.throttle.password_succeeded(ok.attempt).await;
         ok.account
     }
@@ -262,7 +262,7 @@ impl Accounts {
     /// An administrator's full check, for the admin sign-in and for the step-up before a
     /// sensitive change: the password, then the TOTP or recovery code. Any wrong part answers the
     /// same `invalid_credentials`.
-    pub async fn admin_check(
+    pub(crate) async fn admin_check(
         &self,
         email: &str,
         password: &str,
@@ -288,14 +288,14 @@ impl Accounts {
         let user_id = ok.account.id;
         if let Err(retry_after) = self.throttle.reserve_second_factor(&ok.email).await {
             tracing::warn!(security_event = "admin_second_factor_locked", %user_id, "too many wrong admin codes");
-            self.throttle.failed(ok.attempt);
+            ok.attempt.failed();
             return Err(ApiError::TooManyAttempts(retry_after));
         }
         if crate::admin::second_factor_ok(&self.pool, &self.vault, user_id, code, recovery_code).await? {
             return Ok(self.complete(ok).await);
         }
         tracing::warn!(security_event = "admin_second_factor_failed", %user_id, "wrong or reused admin code");
-        self.throttle.failed(ok.attempt);
+        ok.attempt.failed();
         Err(ApiError::InvalidAdminCredentials)
     }
 }

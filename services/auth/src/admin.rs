@@ -13,7 +13,7 @@ const ISSUER: &str = "Shopfleet";
 
 /// What an admin sees once, at enrolment.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct Enrolment {
+pub(crate) struct Enrolment {
     pub otpauth_uri: String,
     pub secret: String,
     pub recovery_codes: Vec<String>,
@@ -45,7 +45,12 @@ fn legacy_recovery_hash(code: &str) -> Vec<u8> {
 }
 
 /// (Re-)enrols a second factor: a new TOTP seed and new recovery codes replace the old ones.
-pub async fn enroll(tx: &mut PgConnection, vault: &Vault, user_id: Uuid, email: &str) -> sqlx::Result<Enrolment> {
+pub(crate) async fn enroll(
+    tx: &mut PgConnection,
+    vault: &Vault,
+    user_id: Uuid,
+    email: &str,
+) -> sqlx::Result<Enrolment> {
     let secret = auth_jwt::keys::random_bytes(20);
     store::admin::upsert_totp(tx, user_id, &vault.seal(&secret, &seal_context(user_id))).await?;
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
@@ -61,7 +66,7 @@ pub async fn enroll(tx: &mut PgConnection, vault: &Vault, user_id: Uuid, email: 
 /// Replaces the second factor of an administrator whose password and current factor were just
 /// checked: a new seed and recovery codes, every other session ended, and SECOND_FACTOR_CHANGED
 /// (a notice to the owner), in one transaction. Returns the enrolment and the ended sessions.
-pub async fn re_enroll(
+pub(crate) async fn re_enroll(
     pool: &PgPool,
     vault: &Vault,
     user_id: Uuid,
@@ -78,13 +83,13 @@ pub async fn re_enroll(
 }
 
 /// The email of an administrator, `None` for anyone else.
-pub async fn admin_email(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Option<String>> {
+pub(crate) async fn admin_email(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Option<String>> {
     let mut conn = pool.acquire().await?;
     store::admin::admin_email(&mut conn, user_id).await
 }
 
 /// Checks a TOTP code (single use: its step is remembered) or a recovery code (used up).
-pub async fn second_factor_ok(
+pub(crate) async fn second_factor_ok(
     pool: &PgPool,
     vault: &Vault,
     user_id: Uuid,
@@ -134,7 +139,7 @@ pub enum CreateAdminError {
 
 /// Creates an admin (`auth create-admin`): a generated password, email verified and a second
 /// factor enrolled. Returns the id, the password and the enrolment, shown once.
-pub async fn create(
+pub(crate) async fn create(
     pool: &PgPool,
     hasher: &PasswordHasher,
     vault: &Vault,

@@ -5,10 +5,10 @@ use service_kit::{FieldCode, FieldError};
 
 /// A normalized email: trimmed, lowercased, plausibly deliverable. Uniqueness is on this form.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Email(String);
+pub(crate) struct Email(String);
 
 impl Email {
-    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, FieldError> {
         let email = raw.trim().to_lowercase();
         let invalid = || FieldError::new("email", FieldCode::InvalidEmail, "this is not a valid email address");
         if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -32,19 +32,19 @@ impl Email {
         if local_ok && domain_ok { Ok(Self(email)) } else { Err(invalid()) }
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
 
-pub const PASSWORD_MIN_CHARS: usize = 12;
-pub const PASSWORD_MAX_CHARS: usize = 128;
+pub(crate) const PASSWORD_MIN_CHARS: usize = 12;
+pub(crate) const PASSWORD_MAX_CHARS: usize = 128;
 
 /// A password of acceptable length for a new account.
-pub struct NewPassword(pub SecretString);
+pub(crate) struct NewPassword(pub SecretString);
 
 impl NewPassword {
-    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, FieldError> {
         let chars = raw.chars().count();
         if chars < PASSWORD_MIN_CHARS {
             return Err(FieldError::new(

@@ -8,7 +8,7 @@ use service_kit::{Context, Redis, StartError};
 use sqlx::PgPool;
 
 /// Starts the relay that moves the outbox to `events.auth`, stopped with the service.
-pub async fn spawn_relay(context: &mut Context<PgPool, Redis>) -> Result<(), StartError> {
+pub(crate) async fn spawn_relay(context: &mut Context<PgPool, Redis>) -> Result<(), StartError> {
     let metrics = ::events::EventMetrics::new(&context.metrics);
     context.spawn_relay(metrics).await
 }

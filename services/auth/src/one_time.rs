@@ -6,17 +6,17 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// How long an email verification link works.
-pub const VERIFY_EMAIL_TTL_SECS: i64 = 24 * 3600;
+pub(crate) const VERIFY_EMAIL_TTL_SECS: i64 = 24 * 3600;
 /// How long a password reset link works.
-pub const RESET_PASSWORD_TTL_SECS: i64 = 3600;
+pub(crate) const RESET_PASSWORD_TTL_SECS: i64 = 3600;
 
 /// How long a staff invitation works.
-pub const STAFF_INVITE_TTL_SECS: i64 = 72 * 3600;
+pub(crate) const STAFF_INVITE_TTL_SECS: i64 = 72 * 3600;
 /// How long the link that confirms a new email address works.
-pub const CHANGE_EMAIL_TTL_SECS: i64 = 24 * 3600;
+pub(crate) const CHANGE_EMAIL_TTL_SECS: i64 = 24 * 3600;
 
 /// A fresh token and its hash.
-pub fn generate() -> (String, Vec<u8>) {
+pub(crate) fn generate() -> (String, Vec<u8>) {
     let mut bytes = [0u8; 32];
     aws_lc_rs::rand::fill(&mut bytes).expect("the system RNG works");
     let token = URL_SAFE_NO_PAD.encode(bytes);
@@ -25,7 +25,7 @@ pub fn generate() -> (String, Vec<u8>) {
 }
 
 /// The stored form of a token.
-pub fn hash(token: &str) -> Vec<u8> {
+pub(crate) fn hash(token: &str) -> Vec<u8> {
     digest::digest(&digest::SHA256, token.trim().as_bytes()).as_ref().to_vec()
 }
 

@@ -22,7 +22,7 @@ pub enum HashError {
 /// storm queues briefly instead of piling up until the gateway's timeout opens auth's breaker.
 const PERMIT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
 
-pub struct PasswordHasher {
+pub(crate) struct PasswordHasher {
     permits: Arc<Semaphore>,
     /// Argon2 runs by operation (`hash`, `verify`): `auth_argon2_total`.
     runs: prometheus::IntCounterVec,
@@ -49,7 +49,7 @@ fn hash_blocking(password: &[u8]) -> Result<String, HashError> {
 }
 
 impl PasswordHasher {
-    pub async fn new(concurrency: usize) -> Result<Self, HashError> {
+    pub(crate) async fn new(concurrency: usize) -> Result<Self, HashError> {
         let mut random = [0u8; 32];
         aws_lc_rs::rand::fill(&mut random).map_err(|_| HashError::Argon2("no randomness".into()))?;
         let dummy_hash = tokio::task::spawn_blocking(move || hash_blocking(&random))
@@ -64,7 +64,7 @@ impl PasswordHasher {
     }
 
     /// Exports the argon2 counter on the service's metrics.
-    pub fn register(&self, metrics: &observability::Metrics) {
+    pub(crate) fn register(&self, metrics: &observability::Metrics) {
         metrics.register(Box::new(self.runs.clone())).expect("registered once");
     }
 
@@ -77,7 +77,7 @@ impl PasswordHasher {
     }
 
     /// A PHC string for a new password.
-    pub async fn hash(&self, password: &SecretString) -> Result<String, HashError> {
+    pub(crate) async fn hash(&self, password: &SecretString) -> Result<String, HashError> {
         let _permit = self.slot().await?;
         self.runs.with_label_values(&["hash"]).inc();
         let password = password.expose_secret().as_bytes().to_vec();
@@ -88,7 +88,7 @@ impl PasswordHasher {
 
     /// Whether `password` matches `hash`; with `None` (unknown account) it verifies against the
     /// dummy hash and answers false, taking the same time.
-    pub async fn verify(&self, password: &str, hash: Option<String>) -> Result<bool, HashError> {
+    pub(crate) async fn verify(&self, password: &str, hash: Option<String>) -> Result<bool, HashError> {
         let _permit = self.slot().await?;
         self.runs.with_label_values(&["verify"]).inc();
         let known = hash.is_some();

@@ -51,7 +51,7 @@ impl Accounts {
 
     /// Sets a new password after checking the current one; every other session (and its access
     /// tokens) ends, this one stays. PASSWORD_CHANGED tells the owner. Returns how many ended.
-    pub async fn change_password(
+    pub(crate) async fn change_password(
         &self,
         sessions: &Sessions,
         user_id: Uuid,
@@ -79,7 +79,7 @@ impl Accounts {
 
     /// Asks to move the account to `new_email`: a link goes there (EMAIL_CHANGE_REQUESTED);
     /// nothing changes until it is used. Older unused change links stop working.
-    pub async fn request_email_change(
+    pub(crate) async fn request_email_change(
         &self,
         user_id: Uuid,
         password: &str,
@@ -115,7 +115,7 @@ impl Accounts {
 
     /// Uses an email-change link: the account moves to the new (now verified) address, and
     /// USER_EMAIL_CHANGED tells the old one. 409 if another account took the address since.
-    pub async fn confirm_email_change(&self, token: &str) -> Result<String> {
+    pub(crate) async fn confirm_email_change(&self, token: &str) -> Result<String> {
         let mut tx = self.pool.begin().await?;
         let (user_id, new_email) =
             store::consume_email_change(&mut tx, &one_time::hash(token)).await?.ok_or(ApiError::InvalidLink)?;
@@ -131,7 +131,7 @@ impl Accounts {
     /// only its id, every session and access token ends, and USER_DELETED asks every service
     /// to erase or anonymise the person's data. Staff accounts are disabled by an administrator
     /// instead.
-    pub async fn delete_account(
+    pub(crate) async fn delete_account(
         &self,
         sessions: &Sessions,
         user_id: Uuid,

@@ -19,7 +19,7 @@ use crate::tokens::TokenIssuer;
 
 /// Lifetimes of refresh tokens.
 #[derive(Clone, Copy, Debug)]
-pub struct RefreshPolicy {
+pub(crate) struct RefreshPolicy {
     /// Each token's lifetime; refreshing slides it (for administrators: the idle timeout).
     pub ttl_secs: i64,
     /// No login lasts longer than this, however often it is refreshed.
@@ -29,7 +29,7 @@ pub struct RefreshPolicy {
 /// How sessions live: customers' and administrators' (hours, not months: review M5), and how
 /// long a just-rotated refresh token may still be presented (two tabs refreshing at once: L2).
 #[derive(Clone, Copy, Debug)]
-pub struct SessionPolicy {
+pub(crate) struct SessionPolicy {
     pub customer: RefreshPolicy,
     pub admin: RefreshPolicy,
     pub reuse_grace_secs: i64,
@@ -44,31 +44,31 @@ impl SessionPolicy {
 /// The name of the HttpOnly cookie that carries the refresh token for the storefront. The
 /// `__Host-` prefix makes a browser refuse it unless it is Secure, host-only and for `/`, so no
 /// sibling subdomain can plant one (review L5).
-pub const REFRESH_COOKIE: &str = "__Host-shopfleet_refresh";
+pub(crate) const REFRESH_COOKIE: &str = "__Host-shopfleet_refresh";
 
 /// Where a refresh token was presented.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Presented {
+pub(crate) enum Presented {
     Body,
     Cookie,
 }
 
 /// Who opens a session, as the gateway reports it (recorded with the session for its owner to see).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Client<'a> {
+pub(crate) struct Client<'a> {
     pub user_agent: Option<&'a str>,
     pub ip: Option<&'a str>,
 }
 
 impl Client<'_> {
     /// The client's network for per-client limits: the address, or the /64 of an IPv6 one.
-    pub fn network(&self) -> Option<String> {
+    pub(crate) fn network(&self) -> Option<String> {
         self.ip.and_then(|ip| ip.parse().ok()).map(service_kit::net::client_network)
     }
 }
 
 /// What a sign-in or a refresh hands out.
-pub struct Opened {
+pub(crate) struct Opened {
     /// An administrator's session: its refresh token travels only in the HttpOnly cookie.
     pub admin: bool,
     pub access_token: String,
@@ -80,7 +80,7 @@ pub struct Opened {
 }
 
 /// Issues and ends sessions.
-pub struct Sessions {
+pub(crate) struct Sessions {
     pool: PgPool,
     policy: SessionPolicy,
     tokens: Arc<TokenIssuer>,
@@ -91,7 +91,7 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    pub fn new(
+    pub(crate) fn new(
         pool: PgPool,
         policy: SessionPolicy,
         tokens: Arc<TokenIssuer>,
@@ -102,13 +102,13 @@ impl Sessions {
         Self { pool, policy, tokens, redis, key_prefix, cookie_secure }
     }
 
-    pub fn tokens(&self) -> &TokenIssuer {
+    pub(crate) fn tokens(&self) -> &TokenIssuer {
         &self.tokens
     }
 
     /// Opens a session for an account whose credentials were checked: a new refresh family and
     /// an access token. `admin` sessions (opened with a second factor) carry the staff role.
-    pub async fn open(&self, account: &store::Credentials, admin: bool, client: Client<'_>) -> Result<Opened> {
+    pub(crate) async fn open(&self, account: &store::Credentials, admin: bool, client: Client<'_>) -> Result<Opened> {
         let role = if admin { store::staff_role(&account.role) } else { None };
         let family_id = Uuid::now_v7();
         let user_agent = client.user_agent.map(|ua| ua.chars().take(200).collect::<String>());
@@ -132,7 +132,7 @@ impl Sessions {
     /// Rotates a refresh token: it dies and a new pair is issued. Presenting a token that was
     /// already rotated revokes its whole family. The token and its family are locked for the
     /// transaction, so two concurrent refreshes with one token cannot both succeed.
-    pub async fn refresh(&self, token: &str, presented: Presented) -> Result<Opened> {
+    pub(crate) async fn refresh(&self, token: &str, presented: Presented) -> Result<Opened> {
         let token_hash = one_time::hash(token);
         let mut tx = self.pool.begin().await?;
         let row = store::sessions::lock_token(&mut tx, &token_hash, self.policy.reuse_grace_secs)
@@ -200,7 +200,7 @@ impl Sessions {
 
     /// Ends one session: its refresh family and, at once, its access tokens (this call's
     /// included).
-    pub async fn logout(&self, user_id: Uuid, session: &internal_token::Session) -> Result<()> {
+    pub(crate) async fn logout(&self, user_id: Uuid, session: &internal_token::Session) -> Result<()> {
         if let Some(family) = session.sid.as_deref().and_then(|s| Uuid::parse_str(s).ok()) {
             store::sessions::revoke_family(&self.pool, user_id, family, "logout").await?;
             self.revoke_session_tokens(user_id, &family.to_string()).await?;
@@ -211,7 +211,7 @@ impl Sessions {
     }
 
     /// Ends every session of the user and every access token issued so far.
-    pub async fn logout_all(&self, user_id: Uuid, session: &internal_token::Session) -> Result<()> {
+    pub(crate) async fn logout_all(&self, user_id: Uuid, session: &internal_token::Session) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let revoked = store::sessions::revoke_all(&mut tx, user_id, "logout_all").await?;
         // Redis first (review L12): a failure leaves the sessions as they were and says so.
@@ -224,13 +224,13 @@ impl Sessions {
 
     /// Revokes every refresh family of the user inside the caller's transaction (a password
     /// change); call [`Sessions::revoke_user_tokens`] after it commits.
-    pub async fn revoke_all_in(&self, tx: &mut PgConnection, user_id: Uuid, reason: &str) -> Result<u64> {
+    pub(crate) async fn revoke_all_in(&self, tx: &mut PgConnection, user_id: Uuid, reason: &str) -> Result<u64> {
         Ok(store::sessions::revoke_all(tx, user_id, reason).await?)
     }
 
     /// Every access token of the user issued up to now (to the millisecond: the cutoff compares
     /// with the token's `iat_ms`) is refused from now on.
-    pub async fn revoke_user_tokens(&self, user_id: Uuid) -> Result<()> {
+    pub(crate) async fn revoke_user_tokens(&self, user_id: Uuid) -> Result<()> {
         let now = Utc::now().timestamp_millis();
         let key = auth_jwt::revocation::user_key(&self.key_prefix, &user_id.to_string());
         let ttl = self.tokens.longest_lifetime_secs() + auth_jwt::DEFAULT_LEEWAY_SECS;
@@ -241,7 +241,7 @@ impl Sessions {
 
     /// Every access token of the session `sid` is refused from now on (until the longest would
     /// have expired anyway).
-    pub async fn revoke_session_tokens(&self, user_id: Uuid, sid: &str) -> Result<()> {
+    pub(crate) async fn revoke_session_tokens(&self, user_id: Uuid, sid: &str) -> Result<()> {
         let key = auth_jwt::revocation::session_key(&self.key_prefix, &user_id.to_string(), sid);
         let ttl = self.tokens.longest_lifetime_secs() + auth_jwt::DEFAULT_LEEWAY_SECS;
         let mut redis = self.redis.clone();
@@ -261,7 +261,7 @@ impl Sessions {
     }
 
     /// The user's active logins, the one with id `current` marked.
-    pub async fn list(&self, user_id: Uuid, current: Option<&str>) -> Result<Vec<SessionView>> {
+    pub(crate) async fn list(&self, user_id: Uuid, current: Option<&str>) -> Result<Vec<SessionView>> {
         let mut items = store::sessions::active(&self.pool, user_id).await?;
         for item in &mut items {
             item.current = current == Some(item.id.to_string().as_str());
@@ -272,7 +272,7 @@ impl Sessions {
     /// The refresh token as a `Set-Cookie` value: HttpOnly (no script reads it), SameSite=Strict
     /// (no other site's page sends it), `__Host-` (Secure, host-only, `Path=/`); `max_age` 0
     /// clears it. The gateway hands cookies to the auth service only.
-    pub fn refresh_cookie(&self, token: &str, max_age: i64) -> HeaderValue {
+    pub(crate) fn refresh_cookie(&self, token: &str, max_age: i64) -> HeaderValue {
         let secure = if self.cookie_secure { "; Secure" } else { "" };
         let value = format!("{REFRESH_COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}");
         HeaderValue::from_str(&value).expect("tokens are base64url")
@@ -283,13 +283,13 @@ impl Sessions {
 const KEEP_ENDED_SECS: i64 = 24 * 3600;
 
 /// Deletes what ended more than a day ago: sessions (with their tokens) and one-time tokens.
-pub async fn prune_now(pool: &PgPool) -> sqlx::Result<u64> {
+pub(crate) async fn prune_now(pool: &PgPool) -> sqlx::Result<u64> {
     store::prune_expired(pool, KEEP_ENDED_SECS).await
 }
 
 /// Deletes ended sessions and spent one-time tokens every hour until `stop` (review L12: they
 /// were never pruned).
-pub fn spawn_pruner(pool: PgPool, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+pub(crate) fn spawn_pruner(pool: PgPool, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             tokio::select! {

@@ -45,7 +45,7 @@ fn view(account: &Account) -> Option<serde_json::Value> {
 impl Accounts {
     /// Invites a staff member (`staff:write`): the account with its role and no password, the
     /// invitation token, STAFF_INVITED (the email) and the audit entry, in one transaction.
-    pub async fn invite_staff(&self, caller: &Caller, email: &str, role: &str) -> Result<Invited> {
+    pub(crate) async fn invite_staff(&self, caller: &Caller, email: &str, role: &str) -> Result<Invited> {
         caller.require_perm(Permission::StaffWrite)?;
         let actor = actor(caller)?;
         let mut errors = FieldErrors::default();
@@ -84,7 +84,7 @@ impl Accounts {
 
     /// Accepts an invitation: the token is used up, the password set, the address verified and
     /// the second factor enrolled, in one transaction. The enrolment is shown once.
-    pub async fn accept_invitation(&self, token: &str, password: &str) -> Result<Enrolment> {
+    pub(crate) async fn accept_invitation(&self, token: &str, password: &str) -> Result<Enrolment> {
         let password = NewPassword::parse(password)?;
         let mut tx = self.pool.begin().await?;
         let user_id = store::consume_token(&mut tx, Purpose::StaffInvite, &one_time::hash(token))
@@ -99,21 +99,21 @@ impl Accounts {
     }
 
     /// Every staff account (`staff:write`).
-    pub async fn list_staff(&self, caller: &Caller) -> Result<Vec<Account>> {
+    pub(crate) async fn list_staff(&self, caller: &Caller) -> Result<Vec<Account>> {
         caller.require_perm(Permission::StaffWrite)?;
         let mut conn = self.pool.acquire().await?;
         Ok(store::staff::list_staff(&mut conn).await?)
     }
 
     /// An account by id (`customers:read`).
-    pub async fn account(&self, caller: &Caller, id: Uuid) -> Result<Account> {
+    pub(crate) async fn account(&self, caller: &Caller, id: Uuid) -> Result<Account> {
         caller.require_perm(Permission::CustomersRead)?;
         let mut conn = self.pool.acquire().await?;
         store::staff::by_id(&mut conn, id).await?.ok_or_else(not_found)
     }
 
     /// An account by email (`customers:read`).
-    pub async fn account_by_email(&self, caller: &Caller, email: &str) -> Result<Account> {
+    pub(crate) async fn account_by_email(&self, caller: &Caller, email: &str) -> Result<Account> {
         caller.require_perm(Permission::CustomersRead)?;
         let email = Email::parse(email)?;
         let mut conn = self.pool.acquire().await?;
@@ -125,7 +125,7 @@ impl Accounts {
     /// Disables an account (`Some(reason)`) or enables it again (`None`). A customer's needs
     /// `customers:write`, a staff member's `staff:write`; nobody disables their own. Disabling
     /// ends every session and its access tokens before the commit (as a password change does).
-    pub async fn set_disabled(
+    pub(crate) async fn set_disabled(
         &self,
         sessions: &Sessions,
         caller: &Caller,

@@ -63,7 +63,7 @@ return 0
 "#;
 
 #[derive(Clone)]
-pub struct Throttle {
+pub(crate) struct Throttle {
     redis: Connection,
     prefix: String,
     policy: ThrottlePolicy,
@@ -72,13 +72,20 @@ pub struct Throttle {
 
 /// A reserved sign-in attempt: [`Throttle::succeeded`] clears it, anything else leaves it counted.
 #[must_use = "a reservation is cleared on success and kept on failure"]
-pub struct Attempt {
+pub(crate) struct Attempt {
     account: String,
     network: String,
 }
 
+impl Attempt {
+    /// The attempt failed: it stays counted (this only ends the reservation's life).
+    pub(crate) fn failed(self) {
+        drop(self);
+    }
+}
+
 impl Throttle {
-    pub fn new(redis: Connection, prefix: String, policy: ThrottlePolicy) -> Self {
+    pub(crate) fn new(redis: Connection, prefix: String, policy: ThrottlePolicy) -> Self {
         Self { redis, prefix, policy, script: std::sync::Arc::new(redis::Script::new(RESERVE)) }
     }
 
@@ -96,7 +103,7 @@ impl Throttle {
 
     /// Reserves a password attempt for `account` from client `network` (an IPv4 address or an
     /// IPv6 /64): `Err(retry_after)` when a limit is reached.
-    pub async fn reserve(&self, account: &str, network: Option<&str>) -> Result<Attempt, Duration> {
+    pub(crate) async fn reserve(&self, account: &str, network: Option<&str>) -> Result<Attempt, Duration> {
         // The gateway always names the client; a call without it still counts, as one client.
         let network = network.unwrap_or("unknown");
         self.run(&[(self.network_key(network), self.policy.per_network)]).await?;
@@ -113,7 +120,7 @@ impl Throttle {
     }
 
     /// How long the account's second factor stays locked, if too many wrong codes were sent.
-    pub async fn second_factor_locked(&self, account: &str) -> Option<Duration> {
+    pub(crate) async fn second_factor_locked(&self, account: &str) -> Option<Duration> {
         let key = self.account_key(account, "second-factor");
         let mut redis = self.redis.clone();
         let state: redis::RedisResult<(Option<u32>, i64)> =
@@ -131,19 +138,19 @@ impl Throttle {
     }
 
     /// Reserves a second-factor attempt for `account` (per account only).
-    pub async fn reserve_second_factor(&self, account: &str) -> Result<(), Duration> {
+    pub(crate) async fn reserve_second_factor(&self, account: &str) -> Result<(), Duration> {
         self.run(&[(self.account_key(account, "second-factor"), self.policy.second_factor)]).await
     }
 
     /// The whole sign-in succeeded: the account starts over and the network's attempt is given back.
-    pub async fn succeeded(&self, attempt: Attempt) {
+    pub(crate) async fn succeeded(&self, attempt: Attempt) {
         self.clear(attempt, true).await;
     }
 
     /// Only a password was checked (a signed-in account's step-up): its password counters start
     /// over, but never the second-factor one, which only a right second factor clears (review
     /// f5592e3 L9: else a password check between wrong codes would allow unlimited guesses).
-    pub async fn password_succeeded(&self, attempt: Attempt) {
+    pub(crate) async fn password_succeeded(&self, attempt: Attempt) {
         self.clear(attempt, false).await;
     }
 
@@ -161,11 +168,6 @@ impl Throttle {
         if let Err(error) = cleared {
             tracing::warn!(%error, "sign-in throttle unavailable");
         }
-    }
-
-    /// The attempt failed: it stays counted (this only ends the reservation's life).
-    pub fn failed(&self, attempt: Attempt) {
-        drop(attempt);
     }
 
     async fn give_back(&self, key: &str) {

@@ -10,7 +10,7 @@ use problem::StaffRole;
 use crate::config::AuthConfig;
 use crate::keyring::KeyRing;
 
-pub struct TokenIssuer {
+pub(crate) struct TokenIssuer {
     ring: Arc<KeyRing>,
     issuer: String,
     audience: String,
@@ -19,7 +19,7 @@ pub struct TokenIssuer {
 }
 
 impl TokenIssuer {
-    pub fn new(config: &AuthConfig, ring: Arc<KeyRing>) -> Self {
+    pub(crate) fn new(config: &AuthConfig, ring: Arc<KeyRing>) -> Self {
         Self {
             ring,
             issuer: config.issuer.clone(),
@@ -31,7 +31,7 @@ impl TokenIssuer {
 
     /// A signed access token for `user_id`, and its lifetime in seconds. `staff` is the staff
     /// role of a session opened with a second factor, `None` for a shopper's.
-    pub fn issue(
+    pub(crate) fn issue(
         &self,
         user_id: uuid::Uuid,
         staff: Option<StaffRole>,
@@ -64,15 +64,15 @@ impl TokenIssuer {
     }
 
     /// The longest any access token issued here lives.
-    pub fn longest_lifetime_secs(&self) -> u64 {
+    pub(crate) fn longest_lifetime_secs(&self) -> u64 {
         self.ttl_secs.max(self.admin_ttl_secs)
     }
 
-    pub fn jwks(&self) -> Jwks {
+    pub(crate) fn jwks(&self) -> Jwks {
         self.ring.jwks()
     }
 
-    pub fn ring(&self) -> &Arc<KeyRing> {
+    pub(crate) fn ring(&self) -> &Arc<KeyRing> {
         &self.ring
     }
 }

@@ -14,19 +14,19 @@ const RANDOM_BYTES: usize = 32;
 const MAC_BYTES: usize = 16;
 
 /// Issues and checks guest cart tokens.
-pub struct CartTokens {
+pub(crate) struct CartTokens {
     key: hmac::Key,
 }
 
 impl CartTokens {
     /// Keyed by a secret derived from the service's own private key (no extra secret to ship).
-    pub fn new(secret: &[u8]) -> Self {
+    pub(crate) fn new(secret: &[u8]) -> Self {
         let derived = digest::digest(&digest::SHA256, &[b"cart-token:".as_slice(), secret].concat());
         Self { key: hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref()) }
     }
 
     /// A new token: 256 random bits and their MAC, base64url.
-    pub fn issue(&self) -> String {
+    pub(crate) fn issue(&self) -> String {
         let mut random = [0u8; RANDOM_BYTES];
         aws_lc_rs::rand::fill(&mut random).expect("the system RNG works");
         let tag = hmac::sign(&self.key, &random);
@@ -37,7 +37,7 @@ impl CartTokens {
 
     /// The cart a token names (a digest of its random part, so the token itself is stored
     /// nowhere), or `None` for a token this service did not issue.
-    pub fn verify(&self, token: &str) -> Option<String> {
+    pub(crate) fn verify(&self, token: &str) -> Option<String> {
         let bytes = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
         if bytes.len() != RANDOM_BYTES + MAC_BYTES {
             return None;
@@ -55,7 +55,7 @@ impl CartTokens {
 
 /// Whose cart.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Owner {
+pub(crate) enum Owner {
     User(Uuid),
     /// A guest cart by the digest of its token.
     Guest(String),
@@ -63,7 +63,7 @@ pub enum Owner {
 
 impl Owner {
     /// The cart's storage id (`u:<uuid>` / `g:<digest>`).
-    pub fn id(&self) -> String {
+    pub(crate) fn id(&self) -> String {
         match self {
             Owner::User(id) => format!("u:{id}"),
             Owner::Guest(digest) => format!("g:{digest}"),
@@ -73,7 +73,7 @@ impl Owner {
 
 /// A line as stored: how many, the price when it was added, when.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredLine {
+pub(crate) struct StoredLine {
     pub sku: String,
     pub quantity: i64,
     pub price_at_add: i64,
@@ -82,7 +82,7 @@ pub struct StoredLine {
 
 /// A line as shown.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct CartLine {
+pub(crate) struct CartLine {
     pub sku: String,
     pub title: String,
     pub quantity: i64,
@@ -96,7 +96,7 @@ pub struct CartLine {
 
 /// A discount code on the cart.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct CartDiscount {
+pub(crate) struct CartDiscount {
     pub code: String,
     /// What it takes off the subtotal now (0 while it does not apply).
     pub discount_minor: i64,
@@ -106,7 +106,7 @@ pub struct CartDiscount {
 
 /// A cart as shown.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Cart {
+pub(crate) struct Cart {
     pub lines: Vec<CartLine>,
     /// Of the available lines, at current prices.
     pub subtotal_minor: i64,
@@ -121,7 +121,7 @@ pub struct Cart {
 
 impl Cart {
     /// The cart with its discount as the order service priced it.
-    pub fn with_discount(mut self, discount: Option<CartDiscount>) -> Self {
+    pub(crate) fn with_discount(mut self, discount: Option<CartDiscount>) -> Self {
         self.discount_minor = discount.as_ref().map_or(0, |d| d.discount_minor);
         self.total_minor = self.subtotal_minor - self.discount_minor;
         self.discount = discount;
@@ -131,7 +131,12 @@ impl Cart {
 
 /// The cart from its stored lines and the current variants (a SKU no longer sold shows as
 /// unavailable at its stored price).
-pub fn render(mut lines: Vec<StoredLine>, variants: &[VariantInfo], updated_ms: Option<i64>, currency: &str) -> Cart {
+pub(crate) fn render(
+    mut lines: Vec<StoredLine>,
+    variants: &[VariantInfo],
+    updated_ms: Option<i64>,
+    currency: &str,
+) -> Cart {
     lines.sort_by(|a, b| (a.added_at_ms, &a.sku).cmp(&(b.added_at_ms, &b.sku)));
     let lines: Vec<CartLine> = lines
         .into_iter()

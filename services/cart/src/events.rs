@@ -14,7 +14,7 @@ use crate::domain::Owner;
 use crate::store::Carts;
 
 /// The streams this service consumes.
-pub const CONSUMES: &[&str] = &[OrderEvent::DOMAIN, AuthEvent::DOMAIN];
+pub(crate) const CONSUMES: &[&str] = &[OrderEvent::DOMAIN, AuthEvent::DOMAIN];
 
 struct PaidLines {
     carts: Carts,
@@ -42,7 +42,7 @@ impl IdempotentHandler for PaidLines {
 }
 
 /// Starts the consumer of the order's and auth's streams, stopped with the service.
-pub async fn start(context: &mut Context<NoDatabase, Redis>, carts: Carts) -> Result<(), StartError> {
+pub(crate) async fn start(context: &mut Context<NoDatabase, Redis>, carts: Carts) -> Result<(), StartError> {
     let config = context.consumer_config(CONSUMES);
     let metrics = EventMetrics::new(&context.metrics);
     context.spawn_idempotent_consumer(config, Arc::new(PaidLines { carts }), metrics).await

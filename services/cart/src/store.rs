@@ -12,7 +12,7 @@ use crate::domain::{Owner, StoredLine};
 
 /// What a change to a line came to.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Changed {
+pub(crate) enum Changed {
     /// The line's quantity now.
     Quantity(i64),
     /// The cart already has as many lines as it may.
@@ -150,7 +150,7 @@ return 1
 
 /// What a change may do: the line and cart limits, and the TTL it refreshes.
 #[derive(Clone, Copy, Debug)]
-pub struct Bounds {
+pub(crate) struct Bounds {
     pub max_quantity: i64,
     pub max_lines: usize,
     pub ttl: Duration,
@@ -158,7 +158,7 @@ pub struct Bounds {
 
 /// The cart store.
 #[derive(Clone)]
-pub struct Carts {
+pub(crate) struct Carts {
     redis: Connection,
     prefix: String,
     add: redis::Script,
@@ -173,7 +173,7 @@ pub struct Carts {
 }
 
 /// A cart as stored: its lines and when it last changed.
-pub struct Stored {
+pub(crate) struct Stored {
     pub lines: Vec<StoredLine>,
     pub updated_ms: Option<i64>,
     /// The discount code applied, if any (checked again whenever the cart is shown).
@@ -222,7 +222,7 @@ fn now_ms() -> i64 {
 }
 
 impl Carts {
-    pub fn new(redis: Connection, prefix: &str) -> Self {
+    pub(crate) fn new(redis: Connection, prefix: &str) -> Self {
         Self {
             redis,
             prefix: prefix.to_owned(),
@@ -243,14 +243,14 @@ impl Carts {
     }
 
     /// The cart (empty when none is stored), its TTL refreshed.
-    pub async fn read(&self, owner: &Owner, ttl: Duration) -> redis::RedisResult<Stored> {
+    pub(crate) async fn read(&self, owner: &Owner, ttl: Duration) -> redis::RedisResult<Stored> {
         let fields: Vec<(String, String)> =
             self.read.key(self.key(owner)).arg(ttl.as_millis() as u64).invoke_async(&mut self.redis.clone()).await?;
         Ok(parse(fields))
     }
 
     /// Adds `quantity` of `sku` (the price now is kept as the line's price at add).
-    pub async fn add(
+    pub(crate) async fn add(
         &self,
         owner: &Owner,
         sku: &str,
@@ -274,7 +274,13 @@ impl Carts {
     }
 
     /// Sets a line's quantity.
-    pub async fn set(&self, owner: &Owner, sku: &str, quantity: i64, ttl: Duration) -> redis::RedisResult<Changed> {
+    pub(crate) async fn set(
+        &self,
+        owner: &Owner,
+        sku: &str,
+        quantity: i64,
+        ttl: Duration,
+    ) -> redis::RedisResult<Changed> {
         let result: i64 = self
             .set
             .key(self.key(owner))
@@ -288,7 +294,7 @@ impl Carts {
     }
 
     /// Removes a line (the cart goes when its last line does).
-    pub async fn remove(&self, owner: &Owner, sku: &str, ttl: Duration) -> redis::RedisResult<Changed> {
+    pub(crate) async fn remove(&self, owner: &Owner, sku: &str, ttl: Duration) -> redis::RedisResult<Changed> {
         let result: i64 = self
             .remove
             .key(self.key(owner))
@@ -301,13 +307,13 @@ impl Carts {
     }
 
     /// Deletes a cart.
-    pub async fn clear(&self, owner: &Owner) -> redis::RedisResult<()> {
+    pub(crate) async fn clear(&self, owner: &Owner) -> redis::RedisResult<()> {
         redis::cmd("DEL").arg(self.key(owner)).query_async(&mut self.redis.clone()).await
     }
 
     /// Removes these SKUs' lines and the discount code (an order placed at `placed_ms` was paid
     /// with them), except lines added after the order was placed; idempotent.
-    pub async fn remove_lines(&self, owner: &Owner, skus: &[String], placed_ms: i64) -> redis::RedisResult<()> {
+    pub(crate) async fn remove_lines(&self, owner: &Owner, skus: &[String], placed_ms: i64) -> redis::RedisResult<()> {
         if skus.is_empty() {
             return Ok(());
         }
@@ -321,7 +327,12 @@ impl Carts {
     }
 
     /// Applies a discount code to the cart (`None` takes it off), refreshing the TTL.
-    pub async fn set_discount(&self, owner: &Owner, code: Option<&str>, ttl: Duration) -> redis::RedisResult<()> {
+    pub(crate) async fn set_discount(
+        &self,
+        owner: &Owner,
+        code: Option<&str>,
+        ttl: Duration,
+    ) -> redis::RedisResult<()> {
         self.discount
             .key(self.key(owner))
             .arg(code.unwrap_or_default())
@@ -339,7 +350,7 @@ impl Carts {
     }
 
     /// Counts a refused code against the cart for `window` from the first; how many so far.
-    pub async fn discount_refused(&self, owner: &Owner, window: Duration) -> redis::RedisResult<i64> {
+    pub(crate) async fn discount_refused(&self, owner: &Owner, window: Duration) -> redis::RedisResult<i64> {
         self.discount_refused
             .key(self.refusals_key(owner))
             .arg(window.as_millis() as u64)
@@ -348,7 +359,7 @@ impl Carts {
     }
 
     /// How many codes were refused for the cart lately, and how long until they stop counting.
-    pub async fn discount_refusals(&self, owner: &Owner) -> redis::RedisResult<(i64, Duration)> {
+    pub(crate) async fn discount_refusals(&self, owner: &Owner) -> redis::RedisResult<(i64, Duration)> {
         let (count, ttl_ms): (i64, i64) =
             self.discount_refusals.key(self.refusals_key(owner)).invoke_async(&mut self.redis.clone()).await?;
         Ok((count, Duration::from_millis(ttl_ms.max(0) as u64)))
@@ -357,7 +368,7 @@ impl Carts {
     /// Folds a guest cart into a user's (quantities added, capped), then deletes the guest
     /// cart. Idempotent: the user's cart remembers which guest cart it took, so a retry after a
     /// failure between the two steps adds nothing twice.
-    pub async fn merge(&self, guest: &Owner, user: &Owner, bounds: Bounds) -> redis::RedisResult<()> {
+    pub(crate) async fn merge(&self, guest: &Owner, user: &Owner, bounds: Bounds) -> redis::RedisResult<()> {
         let stored = self.read(guest, bounds.ttl).await?;
         let mut invocation = self.merge.key(self.key(user));
         invocation

@@ -6,7 +6,7 @@ use service_kit::{Context, Redis, StartError};
 use sqlx::PgPool;
 
 /// Starts the relay of the cms outbox, stopped with the service.
-pub async fn start(context: &mut Context<PgPool, Redis>) -> Result<(), StartError> {
+pub(crate) async fn start(context: &mut Context<PgPool, Redis>) -> Result<(), StartError> {
     let metrics = events::EventMetrics::new(&context.metrics);
     context.spawn_relay(metrics).await
 }

@@ -18,7 +18,7 @@ use crate::store::{self, WAKE_CHANNEL};
 
 const BATCH: i64 = 20;
 
-pub struct Revalidator {
+pub(crate) struct Revalidator {
     pool: PgPool,
     hook: Revalidation,
     http: reqwest::Client,
@@ -36,7 +36,7 @@ struct Failure {
 }
 
 impl Revalidator {
-    pub fn new(pool: PgPool, hook: Revalidation, config: &CmsConfig, metrics: &observability::Metrics) -> Self {
+    pub(crate) fn new(pool: PgPool, hook: Revalidation, config: &CmsConfig, metrics: &observability::Metrics) -> Self {
         let calls = IntCounterVec::new(
             prometheus::Opts::new(
                 "cms_revalidations_total",
@@ -63,7 +63,7 @@ impl Revalidator {
     }
 
     /// One pass over due revalidations; how many were attempted.
-    pub async fn send_due(&self) -> sqlx::Result<usize> {
+    pub(crate) async fn send_due(&self) -> sqlx::Result<usize> {
         let mut tx = self.pool.begin().await?;
         let due = store::lock_due_revalidations(&mut tx, BATCH).await?;
         for revalidation in &due {
@@ -119,7 +119,7 @@ impl Revalidator {
         Err(Failure { status: Some(status.as_u16()), error: format!("answered {status}"), retry })
     }
 
-    pub fn spawn(self, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+    pub(crate) fn spawn(self, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
         tokio::spawn(async move {
             let wake = events::wake::Wake::new(self.pool.clone(), WAKE_CHANNEL, self.poll_interval);
             wake.drain(shutdown, BATCH as usize, || self.send_due()).await;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::domain::{Block, Draft, MenuItem, RenderedBlock, Seo};
 
 /// The NOTIFY channel that wakes the revalidator when a revalidation is queued.
-pub const WAKE_CHANNEL: &str = "cms_revalidate";
+pub(crate) const WAKE_CHANNEL: &str = "cms_revalidate";
 
 /// A page: its draft and where it stands.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -41,7 +41,13 @@ const PAGE_COLUMNS: &str = "id, slug, title, seo, blocks, revision, live_version
     unpublish_at, updated_by, created_at, updated_at";
 
 /// Creates a page with its first draft (revision 1, not published).
-pub async fn insert_page(tx: &mut PgConnection, id: Uuid, slug: &str, draft: &Draft, by: &str) -> sqlx::Result<Page> {
+pub(crate) async fn insert_page(
+    tx: &mut PgConnection,
+    id: Uuid,
+    slug: &str,
+    draft: &Draft,
+    by: &str,
+) -> sqlx::Result<Page> {
     let sql = format!(
         "insert into pages (id, slug, title, seo, blocks, created_by, updated_by) values ($1, $2, $3, $4, $5, $6, $6) \
          returning {PAGE_COLUMNS}"
@@ -57,25 +63,25 @@ pub async fn insert_page(tx: &mut PgConnection, id: Uuid, slug: &str, draft: &Dr
         .await
 }
 
-pub async fn find_page(pool: &PgPool, slug: &str) -> sqlx::Result<Option<Page>> {
+pub(crate) async fn find_page(pool: &PgPool, slug: &str) -> sqlx::Result<Option<Page>> {
     let sql = format!("select {PAGE_COLUMNS} from pages where slug = $1");
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(slug).fetch_optional(pool).await
 }
 
 /// The page, locked until `tx` ends (one change to a page at a time).
-pub async fn lock_page(tx: &mut PgConnection, slug: &str) -> sqlx::Result<Option<Page>> {
+pub(crate) async fn lock_page(tx: &mut PgConnection, slug: &str) -> sqlx::Result<Option<Page>> {
     let sql = format!("select {PAGE_COLUMNS} from pages where slug = $1 for update");
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(slug).fetch_optional(&mut *tx).await
 }
 
 /// Pages in slug order after `after`, at most `limit`.
-pub async fn list_pages(pool: &PgPool, after: Option<&str>, limit: i64) -> sqlx::Result<Vec<Page>> {
+pub(crate) async fn list_pages(pool: &PgPool, after: Option<&str>, limit: i64) -> sqlx::Result<Vec<Page>> {
     let sql = format!("select {PAGE_COLUMNS} from pages where slug > coalesce($1, '') order by slug limit $2");
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(after).bind(limit).fetch_all(pool).await
 }
 
 /// Replaces the draft; the page as it now is (its revision bumped).
-pub async fn update_draft(tx: &mut PgConnection, id: Uuid, draft: &Draft, by: &str) -> sqlx::Result<Page> {
+pub(crate) async fn update_draft(tx: &mut PgConnection, id: Uuid, draft: &Draft, by: &str) -> sqlx::Result<Page> {
     let sql = format!(
         "update pages set title = $2, seo = $3, blocks = $4, revision = revision + 1, updated_by = $5, \
          updated_at = now() where id = $1 returning {PAGE_COLUMNS}"
@@ -92,7 +98,7 @@ pub async fn update_draft(tx: &mut PgConnection, id: Uuid, draft: &Draft, by: &s
 
 /// A version as made: its source (restorable) and when it went or goes live.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Version {
+pub(crate) struct Version {
     pub version: i32,
     pub title: String,
     pub seo: Json<Seo>,
@@ -106,7 +112,7 @@ pub struct Version {
 const VERSION_COLUMNS: &str = "version, title, seo, blocks, published_at, scheduled_for, created_by, created_at";
 
 /// Makes the next version of a page from `draft` and its rendering; its number.
-pub async fn insert_version(
+pub(crate) async fn insert_version(
     tx: &mut PgConnection,
     page_id: Uuid,
     draft: &Draft,
@@ -131,18 +137,23 @@ pub async fn insert_version(
 }
 
 /// Every version of a page, newest first.
-pub async fn versions(pool: &PgPool, page_id: Uuid) -> sqlx::Result<Vec<Version>> {
+pub(crate) async fn versions(pool: &PgPool, page_id: Uuid) -> sqlx::Result<Vec<Version>> {
     let sql = format!("select {VERSION_COLUMNS} from page_versions where page_id = $1 order by version desc");
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(page_id).fetch_all(pool).await
 }
 
-pub async fn version(tx: &mut PgConnection, page_id: Uuid, version: i32) -> sqlx::Result<Option<Version>> {
+pub(crate) async fn version(tx: &mut PgConnection, page_id: Uuid, version: i32) -> sqlx::Result<Option<Version>> {
     let sql = format!("select {VERSION_COLUMNS} from page_versions where page_id = $1 and version = $2");
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(page_id).bind(version).fetch_optional(&mut *tx).await
 }
 
 /// Puts `version` live at `at` (a pending schedule is dropped: this publication replaces it).
-pub async fn set_live(tx: &mut PgConnection, page_id: Uuid, version: i32, at: DateTime<Utc>) -> sqlx::Result<()> {
+pub(crate) async fn set_live(
+    tx: &mut PgConnection,
+    page_id: Uuid,
+    version: i32,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
     sqlx::query("update page_versions set published_at = $3 where page_id = $1 and version = $2")
         .bind(page_id)
         .bind(version)
@@ -162,7 +173,7 @@ pub async fn set_live(tx: &mut PgConnection, page_id: Uuid, version: i32, at: Da
 
 /// Schedules `version` to go live at `at` (replacing any earlier schedule), and sets or clears
 /// the take-down time.
-pub async fn set_schedule(
+pub(crate) async fn set_schedule(
     tx: &mut PgConnection,
     page_id: Uuid,
     scheduled: Option<(i32, DateTime<Utc>)>,
@@ -181,7 +192,7 @@ pub async fn set_schedule(
 }
 
 /// Takes the page down: no version is live, and no take-down is pending.
-pub async fn take_down(tx: &mut PgConnection, page_id: Uuid) -> sqlx::Result<()> {
+pub(crate) async fn take_down(tx: &mut PgConnection, page_id: Uuid) -> sqlx::Result<()> {
     sqlx::query("update pages set live_version = null, unpublish_at = null, updated_at = now() where id = $1")
         .bind(page_id)
         .execute(&mut *tx)
@@ -191,7 +202,7 @@ pub async fn take_down(tx: &mut PgConnection, page_id: Uuid) -> sqlx::Result<()>
 
 /// What the public is served for a page.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct LivePage {
+pub(crate) struct LivePage {
     pub slug: String,
     pub version: i32,
     pub title: String,
@@ -201,7 +212,7 @@ pub struct LivePage {
 }
 
 /// The live version of the page at `slug`, if it has one.
-pub async fn live_page(pool: &PgPool, slug: &str) -> sqlx::Result<Option<LivePage>> {
+pub(crate) async fn live_page(pool: &PgPool, slug: &str) -> sqlx::Result<Option<LivePage>> {
     sqlx::query_as(
         "select p.slug, v.version, v.title, v.seo, v.rendered, v.published_at from pages p \
          join page_versions v on v.page_id = p.id and v.version = p.live_version where p.slug = $1",
@@ -212,7 +223,7 @@ pub async fn live_page(pool: &PgPool, slug: &str) -> sqlx::Result<Option<LivePag
 }
 
 /// Pages whose scheduled version is due at `now`, locked (other replicas skip them).
-pub async fn due_publications(tx: &mut PgConnection, now: DateTime<Utc>, limit: i64) -> sqlx::Result<Vec<Page>> {
+pub(crate) async fn due_publications(tx: &mut PgConnection, now: DateTime<Utc>, limit: i64) -> sqlx::Result<Vec<Page>> {
     let sql = format!(
         "select {PAGE_COLUMNS} from pages where publish_at <= $1 order by publish_at limit $2 for update skip locked"
     );
@@ -220,7 +231,7 @@ pub async fn due_publications(tx: &mut PgConnection, now: DateTime<Utc>, limit: 
 }
 
 /// Pages whose take-down is due at `now` (and not outrun by a pending publication), locked.
-pub async fn due_takedowns(tx: &mut PgConnection, now: DateTime<Utc>, limit: i64) -> sqlx::Result<Vec<Page>> {
+pub(crate) async fn due_takedowns(tx: &mut PgConnection, now: DateTime<Utc>, limit: i64) -> sqlx::Result<Vec<Page>> {
     let sql = format!(
         "select {PAGE_COLUMNS} from pages where unpublish_at <= $1 and (publish_at is null or publish_at > $1) \
          order by unpublish_at limit $2 for update skip locked"
@@ -230,7 +241,7 @@ pub async fn due_takedowns(tx: &mut PgConnection, now: DateTime<Utc>, limit: i64
 
 /// A menu or a snippet as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Menu {
+pub(crate) struct Menu {
     pub id: Uuid,
     pub name: String,
     pub items: Json<Vec<MenuItem>>,
@@ -239,7 +250,7 @@ pub struct Menu {
 }
 
 /// Creates or replaces the menu `name`; the menu as it now is.
-pub async fn put_menu(tx: &mut PgConnection, name: &str, items: &[MenuItem], by: &str) -> sqlx::Result<Menu> {
+pub(crate) async fn put_menu(tx: &mut PgConnection, name: &str, items: &[MenuItem], by: &str) -> sqlx::Result<Menu> {
     sqlx::query_as(
         "insert into menus (id, name, items, updated_by) values ($1, $2, $3, $4) \
          on conflict (name) do update set items = excluded.items, updated_by = excluded.updated_by, \
@@ -255,14 +266,14 @@ pub async fn put_menu(tx: &mut PgConnection, name: &str, items: &[MenuItem], by:
 }
 
 /// The menu `name`, locked until `tx` ends (its change and its audit entry see the same before).
-pub async fn lock_menu(tx: &mut PgConnection, name: &str) -> sqlx::Result<Option<Menu>> {
+pub(crate) async fn lock_menu(tx: &mut PgConnection, name: &str) -> sqlx::Result<Option<Menu>> {
     sqlx::query_as("select id, name, items, revision, updated_at from menus where name = $1 for update")
         .bind(name)
         .fetch_optional(&mut *tx)
         .await
 }
 
-pub async fn menu(pool: &PgPool, name: &str) -> sqlx::Result<Option<Menu>> {
+pub(crate) async fn menu(pool: &PgPool, name: &str) -> sqlx::Result<Option<Menu>> {
     sqlx::query_as("select id, name, items, revision, updated_at from menus where name = $1")
         .bind(name)
         .fetch_optional(pool)
@@ -270,7 +281,7 @@ pub async fn menu(pool: &PgPool, name: &str) -> sqlx::Result<Option<Menu>> {
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Snippet {
+pub(crate) struct Snippet {
     pub id: Uuid,
     pub name: String,
     pub markdown: String,
@@ -281,7 +292,7 @@ pub struct Snippet {
 }
 
 /// Creates or replaces the snippet `name`; the snippet as it now is.
-pub async fn put_snippet(
+pub(crate) async fn put_snippet(
     tx: &mut PgConnection,
     name: &str,
     markdown: &str,
@@ -306,7 +317,7 @@ pub async fn put_snippet(
 }
 
 /// The snippet `name`, locked until `tx` ends.
-pub async fn lock_snippet(tx: &mut PgConnection, name: &str) -> sqlx::Result<Option<Snippet>> {
+pub(crate) async fn lock_snippet(tx: &mut PgConnection, name: &str) -> sqlx::Result<Option<Snippet>> {
     sqlx::query_as(
         "select id, name, markdown, html, active, revision, updated_at from snippets where name = $1 for update",
     )
@@ -315,7 +326,7 @@ pub async fn lock_snippet(tx: &mut PgConnection, name: &str) -> sqlx::Result<Opt
     .await
 }
 
-pub async fn snippet(pool: &PgPool, name: &str) -> sqlx::Result<Option<Snippet>> {
+pub(crate) async fn snippet(pool: &PgPool, name: &str) -> sqlx::Result<Option<Snippet>> {
     sqlx::query_as("select id, name, markdown, html, active, revision, updated_at from snippets where name = $1")
         .bind(name)
         .fetch_optional(pool)
@@ -323,7 +334,7 @@ pub async fn snippet(pool: &PgPool, name: &str) -> sqlx::Result<Option<Snippet>>
 }
 
 /// Records a preview link by its token's digest.
-pub async fn insert_preview(
+pub(crate) async fn insert_preview(
     tx: &mut PgConnection,
     token_hash: &[u8],
     page_id: Uuid,
@@ -343,7 +354,7 @@ pub async fn insert_preview(
 }
 
 /// The page a preview token opens, while it has not expired.
-pub async fn preview_page(pool: &PgPool, token_hash: &[u8], now: DateTime<Utc>) -> sqlx::Result<Option<Page>> {
+pub(crate) async fn preview_page(pool: &PgPool, token_hash: &[u8], now: DateTime<Utc>) -> sqlx::Result<Option<Page>> {
     let sql = format!(
         "select {PAGE_COLUMNS} from pages where id = \
          (select page_id from preview_links where token_hash = $1 and expires_at > $2)"
@@ -352,7 +363,7 @@ pub async fn preview_page(pool: &PgPool, token_hash: &[u8], now: DateTime<Utc>) 
 }
 
 /// An event that tells the storefront what to refresh.
-pub trait Announcement: events::Event {
+pub(crate) trait Announcement: events::Event {
     /// Kind, key, paths and tags.
     fn targets(&self) -> (&str, &str, &[String], &[String]);
 }
@@ -370,7 +381,7 @@ impl Announcement for ContentUnpublished {
 }
 
 /// Enqueues the event and, when the storefront is to be told, its revalidation (both in `tx`).
-pub async fn announce<E: Announcement>(tx: &mut PgConnection, event: &E, revalidate: bool) -> sqlx::Result<()> {
+pub(crate) async fn announce<E: Announcement>(tx: &mut PgConnection, event: &E, revalidate: bool) -> sqlx::Result<()> {
     let event_id = events::enqueue(&mut *tx, crate::SERVICE, event).await?;
     if revalidate {
         let (kind, key, paths, tags) = event.targets();
@@ -402,7 +413,7 @@ async fn queue_revalidation(
 
 /// A revalidation with its record.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Revalidation {
+pub(crate) struct Revalidation {
     pub id: Uuid,
     pub event_id: Uuid,
     pub kind: String,
@@ -420,7 +431,7 @@ const REVALIDATION_COLUMNS: &str =
     "id, event_id, kind, key, paths, tags, status, attempts, last_error, created_at, sent_at";
 
 /// Up to `limit` due revalidations, locked for this sender (other replicas skip them).
-pub async fn lock_due_revalidations(tx: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Revalidation>> {
+pub(crate) async fn lock_due_revalidations(tx: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Revalidation>> {
     let sql = format!(
         "select {REVALIDATION_COLUMNS} from revalidations where status = 'pending' and next_attempt_at <= now() \
          order by next_attempt_at limit $1 for update skip locked"
@@ -429,7 +440,7 @@ pub async fn lock_due_revalidations(tx: &mut PgConnection, limit: i64) -> sqlx::
 }
 
 /// Records one call and its outcome: sent, retried at `retry_at`, or failed for good.
-pub async fn record_attempt(
+pub(crate) async fn record_attempt(
     tx: &mut PgConnection,
     revalidation: &Revalidation,
     status_code: Option<u16>,
@@ -467,7 +478,7 @@ pub async fn record_attempt(
 }
 
 /// The newest revalidations, newest first.
-pub async fn recent_revalidations(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<Revalidation>> {
+pub(crate) async fn recent_revalidations(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<Revalidation>> {
     let sql = format!("select {REVALIDATION_COLUMNS} from revalidations order by created_at desc, id desc limit $1");
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(pool).await
 }

@@ -14,7 +14,7 @@ use crate::proxy::Proxy;
 use crate::route_table::{AuthMode, RateClass, Route};
 
 /// A request the gateway lets through.
-pub struct Admitted {
+pub(crate) struct Admitted {
     /// On whose behalf the upstream is called.
     pub subject: Subject,
     /// The rate decision, reported in the RateLimit headers.
@@ -23,7 +23,7 @@ pub struct Admitted {
     pub declared_length: Option<u64>,
 }
 
-pub async fn admit(proxy: &Proxy, route: &Route, headers: &HeaderMap, ip: IpAddr) -> Result<Admitted> {
+pub(crate) async fn admit(proxy: &Proxy, route: &Route, headers: &HeaderMap, ip: IpAddr) -> Result<Admitted> {
     // A public route (a provider's webhook) is called by someone who is not our user: whatever
     // its Authorization says is the provider's business (review L10), passed on, not verified.
     let claims = if route.auth == AuthMode::Public { None } else { proxy.authenticate(headers).await? };

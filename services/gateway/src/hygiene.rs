@@ -11,7 +11,7 @@ use service_kit::headers::{CLIENT_IP, PROVIDER_AUTHORIZATION, REAL_IP};
 /// Makes `headers` fit for the upstream: scrubbed, with `internal_token` as the bearer and the
 /// client IP the gateway determined. On a public route the caller's own `Authorization` (a
 /// provider's webhook credentials) travels on as `X-Provider-Authorization`.
-pub fn prepare(headers: &mut HeaderMap, public: bool, forward_cookies: bool, internal_token: &str, ip: IpAddr) {
+pub(crate) fn prepare(headers: &mut HeaderMap, public: bool, forward_cookies: bool, internal_token: &str, ip: IpAddr) {
     let provider_authorization = if public { headers.get(header::AUTHORIZATION).cloned() } else { None };
     scrub(headers, forward_cookies);
     if let Some(value) = provider_authorization {
@@ -53,7 +53,7 @@ fn scrub(headers: &mut HeaderMap, keep_cookies: bool) {
 }
 
 /// Removes the headers that describe one connection, not the message (RFC 9110 §7.6.1).
-pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()

@@ -10,7 +10,7 @@ use auth_jwt::KeyRing;
 use contracts::auth::AuthClient;
 use service_kit::InternalClient;
 
-pub struct JwksCache {
+pub(crate) struct JwksCache {
     ring: RwLock<Arc<KeyRing>>,
     loaded: AtomicBool,
     last_fetch: Mutex<Option<Instant>>,
@@ -20,7 +20,7 @@ pub struct JwksCache {
 }
 
 impl JwksCache {
-    pub fn new(client: InternalClient, min_interval: Duration) -> Self {
+    pub(crate) fn new(client: InternalClient, min_interval: Duration) -> Self {
         Self {
             ring: RwLock::new(Arc::new(KeyRing::default())),
             loaded: AtomicBool::new(false),
@@ -31,17 +31,17 @@ impl JwksCache {
         }
     }
 
-    pub fn ring(&self) -> Arc<KeyRing> {
+    pub(crate) fn ring(&self) -> Arc<KeyRing> {
         self.ring.read().expect("jwks lock").clone()
     }
 
-    pub fn is_loaded(&self) -> bool {
+    pub(crate) fn is_loaded(&self) -> bool {
         self.loaded.load(Ordering::Acquire)
     }
 
     /// Loads at start (retrying every second until auth answers), then refreshes every `every`,
     /// until `stop` (the service's shutdown).
-    pub fn spawn_refresher(
+    pub(crate) fn spawn_refresher(
         self: Arc<Self>,
         every: Duration,
         mut stop: tokio::sync::watch::Receiver<bool>,
@@ -63,7 +63,7 @@ impl JwksCache {
 
     /// Re-fetches because a token named an unknown kid, unless one was fetched too recently.
     /// Returns whether a fresh key set is now in place.
-    pub async fn refresh_for_unknown_kid(&self) -> bool {
+    pub(crate) async fn refresh_for_unknown_kid(&self) -> bool {
         let _one_at_a_time = self.fetching.lock().await;
         let recent = self.last_fetch.lock().expect("jwks lock").is_some_and(|at| at.elapsed() < self.min_interval);
         if recent {

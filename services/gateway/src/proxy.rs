@@ -32,7 +32,7 @@ use crate::route_table::{Route, match_any_method, match_route};
 use crate::upstream::Upstreams;
 
 #[derive(Clone)]
-pub struct Proxy(Arc<Inner>);
+pub(crate) struct Proxy(Arc<Inner>);
 
 struct Inner {
     client: Client<HttpConnector, Body>,
@@ -50,7 +50,7 @@ struct Inner {
 }
 
 impl Proxy {
-    pub fn new(
+    pub(crate) fn new(
         config: &GatewayConfig,
         minter: Arc<Minter>,
         jwks: Arc<JwksCache>,
@@ -89,7 +89,7 @@ impl Proxy {
     }
 
     /// The caller's claims if a token is present: `Ok(None)` when there is none.
-    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Option<AccessClaims>> {
+    pub(crate) async fn authenticate(&self, headers: &HeaderMap) -> Result<Option<AccessClaims>> {
         let Some(value) = headers.get(header::AUTHORIZATION) else {
             return Ok(None);
         };
@@ -115,20 +115,20 @@ impl Proxy {
         Ok(Some(claims))
     }
 
-    pub fn gate(&self) -> &Gate {
+    pub(crate) fn gate(&self) -> &Gate {
         &self.0.gate
     }
 
-    pub fn upstreams(&self) -> &Upstreams {
+    pub(crate) fn upstreams(&self) -> &Upstreams {
         &self.0.upstreams
     }
 
-    pub fn client(&self) -> &Client<HttpConnector, Body> {
+    pub(crate) fn client(&self) -> &Client<HttpConnector, Body> {
         &self.0.client
     }
 
     /// The route's timeout, unless the configuration replaces every route's (tests).
-    pub fn timeout_for(&self, route: &Route) -> Duration {
+    pub(crate) fn timeout_for(&self, route: &Route) -> Duration {
         self.0.timeout_override.unwrap_or(route.timeout)
     }
 
@@ -174,7 +174,7 @@ fn finish(route: Option<&Route>, origin: Option<HeaderValue>, response: impl Int
 
 /// Every request to the gateway ends here (after the operational routes): route, answer a CORS
 /// preflight, then forward through admit → hygiene → relay.
-pub async fn handle(
+pub(crate) async fn handle(
     State(proxy): State<Proxy>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,

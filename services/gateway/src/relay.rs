@@ -14,7 +14,7 @@ use crate::route_table::Route;
 use crate::upstream::{Probe, Unavailable};
 
 /// A request ready for the upstream: prepared headers, its body and where it goes.
-pub struct Outbound {
+pub(crate) struct Outbound {
     pub parts: Parts,
     pub body: Body,
     /// The raw path after `/api/v1` with its query, forwarded unchanged.
@@ -22,7 +22,7 @@ pub struct Outbound {
     pub declared_length: Option<u64>,
 }
 
-pub async fn relay(proxy: &Proxy, route: &Route, outbound: Outbound) -> Result<Response> {
+pub(crate) async fn relay(proxy: &Proxy, route: &Route, outbound: Outbound) -> Result<Response> {
     let Outbound { parts, body, path_and_query, declared_length } = outbound;
     // A body without a declared length is capped while it streams.
     let body = if declared_length.is_none() && !matches!(parts.method, Method::GET | Method::HEAD) {

@@ -12,7 +12,7 @@ use auth_jwt::{AccessClaims, KeyRing};
 const CAPACITY: usize = 50_000;
 
 #[derive(Default)]
-pub struct VerifiedTokens {
+pub(crate) struct VerifiedTokens {
     entries: Mutex<HashMap<Arc<str>, (String, AccessClaims)>>,
 }
 
@@ -23,13 +23,13 @@ fn unix_now() -> u64 {
 impl VerifiedTokens {
     /// The claims of `token` if it was verified before, is not expired (with `leeway`) and its
     /// key is still in `ring`.
-    pub fn get(&self, token: &str, ring: &KeyRing, leeway: u64) -> Option<AccessClaims> {
+    pub(crate) fn get(&self, token: &str, ring: &KeyRing, leeway: u64) -> Option<AccessClaims> {
         let entries = self.entries.lock().expect("verified tokens");
         let (kid, claims) = entries.get(token)?;
         (claims.exp + leeway > unix_now() && ring.contains(kid)).then(|| claims.clone())
     }
 
-    pub fn insert(&self, token: &str, kid: String, claims: AccessClaims) {
+    pub(crate) fn insert(&self, token: &str, kid: String, claims: AccessClaims) {
         let mut entries = self.entries.lock().expect("verified tokens");
         let now = unix_now();
         internal_token::bounded::sweep(&mut entries, CAPACITY, |_, (_, c)| c.exp > now);

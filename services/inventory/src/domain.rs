@@ -4,8 +4,8 @@
 use service_kit::{FieldCode, FieldErrors};
 
 /// Most lines one reservation may hold, and most units of one line.
-pub const MAX_LINES: usize = 100;
-pub const MAX_QUANTITY: i64 = 10_000;
+pub(crate) const MAX_LINES: usize = 100;
+pub(crate) const MAX_QUANTITY: i64 = 10_000;
 
 /// One line to hold.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -15,7 +15,7 @@ pub struct Line {
 }
 
 /// Whether `sku` is a SKU the catalog can have.
-pub fn sku_is_valid(sku: &str) -> bool {
+pub(crate) fn sku_is_valid(sku: &str) -> bool {
     let mut bytes = sku.bytes();
     bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
         && sku.len() <= 64
@@ -25,7 +25,7 @@ pub fn sku_is_valid(sku: &str) -> bool {
 /// Checks reservation lines and merges repeated SKUs; the result is sorted by SKU, the one
 /// order in which every reservation locks stock rows (so overlapping reservations never
 /// deadlock).
-pub fn normalize_lines(errors: &mut FieldErrors, lines: &[Line]) -> Vec<Line> {
+pub(crate) fn normalize_lines(errors: &mut FieldErrors, lines: &[Line]) -> Vec<Line> {
     if lines.is_empty() || lines.len() > MAX_LINES {
         errors.push("lines", FieldCode::OutOfRange, format!("a reservation has 1 to {MAX_LINES} lines"));
     }
@@ -55,7 +55,7 @@ pub fn normalize_lines(errors: &mut FieldErrors, lines: &[Line]) -> Vec<Line> {
 
 /// What a stock row's change means for its announcements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Announce {
+pub(crate) struct Announce {
     /// Availability crossed zero (either way): STOCK_CHANGED.
     pub changed: bool,
     /// Available fell below the threshold: STOCK_LOW.
@@ -63,7 +63,7 @@ pub struct Announce {
 }
 
 /// Compares what was available before and after a change.
-pub fn announce(available_before: i64, available_after: i64, threshold: i64) -> Announce {
+pub(crate) fn announce(available_before: i64, available_after: i64, threshold: i64) -> Announce {
     Announce {
         changed: (available_before > 0) != (available_after > 0),
         low: available_before >= threshold && available_after < threshold,

@@ -21,7 +21,7 @@ use crate::error::ApiError;
 use crate::{stock, store};
 
 /// The streams this service consumes.
-pub const CONSUMES: &[&str] = &[OrderEvent::DOMAIN];
+pub(crate) const CONSUMES: &[&str] = &[OrderEvent::DOMAIN];
 
 /// Applies the order's events to reservations, in the consumer's transaction.
 struct Reservations;
@@ -74,7 +74,7 @@ impl Handler for Reservations {
 
 /// Starts the relay to `events.inventory`, the consumer of `events.order` and the sweeper,
 /// all stopped with the service.
-pub async fn start(
+pub(crate) async fn start(
     context: &mut Context<PgPool, Redis>,
     sweep_every: Duration,
     orphan_grace: Duration,

@@ -82,7 +82,7 @@ pub struct Rendered {
     pub html: String,
 }
 
-pub struct Templates {
+pub(crate) struct Templates {
     env: Environment<'static>,
 }
 
@@ -93,7 +93,7 @@ impl Default for Templates {
 }
 
 impl Templates {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let mut env = Environment::new();
         let sources = sources!(
             full: [
@@ -109,14 +109,14 @@ impl Templates {
         Self { env }
     }
 
-    pub fn render(&self, kind: Kind, context: impl Serialize) -> Result<Rendered, minijinja::Error> {
+    pub(crate) fn render(&self, kind: Kind, context: impl Serialize) -> Result<Rendered, minijinja::Error> {
         let context = minijinja::Value::from_serialize(&context);
         let render = |suffix: &str| self.env.get_template(&format!("{}.{suffix}", kind.as_str()))?.render(&context);
         Ok(Rendered { subject: render("subject.txt")?.trim().to_owned(), text: render("txt")?, html: render("html")? })
     }
 
     /// The short form of an order message (SMS, push): the subject and the short text, no HTML.
-    pub fn render_short(&self, kind: Kind, context: impl Serialize) -> Result<Rendered, minijinja::Error> {
+    pub(crate) fn render_short(&self, kind: Kind, context: impl Serialize) -> Result<Rendered, minijinja::Error> {
         let context = minijinja::Value::from_serialize(&context);
         let render = |suffix: &str| self.env.get_template(&format!("{}.{suffix}", kind.as_str()))?.render(&context);
         Ok(Rendered {
@@ -128,7 +128,7 @@ impl Templates {
 }
 
 /// An amount in minor units as a receipt shows it: `24.90 EUR` (two decimals).
-pub fn money(minor: i64, currency: &str) -> String {
+pub(crate) fn money(minor: i64, currency: &str) -> String {
     let sign = if minor < 0 { "-" } else { "" };
     let minor = minor.unsigned_abs();
     format!("{sign}{}.{:02} {currency}", minor / 100, minor % 100)

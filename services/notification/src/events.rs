@@ -25,7 +25,7 @@ use crate::domain::{Kind, Templates};
 use crate::store::{self, Channel, NewMessage};
 
 /// The streams this service consumes.
-pub const CONSUMES: &[&str] = &[AuthEvent::DOMAIN, OrderEvent::DOMAIN];
+pub(crate) const CONSUMES: &[&str] = &[AuthEvent::DOMAIN, OrderEvent::DOMAIN];
 
 /// A message an event asks for.
 struct Wanted {
@@ -58,7 +58,7 @@ impl Wanted {
 }
 
 /// Turns auth's and the order's events into recorded messages.
-pub struct Notifier {
+pub(crate) struct Notifier {
     templates: Arc<Templates>,
     storefront_url: String,
     /// Where the one-time tokens of links come from (events carry only a reference).
@@ -70,7 +70,7 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    pub fn new(
+    pub(crate) fn new(
         templates: Arc<Templates>,
         storefront_url: String,
         auth: AuthClient,

@@ -14,7 +14,7 @@ use crate::config::SenderTuning;
 use crate::store::{self, WAKE_CHANNEL};
 use crate::transport::{TransportError, Transports};
 
-pub struct Sender {
+pub(crate) struct Sender {
     pool: PgPool,
     transports: Arc<Transports>,
     tuning: SenderTuning,
@@ -24,7 +24,7 @@ pub struct Sender {
 const BATCH: i64 = 20;
 
 impl Sender {
-    pub fn new(
+    pub(crate) fn new(
         pool: PgPool,
         transports: Arc<Transports>,
         tuning: SenderTuning,
@@ -43,7 +43,7 @@ impl Sender {
     }
 
     /// One pass over due messages; returns how many were attempted.
-    pub async fn send_due(&self) -> sqlx::Result<usize> {
+    pub(crate) async fn send_due(&self) -> sqlx::Result<usize> {
         let mut tx = self.pool.begin().await?;
         let due = store::lock_due(&mut tx, BATCH).await?;
         for message in &due {
@@ -73,7 +73,7 @@ impl Sender {
         Ok(due.len())
     }
 
-    pub fn spawn(self, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+    pub(crate) fn spawn(self, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
         tokio::spawn(async move {
             let wake = events::wake::Wake::new(self.pool.clone(), WAKE_CHANNEL, self.tuning.poll_interval);
             wake.drain(shutdown, BATCH as usize, || self.send_due()).await;

@@ -24,12 +24,18 @@ use crate::store::{self, Claim, NewLine, NewOrder, OrderView};
 const MAX_ORDER_MINOR: i64 = 1_000 * contracts::money::MAX_PRICE_MINOR;
 
 /// Whether the order was made now, or found from an earlier identical request.
-pub enum Placed {
+pub(crate) enum Placed {
     Created(OrderView),
     Replayed(OrderView),
 }
 
-pub async fn place(state: &AppState, subject: &Subject, user_id: Uuid, key: &str, body: &PlaceOrder) -> Result<Placed> {
+pub(crate) async fn place(
+    state: &AppState,
+    subject: &Subject,
+    user_id: Uuid,
+    key: &str,
+    body: &PlaceOrder,
+) -> Result<Placed> {
     if !subject.email_verified {
         return Err(ApiError::EmailUnverified);
     }

@@ -20,7 +20,7 @@ use crate::provider::Provider;
 use crate::{reconcile, store};
 
 /// The streams this service consumes.
-pub const CONSUMES: &[&str] = &[OrderEvent::DOMAIN];
+pub(crate) const CONSUMES: &[&str] = &[OrderEvent::DOMAIN];
 
 /// The order an ORDER_* event ends, if it is one, and why a payment that succeeded is refunded:
 /// a paid order cancelled (its stock was gone) for the cancellation's reason, else a success
@@ -81,7 +81,7 @@ impl Handler for EndedOrders {
 
 /// Starts the relay to `events.payment`, the consumer of `events.order` and reconciliation
 /// (every `every`, for what has waited longer than `after`), all stopped with the service.
-pub async fn start(
+pub(crate) async fn start(
     context: &mut Context<PgPool, Redis>,
     provider: Arc<dyn Provider>,
     every: Duration,

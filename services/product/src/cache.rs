@@ -13,7 +13,7 @@ use bytes::Bytes;
 use service_kit::redis::Connection;
 
 /// A response body ready to send, with its entity tag.
-pub use service_kit::conditional::Tagged as Cached;
+pub(crate) use service_kit::conditional::Tagged as Cached;
 
 /// How an entry is kept in Redis: its ETag, a newline, the body.
 trait Stored: Sized {
@@ -45,7 +45,7 @@ return {generation, redis.call('GET', ARGV[1] .. generation .. ':' .. ARGV[2])}
 
 /// The catalog's response cache.
 #[derive(Clone)]
-pub struct Cache {
+pub(crate) struct Cache {
     redis: Connection,
     generation_key: String,
     entry_prefix: String,
@@ -55,13 +55,13 @@ pub struct Cache {
 }
 
 /// What a lookup found: the generation to store a fresh entry under, and the entry if any.
-pub struct Lookup {
+pub(crate) struct Lookup {
     pub generation: Option<String>,
     pub hit: Option<Cached>,
 }
 
 impl Cache {
-    pub fn new(redis: Connection, key_prefix: &str, ttl: Duration) -> Self {
+    pub(crate) fn new(redis: Connection, key_prefix: &str, ttl: Duration) -> Self {
         Self {
             redis,
             generation_key: format!("{key_prefix}cache:{{catalog}}:generation"),
@@ -73,12 +73,12 @@ impl Cache {
     }
 
     /// A cache that keeps nothing (`CATALOG_CACHE=off`): every read computes.
-    pub fn disabled(self) -> Self {
+    pub(crate) fn disabled(self) -> Self {
         Self { enabled: false, ..self }
     }
 
     /// The entry for `key` under the current generation.
-    pub async fn get(&self, key: &str) -> Lookup {
+    pub(crate) async fn get(&self, key: &str) -> Lookup {
         if !self.enabled {
             return Lookup { generation: None, hit: None };
         }
@@ -96,7 +96,7 @@ impl Cache {
 
     /// Stores `value` for `key` under `generation` (the one read before computing it, so a
     /// change committed meanwhile has already moved readers to a newer generation).
-    pub async fn put(&self, generation: &str, key: &str, value: &Cached) {
+    pub(crate) async fn put(&self, generation: &str, key: &str, value: &Cached) {
         let mut redis = self.redis.clone();
         let entry = format!("{}{generation}:{key}", self.entry_prefix);
         let result: redis::RedisResult<()> = redis::cmd("SET")
@@ -113,7 +113,7 @@ impl Cache {
 
     /// Moves every reader to a new generation: called after a catalog change commits and before
     /// it is acknowledged. Errors are logged: entries then live at most their TTL.
-    pub async fn invalidate(&self) {
+    pub(crate) async fn invalidate(&self) {
         if !self.enabled {
             return;
         }

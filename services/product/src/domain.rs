@@ -11,12 +11,12 @@ use serde::{Deserialize, Serialize};
 use service_kit::{FieldCode, FieldError, FieldErrors};
 use uuid::Uuid;
 
-pub use contracts::listing::{Filters, PRICE_BUCKETS, PageSize, attribute_name_is_valid};
+pub(crate) use contracts::listing::{Filters, PRICE_BUCKETS, PageSize, attribute_name_is_valid};
 
 /// The orders a listing can be sorted in. Every one breaks ties newest first, then by id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Sort {
+pub(crate) enum Sort {
     Newest,
     /// By the lowest variant price, cheapest first.
     PriceAsc,
@@ -29,7 +29,7 @@ pub enum Sort {
 }
 
 impl Sort {
-    pub fn parse(raw: Option<&str>) -> Result<Self, FieldError> {
+    pub(crate) fn parse(raw: Option<&str>) -> Result<Self, FieldError> {
         Ok(match raw {
             None | Some("newest") => Sort::Newest,
             Some("price_asc") => Sort::PriceAsc,
@@ -46,7 +46,7 @@ impl Sort {
         })
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Sort::Newest => "newest",
             Sort::PriceAsc => "price_asc",
@@ -60,7 +60,7 @@ impl Sort {
 /// The sort key of the last item of a page, besides (created_at, id).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum SortKey {
+pub(crate) enum SortKey {
     /// A price in minor units.
     Minor(i64),
     /// A lowercased title, or a rating average as exact decimal text ("4.50").
@@ -70,7 +70,7 @@ pub enum SortKey {
 /// Where the next page starts: after the item with this sort key, created_at and id. It names
 /// its sort, so a cursor of another sort is refused rather than misread. Opaque to clients.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cursor {
+pub(crate) struct Cursor {
     #[serde(rename = "s")]
     pub sort: Sort,
     #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
@@ -82,11 +82,11 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    pub fn encode(&self) -> String {
+    pub(crate) fn encode(&self) -> String {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("cursor serializes"))
     }
 
-    pub fn decode(raw: &str, sort: Sort) -> Result<Self, FieldError> {
+    pub(crate) fn decode(raw: &str, sort: Sort) -> Result<Self, FieldError> {
         let invalid = || {
             FieldError::new(
                 "cursor",
@@ -115,7 +115,7 @@ impl Cursor {
 
 /// A listing request, validated.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Listing {
+pub(crate) struct Listing {
     pub filters: Filters,
     pub sort: Sort,
     pub limit: PageSize,
@@ -126,7 +126,7 @@ pub struct Listing {
 impl Listing {
     /// Parses the query pairs of `GET /products`; every invalid parameter is reported at once.
     /// Unknown parameters are ignored (they do not change the result, nor the cache key).
-    pub fn parse(pairs: &[(String, String)]) -> Result<Self, Vec<FieldError>> {
+    pub(crate) fn parse(pairs: &[(String, String)]) -> Result<Self, Vec<FieldError>> {
         let mut errors = FieldErrors::default();
         let get = |name: &str| contracts::listing::last(pairs, name);
         let sort = errors.check(Sort::parse(get("sort")));
@@ -147,7 +147,7 @@ impl Listing {
 
     /// The query in one canonical form: two requests with the same answer have the same key
     /// (parameter order, defaults and unknown parameters do not matter).
-    pub fn normalized(&self) -> String {
+    pub(crate) fn normalized(&self) -> String {
         let f = &self.filters;
         let mut out = format!(
             "sort={}&limit={}&facets={}&in_stock={}",
@@ -182,7 +182,7 @@ fn escape(text: &str) -> String {
 
 /// A category as stored: the flat rows the tree is built from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CategoryRow {
+pub(crate) struct CategoryRow {
     pub id: Uuid,
     pub parent_id: Option<Uuid>,
     pub slug: String,
@@ -192,7 +192,7 @@ pub struct CategoryRow {
 
 /// A node of the category tree.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct CategoryNode {
+pub(crate) struct CategoryNode {
     pub id: Uuid,
     pub slug: String,
     pub name: String,
@@ -201,7 +201,7 @@ pub struct CategoryNode {
 }
 
 /// The forest of `rows` (roots first), children ordered by position then name.
-pub fn category_tree(rows: &[CategoryRow]) -> Vec<CategoryNode> {
+pub(crate) fn category_tree(rows: &[CategoryRow]) -> Vec<CategoryNode> {
     let mut children: BTreeMap<Option<Uuid>, Vec<&CategoryRow>> = BTreeMap::new();
     for row in rows {
         children.entry(row.parent_id).or_default().push(row);
@@ -236,7 +236,7 @@ pub fn category_tree(rows: &[CategoryRow]) -> Vec<CategoryNode> {
 }
 
 /// Slugs: lowercase letters and digits in words joined by single hyphens, at most 120.
-pub fn check_slug(errors: &mut FieldErrors, field: &str, slug: &str) {
+pub(crate) fn check_slug(errors: &mut FieldErrors, field: &str, slug: &str) {
     let valid = !slug.is_empty()
         && slug.len() <= 120
         && slug
@@ -248,7 +248,7 @@ pub fn check_slug(errors: &mut FieldErrors, field: &str, slug: &str) {
 }
 
 /// A required text of 1..=max characters without control characters.
-pub fn check_text(errors: &mut FieldErrors, field: &str, text: &str, max: usize) {
+pub(crate) fn check_text(errors: &mut FieldErrors, field: &str, text: &str, max: usize) {
     let length = text.trim().chars().count();
     if length == 0 || length > max {
         errors.push(field, FieldCode::InvalidLength, format!("{field} is 1 to {max} characters"));
@@ -258,7 +258,7 @@ pub fn check_text(errors: &mut FieldErrors, field: &str, text: &str, max: usize)
 }
 
 /// SKUs: letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 64.
-pub fn check_sku(errors: &mut FieldErrors, field: &str, sku: &str) {
+pub(crate) fn check_sku(errors: &mut FieldErrors, field: &str, sku: &str) {
     let mut bytes = sku.bytes();
     let valid = bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
         && sku.len() <= 64
@@ -269,7 +269,7 @@ pub fn check_sku(errors: &mut FieldErrors, field: &str, sku: &str) {
 }
 
 /// A product's status.
-pub fn check_status(errors: &mut FieldErrors, status: &str) {
+pub(crate) fn check_status(errors: &mut FieldErrors, status: &str) {
     if !matches!(status, "draft" | "active" | "archived") {
         errors.push("status", FieldCode::InvalidValue, "status is draft, active or archived");
     }
@@ -277,7 +277,7 @@ pub fn check_status(errors: &mut FieldErrors, status: &str) {
 
 /// The kind of a typed attribute.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AttributeKind {
+pub(crate) enum AttributeKind {
     Text,
     Number,
     Boolean,
@@ -286,7 +286,7 @@ pub enum AttributeKind {
 }
 
 impl AttributeKind {
-    pub fn parse(kind: &str, choices: Vec<String>) -> Option<Self> {
+    pub(crate) fn parse(kind: &str, choices: Vec<String>) -> Option<Self> {
         Some(match kind {
             "text" => AttributeKind::Text,
             "number" => AttributeKind::Number,
@@ -296,7 +296,7 @@ impl AttributeKind {
         })
     }
 
-    pub fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(&self) -> &'static str {
         match self {
             AttributeKind::Text => "text",
             AttributeKind::Number => "number",
@@ -306,7 +306,7 @@ impl AttributeKind {
     }
 
     /// The kind a first value of an undeclared attribute declares (enums are declared only).
-    pub fn of(value: &serde_json::Value) -> Option<Self> {
+    pub(crate) fn of(value: &serde_json::Value) -> Option<Self> {
         match value {
             serde_json::Value::String(_) => Some(AttributeKind::Text),
             serde_json::Value::Number(_) => Some(AttributeKind::Number),
@@ -315,7 +315,7 @@ impl AttributeKind {
         }
     }
 
-    pub fn accepts(&self, value: &serde_json::Value) -> bool {
+    pub(crate) fn accepts(&self, value: &serde_json::Value) -> bool {
         match (self, value) {
             (AttributeKind::Text, serde_json::Value::String(s)) => !s.is_empty() && s.chars().count() <= 200,
             (AttributeKind::Number, serde_json::Value::Number(_)) => true,
@@ -328,7 +328,7 @@ impl AttributeKind {
 
 /// Checks a product's attributes against the declared kinds (`declared`: name → kind); an
 /// undeclared attribute is declared by its first value's JSON type (returned, to be recorded).
-pub fn check_attributes(
+pub(crate) fn check_attributes(
     errors: &mut FieldErrors,
     attributes: &serde_json::Map<String, serde_json::Value>,
     declared: &BTreeMap<String, AttributeKind>,
@@ -364,7 +364,7 @@ pub fn check_attributes(
 /// The orders reviews are listed in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ReviewSort {
+pub(crate) enum ReviewSort {
     Newest,
     /// Most helpful votes first, then newest.
     Helpful,
@@ -372,7 +372,7 @@ pub enum ReviewSort {
 
 /// Where the next page of reviews starts. Opaque to clients.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReviewCursor {
+pub(crate) struct ReviewCursor {
     #[serde(rename = "s")]
     pub sort: ReviewSort,
     #[serde(rename = "h", default, skip_serializing_if = "Option::is_none")]
@@ -384,11 +384,11 @@ pub struct ReviewCursor {
 }
 
 impl ReviewCursor {
-    pub fn encode(&self) -> String {
+    pub(crate) fn encode(&self) -> String {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("cursor serializes"))
     }
 
-    pub fn decode(raw: &str, sort: ReviewSort) -> Result<Self, FieldError> {
+    pub(crate) fn decode(raw: &str, sort: ReviewSort) -> Result<Self, FieldError> {
         URL_SAFE_NO_PAD
             .decode(raw)
             .ok()
@@ -405,7 +405,7 @@ impl ReviewCursor {
 }
 
 /// A review listing request: sort, page size, cursor.
-pub fn review_listing(
+pub(crate) fn review_listing(
     pairs: &[(String, String)],
 ) -> Result<(ReviewSort, PageSize, Option<ReviewCursor>), Vec<FieldError>> {
     let mut errors = FieldErrors::default();
@@ -430,7 +430,7 @@ pub fn review_listing(
 }
 
 /// A review's fields as a shopper writes them.
-pub fn check_review(errors: &mut FieldErrors, rating: i64, title: &str, body: &str) {
+pub(crate) fn check_review(errors: &mut FieldErrors, rating: i64, title: &str, body: &str) {
     if !(1..=5).contains(&rating) {
         errors.push("rating", FieldCode::OutOfRange, "a rating is 1 to 5");
     }

@@ -23,7 +23,8 @@ use crate::cache::Cache;
 use crate::store;
 
 /// The streams this service consumes.
-pub const CONSUMES: &[&str] = &[InventoryEvent::DOMAIN, OrderEvent::DOMAIN, MediaEvent::DOMAIN, AuthEvent::DOMAIN];
+pub(crate) const CONSUMES: &[&str] =
+    &[InventoryEvent::DOMAIN, OrderEvent::DOMAIN, MediaEvent::DOMAIN, AuthEvent::DOMAIN];
 
 /// Applies STOCK_CHANGED to the stock flags and ORDER_DELIVERED to purchases, and invalidates the
 /// response cache once a change has committed.
@@ -78,7 +79,7 @@ impl Handler for StockFlags {
 
 /// Starts the relay that moves the outbox to `events.product` and the consumer of inventory's
 /// stream, both stopped with the service.
-pub async fn start(context: &mut Context<PgPool, Redis>, cache: Cache) -> Result<(), StartError> {
+pub(crate) async fn start(context: &mut Context<PgPool, Redis>, cache: Cache) -> Result<(), StartError> {
     let metrics = EventMetrics::new(&context.metrics);
     context.spawn_relay(metrics.clone()).await?;
     let config = context.consumer_config(CONSUMES);

@@ -17,7 +17,7 @@ use crate::store::transfer::{self as sql, ExportRow};
 use crate::store::writes::{self, NewProduct, NewVariant, ProductChanges};
 
 /// The columns of the file, in the order the export writes them.
-pub const COLUMNS: &[&str] = &[
+pub(crate) const COLUMNS: &[&str] = &[
     "product_slug",
     "title",
     "status",
@@ -34,11 +34,11 @@ pub const COLUMNS: &[&str] = &[
 ];
 
 /// Most rows one import takes.
-pub const MAX_ROWS: usize = 5_000;
+pub(crate) const MAX_ROWS: usize = 5_000;
 
 /// What an import did.
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
-pub struct ImportReport {
+pub(crate) struct ImportReport {
     pub rows: usize,
     pub created_products: usize,
     pub updated_products: usize,
@@ -238,7 +238,7 @@ fn group(rows: Vec<Row>, errors: &mut FieldErrors) -> Vec<Vec<Row>> {
 
 /// Imports `text` (CSV with [`COLUMNS`]) in one transaction, as `actor` (each product created or
 /// changed is in the audit log).
-pub async fn import(pool: &PgPool, actor: &str, currency: &str, text: &str) -> Result<ImportReport> {
+pub(crate) async fn import(pool: &PgPool, actor: &str, currency: &str, text: &str) -> Result<ImportReport> {
     let mut errors = FieldErrors::default();
     let rows = parse(text, currency, &mut errors);
     if rows.is_empty() && errors.is_empty() {
@@ -342,7 +342,7 @@ fn json_cell(value: &serde_json::Value) -> String {
 }
 
 /// The catalog as CSV with [`COLUMNS`] (what [`import`] reads back unchanged).
-pub async fn export(pool: &PgPool) -> Result<Vec<u8>> {
+pub(crate) async fn export(pool: &PgPool) -> Result<Vec<u8>> {
     let mut tx = pool.begin().await?;
     let rows: Vec<ExportRow> = sql::export(&mut tx).await?;
     tx.commit().await?;

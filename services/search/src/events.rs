@@ -16,9 +16,9 @@ use events::{Envelope, Handled, HandlerError, IdempotentHandler};
 use crate::store::SearchIndex;
 
 /// The streams this service consumes.
-pub const CONSUMES: &[&str] = &[ProductEvent::DOMAIN, InventoryEvent::DOMAIN, MediaEvent::DOMAIN];
+pub(crate) const CONSUMES: &[&str] = &[ProductEvent::DOMAIN, InventoryEvent::DOMAIN, MediaEvent::DOMAIN];
 
-pub struct Indexer {
+pub(crate) struct Indexer {
     pub index: Arc<SearchIndex>,
     pub products: ProductClient,
 }

@@ -2,10 +2,10 @@
 
 use service_kit::{FieldCode, FieldError};
 
-pub use contracts::user::rules::{country, optional_text, phone, text};
+pub(crate) use contracts::user::rules::{country, optional_text, phone, text};
 
 /// A locale like `en` or `de-AT`.
-pub fn locale(value: &str) -> Result<String, FieldError> {
+pub(crate) fn locale(value: &str) -> Result<String, FieldError> {
     let v = value.trim();
     let (lang, region) = v.split_once('-').map_or((v, None), |(l, r)| (l, Some(r)));
     let lang_ok = lang.len() == 2 && lang.chars().all(|c| c.is_ascii_lowercase());
@@ -18,7 +18,7 @@ pub fn locale(value: &str) -> Result<String, FieldError> {
 }
 
 /// An ISO 4217 currency code, uppercased.
-pub fn currency(value: &str) -> Result<String, FieldError> {
+pub(crate) fn currency(value: &str) -> Result<String, FieldError> {
     let upper = value.trim().to_ascii_uppercase();
     if upper.len() == 3 && upper.chars().all(|c| c.is_ascii_uppercase()) {
         Ok(upper)

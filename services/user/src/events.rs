@@ -8,10 +8,10 @@ use events::{Envelope, Handled, Handler};
 use sqlx::PgConnection;
 
 /// The streams this service consumes.
-pub const CONSUMES: &[&str] = &[AuthEvent::DOMAIN];
+pub(crate) const CONSUMES: &[&str] = &[AuthEvent::DOMAIN];
 
 /// Applies auth's events to profiles.
-pub struct Profiles;
+pub(crate) struct Profiles;
 
 impl Handler for Profiles {
     fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a> {

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 /// A user's profile.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Profile {
+pub(crate) struct Profile {
     pub user_id: Uuid,
     pub email: Option<String>,
     pub email_verified: bool,
@@ -27,7 +27,7 @@ const PROFILE: &str = "user_id, email, email_verified, display_name, phone, loca
      notify_email, notify_sms, notify_push, created_at, updated_at";
 
 /// A profile, if the user has one (internal reads; never creates one).
-pub async fn find_profile(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Option<Profile>> {
+pub(crate) async fn find_profile(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Option<Profile>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!("select {PROFILE} from profiles where user_id = $1")))
         .bind(user_id)
         .fetch_optional(pool)
@@ -35,7 +35,7 @@ pub async fn find_profile(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Option<P
 }
 
 /// From USER_REGISTERED: creates the profile, or fills the email of one made on demand.
-pub async fn upsert_from_registration(tx: &mut PgConnection, user_id: Uuid, email: &str) -> sqlx::Result<()> {
+pub(crate) async fn upsert_from_registration(tx: &mut PgConnection, user_id: Uuid, email: &str) -> sqlx::Result<()> {
     sqlx::query(
         "insert into profiles (user_id, email) values ($1, $2) \
          on conflict (user_id) do update set email = excluded.email where profiles.email is null",
@@ -47,7 +47,7 @@ pub async fn upsert_from_registration(tx: &mut PgConnection, user_id: Uuid, emai
     .map(|_| ())
 }
 
-pub async fn mark_email_verified(tx: &mut PgConnection, user_id: Uuid, email: &str) -> sqlx::Result<()> {
+pub(crate) async fn mark_email_verified(tx: &mut PgConnection, user_id: Uuid, email: &str) -> sqlx::Result<()> {
     sqlx::query(
         "insert into profiles (user_id, email, email_verified) values ($1, $2, true) \
          on conflict (user_id) do update set email_verified = true, email = coalesce(profiles.email, excluded.email)",
@@ -60,7 +60,7 @@ pub async fn mark_email_verified(tx: &mut PgConnection, user_id: Uuid, email: &s
 }
 
 /// Moves a profile to its new (verified) address.
-pub async fn change_email(tx: &mut PgConnection, user_id: Uuid, email: &str) -> sqlx::Result<()> {
+pub(crate) async fn change_email(tx: &mut PgConnection, user_id: Uuid, email: &str) -> sqlx::Result<()> {
     sqlx::query("update profiles set email = $2, email_verified = true, updated_at = now() where user_id = $1")
         .bind(user_id)
         .bind(email)
@@ -70,13 +70,13 @@ pub async fn change_email(tx: &mut PgConnection, user_id: Uuid, email: &str) -> 
 }
 
 /// Erases a deleted account's profile; its addresses and devices go with it (cascade).
-pub async fn erase(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
+pub(crate) async fn erase(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
     sqlx::query("delete from profiles where user_id = $1").bind(user_id).execute(&mut *tx).await.map(|_| ())
 }
 
 /// The caller's profile, made on demand when the registration event has not arrived yet.
 #[tracing::instrument(skip_all)]
-pub async fn ensure_profile(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Profile> {
+pub(crate) async fn ensure_profile(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Profile> {
     sqlx::query("insert into profiles (user_id) values ($1) on conflict (user_id) do nothing")
         .bind(user_id)
         .execute(pool)
@@ -88,7 +88,7 @@ pub async fn ensure_profile(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Profil
 }
 
 /// Changes what is `Some`; `Some(None)` clears a nullable field.
-pub async fn update_profile(
+pub(crate) async fn update_profile(
     pool: &PgPool,
     user_id: Uuid,
     display_name: Option<Option<String>>,
@@ -112,7 +112,7 @@ pub async fn update_profile(
 
 /// Preference changes; `None` leaves a preference as it is.
 #[derive(Default)]
-pub struct PreferencesPatch {
+pub(crate) struct PreferencesPatch {
     pub locale: Option<String>,
     pub currency: Option<String>,
     pub marketing_opt_in: Option<bool>,
@@ -121,7 +121,7 @@ pub struct PreferencesPatch {
     pub notify_push: Option<bool>,
 }
 
-pub async fn update_preferences(pool: &PgPool, user_id: Uuid, patch: PreferencesPatch) -> sqlx::Result<Profile> {
+pub(crate) async fn update_preferences(pool: &PgPool, user_id: Uuid, patch: PreferencesPatch) -> sqlx::Result<Profile> {
     ensure_profile(pool, user_id).await?;
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "update profiles set locale = coalesce($2, locale), currency = coalesce($3, currency), \
@@ -142,7 +142,7 @@ pub async fn update_preferences(pool: &PgPool, user_id: Uuid, patch: Preferences
 
 /// A postal address of the user.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Address {
+pub(crate) struct Address {
     pub id: Uuid,
     pub label: Option<String>,
     pub recipient_name: String,
@@ -164,7 +164,7 @@ const ADDRESS: &str = "id, label, recipient_name, line1, line2, city, region, po
 
 /// A validated address.
 #[derive(Clone, Debug)]
-pub struct AddressFields {
+pub(crate) struct AddressFields {
     pub label: Option<String>,
     pub recipient_name: String,
     pub line1: String,
@@ -178,7 +178,7 @@ pub struct AddressFields {
     pub is_default_billing: bool,
 }
 
-pub async fn list_addresses(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<Address>> {
+pub(crate) async fn list_addresses(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<Address>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {ADDRESS} from addresses where user_id = $1 order by created_at, id"
     )))
@@ -187,7 +187,7 @@ pub async fn list_addresses(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<Ad
     .await
 }
 
-pub async fn get_address(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> sqlx::Result<Option<Address>> {
+pub(crate) async fn get_address(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> sqlx::Result<Option<Address>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!("select {ADDRESS} from addresses where user_id = $1 and id = $2")))
         .bind(user_id)
         .bind(id)
@@ -215,7 +215,7 @@ async fn clear_defaults(tx: &mut PgConnection, user_id: Uuid, keep: Uuid, fields
 /// Adds an address; a user's first address becomes their default shipping and billing address.
 /// Serializes the address changes of one user (the profile row is the lock), so "first address"
 /// and "only one default" hold under concurrent requests.
-pub async fn lock_user(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
+pub(crate) async fn lock_user(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
     sqlx::query("insert into profiles (user_id) values ($1) on conflict (user_id) do nothing")
         .bind(user_id)
         .execute(&mut *tx)
@@ -246,7 +246,11 @@ fn bind_fields<'q>(query: AddressQuery<'q>, fields: &'q AddressFields) -> Addres
         .bind(fields.is_default_billing)
 }
 
-pub async fn insert_address(tx: &mut PgConnection, user_id: Uuid, mut fields: AddressFields) -> sqlx::Result<Address> {
+pub(crate) async fn insert_address(
+    tx: &mut PgConnection,
+    user_id: Uuid,
+    mut fields: AddressFields,
+) -> sqlx::Result<Address> {
     lock_user(tx, user_id).await?;
     let first: bool = sqlx::query_scalar("select not exists(select 1 from addresses where user_id = $1)")
         .bind(user_id)
@@ -266,7 +270,7 @@ pub async fn insert_address(tx: &mut PgConnection, user_id: Uuid, mut fields: Ad
     bind_fields(query, &fields).fetch_one(&mut *tx).await
 }
 
-pub async fn update_address(
+pub(crate) async fn update_address(
     tx: &mut PgConnection,
     user_id: Uuid,
     id: Uuid,
@@ -283,7 +287,7 @@ pub async fn update_address(
     bind_fields(query, &fields).fetch_optional(&mut *tx).await
 }
 
-pub async fn delete_address(pool: &PgPool, user_id: Uuid, id: Uuid) -> sqlx::Result<bool> {
+pub(crate) async fn delete_address(pool: &PgPool, user_id: Uuid, id: Uuid) -> sqlx::Result<bool> {
     let result = sqlx::query("delete from addresses where user_id = $1 and id = $2")
         .bind(user_id)
         .bind(id)
@@ -294,7 +298,7 @@ pub async fn delete_address(pool: &PgPool, user_id: Uuid, id: Uuid) -> sqlx::Res
 
 /// A device that receives push notifications.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Device {
+pub(crate) struct Device {
     pub id: Uuid,
     /// `android`, `ios` or `web`.
     pub platform: String,
@@ -302,11 +306,11 @@ pub struct Device {
 }
 
 /// How many devices a user keeps; registering another lets the oldest go.
-pub const MAX_DEVICES: i64 = 10;
+pub(crate) const MAX_DEVICES: i64 = 10;
 
 /// Registers a device's push token for `user_id` (moving it from another user if it was
 /// theirs); (the device, whether it is new). Only the newest [`MAX_DEVICES`] are kept.
-pub async fn register_device(
+pub(crate) async fn register_device(
     pool: &PgPool,
     user_id: Uuid,
     token: &str,
@@ -348,7 +352,7 @@ pub async fn register_device(
 }
 
 /// A user's devices, newest first.
-pub async fn list_devices(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<Device>> {
+pub(crate) async fn list_devices(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<Device>> {
     sqlx::query_as("select id, platform, created_at from devices where user_id = $1 order by created_at desc, id desc")
         .bind(user_id)
         .fetch_all(pool)
@@ -356,14 +360,14 @@ pub async fn list_devices(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<Devi
 }
 
 /// Forgets a device of `user_id`; whether it was theirs.
-pub async fn delete_device(pool: &PgPool, user_id: Uuid, id: Uuid) -> sqlx::Result<bool> {
+pub(crate) async fn delete_device(pool: &PgPool, user_id: Uuid, id: Uuid) -> sqlx::Result<bool> {
     let result =
         sqlx::query("delete from devices where user_id = $1 and id = $2").bind(user_id).bind(id).execute(pool).await?;
     Ok(result.rows_affected() == 1)
 }
 
 /// The push tokens of a user's devices (for the notification service).
-pub async fn push_tokens(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<String>> {
+pub(crate) async fn push_tokens(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar("select token from devices where user_id = $1 order by created_at desc")
         .bind(user_id)
         .fetch_all(pool)

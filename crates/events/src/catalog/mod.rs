@@ -122,6 +122,8 @@ pub fn secret_fields(event_type: &str) -> &'static [&'static str] {
 }
 
 #[cfg(test)]
+// The test stream is declared with `stream!`, whose items are `pub` by design.
+#[allow(unreachable_pub)]
 mod tests {
     use chrono::Utc;
     use uuid::Uuid;
@@ -140,7 +142,7 @@ mod tests {
 
     /// A stream declared only for these tests, with a secret field.
     #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-    pub struct Secretive {
+    pub(super) struct Secretive {
         pub id: Uuid,
         pub token: String,
     }

@@ -8,7 +8,7 @@ use super::{Consumer, ProcessError};
 use crate::dead_letter_stream;
 
 /// How long a dead letter is kept for an operator to look at and replay: 30 days.
-pub const DEAD_LETTER_RETENTION: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+pub(super) const DEAD_LETTER_RETENTION: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
 
 impl Consumer {
     /// Moves an entry to the group's dead-letter stream with its error, then acknowledges it.

@@ -64,7 +64,7 @@ async fn customer(state: &AppState, caller: &Caller, id: Uuid) -> Result<Account
         (status = 422, description = "`validation_failed`: `email` (`invalid_email`), `role` (`invalid_value`).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`upstream_unavailable`: auth is not answering.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn invite_staff(
+pub(super) async fn invite_staff(
     State(state): State<AppState>,
     caller: Caller,
     Json(body): Json<NewStaff>,
@@ -81,7 +81,7 @@ pub async fn invite_staff(
         (status = 403, description = "`forbidden`: needs `staff:write`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`upstream_unavailable`: auth is not answering.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn list_staff(State(state): State<AppState>, caller: Caller) -> Result<Json<StaffList>> {
+pub(super) async fn list_staff(State(state): State<AppState>, caller: Caller) -> Result<Json<StaffList>> {
     require(&caller, &[Permission::StaffWrite])?;
     Ok(Json(StaffList { items: state.auth.staff(caller.subject()).await? }))
 }
@@ -96,7 +96,7 @@ pub async fn list_staff(State(state): State<AppState>, caller: Caller) -> Result
         (status = 422, description = "`validation_failed`: `email` (`required`, `invalid_email`).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`upstream_unavailable`: auth is not answering.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn find_customer(
+pub(super) async fn find_customer(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<HashMap<String, String>>,
@@ -124,7 +124,7 @@ pub async fn find_customer(
         (status = 404, description = "`not_found`: no customer with this id (a staff member's id included).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`upstream_unavailable`: auth is not answering.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn get_customer(
+pub(super) async fn get_customer(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -147,7 +147,7 @@ pub async fn get_customer(
         (status = 422, description = "`validation_failed`: `limit` or `cursor`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`upstream_unavailable`: auth or order is not answering.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn customer_orders(
+pub(super) async fn customer_orders(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -174,7 +174,7 @@ pub async fn customer_orders(
         (status = 422, description = "`validation_failed`: `reason` (`required`, `invalid_length`).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`upstream_unavailable`: auth is not answering.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn disable_customer(
+pub(super) async fn disable_customer(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -194,7 +194,7 @@ pub async fn disable_customer(
         (status = 404, description = "`not_found`: no customer with this id.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`upstream_unavailable`: auth is not answering.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn enable_customer(
+pub(super) async fn enable_customer(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -207,7 +207,7 @@ pub async fn enable_customer(
 /// An order as the back office shows it: the order, whose it is, its payment with refunds, and
 /// one timeline of the order's state changes and the payment's refunds.
 #[derive(serde::Serialize, ToSchema)]
-pub struct StaffOrder {
+pub(super) struct StaffOrder {
     #[schema(value_type = Object)]
     order: serde_json::Value,
     user_id: Uuid,
@@ -219,7 +219,7 @@ pub struct StaffOrder {
 
 /// One moment of an order's life.
 #[derive(serde::Serialize, ToSchema)]
-pub struct TimelineEntry {
+pub(super) struct TimelineEntry {
     at: chrono::DateTime<chrono::Utc>,
     /// `order.<status>` (e.g. `order.paid`), `payment.started`, `refund.<status>`.
     kind: String,
@@ -266,7 +266,11 @@ fn timeline(transitions: &[Transition], payment: Option<&PaymentRecord>) -> Vec<
         (status = 404, description = "`not_found`: no order with this id.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`upstream_unavailable`: order or payment is not answering.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn order(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<StaffOrder>> {
+pub(super) async fn order(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<StaffOrder>> {
     require(&caller, &[Permission::OrdersRead])?;
     let id = path_id(&id, "order")?;
     let (detail, payment) =

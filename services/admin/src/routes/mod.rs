@@ -26,7 +26,7 @@ use crate::domain::{self, Summary};
 use crate::error::Result;
 
 #[derive(Clone)]
-pub struct AppState {
+pub(crate) struct AppState {
     pub analytics: AnalyticsClient,
     pub auth: contracts::auth::AuthClient,
     pub orders: contracts::order::OrderClient,
@@ -51,12 +51,12 @@ fn api() -> OpenApiRouter<AppState> {
 }
 
 /// The business routes, served behind the internal-token guard.
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     api().with_state(state).split_for_parts().0
 }
 
 /// The OpenAPI description of the service's public routes.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
@@ -137,7 +137,7 @@ async fn dashboard_page(
 
 /// One staff write as the audit log keeps it.
 #[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct AuditEntry {
+pub(crate) struct AuditEntry {
     event_id: uuid::Uuid,
     recorded_at: chrono::DateTime<chrono::Utc>,
     /// The service that took the write.
@@ -157,7 +157,7 @@ pub struct AuditEntry {
 
 /// A page of the audit log.
 #[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct AuditPage {
+pub(crate) struct AuditPage {
     items: Vec<AuditEntry>,
     /// Pass as `cursor` for older entries; none on the last page.
     next_cursor: Option<String>,

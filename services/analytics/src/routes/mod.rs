@@ -29,7 +29,7 @@ use crate::error::Result;
 use crate::store;
 
 #[derive(Clone)]
-pub struct AppState {
+pub(crate) struct AppState {
     pub pool: PgPool,
     pub settings: Arc<AnalyticsConfig>,
 }
@@ -47,26 +47,26 @@ fn api() -> OpenApiRouter<AppState> {
 }
 
 /// The business routes, served behind the internal-token guard.
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     api().with_state(state).split_for_parts().0
 }
 
 /// The OpenAPI description of the service's public routes.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
 /// A batch of tracking events.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TrackingBatch {
+pub(crate) struct TrackingBatch {
     /// 1 to 50 events.
     events: Vec<TrackingEvent>,
 }
 
 /// What was kept.
 #[derive(Serialize, ToSchema)]
-pub struct Tracked {
+pub(crate) struct Tracked {
     /// Events stored now.
     accepted: u64,
     /// Events already stored (the same events sent again: with the same `event_id`s, or
@@ -171,7 +171,7 @@ fn windowed(state: &AppState, caller: &Caller, query: &HashMap<String, String>) 
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
-pub struct WindowQuery {
+pub(crate) struct WindowQuery {
     /// First day, YYYY-MM-DD (default 29 days before `to`).
     from: Option<String>,
     /// Last day, included (default today, UTC).
@@ -182,7 +182,7 @@ pub struct WindowQuery {
 
 /// The report's rows.
 #[derive(Serialize, ToSchema)]
-pub struct RevenueReport {
+pub(crate) struct RevenueReport {
     items: Vec<RevenueRow>,
 }
 
@@ -221,7 +221,7 @@ async fn revenue(
 
 /// Refunds in one period.
 #[derive(Serialize, ToSchema)]
-pub struct RefundsRow {
+pub(crate) struct RefundsRow {
     period: NaiveDate,
     refunds: i64,
     refunded_minor: i64,
@@ -229,7 +229,7 @@ pub struct RefundsRow {
 
 /// The report's rows.
 #[derive(Serialize, ToSchema)]
-pub struct RefundsReport {
+pub(crate) struct RefundsReport {
     items: Vec<RefundsRow>,
 }
 
@@ -258,7 +258,7 @@ async fn refunds(
 
 /// A best seller.
 #[derive(Serialize, ToSchema)]
-pub struct ProductRow {
+pub(crate) struct ProductRow {
     sku: String,
     /// The product and variant as last ordered.
     title: String,
@@ -269,7 +269,7 @@ pub struct ProductRow {
 
 /// The report's rows.
 #[derive(Serialize, ToSchema)]
-pub struct TopProductsReport {
+pub(crate) struct TopProductsReport {
     items: Vec<ProductRow>,
 }
 
@@ -322,7 +322,7 @@ async fn top_products(
 
 /// The report's rows.
 #[derive(Serialize, ToSchema)]
-pub struct FunnelReport {
+pub(crate) struct FunnelReport {
     items: Vec<FunnelRow>,
 }
 
@@ -359,7 +359,7 @@ async fn funnel(
 
 /// The report's rows.
 #[derive(Serialize, ToSchema)]
-pub struct CustomersReport {
+pub(crate) struct CustomersReport {
     items: Vec<CustomersRow>,
 }
 
@@ -388,7 +388,7 @@ async fn customers(
 
 /// The report's rows.
 #[derive(Serialize, ToSchema)]
-pub struct LowStockReport {
+pub(crate) struct LowStockReport {
     items: Vec<LowStockRow>,
 }
 

@@ -9,7 +9,7 @@ use internal_token::Subject;
 use testkit::{ServiceCaller, TestDb};
 use uuid::Uuid;
 
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub public: ServiceCaller,
     pub shopper: ServiceCaller,
     pub shopper_id: String,
@@ -20,12 +20,12 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
     }
 
     /// An app whose configuration `tune` changes first.
-    pub async fn spawn_with(tune: impl FnOnce(&mut analytics::AnalyticsConfig)) -> Self {
+    pub(crate) async fn spawn_with(tune: impl FnOnce(&mut analytics::AnalyticsConfig)) -> Self {
         let db = TestDb::new().await;
         let service = testkit::service_config("analytics", Some(&db));
         let prefix = service.redis.as_ref().expect("redis").key_prefix.clone();
@@ -53,12 +53,12 @@ impl TestApp {
     }
 
     /// Puts `envelope` on its stream exactly as given (the same id every time: a redelivery).
-    pub async fn deliver(&self, envelope: &events::Envelope, domain: &str) {
+    pub(crate) async fn deliver(&self, envelope: &events::Envelope, domain: &str) {
         testkit::stream::publish_envelope(&self.prefix, domain, envelope).await;
     }
 
     /// GET a report as JSON; its items.
-    pub async fn report(&self, path: &str) -> Vec<serde_json::Value> {
+    pub(crate) async fn report(&self, path: &str) -> Vec<serde_json::Value> {
         let (status, body) = self.staff.get(path).await;
         assert_eq!(status, 200, "{path}: {body}");
         body["items"].as_array().cloned().unwrap_or_default()
@@ -68,7 +68,7 @@ impl TestApp {
 impl TestApp {
     /// Waits until the analytics group has taken and acknowledged everything on the streams of
     /// `domains` (no lag, nothing pending): evidence that even no-op redeliveries were handled.
-    pub async fn wait_consumed(&self, domains: &[&str]) {
+    pub(crate) async fn wait_consumed(&self, domains: &[&str]) {
         let client = redis::Client::open(testkit::env().redis.url.as_str()).unwrap();
         let mut redis = client.get_multiplexed_async_connection().await.unwrap();
         testkit::wait::until("the analytics group consumed its streams", async || {

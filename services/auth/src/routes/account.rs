@@ -17,7 +17,7 @@ use crate::error::Result;
 
 /// The current password and the new one.
 #[derive(Deserialize, ToSchema)]
-pub struct PasswordChange {
+pub(crate) struct PasswordChange {
     current_password: String,
     /// 12 to 128 characters.
     new_password: String,
@@ -25,7 +25,7 @@ pub struct PasswordChange {
 
 /// What a password change did.
 #[derive(Serialize, ToSchema)]
-pub struct PasswordChanged {
+pub(crate) struct PasswordChanged {
     /// How many other sessions were ended.
     sessions_ended: usize,
 }
@@ -43,7 +43,7 @@ pub struct PasswordChanged {
         (status = 429, description = "`too_many_attempts`: too many wrong passwords.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`busy`: retry shortly.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn change_password(
+pub(crate) async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -68,7 +68,7 @@ pub async fn change_password(
 
 /// The current password and the address to move to.
 #[derive(Deserialize, ToSchema)]
-pub struct EmailChange {
+pub(crate) struct EmailChange {
     password: String,
     #[schema(example = "ada.new@example.com")]
     new_email: String,
@@ -76,7 +76,7 @@ pub struct EmailChange {
 
 /// Where the confirmation link went.
 #[derive(Serialize, ToSchema)]
-pub struct EmailChangePending {
+pub(crate) struct EmailChangePending {
     /// The new address: the link is there; the account keeps its old one until it is used.
     email: String,
     expires_at: chrono::DateTime<chrono::Utc>,
@@ -96,7 +96,7 @@ pub struct EmailChangePending {
         (status = 422, description = "`validation_failed`: `password` (`invalid_value`), `new_email` (`invalid_email`, `invalid_value`: the current address).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 429, description = "`too_many_attempts`: too many wrong passwords.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn request_email_change(
+pub(crate) async fn request_email_change(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -111,7 +111,7 @@ pub async fn request_email_change(
 
 /// The account's address now.
 #[derive(Serialize, ToSchema)]
-pub struct EmailChanged {
+pub(crate) struct EmailChanged {
     email: String,
 }
 
@@ -126,7 +126,7 @@ pub struct EmailChanged {
         (status = 409, description = "`email_taken`: another account took the address meanwhile.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: `token` (`invalid_or_expired`).", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn confirm_email_change(
+pub(crate) async fn confirm_email_change(
     State(state): State<AppState>,
     Json(body): Json<super::TokenBody>,
 ) -> Result<Json<EmailChanged>> {
@@ -135,7 +135,7 @@ pub async fn confirm_email_change(
 
 /// The current password, to delete the account.
 #[derive(Deserialize, ToSchema)]
-pub struct AccountDeletion {
+pub(crate) struct AccountDeletion {
     password: String,
 }
 
@@ -152,7 +152,7 @@ pub struct AccountDeletion {
         (status = 422, description = "`validation_failed`: `password` (`invalid_value`).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 429, description = "`too_many_attempts`: too many wrong passwords.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn delete_account(
+pub(crate) async fn delete_account(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,

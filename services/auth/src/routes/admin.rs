@@ -15,7 +15,7 @@ use crate::error::{ApiError, Result};
 
 /// An administrator's sign-in: password and a second factor.
 #[derive(Deserialize, ToSchema)]
-pub struct AdminLogin {
+pub(crate) struct AdminLogin {
     email: String,
     password: String,
     /// The current TOTP code.
@@ -36,7 +36,7 @@ pub struct AdminLogin {
         (status = 429, description = "`too_many_attempts`: too many failed sign-ins, or too many wrong codes for this account (then for the rest of the window, whatever the password).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`busy`: retry shortly.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn login(
+pub(crate) async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
     Json(body): Json<AdminLogin>,
@@ -50,7 +50,7 @@ pub async fn login(
 
 /// What re-enrolling the second factor asks for: the password and the current factor.
 #[derive(Deserialize, ToSchema)]
-pub struct ReEnrol {
+pub(crate) struct ReEnrol {
     password: String,
     /// The current TOTP code.
     code: Option<String>,
@@ -72,7 +72,7 @@ pub struct ReEnrol {
         (status = 429, description = "`too_many_attempts`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`busy`: retry shortly.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn enroll(
+pub(crate) async fn enroll(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -97,7 +97,7 @@ pub async fn enroll(
 
 /// A new signing key.
 #[derive(Serialize, ToSchema)]
-pub struct Rotated {
+pub(crate) struct Rotated {
     kid: String,
     /// When it starts signing (it is published at once).
     activates_at: chrono::DateTime<chrono::Utc>,
@@ -111,7 +111,7 @@ pub struct Rotated {
         (status = 401, description = "`token_missing`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: needs `keys:rotate`.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn rotate_keys(State(state): State<AppState>, caller: Caller) -> Result<Json<Rotated>> {
+pub(crate) async fn rotate_keys(State(state): State<AppState>, caller: Caller) -> Result<Json<Rotated>> {
     caller.require_perm(Permission::KeysRotate)?;
     let (kid, activates_at) = state.sessions.tokens().ring().rotate_by(&caller.subject().sub).await?;
     tracing::info!(security_event = "signing_key_rotated", by = %caller.subject().sub, %kid, "key rotation requested");

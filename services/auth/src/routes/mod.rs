@@ -1,9 +1,9 @@
 //! The auth service's HTTP routes: extract, call the account or session module, render.
 
-pub mod account;
-pub mod admin;
-pub mod session;
-pub mod staff;
+pub(crate) mod account;
+pub(crate) mod admin;
+pub(crate) mod session;
+pub(crate) mod staff;
 
 use std::sync::Arc;
 
@@ -29,7 +29,7 @@ use crate::vault::Vault;
 
 /// What the handlers share.
 #[derive(Clone)]
-pub struct AppState {
+pub(crate) struct AppState {
     pub accounts: Arc<Accounts>,
     pub sessions: Arc<Sessions>,
     pub vault: Arc<Vault>,
@@ -63,7 +63,7 @@ fn api() -> OpenApiRouter<AppState> {
 
 /// Every route of the auth service: the public ones for the gateway, the internal one for the
 /// notification service, each narrowed to its caller.
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let public = api().with_state(state.clone()).split_for_parts().0.route_layer(from_fn(only_from(&[fleet::GATEWAY])));
     let internal = Router::new()
         .route(contracts::auth::ONE_TIME_TOKEN_PATH, get(one_time_token))
@@ -91,13 +91,13 @@ async fn one_time_token(State(state): State<AppState>, Path(token_ref): Path<Str
 }
 
 /// The OpenAPI description of the auth service's public routes.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
 /// An email and a password.
 #[derive(Deserialize, ToSchema)]
-pub struct Credentials {
+pub(crate) struct Credentials {
     #[schema(example = "ada@example.com")]
     email: String,
     /// 12 to 128 characters for a new account.
@@ -142,7 +142,7 @@ async fn register(State(state): State<AppState>, Json(body): Json<Credentials>) 
 
 /// The one-time token from an email's link.
 #[derive(Deserialize, ToSchema)]
-pub struct TokenBody {
+pub(crate) struct TokenBody {
     token: String,
 }
 
@@ -161,7 +161,7 @@ async fn verify_email(State(state): State<AppState>, Json(body): Json<TokenBody>
 
 /// Whose password to reset.
 #[derive(Deserialize, ToSchema)]
-pub struct ResetRequest {
+pub(crate) struct ResetRequest {
     email: String,
 }
 
@@ -181,7 +181,7 @@ async fn request_password_reset(State(state): State<AppState>, Json(body): Json<
 
 /// The token from the reset link and the new password.
 #[derive(Deserialize, ToSchema)]
-pub struct ResetConfirm {
+pub(crate) struct ResetConfirm {
     token: String,
     password: String,
 }
@@ -222,7 +222,7 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, Json(body): Js
 }
 
 /// A JSON answer that carries a secret or a user's own private data: never stored by a cache.
-pub struct NoStore<T>(pub T);
+pub(crate) struct NoStore<T>(pub T);
 
 impl<T: Serialize> IntoResponse for NoStore<T> {
     fn into_response(self) -> Response {

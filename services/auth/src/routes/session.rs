@@ -18,7 +18,7 @@ use crate::store::sessions::SessionView;
 
 /// What a sign-in or a refresh answers.
 #[derive(Serialize, ToSchema)]
-pub struct Tokens {
+pub(crate) struct Tokens {
     /// The RS256 access token (15 minutes; 5 for administrators).
     access_token: String,
     #[schema(example = "Bearer")]
@@ -34,7 +34,7 @@ pub struct Tokens {
 }
 
 /// 200 with a new access token and its refresh token (also as the HttpOnly cookie), never cached.
-pub fn render(sessions: &Sessions, opened: Opened) -> Response {
+pub(crate) fn render(sessions: &Sessions, opened: Opened) -> Response {
     let cookie = sessions.refresh_cookie(&opened.refresh_token, opened.refresh_expires_in);
     let body = Tokens {
         access_token: opened.access_token,
@@ -52,7 +52,7 @@ pub fn render(sessions: &Sessions, opened: Opened) -> Response {
 
 /// The refresh token, when the client keeps it itself (else the cookie is used).
 #[derive(Deserialize, ToSchema)]
-pub struct RefreshBody {
+pub(crate) struct RefreshBody {
     refresh_token: String,
 }
 
@@ -67,7 +67,7 @@ pub struct RefreshBody {
         (status = 403, description = "`forbidden`: the cookie came without an allowed Origin.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: the body lacks `refresh_token`.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response> {
+pub(crate) async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response> {
     let (token, presented) = presented_refresh_token(&state, &headers, &body)?;
     let opened = state.sessions.refresh(&token, presented).await?;
     Ok(render(&state.sessions, opened))
@@ -125,7 +125,7 @@ pub(super) fn cleared_cookie(sessions: &Sessions) -> Response {
         (status = 204, description = "Ended; the refresh cookie is cleared."),
         SignInRequired,
     ))]
-pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response> {
+pub(crate) async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response> {
     let (user_id, session) = signed_in(&caller)?;
     state.sessions.logout(user_id, session).await?;
     Ok(cleared_cookie(&state.sessions))
@@ -137,7 +137,7 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Res
         (status = 204, description = "Every session and every access token issued so far are ended."),
         SignInRequired,
     ))]
-pub async fn logout_all(State(state): State<AppState>, caller: Caller) -> Result<Response> {
+pub(crate) async fn logout_all(State(state): State<AppState>, caller: Caller) -> Result<Response> {
     let (user_id, session) = signed_in(&caller)?;
     state.sessions.logout_all(user_id, session).await?;
     Ok(cleared_cookie(&state.sessions))
@@ -145,7 +145,7 @@ pub async fn logout_all(State(state): State<AppState>, caller: Caller) -> Result
 
 /// The user's active logins.
 #[derive(Serialize, ToSchema)]
-pub struct SessionList {
+pub(crate) struct SessionList {
     items: Vec<SessionView>,
 }
 
@@ -155,7 +155,7 @@ pub struct SessionList {
         (status = 200, description = "Active sessions, most recently used first; `current` marks this one.", body = SessionList),
         SignInRequired,
     ))]
-pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<NoStore<SessionList>> {
+pub(crate) async fn list(State(state): State<AppState>, caller: Caller) -> Result<NoStore<SessionList>> {
     let (user_id, session) = signed_in(&caller)?;
     let items = state.sessions.list(user_id, session.sid.as_deref()).await?;
     Ok(NoStore(SessionList { items }))

@@ -19,7 +19,7 @@ use crate::error::{ApiError, Result};
 
 /// The invitation's token and the staff member's new password.
 #[derive(Deserialize, ToSchema)]
-pub struct Accept {
+pub(crate) struct Accept {
     token: String,
     /// 12 to 128 characters.
     password: String,
@@ -38,7 +38,7 @@ pub struct Accept {
         (status = 422, description = "`validation_failed`: `token` (`invalid_or_expired`), `password` (`password_too_short`, `password_too_long`).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`busy`: retry shortly.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn accept(
+pub(crate) async fn accept(
     State(state): State<AppState>,
     Json(body): Json<Accept>,
 ) -> Result<NoStore<crate::admin::Enrolment>> {
@@ -50,12 +50,12 @@ fn account_id(raw: &str) -> Result<Uuid> {
 }
 
 /// `GET /internal/staff` (admin; `staff:write`).
-pub async fn list_staff(State(state): State<AppState>, caller: Caller) -> Result<Json<StaffList>> {
+pub(crate) async fn list_staff(State(state): State<AppState>, caller: Caller) -> Result<Json<StaffList>> {
     Ok(Json(StaffList { items: state.accounts.list_staff(&caller).await? }))
 }
 
 /// `POST /internal/staff` (admin; `staff:write`) → 201.
-pub async fn invite_staff(
+pub(crate) async fn invite_staff(
     State(state): State<AppState>,
     caller: Caller,
     Json(body): Json<NewStaff>,
@@ -65,7 +65,7 @@ pub async fn invite_staff(
 }
 
 /// `GET /internal/accounts?email=` (admin; `customers:read`).
-pub async fn account_by_email(
+pub(crate) async fn account_by_email(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<HashMap<String, String>>,
@@ -79,12 +79,12 @@ pub async fn account_by_email(
 }
 
 /// `GET /internal/accounts/{id}` (admin; `customers:read`).
-pub async fn account(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response> {
+pub(crate) async fn account(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response> {
     Ok(Json(state.accounts.account(&caller, account_id(&id)?).await?).into_response())
 }
 
 /// `POST /internal/accounts/{id}/disable` (admin; `customers:write`, and `staff:write` for staff).
-pub async fn disable(
+pub(crate) async fn disable(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -95,7 +95,7 @@ pub async fn disable(
 }
 
 /// `POST /internal/accounts/{id}/enable` (admin; as disabling).
-pub async fn enable(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response> {
+pub(crate) async fn enable(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response> {
     let id = account_id(&id)?;
     Ok(Json(state.accounts.set_disabled(&state.sessions, &caller, id, None).await?).into_response())
 }

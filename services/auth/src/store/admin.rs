@@ -5,7 +5,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// Stores (or replaces) the sealed TOTP seed; the last used step starts over.
-pub async fn upsert_totp(tx: &mut PgConnection, user_id: Uuid, secret_sealed: &[u8]) -> sqlx::Result<()> {
+pub(crate) async fn upsert_totp(tx: &mut PgConnection, user_id: Uuid, secret_sealed: &[u8]) -> sqlx::Result<()> {
     sqlx::query(
         "insert into admin_totp (user_id, secret_sealed) values ($1, $2) \
          on conflict (user_id) do update set secret_sealed = excluded.secret_sealed, last_used_step = null, created_at = now()",
@@ -18,7 +18,11 @@ pub async fn upsert_totp(tx: &mut PgConnection, user_id: Uuid, secret_sealed: &[
 }
 
 /// Replaces every recovery code of the admin with these hashes.
-pub async fn replace_recovery_codes(tx: &mut PgConnection, user_id: Uuid, hashes: &[Vec<u8>]) -> sqlx::Result<()> {
+pub(crate) async fn replace_recovery_codes(
+    tx: &mut PgConnection,
+    user_id: Uuid,
+    hashes: &[Vec<u8>],
+) -> sqlx::Result<()> {
     sqlx::query("delete from recovery_codes where user_id = $1").bind(user_id).execute(&mut *tx).await?;
     sqlx::query("insert into recovery_codes (code_hash, user_id) select unnest($1::bytea[]), $2")
         .bind(hashes)
@@ -29,7 +33,7 @@ pub async fn replace_recovery_codes(tx: &mut PgConnection, user_id: Uuid, hashes
 }
 
 /// The sealed seed and last used step, locked until the transaction ends (one code, one use).
-pub async fn lock_totp(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<(Vec<u8>, Option<i64>)>> {
+pub(crate) async fn lock_totp(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<(Vec<u8>, Option<i64>)>> {
     sqlx::query_as("select secret_sealed, last_used_step from admin_totp where user_id = $1 for update")
         .bind(user_id)
         .fetch_optional(&mut *tx)
@@ -37,7 +41,7 @@ pub async fn lock_totp(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Opt
 }
 
 /// Remembers the step a code was accepted for, so it is never accepted again.
-pub async fn set_last_used_step(tx: &mut PgConnection, user_id: Uuid, step: i64) -> sqlx::Result<()> {
+pub(crate) async fn set_last_used_step(tx: &mut PgConnection, user_id: Uuid, step: i64) -> sqlx::Result<()> {
     sqlx::query("update admin_totp set last_used_step = $2 where user_id = $1")
         .bind(user_id)
         .bind(step)
@@ -47,7 +51,7 @@ pub async fn set_last_used_step(tx: &mut PgConnection, user_id: Uuid, step: i64)
 }
 
 /// Uses up a recovery code; returns whether it was an unused code of this admin.
-pub async fn use_recovery_code(tx: &mut PgConnection, user_id: Uuid, code_hash: &[u8]) -> sqlx::Result<bool> {
+pub(crate) async fn use_recovery_code(tx: &mut PgConnection, user_id: Uuid, code_hash: &[u8]) -> sqlx::Result<bool> {
     let result = sqlx::query(
         "update recovery_codes set used_at = now() where code_hash = $1 and user_id = $2 and used_at is null",
     )
@@ -59,7 +63,7 @@ pub async fn use_recovery_code(tx: &mut PgConnection, user_id: Uuid, code_hash: 
 }
 
 /// Makes an account an administrator with a verified email.
-pub async fn make_admin(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
+pub(crate) async fn make_admin(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
     sqlx::query("update users set role = 'admin', email_verified = true where id = $1")
         .bind(user_id)
         .execute(&mut *tx)
@@ -68,7 +72,7 @@ pub async fn make_admin(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()
 }
 
 /// The email of a staff member (any staff role), `None` for anyone else.
-pub async fn admin_email(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<String>> {
+pub(crate) async fn admin_email(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar("select email from users where id = $1 and role <> 'customer'")
         .bind(user_id)
         .fetch_optional(&mut *tx)

@@ -5,15 +5,15 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 /// kid, sealed private key, public JWK, activation time.
-pub type KeyRow = (String, Vec<u8>, sqlx::types::Json<Jwk>, DateTime<Utc>);
+pub(crate) type KeyRow = (String, Vec<u8>, sqlx::types::Json<Jwk>, DateTime<Utc>);
 
 /// Whether the ring has no key at all (a fresh deployment).
-pub async fn ring_is_empty(pool: &PgPool) -> sqlx::Result<bool> {
+pub(crate) async fn ring_is_empty(pool: &PgPool) -> sqlx::Result<bool> {
     sqlx::query_scalar("select not exists(select 1 from signing_keys)").fetch_one(pool).await
 }
 
 /// Adds a key unless its kid exists.
-pub async fn insert(
+pub(crate) async fn insert(
     conn: &mut sqlx::PgConnection,
     kid: &str,
     private_sealed: &[u8],
@@ -34,18 +34,18 @@ pub async fn insert(
 }
 
 /// Every key, oldest activation first.
-pub async fn all(pool: &PgPool) -> sqlx::Result<Vec<KeyRow>> {
+pub(crate) async fn all(pool: &PgPool) -> sqlx::Result<Vec<KeyRow>> {
     sqlx::query_as("select kid, private_sealed, public_jwk, activates_at from signing_keys order by activates_at, kid")
         .fetch_all(pool)
         .await
 }
 
 /// How many keys the ring holds.
-pub async fn count(pool: &PgPool) -> sqlx::Result<i64> {
+pub(crate) async fn count(pool: &PgPool) -> sqlx::Result<i64> {
     sqlx::query_scalar("select count(*) from signing_keys").fetch_one(pool).await
 }
 
 /// Removes a key (retired long ago, or compromised); returns whether it existed.
-pub async fn delete(pool: &PgPool, kid: &str) -> sqlx::Result<bool> {
+pub(crate) async fn delete(pool: &PgPool, kid: &str) -> sqlx::Result<bool> {
     Ok(sqlx::query("delete from signing_keys where kid = $1").bind(kid).execute(pool).await?.rows_affected() == 1)
 }

@@ -7,14 +7,14 @@ use uuid::Uuid;
 
 use crate::domain::Email;
 
-pub mod admin;
-pub mod keys;
-pub mod sessions;
-pub mod staff;
+pub(crate) mod admin;
+pub(crate) mod keys;
+pub(crate) mod sessions;
+pub(crate) mod staff;
 
 /// What login needs of an account.
 #[derive(sqlx::FromRow)]
-pub struct Credentials {
+pub(crate) struct Credentials {
     pub id: Uuid,
     pub password_hash: String,
     pub role: String,
@@ -23,14 +23,14 @@ pub struct Credentials {
     pub disabled: bool,
 }
 
-pub enum InsertOutcome {
+pub(crate) enum InsertOutcome {
     Created(Uuid),
     EmailTaken,
 }
 
 /// What a one-time token is for.
 #[derive(Clone, Copy, Debug)]
-pub enum Purpose {
+pub(crate) enum Purpose {
     VerifyEmail,
     ResetPassword,
     /// A staff member's invitation: choose a password and enrol the second factor.
@@ -54,7 +54,7 @@ impl Purpose {
 /// `password_hash` is a `!` marker that no argon2 string equals, so no password matches until
 /// the invitation is accepted.
 #[tracing::instrument(skip_all)]
-pub async fn insert_user(
+pub(crate) async fn insert_user(
     tx: &mut PgConnection,
     email: &Email,
     password_hash: &str,
@@ -76,7 +76,7 @@ pub async fn insert_user(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn credentials(pool: &PgPool, email: &Email) -> sqlx::Result<Option<Credentials>> {
+pub(crate) async fn credentials(pool: &PgPool, email: &Email) -> sqlx::Result<Option<Credentials>> {
     sqlx::query_as::<_, Credentials>("select id, password_hash, role, email_verified, disabled_at is not null as disabled from users where email = $1")
         .bind(email.as_str())
         .fetch_optional(pool)
@@ -84,13 +84,13 @@ pub async fn credentials(pool: &PgPool, email: &Email) -> sqlx::Result<Option<Cr
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn user_id_by_email(tx: &mut PgConnection, email: &Email) -> sqlx::Result<Option<Uuid>> {
+pub(crate) async fn user_id_by_email(tx: &mut PgConnection, email: &Email) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar("select id from users where email = $1").bind(email.as_str()).fetch_optional(&mut *tx).await
 }
 
 /// A new one-time token as stored: its hash (what a link is checked against), and its reference
 /// and sealed form (what the mailer fetches to write the link).
-pub struct NewToken<'a> {
+pub(crate) struct NewToken<'a> {
     pub purpose: Purpose,
     pub user_id: Uuid,
     pub token_hash: &'a [u8],
@@ -103,7 +103,10 @@ pub struct NewToken<'a> {
 
 /// Stores a new one-time token; returns when it expires.
 #[tracing::instrument(skip_all, fields(purpose = token.purpose.as_str()))]
-pub async fn insert_token(tx: &mut PgConnection, token: NewToken<'_>) -> sqlx::Result<chrono::DateTime<chrono::Utc>> {
+pub(crate) async fn insert_token(
+    tx: &mut PgConnection,
+    token: NewToken<'_>,
+) -> sqlx::Result<chrono::DateTime<chrono::Utc>> {
     sqlx::query_scalar(
         "insert into one_time_tokens (token_hash, purpose, user_id, expires_at, token_ref, token_sealed, new_email) \
          values ($1, $2, $3, now() + make_interval(secs => $4), $5, $6, $7) returning expires_at",
@@ -121,7 +124,7 @@ pub async fn insert_token(tx: &mut PgConnection, token: NewToken<'_>) -> sqlx::R
 
 /// Reset links an account was sent in the last 2 minutes and in the last 24 hours (its user
 /// row locked until `tx` ends, so concurrent requests count one after the other).
-pub async fn reset_requests(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<(i64, i64)> {
+pub(crate) async fn reset_requests(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<(i64, i64)> {
     sqlx::query("select 1 from users where id = $1 for update").bind(user_id).execute(&mut *tx).await?;
     sqlx::query_as(
         "select count(*) filter (where created_at > now() - interval '2 minutes'), count(*) from one_time_tokens \
@@ -133,7 +136,7 @@ pub async fn reset_requests(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Resul
 }
 
 /// The sealed token with this reference, while it is unused and unexpired.
-pub async fn sealed_token(pool: &PgPool, token_ref: Uuid) -> sqlx::Result<Option<Vec<u8>>> {
+pub(crate) async fn sealed_token(pool: &PgPool, token_ref: Uuid) -> sqlx::Result<Option<Vec<u8>>> {
     sqlx::query_scalar(
         "select token_sealed from one_time_tokens \
          where token_ref = $1 and used_at is null and expires_at > now() and token_sealed is not null",
@@ -145,7 +148,11 @@ pub async fn sealed_token(pool: &PgPool, token_ref: Uuid) -> sqlx::Result<Option
 
 /// Uses up a current, unused token; returns its user. A token works once.
 #[tracing::instrument(skip_all, fields(purpose = purpose.as_str()))]
-pub async fn consume_token(tx: &mut PgConnection, purpose: Purpose, token_hash: &[u8]) -> sqlx::Result<Option<Uuid>> {
+pub(crate) async fn consume_token(
+    tx: &mut PgConnection,
+    purpose: Purpose,
+    token_hash: &[u8],
+) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar(
         "update one_time_tokens set used_at = now(), token_sealed = null \
          where token_hash = $1 and purpose = $2 and used_at is null and expires_at > now() \
@@ -158,7 +165,10 @@ pub async fn consume_token(tx: &mut PgConnection, purpose: Purpose, token_hash: 
 }
 
 /// Uses up a current email-change token; returns its user and the new address.
-pub async fn consume_email_change(tx: &mut PgConnection, token_hash: &[u8]) -> sqlx::Result<Option<(Uuid, String)>> {
+pub(crate) async fn consume_email_change(
+    tx: &mut PgConnection,
+    token_hash: &[u8],
+) -> sqlx::Result<Option<(Uuid, String)>> {
     sqlx::query_as(
         "update one_time_tokens set used_at = now(), token_sealed = null \
          where token_hash = $1 and purpose = 'change_email' and used_at is null and expires_at > now() \
@@ -170,7 +180,7 @@ pub async fn consume_email_change(tx: &mut PgConnection, token_hash: &[u8]) -> s
 }
 
 /// What a signed-in account's own changes need: its email and role, unless it is deleted.
-pub async fn live_account(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<(String, String)>> {
+pub(crate) async fn live_account(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<(String, String)>> {
     sqlx::query_as("select email, role from users where id = $1 and deleted_at is null")
         .bind(user_id)
         .fetch_optional(&mut *conn)
@@ -178,7 +188,7 @@ pub async fn live_account(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Resul
 }
 
 /// Moves the account to its new, verified address; `None` when another account took it since.
-pub async fn change_email(tx: &mut PgConnection, user_id: Uuid, email: &str) -> sqlx::Result<Option<String>> {
+pub(crate) async fn change_email(tx: &mut PgConnection, user_id: Uuid, email: &str) -> sqlx::Result<Option<String>> {
     let result: sqlx::Result<Option<String>> = sqlx::query_scalar(
         "update users u set email = $2, email_verified = true from (select email from users where id = $1 for update) old \
          where u.id = $1 and u.deleted_at is null returning old.email",
@@ -196,7 +206,7 @@ pub async fn change_email(tx: &mut PgConnection, user_id: Uuid, email: &str) -> 
 /// Deletes an account as far as the shop's bookkeeping allows: the id stays (orders elsewhere
 /// name it), the email becomes `deleted+<id>@deleted.invalid`, no password can match, every
 /// unused one-time token is voided. Returns the address it had.
-pub async fn delete_account(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<String>> {
+pub(crate) async fn delete_account(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<String>> {
     let email: Option<String> = sqlx::query_scalar(
         "update users u set email = 'deleted+' || u.id || '@deleted.invalid', password_hash = '!deleted', \
             email_verified = false, deleted_at = now(), disabled_at = coalesce(u.disabled_at, now()), \
@@ -217,7 +227,7 @@ pub async fn delete_account(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Resul
 }
 
 /// Voids every unused token of `purpose` of a user (a new password voids older reset links).
-pub async fn void_tokens(tx: &mut PgConnection, purpose: Purpose, user_id: Uuid) -> sqlx::Result<()> {
+pub(crate) async fn void_tokens(tx: &mut PgConnection, purpose: Purpose, user_id: Uuid) -> sqlx::Result<()> {
     sqlx::query(
         "update one_time_tokens set used_at = now(), token_sealed = null \
          where user_id = $1 and purpose = $2 and used_at is null",
@@ -230,7 +240,7 @@ pub async fn void_tokens(tx: &mut PgConnection, purpose: Purpose, user_id: Uuid)
 }
 
 /// Marks the email verified; returns the address.
-pub async fn mark_email_verified(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<String> {
+pub(crate) async fn mark_email_verified(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<String> {
     sqlx::query_scalar("update users set email_verified = true where id = $1 returning email")
         .bind(user_id)
         .fetch_one(&mut *tx)
@@ -238,7 +248,7 @@ pub async fn mark_email_verified(tx: &mut PgConnection, user_id: Uuid) -> sqlx::
 }
 
 /// Replaces the password hash; returns the address.
-pub async fn set_password(tx: &mut PgConnection, user_id: Uuid, password_hash: &str) -> sqlx::Result<String> {
+pub(crate) async fn set_password(tx: &mut PgConnection, user_id: Uuid, password_hash: &str) -> sqlx::Result<String> {
     sqlx::query_scalar("update users set password_hash = $2 where id = $1 returning email")
         .bind(user_id)
         .bind(password_hash)
@@ -247,12 +257,12 @@ pub async fn set_password(tx: &mut PgConnection, user_id: Uuid, password_hash: &
 }
 
 /// The staff role stored for an account; `None` for a customer.
-pub fn staff_role(stored: &str) -> Option<problem::StaffRole> {
+pub(crate) fn staff_role(stored: &str) -> Option<problem::StaffRole> {
     problem::StaffRole::parse(stored)
 }
 
 /// What a token issued without a password (refresh) needs of an account.
-pub struct AccountState {
+pub(crate) struct AccountState {
     pub staff_role: Option<problem::StaffRole>,
     pub email_verified: bool,
     pub disabled: bool,
@@ -260,7 +270,7 @@ pub struct AccountState {
 
 /// Role, verification and disabled state of an account, read at each refresh (so a changed role
 /// or a disabled account shows in the next access token).
-pub async fn account(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<AccountState>> {
+pub(crate) async fn account(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<AccountState>> {
     let row: Option<(String, bool, bool)> =
         sqlx::query_as("select role, email_verified, disabled_at is not null from users where id = $1")
             .bind(user_id)
@@ -272,7 +282,7 @@ pub async fn account(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Optio
 /// Deletes what can no longer be used and only takes room (review L12): one-time tokens and
 /// refresh families (with their tokens) that expired or ended more than `keep_secs` ago.
 /// Returns how many rows went.
-pub async fn prune_expired(pool: &PgPool, keep_secs: i64) -> sqlx::Result<u64> {
+pub(crate) async fn prune_expired(pool: &PgPool, keep_secs: i64) -> sqlx::Result<u64> {
     let tokens = sqlx::query("delete from one_time_tokens where expires_at < now() - make_interval(secs => $1)")
         .bind(keep_secs as f64)
         .execute(pool)

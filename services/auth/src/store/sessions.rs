@@ -6,7 +6,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// Inserts a family (a login) that ends at the latest `absolute_secs` from now.
-pub async fn insert_family(
+pub(crate) async fn insert_family(
     tx: &mut PgConnection,
     family_id: Uuid,
     user_id: Uuid,
@@ -32,7 +32,7 @@ pub async fn insert_family(
 
 /// Inserts a token of the family, living `ttl_secs` but never past the family's end; returns
 /// when it expires.
-pub async fn insert_token(
+pub(crate) async fn insert_token(
     tx: &mut PgConnection,
     family_id: Uuid,
     token_hash: &[u8],
@@ -52,7 +52,7 @@ pub async fn insert_token(
 
 /// A presented refresh token with the state of its family.
 #[derive(sqlx::FromRow)]
-pub struct TokenRow {
+pub(crate) struct TokenRow {
     pub family_id: Uuid,
     pub user_id: Uuid,
     pub expired: bool,
@@ -65,7 +65,11 @@ pub struct TokenRow {
 
 /// The token with this hash, locked with its family until the transaction ends, so two
 /// concurrent refreshes with one token cannot both succeed.
-pub async fn lock_token(tx: &mut PgConnection, token_hash: &[u8], grace_secs: i64) -> sqlx::Result<Option<TokenRow>> {
+pub(crate) async fn lock_token(
+    tx: &mut PgConnection,
+    token_hash: &[u8],
+    grace_secs: i64,
+) -> sqlx::Result<Option<TokenRow>> {
     sqlx::query_as(
         "select t.family_id, f.user_id, \
                 (t.expires_at <= now() or f.absolute_expires_at <= now()) as expired, \
@@ -82,7 +86,7 @@ pub async fn lock_token(tx: &mut PgConnection, token_hash: &[u8], grace_secs: i6
 }
 
 /// Marks a token used (rotated) and its family used now.
-pub async fn mark_rotated(tx: &mut PgConnection, token_hash: &[u8], family_id: Uuid) -> sqlx::Result<()> {
+pub(crate) async fn mark_rotated(tx: &mut PgConnection, token_hash: &[u8], family_id: Uuid) -> sqlx::Result<()> {
     sqlx::query("update refresh_tokens set rotated_at = now() where token_hash = $1")
         .bind(token_hash)
         .execute(&mut *tx)
@@ -95,7 +99,7 @@ pub async fn mark_rotated(tx: &mut PgConnection, token_hash: &[u8], family_id: U
 }
 
 /// Revokes a family, whoever owns it (reuse detection).
-pub async fn revoke_family_by_id(tx: &mut PgConnection, family_id: Uuid, reason: &str) -> sqlx::Result<()> {
+pub(crate) async fn revoke_family_by_id(tx: &mut PgConnection, family_id: Uuid, reason: &str) -> sqlx::Result<()> {
     sqlx::query(
         "update refresh_families set revoked_at = now(), revoked_reason = $2 where id = $1 and revoked_at is null",
     )
@@ -107,7 +111,7 @@ pub async fn revoke_family_by_id(tx: &mut PgConnection, family_id: Uuid, reason:
 }
 
 /// Revokes one family of `user_id` (a family of someone else is left alone).
-pub async fn revoke_family(pool: &PgPool, user_id: Uuid, family_id: Uuid, reason: &str) -> sqlx::Result<bool> {
+pub(crate) async fn revoke_family(pool: &PgPool, user_id: Uuid, family_id: Uuid, reason: &str) -> sqlx::Result<bool> {
     let result = sqlx::query(
         "update refresh_families set revoked_at = now(), revoked_reason = $3 where id = $1 and user_id = $2 and revoked_at is null",
     )
@@ -120,7 +124,7 @@ pub async fn revoke_family(pool: &PgPool, user_id: Uuid, family_id: Uuid, reason
 }
 
 /// Revokes every family of a user but `keep`; returns the ids of those that were active.
-pub async fn revoke_others(
+pub(crate) async fn revoke_others(
     tx: &mut PgConnection,
     user_id: Uuid,
     keep: Option<Uuid>,
@@ -138,7 +142,7 @@ pub async fn revoke_others(
 }
 
 /// Revokes every family of a user; returns how many were active.
-pub async fn revoke_all(tx: &mut PgConnection, user_id: Uuid, reason: &str) -> sqlx::Result<u64> {
+pub(crate) async fn revoke_all(tx: &mut PgConnection, user_id: Uuid, reason: &str) -> sqlx::Result<u64> {
     let result = sqlx::query(
         "update refresh_families set revoked_at = now(), revoked_reason = $2 where user_id = $1 and revoked_at is null",
     )
@@ -151,7 +155,7 @@ pub async fn revoke_all(tx: &mut PgConnection, user_id: Uuid, reason: &str) -> s
 
 /// An active login as `GET /auth/sessions` shows it.
 #[derive(Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct SessionView {
+pub(crate) struct SessionView {
     pub id: Uuid,
     pub created_at: DateTime<Utc>,
     pub last_used_at: DateTime<Utc>,
@@ -163,7 +167,7 @@ pub struct SessionView {
 }
 
 /// The user's logins that still have a usable token, most recently used first.
-pub async fn active(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<SessionView>> {
+pub(crate) async fn active(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<SessionView>> {
     sqlx::query_as(
         "select id, created_at, last_used_at, absolute_expires_at as expires_at, user_agent, client_ip from refresh_families \
          where user_id = $1 and revoked_at is null and absolute_expires_at > now() \

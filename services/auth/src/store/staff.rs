@@ -40,7 +40,7 @@ impl From<AccountRow> for Account {
 }
 
 /// Every staff account, oldest first.
-pub async fn list_staff(conn: &mut PgConnection) -> sqlx::Result<Vec<Account>> {
+pub(crate) async fn list_staff(conn: &mut PgConnection) -> sqlx::Result<Vec<Account>> {
     let rows: Vec<AccountRow> =
         sqlx::query_as(concat!("select ", columns!(), " from users where role <> 'customer' order by created_at, id"))
             .fetch_all(&mut *conn)
@@ -48,7 +48,7 @@ pub async fn list_staff(conn: &mut PgConnection) -> sqlx::Result<Vec<Account>> {
     Ok(rows.into_iter().map(Account::from).collect())
 }
 
-pub async fn by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Account>> {
+pub(crate) async fn by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Account>> {
     let row: Option<AccountRow> = sqlx::query_as(concat!("select ", columns!(), " from users where id = $1"))
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -56,7 +56,7 @@ pub async fn by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Acc
     Ok(row.map(Account::from))
 }
 
-pub async fn by_email(conn: &mut PgConnection, email: &Email) -> sqlx::Result<Option<Account>> {
+pub(crate) async fn by_email(conn: &mut PgConnection, email: &Email) -> sqlx::Result<Option<Account>> {
     let row: Option<AccountRow> = sqlx::query_as(concat!("select ", columns!(), " from users where email = $1"))
         .bind(email.as_str())
         .fetch_optional(&mut *conn)
@@ -66,7 +66,7 @@ pub async fn by_email(conn: &mut PgConnection, email: &Email) -> sqlx::Result<Op
 
 /// The account, locked for a change in this transaction; `None` for a deleted one too (its
 /// owner ended it: there is nothing left to disable or enable).
-pub async fn lock(tx: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Account>> {
+pub(crate) async fn lock(tx: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Account>> {
     let row: Option<AccountRow> =
         sqlx::query_as(concat!("select ", columns!(), " from users where id = $1 and deleted_at is null for update"))
             .bind(id)
@@ -76,7 +76,7 @@ pub async fn lock(tx: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Accoun
 }
 
 /// Disables (with a reason) or enables (`None`) the account; returns it as it is now.
-pub async fn set_disabled(tx: &mut PgConnection, id: Uuid, reason: Option<&str>) -> sqlx::Result<Account> {
+pub(crate) async fn set_disabled(tx: &mut PgConnection, id: Uuid, reason: Option<&str>) -> sqlx::Result<Account> {
     let row: AccountRow = sqlx::query_as(concat!(
         "update users set disabled_at = case when $2::text is null then null else coalesce(disabled_at, now()) end, \
             disabled_reason = $2 where id = $1 returning ",
@@ -90,7 +90,7 @@ pub async fn set_disabled(tx: &mut PgConnection, id: Uuid, reason: Option<&str>)
 }
 
 /// Accepts an invitation: the password, and the address verified (the invitation reached it).
-pub async fn accept(tx: &mut PgConnection, id: Uuid, password_hash: &str) -> sqlx::Result<String> {
+pub(crate) async fn accept(tx: &mut PgConnection, id: Uuid, password_hash: &str) -> sqlx::Result<String> {
     sqlx::query_scalar("update users set password_hash = $2, email_verified = true where id = $1 returning email")
         .bind(id)
         .bind(password_hash)

@@ -3,20 +3,20 @@
 use secrecy::SecretString;
 use testkit::{ServiceCaller, TestDb};
 
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub caller: ServiceCaller,
     pub db: TestDb,
     pub config: auth::AuthConfig,
 }
 
-pub const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 impl TestApp {
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
     }
 
-    pub async fn spawn_with(tweak: impl FnOnce(&mut auth::AuthConfig)) -> Self {
+    pub(crate) async fn spawn_with(tweak: impl FnOnce(&mut auth::AuthConfig)) -> Self {
         let db = TestDb::new().await;
         let service = testkit::service_config("auth", Some(&db));
         let mut config =
@@ -26,34 +26,34 @@ impl TestApp {
         Self { caller: ServiceCaller::new("auth", addr), db, config }
     }
 
-    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+    pub(crate) fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.caller.request(reqwest::Method::POST, path)
     }
 
-    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, serde_json::Value) {
         self.caller.get(path).await
     }
 
     #[must_use = "assert the status, or call register_ok"]
-    pub async fn register(&self, email: &str, password: &str) -> (u16, serde_json::Value) {
+    pub(crate) async fn register(&self, email: &str, password: &str) -> (u16, serde_json::Value) {
         self.caller.post_json("/auth/register", serde_json::json!({"email": email, "password": password})).await
     }
 
     /// Registers, asserting the 201 (a set-up step that must not fail silently).
-    pub async fn register_ok(&self, email: &str, password: &str) {
+    pub(crate) async fn register_ok(&self, email: &str, password: &str) {
         let (status, body) = self.register(email, password).await;
         assert_eq!(status, 201, "register {email}: {body}");
     }
 
     #[must_use = "assert the status"]
-    pub async fn login(&self, email: &str, password: &str) -> (u16, serde_json::Value) {
+    pub(crate) async fn login(&self, email: &str, password: &str) -> (u16, serde_json::Value) {
         self.caller.post_json("/auth/login", serde_json::json!({"email": email, "password": password})).await
     }
 }
 
 impl TestApp {
     /// The envelopes in auth's outbox, oldest first.
-    pub async fn outbox(&self) -> Vec<serde_json::Value> {
+    pub(crate) async fn outbox(&self) -> Vec<serde_json::Value> {
         let pool = self.db.pool_as("auth").await;
         let rows: Vec<(sqlx::types::Json<serde_json::Value>,)> =
             sqlx::query_as("select envelope from outbox order by created_at, id").fetch_all(&pool).await.unwrap();
@@ -62,7 +62,7 @@ impl TestApp {
 
     /// The one-time token of the newest event of `event_type`, fetched by its reference as the
     /// notification service does (the event carries no token).
-    pub async fn token_from(&self, event_type: &str) -> String {
+    pub(crate) async fn token_from(&self, event_type: &str) -> String {
         let outbox = self.outbox().await;
         let event = outbox.iter().rev().find(|e| e["type"] == event_type).expect("the event is in the outbox");
         assert!(event["payload"].get("token").is_none(), "no token in clear in an event: {event}");
@@ -73,7 +73,7 @@ impl TestApp {
     }
 
     /// A caller of auth as the notification service.
-    pub fn mailer(&self) -> ServiceCaller {
+    pub(crate) fn mailer(&self) -> ServiceCaller {
         let addr = self.caller.base.trim_start_matches("http://").parse().unwrap();
         ServiceCaller::new("auth", addr).as_issuer("notification")
     }

@@ -11,7 +11,7 @@ use super::AppState;
 use crate::domain::Owner;
 use crate::error::{ApiError, Result};
 
-pub fn router(state: AppState) -> Router {
+pub(super) fn router(state: AppState) -> Router {
     Router::new().route(USER_CART_PATH, get(user_cart)).with_state(state)
 }
 

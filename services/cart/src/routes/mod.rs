@@ -29,11 +29,11 @@ use crate::error::{ApiError, Result};
 use crate::store::{Bounds, Carts, Changed};
 
 /// The header a guest's cart token travels in.
-pub const CART_TOKEN: &str = "x-cart-token";
+pub(crate) const CART_TOKEN: &str = "x-cart-token";
 
 /// Limits and lifetimes.
 #[derive(Clone, Debug)]
-pub struct Limits {
+pub(crate) struct Limits {
     pub guest_ttl: Duration,
     pub user_ttl: Duration,
     pub max_line_quantity: i64,
@@ -41,14 +41,14 @@ pub struct Limits {
 }
 
 /// Current prices from the product service, each reused for a short while.
-pub struct Prices {
+pub(crate) struct Prices {
     client: ProductClient,
     ttl: Duration,
     seen: Mutex<HashMap<String, (VariantInfo, Instant)>>,
 }
 
 impl Prices {
-    pub fn new(client: ProductClient, ttl: Duration) -> Self {
+    pub(crate) fn new(client: ProductClient, ttl: Duration) -> Self {
         Self { client, ttl, seen: Mutex::new(HashMap::new()) }
     }
 
@@ -85,7 +85,7 @@ impl Prices {
 
 /// What every cart handler reads.
 #[derive(Clone)]
-pub struct AppState {
+pub(crate) struct AppState {
     pub carts: Carts,
     pub tokens: Arc<CartTokens>,
     pub prices: Arc<Prices>,
@@ -167,13 +167,13 @@ fn api() -> OpenApiRouter<AppState> {
 }
 
 /// The public routes (from the gateway) and the internal one (from the order service only).
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let public = api().with_state(state.clone()).split_for_parts().0.route_layer(from_fn(only_from(&[fleet::GATEWAY])));
     public.merge(internal::router(state).route_layer(from_fn(only_from(&[fleet::ORDER]))))
 }
 
 /// The OpenAPI description of the public routes.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
@@ -185,7 +185,7 @@ fn private(status: StatusCode, body: impl Serialize) -> Response {
 
 /// A new guest cart.
 #[derive(Serialize, ToSchema)]
-pub struct NewCart {
+pub(crate) struct NewCart {
     /// Send as `X-Cart-Token` on every call for this cart. Opaque; keep it like a password.
     cart_token: String,
     cart: Cart,
@@ -233,7 +233,7 @@ async fn clear_cart(State(state): State<AppState>, caller: Caller, headers: Head
 /// A line to add.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AddItem {
+pub(crate) struct AddItem {
     sku: String,
     /// Added to the line's quantity.
     quantity: i64,
@@ -242,7 +242,7 @@ pub struct AddItem {
 /// A line's new quantity.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SetItem {
+pub(crate) struct SetItem {
     quantity: i64,
 }
 
@@ -365,7 +365,7 @@ async fn merge(State(state): State<AppState>, caller: Caller, headers: HeaderMap
 /// `POST /carts/current/discount`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ApplyDiscount {
+pub(crate) struct ApplyDiscount {
     /// The code, any case.
     code: String,
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use testkit::{ServiceCaller, TestDb};
 use uuid::Uuid;
 
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub addr: std::net::SocketAddr,
     pub product_staff: ServiceCaller,
     pub redis_prefix: String,
@@ -19,14 +19,14 @@ pub struct TestApp {
 }
 
 /// A guest or a shopper.
-pub struct Shopper {
+pub(crate) struct Shopper {
     pub caller: ServiceCaller,
     pub token: Option<String>,
     pub user_id: Option<Uuid>,
 }
 
 impl TestApp {
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         let db = TestDb::new().await;
         let product_config = testkit::service_config("product", Some(&db));
         let product_addr =
@@ -53,7 +53,7 @@ impl TestApp {
     }
 
     /// A guest with a new cart token.
-    pub async fn guest(&self) -> Shopper {
+    pub(crate) async fn guest(&self) -> Shopper {
         let caller = ServiceCaller::new("cart", self.addr);
         let (status, created) = caller.send_json(Method::POST, "/carts", None).await;
         assert_eq!(status, 201, "{created}");
@@ -62,7 +62,7 @@ impl TestApp {
     }
 
     /// A signed-in shopper.
-    pub fn shopper(&self) -> Shopper {
+    pub(crate) fn shopper(&self) -> Shopper {
         let user_id = Uuid::now_v7();
         let caller = ServiceCaller::new("cart", self.addr).as_subject(Subject::user(
             user_id.to_string(),
@@ -73,19 +73,19 @@ impl TestApp {
     }
 
     /// Redis keys of carts under this test's prefix.
-    pub async fn cart_keys(&self) -> Vec<String> {
+    pub(crate) async fn cart_keys(&self) -> Vec<String> {
         let mut redis = self.redis().await;
         redis::cmd("KEYS").arg(format!("{}cart:*", self.redis_prefix)).query_async(&mut redis).await.unwrap()
     }
 
     /// The test Redis as its administrator (one server, or the cluster of the cluster pass).
-    pub async fn redis(&self) -> service_kit::redis::Connection {
+    pub(crate) async fn redis(&self) -> service_kit::redis::Connection {
         testkit::env().redis.admin().await
     }
 }
 
 impl Shopper {
-    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
         let mut request = self.caller.request(method, path);
         if let Some(token) = &self.token {
             request = request.header("x-cart-token", token);
@@ -101,11 +101,11 @@ impl Shopper {
         (status, response.json().await.unwrap_or_default())
     }
 
-    pub async fn add(&self, sku: &str, quantity: i64) -> (u16, Value) {
+    pub(crate) async fn add(&self, sku: &str, quantity: i64) -> (u16, Value) {
         self.call(Method::POST, "/carts/current/items", Some(json!({"sku": sku, "quantity": quantity}))).await
     }
 
-    pub async fn cart(&self) -> Value {
+    pub(crate) async fn cart(&self) -> Value {
         let (status, cart) = self.call(Method::GET, "/carts/current", None).await;
         assert_eq!(status, 200, "{cart}");
         cart
@@ -113,7 +113,7 @@ impl Shopper {
 }
 
 /// (sku, quantity) of a cart's lines.
-pub fn lines(cart: &Value) -> Vec<(String, i64)> {
+pub(crate) fn lines(cart: &Value) -> Vec<(String, i64)> {
     cart["lines"]
         .as_array()
         .unwrap()

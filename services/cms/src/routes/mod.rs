@@ -21,11 +21,11 @@ use crate::error::{ApiError, Result};
 use crate::publishing::Publisher;
 use crate::store;
 
-pub type AppState = Publisher;
+pub(crate) type AppState = Publisher;
 
 /// What a CDN and browsers may do with a public content response: keep it a minute and serve
 /// it stale for five while they revalidate (publishing also tells the storefront at once).
-pub const PUBLIC_CACHE: &str = "public, max-age=60, stale-while-revalidate=300";
+pub(crate) const PUBLIC_CACHE: &str = "public, max-age=60, stale-while-revalidate=300";
 
 /// The routes with their OpenAPI description, from the same handlers.
 fn api() -> OpenApiRouter<AppState> {
@@ -45,18 +45,18 @@ fn api() -> OpenApiRouter<AppState> {
 }
 
 /// The business routes, served behind the internal-token guard.
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     api().with_state(state).split_for_parts().0
 }
 
 /// The OpenAPI description of the service's public routes.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
 /// A page as the public sees it.
 #[derive(Serialize, Deserialize, ToSchema)]
-pub struct PublicPage {
+pub(crate) struct PublicPage {
     slug: String,
     title: String,
     seo: Seo,
@@ -104,7 +104,7 @@ async fn get_page(State(state): State<AppState>, Path(slug): Path<String>, heade
 /// A preview token.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PreviewBody {
+pub(crate) struct PreviewBody {
     /// From `POST /content/pages/{slug}/preview-links`.
     token: String,
 }
@@ -144,7 +144,7 @@ async fn preview(State(state): State<AppState>, Json(body): Json<PreviewBody>) -
 
 /// A navigation menu.
 #[derive(Serialize, Deserialize, ToSchema)]
-pub struct MenuBody {
+pub(crate) struct MenuBody {
     name: String,
     items: Vec<MenuItem>,
     /// Bumped by every change.
@@ -173,7 +173,7 @@ async fn get_menu(State(state): State<AppState>, Path(name): Path<String>, heade
 
 /// A site-wide snippet (an announcement bar) as the public sees it.
 #[derive(Serialize, Deserialize, ToSchema)]
-pub struct PublicSnippet {
+pub(crate) struct PublicSnippet {
     name: String,
     /// The Markdown rendered and sanitized.
     html: String,

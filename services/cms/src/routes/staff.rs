@@ -31,7 +31,7 @@ fn editor(caller: &Caller) -> Result<String> {
 
 /// A page with its draft, as staff edit it.
 #[derive(Serialize, ToSchema)]
-pub struct PageDraft {
+pub(super) struct PageDraft {
     id: Uuid,
     slug: String,
     title: String,
@@ -119,7 +119,7 @@ async fn find_page(state: &AppState, slug: &str) -> Result<Page> {
 /// A page to create.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewPage {
+pub(super) struct NewPage {
     /// Lowercase words joined by hyphens, at most 100 characters.
     slug: String,
     title: String,
@@ -151,7 +151,11 @@ async fn check_draft(state: &AppState, draft: &Draft, errors: &mut FieldErrors) 
         (status = 422, description = "`validation_failed`: `errors` names each field (`blocks[2].markdown`), including images that do not exist.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`upstream_unavailable`: the media service is not answering (images cannot be checked).", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn create_page(State(state): State<AppState>, caller: Caller, Json(body): Json<NewPage>) -> Result<Response> {
+pub(super) async fn create_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<NewPage>,
+) -> Result<Response> {
     let by = editor(&caller)?;
     let mut errors = FieldErrors::default();
     domain::check_slug("slug", &body.slug, 100, &mut errors);
@@ -167,7 +171,7 @@ pub async fn create_page(State(state): State<AppState>, caller: Caller, Json(bod
 
 /// A page of pages.
 #[derive(Serialize, ToSchema)]
-pub struct PageList {
+pub(super) struct PageList {
     items: Vec<PageDraft>,
     /// Pass as `cursor` for the next page; none on the last.
     next_cursor: Option<String>,
@@ -184,7 +188,7 @@ pub struct PageList {
         (status = 403, description = "`forbidden`: needs `content:write`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: `limit` or `cursor`.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn list_pages(
+pub(super) async fn list_pages(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<HashMap<String, String>>,
@@ -215,7 +219,11 @@ pub async fn list_pages(
         (status = 403, description = "`forbidden`: needs `content:write`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`: no such page.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn get_draft(State(state): State<AppState>, caller: Caller, Path(slug): Path<String>) -> Result<Response> {
+pub(super) async fn get_draft(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> Result<Response> {
     editor(&caller)?;
     Ok(draft_response(StatusCode::OK, find_page(&state, &slug).await?))
 }
@@ -223,7 +231,7 @@ pub async fn get_draft(State(state): State<AppState>, caller: Caller, Path(slug)
 /// Changes to a draft: what is sent replaces what was there.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DraftChange {
+pub(super) struct DraftChange {
     title: Option<String>,
     seo: Option<Seo>,
     blocks: Option<Vec<Block>>,
@@ -247,7 +255,7 @@ pub struct DraftChange {
         (status = 422, description = "`validation_failed`: `errors` names each field.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`upstream_unavailable`: the media service is not answering.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn update_page(
+pub(super) async fn update_page(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
@@ -280,7 +288,7 @@ pub async fn update_page(
 /// When to publish (nothing: now) and, optionally, when to take the page down again.
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
-pub struct PublishBody {
+pub(super) struct PublishBody {
     /// A time in the future: the draft as it is now becomes a version that goes live then.
     at: Option<DateTime<Utc>>,
     /// Takes the page down at this time.
@@ -302,7 +310,7 @@ pub struct PublishBody {
         (status = 422, description = "`validation_failed`: `at` or `unpublish_at` in the past or out of order, or a block that cannot be rendered.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`upstream_unavailable`: the media service is not answering.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn publish_page(
+pub(super) async fn publish_page(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
@@ -345,7 +353,7 @@ pub async fn publish_page(
 /// When to take the page down (nothing: now).
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
-pub struct UnpublishBody {
+pub(super) struct UnpublishBody {
     at: Option<DateTime<Utc>>,
 }
 
@@ -362,7 +370,7 @@ pub struct UnpublishBody {
         (status = 409, description = "`not_published`: nothing is live or scheduled to take down.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: `at` is not in the future.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn unpublish_page(
+pub(super) async fn unpublish_page(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
@@ -397,7 +405,7 @@ pub async fn unpublish_page(
 
 /// A version in a page's history.
 #[derive(Serialize, ToSchema)]
-pub struct VersionSummary {
+pub(super) struct VersionSummary {
     version: i32,
     title: String,
     /// When it went live (none: scheduled and not yet, or its schedule was replaced).
@@ -411,7 +419,7 @@ pub struct VersionSummary {
 
 /// A page's versions, newest first.
 #[derive(Serialize, ToSchema)]
-pub struct VersionList {
+pub(super) struct VersionList {
     items: Vec<VersionSummary>,
 }
 
@@ -423,7 +431,7 @@ pub struct VersionList {
         (status = 403, description = "`forbidden`: needs `content:write`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`: no such page.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn list_versions(
+pub(super) async fn list_versions(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
@@ -449,7 +457,7 @@ pub async fn list_versions(
 /// Whether to publish the restored draft at once.
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
-pub struct RestoreBody {
+pub(super) struct RestoreBody {
     #[serde(default)]
     publish: bool,
 }
@@ -470,7 +478,7 @@ pub struct RestoreBody {
         (status = 422, description = "`validation_failed`: the version shows an image that is gone (when publishing).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`upstream_unavailable`: the media service is not answering.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn restore_version(
+pub(super) async fn restore_version(
     State(state): State<AppState>,
     caller: Caller,
     Path((slug, version)): Path<(String, String)>,
@@ -502,14 +510,14 @@ pub async fn restore_version(
 /// How long the preview link should work.
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
-pub struct PreviewLinkBody {
+pub(super) struct PreviewLinkBody {
     /// Seconds, 60 up to the configured most (default: that most, a day unless configured).
     expires_in_secs: Option<u64>,
 }
 
 /// A preview link to share.
 #[derive(Serialize, ToSchema)]
-pub struct PreviewLink {
+pub(super) struct PreviewLink {
     /// The storefront's preview page with the token in its fragment (never sent to a server
     /// in a URL; the page POSTs it to `/content/preview`).
     url: String,
@@ -518,7 +526,7 @@ pub struct PreviewLink {
 }
 
 /// The digest a preview token is kept as.
-pub fn token_digest(token: &str) -> Vec<u8> {
+pub(super) fn token_digest(token: &str) -> Vec<u8> {
     aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes()).as_ref().to_vec()
 }
 
@@ -534,7 +542,7 @@ pub fn token_digest(token: &str) -> Vec<u8> {
         (status = 404, description = "`not_found`: no such page.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: `expires_in_secs` out of range.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn create_preview_link(
+pub(super) async fn create_preview_link(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
@@ -567,7 +575,7 @@ pub async fn create_preview_link(
 /// A menu's links.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct MenuChange {
+pub(super) struct MenuChange {
     items: Vec<MenuItem>,
 }
 
@@ -582,7 +590,7 @@ pub struct MenuChange {
         (status = 403, description = "`forbidden`: needs `content:write`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: `errors` names each link (`items[0].children[1].href`).", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn put_menu(
+pub(super) async fn put_menu(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,
@@ -607,7 +615,7 @@ pub async fn put_menu(
 /// A snippet as staff write it.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SnippetChange {
+pub(super) struct SnippetChange {
     /// Markdown, rendered to sanitized HTML.
     markdown: String,
     /// Whether the storefront shows it (a switched-off snippet is a 404 to the public).
@@ -621,7 +629,7 @@ fn yes() -> bool {
 
 /// A snippet as staff see it.
 #[derive(Serialize, ToSchema)]
-pub struct SnippetBody {
+pub(super) struct SnippetBody {
     name: String,
     markdown: String,
     html: String,
@@ -641,7 +649,7 @@ pub struct SnippetBody {
         (status = 403, description = "`forbidden`: needs `content:write`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: `name` or `markdown`.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn put_snippet(
+pub(super) async fn put_snippet(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,
@@ -678,7 +686,7 @@ pub async fn put_snippet(
 
 /// A storefront revalidation and how it went.
 #[derive(Serialize, ToSchema)]
-pub struct RevalidationView {
+pub(super) struct RevalidationView {
     id: Uuid,
     /// The CONTENT_PUBLISHED / CONTENT_UNPUBLISHED event it follows.
     event_id: Uuid,
@@ -696,7 +704,7 @@ pub struct RevalidationView {
 
 /// The newest revalidations.
 #[derive(Serialize, ToSchema)]
-pub struct RevalidationList {
+pub(super) struct RevalidationList {
     items: Vec<RevalidationView>,
 }
 
@@ -708,7 +716,7 @@ pub struct RevalidationList {
         (status = 403, description = "`forbidden`: needs `content:write`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: `limit`.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn list_revalidations(
+pub(super) async fn list_revalidations(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<HashMap<String, String>>,

@@ -20,11 +20,11 @@ use uuid::Uuid;
 
 type Recorded = (Arc<Mutex<Vec<Call>>>, Arc<AtomicUsize>);
 
-pub const SECRET: &str = "revalidation-secret-for-tests";
+pub(crate) const SECRET: &str = "revalidation-secret-for-tests";
 
 /// One call the receiver got: its `Authorization` header, its JSON body and what it answered.
 #[derive(Clone, Debug)]
-pub struct Call {
+pub(crate) struct Call {
     pub authorization: Option<String>,
     pub body: Value,
     pub status: u16,
@@ -33,14 +33,14 @@ pub struct Call {
 /// The storefront's revalidation route, standing in for Next.js: records every call and fails
 /// the first `failures` with a 500.
 #[derive(Clone)]
-pub struct Receiver {
+pub(crate) struct Receiver {
     pub url: String,
     calls: Arc<Mutex<Vec<Call>>>,
     failures: Arc<AtomicUsize>,
 }
 
 impl Receiver {
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let calls: Arc<Mutex<Vec<Call>>> = Arc::default();
         let failures = Arc::new(AtomicUsize::new(0));
         let state = (calls.clone(), failures.clone());
@@ -66,16 +66,16 @@ impl Receiver {
         Self { url: format!("http://{addr}/api/revalidate"), calls, failures }
     }
 
-    pub fn fail_next(&self, n: usize) {
+    pub(crate) fn fail_next(&self, n: usize) {
         self.failures.store(n, Ordering::SeqCst);
     }
 
-    pub fn calls(&self) -> Vec<Call> {
+    pub(crate) fn calls(&self) -> Vec<Call> {
         self.calls.lock().unwrap().clone()
     }
 
     /// The calls that named `tag`.
-    pub fn calls_for(&self, tag: &str) -> Vec<Call> {
+    pub(crate) fn calls_for(&self, tag: &str) -> Vec<Call> {
         self.calls()
             .into_iter()
             .filter(|c| c.body["tags"].as_array().is_some_and(|t| t.iter().any(|x| x == tag)))
@@ -83,14 +83,14 @@ impl Receiver {
     }
 
     /// Waits until `n` calls named `tag`; those calls.
-    pub async fn wait_for(&self, tag: &str, n: usize) -> Vec<Call> {
+    pub(crate) async fn wait_for(&self, tag: &str, n: usize) -> Vec<Call> {
         testkit::wait::until(&format!("{n} revalidation calls for {tag}"), async || self.calls_for(tag).len() >= n)
             .await;
         self.calls_for(tag)
     }
 }
 
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub staff: ServiceCaller,
     pub shopper: ServiceCaller,
     pub public: ServiceCaller,
@@ -105,7 +105,7 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         let db = TestDb::new().await;
         let receiver = Receiver::start().await;
         let s3 = testkit::s3();
@@ -151,7 +151,7 @@ impl TestApp {
     }
 
     /// Uploads a small picture through the media service; its media id.
-    pub async fn upload_image(&self) -> String {
+    pub(crate) async fn upload_image(&self) -> String {
         let picture = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(40, 30, |x, y| {
             image::Rgb([x as u8 * 6, y as u8 * 8, 90])
         }));
@@ -174,7 +174,7 @@ impl TestApp {
     }
 
     /// Creates a page with `blocks`; its draft.
-    pub async fn create_page(&self, slug: &str, blocks: Value) -> Value {
+    pub(crate) async fn create_page(&self, slug: &str, blocks: Value) -> Value {
         let (status, page) = self
             .staff
             .post_json("/content/pages", json!({"slug": slug, "title": format!("Page {slug}"), "blocks": blocks}))
@@ -184,12 +184,12 @@ impl TestApp {
     }
 
     /// POSTs with no body at all (what "publish now" looks like).
-    pub async fn post_empty(&self, path: &str) -> (u16, Value) {
+    pub(crate) async fn post_empty(&self, path: &str) -> (u16, Value) {
         self.staff.send_json(reqwest::Method::POST, path, None).await
     }
 
     /// The public GET of a page: status, body and headers.
-    pub async fn public_page(&self, slug: &str, if_none_match: Option<&str>) -> (u16, Value, HeaderMap) {
+    pub(crate) async fn public_page(&self, slug: &str, if_none_match: Option<&str>) -> (u16, Value, HeaderMap) {
         let mut request = self.public.request(reqwest::Method::GET, &format!("/content/pages/{slug}"));
         if let Some(tag) = if_none_match {
             request = request.header("if-none-match", tag);

@@ -1,3 +1,3 @@
 //! The gateway's pure rules (no HTTP types, no I/O): which public paths may be forwarded at all.
 
-pub mod path;
+pub(crate) mod path;

@@ -3,11 +3,11 @@
 //! encoding, any case of "internal") is refused before routing.
 
 /// The public API's prefix, stripped before forwarding.
-pub const API_PREFIX: &str = "/api/v1";
+pub(crate) const API_PREFIX: &str = "/api/v1";
 
 /// A path accepted for forwarding.
 #[derive(Debug, PartialEq, Eq)]
-pub struct ForwardPath {
+pub(crate) struct ForwardPath {
     /// The raw (still encoded) path after the prefix, forwarded unchanged.
     pub raw: String,
     /// Its decoded segments, for matching the route table.
@@ -15,7 +15,7 @@ pub struct ForwardPath {
 }
 
 /// Checks a raw request path; `None` means 404.
-pub fn forwardable(raw_path: &str) -> Option<ForwardPath> {
+pub(crate) fn forwardable(raw_path: &str) -> Option<ForwardPath> {
     let rest = raw_path.strip_prefix(API_PREFIX)?;
     if !rest.starts_with('/') || rest.len() < 2 {
         return None;

@@ -10,10 +10,10 @@ use crate::proxy::{Proxy, handle};
 use crate::spec;
 
 /// Where the reference lives.
-pub const DOCS_PATH: &str = "/api/docs";
+pub(crate) const DOCS_PATH: &str = "/api/docs";
 
 /// The gateway's router beside the operational routes.
-pub fn router(proxy: Proxy) -> Result<Router, serde_json::Error> {
+pub(crate) fn router(proxy: Proxy) -> Result<Router, serde_json::Error> {
     let document: serde_json::Value = serde_json::from_str(spec::MERGED)?;
     let docs: Router =
         SwaggerUi::new(DOCS_PATH).external_url_unchecked(format!("{API_PREFIX}/openapi.json"), document).into();

@@ -9,11 +9,11 @@ use secrecy::SecretString;
 use testkit::TestDb;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-pub const ROUTE_TIMEOUT: Duration = Duration::from_millis(1500);
-pub const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const ROUTE_TIMEOUT: Duration = Duration::from_millis(1500);
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// A product instance the test can stop and start again on the same port.
-pub struct ProductInstance {
+pub(crate) struct ProductInstance {
     pub addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -29,7 +29,7 @@ impl ProductInstance {
         Self { addr, stop: Some(stop), task: Some(task) }
     }
 
-    pub async fn kill(&mut self) {
+    pub(crate) async fn kill(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -39,7 +39,7 @@ impl ProductInstance {
     }
 }
 
-pub struct TestGateway {
+pub(crate) struct TestGateway {
     pub base: String,
     pub addr: SocketAddr,
     pub http: reqwest::Client,
@@ -64,17 +64,17 @@ async fn hanging_upstream() -> String {
 }
 
 impl TestGateway {
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         Self::spawn_with(1, |_| {}).await
     }
 
     /// `products` product instances; `tweak` adjusts the gateway's configuration.
-    pub async fn spawn_with(products: usize, tweak: impl FnOnce(&mut gateway::GatewayConfig)) -> Self {
+    pub(crate) async fn spawn_with(products: usize, tweak: impl FnOnce(&mut gateway::GatewayConfig)) -> Self {
         Self::spawn_full(products, |_| {}, tweak).await
     }
 
     /// Like `spawn_with`, adjusting auth's configuration too.
-    pub async fn spawn_full(
+    pub(crate) async fn spawn_full(
         products: usize,
         auth_tweak: impl FnOnce(&mut auth::AuthConfig),
         tweak: impl FnOnce(&mut gateway::GatewayConfig),
@@ -137,17 +137,17 @@ impl TestGateway {
     }
 
     /// Starts product instance `index` again on its old port.
-    pub async fn restart_product(&mut self, index: usize) {
+    pub(crate) async fn restart_product(&mut self, index: usize) {
         let addr = self.products[index].addr;
         self.products[index] = ProductInstance::start(&self.db, Some(addr)).await;
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
     #[must_use = "assert the status"]
-    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {
+    pub(crate) async fn get(&self, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {
         let mut request = self.http.get(self.url(path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -158,7 +158,7 @@ impl TestGateway {
 
     /// An administrator made with `auth create-admin`, signed in with its second factor: its
     /// access token.
-    pub async fn admin_token(&self, email: &str) -> String {
+    pub(crate) async fn admin_token(&self, email: &str) -> String {
         let admin = auth::cli::create_admin(&self.auth_config, email).await.unwrap();
         let code = totp::current_code(admin["totp_secret"].as_str().unwrap()).unwrap();
         let login = serde_json::json!({"email": admin["email"], "password": admin["password"], "code": code});
@@ -168,13 +168,18 @@ impl TestGateway {
     }
 
     /// Registers the account in `credentials`, asserting the 201.
-    pub async fn register_ok(&self, credentials: &serde_json::Value) {
+    pub(crate) async fn register_ok(&self, credentials: &serde_json::Value) {
         let (status, body) = self.post("/api/v1/auth/register", None, credentials.clone()).await;
         assert_eq!(status, 201, "register: {body}");
     }
 
     #[must_use = "assert the status"]
-    pub async fn post(&self, path: &str, token: Option<&str>, body: serde_json::Value) -> (u16, serde_json::Value) {
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
         let mut request = self.http.post(self.url(path)).json(&body);
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -184,7 +189,7 @@ impl TestGateway {
     }
 
     /// Registers and logs in a shopper through the gateway; returns the login response.
-    pub async fn shopper_login(&self) -> serde_json::Value {
+    pub(crate) async fn shopper_login(&self) -> serde_json::Value {
         let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
         let body = serde_json::json!({"email": email, "password": PASSWORD});
         let (status, _) = self.post("/api/v1/auth/register", None, body.clone()).await;
@@ -195,12 +200,12 @@ impl TestGateway {
     }
 
     /// Registers and logs in a shopper through the gateway; returns the access token.
-    pub async fn shopper_token(&self) -> String {
+    pub(crate) async fn shopper_token(&self) -> String {
         self.shopper_login().await["access_token"].as_str().unwrap().to_owned()
     }
 
     /// Sends exactly `path` (no client-side normalization) and returns the status code.
-    pub async fn raw_get_status(&self, path: &str) -> u16 {
+    pub(crate) async fn raw_get_status(&self, path: &str) -> u16 {
         let mut stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
         let request = format!("GET {path} HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n\r\n");
         stream.write_all(request.as_bytes()).await.unwrap();
@@ -211,12 +216,12 @@ impl TestGateway {
     }
 }
 
-pub fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
 /// Claims a real login would carry.
-pub fn claims() -> AccessClaims {
+pub(crate) fn claims() -> AccessClaims {
     AccessClaims {
         iss: "shopfleet-auth".into(),
         aud: "shopfleet-api".into(),
@@ -234,6 +239,6 @@ pub fn claims() -> AccessClaims {
 }
 
 /// Signs with auth's real key under `kid`.
-pub fn sign(kid: &str, claims: &AccessClaims) -> String {
+pub(crate) fn sign(kid: &str, claims: &AccessClaims) -> String {
     Signer::from_pem(kid, &testkit::env().keys.access_signing_pem).unwrap().sign(ACCESS_TOKEN_TYPE, claims)
 }

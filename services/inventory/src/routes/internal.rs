@@ -20,7 +20,7 @@ use crate::error::{ApiError, Result};
 use crate::stock::{self, Reserve};
 use crate::store::ReservationRow;
 
-pub fn router(state: AppState) -> Router {
+pub(super) fn router(state: AppState) -> Router {
     Router::new()
         .route(RESERVATIONS_PATH, post(reserve))
         .route(COMMIT_PATH, post(commit))

@@ -23,7 +23,7 @@ use crate::store::{self, Movement, StockRow, Why};
 
 /// What every inventory handler reads.
 #[derive(Clone)]
-pub struct AppState {
+pub(crate) struct AppState {
     pub pool: PgPool,
     pub show_quantity: bool,
     /// Default hold of a reservation, in seconds.
@@ -40,19 +40,19 @@ fn api() -> OpenApiRouter<AppState> {
 }
 
 /// The public routes (from the gateway) and the internal ones (from the order service only).
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let public = api().with_state(state.clone()).split_for_parts().0.route_layer(from_fn(only_from(&[fleet::GATEWAY])));
     public.merge(internal::router(state).route_layer(from_fn(only_from(&[fleet::ORDER]))))
 }
 
 /// The OpenAPI description of the public routes.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
 /// Whether a SKU can be bought now.
 #[derive(Serialize, ToSchema)]
-pub struct Availability {
+pub(crate) struct Availability {
     sku: String,
     /// On hand minus reserved is above zero.
     available: bool,
@@ -92,7 +92,7 @@ async fn get_stock(State(state): State<AppState>, Path(sku): Path<String>) -> Re
 
 /// The availability of several SKUs.
 #[derive(Serialize, ToSchema)]
-pub struct AvailabilityList {
+pub(crate) struct AvailabilityList {
     items: Vec<Availability>,
 }
 
@@ -134,7 +134,7 @@ async fn list_stock(
 /// `PUT /stock/{sku}`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SetStock {
+pub(crate) struct SetStock {
     /// The counted quantity on hand.
     on_hand: i64,
     /// Why (kept in the ledger).
@@ -146,7 +146,7 @@ pub struct SetStock {
 /// `POST /stock/{sku}/adjustments`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Adjustment {
+pub(crate) struct Adjustment {
     /// Added to on hand (negative removes: breakage, loss).
     delta: i64,
     reason: String,
@@ -222,7 +222,7 @@ async fn adjust_stock(
 
 /// A SKU's ledger page.
 #[derive(Serialize, ToSchema)]
-pub struct Ledger {
+pub(crate) struct Ledger {
     stock: StockRow,
     /// Newest first.
     movements: Vec<Movement>,

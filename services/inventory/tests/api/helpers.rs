@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use testkit::{ServiceCaller, TestDb};
 
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub shopper: ServiceCaller,
     pub staff: ServiceCaller,
     pub order: Arc<ServiceCaller>,
@@ -19,7 +19,7 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         let db = TestDb::new().await;
         let service = testkit::service_config("inventory", Some(&db));
         let redis_prefix = service.redis.as_ref().expect("redis").key_prefix.clone();
@@ -40,7 +40,7 @@ impl TestApp {
     }
 
     /// Sets a SKU's stock through the staff route.
-    pub async fn stock(&self, sku: &str, on_hand: i64) {
+    pub(crate) async fn stock(&self, sku: &str, on_hand: i64) {
         let (status, body) = self
             .staff
             .send_json(
@@ -53,7 +53,7 @@ impl TestApp {
     }
 
     /// (on hand, reserved) of a SKU, from the table.
-    pub async fn levels(&self, sku: &str) -> (i64, i64) {
+    pub(crate) async fn levels(&self, sku: &str) -> (i64, i64) {
         sqlx::query_as("select on_hand, reserved from stock where sku = $1")
             .bind(sku)
             .fetch_one(&self.pool)
@@ -62,7 +62,7 @@ impl TestApp {
     }
 
     /// The ledger of every SKU sums to its totals.
-    pub async fn assert_ledger_matches(&self) {
+    pub(crate) async fn assert_ledger_matches(&self) {
         let mismatched: Vec<(String,)> = sqlx::query_as(
             "select s.sku from stock s left join (select sku, sum(on_hand_delta) as h, sum(reserved_delta) as r \
              from movements group by sku) m on m.sku = s.sku \
@@ -74,13 +74,13 @@ impl TestApp {
         assert!(mismatched.is_empty(), "ledger differs from totals for {mismatched:?}");
     }
 
-    pub fn reservation(id: uuid::Uuid, lines: &[(&str, i64)]) -> Value {
+    pub(crate) fn reservation(id: uuid::Uuid, lines: &[(&str, i64)]) -> Value {
         let lines: Vec<Value> = lines.iter().map(|(sku, q)| json!({"sku": sku, "quantity": q})).collect();
         json!({"id": id, "lines": lines})
     }
 
     /// Event types in the outbox, oldest first, with their payloads.
-    pub async fn outbox(&self) -> Vec<(String, Value)> {
+    pub(crate) async fn outbox(&self) -> Vec<(String, Value)> {
         let rows: Vec<(String, Value)> =
             sqlx::query_as("select event_type, envelope from outbox order by created_at, id")
                 .fetch_all(&self.pool)

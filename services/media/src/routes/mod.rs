@@ -30,7 +30,7 @@ use crate::s3::ObjectStore;
 use crate::store::{self, Media, StoredVariant, Upload};
 
 #[derive(Clone)]
-pub struct AppState {
+pub(crate) struct AppState {
     pub pool: PgPool,
     pub objects: ObjectStore,
     pub settings: Arc<MediaConfig>,
@@ -48,7 +48,7 @@ fn api() -> OpenApiRouter<AppState> {
 
 /// The business routes (from the gateway) and the internal lookup (from cms), each behind its
 /// callers' guard.
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let public = api().with_state(state.clone()).split_for_parts().0.route_layer(from_fn(only_from(&[fleet::GATEWAY])));
     let internal = Router::new()
         .route(MEDIA_PATH, get(internal_media))
@@ -89,7 +89,7 @@ async fn internal_media(
 }
 
 /// The OpenAPI description of the service's public routes.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
@@ -107,7 +107,7 @@ fn staff(caller: &Caller) -> Result<String> {
 /// An upload to start.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct UploadBody {
+pub(crate) struct UploadBody {
     filename: String,
     /// `image/jpeg`, `image/png` or `image/webp`.
     content_type: String,
@@ -117,7 +117,7 @@ pub struct UploadBody {
 
 /// Where and how to PUT the file.
 #[derive(Serialize, ToSchema)]
-pub struct UploadTicket {
+pub(crate) struct UploadTicket {
     upload_id: Uuid,
     /// The presigned URL (the object store's, not this API's).
     url: String,
@@ -178,7 +178,7 @@ async fn create_upload(
 
 /// A media item with its URLs.
 #[derive(Serialize, ToSchema)]
-pub struct MediaBody {
+pub(crate) struct MediaBody {
     media_id: Uuid,
     /// The re-encoded original (`<S3_PUBLIC_BASE_URL>/<key>`, no query string).
     url: String,

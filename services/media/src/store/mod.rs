@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 /// An upload as recorded when it was presigned.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Upload {
+pub(crate) struct Upload {
     pub id: Uuid,
     pub created_by: String,
     pub filename: String,
@@ -23,7 +23,7 @@ pub struct Upload {
 
 /// A stored rendition of a variant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredVariant {
+pub(crate) struct StoredVariant {
     pub jpeg: String,
     pub webp: String,
     pub width: u32,
@@ -32,7 +32,7 @@ pub struct StoredVariant {
 
 /// A media item as recorded.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Media {
+pub(crate) struct Media {
     pub id: Uuid,
     pub created_by: String,
     pub filename: String,
@@ -45,7 +45,7 @@ pub struct Media {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn insert_upload(pool: &PgPool, upload: &Upload) -> sqlx::Result<()> {
+pub(crate) async fn insert_upload(pool: &PgPool, upload: &Upload) -> sqlx::Result<()> {
     sqlx::query(
         "insert into uploads (id, created_by, filename, declared_type, declared_size, raw_key, expires_at) \
          values ($1, $2, $3, $4, $5, $6, $7)",
@@ -65,7 +65,7 @@ pub async fn insert_upload(pool: &PgPool, upload: &Upload) -> sqlx::Result<()> {
 const UPLOAD_COLUMNS: &str = "id, created_by, filename, declared_type, declared_size, raw_key, expires_at, media_id";
 
 /// The upload, locked until `tx` ends (one completion at a time).
-pub async fn lock_upload(tx: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Upload>> {
+pub(crate) async fn lock_upload(tx: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Upload>> {
     let sql = format!("select {UPLOAD_COLUMNS} from uploads where id = $1 for update");
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *tx).await
 }
@@ -74,19 +74,19 @@ const MEDIA_COLUMNS: &str =
     "id, created_by, filename, content_type, original_key, bytes, width, height, variants, created_at";
 
 /// A media item that is not deleted.
-pub async fn find(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Media>> {
+pub(crate) async fn find(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Media>> {
     let sql = format!("select {MEDIA_COLUMNS} from media where id = $1 and deleted_at is null");
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await
 }
 
 /// These media items that are not deleted (an unknown id is simply absent).
-pub async fn find_many(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<Vec<Media>> {
+pub(crate) async fn find_many(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<Vec<Media>> {
     let sql = format!("select {MEDIA_COLUMNS} from media where id = any($1) and deleted_at is null");
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(ids).fetch_all(pool).await
 }
 
 /// Records the media, marks the upload completed by it, and enqueues MEDIA_UPLOADED.
-pub async fn insert_media(
+pub(crate) async fn insert_media(
     tx: &mut PgConnection,
     upload_id: Uuid,
     media: &Media,
@@ -133,7 +133,7 @@ async fn audit(
 }
 
 /// Marks the media deleted and enqueues MEDIA_DELETED; `None` when there was none to delete.
-pub async fn delete_media(pool: &PgPool, id: Uuid, actor: &str) -> sqlx::Result<Option<Media>> {
+pub(crate) async fn delete_media(pool: &PgPool, id: Uuid, actor: &str) -> sqlx::Result<Option<Media>> {
     let mut tx = pool.begin().await?;
     let sql =
         format!("update media set deleted_at = now() where id = $1 and deleted_at is null returning {MEDIA_COLUMNS}");
@@ -148,7 +148,7 @@ pub async fn delete_media(pool: &PgPool, id: Uuid, actor: &str) -> sqlx::Result<
 
 /// Whether another live media item keeps objects under `original_key` (the same picture
 /// uploaded twice shares its content-hashed keys).
-pub async fn key_still_used(pool: &PgPool, original_key: &str) -> sqlx::Result<bool> {
+pub(crate) async fn key_still_used(pool: &PgPool, original_key: &str) -> sqlx::Result<bool> {
     sqlx::query_scalar("select exists(select 1 from media where original_key = $1 and deleted_at is null)")
         .bind(original_key)
         .fetch_one(pool)
@@ -156,7 +156,7 @@ pub async fn key_still_used(pool: &PgPool, original_key: &str) -> sqlx::Result<b
 }
 
 /// Uploads never completed whose presigned URL expired longer than `grace` ago: (id, raw key).
-pub async fn abandoned_uploads(
+pub(crate) async fn abandoned_uploads(
     pool: &PgPool,
     grace: std::time::Duration,
     limit: i64,
@@ -172,7 +172,7 @@ pub async fn abandoned_uploads(
 }
 
 /// Forgets an abandoned upload (its raw object already deleted).
-pub async fn forget_upload(pool: &PgPool, id: Uuid) -> sqlx::Result<()> {
+pub(crate) async fn forget_upload(pool: &PgPool, id: Uuid) -> sqlx::Result<()> {
     sqlx::query("delete from uploads where id = $1 and media_id is null").bind(id).execute(pool).await?;
     Ok(())
 }

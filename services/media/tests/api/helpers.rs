@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use testkit::{ServiceCaller, TestDb};
 use uuid::Uuid;
 
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub staff: ServiceCaller,
     pub other_staff: ServiceCaller,
     pub public: ServiceCaller,
@@ -22,14 +22,14 @@ pub struct TestApp {
     pub db: TestDb,
 }
 
-pub fn settings() -> media::S3Settings {
+pub(crate) fn settings() -> media::S3Settings {
     let s3 = testkit::s3();
     let cdn = "https://cdn.example.test/media-bucket";
     media::S3Settings::local(&s3.endpoint, &s3.bucket, &s3.access_key, &s3.secret_key, cdn)
 }
 
 impl TestApp {
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         let db = TestDb::new().await;
         let settings = settings();
         let service = testkit::service_config("media", Some(&db));
@@ -54,7 +54,7 @@ impl TestApp {
 
     /// The catalog on the same database and event streams, as staff holding `catalog:write`,
     /// and a search replica that indexes it (its index in `dir`).
-    pub async fn catalog_and_search(&self, dir: &std::path::Path) -> (ServiceCaller, ServiceCaller) {
+    pub(crate) async fn catalog_and_search(&self, dir: &std::path::Path) -> (ServiceCaller, ServiceCaller) {
         let config = |service| {
             let mut config = testkit::service_config(service, Some(&self.db));
             config.redis.as_mut().expect("redis").key_prefix = self.redis_prefix.clone();
@@ -73,7 +73,7 @@ impl TestApp {
     }
 
     /// Starts an upload; the ticket.
-    pub async fn ticket(&self, filename: &str, content_type: &str, size: usize) -> Value {
+    pub(crate) async fn ticket(&self, filename: &str, content_type: &str, size: usize) -> Value {
         let body = json!({"filename": filename, "content_type": content_type, "size": size});
         let (status, ticket) = self.staff.post_json("/media/uploads", body).await;
         assert_eq!(status, 201, "{ticket}");
@@ -82,7 +82,7 @@ impl TestApp {
 
     /// PUTs `bytes` to a ticket's presigned URL with its headers (a plain HTTP client, as a
     /// browser would); the store's status.
-    pub async fn put(&self, ticket: &Value, bytes: Vec<u8>) -> u16 {
+    pub(crate) async fn put(&self, ticket: &Value, bytes: Vec<u8>) -> u16 {
         let mut request = self.http.put(ticket["url"].as_str().unwrap()).body(bytes);
         for (name, value) in ticket["headers"].as_object().unwrap() {
             if name.eq_ignore_ascii_case("content-length") {
@@ -94,25 +94,25 @@ impl TestApp {
     }
 
     /// Uploads and completes: (status, body).
-    pub async fn upload(&self, content_type: &str, bytes: Vec<u8>) -> (u16, Value) {
+    pub(crate) async fn upload(&self, content_type: &str, bytes: Vec<u8>) -> (u16, Value) {
         let ticket = self.ticket("picture", content_type, bytes.len()).await;
         assert_eq!(self.put(&ticket, bytes).await, 200);
         self.complete(&ticket).await
     }
 
-    pub async fn complete(&self, ticket: &Value) -> (u16, Value) {
+    pub(crate) async fn complete(&self, ticket: &Value) -> (u16, Value) {
         let id = ticket["upload_id"].as_str().unwrap();
         self.staff.post_json(&format!("/media/uploads/{id}/complete"), json!({})).await
     }
 
     /// The object key of a public URL.
-    pub fn key_of(&self, url: &str) -> String {
+    pub(crate) fn key_of(&self, url: &str) -> String {
         url.strip_prefix(&format!("{}/", self.settings.public_base_url)).expect("a public URL").to_owned()
     }
 }
 
 /// An image of `width`×`height` in `format` with a gradient (so encoders have work to do).
-pub fn picture(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
+pub(crate) fn picture(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
     let picture = DynamicImage::ImageRgb8(image::RgbImage::from_fn(width, height, |x, y| {
         image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
     }));
@@ -122,14 +122,14 @@ pub fn picture(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
 }
 
 /// A one-colour PNG: a few kilobytes however many pixels (what a decompression bomb is).
-pub fn blank_png(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn blank_png(width: u32, height: u32) -> Vec<u8> {
     let mut bytes = Vec::new();
     DynamicImage::new_luma8(width, height).write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png).unwrap();
     bytes
 }
 
 /// A JPEG with an EXIF segment that holds a GPS note, right after the start marker.
-pub fn jpeg_with_exif(note: &str) -> Vec<u8> {
+pub(crate) fn jpeg_with_exif(note: &str) -> Vec<u8> {
     let jpeg = picture(64, 48, ImageFormat::Jpeg);
     // "Exif\0\0", a big-endian TIFF header, an empty IFD, then the note.
     let mut exif = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\0\0\0\0\0".to_vec();

@@ -21,7 +21,7 @@ use crate::store::{self, MessageSummary};
 
 /// What the routes read.
 #[derive(Clone)]
-pub struct AppState {
+pub(crate) struct AppState {
     pub pool: PgPool,
     /// Where the shopper's phone number comes from.
     pub users: contracts::user::UserClient,
@@ -38,18 +38,18 @@ fn api() -> OpenApiRouter<AppState> {
 }
 
 /// The routes, on the service's state.
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     api().with_state(state).split_for_parts().0
 }
 
 /// The OpenAPI description of the notification service's public routes.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
 /// The most recent messages.
 #[derive(Serialize, ToSchema)]
-pub struct MessagePage {
+pub(crate) struct MessagePage {
     items: Vec<MessageSummary>,
 }
 

@@ -51,7 +51,7 @@ fn masked(phone: &str) -> String {
 
 /// The profile's phone number and whether the account verified it.
 #[derive(Serialize, ToSchema)]
-pub struct PhoneStatus {
+pub(super) struct PhoneStatus {
     /// The profile's number, masked (`+••••••••••678`); `null` without one.
     phone: Option<String>,
     /// Whether texts may go to it.
@@ -66,7 +66,7 @@ pub struct PhoneStatus {
         (status = 401, description = "`token_missing`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`upstream_unavailable`: the profile cannot be read now.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn status(State(state): State<AppState>, caller: Caller) -> Result<Json<PhoneStatus>> {
+pub(super) async fn status(State(state): State<AppState>, caller: Caller) -> Result<Json<PhoneStatus>> {
     let user_id = shopper(&caller)?;
     let phone = state.users.contact(user_id).await?.and_then(|c| c.phone);
     let verified = match &phone {
@@ -78,7 +78,7 @@ pub async fn status(State(state): State<AppState>, caller: Caller) -> Result<Jso
 
 /// A code is on its way.
 #[derive(Serialize, ToSchema)]
-pub struct CodeSent {
+pub(super) struct CodeSent {
     /// Where it went, masked.
     phone: String,
     /// When it stops being accepted.
@@ -96,7 +96,7 @@ pub struct CodeSent {
         (status = 429, description = "`rate_limited`: a code was sent moments ago, or the daily SMS quota is used up (Retry-After).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`upstream_unavailable`: the profile cannot be read now.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn send_code(State(state): State<AppState>, caller: Caller) -> Result<Response> {
+pub(super) async fn send_code(State(state): State<AppState>, caller: Caller) -> Result<Response> {
     let user_id = shopper(&caller)?;
     let phone = state.users.contact(user_id).await?.and_then(|c| c.phone).ok_or(ApiError::NoPhone)?;
     let code = new_code();
@@ -130,7 +130,7 @@ pub async fn send_code(State(state): State<AppState>, caller: Caller) -> Result<
 /// `POST /notifications/phone-verification/confirm`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ConfirmPhone {
+pub(super) struct ConfirmPhone {
     /// The six digits from the SMS.
     code: String,
 }
@@ -145,7 +145,7 @@ pub struct ConfirmPhone {
         (status = 401, description = "`token_missing`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: `code` (`invalid_or_expired`): wrong, used, expired or out of guesses.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn confirm(
+pub(super) async fn confirm(
     State(state): State<AppState>,
     caller: Caller,
     Json(body): Json<ConfirmPhone>,

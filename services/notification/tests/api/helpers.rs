@@ -16,14 +16,14 @@ use notification::transport::{SmtpSettings, SmtpTls};
 use secrecy::SecretString;
 use testkit::{ServiceCaller, TestDb};
 
-pub const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// What a stub provider saw: (path, headers, body) of each request.
-pub type Seen = Arc<Mutex<Vec<(String, HeaderMap, String)>>>;
+pub(crate) type Seen = Arc<Mutex<Vec<(String, HeaderMap, String)>>>;
 
 /// A stub provider (Twilio, FCM: outside providers we cannot run): records each request;
 /// answers `status` with `body`.
-pub async fn stub(status: StatusCode, body: &'static str) -> (String, Seen) {
+pub(crate) async fn stub(status: StatusCode, body: &'static str) -> (String, Seen) {
     let seen: Seen = Arc::default();
     let app = Router::new()
         .route(
@@ -40,14 +40,14 @@ pub async fn stub(status: StatusCode, body: &'static str) -> (String, Seen) {
     (format!("http://{addr}"), seen)
 }
 
-pub struct Smtp {
+pub(crate) struct Smtp {
     pub port: u16,
     pub dir: PathBuf,
     child: Option<std::process::Child>,
 }
 
 impl Smtp {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = std::env::temp_dir().join(format!(
             "shopfleet-test-{}-smtp-{}",
             std::process::id(),
@@ -56,12 +56,12 @@ impl Smtp {
         Self { port: testkit::unused_port(), dir, child: None }
     }
 
-    pub fn start(&mut self) {
+    pub(crate) fn start(&mut self) {
         self.child = Some(testkit::cluster::start_smtp_sink(&self.dir, self.port).expect("smtp-sink starts"));
     }
 
     /// Every message received so far, as text.
-    pub fn received(&self) -> Vec<String> {
+    pub(crate) fn received(&self) -> Vec<String> {
         let mut found = Vec::new();
         let mut stack = vec![self.dir.clone()];
         while let Some(dir) = stack.pop() {
@@ -79,7 +79,7 @@ impl Smtp {
 
     /// Waits for `n` complete messages (smtp-sink writes a dump while the message arrives, so
     /// a message counts once its file is non-empty and stable).
-    pub async fn wait_for(&self, n: usize) -> Vec<String> {
+    pub(crate) async fn wait_for(&self, n: usize) -> Vec<String> {
         for _ in 0..200 {
             let received = self.received();
             if received.len() >= n && received.iter().all(|m| !m.is_empty()) {
@@ -105,7 +105,7 @@ impl Drop for Smtp {
     }
 }
 
-pub struct TestShop {
+pub(crate) struct TestShop {
     pub prefix: String,
     pub auth: ServiceCaller,
     pub notification: SocketAddr,
@@ -113,12 +113,12 @@ pub struct TestShop {
 }
 
 impl TestShop {
-    pub async fn spawn(smtp_port: u16) -> Self {
+    pub(crate) async fn spawn(smtp_port: u16) -> Self {
         Self::spawn_with(smtp_port, |_| {}).await
     }
 
     /// A shop whose notification service is configured by `tune` last.
-    pub async fn spawn_with(smtp_port: u16, tune: impl FnOnce(&mut NotificationConfig)) -> Self {
+    pub(crate) async fn spawn_with(smtp_port: u16, tune: impl FnOnce(&mut NotificationConfig)) -> Self {
         let db = TestDb::new().await;
         let auth_service = testkit::service_config("auth", Some(&db));
         let prefix = auth_service.redis.as_ref().unwrap().key_prefix.clone();
@@ -151,7 +151,7 @@ impl TestShop {
         Self { prefix, auth: ServiceCaller::new("auth", auth_addr), notification, db }
     }
 
-    pub async fn register(&self, email: &str) {
+    pub(crate) async fn register(&self, email: &str) {
         let (status, body) =
             self.auth.post_json("/auth/register", serde_json::json!({"email": email, "password": PASSWORD})).await;
         assert_eq!(status, 201, "{body}");
@@ -159,7 +159,7 @@ impl TestShop {
 
     /// The value of the first metric line of the notification service that contains every one
     /// of `parts` (0 when there is none yet).
-    pub async fn metric(&self, parts: &[&str]) -> f64 {
+    pub(crate) async fn metric(&self, parts: &[&str]) -> f64 {
         let text = reqwest::get(format!("http://{}/metrics", self.notification)).await.unwrap().text().await.unwrap();
         text.lines()
             .filter(|line| !line.starts_with('#'))
@@ -170,13 +170,13 @@ impl TestShop {
     }
 
     /// Waits until that metric reaches `at_least`; returns its value.
-    pub async fn wait_for_metric(&self, parts: &[&str], at_least: f64) -> f64 {
+    pub(crate) async fn wait_for_metric(&self, parts: &[&str], at_least: f64) -> f64 {
         testkit::wait::until(&format!("{parts:?} reaching {at_least}"), async || self.metric(parts).await >= at_least)
             .await;
         self.metric(parts).await
     }
 
-    pub async fn messages(&self) -> Vec<(String, String, i32, Option<String>, Option<String>)> {
+    pub(crate) async fn messages(&self) -> Vec<(String, String, i32, Option<String>, Option<String>)> {
         let pool = self.db.pool_as("notification").await;
         sqlx::query_as("select kind, status, attempts, provider_id, body_text from messages order by created_at")
             .fetch_all(&pool)

@@ -20,7 +20,7 @@ use crate::store::discounts::{self, DiscountView, Settings};
 /// named; `null` clears an optional limit or date).
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
-pub struct DiscountBody {
+pub(super) struct DiscountBody {
     /// 2 to 32 letters, digits, `-` or `_` (stored upper case). Only on create.
     code: Option<String>,
     /// `percent` or `fixed`.
@@ -133,7 +133,7 @@ fn code_of(raw: &str) -> Result<String> {
 
 /// A page of discount codes.
 #[derive(Serialize, ToSchema)]
-pub struct DiscountPage {
+pub(super) struct DiscountPage {
     items: Vec<DiscountView>,
     next_cursor: Option<String>,
 }
@@ -148,7 +148,7 @@ pub struct DiscountPage {
         (status = 409, description = "`discount_code_taken`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: the fields named.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn create_discount(
+pub(super) async fn create_discount(
     State(state): State<AppState>,
     caller: Caller,
     Json(body): Json<DiscountBody>,
@@ -173,7 +173,7 @@ pub async fn create_discount(
         (status = 403, description = "`forbidden`: needs `promotions:write`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: `limit` or `cursor`.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn list_discounts(
+pub(super) async fn list_discounts(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<std::collections::HashMap<String, String>>,
@@ -200,7 +200,7 @@ pub async fn list_discounts(
         (status = 403, description = "`forbidden`: needs `promotions:write`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`: no such code.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn get_discount(
+pub(super) async fn get_discount(
     State(state): State<AppState>,
     caller: Caller,
     Path(code): Path<String>,
@@ -220,7 +220,7 @@ pub async fn get_discount(
         (status = 404, description = "`not_found`: no such code.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: the fields named (also a limit below the uses so far).", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn update_discount(
+pub(super) async fn update_discount(
     State(state): State<AppState>,
     caller: Caller,
     Path(code): Path<String>,
@@ -244,7 +244,7 @@ pub async fn update_discount(
         (status = 403, description = "`forbidden`: needs `promotions:write`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`: no such code.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn deactivate_discount(
+pub(super) async fn deactivate_discount(
     State(state): State<AppState>,
     caller: Caller,
     Path(code): Path<String>,

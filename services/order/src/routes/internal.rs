@@ -14,7 +14,7 @@ use crate::error::{ApiError, Result};
 use crate::store;
 
 /// For the payment service.
-pub fn payment_router(state: AppState) -> Router {
+pub(super) fn payment_router(state: AppState) -> Router {
     Router::new()
         .route(ORDER_PATH, get(summary))
         .route(contracts::order::PAYMENT_STARTED_PATH, post(payment_started))
@@ -22,7 +22,7 @@ pub fn payment_router(state: AppState) -> Router {
 }
 
 /// For the admin service (the staff member's identity; `orders:read` checked per route).
-pub fn admin_router(state: AppState) -> Router {
+pub(super) fn admin_router(state: AppState) -> Router {
     Router::new()
         .route(contracts::order::STAFF_ORDERS_PATH, get(super::staff::all_orders))
         .route(contracts::order::ORDER_DETAIL_PATH, get(super::staff::detail))
@@ -30,7 +30,7 @@ pub fn admin_router(state: AppState) -> Router {
 }
 
 /// For the user service: a shopper's orders, for their data export.
-pub fn export_router(state: AppState) -> Router {
+pub(super) fn export_router(state: AppState) -> Router {
     Router::new().route(contracts::order::EXPORT_ORDERS_PATH, get(export_orders)).with_state(state)
 }
 
@@ -50,7 +50,7 @@ async fn export_orders(
 const EXPORT_MAX: i64 = 1_000_000;
 
 /// For the cart service.
-pub fn cart_router(state: AppState) -> Router {
+pub(super) fn cart_router(state: AppState) -> Router {
     Router::new().route(DISCOUNT_QUOTE_PATH, post(quote)).with_state(state)
 }
 

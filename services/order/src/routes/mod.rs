@@ -34,7 +34,7 @@ use crate::store::{self, OrderView};
 
 /// What every order handler reads.
 #[derive(Clone)]
-pub struct AppState {
+pub(crate) struct AppState {
     pub pool: PgPool,
     pub currency: String,
     pub pricing: Pricing,
@@ -65,7 +65,7 @@ fn api() -> OpenApiRouter<AppState> {
 
 /// The public routes (from the gateway) and the internal ones: the order read for the payment
 /// service only, the discount quote for the cart service only.
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let public = api().with_state(state.clone()).split_for_parts().0.route_layer(from_fn(only_from(&[fleet::GATEWAY])));
     public
         .merge(internal::payment_router(state.clone()).route_layer(from_fn(only_from(&[fleet::PAYMENT]))))
@@ -75,7 +75,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The OpenAPI description of the service's public routes.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
@@ -86,7 +86,7 @@ fn shopper(caller: &Caller) -> Result<Uuid> {
 /// An address typed in at checkout (instead of a saved one).
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct InlineAddress {
+pub(crate) struct InlineAddress {
     recipient_name: String,
     line1: String,
     line2: Option<String>,
@@ -101,7 +101,7 @@ pub struct InlineAddress {
 /// `POST /orders`.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PlaceOrder {
+pub(crate) struct PlaceOrder {
     /// One of the shopper's saved addresses…
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_address_id: Option<Uuid>,
@@ -161,7 +161,7 @@ async fn place_order(
 
 /// A page of orders.
 #[derive(Serialize, ToSchema)]
-pub struct OrderPage {
+pub(crate) struct OrderPage {
     items: Vec<OrderView>,
     next_cursor: Option<String>,
 }

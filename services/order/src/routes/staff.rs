@@ -28,7 +28,7 @@ use crate::store::{self, OrderView};
         (status = 200, description = "A page of orders.", body = OrderPage),
         (status = 422, description = "`validation_failed`: `status`, `user_id`, `limit` or `cursor`.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn all_orders(
+pub(super) async fn all_orders(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<std::collections::HashMap<String, String>>,
@@ -54,7 +54,7 @@ pub async fn all_orders(
 
 /// `GET /internal/orders/{id}/detail` (admin, `orders:read`): the order, whose it is, and its
 /// timeline.
-pub async fn detail(
+pub(super) async fn detail(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -74,7 +74,7 @@ pub async fn detail(
 /// `POST /orders/{id}/ship`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Shipment {
+pub(super) struct Shipment {
     carrier: String,
     tracking_number: String,
 }
@@ -89,7 +89,7 @@ pub struct Shipment {
         (status = 409, description = "`invalid_transition`: not paid (or already shipped).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: `carrier`, `tracking_number`.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn ship(
+pub(super) async fn ship(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -151,7 +151,11 @@ async fn audit(
         (status = 404, description = "`not_found`: no such order.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 409, description = "`invalid_transition`: not shipped.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn deliver(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<OrderView>> {
+pub(super) async fn deliver(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<OrderView>> {
     caller.require_perm(Permission::OrdersWrite)?;
     let id = order_id(&id)?;
     let actor = caller.subject().sub.clone();

@@ -11,7 +11,7 @@ use crate::domain::{Discount, DiscountRefusal, DiscountRule, check_discount};
 
 /// A discount code as staff see it.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct DiscountView {
+pub(crate) struct DiscountView {
     /// Upper case; shoppers may type it in any case.
     pub code: String,
     /// `percent` or `fixed`.
@@ -34,7 +34,7 @@ const COLUMNS: &str = "code, kind, value, starts_at, ends_at, max_uses, max_uses
 
 /// A code's settings (create and change).
 #[derive(Clone, Debug, Default)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub kind: Option<String>,
     pub value: Option<i64>,
     pub starts_at: Option<Option<DateTime<Utc>>>,
@@ -60,7 +60,7 @@ async fn audit(
 }
 
 /// Creates a code as `actor` (audited); `None` when the code is taken.
-pub async fn create(pool: &PgPool, actor: &str, code: &str, s: &Settings) -> sqlx::Result<Option<DiscountView>> {
+pub(crate) async fn create(pool: &PgPool, actor: &str, code: &str, s: &Settings) -> sqlx::Result<Option<DiscountView>> {
     let sql = format!(
         "insert into discount_codes (id, code, kind, value, starts_at, ends_at, max_uses, max_uses_per_customer, \
            min_subtotal_minor, active) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
@@ -89,7 +89,7 @@ pub async fn create(pool: &PgPool, actor: &str, code: &str, s: &Settings) -> sql
 
 /// Changes what `s` names as `actor` (audited, with the code before and after; `action` says
 /// what the change was); `None` for an unknown code.
-pub async fn update(
+pub(crate) async fn update(
     pool: &PgPool,
     actor: &str,
     action: &str,
@@ -134,13 +134,13 @@ pub async fn update(
 }
 
 /// A code by its (upper-case) text.
-pub async fn find(pool: &PgPool, code: &str) -> sqlx::Result<Option<DiscountView>> {
+pub(crate) async fn find(pool: &PgPool, code: &str) -> sqlx::Result<Option<DiscountView>> {
     let sql = format!("select {COLUMNS} from discount_codes where code = $1");
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code).fetch_optional(pool).await
 }
 
 /// A page of codes, newest first, plus one to tell whether there are more.
-pub async fn list(
+pub(crate) async fn list(
     pool: &PgPool,
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
@@ -216,7 +216,7 @@ async fn customer_uses(
 }
 
 /// Whether `code` applies for `user_id` (a guest: `None`) to a subtotal now: the discount.
-pub async fn quote(
+pub(crate) async fn quote(
     pool: &PgPool,
     code: &str,
     user_id: Option<Uuid>,
@@ -236,7 +236,7 @@ pub async fn quote(
 
 /// Counts a use of `code` for an order, once (a retried checkout of the same order finds its
 /// use): the code's row locked, so limits hold under concurrency. The discount it gives.
-pub async fn claim(
+pub(crate) async fn claim(
     pool: &PgPool,
     code: &str,
     user_id: Uuid,
@@ -280,7 +280,7 @@ pub async fn claim(
 }
 
 /// Gives back the use of an order (it ended unpaid, or its checkout failed), in `tx`; once.
-pub async fn release(tx: &mut PgConnection, order_id: Uuid) -> sqlx::Result<()> {
+pub(crate) async fn release(tx: &mut PgConnection, order_id: Uuid) -> sqlx::Result<()> {
     let code: Option<Uuid> = sqlx::query_scalar(
         "update discount_uses set released_at = now() where order_id = $1 and released_at is null returning code_id",
     )
@@ -294,7 +294,7 @@ pub async fn release(tx: &mut PgConnection, order_id: Uuid) -> sqlx::Result<()> 
 }
 
 /// Gives back the use of a checkout that failed, unless its order was written after all.
-pub async fn release_unwritten(pool: &PgPool, order_id: Uuid) -> sqlx::Result<()> {
+pub(crate) async fn release_unwritten(pool: &PgPool, order_id: Uuid) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
     let written: bool = sqlx::query_scalar("select exists (select 1 from orders where id = $1)")
         .bind(order_id)
@@ -307,7 +307,7 @@ pub async fn release_unwritten(pool: &PgPool, order_id: Uuid) -> sqlx::Result<()
 }
 
 /// Gives back uses whose order was never written (the checkout died) after `grace`.
-pub async fn release_orphans(pool: &PgPool, grace: std::time::Duration) -> sqlx::Result<usize> {
+pub(crate) async fn release_orphans(pool: &PgPool, grace: std::time::Duration) -> sqlx::Result<usize> {
     let mut tx = pool.begin().await?;
     let orphans: Vec<Uuid> = sqlx::query_scalar(
         "select u.order_id from discount_uses u where u.released_at is null \

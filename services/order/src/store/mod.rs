@@ -6,13 +6,13 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-pub mod discounts;
+pub(crate) mod discounts;
 
 use crate::domain::{self, Event, IllegalTransition, Status};
 
 /// What claiming an Idempotency-Key found.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Claim {
+pub(crate) enum Claim {
     /// First use: go ahead, making the order with this id.
     New(Uuid),
     /// The same request was completed: answer with this order.
@@ -28,7 +28,7 @@ pub enum Claim {
 
 /// Claims `key` of `user_id` for a request with `hash`; an unfinished request older than
 /// `in_flight` (its process died) may be resumed under the same order id.
-pub async fn claim_key(
+pub(crate) async fn claim_key(
     pool: &PgPool,
     user_id: Uuid,
     key: &str,
@@ -79,7 +79,7 @@ pub async fn claim_key(
 }
 
 /// Gives a key back after a request that made nothing (a 4xx), so it may be retried as is.
-pub async fn forget_key(pool: &PgPool, user_id: Uuid, key: &str) -> sqlx::Result<()> {
+pub(crate) async fn forget_key(pool: &PgPool, user_id: Uuid, key: &str) -> sqlx::Result<()> {
     sqlx::query("delete from idempotency_keys where user_id = $1 and key = $2 and state = 'in_flight'")
         .bind(user_id)
         .bind(key)
@@ -89,7 +89,7 @@ pub async fn forget_key(pool: &PgPool, user_id: Uuid, key: &str) -> sqlx::Result
 }
 
 /// Keys older than a day are forgotten.
-pub async fn prune_keys(pool: &PgPool) -> sqlx::Result<u64> {
+pub(crate) async fn prune_keys(pool: &PgPool) -> sqlx::Result<u64> {
     Ok(sqlx::query("delete from idempotency_keys where created_at < now() - interval '24 hours'")
         .execute(pool)
         .await?
@@ -97,7 +97,7 @@ pub async fn prune_keys(pool: &PgPool) -> sqlx::Result<u64> {
 }
 
 /// A line to write.
-pub struct NewLine {
+pub(crate) struct NewLine {
     pub sku: String,
     pub title: String,
     pub quantity: i64,
@@ -107,7 +107,7 @@ pub struct NewLine {
 }
 
 /// An order to write.
-pub struct NewOrder<'a> {
+pub(crate) struct NewOrder<'a> {
     pub id: Uuid,
     pub user_id: Uuid,
     pub currency: &'a str,
@@ -125,7 +125,7 @@ pub struct NewOrder<'a> {
 
 /// Serialises the checkouts of one shopper until `tx` ends, so that what they hold unpaid is
 /// counted and added to one at a time.
-pub async fn lock_shopper(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
+pub(crate) async fn lock_shopper(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
     sqlx::query("select pg_advisory_xact_lock(hashtextextended('orders.shopper:' || $1::text, 0))")
         .bind(user_id)
         .execute(&mut *tx)
@@ -135,7 +135,7 @@ pub async fn lock_shopper(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<
 
 /// What a shopper holds unpaid: their open orders awaiting payment, and the units of each of
 /// `skus` in them.
-pub async fn unpaid_holdings(
+pub(crate) async fn unpaid_holdings(
     conn: &mut PgConnection,
     user_id: Uuid,
     skus: &[String],
@@ -159,7 +159,7 @@ pub async fn unpaid_holdings(
 /// A payment is being started for an order awaiting payment: its deadline moves from the short
 /// unpaid hold out to the whole payment window (counted from its creation). The order as
 /// payment reads it; `None` when there is no such order.
-pub async fn payment_started(
+pub(crate) async fn payment_started(
     pool: &PgPool,
     order_id: Uuid,
     window_secs: f64,
@@ -177,7 +177,7 @@ pub async fn payment_started(
 
 /// Writes the order, its lines and its first transition, and marks its key done; returns
 /// (number, payment deadline).
-pub async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) -> sqlx::Result<(String, DateTime<Utc>)> {
+pub(crate) async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) -> sqlx::Result<(String, DateTime<Utc>)> {
     let sequence: i64 = sqlx::query_scalar("select nextval('order_numbers')").fetch_one(&mut *tx).await?;
     let number = domain::order_number(sequence);
     let t = order.totals;
@@ -249,7 +249,7 @@ async fn record_transition(
 
 /// What an event about an order needs to say.
 #[derive(Debug, sqlx::FromRow)]
-pub struct OrderFacts {
+pub(crate) struct OrderFacts {
     pub id: Uuid,
     pub number: String,
     pub user_id: Uuid,
@@ -257,7 +257,7 @@ pub struct OrderFacts {
 }
 
 /// An order's status, locked until `tx` ends (what a staff change records as its "before").
-pub async fn lock_status(tx: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Option<String>> {
+pub(crate) async fn lock_status(tx: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar("select status from orders where id = $1 for update")
         .bind(order_id)
         .fetch_optional(&mut *tx)
@@ -265,7 +265,7 @@ pub async fn lock_status(tx: &mut PgConnection, order_id: Uuid) -> sqlx::Result<
 }
 
 /// An order's total and currency.
-pub async fn amount(conn: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Option<(i64, String)>> {
+pub(crate) async fn amount(conn: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Option<(i64, String)>> {
     sqlx::query_as("select total_minor, currency::text from orders where id = $1")
         .bind(order_id)
         .fetch_optional(&mut *conn)
@@ -274,7 +274,7 @@ pub async fn amount(conn: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Opt
 
 /// Moves an order (of `owner`, when given) through the state machine with its transition
 /// record. `None`: no such order (of that owner).
-pub async fn transition(
+pub(crate) async fn transition(
     tx: &mut PgConnection,
     order_id: Uuid,
     owner: Option<Uuid>,
@@ -311,7 +311,7 @@ pub async fn transition(
 /// Records what went back to the shopper after a refund (everything so far) and moves the order
 /// through the state machine when it was paid (`refunded` once all of it went back); an order
 /// that ended unpaid before its late payment keeps its status. The order's status afterwards.
-pub async fn record_refund(
+pub(crate) async fn record_refund(
     tx: &mut PgConnection,
     order_id: Uuid,
     refunded_minor: i64,
@@ -340,7 +340,7 @@ pub async fn record_refund(
 }
 
 /// Unpaid orders past their deadline, locked (another expiry job skips them).
-pub async fn lock_overdue(tx: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Uuid>> {
+pub(crate) async fn lock_overdue(tx: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar(
         "select id from orders where status = 'awaiting_payment' and payment_deadline < now() \
          order by payment_deadline limit $1 for update skip locked",
@@ -352,7 +352,7 @@ pub async fn lock_overdue(tx: &mut PgConnection, limit: i64) -> sqlx::Result<Vec
 
 /// One line of an order as shown.
 #[derive(Clone, Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct OrderLineView {
+pub(crate) struct OrderLineView {
     pub sku: String,
     pub title: String,
     pub quantity: i64,
@@ -366,7 +366,7 @@ pub struct OrderLineView {
 
 /// An order as its shopper (and staff) see it.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct OrderView {
+pub(crate) struct OrderView {
     pub id: Uuid,
     /// SF-000123.
     pub number: String,
@@ -400,13 +400,13 @@ const VIEW: &str = "o.id, o.number, o.status, \
      o.currency::text as currency, o.discount_code, o.shipping_address, o.payment_deadline, o.carrier, o.tracking_number, o.created_at";
 
 /// An order of `owner` (any order for staff: `None`), in one statement.
-pub async fn find(pool: &PgPool, id: Uuid, owner: Option<Uuid>) -> sqlx::Result<Option<OrderView>> {
+pub(crate) async fn find(pool: &PgPool, id: Uuid, owner: Option<Uuid>) -> sqlx::Result<Option<OrderView>> {
     let sql = format!("select {VIEW} from orders o where o.id = $1 and ($2::uuid is null or o.user_id = $2)");
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(owner).fetch_optional(pool).await
 }
 
 /// A page of a shopper's orders (all orders for staff: `None`), newest first, plus one.
-pub async fn list(
+pub(crate) async fn list(
     pool: &PgPool,
     owner: Option<Uuid>,
     status: Option<&str>,
@@ -431,7 +431,7 @@ pub async fn list(
 /// A deleted account's orders, kept for the books without the person: the shipping address
 /// down to its country, the contact email replaced by the deleted account's placeholder (which
 /// the mailer never writes to); its Idempotency-Keys forgotten. Returns how many orders.
-pub async fn anonymise_customer(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<u64> {
+pub(crate) async fn anonymise_customer(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<u64> {
     let orders = sqlx::query(
         "update orders set shipping_address = jsonb_build_object('country', shipping_address->'country', 'anonymised', true), \
             contact_email = 'deleted+' || user_id || '@deleted.invalid', updated_at = now() \
@@ -446,7 +446,7 @@ pub async fn anonymise_customer(tx: &mut PgConnection, user_id: Uuid) -> sqlx::R
 }
 
 /// An order's state changes, oldest first.
-pub async fn transitions(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<contracts::order::Transition>> {
+pub(crate) async fn transitions(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<contracts::order::Transition>> {
     type Row = (Option<String>, String, String, String, DateTime<Utc>);
     let rows: Vec<Row> = sqlx::query_as(
         "select from_status, to_status, actor, reason, at from order_transitions where order_id = $1 order by at, id",
@@ -467,7 +467,7 @@ pub async fn transitions(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<contracts:
 }
 
 /// An order's amount and owner, for the payment service.
-pub async fn summary(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<contracts::order::OrderSummary>> {
+pub(crate) async fn summary(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<contracts::order::OrderSummary>> {
     let row: Option<(Uuid, Uuid, String, String, i64, String)> =
         sqlx::query_as("select id, user_id, number, status, total_minor, currency::text from orders where id = $1")
             .bind(id)
@@ -484,7 +484,7 @@ pub async fn summary(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<contracts::
 }
 
 /// ORDER_PAID of an order (its lines, totals and address; ORDER_DELIVERED takes its lines).
-pub async fn paid_event(tx: &mut PgConnection, facts: OrderFacts) -> sqlx::Result<events::catalog::OrderPaid> {
+pub(crate) async fn paid_event(tx: &mut PgConnection, facts: OrderFacts) -> sqlx::Result<events::catalog::OrderPaid> {
     let order_id = facts.id;
     let lines: Vec<(String, i64, i64, String)> = sqlx::query_as(
         "select sku, quantity, unit_price_minor, title from order_lines where order_id = $1 order by position",
@@ -533,7 +533,7 @@ pub async fn paid_event(tx: &mut PgConnection, facts: OrderFacts) -> sqlx::Resul
 }
 
 /// Records the carrier and tracking number of a shipped order.
-pub async fn set_tracking(
+pub(crate) async fn set_tracking(
     tx: &mut PgConnection,
     order_id: Uuid,
     carrier: &str,

@@ -13,9 +13,9 @@ use testkit::{ServiceCaller, TestDb};
 use uuid::Uuid;
 
 /// The sandbox's webhook secret in these tests.
-pub const WEBHOOK_SECRET: &str = "whsec_order_tests";
+pub(crate) const WEBHOOK_SECRET: &str = "whsec_order_tests";
 
-pub struct Shop {
+pub(crate) struct Shop {
     pub order_addr: std::net::SocketAddr,
     pub payment_addr: std::net::SocketAddr,
     pub payment_pool: PgPool,
@@ -33,7 +33,7 @@ pub struct Shop {
 }
 
 /// A signed-in shopper with a saved German address and a cart.
-pub struct Shopper {
+pub(crate) struct Shopper {
     pub order: Arc<ServiceCaller>,
     pub payment: ServiceCaller,
     pub cart: ServiceCaller,
@@ -47,12 +47,12 @@ fn config(service: &str, db: &TestDb, prefix: &str) -> service_kit::ServiceConfi
 }
 
 impl Shop {
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
     }
 
     /// A shop whose payment service is configured by `tune` first.
-    pub async fn spawn_with(tune: impl FnOnce(&mut payment::PaymentConfig)) -> Self {
+    pub(crate) async fn spawn_with(tune: impl FnOnce(&mut payment::PaymentConfig)) -> Self {
         let db = TestDb::new().await;
         let prefix = testkit::redis_prefix();
         let product_addr =
@@ -105,14 +105,14 @@ impl Shop {
         }
     }
 
-    pub async fn stock(&self, sku: &str, on_hand: i64) {
+    pub(crate) async fn stock(&self, sku: &str, on_hand: i64) {
         let body = json!({"on_hand": on_hand, "reason": "count"});
         let (status, row) = self.inventory_staff.send_json(Method::PUT, &format!("/stock/{sku}"), Some(body)).await;
         assert_eq!(status, 200, "{row}");
     }
 
     /// (on hand, reserved) of a SKU.
-    pub async fn levels(&self, sku: &str) -> (i64, i64) {
+    pub(crate) async fn levels(&self, sku: &str) -> (i64, i64) {
         sqlx::query_as("select on_hand, reserved from stock where sku = $1")
             .bind(sku)
             .fetch_one(&self.inventory_pool)
@@ -121,7 +121,7 @@ impl Shop {
     }
 
     /// A shopper with a verified email (or not), a saved address in Germany, an empty cart.
-    pub async fn shopper(&self, verified: bool) -> Shopper {
+    pub(crate) async fn shopper(&self, verified: bool) -> Shopper {
         let id = Uuid::now_v7();
         let mut subject = Subject::user(id.to_string(), Role::Customer, vec![]);
         subject.email_verified = verified;
@@ -148,19 +148,19 @@ impl Shop {
 }
 
 impl Shopper {
-    pub async fn add(&self, sku: &str, quantity: i64) {
+    pub(crate) async fn add(&self, sku: &str, quantity: i64) {
         let (status, cart) =
             self.cart.post_json("/carts/current/items", json!({"sku": sku, "quantity": quantity})).await;
         assert_eq!(status, 200, "{cart}");
     }
 
     /// POST /orders with `key` and the saved address.
-    pub async fn place(&self, key: &str) -> (u16, Value) {
+    pub(crate) async fn place(&self, key: &str) -> (u16, Value) {
         place(&self.order, key, json!({"shipping_address_id": self.address_id})).await
     }
 }
 
-pub async fn place(order: &ServiceCaller, key: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn place(order: &ServiceCaller, key: &str, body: Value) -> (u16, Value) {
     let response =
         order.request(Method::POST, "/orders").header("idempotency-key", key).json(&body).send().await.unwrap();
     let status = response.status().as_u16();

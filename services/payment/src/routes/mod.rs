@@ -34,7 +34,7 @@ use crate::store::{self, NewIntent, Payment, Recorded};
 
 /// What every payment handler reads.
 #[derive(Clone)]
-pub struct AppState {
+pub(crate) struct AppState {
     pub pool: PgPool,
     pub orders: OrderClient,
     /// The configured provider.
@@ -56,7 +56,7 @@ fn api() -> OpenApiRouter<AppState> {
 
 /// The public routes (from the gateway, and the sandbox's own webhook deliveries), and the
 /// back office's internal route (from admin only).
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let public = api()
         .with_state(state.clone())
         .split_for_parts()
@@ -83,7 +83,7 @@ async fn order_payment(
     Ok(Json(contracts::payment::OrderPayment { payment: store::record_for_order(&state.pool, order_id).await? }))
 }
 
-pub fn openapi() -> utoipa::openapi::OpenApi {
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
@@ -94,7 +94,7 @@ fn payer(caller: &Caller) -> Result<Uuid> {
 /// `POST /payments`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreatePayment {
+pub(crate) struct CreatePayment {
     order_id: Uuid,
 }
 
@@ -172,14 +172,14 @@ async fn get_payment(State(state): State<AppState>, caller: Caller, Path(id): Pa
 /// `POST /payments/{id}/confirm` (sandbox).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Confirm {
+pub(crate) struct Confirm {
     /// `4242424242424242` succeeds, `4000000000000002` declines.
     test_card: String,
 }
 
 /// Accepted for processing.
 #[derive(Serialize, ToSchema)]
-pub struct Processing {
+pub(crate) struct Processing {
     payment_id: Uuid,
     /// `processing`: the verdict arrives as a webhook.
     status: String,
@@ -266,7 +266,7 @@ async fn receive(state: &AppState, signature: &str, body: &[u8]) -> Result<Recor
 
 /// Acknowledged.
 #[derive(Serialize, ToSchema)]
-pub struct Received {
+pub(crate) struct Received {
     received: bool,
 }
 

@@ -21,7 +21,7 @@ use crate::store::{self, Refund, RefundAsk, RefundClaim};
 /// `POST /payments/{id}/refunds`.
 #[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RefundBody {
+pub(super) struct RefundBody {
     /// Minor units, at least 1, at most what is left to refund.
     amount_minor: i64,
     /// Why (1 to 500 characters); shown to the shopper in the refund email.
@@ -45,7 +45,7 @@ pub struct RefundBody {
         (status = 409, description = "`invalid_transition`: the payment has not succeeded.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`idempotency_key_reused`, or `validation_failed` (`Idempotency-Key`, `amount_minor` out of range, `reason`).", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn refund(
+pub(super) async fn refund(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

@@ -8,11 +8,11 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-pub mod sandbox;
+pub(crate) mod sandbox;
 
 /// A payment as its payer sees it.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Payment {
+pub(crate) struct Payment {
     pub payment_id: Uuid,
     pub order_id: Uuid,
     pub provider: String,
@@ -34,7 +34,7 @@ const COLUMNS: &str = "id as payment_id, order_id, provider, provider_intent_id,
      currency::text as currency, status, refunded_minor, client_secret, created_at";
 
 /// A new intent for an order.
-pub struct NewIntent<'a> {
+pub(crate) struct NewIntent<'a> {
     pub order_id: Uuid,
     pub user_id: Uuid,
     pub provider: &'a str,
@@ -45,7 +45,7 @@ pub struct NewIntent<'a> {
 }
 
 /// Writes the order's intent unless it has one; (the payment, whether it is new).
-pub async fn create_or_find(pool: &PgPool, intent: &NewIntent<'_>) -> sqlx::Result<(Payment, bool)> {
+pub(crate) async fn create_or_find(pool: &PgPool, intent: &NewIntent<'_>) -> sqlx::Result<(Payment, bool)> {
     let sql = format!(
         "insert into payments (id, order_id, user_id, provider, provider_intent_id, amount_minor, currency, status, client_secret) \
          values ($1, $2, $3, $4, $5, $6, $7, 'requires_confirmation', $8) \
@@ -72,19 +72,19 @@ pub async fn create_or_find(pool: &PgPool, intent: &NewIntent<'_>) -> sqlx::Resu
 }
 
 /// The intent of an order, if it has one.
-pub async fn find_for_order(pool: &PgPool, order_id: Uuid) -> sqlx::Result<Option<Payment>> {
+pub(crate) async fn find_for_order(pool: &PgPool, order_id: Uuid) -> sqlx::Result<Option<Payment>> {
     let sql = format!("select {COLUMNS} from payments where order_id = $1");
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(order_id).fetch_optional(pool).await
 }
 
 /// A payment of `owner`.
-pub async fn find(pool: &PgPool, id: Uuid, owner: Uuid) -> sqlx::Result<Option<Payment>> {
+pub(crate) async fn find(pool: &PgPool, id: Uuid, owner: Uuid) -> sqlx::Result<Option<Payment>> {
     let sql = format!("select {COLUMNS} from payments where id = $1 and user_id = $2");
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(owner).fetch_optional(pool).await
 }
 
 /// Marks a payment as being confirmed (from `requires_confirmation` or `failed`); whether it was.
-pub async fn start_confirming(pool: &PgPool, id: Uuid) -> sqlx::Result<bool> {
+pub(crate) async fn start_confirming(pool: &PgPool, id: Uuid) -> sqlx::Result<bool> {
     let updated = sqlx::query(
         "update payments set status = 'processing', updated_at = now() where id = $1 and status in ('requires_confirmation', 'failed')",
     )
@@ -95,7 +95,7 @@ pub async fn start_confirming(pool: &PgPool, id: Uuid) -> sqlx::Result<bool> {
 }
 
 /// Records a provider event id; false when it was handled before.
-pub async fn first_delivery(
+pub(crate) async fn first_delivery(
     tx: &mut PgConnection,
     provider: &str,
     event_id: &str,
@@ -127,7 +127,7 @@ pub enum Recorded {
 /// Applies a provider's verdict on an intent with its event, in `tx`. A payment never goes
 /// from succeeded to failed; a second success changes nothing; a success for a cancelled
 /// payment is kept and refunded in full automatically.
-pub async fn record_verdict(
+pub(crate) async fn record_verdict(
     tx: &mut PgConnection,
     provider: &str,
     intent_id: &str,
@@ -176,7 +176,7 @@ pub async fn record_verdict(
 }
 
 /// The reason given for an automatic refund.
-pub const TOO_LATE: &str = "the payment arrived after the order expired or was cancelled";
+pub(crate) const TOO_LATE: &str = "the payment arrived after the order expired or was cancelled";
 
 /// Requests the one automatic refund of a payment (all that is left of it), in `tx`; `None`
 /// when it has one already or nothing is left.
@@ -201,7 +201,11 @@ async fn request_automatic_refund(tx: &mut PgConnection, payment_id: Uuid, reaso
 /// cancelled (a success that still comes is refunded); one that already succeeded gets its
 /// automatic refund, for `refund_reason` (a paid order cancelled because its stock was gone,
 /// or a success that raced the order's end). The refund requested, if any.
-pub async fn order_ended(tx: &mut PgConnection, order_id: Uuid, refund_reason: &str) -> sqlx::Result<Option<Uuid>> {
+pub(crate) async fn order_ended(
+    tx: &mut PgConnection,
+    order_id: Uuid,
+    refund_reason: &str,
+) -> sqlx::Result<Option<Uuid>> {
     let row: Option<(Uuid, String)> = sqlx::query_as("select id, status from payments where order_id = $1 for update")
         .bind(order_id)
         .fetch_optional(&mut *tx)
@@ -225,7 +229,7 @@ pub async fn order_ended(tx: &mut PgConnection, order_id: Uuid, refund_reason: &
 
 /// A refund as staff see it.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Refund {
+pub(crate) struct Refund {
     pub refund_id: Uuid,
     pub payment_id: Uuid,
     pub amount_minor: i64,
@@ -268,7 +272,7 @@ struct RefundRecordRow {
 }
 
 /// An order's payment with its refunds, as staff see it.
-pub async fn record_for_order(
+pub(crate) async fn record_for_order(
     pool: &PgPool,
     order_id: Uuid,
 ) -> sqlx::Result<Option<contracts::payment::PaymentRecord>> {
@@ -315,13 +319,13 @@ pub async fn record_for_order(
 }
 
 /// A refund by id.
-pub async fn refund(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Refund>> {
+pub(crate) async fn refund(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Refund>> {
     let sql = format!("select {REFUND_COLUMNS} from refunds r join payments p on p.id = r.payment_id where r.id = $1");
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await
 }
 
 /// A staff refund request.
-pub struct RefundAsk<'a> {
+pub(crate) struct RefundAsk<'a> {
     pub payment_id: Uuid,
     pub amount_minor: i64,
     pub reason: &'a str,
@@ -332,7 +336,7 @@ pub struct RefundAsk<'a> {
 
 /// Where a refund request stands.
 #[derive(Debug)]
-pub enum RefundClaim {
+pub(crate) enum RefundClaim {
     /// A new refund, requested.
     New(Uuid),
     /// The same key and body as before: that refund.
@@ -348,7 +352,7 @@ pub enum RefundClaim {
 
 /// Requests a refund unless this key did before: the payment locked, the amount checked against
 /// what was captured minus what was refunded or is being refunded.
-pub async fn request_refund(pool: &PgPool, ask: &RefundAsk<'_>) -> sqlx::Result<RefundClaim> {
+pub(crate) async fn request_refund(pool: &PgPool, ask: &RefundAsk<'_>) -> sqlx::Result<RefundClaim> {
     let mut tx = pool.begin().await?;
     let payment: Option<(String, i64, i64)> =
         sqlx::query_as("select status, amount_minor, refunded_minor from payments where id = $1 for update")
@@ -414,7 +418,7 @@ pub async fn request_refund(pool: &PgPool, ask: &RefundAsk<'_>) -> sqlx::Result<
 
 /// What the provider is asked for a requested refund: (payment's provider intent, amount); `None`
 /// when the refund is no longer requested.
-pub async fn refund_to_send(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<(String, i64, Option<String>)>> {
+pub(crate) async fn refund_to_send(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<(String, i64, Option<String>)>> {
     sqlx::query_as(
         "select p.provider_intent_id, r.amount_minor, r.provider_refund_id from refunds r \
          join payments p on p.id = r.payment_id where r.id = $1 and r.status = 'requested'",
@@ -426,7 +430,7 @@ pub async fn refund_to_send(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<(Str
 
 /// Records a refund's success at the provider, with PAYMENT_REFUNDED, once (a second outcome
 /// for the same refund changes nothing).
-pub async fn refund_succeeded(pool: &PgPool, id: Uuid, provider_refund_id: &str) -> sqlx::Result<bool> {
+pub(crate) async fn refund_succeeded(pool: &PgPool, id: Uuid, provider_refund_id: &str) -> sqlx::Result<bool> {
     let mut tx = pool.begin().await?;
     let refund: Option<(Uuid, i64, String, bool)> = sqlx::query_as(
         "update refunds set status = 'succeeded', provider_refund_id = $2, updated_at = now() \
@@ -464,7 +468,7 @@ pub async fn refund_succeeded(pool: &PgPool, id: Uuid, provider_refund_id: &str)
 /// Records that the provider refused a refund (nothing went back).
 /// The provider accepted a refund that settles later: it stays requested (so reconciliation
 /// asks about it by `provider_refund_id`) and nothing is booked yet.
-pub async fn refund_pending(pool: &PgPool, id: Uuid, provider_refund_id: &str) -> sqlx::Result<()> {
+pub(crate) async fn refund_pending(pool: &PgPool, id: Uuid, provider_refund_id: &str) -> sqlx::Result<()> {
     sqlx::query(
         "update refunds set provider_refund_id = $2, updated_at = now() where id = $1 and status = 'requested'",
     )
@@ -475,7 +479,7 @@ pub async fn refund_pending(pool: &PgPool, id: Uuid, provider_refund_id: &str) -
     Ok(())
 }
 
-pub async fn refund_failed(pool: &PgPool, id: Uuid, reason: &str) -> sqlx::Result<()> {
+pub(crate) async fn refund_failed(pool: &PgPool, id: Uuid, reason: &str) -> sqlx::Result<()> {
     sqlx::query(
         "update refunds set status = 'failed', failure_reason = $2, updated_at = now() where id = $1 and status = 'requested'",
     )
@@ -489,7 +493,7 @@ pub async fn refund_failed(pool: &PgPool, id: Uuid, reason: &str) -> sqlx::Resul
 /// Payments still waiting for a verdict (or cancelled, and not yet at the provider) that
 /// reconciliation has not asked about for `after`: (provider intent id, status), oldest check
 /// first; each marked as checked.
-pub async fn unsettled(
+pub(crate) async fn unsettled(
     pool: &PgPool,
     provider: &str,
     after: std::time::Duration,
@@ -512,7 +516,7 @@ pub async fn unsettled(
 
 /// Refunds requested more than `after` ago and still not settled (a crash or an unreachable
 /// provider in between).
-pub async fn stale_refunds(pool: &PgPool, after: std::time::Duration, limit: i64) -> sqlx::Result<Vec<Uuid>> {
+pub(crate) async fn stale_refunds(pool: &PgPool, after: std::time::Duration, limit: i64) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar(
         "select id from refunds where status = 'requested' and updated_at < now() - make_interval(secs => $1) \
          order by created_at limit $2",
@@ -524,7 +528,7 @@ pub async fn stale_refunds(pool: &PgPool, after: std::time::Duration, limit: i64
 }
 
 /// A cancelled payment's intent, unless the provider has cancelled it already.
-pub async fn intent_to_cancel(pool: &PgPool, order_id: Uuid) -> sqlx::Result<Option<String>> {
+pub(crate) async fn intent_to_cancel(pool: &PgPool, order_id: Uuid) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar(
         "select provider_intent_id from payments where order_id = $1 and status = 'canceled' and not provider_canceled",
     )
@@ -534,7 +538,7 @@ pub async fn intent_to_cancel(pool: &PgPool, order_id: Uuid) -> sqlx::Result<Opt
 }
 
 /// Records that the provider cancelled an intent (reconciliation stops asking about it).
-pub async fn provider_canceled(pool: &PgPool, intent_id: &str) -> sqlx::Result<()> {
+pub(crate) async fn provider_canceled(pool: &PgPool, intent_id: &str) -> sqlx::Result<()> {
     sqlx::query("update payments set provider_canceled = true where provider_intent_id = $1 and status = 'canceled'")
         .bind(intent_id)
         .execute(pool)
@@ -543,7 +547,7 @@ pub async fn provider_canceled(pool: &PgPool, intent_id: &str) -> sqlx::Result<(
 }
 
 /// The requested automatic refund of an order's payment, if there is one.
-pub async fn automatic_refund_of_order(pool: &PgPool, order_id: Uuid) -> sqlx::Result<Option<Uuid>> {
+pub(crate) async fn automatic_refund_of_order(pool: &PgPool, order_id: Uuid) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar(
         "select r.id from refunds r join payments p on p.id = r.payment_id \
          where p.order_id = $1 and r.automatic and r.status = 'requested'",

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 /// Sets an intent's verdict unless it already succeeded: (amount, currency, order id), or
 /// `None` for an unknown or settled intent.
-pub async fn decide(
+pub(crate) async fn decide(
     pool: &PgPool,
     intent_id: &str,
     status: &str,
@@ -24,7 +24,7 @@ pub async fn decide(
 }
 
 /// A new sandbox intent.
-pub struct NewSandboxIntent<'a> {
+pub(crate) struct NewSandboxIntent<'a> {
     pub id: &'a str,
     pub idempotency_key: &'a str,
     pub amount_minor: i64,
@@ -34,7 +34,7 @@ pub struct NewSandboxIntent<'a> {
 }
 
 /// Makes an intent unless one was made under the key: (id, client secret) of the key's intent.
-pub async fn create_intent(pool: &PgPool, intent: &NewSandboxIntent<'_>) -> sqlx::Result<(String, String)> {
+pub(crate) async fn create_intent(pool: &PgPool, intent: &NewSandboxIntent<'_>) -> sqlx::Result<(String, String)> {
     sqlx::query(
         "insert into sandbox_intents (id, idempotency_key, amount_minor, currency, order_id, client_secret, status) \
          values ($1, $2, $3, $4, $5, $6, 'requires_payment_method') on conflict (idempotency_key) do nothing",
@@ -54,7 +54,7 @@ pub async fn create_intent(pool: &PgPool, intent: &NewSandboxIntent<'_>) -> sqlx
 }
 
 /// Cancels an intent unless it succeeded: whether it is cancelled now.
-pub async fn cancel(pool: &PgPool, intent_id: &str) -> sqlx::Result<bool> {
+pub(crate) async fn cancel(pool: &PgPool, intent_id: &str) -> sqlx::Result<bool> {
     let status: Option<String> = sqlx::query_scalar(
         "update sandbox_intents set status = case when status = 'succeeded' then status else 'canceled' end \
          where id = $1 returning status",
@@ -66,7 +66,7 @@ pub async fn cancel(pool: &PgPool, intent_id: &str) -> sqlx::Result<bool> {
 }
 
 /// An intent's (status, last error).
-pub async fn intent_status(pool: &PgPool, intent_id: &str) -> sqlx::Result<Option<(String, Option<String>)>> {
+pub(crate) async fn intent_status(pool: &PgPool, intent_id: &str) -> sqlx::Result<Option<(String, Option<String>)>> {
     sqlx::query_as("select status, last_error from sandbox_intents where id = $1")
         .bind(intent_id)
         .fetch_optional(pool)
@@ -74,7 +74,7 @@ pub async fn intent_status(pool: &PgPool, intent_id: &str) -> sqlx::Result<Optio
 }
 
 /// What the sandbox made of a refund.
-pub enum SandboxRefund {
+pub(crate) enum SandboxRefund {
     /// Refunded now or before under the same key: its id.
     Done(String),
     NoIntent,
@@ -83,7 +83,7 @@ pub enum SandboxRefund {
 }
 
 /// Refunds part of an intent once per key, never beyond its amount.
-pub async fn refund(
+pub(crate) async fn refund(
     pool: &PgPool,
     intent_id: &str,
     key: &str,

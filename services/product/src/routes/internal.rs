@@ -19,13 +19,13 @@ use crate::error::Result;
 use crate::store;
 
 /// The variant lookup (cart and order).
-pub fn router(state: AppState) -> Router {
+pub(super) fn router(state: AppState) -> Router {
     Router::new().route(VARIANTS_PATH, get(variants)).with_state(state)
 }
 
 /// The export and the categories (search).
 /// For the user service: a shopper's reviews, for their data export.
-pub fn export_router(state: AppState) -> Router {
+pub(super) fn export_router(state: AppState) -> Router {
     Router::new().route(contracts::product::EXPORT_REVIEWS_PATH, get(export_reviews)).with_state(state)
 }
 
@@ -40,7 +40,7 @@ async fn export_reviews(
     Ok(Json(contracts::product::ExportedReviews { items }))
 }
 
-pub fn search_router(state: AppState) -> Router {
+pub(super) fn search_router(state: AppState) -> Router {
     Router::new()
         .route(SEARCH_DOCUMENTS_PATH, get(search_documents))
         .route(CATEGORIES_PATH, get(categories))

@@ -30,14 +30,14 @@ use crate::store::{self, CategoryRef, ListItem, ProductDetail};
 
 /// How long NGINX, Cloudflare and browsers may keep an anonymous catalog response, and serve it
 /// stale while they revalidate: the documented bound on a stale read downstream.
-pub const PUBLIC_MAX_AGE: Duration = Duration::from_secs(30);
-pub const STALE_WHILE_REVALIDATE: Duration = Duration::from_secs(60);
+pub(crate) const PUBLIC_MAX_AGE: Duration = Duration::from_secs(30);
+pub(crate) const STALE_WHILE_REVALIDATE: Duration = Duration::from_secs(60);
 /// How long a cached response lives in Redis (a backstop: changes invalidate at once).
-pub const CACHE_TTL: Duration = Duration::from_secs(300);
+pub(crate) const CACHE_TTL: Duration = Duration::from_secs(300);
 
 /// What every catalog handler reads.
 #[derive(Clone)]
-pub struct AppState {
+pub(crate) struct AppState {
     pub pool: PgPool,
     /// The shop's one currency; prices in any other are refused.
     pub currency: String,
@@ -115,7 +115,7 @@ fn api() -> OpenApiRouter<AppState> {
 
 /// The catalog's routes: the public ones for the gateway, the variant lookup for cart and order,
 /// the export for search.
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let public = api().with_state(state.clone()).split_for_parts().0.route_layer(from_fn(only_from(&[fleet::GATEWAY])));
     public
         .merge(internal::router(state.clone()).route_layer(from_fn(only_from(&[fleet::CART, fleet::ORDER]))))
@@ -124,13 +124,13 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The OpenAPI description of the catalog's public routes.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
 /// Facet counts for the current filter.
 #[derive(Serialize, ToSchema)]
-pub struct Facets {
+pub(crate) struct Facets {
     /// The direct children of the filtered category (the roots when unfiltered), each counted
     /// over its whole subtree: `[{"slug", "name", "count"}]`.
     #[schema(value_type = Vec<Object>)]
@@ -148,7 +148,7 @@ pub struct Facets {
 
 /// One page of the listing.
 #[derive(Serialize, ToSchema)]
-pub struct ProductPage {
+pub(crate) struct ProductPage {
     items: Vec<ListItem>,
     /// Pass as `cursor` (with the same sort) for the next page; absent on the last page.
     next_cursor: Option<String>,
@@ -263,7 +263,7 @@ async fn list_categories(State(state): State<AppState>, caller: Caller, headers:
 
 /// A category with where it sits.
 #[derive(Serialize, ToSchema)]
-pub struct CategoryPage {
+pub(crate) struct CategoryPage {
     pub id: Uuid,
     pub slug: String,
     pub name: String,

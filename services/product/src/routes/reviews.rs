@@ -19,7 +19,7 @@ use crate::store::reviews::{self, Review};
 
 /// A page of reviews.
 #[derive(Serialize, ToSchema)]
-pub struct ReviewPage {
+pub(super) struct ReviewPage {
     items: Vec<Review>,
     next_cursor: Option<String>,
 }
@@ -60,7 +60,7 @@ async fn product_of(state: &AppState, id_or_slug: &str) -> Result<Uuid> {
         (status = 404, description = "`not_found`: no active product with this id or slug.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: `sort`, `limit` or `cursor`.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn list_reviews(
+pub(super) async fn list_reviews(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(pairs): Query<Vec<(String, String)>>,
@@ -74,7 +74,7 @@ pub async fn list_reviews(
 /// A review as a shopper writes it.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ReviewBody {
+pub(super) struct ReviewBody {
     /// 1 to 5.
     rating: i64,
     title: String,
@@ -92,7 +92,7 @@ pub struct ReviewBody {
         (status = 409, description = "`review_exists`: this shopper reviewed the product already.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: `rating` (1 to 5), `title`, `body`.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn create_review(
+pub(super) async fn create_review(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -121,7 +121,7 @@ fn review_id(raw: &str) -> Result<Uuid> {
         (status = 200, description = "The review with its count (a second vote changes nothing).", body = Review),
         (status = 404, description = "`not_found`: no published review with this id.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn vote_helpful(
+pub(super) async fn vote_helpful(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -141,7 +141,7 @@ pub async fn vote_helpful(
         (status = 200, description = "A page of reviews with author and status.", body = ReviewPage),
         (status = 422, description = "`validation_failed`: `status`, `limit` or `cursor`.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn moderation_queue(
+pub(super) async fn moderation_queue(
     State(state): State<AppState>,
     caller: Caller,
     Query(pairs): Query<Vec<(String, String)>>,
@@ -170,7 +170,7 @@ pub async fn moderation_queue(
 /// A moderation decision.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Moderation {
+pub(super) struct Moderation {
     /// `published` or `hidden`.
     status: String,
     /// Why (kept with the review, staff only).
@@ -187,7 +187,7 @@ pub struct Moderation {
         (status = 404, description = "`not_found`: no review with this id.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: `status` or `note`.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn moderate(
+pub(super) async fn moderate(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

@@ -29,7 +29,7 @@ fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> 
 /// A variant as staff write it.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct VariantBody {
+pub(super) struct VariantBody {
     sku: String,
     /// Option values such as `{"size": "M"}` (text, at most 10).
     #[serde(default)]
@@ -47,7 +47,7 @@ pub struct VariantBody {
 /// A product as staff create it.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ProductBody {
+pub(super) struct ProductBody {
     slug: String,
     title: String,
     /// Markdown; rendered to sanitized HTML.
@@ -76,7 +76,7 @@ pub struct ProductBody {
 /// The product fields to change (absent: unchanged; `null` clears an optional one).
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
-pub struct ProductPatch {
+pub(super) struct ProductPatch {
     slug: Option<String>,
     title: Option<String>,
     description: Option<String>,
@@ -100,7 +100,7 @@ pub struct ProductPatch {
 /// The variant fields to change.
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
-pub struct VariantPatch {
+pub(super) struct VariantPatch {
     #[schema(value_type = Option<Object>)]
     options: Option<JsonMap>,
     price_minor: Option<i64>,
@@ -118,7 +118,7 @@ pub struct VariantPatch {
 /// A category as staff create it.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CategoryBody {
+pub(super) struct CategoryBody {
     slug: String,
     name: String,
     #[serde(default)]
@@ -133,7 +133,7 @@ pub struct CategoryBody {
 /// The category fields to change; `"parent": null` makes it a root.
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
-pub struct CategoryPatch {
+pub(super) struct CategoryPatch {
     slug: Option<String>,
     name: Option<String>,
     description: Option<String>,
@@ -230,7 +230,7 @@ fn product_id(raw: &str) -> Result<Uuid> {
         (status = 409, description = "`slug_taken` or `sku_taken`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: each invalid field named (unknown categories, attribute kinds, another currency, ...).", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn create_product(
+pub(super) async fn create_product(
     State(state): State<AppState>,
     caller: Caller,
     Json(body): Json<ProductBody>,
@@ -290,7 +290,7 @@ pub async fn create_product(
         (status = 409, description = "`slug_taken`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: each invalid field named.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn update_product(
+pub(super) async fn update_product(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -339,7 +339,7 @@ pub async fn update_product(
         (status = 204, description = "Archived."),
         (status = 404, description = "`not_found`: no such product.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn archive_product(
+pub(super) async fn archive_product(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -360,7 +360,7 @@ pub async fn archive_product(
         (status = 409, description = "`sku_taken`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: each invalid field named.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn add_variant(
+pub(super) async fn add_variant(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -385,7 +385,7 @@ pub async fn add_variant(
         (status = 404, description = "`not_found`: no such product, or it has no variant with this SKU.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: each invalid field named.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn update_variant(
+pub(super) async fn update_variant(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, sku)): Path<(String, String)>,
@@ -423,7 +423,7 @@ pub async fn update_variant(
         (status = 409, description = "`slug_taken`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: each invalid field named (an unknown parent included).", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn create_category(
+pub(super) async fn create_category(
     State(state): State<AppState>,
     caller: Caller,
     Json(body): Json<CategoryBody>,
@@ -458,7 +458,7 @@ pub async fn create_category(
         (status = 409, description = "`slug_taken`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: each invalid field named (a move under its own subtree included).", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn update_category(
+pub(super) async fn update_category(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
@@ -488,7 +488,7 @@ pub async fn update_category(
 #[utoipa::path(get, path = "/products/export", tag = "catalog", summary = "The catalog as CSV",
     description = "One row per variant with its product's fields (columns: product_slug, title, status, brand, categories (slugs joined by `|`), description, attributes (JSON), sku, options (JSON), price_minor, compare_at_minor, weight_grams, barcode); what the import reads back.",
     responses((status = 200, description = "The CSV file.", content_type = "text/csv", body = String)))]
-pub async fn export_products(State(state): State<AppState>, caller: Caller) -> Result<Response> {
+pub(super) async fn export_products(State(state): State<AppState>, caller: Caller) -> Result<Response> {
     staff_only(&caller)?;
     let body = crate::transfer::export(&state.pool).await?;
     let headers = [
@@ -500,7 +500,7 @@ pub async fn export_products(State(state): State<AppState>, caller: Caller) -> R
 }
 
 /// The largest CSV file the import takes.
-pub const IMPORT_MAX_BYTES: usize = 4 * 1024 * 1024;
+pub(super) const IMPORT_MAX_BYTES: usize = 4 * 1024 * 1024;
 
 /// `POST /products/import`.
 #[utoipa::path(post, path = "/products/import", tag = "catalog", summary = "Import products and variants from CSV",
@@ -512,7 +512,7 @@ pub const IMPORT_MAX_BYTES: usize = 4 * 1024 * 1024;
         (status = 415, description = "`unsupported_media_type`: send `Content-Type: text/csv`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: every bad row named by line and column.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
-pub async fn import_products(
+pub(super) async fn import_products(
     State(state): State<AppState>,
     caller: Caller,
     headers: axum::http::HeaderMap,

@@ -6,7 +6,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 /// Records an uploaded image's URLs (the same event twice changes nothing).
-pub async fn uploaded(tx: &mut PgConnection, media: &MediaUploaded) -> sqlx::Result<()> {
+pub(crate) async fn uploaded(tx: &mut PgConnection, media: &MediaUploaded) -> sqlx::Result<()> {
     sqlx::query(
         "insert into media_urls (media_id, url, variants, width, height) values ($1, $2, $3, $4, $5) \
          on conflict (media_id) do update set url = excluded.url, variants = excluded.variants, \
@@ -23,7 +23,7 @@ pub async fn uploaded(tx: &mut PgConnection, media: &MediaUploaded) -> sqlx::Res
 }
 
 /// Forgets a deleted image's URLs (products that still name it show no URL for it).
-pub async fn deleted(tx: &mut PgConnection, media_id: Uuid) -> sqlx::Result<()> {
+pub(crate) async fn deleted(tx: &mut PgConnection, media_id: Uuid) -> sqlx::Result<()> {
     sqlx::query("delete from media_urls where media_id = $1").bind(media_id).execute(&mut *tx).await?;
     Ok(())
 }

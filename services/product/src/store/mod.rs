@@ -3,13 +3,13 @@
 //! stock flags from inventory's events in `stock`; the demo seed's inserts in `seed`; what the
 //! search service reads in `search`.
 
-pub mod media;
-pub mod reviews;
-pub mod search;
-pub mod seed;
-pub mod stock;
-pub mod transfer;
-pub mod writes;
+pub(crate) mod media;
+pub(crate) mod reviews;
+pub(crate) mod search;
+pub(crate) mod seed;
+pub(crate) mod stock;
+pub(crate) mod transfer;
+pub(crate) mod writes;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -20,7 +20,7 @@ use crate::domain::{CategoryRow, Cursor, Filters, Listing, PRICE_BUCKETS, Sort, 
 
 /// A product in a listing.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct ListItem {
+pub(crate) struct ListItem {
     pub id: Uuid,
     pub slug: String,
     pub title: String,
@@ -46,7 +46,7 @@ pub struct ListItem {
 
 impl ListItem {
     /// The cursor that continues after this item under `sort`.
-    pub fn cursor(&self, sort: Sort) -> Cursor {
+    pub(crate) fn cursor(&self, sort: Sort) -> Cursor {
         let key = match sort {
             Sort::Newest => None,
             Sort::PriceAsc | Sort::PriceDesc => Some(SortKey::Minor(self.price_min_minor)),
@@ -94,7 +94,7 @@ const LIST_COLUMNS: &str = "p.id, p.slug, p.title, p.brand, p.price_min_minor, p
 /// One page of the listing plus one more row (to tell whether a next page exists): one
 /// statement, served by the sort's keyset index.
 #[tracing::instrument(skip_all, fields(sort = listing.sort.as_str(), limit = listing.limit.get()))]
-pub async fn list(pool: &PgPool, listing: &Listing) -> sqlx::Result<Vec<ListItem>> {
+pub(crate) async fn list(pool: &PgPool, listing: &Listing) -> sqlx::Result<Vec<ListItem>> {
     let mut query = QueryBuilder::<Postgres>::new(format!("select {LIST_COLUMNS} from products p"));
     push_filters(&mut query, &listing.filters);
     // (sort expression, ascending?) before the shared tie-break, created_at desc, id desc.
@@ -140,7 +140,7 @@ pub async fn list(pool: &PgPool, listing: &Listing) -> sqlx::Result<Vec<ListItem
 /// filtered category (the roots when unfiltered) each counted over its whole subtree, the price
 /// buckets (by a product's lowest price), every attribute's values, and in/out of stock.
 #[tracing::instrument(skip_all)]
-pub async fn facets(pool: &PgPool, filters: &Filters) -> sqlx::Result<serde_json::Value> {
+pub(crate) async fn facets(pool: &PgPool, filters: &Filters) -> sqlx::Result<serde_json::Value> {
     let mut query = QueryBuilder::<Postgres>::new(
         "with recursive f as (select p.id, p.price_min_minor, p.attributes, p.in_stock from products p",
     );
@@ -184,7 +184,7 @@ pub async fn facets(pool: &PgPool, filters: &Filters) -> sqlx::Result<serde_json
 
 /// A variant as the detail shows it.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Variant {
+pub(crate) struct Variant {
     pub sku: String,
     /// Option values such as `{"size": "M", "color": "black"}`.
     #[schema(value_type = Object)]
@@ -200,7 +200,7 @@ pub struct Variant {
 
 /// A category a product is in.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct CategoryRef {
+pub(crate) struct CategoryRef {
     pub id: Uuid,
     pub slug: String,
     pub name: String,
@@ -208,7 +208,7 @@ pub struct CategoryRef {
 
 /// A product with everything a product page shows.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct ProductDetail {
+pub(crate) struct ProductDetail {
     pub id: Uuid,
     pub slug: String,
     pub title: String,
@@ -264,7 +264,7 @@ const DETAIL_COLUMNS: &str = "p.id, p.slug, p.title, p.description, p.descriptio
 /// A product by id or slug with its variants and categories, in one statement; drafts and
 /// archived products only when `any_status` (staff).
 #[tracing::instrument(skip_all)]
-pub async fn find(
+pub(crate) async fn find(
     pool: &PgPool,
     id: Option<Uuid>,
     slug: &str,
@@ -283,7 +283,7 @@ pub async fn find(
 }
 
 /// Every category, flat (the tree is built in the domain).
-pub async fn categories(pool: &PgPool) -> sqlx::Result<Vec<CategoryRow>> {
+pub(crate) async fn categories(pool: &PgPool) -> sqlx::Result<Vec<CategoryRow>> {
     let rows: Vec<(Uuid, Option<Uuid>, String, String, i32)> =
         sqlx::query_as("select id, parent_id, slug, name, position from categories").fetch_all(pool).await?;
     Ok(rows
@@ -293,7 +293,7 @@ pub async fn categories(pool: &PgPool) -> sqlx::Result<Vec<CategoryRow>> {
 }
 
 /// A category with its path from the root (breadcrumbs, the category itself last).
-pub async fn category_path(pool: &PgPool, slug: &str) -> sqlx::Result<Vec<CategoryRow>> {
+pub(crate) async fn category_path(pool: &PgPool, slug: &str) -> sqlx::Result<Vec<CategoryRow>> {
     let rows: Vec<(Uuid, Option<Uuid>, String, String, i32)> = sqlx::query_as(
         "with recursive up as ( \
            select id, parent_id, slug, name, position, 0 as depth from categories where slug = $1 \
@@ -323,7 +323,10 @@ struct VariantRow {
 }
 
 /// Variants by SKU with what a cart or an order line needs (one statement).
-pub async fn variants_by_sku(pool: &PgPool, skus: &[String]) -> sqlx::Result<Vec<contracts::product::VariantInfo>> {
+pub(crate) async fn variants_by_sku(
+    pool: &PgPool,
+    skus: &[String],
+) -> sqlx::Result<Vec<contracts::product::VariantInfo>> {
     let rows: Vec<VariantRow> = sqlx::query_as(
         "select v.sku, p.id as product_id, p.slug, \
            p.title || coalesce(' (' || (select string_agg(value, ', ' order by key) from jsonb_each_text(v.options)) || ')', '') as title, \

@@ -14,7 +14,7 @@ use crate::error::{ApiError, Result};
 
 /// A review as shown. Staff views add who wrote it and its moderation state.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Review {
+pub(crate) struct Review {
     pub id: Uuid,
     pub product_id: Uuid,
     pub rating: i16,
@@ -44,7 +44,7 @@ const STAFF_COLUMNS: &str = "r.id, r.product_id, r.rating, r.title, r.body, r.ve
      r.created_at, r.user_id, r.status, r.moderation_note";
 
 /// The id of an active product by id or slug.
-pub async fn active_product(pool: &PgPool, id: Option<Uuid>, slug: &str) -> sqlx::Result<Option<Uuid>> {
+pub(crate) async fn active_product(pool: &PgPool, id: Option<Uuid>, slug: &str) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar("select id from products where status = 'active' and (id = $1 or slug = $2)")
         .bind(id)
         .bind(slug)
@@ -69,7 +69,7 @@ async fn rate(tx: &mut PgConnection, product_id: Uuid, rating: i16, sign: i32) -
 }
 
 /// Writes a shopper's review of an active product (a second one is 409 `review_exists`).
-pub async fn create(
+pub(crate) async fn create(
     pool: &PgPool,
     product_id: Uuid,
     user_id: Uuid,
@@ -105,7 +105,7 @@ pub async fn create(
 }
 
 /// A page of a product's published reviews (plus one to tell whether more exist).
-pub async fn list(
+pub(crate) async fn list(
     pool: &PgPool,
     product_id: Uuid,
     sort: ReviewSort,
@@ -136,7 +136,7 @@ pub async fn list(
 }
 
 /// Reviews for moderation, newest first, optionally of one status.
-pub async fn staff_list(
+pub(crate) async fn staff_list(
     pool: &PgPool,
     status: Option<&str>,
     limit: PageSize,
@@ -158,7 +158,13 @@ pub async fn staff_list(
 
 /// Publishes or hides a review (moving the product's rating with it) and keeps a note, as
 /// `actor` (audited with the review before and after).
-pub async fn moderate(pool: &PgPool, actor: &str, review_id: Uuid, status: &str, note: Option<&str>) -> Result<Review> {
+pub(crate) async fn moderate(
+    pool: &PgPool,
+    actor: &str,
+    review_id: Uuid,
+    status: &str,
+    note: Option<&str>,
+) -> Result<Review> {
     let mut tx = pool.begin().await?;
     let current: Option<(Uuid, String, i16)> =
         sqlx::query_as("select product_id, status, rating from reviews where id = $1")
@@ -193,7 +199,7 @@ pub async fn moderate(pool: &PgPool, actor: &str, review_id: Uuid, status: &str,
 }
 
 /// Every review a shopper wrote, with its status and note, oldest first (their data export).
-pub async fn of_author(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<Review>> {
+pub(crate) async fn of_author(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<Review>> {
     let sql = format!("select {STAFF_COLUMNS} from reviews r where r.user_id = $1 order by r.created_at, r.id");
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_all(pool).await
 }
@@ -201,7 +207,7 @@ pub async fn of_author(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<Review>
 /// Erases a deleted account's reviews (each published one leaves its product's rating, which
 /// moves like a moderation), its helpful votes (each voted review's count goes down) and its
 /// purchases. Returns how many reviews went.
-pub async fn erase_author(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<usize> {
+pub(crate) async fn erase_author(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<usize> {
     sqlx::query(
         "update reviews r set helpful_count = r.helpful_count - 1 from review_votes v \
          where v.review_id = r.id and v.user_id = $1",
@@ -228,7 +234,7 @@ pub async fn erase_author(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<
 }
 
 /// Counts a shopper's helpful vote on a published review (once per shopper).
-pub async fn vote_helpful(pool: &PgPool, review_id: Uuid, user_id: Uuid) -> Result<Review> {
+pub(crate) async fn vote_helpful(pool: &PgPool, review_id: Uuid, user_id: Uuid) -> Result<Review> {
     let mut tx = pool.begin().await?;
     let published: Option<Uuid> =
         sqlx::query_scalar("select id from reviews where id = $1 and status = 'published' for update")
@@ -251,7 +257,7 @@ pub async fn vote_helpful(pool: &PgPool, review_id: Uuid, user_id: Uuid) -> Resu
 }
 
 /// Records what a paid order bought and verifies the buyer's reviews of those products.
-pub async fn record_purchase(tx: &mut PgConnection, user_id: Uuid, skus: &[String]) -> sqlx::Result<()> {
+pub(crate) async fn record_purchase(tx: &mut PgConnection, user_id: Uuid, skus: &[String]) -> sqlx::Result<()> {
     sqlx::query(
         "insert into purchases (user_id, product_id) \
          select distinct $1::uuid, product_id from variants where sku = any($2) on conflict do nothing",

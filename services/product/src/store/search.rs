@@ -62,7 +62,7 @@ fn document(row: Row) -> SearchDocument {
 }
 
 /// Up to `limit` active products with an id above `after`, in id order.
-pub async fn page(pool: &PgPool, after: Option<Uuid>, limit: i64) -> sqlx::Result<Vec<SearchDocument>> {
+pub(crate) async fn page(pool: &PgPool, after: Option<Uuid>, limit: i64) -> sqlx::Result<Vec<SearchDocument>> {
     let sql = format!(
         "select {COLUMNS} from products p where p.status = 'active' and ($1::uuid is null or p.id > $1) \
          order by p.id limit $2"
@@ -72,7 +72,7 @@ pub async fn page(pool: &PgPool, after: Option<Uuid>, limit: i64) -> sqlx::Resul
 }
 
 /// These products, in any status.
-pub async fn by_id(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<Vec<SearchDocument>> {
+pub(crate) async fn by_id(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<Vec<SearchDocument>> {
     let sql = format!("select {COLUMNS} from products p where p.id = any($1) order by p.id");
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(ids).fetch_all(pool).await?;
     Ok(rows.into_iter().map(document).collect())

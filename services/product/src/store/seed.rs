@@ -4,7 +4,7 @@
 use sqlx::{PgConnection, PgPool};
 
 /// Inserts a category under the one with `parent` as slug, or moves and renames it there.
-pub async fn upsert_category(tx: &mut PgConnection, category: &demo::Category) -> sqlx::Result<()> {
+pub(crate) async fn upsert_category(tx: &mut PgConnection, category: &demo::Category) -> sqlx::Result<()> {
     sqlx::query(
         "insert into categories (id, parent_id, slug, name) \
          values ($1, (select id from categories where slug = $2), $3, $4) \
@@ -19,6 +19,6 @@ pub async fn upsert_category(tx: &mut PgConnection, category: &demo::Category) -
     Ok(())
 }
 
-pub async fn slug_exists(pool: &PgPool, slug: &str) -> sqlx::Result<bool> {
+pub(crate) async fn slug_exists(pool: &PgPool, slug: &str) -> sqlx::Result<bool> {
     sqlx::query_scalar("select exists (select 1 from products where slug = $1)").bind(slug).fetch_one(pool).await
 }

@@ -5,7 +5,12 @@
 use sqlx::PgConnection;
 
 /// Applies one STOCK_CHANGED; returns whether it was newer than what the variant knew.
-pub async fn apply_stock_changed(tx: &mut PgConnection, sku: &str, available: bool, seq: i64) -> sqlx::Result<bool> {
+pub(crate) async fn apply_stock_changed(
+    tx: &mut PgConnection,
+    sku: &str,
+    available: bool,
+    seq: i64,
+) -> sqlx::Result<bool> {
     let newer = sqlx::query(
         "insert into stock_flags (sku, available, seq) values ($1, $2, $3) \
          on conflict (sku) do update set available = excluded.available, seq = excluded.seq \

@@ -5,12 +5,12 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// Products by slug: (slug, id).
-pub async fn products_by_slug(tx: &mut PgConnection, slugs: &[String]) -> sqlx::Result<Vec<(String, Uuid)>> {
+pub(crate) async fn products_by_slug(tx: &mut PgConnection, slugs: &[String]) -> sqlx::Result<Vec<(String, Uuid)>> {
     sqlx::query_as("select slug, id from products where slug = any($1) for update").bind(slugs).fetch_all(tx).await
 }
 
 /// The product slug owning each of these SKUs: (sku, slug).
-pub async fn sku_owners(tx: &mut PgConnection, skus: &[String]) -> sqlx::Result<Vec<(String, String)>> {
+pub(crate) async fn sku_owners(tx: &mut PgConnection, skus: &[String]) -> sqlx::Result<Vec<(String, String)>> {
     sqlx::query_as("select v.sku, p.slug from variants v join products p on p.id = v.product_id where v.sku = any($1)")
         .bind(skus)
         .fetch_all(tx)
@@ -19,7 +19,7 @@ pub async fn sku_owners(tx: &mut PgConnection, skus: &[String]) -> sqlx::Result<
 
 /// One exported row: a variant with its product's fields.
 #[derive(Debug, sqlx::FromRow)]
-pub struct ExportRow {
+pub(crate) struct ExportRow {
     pub slug: String,
     pub title: String,
     pub status: String,
@@ -36,7 +36,7 @@ pub struct ExportRow {
 }
 
 /// Every variant of every product (archived included), products oldest first.
-pub async fn export(tx: &mut PgConnection) -> sqlx::Result<Vec<ExportRow>> {
+pub(crate) async fn export(tx: &mut PgConnection) -> sqlx::Result<Vec<ExportRow>> {
     sqlx::query_as(
         "select p.slug, p.title, p.status, p.brand, \
            coalesce((select string_agg(c.slug, '|' order by c.slug) from product_categories pc \

@@ -39,7 +39,7 @@ async fn category_snapshot(tx: &mut PgConnection, category_id: Uuid) -> sqlx::Re
 }
 
 /// Records `actor`'s catalog write in the audit log, in its transaction.
-pub async fn audit(
+pub(crate) async fn audit(
     tx: &mut PgConnection,
     actor: &str,
     action: &str,
@@ -66,7 +66,7 @@ use crate::error::{ApiError, Result};
 
 /// A variant to create.
 #[derive(Clone, Debug)]
-pub struct NewVariant {
+pub(crate) struct NewVariant {
     pub sku: String,
     pub options: serde_json::Map<String, serde_json::Value>,
     pub price_minor: i64,
@@ -78,7 +78,7 @@ pub struct NewVariant {
 
 /// A product to create, validated but for its attributes' kinds and its categories' existence.
 #[derive(Clone, Debug)]
-pub struct NewProduct {
+pub(crate) struct NewProduct {
     pub slug: String,
     pub title: String,
     pub description: String,
@@ -96,7 +96,7 @@ pub struct NewProduct {
 
 /// The fields of a product to change; `None` leaves one as it is (`Some(None)` clears it).
 #[derive(Clone, Debug, Default)]
-pub struct ProductChanges {
+pub(crate) struct ProductChanges {
     pub slug: Option<String>,
     pub title: Option<String>,
     /// Markdown and its rendering.
@@ -112,7 +112,7 @@ pub struct ProductChanges {
 
 /// The fields of a variant to change.
 #[derive(Clone, Debug, Default)]
-pub struct VariantChanges {
+pub(crate) struct VariantChanges {
     pub options: Option<serde_json::Map<String, serde_json::Value>>,
     pub price_minor: Option<i64>,
     pub compare_at_minor: Option<Option<i64>>,
@@ -121,7 +121,7 @@ pub struct VariantChanges {
 }
 
 /// The declared kinds of these attribute names.
-pub async fn declared_attributes(
+pub(crate) async fn declared_attributes(
     tx: &mut PgConnection,
     names: &[String],
 ) -> sqlx::Result<BTreeMap<String, AttributeKind>> {
@@ -157,7 +157,7 @@ async fn typed_attributes(
 }
 
 /// Declares a typed attribute (the seed's enums; text/number/boolean also declare themselves).
-pub async fn declare_attribute(
+pub(crate) async fn declare_attribute(
     tx: &mut PgConnection,
     name: &str,
     kind: &AttributeKind,
@@ -268,7 +268,7 @@ async fn product_changed(tx: &mut PgConnection, product_id: Uuid, was_archived: 
 }
 
 /// Creates a product with its variants and categories as `actor` (audited); returns its id.
-pub async fn create_product(pool: &PgPool, actor: &str, product: &NewProduct) -> Result<Uuid> {
+pub(crate) async fn create_product(pool: &PgPool, actor: &str, product: &NewProduct) -> Result<Uuid> {
     let mut tx = pool.begin().await?;
     let id = create_product_in(&mut tx, product).await?;
     audit_product(&mut tx, actor, "product.create", id, None).await?;
@@ -277,7 +277,7 @@ pub async fn create_product(pool: &PgPool, actor: &str, product: &NewProduct) ->
 }
 
 /// [`create_product`] inside the caller's transaction.
-pub async fn create_product_in(tx: &mut PgConnection, product: &NewProduct) -> Result<Uuid> {
+pub(crate) async fn create_product_in(tx: &mut PgConnection, product: &NewProduct) -> Result<Uuid> {
     let id = Uuid::now_v7();
     typed_attributes(&mut *tx, &product.attributes).await?;
     sqlx::query(
@@ -317,7 +317,12 @@ async fn lock_product(tx: &mut PgConnection, product_id: Uuid) -> Result<String>
 }
 
 /// Changes a product's fields as `actor` (audited with the product before and after).
-pub async fn update_product(pool: &PgPool, actor: &str, product_id: Uuid, changes: &ProductChanges) -> Result<i64> {
+pub(crate) async fn update_product(
+    pool: &PgPool,
+    actor: &str,
+    product_id: Uuid,
+    changes: &ProductChanges,
+) -> Result<i64> {
     let mut tx = pool.begin().await?;
     lock_product(&mut tx, product_id).await?;
     let before = product_snapshot(&mut tx, product_id).await?;
@@ -328,7 +333,11 @@ pub async fn update_product(pool: &PgPool, actor: &str, product_id: Uuid, change
 }
 
 /// [`update_product`] inside the caller's transaction.
-pub async fn update_product_in(tx: &mut PgConnection, product_id: Uuid, changes: &ProductChanges) -> Result<i64> {
+pub(crate) async fn update_product_in(
+    tx: &mut PgConnection,
+    product_id: Uuid,
+    changes: &ProductChanges,
+) -> Result<i64> {
     let status = lock_product(&mut *tx, product_id).await?;
     if let Some(attributes) = &changes.attributes {
         typed_attributes(&mut *tx, attributes).await?;
@@ -366,7 +375,7 @@ pub async fn update_product_in(tx: &mut PgConnection, product_id: Uuid, changes:
 
 /// Archives a product (it leaves the storefront; orders keep their snapshots). Archiving an
 /// archived product changes nothing and emits nothing.
-pub async fn archive_product(pool: &PgPool, actor: &str, product_id: Uuid) -> Result<()> {
+pub(crate) async fn archive_product(pool: &PgPool, actor: &str, product_id: Uuid) -> Result<()> {
     let mut tx = pool.begin().await?;
     if lock_product(&mut tx, product_id).await? == "archived" {
         return Ok(());
@@ -380,7 +389,7 @@ pub async fn archive_product(pool: &PgPool, actor: &str, product_id: Uuid) -> Re
 }
 
 /// Adds a variant to a product.
-pub async fn add_variant(pool: &PgPool, actor: &str, product_id: Uuid, variant: &NewVariant) -> Result<i64> {
+pub(crate) async fn add_variant(pool: &PgPool, actor: &str, product_id: Uuid, variant: &NewVariant) -> Result<i64> {
     let mut tx = pool.begin().await?;
     let status = lock_product(&mut tx, product_id).await?;
     let before = product_snapshot(&mut tx, product_id).await?;
@@ -398,7 +407,11 @@ pub async fn add_variant(pool: &PgPool, actor: &str, product_id: Uuid, variant: 
 /// Writes a variant of `product_id` by SKU: its fields replaced when the SKU is this product's
 /// already (`true`), else inserted (`false`; a SKU of another product is then refused by its
 /// unique constraint: callers check ownership first).
-pub async fn upsert_variant_in(tx: &mut PgConnection, product_id: Uuid, variant: &NewVariant) -> sqlx::Result<bool> {
+pub(crate) async fn upsert_variant_in(
+    tx: &mut PgConnection,
+    product_id: Uuid,
+    variant: &NewVariant,
+) -> sqlx::Result<bool> {
     let updated = sqlx::query(
         "update variants set options = $3, price_minor = $4, compare_at_minor = $5, weight_grams = $6, barcode = $7 \
          where sku = $1 and product_id = $2",
@@ -424,7 +437,7 @@ pub async fn upsert_variant_in(tx: &mut PgConnection, product_id: Uuid, variant:
 }
 
 /// Changes a variant of a product (by SKU); 404 when the product has no such variant.
-pub async fn update_variant(
+pub(crate) async fn update_variant(
     pool: &PgPool,
     actor: &str,
     product_id: Uuid,
@@ -464,7 +477,7 @@ pub async fn update_variant(
 
 /// A category to create.
 #[derive(Clone, Debug)]
-pub struct NewCategory {
+pub(crate) struct NewCategory {
     pub slug: String,
     pub name: String,
     pub description: String,
@@ -475,7 +488,7 @@ pub struct NewCategory {
 
 /// The fields of a category to change; `parent: Some(None)` makes it a root.
 #[derive(Clone, Debug, Default)]
-pub struct CategoryChanges {
+pub(crate) struct CategoryChanges {
     pub slug: Option<String>,
     pub name: Option<String>,
     pub description: Option<String>,
@@ -499,7 +512,7 @@ async fn parent_id(tx: &mut PgConnection, parent: Option<&str>) -> Result<Option
 }
 
 /// Creates a category; returns its id.
-pub async fn create_category(pool: &PgPool, actor: &str, category: &NewCategory) -> Result<Uuid> {
+pub(crate) async fn create_category(pool: &PgPool, actor: &str, category: &NewCategory) -> Result<Uuid> {
     let id = Uuid::now_v7();
     let mut tx = pool.begin().await?;
     let parent_id = parent_id(&mut tx, category.parent.as_deref()).await?;
@@ -523,7 +536,7 @@ pub async fn create_category(pool: &PgPool, actor: &str, category: &NewCategory)
 }
 
 /// Changes a category by slug. Moving it under itself or one of its descendants is a 422.
-pub async fn update_category(pool: &PgPool, actor: &str, slug: &str, changes: &CategoryChanges) -> Result<()> {
+pub(crate) async fn update_category(pool: &PgPool, actor: &str, slug: &str, changes: &CategoryChanges) -> Result<()> {
     let mut tx = pool.begin().await?;
     // Moves are serialized, so two concurrent moves cannot build a cycle between them.
     sqlx::query("lock table categories in share row exclusive mode").execute(&mut *tx).await?;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 use testkit::{ServiceCaller, TestDb};
 
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub caller: ServiceCaller,
     pub staff: std::sync::Arc<ServiceCaller>,
     pub db: TestDb,
@@ -17,7 +17,7 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         let db = TestDb::new().await;
         let config = testkit::service_config("product", Some(&db));
         let redis_prefix = config.redis.as_ref().expect("redis").key_prefix.clone();
@@ -35,18 +35,18 @@ impl TestApp {
     }
 
     /// The app with the demo catalog.
-    pub async fn seeded() -> Self {
+    pub(crate) async fn seeded() -> Self {
         let app = Self::spawn().await;
         product::seed::seed_demo_catalog(&app.pool, "EUR").await.expect("seed");
         app
     }
 
-    pub async fn get(&self, path: &str) -> (u16, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
         self.caller.get(path).await
     }
 
     /// Every item of a listing, following `next_cursor` (query without `cursor`).
-    pub async fn walk(&self, query: &str, limit: usize) -> Vec<Value> {
+    pub(crate) async fn walk(&self, query: &str, limit: usize) -> Vec<Value> {
         let mut items = Vec::new();
         let mut path = format!("/products?{query}&limit={limit}");
         loop {
@@ -63,7 +63,7 @@ impl TestApp {
     }
 
     /// A product body for staff writes.
-    pub fn product_body(slug: &str, skus: &[(&str, i64)]) -> Value {
+    pub(crate) fn product_body(slug: &str, skus: &[(&str, i64)]) -> Value {
         let variants: Vec<Value> = skus
             .iter()
             .map(|(sku, price)| serde_json::json!({"sku": sku, "price_minor": price, "options": {"size": "M"}}))

@@ -22,7 +22,7 @@ use crate::store::query::{FacetCounts, Search};
 use crate::store::{SearchIndex, in_stock};
 
 #[derive(Clone)]
-pub struct AppState {
+pub(crate) struct AppState {
     pub index: Arc<SearchIndex>,
     /// Set once the index is built (or found built).
     pub ready: Arc<AtomicBool>,
@@ -38,7 +38,7 @@ pub struct AppState {
 /// (what a storefront's search box and suggestions send) is light; longer queries and bigger
 /// pages, whose fuzzy expansion and highlighting cost grows with both, are heavy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lane {
+pub(crate) enum Lane {
     Light,
     Heavy,
 }
@@ -86,18 +86,18 @@ fn api() -> OpenApiRouter<AppState> {
 }
 
 /// The business routes, served behind the internal-token guard.
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     api().with_state(state).split_for_parts().0
 }
 
 /// The OpenAPI description of the service's public routes.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
 /// A product found.
 #[derive(Serialize, ToSchema)]
-pub struct Hit {
+pub(crate) struct Hit {
     product_id: Uuid,
     slug: String,
     title: String,
@@ -116,7 +116,7 @@ pub struct Hit {
 
 /// A page of results.
 #[derive(Serialize, ToSchema)]
-pub struct SearchPage {
+pub(crate) struct SearchPage {
     items: Vec<Hit>,
     /// How many products match in all.
     total: usize,
@@ -237,7 +237,7 @@ async fn search(State(state): State<AppState>, Query(pairs): Query<Vec<(String, 
 
 /// A completion.
 #[derive(Serialize, ToSchema)]
-pub struct Suggestion {
+pub(crate) struct Suggestion {
     text: String,
     /// `product`, `category` or `brand`.
     kind: &'static str,
@@ -246,7 +246,7 @@ pub struct Suggestion {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Suggestions {
+pub(crate) struct Suggestions {
     suggestions: Vec<Suggestion>,
 }
 

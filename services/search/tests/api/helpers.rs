@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use testkit::{ServiceCaller, TestDb};
 use uuid::Uuid;
 
-pub struct Shop {
+pub(crate) struct Shop {
     pub db: TestDb,
     pub prefix: String,
     pub product_addr: std::net::SocketAddr,
@@ -28,7 +28,7 @@ fn config(service: &str, db: &TestDb, prefix: &str) -> service_kit::ServiceConfi
 }
 
 /// The fixed test catalog: (slug, title, brand, category, price, color, description).
-pub const CATALOG: &[(&str, &str, &str, &str, i64, &str, &str)] = &[
+pub(crate) const CATALOG: &[(&str, &str, &str, &str, i64, &str, &str)] = &[
     ("ferris-t-shirt", "Ferris T-Shirt", "Rustacean", "tops", 1990, "black", "Soft cotton tee with Ferris the crab."),
     ("async-hoodie", "Async Hoodie", "Tokio", "tops", 4990, "grey", "A warm hoodie for long compile times."),
     (
@@ -91,7 +91,7 @@ const CATEGORIES: &[(&str, &str, Option<&str>)] = &[
 
 impl Shop {
     /// Product and inventory with the test catalog (every SKU stocked except the mug's).
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let db = TestDb::new().await;
         let prefix = testkit::redis_prefix();
         let product_addr =
@@ -128,7 +128,7 @@ impl Shop {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub async fn add_product(
+    pub(crate) async fn add_product(
         &self,
         slug: &str,
         title: &str,
@@ -148,21 +148,21 @@ impl Shop {
         product["id"].as_str().unwrap().to_owned()
     }
 
-    pub async fn set_stock(&self, sku: &str, on_hand: i64) {
+    pub(crate) async fn set_stock(&self, sku: &str, on_hand: i64) {
         let body = json!({"on_hand": on_hand, "reason": "search test"});
         let (status, row) = self.stock.send_json(Method::PUT, &format!("/stock/{sku}"), Some(body)).await;
         assert_eq!(status, 200, "{row}");
     }
 
     /// A search replica named `replica` with its index in `dir/<replica>`, once ready.
-    pub async fn search(&self, replica: &str) -> ServiceCaller {
+    pub(crate) async fn search(&self, replica: &str) -> ServiceCaller {
         let (caller, stop, _) = self.search_stoppable(replica).await;
         self.running.lock().unwrap().push(stop);
         caller
     }
 
     /// The same, with what stops it (and the task to wait for).
-    pub async fn search_stoppable(
+    pub(crate) async fn search_stoppable(
         &self,
         replica: &str,
     ) -> (ServiceCaller, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
@@ -185,14 +185,14 @@ impl Shop {
 }
 
 /// The slugs of a search's items, in order.
-pub async fn slugs(search: &ServiceCaller, query: &str) -> Vec<String> {
+pub(crate) async fn slugs(search: &ServiceCaller, query: &str) -> Vec<String> {
     let (status, page) = search.get(&format!("/search?{query}")).await;
     assert_eq!(status, 200, "{query}: {page}");
     page["items"].as_array().unwrap().iter().map(|i| i["slug"].as_str().unwrap().to_owned()).collect()
 }
 
 /// Waits up to `within` until `check` holds for the search's answer to `query`.
-pub async fn eventually(
+pub(crate) async fn eventually(
     search: &ServiceCaller,
     query: &str,
     within: Duration,

@@ -22,19 +22,19 @@ use crate::store::{self, Address, Device, Profile};
 
 /// What the export needs: the profiles and the owners of the rest.
 #[derive(Clone)]
-pub struct ExportState {
+pub(crate) struct ExportState {
     pub pool: PgPool,
     pub orders: OrderClient,
     pub products: ProductClient,
 }
 
-pub fn api() -> OpenApiRouter<ExportState> {
+pub(crate) fn api() -> OpenApiRouter<ExportState> {
     OpenApiRouter::new().routes(routes!(export))
 }
 
 /// The shopper's data, as one document.
 #[derive(Serialize, ToSchema)]
-pub struct Export {
+pub(crate) struct Export {
     exported_at: chrono::DateTime<chrono::Utc>,
     /// The profile with its preferences; `null` when none was ever made.
     profile: Option<Profile>,

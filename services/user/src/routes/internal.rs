@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::error::{ApiError, Result};
 use crate::store;
 
-pub fn router(pool: PgPool) -> Router {
+pub(super) fn router(pool: PgPool) -> Router {
     Router::new().route(ADDRESS_PATH, get(address)).route(CONTACT_PATH, get(contact)).with_state(pool)
 }
 

@@ -1,7 +1,7 @@
 //! HTTP handlers: `/users/me`, its preferences, addresses and push devices. The user is the subject of the
 //! internal token; an address id of someone else is simply not found.
 
-pub mod export;
+pub(crate) mod export;
 mod internal;
 
 use axum::Router;
@@ -36,7 +36,7 @@ fn api() -> OpenApiRouter<PgPool> {
 
 /// The routes of `/users/me` and its export (from the gateway) and the internal reads (from
 /// order and notification only).
-pub fn router(state: export::ExportState) -> Router {
+pub(crate) fn router(state: export::ExportState) -> Router {
     let pool = state.pool.clone();
     let public = api()
         .with_state(pool.clone())
@@ -48,7 +48,7 @@ pub fn router(state: export::ExportState) -> Router {
 }
 
 /// The OpenAPI description of the user service's public routes.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
     let mut openapi = api().into_openapi();
     openapi.merge(export::api().into_openapi());
     openapi
@@ -73,7 +73,7 @@ async fn get_me(State(pool): State<PgPool>, caller: Caller) -> Result<Json<Profi
 /// Profile fields to change; an empty string clears one.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ProfilePatch {
+pub(crate) struct ProfilePatch {
     display_name: Option<String>,
     phone: Option<String>,
 }
@@ -104,7 +104,7 @@ async fn patch_me(
 
 /// The user's preferences.
 #[derive(Serialize, ToSchema)]
-pub struct Preferences {
+pub(crate) struct Preferences {
     locale: String,
     currency: String,
     marketing_opt_in: bool,
@@ -137,7 +137,7 @@ async fn get_preferences(State(pool): State<PgPool>, caller: Caller) -> Result<J
 /// Preferences to change; the others stay.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PreferencesBody {
+pub(crate) struct PreferencesBody {
     locale: Option<String>,
     currency: Option<String>,
     marketing_opt_in: Option<bool>,
@@ -179,7 +179,7 @@ async fn patch_preferences(
 /// An address's fields: all required ones on create, any subset on change.
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AddressBody {
+pub(crate) struct AddressBody {
     label: Option<String>,
     recipient_name: Option<String>,
     line1: Option<String>,
@@ -258,7 +258,7 @@ async fn list_addresses(State(pool): State<PgPool>, caller: Caller) -> Result<Js
 
 /// The user's addresses.
 #[derive(Serialize, ToSchema)]
-pub struct AddressList {
+pub(crate) struct AddressList {
     items: Vec<Address>,
 }
 
@@ -346,7 +346,7 @@ async fn delete_address(State(pool): State<PgPool>, caller: Caller, Path(id): Pa
 /// `POST /users/me/devices`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewDevice {
+pub(crate) struct NewDevice {
     /// The device's push registration token (FCM), 1 to 512 visible characters.
     token: String,
     /// `android`, `ios` or `web`.

@@ -7,14 +7,14 @@ use secrecy::SecretString;
 use testkit::{ServiceCaller, TestDb};
 use uuid::Uuid;
 
-pub struct TestShop {
+pub(crate) struct TestShop {
     pub auth: ServiceCaller,
     pub user_addr: std::net::SocketAddr,
     pub db: TestDb,
 }
 
 impl TestShop {
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         let db = TestDb::new().await;
         let auth_service = testkit::service_config("auth", Some(&db));
         let prefix = auth_service.redis.as_ref().unwrap().key_prefix.clone();
@@ -27,7 +27,7 @@ impl TestShop {
     }
 
     /// The user service as the gateway calls it for `user_id`.
-    pub fn as_user(&self, user_id: Uuid) -> ServiceCaller {
+    pub(crate) fn as_user(&self, user_id: Uuid) -> ServiceCaller {
         ServiceCaller::new("user", self.user_addr).as_subject(Subject::user(
             user_id.to_string(),
             auth_jwt::Role::Customer,
@@ -35,12 +35,12 @@ impl TestShop {
         ))
     }
 
-    pub fn anonymous(&self) -> ServiceCaller {
+    pub(crate) fn anonymous(&self) -> ServiceCaller {
         ServiceCaller::new("user", self.user_addr)
     }
 
     /// Registers through auth; returns the new user's id.
-    pub async fn register(&self, email: &str) -> Uuid {
+    pub(crate) async fn register(&self, email: &str) -> Uuid {
         let (status, body) = self
             .auth
             .post_json(
@@ -52,7 +52,7 @@ impl TestShop {
         Uuid::parse_str(body["id"].as_str().unwrap()).unwrap()
     }
 
-    pub async fn profile_email(&self, user_id: Uuid) -> Option<Option<String>> {
+    pub(crate) async fn profile_email(&self, user_id: Uuid) -> Option<Option<String>> {
         let pool = self.db.pool_as("user").await;
         sqlx::query_scalar("select email from profiles where user_id = $1")
             .bind(user_id)
@@ -63,7 +63,7 @@ impl TestShop {
 }
 
 /// Sends a JSON body with `method` and returns status and body.
-pub async fn send(
+pub(crate) async fn send(
     caller: &ServiceCaller,
     method: reqwest::Method,
     path: &str,
