@@ -1,5 +1,6 @@
 # Shopfleet's images, one per binary: `docker build --build-arg SERVICE=<name> .` builds the
-# service <name> (gateway, auth, ..., media) or `xtask` (the compose stack's one-shot bootstrap).
+# service <name> (gateway, auth, ..., media) or `bootstrap` (the one-shot bootstrap of the compose
+# stack and the Kubernetes Job).
 #
 # Two paths share one runtime stage:
 #   - the default (last) target builds from source: a cargo-chef layer of the dependencies, cached

@@ -8,7 +8,6 @@
 #![allow(unsafe_code)] // pre_exec and prctl, in `procs` only.
 
 pub mod cluster;
-pub mod keys;
 pub mod logs;
 pub mod procs;
 pub mod stream;
@@ -21,8 +20,8 @@ use service_kit::ServiceConfig;
 use service_kit::db::DatabaseConfig;
 use service_kit::redis::RedisConfig;
 
+pub use bootstrap::keys::{self, FleetKeys};
 pub use cluster::{PgCluster, RedisServer, S3Server};
-pub use keys::FleetKeys;
 
 /// Where the run's servers are and the keys every test shares.
 pub struct TestEnv {
@@ -177,38 +176,6 @@ pub fn s3() -> &'static S3Server {
 /// A minter for tests that call a service as `issuer` would.
 pub fn minter(issuer: &str) -> internal_token::Minter {
     internal_token::Minter::new(issuer, env().keys.internal_private(issuer), 60).expect("test key parses")
-}
-
-/// Admin-connection helpers for tools (`cargo xtask`) that bootstrap a cluster.
-pub mod sqlx_admin {
-    use sqlx::{AssertSqlSafe, Connection, PgConnection};
-
-    /// Connects, waiting up to 30 s for a server that is still starting or recovering.
-    pub async fn connect(url: &str) -> sqlx::Result<PgConnection> {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        loop {
-            match PgConnection::connect(url).await {
-                Err(error) if std::time::Instant::now() < deadline => {
-                    tracing::debug!(%error, "postgres not accepting connections yet");
-                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                }
-                outcome => return outcome,
-            }
-        }
-    }
-
-    /// Creates `name` unless it exists. `name` must be a plain identifier.
-    pub async fn create_database_if_missing(admin: &mut PgConnection, name: &str) -> sqlx::Result<()> {
-        assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "plain database name");
-        let exists: bool = sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
-            .bind(name)
-            .fetch_one(&mut *admin)
-            .await?;
-        if !exists {
-            sqlx::query(AssertSqlSafe(format!("create database {name}"))).execute(&mut *admin).await?;
-        }
-        Ok(())
-    }
 }
 
 /// Calls one in-process service over HTTP the way `issuer` would: every request carries a

@@ -119,11 +119,11 @@ pub(crate) async fn backup(admin_url: &str, bucket_dir: &Path, out: &Path) -> an
 
 /// Restores `from` into a fresh cluster: `stores` names it (its database is made), and the
 /// bucket's objects go to `bucket_dir`.
-pub(crate) async fn restore(stores: &crate::bootstrap::Stores, from: &Path, bucket_dir: &Path) -> anyhow::Result<()> {
+pub(crate) async fn restore(stores: &bootstrap::Stores, from: &Path, bucket_dir: &Path) -> anyhow::Result<()> {
     let summary: serde_json::Value = serde_json::from_slice(
         &std::fs::read(from.join("backup.json")).with_context(|| format!("{} holds no backup", from.display()))?,
     )?;
-    crate::bootstrap::stores(stores).await?;
+    bootstrap::stores(stores).await?;
     let mut url = reqwest::Url::parse(&stores.postgres_admin_url)?;
     url.set_path(&format!("/{}", stores.database));
     let env = libpq_env(url.as_str())?;
@@ -191,7 +191,7 @@ pub(crate) fn restore_command(root: &Path, args: &[String]) -> anyhow::Result<()
     let mut postgres = testkit::cluster::start_postgres(&data_dir.join("postgres"), port, true)?;
     let redis_port = testkit::unused_port();
     let mut redis = testkit::cluster::start_redis(&data_dir.join("redis"), redis_port, true)?;
-    let stores = crate::bootstrap::Stores {
+    let stores = bootstrap::Stores {
         postgres_admin_url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
         database: crate::fleet::DATABASE.to_owned(),
         redis_admin_url: format!("redis://127.0.0.1:{redis_port}"),

@@ -95,7 +95,7 @@ fn events_bench() -> anyhow::Result<()> {
 
 async fn bench_pool(pg_port: u16) -> anyhow::Result<PgPool> {
     let admin = format!("postgres://postgres@127.0.0.1:{pg_port}/postgres");
-    let mut conn = testkit::sqlx_admin::connect(&admin).await?;
+    let mut conn = bootstrap::admin::connect(&admin).await?;
     conn.execute("create schema if not exists bench").await?;
     let options: PgConnectOptions = admin.parse()?;
     let pool =

@@ -139,7 +139,7 @@ async fn measure(fleet: &Fleet) -> anyhow::Result<()> {
         client.post(format!("{api}/auth/login")).json(&credentials).send().await?.json().await?;
     let access = login["access_token"].as_str().ok_or_else(|| anyhow::anyhow!("login failed: {login}"))?.to_owned();
 
-    let keys = testkit::FleetKeys::load(&fleet.options.keys_dir)?;
+    let keys = bootstrap::keys::FleetKeys::load(&fleet.options.keys_dir)?;
     let minter = internal_token::Minter::new("gateway", keys.internal_private("gateway"), 60)?;
     let internal = minter.mint("product", &internal_token::Subject::anonymous()).to_string();
 

@@ -104,11 +104,11 @@ pub(crate) fn check(root: &Path) -> anyhow::Result<()> {
     let test = unit_graph(root, &["test".into(), "--workspace".into(), "--no-run".into()])?;
     let xtask = unit_graph(root, &["build".into(), "-p".into(), "xtask".into()])?;
     let mut binaries = crate::fleet::build_args();
-    binaries.extend(["-p".into(), "xtask".into()]);
+    binaries.extend(["-p".into(), "bootstrap".into()]);
     let binaries = unit_graph(root, &binaries)?;
     let mut problems = HashMap::new();
     // xtask's own binary is the one unit the test build has no need of.
-    for (build, units) in [("cargo xtask", &xtask), ("the service binaries and xtask", &binaries)] {
+    for (build, units) in [("cargo xtask", &xtask), ("the service binaries and the bootstrap", &binaries)] {
         let extra = missing(units, &test, &["xtask"]);
         if !extra.is_empty() {
             problems.insert(build, extra);

@@ -195,7 +195,7 @@ fn prepare(root: &Path, run_dir: &Path) -> anyhow::Result<()> {
 /// Every image of ours: the services and the bootstrap from the built binaries, the S3 server.
 fn build_images(root: &Path, run_dir: &Path, bin_dir: &Path) -> anyhow::Result<()> {
     let started = Instant::now();
-    let binaries = SERVICES.iter().map(|s| s.name).chain(["xtask"]);
+    let binaries = SERVICES.iter().map(|s| s.name).chain(["bootstrap"]);
     for name in binaries {
         build_prebuilt(root, run_dir, "Dockerfile", &bin_dir.join(name), name, &image(name), &[])?;
     }
@@ -483,8 +483,8 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
 
 fn on_engine(root: &Path, run_dir: &Path) -> anyhow::Result<()> {
     let mut build = crate::linted_cargo()?;
-    build.current_dir(root).args(crate::fleet::build_args()).args(["-p", "xtask"]);
-    crate::run_step("cargo build (service binaries and xtask)", &mut build)?;
+    build.current_dir(root).args(crate::fleet::build_args()).args(["-p", "bootstrap"]);
+    crate::run_step("cargo build (service binaries and the bootstrap)", &mut build)?;
     prepare(root, run_dir)?;
     let bin_dir = crate::fleet::bin_dir(false);
     build_images(root, run_dir, &bin_dir)?;

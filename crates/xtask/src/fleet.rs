@@ -44,7 +44,7 @@ pub(crate) struct FleetOptions {
     pub restore_from: Option<PathBuf>,
 }
 
-pub(crate) const DATABASE: &str = "shopfleet";
+pub(crate) const DATABASE: &str = bootstrap::DATABASE;
 /// The media bucket of the fleet's S3 server.
 pub(crate) const BUCKET: &str = "shopfleet-media";
 pub(crate) const ISSUER: &str = "shopfleet-auth";
@@ -98,7 +98,7 @@ impl Fleet {
         let o = &fleet.options;
         eprintln!("==> S3 (s3s-fs) on {}, bucket {BUCKET}", o.s3_port);
         let (key, secret) =
-            testkit::keys::s3_credentials(&o.keys_dir).context("the S3 credentials (cargo xtask keys)")?;
+            bootstrap::keys::s3_credentials(&o.keys_dir).context("the S3 credentials (cargo xtask keys)")?;
         let s3 = testkit::cluster::start_s3(&o.run_dir.join("s3"), o.s3_port, BUCKET, &key, &secret)
             .context("start the S3 server")?;
         fleet.children.push(("s3".into(), s3));
@@ -128,8 +128,8 @@ impl Fleet {
         Ok(fleet)
     }
 
-    fn stores(&self) -> crate::bootstrap::Stores {
-        crate::bootstrap::Stores {
+    fn stores(&self) -> bootstrap::Stores {
+        bootstrap::Stores {
             postgres_admin_url: format!("postgres://postgres@127.0.0.1:{}/postgres", self.options.pg_port),
             database: DATABASE.to_owned(),
             redis_admin_url: format!("redis://127.0.0.1:{}", self.options.redis_port),
@@ -138,7 +138,7 @@ impl Fleet {
     }
 
     async fn bootstrap(&self) -> anyhow::Result<()> {
-        crate::bootstrap::stores(&self.stores()).await
+        bootstrap::stores(&self.stores()).await
     }
 
     /// The media bucket's directory in the fleet's S3 server.
@@ -212,7 +212,7 @@ impl Fleet {
     pub(crate) fn admin_database_url(&self) -> String {
         let url = format!("postgres://postgres@127.0.0.1:{}/{DATABASE}", self.options.pg_port);
         // A stack bootstrapped with secrets (the compose test) has a superuser password.
-        match std::fs::read_to_string(crate::bootstrap::secret_path(&self.options.keys_dir, "postgres-password")) {
+        match std::fs::read_to_string(bootstrap::secret_path(&self.options.keys_dir, "postgres-password")) {
             Ok(password) => service_kit::config::with_password(&url, password.trim()).unwrap_or(url),
             Err(_) => url,
         }
@@ -482,7 +482,7 @@ pub(crate) fn env_for(place: &Placement<'_>, name: &str) -> Vec<(String, String)
     // PostgreSQL trusts loopback and needs none.
     let secret = |file: String| match place {
         Placement::Local(o) => {
-            let path = crate::bootstrap::secret_path(&o.keys_dir, &file);
+            let path = bootstrap::secret_path(&o.keys_dir, &file);
             path.exists().then(|| path.display().to_string())
         }
         Placement::Compose => Some(key(&format!("secrets/{file}"))),
@@ -496,7 +496,7 @@ pub(crate) fn env_for(place: &Placement<'_>, name: &str) -> Vec<(String, String)
     };
     if name == service_kit::fleet::PAYMENT {
         env.push(("PAYMENT_PROVIDER".to_owned(), "sandbox".to_owned()));
-        let secret_file = testkit::keys::webhook_secret_path(Path::new(""), "sandbox");
+        let secret_file = bootstrap::keys::webhook_secret_path(Path::new(""), "sandbox");
         env.push(("PAYMENT_WEBHOOK_SECRET_FILE".to_owned(), key(&secret_file.display().to_string())));
         // The sandbox's verdicts come back through the public door, like a provider's.
         let door = match place {
@@ -517,7 +517,7 @@ pub(crate) fn env_for(place: &Placement<'_>, name: &str) -> Vec<(String, String)
         env.push(("S3_PUBLIC_BASE_URL".to_owned(), format!("{public}/files")));
         match place {
             Placement::Local(o) => {
-                if let Ok((key, secret)) = testkit::keys::s3_credentials(&o.keys_dir) {
+                if let Ok((key, secret)) = bootstrap::keys::s3_credentials(&o.keys_dir) {
                     env.push(("AWS_ACCESS_KEY_ID".to_owned(), key));
                     env.push(("AWS_SECRET_ACCESS_KEY".to_owned(), secret));
                 }
@@ -584,8 +584,8 @@ pub(crate) fn throwaway_options(purpose: &str, release: bool) -> anyhow::Result<
     let run_dir = std::env::temp_dir().join(format!("shopfleet-{purpose}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&run_dir);
     let keys_dir = run_dir.join("keys");
-    testkit::FleetKeys::generate().write(&keys_dir)?;
-    testkit::keys::ensure_s3_credentials(&keys_dir)?;
+    bootstrap::keys::FleetKeys::generate().write(&keys_dir)?;
+    bootstrap::keys::ensure_s3_credentials(&keys_dir)?;
     let (ports, [pg_port, redis_port, nginx_port, s3_port]) = free_ports();
     Ok(FleetOptions {
         run_dir,

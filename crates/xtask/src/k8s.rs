@@ -457,7 +457,7 @@ fn nginx() -> anyhow::Result<Vec<Value>> {
     ])
 }
 
-/// The one-shot bootstrap of roles, schemas and Redis ACL users (`xtask bootstrap stores`).
+/// The one-shot bootstrap of roles, schemas and Redis ACL users (`bootstrap stores`).
 /// It is given the passwords it sets and signs in with, nothing else: no service's internal
 /// key, no access-token signing key, no vault key.
 fn bootstrap() -> Vec<Value> {
@@ -504,8 +504,8 @@ fn bootstrap() -> Vec<Value> {
                         "securityContext": pod_security(USER_ID),
                         "containers": [{
                             "name": "bootstrap",
-                            "image": crate::deploy::image("xtask"),
-                            "args": ["bootstrap", "stores"],
+                            "image": crate::deploy::image("bootstrap"),
+                            "args": ["stores"],
                             "envFrom": [{"configMapRef": {"name": "shopfleet-site"}}],
                             "env": env_list(&env),
                             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
@@ -599,7 +599,7 @@ pub(crate) fn files() -> anyhow::Result<Vec<(PathBuf, String)>> {
         SERVICES
             .iter()
             .map(|s| s.name)
-            .chain(["xtask"])
+            .chain(["bootstrap"])
             .map(|name| json!({"name": format!("shopfleet/{name}"), "newName": format!("{registry}{name}"), "newTag": tag}))
             .collect()
     };

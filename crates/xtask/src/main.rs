@@ -9,7 +9,6 @@ mod bench_catalog;
 mod bench_checkout;
 mod bench_gateway;
 mod bench_search;
-mod bootstrap;
 mod build_graph;
 mod cloudflare;
 mod compose_test;
@@ -34,13 +33,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// One command (a task of `cargo xtask`): its name, its arguments as `--help` shows them (every `--flag` it takes among
-/// them), what it does, whether it runs inside the workspace, and its entry point.
+/// them), what it does, and its entry point (given the workspace root).
 struct Task {
     name: &'static str,
     args: &'static str,
     about: &'static str,
-    /// `bootstrap` runs in the compose stack's one-shot containers, far from any workspace.
-    in_workspace: bool,
     run: fn(&Path, &[String]) -> anyhow::Result<()>,
 }
 
@@ -51,7 +48,7 @@ const fn task(
     about: &'static str,
     run: fn(&Path, &[String]) -> anyhow::Result<()>,
 ) -> Task {
-    Task { name, args, about, in_workspace: true, run }
+    Task { name, args, about, run }
 }
 
 /// Every command of `cargo xtask`, in the order `--help` lists them.
@@ -138,13 +135,6 @@ const COMMANDS: &[Task] = &[
     task("rotate-keys", "", "a new access-token signing key in the dev key ring (while up runs)", |root, _| {
         up::rotate_keys(root)
     }),
-    Task {
-        name: "bootstrap",
-        args: "keys|stores",
-        about: "the compose stack's and the Kubernetes Job's one-shot bootstrap, configured by the environment (see bootstrap.rs)",
-        in_workspace: false,
-        run: |_, args| bootstrap::run(args),
-    },
 ];
 
 /// The flags `args` declares (`--force` of `[--force]`, `--replicas` of `[--replicas NAME=N,...]`).
@@ -186,8 +176,7 @@ fn main() -> ExitCode {
         eprintln!("xtask: {} takes no {flag} (usage: cargo xtask {} {})", command.name, command.name, command.args);
         return ExitCode::from(2);
     }
-    let root = if command.in_workspace { workspace_root() } else { Ok(PathBuf::from(".")) };
-    finish(root.and_then(|root| (command.run)(&root, rest)))
+    finish(workspace_root().and_then(|root| (command.run)(&root, rest)))
 }
 
 fn finish(outcome: anyhow::Result<()>) -> ExitCode {

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use testkit::FleetKeys;
+use bootstrap::keys::FleetKeys;
 use testkit::cluster::{start_postgres, start_redis};
 use testkit::procs::signal_group;
 

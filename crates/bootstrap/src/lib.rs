@@ -1,9 +1,10 @@
 //! The one-shot bootstrap of a shop's data stores, shared by every way of running the fleet:
 //! `Fleet::start` (`cargo xtask up`, the fleet and crash tests) calls [`stores`] directly, and
-//! the compose stack runs the same code as `xtask bootstrap keys` (keys and secrets into the
-//! `keys` volume, before anything else starts) and `xtask bootstrap stores` (roles, database,
-//! schemas and Redis ACL users, once PostgreSQL and Redis are up). Idempotent: a restart finds
-//! everything in place and changes nothing but the passwords it was given.
+//! the compose stack and the Kubernetes Job run the `bootstrap` binary: `bootstrap keys` (keys
+//! and secrets into the `keys` volume, before anything else starts) and `bootstrap stores`
+//! (roles, database, schemas and Redis ACL users, once PostgreSQL and Redis are up).
+//! Idempotent: a restart finds everything in place and changes nothing but the passwords it was
+//! given. This crate links no test code: the testkit and xtask depend on it, not the reverse.
 
 use std::path::{Path, PathBuf};
 
@@ -11,8 +12,14 @@ use anyhow::Context as _;
 use service_kit::SERVICES;
 use service_kit::config::EnvReader;
 
+pub mod admin;
+pub mod keys;
+
+/// The shop's database when nothing else is named.
+pub const DATABASE: &str = "shopfleet";
+
 /// Where a bootstrap finds the stores and the keys.
-pub(crate) struct Stores {
+pub struct Stores {
     /// The PostgreSQL superuser's URL (its password put in from `POSTGRES_PASSWORD[_FILE]`).
     pub postgres_admin_url: String,
     /// The shop's database, made if missing.
@@ -23,7 +30,7 @@ pub(crate) struct Stores {
 }
 
 /// The file of a generated secret under the keys directory.
-pub(crate) fn secret_path(keys_dir: &Path, name: &str) -> PathBuf {
+pub fn secret_path(keys_dir: &Path, name: &str) -> PathBuf {
     keys_dir.join("secrets").join(name)
 }
 
@@ -53,13 +60,13 @@ fn random_secret() -> String {
 /// data-owning service's database password, each service's Redis password (derived from its
 /// internal key, as the ACL expects), Redis's configuration with its ACL file, and the S3
 /// credentials. Existing secrets are kept.
-pub(crate) fn keys(dir: &Path, secrets: bool) -> anyhow::Result<()> {
-    if testkit::FleetKeys::load(dir).is_err() {
+pub fn key_files(dir: &Path, secrets: bool) -> anyhow::Result<()> {
+    if keys::FleetKeys::load(dir).is_err() {
         eprintln!("making DEV-ONLY keys in {} ...", dir.display());
-        testkit::FleetKeys::generate().write(dir)?;
+        keys::FleetKeys::generate().write(dir)?;
     }
-    testkit::keys::ensure_webhook_secret(dir, "sandbox")?;
-    testkit::keys::ensure_s3_credentials(dir)?;
+    keys::ensure_webhook_secret(dir, "sandbox")?;
+    keys::ensure_s3_credentials(dir)?;
     if !secrets {
         return Ok(());
     }
@@ -85,7 +92,7 @@ pub(crate) fn keys(dir: &Path, secrets: bool) -> anyhow::Result<()> {
     let acl = secret_path(dir, "users.acl");
     write_file(&acl, &service_kit::redis_acl::acl_file("", &users, admin.trim()), 0o644)?;
     write_file(&secret_path(dir, "redis.conf"), &format!("aclfile {}\nappendonly yes\n", acl.display()), 0o644)?;
-    let (key, secret) = testkit::keys::s3_credentials(dir)?;
+    let (key, secret) = keys::s3_credentials(dir)?;
     write_secret(&secret_path(dir, "s3-access-key-id"), &key)?;
     write_secret(&secret_path(dir, "s3-secret-access-key"), &secret)?;
     Ok(())
@@ -94,16 +101,14 @@ pub(crate) fn keys(dir: &Path, secrets: bool) -> anyhow::Result<()> {
 /// One login role per data-owning service (with its generated password when the keys
 /// directory has one), the database, one schema per service, and one Redis ACL user per
 /// service allowed only its own keys and commands.
-pub(crate) async fn stores(stores: &Stores) -> anyhow::Result<()> {
-    use testkit::sqlx_admin::{connect, create_database_if_missing};
+pub async fn stores(stores: &Stores) -> anyhow::Result<()> {
+    use admin::{connect, connect_to, create_database_if_missing};
     let password_for =
         |name: &str| std::fs::read_to_string(secret_path(&stores.keys_dir, &format!("{name}.database-password"))).ok();
     let mut admin = connect(&stores.postgres_admin_url).await.context("connect to PostgreSQL as its administrator")?;
     service_kit::bootstrap::create_roles(&mut admin, password_for).await?;
     create_database_if_missing(&mut admin, &stores.database).await?;
-    let mut url = url_of(&stores.postgres_admin_url)?;
-    url.set_path(&format!("/{}", stores.database));
-    let mut db = connect(url.as_str()).await?;
+    let mut db = connect_to(&stores.postgres_admin_url, &stores.database).await?;
     service_kit::bootstrap::create_schemas(&mut db, &stores.database).await?;
     // Each service's Redis password from its secret file (what the Kubernetes Job is given:
     // passwords only, no signing key); derived from its internal key only where no secrets
@@ -129,29 +134,25 @@ pub(crate) async fn stores(stores: &Stores) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn url_of(text: &str) -> anyhow::Result<reqwest::Url> {
-    reqwest::Url::parse(text).context("not a URL")
-}
-
-/// `xtask bootstrap keys|stores`, configured by the environment (the compose stack's
+/// `bootstrap keys|stores`, configured by the environment (the compose stack's
 /// one-shot containers): `KEYS_DIR`; for `stores` also `POSTGRES_ADMIN_URL` with
 /// `POSTGRES_PASSWORD[_FILE]`, `DATABASE_NAME` (shopfleet) and `REDIS_ADMIN_URL` with
 /// `REDIS_PASSWORD[_FILE]`.
-pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
+pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut env = EnvReader::from_env();
     let keys_dir: Option<PathBuf> = env.required("KEYS_DIR").map(Into::into);
     match args.first().map(String::as_str) {
         Some("keys") => {
             env.finish()?;
             let dir = keys_dir.expect("checked");
-            keys(&dir, true)?;
+            key_files(&dir, true)?;
             eprintln!("keys and secrets ready in {}", dir.display());
             Ok(())
         }
         Some("stores") => {
             let postgres_admin_url = env.url_with_secret_password("POSTGRES_ADMIN_URL", "POSTGRES_PASSWORD");
             let redis_admin_url = env.url_with_secret_password("REDIS_ADMIN_URL", "REDIS_PASSWORD");
-            let database = env.optional("DATABASE_NAME").unwrap_or_else(|| crate::fleet::DATABASE.to_owned());
+            let database = env.optional("DATABASE_NAME").unwrap_or_else(|| DATABASE.to_owned());
             for (key, value) in [("POSTGRES_ADMIN_URL", &postgres_admin_url), ("REDIS_ADMIN_URL", &redis_admin_url)] {
                 if value.is_none() {
                     env.problem(format!("{key} is not set"));
@@ -168,6 +169,8 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
             eprintln!("roles, schemas of {} and Redis ACL users ready", plan.database);
             Ok(())
         }
-        _ => anyhow::bail!("usage: xtask bootstrap keys|stores (configured by the environment; see bootstrap.rs)"),
+        _ => anyhow::bail!(
+            "usage: bootstrap keys|stores (configured by the environment; see crates/bootstrap/src/lib.rs)"
+        ),
     }
 }
