@@ -2,16 +2,15 @@
 //! published versions (any can be restored), publishing now or on a schedule, preview links,
 //! navigation menus and site-wide snippets. Public reads carry ETags for the CDN; every
 //! publication emits CONTENT_PUBLISHED / CONTENT_UNPUBLISHED and queues the storefront's
-//! on-demand revalidation in the same transaction (`revalidator` sends it, with retries).
-//! The block rules and rendering in `domain`, publishing in `publishing`, the schema `cms` in
-//! `store`.
+//! on-demand revalidation in the same transaction (`app::revalidations` sends it, with retries).
+//! The block rules and rendering in `domain`, the use cases (staff writes, publishing, the
+//! schedule, revalidations) in `app`, the schema `cms` in `store`.
 
+pub mod app;
 pub mod config;
 pub mod domain;
 pub mod error;
 mod events;
-pub mod publishing;
-mod revalidator;
 mod routes;
 mod store;
 
@@ -40,7 +39,7 @@ pub async fn build(config: CmsConfig) -> Result<Application, StartError> {
     let settings = Arc::new(config.clone());
     let mut context = Context::start(config.service).await?.with_database(&MIGRATOR).await?.with_redis().await?;
     events::start(&mut context).await?;
-    let publisher = publishing::Publisher {
+    let publisher = app::Cms {
         pool: context.db.clone(),
         media: MediaClient::new(context.client.clone()),
         settings: settings.clone(),
@@ -57,7 +56,7 @@ pub async fn build(config: CmsConfig) -> Result<Application, StartError> {
     match &settings.revalidation {
         Some(hook) => {
             let revalidator =
-                revalidator::Revalidator::new(context.db.clone(), hook.clone(), &settings, &context.metrics);
+                app::revalidations::Revalidator::new(context.db.clone(), hook.clone(), &settings, &context.metrics);
             context.background.add(revalidator.spawn(context.background.stop_signal()));
         }
         None => tracing::info!("STOREFRONT_REVALIDATE_URL is not set: publications are not announced to a storefront"),

@@ -15,7 +15,7 @@ pub(crate) const WAKE_CHANNEL: &str = "cms_revalidate";
 
 /// A page: its draft and where it stands.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Page {
+pub(crate) struct Page {
     pub id: Uuid,
     pub slug: String,
     pub title: String,
@@ -32,7 +32,7 @@ pub struct Page {
 }
 
 impl Page {
-    pub fn draft(&self) -> Draft {
+    pub(crate) fn draft(&self) -> Draft {
         Draft { title: self.title.clone(), seo: self.seo.0.clone(), blocks: self.blocks.0.clone() }
     }
 }
@@ -430,13 +430,21 @@ pub(crate) struct Revalidation {
 const REVALIDATION_COLUMNS: &str =
     "id, event_id, kind, key, paths, tags, status, attempts, last_error, created_at, sent_at";
 
-/// Up to `limit` due revalidations, locked for this sender (other replicas skip them).
-pub(crate) async fn lock_due_revalidations(tx: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Revalidation>> {
+/// Claims up to `limit` due revalidations for this sender: they are due again only after
+/// `lease` (other replicas skip them meanwhile, and a sender that dies mid-call leaves them to
+/// be retried then). No lock outlives the statement.
+pub(crate) async fn claim_due_revalidations(
+    pool: &PgPool,
+    limit: i64,
+    lease: std::time::Duration,
+) -> sqlx::Result<Vec<Revalidation>> {
     let sql = format!(
-        "select {REVALIDATION_COLUMNS} from revalidations where status = 'pending' and next_attempt_at <= now() \
-         order by next_attempt_at limit $1 for update skip locked"
+        "update revalidations set next_attempt_at = now() + make_interval(secs => $2) where id in \
+         (select id from revalidations where status = 'pending' and next_attempt_at <= now() \
+          order by next_attempt_at limit $1 for update skip locked) \
+         returning {REVALIDATION_COLUMNS}"
     );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(&mut *tx).await
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(lease.as_secs_f64()).fetch_all(pool).await
 }
 
 /// Records one call and its outcome: sent, retried at `retry_at`, or failed for good.

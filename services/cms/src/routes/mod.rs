@@ -16,12 +16,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::app::Cms;
 use crate::domain::{MenuItem, RenderedBlock, Seo};
 use crate::error::{ApiError, Result};
-use crate::publishing::Publisher;
 use crate::store;
 
-pub(crate) type AppState = Publisher;
+pub(crate) type AppState = Cms;
 
 /// What a CDN and browsers may do with a public content response: keep it a minute and serve
 /// it stale for five while they revalidate (publishing also tells the storefront at once).
@@ -121,7 +121,7 @@ pub(crate) struct PreviewBody {
         (status = 422, description = "`validation_failed`: an image of the draft is gone (`errors` names the block).", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 async fn preview(State(state): State<AppState>, Json(body): Json<PreviewBody>) -> Result<Response> {
-    let hash = staff::token_digest(&body.token);
+    let hash = crate::app::pages::token_digest(&body.token);
     let page =
         store::preview_page(&state.pool, &hash, state.settings.clock.now()).await?.ok_or(ApiError::PageNotFound)?;
     let draft = page.draft();

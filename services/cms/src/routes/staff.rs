@@ -8,67 +8,25 @@ use axum::extract::{Path, State};
 use axum::http::header::{ETAG, IF_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use chrono::{DateTime, Utc};
-use events::audit::AuditRecorded;
 use internal_token::Caller;
 use serde::{Deserialize, Serialize};
 use service_kit::problem_schema::ProblemSchema;
-use service_kit::{Code, FieldCode, FieldErrors, Json, OptionalJson, Permission, Problem, Query};
+use service_kit::{FieldErrors, Json, OptionalJson, Permission, Problem, Query};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{AppState, MenuBody};
+use crate::app::navigation;
+use crate::app::pages::{self, PageDraft};
 use crate::domain::{self, Block, Draft, MenuItem, Seo};
-use crate::error::{ApiError, Result};
+use crate::error::Result;
 use crate::store::{self, Page};
 
 /// The staff member's id, once `content:write` is confirmed.
 fn editor(caller: &Caller) -> Result<String> {
     caller.require_perm(Permission::ContentWrite)?;
     Ok(caller.subject().sub.clone())
-}
-
-/// A page with its draft, as staff edit it.
-#[derive(Serialize, ToSchema)]
-pub(super) struct PageDraft {
-    id: Uuid,
-    slug: String,
-    title: String,
-    seo: Seo,
-    blocks: Vec<Block>,
-    /// The draft's revision: send it back in `If-Match` to change the draft safely.
-    revision: i32,
-    /// The version the public sees (none: not published).
-    live_version: Option<i32>,
-    /// A version waiting to go live, and when.
-    scheduled_version: Option<i32>,
-    publish_at: Option<DateTime<Utc>>,
-    /// When the page will be taken down.
-    unpublish_at: Option<DateTime<Utc>>,
-    updated_by: String,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-impl From<Page> for PageDraft {
-    fn from(page: Page) -> Self {
-        Self {
-            id: page.id,
-            slug: page.slug,
-            title: page.title,
-            seo: page.seo.0,
-            blocks: page.blocks.0,
-            revision: page.revision,
-            live_version: page.live_version,
-            scheduled_version: page.scheduled_version,
-            publish_at: page.publish_at,
-            unpublish_at: page.unpublish_at,
-            updated_by: page.updated_by,
-            created_at: page.created_at,
-            updated_at: page.updated_at,
-        }
-    }
 }
 
 /// The draft with its revision as the ETag (what `If-Match` names).
@@ -79,41 +37,6 @@ fn draft_response(status: StatusCode, page: Page) -> Response {
         response.headers_mut().insert(ETAG, value);
     }
     response
-}
-
-/// Refuses a change whose `If-Match` names another revision than the current one.
-fn check_if_match(headers: &HeaderMap, revision: i32) -> Result<()> {
-    let Some(raw) = headers.get(IF_MATCH).and_then(|v| v.to_str().ok()) else { return Ok(()) };
-    let current = revision.to_string();
-    let matches = raw
-        .split(',')
-        .map(|tag| tag.trim().trim_start_matches("W/").trim_matches('"'))
-        .any(|tag| tag == "*" || tag == current);
-    if matches {
-        Ok(())
-    } else {
-        let detail = format!("the draft is at revision {revision}; reload it and apply your change again");
-        Err(Problem::new(Code::StaleRevision, detail).into())
-    }
-}
-
-/// Records a staff write to a page in the audit log, in the write's transaction: the page as
-/// staff see it before and after.
-async fn audit_page(
-    tx: &mut sqlx::PgConnection,
-    by: &str,
-    action: &str,
-    before: Option<&Page>,
-    after: &Page,
-) -> Result<()> {
-    let view = |page: &Page| serde_json::to_value(PageDraft::from(page.clone())).ok();
-    let entry = AuditRecorded::new(by, action, format!("page:{}", after.slug), before.and_then(view), view(after));
-    events::audit::record(tx, crate::SERVICE, &entry).await?;
-    Ok(())
-}
-
-async fn find_page(state: &AppState, slug: &str) -> Result<Page> {
-    store::find_page(&state.pool, slug).await?.ok_or(ApiError::PageNotFound)
 }
 
 /// A page to create.
@@ -127,15 +50,6 @@ pub(super) struct NewPage {
     seo: Seo,
     #[serde(default)]
     blocks: Vec<Block>,
-}
-
-/// Checks a draft and that its images exist (rendering it), so problems surface while editing.
-async fn check_draft(state: &AppState, draft: &Draft, errors: &mut FieldErrors) -> Result<()> {
-    draft.check(errors);
-    if errors.is_empty() {
-        state.render(draft).await?;
-    }
-    Ok(())
 }
 
 /// `POST /content/pages`.
@@ -157,15 +71,8 @@ pub(super) async fn create_page(
     Json(body): Json<NewPage>,
 ) -> Result<Response> {
     let by = editor(&caller)?;
-    let mut errors = FieldErrors::default();
-    domain::check_slug("slug", &body.slug, 100, &mut errors);
     let draft = Draft { title: body.title, seo: body.seo, blocks: body.blocks };
-    check_draft(&state, &draft, &mut errors).await?;
-    errors.finish()?;
-    let mut tx = state.pool.begin().await?;
-    let page = store::insert_page(&mut tx, Uuid::now_v7(), &body.slug, &draft, &by).await?;
-    audit_page(&mut tx, &by, "page.create", None, &page).await?;
-    tx.commit().await?;
+    let page = pages::create(&state, &by, &body.slug, draft).await?;
     Ok(draft_response(StatusCode::CREATED, page))
 }
 
@@ -225,7 +132,7 @@ pub(super) async fn get_draft(
     Path(slug): Path<String>,
 ) -> Result<Response> {
     editor(&caller)?;
-    Ok(draft_response(StatusCode::OK, find_page(&state, &slug).await?))
+    Ok(draft_response(StatusCode::OK, pages::find(&state, &slug).await?))
 }
 
 /// Changes to a draft: what is sent replaces what was there.
@@ -263,25 +170,19 @@ pub(super) async fn update_page(
     Json(change): Json<DraftChange>,
 ) -> Result<Response> {
     let by = editor(&caller)?;
-    let current = find_page(&state, &slug).await?;
-    check_if_match(&headers, current.revision)?;
-    let mut draft = current.draft();
-    draft.title = change.title.unwrap_or(draft.title);
-    draft.seo = change.seo.unwrap_or(draft.seo);
-    draft.blocks = change.blocks.unwrap_or(draft.blocks);
-    let mut errors = FieldErrors::default();
-    check_draft(&state, &draft, &mut errors).await?;
-    errors.finish()?;
-    // The lock and the revision check again: a change committed while this one was being
-    // checked wins, and this one is refused rather than silently overwriting it.
-    let mut tx = state.pool.begin().await?;
-    let page = store::lock_page(&mut tx, &slug).await?.ok_or(ApiError::PageNotFound)?;
-    if page.revision != current.revision {
-        return Err(Problem::new(Code::StaleRevision, "the draft changed while this change was checked; reload").into());
-    }
-    let updated = store::update_draft(&mut tx, page.id, &draft, &by).await?;
-    audit_page(&mut tx, &by, "page.update", Some(&page), &updated).await?;
-    tx.commit().await?;
+    let if_match = headers.get(IF_MATCH).and_then(|v| v.to_str().ok());
+    let updated = pages::update(&state, &by, &slug, if_match, |draft| {
+        if let Some(title) = change.title {
+            draft.title = title;
+        }
+        if let Some(seo) = change.seo {
+            draft.seo = seo;
+        }
+        if let Some(blocks) = change.blocks {
+            draft.blocks = blocks;
+        }
+    })
+    .await?;
     Ok(draft_response(StatusCode::OK, updated))
 }
 
@@ -317,36 +218,7 @@ pub(super) async fn publish_page(
     OptionalJson(body): OptionalJson<PublishBody>,
 ) -> Result<Response> {
     let by = editor(&caller)?;
-    let now = state.settings.clock.now();
-    let mut errors = FieldErrors::default();
-    if body.at.is_some_and(|at| at <= now) {
-        errors.push("at", FieldCode::OutOfRange, "a time in the future (leave it out to publish now)");
-    }
-    if body.unpublish_at.is_some_and(|until| until <= body.at.unwrap_or(now)) {
-        errors.push("unpublish_at", FieldCode::OutOfRange, "after the page goes live");
-    }
-    errors.finish()?;
-    let draft = find_page(&state, &slug).await?.draft();
-    let rendered = state.render(&draft).await?;
-    let mut tx = state.pool.begin().await?;
-    let page = store::lock_page(&mut tx, &slug).await?.ok_or(ApiError::PageNotFound)?;
-    if page.draft() != draft {
-        return Err(Problem::new(Code::StaleRevision, "the draft changed while it was being published; retry").into());
-    }
-    match body.at {
-        None => {
-            state.publish_now(&mut tx, &page, &draft, &rendered, &by).await?;
-            store::set_schedule(&mut tx, page.id, None, body.unpublish_at).await?;
-        }
-        Some(at) => {
-            let version = store::insert_version(&mut tx, page.id, &draft, &rendered, Some(at), &by).await?;
-            store::set_schedule(&mut tx, page.id, Some((version, at)), body.unpublish_at).await?;
-        }
-    }
-    let after = store::lock_page(&mut tx, &slug).await?.ok_or(ApiError::PageNotFound)?;
-    let action = if body.at.is_some() { "page.schedule" } else { "page.publish" };
-    audit_page(&mut tx, &by, action, Some(&page), &after).await?;
-    tx.commit().await?;
+    let after = pages::publish(&state, &by, &slug, body.at, body.unpublish_at).await?;
     Ok(draft_response(StatusCode::OK, after))
 }
 
@@ -377,29 +249,7 @@ pub(super) async fn unpublish_page(
     OptionalJson(body): OptionalJson<UnpublishBody>,
 ) -> Result<Response> {
     let by = editor(&caller)?;
-    let now = state.settings.clock.now();
-    if body.at.is_some_and(|at| at <= now) {
-        let mut errors = FieldErrors::default();
-        errors.push("at", FieldCode::OutOfRange, "a time in the future (leave it out to take the page down now)");
-        errors.finish()?;
-    }
-    let mut tx = state.pool.begin().await?;
-    let page = store::lock_page(&mut tx, &slug).await?.ok_or(ApiError::PageNotFound)?;
-    match body.at {
-        None if page.live_version.is_some() => {
-            state.take_down(&mut tx, &page).await?;
-            store::set_schedule(&mut tx, page.id, None, None).await?;
-        }
-        None if page.scheduled_version.is_some() => store::set_schedule(&mut tx, page.id, None, None).await?,
-        Some(at) if page.live_version.is_some() || page.publish_at.is_some_and(|p| p < at) => {
-            let scheduled = page.scheduled_version.zip(page.publish_at);
-            store::set_schedule(&mut tx, page.id, scheduled, Some(at)).await?;
-        }
-        _ => return Err(Problem::new(Code::NotPublished, "the page is neither live nor scheduled").into()),
-    }
-    let after = store::lock_page(&mut tx, &slug).await?.ok_or(ApiError::PageNotFound)?;
-    audit_page(&mut tx, &by, "page.unpublish", Some(&page), &after).await?;
-    tx.commit().await?;
+    let after = pages::unpublish(&state, &by, &slug, body.at).await?;
     Ok(draft_response(StatusCode::OK, after))
 }
 
@@ -437,7 +287,7 @@ pub(super) async fn list_versions(
     Path(slug): Path<String>,
 ) -> Result<Json<VersionList>> {
     editor(&caller)?;
-    let page = find_page(&state, &slug).await?;
+    let page = pages::find(&state, &slug).await?;
     let items = store::versions(&state.pool, page.id)
         .await?
         .into_iter()
@@ -488,22 +338,7 @@ pub(super) async fn restore_version(
     // Read here rather than by the extractor, so that a version that is no number is a 404
     // problem like an unknown one, not the framework's plain-text 400.
     let version: i32 = version.parse().ok().filter(|v| *v > 0).ok_or_else(|| Problem::not_found("no such version"))?;
-    let page = find_page(&state, &slug).await?;
-    let mut tx = state.pool.begin().await?;
-    let restored =
-        store::version(&mut tx, page.id, version).await?.ok_or_else(|| Problem::not_found("no such version"))?;
-    tx.rollback().await?;
-    let draft = Draft { title: restored.title, seo: restored.seo.0, blocks: restored.blocks.0 };
-    let rendered = if body.publish { Some(state.render(&draft).await?) } else { None };
-    let mut tx = state.pool.begin().await?;
-    let before = store::lock_page(&mut tx, &slug).await?.ok_or(ApiError::PageNotFound)?;
-    let page = store::update_draft(&mut tx, before.id, &draft, &by).await?;
-    if let Some(rendered) = rendered {
-        state.publish_now(&mut tx, &page, &draft, &rendered, &by).await?;
-    }
-    let after = store::lock_page(&mut tx, &slug).await?.ok_or(ApiError::PageNotFound)?;
-    audit_page(&mut tx, &by, &format!("page.restore_version_{version}"), Some(&before), &after).await?;
-    tx.commit().await?;
+    let after = pages::restore(&state, &by, &slug, version, body.publish).await?;
     Ok(draft_response(StatusCode::OK, after))
 }
 
@@ -525,11 +360,6 @@ pub(super) struct PreviewLink {
     expires_at: DateTime<Utc>,
 }
 
-/// The digest a preview token is kept as.
-pub(super) fn token_digest(token: &str) -> Vec<u8> {
-    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes()).as_ref().to_vec()
-}
-
 /// `POST /content/pages/{slug}/preview-links`.
 #[utoipa::path(post, path = "/content/pages/{slug}/preview-links", tag = "content", summary = "Make a preview link for a page's draft",
     description = "An unguessable token (256 random bits; only its digest is stored) that shows whatever the draft \
@@ -549,27 +379,9 @@ pub(super) async fn create_preview_link(
     OptionalJson(body): OptionalJson<PreviewLinkBody>,
 ) -> Result<(StatusCode, Json<PreviewLink>)> {
     let by = editor(&caller)?;
-    let most = state.settings.preview_ttl.as_secs();
-    let seconds = body.expires_in_secs.unwrap_or(most);
-    if !(60..=most).contains(&seconds) {
-        let mut errors = FieldErrors::default();
-        errors.push("expires_in_secs", FieldCode::OutOfRange, format!("60 to {most}"));
-        errors.finish()?;
-    }
-    let page = find_page(&state, &slug).await?;
-    let mut bytes = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| Problem::internal(&"no randomness for the token"))?;
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    let expires_at = state.settings.clock.now() + chrono::Duration::seconds(seconds as i64);
-    let mut tx = state.pool.begin().await?;
-    store::insert_preview(&mut tx, &token_digest(&token), page.id, expires_at, &by).await?;
-    // The token is a secret: the log says only that a link was made and until when.
-    let after = Some(serde_json::json!({"preview_link_expires_at": expires_at}));
-    let entry = AuditRecorded::new(&by, "page.preview_link", format!("page:{slug}"), None, after);
-    events::audit::record(&mut tx, crate::SERVICE, &entry).await?;
-    tx.commit().await?;
-    let url = format!("{}/preview#token={token}", state.settings.storefront_url);
-    Ok((StatusCode::CREATED, Json(PreviewLink { url, token, expires_at })))
+    let issued = pages::preview_link(&state, &by, &slug, body.expires_in_secs).await?;
+    let url = format!("{}/preview#token={}", state.settings.storefront_url, issued.token);
+    Ok((StatusCode::CREATED, Json(PreviewLink { url, token: issued.token, expires_at: issued.expires_at })))
 }
 
 /// A menu's links.
@@ -597,18 +409,7 @@ pub(super) async fn put_menu(
     Json(body): Json<MenuChange>,
 ) -> Result<Json<MenuBody>> {
     let by = editor(&caller)?;
-    let mut errors = FieldErrors::default();
-    domain::check_slug("name", &name, 50, &mut errors);
-    domain::check_menu(&body.items, &mut errors);
-    errors.finish()?;
-    let mut tx = state.pool.begin().await?;
-    let before = store::lock_menu(&mut tx, &name).await?.map(|m| serde_json::json!(m.items.0));
-    let menu = store::put_menu(&mut tx, &name, &body.items, &by).await?;
-    state.announce_live(&mut tx, "menu", menu.id, &menu.name, menu.revision).await?;
-    let entry =
-        AuditRecorded::new(&by, "menu.put", format!("menu:{name}"), before, Some(serde_json::json!(body.items)));
-    events::audit::record(&mut tx, crate::SERVICE, &entry).await?;
-    tx.commit().await?;
+    let menu = navigation::put_menu(&state, &by, &name, &body.items).await?;
     Ok(Json(MenuBody::from(menu)))
 }
 
@@ -656,24 +457,7 @@ pub(super) async fn put_snippet(
     Json(body): Json<SnippetChange>,
 ) -> Result<Json<SnippetBody>> {
     let by = editor(&caller)?;
-    let mut errors = FieldErrors::default();
-    domain::check_slug("name", &name, 50, &mut errors);
-    domain::check_snippet(&body.markdown, &mut errors);
-    errors.finish()?;
-    let html = markdown::to_safe_html(&body.markdown);
-    let mut tx = state.pool.begin().await?;
-    let view = |markdown: &str, active: bool| serde_json::json!({"markdown": markdown, "active": active});
-    let before = store::lock_snippet(&mut tx, &name).await?.map(|s| view(&s.markdown, s.active));
-    let snippet = store::put_snippet(&mut tx, &name, &body.markdown, &html, body.active, &by).await?;
-    state.announce_live(&mut tx, "snippet", snippet.id, &snippet.name, snippet.revision).await?;
-    let after = Some(view(&snippet.markdown, snippet.active));
-    events::audit::record(
-        &mut tx,
-        crate::SERVICE,
-        &AuditRecorded::new(&by, "snippet.put", format!("snippet:{name}"), before, after),
-    )
-    .await?;
-    tx.commit().await?;
+    let snippet = navigation::put_snippet(&state, &by, &name, &body.markdown, body.active).await?;
     Ok(Json(SnippetBody {
         name: snippet.name,
         markdown: snippet.markdown,

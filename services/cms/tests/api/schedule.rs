@@ -54,7 +54,7 @@ async fn a_scheduled_page_goes_live_at_its_time_and_the_storefront_is_told_once_
     assert_eq!(attempts, [(1, Some(500)), (2, Some(500)), (3, Some(200))]);
 
     // Running the schedule again at the same time changes nothing more.
-    let publisher = cms::publishing::Publisher {
+    let publisher = cms::app::Cms {
         pool: app.pool.clone(),
         media: contracts::media::MediaClient::new(
             service_kit::InternalClient::new(

@@ -1,8 +1,9 @@
 //! The revalidator: tells the storefront what to refresh after each publication (Next.js
 //! on-demand revalidation: a POST naming paths and tags, with the shared secret as a bearer
 //! token), retrying with exponential backoff; every call is recorded with its outcome. Woken by
-//! NOTIFY when a revalidation is queued, polling as a backstop; replicas share the queue
-//! (`FOR UPDATE SKIP LOCKED`).
+//! NOTIFY when a revalidation is queued, polling as a backstop; replicas share the queue. A
+//! batch is claimed by one statement (a lease, not a lock), called outside any transaction,
+//! and each outcome recorded in a transaction of its own.
 
 use std::time::Duration;
 
@@ -17,6 +18,12 @@ use crate::config::{CmsConfig, Revalidation};
 use crate::store::{self, WAKE_CHANNEL};
 
 const BATCH: i64 = 20;
+
+/// How long a claimed batch stays this sender's: longer than its calls can take (one at a
+/// time, each at most [`CALL_TIMEOUT`]).
+const LEASE: Duration = Duration::from_secs(BATCH as u64 * CALL_TIMEOUT.as_secs() + 60);
+
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub(crate) struct Revalidator {
     pool: PgPool,
@@ -47,7 +54,7 @@ impl Revalidator {
         .expect("valid metric");
         metrics.register(Box::new(calls.clone())).expect("registered once");
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
+            .timeout(CALL_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("an HTTP client");
@@ -63,11 +70,13 @@ impl Revalidator {
     }
 
     /// One pass over due revalidations; how many were attempted.
+    #[tracing::instrument(skip_all)]
     pub(crate) async fn send_due(&self) -> sqlx::Result<usize> {
-        let mut tx = self.pool.begin().await?;
-        let due = store::lock_due_revalidations(&mut tx, BATCH).await?;
+        let due = store::claim_due_revalidations(&self.pool, BATCH, LEASE).await?;
         for revalidation in &due {
-            match self.call(revalidation).await {
+            let outcome = self.call(revalidation).await;
+            let mut tx = self.pool.begin().await?;
+            match outcome {
                 Ok(status) => {
                     store::record_attempt(&mut tx, revalidation, Some(status), None, None).await?;
                     self.calls.with_label_values(&["sent"]).inc();
@@ -87,8 +96,8 @@ impl Revalidator {
                     tracing::warn!(key = %revalidation.key, attempts, error = %failure.error, retry, "revalidation failed");
                 }
             }
+            tx.commit().await?;
         }
-        tx.commit().await?;
         Ok(due.len())
     }
 

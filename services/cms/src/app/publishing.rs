@@ -1,51 +1,21 @@
 //! Publishing: a draft becomes an immutable version, rendered once (its images resolved by the
-//! media service); putting a version live or taking a page down writes the change, its event
-//! and the storefront's revalidation in one transaction. The scheduler runs the same steps
-//! when a scheduled time comes, reading the time from the configured clock.
-
-use std::collections::HashMap;
-use std::sync::Arc;
+//! media service, before any transaction); putting a version live or taking a page down writes
+//! the change, its event and the storefront's revalidation in the caller's transaction. The
+//! scheduler runs the same steps when a scheduled time comes, reading the time from the
+//! configured clock, one page per transaction.
 
 use chrono::{DateTime, Utc};
-use contracts::media::MediaClient;
 use events::catalog::{ContentPublished, ContentUnpublished};
-use service_kit::FieldErrors;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 
-use crate::config::CmsConfig;
-use crate::domain::{self, Draft, RenderedBlock};
+use super::Cms;
+use crate::domain::{Draft, RenderedBlock};
 use crate::error::Result;
 use crate::store::{self, Page};
 
-#[derive(Clone)]
-pub struct Publisher {
-    pub pool: PgPool,
-    pub media: MediaClient,
-    pub settings: Arc<CmsConfig>,
-}
-
-impl Publisher {
-    /// The draft as the public would see it; a missing image is a 422 naming its block, an
-    /// unreachable media service a 503.
-    pub async fn render(&self, draft: &Draft) -> Result<Vec<RenderedBlock>> {
-        let ids = draft.media_ids();
-        let media: HashMap<_, _> = self.media.find(&ids).await?.into_iter().map(|m| (m.media_id, m)).collect();
-        let mut errors = FieldErrors::default();
-        let rendered = draft.render(&media, &mut errors);
-        errors.finish()?;
-        Ok(rendered)
-    }
-
-    fn targets(&self, kind: &str, key: &str) -> (Vec<String>, Vec<String>) {
-        domain::revalidation_targets(kind, key, &self.settings.page_path)
-    }
-
-    fn revalidate(&self) -> bool {
-        self.settings.revalidation.is_some()
-    }
-
+impl Cms {
     /// Makes a version of `draft` and puts it live at once; its number.
-    pub async fn publish_now(
+    pub(crate) async fn publish_now(
         &self,
         tx: &mut PgConnection,
         page: &Page,
@@ -69,7 +39,7 @@ impl Publisher {
     }
 
     /// Takes the page down now, with its event and revalidation.
-    pub async fn take_down(&self, tx: &mut PgConnection, page: &Page) -> Result<()> {
+    pub(crate) async fn take_down(&self, tx: &mut PgConnection, page: &Page) -> Result<()> {
         store::take_down(tx, page.id).await?;
         let (paths, tags) = self.targets("page", &page.slug);
         let event =
@@ -79,7 +49,7 @@ impl Publisher {
     }
 
     /// Announces a menu's or snippet's new revision (they are live as soon as they are saved).
-    pub async fn announce_live(
+    pub(crate) async fn announce_live(
         &self,
         tx: &mut PgConnection,
         kind: &str,
@@ -96,6 +66,7 @@ impl Publisher {
     /// Publishes every scheduled version due at `now` and takes down every page whose time is
     /// up, each page in its own transaction; how many changed. Replicas share the work
     /// (`FOR UPDATE SKIP LOCKED`), so each change happens once.
+    #[tracing::instrument(skip_all, fields(now = %now))]
     pub async fn run_schedule(&self, now: DateTime<Utc>) -> Result<usize> {
         let mut changed = 0;
         loop {
