@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use events::Event as _;
 use events::catalog::{
-    AuthEvent, InventoryCommitFailed, InventoryEvent, OrderCancelled, OrderExpired, OrderRefunded, PaymentEvent,
-    PaymentRefunded, UserDeleted,
+    AuthEvent, InventoryCommitFailed, InventoryEvent, OrderCancelled, OrderRefunded, PaymentEvent, PaymentRefunded,
+    UserDeleted,
 };
 use events::consumer::HandleFuture;
 use events::{Envelope, EventMetrics, Handled, Handler};
@@ -29,28 +29,7 @@ use sqlx::{PgConnection, PgPool};
 use crate::domain::Event;
 use crate::store;
 
-/// Expires what is overdue; how many orders it expired.
-pub async fn expire_overdue(pool: &PgPool) -> sqlx::Result<usize> {
-    let mut tx = pool.begin().await?;
-    let overdue = store::lock_overdue(&mut tx, 100).await?;
-    let mut expired = 0;
-    for id in overdue {
-        if let Some(Ok((_, facts))) =
-            store::transition(&mut tx, id, None, Event::Expire, "system", "payment deadline passed").await?
-        {
-            let event = OrderExpired {
-                order_id: facts.id,
-                number: facts.number,
-                user_id: facts.user_id,
-                email: facts.contact_email,
-            };
-            events::enqueue(&mut tx, crate::SERVICE, &event).await?;
-            expired += 1;
-        }
-    }
-    tx.commit().await?;
-    Ok(expired)
-}
+pub use crate::app::orders::expire_overdue;
 
 /// The streams this service consumes.
 pub const CONSUMES: &[&str] = &[PaymentEvent::DOMAIN, AuthEvent::DOMAIN, InventoryEvent::DOMAIN];
@@ -194,7 +173,7 @@ pub async fn start(
             if let Err(error) = store::prune_keys(&pool).await {
                 tracing::error!(%error, "pruning idempotency keys failed");
             }
-            match store::discounts::release_orphans(&pool, orphan_grace).await {
+            match crate::app::discounts::release_orphans(&pool, orphan_grace).await {
                 Ok(0) => {}
                 Ok(released) => tracing::info!(released, "discount uses of checkouts that never finished given back"),
                 Err(error) => tracing::error!(%error, "giving back orphaned discount uses failed"),

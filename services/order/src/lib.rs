@@ -1,10 +1,10 @@
 //! The order service: placing orders from the cart (Idempotency-Key, current prices, a stock
 //! reservation, one totals function, the order and ORDER_CREATED in one transaction), the
 //! shopper's orders, cancelling an unpaid one, and the expiry of unpaid orders, which it alone
-//! decides; the one state machine in `domain`. Payments, staff fulfilment and discount codes
-//! come with the rest of the checkout issue.
+//! decides; staff shipping and delivery, and discount codes. The one state machine in `domain`,
+//! the use cases (each owning its transaction) in `app`, the schema `orders` in `store`.
 
-mod checkout;
+mod app;
 pub mod config;
 pub mod domain;
 pub mod error;

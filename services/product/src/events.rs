@@ -40,7 +40,7 @@ impl Handler for StockFlags {
                 return Ok(if newer { Handled::Applied } else { Handled::Ignored });
             }
             if let Some(AuthEvent::UserDeleted(deleted)) = AuthEvent::decode(event)? {
-                let reviews = store::reviews::erase_author(tx, deleted.user_id).await?;
+                let reviews = crate::app::reviews::erase_author(tx, deleted.user_id).await?;
                 tracing::info!(reviews, "a deleted account's reviews erased");
                 return Ok(Handled::Applied);
             }

@@ -4,6 +4,7 @@
 //! read one SQL statement; staff writes with their PRODUCT_* / CATEGORY_* events through the
 //! outbox; `in_stock` kept from inventory's STOCK_CHANGED; `product seed-demo`.
 
+mod app;
 mod cache;
 pub mod cli;
 pub mod config;
@@ -11,13 +12,12 @@ mod domain;
 pub mod error;
 mod events;
 mod routes;
-pub mod seed;
 mod store;
-mod transfer;
 
 use service_kit::app::Application;
 use service_kit::{Context, StartError, fleet};
 
+pub use app::seed;
 pub use config::ProductConfig;
 
 /// The service's name in the fleet table.

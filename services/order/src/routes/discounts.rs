@@ -13,6 +13,7 @@ use service_kit::{Code, FieldCode, FieldErrors, Json, Permission, Problem, Query
 use utoipa::ToSchema;
 
 use super::{AppState, page_params};
+use crate::app;
 use crate::error::{ApiError, Result};
 use crate::store::discounts::{self, DiscountView, Settings};
 
@@ -157,7 +158,7 @@ pub(super) async fn create_discount(
     let settings = body.settings(None)?;
     let code = body.code.as_deref().unwrap_or_default().to_ascii_uppercase();
     let actor = caller.subject().sub.clone();
-    let created = discounts::create(&state.pool, &actor, &code, &settings).await?;
+    let created = app::discounts::create(&state.pool, &actor, &code, &settings).await?;
     let view = created.ok_or_else(|| Problem::new(Code::DiscountCodeTaken, format!("{code} exists already")))?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
@@ -231,7 +232,7 @@ pub(super) async fn update_discount(
     let current = discounts::find(&state.pool, &code).await?.ok_or(ApiError::DiscountNotFound)?;
     let settings = body.settings(Some(&current))?;
     let actor = caller.subject().sub.clone();
-    let updated = discounts::update(&state.pool, &actor, "discount.update", &code, &settings).await?;
+    let updated = app::discounts::update(&state.pool, &actor, "discount.update", &code, &settings).await?;
     updated.map(Json).ok_or(ApiError::DiscountNotFound)
 }
 
@@ -252,6 +253,7 @@ pub(super) async fn deactivate_discount(
     caller.require_perm(Permission::PromotionsWrite)?;
     let settings = Settings { active: Some(false), ..Settings::default() };
     let actor = caller.subject().sub.clone();
-    let stopped = discounts::update(&state.pool, &actor, "discount.deactivate", &code_of(&code)?, &settings).await?;
+    let stopped =
+        app::discounts::update(&state.pool, &actor, "discount.deactivate", &code_of(&code)?, &settings).await?;
     stopped.map(Json).ok_or(ApiError::DiscountNotFound)
 }

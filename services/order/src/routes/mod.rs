@@ -5,51 +5,25 @@ mod discounts;
 mod internal;
 mod staff;
 
-use std::time::Duration;
-
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
-use contracts::cart::CartClient;
-use contracts::inventory::InventoryClient;
-use contracts::product::ProductClient;
-use contracts::user::{PostalAddress, UserClient};
-use events::catalog::OrderCancelled;
+use contracts::user::PostalAddress;
 use internal_token::{Caller, only_from};
 use serde::{Deserialize, Serialize};
 use service_kit::problem_schema::ProblemSchema;
 use service_kit::{FieldCode, FieldErrors, Json, Query, fleet};
-use sqlx::PgPool;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::checkout::{self, Placed};
-use crate::domain::{Event, Pricing};
+pub(crate) use crate::app::AppState;
+use crate::app::checkout::{self, Placed, ShipTo};
 use crate::error::{ApiError, Result};
 use crate::store::{self, OrderView};
-
-/// What every order handler reads.
-#[derive(Clone)]
-pub(crate) struct AppState {
-    pub pool: PgPool,
-    pub currency: String,
-    pub pricing: Pricing,
-    pub payment_window: Duration,
-    /// How long an order without a started payment holds its stock (at most the window).
-    pub unpaid_hold: Duration,
-    /// What one shopper may hold unpaid.
-    pub limits: crate::domain::Limits,
-    /// How long an unfinished request keeps its key (then a retry resumes it).
-    pub key_in_flight: Duration,
-    pub cart: CartClient,
-    pub products: ProductClient,
-    pub users: UserClient,
-    pub inventory: InventoryClient,
-}
 
 fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -111,24 +85,24 @@ pub(crate) struct PlaceOrder {
     pub shipping_address: Option<PostalAddress>,
 }
 
-fn check_place(body: &PlaceOrder) -> Result<()> {
+/// Where the order goes, once the body names exactly one address (a typed-in one checked by
+/// the address book's own rules, review f5592e3 L3: every field bounded, no control characters,
+/// the country and phone checked; trimmed and normalized as the book keeps it).
+fn check_place(body: &PlaceOrder) -> Result<ShipTo> {
     let mut errors = FieldErrors::default();
-    match (&body.shipping_address_id, &body.shipping_address) {
+    let ship_to = match (&body.shipping_address_id, &body.shipping_address) {
+        (Some(id), None) => Some(ShipTo::Saved(*id)),
+        (None, Some(a)) => a.validated("shipping_address", &mut errors).map(ShipTo::Typed),
         (Some(_), Some(_)) | (None, None) => {
             errors.push(
                 "shipping_address_id",
                 FieldCode::Required,
                 "give shipping_address_id or shipping_address, one of them",
             );
+            None
         }
-        // The address book's own rules (review f5592e3 L3): every field bounded, no control
-        // characters, the country and phone checked.
-        (None, Some(a)) => {
-            a.validated("shipping_address", &mut errors);
-        }
-        (Some(_), None) => {}
-    }
-    Ok(errors.finish()?)
+    };
+    Ok(errors.finish_with(ship_to)?)
 }
 
 /// `POST /orders`.
@@ -152,8 +126,9 @@ async fn place_order(
 ) -> Result<Response> {
     let user_id = shopper(&caller)?;
     let key = service_kit::idempotency::key(&headers)?;
-    check_place(&body)?;
-    Ok(match checkout::place(&state, caller.subject(), user_id, &key, &body).await? {
+    let ship_to = check_place(&body)?;
+    let hash = service_kit::idempotency::fingerprint(&body);
+    Ok(match checkout::place(&state, caller.subject(), user_id, &key, &hash, &ship_to).await? {
         Placed::Created(order) => (StatusCode::CREATED, Json(order)).into_response(),
         Placed::Replayed(order) => (StatusCode::OK, Json(order)).into_response(),
     })
@@ -256,22 +231,6 @@ async fn cancel_order(
 ) -> Result<Json<OrderView>> {
     let user_id = shopper(&caller)?;
     let id = order_id(&id)?;
-    let mut tx = state.pool.begin().await?;
-    let outcome =
-        store::transition(&mut tx, id, Some(user_id), Event::Cancel, &user_id.to_string(), "cancelled by the shopper")
-            .await?;
-    let (_, facts) =
-        outcome.ok_or(ApiError::OrderNotFound)?.map_err(|illegal| ApiError::InvalidTransition(illegal.to_string()))?;
-    let event = OrderCancelled {
-        order_id: facts.id,
-        number: facts.number,
-        user_id: facts.user_id,
-        email: facts.contact_email,
-        reason: "cancelled by the shopper".into(),
-        was_paid: false,
-        by: events::catalog::CancelledBy::Shopper,
-    };
-    events::enqueue(&mut tx, crate::SERVICE, &event).await?;
-    tx.commit().await?;
+    crate::app::orders::cancel(&state.pool, user_id, id).await?;
     store::find(&state.pool, id, Some(user_id)).await?.map(Json).ok_or(ApiError::OrderNotFound)
 }

@@ -3,7 +3,6 @@
 
 use axum::extract::{Path, State};
 use contracts::order::OrderDetail;
-use events::catalog::{OrderDelivered, OrderShipped};
 use internal_token::Caller;
 use serde::Deserialize;
 use service_kit::problem_schema::ProblemSchema;
@@ -12,7 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{AppState, OrderPage, order_id, page_params};
-use crate::domain::{Event, Status};
+use crate::domain::Status;
 use crate::error::{ApiError, Result};
 use crate::store::{self, OrderView};
 
@@ -105,42 +104,8 @@ pub(super) async fn ship(
     }
     errors.finish()?;
     let actor = caller.subject().sub.clone();
-    let mut tx = state.pool.begin().await?;
-    let reason = format!("shipped with {}", body.carrier.trim());
-    let before = store::lock_status(&mut tx, id).await?;
-    let outcome = store::transition(&mut tx, id, None, Event::Ship, &actor, &reason).await?;
-    let (_, facts) =
-        outcome.ok_or(ApiError::OrderNotFound)?.map_err(|illegal| ApiError::InvalidTransition(illegal.to_string()))?;
-    store::set_tracking(&mut tx, id, body.carrier.trim(), body.tracking_number.trim()).await?;
-    let event = OrderShipped {
-        order_id: facts.id,
-        number: facts.number,
-        user_id: facts.user_id,
-        email: facts.contact_email,
-        carrier: body.carrier.trim().to_owned(),
-        tracking_number: body.tracking_number.trim().to_owned(),
-    };
-    events::enqueue(&mut tx, crate::SERVICE, &event).await?;
-    let after =
-        serde_json::json!({"status": "shipped", "carrier": event.carrier, "tracking_number": event.tracking_number});
-    audit(&mut tx, &actor, "order.ship", id, before, after).await?;
-    tx.commit().await?;
+    crate::app::orders::ship(&state.pool, &actor, id, body.carrier.trim(), body.tracking_number.trim()).await?;
     store::find(&state.pool, id, None).await?.map(Json).ok_or(ApiError::OrderNotFound)
-}
-
-/// Records a staff change of an order's state in the audit log, in its transaction.
-async fn audit(
-    tx: &mut sqlx::PgConnection,
-    actor: &str,
-    action: &str,
-    id: Uuid,
-    before: Option<String>,
-    after: serde_json::Value,
-) -> Result<()> {
-    let before = before.map(|status| serde_json::json!({ "status": status }));
-    let entry = events::audit::AuditRecorded::new(actor, action, format!("order:{id}"), before, Some(after));
-    events::audit::record(tx, crate::SERVICE, &entry).await?;
-    Ok(())
 }
 
 /// `POST /orders/{id}/deliver`.
@@ -159,21 +124,6 @@ pub(super) async fn deliver(
     caller.require_perm(Permission::OrdersWrite)?;
     let id = order_id(&id)?;
     let actor = caller.subject().sub.clone();
-    let mut tx = state.pool.begin().await?;
-    let before = store::lock_status(&mut tx, id).await?;
-    let outcome = store::transition(&mut tx, id, None, Event::Deliver, &actor, "delivered").await?;
-    let (_, facts) =
-        outcome.ok_or(ApiError::OrderNotFound)?.map_err(|illegal| ApiError::InvalidTransition(illegal.to_string()))?;
-    let paid = store::paid_event(&mut tx, facts).await?;
-    let event = OrderDelivered {
-        order_id: paid.order_id,
-        number: paid.number,
-        user_id: paid.user_id,
-        email: paid.email,
-        lines: paid.lines,
-    };
-    events::enqueue(&mut tx, crate::SERVICE, &event).await?;
-    audit(&mut tx, &actor, "order.deliver", id, before, serde_json::json!({"status": "delivered"})).await?;
-    tx.commit().await?;
+    crate::app::orders::deliver(&state.pool, &actor, id).await?;
     store::find(&state.pool, id, None).await?.map(Json).ok_or(ApiError::OrderNotFound)
 }

@@ -1,6 +1,7 @@
-//! Discount codes and their uses (schema `orders`): staff CRUD, the rules a quote or a checkout
-//! checks, and uses counted once per order (the order id is the use's key), given back when the
-//! order ends unpaid or was never written.
+//! The statements of discount codes and their uses (schema `orders`): staff CRUD, the rules a
+//! quote or a checkout checks, and uses counted once per order (the order id is the use's key),
+//! given back when the order ends unpaid or was never written. `app::discounts` puts them
+//! together in transactions.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -45,29 +46,14 @@ pub(crate) struct Settings {
     pub active: Option<bool>,
 }
 
-/// Records a staff change of a code in the audit log, in its transaction.
-async fn audit(
-    tx: &mut PgConnection,
-    actor: &str,
-    action: &str,
-    code: &str,
-    before: Option<&DiscountView>,
-    after: Option<&DiscountView>,
-) -> sqlx::Result<()> {
-    let view = |d: Option<&DiscountView>| d.and_then(|d| serde_json::to_value(d).ok());
-    let entry = events::audit::AuditRecorded::new(actor, action, format!("discount:{code}"), view(before), view(after));
-    events::audit::record(tx, crate::SERVICE, &entry).await.map(|_| ())
-}
-
-/// Creates a code as `actor` (audited); `None` when the code is taken.
-pub(crate) async fn create(pool: &PgPool, actor: &str, code: &str, s: &Settings) -> sqlx::Result<Option<DiscountView>> {
+/// Inserts a code; `None` when the code is taken.
+pub(crate) async fn insert(tx: &mut PgConnection, code: &str, s: &Settings) -> sqlx::Result<Option<DiscountView>> {
     let sql = format!(
         "insert into discount_codes (id, code, kind, value, starts_at, ends_at, max_uses, max_uses_per_customer, \
            min_subtotal_minor, active) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          on conflict (code) do nothing returning {COLUMNS}"
     );
-    let mut tx = pool.begin().await?;
-    let created: Option<DiscountView> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(Uuid::now_v7())
         .bind(code)
         .bind(s.kind.as_deref())
@@ -79,28 +65,17 @@ pub(crate) async fn create(pool: &PgPool, actor: &str, code: &str, s: &Settings)
         .bind(s.min_subtotal_minor.unwrap_or(0))
         .bind(s.active.unwrap_or(true))
         .fetch_optional(&mut *tx)
-        .await?;
-    if let Some(created) = &created {
-        audit(&mut tx, actor, "discount.create", code, None, Some(created)).await?;
-    }
-    tx.commit().await?;
-    Ok(created)
+        .await
 }
 
-/// Changes what `s` names as `actor` (audited, with the code before and after; `action` says
-/// what the change was); `None` for an unknown code.
-pub(crate) async fn update(
-    pool: &PgPool,
-    actor: &str,
-    action: &str,
-    code: &str,
-    s: &Settings,
-) -> sqlx::Result<Option<DiscountView>> {
-    let mut tx = pool.begin().await?;
+/// Locks a code for a change; it as staff see it.
+pub(crate) async fn lock(tx: &mut PgConnection, code: &str) -> sqlx::Result<Option<DiscountView>> {
     let sql = format!("select {COLUMNS} from discount_codes where code = $1 for update");
-    let before: Option<DiscountView> =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code).fetch_optional(&mut *tx).await?;
-    let Some(before) = before else { return Ok(None) };
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code).fetch_optional(&mut *tx).await
+}
+
+/// Writes what `s` names; the code as it is now (`None` for an unknown code).
+pub(crate) async fn update(tx: &mut PgConnection, code: &str, s: &Settings) -> sqlx::Result<Option<DiscountView>> {
     let sql = format!(
         "update discount_codes set \
            kind = coalesce($2, kind), value = coalesce($3, value), \
@@ -110,7 +85,7 @@ pub(crate) async fn update(
            min_subtotal_minor = coalesce($12, min_subtotal_minor), active = coalesce($13, active), updated_at = now() \
          where code = $1 returning {COLUMNS}"
     );
-    let after: Option<DiscountView> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(code)
         .bind(s.kind.as_deref())
         .bind(s.value)
@@ -125,12 +100,7 @@ pub(crate) async fn update(
         .bind(s.min_subtotal_minor)
         .bind(s.active)
         .fetch_optional(&mut *tx)
-        .await?;
-    if let Some(after) = &after {
-        audit(&mut tx, actor, action, code, Some(&before), Some(after)).await?;
-    }
-    tx.commit().await?;
-    Ok(after)
+        .await
 }
 
 /// A code by its (upper-case) text.
@@ -198,7 +168,7 @@ const RULE: &str =
     "id, kind, value, starts_at, ends_at, max_uses, max_uses_per_customer, min_subtotal_minor, active, uses";
 
 /// Uses of a code by a customer still counted, other than `order_id`'s.
-async fn customer_uses(
+pub(crate) async fn customer_uses(
     tx: &mut PgConnection,
     code_id: Uuid,
     user_id: Uuid,
@@ -234,49 +204,41 @@ pub(crate) async fn quote(
     Ok(check_discount(&row.rule(), Utc::now(), subtotal_minor, used))
 }
 
-/// Counts a use of `code` for an order, once (a retried checkout of the same order finds its
-/// use): the code's row locked, so limits hold under concurrency. The discount it gives.
-pub(crate) async fn claim(
-    pool: &PgPool,
-    code: &str,
-    user_id: Uuid,
-    order_id: Uuid,
-    subtotal_minor: i64,
-) -> sqlx::Result<Result<Discount, DiscountRefusal>> {
-    let mut tx = pool.begin().await?;
+/// A code's id and rule, locked so that limits hold under concurrency.
+pub(crate) async fn lock_rule(tx: &mut PgConnection, code: &str) -> sqlx::Result<Option<(Uuid, DiscountRule)>> {
     let sql = format!("select {RULE} from discount_codes where code = $1 for update");
     let row: Option<RuleRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code).fetch_optional(&mut *tx).await?;
-    let Some(row) = row else { return Ok(Err(DiscountRefusal::Unknown)) };
-    let mut rule = row.rule();
-    let earlier: Option<bool> =
-        sqlx::query_scalar("select released_at is null from discount_uses where order_id = $1 and code_id = $2")
-            .bind(order_id)
-            .bind(row.id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if earlier == Some(true) {
-        // Counted already for this order: its own use does not count against it.
-        rule.uses -= 1;
-        rule.active = true;
-        return Ok(check_discount(&rule, Utc::now(), subtotal_minor, None));
-    }
-    let used = customer_uses(&mut tx, row.id, user_id, Some(order_id)).await?;
-    let discount = match check_discount(&rule, Utc::now(), subtotal_minor, Some(used)) {
-        Ok(discount) => discount,
-        Err(refusal) => return Ok(Err(refusal)),
-    };
+    Ok(row.map(|row| (row.id, row.rule())))
+}
+
+/// Whether an order's use of a code is counted (`Some(true)`), was given back (`Some(false)`)
+/// or never was (`None`).
+pub(crate) async fn use_of(tx: &mut PgConnection, order_id: Uuid, code_id: Uuid) -> sqlx::Result<Option<bool>> {
+    sqlx::query_scalar("select released_at is null from discount_uses where order_id = $1 and code_id = $2")
+        .bind(order_id)
+        .bind(code_id)
+        .fetch_optional(&mut *tx)
+        .await
+}
+
+/// Counts an order's use of a code (its earlier, given-back use of any code replaced).
+pub(crate) async fn record_use(
+    tx: &mut PgConnection,
+    order_id: Uuid,
+    code_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<()> {
     sqlx::query(
         "insert into discount_uses (order_id, code_id, user_id) values ($1, $2, $3) \
          on conflict (order_id) do update set code_id = excluded.code_id, released_at = null, created_at = now()",
     )
     .bind(order_id)
-    .bind(row.id)
+    .bind(code_id)
     .bind(user_id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("update discount_codes set uses = uses + 1 where id = $1").bind(row.id).execute(&mut *tx).await?;
-    tx.commit().await?;
-    Ok(Ok(discount))
+    sqlx::query("update discount_codes set uses = uses + 1 where id = $1").bind(code_id).execute(&mut *tx).await?;
+    Ok(())
 }
 
 /// Gives back the use of an order (it ended unpaid, or its checkout failed), in `tx`; once.
@@ -293,33 +255,20 @@ pub(crate) async fn release(tx: &mut PgConnection, order_id: Uuid) -> sqlx::Resu
     Ok(())
 }
 
-/// Gives back the use of a checkout that failed, unless its order was written after all.
-pub(crate) async fn release_unwritten(pool: &PgPool, order_id: Uuid) -> sqlx::Result<()> {
-    let mut tx = pool.begin().await?;
-    let written: bool = sqlx::query_scalar("select exists (select 1 from orders where id = $1)")
-        .bind(order_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if !written {
-        release(&mut tx, order_id).await?;
-    }
-    tx.commit().await
+/// Whether the order was written.
+pub(crate) async fn order_written(tx: &mut PgConnection, order_id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select exists (select 1 from orders where id = $1)").bind(order_id).fetch_one(&mut *tx).await
 }
 
-/// Gives back uses whose order was never written (the checkout died) after `grace`.
-pub(crate) async fn release_orphans(pool: &PgPool, grace: std::time::Duration) -> sqlx::Result<usize> {
-    let mut tx = pool.begin().await?;
-    let orphans: Vec<Uuid> = sqlx::query_scalar(
+/// Locks the uses whose order was never written (the checkout died) after `grace`; their
+/// orders' ids.
+pub(crate) async fn lock_orphans(tx: &mut PgConnection, grace: std::time::Duration) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
         "select u.order_id from discount_uses u where u.released_at is null \
            and u.created_at < now() - make_interval(secs => $1) \
            and not exists (select 1 from orders o where o.id = u.order_id) for update skip locked",
     )
     .bind(grace.as_secs_f64())
     .fetch_all(&mut *tx)
-    .await?;
-    for order_id in &orphans {
-        release(&mut tx, *order_id).await?;
-    }
-    tx.commit().await?;
-    Ok(orphans.len())
+    .await
 }

@@ -10,48 +10,36 @@ pub(crate) mod discounts;
 
 use crate::domain::{self, Event, IllegalTransition, Status};
 
-/// What claiming an Idempotency-Key found.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Claim {
-    /// First use: go ahead, making the order with this id.
-    New(Uuid),
-    /// The same request was completed: answer with this order.
-    Done(Uuid),
-    /// The same request was started long ago and never finished (a crash): go ahead again
-    /// with the same order id (its reservation is idempotent by it).
-    Resume(Uuid),
-    /// The same request is being processed right now.
-    InFlight,
-    /// The key was used for a different request.
-    Reused,
-}
-
-/// Claims `key` of `user_id` for a request with `hash`; an unfinished request older than
-/// `in_flight` (its process died) may be resumed under the same order id.
-pub(crate) async fn claim_key(
-    pool: &PgPool,
+/// Claims `key` of `user_id` for a request with `hash` under a fresh order id; that id, or
+/// none when the key is taken.
+pub(crate) async fn insert_key(
+    tx: &mut PgConnection,
     user_id: Uuid,
     key: &str,
     hash: &str,
-    in_flight: std::time::Duration,
-) -> sqlx::Result<Claim> {
-    let mut tx = pool.begin().await?;
-    let fresh = Uuid::now_v7();
-    let inserted: Option<Uuid> = sqlx::query_scalar(
+    order_id: Uuid,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
         "insert into idempotency_keys (user_id, key, request_hash, order_id, state) values ($1, $2, $3, $4, 'in_flight') \
          on conflict (user_id, key) do nothing returning order_id",
     )
     .bind(user_id)
     .bind(key)
     .bind(hash)
-    .bind(fresh)
+    .bind(order_id)
     .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(order_id) = inserted {
-        tx.commit().await?;
-        return Ok(Claim::New(order_id));
-    }
-    let (stored_hash, order_id, state, stale): (String, Uuid, String, bool) = sqlx::query_as(
+    .await
+}
+
+/// A key as it stands, locked: its request's hash, its order, its state, and whether it is
+/// older than `in_flight`.
+pub(crate) async fn lock_key(
+    tx: &mut PgConnection,
+    user_id: Uuid,
+    key: &str,
+    in_flight: std::time::Duration,
+) -> sqlx::Result<(String, Uuid, String, bool)> {
+    sqlx::query_as(
         "select request_hash, order_id, state, created_at < now() - make_interval(secs => $3) \
          from idempotency_keys where user_id = $1 and key = $2 for update",
     )
@@ -59,23 +47,17 @@ pub(crate) async fn claim_key(
     .bind(key)
     .bind(in_flight.as_secs_f64())
     .fetch_one(&mut *tx)
-    .await?;
-    let claim = if stored_hash != hash {
-        Claim::Reused
-    } else if state == "done" {
-        Claim::Done(order_id)
-    } else if stale {
-        sqlx::query("update idempotency_keys set created_at = now() where user_id = $1 and key = $2")
-            .bind(user_id)
-            .bind(key)
-            .execute(&mut *tx)
-            .await?;
-        Claim::Resume(order_id)
-    } else {
-        Claim::InFlight
-    };
-    tx.commit().await?;
-    Ok(claim)
+    .await
+}
+
+/// Starts a key's in-flight time afresh (a resumed request).
+pub(crate) async fn touch_key(tx: &mut PgConnection, user_id: Uuid, key: &str) -> sqlx::Result<()> {
+    sqlx::query("update idempotency_keys set created_at = now() where user_id = $1 and key = $2")
+        .bind(user_id)
+        .bind(key)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
 
 /// Gives a key back after a request that made nothing (a 4xx), so it may be retried as is.

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AppState;
+use crate::app;
 use crate::domain::{ReviewCursor, ReviewSort, check_review, review_listing};
 use crate::error::{ApiError, Result};
 use crate::store::reviews::{self, Review};
@@ -104,7 +105,7 @@ pub(super) async fn create_review(
     errors.finish()?;
     let product_id = product_of(&state, &id).await?;
     let review =
-        reviews::create(&state.pool, product_id, user_id, body.rating as i16, body.title.trim(), body.body.trim())
+        app::reviews::create(&state.pool, product_id, user_id, body.rating as i16, body.title.trim(), body.body.trim())
             .await?;
     state.cache.invalidate().await;
     Ok((StatusCode::CREATED, Json(review)).into_response())
@@ -127,7 +128,7 @@ pub(super) async fn vote_helpful(
     Path(id): Path<String>,
 ) -> Result<Json<Review>> {
     let user_id = signed_in(&caller)?;
-    Ok(Json(reviews::vote_helpful(&state.pool, review_id(&id)?, user_id).await?))
+    Ok(Json(app::reviews::vote_helpful(&state.pool, review_id(&id)?, user_id).await?))
 }
 
 /// `GET /reviews` (staff).
@@ -203,7 +204,7 @@ pub(super) async fn moderate(
     }
     errors.finish()?;
     let review =
-        reviews::moderate(&state.pool, &caller.subject().sub, review_id(&id)?, &body.status, body.note.as_deref())
+        app::reviews::moderate(&state.pool, &caller.subject().sub, review_id(&id)?, &body.status, body.note.as_deref())
             .await?;
     state.cache.invalidate().await;
     Ok(Json(review))

@@ -12,11 +12,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{AppState, CategoryPage, category_page};
+use crate::app::{catalog, transfer};
 use crate::domain::{check_sku, check_slug, check_status, check_text};
 use crate::error::{ApiError, Result};
-use crate::store::writes::{
-    self, CategoryChanges, NewCategory, NewProduct, NewVariant, ProductChanges, VariantChanges,
-};
+use crate::store::writes::{CategoryChanges, NewCategory, NewProduct, NewVariant, ProductChanges, VariantChanges};
 use crate::store::{self, ProductDetail};
 
 type JsonMap = serde_json::Map<String, serde_json::Value>;
@@ -275,7 +274,7 @@ pub(super) async fn create_product(
         categories: body.categories,
         variants,
     };
-    let id = writes::create_product(&state.pool, &caller.subject().sub, &product).await?;
+    let id = catalog::create_product(&state.pool, &caller.subject().sub, &product).await?;
     state.cache.invalidate().await;
     Ok((StatusCode::CREATED, Json(detail(&state, id).await?)).into_response())
 }
@@ -326,7 +325,7 @@ pub(super) async fn update_product(
         seo_description: body.seo_description,
         categories: body.categories,
     };
-    writes::update_product(&state.pool, &caller.subject().sub, id, &changes).await?;
+    catalog::update_product(&state.pool, &caller.subject().sub, id, &changes).await?;
     state.cache.invalidate().await;
     Ok(Json(detail(&state, id).await?))
 }
@@ -345,7 +344,7 @@ pub(super) async fn archive_product(
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
     staff_only(&caller)?;
-    writes::archive_product(&state.pool, &caller.subject().sub, product_id(&id)?).await?;
+    catalog::archive_product(&state.pool, &caller.subject().sub, product_id(&id)?).await?;
     state.cache.invalidate().await;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -371,7 +370,7 @@ pub(super) async fn add_variant(
     let mut errors = FieldErrors::default();
     let variant = new_variant(&mut errors, "", body, &state.currency);
     errors.finish()?;
-    writes::add_variant(&state.pool, &caller.subject().sub, id, &variant).await?;
+    catalog::add_variant(&state.pool, &caller.subject().sub, id, &variant).await?;
     state.cache.invalidate().await;
     Ok((StatusCode::CREATED, Json(detail(&state, id).await?)).into_response())
 }
@@ -410,7 +409,7 @@ pub(super) async fn update_variant(
         weight_grams: body.weight_grams,
         barcode: body.barcode,
     };
-    writes::update_variant(&state.pool, &caller.subject().sub, id, &sku, &changes).await?;
+    catalog::update_variant(&state.pool, &caller.subject().sub, id, &sku, &changes).await?;
     state.cache.invalidate().await;
     Ok(Json(detail(&state, id).await?))
 }
@@ -443,7 +442,7 @@ pub(super) async fn create_category(
         parent: body.parent,
         position: body.position,
     };
-    writes::create_category(&state.pool, &caller.subject().sub, &category).await?;
+    catalog::create_category(&state.pool, &caller.subject().sub, &category).await?;
     state.cache.invalidate().await;
     Ok((StatusCode::CREATED, Json(category_page(&state.pool, &category.slug).await?)).into_response())
 }
@@ -479,7 +478,7 @@ pub(super) async fn update_category(
         parent: body.parent,
         position: body.position,
     };
-    writes::update_category(&state.pool, &caller.subject().sub, &slug, &changes).await?;
+    catalog::update_category(&state.pool, &caller.subject().sub, &slug, &changes).await?;
     state.cache.invalidate().await;
     Ok(Json(category_page(&state.pool, &new_slug).await?))
 }
@@ -490,7 +489,7 @@ pub(super) async fn update_category(
     responses((status = 200, description = "The CSV file.", content_type = "text/csv", body = String)))]
 pub(super) async fn export_products(State(state): State<AppState>, caller: Caller) -> Result<Response> {
     staff_only(&caller)?;
-    let body = crate::transfer::export(&state.pool).await?;
+    let body = transfer::export(&state.pool).await?;
     let headers = [
         (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
         (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"catalog.csv\""),
@@ -507,7 +506,7 @@ pub(super) const IMPORT_MAX_BYTES: usize = 4 * 1024 * 1024;
     description = "The export's columns. Idempotent by SKU: a SKU of the row's product is updated, a new SKU added (a new product slug creates the product; its fields come from its first row). All or nothing: any invalid row (each reported as `rows[<line>].<column>`) writes nothing. Variants not in the file are left as they are.",
     request_body(content = String, content_type = "text/csv", description = "The CSV file (UTF-8, header row first, at most 5000 rows)."),
     responses(
-        (status = 200, description = "What was created and updated.", body = crate::transfer::ImportReport),
+        (status = 200, description = "What was created and updated.", body = transfer::ImportReport),
         (status = 400, description = "`unreadable_body`: not UTF-8.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: send `Content-Type: text/csv`.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: every bad row named by line and column.", body = ProblemSchema, content_type = "application/problem+json"),
@@ -517,7 +516,7 @@ pub(super) async fn import_products(
     caller: Caller,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
-) -> Result<Json<crate::transfer::ImportReport>> {
+) -> Result<Json<transfer::ImportReport>> {
     staff_only(&caller)?;
     let is_csv = headers
         .get(axum::http::header::CONTENT_TYPE)
@@ -530,7 +529,7 @@ pub(super) async fn import_products(
     }
     let text = std::str::from_utf8(&body)
         .map_err(|_| service_kit::Problem::new(service_kit::Code::UnreadableBody, "the file is not UTF-8"))?;
-    let report = crate::transfer::import(&state.pool, &caller.subject().sub, &state.currency, text).await?;
+    let report = transfer::import(&state.pool, &caller.subject().sub, &state.currency, text).await?;
     state.cache.invalidate().await;
     Ok(Json(report))
 }

@@ -1,16 +1,14 @@
-//! Reviews and what they change: a review and the product's rating (sum and count of published
-//! reviews) in one transaction, with the product's version bumped and PRODUCT_UPDATED enqueued
-//! (search ranks by rating); moderation that hides or shows a review and moves the rating with
-//! it; helpful votes (one per shopper); purchases from ORDER_DELIVERED that verify reviews.
+//! The statements of reviews: a review and the product's rating (sum and count of published
+//! reviews, the version bumped with it), moderation, helpful votes (one per shopper), purchases
+//! from ORDER_DELIVERED that verify reviews, and erasing an author. `app::reviews` puts them
+//! together in transactions with their events.
 
 use chrono::{DateTime, Utc};
-use events::catalog::ProductUpdated;
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::{PageSize, ReviewCursor, ReviewSort};
-use crate::error::{ApiError, Result};
 
 /// A review as shown. Staff views add who wrote it and its moderation state.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -52,10 +50,15 @@ pub(crate) async fn active_product(pool: &PgPool, id: Option<Uuid>, slug: &str) 
         .await
 }
 
-/// Moves a product's rating by a published review's arrival (`sign` 1) or departure (-1), bumps
-/// its version and enqueues PRODUCT_UPDATED.
-async fn rate(tx: &mut PgConnection, product_id: Uuid, rating: i16, sign: i32) -> sqlx::Result<()> {
-    let (version, slug, status): (i64, String, String) = sqlx::query_as(
+/// Moves a product's rating by a published review's arrival (`sign` 1) or departure (-1) and
+/// bumps its version; (version, slug, status) for its event.
+pub(crate) async fn rate(
+    tx: &mut PgConnection,
+    product_id: Uuid,
+    rating: i16,
+    sign: i32,
+) -> sqlx::Result<(i64, String, String)> {
+    sqlx::query_as(
         "update products set rating_sum = rating_sum + $2, rating_count = rating_count + $3, version = version + 1 \
          where id = $1 returning version, slug, status",
     )
@@ -63,34 +66,40 @@ async fn rate(tx: &mut PgConnection, product_id: Uuid, rating: i16, sign: i32) -
     .bind(i32::from(rating) * sign)
     .bind(sign)
     .fetch_one(&mut *tx)
-    .await?;
-    events::enqueue(tx, crate::SERVICE, &ProductUpdated { product_id, version, slug, status }).await?;
+    .await
+}
+
+/// Locks an active product (so its rating moves with each review in turn); none if it is not
+/// active or not there.
+pub(crate) async fn lock_active_product(tx: &mut PgConnection, product_id: Uuid) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar("select id from products where id = $1 and status = 'active' for update")
+        .bind(product_id)
+        .fetch_optional(&mut *tx)
+        .await
+}
+
+/// Locks a product, whatever its status.
+pub(crate) async fn lock_product(tx: &mut PgConnection, product_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("select 1 from products where id = $1 for update").bind(product_id).execute(&mut *tx).await?;
     Ok(())
 }
 
-/// Writes a shopper's review of an active product (a second one is 409 `review_exists`).
-pub(crate) async fn create(
-    pool: &PgPool,
+/// Inserts a shopper's review, verified when they bought the product (a second one violates
+/// `reviews_product_id_user_id_key`).
+pub(crate) async fn insert(
+    tx: &mut PgConnection,
     product_id: Uuid,
     user_id: Uuid,
     rating: i16,
     title: &str,
     body: &str,
-) -> Result<Review> {
-    let mut tx = pool.begin().await?;
-    // The product row is locked so its rating moves with each review in turn.
-    let active: Option<Uuid> =
-        sqlx::query_scalar("select id from products where id = $1 and status = 'active' for update")
-            .bind(product_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    active.ok_or(ApiError::ProductNotFound)?;
+) -> sqlx::Result<Review> {
     let sql = format!(
         "insert into reviews as r (id, product_id, user_id, rating, title, body, verified_purchase) \
          values ($1, $2, $3, $4, $5, $6, exists (select 1 from purchases where user_id = $3 and product_id = $2)) \
          returning {PUBLIC_COLUMNS}"
     );
-    let review: Review = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(Uuid::now_v7())
         .bind(product_id)
         .bind(user_id)
@@ -98,10 +107,7 @@ pub(crate) async fn create(
         .bind(title)
         .bind(body)
         .fetch_one(&mut *tx)
-        .await?;
-    rate(&mut tx, product_id, rating, 1).await?;
-    tx.commit().await?;
-    Ok(review)
+        .await
 }
 
 /// A page of a product's published reviews (plus one to tell whether more exist).
@@ -156,46 +162,29 @@ pub(crate) async fn staff_list(
         .await
 }
 
-/// Publishes or hides a review (moving the product's rating with it) and keeps a note, as
-/// `actor` (audited with the review before and after).
-pub(crate) async fn moderate(
-    pool: &PgPool,
-    actor: &str,
+/// The product of a review, unlocked (to take the product's lock first).
+pub(crate) async fn product_of(tx: &mut PgConnection, review_id: Uuid) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar("select product_id from reviews where id = $1").bind(review_id).fetch_optional(&mut *tx).await
+}
+
+/// Locks a review; it as staff see it.
+pub(crate) async fn lock_staff_view(tx: &mut PgConnection, review_id: Uuid) -> sqlx::Result<Review> {
+    let sql = format!("select {STAFF_COLUMNS} from reviews r where r.id = $1 for update");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(review_id).fetch_one(&mut *tx).await
+}
+
+/// Sets a review's status and (when given) its moderation note; it as staff see it now.
+pub(crate) async fn set_status(
+    tx: &mut PgConnection,
     review_id: Uuid,
     status: &str,
     note: Option<&str>,
-) -> Result<Review> {
-    let mut tx = pool.begin().await?;
-    let current: Option<(Uuid, String, i16)> =
-        sqlx::query_as("select product_id, status, rating from reviews where id = $1")
-            .bind(review_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let (product_id, _, _) = current.ok_or(ApiError::ReviewNotFound)?;
-    // Lock order: the product, then the review (as `create` does).
-    sqlx::query("select 1 from products where id = $1 for update").bind(product_id).execute(&mut *tx).await?;
-    let (was, rating): (String, i16) = sqlx::query_as("select status, rating from reviews where id = $1 for update")
-        .bind(review_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    let view = format!("select {STAFF_COLUMNS} from reviews r where r.id = $1");
-    let before: Review = sqlx::query_as(sqlx::AssertSqlSafe(view)).bind(review_id).fetch_one(&mut *tx).await?;
+) -> sqlx::Result<Review> {
     let sql = format!(
         "update reviews r set status = $2, moderation_note = coalesce($3, moderation_note), updated_at = now() \
          where id = $1 returning {STAFF_COLUMNS}"
     );
-    let review: Review =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(review_id).bind(status).bind(note).fetch_one(&mut *tx).await?;
-    match (was.as_str(), status) {
-        ("published", "hidden") => rate(&mut tx, product_id, rating, -1).await?,
-        ("hidden", "published") => rate(&mut tx, product_id, rating, 1).await?,
-        _ => {}
-    }
-    let json = |r: &Review| serde_json::to_value(r).ok();
-    let target = format!("review:{review_id}");
-    super::writes::audit(&mut tx, actor, "review.moderate", target, json(&before), json(&review)).await?;
-    tx.commit().await?;
-    Ok(review)
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(review_id).bind(status).bind(note).fetch_one(&mut *tx).await
 }
 
 /// Every review a shopper wrote, with its status and note, oldest first (their data export).
@@ -204,10 +193,8 @@ pub(crate) async fn of_author(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_all(pool).await
 }
 
-/// Erases a deleted account's reviews (each published one leaves its product's rating, which
-/// moves like a moderation), its helpful votes (each voted review's count goes down) and its
-/// purchases. Returns how many reviews went.
-pub(crate) async fn erase_author(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<usize> {
+/// Takes a shopper's helpful votes back (each voted review's count goes down).
+pub(crate) async fn erase_votes(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
     sqlx::query(
         "update reviews r set helpful_count = r.helpful_count - 1 from review_votes v \
          where v.review_id = r.id and v.user_id = $1",
@@ -216,44 +203,48 @@ pub(crate) async fn erase_author(tx: &mut PgConnection, user_id: Uuid) -> sqlx::
     .execute(&mut *tx)
     .await?;
     sqlx::query("delete from review_votes where user_id = $1").bind(user_id).execute(&mut *tx).await?;
-    let reviews: Vec<(Uuid, String, i16)> =
-        sqlx::query_as("select product_id, status, rating from reviews where user_id = $1 order by product_id")
-            .bind(user_id)
-            .fetch_all(&mut *tx)
-            .await?;
-    for (product_id, status, rating) in &reviews {
-        // Lock order: the product, then the review (as `create` and `moderate` do).
-        sqlx::query("select 1 from products where id = $1 for update").bind(product_id).execute(&mut *tx).await?;
-        if status == "published" {
-            rate(tx, *product_id, *rating, -1).await?;
-        }
-    }
-    sqlx::query("delete from reviews where user_id = $1").bind(user_id).execute(&mut *tx).await?;
-    sqlx::query("delete from purchases where user_id = $1").bind(user_id).execute(&mut *tx).await?;
-    Ok(reviews.len())
+    Ok(())
 }
 
-/// Counts a shopper's helpful vote on a published review (once per shopper).
-pub(crate) async fn vote_helpful(pool: &PgPool, review_id: Uuid, user_id: Uuid) -> Result<Review> {
-    let mut tx = pool.begin().await?;
-    let published: Option<Uuid> =
-        sqlx::query_scalar("select id from reviews where id = $1 and status = 'published' for update")
-            .bind(review_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    published.ok_or(ApiError::ReviewNotFound)?;
-    let voted = sqlx::query("insert into review_votes (review_id, user_id) values ($1, $2) on conflict do nothing")
+/// A shopper's reviews as (product, status, rating), by product (the order to lock them in).
+pub(crate) async fn authored(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<(Uuid, String, i16)>> {
+    sqlx::query_as("select product_id, status, rating from reviews where user_id = $1 order by product_id")
+        .bind(user_id)
+        .fetch_all(&mut *tx)
+        .await
+}
+
+/// Deletes a shopper's reviews and purchases.
+pub(crate) async fn delete_authored(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("delete from reviews where user_id = $1").bind(user_id).execute(&mut *tx).await?;
+    sqlx::query("delete from purchases where user_id = $1").bind(user_id).execute(&mut *tx).await?;
+    Ok(())
+}
+
+/// Locks a published review; none if it is hidden or not there.
+pub(crate) async fn lock_published(tx: &mut PgConnection, review_id: Uuid) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar("select id from reviews where id = $1 and status = 'published' for update")
+        .bind(review_id)
+        .fetch_optional(&mut *tx)
+        .await
+}
+
+/// Records a shopper's helpful vote; whether it is new (one per shopper).
+pub(crate) async fn add_vote(tx: &mut PgConnection, review_id: Uuid, user_id: Uuid) -> sqlx::Result<bool> {
+    let added = sqlx::query("insert into review_votes (review_id, user_id) values ($1, $2) on conflict do nothing")
         .bind(review_id)
         .bind(user_id)
         .execute(&mut *tx)
         .await?
         .rows_affected();
+    Ok(added == 1)
+}
+
+/// Adds `votes` to a review's helpful count; the review as shown.
+pub(crate) async fn add_helpful(tx: &mut PgConnection, review_id: Uuid, votes: i32) -> sqlx::Result<Review> {
     let sql =
         format!("update reviews r set helpful_count = helpful_count + $2 where id = $1 returning {PUBLIC_COLUMNS}");
-    let review =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(review_id).bind(voted as i32).fetch_one(&mut *tx).await?;
-    tx.commit().await?;
-    Ok(review)
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(review_id).bind(votes).fetch_one(&mut *tx).await
 }
 
 /// Records what a paid order bought and verifies the buyer's reviews of those products.

@@ -1,15 +1,14 @@
-//! Staff writes to the catalog. Each runs in one transaction that also bumps the aggregate's
-//! version, keeps the product's price range and stock flag in step with its variants, and
-//! enqueues the PRODUCT_* / CATEGORY_* event, so the change and its event commit together.
+//! The statements of staff writes to the catalog: products, variants, categories and declared
+//! attributes, the snapshots the audit log keeps, and `refresh`, which keeps a product's price
+//! range and stock flag in step with its variants and bumps its version. `app::catalog` puts
+//! them together in transactions with their events and audit entries.
 
 use std::collections::BTreeMap;
 
-use events::catalog::{CategoryCreated, CategoryUpdated, ProductArchived, ProductCreated, ProductUpdated};
-use service_kit::{FieldCode, FieldErrors, Problem};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::{AttributeKind, check_attributes};
+use crate::domain::AttributeKind;
 
 /// A product as the audit log keeps it: its row (without the rendered HTML) with its variants
 /// and category ids.
@@ -31,38 +30,15 @@ pub(crate) async fn product_snapshot(
 }
 
 /// A category as the audit log keeps it.
-async fn category_snapshot(tx: &mut PgConnection, category_id: Uuid) -> sqlx::Result<Option<serde_json::Value>> {
+pub(crate) async fn category_snapshot(
+    tx: &mut PgConnection,
+    category_id: Uuid,
+) -> sqlx::Result<Option<serde_json::Value>> {
     sqlx::query_scalar("select to_jsonb(c) from categories c where c.id = $1")
         .bind(category_id)
         .fetch_optional(&mut *tx)
         .await
 }
-
-/// Records `actor`'s catalog write in the audit log, in its transaction.
-pub(crate) async fn audit(
-    tx: &mut PgConnection,
-    actor: &str,
-    action: &str,
-    target: String,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
-) -> sqlx::Result<()> {
-    let entry = events::audit::AuditRecorded::new(actor, action, target, before, after);
-    events::audit::record(tx, crate::SERVICE, &entry).await.map(|_| ())
-}
-
-/// Audits a change of a product: `before` as it was, and the product as it is now.
-pub(crate) async fn audit_product(
-    tx: &mut PgConnection,
-    actor: &str,
-    action: &str,
-    product_id: Uuid,
-    before: Option<serde_json::Value>,
-) -> sqlx::Result<()> {
-    let after = product_snapshot(tx, product_id).await?;
-    audit(tx, actor, action, format!("product:{product_id}"), before, after).await
-}
-use crate::error::{ApiError, Result};
 
 /// A variant to create.
 #[derive(Clone, Debug)]
@@ -136,26 +112,6 @@ pub(crate) async fn declared_attributes(
         .collect())
 }
 
-/// Checks attributes against their declared kinds and declares new ones, in the transaction.
-async fn typed_attributes(
-    tx: &mut PgConnection,
-    attributes: &serde_json::Map<String, serde_json::Value>,
-) -> Result<()> {
-    let names: Vec<String> = attributes.keys().cloned().collect();
-    let declared = declared_attributes(&mut *tx, &names).await?;
-    let mut errors = FieldErrors::default();
-    let new = check_attributes(&mut errors, attributes, &declared);
-    errors.finish()?;
-    for (name, kind) in new {
-        sqlx::query("insert into attributes (name, kind, label) values ($1, $2, $1) on conflict (name) do nothing")
-            .bind(&name)
-            .bind(kind.as_str())
-            .execute(&mut *tx)
-            .await?;
-    }
-    Ok(())
-}
-
 /// Declares a typed attribute (the seed's enums; text/number/boolean also declare themselves).
 pub(crate) async fn declare_attribute(
     tx: &mut PgConnection,
@@ -180,40 +136,7 @@ pub(crate) async fn declare_attribute(
     Ok(())
 }
 
-/// The ids of category slugs; an unknown one is a 422 naming its index.
-async fn category_ids(tx: &mut PgConnection, slugs: &[String]) -> Result<Vec<Uuid>> {
-    let rows: Vec<(String, Uuid)> =
-        sqlx::query_as("select slug, id from categories where slug = any($1)").bind(slugs).fetch_all(&mut *tx).await?;
-    let mut errors = FieldErrors::default();
-    let ids = slugs
-        .iter()
-        .enumerate()
-        .filter_map(|(i, slug)| match rows.iter().find(|(s, _)| s == slug) {
-            Some((_, id)) => Some(*id),
-            None => {
-                errors.push(format!("categories[{i}]"), FieldCode::InvalidValue, format!("no category {slug}"));
-                None
-            }
-        })
-        .collect();
-    errors.finish()?;
-    Ok(ids)
-}
-
-async fn set_categories(tx: &mut PgConnection, product_id: Uuid, slugs: &[String]) -> Result<()> {
-    let ids = category_ids(tx, slugs).await?;
-    sqlx::query("delete from product_categories where product_id = $1").bind(product_id).execute(&mut *tx).await?;
-    sqlx::query(
-        "insert into product_categories (product_id, category_id) select $1, unnest($2::uuid[]) on conflict do nothing",
-    )
-    .bind(product_id)
-    .bind(ids)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-async fn insert_variant(
+pub(crate) async fn insert_variant(
     tx: &mut PgConnection,
     product_id: Uuid,
     position: i32,
@@ -242,7 +165,7 @@ async fn insert_variant(
 
 /// After a change: the price range and stock flag from the variants, the version bumped.
 /// Returns (version, slug, status).
-async fn refresh(tx: &mut PgConnection, product_id: Uuid) -> sqlx::Result<(i64, String, String)> {
+pub(crate) async fn refresh(tx: &mut PgConnection, product_id: Uuid) -> sqlx::Result<(i64, String, String)> {
     sqlx::query_as(
         "update products p set \
            price_min_minor = coalesce((select min(price_minor) from variants where product_id = p.id), 0), \
@@ -256,158 +179,10 @@ async fn refresh(tx: &mut PgConnection, product_id: Uuid) -> sqlx::Result<(i64, 
     .await
 }
 
-/// Emits the event of a product change: ARCHIVED when it was archived, else UPDATED.
-async fn product_changed(tx: &mut PgConnection, product_id: Uuid, was_archived: bool) -> Result<i64> {
-    let (version, slug, status) = refresh(&mut *tx, product_id).await?;
-    if status == "archived" && !was_archived {
-        events::enqueue(tx, crate::SERVICE, &ProductArchived { product_id, version, slug }).await?;
-    } else {
-        events::enqueue(tx, crate::SERVICE, &ProductUpdated { product_id, version, slug, status }).await?;
-    }
-    Ok(version)
-}
-
-/// Creates a product with its variants and categories as `actor` (audited); returns its id.
-pub(crate) async fn create_product(pool: &PgPool, actor: &str, product: &NewProduct) -> Result<Uuid> {
-    let mut tx = pool.begin().await?;
-    let id = create_product_in(&mut tx, product).await?;
-    audit_product(&mut tx, actor, "product.create", id, None).await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
-/// [`create_product`] inside the caller's transaction.
-pub(crate) async fn create_product_in(tx: &mut PgConnection, product: &NewProduct) -> Result<Uuid> {
-    let id = Uuid::now_v7();
-    typed_attributes(&mut *tx, &product.attributes).await?;
-    sqlx::query(
-        "insert into products (id, slug, title, description, description_html, status, brand, attributes, images, \
-         seo_title, seo_description, currency, version) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0)",
-    )
-    .bind(id)
-    .bind(&product.slug)
-    .bind(&product.title)
-    .bind(&product.description)
-    .bind(&product.description_html)
-    .bind(&product.status)
-    .bind(&product.brand)
-    .bind(sqlx::types::Json(&product.attributes))
-    .bind(sqlx::types::Json(&product.images))
-    .bind(&product.seo_title)
-    .bind(&product.seo_description)
-    .bind(product.variants.first().map(|v| v.currency.as_str()).unwrap_or("EUR"))
-    .execute(&mut *tx)
-    .await?;
-    for (position, variant) in product.variants.iter().enumerate() {
-        insert_variant(&mut *tx, id, position as i32, variant).await?;
-    }
-    set_categories(&mut *tx, id, &product.categories).await?;
-    let (version, slug, status) = refresh(&mut *tx, id).await?;
-    events::enqueue(&mut *tx, crate::SERVICE, &ProductCreated { product_id: id, version, slug, status }).await?;
-    Ok(id)
-}
-
-/// Locks a product for a change; its status, or 404.
-async fn lock_product(tx: &mut PgConnection, product_id: Uuid) -> Result<String> {
-    sqlx::query_scalar("select status from products where id = $1 for update")
-        .bind(product_id)
-        .fetch_optional(tx)
-        .await?
-        .ok_or(ApiError::ProductNotFound)
-}
-
-/// Changes a product's fields as `actor` (audited with the product before and after).
-pub(crate) async fn update_product(
-    pool: &PgPool,
-    actor: &str,
-    product_id: Uuid,
-    changes: &ProductChanges,
-) -> Result<i64> {
-    let mut tx = pool.begin().await?;
-    lock_product(&mut tx, product_id).await?;
-    let before = product_snapshot(&mut tx, product_id).await?;
-    let version = update_product_in(&mut tx, product_id, changes).await?;
-    audit_product(&mut tx, actor, "product.update", product_id, before).await?;
-    tx.commit().await?;
-    Ok(version)
-}
-
-/// [`update_product`] inside the caller's transaction.
-pub(crate) async fn update_product_in(
-    tx: &mut PgConnection,
-    product_id: Uuid,
-    changes: &ProductChanges,
-) -> Result<i64> {
-    let status = lock_product(&mut *tx, product_id).await?;
-    if let Some(attributes) = &changes.attributes {
-        typed_attributes(&mut *tx, attributes).await?;
-    }
-    sqlx::query(
-        "update products set slug = coalesce($2, slug), title = coalesce($3, title), \
-           description = coalesce($4, description), description_html = coalesce($5, description_html), \
-           status = coalesce($6, status), brand = case when $7 then $8 else brand end, \
-           attributes = coalesce($9, attributes), images = coalesce($10, images), \
-           seo_title = case when $11 then $12 else seo_title end, \
-           seo_description = case when $13 then $14 else seo_description end \
-         where id = $1",
-    )
-    .bind(product_id)
-    .bind(&changes.slug)
-    .bind(&changes.title)
-    .bind(changes.description.as_ref().map(|d| &d.0))
-    .bind(changes.description.as_ref().map(|d| &d.1))
-    .bind(&changes.status)
-    .bind(changes.brand.is_some())
-    .bind(changes.brand.clone().flatten())
-    .bind(changes.attributes.as_ref().map(sqlx::types::Json))
-    .bind(changes.images.as_ref().map(sqlx::types::Json))
-    .bind(changes.seo_title.is_some())
-    .bind(changes.seo_title.clone().flatten())
-    .bind(changes.seo_description.is_some())
-    .bind(changes.seo_description.clone().flatten())
-    .execute(&mut *tx)
-    .await?;
-    if let Some(categories) = &changes.categories {
-        set_categories(&mut *tx, product_id, categories).await?;
-    }
-    product_changed(tx, product_id, status == "archived").await
-}
-
-/// Archives a product (it leaves the storefront; orders keep their snapshots). Archiving an
-/// archived product changes nothing and emits nothing.
-pub(crate) async fn archive_product(pool: &PgPool, actor: &str, product_id: Uuid) -> Result<()> {
-    let mut tx = pool.begin().await?;
-    if lock_product(&mut tx, product_id).await? == "archived" {
-        return Ok(());
-    }
-    let before = product_snapshot(&mut tx, product_id).await?;
-    sqlx::query("update products set status = 'archived' where id = $1").bind(product_id).execute(&mut *tx).await?;
-    product_changed(&mut tx, product_id, false).await?;
-    audit_product(&mut tx, actor, "product.archive", product_id, before).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Adds a variant to a product.
-pub(crate) async fn add_variant(pool: &PgPool, actor: &str, product_id: Uuid, variant: &NewVariant) -> Result<i64> {
-    let mut tx = pool.begin().await?;
-    let status = lock_product(&mut tx, product_id).await?;
-    let before = product_snapshot(&mut tx, product_id).await?;
-    let position: i32 = sqlx::query_scalar("select coalesce(max(position) + 1, 0) from variants where product_id = $1")
-        .bind(product_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    insert_variant(&mut tx, product_id, position, variant).await?;
-    let version = product_changed(&mut tx, product_id, status == "archived").await?;
-    audit_product(&mut tx, actor, "variant.add", product_id, before).await?;
-    tx.commit().await?;
-    Ok(version)
-}
-
 /// Writes a variant of `product_id` by SKU: its fields replaced when the SKU is this product's
 /// already (`true`), else inserted (`false`; a SKU of another product is then refused by its
 /// unique constraint: callers check ownership first).
-pub(crate) async fn upsert_variant_in(
+pub(crate) async fn upsert_variant(
     tx: &mut PgConnection,
     product_id: Uuid,
     variant: &NewVariant,
@@ -436,45 +211,6 @@ pub(crate) async fn upsert_variant_in(
     Ok(false)
 }
 
-/// Changes a variant of a product (by SKU); 404 when the product has no such variant.
-pub(crate) async fn update_variant(
-    pool: &PgPool,
-    actor: &str,
-    product_id: Uuid,
-    sku: &str,
-    changes: &VariantChanges,
-) -> Result<i64> {
-    let mut tx = pool.begin().await?;
-    let status = lock_product(&mut tx, product_id).await?;
-    let before = product_snapshot(&mut tx, product_id).await?;
-    let updated = sqlx::query(
-        "update variants set options = coalesce($3, options), price_minor = coalesce($4, price_minor), \
-           compare_at_minor = case when $5 then $6 else compare_at_minor end, \
-           weight_grams = case when $7 then $8 else weight_grams end, \
-           barcode = case when $9 then $10 else barcode end \
-         where product_id = $1 and sku = $2",
-    )
-    .bind(product_id)
-    .bind(sku)
-    .bind(changes.options.as_ref().map(sqlx::types::Json))
-    .bind(changes.price_minor)
-    .bind(changes.compare_at_minor.is_some())
-    .bind(changes.compare_at_minor.flatten())
-    .bind(changes.weight_grams.is_some())
-    .bind(changes.weight_grams.flatten())
-    .bind(changes.barcode.is_some())
-    .bind(changes.barcode.clone().flatten())
-    .execute(&mut *tx)
-    .await?;
-    if updated.rows_affected() == 0 {
-        return Err(ApiError::VariantNotFound);
-    }
-    let version = product_changed(&mut tx, product_id, status == "archived").await?;
-    audit_product(&mut tx, actor, "variant.update", product_id, before).await?;
-    tx.commit().await?;
-    Ok(version)
-}
-
 /// A category to create.
 #[derive(Clone, Debug)]
 pub(crate) struct NewCategory {
@@ -496,26 +232,170 @@ pub(crate) struct CategoryChanges {
     pub position: Option<i32>,
 }
 
-async fn parent_id(tx: &mut PgConnection, parent: Option<&str>) -> Result<Option<Uuid>> {
-    let Some(slug) = parent else { return Ok(None) };
-    let id: Option<Uuid> =
-        sqlx::query_scalar("select id from categories where slug = $1").bind(slug).fetch_optional(tx).await?;
-    match id {
-        Some(id) => Ok(Some(id)),
-        None => Err(Problem::validation(vec![service_kit::FieldError::new(
-            "parent",
-            FieldCode::InvalidValue,
-            format!("no category {slug}"),
-        )])
-        .into()),
-    }
+/// Declares an attribute of a kind unless it is declared already (its label its name).
+pub(crate) async fn declare_if_missing(tx: &mut PgConnection, name: &str, kind: &AttributeKind) -> sqlx::Result<()> {
+    sqlx::query("insert into attributes (name, kind, label) values ($1, $2, $1) on conflict (name) do nothing")
+        .bind(name)
+        .bind(kind.as_str())
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
 
-/// Creates a category; returns its id.
-pub(crate) async fn create_category(pool: &PgPool, actor: &str, category: &NewCategory) -> Result<Uuid> {
-    let id = Uuid::now_v7();
-    let mut tx = pool.begin().await?;
-    let parent_id = parent_id(&mut tx, category.parent.as_deref()).await?;
+/// The (slug, id) of these category slugs that exist.
+pub(crate) async fn category_ids(tx: &mut PgConnection, slugs: &[String]) -> sqlx::Result<Vec<(String, Uuid)>> {
+    sqlx::query_as("select slug, id from categories where slug = any($1)").bind(slugs).fetch_all(&mut *tx).await
+}
+
+/// Puts a product in exactly these categories.
+pub(crate) async fn replace_categories(tx: &mut PgConnection, product_id: Uuid, ids: &[Uuid]) -> sqlx::Result<()> {
+    sqlx::query("delete from product_categories where product_id = $1").bind(product_id).execute(&mut *tx).await?;
+    sqlx::query(
+        "insert into product_categories (product_id, category_id) select $1, unnest($2::uuid[]) on conflict do nothing",
+    )
+    .bind(product_id)
+    .bind(ids)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts a product's row (version 0; `refresh` after its variants sets the rest).
+pub(crate) async fn insert_product(tx: &mut PgConnection, id: Uuid, product: &NewProduct) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into products (id, slug, title, description, description_html, status, brand, attributes, images, \
+         seo_title, seo_description, currency, version) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0)",
+    )
+    .bind(id)
+    .bind(&product.slug)
+    .bind(&product.title)
+    .bind(&product.description)
+    .bind(&product.description_html)
+    .bind(&product.status)
+    .bind(&product.brand)
+    .bind(sqlx::types::Json(&product.attributes))
+    .bind(sqlx::types::Json(&product.images))
+    .bind(&product.seo_title)
+    .bind(&product.seo_description)
+    .bind(product.variants.first().map(|v| v.currency.as_str()).unwrap_or("EUR"))
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Locks a product for a change; its status, or none when there is no such product.
+pub(crate) async fn lock_product(tx: &mut PgConnection, product_id: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("select status from products where id = $1 for update").bind(product_id).fetch_optional(tx).await
+}
+
+/// Writes the changed fields of a product's row.
+pub(crate) async fn update_product_fields(
+    tx: &mut PgConnection,
+    product_id: Uuid,
+    changes: &ProductChanges,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update products set slug = coalesce($2, slug), title = coalesce($3, title), \
+           description = coalesce($4, description), description_html = coalesce($5, description_html), \
+           status = coalesce($6, status), brand = case when $7 then $8 else brand end, \
+           attributes = coalesce($9, attributes), images = coalesce($10, images), \
+           seo_title = case when $11 then $12 else seo_title end, \
+           seo_description = case when $13 then $14 else seo_description end \
+         where id = $1",
+    )
+    .bind(product_id)
+    .bind(&changes.slug)
+    .bind(&changes.title)
+    .bind(changes.description.as_ref().map(|d| &d.0))
+    .bind(changes.description.as_ref().map(|d| &d.1))
+    .bind(&changes.status)
+    .bind(changes.brand.is_some())
+    .bind(changes.brand.clone().flatten())
+    .bind(changes.attributes.as_ref().map(sqlx::types::Json))
+    .bind(changes.images.as_ref().map(sqlx::types::Json))
+    .bind(changes.seo_title.is_some())
+    .bind(changes.seo_title.clone().flatten())
+    .bind(changes.seo_description.is_some())
+    .bind(changes.seo_description.clone().flatten())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Marks a product archived.
+pub(crate) async fn archive(tx: &mut PgConnection, product_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("update products set status = 'archived' where id = $1").bind(product_id).execute(&mut *tx).await?;
+    Ok(())
+}
+
+/// The position after a product's last variant.
+pub(crate) async fn next_variant_position(tx: &mut PgConnection, product_id: Uuid) -> sqlx::Result<i32> {
+    sqlx::query_scalar("select coalesce(max(position) + 1, 0) from variants where product_id = $1")
+        .bind(product_id)
+        .fetch_one(&mut *tx)
+        .await
+}
+
+/// Writes the changed fields of a product's variant; whether the product has that SKU.
+pub(crate) async fn update_variant_fields(
+    tx: &mut PgConnection,
+    product_id: Uuid,
+    sku: &str,
+    changes: &VariantChanges,
+) -> sqlx::Result<bool> {
+    let updated = sqlx::query(
+        "update variants set options = coalesce($3, options), price_minor = coalesce($4, price_minor), \
+           compare_at_minor = case when $5 then $6 else compare_at_minor end, \
+           weight_grams = case when $7 then $8 else weight_grams end, \
+           barcode = case when $9 then $10 else barcode end \
+         where product_id = $1 and sku = $2",
+    )
+    .bind(product_id)
+    .bind(sku)
+    .bind(changes.options.as_ref().map(sqlx::types::Json))
+    .bind(changes.price_minor)
+    .bind(changes.compare_at_minor.is_some())
+    .bind(changes.compare_at_minor.flatten())
+    .bind(changes.weight_grams.is_some())
+    .bind(changes.weight_grams.flatten())
+    .bind(changes.barcode.is_some())
+    .bind(changes.barcode.clone().flatten())
+    .execute(&mut *tx)
+    .await?;
+    Ok(updated.rows_affected() > 0)
+}
+
+/// The id of the category with this slug.
+pub(crate) async fn category_id(tx: &mut PgConnection, slug: &str) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar("select id from categories where slug = $1").bind(slug).fetch_optional(tx).await
+}
+
+/// Serializes category moves, so two concurrent moves cannot build a cycle between them.
+pub(crate) async fn lock_categories(tx: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query("lock table categories in share row exclusive mode").execute(&mut *tx).await?;
+    Ok(())
+}
+
+/// Whether `other` is `category` itself or one of its descendants.
+pub(crate) async fn is_within(tx: &mut PgConnection, category: Uuid, other: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "with recursive sub as (select id from categories where id = $1 \
+           union all select c.id from categories c join sub on c.parent_id = sub.id) \
+         select exists (select 1 from sub where id = $2)",
+    )
+    .bind(category)
+    .bind(other)
+    .fetch_one(&mut *tx)
+    .await
+}
+
+/// Inserts a category.
+pub(crate) async fn insert_category(
+    tx: &mut PgConnection,
+    id: Uuid,
+    parent_id: Option<Uuid>,
+    category: &NewCategory,
+) -> sqlx::Result<()> {
     sqlx::query(
         "insert into categories (id, parent_id, slug, name, description, position) values ($1, $2, $3, $4, $5, $6)",
     )
@@ -527,49 +407,18 @@ pub(crate) async fn create_category(pool: &PgPool, actor: &str, category: &NewCa
     .bind(category.position)
     .execute(&mut *tx)
     .await?;
-    let event = CategoryCreated { category_id: id, version: 1, slug: category.slug.clone(), parent_id };
-    events::enqueue(&mut tx, crate::SERVICE, &event).await?;
-    let after = category_snapshot(&mut tx, id).await?;
-    audit(&mut tx, actor, "category.create", format!("category:{id}"), None, after).await?;
-    tx.commit().await?;
-    Ok(id)
+    Ok(())
 }
 
-/// Changes a category by slug. Moving it under itself or one of its descendants is a 422.
-pub(crate) async fn update_category(pool: &PgPool, actor: &str, slug: &str, changes: &CategoryChanges) -> Result<()> {
-    let mut tx = pool.begin().await?;
-    // Moves are serialized, so two concurrent moves cannot build a cycle between them.
-    sqlx::query("lock table categories in share row exclusive mode").execute(&mut *tx).await?;
-    let id: Uuid = sqlx::query_scalar("select id from categories where slug = $1")
-        .bind(slug)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(ApiError::CategoryNotFound)?;
-    let before = category_snapshot(&mut tx, id).await?;
-    let new_parent = match &changes.parent {
-        Some(parent) => Some(parent_id(&mut tx, parent.as_deref()).await?),
-        None => None,
-    };
-    if let Some(Some(parent)) = new_parent {
-        let cycle: bool = sqlx::query_scalar(
-            "with recursive sub as (select id from categories where id = $1 \
-               union all select c.id from categories c join sub on c.parent_id = sub.id) \
-             select exists (select 1 from sub where id = $2)",
-        )
-        .bind(id)
-        .bind(parent)
-        .fetch_one(&mut *tx)
-        .await?;
-        if cycle {
-            return Err(Problem::validation(vec![service_kit::FieldError::new(
-                "parent",
-                FieldCode::InvalidValue,
-                "a category cannot move under itself or its own descendants",
-            )])
-            .into());
-        }
-    }
-    let (version, slug, parent_id): (i64, String, Option<Uuid>) = sqlx::query_as(
+/// Writes a category's changed fields (`new_parent`: `Some` moves it) and bumps its version;
+/// (version, slug, parent) for its event.
+pub(crate) async fn update_category_fields(
+    tx: &mut PgConnection,
+    id: Uuid,
+    changes: &CategoryChanges,
+    new_parent: Option<Option<Uuid>>,
+) -> sqlx::Result<(i64, String, Option<Uuid>)> {
+    sqlx::query_as(
         "update categories set slug = coalesce($2, slug), name = coalesce($3, name), \
            description = coalesce($4, description), parent_id = case when $5 then $6 else parent_id end, \
            position = coalesce($7, position), version = version + 1, updated_at = now() \
@@ -583,10 +432,5 @@ pub(crate) async fn update_category(pool: &PgPool, actor: &str, slug: &str, chan
     .bind(new_parent.flatten())
     .bind(changes.position)
     .fetch_one(&mut *tx)
-    .await?;
-    events::enqueue(&mut tx, crate::SERVICE, &CategoryUpdated { category_id: id, version, slug, parent_id }).await?;
-    let after = category_snapshot(&mut tx, id).await?;
-    audit(&mut tx, actor, "category.update", format!("category:{id}"), before, after).await?;
-    tx.commit().await?;
-    Ok(())
+    .await
 }

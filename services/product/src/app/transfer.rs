@@ -11,6 +11,7 @@ use service_kit::{FieldCode, FieldErrors, Problem};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::catalog;
 use crate::domain::{check_attributes, check_sku, check_slug, check_text};
 use crate::error::Result;
 use crate::store::transfer::{self as sql, ExportRow};
@@ -238,6 +239,7 @@ fn group(rows: Vec<Row>, errors: &mut FieldErrors) -> Vec<Vec<Row>> {
 
 /// Imports `text` (CSV with [`COLUMNS`]) in one transaction, as `actor` (each product created or
 /// changed is in the audit log).
+#[tracing::instrument(skip_all, fields(bytes = text.len()))]
 pub(crate) async fn import(pool: &PgPool, actor: &str, currency: &str, text: &str) -> Result<ImportReport> {
     let mut errors = FieldErrors::default();
     let rows = parse(text, currency, &mut errors);
@@ -289,7 +291,7 @@ pub(crate) async fn import(pool: &PgPool, actor: &str, currency: &str, text: &st
             Some(&product_id) => {
                 let before = writes::product_snapshot(&mut tx, product_id).await?;
                 for row in &group {
-                    if writes::upsert_variant_in(&mut tx, product_id, &row.variant).await? {
+                    if writes::upsert_variant(&mut tx, product_id, &row.variant).await? {
                         report.updated_variants += 1;
                     } else {
                         report.created_variants += 1;
@@ -304,8 +306,8 @@ pub(crate) async fn import(pool: &PgPool, actor: &str, currency: &str, text: &st
                     categories: Some(first.categories.clone()),
                     ..ProductChanges::default()
                 };
-                writes::update_product_in(&mut tx, product_id, &changes).await?;
-                writes::audit_product(&mut tx, actor, "product.import_update", product_id, before).await?;
+                catalog::update_product_in(&mut tx, product_id, &changes).await?;
+                catalog::audit_product(&mut tx, actor, "product.import_update", product_id, before).await?;
                 report.updated_products += 1;
             }
             None => {
@@ -323,8 +325,8 @@ pub(crate) async fn import(pool: &PgPool, actor: &str, currency: &str, text: &st
                     categories: first.categories.clone(),
                     variants: group.iter().map(|r| r.variant.clone()).collect(),
                 };
-                let product_id = writes::create_product_in(&mut tx, &product).await?;
-                writes::audit_product(&mut tx, actor, "product.import_create", product_id, None).await?;
+                let product_id = catalog::create_product_in(&mut tx, &product).await?;
+                catalog::audit_product(&mut tx, actor, "product.import_create", product_id, None).await?;
                 report.created_products += 1;
                 report.created_variants += group.len();
             }
@@ -343,9 +345,7 @@ fn json_cell(value: &serde_json::Value) -> String {
 
 /// The catalog as CSV with [`COLUMNS`] (what [`import`] reads back unchanged).
 pub(crate) async fn export(pool: &PgPool) -> Result<Vec<u8>> {
-    let mut tx = pool.begin().await?;
-    let rows: Vec<ExportRow> = sql::export(&mut tx).await?;
-    tx.commit().await?;
+    let rows: Vec<ExportRow> = sql::export(&mut *pool.acquire().await?).await?;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let write = |writer: &mut csv::Writer<Vec<u8>>, record: &[String]| {
         writer.write_record(record).map_err(|e| Problem::internal(&e))

@@ -26,7 +26,7 @@ pub async fn seed_demo_catalog(pool: &PgPool, currency: &str) -> Result<u64> {
         }
         // Demo data, not a staff write: no audit entry.
         let mut tx = pool.begin().await?;
-        writes::create_product_in(&mut tx, &new_product(&product, currency)).await?;
+        super::catalog::create_product_in(&mut tx, &new_product(&product, currency)).await?;
         tx.commit().await?;
         inserted += 1;
     }

@@ -14,14 +14,60 @@ use events::catalog::{OrderCreated, OrderLine};
 use internal_token::Subject;
 use uuid::Uuid;
 
+use super::AppState;
 use crate::domain::{PricedLine, totals};
 use crate::error::{ApiError, Result};
-use crate::routes::{AppState, PlaceOrder};
-use crate::store::{self, Claim, NewLine, NewOrder, OrderView};
+use crate::store::{self, NewLine, NewOrder, OrderView};
 
 /// The largest subtotal one order may have (a thousand of the largest prices), far inside
 /// `i64` for every sum the totals function makes of it.
 const MAX_ORDER_MINOR: i64 = 1_000 * contracts::money::MAX_PRICE_MINOR;
+
+/// What claiming an Idempotency-Key found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Claim {
+    /// First use: go ahead, making the order with this id.
+    New(Uuid),
+    /// The same request was completed: answer with this order.
+    Done(Uuid),
+    /// The same request was started long ago and never finished (a crash): go ahead again
+    /// with the same order id (its reservation is idempotent by it).
+    Resume(Uuid),
+    /// The same request is being processed right now.
+    InFlight,
+    /// The key was used for a different request.
+    Reused,
+}
+
+/// Where the order goes: one of the shopper's saved addresses, or one typed in (checked and
+/// normalized by the route, as the address book keeps it).
+pub(crate) enum ShipTo {
+    Saved(Uuid),
+    Typed(PostalAddress),
+}
+
+/// Claims `key` of `user_id` for a request with `hash`; an unfinished request older than
+/// `in_flight` (its process died) may be resumed under the same order id.
+async fn claim_key(state: &AppState, user_id: Uuid, key: &str, hash: &str) -> sqlx::Result<Claim> {
+    let mut tx = state.pool.begin().await?;
+    if let Some(order_id) = store::insert_key(&mut tx, user_id, key, hash, Uuid::now_v7()).await? {
+        tx.commit().await?;
+        return Ok(Claim::New(order_id));
+    }
+    let (stored_hash, order_id, key_state, stale) = store::lock_key(&mut tx, user_id, key, state.key_in_flight).await?;
+    let claim = if stored_hash != hash {
+        Claim::Reused
+    } else if key_state == "done" {
+        Claim::Done(order_id)
+    } else if stale {
+        store::touch_key(&mut tx, user_id, key).await?;
+        Claim::Resume(order_id)
+    } else {
+        Claim::InFlight
+    };
+    tx.commit().await?;
+    Ok(claim)
+}
 
 /// Whether the order was made now, or found from an earlier identical request.
 pub(crate) enum Placed {
@@ -29,25 +75,21 @@ pub(crate) enum Placed {
     Replayed(OrderView),
 }
 
+/// Places the shopper's cart as an order under `key` (`request_hash`: the request's
+/// fingerprint, so a reused key with another request is refused).
+#[tracing::instrument(skip_all, fields(user_id = %user_id, order_id = tracing::field::Empty))]
 pub(crate) async fn place(
     state: &AppState,
     subject: &Subject,
     user_id: Uuid,
     key: &str,
-    body: &PlaceOrder,
+    request_hash: &str,
+    ship_to: &ShipTo,
 ) -> Result<Placed> {
     if !subject.email_verified {
         return Err(ApiError::EmailUnverified);
     }
-    let order_id = match store::claim_key(
-        &state.pool,
-        user_id,
-        key,
-        &service_kit::idempotency::fingerprint(body),
-        state.key_in_flight,
-    )
-    .await?
-    {
+    let order_id = match claim_key(state, user_id, key, request_hash).await? {
         Claim::Reused => return Err(ApiError::KeyReused),
         Claim::InFlight => return Err(ApiError::KeyInUse),
         Claim::Done(id) => {
@@ -56,7 +98,8 @@ pub(crate) async fn place(
         }
         Claim::New(id) | Claim::Resume(id) => id,
     };
-    match make(state, user_id, order_id, key, body).await {
+    tracing::Span::current().record("order_id", tracing::field::display(order_id));
+    match make(state, user_id, order_id, key, ship_to).await {
         Ok(order) => Ok(Placed::Created(order)),
         Err(error) => {
             if error.made_nothing() {
@@ -67,7 +110,7 @@ pub(crate) async fn place(
     }
 }
 
-async fn make(state: &AppState, user_id: Uuid, order_id: Uuid, key: &str, body: &PlaceOrder) -> Result<OrderView> {
+async fn make(state: &AppState, user_id: Uuid, order_id: Uuid, key: &str, ship_to: &ShipTo) -> Result<OrderView> {
     let cart = state.cart.user_cart(user_id).await?;
     if cart.lines.is_empty() {
         return Err(ApiError::CartEmpty);
@@ -75,13 +118,9 @@ async fn make(state: &AppState, user_id: Uuid, order_id: Uuid, key: &str, body: 
     // What the shopper already holds unpaid, before anything is reserved (checked once more
     // when the order is written, against checkouts racing this one).
     check_limits(&mut *state.pool.acquire().await?, state, user_id, &cart).await?;
-    let address: PostalAddress = match (&body.shipping_address_id, &body.shipping_address) {
-        (Some(id), _) => state.users.address(user_id, *id).await?.ok_or(ApiError::UnknownAddress)?,
-        // Checked before (`check_place`); trimmed and normalized as the address book keeps it.
-        (None, Some(inline)) => inline
-            .validated("shipping_address", &mut service_kit::FieldErrors::default())
-            .ok_or(ApiError::UnknownAddress)?,
-        (None, None) => return Err(ApiError::UnknownAddress),
+    let address: PostalAddress = match ship_to {
+        ShipTo::Saved(id) => state.users.address(user_id, *id).await?.ok_or(ApiError::UnknownAddress)?,
+        ShipTo::Typed(address) => address.clone(),
     };
     let email = state.users.contact(user_id).await?.and_then(|c| c.email).ok_or(ApiError::EmailUnverified)?;
     let skus: Vec<String> = cart.lines.iter().map(|l| l.sku.clone()).collect();
@@ -104,7 +143,7 @@ async fn make(state: &AppState, user_id: Uuid, order_id: Uuid, key: &str, body: 
     // failure after it gives it back.
     let discount = match &cart.discount_code {
         None => None,
-        Some(code) => match store::discounts::claim(&state.pool, code, user_id, order_id, subtotal).await? {
+        Some(code) => match super::discounts::claim(&state.pool, code, user_id, order_id, subtotal).await? {
             Ok(discount) => Some(discount),
             Err(refusal) => return Err(ApiError::DiscountInvalid(refusal)),
         },
@@ -113,7 +152,7 @@ async fn make(state: &AppState, user_id: Uuid, order_id: Uuid, key: &str, body: 
     let made = reserve_and_write(state, user_id, order_id, key, gathered).await;
     if made.is_err() && discount.is_some() {
         // Given back unless the order was written after all (a failure after its commit).
-        store::discounts::release_unwritten(&state.pool, order_id).await?;
+        super::discounts::release_unwritten(&state.pool, order_id).await?;
     }
     made
 }

@@ -1,0 +1,126 @@
+//! An order's moves after it is placed, as use cases: the shopper cancels an unpaid one, staff
+//! ship a paid one and record its delivery, and the expiry job expires what is overdue. Each
+//! is one transaction: the transition (recorded with who and why), its event, and for staff
+//! the audit entry.
+
+use events::catalog::{OrderCancelled, OrderDelivered, OrderExpired, OrderShipped};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::domain::Event;
+use crate::error::{ApiError, Result};
+use crate::store::{self, OrderFacts};
+
+/// The order a transition moved, or why it did not move.
+fn moved(
+    outcome: Option<Result<(crate::domain::Status, OrderFacts), crate::domain::IllegalTransition>>,
+) -> Result<OrderFacts> {
+    let (_, facts) =
+        outcome.ok_or(ApiError::OrderNotFound)?.map_err(|illegal| ApiError::InvalidTransition(illegal.to_string()))?;
+    Ok(facts)
+}
+
+/// Records a staff change of an order's state in the audit log, in its transaction.
+async fn audit(
+    tx: &mut PgConnection,
+    actor: &str,
+    action: &str,
+    id: Uuid,
+    before: Option<String>,
+    after: serde_json::Value,
+) -> Result<()> {
+    let before = before.map(|status| serde_json::json!({ "status": status }));
+    let entry = events::audit::AuditRecorded::new(actor, action, format!("order:{id}"), before, Some(after));
+    events::audit::record(tx, crate::SERVICE, &entry).await?;
+    Ok(())
+}
+
+/// The shopper cancels their unpaid order (its stock is released on ORDER_CANCELLED).
+#[tracing::instrument(skip_all, fields(order_id = %id, user_id = %user_id))]
+pub(crate) async fn cancel(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let reason = "cancelled by the shopper";
+    let outcome = store::transition(&mut tx, id, Some(user_id), Event::Cancel, &user_id.to_string(), reason).await?;
+    let facts = moved(outcome)?;
+    let event = OrderCancelled {
+        order_id: facts.id,
+        number: facts.number,
+        user_id: facts.user_id,
+        email: facts.contact_email,
+        reason: reason.into(),
+        was_paid: false,
+        by: events::catalog::CancelledBy::Shopper,
+    };
+    events::enqueue(&mut tx, crate::SERVICE, &event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Staff hand a paid order to a carrier (trimmed, checked by the route).
+#[tracing::instrument(skip_all, fields(order_id = %id))]
+pub(crate) async fn ship(pool: &PgPool, actor: &str, id: Uuid, carrier: &str, tracking_number: &str) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let reason = format!("shipped with {carrier}");
+    let before = store::lock_status(&mut tx, id).await?;
+    let facts = moved(store::transition(&mut tx, id, None, Event::Ship, actor, &reason).await?)?;
+    store::set_tracking(&mut tx, id, carrier, tracking_number).await?;
+    let event = OrderShipped {
+        order_id: facts.id,
+        number: facts.number,
+        user_id: facts.user_id,
+        email: facts.contact_email,
+        carrier: carrier.to_owned(),
+        tracking_number: tracking_number.to_owned(),
+    };
+    events::enqueue(&mut tx, crate::SERVICE, &event).await?;
+    let after = serde_json::json!({"status": "shipped", "carrier": carrier, "tracking_number": tracking_number});
+    audit(&mut tx, actor, "order.ship", id, before, after).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Staff record that a shipped order arrived (ORDER_DELIVERED: its buyer's reviews become
+/// verified purchases).
+#[tracing::instrument(skip_all, fields(order_id = %id))]
+pub(crate) async fn deliver(pool: &PgPool, actor: &str, id: Uuid) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let before = store::lock_status(&mut tx, id).await?;
+    let facts = moved(store::transition(&mut tx, id, None, Event::Deliver, actor, "delivered").await?)?;
+    let paid = store::paid_event(&mut tx, facts).await?;
+    let event = OrderDelivered {
+        order_id: paid.order_id,
+        number: paid.number,
+        user_id: paid.user_id,
+        email: paid.email,
+        lines: paid.lines,
+    };
+    events::enqueue(&mut tx, crate::SERVICE, &event).await?;
+    audit(&mut tx, actor, "order.deliver", id, before, serde_json::json!({"status": "delivered"})).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Expires what is overdue (up to a hundred orders a pass, replicas sharing the work); how many
+/// orders it expired.
+#[tracing::instrument(skip_all)]
+pub async fn expire_overdue(pool: &PgPool) -> sqlx::Result<usize> {
+    let mut tx = pool.begin().await?;
+    let overdue = store::lock_overdue(&mut tx, 100).await?;
+    let mut expired = 0;
+    for id in overdue {
+        if let Some(Ok((_, facts))) =
+            store::transition(&mut tx, id, None, Event::Expire, "system", "payment deadline passed").await?
+        {
+            let event = OrderExpired {
+                order_id: facts.id,
+                number: facts.number,
+                user_id: facts.user_id,
+                email: facts.contact_email,
+            };
+            events::enqueue(&mut tx, crate::SERVICE, &event).await?;
+            expired += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(expired)
+}
