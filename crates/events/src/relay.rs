@@ -102,6 +102,26 @@ impl Relay {
         if rows.is_empty() {
             return Ok(0);
         }
+        // A failure gives the rows back at once (an explicit rollback: a dropped transaction's
+        // rollback waits for its connection's next use, and until then the rows stay locked and
+        // every other batch skips them).
+        if let Err(error) = self.publish(&rows).await {
+            let _ = tx.rollback().await;
+            return Err(error);
+        }
+        let mut redis = self.redis.clone();
+        self.trim(&mut redis, &rows).await;
+        let ids: Vec<Uuid> = rows.iter().map(|row| row.0).collect();
+        sqlx::query("update outbox set sent_at = now() where id = any($1)").bind(&ids).execute(&mut *tx).await?;
+        tx.commit().await?;
+        for (_, domain, event_type, _) in &rows {
+            self.metrics.published.with_label_values(&[&stream_name("", domain), event_type]).inc();
+        }
+        Ok(rows.len())
+    }
+
+    /// XADDs the rows to their streams, half a batch per pipeline.
+    async fn publish(&self, rows: &[OutboxRow]) -> Result<(), RelayError> {
         let mut redis = self.redis.clone();
         let (first, second) = rows.split_at(rows.len().div_ceil(2));
         for (index, half) in [first, second].into_iter().enumerate() {
@@ -127,14 +147,7 @@ impl Relay {
             }
             let _: Vec<String> = pipe.query_async(&mut redis).await?;
         }
-        self.trim(&mut redis, &rows).await;
-        let ids: Vec<Uuid> = rows.iter().map(|row| row.0).collect();
-        sqlx::query("update outbox set sent_at = now() where id = any($1)").bind(&ids).execute(&mut *tx).await?;
-        tx.commit().await?;
-        for (_, domain, event_type, _) in &rows {
-            self.metrics.published.with_label_values(&[&stream_name("", domain), event_type]).inc();
-        }
-        Ok(rows.len())
+        Ok(())
     }
 
     /// Deletes rows sent longer ago than the retention (they may carry one-time secrets).

@@ -4,18 +4,19 @@
 //! ORDER_CANCELLED / ORDER_EXPIRED, a sweeper for orphaned reservations only, and
 //! STOCK_CHANGED / STOCK_LOW whenever availability crosses zero or the threshold.
 
+mod app;
 pub mod cli;
 pub mod config;
 mod domain;
 pub mod error;
 mod events;
 mod routes;
-pub mod stock;
 pub mod store;
 
 use service_kit::app::Application;
 use service_kit::{Context, StartError, fleet};
 
+pub use app::stock;
 pub use config::InventoryConfig;
 
 /// The service's name in the fleet table.

@@ -2,8 +2,10 @@
 //! (its real type from its bytes, its pixels counted before decoding), re-encoded without
 //! metadata, stored with its variants (JPEG and WebP) under content-hashed immutable keys, and
 //! announced with its public URLs (MEDIA_UPLOADED, MEDIA_DELETED) for the catalog to keep.
-//! The object store in `s3`, the image rules in `domain`, the schema `media` in `store`.
+//! The object store in `s3`, the image rules in `domain`, the use cases in `app`, the schema
+//! `media` in `store`.
 
+mod app;
 pub mod config;
 pub mod domain;
 pub mod error;
@@ -44,7 +46,7 @@ pub async fn build(config: MediaConfig) -> Result<Application, StartError> {
     }));
     sweep_abandoned_uploads(&context, objects.clone());
     let processing = Arc::new(tokio::sync::Semaphore::new(settings.processing));
-    let state = routes::AppState { pool: context.db.clone(), objects, settings, processing };
+    let state = app::AppState { pool: context.db.clone(), objects, settings, processing };
     context.serve_internal(routes::router(state)).await
 }
 

@@ -7,12 +7,12 @@
 //! records the outcome. Sending is at least once; the Message-ID is derived from the event id so
 //! receivers can de-duplicate too.
 
+mod app;
 pub mod config;
 mod domain;
 pub mod error;
 mod events;
 mod routes;
-mod sender;
 pub mod store;
 pub mod transport;
 
@@ -58,9 +58,9 @@ pub async fn build(config: NotificationConfig) -> Result<Application, StartError
         Arc::new(events::Notifier::new(Arc::clone(&templates), storefront_url, auth, users.clone(), sms_limits));
     context.spawn_consumer(consumer_config, handler, event_metrics).await?;
 
-    let sender = sender::Sender::new(context.db.clone(), transports, sender_tuning, &context.metrics);
+    let sender = app::sender::Sender::new(context.db.clone(), transports, sender_tuning, &context.metrics);
     context.background.add(sender.spawn(context.background.stop_signal()));
 
-    let state = routes::AppState { pool: context.db.clone(), users, templates, sms_limits };
+    let state = app::AppState { pool: context.db.clone(), users, templates, sms_limits };
     context.serve_internal(routes::router(state)).await
 }

@@ -107,14 +107,19 @@ pub struct DueMessage {
     pub attempts: i32,
 }
 
-/// Locks up to `limit` due messages for this sender (others skip them).
-pub async fn lock_due(tx: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<DueMessage>> {
+/// Claims up to `limit` due messages for this sender: they are due again only after `lease`
+/// (other replicas skip them meanwhile; a sender that dies mid-send leaves them to be retried
+/// then). No lock outlives the statement.
+pub async fn claim_due(pool: &PgPool, limit: i64, lease: std::time::Duration) -> sqlx::Result<Vec<DueMessage>> {
     sqlx::query_as(
-        "select id, event_id, kind, channel, recipient, subject, body_text, body_html, attempts from messages \
-         where status = 'pending' and next_attempt_at <= now() order by next_attempt_at limit $1 for update skip locked",
+        "update messages set next_attempt_at = now() + make_interval(secs => $2) where id in \
+           (select id from messages where status = 'pending' and next_attempt_at <= now() \
+            order by next_attempt_at limit $1 for update skip locked) \
+         returning id, event_id, kind, channel, recipient, subject, body_text, body_html, attempts",
     )
     .bind(limit)
-    .fetch_all(&mut *tx)
+    .bind(lease.as_secs_f64())
+    .fetch_all(pool)
     .await
 }
 

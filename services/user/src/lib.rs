@@ -3,6 +3,7 @@
 //! addresses with one default shipping and one default billing address. A user reaches only
 //! their own data: the subject of the internal token is the only key used.
 
+mod app;
 pub mod config;
 mod domain;
 pub mod error;

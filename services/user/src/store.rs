@@ -308,27 +308,23 @@ pub(crate) struct Device {
 /// How many devices a user keeps; registering another lets the oldest go.
 pub(crate) const MAX_DEVICES: i64 = 10;
 
-/// Registers a device's push token for `user_id` (moving it from another user if it was
-/// theirs); (the device, whether it is new). Only the newest [`MAX_DEVICES`] are kept.
-pub(crate) async fn register_device(
-    pool: &PgPool,
+/// The device of this push token if it is `user_id`'s already.
+pub(crate) async fn own_device(tx: &mut PgConnection, user_id: Uuid, token: &str) -> sqlx::Result<Option<Device>> {
+    sqlx::query_as("select id, platform, created_at from devices where token = $1 and user_id = $2")
+        .bind(token)
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await
+}
+
+/// Records a device's push token for `user_id` (moving it from another user if it was theirs).
+pub(crate) async fn upsert_device(
+    tx: &mut PgConnection,
     user_id: Uuid,
     token: &str,
     platform: &str,
-) -> sqlx::Result<(Device, bool)> {
-    let mut tx = pool.begin().await?;
-    lock_user(&mut tx, user_id).await?;
-    let existing: Option<Device> =
-        sqlx::query_as("select id, platform, created_at from devices where token = $1 and user_id = $2")
-            .bind(token)
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some(device) = existing {
-        tx.commit().await?;
-        return Ok((device, false));
-    }
-    let device: Device = sqlx::query_as(
+) -> sqlx::Result<Device> {
+    sqlx::query_as(
         "insert into devices (id, user_id, token, platform) values ($1, $2, $3, $4) \
          on conflict (token) do update set user_id = excluded.user_id, platform = excluded.platform, created_at = now() \
          returning id, platform, created_at",
@@ -338,17 +334,20 @@ pub(crate) async fn register_device(
     .bind(token)
     .bind(platform)
     .fetch_one(&mut *tx)
-    .await?;
+    .await
+}
+
+/// Lets a user's oldest devices go, keeping the newest `keep`.
+pub(crate) async fn trim_devices(tx: &mut PgConnection, user_id: Uuid, keep: i64) -> sqlx::Result<()> {
     sqlx::query(
         "delete from devices where user_id = $1 and id not in \
          (select id from devices where user_id = $1 order by created_at desc, id desc limit $2)",
     )
     .bind(user_id)
-    .bind(MAX_DEVICES)
+    .bind(keep)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
-    Ok((device, true))
+    Ok(())
 }
 
 /// A user's devices, newest first.

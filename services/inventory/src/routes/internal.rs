@@ -15,9 +15,9 @@ use service_kit::{FieldErrors, Json};
 use uuid::Uuid;
 
 use super::AppState;
+use crate::app::stock::{self, Reserve};
 use crate::domain::{Line, normalize_lines};
 use crate::error::{ApiError, Result};
-use crate::stock::{self, Reserve};
 use crate::store::ReservationRow;
 
 pub(super) fn router(state: AppState) -> Router {
@@ -58,17 +58,13 @@ fn reservation_id(raw: &str) -> Result<Uuid> {
 /// `POST /internal/reservations/{id}/commit`.
 async fn commit(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Reservation>> {
     let id = reservation_id(&id)?;
-    let mut tx = state.pool.begin().await?;
-    let row = stock::commit(&mut tx, id, caller.service()).await?;
-    tx.commit().await?;
+    let row = stock::commit_now(&state.pool, id, caller.service()).await?;
     Ok(Json(wire(row)))
 }
 
 /// `POST /internal/reservations/{id}/release`.
 async fn release(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Reservation>> {
     let id = reservation_id(&id)?;
-    let mut tx = state.pool.begin().await?;
-    let row = stock::release(&mut tx, id, "released by the order service", caller.service()).await?;
-    tx.commit().await?;
+    let row = stock::release_now(&state.pool, id, "released by the order service", caller.service()).await?;
     Ok(Json(wire(row)))
 }

@@ -2,7 +2,6 @@
 //! `media:write`), a media item's metadata and URLs (public), and its deletion.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -11,32 +10,21 @@ use axum::middleware::from_fn;
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use contracts::media::{MAX_MEDIA, MEDIA_PATH, MediaInfo, MediaItems};
-use events::catalog::MediaUploaded;
 use internal_token::{Caller, only_from};
 use serde::{Deserialize, Serialize};
 use service_kit::problem_schema::ProblemSchema;
-use service_kit::{Code, FieldCode, FieldError, FieldErrors, Json, Permission, Problem, Query, fleet};
-use sqlx::PgPool;
-use sqlx::types::Json as SqlJson;
+use service_kit::{FieldCode, FieldError, Json, Permission, Problem, Query, fleet};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::config::MediaConfig;
-use crate::domain::{self, UploadRequest};
+pub(crate) use crate::app::AppState;
+use crate::app::uploads::{self, Completed};
+use crate::domain::UploadRequest;
 use crate::error::Result;
 use crate::s3::ObjectStore;
-use crate::store::{self, Media, StoredVariant, Upload};
-
-#[derive(Clone)]
-pub(crate) struct AppState {
-    pub pool: PgPool,
-    pub objects: ObjectStore,
-    pub settings: Arc<MediaConfig>,
-    /// Images being decoded and resized now (`MEDIA_PROCESSING_CONCURRENCY` permits).
-    pub processing: Arc<tokio::sync::Semaphore>,
-}
+use crate::store::{self, Media};
 
 /// The business routes with their OpenAPI description, from the same handlers.
 fn api() -> OpenApiRouter<AppState> {
@@ -147,31 +135,13 @@ async fn create_upload(
 ) -> Result<(StatusCode, Json<UploadTicket>)> {
     let created_by = staff(&caller)?;
     let request = UploadRequest { filename: body.filename, content_type: body.content_type, size: body.size };
-    let mut errors = FieldErrors::default();
-    domain::check_upload(&request, state.settings.max_bytes, &mut errors);
-    errors.finish()?;
-    let id = Uuid::now_v7();
-    let raw_key = format!("uploads/{id}");
-    let expiry = state.settings.upload_expiry;
-    let presigned = state.objects.presign_put(&raw_key, &request.content_type, request.size, expiry).await?;
-    let expires_at = Utc::now() + chrono::Duration::from_std(expiry).unwrap_or_default();
-    let upload = Upload {
-        id,
-        created_by,
-        filename: request.filename.trim().to_owned(),
-        declared_type: request.content_type,
-        declared_size: request.size,
-        raw_key,
-        expires_at,
-        media_id: None,
-    };
-    store::insert_upload(&state.pool, &upload).await?;
+    let (upload, presigned) = uploads::start(&state, created_by, request).await?;
     let ticket = UploadTicket {
-        upload_id: id,
+        upload_id: upload.id,
         url: presigned.url,
         method: "PUT",
         headers: presigned.headers.into_iter().collect(),
-        expires_at,
+        expires_at: upload.expires_at,
     };
     Ok((StatusCode::CREATED, Json(ticket)))
 }
@@ -195,14 +165,12 @@ pub(crate) struct MediaBody {
 }
 
 fn body_of(objects: &ObjectStore, media: &Media) -> MediaBody {
-    let urls = |pick: fn(&StoredVariant) -> &String| {
-        media.variants.0.iter().map(|(name, v)| (name.clone(), objects.public_url(pick(v)))).collect()
-    };
+    let (url, variants, webp) = uploads::urls(objects, media);
     MediaBody {
         media_id: media.id,
-        url: objects.public_url(&media.original_key),
-        variants: urls(|v| &v.jpeg),
-        webp: urls(|v| &v.webp),
+        url,
+        variants,
+        webp,
         width: media.width,
         height: media.height,
         content_type: media.content_type.clone(),
@@ -237,96 +205,10 @@ async fn complete_upload(
 ) -> Result<(StatusCode, Json<MediaBody>)> {
     let created_by = staff(&caller)?;
     let id = id_of(&id, "upload")?;
-    // The upload is read, not held: the object store and the decoding happen with no lock or
-    // connection held (review f5592e3 L6); the row is locked again only to record the result.
-    let mut tx = state.pool.begin().await?;
-    let upload = store::lock_upload(&mut tx, id)
-        .await?
-        .filter(|u| u.created_by == created_by)
-        .ok_or_else(|| Problem::not_found("no such upload"))?;
-    tx.rollback().await?;
-    if let Some(media_id) = upload.media_id {
-        let media = store::find(&state.pool, media_id).await?.ok_or_else(|| Problem::not_found("no such upload"))?;
-        return Ok((StatusCode::OK, Json(body_of(&state.objects, &media))));
-    }
-    if upload.expires_at < Utc::now() - chrono::Duration::minutes(1) {
-        return Err(Problem::new(Code::UploadMissing, "the upload expired; start a new one").into());
-    }
-    let Some(bytes) = state.objects.get(&upload.raw_key, upload.declared_size).await? else {
-        return Err(Problem::new(Code::UploadMissing, "nothing has been uploaded to the presigned URL yet").into());
-    };
-    if bytes.len() as i64 != upload.declared_size {
-        state.objects.delete(&upload.raw_key).await?;
-        let detail = format!("{} bytes arrived, {} were declared", bytes.len(), upload.declared_size);
-        return Err(crate::domain::Rejected::Image(detail).into());
-    }
-    let (limits, variants, declared) =
-        (state.settings.limits, state.settings.variants.clone(), upload.declared_type.clone());
-    let permit = Arc::clone(&state.processing).acquire_owned().await.map_err(|e| Problem::internal(&e))?;
-    let processed = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        domain::process(&bytes, &declared, limits, &variants)
+    Ok(match uploads::complete(&state, &created_by, id).await? {
+        Completed::New(media) => (StatusCode::CREATED, Json(body_of(&state.objects, &media))),
+        Completed::Before(media) => (StatusCode::OK, Json(body_of(&state.objects, &media))),
     })
-    .await
-    .map_err(|e| Problem::internal(&e))?;
-    let processed = match processed {
-        Ok(processed) => processed,
-        Err(rejected) => {
-            // Nothing usable arrived: the raw object goes, the upload stays (completing again
-            // says nothing is uploaded).
-            state.objects.delete(&upload.raw_key).await?;
-            return Err(rejected.into());
-        }
-    };
-    let original = &processed.original;
-    let original_key = domain::key(&processed.digest, "original", original.extension);
-    state.objects.put(&original_key, original.bytes.clone(), original.content_type).await?;
-    let mut stored = BTreeMap::new();
-    for variant in &processed.variants {
-        let jpeg = domain::key(&processed.digest, &variant.name, variant.jpeg.extension);
-        let webp = domain::key(&processed.digest, &variant.name, variant.webp.extension);
-        state.objects.put(&jpeg, variant.jpeg.bytes.clone(), variant.jpeg.content_type).await?;
-        state.objects.put(&webp, variant.webp.bytes.clone(), variant.webp.content_type).await?;
-        let (width, height) = (variant.jpeg.width, variant.jpeg.height);
-        stored.insert(variant.name.clone(), StoredVariant { jpeg, webp, width, height });
-    }
-    let media = Media {
-        id: Uuid::now_v7(),
-        created_by,
-        filename: upload.filename.clone(),
-        content_type: original.content_type.to_owned(),
-        original_key,
-        bytes: original.bytes.len() as i64,
-        width: original.width as i32,
-        height: original.height as i32,
-        variants: SqlJson(stored),
-        created_at: Utc::now(),
-    };
-    let body = body_of(&state.objects, &media);
-    let event = MediaUploaded {
-        media_id: media.id,
-        url: body.url.clone(),
-        variants: body.variants.clone(),
-        webp: body.webp.clone(),
-        width: original.width,
-        height: original.height,
-    };
-    // Recorded under the upload's lock again: a completion that raced this one and got there
-    // first is answered instead (its objects are these, by their content's digest).
-    let mut tx = state.pool.begin().await?;
-    let current = store::lock_upload(&mut tx, upload.id).await?.ok_or_else(|| Problem::not_found("no such upload"))?;
-    if let Some(media_id) = current.media_id {
-        tx.rollback().await?;
-        let media = store::find(&state.pool, media_id).await?.ok_or_else(|| Problem::not_found("no such upload"))?;
-        return Ok((StatusCode::OK, Json(body_of(&state.objects, &media))));
-    }
-    store::insert_media(&mut tx, upload.id, &media, &event).await?;
-    tx.commit().await?;
-    // The raw upload is no longer needed; if this fails it is only garbage in `uploads/`.
-    if let Err(error) = state.objects.delete(&upload.raw_key).await {
-        tracing::warn!(%error, key = %upload.raw_key, "the raw upload could not be deleted");
-    }
-    Ok((StatusCode::CREATED, Json(body)))
 }
 
 /// `GET /media/{id}`.
@@ -356,14 +238,6 @@ async fn get_media(State(state): State<AppState>, Path(id): Path<String>) -> Res
 async fn delete_media(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode> {
     let actor = staff(&caller)?;
     let id = id_of(&id, "media")?;
-    let media =
-        store::delete_media(&state.pool, id, &actor).await?.ok_or_else(|| Problem::not_found("no such media"))?;
-    if !store::key_still_used(&state.pool, &media.original_key).await? {
-        state.objects.delete(&media.original_key).await?;
-        for variant in media.variants.0.values() {
-            state.objects.delete(&variant.jpeg).await?;
-            state.objects.delete(&variant.webp).await?;
-        }
-    }
+    uploads::delete(&state, &actor, id).await?.ok_or_else(|| Problem::not_found("no such media"))?;
     Ok(StatusCode::NO_CONTENT)
 }

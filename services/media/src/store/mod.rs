@@ -1,8 +1,7 @@
-//! All of the media schema's SQL: uploads and the media they became, each change with its event
-//! in one transaction.
+//! All of the media schema's SQL: uploads and the media they became. `app::uploads` puts the
+//! statements together with their events in transactions.
 
 use chrono::{DateTime, Utc};
-use events::catalog::{MediaDeleted, MediaUploaded};
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
@@ -64,10 +63,16 @@ pub(crate) async fn insert_upload(pool: &PgPool, upload: &Upload) -> sqlx::Resul
 
 const UPLOAD_COLUMNS: &str = "id, created_by, filename, declared_type, declared_size, raw_key, expires_at, media_id";
 
-/// The upload, locked until `tx` ends (one completion at a time).
+/// The upload, locked until `tx` ends (one completion recorded at a time).
 pub(crate) async fn lock_upload(tx: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Upload>> {
     let sql = format!("select {UPLOAD_COLUMNS} from uploads where id = $1 for update");
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *tx).await
+}
+
+/// The upload as it stands, unlocked.
+pub(crate) async fn upload(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Upload>> {
+    let sql = format!("select {UPLOAD_COLUMNS} from uploads where id = $1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await
 }
 
 const MEDIA_COLUMNS: &str =
@@ -85,13 +90,8 @@ pub(crate) async fn find_many(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<Vec<M
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(ids).fetch_all(pool).await
 }
 
-/// Records the media, marks the upload completed by it, and enqueues MEDIA_UPLOADED.
-pub(crate) async fn insert_media(
-    tx: &mut PgConnection,
-    upload_id: Uuid,
-    media: &Media,
-    event: &MediaUploaded,
-) -> sqlx::Result<()> {
+/// Records the media and marks the upload completed by it.
+pub(crate) async fn insert_media(tx: &mut PgConnection, upload_id: Uuid, media: &Media) -> sqlx::Result<()> {
     sqlx::query(
         "insert into media (id, created_by, filename, content_type, original_key, bytes, width, height, variants) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -112,38 +112,14 @@ pub(crate) async fn insert_media(
         .bind(media.id)
         .execute(&mut *tx)
         .await?;
-    events::enqueue(&mut *tx, crate::SERVICE, event).await?;
-    audit(tx, &media.created_by, "media.upload", media, Some(serde_json::json!(event))).await?;
     Ok(())
 }
 
-/// Records a staff upload or deletion in the audit log, in its transaction.
-async fn audit(
-    tx: &mut PgConnection,
-    actor: &str,
-    action: &str,
-    media: &Media,
-    after: Option<serde_json::Value>,
-) -> sqlx::Result<()> {
-    let before =
-        (action == "media.delete").then(|| serde_json::json!({"filename": media.filename, "key": media.original_key}));
-    let entry = events::audit::AuditRecorded::new(actor, action, format!("media:{}", media.id), before, after);
-    events::audit::record(tx, crate::SERVICE, &entry).await?;
-    Ok(())
-}
-
-/// Marks the media deleted and enqueues MEDIA_DELETED; `None` when there was none to delete.
-pub(crate) async fn delete_media(pool: &PgPool, id: Uuid, actor: &str) -> sqlx::Result<Option<Media>> {
-    let mut tx = pool.begin().await?;
+/// Marks the media deleted; `None` when there was none to delete.
+pub(crate) async fn mark_deleted(tx: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Media>> {
     let sql =
         format!("update media set deleted_at = now() where id = $1 and deleted_at is null returning {MEDIA_COLUMNS}");
-    let deleted: Option<Media> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *tx).await?;
-    if let Some(media) = &deleted {
-        events::enqueue(&mut tx, crate::SERVICE, &MediaDeleted { media_id: id }).await?;
-        audit(&mut tx, actor, "media.delete", media, None).await?;
-    }
-    tx.commit().await?;
-    Ok(deleted)
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *tx).await
 }
 
 /// Whether another live media item keeps objects under `original_key` (the same picture

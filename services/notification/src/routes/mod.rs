@@ -11,7 +11,6 @@ use internal_token::Caller;
 use serde::Serialize;
 use service_kit::problem_schema::ProblemSchema;
 use service_kit::{FieldCode, FieldError, Json, Permission, Problem, Query};
-use sqlx::PgPool;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -19,15 +18,7 @@ use utoipa_axum::routes;
 use crate::error::Result;
 use crate::store::{self, MessageSummary};
 
-/// What the routes read.
-#[derive(Clone)]
-pub(crate) struct AppState {
-    pub pool: PgPool,
-    /// Where the shopper's phone number comes from.
-    pub users: contracts::user::UserClient,
-    pub templates: std::sync::Arc<crate::domain::Templates>,
-    pub sms_limits: crate::config::SmsLimits,
-}
+pub(crate) use crate::app::AppState;
 
 /// The routes with their OpenAPI description, from the same handlers.
 fn api() -> OpenApiRouter<AppState> {

@@ -3,8 +3,6 @@
 //! records the number as the account's. No SMS goes to a number that was not verified for its
 //! account; a changed number must be verified again.
 
-use aws_lc_rs::digest;
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -17,30 +15,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AppState;
-use crate::domain::Kind;
+use crate::app::phone;
 use crate::error::{ApiError, Result};
-use crate::store::{self, Channel, CodeStarted, NewMessage};
+use crate::store;
 
 fn shopper(caller: &Caller) -> Result<Uuid> {
     caller.user_id().ok_or(ApiError::NotSignedIn)
-}
-
-/// The digest a code is kept as.
-fn digest_of(code: &str) -> String {
-    digest::digest(&digest::SHA256, code.as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Six random digits (uniform: draws outside the largest multiple of a million are redrawn).
-fn new_code() -> String {
-    let random = SystemRandom::new();
-    loop {
-        let mut bytes = [0u8; 4];
-        random.fill(&mut bytes).expect("the system's random source");
-        let n = u32::from_le_bytes(bytes);
-        if n < u32::MAX - u32::MAX % 1_000_000 {
-            return format!("{:06}", n % 1_000_000);
-        }
-    }
 }
 
 /// The number with all but its last three digits hidden.
@@ -98,32 +78,7 @@ pub(super) struct CodeSent {
     ))]
 pub(super) async fn send_code(State(state): State<AppState>, caller: Caller) -> Result<Response> {
     let user_id = shopper(&caller)?;
-    let phone = state.users.contact(user_id).await?.and_then(|c| c.phone).ok_or(ApiError::NoPhone)?;
-    let code = new_code();
-    let mut tx = state.pool.begin().await?;
-    if !store::sms_within_quota(&mut tx, user_id, &phone, &state.sms_limits).await? {
-        return Err(ApiError::SmsQuota);
-    }
-    let expires_at = match store::start_code(&mut tx, user_id, &phone, &digest_of(&code), &state.sms_limits).await? {
-        CodeStarted::Started { expires_at } => expires_at,
-        CodeStarted::TooSoon { retry_after_secs } => return Err(ApiError::TooSoon { retry_after_secs }),
-    };
-    let minutes = state.sms_limits.code_ttl.as_secs().div_ceil(60);
-    let rendered = state
-        .templates
-        .render_short(Kind::PhoneCode, serde_json::json!({"code": code, "minutes": minutes}))
-        .map_err(|error| service_kit::Problem::internal(&error))?;
-    // The sender delivers it like any message; its body (the code) is dropped once sent.
-    let message = NewMessage {
-        event_id: Uuid::now_v7(),
-        kind: Kind::PhoneCode,
-        channel: Channel::Sms,
-        recipient: phone.clone(),
-        rendered,
-        account: user_id,
-    };
-    store::insert_message(&mut tx, &message).await?;
-    tx.commit().await?;
+    let (phone, expires_at) = phone::send_code(&state, user_id).await?;
     Ok((StatusCode::ACCEPTED, Json(CodeSent { phone: masked(&phone), expires_at })).into_response())
 }
 
@@ -151,15 +106,7 @@ pub(super) async fn confirm(
     Json(body): Json<ConfirmPhone>,
 ) -> Result<Json<PhoneStatus>> {
     let user_id = shopper(&caller)?;
-    let code = body.code.trim();
-    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::WrongCode);
-    }
-    let mut tx = state.pool.begin().await?;
-    let verified = store::confirm_code(&mut tx, user_id, &digest_of(code)).await?;
-    // A wrong guess is counted even though the answer is a refusal.
-    tx.commit().await?;
-    let phone = verified.ok_or(ApiError::WrongCode)?;
+    let phone = phone::confirm(&state, user_id, body.code.trim()).await?;
     Ok(Json(PhoneStatus { phone: Some(masked(&phone)), verified: true }))
 }
 
@@ -168,12 +115,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_are_six_digits_and_numbers_are_masked() {
-        for _ in 0..100 {
-            let code = new_code();
-            assert!(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()), "{code}");
-        }
+    fn numbers_are_masked() {
         assert_eq!(masked("+4915112345678"), "+••••••••••678");
-        assert_ne!(digest_of("123456"), digest_of("123457"));
     }
 }

@@ -275,9 +275,7 @@ pub(crate) struct AddressList {
 async fn create_address(State(pool): State<PgPool>, caller: Caller, Json(body): Json<AddressBody>) -> Result<Response> {
     let user = user_id(&caller)?;
     let fields = body.validate(None)?;
-    let mut tx = pool.begin().await?;
-    let address = store::insert_address(&mut tx, user, fields).await?;
-    tx.commit().await?;
+    let address = crate::app::add_address(&pool, user, fields).await?;
     Ok((StatusCode::CREATED, Json(address)).into_response())
 }
 
@@ -316,12 +314,7 @@ async fn update_address(
 ) -> Result<Json<Address>> {
     let user = user_id(&caller)?;
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::AddressNotFound)?;
-    let mut tx = pool.begin().await?;
-    store::lock_user(&mut tx, user).await?;
-    let current = store::get_address(&mut tx, user, id).await?.ok_or(ApiError::AddressNotFound)?;
-    let fields = body.validate(Some(&current))?;
-    let updated = store::update_address(&mut tx, user, id, fields).await?.ok_or(ApiError::AddressNotFound)?;
-    tx.commit().await?;
+    let updated = crate::app::change_address(&pool, user, id, |current| body.validate(Some(current))).await?;
     Ok(Json(updated))
 }
 
@@ -383,7 +376,7 @@ async fn register_device(State(pool): State<PgPool>, caller: Caller, Json(body):
         errors.push("platform", FieldCode::InvalidValue, "android, ios or web");
     }
     errors.finish()?;
-    let (device, created) = store::register_device(&pool, user, token, &body.platform).await?;
+    let (device, created) = crate::app::register_device(&pool, user, token, &body.platform).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(device)).into_response())
 }
 

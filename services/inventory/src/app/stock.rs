@@ -226,6 +226,24 @@ pub async fn release(tx: &mut PgConnection, id: Uuid, reason: &str, actor: &str)
     Ok(ReservationRow { status: "released".into(), ..reservation })
 }
 
+/// Commits a reservation in a transaction of its own (the order service's direct call).
+#[tracing::instrument(skip_all, fields(reservation_id = %id))]
+pub(crate) async fn commit_now(pool: &PgPool, id: Uuid, actor: &str) -> Result<ReservationRow> {
+    let mut tx = pool.begin().await?;
+    let row = commit(&mut tx, id, actor).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Releases a reservation in a transaction of its own (the order service's direct call).
+#[tracing::instrument(skip_all, fields(reservation_id = %id))]
+pub(crate) async fn release_now(pool: &PgPool, id: Uuid, reason: &str, actor: &str) -> Result<ReservationRow> {
+    let mut tx = pool.begin().await?;
+    let row = release(&mut tx, id, reason, actor).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
 /// Releases held reservations whose order was never written, `grace_secs` after their expiry.
 /// Safe with several sweepers: each takes the rows it locks and skips the others'. Returns how
 /// many it released.

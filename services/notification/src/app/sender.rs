@@ -1,6 +1,7 @@
 //! The sender: delivers pending messages through their channel's transport, retrying with
 //! exponential backoff; woken by NOTIFY when a message is recorded, polling as a backstop.
-//! Replicas share the queue (`FOR UPDATE SKIP LOCKED`).
+//! Replicas share the queue: a batch is claimed by one statement (a lease, not a lock), sent
+//! with no transaction open, and each outcome recorded by a statement of its own.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +24,10 @@ pub(crate) struct Sender {
 
 const BATCH: i64 = 20;
 
+/// How long a claimed batch stays this sender's: longer than its sends can take (one at a time,
+/// each bounded by its transport's timeouts).
+const LEASE: Duration = Duration::from_secs(600);
+
 impl Sender {
     pub(crate) fn new(
         pool: PgPool,
@@ -43,15 +48,16 @@ impl Sender {
     }
 
     /// One pass over due messages; returns how many were attempted.
+    #[tracing::instrument(skip_all)]
     pub(crate) async fn send_due(&self) -> sqlx::Result<usize> {
-        let mut tx = self.pool.begin().await?;
-        let due = store::lock_due(&mut tx, BATCH).await?;
+        let due = store::claim_due(&self.pool, BATCH, LEASE).await?;
         for message in &due {
             let outcome = self.transports.send(message).await;
+            let mut conn = self.pool.acquire().await?;
             let labels = |outcome: &'static str| [message.channel.clone(), message.kind.clone(), outcome.to_owned()];
             match outcome {
                 Ok(provider_id) => {
-                    store::mark_sent(&mut tx, message.id, &provider_id).await?;
+                    store::mark_sent(&mut conn, message.id, &provider_id).await?;
                     self.sent.with_label_values(&labels("sent")).inc();
                     tracing::info!(message_id = %message.id, kind = %message.kind, channel = %message.channel, "message sent");
                 }
@@ -63,13 +69,12 @@ impl Sender {
                             self.tuning.retry_base.saturating_mul(1 << attempts.min(12)).min(Duration::from_secs(3600));
                         chrono::Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default()
                     });
-                    store::mark_attempt_failed(&mut tx, message.id, &error.to_string(), retry_at).await?;
+                    store::mark_attempt_failed(&mut conn, message.id, &error.to_string(), retry_at).await?;
                     self.sent.with_label_values(&labels(if retry { "retry" } else { "failed" })).inc();
                     tracing::warn!(message_id = %message.id, attempts, %error, retry, "sending failed");
                 }
             }
         }
-        tx.commit().await?;
         Ok(due.len())
     }
 
