@@ -5,6 +5,7 @@
 //! /analytics/<report>`, JSON or CSV). The rules in `domain`, the consumer in `events`, the
 //! schema `analytics` in `store`.
 
+mod app;
 pub mod config;
 pub mod domain;
 pub mod error;

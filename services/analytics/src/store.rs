@@ -44,7 +44,7 @@ pub(crate) struct Stored {
 }
 
 /// How many events `key` had kept on `day`, its quota row locked until `tx` ends.
-async fn quota_used(tx: &mut PgConnection, day: NaiveDate, key: &str) -> sqlx::Result<i64> {
+pub(crate) async fn quota_used(tx: &mut PgConnection, day: NaiveDate, key: &str) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         "insert into tracking_quotas (day, key, events) values ($1, $2, 0) \
          on conflict (day, key) do update set events = tracking_quotas.events returning events::bigint",
@@ -56,7 +56,7 @@ async fn quota_used(tx: &mut PgConnection, day: NaiveDate, key: &str) -> sqlx::R
 }
 
 /// Counts `kept` more events against `key`'s quota of `day`.
-async fn charge(tx: &mut PgConnection, day: NaiveDate, key: &str, kept: i64) -> sqlx::Result<()> {
+pub(crate) async fn charge(tx: &mut PgConnection, day: NaiveDate, key: &str, kept: i64) -> sqlx::Result<()> {
     sqlx::query("update tracking_quotas set events = events + $3 where day = $1 and key = $2")
         .bind(day)
         .bind(key)
@@ -66,79 +66,12 @@ async fn charge(tx: &mut PgConnection, day: NaiveDate, key: &str, kept: i64) -> 
     Ok(())
 }
 
-/// Stores a batch of tracking events (each once, however often it is sent) and the funnel
-/// steps their sessions reached, in one transaction, within the day's quotas of each visitor
-/// and of the client's `network` (events beyond them, in batch order, are dropped: neither
-/// stored nor rolled up).
-pub(crate) async fn insert_tracking(
-    pool: &PgPool,
-    batch: Vec<(Uuid, TrackingEvent)>,
+/// Inserts tracking events (each once, however often it is sent); how many are new.
+pub(crate) async fn insert_events(
+    tx: &mut PgConnection,
+    batch: &[(Uuid, TrackingEvent)],
     user_id: Option<&str>,
-    network: Option<&str>,
-    quota: &crate::config::Quota,
-) -> sqlx::Result<Stored> {
-    let mut tx = pool.begin().await?;
-    let total = batch.len() as u64;
-    // The network's quota rows are locked first (so batches from one network go one at a
-    // time), then a visitor's row when one of its events still fits the network's room: no row
-    // is made for a visitor whose events the network has no room for, so invented visitor ids
-    // add no more rows than events kept. Without a known network the visitors' rows are
-    // locked in key order up front, so concurrent batches never wait on each other in a circle.
-    let mut room: std::collections::BTreeMap<(NaiveDate, String), i64> = std::collections::BTreeMap::new();
-    let keys_of = |event: &TrackingEvent| {
-        let day = event.occurred_at.date_naive();
-        ((day, network.map(|n| format!("n:{n}"))), (day, format!("v:{}", event.visitor_id)))
-    };
-    let mut upfront: Vec<((NaiveDate, String), i64)> = Vec::new();
-    for (_, event) in &batch {
-        let ((day, network_key), visitor_key) = keys_of(event);
-        match network_key {
-            Some(key) => upfront.push(((day, key), quota.network_per_day)),
-            None => upfront.push((visitor_key, quota.visitor_per_day)),
-        }
-    }
-    upfront.sort();
-    upfront.dedup();
-    for ((day, key), limit) in upfront {
-        let used = quota_used(&mut tx, day, &key).await?;
-        room.insert((day, key), limit - used);
-    }
-    let mut kept_batch = Vec::with_capacity(batch.len());
-    let mut kept: std::collections::BTreeMap<(NaiveDate, String), i64> = std::collections::BTreeMap::new();
-    for (id, event) in batch {
-        let ((day, network_key), visitor_key) = keys_of(&event);
-        let network_key = network_key.map(|key| (day, key));
-        if network_key.as_ref().is_some_and(|key| room[key] <= 0) {
-            continue;
-        }
-        if !room.contains_key(&visitor_key) {
-            let used = quota_used(&mut tx, visitor_key.0, &visitor_key.1).await?;
-            room.insert(visitor_key.clone(), quota.visitor_per_day - used);
-        }
-        if room[&visitor_key] <= 0 {
-            continue;
-        }
-        for key in std::iter::once(visitor_key).chain(network_key) {
-            *room.get_mut(&key).expect("looked up above") -= 1;
-            *kept.entry(key).or_default() += 1;
-        }
-        kept_batch.push((id, event));
-    }
-    for ((day, key), count) in kept {
-        charge(&mut tx, day, &key, count).await?;
-    }
-    let batch = kept_batch;
-    let dropped = total - batch.len() as u64;
-    if batch.is_empty() {
-        tx.commit().await?;
-        return Ok(Stored { accepted: 0, duplicates: 0, dropped });
-    }
-    let mut days: Vec<NaiveDate> = batch.iter().map(|(_, e)| e.occurred_at.date_naive()).collect();
-    days.sort();
-    days.dedup();
-    for day in days {
-        ensure_partition(&mut tx, day).await?;
-    }
+) -> sqlx::Result<u64> {
     let column = |f: fn(&TrackingEvent) -> Option<String>| batch.iter().map(|(_, e)| f(e)).collect::<Vec<_>>();
     let ids: Vec<Uuid> = batch.iter().map(|(id, _)| *id).collect();
     let at: Vec<DateTime<Utc>> = batch.iter().map(|(_, e)| e.occurred_at).collect();
@@ -146,7 +79,7 @@ pub(crate) async fn insert_tracking(
     let visitors = column(|e| Some(e.visitor_id.clone()));
     let sessions = column(|e| Some(e.session_id.clone()));
     let products: Vec<Option<Uuid>> = batch.iter().map(|(_, e)| e.product_id).collect();
-    let inserted = sqlx::query(
+    Ok(sqlx::query(
         "insert into tracking_events (id, occurred_at, type, visitor_id, session_id, user_id, path, product_id, query, sku) \
          select id, at, kind, visitor, session, $6, path, product, query, sku \
          from unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $7::text[], $8::uuid[], \
@@ -165,25 +98,21 @@ pub(crate) async fn insert_tracking(
     .bind(column(|e| e.sku.clone()))
     .execute(&mut *tx)
     .await?
-    .rows_affected();
-    let steps: Vec<(NaiveDate, &str, &str)> = batch
-        .iter()
-        .filter_map(|(_, e)| e.kind.funnel_step().map(|step| (e.occurred_at.date_naive(), step, e.session_id.as_str())))
-        .collect();
-    if !steps.is_empty() {
-        sqlx::query(
-            "insert into funnel_sessions (day, step, session_id) select * from unnest($1::date[], $2::text[], $3::text[]) \
-             on conflict do nothing",
-        )
-        .bind(steps.iter().map(|s| s.0).collect::<Vec<_>>())
-        .bind(steps.iter().map(|s| s.1).collect::<Vec<_>>())
-        .bind(steps.iter().map(|s| s.2).collect::<Vec<_>>())
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    let kept = total - dropped;
-    Ok(Stored { accepted: inserted, duplicates: kept - inserted, dropped })
+    .rows_affected())
+}
+
+/// Records the funnel steps sessions reached: (day, step, session).
+pub(crate) async fn insert_funnel_steps(tx: &mut PgConnection, steps: &[(NaiveDate, &str, &str)]) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into funnel_sessions (day, step, session_id) select * from unnest($1::date[], $2::text[], $3::text[]) \
+         on conflict do nothing",
+    )
+    .bind(steps.iter().map(|s| s.0).collect::<Vec<_>>())
+    .bind(steps.iter().map(|s| s.1).collect::<Vec<_>>())
+    .bind(steps.iter().map(|s| s.2).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// Drops the partitions of days before `keep_from` (and their funnel sessions); how many days

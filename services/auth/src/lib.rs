@@ -5,20 +5,15 @@
 //! revocation list), and the admin second factor (TOTP and recovery codes). Every state change
 //! writes its event to the outbox in the same transaction; a relay publishes `events.auth`.
 
-mod accounts;
-mod admin;
+mod app;
 pub mod cli;
 pub mod config;
 mod domain;
 pub mod error;
 mod events;
-pub mod keyring;
 mod one_time;
 mod password;
 mod routes;
-mod self_service;
-mod session;
-mod staff;
 mod store;
 mod throttle;
 mod tokens;
@@ -30,6 +25,8 @@ use secrecy::ExposeSecret;
 use service_kit::app::Application;
 use service_kit::{Context, StartError, fleet};
 
+pub use app::keyring;
+use app::{accounts, admin, session};
 pub use config::AuthConfig;
 
 /// The service's name in the fleet table.

@@ -5,14 +5,16 @@
 //! the verdict's transaction, staff refunds and automatic refunds of a success that came after
 //! its order ended (PAYMENT_REFUNDED), and reconciliation of missed webhooks.
 
+mod app;
 pub mod config;
 pub mod domain;
 pub mod error;
 mod events;
 pub mod provider;
-pub mod reconcile;
 mod routes;
 mod store;
+
+pub use app::settle as reconcile;
 
 use std::sync::Arc;
 
@@ -79,7 +81,7 @@ pub async fn build(config: PaymentConfig) -> Result<Application, StartError> {
     info.with_label_values(&[provider.name(), environment.as_str()]).set(1);
     context.metrics.register(Box::new(info)).expect("registered once");
     events::start(&mut context, Arc::clone(&provider), reconcile_every, reconcile_after).await?;
-    let state = routes::AppState {
+    let state = app::AppState {
         pool: context.db.clone(),
         orders: contracts::order::OrderClient::new(context.client.clone()),
         provider,

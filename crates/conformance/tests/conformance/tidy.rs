@@ -124,12 +124,16 @@ fn sql_lives_only_in_a_services_store() {
 
 /// Services whose use cases are still spread over routes and store (issue 24 moves them into
 /// `app` one at a time; each leaves this list in the commit that moves it).
-const NOT_YET_IN_APP: &[&str] = &["admin", "analytics", "auth", "cart", "payment", "search"];
+const NOT_YET_IN_APP: &[&str] = &["admin", "cart", "search"];
+
+/// The one transaction outside a service's `app`: payment's sandbox keeps the books of the
+/// provider it stands in for (a stand-in for Stripe's ledger, not the shop's data).
+const PROVIDER_BOOKS: &str = "provider/sandbox.rs";
 
 /// Where a line of a service's source breaks the layering: a transaction opened outside the
 /// use cases (`app`), or an HTTP error built in the store.
 fn layering_problem(rel: &Path, line: &str) -> Option<&'static str> {
-    let in_app = rel.starts_with("app") || rel == Path::new("app.rs");
+    let in_app = rel.starts_with("app") || rel == Path::new("app.rs") || rel == Path::new(PROVIDER_BOOKS);
     let in_store = rel.starts_with("store") || rel == Path::new("store.rs");
     if !in_app && line.contains(".begin()") {
         return Some("a transaction opened outside the use cases (app)");

@@ -125,8 +125,7 @@ async fn track(
         })
         .collect();
     let stored =
-        store::insert_tracking(&state.pool, events, user_id.as_deref(), network.as_deref(), &state.settings.quota)
-            .await?;
+        crate::app::track(&state.pool, events, user_id.as_deref(), network.as_deref(), &state.settings.quota).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(Tracked { accepted: stored.accepted, duplicates: stored.duplicates, dropped: stored.dropped }),

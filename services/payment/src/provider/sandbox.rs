@@ -50,6 +50,34 @@ pub struct Signed {
 }
 
 impl Sandbox {
+    /// The sandbox's own books (it stands in for the provider, whose ledger this is, not the
+    /// shop's): refunds part of an intent once per key, never beyond its amount, the intent
+    /// locked. The one transaction of the service outside `app`, as the provider's own.
+    async fn book_refund(
+        &self,
+        intent_id: &str,
+        key: &str,
+        amount_minor: i64,
+        new_id: &str,
+    ) -> sqlx::Result<store::SandboxRefund> {
+        let mut tx = self.pool.begin().await?;
+        let Some((status, amount)) = store::lock_intent(&mut tx, intent_id).await? else {
+            return Ok(store::SandboxRefund::NoIntent);
+        };
+        if let Some(id) = store::refund_by_key(&mut tx, key).await? {
+            return Ok(store::SandboxRefund::Done(id));
+        }
+        if status != "succeeded" {
+            return Ok(store::SandboxRefund::NotSucceeded);
+        }
+        if store::refunded(&mut tx, intent_id).await? + amount_minor > amount {
+            return Ok(store::SandboxRefund::TooMuch);
+        }
+        store::insert_refund(&mut tx, new_id, intent_id, key, amount_minor).await?;
+        tx.commit().await?;
+        Ok(store::SandboxRefund::Done(new_id.to_owned()))
+    }
+
     /// Decides an intent with a test card on the sandbox's side and returns the signed event
     /// to deliver; `None` when the sandbox knows no such intent.
     pub async fn decide(&self, intent_id: &str, outcome: Outcome) -> sqlx::Result<Option<Signed>> {
@@ -161,9 +189,8 @@ impl Provider for Sandbox {
         Box::pin(async move {
             let new_id = format!("re_sandbox_{}", random_hex(12));
             let key = request.refund_id.to_string();
-            let made = store::refund(&self.pool, &request.intent_id, &key, request.amount_minor, &new_id)
-                .await
-                .map_err(unavailable)?;
+            let made =
+                self.book_refund(&request.intent_id, &key, request.amount_minor, &new_id).await.map_err(unavailable)?;
             Ok(match made {
                 store::SandboxRefund::Done(provider_refund_id) => RefundOutcome::Succeeded { provider_refund_id },
                 store::SandboxRefund::NoIntent => {

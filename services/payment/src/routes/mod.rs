@@ -3,23 +3,18 @@
 
 mod refunds;
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
-use contracts::order::OrderClient;
 use internal_token::Caller;
 use internal_token::only_from;
-use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use service_kit::Json;
 use service_kit::fleet;
 use service_kit::problem_schema::ProblemSchema;
-use sqlx::PgPool;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -27,23 +22,11 @@ use uuid::Uuid;
 
 use crate::domain;
 use crate::error::{ApiError, Result};
-use crate::provider::sandbox::Sandbox;
-use crate::provider::{IntentRequest, Provider, Verdict};
-use crate::reconcile;
-use crate::store::{self, NewIntent, Payment, Recorded};
+use crate::provider::IntentRequest;
+use crate::store::{self, NewIntent, Payment};
 
-/// What every payment handler reads.
-#[derive(Clone)]
-pub(crate) struct AppState {
-    pub pool: PgPool,
-    pub orders: OrderClient,
-    /// The configured provider.
-    pub provider: Arc<dyn Provider>,
-    /// The same provider when it is the sandbox (its confirm route exists only then).
-    pub sandbox: Option<Sandbox>,
-    /// The provider's webhook signing secret.
-    pub webhook_secret: SecretString,
-}
+pub(crate) use crate::app::AppState;
+use crate::app::webhooks::receive;
 
 fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -223,45 +206,6 @@ async fn confirm(
         }
     });
     Ok((StatusCode::ACCEPTED, Json(Processing { payment_id: id, status: "processing".into() })).into_response())
-}
-
-/// Verifies and applies one provider event (the same path for every delivery).
-async fn receive(state: &AppState, signature: &str, body: &[u8]) -> Result<Recorded> {
-    let provider = state.provider.name();
-    let secret = secrecy::ExposeSecret::expose_secret(&state.webhook_secret);
-    domain::verify(signature, body, secret, chrono::Utc::now().timestamp())?;
-    let event: serde_json::Value =
-        serde_json::from_slice(body).map_err(|_| ApiError::Signature(domain::SignatureError::Malformed))?;
-    let (Some(event_id), Some(kind), Some(intent)) =
-        (event["id"].as_str(), event["type"].as_str(), event.pointer("/data/object/id").and_then(|v| v.as_str()))
-    else {
-        return Err(ApiError::Signature(domain::SignatureError::Malformed));
-    };
-    let verdict = match kind {
-        "payment_intent.succeeded" => Some(Verdict::Succeeded),
-        "payment_intent.payment_failed" => Some(Verdict::Failed(
-            event
-                .pointer("/data/object/last_payment_error/code")
-                .and_then(|v| v.as_str())
-                .unwrap_or("declined")
-                .to_owned(),
-        )),
-        _ => None,
-    };
-    let mut tx = state.pool.begin().await?;
-    if !store::first_delivery(&mut tx, provider, event_id, kind).await? {
-        return Ok(Recorded::Nothing);
-    }
-    let recorded = match verdict {
-        Some(Verdict::Succeeded) => store::record_verdict(&mut tx, provider, intent, true, "").await?,
-        Some(Verdict::Failed(reason)) => store::record_verdict(&mut tx, provider, intent, false, &reason).await?,
-        Some(Verdict::Pending) | None => Recorded::Nothing,
-    };
-    tx.commit().await?;
-    if let Recorded::SucceededTooLate(refund_id) = recorded {
-        reconcile::spawn_refund(state.pool.clone(), Arc::clone(&state.provider), refund_id);
-    }
-    Ok(recorded)
 }
 
 /// Acknowledged.

@@ -75,7 +75,7 @@ pub(super) async fn refund(
         key: &key,
         request_hash: &service_kit::idempotency::fingerprint(&body),
     };
-    let (refund_id, new) = match store::request_refund(&state.pool, &ask).await? {
+    let (refund_id, new) = match crate::app::refunds::request(&state.pool, &ask).await? {
         RefundClaim::New(id) => (id, true),
         RefundClaim::Replay(id) => (id, false),
         RefundClaim::KeyReused => return Err(ApiError::KeyReused),

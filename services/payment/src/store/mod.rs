@@ -3,7 +3,7 @@
 //! events already handled, refunds (requested, then settled once) and what reconciliation asks.
 
 use chrono::{DateTime, Utc};
-use events::catalog::{PaymentFailed, PaymentRefunded, PaymentSucceeded};
+use events::catalog::{PaymentFailed, PaymentSucceeded};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -350,43 +350,42 @@ pub(crate) enum RefundClaim {
     TooMuch(i64),
 }
 
-/// Requests a refund unless this key did before: the payment locked, the amount checked against
-/// what was captured minus what was refunded or is being refunded.
-pub(crate) async fn request_refund(pool: &PgPool, ask: &RefundAsk<'_>) -> sqlx::Result<RefundClaim> {
-    let mut tx = pool.begin().await?;
-    let payment: Option<(String, i64, i64)> =
-        sqlx::query_as("select status, amount_minor, refunded_minor from payments where id = $1 for update")
-            .bind(ask.payment_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((status, captured, refunded)) = payment else { return Ok(RefundClaim::NoSuchPayment) };
-    let earlier: Option<(Uuid, Option<String>)> =
-        sqlx::query_as("select id, request_hash from refunds where payment_id = $1 and idempotency_key = $2")
-            .bind(ask.payment_id)
-            .bind(ask.key)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some((id, hash)) = earlier {
-        return Ok(if hash.as_deref() == Some(ask.request_hash) {
-            RefundClaim::Replay(id)
-        } else {
-            RefundClaim::KeyReused
-        });
-    }
-    if status != "succeeded" {
-        return Ok(RefundClaim::NotCaptured(status));
-    }
-    let in_flight: i64 = sqlx::query_scalar(
+/// Locks a payment for a refund: (status, captured, refunded).
+pub(crate) async fn lock_for_refund(
+    tx: &mut PgConnection,
+    payment_id: Uuid,
+) -> sqlx::Result<Option<(String, i64, i64)>> {
+    sqlx::query_as("select status, amount_minor, refunded_minor from payments where id = $1 for update")
+        .bind(payment_id)
+        .fetch_optional(&mut *tx)
+        .await
+}
+
+/// The refund an Idempotency-Key of a payment asked for: (id, the request's hash).
+pub(crate) async fn refund_by_key(
+    tx: &mut PgConnection,
+    payment_id: Uuid,
+    key: &str,
+) -> sqlx::Result<Option<(Uuid, Option<String>)>> {
+    sqlx::query_as("select id, request_hash from refunds where payment_id = $1 and idempotency_key = $2")
+        .bind(payment_id)
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await
+}
+
+/// What a payment's requested (unsettled) refunds add up to.
+pub(crate) async fn refunding(tx: &mut PgConnection, payment_id: Uuid) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
         "select coalesce(sum(amount_minor), 0)::bigint from refunds where payment_id = $1 and status = 'requested'",
     )
-    .bind(ask.payment_id)
+    .bind(payment_id)
     .fetch_one(&mut *tx)
-    .await?;
-    let left = captured - refunded - in_flight;
-    if ask.amount_minor > left {
-        return Ok(RefundClaim::TooMuch(left));
-    }
-    let id = Uuid::now_v7();
+    .await
+}
+
+/// Records a requested refund.
+pub(crate) async fn insert_refund(tx: &mut PgConnection, id: Uuid, ask: &RefundAsk<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "insert into refunds (id, payment_id, amount_minor, reason, requested_by, idempotency_key, request_hash, status) \
          values ($1, $2, $3, $4, $5, $6, $7, 'requested')",
@@ -400,20 +399,7 @@ pub(crate) async fn request_refund(pool: &PgPool, ask: &RefundAsk<'_>) -> sqlx::
     .bind(ask.request_hash)
     .execute(&mut *tx)
     .await?;
-    let before =
-        serde_json::json!({"captured_minor": captured, "refunded_minor": refunded, "refunding_minor": in_flight});
-    let after = serde_json::json!({"captured_minor": captured, "refunded_minor": refunded,
-        "refunding_minor": in_flight + ask.amount_minor, "refund_id": id, "reason": ask.reason});
-    let entry = events::audit::AuditRecorded::new(
-        ask.requested_by,
-        "payment.refund",
-        format!("payment:{}", ask.payment_id),
-        Some(before),
-        Some(after),
-    );
-    events::audit::record(&mut tx, crate::SERVICE, &entry).await?;
-    tx.commit().await?;
-    Ok(RefundClaim::New(id))
+    Ok(())
 }
 
 /// What the provider is asked for a requested refund: (payment's provider intent, amount); `None`
@@ -428,41 +414,37 @@ pub(crate) async fn refund_to_send(pool: &PgPool, id: Uuid) -> sqlx::Result<Opti
     .await
 }
 
-/// Records a refund's success at the provider, with PAYMENT_REFUNDED, once (a second outcome
-/// for the same refund changes nothing).
-pub(crate) async fn refund_succeeded(pool: &PgPool, id: Uuid, provider_refund_id: &str) -> sqlx::Result<bool> {
-    let mut tx = pool.begin().await?;
-    let refund: Option<(Uuid, i64, String, bool)> = sqlx::query_as(
+/// Marks a requested refund succeeded: (payment, amount, reason, automatic); none when it was
+/// not requested any more (a second outcome).
+pub(crate) async fn mark_refund_succeeded(
+    tx: &mut PgConnection,
+    id: Uuid,
+    provider_refund_id: &str,
+) -> sqlx::Result<Option<(Uuid, i64, String, bool)>> {
+    sqlx::query_as(
         "update refunds set status = 'succeeded', provider_refund_id = $2, updated_at = now() \
          where id = $1 and status = 'requested' returning payment_id, amount_minor, reason, automatic",
     )
     .bind(id)
     .bind(provider_refund_id)
     .fetch_optional(&mut *tx)
-    .await?;
-    let Some((payment_id, amount_minor, reason, automatic)) = refund else { return Ok(false) };
-    let (order_id, refunded_minor, captured_minor, currency): (Uuid, i64, i64, String) = sqlx::query_as(
+    .await
+}
+
+/// Books a refunded amount on its payment: (order, refunded in all, captured, currency).
+pub(crate) async fn add_refunded(
+    tx: &mut PgConnection,
+    payment_id: Uuid,
+    amount_minor: i64,
+) -> sqlx::Result<(Uuid, i64, i64, String)> {
+    sqlx::query_as(
         "update payments set refunded_minor = refunded_minor + $2, updated_at = now() where id = $1 \
          returning order_id, refunded_minor, amount_minor, currency::text",
     )
     .bind(payment_id)
     .bind(amount_minor)
     .fetch_one(&mut *tx)
-    .await?;
-    let event = PaymentRefunded {
-        payment_id,
-        order_id,
-        refund_id: id,
-        amount_minor,
-        refunded_minor,
-        captured_minor,
-        currency,
-        reason,
-        automatic,
-    };
-    events::enqueue(&mut tx, crate::SERVICE, &event).await?;
-    tx.commit().await?;
-    Ok(true)
+    .await
 }
 
 /// Records that the provider refused a refund (nothing went back).

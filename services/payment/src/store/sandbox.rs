@@ -1,7 +1,7 @@
 //! The sandbox provider's own records (`sandbox_*`): what a real provider would hold, apart
 //! from ours.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// Sets an intent's verdict unless it already succeeded: (amount, currency, order id), or
@@ -82,46 +82,44 @@ pub(crate) enum SandboxRefund {
     TooMuch,
 }
 
-/// Refunds part of an intent once per key, never beyond its amount.
-pub(crate) async fn refund(
-    pool: &PgPool,
+/// Locks a sandbox intent: (status, amount).
+pub(crate) async fn lock_intent(tx: &mut PgConnection, intent_id: &str) -> sqlx::Result<Option<(String, i64)>> {
+    sqlx::query_as("select status, amount_minor from sandbox_intents where id = $1 for update")
+        .bind(intent_id)
+        .fetch_optional(&mut *tx)
+        .await
+}
+
+/// The sandbox refund made under this key, if any.
+pub(crate) async fn refund_by_key(tx: &mut PgConnection, key: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("select id from sandbox_refunds where idempotency_key = $1")
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await
+}
+
+/// What an intent's sandbox refunds add up to.
+pub(crate) async fn refunded(tx: &mut PgConnection, intent_id: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar("select coalesce(sum(amount_minor), 0)::bigint from sandbox_refunds where intent_id = $1")
+        .bind(intent_id)
+        .fetch_one(&mut *tx)
+        .await
+}
+
+/// Records a sandbox refund.
+pub(crate) async fn insert_refund(
+    tx: &mut PgConnection,
+    id: &str,
     intent_id: &str,
     key: &str,
     amount_minor: i64,
-    new_id: &str,
-) -> sqlx::Result<SandboxRefund> {
-    let mut tx = pool.begin().await?;
-    let intent: Option<(String, i64)> =
-        sqlx::query_as("select status, amount_minor from sandbox_intents where id = $1 for update")
-            .bind(intent_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((status, amount)) = intent else { return Ok(SandboxRefund::NoIntent) };
-    let earlier: Option<String> = sqlx::query_scalar("select id from sandbox_refunds where idempotency_key = $1")
-        .bind(key)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if let Some(id) = earlier {
-        return Ok(SandboxRefund::Done(id));
-    }
-    if status != "succeeded" {
-        return Ok(SandboxRefund::NotSucceeded);
-    }
-    let refunded: i64 =
-        sqlx::query_scalar("select coalesce(sum(amount_minor), 0)::bigint from sandbox_refunds where intent_id = $1")
-            .bind(intent_id)
-            .fetch_one(&mut *tx)
-            .await?;
-    if refunded + amount_minor > amount {
-        return Ok(SandboxRefund::TooMuch);
-    }
+) -> sqlx::Result<()> {
     sqlx::query("insert into sandbox_refunds (id, intent_id, idempotency_key, amount_minor) values ($1, $2, $3, $4)")
-        .bind(new_id)
+        .bind(id)
         .bind(intent_id)
         .bind(key)
         .bind(amount_minor)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
-    Ok(SandboxRefund::Done(new_id.to_owned()))
+    Ok(())
 }

@@ -24,6 +24,7 @@ pub enum SettleError {
 /// once the provider accepted it without settling it, asks what became of it; records the
 /// outcome once; nothing when it is no longer requested. A pending refund stays requested, so
 /// reconciliation asks again until it is decided (review f5592e3 L1: it was booked as done).
+#[tracing::instrument(skip_all, fields(refund_id = %refund_id))]
 pub async fn send_refund(pool: &PgPool, provider: &dyn Provider, refund_id: Uuid) -> Result<(), SettleError> {
     let Some((intent_id, amount_minor, accepted_as)) = store::refund_to_send(pool, refund_id).await? else {
         return Ok(());
@@ -34,7 +35,7 @@ pub async fn send_refund(pool: &PgPool, provider: &dyn Provider, refund_id: Uuid
     };
     match outcome {
         RefundOutcome::Succeeded { provider_refund_id } => {
-            store::refund_succeeded(pool, refund_id, &provider_refund_id).await?;
+            super::refunds::succeeded(pool, refund_id, &provider_refund_id).await?;
         }
         RefundOutcome::Pending { provider_refund_id } => {
             tracing::info!(%refund_id, "the provider accepted a refund that settles later");
@@ -77,6 +78,7 @@ pub async fn cancel_at_provider(pool: &PgPool, provider: &dyn Provider, intent_i
 }
 
 /// Applies a verdict (from a webhook or from reconciliation) in its own transaction.
+#[tracing::instrument(skip_all, fields(intent_id = %intent_id))]
 pub async fn apply_verdict(
     pool: &PgPool,
     provider: &dyn Provider,
@@ -108,6 +110,7 @@ pub struct Reconciled {
 
 /// One round: intents unsettled for longer than `after` are looked up at the provider and their
 /// verdicts applied; refunds requested longer than `after` ago are sent again.
+#[tracing::instrument(skip_all)]
 pub async fn reconcile(pool: &PgPool, provider: &dyn Provider, after: Duration) -> Result<Reconciled, SettleError> {
     let mut done = Reconciled::default();
     for (intent_id, status) in store::unsettled(pool, provider.name(), after, 50).await? {
