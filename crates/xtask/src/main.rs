@@ -2,32 +2,11 @@
 //! and what it does are declared once, in [`COMMANDS`]: `cargo xtask --help` prints that table,
 //! the dispatch reads it, and a flag a command does not declare is refused before it runs.
 
-mod audit;
-mod backup;
 mod bench;
-mod bench_catalog;
-mod bench_checkout;
-mod bench_gateway;
-mod bench_search;
-mod build_graph;
-mod cloudflare;
-mod compose_test;
-mod crash;
-mod deploy;
-mod fleet;
-mod fleet_walk;
-mod install;
-mod k8s;
-mod keys;
-mod manifests;
-mod monitoring;
-mod nginx;
-mod shopper;
-mod storefront;
-mod test;
-mod up;
-mod workflows;
-mod yaml;
+mod ci;
+mod dev;
+mod generate;
+mod ops;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -57,24 +36,24 @@ const COMMANDS: &[Task] = &[
         "keys",
         "[--force]",
         "dev key pairs into .dev/keys (git-ignored, dev-only); --force remakes them",
-        |root, args| keys::run(root, args.iter().any(|a| a == "--force")).map(|_| ()),
+        |root, args| dev::keys::run(root, args.iter().any(|a| a == "--force")).map(|_| ()),
     ),
     task(
         "up",
         "[--release] [--replicas NAME=N,...]",
         "the whole shop locally: PostgreSQL, Redis, S3, fourteen services and NGINX on 8080",
-        up::run,
+        dev::up::run,
     ),
     task(
         "test",
         "",
         "formatting, every test against real servers (built under clippy), the ops checks, the fleet test",
-        |root, _| test::run(root),
+        |root, _| ci::test::run(root),
     ),
     task("fleet", "", "only the fleet test: the walk, then the crash test (CRASH_ORDERS, default 40)", |root, _| {
-        fleet::fleet_test(root)
+        dev::fleet::fleet_test(root)
     }),
-    task("crash", "", "only the crash test, on a fleet of its own", |root, _| fleet::crash_test(root)),
+    task("crash", "", "only the crash test, on a fleet of its own", |root, _| dev::fleet::crash_test(root)),
     task(
         "bench",
         "[events|gateway|catalog|search|checkout]",
@@ -85,33 +64,33 @@ const COMMANDS: &[Task] = &[
         "audit",
         "[DATABASE_URL]",
         "the checkout's invariants across orders, payments and inventory (read-only; by default the up cluster)",
-        |_, args| audit::run(args),
+        |_, args| ops::audit::run(args),
     ),
     task(
         "backup",
         "[DIR]",
         "the up shop's schemas (pg_dump per schema) and media bucket into DIR",
-        backup::backup_command,
+        ops::backup::backup_command,
     ),
-    task("restore", "DIR [DATA_DIR]", "a backup into a fresh cluster (see backup.rs)", backup::restore_command),
+    task("restore", "DIR [DATA_DIR]", "a backup into a fresh cluster (see backup.rs)", ops::backup::restore_command),
     task("openapi", "", "regenerates services/gateway/openapi.json from the services' routes", |root, _| openapi(root)),
     task(
         "deploy",
         "",
         "regenerates docker-compose.yml, deploy/compose/nginx.conf, deploy/k8s and the images workflow",
-        |root, _| deploy::run(root),
+        |root, _| generate::deploy::run(root),
     ),
     task(
         "compose-test",
         "[--prepare]",
         "docker-compose.yml run with Docker and walked (skipped without an engine unless SHOPFLEET_REQUIRE_COMPOSE=1); --prepare makes only the images that need no binary of ours",
-        compose_test::run,
+        ci::compose_test::run,
     ),
     task(
         "manifests",
         "",
         "renders both kustomize overlays and validates them (schemas, the code's tables, no sandbox in prod)",
-        |root, _| manifests::run(root),
+        |root, _| ci::manifests::run(root),
     ),
     task(
         "ops",
@@ -123,17 +102,17 @@ const COMMANDS: &[Task] = &[
         "build-graph",
         "",
         "xtask's and the service binaries' builds are parts of the test build (see build_graph.rs)",
-        |root, _| build_graph::check(root),
+        |root, _| ci::build_graph::check(root),
     ),
     task(
         "cloudflare-ips",
         "IPS_V4 IPS_V6",
         "refreshes nginx/cloudflare-ips.conf from Cloudflare's lists",
-        cloudflare::run,
+        dev::cloudflare::run,
     ),
-    task("totp", "", "the demo admin's current TOTP code (after up created it)", |root, _| up::totp(root)),
+    task("totp", "", "the demo admin's current TOTP code (after up created it)", |root, _| dev::up::totp(root)),
     task("rotate-keys", "", "a new access-token signing key in the dev key ring (while up runs)", |root, _| {
-        up::rotate_keys(root)
+        dev::up::rotate_keys(root)
     }),
 ];
 
@@ -224,10 +203,10 @@ fn openapi(root: &Path) -> anyhow::Result<()> {
 /// dashboard's queries (promtool), the Kubernetes manifests, the GitHub workflows (actionlint),
 /// the build graph.
 fn ops_checks(root: &Path) -> anyhow::Result<()> {
-    monitoring::check(root)?;
-    manifests::run(root)?;
-    workflows::check(root)?;
-    build_graph::check(root)
+    ci::monitoring::check(root)?;
+    ci::manifests::run(root)?;
+    ci::workflows::check(root)?;
+    ci::build_graph::check(root)
 }
 
 /// The cargo that runs us, without the variables `cargo run` gave us as a package's binary.

@@ -11,8 +11,8 @@
 
 use std::time::Duration;
 
-use crate::bench_catalog::{Scenario, on_bench_fleet, rounds};
-use crate::fleet::Fleet;
+use crate::bench::catalog::{Scenario, on_bench_fleet, rounds};
+use crate::dev::fleet::Fleet;
 
 const PROCESSES: [&str; 3] = ["nginx", "gateway", "search"];
 /// Vendure's `search` (its default SQL search) on this kind of machine, as the issue states.

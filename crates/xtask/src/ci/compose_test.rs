@@ -24,9 +24,9 @@ use anyhow::{Context as _, ensure};
 use service_kit::SERVICES;
 use testkit::procs::{signal_group, spawn_owned};
 
-use crate::deploy::image;
-use crate::fleet::{Fleet, FleetOptions, Placement, env_for, free_ports};
-use crate::install::have;
+use crate::ci::install::have;
+use crate::dev::fleet::{Fleet, FleetOptions, Placement, env_for, free_ports};
+use crate::generate::deploy::image;
 use crate::output;
 
 /// The uid of the images' user (Dockerfile): the run directory is handed to it.
@@ -483,10 +483,10 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
 
 fn on_engine(root: &Path, run_dir: &Path) -> anyhow::Result<()> {
     let mut build = crate::linted_cargo()?;
-    build.current_dir(root).args(crate::fleet::build_args()).args(["-p", "bootstrap"]);
+    build.current_dir(root).args(crate::dev::fleet::build_args()).args(["-p", "bootstrap"]);
     crate::run_step("cargo build (service binaries and the bootstrap)", &mut build)?;
     prepare(root, run_dir)?;
-    let bin_dir = crate::fleet::bin_dir(false);
+    let bin_dir = crate::dev::fleet::bin_dir(false);
     build_images(root, run_dir, &bin_dir)?;
 
     let (ports, [pg_port, redis_port, nginx_port, s3_port]) = free_ports();
@@ -508,11 +508,11 @@ fn on_engine(root: &Path, run_dir: &Path) -> anyhow::Result<()> {
         storefront: None,
         restore_from: None,
     };
-    options.storefront = Some(crate::storefront::start(run_dir, options.echo_logs)?);
+    options.storefront = Some(crate::dev::storefront::start(run_dir, options.echo_logs)?);
     for dir in ["keys", "mail", "s3", "nginx", "search-index"] {
         std::fs::create_dir_all(run_dir.join(dir))?;
     }
-    crate::nginx::render(&options)?;
+    crate::dev::nginx::render(&options)?;
     let override_path = run_dir.join("compose.override.yml");
     std::fs::write(&override_path, override_file(root, &options, testkit::unused_port()))?;
     // The containers run as the images' user and write here.
@@ -562,7 +562,7 @@ fn on_engine(root: &Path, run_dir: &Path) -> anyhow::Result<()> {
     }
     let fleet = Fleet::attach(options, followers)?;
     let walk_started = Instant::now();
-    let walked = tokio::runtime::Runtime::new()?.block_on(crate::fleet_walk::walk(&fleet));
+    let walked = tokio::runtime::Runtime::new()?.block_on(crate::ci::fleet_walk::walk(&fleet));
     if walked.is_ok() {
         eprintln!("    the fleet walk against the compose stack passed in {:.1?}", walk_started.elapsed());
     }

@@ -15,9 +15,9 @@ use reqwest::Method;
 use serde_json::json;
 use tokio::task::JoinSet;
 
-use crate::bench_gateway::{cpu_ticks, ticks_per_second};
-use crate::fleet::{Fleet, build_args, throwaway_options};
-use crate::shopper::Shopper;
+use crate::bench::gateway::{cpu_ticks, ticks_per_second};
+use crate::dev::fleet::{Fleet, build_args, throwaway_options};
+use crate::dev::shopper::Shopper;
 
 const STEPS: [&str; 5] = ["add to cart", "place order", "start payment", "confirm", "until paid"];
 
@@ -238,8 +238,8 @@ async fn measure(fleet: &mut Fleet) -> anyhow::Result<()> {
         "    paid orders/s ÷ pgbench TPC-B tps = {per_second:.1} ÷ {tps:.0} = {:.3} (target ≥ 0.1)",
         per_second / tps
     );
-    let violations = crate::audit::audit(&fleet.admin_database_url(), Duration::from_secs(30)).await?;
-    crate::audit::report(&violations, "the benchmark's shop")
+    let violations = crate::ops::audit::audit(&fleet.admin_database_url(), Duration::from_secs(30)).await?;
+    crate::ops::audit::report(&violations, "the benchmark's shop")
 }
 
 pub(crate) fn run(root: &std::path::Path) -> anyhow::Result<()> {
@@ -247,7 +247,7 @@ pub(crate) fn run(root: &std::path::Path) -> anyhow::Result<()> {
     build.current_dir(root).args(build_args()).arg("--release");
     crate::run_step("cargo build --release (service binaries)", &mut build)?;
     let mut options = throwaway_options("bench-checkout", true)?;
-    options.extra_env = crate::crash::SETTINGS
+    options.extra_env = crate::ci::crash::SETTINGS
         .iter()
         .filter(|(k, _)| k.starts_with("RATE_LIMIT"))
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

@@ -39,7 +39,7 @@ pub(crate) struct FleetOptions {
     /// `cargo xtask bench catalog`: NGINX also serves this directory's files at `/__bench/`.
     pub bench_static_dir: Option<PathBuf>,
     /// The storefront stand-in the cms tells to revalidate (started with the fleet).
-    pub storefront: Option<crate::storefront::Receiver>,
+    pub storefront: Option<crate::dev::storefront::Receiver>,
     /// A backup (`cargo xtask backup`) restored into the fresh cluster before the services start.
     pub restore_from: Option<PathBuf>,
 }
@@ -105,11 +105,11 @@ impl Fleet {
         fleet.bootstrap().await.context("bootstrap roles and schemas")?;
         if let Some(backup) = fleet.options.restore_from.clone() {
             eprintln!("==> restoring {}", backup.display());
-            crate::backup::restore(&fleet.stores(), &backup, &fleet.bucket_dir())
+            crate::ops::backup::restore(&fleet.stores(), &backup, &fleet.bucket_dir())
                 .await
                 .context("restore the backup")?;
         }
-        let storefront = crate::storefront::start(&fleet.options.run_dir, fleet.options.echo_logs)
+        let storefront = crate::dev::storefront::start(&fleet.options.run_dir, fleet.options.echo_logs)
             .context("start the storefront's revalidation receiver")?;
         eprintln!("==> storefront revalidation receiver at {} (calls in {})", storefront.url, storefront.log.display());
         fleet.options.storefront = Some(storefront);
@@ -309,8 +309,8 @@ impl Fleet {
     }
 
     fn start_nginx(&mut self) -> anyhow::Result<()> {
-        let conf = crate::nginx::render(&self.options)?;
-        let mut command = Command::new(crate::install::nginx_binary());
+        let conf = crate::dev::nginx::render(&self.options)?;
+        let mut command = Command::new(crate::ci::install::nginx_binary());
         command
             .arg("-p")
             .arg(self.options.run_dir.join("nginx"))
@@ -652,15 +652,15 @@ pub(crate) fn fleet_test(root: &Path) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&backup_dir);
     let backup = backup_dir.clone();
     on_throwaway_fleet(root, "fleet-test", async |fleet| {
-        crate::fleet_walk::walk(fleet).await?;
+        crate::ci::fleet_walk::walk(fleet).await?;
         match crash_orders() {
             0 => eprintln!("    crash test skipped (CRASH_ORDERS=0)"),
-            orders => crate::crash::run(fleet, orders).await?,
+            orders => crate::ci::crash::run(fleet, orders).await?,
         }
         // The walked shop, backed up with its keys (auth's sealed secrets need them).
-        let summary = crate::backup::backup(&fleet.admin_database_url(), &fleet.bucket_dir(), &backup).await?;
-        crate::backup::copy_tree(&fleet.options.keys_dir, &backup.join("keys"))?;
-        let facts = crate::backup::facts(&fleet.admin_database_url()).await?;
+        let summary = crate::ops::backup::backup(&fleet.admin_database_url(), &fleet.bucket_dir(), &backup).await?;
+        crate::ops::backup::copy_tree(&fleet.options.keys_dir, &backup.join("keys"))?;
+        let facts = crate::ops::backup::facts(&fleet.admin_database_url()).await?;
         std::fs::write(backup.join("facts.json"), serde_json::to_vec(&facts)?)?;
         eprintln!(
             "    backup of the walked shop: {} schemas, {} media objects, {facts}",
@@ -678,10 +678,10 @@ pub(crate) fn fleet_test(root: &Path) -> anyhow::Result<()> {
         },
         async |fleet| {
             let before: serde_json::Value = serde_json::from_slice(&std::fs::read(backup_dir.join("facts.json"))?)?;
-            let after = crate::backup::facts(&fleet.admin_database_url()).await?;
+            let after = crate::ops::backup::facts(&fleet.admin_database_url()).await?;
             anyhow::ensure!(before == after, "the restored shop differs: backed up {before}, restored {after}");
             eprintln!("    the restored shop holds what was backed up ({after}); walking it again");
-            crate::fleet_walk::walk(fleet).await
+            crate::ci::fleet_walk::walk(fleet).await
         },
     );
     let _ = std::fs::remove_dir_all(&backup_dir);
@@ -695,7 +695,7 @@ fn crash_orders() -> usize {
 
 /// `cargo xtask crash`: the crash test alone, on a throwaway fleet.
 pub(crate) fn crash_test(root: &Path) -> anyhow::Result<()> {
-    on_throwaway_fleet(root, "crash-test", async |fleet| crate::crash::run(fleet, crash_orders().max(1)).await)
+    on_throwaway_fleet(root, "crash-test", async |fleet| crate::ci::crash::run(fleet, crash_orders().max(1)).await)
 }
 
 /// `cargo build` arguments for every service binary.

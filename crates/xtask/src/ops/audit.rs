@@ -201,7 +201,7 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         Some(url) => url.clone(),
         None => {
             let port = std::env::var("PG_PORT").unwrap_or_else(|_| "5433".into());
-            format!("postgres://postgres@127.0.0.1:{port}/{}", crate::fleet::DATABASE)
+            format!("postgres://postgres@127.0.0.1:{port}/{}", crate::dev::fleet::DATABASE)
         }
     };
     let runtime = tokio::runtime::Runtime::new()?;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::fleet::FleetOptions;
+use crate::dev::fleet::FleetOptions;
 
 /// For `cargo xtask bench catalog` only: a location serving a file of `bench_static_dir`
 /// straight from disk (the edge's physical ceiling); nothing otherwise.
@@ -65,14 +65,14 @@ pub(crate) fn render(options: &FleetOptions) -> anyhow::Result<PathBuf> {
     let run_dir = options.run_dir.join("nginx");
     std::fs::create_dir_all(&run_dir)?;
     let conf_dir = root.join("nginx").display().to_string();
-    let media = options.run_dir.join("s3").join(crate::fleet::BUCKET).join("media");
+    let media = options.run_dir.join("s3").join(crate::dev::fleet::BUCKET).join("media");
     let rendered = render_text(&Values {
         run_dir: run_dir.display().to_string(),
         access_log: run_dir.join("access.log").display().to_string(),
         error_log: run_dir.join("error.log").display().to_string(),
         listen: format!("127.0.0.1:{}", options.nginx_port),
         gateway_servers: format!("        server 127.0.0.1:{};", options.ports["gateway"]),
-        proxy_bind: crate::fleet::NGINX_BIND.to_owned(),
+        proxy_bind: crate::dev::fleet::NGINX_BIND.to_owned(),
         master_process: "off",
         bench_static: bench_static(options),
         media_files: media_location(&media.display().to_string(), &conf_dir),

@@ -159,13 +159,13 @@ pub(crate) async fn restore(stores: &bootstrap::Stores, from: &Path, bucket_dir:
 
 /// `cargo xtask backup [DIR]`: the running `up` shop into DIR (default `.dev/backups/<time>`).
 pub(crate) fn backup_command(root: &Path, args: &[String]) -> anyhow::Result<()> {
-    let options = crate::up::dev_options(root, false, &[])?;
+    let options = crate::dev::up::dev_options(root, false, &[])?;
     let out = match args.first() {
         Some(dir) => PathBuf::from(dir),
         None => options.run_dir.join("backups").join(chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()),
     };
-    let admin = format!("postgres://postgres@127.0.0.1:{}/{}", options.pg_port, crate::fleet::DATABASE);
-    let bucket = options.run_dir.join("s3").join(crate::fleet::BUCKET);
+    let admin = format!("postgres://postgres@127.0.0.1:{}/{}", options.pg_port, crate::dev::fleet::DATABASE);
+    let bucket = options.run_dir.join("s3").join(crate::dev::fleet::BUCKET);
     let summary = tokio::runtime::Runtime::new()?.block_on(backup(&admin, &bucket, &out))?;
     eprintln!(
         "backup in {}: {} schemas, {} media objects",
@@ -186,21 +186,21 @@ pub(crate) fn restore_command(root: &Path, args: &[String]) -> anyhow::Result<()
         "{} already holds a cluster: restore goes into a fresh one",
         data_dir.display()
     );
-    let keys_dir = crate::keys::run(root, false)?;
+    let keys_dir = crate::dev::keys::run(root, false)?;
     let port = testkit::unused_port();
     let mut postgres = testkit::cluster::start_postgres(&data_dir.join("postgres"), port, true)?;
     let redis_port = testkit::unused_port();
     let mut redis = testkit::cluster::start_redis(&data_dir.join("redis"), redis_port, true)?;
     let stores = bootstrap::Stores {
         postgres_admin_url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
-        database: crate::fleet::DATABASE.to_owned(),
+        database: crate::dev::fleet::DATABASE.to_owned(),
         redis_admin_url: format!("redis://127.0.0.1:{redis_port}"),
         keys_dir,
     };
     let outcome = tokio::runtime::Runtime::new()?.block_on(restore(
         &stores,
         &from,
-        &data_dir.join("s3").join(crate::fleet::BUCKET),
+        &data_dir.join("s3").join(crate::dev::fleet::BUCKET),
     ));
     for child in [&mut postgres, &mut redis] {
         testkit::procs::signal_group(child, libc::SIGTERM);

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::fleet::{Fleet, build_args, throwaway_options};
+use crate::dev::fleet::{Fleet, build_args, throwaway_options};
 
 const ROUNDS: usize = 5;
 const RUN: Duration = Duration::from_secs(3);

@@ -80,7 +80,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     std::fs::write(&target, render(&new, &chrono::Utc::now().format("%Y-%m-%d").to_string()))?;
     eprintln!("{FILE}: {} ranges; added {added:?}, removed {removed:?}", new.len());
     // The compose and Kubernetes files carry the NGINX config and its includes.
-    crate::deploy::run(root)
+    crate::generate::deploy::run(root)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use anyhow::{Context as _, ensure};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::fleet::Fleet;
+use crate::dev::fleet::Fleet;
 
 #[derive(Clone)]
 pub(crate) struct Shopper {
@@ -30,7 +30,7 @@ impl Shopper {
         let credentials = json!({"email": email, "password": password});
         let response = http.post(format!("{api}/auth/register")).json(&credentials).send().await?;
         ensure!(response.status() == 201, "register: {} {}", response.status(), response.text().await?);
-        let token = crate::fleet_walk::wait_for_mail_token(fleet, &email, "verify-email").await?;
+        let token = crate::ci::fleet_walk::wait_for_mail_token(fleet, &email, "verify-email").await?;
         let response = http.post(format!("{api}/auth/verify-email")).json(&json!({"token": token})).send().await?;
         ensure!(response.status() == 200, "verify-email: {}", response.status());
         let login: Value = http.post(format!("{api}/auth/login")).json(&credentials).send().await?.json().await?;

@@ -24,7 +24,7 @@ const CRD_KINDS: &[&str] = &["ServiceMonitor", "PrometheusRule"];
 
 /// `kubectl kustomize` of an overlay, as JSON documents.
 fn render(root: &Path, overlay: &str) -> anyhow::Result<(String, Vec<Value>)> {
-    let dir = root.join(crate::k8s::ROOT).join("overlays").join(overlay);
+    let dir = root.join(crate::generate::k8s::ROOT).join("overlays").join(overlay);
     let output = Command::new("kubectl").arg("kustomize").arg(&dir).output().context("run kubectl kustomize")?;
     ensure!(output.status.success(), "kubectl kustomize {overlay}: {}", String::from_utf8_lossy(&output.stderr));
     let yaml = String::from_utf8(output.stdout)?;
@@ -165,7 +165,7 @@ pub(crate) fn check_production(yaml: &str, docs: &[Value]) -> anyhow::Result<()>
 }
 
 pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
-    crate::install::ensure_kubernetes_validate()?;
+    crate::ci::install::ensure_kubernetes_validate()?;
     for overlay in ["dev", "prod"] {
         let (yaml, docs) = render(root, overlay)?;
         let checked = check_rendered(&docs)?;
@@ -186,7 +186,7 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
         }
         let outcome = crate::run_step(
             &format!("kubernetes-validate {overlay} ({} documents, Kubernetes {KUBERNETES})", files.len()),
-            Command::new(crate::install::kubernetes_validate())
+            Command::new(crate::ci::install::kubernetes_validate())
                 .args(["--strict", "--quiet", "-k", KUBERNETES])
                 .args(&files),
         );
@@ -238,7 +238,7 @@ mod tests {
     #[test]
     fn the_generated_production_overlay_names_no_sandbox() {
         // What kubectl renders for prod is the base and the prod overlay's files.
-        for (path, text) in crate::k8s::files().unwrap() {
+        for (path, text) in crate::generate::k8s::files().unwrap() {
             let path = path.display().to_string();
             if path.contains("overlays/dev") {
                 continue;

@@ -1,9 +1,9 @@
 //! `cargo xtask build-graph` (and a step of `cargo xtask ops`): the builds of a test run share
 //! their compiled units. `cargo xtask test` first builds xtask itself, then the workspace's
 //! tests, then the service binaries for the fleet test (and the compose test the same binaries
-//! and xtask); cargo resolves features per invocation, so a crate whose features differ between
-//! them, and every crate above it, compiles twice. xtask's manifest therefore names a few
-//! crates with the test build's features (its "feature unification" block), and the failpoints
+//! and the bootstrap); cargo resolves features per invocation, so a crate whose features differ
+//! between them, and every crate above it, compiles twice. The `workspace-hack` crate (xtask's
+//! dependency) therefore names a few crates with the test build's features, and the failpoints
 //! are no cargo feature. This check asks cargo for each build's unit graph (`--unit-graph`,
 //! unstable, so with `RUSTC_BOOTSTRAP=1`; nothing is built) and fails, naming the crates, when a
 //! unit of xtask's or the binaries' build is not also a unit of the test build.
@@ -103,7 +103,7 @@ pub(crate) fn check(root: &Path) -> anyhow::Result<()> {
     eprintln!("==> build graph: xtask's and the binaries' builds are parts of the test build");
     let test = unit_graph(root, &["test".into(), "--workspace".into(), "--no-run".into()])?;
     let xtask = unit_graph(root, &["build".into(), "-p".into(), "xtask".into()])?;
-    let mut binaries = crate::fleet::build_args();
+    let mut binaries = crate::dev::fleet::build_args();
     binaries.extend(["-p".into(), "bootstrap".into()]);
     let binaries = unit_graph(root, &binaries)?;
     let mut problems = HashMap::new();
@@ -130,7 +130,7 @@ pub(crate) fn check(root: &Path) -> anyhow::Result<()> {
         })
         .collect();
     anyhow::bail!(
-        "{}\n(a dependency's features differ between the builds: give it the test build's features in crates/xtask/Cargo.toml's feature unification block; `cargo tree -e features -i <crate>` shows who enables what)",
+        "{}\n(a dependency's features differ between the builds: give it the test build's features in crates/workspace-hack/Cargo.toml; `cargo tree -e features -i <crate>` shows who enables what)",
         report.join("\n")
     )
 }

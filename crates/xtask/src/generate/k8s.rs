@@ -13,14 +13,14 @@ use service_kit::SERVICES;
 use service_kit::fleet::{GATEWAY, ServiceSpec, callees, callers};
 use service_kit::health::{HEALTH, METRICS, READY};
 
-use crate::fleet::{Placement, env_for};
-use crate::yaml;
+use crate::dev::fleet::{Placement, env_for};
+use crate::generate::yaml;
 
 pub(crate) const ROOT: &str = "deploy/k8s";
 /// The image user (Dockerfile).
 const USER_ID: u32 = 10001;
 /// Where the keys are mounted, as in the compose stack (`env_for` names files under it).
-const KEYS: &str = crate::fleet::compose::KEYS;
+const KEYS: &str = crate::dev::fleet::compose::KEYS;
 /// NGINX's port in its pod (the unprivileged image listens on 8080).
 const NGINX_PORT: u16 = 8080;
 
@@ -36,7 +36,7 @@ const STRIPE_SECRET_KEY: &str = "secrets/stripe-secret-key";
 fn site() -> Value {
     json!({
         "POSTGRES_HOST": "postgres:5432",
-        "POSTGRES_DATABASE": crate::fleet::DATABASE,
+        "POSTGRES_DATABASE": crate::dev::fleet::DATABASE,
         "POSTGRES_SSLMODE": "prefer",
         "REDIS_HOST": "redis:6379",
         "S3_ENDPOINT": "http://s3:9000",
@@ -153,7 +153,7 @@ pub(crate) fn service_env(spec: &ServiceSpec) -> Vec<(String, String)> {
         env.push(("STRIPE_SECRET_KEY_FILE".to_owned(), format!("{KEYS}/{STRIPE_SECRET_KEY}")));
         mounted.insert(format!("{KEYS}/{STRIPE_SECRET_KEY}"));
     }
-    let compose = crate::fleet::compose::POSTGRES;
+    let compose = crate::dev::fleet::compose::POSTGRES;
     env.into_iter()
         .filter(|(key, _)| !SITE_KEYS.contains(&key.as_str()))
         .map(|(key, value)| match key.as_str() {
@@ -164,10 +164,10 @@ pub(crate) fn service_env(spec: &ServiceSpec) -> Vec<(String, String)> {
         .map(|(key, value)| {
             let value = match key.as_str() {
                 "DATABASE_URL" => value.replace(
-                    &format!("{compose}/{}", crate::fleet::DATABASE),
+                    &format!("{compose}/{}", crate::dev::fleet::DATABASE),
                     "$(POSTGRES_HOST)/$(POSTGRES_DATABASE)?sslmode=$(POSTGRES_SSLMODE)",
                 ),
-                "REDIS_URL" => value.replace(crate::fleet::compose::REDIS, "$(REDIS_HOST)"),
+                "REDIS_URL" => value.replace(crate::dev::fleet::compose::REDIS, "$(REDIS_HOST)"),
                 _ => value,
             };
             (key, value)
@@ -209,7 +209,7 @@ fn deployment(spec: &ServiceSpec) -> Value {
     let mut volumes = vec![keys_volume(spec), json!({"name": "tmp", "emptyDir": {}})];
     if name == service_kit::fleet::SEARCH {
         // Each replica builds its own index from the catalog at start (`/ready` waits for it).
-        mounts.push(json!({"name": "search-index", "mountPath": crate::fleet::compose::SEARCH_INDEX}));
+        mounts.push(json!({"name": "search-index", "mountPath": crate::dev::fleet::compose::SEARCH_INDEX}));
         volumes.push(json!({"name": "search-index", "emptyDir": {}}));
     }
     json!({
@@ -230,7 +230,7 @@ fn deployment(spec: &ServiceSpec) -> Value {
                     "securityContext": pod_security(USER_ID),
                     "containers": [{
                         "name": name,
-                        "image": crate::deploy::image(name),
+                        "image": crate::generate::deploy::image(name),
                         "ports": [{"name": "http", "containerPort": spec.port}],
                         "envFrom": [{"configMapRef": {"name": "shopfleet-site"}}],
                         "env": env_list(&service_env(spec)),
@@ -374,7 +374,7 @@ fn common() -> Vec<Value> {
 /// NGINX's config in the cluster: the repo's template, the gateway by its Service name, logs to
 /// the container's output; stored images are served by the object store's own URL (or CDN).
 fn nginx_conf() -> anyhow::Result<String> {
-    crate::nginx::render_text(&crate::nginx::Values {
+    crate::dev::nginx::render_text(&crate::dev::nginx::Values {
         run_dir: "/var/cache/nginx".into(),
         conf_dir: "/etc/shopfleet/nginx".into(),
         access_log: "/dev/stdout".into(),
@@ -484,7 +484,7 @@ fn bootstrap() -> Vec<Value> {
             "postgres://postgres@$(POSTGRES_HOST)/postgres?sslmode=$(POSTGRES_SSLMODE)".to_owned(),
         ),
         ("POSTGRES_PASSWORD_FILE".to_owned(), format!("{KEYS}/secrets/postgres-password")),
-        ("DATABASE_NAME".to_owned(), crate::fleet::DATABASE.to_owned()),
+        ("DATABASE_NAME".to_owned(), crate::dev::fleet::DATABASE.to_owned()),
         ("REDIS_ADMIN_URL".to_owned(), "redis://default@$(REDIS_HOST)".to_owned()),
         ("REDIS_PASSWORD_FILE".to_owned(), format!("{KEYS}/secrets/redis-password")),
     ];
@@ -504,7 +504,7 @@ fn bootstrap() -> Vec<Value> {
                         "securityContext": pod_security(USER_ID),
                         "containers": [{
                             "name": "bootstrap",
-                            "image": crate::deploy::image("bootstrap"),
+                            "image": crate::generate::deploy::image("bootstrap"),
                             "args": ["stores"],
                             "envFrom": [{"configMapRef": {"name": "shopfleet-site"}}],
                             "env": env_list(&env),
@@ -548,7 +548,7 @@ fn monitoring() -> anyhow::Result<String> {
             }],
         },
     });
-    let alerts = std::fs::read_to_string(crate::workspace_root()?.join(crate::monitoring::ALERTS))?;
+    let alerts = std::fs::read_to_string(crate::workspace_root()?.join(crate::ci::monitoring::ALERTS))?;
     let groups =
         alerts.find("groups:").map(|at| &alerts[at..]).ok_or_else(|| anyhow::anyhow!("no groups in the alerts"))?;
     let indented: String =
@@ -559,7 +559,7 @@ fn monitoring() -> anyhow::Result<String> {
     Ok(format!("{}---\n{rule}", yaml::document(&monitor)))
 }
 
-const HEADER: &str = "# Generated by `cargo xtask deploy` (crates/xtask/src/k8s.rs); do not edit.\n";
+const HEADER: &str = "# Generated by `cargo xtask deploy` (crates/xtask/src/generate/k8s.rs); do not edit.\n";
 
 fn kustomization(body: &Value) -> String {
     format!("{HEADER}{}", yaml::document(body))

@@ -7,6 +7,11 @@
 //!
 //! Latency is measured at a steady, unsaturated rate; throughput with producers going flat out.
 
+pub(crate) mod catalog;
+pub(crate) mod checkout;
+pub(crate) mod gateway;
+pub(crate) mod search;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,16 +32,16 @@ const PRODUCERS: usize = 8;
 pub(crate) fn run(root: &std::path::Path, what: &[String]) -> anyhow::Result<()> {
     match what.first().map(String::as_str) {
         Some("events") => events_bench(),
-        Some("gateway") => crate::bench_gateway::run(root),
-        Some("catalog") => crate::bench_catalog::run(root),
-        Some("checkout") => crate::bench_checkout::run(root),
-        Some("search") => crate::bench_search::run(root),
+        Some("gateway") => crate::bench::gateway::run(root),
+        Some("catalog") => crate::bench::catalog::run(root),
+        Some("checkout") => crate::bench::checkout::run(root),
+        Some("search") => crate::bench::search::run(root),
         None => {
             events_bench()?;
-            crate::bench_gateway::run(root)?;
-            crate::bench_catalog::run(root)?;
-            crate::bench_search::run(root)?;
-            crate::bench_checkout::run(root)
+            crate::bench::gateway::run(root)?;
+            crate::bench::catalog::run(root)?;
+            crate::bench::search::run(root)?;
+            crate::bench::checkout::run(root)
         }
         Some(other) => anyhow::bail!("unknown benchmark {other:?}; known: events, gateway, catalog, search, checkout"),
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use service_kit::SERVICES;
 
-use crate::fleet::{Fleet, FleetOptions, bin_dir, build_args};
+use crate::dev::fleet::{Fleet, FleetOptions, bin_dir, build_args};
 
 fn port(var: &str, default: u16) -> anyhow::Result<u16> {
     match std::env::var(var) {
@@ -83,9 +83,9 @@ fn parse_replicas(args: &[String]) -> anyhow::Result<Vec<(&'static str, usize)>>
 
 pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let release = args.iter().any(|a| a == "--release");
-    crate::install::ensure_packages()?;
-    crate::install::ensure_s3_server()?;
-    crate::keys::run(root, false)?;
+    crate::ci::install::ensure_packages()?;
+    crate::ci::install::ensure_s3_server()?;
+    crate::dev::keys::run(root, false)?;
     let mut build = crate::cargo();
     build.current_dir(root).args(build_args());
     if release {
@@ -206,7 +206,7 @@ fn print_table(fleet: &Fleet, demo: Option<&(String, String)>, admin: Option<&se
         "  {:<14} {:<28} ready (bucket {}, keys in .dev/keys/s3.env)",
         "s3",
         format!("127.0.0.1:{}", o.s3_port),
-        crate::fleet::BUCKET
+        crate::dev::fleet::BUCKET
     );
     println!();
     println!("  The shop: {}/api/v1/products", fleet.nginx_url());
@@ -243,7 +243,7 @@ fn print_table(fleet: &Fleet, demo: Option<&(String, String)>, admin: Option<&se
 /// while `cargo xtask up` is up; auth starts signing with it after its publish delay).
 pub(crate) fn rotate_keys(root: &Path) -> anyhow::Result<()> {
     let options = dev_options(root, false, &[])?;
-    let env = crate::fleet::service_env(&options, "auth");
+    let env = crate::dev::fleet::service_env(&options, "auth");
     let output = std::process::Command::new(options.bin_dir.join("auth")).arg("rotate-keys").envs(env).output()?;
     anyhow::ensure!(output.status.success(), "auth rotate-keys failed: {}", String::from_utf8_lossy(&output.stderr));
     print!("{}", String::from_utf8_lossy(&output.stdout));

@@ -19,8 +19,8 @@ use service_kit::fleet::{GATEWAY, INVENTORY, ORDER, PAYMENT};
 use sqlx::Connection as _;
 use tokio::task::JoinSet;
 
-use crate::fleet::Fleet;
-use crate::shopper::Shopper;
+use crate::dev::fleet::Fleet;
+use crate::dev::shopper::Shopper;
 
 /// What a shopper means to do with an order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -190,14 +190,14 @@ pub(crate) async fn run(fleet: &mut Fleet, orders: usize) -> anyhow::Result<()> 
             .bind(&ids)
             .fetch_all(&mut db)
             .await?;
-        let violations = crate::audit::audit(&database, Duration::ZERO).await?;
+        let violations = crate::ops::audit::audit(&database, Duration::ZERO).await?;
         let waiting = rows.iter().filter(|(_, status)| status == "awaiting_payment").count();
         if waiting == 0 && violations.is_empty() {
             break rows;
         }
         if Instant::now() > deadline {
             eprintln!("    {waiting} orders still awaiting payment");
-            return crate::audit::report(&violations, "the crash test's shop");
+            return crate::ops::audit::report(&violations, "the crash test's shop");
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     };
@@ -213,7 +213,7 @@ pub(crate) async fn run(fleet: &mut Fleet, orders: usize) -> anyhow::Result<()> 
             .fetch_one(&mut db)
             .await?;
     eprintln!("    outcomes {tally:?}; automatic refunds of late successes: {refunded}");
-    crate::audit::report(&[], "the crash test's shop")?;
+    crate::ops::audit::report(&[], "the crash test's shop")?;
     eprintln!("    crash test passed in {:.0?}", started.elapsed());
     Ok(())
 }

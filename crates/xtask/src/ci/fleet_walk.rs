@@ -8,7 +8,7 @@ use anyhow::{Context as _, ensure};
 use service_kit::SERVICES;
 use sqlx::Connection as _;
 
-use crate::fleet::Fleet;
+use crate::dev::fleet::Fleet;
 
 pub(crate) async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
@@ -369,7 +369,7 @@ pub(crate) async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
 
     // The admin uploads an image: a presigned PUT straight to the S3 server, completed through
     // NGINX; its thumbnail is then served by NGINX from the stored objects, immutable.
-    let picture: &[u8] = include_bytes!("../assets/walk.png");
+    let picture: &[u8] = include_bytes!("../../assets/walk.png");
     let ticket: serde_json::Value = http
         .post(format!("{api}/media/uploads"))
         .bearer_auth(&staff)
@@ -428,7 +428,7 @@ pub(crate) async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     let storefront = fleet.options.storefront.as_ref().context("the storefront receiver")?;
     let path = format!("/pages/{slug}");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !crate::storefront::received(&storefront.log).iter().any(|call| call["paths"][0] == path.as_str()) {
+    while !crate::dev::storefront::received(&storefront.log).iter().any(|call| call["paths"][0] == path.as_str()) {
         ensure!(std::time::Instant::now() < deadline, "the storefront was not told to revalidate {path}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use sqlx::Connection;
 
-use crate::bench_gateway::{cpu_ticks, median, ticks_per_second};
-use crate::fleet::{DATABASE, Fleet, build_args, throwaway_options};
+use crate::bench::gateway::{cpu_ticks, median, ticks_per_second};
+use crate::dev::fleet::{DATABASE, Fleet, build_args, throwaway_options};
 
 const ROUNDS: usize = 5;
 const RUN: Duration = Duration::from_secs(3);
@@ -150,7 +150,7 @@ pub(crate) fn on_bench_fleet(
     extra_env: Vec<(String, String)>,
     body: impl AsyncFnOnce(&mut Fleet, &std::path::Path) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    crate::install::ensure_wrk()?;
+    crate::ci::install::ensure_wrk()?;
     let mut build = crate::cargo();
     build.current_dir(root).args(build_args()).arg("--release");
     crate::run_step("cargo build --release (service binaries)", &mut build)?;
