@@ -58,6 +58,13 @@ impl Problem {
         Self::new(Code::InternalError, "an unexpected error occurred")
     }
 
+    /// Like [`internal`](Self::internal) for an error with sources: the log keeps the whole
+    /// chain (`a: b: c`), where `Display` alone shows only its first link.
+    pub fn internal_error(cause: &(dyn std::error::Error + 'static)) -> Self {
+        tracing::error!(error = %Chain(cause), "request failed");
+        Self::new(Code::InternalError, "an unexpected error occurred")
+    }
+
     /// Tells the client when to come back (`Retry-After`, in seconds).
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         self.retry_after_secs = Some(seconds);
@@ -204,5 +211,54 @@ mod tests {
         let body = Problem::internal(&"password column missing").body();
         assert!(!body.to_string().contains("password column"));
         assert_eq!(body["code"], "internal_error");
+    }
+}
+
+/// An error and every source under it, for logs: `a: b: c` (each link once, even when an
+/// error's own message already repeats its source's).
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut shown = self.0.to_string();
+        f.write_str(&shown)?;
+        let mut source = self.0.source();
+        while let Some(error) = source {
+            let text = error.to_string();
+            if !shown.ends_with(&text) {
+                write!(f, ": {text}")?;
+            }
+            shown = text;
+            source = error.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::Chain;
+
+    #[derive(Debug)]
+    struct Outer(std::io::Error);
+
+    impl std::fmt::Display for Outer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("reading the key failed")
+        }
+    }
+
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_chain_shows_every_source_once() {
+        let error = Outer(std::io::Error::other("permission denied"));
+        assert_eq!(Chain(&error).to_string(), "reading the key failed: permission denied");
+        let plain = std::io::Error::other("timed out");
+        assert_eq!(Chain(&plain).to_string(), "timed out");
     }
 }

@@ -30,7 +30,8 @@ pub use config::{ConfigError, EnvReader, ServiceConfig, ShopEnv};
 pub use fleet::{SERVICES, ServiceSpec};
 pub use problem::openapi as problem_schema;
 pub use problem::{
-    Code, Constraint, FieldCode, FieldError, FieldErrors, Json, OptionalJson, Permission, Problem, Query, StaffRole,
+    Chain, Code, Constraint, FieldCode, FieldError, FieldErrors, Json, OptionalJson, Permission, Problem, Query,
+    StaffRole,
 };
 pub use service::{Background, Context, NoDatabase, NoRedis, Redis, StartError, run_command, run_main};
 pub use tokio;

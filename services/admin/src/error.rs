@@ -30,9 +30,9 @@ impl IntoResponse for ApiError {
             ApiError::Owner(CallError::Status { service, status }) if status.as_u16() == 403 => {
                 Problem::forbidden(format!("your role may not read what {service} holds for this"))
             }
-            ApiError::Database(error) => Problem::internal(&error),
+            ApiError::Database(error) => Problem::internal_error(&error),
             ApiError::Owner(error) => {
-                tracing::error!(%error, "an owner did not answer");
+                tracing::error!(error = %service_kit::Chain(&error), "an owner did not answer");
                 Problem::new(
                     Code::UpstreamUnavailable,
                     "a service the back office needs is not answering; retry shortly",

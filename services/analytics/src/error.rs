@@ -20,7 +20,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
             ApiError::Problem(problem) => problem.into_response(),
-            ApiError::Database(error) => Problem::internal(&error).into_response(),
+            ApiError::Database(error) => Problem::internal_error(&error).into_response(),
         }
     }
 }

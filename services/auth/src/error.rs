@@ -124,8 +124,8 @@ impl From<ApiError> for Problem {
                 Problem::forbidden("the refresh cookie is accepted only from the storefront's origin")
             }
             ApiError::Problem(problem) => problem,
-            ApiError::Database(error) => Problem::internal(&error),
-            ApiError::Redis(error) => Problem::internal(&error),
+            ApiError::Database(error) => Problem::internal_error(&error),
+            ApiError::Redis(error) => Problem::internal_error(&error),
             ApiError::Hash(error) => Problem::internal(&error),
             ApiError::Keys(error) => Problem::internal(&error),
         }

@@ -63,14 +63,14 @@ impl IntoResponse for ApiError {
                     .with_retry_after(retry_after)
             }
             ApiError::Product(error) => {
-                tracing::error!(%error, "an upstream call failed");
+                tracing::error!(error = %service_kit::Chain(&error), "an upstream call failed");
                 Problem::new(
                     Code::UpstreamUnavailable,
                     "prices or discounts cannot be looked up right now; retry shortly",
                 )
             }
             ApiError::Problem(problem) => problem,
-            ApiError::Redis(error) => Problem::internal(&error),
+            ApiError::Redis(error) => Problem::internal_error(&error),
         };
         problem.into_response()
     }

@@ -42,10 +42,10 @@ impl IntoResponse for ApiError {
             ApiError::PageNotFound => Problem::not_found("no such page"),
             ApiError::Problem(problem) => problem,
             ApiError::Media(error) => {
-                tracing::error!(%error, "resolve a page's media");
+                tracing::error!(error = %service_kit::Chain(&error), "resolve a page's media");
                 Problem::new(Code::UpstreamUnavailable, "the media service is not answering; retry shortly")
             }
-            ApiError::Database(error) => Problem::internal(&error),
+            ApiError::Database(error) => Problem::internal_error(&error),
         };
         problem.into_response()
     }

@@ -80,7 +80,7 @@ impl IntoResponse for ApiError {
                     .with_extension("skus", serde_json::json!(skus))
             }
             ApiError::Problem(problem) => problem,
-            ApiError::Database(error) => Problem::internal(&error),
+            ApiError::Database(error) => Problem::internal_error(&error),
         };
         problem.into_response()
     }

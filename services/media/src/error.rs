@@ -33,11 +33,11 @@ impl IntoResponse for ApiError {
             }
             ApiError::Rejected(Rejected::Image(detail)) => Problem::new(Code::ImageRejected, detail).into_response(),
             ApiError::Store(error) => {
-                tracing::error!(%error, "object store failed");
+                tracing::error!(error = %service_kit::Chain(&error), "object store failed");
                 Problem::new(Code::UpstreamUnavailable, "the object store is not answering; retry shortly")
                     .into_response()
             }
-            ApiError::Database(error) => Problem::internal(&error).into_response(),
+            ApiError::Database(error) => Problem::internal_error(&error).into_response(),
         }
     }
 }

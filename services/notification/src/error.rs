@@ -53,11 +53,11 @@ impl IntoResponse for ApiError {
             )
             .with_retry_after(3600),
             ApiError::Upstream(error) => {
-                tracing::error!(%error, "the user service could not be asked");
+                tracing::error!(error = %service_kit::Chain(&error), "the user service could not be asked");
                 Problem::new(Code::UpstreamUnavailable, "the phone number cannot be read right now; retry shortly")
             }
             ApiError::Problem(problem) => problem,
-            ApiError::Database(error) => Problem::internal(&error),
+            ApiError::Database(error) => Problem::internal_error(&error),
         };
         problem.into_response()
     }

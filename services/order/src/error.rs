@@ -113,14 +113,14 @@ impl IntoResponse for ApiError {
             ApiError::DiscountNotFound => Problem::not_found("no such discount code"),
             ApiError::InvalidTransition(detail) => Problem::new(Code::InvalidTransition, detail),
             ApiError::Upstream(error) => {
-                tracing::error!(%error, "a checkout dependency failed");
+                tracing::error!(error = %service_kit::Chain(&error), "a checkout dependency failed");
                 Problem::new(
                     Code::UpstreamUnavailable,
                     "the checkout cannot complete right now; retry with the same Idempotency-Key",
                 )
             }
             ApiError::Problem(problem) => problem,
-            ApiError::Database(error) => Problem::internal(&error),
+            ApiError::Database(error) => Problem::internal_error(&error),
         };
         problem.into_response()
     }

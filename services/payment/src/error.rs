@@ -72,11 +72,11 @@ impl IntoResponse for ApiError {
             ),
             ApiError::Signature(error) => Problem::new(Code::InvalidSignature, error.to_string()),
             ApiError::Upstream(error) => {
-                tracing::error!(%error, "the order service call failed");
+                tracing::error!(error = %service_kit::Chain(&error), "the order service call failed");
                 Problem::new(Code::UpstreamUnavailable, "the payment cannot start right now; retry")
             }
             ApiError::Problem(problem) => problem,
-            ApiError::Database(error) => Problem::internal(&error),
+            ApiError::Database(error) => Problem::internal_error(&error),
         };
         problem.into_response()
     }

@@ -76,7 +76,7 @@ impl IntoResponse for ApiError {
             ApiError::ReviewNotFound => Problem::not_found("no such review"),
             ApiError::NotSignedIn => Problem::new(Code::TokenMissing, "sign in to review"),
             ApiError::Problem(problem) => problem,
-            ApiError::Database(error) => Problem::internal(&error),
+            ApiError::Database(error) => Problem::internal_error(&error),
         };
         problem.into_response()
     }

@@ -64,7 +64,7 @@ impl IntoResponse for ApiError {
             ApiError::DeviceNotFound => Problem::not_found("no such device"),
             ApiError::ProfileNotFound => Problem::not_found("no such profile"),
             ApiError::Problem(problem) => problem,
-            ApiError::Database(error) => Problem::internal(&error),
+            ApiError::Database(error) => Problem::internal_error(&error),
         };
         problem.into_response()
     }
