@@ -254,10 +254,29 @@ mod chain_tests {
         }
     }
 
+    #[derive(Debug)]
+    struct Repeats(std::io::Error);
+
+    impl std::fmt::Display for Repeats {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "database: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Repeats {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
     #[test]
     fn a_chain_shows_every_source_once() {
         let error = Outer(std::io::Error::other("permission denied"));
         assert_eq!(Chain(&error).to_string(), "reading the key failed: permission denied");
+        // A message that already ends with its source's (thiserror's `database: {0}`) does not
+        // repeat it.
+        let wrapped = Repeats(std::io::Error::other("connection reset"));
+        assert_eq!(Chain(&wrapped).to_string(), "database: connection reset");
         let plain = std::io::Error::other("timed out");
         assert_eq!(Chain(&plain).to_string(), "timed out");
     }

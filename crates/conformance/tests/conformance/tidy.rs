@@ -1,8 +1,8 @@
 //! The tidy test: the shape of the code itself. Every service has the same layout, SQL lives
-//! only in a service's `store`, transactions are opened only by its use cases (`app`), every Rust file opens with a `//!` line, no module doc of a
-//! built service still promises what was built, only tests arm failpoints, every error code a
-//! test expects is in the registry, and the README's tables and ARCHITECTURE.md's count of
-//! services are right.
+//! only in a service's `store`, transactions are opened only by its use cases (`app`), every
+//! Rust file opens with a `//!` line, no module doc of a built service still promises what was
+//! built, only tests arm failpoints, every error code a test expects is in the registry, and
+//! the README's tables and ARCHITECTURE.md's count of services are right.
 
 use std::path::{Path, PathBuf};
 

@@ -185,11 +185,11 @@ async fn record(state: &AppState, upload: &Upload, media: Media) -> Result<Compl
 }
 
 /// Deletes a media item (MEDIA_DELETED, audited), then its objects unless the same picture is
-/// kept by another media item; `None` when there was none to delete.
+/// kept by another media item; 404 when there is none to delete.
 #[tracing::instrument(skip_all, fields(media_id = %id))]
-pub(crate) async fn delete(state: &AppState, actor: &str, id: Uuid) -> Result<Option<()>> {
+pub(crate) async fn delete(state: &AppState, actor: &str, id: Uuid) -> Result<()> {
     let mut tx = state.pool.begin().await?;
-    let Some(media) = store::mark_deleted(&mut tx, id).await? else { return Ok(None) };
+    let media = store::mark_deleted(&mut tx, id).await?.ok_or_else(|| Problem::not_found("no such media"))?;
     events::enqueue(&mut tx, crate::SERVICE, &MediaDeleted { media_id: id }).await?;
     audit(&mut tx, actor, "media.delete", &media, None).await?;
     tx.commit().await?;
@@ -200,5 +200,5 @@ pub(crate) async fn delete(state: &AppState, actor: &str, id: Uuid) -> Result<Op
             state.objects.delete(&variant.webp).await?;
         }
     }
-    Ok(Some(()))
+    Ok(())
 }

@@ -238,6 +238,6 @@ async fn get_media(State(state): State<AppState>, Path(id): Path<String>) -> Res
 async fn delete_media(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode> {
     let actor = staff(&caller)?;
     let id = id_of(&id, "media")?;
-    uploads::delete(&state, &actor, id).await?.ok_or_else(|| Problem::not_found("no such media"))?;
+    uploads::delete(&state, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
