@@ -116,7 +116,10 @@ pub fn s3_credentials(dir: &Path) -> std::io::Result<(String, String)> {
     let value = |name: &str| {
         text.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix('='))).map(|v| v.trim().to_owned())
     };
-    match (value("AWS_ACCESS_KEY_ID"), value("AWS_SECRET_ACCESS_KEY")) {
+    match (
+        value(settings::service::media::AWS_ACCESS_KEY_ID.name),
+        value(settings::service::media::AWS_SECRET_ACCESS_KEY.name),
+    ) {
         (Some(key), Some(secret)) => Ok((key, secret)),
         _ => Err(std::io::Error::other("s3.env lacks AWS_ACCESS_KEY_ID or AWS_SECRET_ACCESS_KEY")),
     }

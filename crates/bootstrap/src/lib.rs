@@ -11,12 +11,16 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use service_kit::SERVICES;
 use service_kit::config::EnvReader;
+use settings::bootstrap as declared;
 
 pub mod admin;
 pub mod keys;
 
 /// The shop's database when nothing else is named.
-pub const DATABASE: &str = "shopfleet";
+pub const DATABASE: &str = match declared::DATABASE_NAME.when_unset {
+    settings::WhenUnset::Value(name) => name,
+    _ => panic!("the database's name has a default"),
+};
 
 /// Where a bootstrap finds the stores and the keys.
 pub struct Stores {
@@ -134,13 +138,11 @@ pub async fn stores(stores: &Stores) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `bootstrap keys|stores`, configured by the environment (the compose stack's
-/// one-shot containers): `KEYS_DIR`; for `stores` also `POSTGRES_ADMIN_URL` with
-/// `POSTGRES_PASSWORD[_FILE]`, `DATABASE_NAME` (shopfleet) and `REDIS_ADMIN_URL` with
-/// `REDIS_PASSWORD[_FILE]`.
+/// `bootstrap keys|stores`, configured by the environment (the compose stack's one-shot
+/// containers, the Kubernetes Job): the settings of `settings::bootstrap`.
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut env = EnvReader::from_env();
-    let keys_dir: Option<PathBuf> = env.required("KEYS_DIR").map(Into::into);
+    let keys_dir: Option<PathBuf> = env.text(&declared::KEYS_DIR).map(Into::into);
     match args.first().map(String::as_str) {
         Some("keys") => {
             env.finish()?;
@@ -150,14 +152,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             Ok(())
         }
         Some("stores") => {
-            let postgres_admin_url = env.url_with_secret_password("POSTGRES_ADMIN_URL", "POSTGRES_PASSWORD");
-            let redis_admin_url = env.url_with_secret_password("REDIS_ADMIN_URL", "REDIS_PASSWORD");
-            let database = env.optional("DATABASE_NAME").unwrap_or_else(|| DATABASE.to_owned());
-            for (key, value) in [("POSTGRES_ADMIN_URL", &postgres_admin_url), ("REDIS_ADMIN_URL", &redis_admin_url)] {
-                if value.is_none() {
-                    env.problem(format!("{key} is not set"));
-                }
-            }
+            let postgres_admin_url = env.url_with_password(&declared::POSTGRES_ADMIN_URL, &declared::POSTGRES_PASSWORD);
+            let redis_admin_url = env.url_with_password(&declared::REDIS_ADMIN_URL, &settings::shared::REDIS_PASSWORD);
+            let database = env.get(&declared::DATABASE_NAME);
             env.finish()?;
             let plan = Stores {
                 postgres_admin_url: postgres_admin_url.expect("checked"),

@@ -30,8 +30,8 @@ impl Reporting {
 
 /// Starts reporting when `SENTRY_DSN` is set (`SENTRY_ENVIRONMENT` names the deployment).
 pub fn init_from_env(service: &'static str) -> Option<Reporting> {
-    let dsn = std::env::var("SENTRY_DSN").ok().filter(|v| !v.trim().is_empty())?;
-    let environment = std::env::var("SENTRY_ENVIRONMENT").ok().filter(|v| !v.trim().is_empty());
+    let dsn = std::env::var(settings::shared::SENTRY_DSN.name).ok().filter(|v| !v.trim().is_empty())?;
+    let environment = std::env::var(settings::shared::SENTRY_ENVIRONMENT.name).ok().filter(|v| !v.trim().is_empty());
     init(service, dsn.trim(), environment)
 }
 

@@ -28,19 +28,22 @@ pub enum LogFormat {
 impl LogFormat {
     /// `LOG_FORMAT=pretty` (or `text`) asks for human-readable lines; anything else is JSON.
     pub fn from_env() -> Self {
-        match std::env::var("LOG_FORMAT").as_deref() {
+        match std::env::var(settings::shared::LOG_FORMAT.name).as_deref() {
             Ok("pretty" | "text" | "human") => Self::Pretty,
             _ => Self::Json,
         }
     }
 }
 
-const DEFAULT_FILTER: &str = "info,sqlx=warn,hyper=warn,h2=warn,tower=warn";
+/// The filter when `RUST_LOG` is unset: its declared default.
+fn default_filter() -> &'static str {
+    settings::shared::RUST_LOG.default_value().unwrap_or("info")
+}
 
 /// Installs the global subscriber for `service`, filtered by `RUST_LOG`. A second call (several
 /// services in one test process) is a no-op.
 pub fn init_tracing(service: &'static str, format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter()));
     let layer = match format {
         LogFormat::Json => json_layer(service, std::io::stdout).boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer()

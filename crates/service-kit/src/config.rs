@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use auth_jwt::Jwks;
 pub use secrecy::{ExposeSecret, SecretString};
+use settings::shared;
+pub use settings::{Setting, WhenUnset};
 
 use crate::db::DatabaseConfig;
 use crate::fleet::ServiceSpec;
@@ -32,6 +34,11 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// A comma-separated list of origins, each without its trailing slash.
+pub fn origins(list: &str) -> Vec<String> {
+    list.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect()
+}
+
 /// `url` with its password set to `password` (percent-encoded as the URL needs).
 pub fn with_password(url: &str, password: &str) -> Result<String, String> {
     let mut parsed = url::Url::parse(url).map_err(|error| format!("not a URL: {error}"))?;
@@ -42,13 +49,15 @@ pub fn with_password(url: &str, password: &str) -> Result<String, String> {
     Ok(parsed.into())
 }
 
-/// Reads variables from a source (the process environment, or a map in tests), collecting
-/// problems instead of failing fast.
+/// Reads settings from a source (the process environment, or a map in tests), collecting
+/// problems instead of failing fast. Every read names a declared [`Setting`] (the `settings`
+/// crate), never a bare variable, so a variable's name is spelled once and the README lists it.
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send>;
 
 pub struct EnvReader {
     lookup: Lookup,
     problems: Vec<String>,
+    read: Vec<&'static str>,
 }
 
 impl EnvReader {
@@ -59,68 +68,147 @@ impl EnvReader {
 
     /// Reads from any lookup function (tests).
     pub fn from_fn(lookup: impl Fn(&str) -> Option<String> + Send + 'static) -> Self {
-        Self { lookup: Box::new(lookup), problems: Vec::new() }
+        Self { lookup: Box::new(lookup), problems: Vec::new(), read: Vec::new() }
     }
 
-    /// A raw value; empty counts as unset.
-    pub fn optional(&mut self, key: &str) -> Option<String> {
-        (self.lookup)(key).filter(|v| !v.trim().is_empty())
+    /// Reads nothing: every setting takes its declared default (a configuration's defaults).
+    pub fn empty() -> Self {
+        Self::from_fn(|_| None)
     }
 
-    /// A value that must be present.
-    pub fn required(&mut self, key: &str) -> Option<String> {
-        let value = self.optional(key);
-        if value.is_none() {
-            self.problems.push(format!("{key} is not set"));
+    /// Reads `(variable, value)` pairs (tests).
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        let map: std::collections::HashMap<String, String> =
+            pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        Self::from_fn(move |key| map.get(key).cloned())
+    }
+
+    /// A variable's raw value; empty counts as unset.
+    fn raw(&self, variable: &str) -> Option<String> {
+        (self.lookup)(variable).filter(|v| !v.trim().is_empty())
+    }
+
+    fn note(&mut self, setting: &Setting) {
+        if !self.read.contains(&setting.name) {
+            self.read.push(setting.name);
         }
-        value
     }
 
-    /// A parsed value, or `default` when unset; a malformed value is a problem.
-    pub fn parse_or<T: FromStr>(&mut self, key: &str, default: T) -> T
+    /// The names of the settings read so far (a test checks each is declared for its reader).
+    pub fn read_settings(&self) -> &[&'static str] {
+        &self.read
+    }
+
+    /// Whether the setting was given (its default not taken).
+    pub fn given(&mut self, setting: &Setting) -> bool {
+        self.note(setting);
+        self.raw(setting.name).is_some() || (setting.secret && self.raw(&setting.file_variable()).is_some())
+    }
+
+    /// The setting's text: the given value, else its default value; a required one that is
+    /// missing, or a value outside its choices, is a problem.
+    pub fn text(&mut self, setting: &Setting) -> Option<String> {
+        self.note(setting);
+        let value = match self.raw(setting.name) {
+            Some(value) => Some(value.trim().to_owned()),
+            None => self.unset(setting).map(str::to_owned),
+        };
+        match value {
+            Some(value) if !setting.choices.is_empty() && !setting.choices.contains(&value.as_str()) => {
+                self.problems.push(format!("{}={value:?} must be one of {}", setting.name, setting.choices.join(", ")));
+                None
+            }
+            value => value,
+        }
+    }
+
+    /// What an unset setting means: its default value, or nothing (a problem when required).
+    fn unset(&mut self, setting: &Setting) -> Option<&'static str> {
+        match setting.when_unset {
+            WhenUnset::Value(value) => Some(value),
+            WhenUnset::Required => {
+                self.problems.push(format!("{} is not set", setting.name));
+                None
+            }
+            WhenUnset::Off | WhenUnset::Computed(_) => None,
+        }
+    }
+
+    /// The setting parsed: the given value or the default value, `None` when neither is there
+    /// (or it is malformed, which is a problem).
+    pub fn parse<T: FromStr>(&mut self, setting: &Setting) -> Option<T>
     where
         T::Err: fmt::Display,
     {
-        self.parse_optional(key).unwrap_or(default)
-    }
-
-    /// A parsed value if set; a malformed value is a problem.
-    pub fn parse_optional<T: FromStr>(&mut self, key: &str) -> Option<T>
-    where
-        T::Err: fmt::Display,
-    {
-        let raw = self.optional(key)?;
-        match raw.trim().parse() {
+        let raw = self.text(setting)?;
+        match raw.parse() {
             Ok(value) => Some(value),
             Err(error) => {
-                self.problems.push(format!("{key}={raw:?} is malformed: {error}"));
+                self.problems.push(format!("{}={raw:?} is malformed: {error}", setting.name));
                 None
             }
         }
     }
 
-    /// A required parsed value.
-    pub fn parse_required<T: FromStr>(&mut self, key: &str) -> Option<T>
+    /// A setting with a default value, parsed; a malformed given value is a problem (and the
+    /// default stands in until `finish` reports it).
+    ///
+    /// # Panics
+    /// When the declaration has no default value, or one that does not parse as `T`: a
+    /// mistake in the declaration, which every service's configuration test reads.
+    pub fn get<T: FromStr>(&mut self, setting: &Setting) -> T
     where
         T::Err: fmt::Display,
     {
-        if self.optional(key).is_none() {
-            self.problems.push(format!("{key} is not set"));
-            return None;
-        }
-        self.parse_optional(key)
+        let Some(default) = setting.default_value() else {
+            panic!("{} declares no default value; read it with `parse`", setting.name)
+        };
+        let parse_default = || match default.parse() {
+            Ok(value) => value,
+            Err(error) => panic!("{}'s declared default {default:?} is not valid: {error}", setting.name),
+        };
+        self.parse(setting).unwrap_or_else(parse_default)
     }
 
-    /// A duration in seconds.
-    pub fn seconds_or(&mut self, key: &str, default: u64) -> Duration {
-        Duration::from_secs(self.parse_or(key, default))
+    /// A setting in whole seconds.
+    pub fn seconds(&mut self, setting: &Setting) -> Duration {
+        Duration::from_secs(self.get(setting))
     }
 
-    /// A secret given in `KEY` or, as containers pass secrets, in the file named by `KEY_FILE`
-    /// (its contents trimmed); the file wins when both are set. An unreadable file is a problem.
-    pub fn optional_secret(&mut self, key: &str) -> Option<String> {
-        let file_key = format!("{key}_FILE");
-        let Some(path) = self.optional(&file_key) else { return self.optional(key) };
+    /// A setting in milliseconds.
+    pub fn millis(&mut self, setting: &Setting) -> Duration {
+        Duration::from_millis(self.get(setting))
+    }
+
+    /// One of a setting's choices (`None` when unset without a default, or not a choice: a
+    /// problem).
+    pub fn choice(&mut self, setting: &Setting) -> Option<&'static str> {
+        let value = self.text(setting)?;
+        setting.choices.iter().copied().find(|c| *c == value)
+    }
+
+    /// The member of a family (`<NAME>_URL`) for `service`: its given value, if any.
+    pub fn family(&mut self, setting: &Setting, service: &str) -> Option<String> {
+        self.note(setting);
+        self.raw(&setting.for_service(service))
+    }
+
+    /// A secret given in the variable or, as containers pass secrets, in the file its `_FILE`
+    /// variable names (its contents trimmed); the file wins when both are set. An unreadable
+    /// file is a problem, and so is a missing required secret.
+    pub fn secret(&mut self, setting: &Setting) -> Option<String> {
+        self.note(setting);
+        let file_key = setting.file_variable();
+        let Some(path) = self.raw(&file_key) else {
+            return match self.raw(setting.name) {
+                Some(value) => Some(value),
+                None if setting.when_unset == WhenUnset::Required => {
+                    self.problems.push(format!("{} (or {file_key}) is not set", setting.name));
+                    None
+                }
+                None => None,
+            };
+        };
         match std::fs::read_to_string(&path) {
             Ok(contents) if !contents.trim().is_empty() => Some(contents.trim().to_owned()),
             Ok(_) => {
@@ -134,37 +222,28 @@ impl EnvReader {
         }
     }
 
-    /// A secret that must be given, in `KEY` or in the file named by `KEY_FILE`.
-    pub fn required_secret(&mut self, key: &str) -> Option<String> {
-        let value = self.optional_secret(key);
-        if value.is_none() && self.optional(&format!("{key}_FILE")).is_none() {
-            self.problems.push(format!("{key} (or {key}_FILE) is not set"));
-        }
-        value
-    }
-
-    /// The URL in `url_key` with the password from `password_key` (or its `_FILE`) put in, when
-    /// one is given: a container keeps the address in its environment and the password in a
-    /// mounted secret.
-    pub fn url_with_secret_password(&mut self, url_key: &str, password_key: &str) -> Option<String> {
-        let url = self.optional(url_key)?;
-        let Some(password) = self.optional_secret(password_key) else { return Some(url) };
-        match with_password(&url, &password) {
-            Ok(url) => Some(url),
+    /// The URL in `url` with the password from `password` (or its `_FILE`) put in, when one is
+    /// given: a container keeps the address in its environment and the password in a mounted
+    /// secret.
+    pub fn url_with_password(&mut self, url: &Setting, password: &Setting) -> Option<String> {
+        let address = self.text(url)?;
+        let Some(secret) = self.secret(password) else { return Some(address) };
+        match with_password(&address, &secret) {
+            Ok(address) => Some(address),
             Err(error) => {
-                self.problems.push(format!("{url_key} cannot take {password_key}: {error}"));
+                self.problems.push(format!("{} cannot take {}: {error}", url.name, password.name));
                 None
             }
         }
     }
 
-    /// The contents of a file named by a variable.
-    pub fn file_contents(&mut self, key: &str) -> Option<String> {
-        let path = PathBuf::from(self.required(key)?);
+    /// The contents of the file a setting names.
+    pub fn file(&mut self, setting: &Setting) -> Option<String> {
+        let path = PathBuf::from(self.text(setting)?);
         match std::fs::read_to_string(&path) {
             Ok(contents) => Some(contents),
             Err(error) => {
-                self.problems.push(format!("{key}: cannot read {}: {error}", path.display()));
+                self.problems.push(format!("{}: cannot read {}: {error}", setting.name, path.display()));
                 None
             }
         }
@@ -178,6 +257,37 @@ impl EnvReader {
     /// Ends reading: `Ok(())` only if no problem was found.
     pub fn finish(self) -> Result<(), ConfigError> {
         if self.problems.is_empty() { Ok(()) } else { Err(ConfigError { problems: self.problems }) }
+    }
+
+    /// Ends reading with what was read: `Ok` only if no problem was found.
+    pub fn finish_with<T>(self, value: Option<T>) -> Result<T, ConfigError> {
+        self.finish()?;
+        Ok(value.expect("no problems means every part was read"))
+    }
+
+    /// Records a problem for every setting read that is not declared for `reader` (in
+    /// `settings::service::<reader>` or the shared ones): the README's table would not list it
+    /// under its reader, so the service refuses to start.
+    pub fn check_declared(&mut self, reader: &str) {
+        let undeclared: Vec<&str> = self.read.iter().copied().filter(|name| !settings::reads(reader, name)).collect();
+        for name in undeclared {
+            self.problems.push(format!("{name} is read by {reader} but not declared for it (crates/settings)"));
+        }
+    }
+
+    /// A configuration's defaults: `read` against an empty environment, for `reader`.
+    ///
+    /// # Panics
+    /// When a default is invalid, `read` needs a setting that has none or reads one not
+    /// declared for `reader`: a mistake in the declarations.
+    pub fn defaults<T>(reader: &str, read: impl FnOnce(&mut Self) -> Option<T>) -> T {
+        let mut env = Self::empty();
+        let value = read(&mut env);
+        env.check_declared(reader);
+        match env.finish_with(value) {
+            Ok(value) => value,
+            Err(error) => panic!("the declared defaults do not make a configuration: {error}"),
+        }
     }
 }
 
@@ -202,13 +312,9 @@ impl ShopEnv {
 
     /// Reads `SHOP_ENV`: `production` (the default) or `development`.
     pub fn read(env: &mut EnvReader) -> Self {
-        match env.optional("SHOP_ENV").as_deref() {
-            None | Some("production") => Self::Production,
+        match env.choice(&shared::SHOP_ENV) {
             Some("development") => Self::Development,
-            Some(other) => {
-                env.problem(format!("SHOP_ENV={other:?}: use production (the default) or development"));
-                Self::Production
-            }
+            _ => Self::Production,
         }
     }
 }
@@ -252,32 +358,35 @@ impl ServiceConfig {
     /// Reads the shared configuration of `spec` from `env`. Problems are left in `env` so the
     /// service can add its own before calling `finish`.
     pub fn read(spec: ServiceSpec, env: &mut EnvReader) -> Option<Self> {
-        let default_bind: SocketAddr = ([127, 0, 0, 1], spec.port).into();
-        let bind = env.parse_or("BIND_ADDR", default_bind);
+        let bind = env.parse(&shared::BIND_ADDR).unwrap_or_else(|| ([127, 0, 0, 1], spec.port).into());
         let database = spec.schema.and_then(|schema| DatabaseConfig::read(env, schema));
         let redis = RedisConfig::read(env);
-        let internal_private_key = env.file_contents("INTERNAL_KEY_FILE").map(SecretString::from);
-        let internal_jwks = env.file_contents("INTERNAL_JWKS_FILE").and_then(|text| {
+        let internal_private_key = env.file(&shared::INTERNAL_KEY_FILE).map(SecretString::from);
+        let internal_jwks = env.file(&shared::INTERNAL_JWKS_FILE).and_then(|text| {
             serde_json::from_str::<Jwks>(&text)
-                .map_err(|error| env.problem(format!("INTERNAL_JWKS_FILE is not a JWKS: {error}")))
+                .map_err(|error| env.problem(format!("{} is not a JWKS: {error}", shared::INTERNAL_JWKS_FILE.name)))
                 .ok()
         });
         let service_urls = crate::fleet::SERVICES
             .iter()
             .map(|other| {
-                let default = format!("http://127.0.0.1:{}", other.port);
-                let raw = env.optional(&other.url_var()).unwrap_or(default);
+                let raw = env
+                    .family(&shared::SERVICE_URL, other.name)
+                    .unwrap_or_else(|| format!("http://127.0.0.1:{}", other.port));
                 (other.name.to_owned(), raw.split(',').map(|u| u.trim().trim_end_matches('/').to_owned()).collect())
             })
             .collect();
-        let internal_token_ttl = env.seconds_or("INTERNAL_TOKEN_TTL_SECS", 60);
-        let shutdown_timeout = env.seconds_or("SHUTDOWN_TIMEOUT_SECS", 20);
-        let max_body_bytes = env.parse_or("MAX_BODY_BYTES", 256 * 1024);
-        let client_connect_timeout = Duration::from_millis(env.parse_or("CLIENT_CONNECT_TIMEOUT_MS", 2_000));
-        let client_request_timeout = Duration::from_millis(env.parse_or("CLIENT_REQUEST_TIMEOUT_MS", 10_000));
-        let currency = env.optional("SHOP_CURRENCY").unwrap_or_else(|| "EUR".to_owned());
+        let internal_token_ttl = env.seconds(&shared::INTERNAL_TOKEN_TTL_SECS);
+        let shutdown_timeout = env.seconds(&shared::SHUTDOWN_TIMEOUT_SECS);
+        let max_body_bytes = env.get(&shared::MAX_BODY_BYTES);
+        let client_connect_timeout = env.millis(&shared::CLIENT_CONNECT_TIMEOUT_MS);
+        let client_request_timeout = env.millis(&shared::CLIENT_REQUEST_TIMEOUT_MS);
+        let currency: String = env.get(&shared::SHOP_CURRENCY);
         if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            env.problem(format!("SHOP_CURRENCY={currency:?} is not a three-letter ISO 4217 code such as EUR"));
+            env.problem(format!(
+                "{}={currency:?} is not a three-letter ISO 4217 code such as EUR",
+                shared::SHOP_CURRENCY.name
+            ));
         }
         let environment = ShopEnv::read(env);
         // Everything is read before anything missing ends the reading, so all problems are listed.
@@ -303,8 +412,24 @@ impl ServiceConfig {
     pub fn from_env(spec: ServiceSpec) -> Result<Self, ConfigError> {
         let mut env = EnvReader::from_env();
         let config = Self::read(spec, &mut env);
-        env.finish()?;
-        Ok(config.expect("no problems means every field was read"))
+        env.finish_with(config)
+    }
+
+    /// Reads a fleet service's whole configuration from `env`: the shared part, then its own
+    /// (`own` gets the shared part, `None` when that had problems, and reads its settings
+    /// either way), every problem of both at once.
+    pub fn read_with<T>(
+        name: &str,
+        mut env: EnvReader,
+        own: impl FnOnce(&mut EnvReader, Option<Self>) -> Option<T>,
+    ) -> Result<T, ConfigError> {
+        let Some(spec) = crate::fleet::spec(name) else {
+            return Err(ConfigError { problems: vec![format!("{name} is not a service of the fleet")] });
+        };
+        let service = Self::read(*spec, &mut env);
+        let config = own(&mut env, service);
+        env.check_declared(name);
+        env.finish_with(config)
     }
 
     /// Reads the process environment for the fleet service called `name`.
@@ -321,23 +446,29 @@ impl ServiceConfig {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
 
     fn reader(vars: &[(&str, &str)]) -> EnvReader {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
-        EnvReader::from_fn(move |key| map.get(key).cloned())
+        EnvReader::from_pairs(vars.iter().copied())
     }
 
     #[test]
     fn every_missing_or_malformed_variable_is_reported_at_once() {
-        let mut env = reader(&[("BIND_ADDR", "not-an-address"), ("MAX_BODY_BYTES", "lots")]);
+        let mut env = reader(&[
+            (settings::shared::BIND_ADDR.name, "not-an-address"),
+            (settings::shared::MAX_BODY_BYTES.name, "lots"),
+        ]);
         let config = ServiceConfig::read(*crate::fleet::spec("product").unwrap(), &mut env);
         assert!(config.is_none());
         let error = env.finish().unwrap_err();
         let text = error.to_string();
-        for needle in ["BIND_ADDR", "MAX_BODY_BYTES", "DATABASE_URL", "INTERNAL_KEY_FILE", "INTERNAL_JWKS_FILE"] {
+        for needle in [
+            settings::shared::BIND_ADDR.name,
+            settings::shared::MAX_BODY_BYTES.name,
+            settings::shared::DATABASE_URL.name,
+            settings::shared::INTERNAL_KEY_FILE.name,
+            settings::shared::INTERNAL_JWKS_FILE.name,
+        ] {
             assert!(text.contains(needle), "{needle} missing from:\n{text}");
         }
     }
@@ -345,9 +476,25 @@ mod tests {
     #[test]
     fn defaults_apply_when_variables_are_unset() {
         let mut env = reader(&[]);
-        assert_eq!(env.parse_or("PORT", 8003u16), 8003);
-        assert_eq!(env.seconds_or("T", 7), Duration::from_secs(7));
+        assert_eq!(env.get::<u64>(&shared::MAX_BODY_BYTES), 256 * 1024);
+        assert_eq!(env.seconds(&shared::SHUTDOWN_TIMEOUT_SECS), Duration::from_secs(20));
+        assert_eq!(env.choice(&shared::SHOP_ENV), Some("production"));
+        assert_eq!(env.parse::<u64>(&shared::BIND_ADDR), None, "a computed default is the caller's");
         assert!(env.finish().is_ok());
+
+        let mut env = reader(&[
+            (settings::shared::SHOP_ENV.name, "staging"),
+            (settings::shared::SHUTDOWN_TIMEOUT_SECS.name, "soon"),
+        ]);
+        assert_eq!(env.choice(&shared::SHOP_ENV), None);
+        assert_eq!(env.seconds(&shared::SHUTDOWN_TIMEOUT_SECS), Duration::from_secs(20), "the default stands in");
+        assert_eq!(
+            env.read_settings(),
+            [settings::shared::SHOP_ENV.name, settings::shared::SHUTDOWN_TIMEOUT_SECS.name]
+        );
+        let text = env.finish().unwrap_err().to_string();
+        assert!(text.contains("SHOP_ENV=\"staging\" must be one of production, development"), "{text}");
+        assert!(text.contains("SHUTDOWN_TIMEOUT_SECS=\"soon\" is malformed"), "{text}");
     }
 
     #[test]
@@ -358,27 +505,27 @@ mod tests {
         std::fs::write(&file, "p@ss/w:rd\n").unwrap();
         let path = file.display().to_string();
         let mut env = reader(&[
-            ("DATABASE_URL", "postgres://shopfleet_auth@db:5432/shop"),
+            (settings::shared::DATABASE_URL.name, "postgres://shopfleet_auth@db:5432/shop"),
             ("DATABASE_PASSWORD_FILE", &path),
-            ("REDIS_URL", "redis://cart@redis:6379"),
-            ("REDIS_PASSWORD", "inline"),
+            (settings::shared::REDIS_URL.name, "redis://cart@redis:6379"),
+            (settings::shared::REDIS_PASSWORD.name, "inline"),
         ]);
-        let url = env.url_with_secret_password("DATABASE_URL", "DATABASE_PASSWORD").unwrap();
+        let url = env.url_with_password(&shared::DATABASE_URL, &shared::DATABASE_PASSWORD).unwrap();
         assert_eq!(url, "postgres://shopfleet_auth:p%40ss%2Fw%3Ard@db:5432/shop");
         assert_eq!(
-            env.url_with_secret_password("REDIS_URL", "REDIS_PASSWORD").unwrap(),
+            env.url_with_password(&shared::REDIS_URL, &shared::REDIS_PASSWORD).unwrap(),
             "redis://cart:inline@redis:6379"
         );
         assert!(env.finish().is_ok());
 
         let mut env = reader(&[
-            ("DATABASE_URL", "postgres://db:5432/shop"),
-            ("DATABASE_PASSWORD", "x"),
+            (settings::shared::DATABASE_URL.name, "postgres://db:5432/shop"),
+            (settings::shared::DATABASE_PASSWORD.name, "x"),
             ("AWS_SECRET_ACCESS_KEY_FILE", "/nonexistent/secret"),
         ]);
-        assert!(env.url_with_secret_password("DATABASE_URL", "DATABASE_PASSWORD").is_none());
-        assert!(env.required_secret("AWS_SECRET_ACCESS_KEY").is_none());
-        assert!(env.required_secret("AWS_ACCESS_KEY_ID").is_none());
+        assert!(env.url_with_password(&shared::DATABASE_URL, &shared::DATABASE_PASSWORD).is_none());
+        assert!(env.secret(&settings::service::media::AWS_SECRET_ACCESS_KEY).is_none());
+        assert!(env.secret(&settings::service::media::AWS_ACCESS_KEY_ID).is_none());
         let text = env.finish().unwrap_err().to_string();
         for needle in [
             "names no user",

@@ -9,6 +9,8 @@ use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+use settings::shared;
+
 use crate::config::EnvReader;
 
 #[derive(Clone, Debug)]
@@ -24,17 +26,14 @@ pub struct DatabaseConfig {
 
 impl DatabaseConfig {
     pub fn read(env: &mut EnvReader, default_schema: &str) -> Option<Self> {
-        if env.optional("DATABASE_URL").is_none() {
-            env.problem("DATABASE_URL is not set");
-        }
-        // The role's password may come apart from the address (`DATABASE_PASSWORD[_FILE]`).
-        let url = env.url_with_secret_password("DATABASE_URL", "DATABASE_PASSWORD");
-        let schema = env.optional("DATABASE_SCHEMA").unwrap_or_else(|| default_schema.to_owned());
+        // The role's password may come apart from the address (`…_PASSWORD[_FILE]`).
+        let url = env.url_with_password(&shared::DATABASE_URL, &shared::DATABASE_PASSWORD);
+        let schema = env.text(&shared::DATABASE_SCHEMA).unwrap_or_else(|| default_schema.to_owned());
         if !schema.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
-            env.problem(format!("DATABASE_SCHEMA={schema:?} must be lowercase letters, digits and _"));
+            env.problem(format!("{}={schema:?} must be lowercase letters, digits and _", shared::DATABASE_SCHEMA.name));
         }
-        let max_connections = env.parse_or("DATABASE_MAX_CONNECTIONS", 10);
-        let statement_cache = env.parse_or("DATABASE_STATEMENT_CACHE", true);
+        let max_connections = env.get(&shared::DATABASE_MAX_CONNECTIONS);
+        let statement_cache = env.get(&shared::DATABASE_STATEMENT_CACHE);
         Some(Self { url: SecretString::from(url?), schema, max_connections, statement_cache })
     }
 }

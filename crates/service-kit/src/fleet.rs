@@ -21,8 +21,7 @@ impl ServiceSpec {
     /// owns a schema called `auth`, so auth needs another one there), else the default.
     pub fn schema_name(&self) -> Option<String> {
         let default = self.schema?;
-        let key = format!("DATABASE_SCHEMA_{}", self.name.to_ascii_uppercase());
-        let chosen = std::env::var(key)
+        let chosen = std::env::var(settings::bootstrap::DATABASE_SCHEMA_OF.for_service(self.name))
             .ok()
             .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
         Some(chosen.unwrap_or_else(|| default.to_owned()))
@@ -30,7 +29,7 @@ impl ServiceSpec {
 
     /// The environment variable naming this service's base URL(s) for its callers.
     pub fn url_var(&self) -> String {
-        format!("{}_URL", self.name.to_ascii_uppercase())
+        settings::shared::SERVICE_URL.for_service(self.name)
     }
 }
 
@@ -138,5 +137,13 @@ mod tests {
         assert_eq!(schemas.len(), 11);
         assert_eq!(spec("product").unwrap().db_role().as_deref(), Some("shopfleet_product"));
         assert_eq!(spec("gateway").unwrap().db_role(), None);
+    }
+
+    #[test]
+    fn the_settings_declare_each_service_of_the_fleet_and_the_bootstrap() {
+        let declared: Vec<&str> = settings::service::OWN.iter().map(|(name, _)| *name).collect();
+        let mut expected: Vec<&str> = SERVICES.iter().map(|s| s.name).collect();
+        expected.push(settings::bootstrap::NAME);
+        assert_eq!(declared, expected);
     }
 }

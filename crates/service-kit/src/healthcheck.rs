@@ -24,7 +24,7 @@ pub fn run(service: &str, args: &[String]) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let mut env = EnvReader::from_env();
-    let bind = env.parse_or("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], spec.port)));
+    let bind = env.parse(&settings::shared::BIND_ADDR).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], spec.port)));
     match probe_path(bind, path, TIMEOUT) {
         Ok(()) => ExitCode::SUCCESS,
         Err(why) => {

@@ -3,6 +3,8 @@
 
 pub use events::redis_target::{Connection, RedisTarget, Timeouts};
 
+use settings::shared;
+
 use crate::config::EnvReader;
 
 #[derive(Clone, Debug)]
@@ -17,27 +19,34 @@ pub struct RedisConfig {
 impl RedisConfig {
     /// `None` when `REDIS_URL` is unset; services that need Redis ask with [`RedisConfig::require`].
     pub fn read(env: &mut EnvReader) -> Option<Self> {
-        let raw = env.optional("REDIS_URL")?;
-        // The ACL user's password may come apart from the address (`REDIS_PASSWORD[_FILE]`),
-        // and goes into each seed's URL.
-        let password = env.optional_secret("REDIS_PASSWORD");
+        if !env.given(&shared::REDIS_URL) {
+            return None;
+        }
+        let raw = env.text(&shared::REDIS_URL)?;
+        // The ACL user's password may come apart from the address (`…_PASSWORD[_FILE]`), and
+        // goes into each seed's URL.
+        let password = env.secret(&shared::REDIS_PASSWORD);
         let mut urls = Vec::new();
         for url in raw.split(',').map(str::trim).filter(|u| !u.is_empty()) {
             match password.as_deref().map(|p| crate::config::with_password(url, p)) {
                 None => urls.push(url.to_owned()),
                 Some(Ok(url)) => urls.push(url),
-                Some(Err(error)) => env.problem(format!("REDIS_URL cannot take REDIS_PASSWORD: {error}")),
+                Some(Err(error)) => env.problem(format!(
+                    "{} cannot take {}: {error}",
+                    shared::REDIS_URL.name,
+                    shared::REDIS_PASSWORD.name
+                )),
             }
         }
-        let key_prefix = env.optional("REDIS_KEY_PREFIX").unwrap_or_default();
-        let cluster = env.parse_or("REDIS_CLUSTER", false) || urls.len() > 1;
+        let key_prefix = env.get(&shared::REDIS_KEY_PREFIX);
+        let cluster = env.get::<bool>(&shared::REDIS_CLUSTER) || urls.len() > 1;
         Some(Self { url: urls.join(","), key_prefix, cluster })
     }
 
     /// Records a problem when a service that needs Redis has none configured.
     pub fn require(config: &Option<Self>, env: &mut EnvReader) {
         if config.is_none() {
-            env.problem("REDIS_URL is not set");
+            env.problem(format!("{} is not set", shared::REDIS_URL.name));
         }
     }
 

@@ -159,7 +159,7 @@ impl Context {
 impl<Cache> Context<NoDatabase, Cache> {
     /// Connects the service's schema as its own role and applies its migrations.
     pub async fn with_database(self, migrator: &Migrator) -> Result<Context<PgPool, Cache>, StartError> {
-        let database = self.config.database.as_ref().ok_or(StartError::Missing("DATABASE_URL"))?;
+        let database = self.config.database.as_ref().ok_or(StartError::Missing(settings::shared::DATABASE_URL.name))?;
         let db = crate::db::connect(database, Some(migrator)).await?;
         let Self { config, redis, metrics, minter, verifier, client, background, mut checks, .. } = self;
         checks.push(crate::db::readiness(db.clone()));
@@ -177,7 +177,7 @@ impl<Cache> Context<PgPool, Cache> {
 impl<Db> Context<Db, NoRedis> {
     /// Connects Redis (`REDIS_URL`, with the configured key prefix).
     pub async fn with_redis(self) -> Result<Context<Db, Redis>, StartError> {
-        let config = self.config.redis.clone().ok_or(StartError::Missing("REDIS_URL"))?;
+        let config = self.config.redis.clone().ok_or(StartError::Missing(settings::shared::REDIS_URL.name))?;
         let connection = crate::redis::connect(&config).await?;
         let redis = Redis { connection, target: config.target(), prefix: config.key_prefix };
         let Self { config, db, metrics, minter, verifier, client, background, mut checks, .. } = self;

@@ -455,7 +455,7 @@ pub fn start_s3(
             secret_key,
         ])
         .arg(root)
-        .env("RUST_LOG", "warn")
+        .env(settings::shared::RUST_LOG.name, "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let mut child = spawn_owned(server, None)?;

@@ -77,7 +77,7 @@ const COMMANDS: &[Task] = &[
     task(
         "deploy",
         "",
-        "regenerates docker-compose.yml, deploy/compose/nginx.conf, deploy/k8s and the images workflow",
+        "regenerates docker-compose.yml, deploy/compose/nginx.conf, deploy/k8s, the images workflow and README.md's settings table",
         |root, _| generate::deploy::run(root),
     ),
     task(

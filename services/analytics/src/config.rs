@@ -4,17 +4,17 @@
 use std::time::Duration;
 
 use service_kit::{Clock, ConfigError, EnvReader, ServiceConfig};
+use settings::service::analytics as declared;
 
 #[derive(Clone, Debug)]
 pub struct AnalyticsConfig {
     pub service: ServiceConfig,
-    /// `ANALYTICS_RETENTION_DAYS` (default 90): raw tracking events, funnel sessions and the
-    /// domain event log are dropped after this many days (the daily rollups are kept).
+    /// Raw tracking events, funnel sessions and the domain event log are dropped after this
+    /// many days (the daily rollups are kept).
     pub retention_days: i64,
-    /// `ANALYTICS_RETENTION_SWEEP_SECS` (default 3600): how often old days are dropped.
+    /// How often old days are dropped.
     pub retention_sweep: Duration,
-    /// `ANALYTICS_VISITOR_EVENTS_PER_DAY` (1000) and `ANALYTICS_NETWORK_EVENTS_PER_DAY` (20000):
-    /// tracking events kept per visitor id and per client network (an IPv4 address, an IPv6
+    /// Tracking events kept per visitor id and per client network (an IPv4 address, an IPv6
     /// /64) and day; beyond them events are dropped (answered as `dropped`), stored nowhere and
     /// counted in no rollup.
     pub quota: Quota,
@@ -29,47 +29,33 @@ pub struct Quota {
     pub network_per_day: i64,
 }
 
-impl Default for Quota {
-    fn default() -> Self {
-        Self { visitor_per_day: 1_000, network_per_day: 20_000 }
-    }
-}
-
 impl AnalyticsConfig {
+    /// The declared defaults around a shared config.
     pub fn new(service: ServiceConfig) -> Self {
-        Self {
-            service,
-            retention_days: 90,
-            retention_sweep: Duration::from_secs(3600),
-            quota: Quota::default(),
-            clock: Clock::system(),
-        }
+        EnvReader::defaults(crate::SERVICE, |env| Self::read(env, Some(service)))
     }
 
     pub fn from_env() -> Result<Self, ConfigError> {
-        let mut env = EnvReader::from_env();
-        let spec = *service_kit::fleet::spec(crate::SERVICE).expect("a fleet service");
-        let service = ServiceConfig::read(spec, &mut env);
-        let retention_days: i64 = env.parse_or("ANALYTICS_RETENTION_DAYS", 90);
+        ServiceConfig::read_with(crate::SERVICE, EnvReader::from_env(), Self::read)
+    }
+
+    fn read(env: &mut EnvReader, service: Option<ServiceConfig>) -> Option<Self> {
+        let retention_days: i64 = env.get(&declared::ANALYTICS_RETENTION_DAYS);
         if retention_days < 1 {
-            env.problem("ANALYTICS_RETENTION_DAYS must be at least 1");
+            env.problem(format!("{} must be at least 1", declared::ANALYTICS_RETENTION_DAYS.name));
         }
-        let retention_sweep = env.seconds_or("ANALYTICS_RETENTION_SWEEP_SECS", 3600);
-        let defaults = Quota::default();
+        let retention_sweep = env.seconds(&declared::ANALYTICS_RETENTION_SWEEP_SECS);
         let quota = Quota {
-            visitor_per_day: env.parse_or("ANALYTICS_VISITOR_EVENTS_PER_DAY", defaults.visitor_per_day),
-            network_per_day: env.parse_or("ANALYTICS_NETWORK_EVENTS_PER_DAY", defaults.network_per_day),
+            visitor_per_day: env.get(&declared::ANALYTICS_VISITOR_EVENTS_PER_DAY),
+            network_per_day: env.get(&declared::ANALYTICS_NETWORK_EVENTS_PER_DAY),
         };
         if quota.visitor_per_day < 1 || quota.network_per_day < 1 {
-            env.problem("ANALYTICS_VISITOR_EVENTS_PER_DAY and ANALYTICS_NETWORK_EVENTS_PER_DAY must be at least 1");
+            env.problem(format!(
+                "{} and {} must be at least 1",
+                declared::ANALYTICS_VISITOR_EVENTS_PER_DAY.name,
+                declared::ANALYTICS_NETWORK_EVENTS_PER_DAY.name
+            ));
         }
-        env.finish()?;
-        Ok(Self {
-            service: service.expect("finish() reported what was missing"),
-            retention_days,
-            retention_sweep,
-            quota,
-            clock: Clock::system(),
-        })
+        Some(Self { service: service?, retention_days, retention_sweep, quota, clock: Clock::system() })
     }
 }

@@ -29,18 +29,6 @@ pub struct ThrottlePolicy {
     pub window: Duration,
 }
 
-impl Default for ThrottlePolicy {
-    fn default() -> Self {
-        Self {
-            per_account_network: 5,
-            per_account: 50,
-            per_network: 50,
-            second_factor: 5,
-            window: Duration::from_secs(15 * 60),
-        }
-    }
-}
-
 /// Reserves one attempt on every key, or none: KEYS are counters, ARGV[1] the window in
 /// seconds, ARGV[2..] each key's limit. Returns 0 when reserved, else the seconds until the
 /// fullest blocking counter expires.

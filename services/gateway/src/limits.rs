@@ -50,6 +50,14 @@ impl Limit {
     }
 }
 
+impl std::str::FromStr for Limit {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, String> {
+        Self::parse(raw)
+    }
+}
+
 /// The limits per class; anonymous callers are keyed by IP, signed-in ones by user.
 #[derive(Clone, Debug)]
 pub struct Limits {
@@ -59,19 +67,6 @@ pub struct Limits {
     pub webhook: Limit,
     pub tracking: Limit,
     pub admin: Limit,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            credentials: Limit::new(20, 60, 10),
-            read: Limit::new(50, 1, 100),
-            write: Limit::new(10, 1, 20),
-            webhook: Limit::new(100, 1, 200),
-            tracking: Limit::new(20, 1, 50),
-            admin: Limit::new(20, 1, 40),
-        }
-    }
 }
 
 impl Limits {

@@ -20,12 +20,6 @@ pub struct BreakerSettings {
     pub open_for: Duration,
 }
 
-impl Default for BreakerSettings {
-    fn default() -> Self {
-        Self { failures: 5, open_for: Duration::from_secs(10) }
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
     Closed {

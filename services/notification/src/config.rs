@@ -4,12 +4,15 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::SecretString;
+use service_kit::config::Setting;
 use service_kit::{ConfigError, EnvReader, ServiceConfig};
+use settings::service::notification as declared;
+use settings::site::STOREFRONT_URL;
 
 use crate::transport::{EmailTransport, PushTransport, SmsTransport, SmtpSettings, SmtpTls, Transports};
 
-/// How email leaves: `log` (the default: a log line, no content), `file` (one .eml per message,
-/// what `cargo xtask up` uses), or `smtp`.
+/// How email leaves: a log line without content (the default), one .eml file per message
+/// (what `cargo xtask up` uses), or SMTP.
 #[derive(Clone, Debug)]
 pub enum EmailSettings {
     Log,
@@ -20,7 +23,7 @@ pub enum EmailSettings {
 #[derive(Clone, Debug)]
 pub enum SmsSettings {
     Log,
-    /// The Twilio Messages API (`TWILIO_BASE_URL` lets tests point it at a stub).
+    /// The Twilio Messages API (its base URL lets tests point it at a stub).
     Twilio {
         base_url: String,
         account_sid: String,
@@ -70,36 +73,15 @@ pub struct SenderTuning {
     pub poll_interval: Duration,
 }
 
-impl Default for SenderTuning {
-    fn default() -> Self {
-        Self { max_attempts: 8, retry_base: Duration::from_secs(2), poll_interval: Duration::from_secs(1) }
-    }
-}
-
 /// How many texts may go out (review f5592e3 M3): each number and each account gets at most so
 /// many SMS a day, verification codes included; a code lives `code_ttl` and a new one may be
 /// asked for only after `code_interval`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SmsLimits {
-    /// `NOTIFY_SMS_PER_RECIPIENT_DAY` (10).
     pub per_recipient_day: i64,
-    /// `NOTIFY_SMS_PER_ACCOUNT_DAY` (10).
     pub per_account_day: i64,
-    /// `PHONE_CODE_TTL_SECS` (600).
     pub code_ttl: Duration,
-    /// `PHONE_CODE_INTERVAL_SECS` (60).
     pub code_interval: Duration,
-}
-
-impl Default for SmsLimits {
-    fn default() -> Self {
-        Self {
-            per_recipient_day: 10,
-            per_account_day: 10,
-            code_ttl: Duration::from_secs(600),
-            code_interval: Duration::from_secs(60),
-        }
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -118,100 +100,57 @@ pub struct NotificationConfig {
 }
 
 impl NotificationConfig {
-    /// Defaults (log transports) around a shared config.
+    /// The declared defaults (log transports) around a shared config.
     pub fn new(service: ServiceConfig) -> Self {
-        Self {
-            service,
-            storefront_url: "http://localhost:3000".into(),
-            mail_from: "Shopfleet <no-reply@shopfleet.local>".into(),
-            email: EmailSettings::Log,
-            sms: SmsSettings::Log,
-            push: PushSettings::Log,
-            consumer: ConsumerTuning::default(),
-            sender: SenderTuning::default(),
-            sms_limits: SmsLimits::default(),
-        }
+        EnvReader::defaults(crate::SERVICE, |env| Self::read(env, Some(service)))
     }
 
     pub fn from_env() -> Result<Self, ConfigError> {
-        let mut env = EnvReader::from_env();
-        let spec = *service_kit::fleet::spec(crate::SERVICE).expect("a fleet service");
-        let service = ServiceConfig::read(spec, &mut env);
-        let storefront_url = env.optional("STOREFRONT_URL").unwrap_or_else(|| "http://localhost:3000".into());
-        let mail_from = env.optional("MAIL_FROM").unwrap_or_else(|| "Shopfleet <no-reply@shopfleet.local>".into());
-        let email = match env.optional("EMAIL_TRANSPORT").as_deref() {
-            None | Some("log") => EmailSettings::Log,
-            Some("file") => EmailSettings::File(env.optional("MAIL_DIR").unwrap_or_else(|| ".dev/mail".into()).into()),
-            Some("smtp") => {
-                let host = env.required("SMTP_HOST").unwrap_or_default();
-                let tls = match env.optional("SMTP_TLS").as_deref() {
-                    None | Some("starttls") => SmtpTls::StartTls,
-                    Some("tls") => SmtpTls::Tls,
-                    Some("none") => SmtpTls::None,
-                    Some(other) => {
-                        env.problem(format!("SMTP_TLS={other:?} must be none, starttls or tls"));
-                        SmtpTls::None
-                    }
-                };
-                let default_port = match tls {
-                    SmtpTls::Tls => 465,
-                    SmtpTls::StartTls => 587,
-                    SmtpTls::None => 25,
-                };
-                EmailSettings::Smtp(SmtpSettings {
-                    host,
-                    port: env.parse_or("SMTP_PORT", default_port),
-                    tls,
-                    username: env.optional("SMTP_USERNAME"),
-                    password: env.optional("SMTP_PASSWORD").map(SecretString::from),
-                    timeout: Duration::from_secs(env.parse_or("SMTP_TIMEOUT_SECS", 10)),
-                })
-            }
-            Some(other) => {
-                env.problem(format!("EMAIL_TRANSPORT={other:?} must be log, file or smtp"));
-                EmailSettings::Log
-            }
-        };
-        let sms = match env.optional("SMS_TRANSPORT").as_deref() {
-            None | Some("log") => SmsSettings::Log,
+        ServiceConfig::read_with(crate::SERVICE, EnvReader::from_env(), Self::read)
+    }
+
+    fn read(env: &mut EnvReader, service: Option<ServiceConfig>) -> Option<Self> {
+        let storefront_url: String = env.get(&STOREFRONT_URL);
+        let mail_from = env.get(&declared::MAIL_FROM);
+        let email = read_email(env);
+        let sms = match env.choice(&declared::SMS_TRANSPORT) {
             Some("twilio") => SmsSettings::Twilio {
-                base_url: env.optional("TWILIO_BASE_URL").unwrap_or_else(|| "https://api.twilio.com".into()),
-                account_sid: env.required("TWILIO_ACCOUNT_SID").unwrap_or_default(),
-                auth_token: SecretString::from(env.required("TWILIO_AUTH_TOKEN").unwrap_or_default()),
-                from: env.required("TWILIO_FROM").unwrap_or_default(),
+                base_url: env.get(&declared::TWILIO_BASE_URL),
+                account_sid: required_with(env, &declared::TWILIO_ACCOUNT_SID, &declared::SMS_TRANSPORT),
+                auth_token: SecretString::from(required_secret_with(
+                    env,
+                    &declared::TWILIO_AUTH_TOKEN,
+                    &declared::SMS_TRANSPORT,
+                )),
+                from: required_with(env, &declared::TWILIO_FROM, &declared::SMS_TRANSPORT),
             },
-            Some(other) => {
-                env.problem(format!("SMS_TRANSPORT={other:?} must be log or twilio"));
-                SmsSettings::Log
-            }
+            _ => SmsSettings::Log,
         };
-        let push = match env.optional("PUSH_TRANSPORT").as_deref() {
-            None | Some("log") => PushSettings::Log,
+        let push = match env.choice(&declared::PUSH_TRANSPORT) {
             Some("fcm") => PushSettings::Fcm {
-                base_url: env.optional("FCM_BASE_URL").unwrap_or_else(|| "https://fcm.googleapis.com".into()),
-                project_id: env.required("FCM_PROJECT_ID").unwrap_or_default(),
-                access_token: SecretString::from(env.required("FCM_ACCESS_TOKEN").unwrap_or_default()),
+                base_url: env.get(&declared::FCM_BASE_URL),
+                project_id: required_with(env, &declared::FCM_PROJECT_ID, &declared::PUSH_TRANSPORT),
+                access_token: SecretString::from(required_secret_with(
+                    env,
+                    &declared::FCM_ACCESS_TOKEN,
+                    &declared::PUSH_TRANSPORT,
+                )),
             },
-            Some(other) => {
-                env.problem(format!("PUSH_TRANSPORT={other:?} must be log or fcm"));
-                PushSettings::Log
-            }
+            _ => PushSettings::Log,
         };
         let sender = SenderTuning {
-            max_attempts: env.parse_or("NOTIFY_MAX_ATTEMPTS", 8),
-            retry_base: Duration::from_millis(env.parse_or("NOTIFY_RETRY_BASE_MS", 2_000)),
+            max_attempts: env.get(&declared::NOTIFY_MAX_ATTEMPTS),
+            retry_base: env.millis(&declared::NOTIFY_RETRY_BASE_MS),
             poll_interval: Duration::from_secs(1),
         };
-        let defaults = SmsLimits::default();
         let sms_limits = SmsLimits {
-            per_recipient_day: env.parse_or("NOTIFY_SMS_PER_RECIPIENT_DAY", defaults.per_recipient_day),
-            per_account_day: env.parse_or("NOTIFY_SMS_PER_ACCOUNT_DAY", defaults.per_account_day),
-            code_ttl: env.seconds_or("PHONE_CODE_TTL_SECS", defaults.code_ttl.as_secs()),
-            code_interval: env.seconds_or("PHONE_CODE_INTERVAL_SECS", defaults.code_interval.as_secs()),
+            per_recipient_day: env.get(&declared::NOTIFY_SMS_PER_RECIPIENT_DAY),
+            per_account_day: env.get(&declared::NOTIFY_SMS_PER_ACCOUNT_DAY),
+            code_ttl: env.seconds(&declared::PHONE_CODE_TTL_SECS),
+            code_interval: env.seconds(&declared::PHONE_CODE_INTERVAL_SECS),
         };
-        env.finish()?;
-        Ok(Self {
-            service: service.expect("checked by finish"),
+        Some(Self {
+            service: service?,
             storefront_url: storefront_url.trim_end_matches('/').to_owned(),
             mail_from,
             email,
@@ -260,4 +199,49 @@ impl NotificationConfig {
             .map_err(|e| crate::transport::TransportError::Permanent(format!("MAIL_FROM: {e}")))?;
         Ok(Transports { email, sms, push, from })
     }
+}
+
+/// How email leaves (`EMAIL_TRANSPORT` and what each transport needs).
+fn read_email(env: &mut EnvReader) -> EmailSettings {
+    match env.choice(&declared::EMAIL_TRANSPORT) {
+        Some("file") => EmailSettings::File(env.get::<String>(&declared::MAIL_DIR).into()),
+        Some("smtp") => {
+            let host = required_with(env, &declared::SMTP_HOST, &declared::EMAIL_TRANSPORT);
+            let tls = match env.choice(&declared::SMTP_TLS) {
+                Some("tls") => SmtpTls::Tls,
+                Some("none") => SmtpTls::None,
+                _ => SmtpTls::StartTls,
+            };
+            let default_port = match tls {
+                SmtpTls::Tls => 465,
+                SmtpTls::StartTls => 587,
+                SmtpTls::None => 25,
+            };
+            EmailSettings::Smtp(SmtpSettings {
+                host,
+                port: env.parse(&declared::SMTP_PORT).unwrap_or(default_port),
+                tls,
+                username: env.text(&declared::SMTP_USERNAME),
+                password: env.secret(&declared::SMTP_PASSWORD).map(SecretString::from),
+                timeout: env.seconds(&declared::SMTP_TIMEOUT_SECS),
+            })
+        }
+        _ => EmailSettings::Log,
+    }
+}
+
+/// A setting the chosen transport (`choice`) needs.
+fn required_with(env: &mut EnvReader, setting: &Setting, choice: &Setting) -> String {
+    env.text(setting).unwrap_or_else(|| {
+        env.problem(format!("{} is required with this {}", setting.name, choice.name));
+        String::new()
+    })
+}
+
+/// A secret the chosen transport (`choice`) needs.
+fn required_secret_with(env: &mut EnvReader, setting: &Setting, choice: &Setting) -> String {
+    env.secret(setting).unwrap_or_else(|| {
+        env.problem(format!("{} is required with this {}", setting.name, choice.name));
+        String::new()
+    })
 }

@@ -127,12 +127,6 @@ pub struct Limits {
     pub max_open_units: i64,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
-        Self { max_unpaid_orders: 3, max_units_per_order: 20, max_open_units: 20 }
-    }
-}
-
 /// Why a checkout would hold more than a shopper may.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LimitRefusal {
@@ -572,7 +566,7 @@ mod tests {
 
     #[test]
     fn a_shopper_holds_no_more_than_a_few_unpaid_orders_and_capped_units_per_sku() {
-        let limits = Limits::default();
+        let limits = Limits { max_unpaid_orders: 3, max_units_per_order: 20, max_open_units: 20 };
         let none = BTreeMap::new();
         let line = |sku: &str, quantity: i64| (sku.to_owned(), quantity);
         assert_eq!(limits.check(2, &[line("A", 20)], &none), Ok(()));

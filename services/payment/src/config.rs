@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use service_kit::{ConfigError, EnvReader, ServiceConfig, ShopEnv};
+use settings::service::payment as declared;
 
 /// Which provider takes the payments.
 #[derive(Clone, Debug)]
 pub enum ProviderChoice {
     /// The built-in simulated provider (test cards); never in production.
     Sandbox,
-    /// Stripe: `STRIPE_SECRET_KEY_FILE` (the `sk_…` key's file), `STRIPE_API_BASE`.
+    /// Stripe: its API base and the secret `sk_…` key.
     Stripe { api_base: String, secret_key: SecretString },
 }
 
@@ -58,16 +59,18 @@ pub struct PaymentConfig {
 }
 
 impl PaymentConfig {
-    /// The sandbox and the defaults around a shared config (tests, whose configs say
+    /// The sandbox and the declared defaults around a shared config (tests, whose configs say
     /// development).
     pub fn new(service: ServiceConfig, webhook_secret: SecretString) -> Self {
+        let (webhook_url, reconcile_every, reconcile_after) =
+            EnvReader::defaults(crate::SERVICE, |env| Some(Self::timing(env)));
         Self {
             service,
             provider: ProviderChoice::Sandbox,
             webhook_secret,
-            webhook_url: None,
-            reconcile_every: Duration::from_secs(30),
-            reconcile_after: Duration::from_secs(120),
+            webhook_url,
+            reconcile_every,
+            reconcile_after,
         }
     }
 
@@ -76,49 +79,60 @@ impl PaymentConfig {
     }
 
     /// Reads the configuration from `env`, every problem at once.
-    pub fn read(mut env: EnvReader) -> Result<Self, ConfigError> {
-        let spec = *service_kit::fleet::spec(crate::SERVICE).expect("a fleet service");
-        let service = ServiceConfig::read(spec, &mut env);
-        let provider = match env.optional("PAYMENT_PROVIDER").as_deref() {
-            None => {
-                env.problem("PAYMENT_PROVIDER is not set: choose stripe (with STRIPE_SECRET_KEY_FILE), or sandbox where SHOP_ENV=development");
-                None
+    pub fn read(env: EnvReader) -> Result<Self, ConfigError> {
+        ServiceConfig::read_with(crate::SERVICE, env, |env, service| {
+            let provider = read_provider(env);
+            if let (Some(choice), Some(service)) = (&provider, &service)
+                && let Err(problem) = choice.check_allowed(service.environment)
+            {
+                env.problem(problem);
             }
-            Some("sandbox") => Some(ProviderChoice::Sandbox),
-            Some("stripe") => {
-                let api_base = env
-                    .optional("STRIPE_API_BASE")
-                    .unwrap_or_else(|| crate::provider::stripe::API_BASE.to_owned())
-                    .trim_end_matches('/')
-                    .to_owned();
-                env.file_contents("STRIPE_SECRET_KEY_FILE").map(|key| ProviderChoice::Stripe {
-                    api_base,
-                    secret_key: SecretString::from(key.trim().to_owned()),
-                })
-            }
-            Some(other) => {
-                env.problem(format!("PAYMENT_PROVIDER={other:?}: use sandbox or stripe"));
-                None
-            }
-        };
-        if let (Some(choice), Some(service)) = (&provider, &service)
-            && let Err(problem) = choice.check_allowed(service.environment)
-        {
-            env.problem(problem);
-        }
-        let secret = env.file_contents("PAYMENT_WEBHOOK_SECRET_FILE").map(|s| SecretString::from(s.trim().to_owned()));
-        let webhook_url = env.optional("PAYMENT_WEBHOOK_URL");
-        let reconcile_every = env.seconds_or("PAYMENT_RECONCILE_EVERY_SECS", 30);
-        let reconcile_after = env.seconds_or("PAYMENT_RECONCILE_AFTER_SECS", 120);
-        env.finish()?;
-        Ok(Self {
-            service: service.expect("no problems means every field was read"),
-            provider: provider.expect("no problems means the provider was read"),
-            webhook_secret: secret.expect("no problems means the secret was read"),
-            webhook_url,
-            reconcile_every,
-            reconcile_after,
+            let secret =
+                env.file(&declared::PAYMENT_WEBHOOK_SECRET_FILE).map(|s| SecretString::from(s.trim().to_owned()));
+            let (webhook_url, reconcile_every, reconcile_after) = Self::timing(env);
+            Some(Self {
+                service: service?,
+                provider: provider?,
+                webhook_secret: secret?,
+                webhook_url,
+                reconcile_every,
+                reconcile_after,
+            })
         })
+    }
+
+    /// Where the sandbox's webhooks go, and reconciliation's pace.
+    fn timing(env: &mut EnvReader) -> (Option<String>, Duration, Duration) {
+        let webhook_url = env.text(&declared::PAYMENT_WEBHOOK_URL);
+        (
+            webhook_url,
+            env.seconds(&declared::PAYMENT_RECONCILE_EVERY_SECS),
+            env.seconds(&declared::PAYMENT_RECONCILE_AFTER_SECS),
+        )
+    }
+}
+
+/// The provider chosen, with what it needs.
+fn read_provider(env: &mut EnvReader) -> Option<ProviderChoice> {
+    if !env.given(&declared::PAYMENT_PROVIDER) {
+        env.problem(format!(
+            "{} is not set: choose stripe (with {}), or sandbox where {}=development",
+            declared::PAYMENT_PROVIDER.name,
+            declared::STRIPE_SECRET_KEY_FILE.name,
+            settings::shared::SHOP_ENV.name
+        ));
+        return None;
+    }
+    match env.choice(&declared::PAYMENT_PROVIDER)? {
+        "stripe" => {
+            let api_base = env.get::<String>(&declared::STRIPE_API_BASE).trim_end_matches('/').to_owned();
+            if !env.given(&declared::STRIPE_SECRET_KEY_FILE) {
+                env.problem(format!("{} is required with stripe", declared::STRIPE_SECRET_KEY_FILE.name));
+            }
+            env.file(&declared::STRIPE_SECRET_KEY_FILE)
+                .map(|key| ProviderChoice::Stripe { api_base, secret_key: SecretString::from(key.trim().to_owned()) })
+        }
+        _ => Some(ProviderChoice::Sandbox),
     }
 }
 
@@ -138,14 +152,14 @@ mod tests {
             path.display().to_string()
         };
         let mut map: HashMap<String, String> = HashMap::from([
-            ("INTERNAL_KEY_FILE".into(), file("internal.pem", "not parsed when read")),
-            ("INTERNAL_JWKS_FILE".into(), file("jwks.json", r#"{"keys":[]}"#)),
-            ("DATABASE_URL".into(), "postgres://payment@127.0.0.1/shop".into()),
-            ("PAYMENT_WEBHOOK_SECRET_FILE".into(), file("whsec", "whsec_test")),
-            ("STRIPE_SECRET_KEY_FILE".into(), file("sk", "sk_test_123")),
+            (settings::shared::INTERNAL_KEY_FILE.name.into(), file("internal.pem", "not parsed when read")),
+            (settings::shared::INTERNAL_JWKS_FILE.name.into(), file("jwks.json", r#"{"keys":[]}"#)),
+            (settings::shared::DATABASE_URL.name.into(), "postgres://payment@127.0.0.1/shop".into()),
+            (settings::service::payment::PAYMENT_WEBHOOK_SECRET_FILE.name.into(), file("whsec", "whsec_test")),
+            (settings::service::payment::STRIPE_SECRET_KEY_FILE.name.into(), file("sk", "sk_test_123")),
         ]);
         map.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-        let result = PaymentConfig::read(EnvReader::from_fn(move |key| map.get(key).cloned()));
+        let result = PaymentConfig::read(EnvReader::from_pairs(map));
         std::fs::remove_dir_all(&dir).unwrap();
         result
     }
@@ -157,14 +171,18 @@ mod tests {
     #[test]
     fn a_payment_service_without_a_chosen_provider_refuses_to_start() {
         assert!(problems(&[]).contains("PAYMENT_PROVIDER is not set"), "{}", problems(&[]));
-        assert!(problems(&[("SHOP_ENV", "development")]).contains("PAYMENT_PROVIDER is not set"));
+        assert!(problems(&[(settings::shared::SHOP_ENV.name, "development")]).contains("PAYMENT_PROVIDER is not set"));
     }
 
     #[test]
     fn the_sandbox_is_refused_in_production_and_where_shop_env_is_unset() {
-        for vars in
-            [&[("PAYMENT_PROVIDER", "sandbox")][..], &[("PAYMENT_PROVIDER", "sandbox"), ("SHOP_ENV", "production")]]
-        {
+        for vars in [
+            &[(settings::service::payment::PAYMENT_PROVIDER.name, "sandbox")][..],
+            &[
+                (settings::service::payment::PAYMENT_PROVIDER.name, "sandbox"),
+                (settings::shared::SHOP_ENV.name, "production"),
+            ],
+        ] {
             let text = problems(vars);
             assert!(text.contains("refused in production"), "{text}");
         }
@@ -172,21 +190,34 @@ mod tests {
 
     #[test]
     fn the_sandbox_runs_only_where_the_deployment_says_development() {
-        let config = read(&[("PAYMENT_PROVIDER", "sandbox"), ("SHOP_ENV", "development")]).unwrap();
+        let config = read(&[
+            (settings::service::payment::PAYMENT_PROVIDER.name, "sandbox"),
+            (settings::shared::SHOP_ENV.name, "development"),
+        ])
+        .unwrap();
         assert!(matches!(config.provider, ProviderChoice::Sandbox));
         assert_eq!(config.service.environment, ShopEnv::Development);
     }
 
     #[test]
     fn stripe_runs_in_production_with_its_key() {
-        let config = read(&[("PAYMENT_PROVIDER", "stripe")]).unwrap();
+        let config = read(&[(settings::service::payment::PAYMENT_PROVIDER.name, "stripe")]).unwrap();
         assert_eq!(config.provider.name(), "stripe");
         assert_eq!(config.service.environment, ShopEnv::Production);
     }
 
     #[test]
     fn an_unknown_environment_or_provider_is_named() {
-        assert!(problems(&[("PAYMENT_PROVIDER", "stripe"), ("SHOP_ENV", "prod")]).contains("SHOP_ENV=\"prod\""));
-        assert!(problems(&[("PAYMENT_PROVIDER", "paypal")]).contains("PAYMENT_PROVIDER=\"paypal\""));
+        assert!(
+            problems(&[
+                (settings::service::payment::PAYMENT_PROVIDER.name, "stripe"),
+                (settings::shared::SHOP_ENV.name, "prod")
+            ])
+            .contains("SHOP_ENV=\"prod\" must be one of")
+        );
+        assert!(
+            problems(&[(settings::service::payment::PAYMENT_PROVIDER.name, "paypal")])
+                .contains("PAYMENT_PROVIDER=\"paypal\" must be one of")
+        );
     }
 }

@@ -3,18 +3,18 @@
 use std::path::PathBuf;
 
 use service_kit::{ConfigError, EnvReader, ServiceConfig};
+use settings::service::search as declared;
 
 #[derive(Clone, Debug)]
 pub struct SearchConfig {
     pub service: ServiceConfig,
-    /// The replica's index directory (`SEARCH_INDEX_DIR`, default `.dev/search/<replica>`): its
-    /// own, never shared with another replica.
+    /// The replica's index directory: its own, never shared with another replica.
     pub index_dir: PathBuf,
-    /// The replica's stable name (`SEARCH_REPLICA`, default the host name): its consumer group
-    /// is `search.<replica>`, so every replica sees every event.
+    /// The replica's stable name: its consumer group is `search.<replica>`, so every replica
+    /// sees every event.
     pub replica: String,
-    /// How many queries of each lane (light, heavy) run at once (`SEARCH_CONCURRENCY`, the
-    /// machine's cores): the rest wait up to 2 s for a turn, then get 503 `busy`.
+    /// How many queries of each lane (light, heavy) run at once: the rest wait up to 2 s for a
+    /// turn, then get 503 `busy`.
     pub concurrency: usize,
 }
 
@@ -30,23 +30,22 @@ impl SearchConfig {
     }
 
     pub fn from_env() -> Result<Self, ConfigError> {
-        let mut env = EnvReader::from_env();
-        let spec = *service_kit::fleet::spec(crate::SERVICE).expect("a fleet service");
-        let service = ServiceConfig::read(spec, &mut env);
+        ServiceConfig::read_with(crate::SERVICE, EnvReader::from_env(), Self::read)
+    }
+
+    fn read(env: &mut EnvReader, service: Option<ServiceConfig>) -> Option<Self> {
         let host = std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_owned());
         let replica =
-            sanitize(&env.optional("SEARCH_REPLICA").or(host).filter(|r| !r.is_empty()).unwrap_or("local".into()));
+            sanitize(&env.text(&declared::SEARCH_REPLICA).or(host).filter(|r| !r.is_empty()).unwrap_or("local".into()));
         let index_dir = env
-            .optional("SEARCH_INDEX_DIR")
+            .text(&declared::SEARCH_INDEX_DIR)
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(".dev/search").join(&replica));
-        let concurrency = env.parse_or("SEARCH_CONCURRENCY", cores());
+        let concurrency = env.parse(&declared::SEARCH_CONCURRENCY).unwrap_or_else(cores);
         if concurrency == 0 {
-            env.problem("SEARCH_CONCURRENCY must be at least 1");
+            env.problem(format!("{} must be at least 1", declared::SEARCH_CONCURRENCY.name));
         }
-        env.finish()?;
-        let service = service.expect("no problems means every field was read");
-        Ok(Self { service, index_dir, replica, concurrency })
+        Some(Self { service: service?, index_dir, replica, concurrency })
     }
 }
 

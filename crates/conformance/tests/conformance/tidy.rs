@@ -431,3 +431,32 @@ fn every_nginx_location_that_sets_a_header_keeps_the_security_headers() {
         .collect();
     assert!(missing.is_empty(), "locations without the security headers:\n{missing:#?}");
 }
+
+/// Where a declared setting's name is spelled as a string literal outside its declaration.
+fn spelled_settings(text: &str) -> Vec<&'static str> {
+    settings::table().into_iter().map(|(s, _)| s.name).filter(|name| text.contains(&format!("\"{name}\""))).collect()
+}
+
+#[test]
+fn a_settings_name_is_spelled_once_in_its_declaration() {
+    let mut found = Vec::new();
+    for dir in ["crates", "services"] {
+        for path in rust_files(&root().join(dir)) {
+            let rel = relative(&path);
+            if rel.starts_with("crates/settings/") {
+                continue;
+            }
+            for name in spelled_settings(&read(&path)) {
+                found.push(format!("{rel}: \"{name}\" (use its declaration's `.name`)"));
+            }
+        }
+    }
+    assert!(found.is_empty(), "setting names spelled outside crates/settings:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_spelling_check_finds_a_literal_name_and_leaves_prose_alone() {
+    let name = settings::site::STOREFRONT_URL.name;
+    assert_eq!(spelled_settings(&format!("env.push(({name:?}.into(), url))")), [name]);
+    assert!(spelled_settings(&format!("/// `{name}` is where links point")).is_empty());
+}

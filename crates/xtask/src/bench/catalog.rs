@@ -134,9 +134,9 @@ async fn load(scenario: &Scenario, pids: &[Option<u32>], pg: Option<(&str, &str)
 
 pub(crate) fn run(root: &std::path::Path) -> anyhow::Result<()> {
     let extra_env = vec![
-        ("RATE_LIMIT_READ".into(), "1000000/1/1000000".into()),
-        ("RATE_LIMIT_CREDENTIALS".into(), "1000000/1/1000000".into()),
-        ("RUST_LOG".into(), "warn".into()),
+        (settings::service::gateway::RATE_LIMIT_READ.name.into(), "1000000/1/1000000".into()),
+        (settings::service::gateway::RATE_LIMIT_CREDENTIALS.name.into(), "1000000/1/1000000".into()),
+        (settings::shared::RUST_LOG.name.into(), "warn".into()),
     ];
     on_bench_fleet(root, "bench-catalog", extra_env, async |fleet, static_dir| measure(fleet, static_dir).await)
 }
@@ -268,7 +268,7 @@ async fn measure(fleet: &mut Fleet, static_dir: &std::path::Path) -> anyhow::Res
 
     // The same edge with the product's cache off and NGINX's bypassed: every request reaches
     // PostgreSQL.
-    fleet.restart_with("product", &[("CATALOG_CACHE", "off")]).await?;
+    fleet.restart_with("product", &[(settings::service::product::CATALOG_CACHE.name, "off")]).await?;
     let pids: Vec<Option<u32>> = PROCESSES.iter().map(|p| fleet.pid(p)).collect();
     let cold = [
         scenario("static file (ceiling)", &static_url, None, false),

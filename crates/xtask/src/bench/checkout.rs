@@ -251,7 +251,7 @@ pub(crate) fn run(root: &std::path::Path) -> anyhow::Result<()> {
         .iter()
         .filter(|(k, _)| k.starts_with("RATE_LIMIT"))
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .chain([("RUST_LOG".to_owned(), "warn".to_owned())])
+        .chain([(settings::shared::RUST_LOG.name.to_owned(), "warn".to_owned())])
         .collect();
     // SAFETY: single-threaded here, before any thread that reads the environment starts.
     #[allow(unsafe_code)]

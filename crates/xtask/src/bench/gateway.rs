@@ -100,13 +100,13 @@ pub(crate) fn run(root: &std::path::Path) -> anyhow::Result<()> {
     let mut options = throwaway_options("bench-gateway", true)?;
     options.log_format = "json";
     options.extra_env = vec![
-        ("RATE_LIMIT_READ".into(), "1000000/1/1000000".into()),
-        ("RATE_LIMIT_CREDENTIALS".into(), "1000000/1/1000000".into()),
-        ("RUST_LOG".into(), "warn".into()),
+        (settings::service::gateway::RATE_LIMIT_READ.name.into(), "1000000/1/1000000".into()),
+        (settings::service::gateway::RATE_LIMIT_CREDENTIALS.name.into(), "1000000/1/1000000".into()),
+        (settings::shared::RUST_LOG.name.into(), "warn".into()),
     ];
     // Passed through to the services, to compare runtime sizes.
-    if let Ok(threads) = std::env::var("TOKIO_WORKER_THREADS") {
-        options.extra_env.push(("TOKIO_WORKER_THREADS".into(), threads));
+    if let Ok(threads) = std::env::var(settings::shared::TOKIO_WORKER_THREADS.name) {
+        options.extra_env.push((settings::shared::TOKIO_WORKER_THREADS.name.into(), threads));
     }
     // NGINX's coarse per-IP limit would cap a one-machine benchmark.
     // SAFETY: single-threaded here, before any thread that reads the environment starts.

@@ -19,7 +19,10 @@ const PROCESSES: [&str; 3] = ["nginx", "gateway", "search"];
 const VENDURE_SEARCH_PER_SECOND: f64 = 875.0;
 
 pub(crate) fn run(root: &std::path::Path) -> anyhow::Result<()> {
-    let extra_env = vec![("RATE_LIMIT_READ".into(), "1000000/1/1000000".into()), ("RUST_LOG".into(), "warn".into())];
+    let extra_env = vec![
+        (settings::service::gateway::RATE_LIMIT_READ.name.into(), "1000000/1/1000000".into()),
+        (settings::shared::RUST_LOG.name.into(), "warn".into()),
+    ];
     on_bench_fleet(root, "bench-search", extra_env, async |fleet, static_dir| measure(fleet, static_dir).await)
 }
 

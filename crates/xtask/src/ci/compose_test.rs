@@ -298,8 +298,11 @@ fn override_file(root: &Path, o: &FleetOptions, mail_port: u16) -> String {
         "",
         &[&keys_ro],
         &[
-            ("POSTGRES_ADMIN_URL".into(), format!("postgres://postgres@127.0.0.1:{}/postgres", o.pg_port)),
-            ("REDIS_ADMIN_URL".into(), format!("redis://default@127.0.0.1:{}", o.redis_port)),
+            (
+                settings::bootstrap::POSTGRES_ADMIN_URL.name.into(),
+                format!("postgres://postgres@127.0.0.1:{}/postgres", o.pg_port),
+            ),
+            (settings::bootstrap::REDIS_ADMIN_URL.name.into(), format!("redis://default@127.0.0.1:{}", o.redis_port)),
         ],
     );
     // The mail catcher's stand-in stores each message it receives as a file where the walk
@@ -324,11 +327,11 @@ fn override_file(root: &Path, o: &FleetOptions, mail_port: u16) -> String {
     for spec in SERVICES {
         let mut env = env_for(&Placement::Local(o), spec.name);
         if spec.name == service_kit::fleet::NOTIFICATION {
-            env.retain(|(key, _)| key != "EMAIL_TRANSPORT");
+            env.retain(|(key, _)| key != settings::service::notification::EMAIL_TRANSPORT.name);
             env.extend([
-                ("EMAIL_TRANSPORT".to_owned(), "smtp".to_owned()),
-                ("SMTP_HOST".to_owned(), "127.0.0.1".to_owned()),
-                ("SMTP_PORT".to_owned(), mail_port.to_string()),
+                (settings::service::notification::EMAIL_TRANSPORT.name.to_owned(), "smtp".to_owned()),
+                (settings::service::notification::SMTP_HOST.name.to_owned(), "127.0.0.1".to_owned()),
+                (settings::service::notification::SMTP_PORT.name.to_owned(), mail_port.to_string()),
             ]);
         }
         service(spec.name, "", &[&keys_ro, &shared], &env);

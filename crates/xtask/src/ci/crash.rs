@@ -60,17 +60,17 @@ impl Fate {
 /// expire within it, fast reconciliation, a crashed checkout's key free after 10 s, limits out
 /// of the way of one machine's traffic.
 pub(crate) const SETTINGS: &[(&str, &str)] = &[
-    ("ORDER_PAYMENT_WINDOW_SECS", "25"),
-    ("ORDER_EXPIRY_SWEEP_SECS", "1"),
-    ("ORDER_KEY_IN_FLIGHT_SECS", "10"),
-    ("PAYMENT_RECONCILE_EVERY_SECS", "2"),
-    ("PAYMENT_RECONCILE_AFTER_SECS", "5"),
+    (settings::service::order::ORDER_PAYMENT_WINDOW_SECS.name, "25"),
+    (settings::service::order::ORDER_EXPIRY_SWEEP_SECS.name, "1"),
+    (settings::service::order::ORDER_KEY_IN_FLIGHT_SECS.name, "10"),
+    (settings::service::payment::PAYMENT_RECONCILE_EVERY_SECS.name, "2"),
+    (settings::service::payment::PAYMENT_RECONCILE_AFTER_SECS.name, "5"),
     // A shopper's paid orders stay unpaid until the webhook lands, which a crash delays.
-    ("ORDER_MAX_UNPAID", "1000"),
-    ("RATE_LIMIT_CREDENTIALS", "1000000/1/1000000"),
-    ("RATE_LIMIT_WRITE", "1000000/1/1000000"),
-    ("RATE_LIMIT_READ", "1000000/1/1000000"),
-    ("RATE_LIMIT_WEBHOOK", "1000000/1/1000000"),
+    (settings::service::order::ORDER_MAX_UNPAID.name, "1000"),
+    (settings::service::gateway::RATE_LIMIT_CREDENTIALS.name, "1000000/1/1000000"),
+    (settings::service::gateway::RATE_LIMIT_WRITE.name, "1000000/1/1000000"),
+    (settings::service::gateway::RATE_LIMIT_READ.name, "1000000/1/1000000"),
+    (settings::service::gateway::RATE_LIMIT_WEBHOOK.name, "1000000/1/1000000"),
 ];
 
 /// One shopper's orders, placed one after the other: (order id, fate) of each placed order.

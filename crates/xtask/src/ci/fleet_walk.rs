@@ -658,7 +658,7 @@ pub(crate) async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
         let probe = |addr: &str| {
             std::process::Command::new(fleet.options.bin_dir.join(spec.name))
                 .arg("healthcheck")
-                .env("BIND_ADDR", addr)
+                .env(settings::shared::BIND_ADDR.name, addr)
                 .output()
         };
         let healthy = probe(&bind)?;

@@ -142,22 +142,30 @@ pub(crate) fn check_rendered(docs: &[Value]) -> anyhow::Result<usize> {
 /// secret file or mount that names it).
 pub(crate) fn check_production(yaml: &str, docs: &[Value]) -> anyhow::Result<()> {
     let site = &find(docs, "ConfigMap", "shopfleet-site")?["data"];
-    ensure!(site["PAYMENT_PROVIDER"] == "stripe", "prod: PAYMENT_PROVIDER is {}, not stripe", site["PAYMENT_PROVIDER"]);
     ensure!(
-        site.get("SHOP_ENV").is_none_or(|env| env == "production"),
+        site[settings::service::payment::PAYMENT_PROVIDER.name] == "stripe",
+        "prod: PAYMENT_PROVIDER is {}, not stripe",
+        site[settings::service::payment::PAYMENT_PROVIDER.name]
+    );
+    ensure!(
+        site.get(settings::shared::SHOP_ENV.name).is_none_or(|env| env == "production"),
         "prod: SHOP_ENV is {}, not production",
-        site["SHOP_ENV"]
+        site[settings::shared::SHOP_ENV.name]
     );
     let payment = find(docs, "Deployment", service_kit::fleet::PAYMENT)?;
     let env = payment["spec"]["template"]["spec"]["containers"][0]["env"].as_array().cloned().unwrap_or_default();
     for variable in &env {
         ensure!(
-            variable["name"] != "SHOP_ENV" && variable["name"] != "PAYMENT_PROVIDER",
+            variable["name"] != settings::shared::SHOP_ENV.name
+                && variable["name"] != settings::service::payment::PAYMENT_PROVIDER.name,
             "prod: payment sets {} itself",
             variable["name"]
         );
     }
-    ensure!(env.iter().any(|v| v["name"] == "STRIPE_SECRET_KEY_FILE"), "prod: payment has no STRIPE_SECRET_KEY_FILE");
+    ensure!(
+        env.iter().any(|v| v["name"] == settings::service::payment::STRIPE_SECRET_KEY_FILE.name),
+        "prod: payment has no STRIPE_SECRET_KEY_FILE"
+    );
     if let Some(line) = yaml.lines().find(|line| line.to_ascii_lowercase().contains("sandbox")) {
         anyhow::bail!("prod: the overlay renders the sandbox: {}", line.trim());
     }
@@ -209,9 +217,9 @@ mod tests {
     fn overlay(provider: &str, environment: &str, webhook: &str) -> (String, Vec<Value>) {
         let docs = vec![
             json!({"kind": "ConfigMap", "metadata": {"name": "shopfleet-site"},
-                   "data": {"PAYMENT_PROVIDER": provider, "SHOP_ENV": environment, "PAYMENT_WEBHOOK_URL": webhook}}),
+                   "data": {(settings::service::payment::PAYMENT_PROVIDER.name): provider, (settings::shared::SHOP_ENV.name): environment, (settings::service::payment::PAYMENT_WEBHOOK_URL.name): webhook}}),
             json!({"kind": "Deployment", "metadata": {"name": "payment"}, "spec": {"template": {"spec": {"containers": [
-                {"env": [{"name": "STRIPE_SECRET_KEY_FILE", "value": "/keys/secrets/stripe-secret-key"}]}]}}}}),
+                {"env": [{"name": settings::service::payment::STRIPE_SECRET_KEY_FILE.name, "value": "/keys/secrets/stripe-secret-key"}]}]}}}}),
         ];
         let yaml = format!("PAYMENT_PROVIDER: {provider}\nSHOP_ENV: {environment}\nPAYMENT_WEBHOOK_URL: {webhook}\n");
         (yaml, docs)

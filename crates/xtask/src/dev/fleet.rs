@@ -46,9 +46,15 @@ pub(crate) struct FleetOptions {
 
 pub(crate) const DATABASE: &str = bootstrap::DATABASE;
 /// The media bucket of the fleet's S3 server.
-pub(crate) const BUCKET: &str = "shopfleet-media";
-pub(crate) const ISSUER: &str = "shopfleet-auth";
-pub(crate) const AUDIENCE: &str = "shopfleet-api";
+pub(crate) const BUCKET: &str = declared_default(&settings::service::media::S3_BUCKET);
+
+/// A setting's declared default value (the fleet runs with it).
+const fn declared_default(setting: &settings::Setting) -> &'static str {
+    match setting.when_unset {
+        settings::WhenUnset::Value(value) => value,
+        _ => panic!("the setting has a default value"),
+    }
+}
 
 /// A running fleet; dropping it stops everything.
 pub(crate) struct Fleet {
@@ -157,7 +163,7 @@ impl Fleet {
         command
             .envs(self.service_env(name))
             .envs(self.options.extra_env.clone())
-            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env(settings::shared::BIND_ADDR.name, format!("127.0.0.1:{port}"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -424,9 +430,9 @@ pub(crate) fn env_for(place: &Placement<'_>, name: &str) -> Vec<(String, String)
     let redis_user = service_kit::redis_acl::user_name("", name);
     let mut env = match place {
         Placement::Local(o) => vec![
-            ("BIND_ADDR".to_owned(), format!("127.0.0.1:{}", o.ports[name])),
+            (settings::shared::BIND_ADDR.name.to_owned(), format!("127.0.0.1:{}", o.ports[name])),
             (
-                "REDIS_URL".to_owned(),
+                settings::shared::REDIS_URL.name.to_owned(),
                 format!(
                     "redis://{redis_user}:{}@127.0.0.1:{}",
                     redis_password(o, name).unwrap_or_default(),
@@ -435,46 +441,51 @@ pub(crate) fn env_for(place: &Placement<'_>, name: &str) -> Vec<(String, String)
             ),
         ],
         Placement::Compose => vec![
-            ("BIND_ADDR".to_owned(), format!("0.0.0.0:{}", spec.port)),
-            ("REDIS_URL".to_owned(), format!("redis://{redis_user}@{}", compose::REDIS)),
+            (settings::shared::BIND_ADDR.name.to_owned(), format!("0.0.0.0:{}", spec.port)),
+            (settings::shared::REDIS_URL.name.to_owned(), format!("redis://{redis_user}@{}", compose::REDIS)),
         ],
     };
     env.extend([
-        ("INTERNAL_KEY_FILE".to_owned(), key(&format!("internal/{name}.pem"))),
-        ("INTERNAL_JWKS_FILE".to_owned(), key("internal-jwks.json")),
-        ("AUTH_ISSUER".to_owned(), ISSUER.to_owned()),
-        ("API_AUDIENCE".to_owned(), AUDIENCE.to_owned()),
-        ("ACCESS_SIGNING_KEY_FILE".to_owned(), key("access-signing.pem")),
-        ("AUTH_ENCRYPTION_KEY_FILE".to_owned(), key("auth-encryption.key")),
+        (settings::shared::INTERNAL_KEY_FILE.name.to_owned(), key(&format!("internal/{name}.pem"))),
+        (settings::shared::INTERNAL_JWKS_FILE.name.to_owned(), key("internal-jwks.json")),
         // The local fleet, the tests and the compose stack take no real orders (the sandbox's
         // test cards pay); a deployment without this variable is production.
-        ("SHOP_ENV".to_owned(), "development".to_owned()),
+        (settings::shared::SHOP_ENV.name.to_owned(), "development".to_owned()),
     ]);
+    if name == service_kit::fleet::AUTH {
+        env.extend([
+            (settings::service::auth::ACCESS_SIGNING_KEY_FILE.name.to_owned(), key("access-signing.pem")),
+            (settings::service::auth::AUTH_ENCRYPTION_KEY_FILE.name.to_owned(), key("auth-encryption.key")),
+        ]);
+    }
     match place {
         Placement::Local(o) => env.extend([
-            ("LOG_FORMAT".to_owned(), o.log_format.to_owned()),
-            ("EMAIL_TRANSPORT".to_owned(), "file".to_owned()),
-            ("MAIL_DIR".to_owned(), o.run_dir.join("mail").display().to_string()),
+            (settings::shared::LOG_FORMAT.name.to_owned(), o.log_format.to_owned()),
+            (settings::service::notification::EMAIL_TRANSPORT.name.to_owned(), "file".to_owned()),
+            (settings::service::notification::MAIL_DIR.name.to_owned(), o.run_dir.join("mail").display().to_string()),
             (
-                "STOREFRONT_URL".to_owned(),
-                std::env::var("STOREFRONT_URL").unwrap_or_else(|_| "http://localhost:3000".into()),
+                settings::site::STOREFRONT_URL.name.to_owned(),
+                std::env::var(settings::site::STOREFRONT_URL.name).unwrap_or_else(|_| "http://localhost:3000".into()),
             ),
-            ("RUST_LOG".to_owned(), std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into())),
+            (
+                settings::shared::RUST_LOG.name.to_owned(),
+                std::env::var(settings::shared::RUST_LOG.name).unwrap_or_else(|_| "info".into()),
+            ),
             // NGINX reaches the gateway from its own loopback address (`proxy_bind`); only that
             // peer's X-Real-IP is believed, so a caller reaching the gateway's port directly is
             // known by its own address.
-            ("TRUSTED_PROXIES".to_owned(), format!("{NGINX_BIND}/32")),
+            (settings::service::gateway::TRUSTED_PROXIES.name.to_owned(), format!("{NGINX_BIND}/32")),
         ]),
         Placement::Compose => env.extend([
-            ("LOG_FORMAT".to_owned(), "json".to_owned()),
+            (settings::shared::LOG_FORMAT.name.to_owned(), "json".to_owned()),
             // Mail goes to the mail catcher (its inbox at http://localhost:8025).
-            ("EMAIL_TRANSPORT".to_owned(), "smtp".to_owned()),
-            ("SMTP_HOST".to_owned(), compose::MAIL_HOST.to_owned()),
-            ("SMTP_PORT".to_owned(), compose::MAIL_PORT.to_string()),
-            ("SMTP_TLS".to_owned(), "none".to_owned()),
-            ("STOREFRONT_URL".to_owned(), "http://localhost:3000".to_owned()),
-            ("RUST_LOG".to_owned(), "info".to_owned()),
-            ("TRUSTED_PROXIES".to_owned(), compose::SUBNET.to_owned()),
+            (settings::service::notification::EMAIL_TRANSPORT.name.to_owned(), "smtp".to_owned()),
+            (settings::service::notification::SMTP_HOST.name.to_owned(), compose::MAIL_HOST.to_owned()),
+            (settings::service::notification::SMTP_PORT.name.to_owned(), compose::MAIL_PORT.to_string()),
+            (settings::service::notification::SMTP_TLS.name.to_owned(), "none".to_owned()),
+            (settings::site::STOREFRONT_URL.name.to_owned(), "http://localhost:3000".to_owned()),
+            (settings::shared::RUST_LOG.name.to_owned(), "info".to_owned()),
+            (settings::service::gateway::TRUSTED_PROXIES.name.to_owned(), compose::SUBNET.to_owned()),
         ]),
     }
     // Passwords by file, as containers pass them: always in the compose stack; locally when the
@@ -495,31 +506,37 @@ pub(crate) fn env_for(place: &Placement<'_>, name: &str) -> Vec<(String, String)
         Placement::Compose => format!("http://localhost:{}", compose::NGINX_PORT),
     };
     if name == service_kit::fleet::PAYMENT {
-        env.push(("PAYMENT_PROVIDER".to_owned(), "sandbox".to_owned()));
+        env.push((settings::service::payment::PAYMENT_PROVIDER.name.to_owned(), "sandbox".to_owned()));
         let secret_file = bootstrap::keys::webhook_secret_path(Path::new(""), "sandbox");
-        env.push(("PAYMENT_WEBHOOK_SECRET_FILE".to_owned(), key(&secret_file.display().to_string())));
+        env.push((
+            settings::service::payment::PAYMENT_WEBHOOK_SECRET_FILE.name.to_owned(),
+            key(&secret_file.display().to_string()),
+        ));
         // The sandbox's verdicts come back through the public door, like a provider's.
         let door = match place {
             Placement::Local(o) => format!("http://127.0.0.1:{}", o.nginx_port),
             Placement::Compose => format!("http://nginx:{}", compose::NGINX_PORT),
         };
-        env.push(("PAYMENT_WEBHOOK_URL".to_owned(), format!("{door}/api/v1/payments/webhooks/sandbox")));
+        env.push((
+            settings::service::payment::PAYMENT_WEBHOOK_URL.name.to_owned(),
+            format!("{door}/api/v1/payments/webhooks/sandbox"),
+        ));
     }
     if name == service_kit::fleet::MEDIA {
         let endpoint = match place {
             Placement::Local(o) => format!("http://127.0.0.1:{}", o.s3_port),
             Placement::Compose => compose::S3.to_owned(),
         };
-        env.push(("S3_ENDPOINT".to_owned(), endpoint));
-        env.push(("S3_BUCKET".to_owned(), BUCKET.to_owned()));
+        env.push((settings::service::media::S3_ENDPOINT.name.to_owned(), endpoint));
+        env.push((settings::service::media::S3_BUCKET.name.to_owned(), BUCKET.to_owned()));
         // NGINX serves the stored renditions from the S3 server's directory at /files (the
         // CDN's part in production).
-        env.push(("S3_PUBLIC_BASE_URL".to_owned(), format!("{public}/files")));
+        env.push((settings::service::media::S3_PUBLIC_BASE_URL.name.to_owned(), format!("{public}/files")));
         match place {
             Placement::Local(o) => {
                 if let Ok((key, secret)) = bootstrap::keys::s3_credentials(&o.keys_dir) {
-                    env.push(("AWS_ACCESS_KEY_ID".to_owned(), key));
-                    env.push(("AWS_SECRET_ACCESS_KEY".to_owned(), secret));
+                    env.push((settings::service::media::AWS_ACCESS_KEY_ID.name.to_owned(), key));
+                    env.push((settings::service::media::AWS_SECRET_ACCESS_KEY.name.to_owned(), secret));
                 }
             }
             Placement::Compose => {
@@ -531,8 +548,8 @@ pub(crate) fn env_for(place: &Placement<'_>, name: &str) -> Vec<(String, String)
     if let Placement::Local(o) = place
         && let Some(storefront) = o.storefront.as_ref().filter(|_| name == service_kit::fleet::CMS)
     {
-        env.push(("STOREFRONT_REVALIDATE_URL".to_owned(), storefront.url.clone()));
-        env.push(("STOREFRONT_REVALIDATE_SECRET".to_owned(), storefront.secret.clone()));
+        env.push((settings::service::cms::STOREFRONT_REVALIDATE_URL.name.to_owned(), storefront.url.clone()));
+        env.push((settings::service::cms::STOREFRONT_REVALIDATE_SECRET.name.to_owned(), storefront.secret.clone()));
     }
     if name == service_kit::fleet::SEARCH {
         // The replica's own index, beside the rest of the run (kept across restarts).
@@ -540,20 +557,20 @@ pub(crate) fn env_for(place: &Placement<'_>, name: &str) -> Vec<(String, String)
             Placement::Local(o) => o.run_dir.join("search-index").display().to_string(),
             Placement::Compose => compose::SEARCH_INDEX.to_owned(),
         };
-        env.push(("SEARCH_INDEX_DIR".to_owned(), dir));
-        env.push(("SEARCH_REPLICA".to_owned(), "1".to_owned()));
+        env.push((settings::service::search::SEARCH_INDEX_DIR.name.to_owned(), dir));
+        env.push((settings::service::search::SEARCH_REPLICA.name.to_owned(), "1".to_owned()));
     }
     if let Some(role) = spec.db_role() {
         let host = match place {
             Placement::Local(o) => format!("127.0.0.1:{}", o.pg_port),
             Placement::Compose => compose::POSTGRES.to_owned(),
         };
-        env.push(("DATABASE_URL".to_owned(), format!("postgres://{role}@{host}/{DATABASE}")));
+        env.push((settings::shared::DATABASE_URL.name.to_owned(), format!("postgres://{role}@{host}/{DATABASE}")));
         if let Some(path) = secret(format!("{name}.database-password")) {
             env.push(("DATABASE_PASSWORD_FILE".to_owned(), path));
         }
         // The bootstrap and the service agree on the schema, default or DATABASE_SCHEMA_<NAME>.
-        env.push(("DATABASE_SCHEMA".to_owned(), spec.schema_name().unwrap_or_default()));
+        env.push((settings::shared::DATABASE_SCHEMA.name.to_owned(), spec.schema_name().unwrap_or_default()));
     }
     for other in SERVICES {
         let urls: Vec<String> = match place {
@@ -565,6 +582,8 @@ pub(crate) fn env_for(place: &Placement<'_>, name: &str) -> Vec<(String, String)
         };
         env.push((other.url_var(), urls.join(",")));
     }
+    // The placement's settings are the fleet's; each service gets those it reads.
+    env.retain(|(variable, _)| settings::reads(name, variable));
     env
 }
 

@@ -50,7 +50,11 @@ pub(crate) fn dev_options(
         ports,
         durable: true,
         echo_logs: true,
-        log_format: if std::env::var("LOG_FORMAT").as_deref() == Ok("json") { "json" } else { "pretty" },
+        log_format: if std::env::var(settings::shared::LOG_FORMAT.name).as_deref() == Ok("json") {
+            "json"
+        } else {
+            "pretty"
+        },
     })
 }
 

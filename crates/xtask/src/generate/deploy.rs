@@ -1,6 +1,7 @@
 //! `cargo xtask deploy`: writes the deployment files that follow from the fleet table and the
 //! environment every placement shares (`fleet::env_for`), so they cannot drift from the code:
-//! `docker-compose.yml` and the NGINX config it mounts (`deploy/compose/nginx.conf`). A test
+//! `docker-compose.yml` and the NGINX config it mounts (`deploy/compose/nginx.conf`), the
+//! Kubernetes manifests and the README's settings table (from `crates/settings`). A test
 //! (`committed_files_are_up_to_date`) fails when a committed file differs from what this
 //! writes.
 
@@ -32,6 +33,7 @@ pub(crate) fn files() -> anyhow::Result<Vec<(PathBuf, String)>> {
         (PathBuf::from(".github/workflows/images.yml"), images_workflow()),
     ];
     files.extend(crate::generate::k8s::files()?);
+    files.push((PathBuf::from("README.md"), crate::generate::readme::with_table(&crate::workspace_root()?)?));
     Ok(files)
 }
 
@@ -109,7 +111,7 @@ pub(crate) fn compose_file() -> String {
     out.push_str("  keys:\n");
     build(&mut out, "bootstrap");
     let _ = writeln!(out, "    command: {}", list(&["keys"]));
-    environment(&mut out, &[("KEYS_DIR".into(), compose::KEYS.into())]);
+    environment(&mut out, &[(settings::bootstrap::KEYS_DIR.name.into(), compose::KEYS.into())]);
     let _ = writeln!(out, "    volumes: [\"keys:{}\"]", compose::KEYS);
     out.push_str(HARDENED);
     out.push_str("    healthcheck:\n      disable: true\n");
@@ -138,7 +140,7 @@ pub(crate) fn compose_file() -> String {
     environment(
         &mut out,
         &[
-            ("S3_BUCKET".into(), crate::dev::fleet::BUCKET.into()),
+            (settings::service::media::S3_BUCKET.name.into(), crate::dev::fleet::BUCKET.into()),
             ("S3_ACCESS_KEY_ID_FILE".into(), secret("s3-access-key-id")),
             ("S3_SECRET_ACCESS_KEY_FILE".into(), secret("s3-secret-access-key")),
         ],
@@ -158,11 +160,14 @@ pub(crate) fn compose_file() -> String {
     environment(
         &mut out,
         &[
-            ("KEYS_DIR".into(), compose::KEYS.into()),
-            ("POSTGRES_ADMIN_URL".into(), format!("postgres://postgres@{}/postgres", compose::POSTGRES)),
+            (settings::bootstrap::KEYS_DIR.name.into(), compose::KEYS.into()),
+            (
+                settings::bootstrap::POSTGRES_ADMIN_URL.name.into(),
+                format!("postgres://postgres@{}/postgres", compose::POSTGRES),
+            ),
             ("POSTGRES_PASSWORD_FILE".into(), secret("postgres-password")),
-            ("DATABASE_NAME".into(), crate::dev::fleet::DATABASE.into()),
-            ("REDIS_ADMIN_URL".into(), format!("redis://default@{}", compose::REDIS)),
+            (settings::bootstrap::DATABASE_NAME.name.into(), crate::dev::fleet::DATABASE.into()),
+            (settings::bootstrap::REDIS_ADMIN_URL.name.into(), format!("redis://default@{}", compose::REDIS)),
             ("REDIS_PASSWORD_FILE".into(), secret("redis-password")),
         ],
     );
@@ -350,6 +355,15 @@ mod tests {
         for (path, text) in files().unwrap() {
             let committed = std::fs::read_to_string(root.join(&path)).unwrap_or_default();
             assert!(committed == text, "{} is out of date: run `cargo xtask deploy`", path.display());
+        }
+    }
+
+    #[test]
+    fn every_variable_a_container_gets_is_a_setting_its_service_reads() {
+        for spec in SERVICES {
+            for (variable, _) in env_for(&Placement::Compose, spec.name) {
+                assert!(settings::reads(spec.name, &variable), "{} gets {variable}, which it does not read", spec.name);
+            }
         }
     }
 

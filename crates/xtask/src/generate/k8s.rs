@@ -39,41 +39,41 @@ fn site() -> Value {
         "POSTGRES_DATABASE": crate::dev::fleet::DATABASE,
         "POSTGRES_SSLMODE": "prefer",
         "REDIS_HOST": "redis:6379",
-        "S3_ENDPOINT": "http://s3:9000",
-        "S3_PUBLIC_BASE_URL": "http://localhost:8080/files",
-        "EMAIL_TRANSPORT": "smtp",
-        "SMTP_HOST": "mailcatcher",
-        "SMTP_PORT": "1025",
-        "SMTP_TLS": "none",
-        "STOREFRONT_URL": "http://localhost:3000",
-        "CORS_ORIGINS": "http://localhost:3000",
-        "ALLOWED_ORIGINS": "http://localhost:3000",
-        "SHOP_ENV": "production",
-        "PAYMENT_PROVIDER": "stripe",
-        "PAYMENT_WEBHOOK_URL": "https://shop.example.com/api/v1/payments/webhooks/stripe",
-        "TRUSTED_PROXIES": "10.0.0.0/8",
-        "LOG_FORMAT": "json",
-        "RUST_LOG": "info",
+        (settings::service::media::S3_ENDPOINT.name): "http://s3:9000",
+        (settings::service::media::S3_PUBLIC_BASE_URL.name): "http://localhost:8080/files",
+        (settings::service::notification::EMAIL_TRANSPORT.name): "smtp",
+        (settings::service::notification::SMTP_HOST.name): "mailcatcher",
+        (settings::service::notification::SMTP_PORT.name): "1025",
+        (settings::service::notification::SMTP_TLS.name): "none",
+        (settings::site::STOREFRONT_URL.name): "http://localhost:3000",
+        (settings::service::gateway::CORS_ORIGINS.name): "http://localhost:3000",
+        (settings::service::auth::ALLOWED_ORIGINS.name): "http://localhost:3000",
+        (settings::shared::SHOP_ENV.name): "production",
+        (settings::service::payment::PAYMENT_PROVIDER.name): "stripe",
+        (settings::service::payment::PAYMENT_WEBHOOK_URL.name): "https://shop.example.com/api/v1/payments/webhooks/stripe",
+        (settings::service::gateway::TRUSTED_PROXIES.name): "10.0.0.0/8",
+        (settings::shared::LOG_FORMAT.name): "json",
+        (settings::shared::RUST_LOG.name): "info",
     })
 }
 
 /// What the site ConfigMap supplies instead of the generated environment.
 const SITE_KEYS: &[&str] = &[
-    "EMAIL_TRANSPORT",
-    "SMTP_HOST",
-    "SMTP_PORT",
-    "SMTP_TLS",
-    "STOREFRONT_URL",
-    "TRUSTED_PROXIES",
-    "S3_ENDPOINT",
-    "S3_PUBLIC_BASE_URL",
-    "SHOP_ENV",
-    "PAYMENT_PROVIDER",
-    "PAYMENT_WEBHOOK_URL",
-    "LOG_FORMAT",
-    "RUST_LOG",
+    settings::service::notification::EMAIL_TRANSPORT.name,
+    settings::service::notification::SMTP_HOST.name,
+    settings::service::notification::SMTP_PORT.name,
+    settings::service::notification::SMTP_TLS.name,
+    settings::site::STOREFRONT_URL.name,
+    settings::service::gateway::TRUSTED_PROXIES.name,
+    settings::service::media::S3_ENDPOINT.name,
+    settings::service::media::S3_PUBLIC_BASE_URL.name,
+    settings::shared::SHOP_ENV.name,
+    settings::service::payment::PAYMENT_PROVIDER.name,
+    settings::service::payment::PAYMENT_WEBHOOK_URL.name,
+    settings::shared::LOG_FORMAT.name,
+    settings::shared::RUST_LOG.name,
     // Each search replica is its pod (the default: the host name).
-    "SEARCH_REPLICA",
+    settings::service::search::SEARCH_REPLICA.name,
 ];
 
 fn labels(name: &str, component: &str) -> Value {
@@ -150,25 +150,33 @@ pub(crate) fn service_env(spec: &ServiceSpec) -> Vec<(String, String)> {
     let mut env = env_for(&Placement::Compose, spec.name);
     if spec.name == service_kit::fleet::PAYMENT {
         // The provider is the site's choice; both of its secrets have their own mounts.
-        env.push(("STRIPE_SECRET_KEY_FILE".to_owned(), format!("{KEYS}/{STRIPE_SECRET_KEY}")));
+        env.push((
+            settings::service::payment::STRIPE_SECRET_KEY_FILE.name.to_owned(),
+            format!("{KEYS}/{STRIPE_SECRET_KEY}"),
+        ));
         mounted.insert(format!("{KEYS}/{STRIPE_SECRET_KEY}"));
     }
     let compose = crate::dev::fleet::compose::POSTGRES;
     env.into_iter()
         .filter(|(key, _)| !SITE_KEYS.contains(&key.as_str()))
-        .map(|(key, value)| match key.as_str() {
-            "PAYMENT_WEBHOOK_SECRET_FILE" => (key, format!("{KEYS}/{WEBHOOK_SECRET}")),
-            _ => (key, value),
+        .map(|(key, value)| {
+            if key == settings::service::payment::PAYMENT_WEBHOOK_SECRET_FILE.name {
+                (key, format!("{KEYS}/{WEBHOOK_SECRET}"))
+            } else {
+                (key, value)
+            }
         })
         .filter(|(key, value)| !key.ends_with("_FILE") || mounted.contains(value))
         .map(|(key, value)| {
-            let value = match key.as_str() {
-                "DATABASE_URL" => value.replace(
+            let value = if key == settings::shared::DATABASE_URL.name {
+                value.replace(
                     &format!("{compose}/{}", crate::dev::fleet::DATABASE),
                     "$(POSTGRES_HOST)/$(POSTGRES_DATABASE)?sslmode=$(POSTGRES_SSLMODE)",
-                ),
-                "REDIS_URL" => value.replace(crate::dev::fleet::compose::REDIS, "$(REDIS_HOST)"),
-                _ => value,
+                )
+            } else if key == settings::shared::REDIS_URL.name {
+                value.replace(crate::dev::fleet::compose::REDIS, "$(REDIS_HOST)")
+            } else {
+                value
             };
             (key, value)
         })
@@ -478,14 +486,14 @@ fn bootstrap() -> Vec<Value> {
     }
     let keys = json!({"name": "keys", "projected": {"sources": sources, "defaultMode": 0o400}});
     let env = vec![
-        ("KEYS_DIR".to_owned(), KEYS.to_owned()),
+        (settings::bootstrap::KEYS_DIR.name.to_owned(), KEYS.to_owned()),
         (
-            "POSTGRES_ADMIN_URL".to_owned(),
+            settings::bootstrap::POSTGRES_ADMIN_URL.name.to_owned(),
             "postgres://postgres@$(POSTGRES_HOST)/postgres?sslmode=$(POSTGRES_SSLMODE)".to_owned(),
         ),
         ("POSTGRES_PASSWORD_FILE".to_owned(), format!("{KEYS}/secrets/postgres-password")),
-        ("DATABASE_NAME".to_owned(), crate::dev::fleet::DATABASE.to_owned()),
-        ("REDIS_ADMIN_URL".to_owned(), "redis://default@$(REDIS_HOST)".to_owned()),
+        (settings::bootstrap::DATABASE_NAME.name.to_owned(), crate::dev::fleet::DATABASE.to_owned()),
+        (settings::bootstrap::REDIS_ADMIN_URL.name.to_owned(), "redis://default@$(REDIS_HOST)".to_owned()),
         ("REDIS_PASSWORD_FILE".to_owned(), format!("{KEYS}/secrets/redis-password")),
     ];
     vec![
@@ -631,9 +639,9 @@ pub(crate) fn files() -> anyhow::Result<Vec<(PathBuf, String)>> {
                 "kind": "ConfigMap",
                 "metadata": {"name": "shopfleet-site"},
                 "data": {
-                    "SHOP_ENV": "development",
-                    "PAYMENT_PROVIDER": "sandbox",
-                    "PAYMENT_WEBHOOK_URL": "http://nginx/api/v1/payments/webhooks/sandbox",
+                    (settings::shared::SHOP_ENV.name): "development",
+                    (settings::service::payment::PAYMENT_PROVIDER.name): "sandbox",
+                    (settings::service::payment::PAYMENT_WEBHOOK_URL.name): "http://nginx/api/v1/payments/webhooks/sandbox",
                 },
             }))
         ),
@@ -664,22 +672,45 @@ pub(crate) fn files() -> anyhow::Result<Vec<(PathBuf, String)>> {
                     "POSTGRES_HOST": "db.example.supabase.co:5432",
                     "POSTGRES_SSLMODE": "require",
                     "REDIS_HOST": "redis.shopfleet.svc:6379",
-                    "S3_ENDPOINT": "https://s3.eu-central-1.amazonaws.com",
-                    "S3_PUBLIC_BASE_URL": "https://cdn.shop.example.com",
-                    "SMTP_HOST": "smtp.example.com",
-                    "SMTP_PORT": "587",
-                    "SMTP_TLS": "starttls",
-                    "STOREFRONT_URL": "https://shop.example.com",
-                    "CORS_ORIGINS": "https://shop.example.com",
-                    "ALLOWED_ORIGINS": "https://shop.example.com",
+                    (settings::service::media::S3_ENDPOINT.name): "https://s3.eu-central-1.amazonaws.com",
+                    (settings::service::media::S3_PUBLIC_BASE_URL.name): "https://cdn.shop.example.com",
+                    (settings::service::notification::SMTP_HOST.name): "smtp.example.com",
+                    (settings::service::notification::SMTP_PORT.name): "587",
+                    (settings::service::notification::SMTP_TLS.name): "starttls",
+                    (settings::site::STOREFRONT_URL.name): "https://shop.example.com",
+                    (settings::service::gateway::CORS_ORIGINS.name): "https://shop.example.com",
+                    (settings::service::auth::ALLOWED_ORIGINS.name): "https://shop.example.com",
                     // Real money: Stripe (its key in the Secret shopfleet-payment-stripe, its
                     // webhook endpoint registered in Stripe's dashboard at this URL).
-                    "SHOP_ENV": "production",
-                    "PAYMENT_PROVIDER": "stripe",
-                    "PAYMENT_WEBHOOK_URL": "https://shop.example.com/api/v1/payments/webhooks/stripe",
+                    (settings::shared::SHOP_ENV.name): "production",
+                    (settings::service::payment::PAYMENT_PROVIDER.name): "stripe",
+                    (settings::service::payment::PAYMENT_WEBHOOK_URL.name): "https://shop.example.com/api/v1/payments/webhooks/stripe",
                 },
             }))
         ),
     ));
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The site ConfigMap's own variables, which the generated environment refers to as `$(NAME)`.
+    const REFERENCED: &[&str] = &["POSTGRES_HOST", "POSTGRES_DATABASE", "POSTGRES_SSLMODE", "REDIS_HOST"];
+
+    #[test]
+    fn every_site_variable_is_a_setting_some_service_reads_or_one_the_environment_refers_to() {
+        let Value::Object(site) = site() else { panic!("the site is a map") };
+        for variable in site.keys() {
+            let read = SERVICES.iter().any(|spec| settings::reads(spec.name, variable));
+            assert!(read || REFERENCED.contains(&variable.as_str()), "the site sets {variable}, which nothing reads");
+        }
+        for variable in SITE_KEYS {
+            assert!(
+                SERVICES.iter().any(|spec| settings::reads(spec.name, variable)),
+                "{variable} is read by no service"
+            );
+        }
+    }
 }

@@ -13,9 +13,6 @@ use super::{
 /// The provider's name, in routes and records.
 pub const PROVIDER: &str = "stripe";
 
-/// Stripe's API base (`STRIPE_API_BASE` replaces it, e.g. with a local stub in tests).
-pub const API_BASE: &str = "https://api.stripe.com";
-
 /// Stripe, reached at `base` with a secret key.
 #[derive(Clone)]
 pub struct Stripe {

@@ -1,0 +1,59 @@
+//! The order service: how long an order waits for payment, what one shopper may hold unpaid,
+//! and the pricing tables (shipping and VAT by country).
+
+use crate::Setting;
+
+pub const ORDER_PAYMENT_WINDOW_SECS: Setting = Setting::value(
+    "ORDER_PAYMENT_WINDOW_SECS",
+    "1800",
+    "How long an order may be paid once a payment started (the reservation is held as long).",
+);
+pub const ORDER_UNPAID_HOLD_SECS: Setting = Setting::value(
+    "ORDER_UNPAID_HOLD_SECS",
+    "600",
+    "How long a new order holds its stock before a payment is started; past it unpaid, it expires and its stock goes back on sale.",
+);
+pub const ORDER_EXPIRY_SWEEP_SECS: Setting =
+    Setting::value("ORDER_EXPIRY_SWEEP_SECS", "15", "How often unpaid orders past their deadline are expired.");
+pub const ORDER_MAX_UNPAID: Setting = Setting::value(
+    "ORDER_MAX_UNPAID",
+    "3",
+    "Open unpaid orders one shopper may have (the next is 409 `too_many_unpaid_orders`).",
+);
+pub const ORDER_MAX_UNITS_PER_SKU: Setting = Setting::value(
+    "ORDER_MAX_UNITS_PER_SKU",
+    "20",
+    "Units of one SKU in one order (beyond: 409 `quantity_limit_exceeded`).",
+);
+pub const ORDER_MAX_OPEN_UNITS_PER_SKU: Setting = Setting::value(
+    "ORDER_MAX_OPEN_UNITS_PER_SKU",
+    "20",
+    "Units of one SKU across the shopper's open unpaid orders (beyond: 409 `quantity_limit_exceeded`).",
+);
+pub const ORDER_KEY_IN_FLIGHT_SECS: Setting = Setting::value(
+    "ORDER_KEY_IN_FLIGHT_SECS",
+    "60",
+    "How long a checkout whose process died keeps its Idempotency-Key before a retry resumes it (under the same order id).",
+);
+pub const ORDER_SHIPPING_RATES: Setting = Setting::value(
+    "ORDER_SHIPPING_RATES",
+    "DE=490/5000,AT=990/7500,*=1490",
+    "Shipping fee by country in minor units, `/` the subtotal from which it is free, `*` every other country.",
+);
+pub const ORDER_TAX_RATES: Setting = Setting::value(
+    "ORDER_TAX_RATES",
+    "DE=1900,AT=2000,*=0",
+    "VAT by country in basis points; prices are gross, each line's VAT is extracted and rounded half-up.",
+);
+
+pub const ALL: &[&Setting] = &[
+    &ORDER_PAYMENT_WINDOW_SECS,
+    &ORDER_UNPAID_HOLD_SECS,
+    &ORDER_EXPIRY_SWEEP_SECS,
+    &ORDER_MAX_UNPAID,
+    &ORDER_MAX_UNITS_PER_SKU,
+    &ORDER_MAX_OPEN_UNITS_PER_SKU,
+    &ORDER_KEY_IN_FLIGHT_SECS,
+    &ORDER_SHIPPING_RATES,
+    &ORDER_TAX_RATES,
+];

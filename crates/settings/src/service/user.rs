@@ -1,0 +1,5 @@
+//! The user service's own settings: none beyond the shared ones.
+
+use crate::Setting;
+
+pub const ALL: &[&Setting] = &[];
