@@ -78,7 +78,7 @@ pub const KEYRING_RELOAD_SECS: Setting =
     Setting::value("KEYRING_RELOAD_SECS", "30", "How often replicas reload the key ring.");
 pub const ALLOWED_ORIGINS: Setting = Setting::value(
     "ALLOWED_ORIGINS",
-    "http://localhost:3000",
+    crate::site::LOCAL_STOREFRONT,
     "Origins (the storefront, comma-separated) allowed to refresh with the cookie (the CSRF guard).",
 );
 pub const REFRESH_COOKIE_SECURE: Setting =

@@ -29,8 +29,11 @@ pub const BREAKER_FAILURES: Setting =
     Setting::value("BREAKER_FAILURES", "5", "Failures in a row that open an upstream instance's circuit breaker.");
 pub const BREAKER_OPEN_MS: Setting =
     Setting::value("BREAKER_OPEN_MS", "10000", "How long an open breaker sends nothing to its instance.");
-pub const CORS_ORIGINS: Setting =
-    Setting::value("CORS_ORIGINS", "http://localhost:3000", "Storefront origins allowed by CORS (comma-separated).");
+pub const CORS_ORIGINS: Setting = Setting::value(
+    "CORS_ORIGINS",
+    crate::site::LOCAL_STOREFRONT,
+    "Storefront origins allowed by CORS (comma-separated).",
+);
 pub const TRUSTED_PROXIES: Setting = Setting::optional(
     "TRUSTED_PROXIES",
     "Peers (CIDR ranges, comma-separated: NGINX's) whose `X-Real-IP` names the client; any other peer is the client itself (`cargo xtask up`: `127.0.0.2/32`).",

@@ -465,7 +465,8 @@ pub(crate) fn env_for(place: &Placement<'_>, name: &str) -> Vec<(String, String)
             (settings::service::notification::MAIL_DIR.name.to_owned(), o.run_dir.join("mail").display().to_string()),
             (
                 settings::site::STOREFRONT_URL.name.to_owned(),
-                std::env::var(settings::site::STOREFRONT_URL.name).unwrap_or_else(|_| "http://localhost:3000".into()),
+                std::env::var(settings::site::STOREFRONT_URL.name)
+                    .unwrap_or_else(|_| settings::site::LOCAL_STOREFRONT.into()),
             ),
             (
                 settings::shared::RUST_LOG.name.to_owned(),
@@ -483,7 +484,7 @@ pub(crate) fn env_for(place: &Placement<'_>, name: &str) -> Vec<(String, String)
             (settings::service::notification::SMTP_HOST.name.to_owned(), compose::MAIL_HOST.to_owned()),
             (settings::service::notification::SMTP_PORT.name.to_owned(), compose::MAIL_PORT.to_string()),
             (settings::service::notification::SMTP_TLS.name.to_owned(), "none".to_owned()),
-            (settings::site::STOREFRONT_URL.name.to_owned(), "http://localhost:3000".to_owned()),
+            (settings::site::STOREFRONT_URL.name.to_owned(), settings::site::LOCAL_STOREFRONT.to_owned()),
             (settings::shared::RUST_LOG.name.to_owned(), "info".to_owned()),
             (settings::service::gateway::TRUSTED_PROXIES.name.to_owned(), compose::SUBNET.to_owned()),
         ]),
