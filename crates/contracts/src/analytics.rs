@@ -12,6 +12,7 @@ use service_kit::fleet::ANALYTICS;
 use service_kit::{FieldCode, FieldErrors, InternalClient};
 use utoipa::ToSchema;
 
+use crate::types::{Amount, Quantity, Sku};
 use crate::{CallError, call_json};
 
 /// The longest report.
@@ -87,12 +88,12 @@ pub struct RevenueRow {
     /// Paid orders.
     pub orders: i64,
     /// Their gross totals, minor units.
-    pub revenue_minor: i64,
+    pub revenue_minor: Amount,
     /// Revenue ÷ orders, rounded half up (0 without orders).
-    pub average_order_minor: i64,
-    pub refunded_minor: i64,
+    pub average_order_minor: Amount,
+    pub refunded_minor: Amount,
     /// Revenue less refunds.
-    pub net_revenue_minor: i64,
+    pub net_revenue_minor: Amount,
     pub failed_payments: i64,
 }
 
@@ -121,8 +122,8 @@ pub struct CustomersRow {
 /// A SKU at or below its low-stock threshold.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LowStockRow {
-    pub sku: String,
-    pub available_quantity: i64,
+    pub sku: Sku,
+    pub available_quantity: Quantity,
     pub threshold: i64,
     pub reported_at: DateTime<Utc>,
 }

@@ -9,6 +9,7 @@ use service_kit::InternalClient;
 use service_kit::fleet::CART;
 use uuid::Uuid;
 
+use crate::types::{Amount, Quantity, Sku};
 use crate::{CallError, call_json};
 
 /// `GET /internal/carts/{user_id}`.
@@ -17,9 +18,9 @@ pub const USER_CART_PATH: &str = "/internal/carts/{user_id}";
 /// One line as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartLine {
-    pub sku: String,
-    pub quantity: i64,
-    pub price_at_add_minor: i64,
+    pub sku: Sku,
+    pub quantity: Quantity,
+    pub price_at_add_minor: Amount,
 }
 
 /// A shopper's cart (empty when they have none).

@@ -10,17 +10,14 @@ use service_kit::fleet::INVENTORY;
 use uuid::Uuid;
 
 use crate::CallError;
+use crate::types::{ReservationStatus, Sku};
 
 pub const RESERVATIONS_PATH: &str = "/internal/reservations";
 pub const COMMIT_PATH: &str = "/internal/reservations/{id}/commit";
 pub const RELEASE_PATH: &str = "/internal/reservations/{id}/release";
 
 /// One line to hold.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Line {
-    pub sku: String,
-    pub quantity: i64,
-}
+pub use crate::types::Line;
 
 /// `POST /internal/reservations`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -37,8 +34,7 @@ pub struct ReserveRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reservation {
     pub id: Uuid,
-    /// `held`, `committed` or `released`.
-    pub status: String,
+    pub status: ReservationStatus,
     /// SKUs unique and sorted.
     pub lines: Vec<Line>,
     pub expires_at: chrono::DateTime<chrono::Utc>,
@@ -50,7 +46,7 @@ pub enum Reserved {
     /// Held now (newly, or already held under this id).
     Held(Reservation),
     /// Not enough stock for these SKUs; nothing was held.
-    OutOfStock(Vec<String>),
+    OutOfStock(Vec<Sku>),
     /// This id's reservation was let go (swept, expired, its order ended): nothing is held
     /// under it, and the stock may have been sold to others.
     Released,
@@ -81,15 +77,22 @@ impl InventoryClient {
             let reservation: Reservation =
                 response.json().await.map_err(|source| CallError::Decode { service: INVENTORY, source })?;
             // Held is what the answer says, never what its status code implies.
-            return Ok(if reservation.status == "held" { Reserved::Held(reservation) } else { Reserved::Released });
+            return Ok(if reservation.status == ReservationStatus::Held {
+                Reserved::Held(reservation)
+            } else {
+                Reserved::Released
+            });
         }
         if status == reqwest::StatusCode::CONFLICT {
             let problem: serde_json::Value =
                 response.json().await.map_err(|source| CallError::Decode { service: INVENTORY, source })?;
             let code = problem["code"].as_str().and_then(service_kit::Code::parse);
             if code == Some(service_kit::Code::OutOfStock) {
-                let skus =
-                    problem["skus"].as_array().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_owned));
+                let skus = problem["skus"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s.as_str().and_then(|s| Sku::parse(s).ok()));
                 return Ok(Reserved::OutOfStock(skus.collect()));
             }
             if code == Some(service_kit::Code::ReservationReleased) {

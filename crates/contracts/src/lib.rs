@@ -12,11 +12,14 @@ pub mod cart;
 pub mod inventory;
 pub mod listing;
 pub mod media;
-pub mod money;
 pub mod order;
 pub mod payment;
 pub mod product;
 pub mod user;
+
+/// The values every wire type shares (SKUs, quantities, money, ids, statuses): the shop-types
+/// crate, below events so the event catalog speaks them too.
+pub use shop_types as types;
 
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;

@@ -11,6 +11,7 @@ use service_kit::InternalClient;
 use service_kit::fleet::ORDER;
 use uuid::Uuid;
 
+use crate::types::{Amount, Currency, OrderStatus, Quantity, Sku};
 use crate::{CallError, call_json, call_json_relayed, query_value};
 
 /// `GET /internal/orders/{id}`.
@@ -37,10 +38,10 @@ pub const DISCOUNT_QUOTE_PATH: &str = "/internal/discounts/quote";
 /// A cart line to price.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuoteLine {
-    pub sku: String,
-    pub quantity: i64,
+    pub sku: Sku,
+    pub quantity: Quantity,
     /// Gross, current.
-    pub unit_price_minor: i64,
+    pub unit_price_minor: Amount,
 }
 
 /// What a code would take off these lines for this shopper (a guest: no user).
@@ -55,10 +56,10 @@ pub struct QuoteRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Quote {
     pub code: String,
-    pub subtotal_minor: i64,
-    pub discount_minor: i64,
+    pub subtotal_minor: Amount,
+    pub discount_minor: Amount,
     /// Subtotal minus discount (shipping and tax come with the address, at checkout).
-    pub total_minor: i64,
+    pub total_minor: Amount,
     /// Why the code does not apply (then the discount is 0); `None` when it does.
     pub refusal: Option<String>,
 }
@@ -69,18 +70,17 @@ pub struct OrderSummary {
     pub id: Uuid,
     pub user_id: Uuid,
     pub number: String,
-    /// `awaiting_payment`, `paid`, …
-    pub status: String,
-    pub total_minor: i64,
-    pub currency: String,
+    pub status: OrderStatus,
+    pub total_minor: Amount,
+    pub currency: Currency,
 }
 
 /// One step of an order's life: a state change, who made it and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Transition {
     /// `None` for the order's creation.
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<OrderStatus>,
+    pub to_status: OrderStatus,
     /// A user id, `system` (expiry) or a service.
     pub actor: String,
     pub reason: String,

@@ -10,6 +10,7 @@ use service_kit::fleet::PAYMENT;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::types::{Amount, Currency, PaymentStatus, RefundStatus};
 use crate::{CallError, call_json_relayed};
 
 /// `GET /internal/orders/{order_id}/payment`.
@@ -19,10 +20,9 @@ pub const ORDER_PAYMENT_PATH: &str = "/internal/orders/{order_id}/payment";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RefundRecord {
     pub refund_id: Uuid,
-    pub amount_minor: i64,
+    pub amount_minor: Amount,
     pub reason: String,
-    /// `requested`, `succeeded` or `failed`.
-    pub status: String,
+    pub status: RefundStatus,
     /// Made by the service itself (a success after the order ended).
     pub automatic: bool,
     /// A staff member's id, or `system`.
@@ -36,11 +36,10 @@ pub struct RefundRecord {
 pub struct PaymentRecord {
     pub payment_id: Uuid,
     pub provider: String,
-    /// `requires_confirmation`, `processing`, `succeeded`, `failed` or `canceled`.
-    pub status: String,
-    pub amount_minor: i64,
-    pub currency: String,
-    pub refunded_minor: i64,
+    pub status: PaymentStatus,
+    pub amount_minor: Amount,
+    pub currency: Currency,
+    pub refunded_minor: Amount,
     pub failure_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -8,6 +8,7 @@ use service_kit::InternalClient;
 use service_kit::fleet::PRODUCT;
 use uuid::Uuid;
 
+use crate::types::{Amount, Currency, ProductStatus, Sku};
 use crate::{CallError, call_json};
 
 /// `GET /internal/variants?skus=a,b,c` (at most [`MAX_SKUS`]).
@@ -27,14 +28,14 @@ pub struct ExportedReviews {
 /// A variant as a cart line or an order line needs it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VariantInfo {
-    pub sku: String,
+    pub sku: Sku,
     pub product_id: Uuid,
     pub slug: String,
     /// The product's title with the variant's option values, e.g. "Async Tokio Mug (450 ml)".
     pub title: String,
     /// Gross, minor units.
-    pub price_minor: i64,
-    pub currency: String,
+    pub price_minor: Amount,
+    pub currency: Currency,
     /// Whether inventory last said it can be bought.
     pub in_stock: bool,
     /// Whether its product is on sale (active); an archived or draft product's variant is not.
@@ -59,26 +60,13 @@ impl ProductClient {
     }
 
     /// The variants with these SKUs (at most [`MAX_SKUS`]; an empty list asks nothing).
-    pub async fn variants(&self, skus: &[String]) -> Result<Vec<VariantInfo>, CallError> {
+    pub async fn variants(&self, skus: &[Sku]) -> Result<Vec<VariantInfo>, CallError> {
         if skus.is_empty() {
             return Ok(Vec::new());
         }
-        // SKUs are letters, digits, '.', '_' and '-'; anything else is escaped all the same.
-        let escaped: Vec<String> = skus
-            .iter()
-            .map(|sku| {
-                sku.bytes()
-                    .map(|b| {
-                        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-') {
-                            (b as char).to_string()
-                        } else {
-                            format!("%{b:02X}")
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
-        let path = format!("{VARIANTS_PATH}?skus={}", escaped.join(","));
+        // A SKU is letters, digits, '.', '_' and '-': nothing to escape in a query.
+        let skus: Vec<&str> = skus.iter().map(Sku::as_str).collect();
+        let path = format!("{VARIANTS_PATH}?skus={}", skus.join(","));
         let request = self.client.request(Method::GET, PRODUCT, &path, &Subject::anonymous());
         Ok(call_json::<Variants>(PRODUCT, request).await?.items)
     }
@@ -101,7 +89,7 @@ pub const MAX_DOCUMENTS: usize = 500;
 /// A variant's stock flag with the inventory sequence it came from (search keeps the newest).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockMark {
-    pub sku: String,
+    pub sku: Sku,
     pub in_stock: bool,
     /// The `seq` of the STOCK_CHANGED the flag came from (0: none yet).
     pub stock_seq: i64,
@@ -113,8 +101,8 @@ pub struct SearchDocument {
     pub product_id: Uuid,
     /// The product's version (events carry it).
     pub version: i64,
-    /// `draft`, `active` or `archived`; only active products are searchable.
-    pub status: String,
+    /// Only active products are searchable.
+    pub status: ProductStatus,
     pub slug: String,
     pub title: String,
     pub brand: Option<String>,
@@ -127,9 +115,9 @@ pub struct SearchDocument {
     /// The first image's `medium` variant URL, once the media service announced it.
     #[serde(default)]
     pub image_url: Option<String>,
-    pub price_min_minor: i64,
-    pub price_max_minor: i64,
-    pub currency: String,
+    pub price_min_minor: Amount,
+    pub price_max_minor: Amount,
+    pub currency: Currency,
     /// The categories the product is in directly.
     pub category_ids: Vec<Uuid>,
     pub variants: Vec<StockMark>,

@@ -1,6 +1,7 @@
 //! Typed configuration from the environment. Reading never stops at the first problem: every
 //! missing or malformed variable is collected and reported in one error.
 
+use shop_types::Currency;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -349,7 +350,7 @@ pub struct ServiceConfig {
     pub service_urls: Vec<(String, Vec<String>)>,
     /// The shop's one currency (ISO 4217, `SHOP_CURRENCY`, default EUR): every price and
     /// total is in it; anything else is refused.
-    pub currency: String,
+    pub currency: Currency,
     /// Production or development (`SHOP_ENV`, production by default).
     pub environment: ShopEnv,
 }
@@ -381,13 +382,7 @@ impl ServiceConfig {
         let max_body_bytes = env.get(&shared::MAX_BODY_BYTES);
         let client_connect_timeout = env.millis(&shared::CLIENT_CONNECT_TIMEOUT_MS);
         let client_request_timeout = env.millis(&shared::CLIENT_REQUEST_TIMEOUT_MS);
-        let currency: String = env.get(&shared::SHOP_CURRENCY);
-        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            env.problem(format!(
-                "{}={currency:?} is not a three-letter ISO 4217 code such as EUR",
-                shared::SHOP_CURRENCY.name
-            ));
-        }
+        let currency: Currency = env.get(&shared::SHOP_CURRENCY);
         let environment = ShopEnv::read(env);
         // Everything is read before anything missing ends the reading, so all problems are listed.
         Some(Self {

@@ -133,7 +133,7 @@ pub fn service_config(service: &str, db: Option<&TestDb>) -> ServiceConfig {
             .iter()
             .map(|s| (s.name.to_owned(), vec![format!("http://127.0.0.1:{}", unused_port())]))
             .collect(),
-        currency: "EUR".to_owned(),
+        currency: shop_types::Currency::EUR,
         environment: service_kit::ShopEnv::Development,
     }
 }

@@ -7,14 +7,14 @@ use service_kit::{Clock, ConfigError, EnvReader, ServiceConfig};
 pub struct AdminConfig {
     pub service: ServiceConfig,
     /// How the dashboard prints amounts: the shop's currency.
-    pub currency: String,
+    pub currency: contracts::types::Currency,
     /// Today, for the dashboard's default window (tests may move it).
     pub clock: Clock,
 }
 
 impl AdminConfig {
     pub fn new(service: ServiceConfig) -> Self {
-        let currency = service.currency.clone();
+        let currency = service.currency;
         Self { service, currency, clock: Clock::system() }
     }
 

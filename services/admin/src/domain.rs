@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use chrono::NaiveDate;
 use contracts::analytics::{CustomersRow, FunnelRow, LowStockRow, RevenueRow};
+use contracts::types::{Amount, Currency, Money};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -13,7 +14,7 @@ use utoipa::ToSchema;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct DayFigures {
     pub day: NaiveDate,
-    pub revenue_minor: i64,
+    pub revenue_minor: Amount,
     pub orders: i64,
 }
 
@@ -31,12 +32,12 @@ pub struct FunnelTotals {
 pub struct Summary {
     pub from: NaiveDate,
     pub to: NaiveDate,
-    pub revenue_minor: i64,
+    pub revenue_minor: Amount,
     pub orders: i64,
     /// Revenue ÷ orders, rounded half up (0 without orders).
-    pub average_order_minor: i64,
-    pub refunded_minor: i64,
-    pub net_revenue_minor: i64,
+    pub average_order_minor: Amount,
+    pub refunded_minor: Amount,
+    pub net_revenue_minor: Amount,
     pub failed_payments: i64,
     pub new_customers: i64,
     /// Per-day sums of distinct sessions (a session active on two days counts on each).
@@ -55,8 +56,8 @@ impl Summary {
         low_stock: Vec<LowStockRow>,
     ) -> Self {
         let sum = |f: fn(&RevenueRow) -> i64| revenue.iter().map(f).sum::<i64>();
-        let (revenue_minor, orders) = (sum(|r| r.revenue_minor), sum(|r| r.orders));
-        let refunded_minor = sum(|r| r.refunded_minor);
+        let (revenue_minor, orders) = (sum(|r| r.revenue_minor.minor()), sum(|r| r.orders));
+        let refunded_minor = sum(|r| r.refunded_minor.minor());
         let funnel = funnel.iter().fold(FunnelTotals::default(), |t, f| FunnelTotals {
             product_views: t.product_views + f.product_views,
             add_to_cart: t.add_to_cart + f.add_to_cart,
@@ -66,11 +67,11 @@ impl Summary {
         Self {
             from,
             to,
-            revenue_minor,
+            revenue_minor: Amount::new(revenue_minor),
             orders,
-            average_order_minor: if orders == 0 { 0 } else { (2 * revenue_minor + orders) / (2 * orders) },
-            refunded_minor,
-            net_revenue_minor: revenue_minor - refunded_minor,
+            average_order_minor: Amount::new(if orders == 0 { 0 } else { (2 * revenue_minor + orders) / (2 * orders) }),
+            refunded_minor: Amount::new(refunded_minor),
+            net_revenue_minor: Amount::new(revenue_minor.saturating_sub(refunded_minor)),
             failed_payments: sum(|r| r.failed_payments),
             new_customers: customers.iter().map(|c| c.new_customers).sum(),
             funnel,
@@ -100,9 +101,8 @@ pub fn escape(text: &str) -> String {
 }
 
 /// Minor units as a price, e.g. `1234.50 EUR`.
-pub fn money(minor: i64, currency: &str) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02} {}", minor.abs() / 100, minor.abs() % 100, escape(currency))
+pub fn money(amount: Amount, currency: Currency) -> String {
+    Money::new(amount, currency).to_string()
 }
 
 const WIDTH: i64 = 720;
@@ -117,12 +117,12 @@ fn daily_chart(daily: &[DayFigures]) -> String {
     );
     let n = daily.len().max(1) as i64;
     let slot = WIDTH / n;
-    let max_revenue = daily.iter().map(|d| d.revenue_minor).max().unwrap_or(0).max(1);
+    let max_revenue = daily.iter().map(|d| d.revenue_minor.minor()).max().unwrap_or(0).max(1);
     let max_orders = daily.iter().map(|d| d.orders).max().unwrap_or(0).max(1);
     let mut points = Vec::new();
     for (i, day) in daily.iter().enumerate() {
         let x = i as i64 * slot;
-        let height = day.revenue_minor * HEIGHT / max_revenue;
+        let height = day.revenue_minor.minor().saturating_mul(HEIGHT) / max_revenue;
         let _ = write!(
             svg,
             "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{height}\" fill=\"#4c78a8\"><title>{}: {} orders, {} minor units</title></rect>",
@@ -184,13 +184,13 @@ fn funnel_chart(funnel: &FunnelTotals) -> String {
 }
 
 /// The whole dashboard page.
-pub fn render_page(summary: &Summary, currency: &str) -> String {
+pub fn render_page(summary: &Summary, currency: Currency) -> String {
     let mut low_stock = String::new();
     for row in &summary.low_stock {
         let _ = write!(
             low_stock,
             "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&row.sku),
+            escape(row.sku.as_str()),
             row.available_quantity,
             row.threshold
         );
@@ -235,10 +235,10 @@ mod tests {
         RevenueRow {
             period: day(d),
             orders,
-            revenue_minor,
-            average_order_minor: 0,
-            refunded_minor: 100,
-            net_revenue_minor: 0,
+            revenue_minor: revenue_minor.into(),
+            average_order_minor: 0.into(),
+            refunded_minor: 100.into(),
+            net_revenue_minor: 0.into(),
             failed_payments: 1,
         }
     }
@@ -253,8 +253,11 @@ mod tests {
             &[CustomersRow { period: day(1), new_customers: 4 }],
             Vec::new(),
         );
-        assert_eq!((summary.orders, summary.revenue_minor, summary.average_order_minor), (3, 1501, 500));
-        assert_eq!((summary.refunded_minor, summary.net_revenue_minor, summary.failed_payments), (200, 1301, 2));
+        assert_eq!((summary.orders, summary.revenue_minor, summary.average_order_minor), (3, 1501.into(), 500.into()));
+        assert_eq!(
+            (summary.refunded_minor, summary.net_revenue_minor, summary.failed_payments),
+            (200.into(), 1301.into(), 2)
+        );
         assert_eq!(summary.funnel, FunnelTotals { product_views: 10, add_to_cart: 6, checkout_started: 4, paid: 2 });
         assert_eq!(summary.new_customers, 4);
         assert_eq!(summary.daily.len(), 2);
@@ -268,15 +271,16 @@ mod tests {
             &[],
             &[],
             vec![LowStockRow {
-                sku: "<script>alert(1)</script>".into(),
-                available_quantity: 1,
+                sku: "MUG-450".parse().unwrap(),
+                available_quantity: 1u32.into(),
                 threshold: 5,
                 reported_at: chrono::Utc::now(),
             }],
         );
-        let page = render_page(&summary, "EUR");
-        assert!(!page.contains("<script"), "{page}");
-        assert!(page.contains("&lt;script&gt;"));
+        let page = render_page(&summary, Currency::EUR);
+        // A SKU cannot hold markup (the type refuses it); anything shown is escaped all the same.
+        assert!(page.contains("<td>MUG-450</td><td>1</td><td>5</td>"), "{page}");
+        assert_eq!(escape("<script>alert('1')</script>"), "&lt;script&gt;alert(&#39;1&#39;)&lt;/script&gt;");
         assert!(page.contains("19.99 EUR"));
         assert!(page.contains("<svg") && page.contains("<rect"));
         for loads in ["src=", "href=", "<link", "<style", "url("] {
@@ -286,7 +290,7 @@ mod tests {
 
     #[test]
     fn money_keeps_two_decimals_and_the_sign() {
-        assert_eq!(money(-1205, "EUR"), "-12.05 EUR");
-        assert_eq!(money(7, "EUR"), "0.07 EUR");
+        assert_eq!(money((-1205).into(), Currency::EUR), "-12.05 EUR");
+        assert_eq!(money(7.into(), Currency::EUR), "0.07 EUR");
     }
 }

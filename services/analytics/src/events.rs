@@ -3,6 +3,7 @@
 //! in the consumer's transaction, with the processed-event record, so a redelivered event
 //! counts once. It emits nothing.
 
+use contracts::types::Amount;
 use events::catalog::{AuthEvent, InventoryEvent, OrderEvent, PaymentEvent, ProductEvent};
 use events::consumer::HandleFuture;
 use events::{Envelope, Event, Handled, Handler};
@@ -40,17 +41,21 @@ async fn apply(tx: &mut PgConnection, event: &Envelope) -> Result<(), events::Ha
     if let Some(order) = OrderEvent::decode(event)? {
         match order {
             OrderEvent::OrderPaid(paid) => {
-                store::add_sales(tx, day, (1, paid.total_minor, 0, 0, 0)).await?;
+                store::add_sales(tx, day, (1, paid.total_minor.minor(), 0, 0, 0)).await?;
                 let lines: Vec<_> = paid
                     .lines
                     .iter()
                     .map(|l| {
-                        (l.sku.clone(), l.title.clone(), l.quantity, l.quantity.saturating_mul(l.unit_price_minor))
+                        // Bounded prices and quantities: the product fits (else the largest amount).
+                        let revenue = l.unit_price_minor.times(l.quantity).map_or(i64::MAX, Amount::minor);
+                        (l.sku.to_string(), l.title.clone(), l.quantity.get(), revenue)
                     })
                     .collect();
                 store::add_product_sales(tx, day, &lines).await?;
             }
-            OrderEvent::OrderRefunded(refund) => store::add_sales(tx, day, (0, 0, 1, refund.amount_minor, 0)).await?,
+            OrderEvent::OrderRefunded(refund) => {
+                store::add_sales(tx, day, (0, 0, 1, refund.amount_minor.minor(), 0)).await?
+            }
             _ => {}
         }
     } else if let Some(PaymentEvent::PaymentFailed(_)) = PaymentEvent::decode(event)? {

@@ -4,6 +4,7 @@
 //! them.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use contracts::types::{Amount, Quantity, Sku};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -227,8 +228,8 @@ pub(crate) async fn add_customer(tx: &mut PgConnection, day: NaiveDate) -> sqlx:
 /// report without a threshold keeps the one known.
 pub(crate) async fn report_stock(
     tx: &mut PgConnection,
-    sku: &str,
-    available: i64,
+    sku: &Sku,
+    available: Quantity,
     threshold: Option<i64>,
     at: DateTime<Utc>,
 ) -> sqlx::Result<()> {
@@ -333,10 +334,10 @@ pub(crate) async fn customers(pool: &PgPool, window: &Window) -> sqlx::Result<Ve
 /// A variant's sales over a window.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct ProductRow {
-    pub sku: String,
+    pub sku: Sku,
     pub title: String,
     pub units: i64,
-    pub revenue_minor: i64,
+    pub revenue_minor: Amount,
 }
 
 /// The best sellers from `from` to `to`, by revenue or by units.
@@ -359,8 +360,8 @@ pub(crate) async fn top_products(
 /// A SKU at or below its threshold.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct LowStockRow {
-    pub sku: String,
-    pub available_quantity: i64,
+    pub sku: Sku,
+    pub available_quantity: Quantity,
     pub threshold: i64,
     pub reported_at: DateTime<Utc>,
 }

@@ -7,6 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use contracts::product::VariantInfo;
+use contracts::types::{Amount, Currency, Quantity, Sku};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -74,20 +75,20 @@ impl Owner {
 /// A line as stored: how many, the price when it was added, when.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct StoredLine {
-    pub sku: String,
-    pub quantity: i64,
-    pub price_at_add: i64,
+    pub sku: Sku,
+    pub quantity: Quantity,
+    pub price_at_add: Amount,
     pub added_at_ms: i64,
 }
 
 /// A line as shown.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct CartLine {
-    pub sku: String,
+    pub sku: Sku,
     pub title: String,
-    pub quantity: i64,
+    pub quantity: Quantity,
     /// The current price (gross, minor units).
-    pub unit_price_minor: i64,
+    pub unit_price_minor: Amount,
     /// The price differs from when the line was added.
     pub price_changed: bool,
     /// It can be bought now (on sale and in stock).
@@ -99,7 +100,7 @@ pub(crate) struct CartLine {
 pub(crate) struct CartDiscount {
     pub code: String,
     /// What it takes off the subtotal now (0 while it does not apply).
-    pub discount_minor: i64,
+    pub discount_minor: Amount,
     /// Why it does not apply now (e.g. the subtotal is below its minimum), if it does not.
     pub refusal: Option<String>,
 }
@@ -109,21 +110,22 @@ pub(crate) struct CartDiscount {
 pub(crate) struct Cart {
     pub lines: Vec<CartLine>,
     /// Of the available lines, at current prices.
-    pub subtotal_minor: i64,
+    pub subtotal_minor: Amount,
     /// The discount code's share (0 without one).
-    pub discount_minor: i64,
+    pub discount_minor: Amount,
     /// Subtotal minus discount; shipping and tax follow from the address at checkout.
-    pub total_minor: i64,
+    pub total_minor: Amount,
     pub discount: Option<CartDiscount>,
-    pub currency: String,
+    pub currency: Currency,
     pub updated_at: Option<DateTime<Utc>>,
 }
 
 impl Cart {
     /// The cart with its discount as the order service priced it.
     pub(crate) fn with_discount(mut self, discount: Option<CartDiscount>) -> Self {
-        self.discount_minor = discount.as_ref().map_or(0, |d| d.discount_minor);
-        self.total_minor = self.subtotal_minor - self.discount_minor;
+        self.discount_minor = discount.as_ref().map_or(Amount::ZERO, |d| d.discount_minor);
+        // The order service never quotes more than the subtotal.
+        self.total_minor = self.subtotal_minor.checked_sub(self.discount_minor).unwrap_or(Amount::ZERO);
         self.discount = discount;
         self
     }
@@ -135,7 +137,7 @@ pub(crate) fn render(
     mut lines: Vec<StoredLine>,
     variants: &[VariantInfo],
     updated_ms: Option<i64>,
-    currency: &str,
+    currency: Currency,
 ) -> Cart {
     lines.sort_by(|a, b| (a.added_at_ms, &a.sku).cmp(&(b.added_at_ms, &b.sku)));
     let lines: Vec<CartLine> = lines
@@ -159,19 +161,21 @@ pub(crate) fn render(
             },
         })
         .collect();
-    // Saturating: a price is bounded where it is set (`contracts::money`); a shown cart never
-    // wraps (the checkout refuses what is out of range).
+    // A price is bounded where it is set (`contracts::types::MAX_PRICE`) and a cart's lines by
+    // the limits, so the sum fits; were it ever too large, the cart shows the largest amount
+    // and the checkout refuses it (`amount_out_of_range`), never a wrapped total.
     let subtotal_minor = lines
         .iter()
         .filter(|l| l.available)
-        .fold(0i64, |sum, l| sum.saturating_add(l.unit_price_minor.saturating_mul(l.quantity)));
+        .try_fold(Amount::ZERO, |sum, l| sum.checked_add(l.unit_price_minor.times(l.quantity)?))
+        .unwrap_or(Amount::MAX);
     Cart {
         lines,
         subtotal_minor,
-        discount_minor: 0,
+        discount_minor: Amount::ZERO,
         total_minor: subtotal_minor,
         discount: None,
-        currency: currency.to_owned(),
+        currency,
         updated_at: updated_ms.and_then(DateTime::<Utc>::from_timestamp_millis),
     }
 }
@@ -197,27 +201,27 @@ mod tests {
 
     #[test]
     fn the_cart_shows_current_prices_flags_changes_and_counts_only_available_lines() {
-        let variant = |sku: &str, price, in_stock| VariantInfo {
-            sku: sku.into(),
+        let variant = |sku: &str, price: i64, in_stock| VariantInfo {
+            sku: sku.parse().unwrap(),
             product_id: Uuid::nil(),
             slug: "s".into(),
             title: format!("T {sku}"),
-            price_minor: price,
-            currency: "EUR".into(),
+            price_minor: price.into(),
+            currency: Currency::EUR,
             in_stock,
             purchasable: true,
         };
-        let stored = |sku: &str, quantity, price_at_add, added_at_ms| StoredLine {
-            sku: sku.into(),
-            quantity,
-            price_at_add,
+        let stored = |sku: &str, quantity: u32, price_at_add: i64, added_at_ms| StoredLine {
+            sku: sku.parse().unwrap(),
+            quantity: quantity.into(),
+            price_at_add: price_at_add.into(),
             added_at_ms,
         };
         let cart = render(
             vec![stored("B", 1, 500, 2), stored("A", 2, 1000, 1), stored("GONE", 1, 300, 3)],
             &[variant("A", 1200, true), variant("B", 500, false)],
             Some(5),
-            "EUR",
+            Currency::EUR,
         );
         let skus: Vec<&str> = cart.lines.iter().map(|l| l.sku.as_str()).collect();
         assert_eq!(skus, ["A", "B", "GONE"], "in the order added");

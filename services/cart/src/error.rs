@@ -19,7 +19,7 @@ pub enum ApiError {
     UnknownSku(String),
     /// 409 `out_of_stock`: the SKU cannot be bought now (`skus` names it).
     #[error("out of stock: {0}")]
-    OutOfStock(String),
+    OutOfStock(contracts::types::Sku),
     /// 422 `validation_failed` on `quantity`: over the per-line maximum, or the cart is full.
     #[error("{0}")]
     Limit(String),

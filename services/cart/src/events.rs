@@ -28,7 +28,7 @@ impl IdempotentHandler for PaidLines {
                 return Ok(Handled::Applied);
             }
             let Some(OrderEvent::OrderPaid(paid)) = OrderEvent::decode(event)? else { return Ok(Handled::Ignored) };
-            let skus: Vec<String> = paid.lines.iter().map(|l| l.sku.clone()).collect();
+            let skus: Vec<contracts::types::Sku> = paid.lines.iter().map(|l| l.sku.clone()).collect();
             // The order's id is a UUID v7: it says when the order was placed from the cart, so
             // a line the shopper added again since then is not taken away.
             let placed_ms = paid.order_id.get_timestamp().map_or(i64::MAX, |t| {

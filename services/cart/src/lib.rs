@@ -41,7 +41,7 @@ pub async fn build(config: CartConfig) -> Result<Application, StartError> {
         prices: Arc::new(prices),
         orders: contracts::order::OrderClient::new(context.client.clone()),
         limits: routes::Limits { guest_ttl, user_ttl, max_line_quantity, max_lines },
-        currency: context.config.currency.clone(),
+        currency: context.config.currency,
     };
     context.serve_internal(routes::router(state)).await
 }

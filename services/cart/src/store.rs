@@ -4,6 +4,7 @@
 //! the one key (atomic, and a single slot on Redis Cluster), and refreshes the cart's TTL. A
 //! guest cart is written only when its first line arrives.
 
+use contracts::types::{Amount, Quantity, Sku};
 use std::time::Duration;
 
 use service_kit::redis::Connection;
@@ -201,8 +202,11 @@ fn parse(fields: Vec<(String, String)>) -> Stored {
         }
         let mut parts = value.split('|');
         let (Some(q), Some(p), Some(t)) = (parts.next(), parts.next(), parts.next()) else { continue };
-        if let (Ok(quantity), Ok(price_at_add), Ok(added_at_ms)) = (q.parse(), p.parse(), t.parse()) {
-            lines.push(StoredLine { sku: field, quantity, price_at_add, added_at_ms });
+        let quantity = q.parse::<i64>().ok().and_then(|q| Quantity::new(q).ok());
+        if let (Ok(sku), Some(quantity), Ok(price), Ok(added_at_ms)) =
+            (Sku::parse(field), quantity, p.parse(), t.parse())
+        {
+            lines.push(StoredLine { sku, quantity, price_at_add: Amount::new(price), added_at_ms });
         }
     }
     Stored { lines, updated_ms, discount_code }
@@ -255,7 +259,7 @@ impl Carts {
         owner: &Owner,
         sku: &str,
         quantity: i64,
-        price: i64,
+        price: Amount,
         bounds: Bounds,
     ) -> redis::RedisResult<Changed> {
         let result: i64 = self
@@ -263,7 +267,7 @@ impl Carts {
             .key(self.key(owner))
             .arg(sku)
             .arg(quantity)
-            .arg(price)
+            .arg(price.minor())
             .arg(now_ms())
             .arg(bounds.max_quantity)
             .arg(bounds.max_lines)
@@ -313,14 +317,14 @@ impl Carts {
 
     /// Removes these SKUs' lines and the discount code (an order placed at `placed_ms` was paid
     /// with them), except lines added after the order was placed; idempotent.
-    pub(crate) async fn remove_lines(&self, owner: &Owner, skus: &[String], placed_ms: i64) -> redis::RedisResult<()> {
+    pub(crate) async fn remove_lines(&self, owner: &Owner, skus: &[Sku], placed_ms: i64) -> redis::RedisResult<()> {
         if skus.is_empty() {
             return Ok(());
         }
         let mut invocation = self.remove_ordered.key(self.key(owner));
         invocation.arg(placed_ms);
         for sku in skus {
-            invocation.arg(sku);
+            invocation.arg(sku.as_str());
         }
         invocation.invoke_async::<i64>(&mut self.redis.clone()).await?;
         Ok(())
@@ -378,7 +382,10 @@ impl Carts {
             .arg(bounds.max_lines)
             .arg(bounds.ttl.as_millis() as u64);
         for line in &stored.lines {
-            invocation.arg(&line.sku).arg(line.quantity).arg(format!("{}|{}", line.price_at_add, line.added_at_ms));
+            invocation
+                .arg(line.sku.as_str())
+                .arg(line.quantity.get())
+                .arg(format!("{}|{}", line.price_at_add, line.added_at_ms));
         }
         invocation.invoke_async::<i64>(&mut self.redis.clone()).await?;
         // A code the guest applied comes along unless the shopper's cart has one.

@@ -3,6 +3,7 @@
 //! with its event).
 
 use chrono::{DateTime, Utc};
+use contracts::types::DeliveryStatus;
 use events::catalog::{ContentPublished, ContentUnpublished};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
@@ -420,7 +421,7 @@ pub(crate) struct Revalidation {
     pub key: String,
     pub paths: Json<Vec<String>>,
     pub tags: Json<Vec<String>>,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -466,9 +467,9 @@ pub(crate) async fn record_attempt(
     .execute(&mut *tx)
     .await?;
     let status = match (error, retry_at) {
-        (None, _) => "sent",
-        (Some(_), Some(_)) => "pending",
-        (Some(_), None) => "failed",
+        (None, _) => DeliveryStatus::Sent,
+        (Some(_), Some(_)) => DeliveryStatus::Pending,
+        (Some(_), None) => DeliveryStatus::Failed,
     };
     sqlx::query(
         "update revalidations set attempts = $2, status = $3, last_error = $4, \

@@ -35,7 +35,7 @@ async fn seed_demo() -> Result<String, CliError> {
     let known = crate::store::stock_of(&context.db, &skus).await?;
     let why = Why { reason: "demo-seed", reference: None, actor: "inventory seed-demo" };
     let mut seeded = 0;
-    for sku in skus.iter().filter(|sku| !known.iter().any(|row| &row.sku == *sku)) {
+    for sku in skus.iter().filter(|sku| !known.iter().any(|row| row.sku == **sku)) {
         crate::stock::set_on_hand(&context.db, sku, demo::STOCK_ON_HAND, None, &why).await?;
         seeded += 1;
     }

@@ -1,6 +1,7 @@
 //! Pure rules of stock: reservation lines (valid, merged, sorted: the order rows are locked
 //! in), availability and when a change must be announced.
 
+use contracts::types::Sku;
 use service_kit::{FieldCode, FieldErrors};
 
 /// Most lines one reservation may hold, and most units of one line.
@@ -8,18 +9,11 @@ pub(crate) const MAX_LINES: usize = 100;
 pub(crate) const MAX_QUANTITY: i64 = 10_000;
 
 /// One line to hold.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct Line {
-    pub sku: String,
-    pub quantity: i64,
-}
+pub(crate) use contracts::types::Line;
 
 /// Whether `sku` is a SKU the catalog can have.
 pub(crate) fn sku_is_valid(sku: &str) -> bool {
-    let mut bytes = sku.bytes();
-    bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
-        && sku.len() <= 64
-        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    Sku::is_valid(sku)
 }
 
 /// Checks reservation lines and merges repeated SKUs; the result is sorted by SKU, the one
@@ -31,10 +25,7 @@ pub(crate) fn normalize_lines(errors: &mut FieldErrors, lines: &[Line]) -> Vec<L
     }
     let mut merged: Vec<Line> = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        if !sku_is_valid(&line.sku) {
-            errors.push(format!("lines[{i}].sku"), FieldCode::InvalidValue, "not a SKU");
-        }
-        if !(1..=MAX_QUANTITY).contains(&line.quantity) {
+        if !(1..=MAX_QUANTITY).contains(&line.quantity.get()) {
             errors.push(
                 format!("lines[{i}].quantity"),
                 FieldCode::OutOfRange,
@@ -46,7 +37,7 @@ pub(crate) fn normalize_lines(errors: &mut FieldErrors, lines: &[Line]) -> Vec<L
             None => merged.push(line.clone()),
         }
     }
-    if merged.iter().any(|l| l.quantity > MAX_QUANTITY) {
+    if merged.iter().any(|l| l.quantity.get() > MAX_QUANTITY) {
         errors.push("lines", FieldCode::OutOfRange, format!("a SKU's total quantity is at most {MAX_QUANTITY}"));
     }
     merged.sort_by(|a, b| a.sku.cmp(&b.sku));
@@ -72,10 +63,12 @@ pub(crate) fn announce(available_before: i64, available_after: i64, threshold: i
 
 #[cfg(test)]
 mod tests {
+    use contracts::types::Quantity;
+
     use super::*;
 
     fn line(sku: &str, quantity: i64) -> Line {
-        Line { sku: sku.into(), quantity }
+        Line { sku: Sku::parse(sku).unwrap(), quantity: Quantity::new(quantity).unwrap() }
     }
 
     #[test]
@@ -85,9 +78,9 @@ mod tests {
         assert!(errors.is_empty());
         assert_eq!(lines, [line("A", 2), line("B", 4)]);
         let mut errors = FieldErrors::default();
-        normalize_lines(&mut errors, &[line("bad sku", 1), line("C", 0)]);
+        normalize_lines(&mut errors, &[line("B", 1), line("C", 0)]);
         let fields: Vec<String> = errors.into_errors().into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["lines[0].sku", "lines[1].quantity"]);
+        assert_eq!(fields, ["lines[1].quantity"]);
         let mut errors = FieldErrors::default();
         normalize_lines(&mut errors, &[]);
         assert!(!errors.is_empty());

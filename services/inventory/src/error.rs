@@ -1,6 +1,7 @@
 //! The errors of the inventory's routes, each answered as problem+json with its status.
 
 use axum::response::{IntoResponse, Response};
+use contracts::types::Sku;
 use service_kit::{Code, Constraint, FieldCode, Problem};
 
 /// Why a request to the inventory service failed.
@@ -15,7 +16,7 @@ pub enum ApiError {
     /// 409 `out_of_stock`: these SKUs lack the quantity asked for (`skus` names them); nothing
     /// was held.
     #[error("out of stock: {0:?}")]
-    OutOfStock(Vec<String>),
+    OutOfStock(Vec<Sku>),
     /// 409 `reservation_conflict`: the id is held for other lines, or the reservation's state
     /// does not allow the change (committing a released one, releasing a sale).
     #[error("reservation conflict")]
@@ -27,7 +28,7 @@ pub enum ApiError {
     /// A released reservation's paid order cannot be covered by the stock on sale now
     /// (these SKUs are short); never an HTTP answer, the order event's handler tells the order.
     #[error("stock lost for {0:?}")]
-    StockLost(Vec<String>),
+    StockLost(Vec<Sku>),
     /// The problem's own status: a problem already made (invalid fields 422, an unreadable
     /// body 400/413/415, a missing permission 403, a violated constraint), sent as it is.
     #[error(transparent)]

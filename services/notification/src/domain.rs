@@ -1,6 +1,7 @@
 //! Message templates (minijinja): a subject, a text and an HTML body per kind. HTML bodies are
 //! auto-escaped, so a value like an email address cannot inject markup.
 
+use contracts::types::{Amount, Currency, Money};
 use minijinja::Environment;
 use serde::Serialize;
 
@@ -128,10 +129,8 @@ impl Templates {
 }
 
 /// An amount in minor units as a receipt shows it: `24.90 EUR` (two decimals).
-pub(crate) fn money(minor: i64, currency: &str) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let minor = minor.unsigned_abs();
-    format!("{sign}{}.{:02} {currency}", minor / 100, minor % 100)
+pub(crate) fn money(amount: Amount, currency: Currency) -> String {
+    Money::new(amount, currency).to_string()
 }
 
 #[cfg(test)]
@@ -142,16 +141,16 @@ mod tests {
     fn a_receipt_lists_the_lines_and_totals_and_escapes_in_html() {
         let templates = Templates::new();
         let context = serde_json::json!({
-            "number": "SF-000007", "email": "a@example.com", "total": money(5890, "EUR"), "subtotal": money(5400, "EUR"),
-            "discount": null, "shipping": money(490, "EUR"), "tax": money(862, "EUR"),
-            "lines": [{"title": "Mug <b>(300 ml)</b>", "quantity": 2, "amount": money(2800, "EUR")}]
+            "number": "SF-000007", "email": "a@example.com", "total": money(5890.into(), Currency::EUR), "subtotal": money(5400.into(), Currency::EUR),
+            "discount": null, "shipping": money(490.into(), Currency::EUR), "tax": money(862.into(), Currency::EUR),
+            "lines": [{"title": "Mug <b>(300 ml)</b>", "quantity": 2, "amount": money(2800.into(), Currency::EUR)}]
         });
         let rendered = templates.render(Kind::OrderReceipt, &context).unwrap();
         assert_eq!(rendered.subject, "Your receipt for order SF-000007");
         assert!(rendered.text.contains("2 × Mug <b>(300 ml)</b>  28.00 EUR"), "{}", rendered.text);
         assert!(rendered.text.contains("Total:    58.90 EUR (VAT included: 8.62 EUR)"), "{}", rendered.text);
         assert!(rendered.html.contains("Mug &lt;b&gt;(300 ml)&lt;&#x2f;b&gt;"), "{}", rendered.html);
-        assert_eq!(money(5, "EUR"), "0.05 EUR");
+        assert_eq!(money(5.into(), Currency::EUR), "0.05 EUR");
         let shipped = serde_json::json!({"number": "SF-000007", "carrier": "DHL", "tracking_number": "0034"});
         let rendered = templates.render(Kind::OrderShipped, &shipped).unwrap();
         assert!(rendered.subject.contains("SF-000007") && rendered.text.contains("Tracking number: 0034"));
@@ -161,8 +160,8 @@ mod tests {
     fn order_endings_and_refunds_render_in_full_and_short() {
         let templates = Templates::new();
         let context = serde_json::json!({
-            "number": "SF-000009", "reason": "changed my mind", "amount": money(1990, "EUR"),
-            "refunded": money(1990, "EUR"), "total": money(1990, "EUR"),
+            "number": "SF-000009", "reason": "changed my mind", "amount": money(1990.into(), Currency::EUR),
+            "refunded": money(1990.into(), Currency::EUR), "total": money(1990.into(), Currency::EUR),
             "carrier": "DHL", "tracking_number": "0034",
         });
         for kind in

@@ -6,6 +6,7 @@
 //! push (each registered device) when the shopper's preferences ask for them (the user service's
 //! contact read).
 
+use contracts::types::Amount;
 use std::sync::Arc;
 
 use contracts::auth::AuthClient;
@@ -90,16 +91,16 @@ impl Notifier {
         use crate::domain::money;
         Ok(match OrderEvent::decode(event)? {
             Some(OrderEvent::OrderPaid(paid)) => {
-                let money = |minor: i64| money(minor, &paid.currency);
+                let money = |amount: Amount| money(amount, paid.currency);
                 let lines: Vec<serde_json::Value> = paid
                     .lines
                     .iter()
-                    .map(|l| serde_json::json!({"title": l.title, "quantity": l.quantity, "amount": money(l.unit_price_minor * l.quantity)}))
+                    .map(|l| serde_json::json!({"title": l.title, "quantity": l.quantity, "amount": l.unit_price_minor.times(l.quantity).map(money).ok()}))
                     .collect();
                 let context = serde_json::json!({
                     "number": paid.number, "email": paid.email, "lines": lines, "ship_to": paid.ship_to,
                     "subtotal": money(paid.subtotal_minor),
-                    "discount": (paid.discount_minor > 0).then(|| money(paid.discount_minor)),
+                    "discount": (paid.discount_minor > Amount::ZERO).then(|| money(paid.discount_minor)),
                     "shipping": money(paid.shipping_minor), "tax": money(paid.tax_minor), "total": money(paid.total_minor),
                 });
                 Some(Wanted::order(Kind::OrderReceipt, &paid.email, paid.user_id, context))
@@ -121,8 +122,8 @@ impl Notifier {
             }
             Some(OrderEvent::OrderRefunded(e)) => {
                 let context = serde_json::json!({
-                    "number": e.number, "amount": money(e.amount_minor, &e.currency),
-                    "refunded": money(e.refunded_minor, &e.currency), "reason": e.reason,
+                    "number": e.number, "amount": money(e.amount_minor, e.currency),
+                    "refunded": money(e.refunded_minor, e.currency), "reason": e.reason,
                 });
                 Some(Wanted::order(Kind::OrderRefunded, &e.email, e.user_id, context))
             }

@@ -1,6 +1,7 @@
 //! SQL of messages.
 
 use chrono::{DateTime, Utc};
+use contracts::types::DeliveryStatus;
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -171,7 +172,7 @@ pub struct MessageSummary {
     pub channel: String,
     pub recipient: String,
     pub subject: Option<String>,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub provider_id: Option<String>,
     pub last_error: Option<String>,

@@ -6,62 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Where an order is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    AwaitingPayment,
-    Paid,
-    Fulfilling,
-    Shipped,
-    Delivered,
-    Cancelled,
-    Expired,
-    Refunded,
-    PartiallyRefunded,
-}
-
-impl Status {
-    pub const ALL: [Status; 9] = [
-        Status::AwaitingPayment,
-        Status::Paid,
-        Status::Fulfilling,
-        Status::Shipped,
-        Status::Delivered,
-        Status::Cancelled,
-        Status::Expired,
-        Status::Refunded,
-        Status::PartiallyRefunded,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::AwaitingPayment => "awaiting_payment",
-            Status::Paid => "paid",
-            Status::Fulfilling => "fulfilling",
-            Status::Shipped => "shipped",
-            Status::Delivered => "delivered",
-            Status::Cancelled => "cancelled",
-            Status::Expired => "expired",
-            Status::Refunded => "refunded",
-            Status::PartiallyRefunded => "partially_refunded",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-
-    /// Whether money was taken for the order (it was paid at some point).
-    pub fn was_paid(self) -> bool {
-        !matches!(self, Status::AwaitingPayment | Status::Cancelled | Status::Expired)
-    }
-
-    /// No transition leaves these.
-    pub fn is_final(self) -> bool {
-        matches!(self, Status::Cancelled | Status::Expired | Status::Refunded)
-    }
-}
+/// Where an order is (the fleet's one order status type).
+pub use contracts::types::OrderStatus as Status;
 
 /// What can happen to an order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,13 +128,8 @@ pub fn address_lines(address: &serde_json::Value) -> Vec<String> {
     .collect()
 }
 
-/// A line to price: gross unit price (tax included) in minor units.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PricedLine {
-    pub sku: String,
-    pub quantity: i64,
-    pub unit_price_minor: i64,
-}
+/// A line to price: gross unit price (tax included), the discount quote's line.
+pub use contracts::order::QuoteLine as PricedLine;
 
 /// A discount on the subtotal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -304,7 +245,7 @@ impl Pricing {
 }
 
 /// An order's money, all in minor units of the shop's currency.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Totals {
     pub subtotal_minor: i64,
     pub discount_minor: i64,
@@ -330,7 +271,7 @@ fn div_half_up(numerator: i128, denominator: i128) -> i64 {
 pub fn totals(lines: &[PricedLine], discount: Option<Discount>, country: &str, pricing: &Pricing) -> Totals {
     // Saturating, never wrapping: the checkout refuses a subtotal past its bound before this
     // prices an order, and prices are bounded where they are set (`contracts::money`).
-    let amounts: Vec<i64> = lines.iter().map(|l| l.unit_price_minor.saturating_mul(l.quantity)).collect();
+    let amounts: Vec<i64> = lines.iter().map(|l| l.unit_price_minor.minor().saturating_mul(l.quantity.get())).collect();
     let subtotal: i64 = amounts.iter().fold(0i64, |sum, amount| sum.saturating_add(*amount));
     let discount_minor = match discount {
         None => 0,
@@ -501,7 +442,11 @@ mod tests {
     }
 
     fn line(sku: &str, quantity: i64, unit: i64) -> PricedLine {
-        PricedLine { sku: sku.into(), quantity, unit_price_minor: unit }
+        PricedLine {
+            sku: sku.parse().unwrap(),
+            quantity: contracts::types::Quantity::new(quantity).unwrap(),
+            unit_price_minor: unit.into(),
+        }
     }
 
     #[test]
@@ -519,7 +464,7 @@ mod tests {
         assert!(next(Expired, Pay).is_err(), "a late payment does not revive an expired order");
         assert!(next(AwaitingPayment, Ship).is_err());
         assert_eq!(next(Paid, Ship), Ok(Shipped), "fulfilment may be skipped");
-        for status in Status::ALL {
+        for &status in Status::ALL {
             assert_eq!(Status::parse(status.as_str()), Some(status));
         }
     }

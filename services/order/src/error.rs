@@ -26,7 +26,7 @@ pub enum ApiError {
     UnknownAddress,
     /// 409 `out_of_stock`: these SKUs cannot be had (`skus` names them); nothing is held.
     #[error("out of stock: {0:?}")]
-    OutOfStock(Vec<String>),
+    OutOfStock(Vec<contracts::types::Sku>),
     /// 409 `reservation_released`: a resumed checkout's stock was let go meanwhile; nothing
     /// was ordered and the Idempotency-Key is free again (a retry starts afresh).
     #[error("the checkout's reservation was released")]

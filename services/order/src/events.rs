@@ -69,7 +69,7 @@ impl Handler for Payments {
                 && (paid.amount_minor != total || paid.currency != currency)
             {
                 tracing::error!(
-                    order_id = %paid.order_id, paid = paid.amount_minor, %paid.currency, total, %currency,
+                    order_id = %paid.order_id, paid = %paid.amount_minor, %paid.currency, %total, %currency,
                     "a payment succeeded for another amount than the order's; the order is not paid"
                 );
                 return Ok(Handled::Ignored);
@@ -140,7 +140,7 @@ async fn refunded(tx: &mut PgConnection, refund: PaymentRefunded) -> Result<Hand
         amount_minor: refund.amount_minor,
         refunded_minor: refund.refunded_minor,
         currency: refund.currency,
-        status: status.as_str().to_owned(),
+        status,
         reason: refund.reason,
     };
     events::enqueue(tx, crate::SERVICE, &event).await?;

@@ -36,7 +36,7 @@ pub async fn build(config: OrderConfig) -> Result<Application, StartError> {
     let client = context.client.clone();
     let state = routes::AppState {
         pool: context.db.clone(),
-        currency: context.config.currency.clone(),
+        currency: context.config.currency,
         pricing,
         payment_window,
         unpaid_hold: unpaid_hold.min(payment_window),

@@ -154,8 +154,8 @@ async fn intents_are_made_with_the_orders_amount_currency_metadata_and_idempoten
     let order_id = Uuid::now_v7();
     let request = IntentRequest {
         order_id,
-        amount_minor: 1990,
-        currency: "EUR".into(),
+        amount_minor: 1990.into(),
+        currency: "EUR".parse().unwrap(),
         idempotency_key: format!("order-{order_id}"),
     };
     let intent = stripe.create_intent(&request).await.unwrap();
@@ -188,14 +188,14 @@ async fn retrieving_maps_stripes_statuses_and_tells_outages_from_refusals() {
 async fn refunds_carry_our_refund_id_as_their_idempotency_key() {
     let (stripe, log) = stub().await;
     let refund_id = Uuid::now_v7();
-    let request = RefundRequest { intent_id: "pi_paid".into(), amount_minor: 500, refund_id };
+    let request = RefundRequest { intent_id: "pi_paid".into(), amount_minor: 500.into(), refund_id };
     assert_eq!(stripe.refund(&request).await.unwrap(), RefundOutcome::Succeeded { provider_refund_id: "re_1".into() });
     let seen = log.lock().unwrap()[0].clone();
     assert_eq!(seen.path, "/v1/refunds");
     assert_eq!(seen.idempotency_key.as_deref(), Some(refund_id.to_string().as_str()));
     assert_eq!((seen.form["payment_intent"].as_str(), seen.form["amount"].as_str()), ("pi_paid", "500"));
     assert_eq!(seen.form["metadata[refund_id]"], refund_id.to_string());
-    let too_much = RefundRequest { intent_id: "pi_paid".into(), amount_minor: 5000, refund_id: Uuid::now_v7() };
+    let too_much = RefundRequest { intent_id: "pi_paid".into(), amount_minor: 5000.into(), refund_id: Uuid::now_v7() };
     assert!(
         matches!(stripe.refund(&too_much).await.unwrap(), RefundOutcome::Failed(m) if m.contains("greater")),
         "a refusal is a failed refund, not an outage"
@@ -225,7 +225,7 @@ async fn an_ended_orders_intent_is_cancelled_unless_it_succeeded() {
 async fn a_processing_intent_stays_open_and_a_pending_refund_stays_undecided() {
     let (stripe, _) = stub().await;
     assert_eq!(stripe.cancel("pi_processing").await.unwrap(), Cancellation::StillOpen);
-    let request = RefundRequest { intent_id: "pi_sepa".into(), amount_minor: 500, refund_id: Uuid::now_v7() };
+    let request = RefundRequest { intent_id: "pi_sepa".into(), amount_minor: 500.into(), refund_id: Uuid::now_v7() };
     assert_eq!(stripe.refund(&request).await.unwrap(), RefundOutcome::Pending { provider_refund_id: "re_sepa".into() });
     assert_eq!(
         stripe.refund_status("re_sepa").await.unwrap(),

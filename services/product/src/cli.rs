@@ -28,6 +28,6 @@ async fn seed_demo() -> Result<String, CliError> {
     let config = crate::config::ProductConfig::from_env()?;
     let context = service_kit::Context::start(config.service).await?.with_database(&crate::MIGRATOR).await?;
     events::schema::ensure_outbox(&context.db).await?;
-    let count = crate::seed::seed_demo_catalog(&context.db, &context.config.currency).await?;
+    let count = crate::seed::seed_demo_catalog(&context.db, context.config.currency).await?;
     Ok(format!("product seed-demo: {count} new demo products"))
 }

@@ -2,6 +2,7 @@
 //! cursor) and its normalized form, the price buckets of the facets, the category tree, and the
 //! validation of what staff write (products, variants, categories, typed attributes).
 
+use contracts::types::{ProductStatus, Sku};
 use std::collections::BTreeMap;
 
 use base64::Engine;
@@ -257,22 +258,20 @@ pub(crate) fn check_text(errors: &mut FieldErrors, field: &str, text: &str, max:
     }
 }
 
-/// SKUs: letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 64.
-pub(crate) fn check_sku(errors: &mut FieldErrors, field: &str, sku: &str) {
-    let mut bytes = sku.bytes();
-    let valid = bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
-        && sku.len() <= 64
-        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if !valid {
-        errors.push(field, FieldCode::InvalidValue, "a SKU is 1 to 64 letters, digits, '.', '_' or '-'");
-    }
+/// A SKU (letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 64), or
+/// its field's error.
+pub(crate) fn check_sku(errors: &mut FieldErrors, field: &str, sku: &str) -> Option<Sku> {
+    Sku::parse(sku).map_err(|error| errors.push(field, FieldCode::InvalidValue, error.to_string())).ok()
 }
 
 /// A product's status.
-pub(crate) fn check_status(errors: &mut FieldErrors, status: &str) {
-    if !matches!(status, "draft" | "active" | "archived") {
-        errors.push("status", FieldCode::InvalidValue, "status is draft, active or archived");
+/// A product status, or the `field`'s error.
+pub(crate) fn check_status(errors: &mut FieldErrors, field: &str, status: &str) -> Option<ProductStatus> {
+    let status = ProductStatus::parse(status);
+    if status.is_none() {
+        errors.push(field, FieldCode::InvalidValue, "status is draft, active or archived");
     }
+    status
 }
 
 /// The kind of a typed attribute.

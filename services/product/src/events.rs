@@ -7,6 +7,7 @@
 //! service's MEDIA_UPLOADED / MEDIA_DELETED to keep the URLs of the images products name, and
 //! auth's USER_DELETED to erase a deleted account's reviews, votes and purchases.
 
+use contracts::types::Sku;
 use std::sync::Arc;
 
 use events::Event;
@@ -36,7 +37,7 @@ impl Handler for StockFlags {
     fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Envelope) -> HandleFuture<'a> {
         Box::pin(async move {
             if let Some(InventoryEvent::StockChanged(e)) = InventoryEvent::decode(event)? {
-                let newer = store::stock::apply_stock_changed(tx, &e.sku, e.available, e.seq).await?;
+                let newer = store::stock::apply_stock_changed(tx, e.sku.as_str(), e.available, e.seq).await?;
                 return Ok(if newer { Handled::Applied } else { Handled::Ignored });
             }
             if let Some(AuthEvent::UserDeleted(deleted)) = AuthEvent::decode(event)? {
@@ -45,7 +46,7 @@ impl Handler for StockFlags {
                 return Ok(Handled::Applied);
             }
             if let Some(OrderEvent::OrderDelivered(delivered)) = OrderEvent::decode(event)? {
-                let skus: Vec<String> = delivered.lines.iter().map(|l| l.sku.clone()).collect();
+                let skus: Vec<Sku> = delivered.lines.iter().map(|l| l.sku.clone()).collect();
                 store::reviews::record_purchase(tx, delivered.user_id, &skus).await?;
                 return Ok(Handled::Applied);
             }

@@ -40,6 +40,6 @@ pub async fn build(config: ProductConfig) -> Result<Application, StartError> {
         cache = cache.disabled();
     }
     events::start(&mut context, cache.clone()).await?;
-    let state = routes::AppState { pool: context.db.clone(), currency: context.config.currency.clone(), cache };
+    let state = routes::AppState { pool: context.db.clone(), currency: context.config.currency, cache };
     context.serve_internal(routes::router(state)).await
 }

@@ -1,6 +1,7 @@
 //! SQL of profiles and addresses. Every query is keyed by the caller's user id.
 
 use chrono::{DateTime, Utc};
+use contracts::types::Currency;
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -14,7 +15,7 @@ pub(crate) struct Profile {
     pub display_name: Option<String>,
     pub phone: Option<String>,
     pub locale: String,
-    pub currency: String,
+    pub currency: Currency,
     pub marketing_opt_in: bool,
     pub notify_email: bool,
     pub notify_sms: bool,

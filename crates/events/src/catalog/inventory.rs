@@ -1,6 +1,7 @@
 //! The events of `events.inventory`: stock availability and reservations.
 
 use serde::{Deserialize, Serialize};
+use shop_types::{Quantity, Sku};
 use uuid::Uuid;
 
 /// A SKU's availability crossed zero (in either direction), whatever moved it: a stock level
@@ -8,26 +9,22 @@ use uuid::Uuid;
 /// the SKU, so a consumer keeps only the newest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockChanged {
-    pub sku: String,
+    pub sku: Sku,
     pub available: bool,
-    pub available_quantity: i64,
+    pub available_quantity: Quantity,
     pub seq: i64,
 }
 
 /// A SKU's available quantity fell below its threshold.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockLow {
-    pub sku: String,
-    pub available_quantity: i64,
+    pub sku: Sku,
+    pub available_quantity: Quantity,
     pub threshold: i64,
 }
 
 /// One line of a reservation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReservedLine {
-    pub sku: String,
-    pub quantity: i64,
-}
+pub type ReservedLine = shop_types::Line;
 
 /// Stock was held for an order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +56,7 @@ pub struct InventoryReleased {
 pub struct InventoryCommitFailed {
     pub reservation_id: Uuid,
     /// The SKUs whose available stock is short.
-    pub skus: Vec<String>,
+    pub skus: Vec<Sku>,
     pub reason: String,
 }
 

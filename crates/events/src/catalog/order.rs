@@ -3,14 +3,15 @@
 //! producer.
 
 use serde::{Deserialize, Serialize};
+use shop_types::{Amount, Currency, OrderStatus, Quantity, Sku};
 use uuid::Uuid;
 
 /// One line of an order, as the consumers need it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
-    pub sku: String,
-    pub quantity: i64,
-    pub unit_price_minor: i64,
+    pub sku: Sku,
+    pub quantity: Quantity,
+    pub unit_price_minor: Amount,
     /// The product and variant as ordered (for messages).
     #[serde(default)]
     pub title: String,
@@ -25,8 +26,8 @@ pub struct OrderCreated {
     pub user_id: Uuid,
     pub email: String,
     pub lines: Vec<OrderLine>,
-    pub total_minor: i64,
-    pub currency: String,
+    pub total_minor: Amount,
+    pub currency: Currency,
     pub payment_deadline: chrono::DateTime<chrono::Utc>,
 }
 
@@ -39,12 +40,12 @@ pub struct OrderPaid {
     pub user_id: Uuid,
     pub email: String,
     pub lines: Vec<OrderLine>,
-    pub subtotal_minor: i64,
-    pub discount_minor: i64,
-    pub shipping_minor: i64,
-    pub tax_minor: i64,
-    pub total_minor: i64,
-    pub currency: String,
+    pub subtotal_minor: Amount,
+    pub discount_minor: Amount,
+    pub shipping_minor: Amount,
+    pub tax_minor: Amount,
+    pub total_minor: Amount,
+    pub currency: Currency,
     /// The shipping address as a receipt prints it, line by line.
     #[serde(default)]
     pub ship_to: Vec<String>,
@@ -125,12 +126,12 @@ pub struct OrderRefunded {
     pub email: String,
     pub refund_id: Uuid,
     /// This refund.
-    pub amount_minor: i64,
+    pub amount_minor: Amount,
     /// Everything refunded so far.
-    pub refunded_minor: i64,
-    pub currency: String,
+    pub refunded_minor: Amount,
+    pub currency: Currency,
     /// The order's status after it.
-    pub status: String,
+    pub status: OrderStatus,
     pub reason: String,
 }
 

@@ -1,6 +1,7 @@
 //! The events of `events.payment`: what happened to an order's payment.
 
 use serde::{Deserialize, Serialize};
+use shop_types::{Amount, Currency};
 use uuid::Uuid;
 
 /// The provider confirmed the payment: the order is paid.
@@ -8,8 +9,8 @@ use uuid::Uuid;
 pub struct PaymentSucceeded {
     pub payment_id: Uuid,
     pub order_id: Uuid,
-    pub amount_minor: i64,
-    pub currency: String,
+    pub amount_minor: Amount,
+    pub currency: Currency,
     pub provider: String,
 }
 
@@ -29,12 +30,12 @@ pub struct PaymentRefunded {
     pub order_id: Uuid,
     pub refund_id: Uuid,
     /// This refund.
-    pub amount_minor: i64,
+    pub amount_minor: Amount,
     /// Everything refunded so far, this refund included.
-    pub refunded_minor: i64,
+    pub refunded_minor: Amount,
     /// What was captured.
-    pub captured_minor: i64,
-    pub currency: String,
+    pub captured_minor: Amount,
+    pub currency: Currency,
     pub reason: String,
     /// Made by the payment service itself (a success for an order that can no longer be paid).
     pub automatic: bool,

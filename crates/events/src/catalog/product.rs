@@ -2,6 +2,7 @@
 //! aggregate's version, so a consumer that keeps a copy (search) applies only what is newer.
 
 use serde::{Deserialize, Serialize};
+use shop_types::ProductStatus;
 use uuid::Uuid;
 
 /// A product was created (in any status).
@@ -10,7 +11,7 @@ pub struct ProductCreated {
     pub product_id: Uuid,
     pub version: i64,
     pub slug: String,
-    pub status: String,
+    pub status: ProductStatus,
 }
 
 /// A product or one of its variants changed (status included, unless archived).
@@ -19,7 +20,7 @@ pub struct ProductUpdated {
     pub product_id: Uuid,
     pub version: i64,
     pub slug: String,
-    pub status: String,
+    pub status: ProductStatus,
 }
 
 /// A product was archived: it leaves the storefront.

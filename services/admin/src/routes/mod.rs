@@ -128,7 +128,7 @@ async fn dashboard_page(
 ) -> Result<Response> {
     let window = window(&query, state.settings.clock.now().date_naive())?;
     let summary = summary(&state, &caller, window).await?;
-    let mut response = domain::render_page(&summary, &state.settings.currency).into_response();
+    let mut response = domain::render_page(&summary, state.settings.currency).into_response();
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));

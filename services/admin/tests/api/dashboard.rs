@@ -35,9 +35,14 @@ async fn the_dashboard_shows_a_paid_order_to_staff_who_may_read_analytics_and_to
         number: "SF-7".into(),
         user_id: Uuid::now_v7(),
         email: "shopper@example.com".into(),
-        lines: vec![OrderLine { sku: "MUG".into(), quantity: 2, unit_price_minor: 1250, title: "Mug".into() }],
-        total_minor: 2500,
-        currency: "EUR".into(),
+        lines: vec![OrderLine {
+            sku: "MUG".parse().unwrap(),
+            quantity: 2u32.into(),
+            unit_price_minor: 1250.into(),
+            title: "Mug".into(),
+        }],
+        total_minor: 2500.into(),
+        currency: "EUR".parse().unwrap(),
         ..Default::default()
     };
     testkit::stream::publish(&prefix, "order", &paid).await;

@@ -2,6 +2,7 @@
 //! rate class at the gateway) and the reports for staff holding `analytics:read`, each as JSON
 //! or, with `Accept: text/csv`, as CSV.
 
+use contracts::types::{Amount, Sku};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -208,10 +209,14 @@ async fn revenue(
         .map(|s| RevenueRow {
             period: s.period,
             orders: s.orders,
-            revenue_minor: s.revenue_minor,
-            average_order_minor: if s.orders == 0 { 0 } else { (2 * s.revenue_minor + s.orders) / (2 * s.orders) },
-            refunded_minor: s.refunded_minor,
-            net_revenue_minor: s.revenue_minor - s.refunded_minor,
+            revenue_minor: Amount::new(s.revenue_minor),
+            average_order_minor: Amount::new(if s.orders == 0 {
+                0
+            } else {
+                (2 * s.revenue_minor + s.orders) / (2 * s.orders)
+            }),
+            refunded_minor: Amount::new(s.refunded_minor),
+            net_revenue_minor: Amount::new(s.revenue_minor.saturating_sub(s.refunded_minor)),
             failed_payments: s.failed_payments,
         })
         .collect();
@@ -223,7 +228,7 @@ async fn revenue(
 pub(crate) struct RefundsRow {
     period: NaiveDate,
     refunds: i64,
-    refunded_minor: i64,
+    refunded_minor: Amount,
 }
 
 /// The report's rows.
@@ -250,7 +255,7 @@ async fn refunds(
     let items: Vec<RefundsRow> = store::sales(&state.pool, &window)
         .await?
         .into_iter()
-        .map(|s| RefundsRow { period: s.period, refunds: s.refunds, refunded_minor: s.refunded_minor })
+        .map(|s| RefundsRow { period: s.period, refunds: s.refunds, refunded_minor: Amount::new(s.refunded_minor) })
         .collect();
     report(&headers, "refunds", items)
 }
@@ -258,12 +263,12 @@ async fn refunds(
 /// A best seller.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct ProductRow {
-    sku: String,
+    sku: Sku,
     /// The product and variant as last ordered.
     title: String,
     units: i64,
     /// Units × unit price, gross, minor units.
-    revenue_minor: i64,
+    revenue_minor: Amount,
 }
 
 /// The report's rows.

@@ -15,14 +15,19 @@ fn paid(total: i64, lines: Vec<OrderLine>) -> OrderPaid {
         user_id: Uuid::now_v7(),
         email: "shopper@example.com".into(),
         lines,
-        total_minor: total,
-        currency: "EUR".into(),
+        total_minor: total.into(),
+        currency: "EUR".parse().unwrap(),
         ..Default::default()
     }
 }
 
-fn line(sku: &str, quantity: i64, unit: i64) -> OrderLine {
-    OrderLine { sku: sku.into(), quantity, unit_price_minor: unit, title: format!("Product {sku}") }
+fn line(sku: &str, quantity: u32, unit: i64) -> OrderLine {
+    OrderLine {
+        sku: sku.parse().unwrap(),
+        quantity: quantity.into(),
+        unit_price_minor: unit.into(),
+        title: format!("Product {sku}"),
+    }
 }
 
 #[tokio::test]
@@ -43,10 +48,10 @@ async fn replaying_the_same_domain_events_leaves_every_rollup_unchanged() {
                     user_id: Uuid::now_v7(),
                     email: "shopper@example.com".into(),
                     refund_id: Uuid::now_v7(),
-                    amount_minor: 1000,
-                    refunded_minor: 1000,
-                    currency: "EUR".into(),
-                    status: "partially_refunded".into(),
+                    amount_minor: 1000.into(),
+                    refunded_minor: 1000.into(),
+                    currency: "EUR".parse().unwrap(),
+                    status: "partially_refunded".parse().unwrap(),
                     reason: "damaged".into(),
                 },
             ),
@@ -64,13 +69,16 @@ async fn replaying_the_same_domain_events_leaves_every_rollup_unchanged() {
             UserRegistered::DOMAIN,
         ),
         (
-            Envelope::new("inventory", &StockLow { sku: "MUG".into(), available_quantity: 2, threshold: 5 }),
+            Envelope::new(
+                "inventory",
+                &StockLow { sku: "MUG".parse().unwrap(), available_quantity: 2u32.into(), threshold: 5 },
+            ),
             StockLow::DOMAIN,
         ),
         (
             Envelope::new(
                 "inventory",
-                &StockChanged { sku: "MUG".into(), available: true, available_quantity: 1, seq: 9 },
+                &StockChanged { sku: "MUG".parse().unwrap(), available: true, available_quantity: 1u32.into(), seq: 9 },
             ),
             StockLow::DOMAIN,
         ),

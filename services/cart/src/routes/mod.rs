@@ -4,6 +4,7 @@
 
 mod internal;
 
+use contracts::types::{Amount, Currency, Quantity, Sku};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -44,7 +45,7 @@ pub(crate) struct Limits {
 pub(crate) struct Prices {
     client: ProductClient,
     ttl: Duration,
-    seen: Mutex<HashMap<String, (VariantInfo, Instant)>>,
+    seen: Mutex<HashMap<Sku, (VariantInfo, Instant)>>,
 }
 
 impl Prices {
@@ -54,9 +55,9 @@ impl Prices {
 
     /// The variants of `skus` (unknown ones absent), asking product only for those not seen
     /// within the TTL.
-    async fn of(&self, skus: &[String]) -> Result<Vec<VariantInfo>> {
+    async fn of(&self, skus: &[Sku]) -> Result<Vec<VariantInfo>> {
         let now = Instant::now();
-        let (mut found, missing): (Vec<VariantInfo>, Vec<String>) = {
+        let (mut found, missing): (Vec<VariantInfo>, Vec<Sku>) = {
             let seen = self.seen.lock().expect("price cache lock");
             let mut found = Vec::new();
             let mut missing = Vec::new();
@@ -92,7 +93,7 @@ pub(crate) struct AppState {
     /// Prices discount codes (the order service owns them and the totals function).
     pub orders: OrderClient,
     pub limits: Limits,
-    pub currency: String,
+    pub currency: Currency,
 }
 
 impl AppState {
@@ -113,9 +114,9 @@ impl AppState {
     /// and priced now.
     async fn show(&self, owner: &Owner, ttl: Duration) -> Result<Cart> {
         let stored = self.carts.read(owner, ttl).await?;
-        let skus: Vec<String> = stored.lines.iter().map(|l| l.sku.clone()).collect();
+        let skus: Vec<Sku> = stored.lines.iter().map(|l| l.sku.clone()).collect();
         let variants = self.prices.of(&skus).await?;
-        let cart = render(stored.lines, &variants, stored.updated_ms, &self.currency);
+        let cart = render(stored.lines, &variants, stored.updated_ms, self.currency);
         let discount = match stored.discount_code {
             None => None,
             Some(code) => Some(match self.quote(owner, &code, &cart).await {
@@ -126,7 +127,7 @@ impl AppState {
                     // The cart still shows; the order checks the code again at checkout.
                     tracing::warn!(%error, "a discount code could not be checked");
                     let refusal = Some("the discount cannot be checked right now".to_owned());
-                    CartDiscount { code, discount_minor: 0, refusal }
+                    CartDiscount { code, discount_minor: Amount::ZERO, refusal }
                 }
             }),
         };
@@ -196,7 +197,7 @@ pub(crate) struct NewCart {
     description = "Nothing is stored until the first line is added. Signed-in shoppers need no token: their bearer token names their cart.",
     responses((status = 201, description = "The token and the (empty) cart.", body = NewCart)))]
 async fn create_cart(State(state): State<AppState>) -> Response {
-    let cart = render(Vec::new(), &[], None, &state.currency);
+    let cart = render(Vec::new(), &[], None, state.currency);
     private(StatusCode::CREATED, NewCart { cart_token: state.tokens.issue(), cart })
 }
 
@@ -234,19 +235,21 @@ async fn clear_cart(State(state): State<AppState>, caller: Caller, headers: Head
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AddItem {
+    #[schema(value_type = Sku)]
     sku: String,
     /// Added to the line's quantity.
-    quantity: i64,
+    quantity: Quantity,
 }
 
 /// A line's new quantity.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SetItem {
-    quantity: i64,
+    quantity: Quantity,
 }
 
-fn check_quantity(state: &AppState, quantity: i64) -> Result<()> {
+fn check_quantity(state: &AppState, quantity: Quantity) -> Result<()> {
+    let quantity = quantity.get();
     let max = state.limits.max_line_quantity;
     if (1..=max).contains(&quantity) {
         return Ok(());
@@ -285,19 +288,20 @@ async fn add_item(
 ) -> Result<Response> {
     let (owner, ttl) = state.owner(&caller, &headers)?;
     check_quantity(&state, body.quantity)?;
-    let sku = body.sku.trim().to_owned();
+    // Text that is no SKU is no SKU on sale.
+    let sku = Sku::parse(body.sku.trim()).map_err(|_| ApiError::UnknownSku(body.sku.trim().to_owned()))?;
     let variant = state
         .prices
         .of(std::slice::from_ref(&sku))
         .await?
         .into_iter()
         .find(|v| v.purchasable)
-        .ok_or_else(|| ApiError::UnknownSku(sku.clone()))?;
+        .ok_or_else(|| ApiError::UnknownSku(sku.to_string()))?;
     if !variant.in_stock {
         return Err(ApiError::OutOfStock(sku));
     }
     let bounds = Bounds { max_quantity: state.limits.max_line_quantity, max_lines: state.limits.max_lines, ttl };
-    let changed = state.carts.add(&owner, &sku, body.quantity, variant.price_minor, bounds).await?;
+    let changed = state.carts.add(&owner, sku.as_str(), body.quantity.get(), variant.price_minor, bounds).await?;
     applied(&state, changed)?;
     Ok(private(StatusCode::OK, state.show(&owner, ttl).await?))
 }
@@ -321,7 +325,7 @@ async fn set_item(
 ) -> Result<Response> {
     let (owner, ttl) = state.owner(&caller, &headers)?;
     check_quantity(&state, body.quantity)?;
-    applied(&state, state.carts.set(&owner, &sku, body.quantity, ttl).await?)?;
+    applied(&state, state.carts.set(&owner, &sku, body.quantity.get(), ttl).await?)?;
     Ok(private(StatusCode::OK, state.show(&owner, ttl).await?))
 }
 

@@ -175,7 +175,12 @@ async fn a_cart_lives_on_while_used_and_paid_lines_leave_it() {
     let paid = OrderPaid {
         order_id: uuid::Uuid::now_v7(),
         user_id,
-        lines: vec![OrderLine { sku: "DEMO-0001-M".into(), quantity: 2, unit_price_minor: 2400, title: String::new() }],
+        lines: vec![OrderLine {
+            sku: "DEMO-0001-M".parse().unwrap(),
+            quantity: 2u32.into(),
+            unit_price_minor: 2400.into(),
+            title: String::new(),
+        }],
         ..OrderPaid::default()
     };
     testkit::stream::publish(&app.redis_prefix, "order", &paid).await;
@@ -192,7 +197,12 @@ async fn a_cart_lives_on_while_used_and_paid_lines_leave_it() {
     let later = OrderPaid {
         order_id: uuid::Uuid::now_v7(),
         user_id,
-        lines: vec![OrderLine { sku: "DEMO-0002-S".into(), quantity: 1, unit_price_minor: 2400, title: String::new() }],
+        lines: vec![OrderLine {
+            sku: "DEMO-0002-S".parse().unwrap(),
+            quantity: 1u32.into(),
+            unit_price_minor: 2400.into(),
+            title: String::new(),
+        }],
         ..OrderPaid::default()
     };
     testkit::stream::publish(&app.redis_prefix, "order", &later).await;

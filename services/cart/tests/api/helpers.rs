@@ -32,7 +32,7 @@ impl TestApp {
         let product_addr =
             product::build(product::ProductConfig::new(product_config)).await.expect("product starts").spawn();
         let product_pool = db.pool_as("product").await;
-        product::seed::seed_demo_catalog(&product_pool, "EUR").await.expect("seed");
+        product::seed::seed_demo_catalog(&product_pool, contracts::types::Currency::EUR).await.expect("seed");
         sqlx::query("update variants set in_stock = true").execute(&product_pool).await.unwrap();
         let mut service = testkit::service_config("cart", None);
         testkit::point_at(&mut service, "product", product_addr);

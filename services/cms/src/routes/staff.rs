@@ -2,6 +2,7 @@
 //! their drafts, publishing now or on a schedule, taking down, versions and restoring them,
 //! preview links, menus, snippets, and the record of storefront revalidations.
 
+use contracts::types::DeliveryStatus;
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
@@ -478,8 +479,8 @@ pub(super) struct RevalidationView {
     key: String,
     paths: Vec<String>,
     tags: Vec<String>,
-    /// `pending` (retrying), `sent` or `failed`.
-    status: String,
+    /// `pending`: retrying.
+    status: DeliveryStatus,
     attempts: i32,
     last_error: Option<String>,
     created_at: DateTime<Utc>,

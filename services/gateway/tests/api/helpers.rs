@@ -93,7 +93,7 @@ impl TestGateway {
             instances.push(ProductInstance::start(&db, None).await);
         }
         let pool = db.pool_as("product").await;
-        product::seed::seed_demo_catalog(&pool, "EUR").await.unwrap();
+        product::seed::seed_demo_catalog(&pool, contracts::types::Currency::EUR).await.unwrap();
 
         let mut service = testkit::service_config("gateway", None);
         service.redis.as_mut().unwrap().key_prefix = prefix;

@@ -2,6 +2,7 @@
 //! levels, reservations (all or nothing, idempotent by id, rows locked in SKU order), their
 //! commit and release (from order events), and the sweep of orphaned reservations.
 
+use contracts::types::{ReservationStatus, Sku};
 use events::catalog::{InventoryCommitted, InventoryReleased, InventoryReserved, ReservedLine, StockChanged, StockLow};
 use service_kit::{FieldCode, FieldError, Problem};
 use sqlx::{PgConnection, PgPool};
@@ -18,14 +19,17 @@ async fn announce_change(tx: &mut PgConnection, available_before: i64, row: &Sto
         let event = StockChanged {
             sku: row.sku.clone(),
             available: row.available() > 0,
-            available_quantity: row.available(),
+            available_quantity: row.available_quantity(),
             seq: row.seq,
         };
         events::enqueue(tx, crate::SERVICE, &event).await?;
     }
     if said.low {
-        let event =
-            StockLow { sku: row.sku.clone(), available_quantity: row.available(), threshold: row.low_threshold };
+        let event = StockLow {
+            sku: row.sku.clone(),
+            available_quantity: row.available_quantity(),
+            threshold: row.low_threshold,
+        };
         events::enqueue(tx, crate::SERVICE, &event).await?;
     }
     Ok(())
@@ -39,7 +43,7 @@ async fn change(
     reserved: i64,
     why: &Why<'_>,
 ) -> Result<StockRow> {
-    let after = store::movement(tx, &before.sku, on_hand, reserved, why).await?.ok_or(ApiError::UnknownSku)?;
+    let after = store::movement(tx, before.sku.as_str(), on_hand, reserved, why).await?.ok_or(ApiError::UnknownSku)?;
     announce_change(tx, before.available(), &after).await?;
     Ok(after)
 }
@@ -121,7 +125,7 @@ pub enum Reserve {
 }
 
 fn event_lines(lines: &[Line]) -> Vec<ReservedLine> {
-    lines.iter().map(|l| ReservedLine { sku: l.sku.clone(), quantity: l.quantity }).collect()
+    lines.to_vec()
 }
 
 /// Holds every line or none. `lines` are normalized (merged, sorted by SKU). The reservation
@@ -130,17 +134,17 @@ pub async fn reserve(pool: &PgPool, id: Uuid, lines: &[Line], hold_secs: f64, ac
     let mut tx = pool.begin().await?;
     if !store::insert_reservation(&mut tx, id, lines, hold_secs).await? {
         let existing = store::lock_reservation(&mut tx, id).await?.ok_or(ApiError::ReservationConflict)?;
-        return match (existing.lines.0 == lines, existing.status.as_str()) {
+        return match (existing.lines.0 == lines, existing.status) {
             (false, _) => Err(ApiError::ReservationConflict),
-            (true, "held") => Ok(Reserve::Replayed(existing)),
+            (true, ReservationStatus::Held) => Ok(Reserve::Replayed(existing)),
             (true, _) => Err(ApiError::ReservationReleased),
         };
     }
-    let skus: Vec<String> = lines.iter().map(|l| l.sku.clone()).collect();
+    let skus: Vec<Sku> = lines.iter().map(|l| l.sku.clone()).collect();
     let rows = store::lock_in_order(&mut tx, &skus).await?;
-    let short: Vec<String> = lines
+    let short: Vec<Sku> = lines
         .iter()
-        .filter(|line| !rows.iter().any(|row| row.sku == line.sku && row.available() >= line.quantity))
+        .filter(|line| !rows.iter().any(|row| row.sku == line.sku && row.available() >= line.quantity.get()))
         .map(|line| line.sku.clone())
         .collect();
     if !short.is_empty() {
@@ -151,7 +155,7 @@ pub async fn reserve(pool: &PgPool, id: Uuid, lines: &[Line], hold_secs: f64, ac
     let why = Why { reason: "reserve", reference: Some(&reference), actor };
     for line in lines {
         let row = rows.iter().find(|row| row.sku == line.sku).expect("every line's row was checked");
-        change(&mut tx, row, 0, line.quantity, &why).await?;
+        change(&mut tx, row, 0, line.quantity.get(), &why).await?;
     }
     let reservation = store::lock_reservation(&mut tx, id).await?.expect("written above");
     let event = InventoryReserved { reservation_id: id, lines: event_lines(lines), expires_at: reservation.expires_at };
@@ -166,18 +170,18 @@ pub async fn reserve(pool: &PgPool, id: Uuid, lines: &[Line], hold_secs: f64, ac
 /// `StockLost` names the short SKUs and nothing changes.
 pub async fn commit(tx: &mut PgConnection, id: Uuid, actor: &str) -> Result<ReservationRow> {
     let reservation = store::lock_reservation(tx, id).await?.ok_or(ApiError::ReservationNotFound)?;
-    let held = match reservation.status.as_str() {
-        "committed" => return Ok(reservation),
-        "released" => false,
-        _ => true,
+    let held = match reservation.status {
+        ReservationStatus::Committed => return Ok(reservation),
+        ReservationStatus::Released => false,
+        ReservationStatus::Held => true,
     };
-    let skus: Vec<String> = reservation.lines.iter().map(|l| l.sku.clone()).collect();
+    let skus: Vec<Sku> = reservation.lines.iter().map(|l| l.sku.clone()).collect();
     let rows = store::lock_in_order(tx, &skus).await?;
     if !held {
-        let short: Vec<String> = reservation
+        let short: Vec<Sku> = reservation
             .lines
             .iter()
-            .filter(|line| !rows.iter().any(|row| row.sku == line.sku && row.available() >= line.quantity))
+            .filter(|line| !rows.iter().any(|row| row.sku == line.sku && row.available() >= line.quantity.get()))
             .map(|line| line.sku.clone())
             .collect();
         if !short.is_empty() {
@@ -190,40 +194,40 @@ pub async fn commit(tx: &mut PgConnection, id: Uuid, actor: &str) -> Result<Rese
     let unreserve = |quantity: i64| if held { -quantity } else { 0 };
     for line in reservation.lines.iter() {
         let row = rows.iter().find(|row| row.sku == line.sku).ok_or(ApiError::UnknownSku)?;
-        change(tx, row, -line.quantity, unreserve(line.quantity), &why).await?;
+        change(tx, row, -line.quantity.get(), unreserve(line.quantity.get()), &why).await?;
     }
-    store::set_status(tx, id, "committed", None).await?;
+    store::set_status(tx, id, ReservationStatus::Committed, None).await?;
     events::enqueue(
         tx,
         crate::SERVICE,
         &InventoryCommitted { reservation_id: id, lines: event_lines(&reservation.lines) },
     )
     .await?;
-    Ok(ReservationRow { status: "committed".into(), ..reservation })
+    Ok(ReservationRow { status: ReservationStatus::Committed, ..reservation })
 }
 
 /// Lets a held reservation go. Releasing a released one changes nothing; a committed one is a
 /// sale and stays one (`ReservationConflict`).
 pub async fn release(tx: &mut PgConnection, id: Uuid, reason: &str, actor: &str) -> Result<ReservationRow> {
     let reservation = store::lock_reservation(tx, id).await?.ok_or(ApiError::ReservationNotFound)?;
-    match reservation.status.as_str() {
-        "released" => return Ok(reservation),
-        "committed" => return Err(ApiError::ReservationConflict),
-        _ => {}
+    match reservation.status {
+        ReservationStatus::Released => return Ok(reservation),
+        ReservationStatus::Committed => return Err(ApiError::ReservationConflict),
+        ReservationStatus::Held => {}
     }
-    let skus: Vec<String> = reservation.lines.iter().map(|l| l.sku.clone()).collect();
+    let skus: Vec<Sku> = reservation.lines.iter().map(|l| l.sku.clone()).collect();
     let rows = store::lock_in_order(tx, &skus).await?;
     let reference = id.to_string();
     let why = Why { reason: "release", reference: Some(&reference), actor };
     for line in reservation.lines.iter() {
         let row = rows.iter().find(|row| row.sku == line.sku).ok_or(ApiError::UnknownSku)?;
-        change(tx, row, 0, -line.quantity, &why).await?;
+        change(tx, row, 0, -line.quantity.get(), &why).await?;
     }
-    store::set_status(tx, id, "released", Some(reason)).await?;
+    store::set_status(tx, id, ReservationStatus::Released, Some(reason)).await?;
     let event =
         InventoryReleased { reservation_id: id, lines: event_lines(&reservation.lines), reason: reason.to_owned() };
     events::enqueue(tx, crate::SERVICE, &event).await?;
-    Ok(ReservationRow { status: "released".into(), ..reservation })
+    Ok(ReservationRow { status: ReservationStatus::Released, ..reservation })
 }
 
 /// Commits a reservation in a transaction of its own (the order service's direct call).

@@ -7,16 +7,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use contracts::inventory::{
-    COMMIT_PATH, Line as WireLine, RELEASE_PATH, RESERVATIONS_PATH, Reservation, ReserveRequest,
-};
+use contracts::inventory::{COMMIT_PATH, RELEASE_PATH, RESERVATIONS_PATH, Reservation, ReserveRequest};
 use internal_token::Caller;
 use service_kit::{FieldErrors, Json};
 use uuid::Uuid;
 
 use super::AppState;
 use crate::app::stock::{self, Reserve};
-use crate::domain::{Line, normalize_lines};
+use crate::domain::normalize_lines;
 use crate::error::{ApiError, Result};
 use crate::store::ReservationRow;
 
@@ -29,20 +27,14 @@ pub(super) fn router(state: AppState) -> Router {
 }
 
 fn wire(row: ReservationRow) -> Reservation {
-    Reservation {
-        id: row.id,
-        status: row.status,
-        lines: row.lines.0.into_iter().map(|l| WireLine { sku: l.sku, quantity: l.quantity }).collect(),
-        expires_at: row.expires_at,
-    }
+    Reservation { id: row.id, status: row.status, lines: row.lines.0, expires_at: row.expires_at }
 }
 
 /// `POST /internal/reservations`: 201 when newly held, 200 when replayed, 409 `out_of_stock`
 /// naming the SKUs (nothing held) or `reservation_conflict` (the id holds other lines).
 async fn reserve(State(state): State<AppState>, caller: Caller, Json(body): Json<ReserveRequest>) -> Result<Response> {
     let mut errors = FieldErrors::default();
-    let asked: Vec<Line> = body.lines.into_iter().map(|l| Line { sku: l.sku, quantity: l.quantity }).collect();
-    let lines = normalize_lines(&mut errors, &asked);
+    let lines = normalize_lines(&mut errors, &body.lines);
     errors.finish()?;
     let hold = body.hold_secs.map_or(state.hold_secs, |s| s.clamp(1, 24 * 3600) as f64);
     Ok(match stock::reserve(&state.pool, body.id, &lines, hold, caller.service()).await? {

@@ -6,6 +6,7 @@ mod internal;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::middleware::from_fn;
+use contracts::types::{Quantity, Sku};
 use internal_token::{Caller, only_from};
 use serde::{Deserialize, Serialize};
 use service_kit::problem_schema::ProblemSchema;
@@ -53,20 +54,21 @@ pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
 /// Whether a SKU can be bought now.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct Availability {
+    #[schema(value_type = Sku)]
     sku: String,
     /// On hand minus reserved is above zero.
     available: bool,
     /// How many, when the shop shows quantities.
     #[serde(skip_serializing_if = "Option::is_none")]
-    quantity: Option<i64>,
+    quantity: Option<Quantity>,
 }
 
 impl AppState {
     fn availability(&self, sku: String, row: Option<&StockRow>) -> Availability {
-        let available_quantity = row.map_or(0, |r| r.available().max(0));
+        let available_quantity = row.map_or(Quantity::ZERO, StockRow::available_quantity);
         Availability {
             sku,
-            available: available_quantity > 0,
+            available: !available_quantity.is_zero(),
             quantity: self.show_quantity.then_some(available_quantity),
         }
     }

@@ -6,12 +6,14 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use contracts::types::{Quantity, ReservationStatus, Sku};
+
 use crate::domain::Line;
 
 /// A SKU's stock as staff see it.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct StockRow {
-    pub sku: String,
+    pub sku: Sku,
     pub on_hand: i64,
     pub reserved: i64,
     pub low_threshold: i64,
@@ -23,6 +25,12 @@ pub struct StockRow {
 impl StockRow {
     pub fn available(&self) -> i64 {
         self.on_hand - self.reserved
+    }
+
+    /// What can be sold, as a quantity (never below zero: the row's CHECK keeps reserved within
+    /// on hand).
+    pub fn available_quantity(&self) -> Quantity {
+        Quantity::new(self.available()).unwrap_or(Quantity::ZERO)
     }
 }
 
@@ -79,7 +87,7 @@ pub async fn set_threshold(tx: &mut PgConnection, sku: &str, threshold: i64) -> 
 }
 
 /// Locks the rows of `skus` in SKU order (every writer locks in this order: no deadlocks).
-pub async fn lock_in_order(tx: &mut PgConnection, skus: &[String]) -> sqlx::Result<Vec<StockRow>> {
+pub async fn lock_in_order(tx: &mut PgConnection, skus: &[Sku]) -> sqlx::Result<Vec<StockRow>> {
     sqlx::query_as(
         "select sku, on_hand, reserved, low_threshold, seq, updated_at from stock \
          where sku = any($1) order by sku for update",
@@ -127,7 +135,7 @@ pub async fn movements(pool: &PgPool, sku: &str, before: Option<Uuid>, limit: i6
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ReservationRow {
     pub id: Uuid,
-    pub status: String,
+    pub status: ReservationStatus,
     pub lines: sqlx::types::Json<Vec<Line>>,
     pub expires_at: DateTime<Utc>,
 }
@@ -155,7 +163,12 @@ pub async fn lock_reservation(tx: &mut PgConnection, id: Uuid) -> sqlx::Result<O
         .await
 }
 
-pub async fn set_status(tx: &mut PgConnection, id: Uuid, status: &str, reason: Option<&str>) -> sqlx::Result<()> {
+pub async fn set_status(
+    tx: &mut PgConnection,
+    id: Uuid,
+    status: ReservationStatus,
+    reason: Option<&str>,
+) -> sqlx::Result<()> {
     sqlx::query("update reservations set status = $2, release_reason = $3, updated_at = now() where id = $1")
         .bind(id)
         .bind(status)

@@ -51,12 +51,17 @@ async fn order_messages_go_by_email_and_by_sms_and_push_where_the_shopper_asked_
         number: "SF-000041".into(),
         user_id: texter,
         email: email(texter),
-        lines: vec![OrderLine { sku: "MUG".into(), quantity: 2, unit_price_minor: 1400, title: "Mug".into() }],
-        subtotal_minor: 2800,
-        shipping_minor: 490,
-        tax_minor: 525,
-        total_minor: 3290,
-        currency: "EUR".into(),
+        lines: vec![OrderLine {
+            sku: "MUG".parse().unwrap(),
+            quantity: 2u32.into(),
+            unit_price_minor: 1400.into(),
+            title: "Mug".into(),
+        }],
+        subtotal_minor: 2800.into(),
+        shipping_minor: 490.into(),
+        tax_minor: 525.into(),
+        total_minor: 3290.into(),
+        currency: "EUR".parse().unwrap(),
         ship_to: vec!["Ada Lovelace".into(), "Unter den Linden 1".into(), "10115 Berlin".into(), "DE".into()],
         ..OrderPaid::default()
     };
@@ -80,10 +85,10 @@ async fn order_messages_go_by_email_and_by_sms_and_push_where_the_shopper_asked_
         user_id: quiet,
         email: email(quiet),
         refund_id: Uuid::now_v7(),
-        amount_minor: 1990,
-        refunded_minor: 1990,
-        currency: "EUR".into(),
-        status: "expired".into(),
+        amount_minor: 1990.into(),
+        refunded_minor: 1990.into(),
+        currency: "EUR".parse().unwrap(),
+        status: "expired".parse().unwrap(),
         reason: "the payment arrived after the order expired or was cancelled".into(),
     };
     testkit::stream::publish(&shop.prefix, "order", &refunded).await;

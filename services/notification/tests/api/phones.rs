@@ -35,7 +35,7 @@ fn paid(shopper: Uuid, number: &str) -> OrderPaid {
         number: number.into(),
         user_id: shopper,
         email: format!("{shopper}@example.com"),
-        currency: "EUR".into(),
+        currency: "EUR".parse().unwrap(),
         ..OrderPaid::default()
     }
 }

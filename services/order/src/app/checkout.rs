@@ -9,6 +9,7 @@
 //! the short unpaid hold until a payment is started.
 
 use contracts::inventory::{Line, ReserveRequest, Reserved};
+use contracts::types::{Amount, MAX_PRICE, Sku};
 use contracts::user::PostalAddress;
 use events::catalog::{OrderCreated, OrderLine};
 use internal_token::Subject;
@@ -21,7 +22,7 @@ use crate::store::{self, NewLine, NewOrder, OrderView};
 
 /// The largest subtotal one order may have (a thousand of the largest prices), far inside
 /// `i64` for every sum the totals function makes of it.
-const MAX_ORDER_MINOR: i64 = 1_000 * contracts::money::MAX_PRICE_MINOR;
+const MAX_ORDER_MINOR: i64 = 1_000 * MAX_PRICE.minor();
 
 /// What claiming an Idempotency-Key found.
 #[derive(Debug, PartialEq, Eq)]
@@ -123,22 +124,26 @@ async fn make(state: &AppState, user_id: Uuid, order_id: Uuid, key: &str, ship_t
         ShipTo::Typed(address) => address.clone(),
     };
     let email = state.users.contact(user_id).await?.and_then(|c| c.email).ok_or(ApiError::EmailUnverified)?;
-    let skus: Vec<String> = cart.lines.iter().map(|l| l.sku.clone()).collect();
+    let skus: Vec<Sku> = cart.lines.iter().map(|l| l.sku.clone()).collect();
     let variants = state.products.variants(&skus).await?;
-    let unsold: Vec<String> =
+    let unsold: Vec<Sku> =
         skus.iter().filter(|sku| !variants.iter().any(|v| &v.sku == *sku && v.purchasable)).cloned().collect();
     if !unsold.is_empty() {
         return Err(ApiError::OutOfStock(unsold));
     }
-    // Checked: prices are bounded (`contracts::money`), and a sum that would wrap is refused
-    // rather than sold for what it wrapped to.
-    let subtotal = contracts::money::checked_subtotal(
-        cart.lines
-            .iter()
-            .map(|line| (line.quantity, variants.iter().find(|v| v.sku == line.sku).map_or(0, |v| v.price_minor))),
-    )
-    .filter(|subtotal| *subtotal <= MAX_ORDER_MINOR)
-    .ok_or(ApiError::AmountOutOfRange)?;
+    // Checked: prices are bounded (`contracts::types::MAX_PRICE`), and a sum that would wrap is
+    // refused rather than sold for what it wrapped to.
+    let subtotal = cart
+        .lines
+        .iter()
+        .try_fold(Amount::ZERO, |sum, line| {
+            let unit = variants.iter().find(|v| v.sku == line.sku).map_or(Amount::ZERO, |v| v.price_minor);
+            sum.checked_add(unit.times(line.quantity)?)
+        })
+        .ok()
+        .map(Amount::minor)
+        .filter(|subtotal| *subtotal <= MAX_ORDER_MINOR)
+        .ok_or(ApiError::AmountOutOfRange)?;
     // The code's use is counted first (once per order id, so a retry counts it once); every
     // failure after it gives it back.
     let discount = match &cart.discount_code {
@@ -164,7 +169,7 @@ async fn check_limits(
     user_id: Uuid,
     cart: &contracts::cart::UserCart,
 ) -> Result<()> {
-    let lines: Vec<(String, i64)> = cart.lines.iter().map(|l| (l.sku.clone(), l.quantity)).collect();
+    let lines: Vec<(String, i64)> = cart.lines.iter().map(|l| (l.sku.to_string(), l.quantity.get())).collect();
     let skus: Vec<String> = lines.iter().map(|(sku, _)| sku.clone()).collect();
     let (open, units) = store::unpaid_holdings(conn, user_id, &skus).await?;
     state.limits.check(open, &lines, &units).map_err(ApiError::Limit)
@@ -207,10 +212,9 @@ async fn reserve_and_write(
         .iter()
         .map(|line| {
             let variant = variants.iter().find(|v| v.sku == line.sku).expect("checked above");
-            (
-                PricedLine { sku: line.sku.clone(), quantity: line.quantity, unit_price_minor: variant.price_minor },
-                variant.title.clone(),
-            )
+            let line =
+                PricedLine { sku: line.sku.clone(), quantity: line.quantity, unit_price_minor: variant.price_minor };
+            (line, variant.title.clone())
         })
         .collect();
     let lines: Vec<PricedLine> = priced.iter().map(|(line, _)| line.clone()).collect();
@@ -230,7 +234,7 @@ async fn reserve_and_write(
     let order = NewOrder {
         id: order_id,
         user_id,
-        currency: &state.currency,
+        currency: state.currency,
         totals: &totals,
         lines: new_lines,
         shipping_address: serde_json::to_value(address).expect("an address serializes"),
@@ -264,8 +268,8 @@ async fn reserve_and_write(
                 title: title.clone(),
             })
             .collect(),
-        total_minor: totals.total_minor,
-        currency: state.currency.clone(),
+        total_minor: Amount::new(totals.total_minor),
+        currency: state.currency,
         payment_deadline,
     };
     events::enqueue(&mut tx, crate::SERVICE, &event).await?;

@@ -22,7 +22,7 @@ use crate::domain::Pricing;
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub pool: PgPool,
-    pub currency: String,
+    pub currency: contracts::types::Currency,
     pub pricing: Pricing,
     pub payment_window: Duration,
     /// How long an order without a started payment holds its stock (at most the window).

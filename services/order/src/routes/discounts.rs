@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use contracts::types::Amount;
 use internal_token::Caller;
 use serde::{Deserialize, Serialize};
 use service_kit::problem_schema::ProblemSchema;
@@ -40,7 +41,7 @@ pub(super) struct DiscountBody {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<i32>)]
     max_uses_per_customer: Option<Option<i32>>,
-    min_subtotal_minor: Option<i64>,
+    min_subtotal_minor: Option<Amount>,
     active: Option<bool>,
 }
 
@@ -97,7 +98,7 @@ impl DiscountBody {
         {
             errors.push("max_uses", FieldCode::OutOfRange, "below the uses counted so far");
         }
-        if self.min_subtotal_minor.is_some_and(|m| m < 0) {
+        if self.min_subtotal_minor.is_some_and(Amount::is_negative) {
             errors.push("min_subtotal_minor", FieldCode::OutOfRange, "0 or more");
         }
         let starts = self.starts_at.unwrap_or(current.and_then(|c| c.starts_at));
@@ -115,7 +116,7 @@ impl DiscountBody {
             ends_at: self.ends_at,
             max_uses: self.max_uses,
             max_uses_per_customer: self.max_uses_per_customer,
-            min_subtotal_minor: self.min_subtotal_minor,
+            min_subtotal_minor: self.min_subtotal_minor.map(Amount::minor),
             active: self.active,
         })
     }

@@ -6,6 +6,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use contracts::order::{DISCOUNT_QUOTE_PATH, ORDER_PATH, OrderSummary, Quote, QuoteRequest};
+use contracts::types::Amount;
 use service_kit::Json;
 
 use super::{AppState, order_id};
@@ -72,23 +73,19 @@ async fn payment_started(State(state): State<AppState>, Path(id): Path<String>) 
 /// the discount from the one totals function (no address yet: no shipping, no tax).
 async fn quote(State(state): State<AppState>, Json(request): Json<QuoteRequest>) -> Result<Json<Quote>> {
     let code = request.code.trim().to_ascii_uppercase();
-    let lines: Vec<PricedLine> = request
-        .lines
-        .iter()
-        .map(|l| PricedLine { sku: l.sku.clone(), quantity: l.quantity, unit_price_minor: l.unit_price_minor })
-        .collect();
-    let subtotal = totals(&lines, None, "", &crate::domain::Pricing::none()).subtotal_minor;
+    let lines: &[PricedLine] = &request.lines;
+    let subtotal = totals(lines, None, "", &crate::domain::Pricing::none()).subtotal_minor;
     let checked = store::discounts::quote(&state.pool, &code, request.user_id, subtotal).await?;
     let (discount, refusal) = match checked {
         Ok(discount) => (Some(discount), None),
         Err(refusal) => (None, Some(refusal.public())),
     };
-    let priced = totals(&lines, discount, "", &crate::domain::Pricing::none());
+    let priced = totals(lines, discount, "", &crate::domain::Pricing::none());
     Ok(Json(Quote {
         code,
-        subtotal_minor: priced.subtotal_minor,
-        discount_minor: priced.discount_minor,
-        total_minor: priced.total_minor,
+        subtotal_minor: Amount::new(priced.subtotal_minor),
+        discount_minor: Amount::new(priced.discount_minor),
+        total_minor: Amount::new(priced.total_minor),
         refusal,
     }))
 }

@@ -4,6 +4,7 @@
 //! together in transactions.
 
 use chrono::{DateTime, Utc};
+use contracts::types::Amount;
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -23,7 +24,7 @@ pub(crate) struct DiscountView {
     pub ends_at: Option<DateTime<Utc>>,
     pub max_uses: Option<i32>,
     pub max_uses_per_customer: Option<i32>,
-    pub min_subtotal_minor: i64,
+    pub min_subtotal_minor: Amount,
     pub active: bool,
     /// Orders using it now (expired and cancelled ones gave theirs back).
     pub uses: i32,

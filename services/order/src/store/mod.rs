@@ -2,6 +2,7 @@
 //! and transitions, the shopper's and staff's reads, and the expiry scan.
 
 use chrono::{DateTime, Utc};
+use contracts::types::{Amount, Currency, Quantity, Sku};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -80,10 +81,10 @@ pub(crate) async fn prune_keys(pool: &PgPool) -> sqlx::Result<u64> {
 
 /// A line to write.
 pub(crate) struct NewLine {
-    pub sku: String,
+    pub sku: Sku,
     pub title: String,
-    pub quantity: i64,
-    pub unit_price_minor: i64,
+    pub quantity: Quantity,
+    pub unit_price_minor: Amount,
     pub discount_minor: i64,
     pub tax_minor: i64,
 }
@@ -92,7 +93,7 @@ pub(crate) struct NewLine {
 pub(crate) struct NewOrder<'a> {
     pub id: Uuid,
     pub user_id: Uuid,
-    pub currency: &'a str,
+    pub currency: Currency,
     pub totals: &'a domain::Totals,
     pub lines: Vec<NewLine>,
     pub shipping_address: serde_json::Value,
@@ -247,7 +248,7 @@ pub(crate) async fn lock_status(tx: &mut PgConnection, order_id: Uuid) -> sqlx::
 }
 
 /// An order's total and currency.
-pub(crate) async fn amount(conn: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Option<(i64, String)>> {
+pub(crate) async fn amount(conn: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Option<(Amount, Currency)>> {
     sqlx::query_as("select total_minor, currency::text from orders where id = $1")
         .bind(order_id)
         .fetch_optional(&mut *conn)
@@ -264,22 +265,21 @@ pub(crate) async fn transition(
     actor: &str,
     reason: &str,
 ) -> sqlx::Result<Option<Result<(Status, OrderFacts), IllegalTransition>>> {
-    let row: Option<(String, Uuid, String, String)> = sqlx::query_as(
+    let row: Option<(Status, Uuid, String, String)> = sqlx::query_as(
         "select status, user_id, number, contact_email from orders where id = $1 and ($2::uuid is null or user_id = $2) for update",
     )
     .bind(order_id)
     .bind(owner)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((status, user_id, number, contact_email)) = row else { return Ok(None) };
-    let from = Status::parse(&status).expect("the CHECK admits only known statuses");
+    let Some((from, user_id, number, contact_email)) = row else { return Ok(None) };
     let to = match domain::next(from, event) {
         Ok(to) => to,
         Err(illegal) => return Ok(Some(Err(illegal))),
     };
     sqlx::query("update orders set status = $2, updated_at = now() where id = $1")
         .bind(order_id)
-        .bind(to.as_str())
+        .bind(to)
         .execute(&mut *tx)
         .await?;
     record_transition(tx, order_id, Some(from), to, actor, reason).await?;
@@ -296,11 +296,11 @@ pub(crate) async fn transition(
 pub(crate) async fn record_refund(
     tx: &mut PgConnection,
     order_id: Uuid,
-    refunded_minor: i64,
+    refunded_minor: Amount,
     full: bool,
     reason: &str,
 ) -> sqlx::Result<Option<(Status, OrderFacts)>> {
-    let row: Option<(String, Uuid, String, String)> = sqlx::query_as(
+    let row: Option<(Status, Uuid, String, String)> = sqlx::query_as(
         "update orders set refunded_minor = greatest(refunded_minor, $2), updated_at = now() where id = $1 \
          returning status, user_id, number, contact_email",
     )
@@ -308,9 +308,8 @@ pub(crate) async fn record_refund(
     .bind(refunded_minor)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((status, user_id, number, contact_email)) = row else { return Ok(None) };
+    let Some((from, user_id, number, contact_email)) = row else { return Ok(None) };
     let facts = OrderFacts { id: order_id, number, user_id, contact_email };
-    let from = Status::parse(&status).expect("the CHECK admits only known statuses");
     if !from.was_paid() {
         return Ok(Some((from, facts)));
     }
@@ -335,15 +334,15 @@ pub(crate) async fn lock_overdue(tx: &mut PgConnection, limit: i64) -> sqlx::Res
 /// One line of an order as shown.
 #[derive(Clone, Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub(crate) struct OrderLineView {
-    pub sku: String,
+    pub sku: Sku,
     pub title: String,
-    pub quantity: i64,
+    pub quantity: Quantity,
     /// Gross, when ordered.
-    pub unit_price_minor: i64,
+    pub unit_price_minor: Amount,
     /// This line's share of the order's discount.
-    pub discount_minor: i64,
+    pub discount_minor: Amount,
     /// The VAT contained in the line.
-    pub tax_minor: i64,
+    pub tax_minor: Amount,
 }
 
 /// An order as its shopper (and staff) see it.
@@ -352,17 +351,17 @@ pub(crate) struct OrderView {
     pub id: Uuid,
     /// SF-000123.
     pub number: String,
-    pub status: String,
+    pub status: Status,
     #[schema(value_type = Vec<OrderLineView>)]
     pub lines: sqlx::types::Json<Vec<OrderLineView>>,
-    pub subtotal_minor: i64,
-    pub discount_minor: i64,
-    pub shipping_minor: i64,
-    pub tax_minor: i64,
-    pub total_minor: i64,
+    pub subtotal_minor: Amount,
+    pub discount_minor: Amount,
+    pub shipping_minor: Amount,
+    pub tax_minor: Amount,
+    pub total_minor: Amount,
     /// What went back to the shopper so far.
-    pub refunded_minor: i64,
-    pub currency: String,
+    pub refunded_minor: Amount,
+    pub currency: Currency,
     #[schema(value_type = Object)]
     pub shipping_address: serde_json::Value,
     pub payment_deadline: DateTime<Utc>,
@@ -429,7 +428,7 @@ pub(crate) async fn anonymise_customer(tx: &mut PgConnection, user_id: Uuid) -> 
 
 /// An order's state changes, oldest first.
 pub(crate) async fn transitions(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<contracts::order::Transition>> {
-    type Row = (Option<String>, String, String, String, DateTime<Utc>);
+    type Row = (Option<Status>, Status, String, String, DateTime<Utc>);
     let rows: Vec<Row> = sqlx::query_as(
         "select from_status, to_status, actor, reason, at from order_transitions where order_id = $1 order by at, id",
     )
@@ -450,7 +449,7 @@ pub(crate) async fn transitions(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<con
 
 /// An order's amount and owner, for the payment service.
 pub(crate) async fn summary(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<contracts::order::OrderSummary>> {
-    let row: Option<(Uuid, Uuid, String, String, i64, String)> =
+    let row: Option<(Uuid, Uuid, String, Status, Amount, Currency)> =
         sqlx::query_as("select id, user_id, number, status, total_minor, currency::text from orders where id = $1")
             .bind(id)
             .fetch_optional(pool)
@@ -468,19 +467,19 @@ pub(crate) async fn summary(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<cont
 /// ORDER_PAID of an order (its lines, totals and address; ORDER_DELIVERED takes its lines).
 pub(crate) async fn paid_event(tx: &mut PgConnection, facts: OrderFacts) -> sqlx::Result<events::catalog::OrderPaid> {
     let order_id = facts.id;
-    let lines: Vec<(String, i64, i64, String)> = sqlx::query_as(
+    let lines: Vec<(Sku, Quantity, Amount, String)> = sqlx::query_as(
         "select sku, quantity, unit_price_minor, title from order_lines where order_id = $1 order by position",
     )
     .bind(order_id)
     .fetch_all(&mut *tx)
     .await?;
     let (subtotal_minor, discount_minor, shipping_minor, tax_minor, total_minor, currency, address): (
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        String,
+        Amount,
+        Amount,
+        Amount,
+        Amount,
+        Amount,
+        Currency,
         serde_json::Value,
     ) = sqlx::query_as(
         "select subtotal_minor, discount_minor, shipping_minor, tax_minor, total_minor, currency::text, shipping_address \

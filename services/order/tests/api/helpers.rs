@@ -58,7 +58,7 @@ impl Shop {
         let product_addr =
             product::build(product::ProductConfig::new(config("product", &db, &prefix))).await.unwrap().spawn();
         let product_pool = db.pool_as("product").await;
-        product::seed::seed_demo_catalog(&product_pool, "EUR").await.unwrap();
+        product::seed::seed_demo_catalog(&product_pool, contracts::types::Currency::EUR).await.unwrap();
         sqlx::query("update variants set in_stock = true").execute(&product_pool).await.unwrap();
         let mut inventory = inventory::InventoryConfig::new(config("inventory", &db, &prefix));
         inventory.sweep_every = Duration::from_secs(3600);

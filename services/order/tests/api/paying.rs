@@ -218,8 +218,8 @@ async fn a_payment_for_another_amount_or_currency_does_not_pay_the_order() {
     let success = |amount_minor: i64, currency: &str| events::catalog::PaymentSucceeded {
         payment_id: uuid::Uuid::now_v7(),
         order_id,
-        amount_minor,
-        currency: currency.into(),
+        amount_minor: amount_minor.into(),
+        currency: currency.parse().unwrap(),
         provider: "sandbox".into(),
     };
     testkit::stream::publish(&shop.prefix, "payment", &success(1, "EUR")).await;

@@ -3,6 +3,7 @@
 //! is being refunded, audited in the same transaction; a provider's success is booked once,
 //! with PAYMENT_REFUNDED.
 
+use contracts::types::PaymentStatus;
 use events::catalog::PaymentRefunded;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -23,7 +24,7 @@ pub(crate) async fn request(pool: &PgPool, ask: &RefundAsk<'_>) -> sqlx::Result<
             RefundClaim::KeyReused
         });
     }
-    if status != "succeeded" {
+    if status != PaymentStatus::Succeeded {
         return Ok(RefundClaim::NotCaptured(status));
     }
     let in_flight = store::refunding(&mut tx, ask.payment_id).await?;

@@ -3,6 +3,7 @@
 //! reconciliation that asks the provider about intents still waiting for a verdict past a
 //! threshold, repairing missed webhooks through the same recording path.
 
+use contracts::types::Amount;
 use std::time::Duration;
 
 use sqlx::PgPool;
@@ -31,7 +32,9 @@ pub async fn send_refund(pool: &PgPool, provider: &dyn Provider, refund_id: Uuid
     };
     let outcome = match accepted_as {
         Some(provider_refund_id) => provider.refund_status(&provider_refund_id).await?,
-        None => provider.refund(&RefundRequest { intent_id, amount_minor, refund_id }).await?,
+        None => {
+            provider.refund(&RefundRequest { intent_id, amount_minor: Amount::new(amount_minor), refund_id }).await?
+        }
     };
     match outcome {
         RefundOutcome::Succeeded { provider_refund_id } => {

@@ -7,6 +7,7 @@
 pub mod sandbox;
 pub mod stripe;
 
+use contracts::types::{Amount, Currency};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -30,9 +31,8 @@ pub enum ProviderError {
 #[derive(Clone, Debug)]
 pub struct IntentRequest {
     pub order_id: Uuid,
-    pub amount_minor: i64,
-    /// ISO 4217, upper case.
-    pub currency: String,
+    pub amount_minor: Amount,
+    pub currency: Currency,
     /// The provider's idempotency key: the same key gives the same intent.
     pub idempotency_key: String,
 }
@@ -58,7 +58,7 @@ pub enum Verdict {
 #[derive(Clone, Debug)]
 pub struct RefundRequest {
     pub intent_id: String,
-    pub amount_minor: i64,
+    pub amount_minor: Amount,
     /// Our refund's id: the provider's idempotency key, so a retry never refunds twice.
     pub refund_id: Uuid,
 }

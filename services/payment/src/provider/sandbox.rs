@@ -150,8 +150,8 @@ impl Provider for Sandbox {
             let intent = store::NewSandboxIntent {
                 id: &id,
                 idempotency_key: &request.idempotency_key,
-                amount_minor: request.amount_minor,
-                currency: &request.currency,
+                amount_minor: request.amount_minor.minor(),
+                currency: request.currency.as_str(),
                 order_id: request.order_id,
                 client_secret: &client_secret,
             };
@@ -189,8 +189,10 @@ impl Provider for Sandbox {
         Box::pin(async move {
             let new_id = format!("re_sandbox_{}", random_hex(12));
             let key = request.refund_id.to_string();
-            let made =
-                self.book_refund(&request.intent_id, &key, request.amount_minor, &new_id).await.map_err(unavailable)?;
+            let made = self
+                .book_refund(&request.intent_id, &key, request.amount_minor.minor(), &new_id)
+                .await
+                .map_err(unavailable)?;
             Ok(match made {
                 store::SandboxRefund::Done(provider_refund_id) => RefundOutcome::Succeeded { provider_refund_id },
                 store::SandboxRefund::NoIntent => {

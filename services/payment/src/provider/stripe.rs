@@ -110,7 +110,7 @@ impl Provider for Stripe {
         Box::pin(async move {
             let form = [
                 ("amount", request.amount_minor.to_string()),
-                ("currency", request.currency.to_ascii_lowercase()),
+                ("currency", request.currency.as_str().to_ascii_lowercase()),
                 ("metadata[order_id]", request.order_id.to_string()),
                 ("automatic_payment_methods[enabled]", "true".to_owned()),
             ];

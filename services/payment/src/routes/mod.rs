@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
+use contracts::types::{OrderStatus, PaymentStatus};
 use internal_token::Caller;
 use internal_token::only_from;
 use serde::{Deserialize, Serialize};
@@ -108,13 +109,13 @@ async fn create_payment(
     if let Some(payment) = store::find_for_order(&state.pool, order.id).await? {
         return Ok((StatusCode::OK, Json(payment)).into_response());
     }
-    if order.status != "awaiting_payment" {
+    if order.status != OrderStatus::AwaitingPayment {
         return Err(ApiError::InvalidTransition(format!("order {} is {}", order.number, order.status)));
     }
     // Starting to pay moves the order's deadline from the short unpaid hold to the payment
     // window; an order that expired meanwhile is not paid.
     let order = state.orders.payment_started(order.id).await?.ok_or(ApiError::NotFound)?;
-    if order.status != "awaiting_payment" {
+    if order.status != OrderStatus::AwaitingPayment {
         return Err(ApiError::InvalidTransition(format!("order {} is {}", order.number, order.status)));
     }
     // The provider's own idempotency key is the order's: however often this races or is
@@ -122,7 +123,7 @@ async fn create_payment(
     let request = IntentRequest {
         order_id: order.id,
         amount_minor: order.total_minor,
-        currency: order.currency.clone(),
+        currency: order.currency,
         idempotency_key: format!("order-{}", order.id),
     };
     let made = state.provider.create_intent(&request).await?;
@@ -132,7 +133,7 @@ async fn create_payment(
         provider: state.provider.name(),
         provider_intent_id: &made.id,
         amount_minor: order.total_minor,
-        currency: &order.currency,
+        currency: order.currency,
         client_secret: &made.client_secret,
     };
     let (payment, created) = store::create_or_find(&state.pool, &intent).await?;
@@ -165,7 +166,7 @@ pub(crate) struct Confirm {
 pub(crate) struct Processing {
     payment_id: Uuid,
     /// `processing`: the verdict arrives as a webhook.
-    status: String,
+    status: PaymentStatus,
 }
 
 /// `POST /payments/{id}/confirm`.
@@ -205,7 +206,7 @@ async fn confirm(
             tracing::error!(%error, "the sandbox verdict could not be recorded");
         }
     });
-    Ok((StatusCode::ACCEPTED, Json(Processing { payment_id: id, status: "processing".into() })).into_response())
+    Ok((StatusCode::ACCEPTED, Json(Processing { payment_id: id, status: PaymentStatus::Processing })).into_response())
 }
 
 /// Acknowledged.

@@ -6,6 +6,7 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use contracts::types::{Amount, RefundStatus};
 use internal_token::Caller;
 use serde::{Deserialize, Serialize};
 use service_kit::problem_schema::ProblemSchema;
@@ -23,7 +24,7 @@ use crate::store::{self, Refund, RefundAsk, RefundClaim};
 #[serde(deny_unknown_fields)]
 pub(super) struct RefundBody {
     /// Minor units, at least 1, at most what is left to refund.
-    amount_minor: i64,
+    amount_minor: Amount,
     /// Why (1 to 500 characters); shown to the shopper in the refund email.
     reason: String,
 }
@@ -56,7 +57,7 @@ pub(super) async fn refund(
     let payment_id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
     let key = service_kit::idempotency::key(&headers)?;
     let mut errors = FieldErrors::default();
-    if body.amount_minor < 1 {
+    if body.amount_minor < Amount::new(1) {
         errors.push("amount_minor", FieldCode::OutOfRange, "at least 1");
     }
     let reason = body.reason.trim();
@@ -69,7 +70,7 @@ pub(super) async fn refund(
     let requested_by = caller.subject().sub.clone();
     let ask = RefundAsk {
         payment_id,
-        amount_minor: body.amount_minor,
+        amount_minor: body.amount_minor.minor(),
         reason,
         requested_by: &requested_by,
         key: &key,
@@ -90,8 +91,8 @@ pub(super) async fn refund(
         tracing::warn!(%refund_id, %error, "a refund could not be sent yet; reconciliation retries it");
     }
     let refund = store::refund(&state.pool, refund_id).await?.ok_or(ApiError::NotFound)?;
-    let status = match (new, refund.status.as_str()) {
-        (_, "requested") => StatusCode::ACCEPTED,
+    let status = match (new, refund.status) {
+        (_, RefundStatus::Requested) => StatusCode::ACCEPTED,
         (true, _) => StatusCode::CREATED,
         (false, _) => StatusCode::OK,
     };

@@ -3,6 +3,7 @@
 //! events already handled, refunds (requested, then settled once) and what reconciliation asks.
 
 use chrono::{DateTime, Utc};
+use contracts::types::{Amount, Currency, PaymentStatus, RefundStatus};
 use events::catalog::{PaymentFailed, PaymentSucceeded};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
@@ -18,13 +19,12 @@ pub(crate) struct Payment {
     pub provider: String,
     #[serde(skip)]
     pub provider_intent_id: String,
-    pub amount_minor: i64,
-    pub currency: String,
-    /// `requires_confirmation`, `processing`, `succeeded`, `failed`, or `canceled` (its order
-    /// expired or was cancelled first).
-    pub status: String,
+    pub amount_minor: Amount,
+    pub currency: Currency,
+    /// `canceled`: its order expired or was cancelled first.
+    pub status: PaymentStatus,
     /// What went back to the shopper so far.
-    pub refunded_minor: i64,
+    pub refunded_minor: Amount,
     /// What the storefront confirms the payment with.
     pub client_secret: String,
     pub created_at: DateTime<Utc>,
@@ -39,8 +39,8 @@ pub(crate) struct NewIntent<'a> {
     pub user_id: Uuid,
     pub provider: &'a str,
     pub provider_intent_id: &'a str,
-    pub amount_minor: i64,
-    pub currency: &'a str,
+    pub amount_minor: Amount,
+    pub currency: Currency,
     pub client_secret: &'a str,
 }
 
@@ -134,7 +134,7 @@ pub(crate) async fn record_verdict(
     succeeded: bool,
     reason: &str,
 ) -> sqlx::Result<Recorded> {
-    let row: Option<(Uuid, Uuid, String, i64, String)> = sqlx::query_as(
+    let row: Option<(Uuid, Uuid, PaymentStatus, Amount, Currency)> = sqlx::query_as(
         "select id, order_id, status, amount_minor, currency::text from payments where provider = $1 and provider_intent_id = $2 for update",
     )
     .bind(provider)
@@ -142,9 +142,11 @@ pub(crate) async fn record_verdict(
     .fetch_optional(&mut *tx)
     .await?;
     let Some((payment_id, order_id, status, amount_minor, currency)) = row else { return Ok(Recorded::Nothing) };
-    match (status.as_str(), succeeded) {
+    match (status, succeeded) {
         // A success is final; a decline of a cancelled payment, or a second one, adds nothing.
-        ("succeeded", _) | ("canceled" | "failed", false) => Ok(Recorded::Nothing),
+        (PaymentStatus::Succeeded, _) | (PaymentStatus::Canceled | PaymentStatus::Failed, false) => {
+            Ok(Recorded::Nothing)
+        }
         (_, true) => {
             sqlx::query(
                 "update payments set status = 'succeeded', failure_reason = null, updated_at = now() where id = $1",
@@ -155,7 +157,7 @@ pub(crate) async fn record_verdict(
             let event =
                 PaymentSucceeded { payment_id, order_id, amount_minor, currency, provider: provider.to_owned() };
             events::enqueue(tx, crate::SERVICE, &event).await?;
-            if status == "canceled" {
+            if status == PaymentStatus::Canceled {
                 let refund = request_automatic_refund(tx, payment_id, TOO_LATE).await?;
                 Ok(refund.map_or(Recorded::Succeeded, Recorded::SucceededTooLate))
             } else {
@@ -206,15 +208,14 @@ pub(crate) async fn order_ended(
     order_id: Uuid,
     refund_reason: &str,
 ) -> sqlx::Result<Option<Uuid>> {
-    let row: Option<(Uuid, String)> = sqlx::query_as("select id, status from payments where order_id = $1 for update")
-        .bind(order_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let row: Option<(Uuid, PaymentStatus)> =
+        sqlx::query_as("select id, status from payments where order_id = $1 for update")
+            .bind(order_id)
+            .fetch_optional(&mut *tx)
+            .await?;
     match row {
         None => Ok(None),
-        Some((payment_id, status)) if status == "succeeded" => {
-            request_automatic_refund(tx, payment_id, refund_reason).await
-        }
+        Some((payment_id, PaymentStatus::Succeeded)) => request_automatic_refund(tx, payment_id, refund_reason).await,
         Some((payment_id, _)) => {
             sqlx::query(
                 "update payments set status = 'canceled', updated_at = now() where id = $1 and status <> 'canceled'",
@@ -232,11 +233,11 @@ pub(crate) async fn order_ended(
 pub(crate) struct Refund {
     pub refund_id: Uuid,
     pub payment_id: Uuid,
-    pub amount_minor: i64,
-    pub currency: String,
+    pub amount_minor: Amount,
+    pub currency: Currency,
     pub reason: String,
-    /// `requested` (sent or to be sent to the provider), `succeeded` or `failed`.
-    pub status: String,
+    /// `requested`: sent or to be sent to the provider.
+    pub status: RefundStatus,
     /// Made by the service itself (a success after the order ended).
     pub automatic: bool,
     pub failure_reason: Option<String>,
@@ -250,10 +251,10 @@ const REFUND_COLUMNS: &str = "r.id as refund_id, r.payment_id, r.amount_minor, p
 struct PaymentRecordRow {
     payment_id: Uuid,
     provider: String,
-    status: String,
-    amount_minor: i64,
-    currency: String,
-    refunded_minor: i64,
+    status: PaymentStatus,
+    amount_minor: Amount,
+    currency: Currency,
+    refunded_minor: Amount,
     failure_reason: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -262,9 +263,9 @@ struct PaymentRecordRow {
 #[derive(sqlx::FromRow)]
 struct RefundRecordRow {
     refund_id: Uuid,
-    amount_minor: i64,
+    amount_minor: Amount,
     reason: String,
-    status: String,
+    status: RefundStatus,
     automatic: bool,
     requested_by: String,
     failure_reason: Option<String>,
@@ -345,7 +346,7 @@ pub(crate) enum RefundClaim {
     KeyReused,
     NoSuchPayment,
     /// The payment has not succeeded.
-    NotCaptured(String),
+    NotCaptured(PaymentStatus),
     /// More than what is left to refund (which is given).
     TooMuch(i64),
 }
@@ -354,7 +355,7 @@ pub(crate) enum RefundClaim {
 pub(crate) async fn lock_for_refund(
     tx: &mut PgConnection,
     payment_id: Uuid,
-) -> sqlx::Result<Option<(String, i64, i64)>> {
+) -> sqlx::Result<Option<(PaymentStatus, i64, i64)>> {
     sqlx::query_as("select status, amount_minor, refunded_minor from payments where id = $1 for update")
         .bind(payment_id)
         .fetch_optional(&mut *tx)
@@ -420,7 +421,7 @@ pub(crate) async fn mark_refund_succeeded(
     tx: &mut PgConnection,
     id: Uuid,
     provider_refund_id: &str,
-) -> sqlx::Result<Option<(Uuid, i64, String, bool)>> {
+) -> sqlx::Result<Option<(Uuid, Amount, String, bool)>> {
     sqlx::query_as(
         "update refunds set status = 'succeeded', provider_refund_id = $2, updated_at = now() \
          where id = $1 and status = 'requested' returning payment_id, amount_minor, reason, automatic",
@@ -435,8 +436,8 @@ pub(crate) async fn mark_refund_succeeded(
 pub(crate) async fn add_refunded(
     tx: &mut PgConnection,
     payment_id: Uuid,
-    amount_minor: i64,
-) -> sqlx::Result<(Uuid, i64, i64, String)> {
+    amount_minor: Amount,
+) -> sqlx::Result<(Uuid, Amount, Amount, Currency)> {
     sqlx::query_as(
         "update payments set refunded_minor = refunded_minor + $2, updated_at = now() where id = $1 \
          returning order_id, refunded_minor, amount_minor, currency::text",

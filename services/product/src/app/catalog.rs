@@ -4,6 +4,7 @@
 //! change, its event and its record commit together. The `*_in` variants run inside a caller's
 //! transaction (the CSV import, the seed).
 
+use contracts::types::ProductStatus;
 use events::catalog::{CategoryCreated, CategoryUpdated, ProductArchived, ProductCreated, ProductUpdated};
 use service_kit::{FieldCode, FieldErrors, Problem};
 use sqlx::{PgConnection, PgPool};
@@ -77,14 +78,14 @@ async fn set_categories(tx: &mut PgConnection, product_id: Uuid, slugs: &[String
 }
 
 /// Locks a product for a change; its status, or 404.
-async fn lock_product(tx: &mut PgConnection, product_id: Uuid) -> Result<String> {
+async fn lock_product(tx: &mut PgConnection, product_id: Uuid) -> Result<ProductStatus> {
     writes::lock_product(tx, product_id).await?.ok_or(ApiError::ProductNotFound)
 }
 
 /// Emits the event of a product change: ARCHIVED when it was archived, else UPDATED.
 async fn product_changed(tx: &mut PgConnection, product_id: Uuid, was_archived: bool) -> Result<i64> {
     let (version, slug, status) = writes::refresh(&mut *tx, product_id).await?;
-    if status == "archived" && !was_archived {
+    if status == ProductStatus::Archived && !was_archived {
         events::enqueue(tx, crate::SERVICE, &ProductArchived { product_id, version, slug }).await?;
     } else {
         events::enqueue(tx, crate::SERVICE, &ProductUpdated { product_id, version, slug, status }).await?;
@@ -147,7 +148,7 @@ pub(crate) async fn update_product_in(
     if let Some(categories) = &changes.categories {
         set_categories(&mut *tx, product_id, categories).await?;
     }
-    product_changed(tx, product_id, status == "archived").await
+    product_changed(tx, product_id, status == ProductStatus::Archived).await
 }
 
 /// Archives a product (it leaves the storefront; orders keep their snapshots). Archiving an
@@ -155,7 +156,7 @@ pub(crate) async fn update_product_in(
 #[tracing::instrument(skip_all, fields(product_id = %product_id))]
 pub(crate) async fn archive_product(pool: &PgPool, actor: &str, product_id: Uuid) -> Result<()> {
     let mut tx = pool.begin().await?;
-    if lock_product(&mut tx, product_id).await? == "archived" {
+    if lock_product(&mut tx, product_id).await? == ProductStatus::Archived {
         return Ok(());
     }
     let before = product_snapshot(&mut tx, product_id).await?;
@@ -174,7 +175,7 @@ pub(crate) async fn add_variant(pool: &PgPool, actor: &str, product_id: Uuid, va
     let before = product_snapshot(&mut tx, product_id).await?;
     let position = writes::next_variant_position(&mut tx, product_id).await?;
     writes::insert_variant(&mut tx, product_id, position, variant).await?;
-    let version = product_changed(&mut tx, product_id, status == "archived").await?;
+    let version = product_changed(&mut tx, product_id, status == ProductStatus::Archived).await?;
     audit_product(&mut tx, actor, "variant.add", product_id, before).await?;
     tx.commit().await?;
     Ok(version)
@@ -195,7 +196,7 @@ pub(crate) async fn update_variant(
     if !writes::update_variant_fields(&mut tx, product_id, sku, changes).await? {
         return Err(ApiError::VariantNotFound);
     }
-    let version = product_changed(&mut tx, product_id, status == "archived").await?;
+    let version = product_changed(&mut tx, product_id, status == ProductStatus::Archived).await?;
     audit_product(&mut tx, actor, "variant.update", product_id, before).await?;
     tx.commit().await?;
     Ok(version)

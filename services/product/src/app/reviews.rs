@@ -4,6 +4,7 @@
 //! reviews, inside the transaction of the event that asks for it. Lock order everywhere: the
 //! product, then the review.
 
+use contracts::types::ReviewStatus;
 use events::catalog::ProductUpdated;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -44,7 +45,7 @@ pub(crate) async fn moderate(
     pool: &PgPool,
     actor: &str,
     review_id: Uuid,
-    status: &str,
+    status: ReviewStatus,
     note: Option<&str>,
 ) -> Result<Review> {
     let mut tx = pool.begin().await?;
@@ -52,9 +53,9 @@ pub(crate) async fn moderate(
     reviews::lock_product(&mut tx, product_id).await?;
     let before = reviews::lock_staff_view(&mut tx, review_id).await?;
     let review = reviews::set_status(&mut tx, review_id, status, note).await?;
-    match (before.status.as_deref(), status) {
-        (Some("published"), "hidden") => rate(&mut tx, product_id, before.rating, -1).await?,
-        (Some("hidden"), "published") => rate(&mut tx, product_id, before.rating, 1).await?,
+    match (before.status, status) {
+        (Some(ReviewStatus::Published), ReviewStatus::Hidden) => rate(&mut tx, product_id, before.rating, -1).await?,
+        (Some(ReviewStatus::Hidden), ReviewStatus::Published) => rate(&mut tx, product_id, before.rating, 1).await?,
         _ => {}
     }
     let json = |r: &Review| serde_json::to_value(r).ok();
@@ -84,7 +85,7 @@ pub(crate) async fn erase_author(tx: &mut PgConnection, user_id: Uuid) -> sqlx::
     let authored = reviews::authored(&mut *tx, user_id).await?;
     for (product_id, status, rating) in &authored {
         reviews::lock_product(&mut *tx, *product_id).await?;
-        if status == "published" {
+        if *status == ReviewStatus::Published {
             rate(&mut *tx, *product_id, *rating, -1).await?;
         }
     }

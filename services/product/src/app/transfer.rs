@@ -4,6 +4,7 @@
 //! transaction; any error writes nothing). Each product it touches gets its PRODUCT_CREATED or
 //! PRODUCT_UPDATED in that transaction.
 
+use contracts::types::{Amount, Currency, MAX_PRICE, ProductStatus, Sku};
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
@@ -12,7 +13,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::catalog;
-use crate::domain::{check_attributes, check_sku, check_slug, check_text};
+use crate::domain::{check_attributes, check_sku, check_slug, check_status, check_text};
 use crate::error::Result;
 use crate::store::transfer::{self as sql, ExportRow};
 use crate::store::writes::{self, NewProduct, NewVariant, ProductChanges};
@@ -52,7 +53,7 @@ struct Row {
     line: u64,
     slug: String,
     title: String,
-    status: String,
+    status: ProductStatus,
     brand: Option<String>,
     categories: Vec<String>,
     description: String,
@@ -111,7 +112,7 @@ fn number<T: std::str::FromStr>(
 }
 
 /// Reads and checks every row (what needs no database), collecting every problem.
-fn parse(text: &str, currency: &str, errors: &mut FieldErrors) -> Vec<Row> {
+fn parse(text: &str, currency: Currency, errors: &mut FieldErrors) -> Vec<Row> {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.as_bytes());
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.trim().to_owned()).collect(),
@@ -150,17 +151,16 @@ fn parse(text: &str, currency: &str, errors: &mut FieldErrors) -> Vec<Row> {
         if !title.is_empty() {
             check_text(errors, &field(line, "title"), &title, 200);
         }
-        let status = optional(get("status")).unwrap_or_else(|| "draft".to_owned());
-        if !matches!(status.as_str(), "draft" | "active" | "archived") {
-            errors.push(field(line, "status"), FieldCode::InvalidValue, "status is draft, active or archived");
-        }
+        let status = match optional(get("status")) {
+            Some(status) => check_status(errors, &field(line, "status"), &status),
+            None => Some(ProductStatus::Draft),
+        };
         let brand = optional(get("brand"));
         let categories: Vec<String> =
             get("categories").split('|').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect();
         let description = get("description").to_owned();
         let attributes = json_object(errors, line, "attributes", get("attributes"));
-        let sku = get("sku").trim().to_owned();
-        check_sku(errors, &field(line, "sku"), &sku);
+        let sku = check_sku(errors, &field(line, "sku"), get("sku").trim());
         let options = json_object(errors, line, "options", get("options"));
         if !options.values().all(|v| v.as_str().is_some_and(|s| !s.is_empty() && s.chars().count() <= 100))
             || options.len() > 10
@@ -170,7 +170,7 @@ fn parse(text: &str, currency: &str, errors: &mut FieldErrors) -> Vec<Row> {
         let price_minor = number::<i64>(errors, line, "price_minor", get("price_minor"), true).unwrap_or(0);
         let compare_at_minor = number::<i64>(errors, line, "compare_at_minor", get("compare_at_minor"), false);
         let weight_grams = number::<i32>(errors, line, "weight_grams", get("weight_grams"), false);
-        let price_out_of_range = |p: i64| !(0..=contracts::money::MAX_PRICE_MINOR).contains(&p);
+        let price_out_of_range = |p: i64| !(0..=MAX_PRICE.minor()).contains(&p);
         if price_out_of_range(price_minor)
             || compare_at_minor.is_some_and(price_out_of_range)
             || weight_grams.is_some_and(|w| w < 0)
@@ -182,12 +182,14 @@ fn parse(text: &str, currency: &str, errors: &mut FieldErrors) -> Vec<Row> {
             );
         }
         let barcode = optional(get("barcode"));
+        // A row without a SKU or status is not kept: its errors are, and the import writes nothing.
+        let (Some(sku), Some(status)) = (sku, status) else { continue };
         let variant = NewVariant {
             sku,
             options,
-            price_minor,
-            compare_at_minor,
-            currency: currency.to_owned(),
+            price_minor: Amount::new(price_minor),
+            compare_at_minor: compare_at_minor.map(Amount::new),
+            currency,
             weight_grams,
             barcode,
         };
@@ -240,7 +242,7 @@ fn group(rows: Vec<Row>, errors: &mut FieldErrors) -> Vec<Vec<Row>> {
 /// Imports `text` (CSV with [`COLUMNS`]) in one transaction, as `actor` (each product created or
 /// changed is in the audit log).
 #[tracing::instrument(skip_all, fields(bytes = text.len()))]
-pub(crate) async fn import(pool: &PgPool, actor: &str, currency: &str, text: &str) -> Result<ImportReport> {
+pub(crate) async fn import(pool: &PgPool, actor: &str, currency: Currency, text: &str) -> Result<ImportReport> {
     let mut errors = FieldErrors::default();
     let rows = parse(text, currency, &mut errors);
     if rows.is_empty() && errors.is_empty() {
@@ -254,8 +256,8 @@ pub(crate) async fn import(pool: &PgPool, actor: &str, currency: &str, text: &st
     let mut tx = pool.begin().await?;
     let slugs: Vec<String> = groups.iter().map(|g| g[0].slug.clone()).collect();
     let existing: BTreeMap<String, Uuid> = sql::products_by_slug(&mut tx, &slugs).await?.into_iter().collect();
-    let skus: Vec<String> = groups.iter().flatten().map(|r| r.variant.sku.clone()).collect();
-    let owners: BTreeMap<String, String> = sql::sku_owners(&mut tx, &skus).await?.into_iter().collect();
+    let skus: Vec<Sku> = groups.iter().flatten().map(|r| r.variant.sku.clone()).collect();
+    let owners: BTreeMap<Sku, String> = sql::sku_owners(&mut tx, &skus).await?.into_iter().collect();
     let known_categories: BTreeSet<String> =
         crate::store::categories(pool).await?.into_iter().map(|c| c.slug).collect();
     let names: Vec<String> = groups.iter().flat_map(|g| g[0].attributes.keys().cloned()).collect();
@@ -300,7 +302,7 @@ pub(crate) async fn import(pool: &PgPool, actor: &str, currency: &str, text: &st
                 let changes = ProductChanges {
                     title: Some(first.title.clone()),
                     description: Some((first.description.clone(), markdown::to_safe_html(&first.description))),
-                    status: Some(first.status.clone()),
+                    status: Some(first.status),
                     brand: Some(first.brand.clone()),
                     attributes: Some(first.attributes.clone()),
                     categories: Some(first.categories.clone()),
@@ -316,7 +318,7 @@ pub(crate) async fn import(pool: &PgPool, actor: &str, currency: &str, text: &st
                     title: first.title.clone(),
                     description_html: markdown::to_safe_html(&first.description),
                     description: first.description.clone(),
-                    status: first.status.clone(),
+                    status: first.status,
                     brand: first.brand.clone(),
                     attributes: first.attributes.clone(),
                     images: Vec::new(),

@@ -2,6 +2,7 @@
 //! availability of variants by SKU, straight from the database (authoritative); for search, the
 //! products as search documents (paged export or by id) and the categories.
 
+use contracts::types::Sku;
 use std::collections::HashMap;
 
 use axum::Router;
@@ -102,9 +103,10 @@ async fn variants(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Variants>> {
-    let skus: Vec<String> = query
+    // An unknown SKU is simply absent from the answer, and so is text that is no SKU at all.
+    let skus: Vec<Sku> = query
         .get("skus")
-        .map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).filter_map(|s| Sku::parse(s).ok()).collect())
         .unwrap_or_default();
     if skus.is_empty() || skus.len() > MAX_SKUS {
         let error = FieldError::new("skus", FieldCode::OutOfRange, format!("1 to {MAX_SKUS} comma-separated SKUs"));

@@ -40,7 +40,7 @@ pub(crate) const CACHE_TTL: Duration = Duration::from_secs(300);
 pub(crate) struct AppState {
     pub pool: PgPool,
     /// The shop's one currency; prices in any other are refused.
-    pub currency: String,
+    pub currency: contracts::types::Currency,
     pub cache: Cache,
 }
 

@@ -5,6 +5,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use contracts::types::ReviewStatus;
 use internal_token::Caller;
 use serde::{Deserialize, Serialize};
 use service_kit::problem_schema::ProblemSchema;
@@ -172,7 +173,7 @@ pub(super) async fn moderation_queue(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Moderation {
-    /// `published` or `hidden`.
+    #[schema(value_type = ReviewStatus)]
     status: String,
     /// Why (kept with the review, staff only).
     note: Option<String>,
@@ -196,15 +197,16 @@ pub(super) async fn moderate(
 ) -> Result<Json<Review>> {
     caller.require_perm(Permission::ReviewsModerate)?;
     let mut errors = FieldErrors::default();
-    if !matches!(body.status.as_str(), "published" | "hidden") {
+    let status = ReviewStatus::parse(&body.status);
+    if status.is_none() {
         errors.push("status", FieldCode::InvalidValue, "status is published or hidden");
     }
     if body.note.as_ref().is_some_and(|n| n.chars().count() > 500) {
         errors.push("note", FieldCode::InvalidLength, "a note is at most 500 characters");
     }
-    errors.finish()?;
+    let status = errors.finish_with(status)?;
     let review =
-        app::reviews::moderate(&state.pool, &caller.subject().sub, review_id(&id)?, &body.status, body.note.as_deref())
+        app::reviews::moderate(&state.pool, &caller.subject().sub, review_id(&id)?, status, body.note.as_deref())
             .await?;
     state.cache.invalidate().await;
     Ok(Json(review))

@@ -4,6 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use contracts::types::{Amount, Currency, MAX_PRICE, ProductStatus};
 use internal_token::Caller;
 use serde::{Deserialize, Deserializer};
 use service_kit::problem_schema::ProblemSchema;
@@ -35,8 +36,8 @@ pub(super) struct VariantBody {
     #[schema(value_type = Object)]
     options: JsonMap,
     /// Gross price in minor units.
-    price_minor: i64,
-    compare_at_minor: Option<i64>,
+    price_minor: Amount,
+    compare_at_minor: Option<Amount>,
     /// The shop's currency (default); any other is refused.
     currency: Option<String>,
     weight_grams: Option<i32>,
@@ -52,7 +53,8 @@ pub(super) struct ProductBody {
     /// Markdown; rendered to sanitized HTML.
     #[serde(default)]
     description: String,
-    /// `draft` (default), `active` or `archived`.
+    /// `draft` when left out.
+    #[schema(value_type = Option<ProductStatus>)]
     status: Option<String>,
     brand: Option<String>,
     /// Typed attributes: a declared attribute takes its kind's values; a new one is declared by
@@ -79,6 +81,7 @@ pub(super) struct ProductPatch {
     slug: Option<String>,
     title: Option<String>,
     description: Option<String>,
+    #[schema(value_type = Option<ProductStatus>)]
     status: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -102,10 +105,10 @@ pub(super) struct ProductPatch {
 pub(super) struct VariantPatch {
     #[schema(value_type = Option<Object>)]
     options: Option<JsonMap>,
-    price_minor: Option<i64>,
+    price_minor: Option<Amount>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<i64>)]
-    compare_at_minor: Option<Option<i64>>,
+    #[schema(value_type = Option<Amount>)]
+    compare_at_minor: Option<Option<Amount>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i32>)]
     weight_grams: Option<Option<i32>>,
@@ -165,8 +168,8 @@ fn check_options(errors: &mut FieldErrors, field: &str, options: &JsonMap) {
     }
 }
 
-fn check_prices(errors: &mut FieldErrors, prefix: &str, price: Option<i64>, compare_at: Option<i64>) {
-    let out_of_range = |p: i64| !(0..=contracts::money::MAX_PRICE_MINOR).contains(&p);
+fn check_prices(errors: &mut FieldErrors, prefix: &str, price: Option<Amount>, compare_at: Option<Amount>) {
+    let out_of_range = |p: Amount| !(Amount::ZERO..=MAX_PRICE).contains(&p);
     for (name, value) in [("price_minor", price), ("compare_at_minor", compare_at)] {
         if value.is_some_and(out_of_range) {
             errors.push(format!("{prefix}{name}"), FieldCode::OutOfRange, "a price is 0 to 10000000000 minor units");
@@ -183,30 +186,31 @@ fn check_lists(errors: &mut FieldErrors, images: Option<&[Uuid]>, categories: Op
     }
 }
 
-fn new_variant(errors: &mut FieldErrors, prefix: &str, body: VariantBody, currency: &str) -> NewVariant {
-    check_sku(errors, &format!("{prefix}sku"), &body.sku);
+/// The variant `body` describes (`None` when its SKU is not one), its errors recorded.
+fn new_variant(errors: &mut FieldErrors, prefix: &str, body: VariantBody, currency: Currency) -> Option<NewVariant> {
+    let sku = check_sku(errors, &format!("{prefix}sku"), &body.sku);
     check_options(errors, &format!("{prefix}options"), &body.options);
     check_prices(errors, prefix, Some(body.price_minor), body.compare_at_minor);
     if body.weight_grams.is_some_and(|w| w < 0) {
         errors.push(format!("{prefix}weight_grams"), FieldCode::OutOfRange, "a weight is not negative");
     }
     check_optional_text(errors, &format!("{prefix}barcode"), body.barcode.as_deref(), 64);
-    if body.currency.as_deref().is_some_and(|c| c != currency) {
+    if body.currency.as_deref().is_some_and(|c| currency != c) {
         errors.push(
             format!("{prefix}currency"),
             FieldCode::InvalidCurrency,
             format!("this shop sells in {currency} only"),
         );
     }
-    NewVariant {
-        sku: body.sku,
+    Some(NewVariant {
+        sku: sku?,
         options: body.options,
         price_minor: body.price_minor,
         compare_at_minor: body.compare_at_minor,
-        currency: currency.to_owned(),
+        currency,
         weight_grams: body.weight_grams,
         barcode: body.barcode,
-    }
+    })
 }
 
 fn staff_only(caller: &Caller) -> Result<()> {
@@ -239,8 +243,10 @@ pub(super) async fn create_product(
     check_slug(&mut errors, "slug", &body.slug);
     check_text(&mut errors, "title", &body.title, 200);
     check_description(&mut errors, &body.description);
-    let status = body.status.unwrap_or_else(|| "draft".to_owned());
-    check_status(&mut errors, &status);
+    let status = match &body.status {
+        Some(status) => check_status(&mut errors, "status", status),
+        None => Some(ProductStatus::Draft),
+    };
     check_optional_text(&mut errors, "brand", body.brand.as_deref(), 100);
     check_optional_text(&mut errors, "seo_title", body.seo_title.as_deref(), 200);
     check_optional_text(&mut errors, "seo_description", body.seo_description.as_deref(), 500);
@@ -248,18 +254,19 @@ pub(super) async fn create_product(
     if body.variants.is_empty() || body.variants.len() > 100 {
         errors.push("variants", FieldCode::OutOfRange, "a product has 1 to 100 variants");
     }
-    let variants: Vec<NewVariant> = body
+    let variants: Vec<Option<NewVariant>> = body
         .variants
         .into_iter()
         .enumerate()
-        .map(|(i, v)| new_variant(&mut errors, &format!("variants[{i}]."), v, &state.currency))
+        .map(|(i, v)| new_variant(&mut errors, &format!("variants[{i}]."), v, state.currency))
         .collect();
     for (i, variant) in variants.iter().enumerate() {
-        if variants[..i].iter().any(|other| other.sku == variant.sku) {
+        let Some(variant) = variant else { continue };
+        if variants[..i].iter().flatten().any(|other| other.sku == variant.sku) {
             errors.push(format!("variants[{i}].sku"), FieldCode::InvalidValue, "each variant has its own SKU");
         }
     }
-    errors.finish()?;
+    let (status, variants) = errors.finish_with(status.zip(variants.into_iter().collect::<Option<Vec<_>>>()))?;
     let product = NewProduct {
         slug: body.slug,
         title: body.title.trim().to_owned(),
@@ -305,9 +312,7 @@ pub(super) async fn update_product(
     if let Some(description) = &body.description {
         check_description(&mut errors, description);
     }
-    if let Some(status) = &body.status {
-        check_status(&mut errors, status);
-    }
+    let status = body.status.as_deref().map(|status| check_status(&mut errors, "status", status));
     check_optional_text(&mut errors, "brand", body.brand.clone().flatten().as_deref(), 100);
     check_optional_text(&mut errors, "seo_title", body.seo_title.clone().flatten().as_deref(), 200);
     check_optional_text(&mut errors, "seo_description", body.seo_description.clone().flatten().as_deref(), 500);
@@ -317,7 +322,7 @@ pub(super) async fn update_product(
         slug: body.slug,
         title: body.title.map(|t| t.trim().to_owned()),
         description: body.description.map(|d| (markdown::to_safe_html(&d), d)).map(|(html, d)| (d, html)),
-        status: body.status,
+        status: status.flatten(),
         brand: body.brand,
         attributes: body.attributes,
         images: body.images,
@@ -368,8 +373,8 @@ pub(super) async fn add_variant(
     staff_only(&caller)?;
     let id = product_id(&id)?;
     let mut errors = FieldErrors::default();
-    let variant = new_variant(&mut errors, "", body, &state.currency);
-    errors.finish()?;
+    let variant = new_variant(&mut errors, "", body, state.currency);
+    let variant = errors.finish_with(variant)?;
     catalog::add_variant(&state.pool, &caller.subject().sub, id, &variant).await?;
     state.cache.invalidate().await;
     Ok((StatusCode::CREATED, Json(detail(&state, id).await?)).into_response())
@@ -529,7 +534,7 @@ pub(super) async fn import_products(
     }
     let text = std::str::from_utf8(&body)
         .map_err(|_| service_kit::Problem::new(service_kit::Code::UnreadableBody, "the file is not UTF-8"))?;
-    let report = transfer::import(&state.pool, &caller.subject().sub, &state.currency, text).await?;
+    let report = transfer::import(&state.pool, &caller.subject().sub, state.currency, text).await?;
     state.cache.invalidate().await;
     Ok(Json(report))
 }

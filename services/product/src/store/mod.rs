@@ -12,6 +12,7 @@ pub(crate) mod transfer;
 pub(crate) mod writes;
 
 use chrono::{DateTime, Utc};
+use contracts::types::{Amount, Currency, ProductStatus, Sku};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -26,9 +27,9 @@ pub(crate) struct ListItem {
     pub title: String,
     pub brand: Option<String>,
     /// The lowest and highest price over the variants (gross, minor units).
-    pub price_min_minor: i64,
-    pub price_max_minor: i64,
-    pub currency: String,
+    pub price_min_minor: Amount,
+    pub price_max_minor: Amount,
+    pub currency: Currency,
     /// Whether any variant can be bought now.
     pub in_stock: bool,
     /// The first image's media id.
@@ -49,7 +50,7 @@ impl ListItem {
     pub(crate) fn cursor(&self, sort: Sort) -> Cursor {
         let key = match sort {
             Sort::Newest => None,
-            Sort::PriceAsc | Sort::PriceDesc => Some(SortKey::Minor(self.price_min_minor)),
+            Sort::PriceAsc | Sort::PriceDesc => Some(SortKey::Minor(self.price_min_minor.minor())),
             Sort::Rating => Some(SortKey::Text(self.rating_key.clone())),
             Sort::Name => Some(SortKey::Text(self.name_key.clone())),
         };
@@ -185,14 +186,14 @@ pub(crate) async fn facets(pool: &PgPool, filters: &Filters) -> sqlx::Result<ser
 /// A variant as the detail shows it.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub(crate) struct Variant {
-    pub sku: String,
+    pub sku: Sku,
     /// Option values such as `{"size": "M", "color": "black"}`.
     #[schema(value_type = Object)]
     pub options: serde_json::Value,
-    pub price_minor: i64,
+    pub price_minor: Amount,
     /// The "was" price shown struck through, if any.
-    pub compare_at_minor: Option<i64>,
-    pub currency: String,
+    pub compare_at_minor: Option<Amount>,
+    pub currency: Currency,
     pub weight_grams: Option<i32>,
     pub barcode: Option<String>,
     pub in_stock: bool,
@@ -216,7 +217,7 @@ pub(crate) struct ProductDetail {
     pub description: String,
     /// The description rendered to sanitized HTML.
     pub description_html: String,
-    pub status: String,
+    pub status: ProductStatus,
     pub brand: Option<String>,
     /// Typed attributes (text, number, boolean, enum values) by name.
     #[schema(value_type = Object)]
@@ -230,9 +231,9 @@ pub(crate) struct ProductDetail {
     pub image_urls: sqlx::types::Json<serde_json::Value>,
     pub seo_title: Option<String>,
     pub seo_description: Option<String>,
-    pub price_min_minor: i64,
-    pub price_max_minor: i64,
-    pub currency: String,
+    pub price_min_minor: Amount,
+    pub price_max_minor: Amount,
+    pub currency: Currency,
     pub in_stock: bool,
     #[schema(value_type = Vec<Variant>)]
     pub variants: sqlx::types::Json<Vec<Variant>>,
@@ -312,21 +313,18 @@ pub(crate) async fn category_path(pool: &PgPool, slug: &str) -> sqlx::Result<Vec
 
 #[derive(sqlx::FromRow)]
 struct VariantRow {
-    sku: String,
+    sku: Sku,
     product_id: Uuid,
     slug: String,
     title: String,
-    price_minor: i64,
-    currency: String,
+    price_minor: Amount,
+    currency: Currency,
     in_stock: bool,
     purchasable: bool,
 }
 
 /// Variants by SKU with what a cart or an order line needs (one statement).
-pub(crate) async fn variants_by_sku(
-    pool: &PgPool,
-    skus: &[String],
-) -> sqlx::Result<Vec<contracts::product::VariantInfo>> {
+pub(crate) async fn variants_by_sku(pool: &PgPool, skus: &[Sku]) -> sqlx::Result<Vec<contracts::product::VariantInfo>> {
     let rows: Vec<VariantRow> = sqlx::query_as(
         "select v.sku, p.id as product_id, p.slug, \
            p.title || coalesce(' (' || (select string_agg(value, ', ' order by key) from jsonb_each_text(v.options)) || ')', '') as title, \

@@ -4,6 +4,7 @@
 //! together in transactions with their events.
 
 use chrono::{DateTime, Utc};
+use contracts::types::{ProductStatus, ReviewStatus, Sku};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -26,10 +27,10 @@ pub(crate) struct Review {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[sqlx(default)]
     pub user_id: Option<Uuid>,
-    /// Staff only: `published` or `hidden`.
+    /// Staff only.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[sqlx(default)]
-    pub status: Option<String>,
+    pub status: Option<ReviewStatus>,
     /// Staff only.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[sqlx(default)]
@@ -57,7 +58,7 @@ pub(crate) async fn rate(
     product_id: Uuid,
     rating: i16,
     sign: i32,
-) -> sqlx::Result<(i64, String, String)> {
+) -> sqlx::Result<(i64, String, ProductStatus)> {
     sqlx::query_as(
         "update products set rating_sum = rating_sum + $2, rating_count = rating_count + $3, version = version + 1 \
          where id = $1 returning version, slug, status",
@@ -177,7 +178,7 @@ pub(crate) async fn lock_staff_view(tx: &mut PgConnection, review_id: Uuid) -> s
 pub(crate) async fn set_status(
     tx: &mut PgConnection,
     review_id: Uuid,
-    status: &str,
+    status: ReviewStatus,
     note: Option<&str>,
 ) -> sqlx::Result<Review> {
     let sql = format!(
@@ -207,7 +208,7 @@ pub(crate) async fn erase_votes(tx: &mut PgConnection, user_id: Uuid) -> sqlx::R
 }
 
 /// A shopper's reviews as (product, status, rating), by product (the order to lock them in).
-pub(crate) async fn authored(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<(Uuid, String, i16)>> {
+pub(crate) async fn authored(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<(Uuid, ReviewStatus, i16)>> {
     sqlx::query_as("select product_id, status, rating from reviews where user_id = $1 order by product_id")
         .bind(user_id)
         .fetch_all(&mut *tx)
@@ -248,7 +249,7 @@ pub(crate) async fn add_helpful(tx: &mut PgConnection, review_id: Uuid, votes: i
 }
 
 /// Records what a paid order bought and verifies the buyer's reviews of those products.
-pub(crate) async fn record_purchase(tx: &mut PgConnection, user_id: Uuid, skus: &[String]) -> sqlx::Result<()> {
+pub(crate) async fn record_purchase(tx: &mut PgConnection, user_id: Uuid, skus: &[Sku]) -> sqlx::Result<()> {
     sqlx::query(
         "insert into purchases (user_id, product_id) \
          select distinct $1::uuid, product_id from variants where sku = any($2) on conflict do nothing",

@@ -2,6 +2,7 @@
 //! page of active ones in id order (the rebuild) or some by id in any status (after an event),
 //! each in one statement.
 
+use contracts::types::{Amount, Currency, ProductStatus};
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -14,7 +15,7 @@ use uuid::Uuid;
 struct Row {
     id: Uuid,
     version: i64,
-    status: String,
+    status: ProductStatus,
     slug: String,
     title: String,
     brand: Option<String>,
@@ -22,9 +23,9 @@ struct Row {
     attributes: Json<BTreeMap<String, String>>,
     image: Option<Uuid>,
     image_url: Option<String>,
-    price_min_minor: i64,
-    price_max_minor: i64,
-    currency: String,
+    price_min_minor: Amount,
+    price_max_minor: Amount,
+    currency: Currency,
     category_ids: Vec<Uuid>,
     variants: Json<Vec<StockMark>>,
     created_at: DateTime<Utc>,

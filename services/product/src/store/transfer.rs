@@ -1,6 +1,7 @@
 //! The SQL of the CSV import and export (`transfer.rs`): what the import checks against (existing products by
 //! slug, the owners of SKUs), and every variant row for the export, in one statement each.
 
+use contracts::types::Sku;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -10,7 +11,7 @@ pub(crate) async fn products_by_slug(tx: &mut PgConnection, slugs: &[String]) ->
 }
 
 /// The product slug owning each of these SKUs: (sku, slug).
-pub(crate) async fn sku_owners(tx: &mut PgConnection, skus: &[String]) -> sqlx::Result<Vec<(String, String)>> {
+pub(crate) async fn sku_owners(tx: &mut PgConnection, skus: &[Sku]) -> sqlx::Result<Vec<(Sku, String)>> {
     sqlx::query_as("select v.sku, p.slug from variants v join products p on p.id = v.product_id where v.sku = any($1)")
         .bind(skus)
         .fetch_all(tx)

@@ -3,6 +3,7 @@
 //! range and stock flag in step with its variants and bumps its version. `app::catalog` puts
 //! them together in transactions with their events and audit entries.
 
+use contracts::types::{Amount, Currency, ProductStatus, Sku};
 use std::collections::BTreeMap;
 
 use sqlx::PgConnection;
@@ -43,11 +44,11 @@ pub(crate) async fn category_snapshot(
 /// A variant to create.
 #[derive(Clone, Debug)]
 pub(crate) struct NewVariant {
-    pub sku: String,
+    pub sku: Sku,
     pub options: serde_json::Map<String, serde_json::Value>,
-    pub price_minor: i64,
-    pub compare_at_minor: Option<i64>,
-    pub currency: String,
+    pub price_minor: Amount,
+    pub compare_at_minor: Option<Amount>,
+    pub currency: Currency,
     pub weight_grams: Option<i32>,
     pub barcode: Option<String>,
 }
@@ -59,7 +60,7 @@ pub(crate) struct NewProduct {
     pub title: String,
     pub description: String,
     pub description_html: String,
-    pub status: String,
+    pub status: ProductStatus,
     pub brand: Option<String>,
     pub attributes: serde_json::Map<String, serde_json::Value>,
     pub images: Vec<Uuid>,
@@ -77,7 +78,7 @@ pub(crate) struct ProductChanges {
     pub title: Option<String>,
     /// Markdown and its rendering.
     pub description: Option<(String, String)>,
-    pub status: Option<String>,
+    pub status: Option<ProductStatus>,
     pub brand: Option<Option<String>>,
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
     pub images: Option<Vec<Uuid>>,
@@ -90,8 +91,8 @@ pub(crate) struct ProductChanges {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct VariantChanges {
     pub options: Option<serde_json::Map<String, serde_json::Value>>,
-    pub price_minor: Option<i64>,
-    pub compare_at_minor: Option<Option<i64>>,
+    pub price_minor: Option<Amount>,
+    pub compare_at_minor: Option<Option<Amount>>,
     pub weight_grams: Option<Option<i32>>,
     pub barcode: Option<Option<String>>,
 }
@@ -154,7 +155,7 @@ pub(crate) async fn insert_variant(
     .bind(sqlx::types::Json(&variant.options))
     .bind(variant.price_minor)
     .bind(variant.compare_at_minor)
-    .bind(&variant.currency)
+    .bind(variant.currency)
     .bind(variant.weight_grams)
     .bind(&variant.barcode)
     .bind(position)
@@ -165,7 +166,7 @@ pub(crate) async fn insert_variant(
 
 /// After a change: the price range and stock flag from the variants, the version bumped.
 /// Returns (version, slug, status).
-pub(crate) async fn refresh(tx: &mut PgConnection, product_id: Uuid) -> sqlx::Result<(i64, String, String)> {
+pub(crate) async fn refresh(tx: &mut PgConnection, product_id: Uuid) -> sqlx::Result<(i64, String, ProductStatus)> {
     sqlx::query_as(
         "update products p set \
            price_min_minor = coalesce((select min(price_minor) from variants where product_id = p.id), 0), \
@@ -271,20 +272,20 @@ pub(crate) async fn insert_product(tx: &mut PgConnection, id: Uuid, product: &Ne
     .bind(&product.title)
     .bind(&product.description)
     .bind(&product.description_html)
-    .bind(&product.status)
+    .bind(product.status)
     .bind(&product.brand)
     .bind(sqlx::types::Json(&product.attributes))
     .bind(sqlx::types::Json(&product.images))
     .bind(&product.seo_title)
     .bind(&product.seo_description)
-    .bind(product.variants.first().map(|v| v.currency.as_str()).unwrap_or("EUR"))
+    .bind(product.variants.first().map(|v| v.currency).unwrap_or_default())
     .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
 /// Locks a product for a change; its status, or none when there is no such product.
-pub(crate) async fn lock_product(tx: &mut PgConnection, product_id: Uuid) -> sqlx::Result<Option<String>> {
+pub(crate) async fn lock_product(tx: &mut PgConnection, product_id: Uuid) -> sqlx::Result<Option<ProductStatus>> {
     sqlx::query_scalar("select status from products where id = $1 for update").bind(product_id).fetch_optional(tx).await
 }
 
@@ -308,7 +309,7 @@ pub(crate) async fn update_product_fields(
     .bind(&changes.title)
     .bind(changes.description.as_ref().map(|d| &d.0))
     .bind(changes.description.as_ref().map(|d| &d.1))
-    .bind(&changes.status)
+    .bind(changes.status)
     .bind(changes.brand.is_some())
     .bind(changes.brand.clone().flatten())
     .bind(changes.attributes.as_ref().map(sqlx::types::Json))

@@ -37,7 +37,7 @@ impl TestApp {
     /// The app with the demo catalog.
     pub(crate) async fn seeded() -> Self {
         let app = Self::spawn().await;
-        product::seed::seed_demo_catalog(&app.pool, "EUR").await.expect("seed");
+        product::seed::seed_demo_catalog(&app.pool, contracts::types::Currency::EUR).await.expect("seed");
         app
     }
 

@@ -116,8 +116,13 @@ async fn a_delivered_order_makes_its_buyers_reviews_verified_and_a_paid_one_does
     let (status, _) = ann_calls.post_json("/products/async-tokio-mug/reviews", review(4, "Before delivery")).await;
     assert_eq!(status, 201);
     let (_, mug) = app.get("/products/async-tokio-mug").await;
-    let sku = mug["variants"][0]["sku"].as_str().unwrap().to_owned();
-    let line = |quantity| OrderLine { sku: sku.clone(), quantity, unit_price_minor: 1400, title: String::new() };
+    let sku: contracts::types::Sku = mug["variants"][0]["sku"].as_str().unwrap().parse().unwrap();
+    let line = |quantity: u32| OrderLine {
+        sku: sku.clone(),
+        quantity: quantity.into(),
+        unit_price_minor: 1400.into(),
+        title: String::new(),
+    };
     let purchased = |user: Uuid| {
         let pool = app.pool.clone();
         async move {

@@ -18,18 +18,26 @@ async fn flags(app: &TestApp) -> (bool, bool) {
 async fn stock_events_set_the_flags_and_an_older_one_arriving_late_changes_nothing() {
     let app = TestApp::seeded().await;
     let (_, mug) = app.get("/products/async-tokio-mug").await;
-    let sku = mug["variants"][0]["sku"].as_str().unwrap().to_owned();
+    let sku: contracts::types::Sku = mug["variants"][0]["sku"].as_str().unwrap().parse().unwrap();
     assert_eq!(flags(&app).await, (false, false));
 
-    publish(&app, &StockChanged { sku: sku.clone(), available: true, available_quantity: 5, seq: 2 }).await;
+    publish(&app, &StockChanged { sku: sku.clone(), available: true, available_quantity: 5u32.into(), seq: 2 }).await;
     testkit::wait::until("the variant is in stock", || async { flags(&app).await == (true, true) }).await;
     let (_, page) = app.get("/products?in_stock=true").await;
     assert_eq!(page["items"][0]["slug"], "async-tokio-mug");
 
     // An older event delivered after the newer one is ignored; a newer sell-out is not.
-    publish(&app, &StockChanged { sku: sku.clone(), available: false, available_quantity: 0, seq: 1 }).await;
-    publish(&app, &StockChanged { sku: "NOT-YET-A-VARIANT".into(), available: true, available_quantity: 3, seq: 1 })
-        .await;
+    publish(&app, &StockChanged { sku: sku.clone(), available: false, available_quantity: 0u32.into(), seq: 1 }).await;
+    publish(
+        &app,
+        &StockChanged {
+            sku: "NOT-YET-A-VARIANT".parse().unwrap(),
+            available: true,
+            available_quantity: 3u32.into(),
+            seq: 1,
+        },
+    )
+    .await;
     testkit::wait::until("the unknown SKU's flag is kept", || async {
         sqlx::query_scalar::<_, bool>("select exists (select 1 from stock_flags where sku = 'NOT-YET-A-VARIANT')")
             .fetch_one(&app.pool)
@@ -38,7 +46,7 @@ async fn stock_events_set_the_flags_and_an_older_one_arriving_late_changes_nothi
     })
     .await;
     assert_eq!(flags(&app).await, (true, true));
-    publish(&app, &StockChanged { sku: sku.clone(), available: false, available_quantity: 0, seq: 3 }).await;
+    publish(&app, &StockChanged { sku: sku.clone(), available: false, available_quantity: 0u32.into(), seq: 3 }).await;
     testkit::wait::until("the variant is sold out", || async { flags(&app).await == (false, false) }).await;
 
     // A variant created after its stock was announced starts in stock.

@@ -2,6 +2,7 @@
 //! `GET /search/suggest` (search as you type). Both read the replica's own index; until it is
 //! built they answer 503 `not_ready`.
 
+use contracts::types::{Amount, Currency};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -101,9 +102,9 @@ pub(crate) struct Hit {
     product_id: Uuid,
     slug: String,
     title: String,
-    price_min_minor: i64,
-    price_max_minor: i64,
-    currency: String,
+    price_min_minor: Amount,
+    price_max_minor: Amount,
+    currency: Currency,
     in_stock: bool,
     /// The first image's media id.
     image: Option<Uuid>,

@@ -10,6 +10,7 @@
 
 pub mod query;
 
+use contracts::types::{ProductStatus, Sku};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -168,7 +169,7 @@ struct Writer {
     /// Products written since the last commit: their state, or `None` when taken out.
     products: HashMap<Uuid, Option<SearchDocument>>,
     /// Stock flags written since the last commit.
-    stock: HashMap<String, StockMark>,
+    stock: HashMap<Sku, StockMark>,
     /// Image URLs written since the last commit (`None`: the image was deleted).
     images: HashMap<Uuid, Option<String>>,
     dirty: bool,
@@ -258,7 +259,7 @@ impl SearchIndex {
         }
         let mut added = 0;
         for mut document in documents {
-            if document.status != "active" {
+            if document.status != ProductStatus::Active {
                 continue;
             }
             merge_marks(&mut document, &stock);
@@ -334,8 +335,8 @@ impl SearchIndex {
         if stale {
             return Ok(false);
         }
-        if document.status == "active" {
-            let skus: Vec<String> = document.variants.iter().map(|v| v.sku.clone()).collect();
+        if document.status == ProductStatus::Active {
+            let skus: Vec<Sku> = document.variants.iter().map(|v| v.sku.clone()).collect();
             let stock = self.stock_marks_of(&w, &searcher, &skus)?;
             merge_marks(&mut document, &stock);
             self.put_product(&mut w, id, Some(document))?;
@@ -426,7 +427,7 @@ impl SearchIndex {
         let product = match pending {
             Some(document) => Some(document),
             None => self
-                .first(&searcher, Term::from_field_text(self.fields.sku, &mark.sku))?
+                .first(&searcher, Term::from_field_text(self.fields.sku, mark.sku.as_str()))?
                 .map(|(_, d)| d)
                 // Written out in this batch: the committed copy is stale.
                 .filter(|d| !w.products.contains_key(&d.product_id)),
@@ -507,8 +508,8 @@ impl SearchIndex {
         &self,
         w: &Writer,
         searcher: &Searcher,
-        skus: &[String],
-    ) -> Result<HashMap<String, StockMark>, IndexError> {
+        skus: &[Sku],
+    ) -> Result<HashMap<Sku, StockMark>, IndexError> {
         let mut out = HashMap::new();
         for sku in skus {
             if let Some(mark) = w.stock.get(sku) {
@@ -533,7 +534,7 @@ impl SearchIndex {
     }
 
     /// Every stock flag held (the rebuild merges them into the export).
-    fn stock_marks(&self, searcher: &Searcher) -> Result<HashMap<String, StockMark>, IndexError> {
+    fn stock_marks(&self, searcher: &Searcher) -> Result<HashMap<Sku, StockMark>, IndexError> {
         let query = TermQuery::new(Term::from_field_text(self.fields.kind, STOCK), IndexRecordOption::Basic);
         let count = searcher.search(&query, &tantivy::collector::Count)?;
         let mut out = HashMap::new();
@@ -574,13 +575,13 @@ impl SearchIndex {
         doc.add_text(f.category_text, index_text(&names.join(" ")));
         doc.add_text(f.description, index_text(&document.description));
         for variant in &document.variants {
-            doc.add_text(f.sku, &variant.sku);
+            doc.add_text(f.sku, variant.sku.as_str());
         }
         for (name, value) in &document.attributes {
             doc.add_text(f.attr, format!("{name}={value}"));
         }
-        doc.add_i64(f.price_min, document.price_min_minor);
-        doc.add_i64(f.price_max, document.price_max_minor);
+        doc.add_i64(f.price_min, document.price_min_minor.minor());
+        doc.add_i64(f.price_max, document.price_max_minor.minor());
         doc.add_i64(f.created, document.created_at.timestamp_micros());
         doc.add_u64(f.in_stock, u64::from(in_stock(document)));
         doc.add_text(f.source, serde_json::to_string(document)?);
@@ -592,7 +593,7 @@ fn image_key(media: Uuid) -> String {
     format!("image:{media}")
 }
 
-fn stock_key(sku: &str) -> String {
+fn stock_key(sku: &Sku) -> String {
     format!("stock:{sku}")
 }
 
@@ -602,7 +603,7 @@ pub fn in_stock(document: &SearchDocument) -> bool {
 }
 
 /// Takes each held flag that is newer than the document's own.
-fn merge_marks(document: &mut SearchDocument, held: &HashMap<String, StockMark>) {
+fn merge_marks(document: &mut SearchDocument, held: &HashMap<Sku, StockMark>) {
     for variant in &mut document.variants {
         if let Some(mark) = held.get(&variant.sku)
             && mark.stock_seq > variant.stock_seq

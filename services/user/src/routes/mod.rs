@@ -106,7 +106,7 @@ async fn patch_me(
 #[derive(Serialize, ToSchema)]
 pub(crate) struct Preferences {
     locale: String,
-    currency: String,
+    currency: contracts::types::Currency,
     marketing_opt_in: bool,
     notify_email: bool,
     notify_sms: bool,
