@@ -7,6 +7,7 @@
 //! orders; disabling an account) and orders with their payment and timeline (order, payment).
 //! The figures and the page in `domain`.
 
+mod app;
 pub mod config;
 pub mod domain;
 pub mod error;
@@ -49,7 +50,7 @@ pub async fn build_with(
     tune(&mut consumer_config);
     let metrics = ::events::EventMetrics::new(&context.metrics);
     context.spawn_consumer(consumer_config, Arc::new(events::AuditLog), metrics).await?;
-    let state = routes::AppState {
+    let state = app::AppState {
         analytics: AnalyticsClient::new(context.client.clone()),
         auth: contracts::auth::AuthClient::new(context.client.clone()),
         orders: contracts::order::OrderClient::new(context.client.clone()),

@@ -4,6 +4,7 @@
 //! shopper's on sign-in; ORDER_PAID removes the ordered lines; the order service reads a cart
 //! over the internal API.
 
+mod app;
 pub mod config;
 mod domain;
 pub mod error;
@@ -34,13 +35,13 @@ pub async fn build(config: CartConfig) -> Result<Application, StartError> {
     let mut context = Context::start(service).await?.with_redis().await?;
     let carts = store::Carts::new(context.redis.connection.clone(), &context.redis.prefix);
     events::start(&mut context, carts.clone()).await?;
-    let prices = routes::Prices::new(contracts::product::ProductClient::new(context.client.clone()), price_cache);
-    let state = routes::AppState {
+    let prices = app::Prices::new(contracts::product::ProductClient::new(context.client.clone()), price_cache);
+    let state = app::AppState {
         carts,
         tokens: Arc::new(tokens),
         prices: Arc::new(prices),
         orders: contracts::order::OrderClient::new(context.client.clone()),
-        limits: routes::Limits { guest_ttl, user_ttl, max_line_quantity, max_lines },
+        limits: app::Limits { guest_ttl, user_ttl, max_line_quantity, max_lines },
         currency: context.config.currency,
     };
     context.serve_internal(routes::router(state)).await

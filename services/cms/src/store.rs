@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 use contracts::types::DeliveryStatus;
-use events::catalog::{ContentPublished, ContentUnpublished};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -363,35 +362,8 @@ pub(crate) async fn preview_page(pool: &PgPool, token_hash: &[u8], now: DateTime
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(token_hash).bind(now).fetch_optional(pool).await
 }
 
-/// An event that tells the storefront what to refresh.
-pub(crate) trait Announcement: events::Event {
-    /// Kind, key, paths and tags.
-    fn targets(&self) -> (&str, &str, &[String], &[String]);
-}
-
-impl Announcement for ContentPublished {
-    fn targets(&self) -> (&str, &str, &[String], &[String]) {
-        (&self.kind, &self.key, &self.paths, &self.tags)
-    }
-}
-
-impl Announcement for ContentUnpublished {
-    fn targets(&self) -> (&str, &str, &[String], &[String]) {
-        (&self.kind, &self.key, &self.paths, &self.tags)
-    }
-}
-
-/// Enqueues the event and, when the storefront is to be told, its revalidation (both in `tx`).
-pub(crate) async fn announce<E: Announcement>(tx: &mut PgConnection, event: &E, revalidate: bool) -> sqlx::Result<()> {
-    let event_id = events::enqueue(&mut *tx, crate::SERVICE, event).await?;
-    if revalidate {
-        let (kind, key, paths, tags) = event.targets();
-        queue_revalidation(tx, event_id, kind, key, paths, tags).await?;
-    }
-    Ok(())
-}
-
-async fn queue_revalidation(
+/// Queues the storefront's revalidation after an event (its id), in `tx`; wakes the sender.
+pub(crate) async fn queue_revalidation(
     tx: &mut PgConnection,
     event_id: Uuid,
     kind: &str,

@@ -6,6 +6,7 @@
 //! the product service's internal export, and `/ready` stays false until that is done. Routes
 //! in `routes`, the pure text and query rules in `domain`, the index in `store`.
 
+mod app;
 pub mod config;
 pub mod domain;
 pub mod error;
@@ -98,7 +99,7 @@ pub async fn build(config: SearchConfig) -> Result<Application, StartError> {
     }));
     let heavy = Arc::new(tokio::sync::Semaphore::new(concurrency));
     let light = Arc::new(tokio::sync::Semaphore::new(concurrency));
-    let state = routes::AppState { index, ready, heavy, light };
+    let state = app::AppState { index, ready, heavy, light };
     context.serve_internal(routes::router(state)).await
 }
 

@@ -12,11 +12,12 @@ use contracts::order::{OrderDetail, OrdersPage, Transition};
 use contracts::payment::PaymentRecord;
 use internal_token::Caller;
 use service_kit::problem_schema::{JsonBodyProblems, ProblemSchema};
-use service_kit::{FieldCode, FieldError, Json, Permission, Problem, Query, StaffRole};
+use service_kit::{FieldCode, FieldError, Json, Permission, Problem, Query};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AppState;
+use crate::app::back_office;
 use crate::error::{ApiError, Result};
 
 fn require(caller: &Caller, permissions: &[Permission]) -> Result<()> {
@@ -29,25 +30,6 @@ fn require(caller: &Caller, permissions: &[Permission]) -> Result<()> {
 /// An id in a path: anything but a UUID names nothing (404, as an unknown id).
 fn path_id(raw: &str, what: &str) -> Result<Uuid> {
     Uuid::parse_str(raw).map_err(|_| ApiError::Problem(Problem::not_found(format!("no {what} with this id"))))
-}
-
-/// Whether an account is a staff member's (they are under `/admin/staff`, not customers).
-fn is_staff(account: &Account) -> bool {
-    StaffRole::parse(&account.role).is_some()
-}
-
-fn no_customer() -> ApiError {
-    ApiError::Problem(Problem::not_found("no customer with this id"))
-}
-
-/// A customer's account: `customers:read`, and only customers (staff accounts are under
-/// `/admin/staff`).
-async fn customer(state: &AppState, caller: &Caller, id: Uuid) -> Result<Account> {
-    let account = state.auth.account(caller.subject(), id).await?.ok_or_else(no_customer)?;
-    if is_staff(&account) {
-        return Err(no_customer());
-    }
-    Ok(account)
 }
 
 /// `POST /admin/staff`.
@@ -107,12 +89,7 @@ pub(super) async fn find_customer(
             Problem::validation(vec![FieldError::new("email", FieldCode::Required, "the email to look up")]).into()
         );
     };
-    let not_found = || ApiError::Problem(Problem::not_found("no customer with this email"));
-    let account = state.auth.account_by_email(caller.subject(), email).await?.ok_or_else(not_found)?;
-    if is_staff(&account) {
-        return Err(not_found());
-    }
-    Ok(Json(account))
+    Ok(Json(back_office::customer_by_email(&state, caller.subject(), email).await?))
 }
 
 /// `GET /admin/customers/{id}`.
@@ -130,7 +107,7 @@ pub(super) async fn get_customer(
     Path(id): Path<String>,
 ) -> Result<Json<Account>> {
     require(&caller, &[Permission::CustomersRead])?;
-    Ok(Json(customer(&state, &caller, path_id(&id, "customer")?).await?))
+    Ok(Json(back_office::customer(&state, caller.subject(), path_id(&id, "customer")?).await?))
 }
 
 /// `GET /admin/customers/{id}/orders`.
@@ -154,10 +131,9 @@ pub(super) async fn customer_orders(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<OrdersPage>> {
     require(&caller, &[Permission::CustomersRead, Permission::OrdersRead])?;
-    let account = customer(&state, &caller, path_id(&id, "customer")?).await?;
     let text = |name: &str| query.get(name).map(String::as_str);
-    let page = state.orders.orders_of(caller.subject(), account.id, text("limit"), text("cursor")).await?;
-    Ok(Json(page))
+    let page = (text("limit"), text("cursor"));
+    Ok(Json(back_office::customer_orders(&state, caller.subject(), path_id(&id, "customer")?, page).await?))
 }
 
 /// `POST /admin/customers/{id}/disable`.
@@ -181,8 +157,8 @@ pub(super) async fn disable_customer(
     Json(body): Json<Disable>,
 ) -> Result<Json<Account>> {
     require(&caller, &[Permission::CustomersWrite])?;
-    let account = customer(&state, &caller, path_id(&id, "customer")?).await?;
-    Ok(Json(state.auth.disable(caller.subject(), account.id, &body.reason).await?))
+    let id = path_id(&id, "customer")?;
+    Ok(Json(back_office::disable_customer(&state, caller.subject(), id, &body.reason).await?))
 }
 
 /// `POST /admin/customers/{id}/enable`.
@@ -200,8 +176,7 @@ pub(super) async fn enable_customer(
     Path(id): Path<String>,
 ) -> Result<Json<Account>> {
     require(&caller, &[Permission::CustomersWrite])?;
-    let account = customer(&state, &caller, path_id(&id, "customer")?).await?;
-    Ok(Json(state.auth.enable(caller.subject(), account.id).await?))
+    Ok(Json(back_office::enable_customer(&state, caller.subject(), path_id(&id, "customer")?).await?))
 }
 
 /// An order as the back office shows it: the order, whose it is, its payment with refunds, and
@@ -273,10 +248,8 @@ pub(super) async fn order(
 ) -> Result<Json<StaffOrder>> {
     require(&caller, &[Permission::OrdersRead])?;
     let id = path_id(&id, "order")?;
-    let (detail, payment) =
-        tokio::try_join!(state.orders.detail(caller.subject(), id), state.payments.for_order(caller.subject(), id))?;
-    let OrderDetail { order, user_id, timeline: transitions } =
-        detail.ok_or_else(|| ApiError::Problem(Problem::not_found("no order with this id")))?;
+    let (OrderDetail { order, user_id, timeline: transitions }, payment) =
+        back_office::order(&state, caller.subject(), id).await?;
     let timeline = timeline(&transitions, payment.as_ref());
     Ok(Json(StaffOrder { order, user_id, payment, timeline }))
 }

@@ -6,7 +6,6 @@
 mod back_office;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
@@ -14,26 +13,18 @@ use axum::http::HeaderValue;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
-use contracts::analytics::{AnalyticsClient, Window};
+use contracts::analytics::Window;
 use internal_token::Caller;
 use service_kit::problem_schema::ProblemSchema;
 use service_kit::{FieldErrors, Json, Permission, Query};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::config::AdminConfig;
+use crate::app::{audit, dashboard};
 use crate::domain::{self, Summary};
 use crate::error::Result;
 
-#[derive(Clone)]
-pub(crate) struct AppState {
-    pub analytics: AnalyticsClient,
-    pub auth: contracts::auth::AuthClient,
-    pub orders: contracts::order::OrderClient,
-    pub payments: contracts::payment::PaymentClient,
-    pub pool: sqlx::PgPool,
-    pub settings: Arc<AdminConfig>,
-}
+pub(crate) use crate::app::AppState;
 
 /// The routes with their OpenAPI description, from the same handlers.
 fn api() -> OpenApiRouter<AppState> {
@@ -69,17 +60,11 @@ fn window(query: &HashMap<String, String>, today: NaiveDate) -> Result<(NaiveDat
     Ok((window.from, window.to))
 }
 
-/// The figures, read from analytics as the staff member (four reports at once).
-async fn summary(state: &AppState, caller: &Caller, (from, to): (NaiveDate, NaiveDate)) -> Result<Summary> {
+/// The figures, read from analytics as the staff member (who needs `admin:access` here, and
+/// `analytics:read` there).
+async fn summary(state: &AppState, caller: &Caller, window: (NaiveDate, NaiveDate)) -> Result<Summary> {
     caller.require_perm(Permission::AdminAccess)?;
-    let staff = caller.subject();
-    let (revenue, funnel, customers, low_stock) = tokio::try_join!(
-        state.analytics.revenue(staff, from, to),
-        state.analytics.funnel(staff, from, to),
-        state.analytics.customers(staff, from, to),
-        state.analytics.low_stock(staff, 20),
-    )?;
-    Ok(Summary::from_reports((from, to), &revenue, &funnel, &customers, low_stock))
+    dashboard::summary(state, caller.subject(), window).await
 }
 
 /// `GET /admin/dashboard/summary`.
@@ -189,13 +174,8 @@ async fn audit_log(
     let after = contracts::listing::parse_time_cursor(query.get("cursor").map(String::as_str), &mut errors);
     let limit = errors.finish_with(limit)?.get();
     let text = |name: &str| query.get(name).map(String::as_str).filter(|v| !v.is_empty());
-    let mut rows = crate::store::entries(&state.pool, text("target"), text("actor"), after, limit + 1).await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|e| contracts::listing::time_cursor(e.recorded_at, e.event_id))
-    } else {
-        None
-    };
+    let filter = audit::Filter { target: text("target"), actor: text("actor"), after, limit };
+    let (rows, next_cursor) = audit::page(&state, &filter).await?;
     let items = rows
         .into_iter()
         .map(|e| AuditEntry {

@@ -3,12 +3,12 @@
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
-use contracts::cart::{CartLine, USER_CART_PATH, UserCart};
+use contracts::cart::{USER_CART_PATH, UserCart};
 use service_kit::Json;
 use uuid::Uuid;
 
 use super::AppState;
-use crate::domain::Owner;
+use crate::app::carts;
 use crate::error::{ApiError, Result};
 
 pub(super) fn router(state: AppState) -> Router {
@@ -18,11 +18,5 @@ pub(super) fn router(state: AppState) -> Router {
 /// `GET /internal/carts/{user_id}` (a checkout is a use: the TTL is refreshed).
 async fn user_cart(State(state): State<AppState>, Path(user_id): Path<String>) -> Result<Json<UserCart>> {
     let user_id = Uuid::parse_str(&user_id).map_err(|_| ApiError::NotFound)?;
-    let stored = state.carts.read(&Owner::User(user_id), state.limits.user_ttl).await?;
-    let lines = stored
-        .lines
-        .into_iter()
-        .map(|l| CartLine { sku: l.sku, quantity: l.quantity, price_at_add_minor: l.price_at_add })
-        .collect();
-    Ok(Json(UserCart { user_id, lines, discount_code: stored.discount_code }))
+    Ok(Json(carts::of_user(&state, user_id).await?))
 }

@@ -4,10 +4,7 @@
 
 mod internal;
 
-use contracts::types::{Amount, Currency, Quantity, Sku};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -15,86 +12,22 @@ use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
-use contracts::order::{OrderClient, QuoteLine, QuoteRequest};
-use contracts::product::{ProductClient, VariantInfo};
+use contracts::types::{Quantity, Sku};
 use internal_token::{Caller, only_from};
 use serde::{Deserialize, Serialize};
 use service_kit::problem_schema::ProblemSchema;
-use service_kit::{FieldCode, FieldErrors, Json, fleet};
+use service_kit::{Json, fleet};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::domain::{Cart, CartDiscount, CartTokens, Owner, render};
+pub(crate) use crate::app::AppState;
+use crate::app::carts;
+use crate::domain::{Cart, Owner};
 use crate::error::{ApiError, Result};
-use crate::store::{Bounds, Carts, Changed};
 
 /// The header a guest's cart token travels in.
 pub(crate) const CART_TOKEN: &str = "x-cart-token";
-
-/// Limits and lifetimes.
-#[derive(Clone, Debug)]
-pub(crate) struct Limits {
-    pub guest_ttl: Duration,
-    pub user_ttl: Duration,
-    pub max_line_quantity: i64,
-    pub max_lines: usize,
-}
-
-/// Current prices from the product service, each reused for a short while.
-pub(crate) struct Prices {
-    client: ProductClient,
-    ttl: Duration,
-    seen: Mutex<HashMap<Sku, (VariantInfo, Instant)>>,
-}
-
-impl Prices {
-    pub(crate) fn new(client: ProductClient, ttl: Duration) -> Self {
-        Self { client, ttl, seen: Mutex::new(HashMap::new()) }
-    }
-
-    /// The variants of `skus` (unknown ones absent), asking product only for those not seen
-    /// within the TTL.
-    async fn of(&self, skus: &[Sku]) -> Result<Vec<VariantInfo>> {
-        let now = Instant::now();
-        let (mut found, missing): (Vec<VariantInfo>, Vec<Sku>) = {
-            let seen = self.seen.lock().expect("price cache lock");
-            let mut found = Vec::new();
-            let mut missing = Vec::new();
-            for sku in skus {
-                match seen.get(sku) {
-                    Some((variant, at)) if now.duration_since(*at) < self.ttl => found.push(variant.clone()),
-                    _ => missing.push(sku.clone()),
-                }
-            }
-            (found, missing)
-        };
-        if !missing.is_empty() {
-            let fresh = self.client.variants(&missing).await?;
-            let mut seen = self.seen.lock().expect("price cache lock");
-            if seen.len() > 10_000 {
-                seen.clear();
-            }
-            for variant in &fresh {
-                seen.insert(variant.sku.clone(), (variant.clone(), now));
-            }
-            found.extend(fresh);
-        }
-        Ok(found)
-    }
-}
-
-/// What every cart handler reads.
-#[derive(Clone)]
-pub(crate) struct AppState {
-    pub carts: Carts,
-    pub tokens: Arc<CartTokens>,
-    pub prices: Arc<Prices>,
-    /// Prices discount codes (the order service owns them and the totals function).
-    pub orders: OrderClient,
-    pub limits: Limits,
-    pub currency: Currency,
-}
 
 impl AppState {
     /// Whose cart a request names, and how long it lives.
@@ -105,54 +38,10 @@ impl AppState {
         self.guest(headers).map(|owner| (owner, self.limits.guest_ttl))
     }
 
+    /// The guest cart the `X-Cart-Token` names.
     fn guest(&self, headers: &HeaderMap) -> Result<Owner> {
         let token = headers.get(CART_TOKEN).ok_or(ApiError::NoCart)?.to_str().map_err(|_| ApiError::NotFound)?;
         self.tokens.verify(token).map(Owner::Guest).ok_or(ApiError::NotFound)
-    }
-
-    /// The cart as shown: stored lines with current prices, and its discount code checked
-    /// and priced now.
-    async fn show(&self, owner: &Owner, ttl: Duration) -> Result<Cart> {
-        let stored = self.carts.read(owner, ttl).await?;
-        let skus: Vec<Sku> = stored.lines.iter().map(|l| l.sku.clone()).collect();
-        let variants = self.prices.of(&skus).await?;
-        let cart = render(stored.lines, &variants, stored.updated_ms, self.currency);
-        let discount = match stored.discount_code {
-            None => None,
-            Some(code) => Some(match self.quote(owner, &code, &cart).await {
-                Ok(quote) => {
-                    CartDiscount { code: quote.code, discount_minor: quote.discount_minor, refusal: quote.refusal }
-                }
-                Err(error) => {
-                    // The cart still shows; the order checks the code again at checkout.
-                    tracing::warn!(%error, "a discount code could not be checked");
-                    let refusal = Some("the discount cannot be checked right now".to_owned());
-                    CartDiscount { code, discount_minor: Amount::ZERO, refusal }
-                }
-            }),
-        };
-        Ok(cart.with_discount(discount))
-    }
-
-    /// What `code` takes off the cart's available lines for its owner.
-    async fn quote(
-        &self,
-        owner: &Owner,
-        code: &str,
-        cart: &Cart,
-    ) -> std::result::Result<contracts::order::Quote, contracts::CallError> {
-        let lines = cart
-            .lines
-            .iter()
-            .filter(|l| l.available)
-            .map(|l| QuoteLine { sku: l.sku.clone(), quantity: l.quantity, unit_price_minor: l.unit_price_minor })
-            .collect();
-        let user_id = match owner {
-            Owner::User(id) => Some(*id),
-            Owner::Guest(_) => None,
-        };
-        let request = QuoteRequest { code: code.to_owned(), user_id, lines };
-        self.orders.quote(&request, &internal_token::Subject::anonymous()).await
     }
 }
 
@@ -197,8 +86,7 @@ pub(crate) struct NewCart {
     description = "Nothing is stored until the first line is added. Signed-in shoppers need no token: their bearer token names their cart.",
     responses((status = 201, description = "The token and the (empty) cart.", body = NewCart)))]
 async fn create_cart(State(state): State<AppState>) -> Response {
-    let cart = render(Vec::new(), &[], None, state.currency);
-    private(StatusCode::CREATED, NewCart { cart_token: state.tokens.issue(), cart })
+    private(StatusCode::CREATED, NewCart { cart_token: state.tokens.issue(), cart: carts::empty(&state) })
 }
 
 const NO_CART: &str = "`token_missing`: neither signed in nor an `X-Cart-Token`.";
@@ -214,7 +102,7 @@ const NOT_FOUND: &str = "`not_found`: the `X-Cart-Token` is not one this shop is
     ))]
 async fn get_cart(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response> {
     let (owner, ttl) = state.owner(&caller, &headers)?;
-    Ok(private(StatusCode::OK, state.show(&owner, ttl).await?))
+    Ok(private(StatusCode::OK, carts::show(&state, &owner, ttl).await?))
 }
 
 /// `DELETE /carts/current`.
@@ -227,7 +115,7 @@ async fn get_cart(State(state): State<AppState>, caller: Caller, headers: Header
     ))]
 async fn clear_cart(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<StatusCode> {
     let (owner, _) = state.owner(&caller, &headers)?;
-    state.carts.clear(&owner).await?;
+    carts::clear(&state, &owner).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -246,26 +134,6 @@ pub(crate) struct AddItem {
 #[serde(deny_unknown_fields)]
 pub(crate) struct SetItem {
     quantity: Quantity,
-}
-
-fn check_quantity(state: &AppState, quantity: Quantity) -> Result<()> {
-    let quantity = quantity.get();
-    let max = state.limits.max_line_quantity;
-    if (1..=max).contains(&quantity) {
-        return Ok(());
-    }
-    let mut errors = FieldErrors::default();
-    errors.push("quantity", FieldCode::OutOfRange, format!("a quantity is 1 to {max}"));
-    Ok(errors.finish()?)
-}
-
-fn applied(state: &AppState, changed: Changed) -> Result<()> {
-    match changed {
-        Changed::Quantity(_) => Ok(()),
-        Changed::TooMany => Err(ApiError::Limit(format!("a line holds at most {}", state.limits.max_line_quantity))),
-        Changed::TooManyLines => Err(ApiError::Limit(format!("a cart holds at most {} lines", state.limits.max_lines))),
-        Changed::NoLine => Err(ApiError::NotFound),
-    }
 }
 
 /// `POST /carts/current/items`.
@@ -287,23 +155,7 @@ async fn add_item(
     Json(body): Json<AddItem>,
 ) -> Result<Response> {
     let (owner, ttl) = state.owner(&caller, &headers)?;
-    check_quantity(&state, body.quantity)?;
-    // Text that is no SKU is no SKU on sale.
-    let sku = Sku::parse(body.sku.trim()).map_err(|_| ApiError::UnknownSku(body.sku.trim().to_owned()))?;
-    let variant = state
-        .prices
-        .of(std::slice::from_ref(&sku))
-        .await?
-        .into_iter()
-        .find(|v| v.purchasable)
-        .ok_or_else(|| ApiError::UnknownSku(sku.to_string()))?;
-    if !variant.in_stock {
-        return Err(ApiError::OutOfStock(sku));
-    }
-    let bounds = Bounds { max_quantity: state.limits.max_line_quantity, max_lines: state.limits.max_lines, ttl };
-    let changed = state.carts.add(&owner, sku.as_str(), body.quantity.get(), variant.price_minor, bounds).await?;
-    applied(&state, changed)?;
-    Ok(private(StatusCode::OK, state.show(&owner, ttl).await?))
+    Ok(private(StatusCode::OK, carts::add(&state, &owner, ttl, &body.sku, body.quantity).await?))
 }
 
 /// `PATCH /carts/current/items/{sku}`.
@@ -324,9 +176,7 @@ async fn set_item(
     Json(body): Json<SetItem>,
 ) -> Result<Response> {
     let (owner, ttl) = state.owner(&caller, &headers)?;
-    check_quantity(&state, body.quantity)?;
-    applied(&state, state.carts.set(&owner, &sku, body.quantity.get(), ttl).await?)?;
-    Ok(private(StatusCode::OK, state.show(&owner, ttl).await?))
+    Ok(private(StatusCode::OK, carts::set(&state, &owner, ttl, &sku, body.quantity).await?))
 }
 
 /// `DELETE /carts/current/items/{sku}`.
@@ -344,8 +194,7 @@ async fn remove_item(
     Path(sku): Path<String>,
 ) -> Result<Response> {
     let (owner, ttl) = state.owner(&caller, &headers)?;
-    applied(&state, state.carts.remove(&owner, &sku, ttl).await?)?;
-    Ok(private(StatusCode::OK, state.show(&owner, ttl).await?))
+    Ok(private(StatusCode::OK, carts::remove(&state, &owner, ttl, &sku).await?))
 }
 
 /// `POST /carts/current/merge`.
@@ -360,10 +209,7 @@ async fn remove_item(
 async fn merge(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response> {
     let user = Owner::User(caller.user_id().ok_or(ApiError::NoCart)?);
     let guest = state.guest(&headers)?;
-    let limits = &state.limits;
-    let bounds = Bounds { max_quantity: limits.max_line_quantity, max_lines: limits.max_lines, ttl: limits.user_ttl };
-    state.carts.merge(&guest, &user, bounds).await?;
-    Ok(private(StatusCode::OK, state.show(&user, limits.user_ttl).await?))
+    Ok(private(StatusCode::OK, carts::merge(&state, &guest, &user).await?))
 }
 
 /// `POST /carts/current/discount`.
@@ -373,10 +219,6 @@ pub(crate) struct ApplyDiscount {
     /// The code, any case.
     code: String,
 }
-
-/// How many refused discount codes a cart may try within `REFUSED_CODES_WINDOW`.
-const MAX_REFUSED_CODES: i64 = 5;
-const REFUSED_CODES_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// `POST /carts/current/discount`.
 #[utoipa::path(post, path = "/carts/current/discount", tag = "carts", summary = "Apply a discount code",
@@ -398,28 +240,7 @@ async fn apply_discount(
     Json(body): Json<ApplyDiscount>,
 ) -> Result<Response> {
     let (owner, ttl) = state.owner(&caller, &headers)?;
-    let code = body.code.trim();
-    if code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        let mut errors = FieldErrors::default();
-        errors.push("code", FieldCode::InvalidValue, "a discount code is 1 to 32 letters, digits, - or _");
-        errors.finish()?;
-    }
-    // A few refused codes per cart and quarter hour (review f5592e3 L2: the answers were an
-    // oracle for private codes), besides the gateway's per-client limit.
-    let (refused, left) = state.carts.discount_refusals(&owner).await?;
-    if refused >= MAX_REFUSED_CODES {
-        return Err(ApiError::DiscountTries(left.as_secs().max(1)));
-    }
-    let cart = state.show(&owner, ttl).await?;
-    let quote = state.quote(&owner, code, &cart).await?;
-    if let Some(refusal) = quote.refusal {
-        state.carts.discount_refused(&owner, REFUSED_CODES_WINDOW).await?;
-        return Err(ApiError::DiscountInvalid(refusal));
-    }
-    state.carts.set_discount(&owner, Some(&quote.code), ttl).await?;
-    let discount = CartDiscount { code: quote.code, discount_minor: quote.discount_minor, refusal: None };
-    Ok(private(StatusCode::OK, cart.with_discount(Some(discount))))
+    Ok(private(StatusCode::OK, carts::apply_discount(&state, &owner, ttl, &body.code).await?))
 }
 
 /// `DELETE /carts/current/discount`.
@@ -432,6 +253,5 @@ async fn apply_discount(
     ))]
 async fn remove_discount(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response> {
     let (owner, ttl) = state.owner(&caller, &headers)?;
-    state.carts.set_discount(&owner, None, ttl).await?;
-    Ok(private(StatusCode::OK, state.show(&owner, ttl).await?))
+    Ok(private(StatusCode::OK, carts::remove_discount(&state, &owner, ttl).await?))
 }

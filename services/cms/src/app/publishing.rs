@@ -34,7 +34,7 @@ impl Cms {
         let (paths, tags) = self.targets("page", &page.slug);
         let event =
             ContentPublished { content_id: page.id, kind: "page".into(), key: page.slug.clone(), version, paths, tags };
-        store::announce(tx, &event, self.revalidate()).await?;
+        announce(tx, &event, self.revalidate()).await?;
         Ok(())
     }
 
@@ -44,7 +44,7 @@ impl Cms {
         let (paths, tags) = self.targets("page", &page.slug);
         let event =
             ContentUnpublished { content_id: page.id, kind: "page".into(), key: page.slug.clone(), paths, tags };
-        store::announce(tx, &event, self.revalidate()).await?;
+        announce(tx, &event, self.revalidate()).await?;
         Ok(())
     }
 
@@ -59,7 +59,7 @@ impl Cms {
     ) -> Result<()> {
         let (paths, tags) = self.targets(kind, key);
         let event = ContentPublished { content_id, kind: kind.into(), key: key.into(), version: revision, paths, tags };
-        store::announce(tx, &event, self.revalidate()).await?;
+        announce(tx, &event, self.revalidate()).await?;
         Ok(())
     }
 
@@ -93,4 +93,32 @@ impl Cms {
         }
         Ok(changed)
     }
+}
+
+/// An event that tells the storefront what to refresh.
+pub(crate) trait Announcement: events::Event {
+    /// Kind, key, paths and tags.
+    fn targets(&self) -> (&str, &str, &[String], &[String]);
+}
+
+impl Announcement for ContentPublished {
+    fn targets(&self) -> (&str, &str, &[String], &[String]) {
+        (&self.kind, &self.key, &self.paths, &self.tags)
+    }
+}
+
+impl Announcement for ContentUnpublished {
+    fn targets(&self) -> (&str, &str, &[String], &[String]) {
+        (&self.kind, &self.key, &self.paths, &self.tags)
+    }
+}
+
+/// Enqueues the event and, when the storefront is to be told, its revalidation (both in `tx`).
+async fn announce<E: Announcement>(tx: &mut PgConnection, event: &E, revalidate: bool) -> sqlx::Result<()> {
+    let event_id = events::enqueue(&mut *tx, crate::SERVICE, event).await?;
+    if revalidate {
+        let (kind, key, paths, tags) = event.targets();
+        store::queue_revalidation(tx, event_id, kind, key, paths, tags).await?;
+    }
+    Ok(())
 }

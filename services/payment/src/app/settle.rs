@@ -6,11 +6,13 @@
 use contracts::types::Amount;
 use std::time::Duration;
 
-use sqlx::PgPool;
+use contracts::types::PaymentStatus;
+use events::catalog::{PaymentFailed, PaymentSucceeded};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::provider::{Cancellation, Provider, ProviderError, RefundOutcome, RefundRequest, Verdict};
-use crate::store::{self, Recorded};
+use crate::store;
 
 /// Why settling failed (it is retried by the next reconciliation).
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +82,59 @@ pub async fn cancel_at_provider(pool: &PgPool, provider: &dyn Provider, intent_i
     Ok(())
 }
 
+/// What a provider's verdict changed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Recorded {
+    Succeeded,
+    /// A success for a payment whose order had already expired or been cancelled: recorded,
+    /// and this automatic refund requested (to be sent once the transaction commits).
+    SucceededTooLate(Uuid),
+    Failed,
+    /// Nothing: an unknown intent, or a state that may not change that way (a success is final).
+    Nothing,
+}
+
+/// Applies a provider's verdict on an intent with its event, in `tx`. A payment never goes
+/// from succeeded to failed; a second success changes nothing; a success for a cancelled
+/// payment is kept and refunded in full automatically.
+pub(crate) async fn record_verdict(
+    tx: &mut PgConnection,
+    provider: &str,
+    intent_id: &str,
+    succeeded: bool,
+    reason: &str,
+) -> sqlx::Result<Recorded> {
+    let Some((payment_id, order_id, status, amount_minor, currency)) =
+        store::lock_by_intent(tx, provider, intent_id).await?
+    else {
+        return Ok(Recorded::Nothing);
+    };
+    match (status, succeeded) {
+        // A success is final; a decline of a cancelled payment, or a second one, adds nothing.
+        (PaymentStatus::Succeeded, _) | (PaymentStatus::Canceled | PaymentStatus::Failed, false) => {
+            Ok(Recorded::Nothing)
+        }
+        (_, true) => {
+            store::mark_succeeded(tx, payment_id).await?;
+            let event =
+                PaymentSucceeded { payment_id, order_id, amount_minor, currency, provider: provider.to_owned() };
+            events::enqueue(tx, crate::SERVICE, &event).await?;
+            if status == PaymentStatus::Canceled {
+                let refund = store::request_automatic_refund(tx, payment_id, store::TOO_LATE).await?;
+                Ok(refund.map_or(Recorded::Succeeded, Recorded::SucceededTooLate))
+            } else {
+                Ok(Recorded::Succeeded)
+            }
+        }
+        (_, false) => {
+            store::mark_failed(tx, payment_id, reason).await?;
+            let event = PaymentFailed { payment_id, order_id, reason: reason.to_owned() };
+            events::enqueue(tx, crate::SERVICE, &event).await?;
+            Ok(Recorded::Failed)
+        }
+    }
+}
+
 /// Applies a verdict (from a webhook or from reconciliation) in its own transaction.
 #[tracing::instrument(skip_all, fields(intent_id = %intent_id))]
 pub async fn apply_verdict(
@@ -94,7 +149,7 @@ pub async fn apply_verdict(
         Verdict::Failed(reason) => (false, reason.as_str()),
     };
     let mut tx = pool.begin().await?;
-    let recorded = store::record_verdict(&mut tx, provider.name(), intent_id, succeeded, reason).await?;
+    let recorded = record_verdict(&mut tx, provider.name(), intent_id, succeeded, reason).await?;
     tx.commit().await?;
     if let Recorded::SucceededTooLate(refund_id) = recorded {
         send_refund(pool, provider, refund_id).await?;

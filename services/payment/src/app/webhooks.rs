@@ -5,10 +5,11 @@
 use std::sync::Arc;
 
 use super::AppState;
+use super::settle::{Recorded, record_verdict};
 use crate::domain;
 use crate::error::{ApiError, Result};
 use crate::provider::Verdict;
-use crate::store::{self, Recorded};
+use crate::store;
 
 /// Verifies and applies one provider event (the same path for every delivery).
 #[tracing::instrument(skip_all)]
@@ -39,8 +40,8 @@ pub(crate) async fn receive(state: &AppState, signature: &str, body: &[u8]) -> R
         return Ok(Recorded::Nothing);
     }
     let recorded = match verdict {
-        Some(Verdict::Succeeded) => store::record_verdict(&mut tx, provider, intent, true, "").await?,
-        Some(Verdict::Failed(reason)) => store::record_verdict(&mut tx, provider, intent, false, &reason).await?,
+        Some(Verdict::Succeeded) => record_verdict(&mut tx, provider, intent, true, "").await?,
+        Some(Verdict::Failed(reason)) => record_verdict(&mut tx, provider, intent, false, &reason).await?,
         Some(Verdict::Pending) | None => Recorded::Nothing,
     };
     tx.commit().await?;

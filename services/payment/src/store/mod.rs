@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 use contracts::types::{Amount, Currency, PaymentStatus, RefundStatus};
-use events::catalog::{PaymentFailed, PaymentSucceeded};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -112,69 +111,38 @@ pub(crate) async fn first_delivery(
     Ok(inserted.rows_affected() == 1)
 }
 
-/// What a provider's verdict changed.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Recorded {
-    Succeeded,
-    /// A success for a payment whose order had already expired or been cancelled: recorded,
-    /// and this automatic refund requested (to be sent once the transaction commits).
-    SucceededTooLate(Uuid),
-    Failed,
-    /// Nothing: an unknown intent, or a state that may not change that way (a success is final).
-    Nothing,
-}
-
-/// Applies a provider's verdict on an intent with its event, in `tx`. A payment never goes
-/// from succeeded to failed; a second success changes nothing; a success for a cancelled
-/// payment is kept and refunded in full automatically.
-pub(crate) async fn record_verdict(
+/// An intent's payment, locked for its verdict: (payment, order, status, amount, currency).
+pub(crate) async fn lock_by_intent(
     tx: &mut PgConnection,
     provider: &str,
     intent_id: &str,
-    succeeded: bool,
-    reason: &str,
-) -> sqlx::Result<Recorded> {
-    let row: Option<(Uuid, Uuid, PaymentStatus, Amount, Currency)> = sqlx::query_as(
+) -> sqlx::Result<Option<(Uuid, Uuid, PaymentStatus, Amount, Currency)>> {
+    sqlx::query_as(
         "select id, order_id, status, amount_minor, currency::text from payments where provider = $1 and provider_intent_id = $2 for update",
     )
     .bind(provider)
     .bind(intent_id)
     .fetch_optional(&mut *tx)
-    .await?;
-    let Some((payment_id, order_id, status, amount_minor, currency)) = row else { return Ok(Recorded::Nothing) };
-    match (status, succeeded) {
-        // A success is final; a decline of a cancelled payment, or a second one, adds nothing.
-        (PaymentStatus::Succeeded, _) | (PaymentStatus::Canceled | PaymentStatus::Failed, false) => {
-            Ok(Recorded::Nothing)
-        }
-        (_, true) => {
-            sqlx::query(
-                "update payments set status = 'succeeded', failure_reason = null, updated_at = now() where id = $1",
-            )
-            .bind(payment_id)
-            .execute(&mut *tx)
-            .await?;
-            let event =
-                PaymentSucceeded { payment_id, order_id, amount_minor, currency, provider: provider.to_owned() };
-            events::enqueue(tx, crate::SERVICE, &event).await?;
-            if status == PaymentStatus::Canceled {
-                let refund = request_automatic_refund(tx, payment_id, TOO_LATE).await?;
-                Ok(refund.map_or(Recorded::Succeeded, Recorded::SucceededTooLate))
-            } else {
-                Ok(Recorded::Succeeded)
-            }
-        }
-        (_, false) => {
-            sqlx::query("update payments set status = 'failed', failure_reason = $2, updated_at = now() where id = $1")
-                .bind(payment_id)
-                .bind(reason)
-                .execute(&mut *tx)
-                .await?;
-            let event = PaymentFailed { payment_id, order_id, reason: reason.to_owned() };
-            events::enqueue(tx, crate::SERVICE, &event).await?;
-            Ok(Recorded::Failed)
-        }
-    }
+    .await
+}
+
+/// Marks a payment succeeded.
+pub(crate) async fn mark_succeeded(tx: &mut PgConnection, payment_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("update payments set status = 'succeeded', failure_reason = null, updated_at = now() where id = $1")
+        .bind(payment_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Marks a payment failed, for `reason`.
+pub(crate) async fn mark_failed(tx: &mut PgConnection, payment_id: Uuid, reason: &str) -> sqlx::Result<()> {
+    sqlx::query("update payments set status = 'failed', failure_reason = $2, updated_at = now() where id = $1")
+        .bind(payment_id)
+        .bind(reason)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
 
 /// The reason given for an automatic refund.
@@ -182,7 +150,11 @@ pub(crate) const TOO_LATE: &str = "the payment arrived after the order expired o
 
 /// Requests the one automatic refund of a payment (all that is left of it), in `tx`; `None`
 /// when it has one already or nothing is left.
-async fn request_automatic_refund(tx: &mut PgConnection, payment_id: Uuid, reason: &str) -> sqlx::Result<Option<Uuid>> {
+pub(crate) async fn request_automatic_refund(
+    tx: &mut PgConnection,
+    payment_id: Uuid,
+    reason: &str,
+) -> sqlx::Result<Option<Uuid>> {
     let id = Uuid::now_v7();
     let inserted: Option<Uuid> = sqlx::query_scalar(
         "insert into refunds (id, payment_id, amount_minor, reason, automatic, requested_by, status) \
