@@ -51,9 +51,9 @@ const COMMANDS: &[Task] = &[
         |root, _| ci::test::run(root),
     ),
     task("fleet", "", "only the fleet test: the walk, then the crash test (CRASH_ORDERS, default 40)", |root, _| {
-        dev::fleet::fleet_test(root)
+        ci::fleet_test::fleet_test(root)
     }),
-    task("crash", "", "only the crash test, on a fleet of its own", |root, _| dev::fleet::crash_test(root)),
+    task("crash", "", "only the crash test, on a fleet of its own", |root, _| ci::fleet_test::crash_test(root)),
     task(
         "bench",
         "[events|gateway|catalog|search|checkout]",
@@ -70,9 +70,9 @@ const COMMANDS: &[Task] = &[
         "backup",
         "[DIR]",
         "the up shop's schemas (pg_dump per schema) and media bucket into DIR",
-        ops::backup::backup_command,
+        dev::backup::backup_command,
     ),
-    task("restore", "DIR [DATA_DIR]", "a backup into a fresh cluster (see backup.rs)", ops::backup::restore_command),
+    task("restore", "DIR [DATA_DIR]", "a backup into a fresh cluster (see backup.rs)", dev::backup::restore_command),
     task("openapi", "", "regenerates services/gateway/openapi.json from the services' routes", |root, _| openapi(root)),
     task(
         "deploy",
@@ -107,8 +107,12 @@ const COMMANDS: &[Task] = &[
     task(
         "cloudflare-ips",
         "IPS_V4 IPS_V6",
-        "refreshes nginx/cloudflare-ips.conf from Cloudflare's lists",
-        dev::cloudflare::run,
+        "refreshes nginx/cloudflare-ips.conf from Cloudflare's lists (then the deploy files that carry it)",
+        |root, args| {
+            dev::cloudflare::run(root, args)?;
+            // The compose and Kubernetes files carry the NGINX config and its includes.
+            generate::deploy::run(root)
+        },
     ),
     task("totp", "", "the demo admin's current TOTP code (after up created it)", |root, _| dev::up::totp(root)),
     task("rotate-keys", "", "a new access-token signing key in the dev key ring (while up runs)", |root, _| {

@@ -150,7 +150,7 @@ pub(crate) fn on_bench_fleet(
     extra_env: Vec<(String, String)>,
     body: impl AsyncFnOnce(&mut Fleet, &std::path::Path) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    crate::ci::install::ensure_wrk()?;
+    crate::dev::install::ensure_wrk()?;
     let mut build = crate::cargo();
     build.current_dir(root).args(build_args()).arg("--release");
     crate::run_step("cargo build --release (service binaries)", &mut build)?;

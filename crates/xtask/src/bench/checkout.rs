@@ -247,7 +247,7 @@ pub(crate) fn run(root: &std::path::Path) -> anyhow::Result<()> {
     build.current_dir(root).args(build_args()).arg("--release");
     crate::run_step("cargo build --release (service binaries)", &mut build)?;
     let mut options = throwaway_options("bench-checkout", true)?;
-    options.extra_env = crate::ci::crash::SETTINGS
+    options.extra_env = crate::dev::shopper::LOADED_SHOP
         .iter()
         .filter(|(k, _)| k.starts_with("RATE_LIMIT"))
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

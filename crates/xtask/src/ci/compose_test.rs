@@ -24,8 +24,8 @@ use anyhow::{Context as _, ensure};
 use service_kit::SERVICES;
 use testkit::procs::{signal_group, spawn_owned};
 
-use crate::ci::install::have;
 use crate::dev::fleet::{Fleet, FleetOptions, Placement, env_for, free_ports};
+use crate::dev::install::have;
 use crate::generate::deploy::image;
 use crate::output;
 

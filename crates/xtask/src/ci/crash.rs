@@ -56,23 +56,6 @@ impl Fate {
     }
 }
 
-/// The settings the services run with during the test: short payment windows so unpaid orders
-/// expire within it, fast reconciliation, a crashed checkout's key free after 10 s, limits out
-/// of the way of one machine's traffic.
-pub(crate) const SETTINGS: &[(&str, &str)] = &[
-    (settings::service::order::ORDER_PAYMENT_WINDOW_SECS.name, "25"),
-    (settings::service::order::ORDER_EXPIRY_SWEEP_SECS.name, "1"),
-    (settings::service::order::ORDER_KEY_IN_FLIGHT_SECS.name, "10"),
-    (settings::service::payment::PAYMENT_RECONCILE_EVERY_SECS.name, "2"),
-    (settings::service::payment::PAYMENT_RECONCILE_AFTER_SECS.name, "5"),
-    // A shopper's paid orders stay unpaid until the webhook lands, which a crash delays.
-    (settings::service::order::ORDER_MAX_UNPAID.name, "1000"),
-    (settings::service::gateway::RATE_LIMIT_CREDENTIALS.name, "1000000/1/1000000"),
-    (settings::service::gateway::RATE_LIMIT_WRITE.name, "1000000/1/1000000"),
-    (settings::service::gateway::RATE_LIMIT_READ.name, "1000000/1/1000000"),
-    (settings::service::gateway::RATE_LIMIT_WEBHOOK.name, "1000000/1/1000000"),
-];
-
 /// One shopper's orders, placed one after the other: (order id, fate) of each placed order.
 async fn journeys(
     shopper: Shopper,
@@ -134,7 +117,10 @@ pub(crate) async fn run(fleet: &mut Fleet, orders: usize) -> anyhow::Result<()> 
         now.as_nanos() as u64
     });
     eprintln!("==> crash test: {orders} orders, kill -9 of order, payment and inventory at random (CRASH_SEED={seed})");
-    fleet.options.extra_env.extend(SETTINGS.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    fleet
+        .options
+        .extra_env
+        .extend(crate::dev::shopper::LOADED_SHOP.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     for name in [GATEWAY, ORDER, PAYMENT, INVENTORY] {
         fleet.crash_and_restart(name)?;
     }

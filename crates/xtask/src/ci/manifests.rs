@@ -173,7 +173,7 @@ pub(crate) fn check_production(yaml: &str, docs: &[Value]) -> anyhow::Result<()>
 }
 
 pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
-    crate::ci::install::ensure_kubernetes_validate()?;
+    crate::dev::install::ensure_kubernetes_validate()?;
     for overlay in ["dev", "prod"] {
         let (yaml, docs) = render(root, overlay)?;
         let checked = check_rendered(&docs)?;
@@ -194,7 +194,7 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
         }
         let outcome = crate::run_step(
             &format!("kubernetes-validate {overlay} ({} documents, Kubernetes {KUBERNETES})", files.len()),
-            Command::new(crate::ci::install::kubernetes_validate())
+            Command::new(crate::dev::install::kubernetes_validate())
                 .args(["--strict", "--quiet", "-k", KUBERNETES])
                 .args(&files),
         );

@@ -3,10 +3,10 @@
 //! (as a recording rule of a throwaway rules file). The unit tests below check that they name
 //! only metrics the code registers, and that every alert has its tests and its runbook entry.
 
+use crate::generate::ALERTS;
 use std::path::Path;
 use std::process::Command;
 
-pub(crate) const ALERTS: &str = "deploy/prometheus/alerts.yml";
 pub(crate) const ALERT_TESTS: &str = "deploy/prometheus/alerts.test.yml";
 pub(crate) const DASHBOARD: &str = "deploy/grafana/shopfleet.json";
 #[cfg(test)]

@@ -15,9 +15,9 @@ use crate::{cargo, linted_cargo, run_step};
 
 pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    crate::ci::install::ensure_packages()?;
-    crate::ci::install::ensure_s3_server()?;
-    crate::ci::install::ensure_openapi_validator()?;
+    crate::dev::install::ensure_packages()?;
+    crate::dev::install::ensure_s3_server()?;
+    crate::dev::install::ensure_openapi_validator()?;
     run_step("cargo fmt --check", cargo().current_dir(root).args(["fmt", "--all", "--", "--check"]))?;
 
     crate::ops_checks(root)?;
@@ -50,7 +50,7 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     }
     outcome?;
 
-    crate::dev::fleet::fleet_test(root)?;
+    crate::ci::fleet_test::fleet_test(root)?;
     eprintln!("==> all checks passed in {:.0?}", started.elapsed());
     Ok(())
 }

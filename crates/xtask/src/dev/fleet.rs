@@ -111,7 +111,7 @@ impl Fleet {
         fleet.bootstrap().await.context("bootstrap roles and schemas")?;
         if let Some(backup) = fleet.options.restore_from.clone() {
             eprintln!("==> restoring {}", backup.display());
-            crate::ops::backup::restore(&fleet.stores(), &backup, &fleet.bucket_dir())
+            crate::dev::backup::restore(&fleet.stores(), &backup, &fleet.bucket_dir())
                 .await
                 .context("restore the backup")?;
         }
@@ -316,7 +316,7 @@ impl Fleet {
 
     fn start_nginx(&mut self) -> anyhow::Result<()> {
         let conf = crate::dev::nginx::render(&self.options)?;
-        let mut command = Command::new(crate::ci::install::nginx_binary());
+        let mut command = Command::new(crate::dev::install::nginx_binary());
         command
             .arg("-p")
             .arg(self.options.run_dir.join("nginx"))
@@ -629,7 +629,7 @@ pub(crate) fn throwaway_options(purpose: &str, release: bool) -> anyhow::Result<
 
 /// Builds the service binaries, starts a throwaway fleet, runs `body` on it, stops it; the
 /// logs are kept when `body` fails.
-fn on_throwaway_fleet(
+pub(crate) fn on_throwaway_fleet(
     root: &Path,
     purpose: &str,
     body: impl AsyncFnOnce(&mut Fleet) -> anyhow::Result<()>,
@@ -638,7 +638,7 @@ fn on_throwaway_fleet(
 }
 
 /// [`on_throwaway_fleet`] with its options changed by `adjust` first.
-fn on_fleet(
+pub(crate) fn on_fleet(
     root: &Path,
     purpose: &str,
     adjust: impl FnOnce(&mut FleetOptions),
@@ -663,59 +663,6 @@ fn on_fleet(
         Err(_) => eprintln!("    {purpose} failed; logs kept under {}", run_dir.join("logs").display()),
     }
     outcome
-}
-
-/// The fleet test: real binaries, real NGINX, throwaway data on free ports; the walk, then the
-/// crash test, then a backup of that shop restored into a fresh fleet, walked again.
-pub(crate) fn fleet_test(root: &Path) -> anyhow::Result<()> {
-    let backup_dir = std::env::temp_dir().join(format!("shopfleet-backup-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&backup_dir);
-    let backup = backup_dir.clone();
-    on_throwaway_fleet(root, "fleet-test", async |fleet| {
-        crate::ci::fleet_walk::walk(fleet).await?;
-        match crash_orders() {
-            0 => eprintln!("    crash test skipped (CRASH_ORDERS=0)"),
-            orders => crate::ci::crash::run(fleet, orders).await?,
-        }
-        // The walked shop, backed up with its keys (auth's sealed secrets need them).
-        let summary = crate::ops::backup::backup(&fleet.admin_database_url(), &fleet.bucket_dir(), &backup).await?;
-        crate::ops::backup::copy_tree(&fleet.options.keys_dir, &backup.join("keys"))?;
-        let facts = crate::ops::backup::facts(&fleet.admin_database_url()).await?;
-        std::fs::write(backup.join("facts.json"), serde_json::to_vec(&facts)?)?;
-        eprintln!(
-            "    backup of the walked shop: {} schemas, {} media objects, {facts}",
-            summary["schemas"].as_object().map_or(0, |s| s.len()),
-            summary["media_objects"]
-        );
-        Ok(())
-    })?;
-    let restored = on_fleet(
-        root,
-        "restore-test",
-        |options| {
-            options.keys_dir = backup_dir.join("keys");
-            options.restore_from = Some(backup_dir.clone());
-        },
-        async |fleet| {
-            let before: serde_json::Value = serde_json::from_slice(&std::fs::read(backup_dir.join("facts.json"))?)?;
-            let after = crate::ops::backup::facts(&fleet.admin_database_url()).await?;
-            anyhow::ensure!(before == after, "the restored shop differs: backed up {before}, restored {after}");
-            eprintln!("    the restored shop holds what was backed up ({after}); walking it again");
-            crate::ci::fleet_walk::walk(fleet).await
-        },
-    );
-    let _ = std::fs::remove_dir_all(&backup_dir);
-    restored
-}
-
-/// How many orders the crash test places (`CRASH_ORDERS`, 40).
-fn crash_orders() -> usize {
-    std::env::var("CRASH_ORDERS").ok().and_then(|n| n.parse().ok()).unwrap_or(40)
-}
-
-/// `cargo xtask crash`: the crash test alone, on a throwaway fleet.
-pub(crate) fn crash_test(root: &Path) -> anyhow::Result<()> {
-    on_throwaway_fleet(root, "crash-test", async |fleet| crate::ci::crash::run(fleet, crash_orders().max(1)).await)
 }
 
 /// `cargo build` arguments for every service binary.

@@ -87,8 +87,8 @@ fn parse_replicas(args: &[String]) -> anyhow::Result<Vec<(&'static str, usize)>>
 
 pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let release = args.iter().any(|a| a == "--release");
-    crate::ci::install::ensure_packages()?;
-    crate::ci::install::ensure_s3_server()?;
+    crate::dev::install::ensure_packages()?;
+    crate::dev::install::ensure_s3_server()?;
     crate::dev::keys::run(root, false)?;
     let mut build = crate::cargo();
     build.current_dir(root).args(build_args());

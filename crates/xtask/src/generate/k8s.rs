@@ -556,7 +556,7 @@ fn monitoring() -> anyhow::Result<String> {
             }],
         },
     });
-    let alerts = std::fs::read_to_string(crate::workspace_root()?.join(crate::ci::monitoring::ALERTS))?;
+    let alerts = std::fs::read_to_string(crate::workspace_root()?.join(crate::generate::ALERTS))?;
     let groups =
         alerts.find("groups:").map(|at| &alerts[at..]).ok_or_else(|| anyhow::anyhow!("no groups in the alerts"))?;
     let indented: String =

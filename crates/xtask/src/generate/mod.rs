@@ -2,6 +2,10 @@
 //! manifests (`k8s`), through one YAML writer (`yaml`), and the README's settings table
 //! (`readme`).
 
+/// The Prometheus alert rules (hand-written; the Kubernetes ConfigMap carries them, CI checks
+/// them with promtool).
+pub(crate) const ALERTS: &str = "deploy/prometheus/alerts.yml";
+
 pub(crate) mod deploy;
 pub(crate) mod k8s;
 pub(crate) mod readme;

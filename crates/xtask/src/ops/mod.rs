@@ -1,4 +1,3 @@
-//! Operations on a running shop's data: backup and restore (`backup`), the checkout's invariants across schemas (`audit`).
+//! Operations on a running shop's data: the checkout's invariants across schemas (`audit`).
 
 pub(crate) mod audit;
-pub(crate) mod backup;
