@@ -81,7 +81,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     shutdown_timeout: Duration,
-    background: Option<crate::service::Background>,
+    background: Option<crate::background::Background>,
 }
 
 impl Application {
@@ -92,7 +92,7 @@ impl Application {
     }
 
     /// Background tasks to stop and await on shutdown, alongside the draining server.
-    pub fn with_background(mut self, background: crate::service::Background) -> Self {
+    pub fn with_background(mut self, background: crate::background::Background) -> Self {
         self.background = Some(background);
         self
     }

@@ -11,7 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use settings::shared;
 
-use crate::config::EnvReader;
+use crate::env::EnvReader;
 
 #[derive(Clone, Debug)]
 pub struct DatabaseConfig {

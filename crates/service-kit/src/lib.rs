@@ -5,12 +5,14 @@
 //! behind an internal token).
 
 pub mod app;
+pub mod background;
 pub mod bootstrap;
 pub mod client;
 pub mod clock;
 pub mod conditional;
 pub mod config;
 pub mod db;
+pub mod env;
 mod event_wiring;
 pub mod fleet;
 pub mod headers;

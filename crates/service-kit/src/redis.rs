@@ -5,7 +5,7 @@ pub use events::redis_target::{Connection, RedisTarget, Timeouts};
 
 use settings::shared;
 
-use crate::config::EnvReader;
+use crate::env::EnvReader;
 
 #[derive(Clone, Debug)]
 pub struct RedisConfig {
@@ -28,7 +28,7 @@ impl RedisConfig {
         let password = env.secret(&shared::REDIS_PASSWORD);
         let mut urls = Vec::new();
         for url in raw.split(',').map(str::trim).filter(|u| !u.is_empty()) {
-            match password.as_deref().map(|p| crate::config::with_password(url, p)) {
+            match password.as_deref().map(|p| crate::env::with_password(url, p)) {
                 None => urls.push(url.to_owned()),
                 Some(Ok(url)) => urls.push(url),
                 Some(Err(error)) => env.problem(format!(

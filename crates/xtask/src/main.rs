@@ -70,9 +70,9 @@ const COMMANDS: &[Task] = &[
         "backup",
         "[DIR]",
         "the up shop's schemas (pg_dump per schema) and media bucket into DIR",
-        dev::backup::backup_command,
+        dev::up::backup_command,
     ),
-    task("restore", "DIR [DATA_DIR]", "a backup into a fresh cluster (see backup.rs)", dev::backup::restore_command),
+    task("restore", "DIR [DATA_DIR]", "a backup into a fresh cluster (see dev/backup.rs)", dev::up::restore_command),
     task("openapi", "", "regenerates services/gateway/openapi.json from the services' routes", |root, _| openapi(root)),
     task(
         "deploy",

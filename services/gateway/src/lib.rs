@@ -5,7 +5,6 @@
 //! a replica behind a circuit breaker. It executes no business logic and never touches a
 //! database.
 
-mod admit;
 pub mod config;
 mod domain;
 pub mod error;
@@ -13,7 +12,6 @@ mod hygiene;
 mod jwks;
 pub mod limits;
 mod proxy;
-mod relay;
 pub mod route_table;
 mod routes;
 pub mod spec;

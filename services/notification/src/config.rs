@@ -9,6 +9,7 @@ use service_kit::{ConfigError, EnvReader, ServiceConfig};
 use settings::service::notification as declared;
 use settings::site::STOREFRONT_URL;
 
+pub use crate::domain::SmsLimits;
 use crate::transport::{EmailTransport, PushTransport, SmsTransport, SmtpSettings, SmtpTls, Transports};
 
 /// How email leaves: a log line without content (the default), one .eml file per message
@@ -71,17 +72,6 @@ pub struct SenderTuning {
     pub max_attempts: i32,
     pub retry_base: Duration,
     pub poll_interval: Duration,
-}
-
-/// How many texts may go out (review f5592e3 M3): each number and each account gets at most so
-/// many SMS a day, verification codes included; a code lives `code_ttl` and a new one may be
-/// asked for only after `code_interval`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SmsLimits {
-    pub per_recipient_day: i64,
-    pub per_account_day: i64,
-    pub code_ttl: Duration,
-    pub code_interval: Duration,
 }
 
 #[derive(Clone, Debug)]

@@ -133,6 +133,17 @@ pub(crate) fn money(amount: Amount, currency: Currency) -> String {
     Money::new(amount, currency).to_string()
 }
 
+/// How many texts may go out (review f5592e3 M3): each number and each account gets at most so
+/// many SMS a day, verification codes included; a code lives `code_ttl` and a new one may be
+/// asked for only after `code_interval`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SmsLimits {
+    pub per_recipient_day: i64,
+    pub per_account_day: i64,
+    pub code_ttl: std::time::Duration,
+    pub code_interval: std::time::Duration,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

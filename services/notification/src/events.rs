@@ -21,7 +21,7 @@ use events::consumer::HandleFuture;
 use events::{Envelope, Handled, Handler, HandlerError};
 use sqlx::PgConnection;
 
-use crate::config::SmsLimits;
+use crate::domain::SmsLimits;
 use crate::domain::{Kind, Templates};
 use crate::store::{self, Channel, NewMessage};
 

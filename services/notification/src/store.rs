@@ -211,7 +211,7 @@ pub async fn sms_within_quota(
     tx: &mut PgConnection,
     account: Uuid,
     phone: &str,
-    limits: &crate::config::SmsLimits,
+    limits: &crate::domain::SmsLimits,
 ) -> sqlx::Result<bool> {
     lock_sms_quota(tx, account, phone).await?;
     let (by_account, by_recipient): (i64, i64) = sqlx::query_as(
@@ -249,7 +249,7 @@ pub async fn start_code(
     account: Uuid,
     phone: &str,
     code_hash: &str,
-    limits: &crate::config::SmsLimits,
+    limits: &crate::domain::SmsLimits,
 ) -> sqlx::Result<CodeStarted> {
     let since: Option<f64> = sqlx::query_scalar(
         "select extract(epoch from now() - created_at)::float8 from phone_codes where user_id = $1 for update",

@@ -26,7 +26,7 @@ use testkit::procs::{signal_group, spawn_owned};
 
 use crate::dev::fleet::{Fleet, FleetOptions, Placement, env_for, free_ports};
 use crate::dev::install::have;
-use crate::generate::deploy::image;
+use crate::generate::image;
 use crate::output;
 
 /// The uid of the images' user (Dockerfile): the run directory is handed to it.
@@ -515,7 +515,7 @@ fn on_engine(root: &Path, run_dir: &Path) -> anyhow::Result<()> {
     for dir in ["keys", "mail", "s3", "nginx", "search-index"] {
         std::fs::create_dir_all(run_dir.join(dir))?;
     }
-    crate::dev::nginx::render(&options)?;
+    crate::dev::fleet::nginx_config(&options)?;
     let override_path = run_dir.join("compose.override.yml");
     std::fs::write(&override_path, override_file(root, &options, testkit::unused_port()))?;
     // The containers run as the images' user and write here.

@@ -3,7 +3,6 @@
 //! (as a recording rule of a throwaway rules file). The unit tests below check that they name
 //! only metrics the code registers, and that every alert has its tests and its runbook entry.
 
-use crate::generate::ALERTS;
 use std::path::Path;
 use std::process::Command;
 
@@ -79,6 +78,7 @@ fn metric_names(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generate::ALERTS;
 
     fn sources(root: &Path) -> String {
         let mut text = String::new();

@@ -1,4 +1,5 @@
-//! `cargo xtask backup [DIR]` and `cargo xtask restore DIR`: the shop's data as one folder.
+//! A shop's data as one folder (what `cargo xtask backup [DIR]` and `cargo xtask restore DIR`,
+//! in `up.rs`, do to the `up` shop).
 //!
 //! A backup holds one `pg_dump --format=custom` per data-owning service's schema
 //! (`postgres/<schema>.dump`, each a consistent snapshot of that schema, which is all a service
@@ -154,64 +155,5 @@ pub(crate) async fn restore(stores: &bootstrap::Stores, from: &Path, bucket_dir:
         restored?;
     }
     copy_tree(&from.join("media"), bucket_dir)?;
-    Ok(())
-}
-
-/// `cargo xtask backup [DIR]`: the running `up` shop into DIR (default `.dev/backups/<time>`).
-pub(crate) fn backup_command(root: &Path, args: &[String]) -> anyhow::Result<()> {
-    let options = crate::dev::up::dev_options(root, false, &[])?;
-    let out = match args.first() {
-        Some(dir) => PathBuf::from(dir),
-        None => options.run_dir.join("backups").join(chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()),
-    };
-    let admin = format!("postgres://postgres@127.0.0.1:{}/{}", options.pg_port, crate::dev::fleet::DATABASE);
-    let bucket = options.run_dir.join("s3").join(crate::dev::fleet::BUCKET);
-    let summary = tokio::runtime::Runtime::new()?.block_on(backup(&admin, &bucket, &out))?;
-    eprintln!(
-        "backup in {}: {} schemas, {} media objects",
-        out.display(),
-        summary["schemas"].as_object().map_or(0, |s| s.len()),
-        summary["media_objects"]
-    );
-    Ok(())
-}
-
-/// `cargo xtask restore DIR [DATA_DIR]`: DIR into a fresh cluster under DATA_DIR (default: a new
-/// `.dev/`-like folder `.dev-restored/`), which `SHOPFLEET_DEV_DIR=DATA_DIR cargo xtask up` then runs.
-pub(crate) fn restore_command(root: &Path, args: &[String]) -> anyhow::Result<()> {
-    let from = PathBuf::from(args.first().context("usage: cargo xtask restore BACKUP_DIR [DATA_DIR]")?);
-    let data_dir = args.get(1).map(PathBuf::from).unwrap_or_else(|| root.join(".dev-restored"));
-    ensure!(
-        !data_dir.join("postgres").exists(),
-        "{} already holds a cluster: restore goes into a fresh one",
-        data_dir.display()
-    );
-    let keys_dir = crate::dev::keys::run(root, false)?;
-    let port = testkit::unused_port();
-    let mut postgres = testkit::cluster::start_postgres(&data_dir.join("postgres"), port, true)?;
-    let redis_port = testkit::unused_port();
-    let mut redis = testkit::cluster::start_redis(&data_dir.join("redis"), redis_port, true)?;
-    let stores = bootstrap::Stores {
-        postgres_admin_url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
-        database: crate::dev::fleet::DATABASE.to_owned(),
-        redis_admin_url: format!("redis://127.0.0.1:{redis_port}"),
-        keys_dir,
-    };
-    let outcome = tokio::runtime::Runtime::new()?.block_on(restore(
-        &stores,
-        &from,
-        &data_dir.join("s3").join(crate::dev::fleet::BUCKET),
-    ));
-    for child in [&mut postgres, &mut redis] {
-        testkit::procs::signal_group(child, libc::SIGTERM);
-        let _ = child.wait();
-    }
-    outcome?;
-    eprintln!(
-        "restored {} into {}; run it with SHOPFLEET_DEV_DIR={} cargo xtask up",
-        from.display(),
-        data_dir.display(),
-        data_dir.display()
-    );
     Ok(())
 }

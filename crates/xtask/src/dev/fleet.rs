@@ -15,6 +15,8 @@ use service_kit::SERVICES;
 use testkit::cluster::{start_postgres, start_redis};
 use testkit::procs::{signal_group, spawn_owned};
 
+use crate::dev::nginx;
+
 /// Where and how to run the fleet.
 pub(crate) struct FleetOptions {
     /// Data, logs and rendered configs live here.
@@ -315,7 +317,7 @@ impl Fleet {
     }
 
     fn start_nginx(&mut self) -> anyhow::Result<()> {
-        let conf = crate::dev::nginx::render(&self.options)?;
+        let conf = nginx_config(&self.options)?;
         let mut command = Command::new(crate::dev::install::nginx_binary());
         command
             .arg("-p")
@@ -663,6 +665,42 @@ pub(crate) fn on_fleet(
         Err(_) => eprintln!("    {purpose} failed; logs kept under {}", run_dir.join("logs").display()),
     }
     outcome
+}
+
+/// For `cargo xtask bench catalog` only: a location serving a file of `bench_static_dir`
+/// straight from disk (the edge's physical ceiling); nothing otherwise.
+fn bench_static(options: &FleetOptions) -> String {
+    match &options.bench_static_dir {
+        Some(dir) => format!(
+            "        location ^~ /__bench/ {{\n            alias {}/;\n            default_type application/json;\n        }}\n",
+            dir.display()
+        ),
+        None => String::new(),
+    }
+}
+
+/// Writes the fleet's NGINX config under its run directory and returns its path.
+pub(crate) fn nginx_config(options: &FleetOptions) -> anyhow::Result<PathBuf> {
+    let root = crate::workspace_root()?;
+    let run_dir = options.run_dir.join("nginx");
+    std::fs::create_dir_all(&run_dir)?;
+    let conf_dir = root.join("nginx").display().to_string();
+    let media = options.run_dir.join("s3").join(BUCKET).join("media");
+    let rendered = nginx::render_text(&nginx::Values {
+        run_dir: run_dir.display().to_string(),
+        access_log: run_dir.join("access.log").display().to_string(),
+        error_log: run_dir.join("error.log").display().to_string(),
+        listen: format!("127.0.0.1:{}", options.nginx_port),
+        gateway_servers: format!("        server 127.0.0.1:{};", options.ports["gateway"]),
+        proxy_bind: NGINX_BIND.to_owned(),
+        master_process: "off",
+        bench_static: bench_static(options),
+        media_files: nginx::media_location(&media.display().to_string(), &conf_dir),
+        conf_dir,
+    })?;
+    let path = run_dir.join("nginx.conf");
+    std::fs::write(&path, rendered)?;
+    Ok(path)
 }
 
 /// `cargo build` arguments for every service binary.

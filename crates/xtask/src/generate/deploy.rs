@@ -10,12 +10,8 @@ use std::path::{Path, PathBuf};
 
 use service_kit::SERVICES;
 
+use super::image;
 use crate::dev::fleet::{Placement, compose, env_for};
-
-/// The image of a workspace binary, as the compose file and the compose test tag it.
-pub(crate) fn image(binary: &str) -> String {
-    format!("shopfleet/{binary}:dev")
-}
 
 /// The upstream images of the users' compose file (the compose test builds stand-ins).
 pub(crate) const POSTGRES_IMAGE: &str = "postgres:15-bookworm";

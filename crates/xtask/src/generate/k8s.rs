@@ -238,7 +238,7 @@ fn deployment(spec: &ServiceSpec) -> Value {
                     "securityContext": pod_security(USER_ID),
                     "containers": [{
                         "name": name,
-                        "image": crate::generate::deploy::image(name),
+                        "image": crate::generate::image(name),
                         "ports": [{"name": "http", "containerPort": spec.port}],
                         "envFrom": [{"configMapRef": {"name": "shopfleet-site"}}],
                         "env": env_list(&service_env(spec)),
@@ -512,7 +512,7 @@ fn bootstrap() -> Vec<Value> {
                         "securityContext": pod_security(USER_ID),
                         "containers": [{
                             "name": "bootstrap",
-                            "image": crate::generate::deploy::image("bootstrap"),
+                            "image": crate::generate::image("bootstrap"),
                             "args": ["stores"],
                             "envFrom": [{"configMapRef": {"name": "shopfleet-site"}}],
                             "env": env_list(&env),

@@ -6,6 +6,12 @@
 /// them with promtool).
 pub(crate) const ALERTS: &str = "deploy/prometheus/alerts.yml";
 
+/// The image of a workspace binary, as the compose file, the Kubernetes manifests and the
+/// compose test tag it.
+pub(crate) fn image(binary: &str) -> String {
+    format!("shopfleet/{binary}:dev")
+}
+
 pub(crate) mod deploy;
 pub(crate) mod k8s;
 pub(crate) mod readme;

@@ -14,5 +14,5 @@ pub(crate) struct AppState {
     /// Where the shopper's phone number comes from.
     pub users: contracts::user::UserClient,
     pub templates: std::sync::Arc<crate::domain::Templates>,
-    pub sms_limits: crate::config::SmsLimits,
+    pub sms_limits: crate::domain::SmsLimits,
 }

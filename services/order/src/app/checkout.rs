@@ -184,16 +184,8 @@ struct Gathered<'a> {
     discount: Option<crate::domain::Discount>,
 }
 
-/// Reserves the stock, prices the order with the one totals function and writes it with
-/// ORDER_CREATED in one transaction.
-async fn reserve_and_write(
-    state: &AppState,
-    user_id: Uuid,
-    order_id: Uuid,
-    key: &str,
-    gathered: Gathered<'_>,
-) -> Result<OrderView> {
-    let Gathered { cart, variants, address, email, discount } = gathered;
+/// Holds every line's stock under the order's id (idempotent by it).
+async fn reserve(state: &AppState, order_id: Uuid, cart: &contracts::cart::UserCart) -> Result<()> {
     let request = ReserveRequest {
         id: order_id,
         lines: cart.lines.iter().map(|l| Line { sku: l.sku.clone(), quantity: l.quantity }).collect(),
@@ -201,25 +193,34 @@ async fn reserve_and_write(
         hold_secs: Some(state.payment_window.as_secs() + 300),
     };
     match state.inventory.reserve(&request, &Subject::anonymous()).await? {
-        Reserved::Held(_) => {}
-        Reserved::OutOfStock(skus) => return Err(ApiError::OutOfStock(skus)),
+        Reserved::Held(_) => Ok(()),
+        Reserved::OutOfStock(skus) => Err(ApiError::OutOfStock(skus)),
         // A resumed checkout whose hold was swept: a refusal that frees the key, never an order
         // on stock that is not held.
-        Reserved::Released => return Err(ApiError::ReservationReleased),
+        Reserved::Released => Err(ApiError::ReservationReleased),
     }
-    let priced: Vec<(PricedLine, String)> = cart
-        .lines
+}
+
+/// The cart's lines at their current prices, each with its title (every line's variant was
+/// found on sale before).
+fn priced_lines(
+    cart: &contracts::cart::UserCart,
+    variants: &[contracts::product::VariantInfo],
+) -> Vec<(PricedLine, String)> {
+    cart.lines
         .iter()
-        .map(|line| {
-            let variant = variants.iter().find(|v| v.sku == line.sku).expect("checked above");
-            let line =
+        .filter_map(|line| {
+            let variant = variants.iter().find(|v| v.sku == line.sku)?;
+            let priced =
                 PricedLine { sku: line.sku.clone(), quantity: line.quantity, unit_price_minor: variant.price_minor };
-            (line, variant.title.clone())
+            Some((priced, variant.title.clone()))
         })
-        .collect();
-    let lines: Vec<PricedLine> = priced.iter().map(|(line, _)| line.clone()).collect();
-    let totals = totals(&lines, discount, &address.country, &state.pricing);
-    let new_lines = priced
+        .collect()
+}
+
+/// The order's lines to write: each priced line with its share of the discount and its tax.
+fn new_lines(priced: &[(PricedLine, String)], totals: &crate::domain::Totals) -> Vec<NewLine> {
+    priced
         .iter()
         .enumerate()
         .map(|(i, (line, title))| NewLine {
@@ -230,13 +231,29 @@ async fn reserve_and_write(
             discount_minor: totals.line_discount_minor[i],
             tax_minor: totals.line_tax_minor[i],
         })
-        .collect();
+        .collect()
+}
+
+/// Reserves the stock, prices the order with the one totals function and writes it with
+/// ORDER_CREATED in one transaction.
+async fn reserve_and_write(
+    state: &AppState,
+    user_id: Uuid,
+    order_id: Uuid,
+    key: &str,
+    gathered: Gathered<'_>,
+) -> Result<OrderView> {
+    let Gathered { cart, variants, address, email, discount } = gathered;
+    reserve(state, order_id, cart).await?;
+    let priced = priced_lines(cart, variants);
+    let lines: Vec<PricedLine> = priced.iter().map(|(line, _)| line.clone()).collect();
+    let totals = totals(&lines, discount, &address.country, &state.pricing);
     let order = NewOrder {
         id: order_id,
         user_id,
         currency: state.currency,
         totals: &totals,
-        lines: new_lines,
+        lines: new_lines(&priced, &totals),
         shipping_address: serde_json::to_value(address).expect("an address serializes"),
         contact_email: email,
         deadline_secs: state.unpaid_hold.as_secs_f64(),
@@ -249,26 +266,23 @@ async fn reserve_and_write(
         // A checkout of the same shopper got there first: this one holds nothing.
         drop(tx);
         if let Err(error) = state.inventory.release(order_id, &Subject::anonymous()).await {
-            tracing::warn!(%order_id, %error, "a refused checkout's reservation is left to the orphan sweep");
+            tracing::warn!(%order_id, error = %service_kit::Chain(&error), "a refused checkout's reservation is left to the orphan sweep");
         }
         return Err(refused);
     }
     let (number, payment_deadline) = store::insert_order(&mut tx, &order).await?;
+    let lines = priced
+        .into_iter()
+        .map(|(l, title)| OrderLine { sku: l.sku, quantity: l.quantity, unit_price_minor: l.unit_price_minor, title })
+        .collect();
+    let total_minor = Amount::new(totals.total_minor);
     let event = OrderCreated {
         order_id,
         number,
         user_id,
         email: email.to_owned(),
-        lines: priced
-            .iter()
-            .map(|(l, title)| OrderLine {
-                sku: l.sku.clone(),
-                quantity: l.quantity,
-                unit_price_minor: l.unit_price_minor,
-                title: title.clone(),
-            })
-            .collect(),
-        total_minor: Amount::new(totals.total_minor),
+        lines,
+        total_minor,
         currency: state.currency,
         payment_deadline,
     };

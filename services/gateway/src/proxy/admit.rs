@@ -8,9 +8,9 @@ use std::net::IpAddr;
 use axum::http::{HeaderMap, header};
 use internal_token::Subject;
 
+use super::Proxy;
 use crate::error::{ApiError, Result};
 use crate::limits::{Decision, TokenRef, Verdict};
-use crate::proxy::Proxy;
 use crate::route_table::{AuthMode, RateClass, Route};
 
 /// A request the gateway lets through.

@@ -2,6 +2,9 @@
 //! rate limit in one Redis round trip, permission) → header hygiene (`hygiene`) → relay (`relay`:
 //! replica pick, timeout, retry); every failure as a problem+json (`error`).
 
+mod admit;
+mod relay;
+
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,14 +23,14 @@ use problem::PROBLEM_CONTENT_TYPE;
 use service_kit::headers::REAL_IP;
 use service_kit::net::Cidr;
 
-use crate::admit::admit;
+use self::admit::admit;
+use self::relay::{Outbound, relay};
 use crate::config::GatewayConfig;
 use crate::domain::path::forwardable;
 use crate::error::{ApiError, Result, rate_headers};
 use crate::hygiene;
 use crate::jwks::JwksCache;
 use crate::limits::Gate;
-use crate::relay::{Outbound, relay};
 use crate::route_table::{Route, match_any_method, match_route};
 use crate::upstream::Upstreams;
 

@@ -7,9 +7,9 @@ use axum::http::request::Parts;
 use axum::http::{Method, Uri};
 use axum::response::Response;
 
+use super::Proxy;
 use crate::error::{ApiError, Result};
 use crate::hygiene::strip_hop_by_hop;
-use crate::proxy::Proxy;
 use crate::route_table::Route;
 use crate::upstream::{Probe, Unavailable};
 
