@@ -18,6 +18,7 @@
 
 mod id;
 mod money;
+mod parsed;
 mod quantity;
 mod sku;
 mod status;
@@ -27,6 +28,7 @@ pub use id::{
     CartId, CategoryId, MediaId, OrderId, PaymentId, ProductId, RefundId, ReservationId, ReviewId, UserId, VariantId,
 };
 pub use money::{Amount, Currency, CurrencyError, MAX_PRICE, Money, MoneyError};
+pub use parsed::Parsed;
 pub use quantity::{Line, Quantity, QuantityError};
 pub use sku::{Sku, SkuError};
 pub use status::{

@@ -2,7 +2,7 @@
 //! cursor) and its normalized form, the price buckets of the facets, the category tree, and the
 //! validation of what staff write (products, variants, categories, typed attributes).
 
-use contracts::types::{ProductStatus, Sku};
+use contracts::types::{Parsed, ProductStatus, Sku};
 use std::collections::BTreeMap;
 
 use base64::Engine;
@@ -266,8 +266,12 @@ pub(crate) fn check_sku(errors: &mut FieldErrors, field: &str, sku: &str) -> Opt
 
 /// A product's status.
 /// A product status, or the `field`'s error.
-pub(crate) fn check_status(errors: &mut FieldErrors, field: &str, status: &str) -> Option<ProductStatus> {
-    let status = ProductStatus::parse(status);
+pub(crate) fn check_status(
+    errors: &mut FieldErrors,
+    field: &str,
+    status: Parsed<ProductStatus>,
+) -> Option<ProductStatus> {
+    let status = status.valid();
     if status.is_none() {
         errors.push(field, FieldCode::InvalidValue, "status is draft, active or archived");
     }

@@ -425,12 +425,79 @@ pub(crate) mod compose {
 /// The environment of one service, from the one table every placement shares.
 pub(crate) fn env_for(place: &Placement<'_>, name: &str) -> Vec<(String, String)> {
     let spec = service_kit::fleet::spec(name).expect("a fleet service");
-    let key = |relative: &str| match place {
+    let mut env = listen_env(place, name, spec.port);
+    env.extend([
+        (settings::shared::INTERNAL_KEY_FILE.name.to_owned(), key_path(place, &format!("internal/{name}.pem"))),
+        (settings::shared::INTERNAL_JWKS_FILE.name.to_owned(), key_path(place, "internal-jwks.json")),
+        // The local fleet, the tests and the compose stack take no real orders (the sandbox's
+        // test cards pay); a deployment without this variable is production.
+        (settings::shared::SHOP_ENV.name.to_owned(), "development".to_owned()),
+    ]);
+    if name == service_kit::fleet::AUTH {
+        env.extend([
+            (settings::service::auth::ACCESS_SIGNING_KEY_FILE.name.to_owned(), key_path(place, "access-signing.pem")),
+            (settings::service::auth::AUTH_ENCRYPTION_KEY_FILE.name.to_owned(), key_path(place, "auth-encryption.key")),
+        ]);
+    }
+    env.extend(placement_env(place));
+    if let Some(path) = secret_file(place, &format!("{name}.redis-password")) {
+        env.push(("REDIS_PASSWORD_FILE".to_owned(), path));
+    }
+    match name {
+        service_kit::fleet::PAYMENT => env.extend(payment_env(place)),
+        service_kit::fleet::MEDIA => env.extend(media_env(place)),
+        service_kit::fleet::SEARCH => env.extend(search_env(place)),
+        _ => {}
+    }
+    if let Placement::Local(o) = place
+        && let Some(storefront) = o.storefront.as_ref().filter(|_| name == service_kit::fleet::CMS)
+    {
+        env.push((settings::service::cms::STOREFRONT_REVALIDATE_URL.name.to_owned(), storefront.url.clone()));
+        env.push((settings::service::cms::STOREFRONT_REVALIDATE_SECRET.name.to_owned(), storefront.secret.clone()));
+    }
+    if let Some(role) = spec.db_role() {
+        let host = match place {
+            Placement::Local(o) => format!("127.0.0.1:{}", o.pg_port),
+            Placement::Compose => compose::POSTGRES.to_owned(),
+        };
+        env.push((settings::shared::DATABASE_URL.name.to_owned(), format!("postgres://{role}@{host}/{DATABASE}")));
+        if let Some(path) = secret_file(place, &format!("{name}.database-password")) {
+            env.push(("DATABASE_PASSWORD_FILE".to_owned(), path));
+        }
+        // The bootstrap and the service agree on the schema, default or DATABASE_SCHEMA_<NAME>.
+        env.push((settings::shared::DATABASE_SCHEMA.name.to_owned(), spec.schema_name().unwrap_or_default()));
+    }
+    env.extend(service_urls(place));
+    // The placement's settings are the fleet's; each service gets those it reads.
+    env.retain(|(variable, _)| settings::reads(name, variable));
+    env
+}
+
+/// A file of the key directory, where the placement has it.
+fn key_path(place: &Placement<'_>, relative: &str) -> String {
+    match place {
         Placement::Local(o) => o.keys_dir.join(relative).display().to_string(),
         Placement::Compose => format!("{}/{relative}", compose::KEYS),
-    };
+    }
+}
+
+/// A password's file, as containers pass them: always in the compose stack; locally when the
+/// stack was bootstrapped with secrets (the compose test), since the local fleet's PostgreSQL
+/// trusts loopback and needs none.
+fn secret_file(place: &Placement<'_>, file: &str) -> Option<String> {
+    match place {
+        Placement::Local(o) => {
+            let path = bootstrap::secret_path(&o.keys_dir, file);
+            path.exists().then(|| path.display().to_string())
+        }
+        Placement::Compose => Some(key_path(place, &format!("secrets/{file}"))),
+    }
+}
+
+/// Where a service listens and its Redis (as its own ACL user).
+fn listen_env(place: &Placement<'_>, name: &str, port: u16) -> Vec<(String, String)> {
     let redis_user = service_kit::redis_acl::user_name("", name);
-    let mut env = match place {
+    match place {
         Placement::Local(o) => vec![
             (settings::shared::BIND_ADDR.name.to_owned(), format!("127.0.0.1:{}", o.ports[name])),
             (
@@ -443,25 +510,17 @@ pub(crate) fn env_for(place: &Placement<'_>, name: &str) -> Vec<(String, String)
             ),
         ],
         Placement::Compose => vec![
-            (settings::shared::BIND_ADDR.name.to_owned(), format!("0.0.0.0:{}", spec.port)),
+            (settings::shared::BIND_ADDR.name.to_owned(), format!("0.0.0.0:{port}")),
             (settings::shared::REDIS_URL.name.to_owned(), format!("redis://{redis_user}@{}", compose::REDIS)),
         ],
-    };
-    env.extend([
-        (settings::shared::INTERNAL_KEY_FILE.name.to_owned(), key(&format!("internal/{name}.pem"))),
-        (settings::shared::INTERNAL_JWKS_FILE.name.to_owned(), key("internal-jwks.json")),
-        // The local fleet, the tests and the compose stack take no real orders (the sandbox's
-        // test cards pay); a deployment without this variable is production.
-        (settings::shared::SHOP_ENV.name.to_owned(), "development".to_owned()),
-    ]);
-    if name == service_kit::fleet::AUTH {
-        env.extend([
-            (settings::service::auth::ACCESS_SIGNING_KEY_FILE.name.to_owned(), key("access-signing.pem")),
-            (settings::service::auth::AUTH_ENCRYPTION_KEY_FILE.name.to_owned(), key("auth-encryption.key")),
-        ]);
     }
+}
+
+/// What differs between the local fleet and the compose stack for every service: its logs and
+/// mail, the storefront, and whose X-Real-IP it believes.
+fn placement_env(place: &Placement<'_>) -> Vec<(String, String)> {
     match place {
-        Placement::Local(o) => env.extend([
+        Placement::Local(o) => vec![
             (settings::shared::LOG_FORMAT.name.to_owned(), o.log_format.to_owned()),
             (settings::service::notification::EMAIL_TRANSPORT.name.to_owned(), "file".to_owned()),
             (settings::service::notification::MAIL_DIR.name.to_owned(), o.run_dir.join("mail").display().to_string()),
@@ -478,8 +537,8 @@ pub(crate) fn env_for(place: &Placement<'_>, name: &str) -> Vec<(String, String)
             // peer's X-Real-IP is believed, so a caller reaching the gateway's port directly is
             // known by its own address.
             (settings::service::gateway::TRUSTED_PROXIES.name.to_owned(), format!("{NGINX_BIND}/32")),
-        ]),
-        Placement::Compose => env.extend([
+        ],
+        Placement::Compose => vec![
             (settings::shared::LOG_FORMAT.name.to_owned(), "json".to_owned()),
             // Mail goes to the mail catcher (its inbox at http://localhost:8025).
             (settings::service::notification::EMAIL_TRANSPORT.name.to_owned(), "smtp".to_owned()),
@@ -489,105 +548,87 @@ pub(crate) fn env_for(place: &Placement<'_>, name: &str) -> Vec<(String, String)
             (settings::site::STOREFRONT_URL.name.to_owned(), settings::site::LOCAL_STOREFRONT.to_owned()),
             (settings::shared::RUST_LOG.name.to_owned(), "info".to_owned()),
             (settings::service::gateway::TRUSTED_PROXIES.name.to_owned(), compose::SUBNET.to_owned()),
-        ]),
+        ],
     }
-    // Passwords by file, as containers pass them: always in the compose stack; locally when the
-    // stack was bootstrapped with secrets (the compose test), since the local fleet's
-    // PostgreSQL trusts loopback and needs none.
-    let secret = |file: String| match place {
-        Placement::Local(o) => {
-            let path = bootstrap::secret_path(&o.keys_dir, &file);
-            path.exists().then(|| path.display().to_string())
-        }
-        Placement::Compose => Some(key(&format!("secrets/{file}"))),
-    };
-    if let Some(path) = secret(format!("{name}.redis-password")) {
-        env.push(("REDIS_PASSWORD_FILE".to_owned(), path));
-    }
-    let public = match place {
+}
+
+/// Payment's sandbox, its webhook secret, and the public door its verdicts come back through
+/// (like a provider's).
+fn payment_env(place: &Placement<'_>) -> Vec<(String, String)> {
+    let secret_file = bootstrap::keys::webhook_secret_path(Path::new(""), "sandbox");
+    let door = match place {
         Placement::Local(o) => format!("http://127.0.0.1:{}", o.nginx_port),
-        Placement::Compose => format!("http://localhost:{}", compose::NGINX_PORT),
+        Placement::Compose => format!("http://nginx:{}", compose::NGINX_PORT),
     };
-    if name == service_kit::fleet::PAYMENT {
-        env.push((settings::service::payment::PAYMENT_PROVIDER.name.to_owned(), "sandbox".to_owned()));
-        let secret_file = bootstrap::keys::webhook_secret_path(Path::new(""), "sandbox");
-        env.push((
+    vec![
+        (settings::service::payment::PAYMENT_PROVIDER.name.to_owned(), "sandbox".to_owned()),
+        (
             settings::service::payment::PAYMENT_WEBHOOK_SECRET_FILE.name.to_owned(),
-            key(&secret_file.display().to_string()),
-        ));
-        // The sandbox's verdicts come back through the public door, like a provider's.
-        let door = match place {
-            Placement::Local(o) => format!("http://127.0.0.1:{}", o.nginx_port),
-            Placement::Compose => format!("http://nginx:{}", compose::NGINX_PORT),
-        };
-        env.push((
+            key_path(place, &secret_file.display().to_string()),
+        ),
+        (
             settings::service::payment::PAYMENT_WEBHOOK_URL.name.to_owned(),
             format!("{door}/api/v1/payments/webhooks/sandbox"),
-        ));
-    }
-    if name == service_kit::fleet::MEDIA {
-        let endpoint = match place {
-            Placement::Local(o) => format!("http://127.0.0.1:{}", o.s3_port),
-            Placement::Compose => compose::S3.to_owned(),
-        };
-        env.push((settings::service::media::S3_ENDPOINT.name.to_owned(), endpoint));
-        env.push((settings::service::media::S3_BUCKET.name.to_owned(), BUCKET.to_owned()));
-        // NGINX serves the stored renditions from the S3 server's directory at /files (the
-        // CDN's part in production).
-        env.push((settings::service::media::S3_PUBLIC_BASE_URL.name.to_owned(), format!("{public}/files")));
-        match place {
-            Placement::Local(o) => {
-                if let Ok((key, secret)) = bootstrap::keys::s3_credentials(&o.keys_dir) {
-                    env.push((settings::service::media::AWS_ACCESS_KEY_ID.name.to_owned(), key));
-                    env.push((settings::service::media::AWS_SECRET_ACCESS_KEY.name.to_owned(), secret));
-                }
-            }
-            Placement::Compose => {
-                env.push(("AWS_ACCESS_KEY_ID_FILE".to_owned(), key("secrets/s3-access-key-id")));
-                env.push(("AWS_SECRET_ACCESS_KEY_FILE".to_owned(), key("secrets/s3-secret-access-key")));
+        ),
+    ]
+}
+
+/// Media's S3 server, its bucket and credentials, and the public base URL NGINX serves the
+/// stored renditions from (the CDN's part in production).
+fn media_env(place: &Placement<'_>) -> Vec<(String, String)> {
+    let (endpoint, public) = match place {
+        Placement::Local(o) => {
+            (format!("http://127.0.0.1:{}", o.s3_port), format!("http://127.0.0.1:{}", o.nginx_port))
+        }
+        Placement::Compose => (compose::S3.to_owned(), format!("http://localhost:{}", compose::NGINX_PORT)),
+    };
+    let mut env = vec![
+        (settings::service::media::S3_ENDPOINT.name.to_owned(), endpoint),
+        (settings::service::media::S3_BUCKET.name.to_owned(), BUCKET.to_owned()),
+        (settings::service::media::S3_PUBLIC_BASE_URL.name.to_owned(), format!("{public}/files")),
+    ];
+    match place {
+        Placement::Local(o) => {
+            if let Ok((key, secret)) = bootstrap::keys::s3_credentials(&o.keys_dir) {
+                env.push((settings::service::media::AWS_ACCESS_KEY_ID.name.to_owned(), key));
+                env.push((settings::service::media::AWS_SECRET_ACCESS_KEY.name.to_owned(), secret));
             }
         }
-    }
-    if let Placement::Local(o) = place
-        && let Some(storefront) = o.storefront.as_ref().filter(|_| name == service_kit::fleet::CMS)
-    {
-        env.push((settings::service::cms::STOREFRONT_REVALIDATE_URL.name.to_owned(), storefront.url.clone()));
-        env.push((settings::service::cms::STOREFRONT_REVALIDATE_SECRET.name.to_owned(), storefront.secret.clone()));
-    }
-    if name == service_kit::fleet::SEARCH {
-        // The replica's own index, beside the rest of the run (kept across restarts).
-        let dir = match place {
-            Placement::Local(o) => o.run_dir.join("search-index").display().to_string(),
-            Placement::Compose => compose::SEARCH_INDEX.to_owned(),
-        };
-        env.push((settings::service::search::SEARCH_INDEX_DIR.name.to_owned(), dir));
-        env.push((settings::service::search::SEARCH_REPLICA.name.to_owned(), "1".to_owned()));
-    }
-    if let Some(role) = spec.db_role() {
-        let host = match place {
-            Placement::Local(o) => format!("127.0.0.1:{}", o.pg_port),
-            Placement::Compose => compose::POSTGRES.to_owned(),
-        };
-        env.push((settings::shared::DATABASE_URL.name.to_owned(), format!("postgres://{role}@{host}/{DATABASE}")));
-        if let Some(path) = secret(format!("{name}.database-password")) {
-            env.push(("DATABASE_PASSWORD_FILE".to_owned(), path));
+        Placement::Compose => {
+            env.push(("AWS_ACCESS_KEY_ID_FILE".to_owned(), key_path(place, "secrets/s3-access-key-id")));
+            env.push(("AWS_SECRET_ACCESS_KEY_FILE".to_owned(), key_path(place, "secrets/s3-secret-access-key")));
         }
-        // The bootstrap and the service agree on the schema, default or DATABASE_SCHEMA_<NAME>.
-        env.push((settings::shared::DATABASE_SCHEMA.name.to_owned(), spec.schema_name().unwrap_or_default()));
     }
-    for other in SERVICES {
-        let urls: Vec<String> = match place {
-            Placement::Local(o) => std::iter::once(&o.ports[other.name])
-                .chain(o.replica_ports.get(other.name).into_iter().flatten())
-                .map(|port| format!("http://127.0.0.1:{port}"))
-                .collect(),
-            Placement::Compose => vec![format!("http://{}:{}", other.name, other.port)],
-        };
-        env.push((other.url_var(), urls.join(",")));
-    }
-    // The placement's settings are the fleet's; each service gets those it reads.
-    env.retain(|(variable, _)| settings::reads(name, variable));
     env
+}
+
+/// Search's replica and its own index, beside the rest of the run (kept across restarts).
+fn search_env(place: &Placement<'_>) -> Vec<(String, String)> {
+    let dir = match place {
+        Placement::Local(o) => o.run_dir.join("search-index").display().to_string(),
+        Placement::Compose => compose::SEARCH_INDEX.to_owned(),
+    };
+    vec![
+        (settings::service::search::SEARCH_INDEX_DIR.name.to_owned(), dir),
+        (settings::service::search::SEARCH_REPLICA.name.to_owned(), "1".to_owned()),
+    ]
+}
+
+/// Every service's URLs (its replicas' too), as each service calls the others.
+fn service_urls(place: &Placement<'_>) -> Vec<(String, String)> {
+    SERVICES
+        .iter()
+        .map(|other| {
+            let urls: Vec<String> = match place {
+                Placement::Local(o) => std::iter::once(&o.ports[other.name])
+                    .chain(o.replica_ports.get(other.name).into_iter().flatten())
+                    .map(|port| format!("http://127.0.0.1:{port}"))
+                    .collect(),
+                Placement::Compose => vec![format!("http://{}:{}", other.name, other.port)],
+            };
+            (other.url_var(), urls.join(","))
+        })
+        .collect()
 }
 
 /// Distinct free ports for a throwaway fleet: one per service plus PostgreSQL, Redis, NGINX and

@@ -21,12 +21,37 @@ pub struct Stripe {
     pub http: reqwest::Client,
 }
 
+/// A PaymentIntent's `status` as Stripe sends it (what the shop does not act on is `Other`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum IntentStatus {
+    RequiresPaymentMethod,
+    RequiresAction,
+    Processing,
+    Succeeded,
+    Canceled,
+    #[serde(other)]
+    Other,
+}
+
+/// A Refund's `status` as Stripe sends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RefundStatus {
+    Succeeded,
+    Failed,
+    Canceled,
+    /// `pending`, `requires_action`: accepted, not settled.
+    #[serde(other)]
+    Unsettled,
+}
+
 #[derive(Deserialize)]
 struct IntentBody {
     id: String,
     #[serde(default)]
     client_secret: Option<String>,
-    status: String,
+    status: IntentStatus,
     #[serde(default)]
     last_payment_error: Option<ErrorDetail>,
 }
@@ -47,31 +72,32 @@ struct ErrorBody {
 #[derive(Deserialize)]
 struct RefundBody {
     id: String,
-    status: String,
+    status: RefundStatus,
     #[serde(default)]
     failure_reason: Option<String>,
 }
 
 /// What an intent's Stripe status means for us.
 fn verdict(intent: &IntentBody) -> Verdict {
-    match intent.status.as_str() {
-        "succeeded" => Verdict::Succeeded,
-        "canceled" => Verdict::Failed("canceled".into()),
-        "requires_payment_method" => match &intent.last_payment_error {
+    match intent.status {
+        IntentStatus::Succeeded => Verdict::Succeeded,
+        IntentStatus::Canceled => Verdict::Failed("canceled".into()),
+        IntentStatus::RequiresPaymentMethod => match &intent.last_payment_error {
             Some(error) => Verdict::Failed(error.code.clone().unwrap_or_else(|| "declined".into())),
             None => Verdict::Pending,
         },
-        _ => Verdict::Pending,
+        IntentStatus::RequiresAction | IntentStatus::Processing | IntentStatus::Other => Verdict::Pending,
     }
 }
 
 /// What a refund's Stripe status means for us: `pending` and `requires_action` are accepted but
 /// not settled (they may still fail), so they are asked about again until decided.
 fn refund_outcome(refund: RefundBody) -> RefundOutcome {
-    match refund.status.as_str() {
-        "succeeded" => RefundOutcome::Succeeded { provider_refund_id: refund.id },
-        "failed" | "canceled" => RefundOutcome::Failed(refund.failure_reason.unwrap_or(refund.status)),
-        _ => RefundOutcome::Pending { provider_refund_id: refund.id },
+    match refund.status {
+        RefundStatus::Succeeded => RefundOutcome::Succeeded { provider_refund_id: refund.id },
+        RefundStatus::Failed => RefundOutcome::Failed(refund.failure_reason.unwrap_or_else(|| "failed".into())),
+        RefundStatus::Canceled => RefundOutcome::Failed(refund.failure_reason.unwrap_or_else(|| "canceled".into())),
+        RefundStatus::Unsettled => RefundOutcome::Pending { provider_refund_id: refund.id },
     }
 }
 
@@ -143,7 +169,7 @@ impl Provider for Stripe {
                 .header("idempotency-key", format!("cancel-{intent_id}"))
                 .form(&[("cancellation_reason", "abandoned")]);
             match self.call::<IntentBody>(call).await {
-                Ok(intent) if intent.status == "canceled" => Ok(Cancellation::Cancelled),
+                Ok(intent) if intent.status == IntentStatus::Canceled => Ok(Cancellation::Cancelled),
                 Ok(_) => Ok(Cancellation::StillOpen),
                 // Stripe refuses to cancel an intent that succeeded, is cancelled already, or is
                 // `processing` (review f5592e3 L1: that one was recorded as cancelled and never
@@ -196,7 +222,7 @@ mod tests {
         IntentBody {
             id: "pi_1".into(),
             client_secret: None,
-            status: status.into(),
+            status: serde_json::from_value(serde_json::Value::from(status)).unwrap(),
             last_payment_error: error.map(|code| ErrorDetail { code: Some(code.into()), message: None }),
         }
     }

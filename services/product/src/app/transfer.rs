@@ -4,12 +4,12 @@
 //! transaction; any error writes nothing). Each product it touches gets its PRODUCT_CREATED or
 //! PRODUCT_UPDATED in that transaction.
 
-use contracts::types::{Amount, Currency, MAX_PRICE, ProductStatus, Sku};
+use contracts::types::{Amount, Currency, MAX_PRICE, Parsed, ProductStatus, Sku};
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use service_kit::{FieldCode, FieldErrors, Problem};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::catalog;
@@ -111,23 +111,93 @@ fn number<T: std::str::FromStr>(
     }
 }
 
-/// Reads and checks every row (what needs no database), collecting every problem.
-fn parse(text: &str, currency: Currency, errors: &mut FieldErrors) -> Vec<Row> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.as_bytes());
+/// The position of each of [`COLUMNS`] in the header, or `None` after recording why there is
+/// no usable header.
+fn read_header(reader: &mut csv::Reader<&[u8]>, errors: &mut FieldErrors) -> Option<BTreeMap<&'static str, usize>> {
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.trim().to_owned()).collect(),
         Err(e) => {
             errors.push("header", FieldCode::InvalidValue, format!("not a CSV file: {e}"));
-            return Vec::new();
+            return None;
         }
     };
-    let index: BTreeMap<&str, usize> =
+    let index: BTreeMap<&'static str, usize> =
         COLUMNS.iter().filter_map(|c| header.iter().position(|h| h == c).map(|i| (*c, i))).collect();
     let missing: Vec<&str> = COLUMNS.iter().copied().filter(|c| !index.contains_key(c)).collect();
     if !missing.is_empty() {
         errors.push("header", FieldCode::Required, format!("missing columns: {}", missing.join(", ")));
-        return Vec::new();
+        return None;
     }
+    Some(index)
+}
+
+/// A row's variant (its SKU, options, prices, weight and barcode), or `None` when its SKU is
+/// not one; every problem recorded.
+fn read_variant(
+    errors: &mut FieldErrors,
+    line: u64,
+    get: &dyn Fn(&str) -> String,
+    currency: Currency,
+) -> Option<NewVariant> {
+    let sku = check_sku(errors, &field(line, "sku"), get("sku").trim());
+    let options = json_object(errors, line, "options", &get("options"));
+    if !options.values().all(|v| v.as_str().is_some_and(|s| !s.is_empty() && s.chars().count() <= 100))
+        || options.len() > 10
+    {
+        errors.push(field(line, "options"), FieldCode::InvalidValue, "at most 10 options, each a text value");
+    }
+    let price_minor = number::<i64>(errors, line, "price_minor", &get("price_minor"), true).unwrap_or(0);
+    let compare_at_minor = number::<i64>(errors, line, "compare_at_minor", &get("compare_at_minor"), false);
+    let weight_grams = number::<i32>(errors, line, "weight_grams", &get("weight_grams"), false);
+    let price_out_of_range = |p: i64| !(0..=MAX_PRICE.minor()).contains(&p);
+    if price_out_of_range(price_minor)
+        || compare_at_minor.is_some_and(price_out_of_range)
+        || weight_grams.is_some_and(|w| w < 0)
+    {
+        errors.push(
+            field(line, "price_minor"),
+            FieldCode::OutOfRange,
+            "prices are 0 to 10000000000 minor units, weights not negative",
+        );
+    }
+    Some(NewVariant {
+        sku: sku?,
+        options,
+        price_minor: Amount::new(price_minor),
+        compare_at_minor: compare_at_minor.map(Amount::new),
+        currency,
+        weight_grams,
+        barcode: optional(&get("barcode")),
+    })
+}
+
+/// One row, checked; `None` when it has no SKU or status to keep (its errors are recorded, and
+/// the import writes nothing).
+fn read_row(errors: &mut FieldErrors, line: u64, get: &dyn Fn(&str) -> String, currency: Currency) -> Option<Row> {
+    let slug = get("product_slug").trim().to_owned();
+    check_slug(errors, &field(line, "product_slug"), &slug);
+    // A product's later rows may leave its fields empty (checked in `group`).
+    let title = get("title").trim().to_owned();
+    if !title.is_empty() {
+        check_text(errors, &field(line, "title"), &title, 200);
+    }
+    let status = match optional(&get("status")) {
+        Some(status) => check_status(errors, &field(line, "status"), Parsed::read(&status)),
+        None => Some(ProductStatus::Draft),
+    };
+    let brand = optional(&get("brand"));
+    let categories: Vec<String> =
+        get("categories").split('|').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect();
+    let description = get("description");
+    let attributes = json_object(errors, line, "attributes", &get("attributes"));
+    let variant = read_variant(errors, line, get, currency);
+    Some(Row { line, slug, title, status: status?, brand, categories, description, attributes, variant: variant? })
+}
+
+/// Reads and checks every row (what needs no database), collecting every problem.
+fn parse(text: &str, currency: Currency, errors: &mut FieldErrors) -> Vec<Row> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.as_bytes());
+    let Some(index) = read_header(&mut reader, errors) else { return Vec::new() };
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = match record {
@@ -143,57 +213,8 @@ fn parse(text: &str, currency: Currency, errors: &mut FieldErrors) -> Vec<Row> {
             errors.push(field(line, "row"), FieldCode::OutOfRange, format!("at most {MAX_ROWS} rows per import"));
             break;
         }
-        let get = |column: &str| record.get(index[column]).unwrap_or_default();
-        let slug = get("product_slug").trim().to_owned();
-        check_slug(errors, &field(line, "product_slug"), &slug);
-        // A product's later rows may leave its fields empty (checked in `group`).
-        let title = get("title").trim().to_owned();
-        if !title.is_empty() {
-            check_text(errors, &field(line, "title"), &title, 200);
-        }
-        let status = match optional(get("status")) {
-            Some(status) => check_status(errors, &field(line, "status"), &status),
-            None => Some(ProductStatus::Draft),
-        };
-        let brand = optional(get("brand"));
-        let categories: Vec<String> =
-            get("categories").split('|').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect();
-        let description = get("description").to_owned();
-        let attributes = json_object(errors, line, "attributes", get("attributes"));
-        let sku = check_sku(errors, &field(line, "sku"), get("sku").trim());
-        let options = json_object(errors, line, "options", get("options"));
-        if !options.values().all(|v| v.as_str().is_some_and(|s| !s.is_empty() && s.chars().count() <= 100))
-            || options.len() > 10
-        {
-            errors.push(field(line, "options"), FieldCode::InvalidValue, "at most 10 options, each a text value");
-        }
-        let price_minor = number::<i64>(errors, line, "price_minor", get("price_minor"), true).unwrap_or(0);
-        let compare_at_minor = number::<i64>(errors, line, "compare_at_minor", get("compare_at_minor"), false);
-        let weight_grams = number::<i32>(errors, line, "weight_grams", get("weight_grams"), false);
-        let price_out_of_range = |p: i64| !(0..=MAX_PRICE.minor()).contains(&p);
-        if price_out_of_range(price_minor)
-            || compare_at_minor.is_some_and(price_out_of_range)
-            || weight_grams.is_some_and(|w| w < 0)
-        {
-            errors.push(
-                field(line, "price_minor"),
-                FieldCode::OutOfRange,
-                "prices are 0 to 10000000000 minor units, weights not negative",
-            );
-        }
-        let barcode = optional(get("barcode"));
-        // A row without a SKU or status is not kept: its errors are, and the import writes nothing.
-        let (Some(sku), Some(status)) = (sku, status) else { continue };
-        let variant = NewVariant {
-            sku,
-            options,
-            price_minor: Amount::new(price_minor),
-            compare_at_minor: compare_at_minor.map(Amount::new),
-            currency,
-            weight_grams,
-            barcode,
-        };
-        rows.push(Row { line, slug, title, status, brand, categories, description, attributes, variant });
+        let get = |column: &str| record.get(index[column]).unwrap_or_default().to_owned();
+        rows.extend(read_row(errors, line, &get, currency));
     }
     rows
 }
@@ -251,26 +272,38 @@ pub(crate) async fn import(pool: &PgPool, actor: &str, currency: Currency, text:
     let row_count = rows.len();
     let groups = group(rows, &mut errors);
     errors.finish()?;
-    let mut errors = FieldErrors::default();
-
     let mut tx = pool.begin().await?;
     let slugs: Vec<String> = groups.iter().map(|g| g[0].slug.clone()).collect();
     let existing: BTreeMap<String, Uuid> = sql::products_by_slug(&mut tx, &slugs).await?.into_iter().collect();
+    check_against_the_catalog(&mut tx, pool, &groups).await?;
+    let mut report = ImportReport { rows: row_count, ..ImportReport::default() };
+    for group in groups {
+        match existing.get(&group[0].slug) {
+            Some(&product_id) => update_from(&mut tx, actor, product_id, &group, &mut report).await?,
+            None => create_from(&mut tx, actor, &group, &mut report).await?,
+        }
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// What the database knows that the rows must agree with: a SKU belongs to its row's product
+/// (or to none yet), categories exist, attributes have their declared kinds. Every problem at
+/// once.
+async fn check_against_the_catalog(tx: &mut PgConnection, pool: &PgPool, groups: &[Vec<Row>]) -> Result<()> {
+    let mut errors = FieldErrors::default();
     let skus: Vec<Sku> = groups.iter().flatten().map(|r| r.variant.sku.clone()).collect();
-    let owners: BTreeMap<Sku, String> = sql::sku_owners(&mut tx, &skus).await?.into_iter().collect();
+    let owners: BTreeMap<Sku, String> = sql::sku_owners(&mut *tx, &skus).await?.into_iter().collect();
     let known_categories: BTreeSet<String> =
         crate::store::categories(pool).await?.into_iter().map(|c| c.slug).collect();
     let names: Vec<String> = groups.iter().flat_map(|g| g[0].attributes.keys().cloned()).collect();
-    let mut declared = writes::declared_attributes(&mut tx, &names).await?;
-    for group in &groups {
+    let mut declared = writes::declared_attributes(&mut *tx, &names).await?;
+    for group in groups {
         let first = &group[0];
         for row in group {
             if let Some(owner) = owners.get(&row.variant.sku).filter(|owner| **owner != row.slug) {
-                errors.push(
-                    field(row.line, "sku"),
-                    FieldCode::InvalidValue,
-                    format!("{} belongs to product {owner}", row.variant.sku),
-                );
+                let message = format!("{} belongs to product {owner}", row.variant.sku);
+                errors.push(field(row.line, "sku"), FieldCode::InvalidValue, message);
             }
         }
         for category in first.categories.iter().filter(|c| !known_categories.contains(*c)) {
@@ -284,58 +317,64 @@ pub(crate) async fn import(pool: &PgPool, actor: &str, currency: Currency, text:
             errors.push(field(first.line, &error.field), error.code, error.message);
         }
     }
-    errors.finish()?;
+    Ok(errors.finish()?)
+}
 
-    let mut report = ImportReport { rows: row_count, ..ImportReport::default() };
-    for group in groups {
-        let first = &group[0];
-        match existing.get(&first.slug) {
-            Some(&product_id) => {
-                let before = writes::product_snapshot(&mut tx, product_id).await?;
-                for row in &group {
-                    if writes::upsert_variant(&mut tx, product_id, &row.variant).await? {
-                        report.updated_variants += 1;
-                    } else {
-                        report.created_variants += 1;
-                    }
-                }
-                let changes = ProductChanges {
-                    title: Some(first.title.clone()),
-                    description: Some((first.description.clone(), markdown::to_safe_html(&first.description))),
-                    status: Some(first.status),
-                    brand: Some(first.brand.clone()),
-                    attributes: Some(first.attributes.clone()),
-                    categories: Some(first.categories.clone()),
-                    ..ProductChanges::default()
-                };
-                catalog::update_product_in(&mut tx, product_id, &changes).await?;
-                catalog::audit_product(&mut tx, actor, "product.import_update", product_id, before).await?;
-                report.updated_products += 1;
-            }
-            None => {
-                let product = NewProduct {
-                    slug: first.slug.clone(),
-                    title: first.title.clone(),
-                    description_html: markdown::to_safe_html(&first.description),
-                    description: first.description.clone(),
-                    status: first.status,
-                    brand: first.brand.clone(),
-                    attributes: first.attributes.clone(),
-                    images: Vec::new(),
-                    seo_title: None,
-                    seo_description: None,
-                    categories: first.categories.clone(),
-                    variants: group.iter().map(|r| r.variant.clone()).collect(),
-                };
-                let product_id = catalog::create_product_in(&mut tx, &product).await?;
-                catalog::audit_product(&mut tx, actor, "product.import_create", product_id, None).await?;
-                report.created_products += 1;
-                report.created_variants += group.len();
-            }
+/// An existing product from its rows: each variant upserted by SKU, the product's fields from
+/// its first row (audited with the product before).
+async fn update_from(
+    tx: &mut PgConnection,
+    actor: &str,
+    product_id: Uuid,
+    group: &[Row],
+    report: &mut ImportReport,
+) -> Result<()> {
+    let first = &group[0];
+    let before = writes::product_snapshot(&mut *tx, product_id).await?;
+    for row in group {
+        if writes::upsert_variant(&mut *tx, product_id, &row.variant).await? {
+            report.updated_variants += 1;
+        } else {
+            report.created_variants += 1;
         }
     }
-    tx.commit().await?;
-    Ok(report)
+    let changes = ProductChanges {
+        title: Some(first.title.clone()),
+        description: Some((first.description.clone(), markdown::to_safe_html(&first.description))),
+        status: Some(first.status),
+        brand: Some(first.brand.clone()),
+        attributes: Some(first.attributes.clone()),
+        categories: Some(first.categories.clone()),
+        ..ProductChanges::default()
+    };
+    catalog::update_product_in(&mut *tx, product_id, &changes).await?;
+    catalog::audit_product(&mut *tx, actor, "product.import_update", product_id, before).await?;
+    report.updated_products += 1;
+    Ok(())
+}
+
+/// A new product from its rows (audited).
+async fn create_from(tx: &mut PgConnection, actor: &str, group: &[Row], report: &mut ImportReport) -> Result<()> {
+    let first = &group[0];
+    let product = NewProduct {
+        slug: first.slug.clone(),
+        title: first.title.clone(),
+        description_html: markdown::to_safe_html(&first.description),
+        description: first.description.clone(),
+        status: first.status,
+        brand: first.brand.clone(),
+        attributes: first.attributes.clone(),
+        images: Vec::new(),
+        seo_title: None,
+        seo_description: None,
+        categories: first.categories.clone(),
+        variants: group.iter().map(|r| r.variant.clone()).collect(),
+    };
+    let product_id = catalog::create_product_in(&mut *tx, &product).await?;
+    catalog::audit_product(&mut *tx, actor, "product.import_create", product_id, None).await?;
+    report.created_products += 1;
+    report.created_variants += group.len();
+    Ok(())
 }
 
 fn json_cell(value: &serde_json::Value) -> String {
@@ -357,7 +396,7 @@ pub(crate) async fn export(pool: &PgPool) -> Result<Vec<u8>> {
         let record = [
             row.slug,
             row.title,
-            row.status,
+            row.status.to_string(),
             row.brand.unwrap_or_default(),
             row.categories,
             row.description,

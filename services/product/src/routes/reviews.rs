@@ -5,7 +5,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use contracts::types::ReviewStatus;
+use contracts::types::{Parsed, ReviewStatus};
 use internal_token::Caller;
 use serde::{Deserialize, Serialize};
 use service_kit::problem_schema::ProblemSchema;
@@ -174,7 +174,7 @@ pub(super) async fn moderation_queue(
 #[serde(deny_unknown_fields)]
 pub(super) struct Moderation {
     #[schema(value_type = ReviewStatus)]
-    status: String,
+    status: Parsed<ReviewStatus>,
     /// Why (kept with the review, staff only).
     note: Option<String>,
 }
@@ -197,7 +197,7 @@ pub(super) async fn moderate(
 ) -> Result<Json<Review>> {
     caller.require_perm(Permission::ReviewsModerate)?;
     let mut errors = FieldErrors::default();
-    let status = ReviewStatus::parse(&body.status);
+    let status = body.status.valid();
     if status.is_none() {
         errors.push("status", FieldCode::InvalidValue, "status is published or hidden");
     }

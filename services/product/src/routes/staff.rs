@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use contracts::types::{Amount, Currency, MAX_PRICE, ProductStatus};
+use contracts::types::{Amount, Currency, MAX_PRICE, Parsed, ProductStatus};
 use internal_token::Caller;
 use serde::{Deserialize, Deserializer};
 use service_kit::problem_schema::ProblemSchema;
@@ -55,7 +55,7 @@ pub(super) struct ProductBody {
     description: String,
     /// `draft` when left out.
     #[schema(value_type = Option<ProductStatus>)]
-    status: Option<String>,
+    status: Option<Parsed<ProductStatus>>,
     brand: Option<String>,
     /// Typed attributes: a declared attribute takes its kind's values; a new one is declared by
     /// its first value (text, number or boolean).
@@ -82,7 +82,7 @@ pub(super) struct ProductPatch {
     title: Option<String>,
     description: Option<String>,
     #[schema(value_type = Option<ProductStatus>)]
-    status: Option<String>,
+    status: Option<Parsed<ProductStatus>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     brand: Option<Option<String>>,
@@ -243,7 +243,7 @@ pub(super) async fn create_product(
     check_slug(&mut errors, "slug", &body.slug);
     check_text(&mut errors, "title", &body.title, 200);
     check_description(&mut errors, &body.description);
-    let status = match &body.status {
+    let status = match body.status {
         Some(status) => check_status(&mut errors, "status", status),
         None => Some(ProductStatus::Draft),
     };
@@ -312,7 +312,7 @@ pub(super) async fn update_product(
     if let Some(description) = &body.description {
         check_description(&mut errors, description);
     }
-    let status = body.status.as_deref().map(|status| check_status(&mut errors, "status", status));
+    let status = body.status.map(|status| check_status(&mut errors, "status", status));
     check_optional_text(&mut errors, "brand", body.brand.clone().flatten().as_deref(), 100);
     check_optional_text(&mut errors, "seo_title", body.seo_title.clone().flatten().as_deref(), 200);
     check_optional_text(&mut errors, "seo_description", body.seo_description.clone().flatten().as_deref(), 500);

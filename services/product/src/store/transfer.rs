@@ -1,7 +1,7 @@
 //! The SQL of the CSV import and export (`transfer.rs`): what the import checks against (existing products by
 //! slug, the owners of SKUs), and every variant row for the export, in one statement each.
 
-use contracts::types::Sku;
+use contracts::types::{ProductStatus, Sku};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -23,7 +23,7 @@ pub(crate) async fn sku_owners(tx: &mut PgConnection, skus: &[Sku]) -> sqlx::Res
 pub(crate) struct ExportRow {
     pub slug: String,
     pub title: String,
-    pub status: String,
+    pub status: ProductStatus,
     pub brand: Option<String>,
     pub categories: String,
     pub description: String,
