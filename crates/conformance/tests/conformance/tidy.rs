@@ -1,8 +1,9 @@
 //! The tidy test: the shape of the code itself. Every service has the same layout, SQL lives
 //! only in a service's `store`, transactions are opened only by its use cases (`app`), every
 //! Rust file opens with a `//!` line, no module doc of a built service still promises what was
-//! built, only tests arm failpoints, every error code a test expects is in the registry, and
-//! the README's tables and ARCHITECTURE.md's count of services are right.
+//! built, only tests arm failpoints, every error code a test expects is in the registry, no
+//! crate's modules use one another in a circle, and the README's tables and ARCHITECTURE.md's
+//! count of services are right.
 
 use std::path::{Path, PathBuf};
 
@@ -453,4 +454,113 @@ fn the_spelling_check_finds_a_literal_name_and_leaves_prose_alone() {
     let name = settings::site::STOREFRONT_URL.name;
     assert_eq!(spelled_settings(&format!("env.push(({name:?}.into(), url))")), [name]);
     assert!(spelled_settings(&format!("/// `{name}` is where links point")).is_empty());
+}
+
+/// A crate's modules (`a::b` for `src/a/b.rs` or `src/a/b/mod.rs`) with the text of each, the
+/// test modules cut off.
+fn modules(src: &Path) -> std::collections::BTreeMap<String, String> {
+    rust_files(src)
+        .into_iter()
+        .map(|file| {
+            let rel = file.strip_prefix(src).expect("under src").with_extension("");
+            let mut parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+            if parts.last().is_some_and(|last| ["mod", "lib", "main"].contains(&last.as_str())) {
+                parts.pop();
+            }
+            let text = read(&file);
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default().to_owned();
+            (parts.join("::"), code)
+        })
+        .collect()
+}
+
+/// Which modules each module names by `crate::` (the longest module the path begins with), a
+/// module's parts and its parent left out: a part using its parent is no circle.
+fn module_uses(modules: &std::collections::BTreeMap<String, String>) -> Vec<(String, String)> {
+    let mut edges = Vec::new();
+    for (name, code) in modules {
+        for (at, _) in code.match_indices("crate::") {
+            let path: String =
+                code[at + 7..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':').collect();
+            let parts: Vec<&str> = path.split("::").filter(|p| !p.is_empty()).collect();
+            let target = (1..=parts.len()).rev().map(|n| parts[..n].join("::")).find(|m| modules.contains_key(m));
+            let Some(target) = target else { continue };
+            let related = target == *name
+                || name.starts_with(&format!("{target}::"))
+                || target.starts_with(&format!("{name}::"))
+                || name.is_empty();
+            if !related {
+                edges.push((name.clone(), target));
+            }
+        }
+    }
+    edges.sort();
+    edges.dedup();
+    edges
+}
+
+/// The circles among `edges`: each a set of modules that reach one another.
+fn circles(edges: &[(String, String)]) -> Vec<Vec<String>> {
+    let nodes: std::collections::BTreeSet<&String> = edges.iter().flat_map(|(a, b)| [a, b]).collect();
+    let reaches = |from: &String| {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut stack = vec![from];
+        while let Some(node) = stack.pop() {
+            for (_, to) in edges.iter().filter(|(a, _)| a == node) {
+                if seen.insert(to) {
+                    stack.push(to);
+                }
+            }
+        }
+        seen
+    };
+    let mut found: Vec<Vec<String>> = Vec::new();
+    for node in &nodes {
+        let forward = reaches(node);
+        if !forward.contains(node) {
+            continue;
+        }
+        let mut circle: Vec<String> =
+            forward.iter().filter(|other| reaches(other).contains(node)).map(|s| (*s).clone()).collect();
+        circle.sort();
+        if !found.contains(&circle) {
+            found.push(circle);
+        }
+    }
+    found
+}
+
+#[test]
+fn no_crate_has_an_import_circle() {
+    let mut problems = Vec::new();
+    for group in ["crates", "services"] {
+        let Ok(entries) = std::fs::read_dir(root().join(group)) else { continue };
+        for entry in entries.flatten() {
+            let src = entry.path().join("src");
+            if !src.is_dir() {
+                continue;
+            }
+            for circle in circles(&module_uses(&modules(&src))) {
+                problems.push(format!("{}: {}", relative(&entry.path()), circle.join(" → ")));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "modules that use one another in a circle:\n{}", problems.join("\n"));
+}
+
+#[test]
+fn the_circle_check_finds_a_circle_and_leaves_a_chain_alone() {
+    let edge = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+    assert_eq!(circles(&[edge("a", "b"), edge("b", "c")]), Vec::<Vec<String>>::new());
+    assert_eq!(
+        circles(&[edge("a", "b"), edge("b", "c"), edge("c", "a"), edge("c", "d")]),
+        vec![vec!["a".to_owned(), "b".to_owned(), "c".to_owned()]]
+    );
+    let modules = std::collections::BTreeMap::from([
+        ("proxy".to_owned(), "use crate::proxy::admit::admit;".to_owned()),
+        ("proxy::admit".to_owned(), "use crate::proxy::Proxy; use crate::limits::Gate;".to_owned()),
+        ("limits".to_owned(), "use crate::error::Result;".to_owned()),
+        ("error".to_owned(), String::new()),
+    ]);
+    assert_eq!(module_uses(&modules), [edge("limits", "error"), edge("proxy::admit", "limits")]);
 }

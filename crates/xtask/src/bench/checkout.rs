@@ -128,26 +128,75 @@ fn pgbench(fleet: &Fleet, clients: usize) -> anyhow::Result<f64> {
         .with_context(|| format!("no tps in pgbench's output:\n{text}"))
 }
 
+/// Each step's p50 and p99, and the whole saga's.
+fn print_step_latencies(timings: &[[Duration; 5]]) {
+    eprintln!("    {:<14} {:>9} {:>9}", "step", "p50 ms", "p99 ms");
+    for (index, step) in STEPS.iter().enumerate() {
+        let mut samples: Vec<Duration> = timings.iter().map(|t| t[index]).collect();
+        samples.sort();
+        let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)].as_secs_f64() * 1e3;
+        eprintln!("    {step:<14} {:>9.1} {:>9.1}", at(0.5), at(0.99));
+    }
+    let mut whole: Vec<Duration> = timings.iter().map(|t| t.iter().sum()).collect();
+    whole.sort();
+    eprintln!(
+        "    {:<14} {:>9.1} {:>9.1}",
+        "whole saga",
+        whole[whole.len() / 2].as_secs_f64() * 1e3,
+        whole[(whole.len() * 99 / 100).min(whole.len() - 1)].as_secs_f64() * 1e3
+    );
+}
+
+/// PostgreSQL's statements and transactions per paid order, and its busiest statements.
+async fn print_postgres(db: &mut sqlx::PgConnection, paid: f64, transactions_before: i64) -> anyhow::Result<()> {
+    let (statements, transactions): (i64, i64) = sqlx::query_as(
+        "select (select coalesce(sum(calls), 0)::int8 from pg_stat_statements), \
+                (select xact_commit + xact_rollback from pg_stat_database where datname = current_database())",
+    )
+    .fetch_one(&mut *db)
+    .await?;
+    eprintln!(
+        "    PostgreSQL per paid order: {:.0} statements, {:.0} transactions since the start of the run",
+        statements as f64 / paid,
+        (transactions - transactions_before) as f64 / paid
+    );
+    eprintln!("    PostgreSQL's busiest statements (calls per paid order, mean ms):");
+    for (calls, mean_ms, query) in busiest_statements(&mut *db).await? {
+        eprintln!("      {:>6.1} × {mean_ms:>6.3} ms  {query}", calls as f64 / paid);
+    }
+    Ok(())
+}
+
+/// What the machine burns per second while the fleet does nothing (ms of CPU per second).
+async fn idle_burn() -> f64 {
+    let idle_from = (machine_busy_ticks(), Instant::now());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    (machine_busy_ticks() - idle_from.0) as f64 * 1e3 / ticks_per_second() / idle_from.1.elapsed().as_secs_f64()
+}
+
+/// `count` shoppers, signed up one after the other.
+async fn sign_up(fleet: &Fleet, count: usize) -> anyhow::Result<Vec<Shopper>> {
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).pool_max_idle_per_host(64).build()?;
+    let mut signed_up = Vec::new();
+    for _ in 0..count {
+        signed_up.push(Shopper::sign_up(fleet, &http).await?);
+    }
+    Ok(signed_up)
+}
+
 async fn measure(fleet: &mut Fleet) -> anyhow::Result<()> {
     let (shoppers, orders) = (env_or("BENCH_SHOPPERS", 16).max(1), env_or("BENCH_ORDERS", 200).max(1));
     let mut db = sqlx::PgConnection::connect(&fleet.admin_database_url()).await?;
     let skus: Vec<String> = sqlx::query_scalar("select sku from inventory.stock where on_hand >= 50 order by sku")
         .fetch_all(&mut db)
         .await?;
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).pool_max_idle_per_host(64).build()?;
-    let mut signed_up = Vec::new();
-    for _ in 0..shoppers {
-        signed_up.push(Shopper::sign_up(fleet, &http).await?);
-    }
+    let signed_up = sign_up(fleet, shoppers).await?;
     let watched = ["gateway", "cart", "order", "payment", "inventory", "product", "user", "notification", "nginx"];
     let pids: Vec<(&str, Option<u32>)> = watched.iter().map(|name| (*name, fleet.pid(name))).collect();
     let before: Vec<u64> = pids.iter().map(|(_, pid)| pid.map(cpu_ticks).unwrap_or(0)).collect();
     // What the fleet burns doing nothing (relays' backstop polls, consumers, sweepers), so the
     // per-order figure below can be read against it.
-    let idle_from = (machine_busy_ticks(), Instant::now());
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let idle_ms_per_s =
-        (machine_busy_ticks() - idle_from.0) as f64 * 1e3 / ticks_per_second() / idle_from.1.elapsed().as_secs_f64();
+    let idle_ms_per_s = idle_burn().await;
     let machine_before = machine_busy_ticks();
     let stores = ["postgres", "redis-server"];
     let stores_before: Vec<u64> = stores.iter().map(|name| ticks_of_commands(&[name])).collect();
@@ -181,21 +230,7 @@ async fn measure(fleet: &mut Fleet) -> anyhow::Result<()> {
     let ms_per_tick = 1e3 / ticks_per_second();
 
     eprintln!("    {} paid orders in {:.1} s: {per_second:.1} paid orders/s", timings.len(), elapsed.as_secs_f64());
-    eprintln!("    {:<14} {:>9} {:>9}", "step", "p50 ms", "p99 ms");
-    for (index, step) in STEPS.iter().enumerate() {
-        let mut samples: Vec<Duration> = timings.iter().map(|t| t[index]).collect();
-        samples.sort();
-        let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)].as_secs_f64() * 1e3;
-        eprintln!("    {step:<14} {:>9.1} {:>9.1}", at(0.5), at(0.99));
-    }
-    let mut whole: Vec<Duration> = timings.iter().map(|t| t.iter().sum()).collect();
-    whole.sort();
-    eprintln!(
-        "    {:<14} {:>9.1} {:>9.1}",
-        "whole saga",
-        whole[whole.len() / 2].as_secs_f64() * 1e3,
-        whole[(whole.len() * 99 / 100).min(whole.len() - 1)].as_secs_f64() * 1e3
-    );
+    print_step_latencies(&timings);
     eprintln!(
         "    CPU per paid order: machine {:.1} ms (all processes: PostgreSQL, Redis and this load generator \
          included; idle, the fleet burns {idle_ms_per_s:.0} ms/s, {:.1} ms per paid order at this rate)",
@@ -215,21 +250,7 @@ async fn measure(fleet: &mut Fleet) -> anyhow::Result<()> {
         .map(|(name, (b, a))| format!("{name} {:.2}", a.saturating_sub(*b) as f64 * ms_per_tick / paid))
         .collect();
     eprintln!("    CPU per paid order in the stores (ms; backends still running): {}", listed.join(", "));
-    let (statements, transactions): (i64, i64) = sqlx::query_as(
-        "select (select coalesce(sum(calls), 0)::int8 from pg_stat_statements), \
-                (select xact_commit + xact_rollback from pg_stat_database where datname = current_database())",
-    )
-    .fetch_one(&mut db)
-    .await?;
-    eprintln!(
-        "    PostgreSQL per paid order: {:.0} statements, {:.0} transactions since the start of the run",
-        statements as f64 / paid,
-        (transactions - transactions_before) as f64 / paid
-    );
-    eprintln!("    PostgreSQL's busiest statements (calls per paid order, mean ms):");
-    for (calls, mean_ms, query) in busiest_statements(&mut db).await? {
-        eprintln!("      {:>6.1} × {mean_ms:>6.3} ms  {query}", calls as f64 / paid);
-    }
+    print_postgres(&mut db, paid, transactions_before).await?;
 
     eprintln!("==> pgbench -b tpcb-like on the same cluster ({shoppers} clients, 20 s, scale 10)");
     let tps = pgbench(fleet, shoppers)?;

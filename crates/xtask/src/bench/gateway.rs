@@ -127,6 +127,86 @@ pub(crate) fn run(root: &std::path::Path) -> anyhow::Result<()> {
     outcome
 }
 
+/// The medians of each scenario's rounds, their ratios and the edge's added latency.
+fn print_summary(names: &[&str], runs: &[Vec<Run>], metrics_before: (u64, u64), metrics_after: (u64, u64)) {
+    let summary: Vec<(f64, f64, f64, [f64; 3])> = runs
+        .iter()
+        .map(|r| {
+            (
+                median(r.iter().map(|x| x.per_second).collect()),
+                median(r.iter().map(|x| x.p50.as_secs_f64() * 1e3).collect()),
+                median(r.iter().map(|x| x.p99.as_secs_f64() * 1e3).collect()),
+                [0, 1, 2].map(|i| median(r.iter().map(|x| x.cpu_us[i]).collect())),
+            )
+        })
+        .collect();
+    println!();
+    println!(
+        "gateway: GET /products/{{slug}}, {CONCURRENCY} connections, {ROUNDS} interleaved rounds of {RUN:?}, medians (release build)"
+    );
+    println!(
+        "  {:<34} {:>9} {:>8} {:>8} {:>13} {:>13} {:>13}",
+        "", "req/s", "p50 ms", "p99 ms", "nginx µs/req", "gateway µs/req", "product µs/req"
+    );
+    for (name, (rps, p50, p99, cpu)) in names.iter().zip(&summary) {
+        println!("  {name:<34} {rps:>9.0} {p50:>8.2} {p99:>8.2} {:>13.1} {:>13.1} {:>13.1}", cpu[0], cpu[1], cpu[2]);
+    }
+    let (a, b, c) = (&summary[0], &summary[1], &summary[2]);
+    println!(
+        "  throughput b/a {:.2}, c/a {:.2}; p50 added by the edge: b−a {:.2} ms, c−a {:.2} ms",
+        b.0 / a.0,
+        c.0 / a.0,
+        b.1 - a.1,
+        c.1 - a.1
+    );
+    let cached = metrics_after.0.saturating_sub(metrics_before.0);
+    let signed = metrics_after.1.saturating_sub(metrics_before.1);
+    println!(
+        "  internal tokens from the gateway's cache: {:.2}% ({cached} cached, {signed} signed)",
+        100.0 * cached as f64 / (cached + signed).max(1) as f64
+    );
+}
+
+/// The catalog (b) while logins run flat out (argon2 on the auth service's blocking threads).
+async fn catalog_under_logins(
+    client: &reqwest::Client,
+    api: &str,
+    credentials: &serde_json::Value,
+    edge: &str,
+    pids: [Option<u32>; 3],
+) -> anyhow::Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let logins = Arc::new(AtomicU64::new(0));
+    let mut loggers = Vec::new();
+    for _ in 0..4 {
+        let (client, api, credentials, stop, logins) =
+            (client.clone(), api.to_owned(), credentials.clone(), stop.clone(), logins.clone());
+        loggers.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                if let Ok(response) = client.post(format!("{api}/auth/login")).json(&credentials).send().await
+                    && response.status() == 200
+                {
+                    logins.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    let started = Instant::now();
+    let under_load = load(client, edge, None, pids).await?;
+    stop.store(true, Ordering::Relaxed);
+    for logger in loggers {
+        let _ = logger.await;
+    }
+    println!(
+        "  catalog (b) while logins run: p50 {:.2} ms, p99 {:.2} ms, {:.0} req/s; {:.1} logins/s completed",
+        under_load.p50.as_secs_f64() * 1e3,
+        under_load.p99.as_secs_f64() * 1e3,
+        under_load.per_second,
+        logins.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 async fn measure(fleet: &Fleet) -> anyhow::Result<()> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(64).timeout(Duration::from_secs(10)).build()?;
     let api = format!("{}/api/v1", fleet.nginx_url());
@@ -171,73 +251,9 @@ async fn measure(fleet: &Fleet) -> anyhow::Result<()> {
     }
     let metrics_after = gateway_token_counts(fleet).await;
 
-    let summary: Vec<(f64, f64, f64, [f64; 3])> = runs
-        .iter()
-        .map(|r| {
-            (
-                median(r.iter().map(|x| x.per_second).collect()),
-                median(r.iter().map(|x| x.p50.as_secs_f64() * 1e3).collect()),
-                median(r.iter().map(|x| x.p99.as_secs_f64() * 1e3).collect()),
-                [0, 1, 2].map(|i| median(r.iter().map(|x| x.cpu_us[i]).collect())),
-            )
-        })
-        .collect();
-    println!();
-    println!(
-        "gateway: GET /products/{{slug}}, {CONCURRENCY} connections, {ROUNDS} interleaved rounds of {RUN:?}, medians (release build)"
-    );
-    println!(
-        "  {:<34} {:>9} {:>8} {:>8} {:>13} {:>13} {:>13}",
-        "", "req/s", "p50 ms", "p99 ms", "nginx µs/req", "gateway µs/req", "product µs/req"
-    );
-    for ((name, _, _), (rps, p50, p99, cpu)) in scenarios.iter().zip(&summary) {
-        println!("  {name:<34} {rps:>9.0} {p50:>8.2} {p99:>8.2} {:>13.1} {:>13.1} {:>13.1}", cpu[0], cpu[1], cpu[2]);
-    }
-    let (a, b, c) = (&summary[0], &summary[1], &summary[2]);
-    println!(
-        "  throughput b/a {:.2}, c/a {:.2}; p50 added by the edge: b−a {:.2} ms, c−a {:.2} ms",
-        b.0 / a.0,
-        c.0 / a.0,
-        b.1 - a.1,
-        c.1 - a.1
-    );
-    let cached = metrics_after.0.saturating_sub(metrics_before.0);
-    let signed = metrics_after.1.saturating_sub(metrics_before.1);
-    println!(
-        "  internal tokens from the gateway's cache: {:.2}% ({cached} cached, {signed} signed)",
-        100.0 * cached as f64 / (cached + signed).max(1) as f64
-    );
-
-    // The catalog while logins run flat out (argon2 on the auth service's blocking threads).
-    let stop = Arc::new(AtomicBool::new(false));
-    let logins = Arc::new(AtomicU64::new(0));
-    let mut loggers = Vec::new();
-    for _ in 0..4 {
-        let (client, api, credentials, stop, logins) =
-            (client.clone(), api.clone(), credentials.clone(), stop.clone(), logins.clone());
-        loggers.push(tokio::spawn(async move {
-            while !stop.load(Ordering::Relaxed) {
-                if let Ok(response) = client.post(format!("{api}/auth/login")).json(&credentials).send().await
-                    && response.status() == 200
-                {
-                    logins.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        }));
-    }
-    let started = Instant::now();
-    let under_load = load(&client, &edge, None, pids).await?;
-    stop.store(true, Ordering::Relaxed);
-    for logger in loggers {
-        let _ = logger.await;
-    }
-    println!(
-        "  catalog (b) while logins run: p50 {:.2} ms, p99 {:.2} ms, {:.0} req/s; {:.1} logins/s completed",
-        under_load.p50.as_secs_f64() * 1e3,
-        under_load.p99.as_secs_f64() * 1e3,
-        under_load.per_second,
-        logins.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
-    );
+    let names: Vec<&str> = scenarios.iter().map(|(name, _, _)| *name).collect();
+    print_summary(&names, &runs, metrics_before, metrics_after);
+    catalog_under_logins(&client, &api, &credentials, &edge, pids).await?;
     println!("  goals: gateway ≤ 60 µs CPU per authenticated request, ≤ 0.2 ms added at p50");
     println!();
     Ok(())

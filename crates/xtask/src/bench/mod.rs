@@ -184,29 +184,34 @@ async fn backbone(pool: &PgPool, redis_url: &str) -> anyhow::Result<Measured> {
     Ok(Measured { latency: stats(latencies), per_second })
 }
 
-async fn raw(redis_url: &str) -> anyhow::Result<Measured> {
-    let client = redis::Client::open(redis_url)?;
-    let mut producer = redis::aio::ConnectionManager::new(client.clone()).await?;
-    let config = redis::aio::ConnectionManagerConfig::new().set_response_timeout(Some(Duration::from_secs(5)));
-    let mut reader = redis::aio::ConnectionManager::new_with_config(client, config).await?;
-    let stream = "raw:events";
-    let _: () = redis::cmd("XGROUP")
-        .arg("CREATE")
-        .arg(stream)
-        .arg("g")
-        .arg("$")
-        .arg("MKSTREAM")
-        .query_async(&mut reader)
+/// The bare transport's stream of the raw benchmark.
+const RAW_STREAM: &str = "raw:events";
+
+/// One entry of the raw stream, stamped with its send time (nanoseconds since `origin`).
+async fn raw_send(producer: &mut redis::aio::ConnectionManager, origin: Instant) -> anyhow::Result<()> {
+    let t = origin.elapsed().as_nanos() as u64;
+    let _: String = redis::cmd("XADD")
+        .arg(RAW_STREAM)
+        .arg("*")
+        .arg("t")
+        .arg(t)
+        .arg("envelope")
+        .arg("{}")
+        .query_async(producer)
         .await?;
-    let seen = Arc::new(Mutex::new(Vec::<Duration>::new()));
-    let (stop_tx, mut stop) = tokio::sync::watch::channel(false);
-    let seen_by_reader = seen.clone();
-    let origin = Instant::now();
-    let reader_task = tokio::spawn(async move {
-        loop {
-            if *stop.borrow_and_update() {
-                break;
-            }
+    Ok(())
+}
+
+/// The raw stream's one reader: reads in batches, acknowledges each entry, and records how long
+/// each took from its send, until `stop`.
+fn raw_reader(
+    mut reader: redis::aio::ConnectionManager,
+    origin: Instant,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    seen: Arc<Mutex<Vec<Duration>>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while !*stop.borrow_and_update() {
             let read: redis::RedisResult<Option<redis::streams::StreamReadReply>> = redis::cmd("XREADGROUP")
                 .arg("GROUP")
                 .arg("g")
@@ -216,7 +221,7 @@ async fn raw(redis_url: &str) -> anyhow::Result<Measured> {
                 .arg("BLOCK")
                 .arg(200)
                 .arg("STREAMS")
-                .arg(stream)
+                .arg(RAW_STREAM)
                 .arg(">")
                 .query_async(&mut reader)
                 .await;
@@ -224,31 +229,34 @@ async fn raw(redis_url: &str) -> anyhow::Result<Measured> {
                 for entry in key.ids {
                     let sent_nanos: u64 = entry.get("t").unwrap_or(0);
                     let now = origin.elapsed().as_nanos() as u64;
-                    seen_by_reader.lock().expect("samples").push(Duration::from_nanos(now.saturating_sub(sent_nanos)));
+                    seen.lock().expect("samples").push(Duration::from_nanos(now.saturating_sub(sent_nanos)));
                     let _: redis::RedisResult<i64> =
-                        redis::cmd("XACK").arg(stream).arg("g").arg(&entry.id).query_async(&mut reader).await;
+                        redis::cmd("XACK").arg(RAW_STREAM).arg("g").arg(&entry.id).query_async(&mut reader).await;
                 }
             }
         }
-    });
-    let send = |producer: &mut redis::aio::ConnectionManager| {
-        let t = origin.elapsed().as_nanos() as u64;
-        let mut producer = producer.clone();
-        async move {
-            let _: String = redis::cmd("XADD")
-                .arg(stream)
-                .arg("*")
-                .arg("t")
-                .arg(t)
-                .arg("envelope")
-                .arg("{}")
-                .query_async(&mut producer)
-                .await?;
-            anyhow::Ok(())
-        }
-    };
+    })
+}
+
+async fn raw(redis_url: &str) -> anyhow::Result<Measured> {
+    let client = redis::Client::open(redis_url)?;
+    let mut producer = redis::aio::ConnectionManager::new(client.clone()).await?;
+    let config = redis::aio::ConnectionManagerConfig::new().set_response_timeout(Some(Duration::from_secs(5)));
+    let mut reader = redis::aio::ConnectionManager::new_with_config(client, config).await?;
+    let _: () = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(RAW_STREAM)
+        .arg("g")
+        .arg("$")
+        .arg("MKSTREAM")
+        .query_async(&mut reader)
+        .await?;
+    let seen = Arc::new(Mutex::new(Vec::<Duration>::new()));
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let origin = Instant::now();
+    let reader_task = raw_reader(reader, origin, stop, seen.clone());
     for _ in 0..LATENCY_EVENTS {
-        send(&mut producer).await?;
+        raw_send(&mut producer, origin).await?;
         tokio::time::sleep(LATENCY_SPACING).await;
     }
     wait_for(&seen, LATENCY_EVENTS).await?;
@@ -260,16 +268,7 @@ async fn raw(redis_url: &str) -> anyhow::Result<Measured> {
         let mut producer = producer.clone();
         producers.push(tokio::spawn(async move {
             for _ in 0..THROUGHPUT_EVENTS / PRODUCERS {
-                let t = origin.elapsed().as_nanos() as u64;
-                let _: String = redis::cmd("XADD")
-                    .arg(stream)
-                    .arg("*")
-                    .arg("t")
-                    .arg(t)
-                    .arg("envelope")
-                    .arg("{}")
-                    .query_async(&mut producer)
-                    .await?;
+                raw_send(&mut producer, origin).await?;
             }
             anyhow::Ok(())
         }));

@@ -225,6 +225,116 @@ fn list(items: &[String]) -> String {
     format!("[{}]", items.iter().map(|i| q(i)).collect::<Vec<_>>().join(", "))
 }
 
+/// The override file being written: one entry per container.
+struct Override {
+    out: String,
+}
+
+impl Override {
+    /// A container on the host's network, with `extra` lines (image, command, health check),
+    /// its volumes and its environment.
+    fn service(&mut self, name: &str, extra: &str, volumes: &[&str], env: &[(String, String)]) {
+        let _ = writeln!(self.out, "  {name}:\n    network_mode: host");
+        self.out.push_str(extra);
+        let _ =
+            writeln!(self.out, "    volumes: {}", list(&volumes.iter().map(|v| (*v).to_owned()).collect::<Vec<_>>()));
+        if !env.is_empty() {
+            self.out.push_str("    environment:\n");
+            for (key, value) in env {
+                let _ = writeln!(self.out, "      {key}: {}", q(value));
+            }
+        }
+    }
+}
+
+/// A container's health check running `test`.
+fn health(test: &[&str]) -> String {
+    format!("    healthcheck:\n      test: {}\n", list(&test.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>()))
+}
+
+/// The stores on the fleet's loopback ports: PostgreSQL, Redis (with its password), the S3
+/// server, and the bootstrap that prepares them.
+fn stores(file: &mut Override, o: &FleetOptions, keys_ro: &str, shared: &str) {
+    let postgres = format!(
+        "    image: {}\n    command: [\"postgres\", \"-c\", \"listen_addresses=127.0.0.1\"]\n",
+        standin_image("postgres")
+    );
+    file.service("postgres", &postgres, &[keys_ro], &[("PGPORT".into(), o.pg_port.to_string())]);
+    let ping = format!(
+        "REDISCLI_AUTH=\"$$(cat /keys/secrets/redis-password)\" redis-cli -p {} ping | grep -q PONG",
+        o.redis_port
+    );
+    let port = o.redis_port.to_string();
+    let command =
+        ["redis-server", "/keys/secrets/redis.conf", "--port", &port, "--bind", "127.0.0.1"].map(str::to_owned);
+    let redis = format!(
+        "    image: {}\n    command: {}\n{}",
+        standin_image("redis"),
+        list(&command),
+        health(&["CMD-SHELL", &ping])
+    );
+    file.service("redis", &redis, &[keys_ro], &[]);
+    let s3_probe = format!("exec 3<>/dev/tcp/127.0.0.1/{}", o.s3_port);
+    let s3_env = [
+        ("S3_HOST".into(), "127.0.0.1".into()),
+        ("S3_PORT".into(), o.s3_port.to_string()),
+        ("S3_ROOT".into(), o.run_dir.join("s3").display().to_string()),
+    ];
+    file.service("s3", &health(&["CMD", "bash", "-c", &s3_probe]), &[keys_ro, shared], &s3_env);
+    let bootstrap_env = [
+        (
+            settings::bootstrap::POSTGRES_ADMIN_URL.name.into(),
+            format!("postgres://postgres@127.0.0.1:{}/postgres", o.pg_port),
+        ),
+        (settings::bootstrap::REDIS_ADMIN_URL.name.into(), format!("redis://default@127.0.0.1:{}", o.redis_port)),
+    ];
+    file.service("bootstrap", "", &[keys_ro], &bootstrap_env);
+}
+
+/// The mail catcher's stand-in: it stores each message it receives as a file where the walk
+/// looks for mail; notification delivers to it by SMTP, as in the users' file.
+fn mailcatcher(file: &mut Override, o: &FleetOptions, mail_port: u16, shared: &str) {
+    let command = [
+        "/usr/sbin/smtp-sink".to_owned(),
+        "-d".to_owned(),
+        format!("{}/%Y%m%d%H%M%S.", o.run_dir.join("mail").display()),
+        format!("127.0.0.1:{mail_port}"),
+        "16".to_owned(),
+    ];
+    let extra = format!(
+        "    image: {}\n    user: \"{IMAGE_USER}\"\n    command: {}\n",
+        standin_image("mailcatcher"),
+        list(&command)
+    );
+    file.service("mailcatcher", &extra, &[shared], &[]);
+}
+
+/// NGINX with the fleet's rendered config and the repository's includes.
+fn nginx(file: &mut Override, root: &Path, o: &FleetOptions, shared: &str) {
+    let nginx_dir = o.run_dir.join("nginx");
+    let conf = nginx_dir.join("nginx.conf");
+    let nginx_probe = format!("exec 3<>/dev/tcp/127.0.0.1/{}", o.nginx_port);
+    let conf_dir = root.join("nginx").display().to_string();
+    let command = [
+        "nginx".to_owned(),
+        "-p".to_owned(),
+        nginx_dir.display().to_string(),
+        "-c".to_owned(),
+        conf.display().to_string(),
+        "-e".to_owned(),
+        nginx_dir.join("error.log").display().to_string(),
+        "-g".to_owned(),
+        "daemon off;".to_owned(),
+    ];
+    let extra = format!(
+        "    image: {}\n    user: \"{IMAGE_USER}\"\n    command: {}\n{}",
+        standin_image("nginx"),
+        list(&command),
+        health(&["CMD", "bash", "-c", &nginx_probe])
+    );
+    file.service("nginx", &extra, &[shared, &format!("{conf_dir}:{conf_dir}:ro")], &[]);
+}
+
 /// The override: host networking on the fleet's free loopback ports, stand-in images, the run
 /// directory mounted at its own path and its `keys` folder as the `keys` volume.
 fn override_file(root: &Path, o: &FleetOptions, mail_port: u16) -> String {
@@ -232,98 +342,12 @@ fn override_file(root: &Path, o: &FleetOptions, mail_port: u16) -> String {
     let keys = format!("{}:/keys", o.keys_dir.display());
     let keys_ro = format!("{keys}:ro");
     let shared = format!("{run}:{run}");
-    let mut out = String::from("# Written by `cargo xtask compose-test` for one run; not for users.\nservices:\n");
-    let mut service = |name: &str, extra: &str, volumes: &[&str], env: &[(String, String)]| {
-        let _ = writeln!(out, "  {name}:\n    network_mode: host");
-        out.push_str(extra);
-        let _ = writeln!(out, "    volumes: {}", list(&volumes.iter().map(|v| (*v).to_owned()).collect::<Vec<_>>()));
-        if !env.is_empty() {
-            out.push_str("    environment:\n");
-            for (key, value) in env {
-                let _ = writeln!(out, "      {key}: {}", q(value));
-            }
-        }
+    let mut file = Override {
+        out: String::from("# Written by `cargo xtask compose-test` for one run; not for users.\nservices:\n"),
     };
-    let health = |test: &[&str]| {
-        format!("    healthcheck:\n      test: {}\n", list(&test.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>()))
-    };
-    service("keys", "", &[&keys], &[]);
-    service(
-        "postgres",
-        &format!(
-            "    image: {}\n    command: [\"postgres\", \"-c\", \"listen_addresses=127.0.0.1\"]\n",
-            standin_image("postgres")
-        ),
-        &[&keys_ro],
-        &[("PGPORT".into(), o.pg_port.to_string())],
-    );
-    let ping = format!(
-        "REDISCLI_AUTH=\"$$(cat /keys/secrets/redis-password)\" redis-cli -p {} ping | grep -q PONG",
-        o.redis_port
-    );
-    service(
-        "redis",
-        &format!(
-            "    image: {}\n    command: {}\n{}",
-            standin_image("redis"),
-            list(
-                &[
-                    "redis-server",
-                    "/keys/secrets/redis.conf",
-                    "--port",
-                    &o.redis_port.to_string(),
-                    "--bind",
-                    "127.0.0.1"
-                ]
-                .map(str::to_owned)
-            ),
-            health(&["CMD-SHELL", &ping])
-        ),
-        &[&keys_ro],
-        &[],
-    );
-    let s3_probe = format!("exec 3<>/dev/tcp/127.0.0.1/{}", o.s3_port);
-    service(
-        "s3",
-        &health(&["CMD", "bash", "-c", &s3_probe]),
-        &[&keys_ro, &shared],
-        &[
-            ("S3_HOST".into(), "127.0.0.1".into()),
-            ("S3_PORT".into(), o.s3_port.to_string()),
-            ("S3_ROOT".into(), o.run_dir.join("s3").display().to_string()),
-        ],
-    );
-    service(
-        "bootstrap",
-        "",
-        &[&keys_ro],
-        &[
-            (
-                settings::bootstrap::POSTGRES_ADMIN_URL.name.into(),
-                format!("postgres://postgres@127.0.0.1:{}/postgres", o.pg_port),
-            ),
-            (settings::bootstrap::REDIS_ADMIN_URL.name.into(), format!("redis://default@127.0.0.1:{}", o.redis_port)),
-        ],
-    );
-    // The mail catcher's stand-in stores each message it receives as a file where the walk
-    // looks for mail; notification delivers to it by SMTP, as in the users' file.
-    let mail_dir = o.run_dir.join("mail");
-    service(
-        "mailcatcher",
-        &format!(
-            "    image: {}\n    user: \"{IMAGE_USER}\"\n    command: {}\n",
-            standin_image("mailcatcher"),
-            list(&[
-                "/usr/sbin/smtp-sink".to_owned(),
-                "-d".to_owned(),
-                format!("{}/%Y%m%d%H%M%S.", mail_dir.display()),
-                format!("127.0.0.1:{mail_port}"),
-                "16".to_owned(),
-            ])
-        ),
-        &[&shared],
-        &[],
-    );
+    file.service("keys", "", &[&keys], &[]);
+    stores(&mut file, o, &keys_ro, &shared);
+    mailcatcher(&mut file, o, mail_port, &shared);
     for spec in SERVICES {
         let mut env = env_for(&Placement::Local(o), spec.name);
         if spec.name == service_kit::fleet::NOTIFICATION {
@@ -334,37 +358,13 @@ fn override_file(root: &Path, o: &FleetOptions, mail_port: u16) -> String {
                 (settings::service::notification::SMTP_PORT.name.to_owned(), mail_port.to_string()),
             ]);
         }
-        service(spec.name, "", &[&keys_ro, &shared], &env);
+        file.service(spec.name, "", &[&keys_ro, &shared], &env);
     }
     for (name, owner) in [("seed-catalog", "product"), ("seed-stock", "inventory")] {
-        service(name, "", &[&keys_ro, &shared], &env_for(&Placement::Local(o), owner));
+        file.service(name, "", &[&keys_ro, &shared], &env_for(&Placement::Local(o), owner));
     }
-    let nginx_dir = o.run_dir.join("nginx");
-    let conf = nginx_dir.join("nginx.conf");
-    let nginx_probe = format!("exec 3<>/dev/tcp/127.0.0.1/{}", o.nginx_port);
-    let conf_dir = root.join("nginx").display().to_string();
-    service(
-        "nginx",
-        &format!(
-            "    image: {}\n    user: \"{IMAGE_USER}\"\n    command: {}\n{}",
-            standin_image("nginx"),
-            list(&[
-                "nginx".to_owned(),
-                "-p".to_owned(),
-                nginx_dir.display().to_string(),
-                "-c".to_owned(),
-                conf.display().to_string(),
-                "-e".to_owned(),
-                nginx_dir.join("error.log").display().to_string(),
-                "-g".to_owned(),
-                "daemon off;".to_owned(),
-            ]),
-            health(&["CMD", "bash", "-c", &nginx_probe])
-        ),
-        &[&shared, &format!("{conf_dir}:{conf_dir}:ro")],
-        &[],
-    );
-    out
+    nginx(&mut file, root, o, &shared);
+    file.out
 }
 
 /// The users' file without its published ports: on the host's network a container's ports are
@@ -484,14 +484,9 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     outcome
 }
 
-fn on_engine(root: &Path, run_dir: &Path) -> anyhow::Result<()> {
-    let mut build = crate::linted_cargo()?;
-    build.current_dir(root).args(crate::dev::fleet::build_args()).args(["-p", "bootstrap"]);
-    crate::run_step("cargo build (service binaries and the bootstrap)", &mut build)?;
-    prepare(root, run_dir)?;
-    let bin_dir = crate::dev::fleet::bin_dir(false);
-    build_images(root, run_dir, &bin_dir)?;
-
+/// The fleet's options for the stack on the host's network: free loopback ports, the run
+/// directory's folders, the storefront's receiver.
+fn stack_options(run_dir: &Path, bin_dir: PathBuf) -> anyhow::Result<FleetOptions> {
     let (ports, [pg_port, redis_port, nginx_port, s3_port]) = free_ports();
     let mut options = FleetOptions {
         run_dir: run_dir.to_owned(),
@@ -515,6 +510,18 @@ fn on_engine(root: &Path, run_dir: &Path) -> anyhow::Result<()> {
     for dir in ["keys", "mail", "s3", "nginx", "search-index"] {
         std::fs::create_dir_all(run_dir.join(dir))?;
     }
+    Ok(options)
+}
+
+fn on_engine(root: &Path, run_dir: &Path) -> anyhow::Result<()> {
+    let mut build = crate::linted_cargo()?;
+    build.current_dir(root).args(crate::dev::fleet::build_args()).args(["-p", "bootstrap"]);
+    crate::run_step("cargo build (service binaries and the bootstrap)", &mut build)?;
+    prepare(root, run_dir)?;
+    let bin_dir = crate::dev::fleet::bin_dir(false);
+    build_images(root, run_dir, &bin_dir)?;
+    let options = stack_options(run_dir, bin_dir)?;
+    let nginx_port = options.nginx_port;
     crate::dev::fleet::nginx_config(&options)?;
     let override_path = run_dir.join("compose.override.yml");
     std::fs::write(&override_path, override_file(root, &options, testkit::unused_port()))?;

@@ -109,6 +109,38 @@ async fn journeys(
     Ok(placed)
 }
 
+/// Settles the shop (unpaid orders expire, late webhooks are reconciled, refunds go out) until
+/// every invariant holds, then checks each placed order ended as its journey meant.
+async fn settle(database: &str, db: &mut sqlx::PgConnection, placed: &[(String, Fate)]) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let ids: Vec<uuid::Uuid> = placed.iter().map(|(id, _)| id.parse()).collect::<Result<_, _>>()?;
+    let statuses = loop {
+        let rows: Vec<(uuid::Uuid, String)> = sqlx::query_as("select id, status from orders.orders where id = any($1)")
+            .bind(&ids)
+            .fetch_all(&mut *db)
+            .await?;
+        let violations = crate::ops::audit::audit(database, Duration::ZERO).await?;
+        let waiting = rows.iter().filter(|(_, status)| status == "awaiting_payment").count();
+        if waiting == 0 && violations.is_empty() {
+            break rows;
+        }
+        if Instant::now() > deadline {
+            eprintln!("    {waiting} orders still awaiting payment");
+            return crate::ops::audit::report(&violations, "the crash test's shop");
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    };
+    let status_of: BTreeMap<uuid::Uuid, String> = statuses.into_iter().collect();
+    let mut tally: BTreeMap<(Fate, &str), usize> = BTreeMap::new();
+    for ((id, fate), uuid) in placed.iter().zip(&ids) {
+        let status = status_of.get(uuid).with_context(|| format!("order {id} is missing"))?;
+        ensure!(fate.allowed().contains(&status.as_str()), "order {id} meant to {fate:?} ended {status}");
+        *tally.entry((*fate, fate.allowed().iter().find(|s| **s == status).copied().unwrap_or("?"))).or_default() += 1;
+    }
+    eprintln!("    outcomes {tally:?}");
+    Ok(())
+}
+
 /// Runs the crash test on a running fleet: `orders` orders by eight shoppers.
 pub(crate) async fn run(fleet: &mut Fleet, orders: usize) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -167,38 +199,12 @@ pub(crate) async fn run(fleet: &mut Fleet, orders: usize) -> anyhow::Result<()> 
     eprintln!("    {} orders placed in {:.0?}; killed {kills:?}", placed.len(), started.elapsed());
     ensure!(placed.len() * 10 >= orders * 9, "most orders were placed ({} of {orders})", placed.len());
 
-    // Settle: unpaid orders expire, late webhooks are reconciled, refunds go out; then every
-    // invariant must hold.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let ids: Vec<uuid::Uuid> = placed.iter().map(|(id, _)| id.parse()).collect::<Result<_, _>>()?;
-    let statuses = loop {
-        let rows: Vec<(uuid::Uuid, String)> = sqlx::query_as("select id, status from orders.orders where id = any($1)")
-            .bind(&ids)
-            .fetch_all(&mut db)
-            .await?;
-        let violations = crate::ops::audit::audit(&database, Duration::ZERO).await?;
-        let waiting = rows.iter().filter(|(_, status)| status == "awaiting_payment").count();
-        if waiting == 0 && violations.is_empty() {
-            break rows;
-        }
-        if Instant::now() > deadline {
-            eprintln!("    {waiting} orders still awaiting payment");
-            return crate::ops::audit::report(&violations, "the crash test's shop");
-        }
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    };
-    let status_of: BTreeMap<uuid::Uuid, String> = statuses.into_iter().collect();
-    let mut tally: BTreeMap<(Fate, &str), usize> = BTreeMap::new();
-    for ((id, fate), uuid) in placed.iter().zip(&ids) {
-        let status = status_of.get(uuid).with_context(|| format!("order {id} is missing"))?;
-        ensure!(fate.allowed().contains(&status.as_str()), "order {id} meant to {fate:?} ended {status}");
-        *tally.entry((*fate, fate.allowed().iter().find(|s| **s == status).copied().unwrap_or("?"))).or_default() += 1;
-    }
+    settle(&database, &mut db, &placed).await?;
     let refunded: i64 =
         sqlx::query_scalar("select count(*) from payments.refunds where automatic and status = 'succeeded'")
             .fetch_one(&mut db)
             .await?;
-    eprintln!("    outcomes {tally:?}; automatic refunds of late successes: {refunded}");
+    eprintln!("    automatic refunds of late successes: {refunded}");
     crate::ops::audit::report(&[], "the crash test's shop")?;
     eprintln!("    crash test passed in {:.0?}", started.elapsed());
     Ok(())

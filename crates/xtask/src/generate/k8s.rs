@@ -573,8 +573,18 @@ fn kustomization(body: &Value) -> String {
     format!("{HEADER}{}", yaml::document(body))
 }
 
-/// Every file of `deploy/k8s`.
-pub(crate) fn files() -> anyhow::Result<Vec<(PathBuf, String)>> {
+/// The images of the fleet's binaries as `registry` names them, at `tag`.
+fn images(registry: &str, tag: &str) -> Vec<Value> {
+    SERVICES
+        .iter()
+        .map(|s| s.name)
+        .chain(["bootstrap"])
+        .map(|name| json!({"name": format!("shopfleet/{name}"), "newName": format!("{registry}{name}"), "newTag": tag}))
+        .collect()
+}
+
+/// The base: the common objects, each service's, NGINX, the bootstrap Job and the monitoring.
+fn base_files() -> anyhow::Result<Vec<(PathBuf, String)>> {
     let base = PathBuf::from(ROOT).join("base");
     let mut files = Vec::new();
     let mut resources = vec!["common.yaml".to_owned()];
@@ -603,15 +613,12 @@ pub(crate) fn files() -> anyhow::Result<Vec<(PathBuf, String)>> {
             "resources": resources,
         })),
     ));
-    let images = |registry: &str, tag: &str| -> Vec<Value> {
-        SERVICES
-            .iter()
-            .map(|s| s.name)
-            .chain(["bootstrap"])
-            .map(|name| json!({"name": format!("shopfleet/{name}"), "newName": format!("{registry}{name}"), "newTag": tag}))
-            .collect()
-    };
-    // dev: one replica of everything, the stores of the site ConfigMap's defaults.
+    Ok(files)
+}
+
+/// The dev overlay: one replica of everything, the stores of the site ConfigMap's defaults.
+fn dev_overlay() -> Vec<(PathBuf, String)> {
+    let mut files = Vec::new();
     let one_replica: Vec<Value> = SERVICES
         .iter()
         .map(|s| s.name)
@@ -646,7 +653,12 @@ pub(crate) fn files() -> anyhow::Result<Vec<(PathBuf, String)>> {
             }))
         ),
     ));
-    // prod: the registry's images, TLS to the database, the site's own addresses.
+    files
+}
+
+/// The prod overlay: the registry's images, TLS to the database, the site's own addresses.
+fn prod_overlay() -> Vec<(PathBuf, String)> {
+    let mut files = Vec::new();
     files.push((
         PathBuf::from(ROOT).join("overlays/prod/kustomization.yaml"),
         kustomization(&json!({
@@ -689,6 +701,14 @@ pub(crate) fn files() -> anyhow::Result<Vec<(PathBuf, String)>> {
             }))
         ),
     ));
+    files
+}
+
+/// Every file of `deploy/k8s`.
+pub(crate) fn files() -> anyhow::Result<Vec<(PathBuf, String)>> {
+    let mut files = base_files()?;
+    files.extend(dev_overlay());
+    files.extend(prod_overlay());
     Ok(files)
 }
 
