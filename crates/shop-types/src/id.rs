@@ -93,16 +93,8 @@ id! {
     ReviewId: "a product review";
     PaymentId: "a payment";
     RefundId: "a refund";
-    /// A reservation's id is its order's.
-    ReservationId: "a stock reservation";
     CartId: "a cart";
     MediaId: "an uploaded image";
-}
-
-impl From<OrderId> for ReservationId {
-    fn from(order: OrderId) -> Self {
-        Self(order.0)
-    }
 }
 
 #[cfg(test)]
@@ -117,7 +109,7 @@ mod tests {
         assert_eq!(serde_json::from_str::<OrderId>(&format!("\"{uuid}\"")).unwrap(), id);
         assert_eq!(id.to_string().parse::<OrderId>().unwrap(), id);
         assert!("not-a-uuid".parse::<UserId>().is_err());
-        assert_eq!(ReservationId::from(id).uuid(), uuid);
+        assert_eq!(Uuid::from(id), uuid);
         assert_ne!(OrderId::new(), OrderId::new());
     }
 }

@@ -24,9 +24,7 @@ mod sku;
 mod status;
 mod text;
 
-pub use id::{
-    CartId, CategoryId, MediaId, OrderId, PaymentId, ProductId, RefundId, ReservationId, ReviewId, UserId, VariantId,
-};
+pub use id::{CartId, CategoryId, MediaId, OrderId, PaymentId, ProductId, RefundId, ReviewId, UserId, VariantId};
 pub use money::{Amount, Currency, CurrencyError, MAX_PRICE, Money, MoneyError};
 pub use parsed::Parsed;
 pub use quantity::{Line, Quantity, QuantityError};

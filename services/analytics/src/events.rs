@@ -64,7 +64,7 @@ async fn apply(tx: &mut PgConnection, event: &Envelope) -> Result<(), events::Ha
         match auth {
             AuthEvent::UserRegistered(_) => store::add_customer(tx, day).await?,
             // Raw tracking events no longer name a deleted account (the counts stay).
-            AuthEvent::UserDeleted(deleted) => store::forget_user(tx, deleted.user_id).await?,
+            AuthEvent::UserDeleted(deleted) => store::forget_user(tx, deleted.user_id.into()).await?,
             _ => {}
         }
     } else if let Some(stock) = InventoryEvent::decode(event)? {

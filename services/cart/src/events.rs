@@ -24,18 +24,21 @@ impl IdempotentHandler for PaidLines {
     fn handle<'a>(&'a self, event: &'a Envelope) -> HandleFuture<'a> {
         Box::pin(async move {
             if let Some(AuthEvent::UserDeleted(deleted)) = AuthEvent::decode(event)? {
-                self.carts.clear(&Owner::User(deleted.user_id)).await.map_err(HandlerError::new)?;
+                self.carts.clear(&Owner::User(deleted.user_id.into())).await.map_err(HandlerError::new)?;
                 return Ok(Handled::Applied);
             }
             let Some(OrderEvent::OrderPaid(paid)) = OrderEvent::decode(event)? else { return Ok(Handled::Ignored) };
             let skus: Vec<contracts::types::Sku> = paid.lines.iter().map(|l| l.sku.clone()).collect();
             // The order's id is a UUID v7: it says when the order was placed from the cart, so
             // a line the shopper added again since then is not taken away.
-            let placed_ms = paid.order_id.get_timestamp().map_or(i64::MAX, |t| {
+            let placed_ms = paid.order_id.uuid().get_timestamp().map_or(i64::MAX, |t| {
                 let (seconds, nanos) = t.to_unix();
                 seconds as i64 * 1000 + i64::from(nanos / 1_000_000)
             });
-            self.carts.remove_lines(&Owner::User(paid.user_id), &skus, placed_ms).await.map_err(HandlerError::new)?;
+            self.carts
+                .remove_lines(&Owner::User(paid.user_id.into()), &skus, placed_ms)
+                .await
+                .map_err(HandlerError::new)?;
             Ok(Handled::Applied)
         })
     }

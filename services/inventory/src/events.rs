@@ -35,10 +35,10 @@ impl Handler for Reservations {
         Box::pin(async move {
             let outcome = match OrderEvent::decode(event)? {
                 Some(OrderEvent::OrderCreated(e)) => {
-                    store::mark_order_written(tx, e.order_id).await?;
+                    store::mark_order_written(tx, e.order_id.into()).await?;
                     return Ok(Handled::Applied);
                 }
-                Some(OrderEvent::OrderPaid(e)) => match stock::commit(tx, e.order_id, "order").await {
+                Some(OrderEvent::OrderPaid(e)) => match stock::commit(tx, e.order_id.into(), "order").await {
                     Err(ApiError::StockLost(skus)) => {
                         // Paid, but its stock is gone: the order is cancelled and refunded.
                         tracing::warn!(order_id = %e.order_id, ?skus, "a paid order's released stock is sold out");
@@ -52,8 +52,12 @@ impl Handler for Reservations {
                     }
                     other => other,
                 },
-                Some(OrderEvent::OrderCancelled(e)) => stock::release(tx, e.order_id, "order cancelled", "order").await,
-                Some(OrderEvent::OrderExpired(e)) => stock::release(tx, e.order_id, "order expired", "order").await,
+                Some(OrderEvent::OrderCancelled(e)) => {
+                    stock::release(tx, e.order_id.into(), "order cancelled", "order").await
+                }
+                Some(OrderEvent::OrderExpired(e)) => {
+                    stock::release(tx, e.order_id.into(), "order expired", "order").await
+                }
                 Some(OrderEvent::OrderShipped(_) | OrderEvent::OrderDelivered(_) | OrderEvent::OrderRefunded(_))
                 | None => {
                     return Ok(Handled::Ignored);

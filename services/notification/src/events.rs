@@ -103,29 +103,32 @@ impl Notifier {
                     "discount": (paid.discount_minor > Amount::ZERO).then(|| money(paid.discount_minor)),
                     "shipping": money(paid.shipping_minor), "tax": money(paid.tax_minor), "total": money(paid.total_minor),
                 });
-                Some(Wanted::order(Kind::OrderReceipt, &paid.email, paid.user_id, context))
+                Some(Wanted::order(Kind::OrderReceipt, &paid.email, paid.user_id.into(), context))
             }
             Some(OrderEvent::OrderShipped(e)) => {
                 let context = serde_json::json!({
                     "number": e.number, "carrier": e.carrier, "tracking_number": e.tracking_number,
                 });
-                Some(Wanted::order(Kind::OrderShipped, &e.email, e.user_id, context))
+                Some(Wanted::order(Kind::OrderShipped, &e.email, e.user_id.into(), context))
             }
             Some(OrderEvent::OrderCancelled(e)) => {
                 let context = serde_json::json!({"number": e.number, "reason": e.reason, "was_paid": e.was_paid});
-                let wanted = Wanted::order(Kind::OrderCancelled, &e.email, e.user_id, context);
+                let wanted = Wanted::order(Kind::OrderCancelled, &e.email, e.user_id.into(), context);
                 // The shopper cancelled it: they know, and an SMS each time is a pump.
                 Some(if e.by == events::catalog::CancelledBy::Shopper { wanted.without_texts() } else { wanted })
             }
-            Some(OrderEvent::OrderExpired(e)) => {
-                Some(Wanted::order(Kind::OrderExpired, &e.email, e.user_id, serde_json::json!({"number": e.number})))
-            }
+            Some(OrderEvent::OrderExpired(e)) => Some(Wanted::order(
+                Kind::OrderExpired,
+                &e.email,
+                e.user_id.into(),
+                serde_json::json!({"number": e.number}),
+            )),
             Some(OrderEvent::OrderRefunded(e)) => {
                 let context = serde_json::json!({
                     "number": e.number, "amount": money(e.amount_minor, e.currency),
                     "refunded": money(e.refunded_minor, e.currency), "reason": e.reason,
                 });
-                Some(Wanted::order(Kind::OrderRefunded, &e.email, e.user_id, context))
+                Some(Wanted::order(Kind::OrderRefunded, &e.email, e.user_id.into(), context))
             }
             _ => None,
         })
@@ -142,13 +145,13 @@ impl Notifier {
                 let Some(token) = self.token(e.token_ref).await? else { return Ok(None) };
                 let link = format!("{}/verify-email?token={token}", self.storefront_url);
                 let context = serde_json::json!({"email": e.email, "link": link, "expires_at": when(e.expires_at)});
-                Some(Wanted::email(Kind::VerifyEmail, &e.email, e.user_id, context))
+                Some(Wanted::email(Kind::VerifyEmail, &e.email, e.user_id.into(), context))
             }
             Some(AuthEvent::PasswordResetRequested(e)) => {
                 let Some(token) = self.token(e.token_ref).await? else { return Ok(None) };
                 let link = format!("{}/reset-password?token={token}", self.storefront_url);
                 let context = serde_json::json!({"email": e.email, "link": link, "expires_at": when(e.expires_at)});
-                Some(Wanted::email(Kind::PasswordReset, &e.email, e.user_id, context))
+                Some(Wanted::email(Kind::PasswordReset, &e.email, e.user_id.into(), context))
             }
             Some(AuthEvent::StaffInvited(e)) => {
                 let Some(token) = self.token(e.token_ref).await? else { return Ok(None) };
@@ -156,28 +159,31 @@ impl Notifier {
                 let role = e.role.replace('_', " ");
                 let context =
                     serde_json::json!({"email": e.email, "role": role, "link": link, "expires_at": when(e.expires_at)});
-                Some(Wanted::email(Kind::StaffInvite, &e.email, e.user_id, context))
+                Some(Wanted::email(Kind::StaffInvite, &e.email, e.user_id.into(), context))
             }
             Some(AuthEvent::EmailChangeRequested(e)) => {
                 let Some(token) = self.token(e.token_ref).await? else { return Ok(None) };
                 let link = format!("{}/confirm-email?token={token}", self.storefront_url);
                 let context = serde_json::json!({"email": e.email, "old_email": e.old_email, "link": link,
                     "expires_at": when(e.expires_at)});
-                Some(Wanted::email(Kind::EmailChange, &e.email, e.user_id, context))
+                Some(Wanted::email(Kind::EmailChange, &e.email, e.user_id.into(), context))
             }
             Some(AuthEvent::UserEmailChanged(e)) => {
                 let context = serde_json::json!({"email": e.old_email, "new_email": e.new_email});
-                Some(Wanted::email(Kind::EmailChanged, &e.old_email, e.user_id, context))
+                Some(Wanted::email(Kind::EmailChanged, &e.old_email, e.user_id.into(), context))
             }
             Some(AuthEvent::SecondFactorChanged(e)) => Some(Wanted::email(
                 Kind::SecondFactorChanged,
                 &e.email,
-                e.user_id,
+                e.user_id.into(),
                 serde_json::json!({"email": e.email}),
             )),
-            Some(AuthEvent::PasswordChanged(e)) => {
-                Some(Wanted::email(Kind::PasswordChanged, &e.email, e.user_id, serde_json::json!({"email": e.email})))
-            }
+            Some(AuthEvent::PasswordChanged(e)) => Some(Wanted::email(
+                Kind::PasswordChanged,
+                &e.email,
+                e.user_id.into(),
+                serde_json::json!({"email": e.email}),
+            )),
             _ => None,
         })
     }
@@ -212,8 +218,8 @@ impl Handler for Notifier {
             if let Some(AuthEvent::UserDeleted(e)) = AuthEvent::decode(event)? {
                 // The person's messages keep their record (kind, status, time) without the
                 // address or the bodies.
-                let erased = store::erase_account(tx, e.user_id, &e.email).await?;
-                store::forget_phones(tx, e.user_id).await?;
+                let erased = store::erase_account(tx, e.user_id.into(), &e.email).await?;
+                store::forget_phones(tx, e.user_id.into()).await?;
                 tracing::info!(erased, "a deleted account's messages anonymised");
                 return Ok(Handled::Applied);
             }

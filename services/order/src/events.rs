@@ -52,7 +52,7 @@ impl Handler for Payments {
             }
             if let Some(AuthEvent::UserDeleted(deleted)) = AuthEvent::decode(event)? {
                 // The orders stay for the books (lines, amounts, dates), without the person.
-                let orders = store::anonymise_customer(tx, deleted.user_id).await?;
+                let orders = store::anonymise_customer(tx, deleted.user_id.into()).await?;
                 tracing::info!(orders, "a deleted account's orders anonymised");
                 return Ok(Handled::Applied);
             }
@@ -65,7 +65,7 @@ impl Handler for Payments {
             // The order is paid only by what it costs (review f5592e3 L4): a success for another
             // amount or currency leaves it awaiting payment, so it expires and payment refunds
             // what was taken.
-            if let Some((total, currency)) = store::amount(tx, paid.order_id).await?
+            if let Some((total, currency)) = store::amount(tx, paid.order_id.into()).await?
                 && (paid.amount_minor != total || paid.currency != currency)
             {
                 tracing::error!(
@@ -75,7 +75,7 @@ impl Handler for Payments {
                 return Ok(Handled::Ignored);
             }
             let outcome =
-                store::transition(tx, paid.order_id, None, Event::Pay, "payment", "payment succeeded").await?;
+                store::transition(tx, paid.order_id.into(), None, Event::Pay, "payment", "payment succeeded").await?;
             match outcome {
                 Some(Ok((_, facts))) => {
                     let event = store::paid_event(tx, facts).await?;
@@ -100,12 +100,12 @@ impl Handler for Payments {
 /// shopper. An order already shipped or ended keeps its state (staff see the warning).
 async fn stock_lost(tx: &mut PgConnection, lost: InventoryCommitFailed) -> Result<Handled, events::HandlerError> {
     let reason = format!("out of stock after payment ({}); the payment is refunded in full", lost.skus.join(", "));
-    match store::transition(tx, lost.reservation_id, None, Event::StockLost, "inventory", &reason).await? {
+    match store::transition(tx, lost.reservation_id.into(), None, Event::StockLost, "inventory", &reason).await? {
         Some(Ok((_, facts))) => {
             let event = OrderCancelled {
-                order_id: facts.id,
+                order_id: facts.id.into(),
                 number: facts.number,
-                user_id: facts.user_id,
+                user_id: facts.user_id.into(),
                 email: facts.contact_email,
                 reason,
                 was_paid: true,
@@ -127,14 +127,14 @@ async fn stock_lost(tx: &mut PgConnection, lost: InventoryCommitFailed) -> Resul
 async fn refunded(tx: &mut PgConnection, refund: PaymentRefunded) -> Result<Handled, events::HandlerError> {
     let full = refund.refunded_minor >= refund.captured_minor;
     let Some((status, facts)) =
-        store::record_refund(tx, refund.order_id, refund.refunded_minor, full, &refund.reason).await?
+        store::record_refund(tx, refund.order_id.into(), refund.refunded_minor, full, &refund.reason).await?
     else {
         return Ok(Handled::Ignored);
     };
     let event = OrderRefunded {
-        order_id: facts.id,
+        order_id: facts.id.into(),
         number: facts.number,
-        user_id: facts.user_id,
+        user_id: facts.user_id.into(),
         email: facts.contact_email,
         refund_id: refund.refund_id,
         amount_minor: refund.amount_minor,

@@ -27,9 +27,9 @@ pub(crate) const CONSUMES: &[&str] = &[OrderEvent::DOMAIN];
 /// that came too late.
 fn ended(event: &Envelope) -> Result<Option<(Uuid, String)>, events::DecodeError> {
     Ok(match OrderEvent::decode(event)? {
-        Some(OrderEvent::OrderExpired(e)) => Some((e.order_id, store::TOO_LATE.to_owned())),
-        Some(OrderEvent::OrderCancelled(e)) if e.was_paid => Some((e.order_id, e.reason)),
-        Some(OrderEvent::OrderCancelled(e)) => Some((e.order_id, store::TOO_LATE.to_owned())),
+        Some(OrderEvent::OrderExpired(e)) => Some((e.order_id.into(), store::TOO_LATE.to_owned())),
+        Some(OrderEvent::OrderCancelled(e)) if e.was_paid => Some((e.order_id.into(), e.reason)),
+        Some(OrderEvent::OrderCancelled(e)) => Some((e.order_id.into(), store::TOO_LATE.to_owned())),
         _ => None,
     })
 }

@@ -41,18 +41,18 @@ impl Handler for StockFlags {
                 return Ok(if newer { Handled::Applied } else { Handled::Ignored });
             }
             if let Some(AuthEvent::UserDeleted(deleted)) = AuthEvent::decode(event)? {
-                let reviews = crate::app::reviews::erase_author(tx, deleted.user_id).await?;
+                let reviews = crate::app::reviews::erase_author(tx, deleted.user_id.into()).await?;
                 tracing::info!(reviews, "a deleted account's reviews erased");
                 return Ok(Handled::Applied);
             }
             if let Some(OrderEvent::OrderDelivered(delivered)) = OrderEvent::decode(event)? {
                 let skus: Vec<Sku> = delivered.lines.iter().map(|l| l.sku.clone()).collect();
-                store::reviews::record_purchase(tx, delivered.user_id, &skus).await?;
+                store::reviews::record_purchase(tx, delivered.user_id.into(), &skus).await?;
                 return Ok(Handled::Applied);
             }
             match MediaEvent::decode(event)? {
                 Some(MediaEvent::MediaUploaded(uploaded)) => store::media::uploaded(tx, &uploaded).await?,
-                Some(MediaEvent::MediaDeleted(deleted)) => store::media::deleted(tx, deleted.media_id).await?,
+                Some(MediaEvent::MediaDeleted(deleted)) => store::media::deleted(tx, deleted.media_id.into()).await?,
                 None => return Ok(Handled::Ignored),
             }
             Ok(Handled::Applied)

@@ -65,11 +65,11 @@ impl IdempotentHandler for Indexer {
         Box::pin(async move {
             if event.event_type.starts_with("PRODUCT_") || event.event_type.starts_with("CATEGORY_") {
                 return match ProductEvent::decode(event)? {
-                    Some(ProductEvent::ProductCreated(e)) => self.refresh_product(e.product_id).await,
-                    Some(ProductEvent::ProductUpdated(e)) => self.refresh_product(e.product_id).await,
-                    Some(ProductEvent::ProductArchived(e)) => self.refresh_product(e.product_id).await,
-                    Some(ProductEvent::CategoryCreated(e)) => self.refresh_categories(e.category_id).await,
-                    Some(ProductEvent::CategoryUpdated(e)) => self.refresh_categories(e.category_id).await,
+                    Some(ProductEvent::ProductCreated(e)) => self.refresh_product(e.product_id.into()).await,
+                    Some(ProductEvent::ProductUpdated(e)) => self.refresh_product(e.product_id.into()).await,
+                    Some(ProductEvent::ProductArchived(e)) => self.refresh_product(e.product_id.into()).await,
+                    Some(ProductEvent::CategoryCreated(e)) => self.refresh_categories(e.category_id.into()).await,
+                    Some(ProductEvent::CategoryUpdated(e)) => self.refresh_categories(e.category_id.into()).await,
                     None => Ok(Handled::Ignored),
                 };
             }
@@ -84,7 +84,7 @@ impl IdempotentHandler for Indexer {
             if let Some((media, url)) = image {
                 // Held by search itself: the catalog's copy may not have caught up yet.
                 let index = self.index.clone();
-                tokio::task::spawn_blocking(move || index.image_changed(media, url))
+                tokio::task::spawn_blocking(move || index.image_changed(media.into(), url))
                     .await
                     .map_err(HandlerError::new)?
                     .map_err(HandlerError::new)?;

@@ -18,19 +18,19 @@ impl Handler for Profiles {
         Box::pin(async move {
             match AuthEvent::decode(event)? {
                 Some(AuthEvent::UserRegistered(e)) => {
-                    crate::store::upsert_from_registration(tx, e.user_id, &e.email).await?;
+                    crate::store::upsert_from_registration(tx, e.user_id.into(), &e.email).await?;
                     Ok(Handled::Applied)
                 }
                 Some(AuthEvent::UserEmailVerified(e)) => {
-                    crate::store::mark_email_verified(tx, e.user_id, &e.email).await?;
+                    crate::store::mark_email_verified(tx, e.user_id.into(), &e.email).await?;
                     Ok(Handled::Applied)
                 }
                 Some(AuthEvent::UserEmailChanged(e)) => {
-                    crate::store::change_email(tx, e.user_id, &e.new_email).await?;
+                    crate::store::change_email(tx, e.user_id.into(), &e.new_email).await?;
                     Ok(Handled::Applied)
                 }
                 Some(AuthEvent::UserDeleted(e)) => {
-                    crate::store::erase(tx, e.user_id).await?;
+                    crate::store::erase(tx, e.user_id.into()).await?;
                     Ok(Handled::Applied)
                 }
                 _ => Ok(Handled::Ignored),

@@ -61,7 +61,7 @@ impl Bench {
         let mut ids = Vec::new();
         for _ in 0..n {
             let mut tx = self.pool.begin().await.unwrap();
-            let event = UserRegistered { user_id: Uuid::now_v7(), email: "x@example.com".into() };
+            let event = UserRegistered { user_id: Uuid::now_v7().into(), email: "x@example.com".into() };
             ids.push(events::enqueue(&mut tx, "auth", &event).await.unwrap());
             tx.commit().await.unwrap();
         }
@@ -186,7 +186,7 @@ impl IdempotentHandler for UserSet {
         Box::pin(async move {
             let registered: UserRegistered = event.decode()?;
             self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            self.users.lock().unwrap().insert(registered.user_id);
+            self.users.lock().unwrap().insert(registered.user_id.into());
             Ok(Handled::Applied)
         })
     }
@@ -455,7 +455,8 @@ async fn a_consumer_without_a_database_acks_only_after_its_idempotent_handler_an
 async fn an_envelope_on_a_stream_that_is_not_its_producers_is_dead_lettered_unapplied() {
     // Review M8: a service that can write to another's stream must not be able to forge its events.
     let bench = Bench::new().await;
-    let forged = Envelope::new("cart", &UserRegistered { user_id: Uuid::now_v7(), email: "x@example.com".into() });
+    let forged =
+        Envelope::new("cart", &UserRegistered { user_id: Uuid::now_v7().into(), email: "x@example.com".into() });
     let mut redis = bench.redis().await;
     let _: String = redis::cmd("XADD")
         .arg(events::stream_name(&bench.prefix, "auth"))

@@ -2,12 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use shop_types::UserId;
 use uuid::Uuid;
 
 /// A new account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct UserRegistered {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: String,
 }
 
@@ -16,7 +17,7 @@ pub struct UserRegistered {
 /// auth's internal API while it is unused and unexpired.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct EmailVerificationRequested {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: String,
     pub token_ref: Uuid,
     pub expires_at: DateTime<Utc>,
@@ -25,7 +26,7 @@ pub struct EmailVerificationRequested {
 /// The email address is confirmed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct UserEmailVerified {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: String,
 }
 
@@ -33,7 +34,7 @@ pub struct UserEmailVerified {
 /// reference, as for [`EmailVerificationRequested`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct PasswordResetRequested {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: String,
     pub token_ref: Uuid,
     pub expires_at: DateTime<Utc>,
@@ -42,14 +43,14 @@ pub struct PasswordResetRequested {
 /// The password was changed through a reset; a notice goes to the owner.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct PasswordChanged {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: String,
 }
 
 /// An administrator's second factor was replaced; a notice goes to the owner.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SecondFactorChanged {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: String,
 }
 
@@ -57,7 +58,7 @@ pub struct SecondFactorChanged {
 /// factor (its token by reference, as for [`EmailVerificationRequested`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct StaffInvited {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: String,
     /// The staff role, e.g. `catalog_manager`.
     pub role: String,
@@ -69,7 +70,7 @@ pub struct StaffInvited {
 /// address (its token by reference). The change takes effect only when the link is used.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct EmailChangeRequested {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     /// The new address, where the link goes.
     pub email: String,
     pub old_email: String,
@@ -80,7 +81,7 @@ pub struct EmailChangeRequested {
 /// The account's email changed (the new address is verified); the old address is told.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct UserEmailChanged {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub old_email: String,
     pub new_email: String,
 }
@@ -89,7 +90,7 @@ pub struct UserEmailChanged {
 /// person (`email` is the address it had, for the services that keep messages by address).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct UserDeleted {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: String,
 }
 

@@ -1,8 +1,7 @@
 //! The events of `events.inventory`: stock availability and reservations.
 
 use serde::{Deserialize, Serialize};
-use shop_types::{Quantity, Sku};
-use uuid::Uuid;
+use shop_types::{OrderId, Quantity, Sku};
 
 /// A SKU's availability crossed zero (in either direction), whatever moved it: a stock level
 /// set, an adjustment, a reservation, a commit or a release. `seq` grows with every change of
@@ -29,7 +28,8 @@ pub type ReservedLine = shop_types::Line;
 /// Stock was held for an order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InventoryReserved {
-    pub reservation_id: Uuid,
+    /// The order the reservation is held for (its id is the order's).
+    pub reservation_id: OrderId,
     pub lines: Vec<ReservedLine>,
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
@@ -37,14 +37,16 @@ pub struct InventoryReserved {
 /// A reservation became a sale: on hand and reserved both went down.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InventoryCommitted {
-    pub reservation_id: Uuid,
+    /// The order the reservation is held for (its id is the order's).
+    pub reservation_id: OrderId,
     pub lines: Vec<ReservedLine>,
 }
 
 /// A reservation was let go (order cancelled or expired, or an orphan swept).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InventoryReleased {
-    pub reservation_id: Uuid,
+    /// The order the reservation is held for (its id is the order's).
+    pub reservation_id: OrderId,
     pub lines: Vec<ReservedLine>,
     pub reason: String,
 }
@@ -54,7 +56,8 @@ pub struct InventoryReleased {
 /// from stock; the order service cancels the order, and the payment is refunded.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InventoryCommitFailed {
-    pub reservation_id: Uuid,
+    /// The order the reservation is held for (its id is the order's).
+    pub reservation_id: OrderId,
     /// The SKUs whose available stock is short.
     pub skus: Vec<Sku>,
     pub reason: String,

@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+use shop_types::MediaId;
 
 /// An image was uploaded, checked, re-encoded and stored with its variants.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MediaUploaded {
-    pub media_id: Uuid,
+    pub media_id: MediaId,
     /// The re-encoded original.
     pub url: String,
     /// Variant name (`thumb`, `medium`, `large`) → JPEG URL.
@@ -23,7 +23,7 @@ pub struct MediaUploaded {
 /// An image and its variants were deleted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MediaDeleted {
-    pub media_id: Uuid,
+    pub media_id: MediaId,
 }
 
 crate::stream! {

@@ -133,7 +133,7 @@ mod tests {
 
     fn verification() -> EmailVerificationRequested {
         EmailVerificationRequested {
-            user_id: Uuid::now_v7(),
+            user_id: Uuid::now_v7().into(),
             email: "a@example.com".into(),
             token_ref: Uuid::now_v7(),
             expires_at: Utc::now(),

@@ -3,8 +3,7 @@
 //! producer.
 
 use serde::{Deserialize, Serialize};
-use shop_types::{Amount, Currency, OrderStatus, Quantity, Sku};
-use uuid::Uuid;
+use shop_types::{Amount, Currency, OrderId, OrderStatus, Quantity, RefundId, Sku, UserId};
 
 /// One line of an order, as the consumers need it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,9 +20,9 @@ pub struct OrderLine {
 /// every ORDER_* event it carries what a message about it needs (number, email, totals).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderCreated {
-    pub order_id: Uuid,
+    pub order_id: OrderId,
     pub number: String,
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: String,
     pub lines: Vec<OrderLine>,
     pub total_minor: Amount,
@@ -35,9 +34,9 @@ pub struct OrderCreated {
 /// shopper gets a receipt.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderPaid {
-    pub order_id: Uuid,
+    pub order_id: OrderId,
     pub number: String,
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: String,
     pub lines: Vec<OrderLine>,
     pub subtotal_minor: Amount,
@@ -56,9 +55,9 @@ pub struct OrderPaid {
 /// reservation is released.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderCancelled {
-    pub order_id: Uuid,
+    pub order_id: OrderId,
     pub number: String,
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: String,
     pub reason: String,
     /// It had been paid (the money goes back); absent in events of earlier producers.
@@ -87,18 +86,18 @@ pub enum CancelledBy {
 /// The order's payment deadline passed: its reservation is released.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderExpired {
-    pub order_id: Uuid,
+    pub order_id: OrderId,
     pub number: String,
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: String,
 }
 
 /// The order was handed to a carrier.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderShipped {
-    pub order_id: Uuid,
+    pub order_id: OrderId,
     pub number: String,
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: String,
     pub carrier: String,
     pub tracking_number: String,
@@ -107,9 +106,9 @@ pub struct OrderShipped {
 /// The order arrived: its buyer's reviews of these SKUs' products are verified purchases.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderDelivered {
-    pub order_id: Uuid,
+    pub order_id: OrderId,
     pub number: String,
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: String,
     #[serde(default)]
     pub lines: Vec<OrderLine>,
@@ -120,11 +119,11 @@ pub struct OrderDelivered {
 /// its status (`status` says which), and the shopper is told all the same.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderRefunded {
-    pub order_id: Uuid,
+    pub order_id: OrderId,
     pub number: String,
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: String,
-    pub refund_id: Uuid,
+    pub refund_id: RefundId,
     /// This refund.
     pub amount_minor: Amount,
     /// Everything refunded so far.

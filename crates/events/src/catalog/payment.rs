@@ -1,14 +1,13 @@
 //! The events of `events.payment`: what happened to an order's payment.
 
 use serde::{Deserialize, Serialize};
-use shop_types::{Amount, Currency};
-use uuid::Uuid;
+use shop_types::{Amount, Currency, OrderId, PaymentId, RefundId};
 
 /// The provider confirmed the payment: the order is paid.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentSucceeded {
-    pub payment_id: Uuid,
-    pub order_id: Uuid,
+    pub payment_id: PaymentId,
+    pub order_id: OrderId,
     pub amount_minor: Amount,
     pub currency: Currency,
     pub provider: String,
@@ -17,8 +16,8 @@ pub struct PaymentSucceeded {
 /// The provider declined the payment: the order stays payable until its deadline.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentFailed {
-    pub payment_id: Uuid,
-    pub order_id: Uuid,
+    pub payment_id: PaymentId,
+    pub order_id: OrderId,
     pub reason: String,
 }
 
@@ -26,9 +25,9 @@ pub struct PaymentFailed {
 /// arrived after its order expired or was cancelled was refunded automatically.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentRefunded {
-    pub payment_id: Uuid,
-    pub order_id: Uuid,
-    pub refund_id: Uuid,
+    pub payment_id: PaymentId,
+    pub order_id: OrderId,
+    pub refund_id: RefundId,
     /// This refund.
     pub amount_minor: Amount,
     /// Everything refunded so far, this refund included.

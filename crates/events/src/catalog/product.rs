@@ -2,13 +2,12 @@
 //! aggregate's version, so a consumer that keeps a copy (search) applies only what is newer.
 
 use serde::{Deserialize, Serialize};
-use shop_types::ProductStatus;
-use uuid::Uuid;
+use shop_types::{CategoryId, ProductId, ProductStatus};
 
 /// A product was created (in any status).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductCreated {
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     pub version: i64,
     pub slug: String,
     pub status: ProductStatus,
@@ -17,7 +16,7 @@ pub struct ProductCreated {
 /// A product or one of its variants changed (status included, unless archived).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductUpdated {
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     pub version: i64,
     pub slug: String,
     pub status: ProductStatus,
@@ -26,7 +25,7 @@ pub struct ProductUpdated {
 /// A product was archived: it leaves the storefront.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductArchived {
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     pub version: i64,
     pub slug: String,
 }
@@ -34,19 +33,19 @@ pub struct ProductArchived {
 /// A category was created.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CategoryCreated {
-    pub category_id: Uuid,
+    pub category_id: CategoryId,
     pub version: i64,
     pub slug: String,
-    pub parent_id: Option<Uuid>,
+    pub parent_id: Option<CategoryId>,
 }
 
 /// A category was renamed, moved or otherwise changed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CategoryUpdated {
-    pub category_id: Uuid,
+    pub category_id: CategoryId,
     pub version: i64,
     pub slug: String,
-    pub parent_id: Option<Uuid>,
+    pub parent_id: Option<CategoryId>,
 }
 
 crate::stream! {

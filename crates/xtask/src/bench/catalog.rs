@@ -236,12 +236,7 @@ async fn measure(fleet: &mut Fleet, static_dir: &std::path::Path) -> anyhow::Res
     let filtered = format!("{api}/products?category=apparel&attr.color=black&facets=true&limit=20");
     let bytes = client.get(&listing).send().await?.bytes().await?;
     std::fs::write(static_dir.join("products.json"), &bytes)?;
-    let email = format!("bench-{}@example.com", uuid::Uuid::new_v4().simple());
-    let credentials = serde_json::json!({"email": email, "password": "benchmark password"});
-    client.post(format!("{api}/auth/register")).json(&credentials).send().await?;
-    let login: serde_json::Value =
-        client.post(format!("{api}/auth/login")).json(&credentials).send().await?.json().await?;
-    let access = login["access_token"].as_str().ok_or_else(|| anyhow::anyhow!("login failed: {login}"))?.to_owned();
+    let (_, access) = super::signed_in(&client, &api).await?;
 
     let admin_url = format!("postgres://postgres@127.0.0.1:{}/{DATABASE}", fleet.options.pg_port);
     let mut admin = sqlx::PgConnection::connect(&admin_url).await?;

@@ -212,12 +212,7 @@ async fn measure(fleet: &Fleet) -> anyhow::Result<()> {
     let api = format!("{}/api/v1", fleet.nginx_url());
     let (_, page): (u16, serde_json::Value) = get_json(&client, &format!("{api}/products?limit=1"), None).await?;
     let slug = page["items"][0]["slug"].as_str().ok_or_else(|| anyhow::anyhow!("no product"))?.to_owned();
-    let email = format!("bench-{}@example.com", uuid::Uuid::new_v4().simple());
-    let credentials = serde_json::json!({"email": email, "password": "benchmark password"});
-    client.post(format!("{api}/auth/register")).json(&credentials).send().await?;
-    let login: serde_json::Value =
-        client.post(format!("{api}/auth/login")).json(&credentials).send().await?.json().await?;
-    let access = login["access_token"].as_str().ok_or_else(|| anyhow::anyhow!("login failed: {login}"))?.to_owned();
+    let (credentials, access) = super::signed_in(&client, &api).await?;
 
     let keys = bootstrap::keys::FleetKeys::load(&fleet.options.keys_dir)?;
     let minter = internal_token::Minter::new("gateway", keys.internal_private("gateway"), 60)?;

@@ -118,7 +118,7 @@ struct Measured {
 
 async fn produce(pool: &PgPool) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
-    let event = UserRegistered { user_id: uuid::Uuid::now_v7(), email: "bench@example.com".into() };
+    let event = UserRegistered { user_id: uuid::Uuid::now_v7().into(), email: "bench@example.com".into() };
     events::enqueue(&mut tx, "auth", &event).await?;
     tx.commit().await?;
     Ok(())
@@ -182,6 +182,18 @@ async fn backbone(pool: &PgPool, redis_url: &str) -> anyhow::Result<Measured> {
     let _ = stop_tx.send(true);
     let _ = tokio::join!(relay, consumer);
     Ok(Measured { latency: stats(latencies), per_second })
+}
+
+/// A shopper registered and signed in for a benchmark that only reads (no verified email
+/// needed): the credentials (to sign in again under load) and the access token.
+pub(crate) async fn signed_in(client: &reqwest::Client, api: &str) -> anyhow::Result<(serde_json::Value, String)> {
+    let email = format!("bench-{}@example.com", uuid::Uuid::new_v4().simple());
+    let credentials = serde_json::json!({"email": email, "password": "benchmark password"});
+    client.post(format!("{api}/auth/register")).json(&credentials).send().await?;
+    let login: serde_json::Value =
+        client.post(format!("{api}/auth/login")).json(&credentials).send().await?.json().await?;
+    let access = login["access_token"].as_str().ok_or_else(|| anyhow::anyhow!("login failed: {login}"))?.to_owned();
+    Ok((credentials, access))
 }
 
 /// The bare transport's stream of the raw benchmark.

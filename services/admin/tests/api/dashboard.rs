@@ -31,9 +31,9 @@ async fn the_dashboard_shows_a_paid_order_to_staff_who_may_read_analytics_and_to
     let manager = ServiceCaller::new("admin", admin_addr).as_subject(staff(&["admin:access", "analytics:read"]));
 
     let paid = OrderPaid {
-        order_id: Uuid::now_v7(),
+        order_id: Uuid::now_v7().into(),
         number: "SF-7".into(),
-        user_id: Uuid::now_v7(),
+        user_id: Uuid::now_v7().into(),
         email: "shopper@example.com".into(),
         lines: vec![OrderLine {
             sku: "MUG".parse().unwrap(),

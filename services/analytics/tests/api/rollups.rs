@@ -10,9 +10,9 @@ use crate::helpers::TestApp;
 
 fn paid(total: i64, lines: Vec<OrderLine>) -> OrderPaid {
     OrderPaid {
-        order_id: Uuid::now_v7(),
+        order_id: Uuid::now_v7().into(),
         number: "SF-1".into(),
-        user_id: Uuid::now_v7(),
+        user_id: Uuid::now_v7().into(),
         email: "shopper@example.com".into(),
         lines,
         total_minor: total.into(),
@@ -45,9 +45,9 @@ async fn replaying_the_same_domain_events_leaves_every_rollup_unchanged() {
                 &OrderRefunded {
                     order_id,
                     number: "SF-1".into(),
-                    user_id: Uuid::now_v7(),
+                    user_id: Uuid::now_v7().into(),
                     email: "shopper@example.com".into(),
-                    refund_id: Uuid::now_v7(),
+                    refund_id: Uuid::now_v7().into(),
                     amount_minor: 1000.into(),
                     refunded_minor: 1000.into(),
                     currency: "EUR".parse().unwrap(),
@@ -60,12 +60,12 @@ async fn replaying_the_same_domain_events_leaves_every_rollup_unchanged() {
         (
             Envelope::new(
                 "payment",
-                &PaymentFailed { payment_id: Uuid::now_v7(), order_id, reason: "declined".into() },
+                &PaymentFailed { payment_id: Uuid::now_v7().into(), order_id, reason: "declined".into() },
             ),
             PaymentFailed::DOMAIN,
         ),
         (
-            Envelope::new("auth", &UserRegistered { user_id: Uuid::now_v7(), email: "new@example.com".into() }),
+            Envelope::new("auth", &UserRegistered { user_id: Uuid::now_v7().into(), email: "new@example.com".into() }),
             UserRegistered::DOMAIN,
         ),
         (

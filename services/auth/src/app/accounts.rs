@@ -130,8 +130,8 @@ impl Accounts {
         let (token_ref, expires_at) =
             self.issue_token(&mut tx, Purpose::VerifyEmail, id, one_time::VERIFY_EMAIL_TTL_SECS).await?;
         let email = email.as_str().to_owned();
-        ::events::enqueue(&mut tx, SERVICE, &UserRegistered { user_id: id, email: email.clone() }).await?;
-        let requested = EmailVerificationRequested { user_id: id, email: email.clone(), token_ref, expires_at };
+        ::events::enqueue(&mut tx, SERVICE, &UserRegistered { user_id: id.into(), email: email.clone() }).await?;
+        let requested = EmailVerificationRequested { user_id: id.into(), email: email.clone(), token_ref, expires_at };
         ::events::enqueue(&mut tx, SERVICE, &requested).await?;
         tx.commit().await?;
         tracing::info!(user_id = %id, "account registered");
@@ -145,7 +145,7 @@ impl Accounts {
             .await?
             .ok_or(ApiError::InvalidLink)?;
         let email = store::mark_email_verified(&mut tx, user_id).await?;
-        ::events::enqueue(&mut tx, SERVICE, &UserEmailVerified { user_id, email }).await?;
+        ::events::enqueue(&mut tx, SERVICE, &UserEmailVerified { user_id: user_id.into(), email }).await?;
         tx.commit().await?;
         tracing::info!(%user_id, "email verified");
         Ok(())
@@ -167,7 +167,12 @@ impl Accounts {
             }
             let ttl = one_time::RESET_PASSWORD_TTL_SECS;
             let (token_ref, expires_at) = self.issue_token(&mut tx, Purpose::ResetPassword, user_id, ttl).await?;
-            let event = PasswordResetRequested { user_id, email: email.as_str().to_owned(), token_ref, expires_at };
+            let event = PasswordResetRequested {
+                user_id: user_id.into(),
+                email: email.as_str().to_owned(),
+                token_ref,
+                expires_at,
+            };
             ::events::enqueue(&mut tx, SERVICE, &event).await?;
         }
         tx.commit().await?;
@@ -188,7 +193,7 @@ impl Accounts {
         let email = store::set_password(&mut tx, user_id, &hash).await?;
         store::void_tokens(&mut tx, Purpose::ResetPassword, user_id).await?;
         sessions.revoke_all_in(&mut tx, user_id, "password_changed").await?;
-        ::events::enqueue(&mut tx, SERVICE, &PasswordChanged { user_id, email }).await?;
+        ::events::enqueue(&mut tx, SERVICE, &PasswordChanged { user_id: user_id.into(), email }).await?;
         // The access tokens die before the commit (review L12): if Redis fails, nothing is
         // changed and the request fails; never a changed password with live old tokens.
         sessions.revoke_user_tokens(user_id).await?;

@@ -76,7 +76,7 @@ pub(crate) async fn re_enroll(
     let mut tx = pool.begin().await?;
     let enrolment = enroll(&mut tx, vault, user_id, email).await?;
     let ended = store::sessions::revoke_others(&mut tx, user_id, current_session, "second_factor_changed").await?;
-    let event = ::events::catalog::SecondFactorChanged { user_id, email: email.to_owned() };
+    let event = ::events::catalog::SecondFactorChanged { user_id: user_id.into(), email: email.to_owned() };
     ::events::enqueue(&mut tx, crate::SERVICE, &event).await?;
     tx.commit().await?;
     Ok((enrolment, ended))

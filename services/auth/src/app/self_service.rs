@@ -67,7 +67,7 @@ impl Accounts {
         store::set_password(&mut tx, user_id, &hash).await?;
         store::void_tokens(&mut tx, Purpose::ResetPassword, user_id).await?;
         let ended = store::sessions::revoke_others(&mut tx, user_id, current_session, "password_changed").await?;
-        ::events::enqueue(&mut tx, SERVICE, &PasswordChanged { user_id, email }).await?;
+        ::events::enqueue(&mut tx, SERVICE, &PasswordChanged { user_id: user_id.into(), email }).await?;
         // The ended sessions' access tokens die before the commit (as on a reset).
         for family in &ended {
             sessions.revoke_session_tokens(user_id, &family.to_string()).await?;
@@ -107,7 +107,8 @@ impl Accounts {
             )
             .await?;
         let email = new_email.as_str().to_owned();
-        let event = EmailChangeRequested { user_id, email: email.clone(), old_email, token_ref, expires_at };
+        let event =
+            EmailChangeRequested { user_id: user_id.into(), email: email.clone(), old_email, token_ref, expires_at };
         ::events::enqueue(&mut tx, SERVICE, &event).await?;
         tx.commit().await?;
         Ok((email, expires_at))
@@ -120,7 +121,7 @@ impl Accounts {
         let (user_id, new_email) =
             store::consume_email_change(&mut tx, &one_time::hash(token)).await?.ok_or(ApiError::InvalidLink)?;
         let old_email = store::change_email(&mut tx, user_id, &new_email).await?.ok_or(ApiError::EmailTaken)?;
-        let event = UserEmailChanged { user_id, old_email, new_email: new_email.clone() };
+        let event = UserEmailChanged { user_id: user_id.into(), old_email, new_email: new_email.clone() };
         ::events::enqueue(&mut tx, SERVICE, &event).await?;
         tx.commit().await?;
         tracing::info!(%user_id, "email changed");
@@ -143,7 +144,7 @@ impl Accounts {
         let mut tx = self.pool.begin().await?;
         let email = store::delete_account(&mut tx, user_id).await?.ok_or(ApiError::NotSignedIn)?;
         sessions.revoke_all_in(&mut tx, user_id, "account_deleted").await?;
-        ::events::enqueue(&mut tx, SERVICE, &UserDeleted { user_id, email }).await?;
+        ::events::enqueue(&mut tx, SERVICE, &UserDeleted { user_id: user_id.into(), email }).await?;
         sessions.revoke_user_tokens(user_id).await?;
         tx.commit().await?;
         tracing::info!(%user_id, "account deleted by its owner");

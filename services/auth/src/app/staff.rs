@@ -68,7 +68,7 @@ impl Accounts {
             self.issue_token(&mut tx, Purpose::StaffInvite, id, one_time::STAFF_INVITE_TTL_SECS).await?;
         let account = store::staff::by_id(&mut tx, id).await?.ok_or_else(not_found)?;
         let invited = StaffInvited {
-            user_id: id,
+            user_id: id.into(),
             email: account.email.clone(),
             role: account.role.clone(),
             token_ref,

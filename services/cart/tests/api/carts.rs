@@ -173,8 +173,8 @@ async fn a_cart_lives_on_while_used_and_paid_lines_leave_it() {
     shopper.add("DEMO-0002-S", 1).await;
     let user_id = shopper.user_id.unwrap();
     let paid = OrderPaid {
-        order_id: uuid::Uuid::now_v7(),
-        user_id,
+        order_id: uuid::Uuid::now_v7().into(),
+        user_id: user_id.into(),
         lines: vec![OrderLine {
             sku: "DEMO-0001-M".parse().unwrap(),
             quantity: 2u32.into(),
@@ -195,8 +195,8 @@ async fn a_cart_lives_on_while_used_and_paid_lines_leave_it() {
     shopper.add("DEMO-0001-M", 1).await;
     testkit::stream::publish(&app.redis_prefix, "order", &paid).await;
     let later = OrderPaid {
-        order_id: uuid::Uuid::now_v7(),
-        user_id,
+        order_id: uuid::Uuid::now_v7().into(),
+        user_id: user_id.into(),
         lines: vec![OrderLine {
             sku: "DEMO-0002-S".parse().unwrap(),
             quantity: 1u32.into(),

@@ -158,7 +158,8 @@ pub async fn reserve(pool: &PgPool, id: Uuid, lines: &[Line], hold_secs: f64, ac
         change(&mut tx, row, 0, line.quantity.get(), &why).await?;
     }
     let reservation = store::lock_reservation(&mut tx, id).await?.expect("written above");
-    let event = InventoryReserved { reservation_id: id, lines: event_lines(lines), expires_at: reservation.expires_at };
+    let event =
+        InventoryReserved { reservation_id: id.into(), lines: event_lines(lines), expires_at: reservation.expires_at };
     events::enqueue(&mut tx, crate::SERVICE, &event).await?;
     tx.commit().await?;
     Ok(Reserve::Created(reservation))
@@ -200,7 +201,7 @@ pub async fn commit(tx: &mut PgConnection, id: Uuid, actor: &str) -> Result<Rese
     events::enqueue(
         tx,
         crate::SERVICE,
-        &InventoryCommitted { reservation_id: id, lines: event_lines(&reservation.lines) },
+        &InventoryCommitted { reservation_id: id.into(), lines: event_lines(&reservation.lines) },
     )
     .await?;
     Ok(ReservationRow { status: ReservationStatus::Committed, ..reservation })
@@ -224,8 +225,11 @@ pub async fn release(tx: &mut PgConnection, id: Uuid, reason: &str, actor: &str)
         change(tx, row, 0, -line.quantity.get(), &why).await?;
     }
     store::set_status(tx, id, ReservationStatus::Released, Some(reason)).await?;
-    let event =
-        InventoryReleased { reservation_id: id, lines: event_lines(&reservation.lines), reason: reason.to_owned() };
+    let event = InventoryReleased {
+        reservation_id: id.into(),
+        lines: event_lines(&reservation.lines),
+        reason: reason.to_owned(),
+    };
     events::enqueue(tx, crate::SERVICE, &event).await?;
     Ok(ReservationRow { status: ReservationStatus::Released, ..reservation })
 }

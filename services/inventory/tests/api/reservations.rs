@@ -145,11 +145,16 @@ async fn a_paid_order_commits_its_reservation_and_an_expired_one_releases_it() {
     }
     assert_eq!(app.levels("P-1").await, (3, 2));
     let user_id = Uuid::now_v7();
-    publish(&app, &OrderPaid { order_id: paid, user_id, ..OrderPaid::default() }).await;
-    let expiry = OrderExpired { order_id: expired, number: "SF-000002".into(), user_id, email: "a@example.com".into() };
+    publish(&app, &OrderPaid { order_id: paid.into(), user_id: user_id.into(), ..OrderPaid::default() }).await;
+    let expiry = OrderExpired {
+        order_id: expired.into(),
+        number: "SF-000002".into(),
+        user_id: user_id.into(),
+        email: "a@example.com".into(),
+    };
     publish(&app, &expiry).await;
     // Delivered twice: applied once.
-    publish(&app, &OrderPaid { order_id: paid, user_id, ..OrderPaid::default() }).await;
+    publish(&app, &OrderPaid { order_id: paid.into(), user_id: user_id.into(), ..OrderPaid::default() }).await;
     testkit::wait::until("committed and released", || async { app.levels("P-1").await == (2, 0) }).await;
     let statuses: Vec<(String,)> =
         sqlx::query_as("select status from reservations order by id").fetch_all(&app.pool).await.unwrap();

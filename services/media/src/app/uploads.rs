@@ -164,7 +164,7 @@ async fn process(state: &AppState, upload: &Upload) -> Result<Media> {
 async fn record(state: &AppState, upload: &Upload, media: Media) -> Result<Completed> {
     let (url, variants, webp) = urls(&state.objects, &media);
     let event = MediaUploaded {
-        media_id: media.id,
+        media_id: media.id.into(),
         url,
         variants,
         webp,
@@ -190,7 +190,7 @@ async fn record(state: &AppState, upload: &Upload, media: Media) -> Result<Compl
 pub(crate) async fn delete(state: &AppState, actor: &str, id: Uuid) -> Result<()> {
     let mut tx = state.pool.begin().await?;
     let media = store::mark_deleted(&mut tx, id).await?.ok_or_else(|| Problem::not_found("no such media"))?;
-    events::enqueue(&mut tx, crate::SERVICE, &MediaDeleted { media_id: id }).await?;
+    events::enqueue(&mut tx, crate::SERVICE, &MediaDeleted { media_id: id.into() }).await?;
     audit(&mut tx, actor, "media.delete", &media, None).await?;
     tx.commit().await?;
     if !store::key_still_used(&state.pool, &media.original_key).await? {

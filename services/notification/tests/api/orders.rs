@@ -47,9 +47,9 @@ async fn order_messages_go_by_email_and_by_sms_and_push_where_the_shopper_asked_
         .unwrap();
     let email = |id: Uuid| format!("{id}@example.com");
     let paid = OrderPaid {
-        order_id: Uuid::now_v7(),
+        order_id: Uuid::now_v7().into(),
         number: "SF-000041".into(),
-        user_id: texter,
+        user_id: texter.into(),
         email: email(texter),
         lines: vec![OrderLine {
             sku: "MUG".parse().unwrap(),
@@ -67,24 +67,28 @@ async fn order_messages_go_by_email_and_by_sms_and_push_where_the_shopper_asked_
     };
     testkit::stream::publish(&shop.prefix, "order", &paid).await;
     let cancelled = OrderCancelled {
-        order_id: Uuid::now_v7(),
+        order_id: Uuid::now_v7().into(),
         number: "SF-000042".into(),
-        user_id: quiet,
+        user_id: quiet.into(),
         email: email(quiet),
         reason: "changed my mind".into(),
         was_paid: false,
         by: events::catalog::CancelledBy::Shopper,
     };
     testkit::stream::publish(&shop.prefix, "order", &cancelled).await;
-    let expired =
-        OrderExpired { order_id: Uuid::now_v7(), number: "SF-000043".into(), user_id: quiet, email: email(quiet) };
+    let expired = OrderExpired {
+        order_id: Uuid::now_v7().into(),
+        number: "SF-000043".into(),
+        user_id: quiet.into(),
+        email: email(quiet),
+    };
     testkit::stream::publish(&shop.prefix, "order", &expired).await;
     let refunded = OrderRefunded {
         order_id: expired.order_id,
         number: "SF-000043".into(),
-        user_id: quiet,
+        user_id: quiet.into(),
         email: email(quiet),
-        refund_id: Uuid::now_v7(),
+        refund_id: Uuid::now_v7().into(),
         amount_minor: 1990.into(),
         refunded_minor: 1990.into(),
         currency: "EUR".parse().unwrap(),

@@ -31,9 +31,9 @@ fn last_code(seen: &Seen) -> String {
 
 fn paid(shopper: Uuid, number: &str) -> OrderPaid {
     OrderPaid {
-        order_id: Uuid::now_v7(),
+        order_id: Uuid::now_v7().into(),
         number: number.into(),
-        user_id: shopper,
+        user_id: shopper.into(),
         email: format!("{shopper}@example.com"),
         currency: "EUR".parse().unwrap(),
         ..OrderPaid::default()
@@ -89,9 +89,9 @@ async fn texts_go_only_to_a_verified_number_and_within_the_daily_quota() {
 
     // The shopper's own cancellation: an email, no text.
     let cancelled = OrderCancelled {
-        order_id: Uuid::now_v7(),
+        order_id: Uuid::now_v7().into(),
         number: "SF-000102".into(),
-        user_id: ann,
+        user_id: ann.into(),
         email: format!("{ann}@example.com"),
         reason: "cancelled by the shopper".into(),
         was_paid: false,
@@ -105,9 +105,9 @@ async fn texts_go_only_to_a_verified_number_and_within_the_daily_quota() {
     testkit::stream::publish(&shop.prefix, "order", &paid(ann, "SF-000103")).await;
     for number in ["SF-000104", "SF-000105"] {
         let shipped = OrderShipped {
-            order_id: Uuid::now_v7(),
+            order_id: Uuid::now_v7().into(),
             number: number.into(),
-            user_id: ann,
+            user_id: ann.into(),
             email: format!("{ann}@example.com"),
             carrier: "DHL".into(),
             tracking_number: "0034".into(),

@@ -277,9 +277,9 @@ async fn reserve_and_write(
         .collect();
     let total_minor = Amount::new(totals.total_minor);
     let event = OrderCreated {
-        order_id,
+        order_id: order_id.into(),
         number,
-        user_id,
+        user_id: user_id.into(),
         email: email.to_owned(),
         lines,
         total_minor,

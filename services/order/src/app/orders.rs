@@ -43,9 +43,9 @@ pub(crate) async fn cancel(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<()>
     let outcome = store::transition(&mut tx, id, Some(user_id), Event::Cancel, &user_id.to_string(), reason).await?;
     let facts = moved(outcome)?;
     let event = OrderCancelled {
-        order_id: facts.id,
+        order_id: facts.id.into(),
         number: facts.number,
-        user_id: facts.user_id,
+        user_id: facts.user_id.into(),
         email: facts.contact_email,
         reason: reason.into(),
         was_paid: false,
@@ -65,9 +65,9 @@ pub(crate) async fn ship(pool: &PgPool, actor: &str, id: Uuid, carrier: &str, tr
     let facts = moved(store::transition(&mut tx, id, None, Event::Ship, actor, &reason).await?)?;
     store::set_tracking(&mut tx, id, carrier, tracking_number).await?;
     let event = OrderShipped {
-        order_id: facts.id,
+        order_id: facts.id.into(),
         number: facts.number,
-        user_id: facts.user_id,
+        user_id: facts.user_id.into(),
         email: facts.contact_email,
         carrier: carrier.to_owned(),
         tracking_number: tracking_number.to_owned(),
@@ -112,9 +112,9 @@ pub async fn expire_overdue(pool: &PgPool) -> sqlx::Result<usize> {
             store::transition(&mut tx, id, None, Event::Expire, "system", "payment deadline passed").await?
         {
             let event = OrderExpired {
-                order_id: facts.id,
+                order_id: facts.id.into(),
                 number: facts.number,
-                user_id: facts.user_id,
+                user_id: facts.user_id.into(),
                 email: facts.contact_email,
             };
             events::enqueue(&mut tx, crate::SERVICE, &event).await?;

@@ -498,9 +498,9 @@ pub(crate) async fn paid_event(tx: &mut PgConnection, facts: OrderFacts) -> sqlx
         })
         .collect();
     Ok(events::catalog::OrderPaid {
-        order_id,
+        order_id: order_id.into(),
         number: facts.number,
-        user_id: facts.user_id,
+        user_id: facts.user_id.into(),
         email: facts.contact_email,
         lines,
         subtotal_minor,

@@ -216,8 +216,8 @@ async fn a_payment_for_another_amount_or_currency_does_not_pay_the_order() {
     let order_id: uuid::Uuid = order["id"].as_str().unwrap().parse().unwrap();
     let total = order["total_minor"].as_i64().unwrap();
     let success = |amount_minor: i64, currency: &str| events::catalog::PaymentSucceeded {
-        payment_id: uuid::Uuid::now_v7(),
-        order_id,
+        payment_id: uuid::Uuid::now_v7().into(),
+        order_id: order_id.into(),
         amount_minor: amount_minor.into(),
         currency: currency.parse().unwrap(),
         provider: "sandbox".into(),

@@ -63,9 +63,9 @@ pub(crate) async fn succeeded(pool: &PgPool, id: Uuid, provider_refund_id: &str)
     let (order_id, refunded_minor, captured_minor, currency) =
         store::add_refunded(&mut tx, payment_id, amount_minor).await?;
     let event = PaymentRefunded {
-        payment_id,
-        order_id,
-        refund_id: id,
+        payment_id: payment_id.into(),
+        order_id: order_id.into(),
+        refund_id: id.into(),
         amount_minor,
         refunded_minor,
         captured_minor,

@@ -116,8 +116,13 @@ pub(crate) async fn record_verdict(
         }
         (_, true) => {
             store::mark_succeeded(tx, payment_id).await?;
-            let event =
-                PaymentSucceeded { payment_id, order_id, amount_minor, currency, provider: provider.to_owned() };
+            let event = PaymentSucceeded {
+                payment_id: payment_id.into(),
+                order_id: order_id.into(),
+                amount_minor,
+                currency,
+                provider: provider.to_owned(),
+            };
             events::enqueue(tx, crate::SERVICE, &event).await?;
             if status == PaymentStatus::Canceled {
                 let refund = store::request_automatic_refund(tx, payment_id, store::TOO_LATE).await?;
@@ -128,7 +133,8 @@ pub(crate) async fn record_verdict(
         }
         (_, false) => {
             store::mark_failed(tx, payment_id, reason).await?;
-            let event = PaymentFailed { payment_id, order_id, reason: reason.to_owned() };
+            let event =
+                PaymentFailed { payment_id: payment_id.into(), order_id: order_id.into(), reason: reason.to_owned() };
             events::enqueue(tx, crate::SERVICE, &event).await?;
             Ok(Recorded::Failed)
         }

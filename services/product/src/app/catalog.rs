@@ -86,9 +86,10 @@ async fn lock_product(tx: &mut PgConnection, product_id: Uuid) -> Result<Product
 async fn product_changed(tx: &mut PgConnection, product_id: Uuid, was_archived: bool) -> Result<i64> {
     let (version, slug, status) = writes::refresh(&mut *tx, product_id).await?;
     if status == ProductStatus::Archived && !was_archived {
-        events::enqueue(tx, crate::SERVICE, &ProductArchived { product_id, version, slug }).await?;
+        events::enqueue(tx, crate::SERVICE, &ProductArchived { product_id: product_id.into(), version, slug }).await?;
     } else {
-        events::enqueue(tx, crate::SERVICE, &ProductUpdated { product_id, version, slug, status }).await?;
+        events::enqueue(tx, crate::SERVICE, &ProductUpdated { product_id: product_id.into(), version, slug, status })
+            .await?;
     }
     Ok(version)
 }
@@ -113,7 +114,7 @@ pub(crate) async fn create_product_in(tx: &mut PgConnection, product: &NewProduc
     }
     set_categories(&mut *tx, id, &product.categories).await?;
     let (version, slug, status) = writes::refresh(&mut *tx, id).await?;
-    events::enqueue(&mut *tx, crate::SERVICE, &ProductCreated { product_id: id, version, slug, status }).await?;
+    events::enqueue(&mut *tx, crate::SERVICE, &ProductCreated { product_id: id.into(), version, slug, status }).await?;
     Ok(id)
 }
 
@@ -222,7 +223,12 @@ pub(crate) async fn create_category(pool: &PgPool, actor: &str, category: &NewCa
     let mut tx = pool.begin().await?;
     let parent_id = parent_id(&mut tx, category.parent.as_deref()).await?;
     writes::insert_category(&mut tx, id, parent_id, category).await?;
-    let event = CategoryCreated { category_id: id, version: 1, slug: category.slug.clone(), parent_id };
+    let event = CategoryCreated {
+        category_id: id.into(),
+        version: 1,
+        slug: category.slug.clone(),
+        parent_id: parent_id.map(Into::into),
+    };
     events::enqueue(&mut tx, crate::SERVICE, &event).await?;
     let after = writes::category_snapshot(&mut tx, id).await?;
     audit(&mut tx, actor, "category.create", format!("category:{id}"), None, after).await?;
@@ -247,7 +253,12 @@ pub(crate) async fn update_category(pool: &PgPool, actor: &str, slug: &str, chan
         return Err(bad_parent("a category cannot move under itself or its own descendants"));
     }
     let (version, slug, parent_id) = writes::update_category_fields(&mut tx, id, changes, new_parent).await?;
-    events::enqueue(&mut tx, crate::SERVICE, &CategoryUpdated { category_id: id, version, slug, parent_id }).await?;
+    events::enqueue(
+        &mut tx,
+        crate::SERVICE,
+        &CategoryUpdated { category_id: id.into(), version, slug, parent_id: parent_id.map(Into::into) },
+    )
+    .await?;
     let after = writes::category_snapshot(&mut tx, id).await?;
     audit(&mut tx, actor, "category.update", format!("category:{id}"), before, after).await?;
     tx.commit().await?;

@@ -16,7 +16,8 @@ use crate::store::reviews::{self, Review};
 /// its PRODUCT_UPDATED event.
 async fn rate(tx: &mut PgConnection, product_id: Uuid, rating: i16, sign: i32) -> sqlx::Result<()> {
     let (version, slug, status) = reviews::rate(&mut *tx, product_id, rating, sign).await?;
-    events::enqueue(tx, crate::SERVICE, &ProductUpdated { product_id, version, slug, status }).await?;
+    events::enqueue(tx, crate::SERVICE, &ProductUpdated { product_id: product_id.into(), version, slug, status })
+        .await?;
     Ok(())
 }
 

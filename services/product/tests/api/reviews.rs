@@ -135,18 +135,31 @@ async fn a_delivered_order_makes_its_buyers_reviews_verified_and_a_paid_one_does
     };
     // Paid is not enough: the stream is read in order, so once bob's delivery is recorded,
     // ann's payment before it has been seen and changed nothing.
-    let paid = OrderPaid { order_id: Uuid::now_v7(), user_id: ann, lines: vec![line(1)], ..OrderPaid::default() };
+    let paid = OrderPaid {
+        order_id: Uuid::now_v7().into(),
+        user_id: ann.into(),
+        lines: vec![line(1)],
+        ..OrderPaid::default()
+    };
     testkit::stream::publish(&app.redis_prefix, "order", &paid).await;
     let (bob, bob_calls) = shopper(&app);
-    let delivered =
-        OrderDelivered { order_id: Uuid::now_v7(), user_id: bob, lines: vec![line(2)], ..OrderDelivered::default() };
+    let delivered = OrderDelivered {
+        order_id: Uuid::now_v7().into(),
+        user_id: bob.into(),
+        lines: vec![line(2)],
+        ..OrderDelivered::default()
+    };
     testkit::stream::publish(&app.redis_prefix, "order", &delivered).await;
     testkit::wait::until("bob's purchase is recorded", || purchased(bob)).await;
     assert!(!purchased(ann).await, "a paid order is not yet a verified purchase");
     let (_, page) = app.get("/products/async-tokio-mug/reviews").await;
     assert_eq!(page["items"][0]["verified_purchase"], false);
-    let delivered =
-        OrderDelivered { order_id: paid.order_id, user_id: ann, lines: vec![line(1)], ..OrderDelivered::default() };
+    let delivered = OrderDelivered {
+        order_id: paid.order_id,
+        user_id: ann.into(),
+        lines: vec![line(1)],
+        ..OrderDelivered::default()
+    };
     testkit::stream::publish(&app.redis_prefix, "order", &delivered).await;
     testkit::wait::until("the review is verified", || async {
         let (_, page) = app.get("/products/async-tokio-mug/reviews").await;
