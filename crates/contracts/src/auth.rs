@@ -10,6 +10,7 @@ use reqwest::Method;
 use service_kit::InternalClient;
 use service_kit::fleet::AUTH;
 
+use crate::types::UserId;
 use crate::{CallError, call_json, call_json_relayed};
 
 /// Where auth publishes its public signing keys.
@@ -32,7 +33,7 @@ pub const ACCOUNT_ENABLE_PATH: &str = "/internal/accounts/{id}/enable";
 /// An account as the back office sees it (never its password hash or second factor).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Account {
-    pub id: uuid::Uuid,
+    pub id: UserId,
     pub email: String,
     /// `customer`, or a staff role (`admin`, `catalog_manager`, `order_manager`, `support`,
     /// `content_editor`).

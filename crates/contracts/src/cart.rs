@@ -9,7 +9,7 @@ use service_kit::InternalClient;
 use service_kit::fleet::CART;
 use uuid::Uuid;
 
-use crate::types::{Amount, Quantity, Sku};
+use crate::types::{Amount, Quantity, Sku, UserId};
 use crate::{CallError, call_json};
 
 /// `GET /internal/carts/{user_id}`.
@@ -26,7 +26,7 @@ pub struct CartLine {
 /// A shopper's cart (empty when they have none).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct UserCart {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub lines: Vec<CartLine>,
     /// The discount code the shopper applied, if any (the order checks and counts it).
     #[serde(default)]

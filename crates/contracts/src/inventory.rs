@@ -10,7 +10,7 @@ use service_kit::fleet::INVENTORY;
 use uuid::Uuid;
 
 use crate::CallError;
-use crate::types::{ReservationStatus, Sku};
+use crate::types::{OrderId, ReservationStatus, Sku};
 
 pub const RESERVATIONS_PATH: &str = "/internal/reservations";
 pub const COMMIT_PATH: &str = "/internal/reservations/{id}/commit";
@@ -23,7 +23,7 @@ pub use crate::types::Line;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ReserveRequest {
     /// The order's id; the same id with the same lines is the same reservation.
-    pub id: Uuid,
+    pub id: OrderId,
     pub lines: Vec<Line>,
     /// How long to hold (default: the service's configured expiry, 15 minutes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -33,7 +33,7 @@ pub struct ReserveRequest {
 /// A reservation as inventory holds it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reservation {
-    pub id: Uuid,
+    pub id: OrderId,
     pub status: ReservationStatus,
     /// SKUs unique and sorted.
     pub lines: Vec<Line>,

@@ -10,6 +10,7 @@ use service_kit::InternalClient;
 use service_kit::fleet::MEDIA;
 use uuid::Uuid;
 
+use crate::types::MediaId;
 use crate::{CallError, call_json};
 
 /// `GET /internal/media?ids=a,b` (at most [`MAX_MEDIA`]).
@@ -19,7 +20,7 @@ pub const MAX_MEDIA: usize = 100;
 /// A media item's public addresses.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MediaInfo {
-    pub media_id: Uuid,
+    pub media_id: MediaId,
     /// The re-encoded original.
     pub url: String,
     /// Variant name → JPEG URL.

@@ -11,7 +11,7 @@ use service_kit::InternalClient;
 use service_kit::fleet::ORDER;
 use uuid::Uuid;
 
-use crate::types::{Amount, Currency, OrderStatus, Quantity, Sku};
+use crate::types::{Amount, Currency, OrderId, OrderStatus, Quantity, Sku, UserId};
 use crate::{CallError, call_json, call_json_relayed, query_value};
 
 /// `GET /internal/orders/{id}`.
@@ -48,7 +48,7 @@ pub struct QuoteLine {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuoteRequest {
     pub code: String,
-    pub user_id: Option<Uuid>,
+    pub user_id: Option<UserId>,
     pub lines: Vec<QuoteLine>,
 }
 
@@ -67,8 +67,8 @@ pub struct Quote {
 /// An order as payment needs it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderSummary {
-    pub id: Uuid,
-    pub user_id: Uuid,
+    pub id: OrderId,
+    pub user_id: UserId,
     pub number: String,
     pub status: OrderStatus,
     pub total_minor: Amount,
@@ -93,7 +93,7 @@ pub struct Transition {
 pub struct OrderDetail {
     #[schema(value_type = Object)]
     pub order: serde_json::Value,
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub timeline: Vec<Transition>,
 }
 

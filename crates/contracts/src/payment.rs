@@ -10,7 +10,7 @@ use service_kit::fleet::PAYMENT;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::types::{Amount, Currency, PaymentStatus, RefundStatus};
+use crate::types::{Amount, Currency, PaymentId, PaymentStatus, RefundId, RefundStatus};
 use crate::{CallError, call_json_relayed};
 
 /// `GET /internal/orders/{order_id}/payment`.
@@ -19,7 +19,7 @@ pub const ORDER_PAYMENT_PATH: &str = "/internal/orders/{order_id}/payment";
 /// A refund of a payment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RefundRecord {
-    pub refund_id: Uuid,
+    pub refund_id: RefundId,
     pub amount_minor: Amount,
     pub reason: String,
     pub status: RefundStatus,
@@ -34,7 +34,7 @@ pub struct RefundRecord {
 /// An order's payment as staff see it (never the client secret).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PaymentRecord {
-    pub payment_id: Uuid,
+    pub payment_id: PaymentId,
     pub provider: String,
     pub status: PaymentStatus,
     pub amount_minor: Amount,

@@ -8,7 +8,7 @@ use service_kit::InternalClient;
 use service_kit::fleet::PRODUCT;
 use uuid::Uuid;
 
-use crate::types::{Amount, Currency, ProductStatus, Sku};
+use crate::types::{Amount, CategoryId, Currency, MediaId, ProductId, ProductStatus, Sku};
 use crate::{CallError, call_json};
 
 /// `GET /internal/variants?skus=a,b,c` (at most [`MAX_SKUS`]).
@@ -29,7 +29,7 @@ pub struct ExportedReviews {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VariantInfo {
     pub sku: Sku,
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     pub slug: String,
     /// The product's title with the variant's option values, e.g. "Async Tokio Mug (450 ml)".
     pub title: String,
@@ -98,7 +98,7 @@ pub struct StockMark {
 /// A product as search indexes it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchDocument {
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     /// The product's version (events carry it).
     pub version: i64,
     /// Only active products are searchable.
@@ -111,7 +111,7 @@ pub struct SearchDocument {
     /// Attribute values in text form by name (as the listing's `attr.<name>` filter reads them).
     pub attributes: std::collections::BTreeMap<String, String>,
     /// The first image's media id.
-    pub image: Option<Uuid>,
+    pub image: Option<MediaId>,
     /// The first image's `medium` variant URL, once the media service announced it.
     #[serde(default)]
     pub image_url: Option<String>,
@@ -119,7 +119,7 @@ pub struct SearchDocument {
     pub price_max_minor: Amount,
     pub currency: Currency,
     /// The categories the product is in directly.
-    pub category_ids: Vec<Uuid>,
+    pub category_ids: Vec<CategoryId>,
     pub variants: Vec<StockMark>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -129,14 +129,14 @@ pub struct SearchDocument {
 pub struct SearchDocuments {
     pub items: Vec<SearchDocument>,
     /// Pass as `after` for the next page; absent on the last page (or for `ids`).
-    pub next_after: Option<Uuid>,
+    pub next_after: Option<ProductId>,
 }
 
 /// A category, flat (its place in the tree by `parent_id`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CategoryEntry {
-    pub id: Uuid,
-    pub parent_id: Option<Uuid>,
+    pub id: CategoryId,
+    pub parent_id: Option<CategoryId>,
     pub slug: String,
     pub name: String,
     pub position: i32,

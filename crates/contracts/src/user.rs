@@ -8,6 +8,7 @@ use service_kit::InternalClient;
 use service_kit::fleet::USER;
 use uuid::Uuid;
 
+use crate::types::UserId;
 use crate::{CallError, call_json};
 
 /// The field rules of addresses and contacts (`user_rules.rs`).
@@ -68,7 +69,7 @@ impl PostalAddress {
 /// How to reach a shopper, and how they want to be told.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: Option<String>,
     pub email_verified: bool,
     pub phone: Option<String>,

@@ -203,7 +203,7 @@ mod tests {
     fn the_cart_shows_current_prices_flags_changes_and_counts_only_available_lines() {
         let variant = |sku: &str, price: i64, in_stock| VariantInfo {
             sku: sku.parse().unwrap(),
-            product_id: Uuid::nil(),
+            product_id: Uuid::nil().into(),
             slug: "s".into(),
             title: format!("T {sku}"),
             price_minor: price.into(),

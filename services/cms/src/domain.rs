@@ -297,7 +297,7 @@ pub struct Image {
 impl From<&MediaInfo> for Image {
     fn from(info: &MediaInfo) -> Self {
         Self {
-            media_id: info.media_id,
+            media_id: info.media_id.into(),
             url: info.url.clone(),
             variants: info.variants.clone(),
             webp: info.webp.clone(),

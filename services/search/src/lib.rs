@@ -119,7 +119,7 @@ async fn rebuild(index: &Arc<SearchIndex>, products: &ProductClient) -> Result<u
         total += blocking(Box::new(move || target.rebuild_page(page.items, first))).await?;
         first = false;
         match page.next_after {
-            Some(next) => after = Some(next),
+            Some(next) => after = Some(next.into()),
             None => break,
         }
     }

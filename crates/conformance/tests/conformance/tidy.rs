@@ -2,7 +2,7 @@
 //! only in a service's `store`, transactions are opened only by its use cases (`app`), every
 //! Rust file opens with a `//!` line, no module doc of a built service still promises what was
 //! built, only tests arm failpoints, every error code a test expects is in the registry, no
-//! crate's modules use one another in a circle, and the README's tables and ARCHITECTURE.md's
+//! crate's modules use one another in a circle, no function of shipped code exceeds 80 lines, and the README's tables and ARCHITECTURE.md's
 //! count of services are right.
 
 use std::path::{Path, PathBuf};
@@ -563,4 +563,110 @@ fn the_circle_check_finds_a_circle_and_leaves_a_chain_alone() {
         ("error".to_owned(), String::new()),
     ]);
     assert_eq!(module_uses(&modules), [edge("limits", "error"), edge("proxy::admit", "limits")]);
+}
+
+/// The longest a function of shipped code may be, in lines from its `fn` to its closing brace.
+const MAX_FUNCTION_LINES: usize = 80;
+
+/// Each function of `code` (test modules cut off) longer than `max` lines: (line, name, length).
+/// A rough reader: it counts braces outside strings, chars and `//` comments, which is all the
+/// fleet's code needs.
+fn long_functions(code: &str, max: usize) -> Vec<(usize, String, usize)> {
+    let code = code.split("#[cfg(test)]").next().unwrap_or_default();
+    let lines: Vec<&str> = code.lines().collect();
+    let braces = |line: &str| -> (i64, bool) {
+        let (mut depth, mut opened, mut in_string, mut escaped) = (0i64, false, false, false);
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (in_string, c) {
+                (true, '\\') if !escaped => escaped = true,
+                (true, '"') if !escaped => in_string = false,
+                (true, _) => escaped = false,
+                (false, '"') => in_string = true,
+                (false, '/') if chars.peek() == Some(&'/') => break,
+                (false, '\'') => {
+                    // A char literal ('{', '\'', '\n'), not a lifetime.
+                    let rest: String = chars.clone().take(3).collect();
+                    if rest.starts_with("\\") || rest.chars().nth(1) == Some('\'') {
+                        let skip = if rest.starts_with("\\") { 3 } else { 2 };
+                        (0..skip).for_each(|_| {
+                            chars.next();
+                        });
+                    }
+                }
+                (false, '{') => {
+                    depth += 1;
+                    opened = true;
+                }
+                (false, '}') => depth -= 1,
+                _ => {}
+            }
+        }
+        (depth, opened)
+    };
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let trimmed = lines[i].trim_start();
+        let signature = trimmed
+            .strip_prefix("pub(crate) ")
+            .or_else(|| trimmed.strip_prefix("pub(super) "))
+            .or_else(|| trimmed.strip_prefix("pub "))
+            .unwrap_or(trimmed);
+        let signature = signature.strip_prefix("async ").unwrap_or(signature);
+        let signature = signature.strip_prefix("const ").unwrap_or(signature);
+        let Some(rest) = signature.strip_prefix("fn ") else {
+            i += 1;
+            continue;
+        };
+        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        let (mut depth, mut opened) = (0i64, false);
+        let mut j = i;
+        while j < lines.len() {
+            let (delta, opens) = braces(lines[j]);
+            depth += delta;
+            opened |= opens;
+            if opened && depth <= 0 {
+                break;
+            }
+            if !opened && lines[j].trim_end().ends_with(';') {
+                break;
+            }
+            j += 1;
+        }
+        let length = j - i + 1;
+        if opened && length > max {
+            found.push((i + 1, name, length));
+        }
+        i = j + 1;
+    }
+    found
+}
+
+#[test]
+fn no_function_of_shipped_code_is_longer_than_80_lines() {
+    let mut problems = Vec::new();
+    for group in ["crates", "services"] {
+        let Ok(entries) = std::fs::read_dir(root().join(group)) else { continue };
+        for entry in entries.flatten() {
+            for file in rust_files(&entry.path().join("src")) {
+                for (line, name, length) in long_functions(&read(&file), MAX_FUNCTION_LINES) {
+                    problems.push(format!("{}:{line}: fn {name} is {length} lines", relative(&file)));
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "functions over {MAX_FUNCTION_LINES} lines (split them into named steps):\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_length_check_measures_a_function_and_skips_braces_in_strings() {
+    let code = "fn short() {\n    let _ = (\"{{{\", '{', '\\'');\n}\n\npub(crate) async fn long() {\n    one();\n    two();\n}\n";
+    assert_eq!(long_functions(code, 3), [(5, "long".to_owned(), 4)]);
+    assert!(long_functions(code, 4).is_empty());
+    assert!(long_functions("fn declared();\nfn body() {}\n", 0).iter().all(|(_, name, _)| name == "body"));
 }

@@ -524,7 +524,7 @@ fn on_engine(root: &Path, run_dir: &Path) -> anyhow::Result<()> {
     let nginx_port = options.nginx_port;
     crate::dev::fleet::nginx_config(&options)?;
     let override_path = run_dir.join("compose.override.yml");
-    std::fs::write(&override_path, override_file(root, &options, testkit::unused_port()))?;
+    std::fs::write(&override_path, override_file(root, &options, crate::dev::ports::unreserved_port()?))?;
     // The containers run as the images' user and write here.
     output("chown the run directory", Command::new("chown").args(["-R", IMAGE_USER]).arg(run_dir))?;
 

@@ -631,16 +631,7 @@ fn service_urls(place: &Placement<'_>) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Distinct free ports for a throwaway fleet: one per service plus PostgreSQL, Redis, NGINX and
-/// S3, all held at once while choosing so that none is handed out twice.
-pub(crate) fn free_ports() -> (BTreeMap<&'static str, u16>, [u16; 4]) {
-    let listeners: Vec<std::net::TcpListener> =
-        (0..SERVICES.len() + 4).map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind")).collect();
-    let ports: Vec<u16> = listeners.iter().map(|l| l.local_addr().expect("addr").port()).collect();
-    let services = SERVICES.iter().zip(&ports).map(|(spec, port)| (spec.name, *port)).collect();
-    let n = SERVICES.len();
-    (services, [ports[n], ports[n + 1], ports[n + 2], ports[n + 3]])
-}
+pub(crate) use crate::dev::ports::free_ports;
 
 /// Options for a fleet with throwaway data and keys under a temp dir, on free ports.
 pub(crate) fn throwaway_options(purpose: &str, release: bool) -> anyhow::Result<FleetOptions> {

@@ -12,6 +12,7 @@ pub(crate) mod install;
 pub(crate) mod keys;
 pub(crate) mod mail;
 pub(crate) mod nginx;
+pub(crate) mod ports;
 pub(crate) mod shopper;
 pub(crate) mod storefront;
 pub(crate) mod up;

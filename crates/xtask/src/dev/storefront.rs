@@ -5,7 +5,7 @@
 //! Plain blocking HTTP/1.1 on a thread: one small request at a time is all it ever gets.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 
 /// The receiver's address and the secret the cms must present.
@@ -21,7 +21,7 @@ pub(crate) fn start(run_dir: &Path, echo: bool) -> anyhow::Result<Receiver> {
     let dir = run_dir.join("storefront");
     std::fs::create_dir_all(&dir)?;
     let log = dir.join("revalidations.log");
-    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let listener = crate::dev::ports::listen_unreserved()?;
     let url = format!("http://{}/api/revalidate", listener.local_addr()?);
     let secret: String = {
         use rand::{Rng, SeedableRng};

@@ -41,21 +41,21 @@ pub(crate) async fn customer_orders(
     (limit, cursor): (Option<&str>, Option<&str>),
 ) -> Result<OrdersPage> {
     let account = customer(state, staff, id).await?;
-    Ok(state.orders.orders_of(staff, account.id, limit, cursor).await?)
+    Ok(state.orders.orders_of(staff, account.id.into(), limit, cursor).await?)
 }
 
 /// Disables a customer's account (every session ends; the reason is kept).
 #[tracing::instrument(skip_all, fields(user_id = %id))]
 pub(crate) async fn disable_customer(state: &AppState, staff: &Subject, id: Uuid, reason: &str) -> Result<Account> {
     let account = customer(state, staff, id).await?;
-    Ok(state.auth.disable(staff, account.id, reason).await?)
+    Ok(state.auth.disable(staff, account.id.into(), reason).await?)
 }
 
 /// Enables a disabled customer's account.
 #[tracing::instrument(skip_all, fields(user_id = %id))]
 pub(crate) async fn enable_customer(state: &AppState, staff: &Subject, id: Uuid) -> Result<Account> {
     let account = customer(state, staff, id).await?;
-    Ok(state.auth.enable(staff, account.id).await?)
+    Ok(state.auth.enable(staff, account.id.into()).await?)
 }
 
 /// An order with its timeline and its payment (with refunds), read at once.

@@ -251,5 +251,5 @@ pub(super) async fn order(
     let (OrderDetail { order, user_id, timeline: transitions }, payment) =
         back_office::order(&state, caller.subject(), id).await?;
     let timeline = timeline(&transitions, payment.as_ref());
-    Ok(Json(StaffOrder { order, user_id, payment, timeline }))
+    Ok(Json(StaffOrder { order, user_id: user_id.into(), payment, timeline }))
 }

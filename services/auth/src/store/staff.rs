@@ -28,7 +28,7 @@ struct AccountRow {
 impl From<AccountRow> for Account {
     fn from(row: AccountRow) -> Self {
         Account {
-            id: row.id,
+            id: row.id.into(),
             email: row.email,
             role: row.role,
             email_verified: row.email_verified,

@@ -61,7 +61,7 @@ async fn quote(
         .map(|l| QuoteLine { sku: l.sku.clone(), quantity: l.quantity, unit_price_minor: l.unit_price_minor })
         .collect();
     let user_id = match owner {
-        Owner::User(id) => Some(*id),
+        Owner::User(id) => Some((*id).into()),
         Owner::Guest(_) => None,
     };
     let request = QuoteRequest { code: code.to_owned(), user_id, lines };
@@ -136,7 +136,7 @@ pub(crate) async fn of_user(state: &AppState, user_id: uuid::Uuid) -> Result<Use
         .into_iter()
         .map(|l| CartLine { sku: l.sku, quantity: l.quantity, price_at_add_minor: l.price_at_add })
         .collect();
-    Ok(UserCart { user_id, lines, discount_code: stored.discount_code })
+    Ok(UserCart { user_id: user_id.into(), lines, discount_code: stored.discount_code })
 }
 
 /// Empties the cart.

@@ -34,7 +34,7 @@ impl Cms {
     /// unreachable media service a 503.
     pub async fn render(&self, draft: &Draft) -> Result<Vec<RenderedBlock>> {
         let ids = draft.media_ids();
-        let media: HashMap<_, _> = self.media.find(&ids).await?.into_iter().map(|m| (m.media_id, m)).collect();
+        let media: HashMap<_, _> = self.media.find(&ids).await?.into_iter().map(|m| (m.media_id.uuid(), m)).collect();
         let mut errors = FieldErrors::default();
         let rendered = draft.render(&media, &mut errors);
         errors.finish()?;

@@ -27,7 +27,7 @@ pub(super) fn router(state: AppState) -> Router {
 }
 
 fn wire(row: ReservationRow) -> Reservation {
-    Reservation { id: row.id, status: row.status, lines: row.lines.0, expires_at: row.expires_at }
+    Reservation { id: row.id.into(), status: row.status, lines: row.lines.0, expires_at: row.expires_at }
 }
 
 /// `POST /internal/reservations`: 201 when newly held, 200 when replayed, 409 `out_of_stock`
@@ -37,7 +37,7 @@ async fn reserve(State(state): State<AppState>, caller: Caller, Json(body): Json
     let lines = normalize_lines(&mut errors, &body.lines);
     errors.finish()?;
     let hold = body.hold_secs.map_or(state.hold_secs, |s| s.clamp(1, 24 * 3600) as f64);
-    Ok(match stock::reserve(&state.pool, body.id, &lines, hold, caller.service()).await? {
+    Ok(match stock::reserve(&state.pool, body.id.into(), &lines, hold, caller.service()).await? {
         Reserve::Created(row) => (StatusCode::CREATED, Json(wire(row))).into_response(),
         Reserve::Replayed(row) => (StatusCode::OK, Json(wire(row))).into_response(),
     })

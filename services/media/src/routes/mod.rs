@@ -64,7 +64,7 @@ async fn internal_media(
         .map(|media| {
             let body = body_of(&state.objects, media);
             MediaInfo {
-                media_id: body.media_id,
+                media_id: body.media_id.into(),
                 url: body.url,
                 variants: body.variants,
                 webp: body.webp,

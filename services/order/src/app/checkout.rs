@@ -187,7 +187,7 @@ struct Gathered<'a> {
 /// Holds every line's stock under the order's id (idempotent by it).
 async fn reserve(state: &AppState, order_id: Uuid, cart: &contracts::cart::UserCart) -> Result<()> {
     let request = ReserveRequest {
-        id: order_id,
+        id: order_id.into(),
         lines: cart.lines.iter().map(|l| Line { sku: l.sku.clone(), quantity: l.quantity }).collect(),
         // Held a little beyond the payment deadline: the order decides expiry and releases it.
         hold_secs: Some(state.payment_window.as_secs() + 300),

@@ -75,7 +75,7 @@ async fn quote(State(state): State<AppState>, Json(request): Json<QuoteRequest>)
     let code = request.code.trim().to_ascii_uppercase();
     let lines: &[PricedLine] = &request.lines;
     let subtotal = totals(lines, None, "", &crate::domain::Pricing::none()).subtotal_minor;
-    let checked = store::discounts::quote(&state.pool, &code, request.user_id, subtotal).await?;
+    let checked = store::discounts::quote(&state.pool, &code, request.user_id.map(Into::into), subtotal).await?;
     let (discount, refusal) = match checked {
         Ok(discount) => (Some(discount), None),
         Err(refusal) => (None, Some(refusal.public())),

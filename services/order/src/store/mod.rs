@@ -455,8 +455,8 @@ pub(crate) async fn summary(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<cont
             .fetch_optional(pool)
             .await?;
     Ok(row.map(|(id, user_id, number, status, total_minor, currency)| contracts::order::OrderSummary {
-        id,
-        user_id,
+        id: id.into(),
+        user_id: user_id.into(),
         number,
         status,
         total_minor,

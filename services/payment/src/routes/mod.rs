@@ -106,7 +106,7 @@ async fn create_payment(
     service_kit::idempotency::key(&headers)?;
     let order = state.orders.order(body.order_id).await?.filter(|o| o.user_id == user_id).ok_or(ApiError::NotFound)?;
     // An existing intent is shown (a retry, also after success); the provider is not asked again.
-    if let Some(payment) = store::find_for_order(&state.pool, order.id).await? {
+    if let Some(payment) = store::find_for_order(&state.pool, order.id.into()).await? {
         return Ok((StatusCode::OK, Json(payment)).into_response());
     }
     if order.status != OrderStatus::AwaitingPayment {
@@ -114,21 +114,21 @@ async fn create_payment(
     }
     // Starting to pay moves the order's deadline from the short unpaid hold to the payment
     // window; an order that expired meanwhile is not paid.
-    let order = state.orders.payment_started(order.id).await?.ok_or(ApiError::NotFound)?;
+    let order = state.orders.payment_started(order.id.into()).await?.ok_or(ApiError::NotFound)?;
     if order.status != OrderStatus::AwaitingPayment {
         return Err(ApiError::InvalidTransition(format!("order {} is {}", order.number, order.status)));
     }
     // The provider's own idempotency key is the order's: however often this races or is
     // retried, the provider makes one intent, and the unique order id keeps one record of it.
     let request = IntentRequest {
-        order_id: order.id,
+        order_id: order.id.into(),
         amount_minor: order.total_minor,
         currency: order.currency,
         idempotency_key: format!("order-{}", order.id),
     };
     let made = state.provider.create_intent(&request).await?;
     let intent = NewIntent {
-        order_id: order.id,
+        order_id: order.id.into(),
         user_id,
         provider: state.provider.name(),
         provider_intent_id: &made.id,

@@ -267,7 +267,7 @@ pub(crate) async fn record_for_order(
     let refunds = refunds
         .into_iter()
         .map(|r| contracts::payment::RefundRecord {
-            refund_id: r.refund_id,
+            refund_id: r.refund_id.into(),
             amount_minor: r.amount_minor,
             reason: r.reason,
             status: r.status,
@@ -278,7 +278,7 @@ pub(crate) async fn record_for_order(
         })
         .collect();
     Ok(Some(contracts::payment::PaymentRecord {
-        payment_id: p.payment_id,
+        payment_id: p.payment_id.into(),
         provider: p.provider,
         status: p.status,
         amount_minor: p.amount_minor,

@@ -93,7 +93,13 @@ async fn categories(State(state): State<AppState>) -> Result<Json<Categories>> {
     let items = store::categories(&state.pool)
         .await?
         .into_iter()
-        .map(|c| CategoryEntry { id: c.id, parent_id: c.parent_id, slug: c.slug, name: c.name, position: c.position })
+        .map(|c| CategoryEntry {
+            id: c.id.into(),
+            parent_id: c.parent_id.map(Into::into),
+            slug: c.slug,
+            name: c.name,
+            position: c.position,
+        })
         .collect();
     Ok(Json(Categories { items }))
 }

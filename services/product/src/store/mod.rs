@@ -338,7 +338,7 @@ pub(crate) async fn variants_by_sku(pool: &PgPool, skus: &[Sku]) -> sqlx::Result
         .into_iter()
         .map(|r| contracts::product::VariantInfo {
             sku: r.sku,
-            product_id: r.product_id,
+            product_id: r.product_id.into(),
             slug: r.slug,
             title: r.title,
             price_minor: r.price_minor,

@@ -43,7 +43,7 @@ const COLUMNS: &str = "p.id, p.version, p.status, p.slug, p.title, p.brand, p.de
 
 fn document(row: Row) -> SearchDocument {
     SearchDocument {
-        product_id: row.id,
+        product_id: row.id.into(),
         version: row.version,
         status: row.status,
         slug: row.slug,
@@ -51,12 +51,12 @@ fn document(row: Row) -> SearchDocument {
         brand: row.brand,
         description: row.description,
         attributes: row.attributes.0,
-        image: row.image,
+        image: row.image.map(Into::into),
         image_url: row.image_url,
         price_min_minor: row.price_min_minor,
         price_max_minor: row.price_max_minor,
         currency: row.currency,
-        category_ids: row.category_ids,
+        category_ids: row.category_ids.into_iter().map(Into::into).collect(),
         variants: row.variants.0,
         created_at: row.created_at,
     }

@@ -68,13 +68,13 @@ pub(crate) async fn search(state: &AppState, request: SearchRequest) -> Result<(
                     }
                     Hit {
                         in_stock: in_stock(&document),
-                        product_id: document.product_id,
+                        product_id: document.product_id.into(),
                         slug: document.slug,
                         title: document.title,
                         price_min_minor: document.price_min_minor,
                         price_max_minor: document.price_max_minor,
                         currency: document.currency,
-                        image: document.image,
+                        image: document.image.map(Into::into),
                         image_url: document.image_url,
                         highlights,
                     }

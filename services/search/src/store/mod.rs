@@ -10,7 +10,7 @@
 
 pub mod query;
 
-use contracts::types::{ProductStatus, Sku};
+use contracts::types::{CategoryId, ProductStatus, Sku};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -107,7 +107,7 @@ const IMAGE: &str = "image";
 #[derive(Clone, Debug, Default)]
 pub struct Categories {
     pub entries: Vec<CategoryEntry>,
-    by_id: HashMap<Uuid, usize>,
+    by_id: HashMap<CategoryId, usize>,
 }
 
 impl Categories {
@@ -116,7 +116,7 @@ impl Categories {
         Self { entries, by_id }
     }
 
-    pub fn get(&self, id: Uuid) -> Option<&CategoryEntry> {
+    pub fn get(&self, id: CategoryId) -> Option<&CategoryEntry> {
         self.by_id.get(&id).map(|i| &self.entries[*i])
     }
 
@@ -125,14 +125,14 @@ impl Categories {
     }
 
     /// `id`'s children, by position then name.
-    pub fn children(&self, id: Option<Uuid>) -> Vec<&CategoryEntry> {
+    pub fn children(&self, id: Option<CategoryId>) -> Vec<&CategoryEntry> {
         let mut kids: Vec<&CategoryEntry> = self.entries.iter().filter(|c| c.parent_id == id).collect();
         kids.sort_by(|a, b| (a.position, &a.name).cmp(&(b.position, &b.name)));
         kids
     }
 
     /// `id` and every category below it.
-    pub fn subtree(&self, id: Uuid) -> Vec<Uuid> {
+    pub fn subtree(&self, id: CategoryId) -> Vec<CategoryId> {
         let mut out = vec![id];
         let mut at = 0;
         while at < out.len() {
@@ -147,7 +147,7 @@ impl Categories {
     }
 
     /// The path from `id` up to its root (itself first).
-    pub fn ancestors(&self, id: Uuid) -> Vec<Uuid> {
+    pub fn ancestors(&self, id: CategoryId) -> Vec<CategoryId> {
         let mut out = Vec::new();
         let mut at = Some(id);
         while let Some(id) = at {
@@ -318,11 +318,11 @@ impl SearchIndex {
         let mut w = self.writer.lock().expect("writer lock");
         let searcher = self.searcher();
         let id = document.product_id;
-        let held = self.held_product(&w, &searcher, id)?;
+        let held = self.held_product(&w, &searcher, id.into())?;
         // The image URL search holds from the media service's own events wins over the
         // catalog's copy (which may not have caught up yet).
         if let Some(image) = document.image
-            && let Some(url) = self.image_url_of(&w, &searcher, image)?
+            && let Some(url) = self.image_url_of(&w, &searcher, image.into())?
         {
             document.image_url = url;
         }
@@ -339,9 +339,9 @@ impl SearchIndex {
             let skus: Vec<Sku> = document.variants.iter().map(|v| v.sku.clone()).collect();
             let stock = self.stock_marks_of(&w, &searcher, &skus)?;
             merge_marks(&mut document, &stock);
-            self.put_product(&mut w, id, Some(document))?;
+            self.put_product(&mut w, id.into(), Some(document))?;
         } else if held.is_some() {
-            self.put_product(&mut w, id, None)?;
+            self.put_product(&mut w, id.into(), None)?;
         } else {
             return Ok(false);
         }
@@ -364,8 +364,8 @@ impl SearchIndex {
     pub fn refresh_categories(&self, entries: Vec<CategoryEntry>, category: Uuid) -> Result<usize, IndexError> {
         let mut w = self.writer.lock().expect("writer lock");
         let old = self.categories();
-        let mut changed: Vec<Uuid> = entries.iter().filter(|c| old.get(c.id) != Some(*c)).map(|c| c.id).collect();
-        changed.push(category);
+        let mut changed: Vec<CategoryId> = entries.iter().filter(|c| old.get(c.id) != Some(*c)).map(|c| c.id).collect();
+        changed.push(category.into());
         self.set_categories(entries)?;
         let new = self.categories();
         let mut touched: HashSet<String> = HashSet::new();
@@ -388,7 +388,7 @@ impl SearchIndex {
         let mut documents: HashMap<Uuid, Option<SearchDocument>> = HashMap::new();
         for (_, address) in searcher.search(&query, &TopDocs::with_limit(count.max(1)).order_by_score())? {
             let document = self.stored(&searcher, address)?;
-            documents.insert(document.product_id, Some(document));
+            documents.insert(document.product_id.into(), Some(document));
         }
         // What this batch wrote counts over what is committed.
         for (id, pending) in &w.products {
@@ -430,12 +430,12 @@ impl SearchIndex {
                 .first(&searcher, Term::from_field_text(self.fields.sku, mark.sku.as_str()))?
                 .map(|(_, d)| d)
                 // Written out in this batch: the committed copy is stale.
-                .filter(|d| !w.products.contains_key(&d.product_id)),
+                .filter(|d| !w.products.contains_key(&d.product_id.uuid())),
         };
         if let Some(mut document) = product {
             let marks = HashMap::from([(mark.sku.clone(), mark)]);
             merge_marks(&mut document, &marks);
-            self.put_product(&mut w, document.product_id, Some(document))?;
+            self.put_product(&mut w, document.product_id.into(), Some(document))?;
         }
         Ok(true)
     }
@@ -457,12 +457,12 @@ impl SearchIndex {
         let mut showing: HashMap<Uuid, SearchDocument> = HashMap::new();
         for (_, address) in searcher.search(&query, &TopDocs::with_limit(10_000).order_by_score())? {
             let document = self.stored(&searcher, address)?;
-            if !w.products.contains_key(&document.product_id) {
-                showing.insert(document.product_id, document);
+            if !w.products.contains_key(&document.product_id.uuid()) {
+                showing.insert(document.product_id.into(), document);
             }
         }
-        for document in w.products.values().flatten().filter(|d| d.image == Some(media)) {
-            showing.insert(document.product_id, document.clone());
+        for document in w.products.values().flatten().filter(|d| d.image == Some(media.into())) {
+            showing.insert(document.product_id.into(), document.clone());
         }
         let count = showing.len();
         for (id, mut document) in showing {

@@ -46,7 +46,7 @@ async fn contact(State(pool): State<PgPool>, Path(user_id): Path<String>) -> Res
     let user_id = id(&user_id, ApiError::ProfileNotFound)?;
     let profile = store::find_profile(&pool, user_id).await?.ok_or(ApiError::ProfileNotFound)?;
     Ok(Json(Contact {
-        user_id,
+        user_id: user_id.into(),
         email: profile.email,
         email_verified: profile.email_verified,
         phone: profile.phone,

@@ -136,7 +136,7 @@ impl Walk<'_> {
                 spec.name,
                 String::from_utf8_lossy(&healthy.stderr)
             );
-            let nowhere = format!("127.0.0.1:{}", testkit::unused_port());
+            let nowhere = format!("127.0.0.1:{}", crate::dev::ports::unreserved_port()?);
             ensure!(!probe(&nowhere)?.status.success(), "{} healthcheck passes with nothing listening", spec.name);
         }
         eprintln!(
