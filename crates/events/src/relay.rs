@@ -164,7 +164,7 @@ impl Relay {
                 .query_async(redis)
                 .await;
             if let Err(error) = trimmed {
-                tracing::warn!(%error, domain, "the stream could not be trimmed by age; its MAXLEN still bounds it");
+                tracing::warn!(error = %observability::Chain(&error), domain, "the stream could not be trimmed by age; its MAXLEN still bounds it");
             }
         }
     }
@@ -209,7 +209,7 @@ impl Relay {
                     Err(RelayError::Stopped) => return,
                     Err(error) => {
                         self.metrics.relay_failures.with_label_values(&[&self.config.producer]).inc();
-                        tracing::warn!(%error, retry_in = ?backoff, "relay batch failed; rows stay in the outbox");
+                        tracing::warn!(error = %observability::Chain(&error), retry_in = ?backoff, "relay batch failed; rows stay in the outbox");
                         tokio::select! {
                             _ = shutdown.changed() => break,
                             _ = tokio::time::sleep(backoff) => {}
@@ -221,7 +221,7 @@ impl Relay {
                 self.update_backlog().await;
                 if last_prune.is_none_or(|at| at.elapsed() > Duration::from_secs(60)) {
                     if let Err(error) = self.prune().await {
-                        tracing::warn!(%error, "pruning the outbox failed");
+                        tracing::warn!(error = %observability::Chain(&error), "pruning the outbox failed");
                     }
                     last_prune = Some(Instant::now());
                 }

@@ -69,7 +69,9 @@ impl Wake {
             match pass().await {
                 Ok(n) if n >= batch => continue,
                 Ok(_) => {}
-                Err(error) => tracing::warn!(%error, channel = %self.channel, "queue pass failed"),
+                Err(error) => {
+                    tracing::warn!(error = %observability::Chain(&error), channel = %self.channel, "queue pass failed")
+                }
             }
             if !self.wait(&mut shutdown).await {
                 break;

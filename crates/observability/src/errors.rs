@@ -40,7 +40,7 @@ pub fn init(service: &'static str, dsn: &str, environment: Option<String>) -> Op
     let dsn: sentry::types::Dsn = match dsn.parse() {
         Ok(dsn) => dsn,
         Err(error) => {
-            tracing::error!(%error, "SENTRY_DSN is not a DSN: errors are not reported");
+            tracing::error!(error = %crate::Chain(&error), "SENTRY_DSN is not a DSN: errors are not reported");
             return None;
         }
     };
@@ -123,7 +123,7 @@ impl HttpTransport {
             let spawned =
                 std::thread::Builder::new().name("error-reports".into()).spawn(move || deliver(&url, &auth, receiver));
             if let Err(error) = spawned {
-                tracing::error!(%error, "cannot start the error-report thread");
+                tracing::error!(error = %crate::Chain(&error), "cannot start the error-report thread");
             }
         }
         Self { sender: Mutex::new(Some(sender)) }
@@ -161,7 +161,9 @@ fn deliver(url: &str, auth: &str, receiver: Receiver<Message>) {
                         status = response.status().as_u16(),
                         "the error-report endpoint refused a report"
                     ),
-                    Err(error) => tracing::warn!(%error, "cannot reach the error-report endpoint"),
+                    Err(error) => {
+                        tracing::warn!(error = %crate::Chain(&error), "cannot reach the error-report endpoint")
+                    }
                 }
             }
             Message::Flush(done) => {

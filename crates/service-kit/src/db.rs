@@ -64,7 +64,7 @@ pub async fn connect(config: &DatabaseConfig, migrator: Option<&Migrator>) -> Re
         match pool_options.clone().connect_with(options.clone()).await {
             Ok(pool) => break pool,
             Err(error) if tokio::time::Instant::now() < deadline => {
-                tracing::warn!(%error, "database not reachable yet, retrying");
+                tracing::warn!(error = %problem::Chain(&error), "database not reachable yet, retrying");
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
             Err(error) => return Err(DbError::Connect(error)),

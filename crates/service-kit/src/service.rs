@@ -197,7 +197,7 @@ where
         let app = match start().await {
             Ok(app) => app,
             Err(error) => {
-                tracing::error!(%error, "cannot start");
+                tracing::error!(error = %problem::Chain(&error), "cannot start");
                 eprintln!("{service}: cannot start: {error}");
                 return ExitCode::FAILURE;
             }
@@ -209,7 +209,7 @@ where
                 ExitCode::SUCCESS
             }
             Err(error) => {
-                tracing::error!(%error, "server failed");
+                tracing::error!(error = %problem::Chain(&error), "server failed");
                 ExitCode::FAILURE
             }
         }

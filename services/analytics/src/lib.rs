@@ -56,7 +56,7 @@ pub async fn build_with(
             match sweep_retention(&pool, settings.clock.now().date_naive(), settings.retention_days).await {
                 Ok(0) => {}
                 Ok(days) => tracing::info!(days, "old tracking days dropped"),
-                Err(error) => tracing::warn!(%error, "dropping old tracking days failed"),
+                Err(error) => tracing::warn!(error = %service_kit::Chain(&error), "dropping old tracking days failed"),
             }
         }
     });

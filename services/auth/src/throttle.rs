@@ -119,7 +119,7 @@ impl Throttle {
             }
             Ok(_) => None,
             Err(error) => {
-                tracing::warn!(%error, "sign-in throttle unavailable");
+                tracing::warn!(error = %service_kit::Chain(&error), "sign-in throttle unavailable");
                 None
             }
         }
@@ -154,7 +154,7 @@ impl Throttle {
         let mut redis = self.redis.clone();
         let cleared: redis::RedisResult<()> = redis::cmd("DEL").arg(&keys).query_async(&mut redis).await;
         if let Err(error) = cleared {
-            tracing::warn!(%error, "sign-in throttle unavailable");
+            tracing::warn!(error = %service_kit::Chain(&error), "sign-in throttle unavailable");
         }
     }
 
@@ -162,7 +162,7 @@ impl Throttle {
         let mut redis = self.redis.clone();
         let result: redis::RedisResult<i64> = redis::cmd("DECR").arg(key).query_async(&mut redis).await;
         if let Err(error) = result {
-            tracing::warn!(%error, "sign-in throttle unavailable");
+            tracing::warn!(error = %service_kit::Chain(&error), "sign-in throttle unavailable");
         }
     }
 
@@ -177,7 +177,7 @@ impl Throttle {
             Ok(0) => Ok(()),
             Ok(retry_after) => Err(Duration::from_secs(retry_after)),
             Err(error) => {
-                tracing::warn!(%error, "sign-in throttle unavailable; attempt not counted");
+                tracing::warn!(error = %service_kit::Chain(&error), "sign-in throttle unavailable; attempt not counted");
                 Ok(())
             }
         }

@@ -88,7 +88,7 @@ impl JwksCache {
                 true
             }
             Err(error) => {
-                tracing::warn!(%error, "cannot fetch auth's JWKS");
+                tracing::warn!(error = %service_kit::Chain(&error), "cannot fetch auth's JWKS");
                 false
             }
         }

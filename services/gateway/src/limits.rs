@@ -261,7 +261,7 @@ impl Gate {
                     return if decision.allowed { Verdict::Allowed(decision) } else { Verdict::Limited(decision) };
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "Redis unavailable: local limiter for the next second");
+                    tracing::warn!(error = %service_kit::Chain(&error), "Redis unavailable: local limiter for the next second");
                     self.redis_down_until.store(now_ms() + 1_000, Ordering::Relaxed);
                 }
             }

@@ -67,7 +67,7 @@ impl Handler for Reservations {
                 Ok(_) => Ok(Handled::Applied),
                 // Releasing a sale, or an order without a reservation here (it holds no stock).
                 Err(error @ (ApiError::ReservationConflict | ApiError::ReservationNotFound)) => {
-                    tracing::warn!(%error, event_type = %event.event_type, "order event for a reservation in another state");
+                    tracing::warn!(error = %service_kit::Chain(&error), event_type = %event.event_type, "order event for a reservation in another state");
                     Ok(Handled::Ignored)
                 }
                 Err(other) => Err(failed(other)),
@@ -95,7 +95,9 @@ pub(crate) async fn start(
             match stock::sweep_orphans(&pool, orphan_grace.as_secs_f64()).await {
                 Ok(0) => {}
                 Ok(released) => tracing::info!(released, "orphaned reservations released"),
-                Err(error) => tracing::error!(%error, "sweeping orphaned reservations failed"),
+                Err(error) => {
+                    tracing::error!(error = %service_kit::Chain(&error), "sweeping orphaned reservations failed")
+                }
             }
         }
     });

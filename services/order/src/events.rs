@@ -168,15 +168,17 @@ pub async fn start(
             match expire_overdue(&pool).await {
                 Ok(0) => {}
                 Ok(expired) => tracing::info!(expired, "unpaid orders expired"),
-                Err(error) => tracing::error!(%error, "expiring orders failed"),
+                Err(error) => tracing::error!(error = %service_kit::Chain(&error), "expiring orders failed"),
             }
             if let Err(error) = store::prune_keys(&pool).await {
-                tracing::error!(%error, "pruning idempotency keys failed");
+                tracing::error!(error = %service_kit::Chain(&error), "pruning idempotency keys failed");
             }
             match crate::app::discounts::release_orphans(&pool, orphan_grace).await {
                 Ok(0) => {}
                 Ok(released) => tracing::info!(released, "discount uses of checkouts that never finished given back"),
-                Err(error) => tracing::error!(%error, "giving back orphaned discount uses failed"),
+                Err(error) => {
+                    tracing::error!(error = %service_kit::Chain(&error), "giving back orphaned discount uses failed")
+                }
             }
         }
     });

@@ -66,14 +66,16 @@ impl Handler for EndedOrders {
                     reconcile::spawn_refund(self.pool.clone(), Arc::clone(&self.provider), refund_id)
                 }
                 Ok(None) => {}
-                Err(error) => tracing::warn!(%error, "the automatic refund is left to reconciliation"),
+                Err(error) => {
+                    tracing::warn!(error = %service_kit::Chain(&error), "the automatic refund is left to reconciliation")
+                }
             }
             // A cancelled payment's intent is cancelled at the provider too, so the shopper can
             // no longer pay an order that ended (reconciliation retries what fails here).
             if let Ok(Some(intent_id)) = store::intent_to_cancel(&self.pool, order_id).await
                 && let Err(error) = reconcile::cancel_at_provider(&self.pool, self.provider.as_ref(), &intent_id).await
             {
-                tracing::warn!(%intent_id, %error, "the intent is left to reconciliation to cancel");
+                tracing::warn!(%intent_id, error = %service_kit::Chain(&error), "the intent is left to reconciliation to cancel");
             }
         })
     }
@@ -99,7 +101,7 @@ pub(crate) async fn start(
             match reconcile::reconcile(&pool, provider.as_ref(), after).await {
                 Ok(done) if done == reconcile::Reconciled::default() => {}
                 Ok(done) => tracing::info!(?done, "reconciliation round"),
-                Err(error) => tracing::error!(%error, "reconciliation failed"),
+                Err(error) => tracing::error!(error = %service_kit::Chain(&error), "reconciliation failed"),
             }
         }
     });

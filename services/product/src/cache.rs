@@ -88,7 +88,7 @@ impl Cache {
         match result {
             Ok((generation, raw)) => Lookup { generation: Some(generation), hit: raw.and_then(Cached::decode) },
             Err(error) => {
-                tracing::warn!(%error, "catalog cache unavailable; reading the database");
+                tracing::warn!(error = %service_kit::Chain(&error), "catalog cache unavailable; reading the database");
                 Lookup { generation: None, hit: None }
             }
         }
@@ -107,7 +107,7 @@ impl Cache {
             .query_async(&mut redis)
             .await;
         if let Err(error) = result {
-            tracing::warn!(%error, "catalog cache write failed");
+            tracing::warn!(error = %service_kit::Chain(&error), "catalog cache write failed");
         }
     }
 
@@ -121,7 +121,7 @@ impl Cache {
         let result: redis::RedisResult<i64> =
             redis::cmd("INCR").arg(&self.generation_key).query_async(&mut redis).await;
         if let Err(error) = result {
-            tracing::error!(%error, "catalog cache invalidation failed; entries expire within their TTL");
+            tracing::error!(error = %service_kit::Chain(&error), "catalog cache invalidation failed; entries expire within their TTL");
         }
     }
 }

@@ -117,7 +117,9 @@ impl Consumer {
             }
             Applied::Failed(error) => {
                 self.count(&event_type, "failed");
-                span.in_scope(|| tracing::warn!(deliveries, error = %error, "event handler failed"));
+                span.in_scope(
+                    || tracing::warn!(deliveries, error = %observability::Chain(&error), "event handler failed"),
+                );
                 if deliveries >= self.config.max_deliveries {
                     let shown = Some(envelope.redacted());
                     return self.dead_letter(stream, &message, &event_type, raw.as_deref(), &error.0, shown).await;

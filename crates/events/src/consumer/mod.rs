@@ -313,12 +313,12 @@ impl Consumer {
                         // again; the stream starts over, so reading from its beginning is right.
                         tracing::warn!(group = %self.config.group, "consumer group missing; creating it again");
                         if let Err(error) = self.ensure_groups().await {
-                            tracing::warn!(%error, "cannot create the consumer group");
+                            tracing::warn!(error = %observability::Chain(&error), "cannot create the consumer group");
                             tokio::time::sleep(backoff).await;
                         }
                     }
                     Err(error) => {
-                        tracing::warn!(group = %self.config.group, %error, retry_in = ?backoff, "consumer step failed");
+                        tracing::warn!(group = %self.config.group, error = %observability::Chain(&error), retry_in = ?backoff, "consumer step failed");
                         tokio::time::sleep(backoff).await;
                         backoff = (backoff * 2).min(Duration::from_secs(5));
                     }
@@ -349,7 +349,7 @@ impl Consumer {
         if let apply::Applier::Idempotent { handler } = &self.applier
             && let Err(error) = handler.flush().await
         {
-            tracing::warn!(group = %self.config.group, %error, entries = applied.len(), "flush failed; the entries will be applied again");
+            tracing::warn!(group = %self.config.group, error = %observability::Chain(&error), entries = applied.len(), "flush failed; the entries will be applied again");
             return Ok(());
         }
         for (stream, id) in &applied {

@@ -48,7 +48,7 @@ impl Consumer {
                     // A pending entry deleted from the stream comes back without fields, which
                     // does not parse: there is nothing left to apply, and it must not wedge us.
                     Err(error) => {
-                        tracing::warn!(group = %self.config.group, %stream, id = %entry.id, %error, "unreadable pending entry acknowledged");
+                        tracing::warn!(group = %self.config.group, %stream, id = %entry.id, error = %observability::Chain(&error), "unreadable pending entry acknowledged");
                         None
                     }
                 };

@@ -101,7 +101,7 @@ impl Accounts {
         match self.vault.open(&sealed, &token_context(token_ref)) {
             Ok(token) => Ok(String::from_utf8(token).ok()),
             Err(error) => {
-                tracing::error!(%error, "a sealed one-time token cannot be opened");
+                tracing::error!(error = %service_kit::Chain(&error), "a sealed one-time token cannot be opened");
                 Ok(None)
             }
         }

@@ -246,10 +246,10 @@ impl KeyRing {
                     _ = stop.changed() => break,
                     _ = tokio::time::sleep(self.policy.reload_every) => {
                         if let Err(error) = self.reload().await {
-                            tracing::warn!(%error, "reloading the key ring failed; keeping the keys in memory");
+                            tracing::warn!(error = %service_kit::Chain(&error), "reloading the key ring failed; keeping the keys in memory");
                         }
                         if let Err(error) = self.prune().await {
-                            tracing::warn!(%error, "pruning the key ring failed");
+                            tracing::warn!(error = %service_kit::Chain(&error), "pruning the key ring failed");
                         }
                     }
                 }

@@ -297,7 +297,7 @@ pub(crate) fn spawn_pruner(pool: PgPool, mut stop: tokio::sync::watch::Receiver<
                 _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {
                     match prune_now(&pool).await {
                         Ok(deleted) => tracing::info!(deleted, "ended sessions and spent one-time tokens pruned"),
-                        Err(error) => tracing::warn!(%error, "pruning sessions failed"),
+                        Err(error) => tracing::warn!(error = %service_kit::Chain(&error), "pruning sessions failed"),
                     }
                 }
             }

@@ -55,7 +55,7 @@ pub(crate) async fn relay(proxy: &Proxy, route: &Route, outbound: Outbound) -> R
             }
             Ok(Err(error)) if error.is_connect() => {
                 probe.failure("connect");
-                tracing::warn!(upstream = route.upstream, instance = %instance.base, %error, "upstream unreachable");
+                tracing::warn!(upstream = route.upstream, instance = %instance.base, error = %service_kit::Chain(&error), "upstream unreachable");
                 if replayable && tried.is_none() {
                     tried = Some(index);
                     continue;
@@ -68,7 +68,7 @@ pub(crate) async fn relay(proxy: &Proxy, route: &Route, outbound: Outbound) -> R
                     return Err(ApiError::PayloadTooLarge);
                 }
                 probe.failure("transport");
-                tracing::warn!(upstream = route.upstream, %error, "upstream failed");
+                tracing::warn!(upstream = route.upstream, error = %service_kit::Chain(&error), "upstream failed");
                 return Err(ApiError::BadGateway);
             }
             Ok(Ok(response)) => {

@@ -98,7 +98,7 @@ pub(crate) async fn complete(state: &AppState, created_by: &str, id: Uuid) -> Re
     let completed = record(state, &upload, media).await?;
     // The raw upload is no longer needed; if this fails it is only garbage in `uploads/`.
     if let Err(error) = state.objects.delete(&upload.raw_key).await {
-        tracing::warn!(%error, key = %upload.raw_key, "the raw upload could not be deleted");
+        tracing::warn!(error = %service_kit::Chain(&error), key = %upload.raw_key, "the raw upload could not be deleted");
     }
     Ok(completed)
 }

@@ -71,7 +71,7 @@ impl Sender {
                     });
                     store::mark_attempt_failed(&mut conn, message.id, &error.to_string(), retry_at).await?;
                     self.sent.with_label_values(&labels(if retry { "retry" } else { "failed" })).inc();
-                    tracing::warn!(message_id = %message.id, attempts, %error, retry, "sending failed");
+                    tracing::warn!(message_id = %message.id, attempts, error = %service_kit::Chain(&error), retry, "sending failed");
                 }
             }
         }

@@ -58,7 +58,7 @@ pub async fn send_refund(pool: &PgPool, provider: &dyn Provider, refund_id: Uuid
 pub fn spawn_refund(pool: PgPool, provider: std::sync::Arc<dyn Provider>, refund_id: Uuid) {
     tokio::spawn(async move {
         if let Err(error) = send_refund(&pool, provider.as_ref(), refund_id).await {
-            tracing::warn!(%refund_id, %error, "a refund could not be sent yet; reconciliation retries it");
+            tracing::warn!(%refund_id, error = %service_kit::Chain(&error), "a refund could not be sent yet; reconciliation retries it");
         }
     });
 }
@@ -181,7 +181,7 @@ pub async fn reconcile(pool: &PgPool, provider: &dyn Provider, after: Duration) 
         let verdict = match provider.retrieve(&intent_id).await {
             Ok(verdict) => verdict,
             Err(error) => {
-                tracing::warn!(%intent_id, %error, "reconciliation could not ask the provider");
+                tracing::warn!(%intent_id, error = %service_kit::Chain(&error), "reconciliation could not ask the provider");
                 continue;
             }
         };
@@ -196,7 +196,9 @@ pub async fn reconcile(pool: &PgPool, provider: &dyn Provider, after: Duration) 
     for refund_id in store::stale_refunds(pool, after, 50).await? {
         match send_refund(pool, provider, refund_id).await {
             Ok(()) => done.refunds += 1,
-            Err(error) => tracing::warn!(%refund_id, %error, "a refund could not be sent again yet"),
+            Err(error) => {
+                tracing::warn!(%refund_id, error = %service_kit::Chain(&error), "a refund could not be sent again yet")
+            }
         }
     }
     Ok(done)

@@ -129,7 +129,9 @@ impl Sandbox {
             match sent {
                 Ok(response) if response.status().is_success() => return true,
                 Ok(response) => tracing::warn!(status = %response.status(), attempt, "sandbox webhook refused"),
-                Err(error) => tracing::warn!(%error, attempt, "sandbox webhook not delivered"),
+                Err(error) => {
+                    tracing::warn!(error = %service_kit::Chain(&error), attempt, "sandbox webhook not delivered")
+                }
             }
             tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))).await;
         }

@@ -203,7 +203,7 @@ async fn confirm(
         if !sandbox.post(&signed).await
             && let Err(error) = receive(&delivering, &signed.signature, &signed.body).await
         {
-            tracing::error!(%error, "the sandbox verdict could not be recorded");
+            tracing::error!(error = %service_kit::Chain(&error), "the sandbox verdict could not be recorded");
         }
     });
     Ok((StatusCode::ACCEPTED, Json(Processing { payment_id: id, status: PaymentStatus::Processing })).into_response())

@@ -88,7 +88,7 @@ pub(super) async fn refund(
     };
     // Sent now (again, for a replay still requested: the provider's idempotency key keeps it one).
     if let Err(error) = reconcile::send_refund(&state.pool, state.provider.as_ref(), refund_id).await {
-        tracing::warn!(%refund_id, %error, "a refund could not be sent yet; reconciliation retries it");
+        tracing::warn!(%refund_id, error = %service_kit::Chain(&error), "a refund could not be sent yet; reconciliation retries it");
     }
     let refund = store::refund(&state.pool, refund_id).await?.ok_or(ApiError::NotFound)?;
     let status = match (new, refund.status) {

@@ -63,7 +63,7 @@ async fn export(State(state): State<ExportState>, caller: Caller) -> Result<Resp
     let owners = async {
         service_kit::tokio::try_join!(state.orders.export(shopper), state.products.export_reviews(shopper)).map_err(
             |error| {
-                tracing::error!(%error, "an owner did not answer the export");
+                tracing::error!(error = %service_kit::Chain(&error), "an owner did not answer the export");
                 ApiError::Problem(Problem::new(
                     Code::UpstreamUnavailable,
                     "part of your data is not reachable; retry shortly",
