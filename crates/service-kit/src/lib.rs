@@ -15,6 +15,7 @@ pub mod db;
 pub mod env;
 mod event_wiring;
 pub mod fleet;
+pub mod fleet_service;
 pub mod headers;
 pub mod health;
 pub mod healthcheck;
@@ -30,6 +31,7 @@ pub use client::InternalClient;
 pub use clock::Clock;
 pub use config::{ConfigError, EnvReader, ServiceConfig, ShopEnv};
 pub use fleet::{SERVICES, ServiceSpec};
+pub use fleet_service::{FleetService, run_service};
 pub use problem::openapi as problem_schema;
 pub use problem::{
     Chain, Code, Constraint, FieldCode, FieldError, FieldErrors, Json, OptionalJson, Permission, Problem, Query,

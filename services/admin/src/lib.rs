@@ -26,6 +26,8 @@ pub use config::AdminConfig;
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::ADMIN;
 
+service_kit::fleet_service!(AdminConfig, AdminConfig::from_env);
+
 /// The OpenAPI description of the service's public routes (service paths, before `/api/v1`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     routes::openapi()

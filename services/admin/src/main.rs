@@ -3,5 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    service_kit::run_main(admin::SERVICE, || async { admin::build(admin::AdminConfig::from_env()?).await })
+    service_kit::run_service::<admin::Service>()
 }

@@ -24,6 +24,8 @@ pub use config::AnalyticsConfig;
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::ANALYTICS;
 
+service_kit::fleet_service!(AnalyticsConfig, AnalyticsConfig::from_env);
+
 /// The analytics schema's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/analytics");
 

@@ -3,7 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    service_kit::run_main(analytics::SERVICE, || async {
-        analytics::build(analytics::AnalyticsConfig::from_env()?).await
-    })
+    service_kit::run_service::<analytics::Service>()
 }

@@ -32,6 +32,8 @@ pub use config::AuthConfig;
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::AUTH;
 
+service_kit::fleet_service!(AuthConfig, AuthConfig::from_env);
+
 /// The auth schema's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/auth");
 

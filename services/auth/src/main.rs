@@ -4,7 +4,5 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    auth::cli::run(&args).unwrap_or_else(|| {
-        service_kit::run_main(auth::SERVICE, || async { auth::build(auth::AuthConfig::from_env()?).await })
-    })
+    auth::cli::run(&args).unwrap_or_else(service_kit::run_service::<auth::Service>)
 }

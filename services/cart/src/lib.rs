@@ -23,6 +23,8 @@ pub use config::CartConfig;
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::CART;
 
+service_kit::fleet_service!(CartConfig, CartConfig::from_env);
+
 /// The OpenAPI description of the service's public routes (service paths, before `/api/v1`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     routes::openapi()

@@ -25,6 +25,8 @@ pub use config::{CmsConfig, Revalidation};
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::CMS;
 
+service_kit::fleet_service!(CmsConfig, CmsConfig::from_env);
+
 /// The cms schema's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/cms");
 

@@ -3,5 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    service_kit::run_main(cms::SERVICE, || async { cms::build(cms::CmsConfig::from_env()?).await })
+    service_kit::run_service::<cms::Service>()
 }

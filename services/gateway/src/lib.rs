@@ -29,6 +29,8 @@ pub use config::GatewayConfig;
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::GATEWAY;
 
+service_kit::fleet_service!(GatewayConfig, GatewayConfig::from_env, {});
+
 /// Starts the gateway through the same context as every service (its JWKS refresher stops
 /// with it) and binds it. Its Redis is optional: without it, limits are per instance.
 pub async fn build(config: GatewayConfig) -> Result<Application, StartError> {

@@ -3,5 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    service_kit::run_main(gateway::SERVICE, || async { gateway::build(gateway::GatewayConfig::from_env()?).await })
+    service_kit::run_service::<gateway::Service>()
 }

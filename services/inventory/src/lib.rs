@@ -22,6 +22,8 @@ pub use config::InventoryConfig;
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::INVENTORY;
 
+service_kit::fleet_service!(InventoryConfig, InventoryConfig::from_env);
+
 /// The inventory's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/inventory");
 

@@ -4,9 +4,5 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    inventory::cli::run(&args).unwrap_or_else(|| {
-        service_kit::run_main(inventory::SERVICE, || async {
-            inventory::build(inventory::InventoryConfig::from_env()?).await
-        })
-    })
+    inventory::cli::run(&args).unwrap_or_else(service_kit::run_service::<inventory::Service>)
 }

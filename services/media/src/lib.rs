@@ -25,6 +25,8 @@ pub use config::{MediaConfig, S3Settings};
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::MEDIA;
 
+service_kit::fleet_service!(MediaConfig, MediaConfig::from_env);
+
 /// The media schema's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/media");
 

@@ -3,5 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    service_kit::run_main(media::SERVICE, || async { media::build(media::MediaConfig::from_env()?).await })
+    service_kit::run_service::<media::Service>()
 }

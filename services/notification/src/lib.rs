@@ -27,6 +27,8 @@ pub use config::NotificationConfig;
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::NOTIFICATION;
 
+service_kit::fleet_service!(NotificationConfig, NotificationConfig::from_env);
+
 /// The notifications schema's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/notification");
 

@@ -3,7 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    service_kit::run_main(notification::SERVICE, || async {
-        notification::build(notification::NotificationConfig::from_env()?).await
-    })
+    service_kit::run_service::<notification::Service>()
 }

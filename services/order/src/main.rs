@@ -1,5 +1,5 @@
 //! Runs the order service.
 
 fn main() -> std::process::ExitCode {
-    service_kit::run_main(order::SERVICE, || async { order::build(order::OrderConfig::from_env()?).await })
+    service_kit::run_service::<order::Service>()
 }

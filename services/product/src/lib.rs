@@ -23,6 +23,8 @@ pub use config::ProductConfig;
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::PRODUCT;
 
+service_kit::fleet_service!(ProductConfig, ProductConfig::from_env);
+
 /// The catalog's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/product");
 

@@ -4,7 +4,5 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    product::cli::run(&args).unwrap_or_else(|| {
-        service_kit::run_main(product::SERVICE, || async { product::build(product::ProductConfig::from_env()?).await })
-    })
+    product::cli::run(&args).unwrap_or_else(service_kit::run_service::<product::Service>)
 }

@@ -33,6 +33,8 @@ const REPLAY_WINDOW: Duration = Duration::from_secs(600);
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::SEARCH;
 
+service_kit::fleet_service!(SearchConfig, SearchConfig::from_env);
+
 /// The OpenAPI description of the service's public routes (service paths, before `/api/v1`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     routes::openapi()

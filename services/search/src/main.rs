@@ -3,5 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    service_kit::run_main(search::SERVICE, || async { search::build(search::SearchConfig::from_env()?).await })
+    service_kit::run_service::<search::Service>()
 }

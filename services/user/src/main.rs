@@ -3,5 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    service_kit::run_main(user::SERVICE, || async { user::build(user::config::from_env()?).await })
+    service_kit::run_service::<user::Service>()
 }

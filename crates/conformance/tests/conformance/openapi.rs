@@ -5,6 +5,7 @@
 //! `cargo xtask openapi` writes it), every operation must be routed by the route table to its
 //! own service, and every route-table entry of a built service must match an operation.
 
+use service_kit::FleetService;
 use std::path::{Path, PathBuf};
 
 use axum::http::Method;
@@ -19,24 +20,39 @@ fn document_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../services/gateway/openapi.json")
 }
 
-/// Every service's own description (service paths), as JSON.
+/// A service's own description (service paths) as JSON, under its name in the fleet table.
+fn document<S: FleetService>() -> (&'static str, Value) {
+    (S::NAME, serde_json::to_value(S::openapi()).expect("serializable"))
+}
+
+/// Every service's own description, from the services' types (the gateway describes none of
+/// its own: it serves the merged one).
 fn service_documents() -> Vec<(&'static str, Value)> {
-    let value = |document: utoipa::openapi::OpenApi| serde_json::to_value(document).expect("serializable");
     vec![
-        ("auth", value(auth::openapi())),
-        ("user", value(user::openapi())),
-        ("product", value(product::openapi())),
-        ("inventory", value(inventory::openapi())),
-        ("cart", value(cart::openapi())),
-        ("order", value(order::openapi())),
-        ("payment", value(payment::openapi())),
-        ("admin", value(admin::openapi())),
-        ("notification", value(notification::openapi())),
-        ("search", value(search::openapi())),
-        ("analytics", value(analytics::openapi())),
-        ("cms", value(cms::openapi())),
-        ("media", value(media::openapi())),
+        document::<auth::Service>(),
+        document::<user::Service>(),
+        document::<product::Service>(),
+        document::<inventory::Service>(),
+        document::<cart::Service>(),
+        document::<order::Service>(),
+        document::<payment::Service>(),
+        document::<admin::Service>(),
+        document::<notification::Service>(),
+        document::<search::Service>(),
+        document::<analytics::Service>(),
+        document::<cms::Service>(),
+        document::<media::Service>(),
     ]
+}
+
+#[test]
+fn the_fleet_table_names_exactly_the_services_types() {
+    let mut typed: Vec<&str> = service_documents().into_iter().map(|(name, _)| name).collect();
+    typed.push(<gateway::Service as FleetService>::NAME);
+    typed.sort_unstable();
+    let mut table: Vec<&str> = service_kit::SERVICES.iter().map(|s| s.name).collect();
+    table.sort_unstable();
+    assert_eq!(typed, table, "every row of the fleet table is a service type, and each type a row");
 }
 
 fn merged() -> Value {
