@@ -88,12 +88,9 @@ id! {
     /// An account's id (a shopper's or a staff member's).
     UserId: "an account";
     ProductId: "a product";
-    VariantId: "a product's variant";
     CategoryId: "a category";
-    ReviewId: "a product review";
     PaymentId: "a payment";
     RefundId: "a refund";
-    CartId: "a cart";
     MediaId: "an uploaded image";
 }
 

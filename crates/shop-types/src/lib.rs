@@ -24,7 +24,7 @@ mod sku;
 mod status;
 mod text;
 
-pub use id::{CartId, CategoryId, MediaId, OrderId, PaymentId, ProductId, RefundId, ReviewId, UserId, VariantId};
+pub use id::{CategoryId, MediaId, OrderId, PaymentId, ProductId, RefundId, UserId};
 pub use money::{Amount, Currency, CurrencyError, MAX_PRICE, Money, MoneyError};
 pub use parsed::Parsed;
 pub use quantity::{Line, Quantity, QuantityError};

@@ -1,7 +1,6 @@
 //! Pure rules of stock: reservation lines (valid, merged, sorted: the order rows are locked
 //! in), availability and when a change must be announced.
 
-use contracts::types::Sku;
 use service_kit::{FieldCode, FieldErrors};
 
 /// Most lines one reservation may hold, and most units of one line.
@@ -10,11 +9,6 @@ pub(crate) const MAX_QUANTITY: i64 = 10_000;
 
 /// One line to hold.
 pub(crate) use contracts::types::Line;
-
-/// Whether `sku` is a SKU the catalog can have.
-pub(crate) fn sku_is_valid(sku: &str) -> bool {
-    Sku::is_valid(sku)
-}
 
 /// Checks reservation lines and merges repeated SKUs; the result is sorted by SKU, the one
 /// order in which every reservation locks stock rows (so overlapping reservations never
@@ -63,7 +57,7 @@ pub(crate) fn announce(available_before: i64, available_after: i64, threshold: i
 
 #[cfg(test)]
 mod tests {
-    use contracts::types::Quantity;
+    use contracts::types::{Quantity, Sku};
 
     use super::*;
 

@@ -17,7 +17,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::domain::sku_is_valid;
 use crate::error::{ApiError, Result};
 use crate::stock;
 use crate::store::{self, Movement, StockRow, Why};
@@ -75,7 +74,7 @@ impl AppState {
 }
 
 fn sku_path(sku: &str) -> Result<()> {
-    if sku_is_valid(sku) { Ok(()) } else { Err(ApiError::UnknownSku) }
+    if Sku::is_valid(sku) { Ok(()) } else { Err(ApiError::UnknownSku) }
 }
 
 /// `GET /stock/{sku}`.
@@ -114,7 +113,7 @@ async fn list_stock(
         .map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
         .unwrap_or_default();
     skus.dedup();
-    if skus.is_empty() || skus.len() > 100 || !skus.iter().all(|s| sku_is_valid(s)) {
+    if skus.is_empty() || skus.len() > 100 || !skus.iter().all(|s| Sku::is_valid(s)) {
         return Err(Problem::validation(vec![FieldError::new(
             "skus",
             FieldCode::InvalidValue,
