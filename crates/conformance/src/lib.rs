@@ -45,7 +45,17 @@ by_defaults! {
     admin: admin::AdminConfig;
     notification: notification::NotificationConfig, route = "/notifications/messages";
     analytics: analytics::AnalyticsConfig;
-    cms: cms::CmsConfig;
+}
+
+impl Conforming for cms::Service {
+    /// With a storefront revalidation hook, so that all it can run in the background runs (the
+    /// hook is never called: nothing is published here).
+    async fn test_config(db: &TestDb) -> Result<cms::CmsConfig, StartError> {
+        let mut config = cms::CmsConfig::new(shared(cms::SERVICE, db));
+        let url = format!("http://127.0.0.1:{}/api/revalidate", testkit::unused_port());
+        config.revalidation = Some(cms::config::Revalidation { url, secret: SecretString::from("conformance") });
+        Ok(config)
+    }
 }
 
 impl Conforming for user::Service {

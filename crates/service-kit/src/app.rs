@@ -97,6 +97,11 @@ impl Application {
         self
     }
 
+    /// What runs beside the routes (relay, consumer, jobs), as the service started it.
+    pub fn background_parts(&self) -> crate::background::Parts {
+        self.background.as_ref().map(crate::background::Background::started).unwrap_or_default()
+    }
+
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
     }

@@ -15,6 +15,14 @@ impl<Db> Context<Db, Redis> {
         ConsumerConfig::new(self.config.name(), &self.redis.prefix, domains)
     }
 
+    /// Records the domains `config` reads as this service's consumer's (for a consumer the
+    /// service runs itself, like search's after its index build).
+    pub fn record_consumer(&self, config: &ConsumerConfig) {
+        let prefix = &self.redis.prefix;
+        let domains = config.streams.iter().filter_map(|stream| events::stream_domain(prefix, stream));
+        self.background.record_consumer(domains.map(str::to_owned));
+    }
+
     /// Runs a consumer whose handler is idempotent by construction (a service without a
     /// database), registers its readiness, stops it with the service.
     pub async fn spawn_idempotent_consumer(
@@ -23,6 +31,7 @@ impl<Db> Context<Db, Redis> {
         handler: Arc<dyn IdempotentHandler>,
         metrics: EventMetrics,
     ) -> Result<(), StartError> {
+        self.record_consumer(&config);
         let consumer = Consumer::connect_idempotent(&self.redis.target, config, handler, metrics)
             .await
             .map_err(|e| StartError::part("event consumer", e))?;
@@ -41,6 +50,7 @@ impl Context<PgPool, Redis> {
             .await
             .map_err(|e| StartError::part("event outbox", e))?;
         self.background.add(relay.spawn(self.background.stop_signal()));
+        self.background.record_relay();
         Ok(())
     }
 
@@ -52,6 +62,7 @@ impl Context<PgPool, Redis> {
         handler: Arc<dyn Handler>,
         metrics: EventMetrics,
     ) -> Result<(), StartError> {
+        self.record_consumer(&config);
         let consumer = Consumer::connect(self.db.clone(), &self.redis.target, config, handler, metrics)
             .await
             .map_err(|e| StartError::part("event consumer", e))?;

@@ -1,8 +1,9 @@
 //! One service of the fleet, as the compiler checks it: each service's library implements
 //! [`FleetService`] on its `Service` type (its name in the fleet table, its configuration, how
-//! it starts, the OpenAPI description of its public routes), its binary runs that type
-//! ([`run_service`]), and the conformance suite takes the fleet's names and documents from the
-//! types rather than from strings it spells itself.
+//! it starts, what it runs beside its routes, the OpenAPI description of its public routes),
+//! its binary runs that type ([`run_service`]), and the conformance suite takes the fleet's
+//! names, documents and background parts from the types rather than from strings it spells
+//! itself (and holds each started service to what its type declares).
 
 use std::future::Future;
 use std::process::ExitCode;
@@ -21,6 +22,13 @@ pub trait FleetService {
     fn config_from_env() -> Result<Self::Config, ConfigError>;
     /// Connects and migrates, starts its consumers and background jobs, binds its listener.
     fn build(config: Self::Config) -> impl Future<Output = Result<Application, StartError>>;
+    /// Whether it relays an outbox of its own to its stream (`events.<name>`).
+    const PRODUCES: bool = false;
+    /// The event domains (streams) its consumer reads; none for a service without one.
+    const CONSUMES: &'static [&'static str] = &[];
+    /// Its periodic background jobs, by the names it starts them with
+    /// ([`Background::every`](crate::Background::every)).
+    const JOBS: &'static [&'static str] = &[];
     /// The OpenAPI description of its public routes (service paths, before `/api/v1`). A service
     /// with no public routes of its own (the gateway, which serves the merged document)
     /// describes none.
@@ -38,21 +46,18 @@ pub fn run_service<S: FleetService>() -> ExitCode {
 /// The OpenAPI document type, for [`fleet_service!`].
 pub use utoipa::openapi::OpenApi;
 
-/// Implements [`FleetService`] on the calling service's `Service` type from its `SERVICE`,
-/// `build` and `openapi`: `fleet_service!(OrderConfig, OrderConfig::from_env);`. A service
-/// without public routes of its own passes an empty block for its description:
-/// `fleet_service!(GatewayConfig, GatewayConfig::from_env, {});`.
+/// Implements [`FleetService`] on the calling service's `Service` type from its `SERVICE`, its
+/// configuration type and reader, its `build`, and what it declares of the rest (each optional):
+///
+/// ```ignore
+/// service_kit::fleet_service!(OrderConfig, OrderConfig::from_env,
+///     produces = true, consumes = events::CONSUMES, jobs = events::JOBS, openapi = openapi);
+/// ```
 #[macro_export]
 macro_rules! fleet_service {
-    ($config:ty, $from_env:path) => {
-        $crate::fleet_service!($config, $from_env, {
-            fn openapi() -> $crate::fleet_service::OpenApi {
-                openapi()
-            }
-        });
-    };
-    ($config:ty, $from_env:path, { $($openapi:item)* }) => {
-        /// This service as the fleet knows it: its name, configuration, start and API description.
+    ($config:ty, $from_env:path $(, $part:ident = $value:expr)* $(,)?) => {
+        /// This service as the fleet knows it: its name, configuration, start, background parts
+        /// and API description.
         pub struct Service;
 
         impl $crate::FleetService for Service {
@@ -69,7 +74,21 @@ macro_rules! fleet_service {
                 build(config)
             }
 
-            $($openapi)*
+            $($crate::fleet_service!(@part $part = $value);)*
+        }
+    };
+    (@part produces = $value:expr) => {
+        const PRODUCES: bool = $value;
+    };
+    (@part consumes = $value:expr) => {
+        const CONSUMES: &'static [&'static str] = $value;
+    };
+    (@part jobs = $value:expr) => {
+        const JOBS: &'static [&'static str] = $value;
+    };
+    (@part openapi = $value:expr) => {
+        fn openapi() -> $crate::fleet_service::OpenApi {
+            $value()
         }
     };
 }

@@ -19,7 +19,8 @@ use crate::fleet::{
 /// The services that publish a stream of their own (`events.<service>`, through their relay).
 pub const PRODUCES: &[&str] = &[AUTH, PRODUCT, INVENTORY, ORDER, PAYMENT, MEDIA, CMS];
 
-/// The streams each consuming service reads (its events module says the same).
+/// The streams each consuming service reads: what its `FleetService::CONSUMES` declares (the
+/// conformance suite holds the two together).
 pub const CONSUMES: &[(&str, &[&str])] = &[
     (USER, &[AUTH]),
     (NOTIFICATION, &[AUTH, ORDER]),

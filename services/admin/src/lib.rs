@@ -26,7 +26,7 @@ pub use config::AdminConfig;
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::ADMIN;
 
-service_kit::fleet_service!(AdminConfig, AdminConfig::from_env);
+service_kit::fleet_service!(AdminConfig, AdminConfig::from_env, consumes = events::CONSUMES, openapi = openapi,);
 
 /// The OpenAPI description of the service's public routes (service paths, before `/api/v1`).
 pub fn openapi() -> utoipa::openapi::OpenApi {

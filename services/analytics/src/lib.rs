@@ -24,7 +24,16 @@ pub use config::AnalyticsConfig;
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::ANALYTICS;
 
-service_kit::fleet_service!(AnalyticsConfig, AnalyticsConfig::from_env);
+/// The job that drops events and rollups past their retention.
+const RETENTION_SWEEP: &str = "retention sweep";
+
+service_kit::fleet_service!(
+    AnalyticsConfig,
+    AnalyticsConfig::from_env,
+    consumes = events::CONSUMES,
+    jobs = &[RETENTION_SWEEP],
+    openapi = openapi,
+);
 
 /// The analytics schema's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/analytics");
@@ -52,7 +61,7 @@ pub async fn build_with(
     let metrics = EventMetrics::new(&context.metrics);
     context.spawn_consumer(consumer_config, Arc::new(events::Rollups), metrics).await?;
     let (pool, sweep) = (context.db.clone(), settings.clone());
-    context.background.every(settings.retention_sweep, move || {
+    context.background.every(RETENTION_SWEEP, settings.retention_sweep, move || {
         let (pool, settings) = (pool.clone(), sweep.clone());
         async move {
             match sweep_retention(&pool, settings.clock.now().date_naive(), settings.retention_days).await {

@@ -32,7 +32,18 @@ pub use config::AuthConfig;
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::AUTH;
 
-service_kit::fleet_service!(AuthConfig, AuthConfig::from_env);
+/// The job that reloads the signing keys when their files change.
+const KEY_RING_RELOAD: &str = "signing key ring reload";
+/// The job that prunes expired sessions.
+const SESSION_PRUNE: &str = "session prune";
+
+service_kit::fleet_service!(
+    AuthConfig,
+    AuthConfig::from_env,
+    produces = true,
+    jobs = &[KEY_RING_RELOAD, SESSION_PRUNE],
+    openapi = openapi,
+);
 
 /// The auth schema's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/auth");
@@ -62,8 +73,8 @@ pub async fn build(config: AuthConfig) -> Result<Application, StartError> {
     )
     .await
     .map_err(|e| StartError::part("signing key ring", e))?;
-    context.background.add(ring.clone().spawn_reloader(context.background.stop_signal()));
-    context.background.add(session::spawn_pruner(context.db.clone(), context.background.stop_signal()));
+    context.background.job(KEY_RING_RELOAD, ring.clone().spawn_reloader(context.background.stop_signal()));
+    context.background.job(SESSION_PRUNE, session::spawn_pruner(context.db.clone(), context.background.stop_signal()));
     events::spawn_relay(&mut context).await?;
 
     let redis = &context.redis;

@@ -23,7 +23,7 @@ pub use config::CartConfig;
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::CART;
 
-service_kit::fleet_service!(CartConfig, CartConfig::from_env);
+service_kit::fleet_service!(CartConfig, CartConfig::from_env, consumes = events::CONSUMES, openapi = openapi,);
 
 /// The OpenAPI description of the service's public routes (service paths, before `/api/v1`).
 pub fn openapi() -> utoipa::openapi::OpenApi {

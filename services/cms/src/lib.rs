@@ -25,7 +25,18 @@ pub use config::{CmsConfig, Revalidation};
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::CMS;
 
-service_kit::fleet_service!(CmsConfig, CmsConfig::from_env);
+/// The job that publishes and unpublishes what is scheduled.
+const PUBLICATION_SCHEDULE: &str = "publication schedule";
+/// The job that tells the storefront to revalidate (when a hook is configured).
+const STOREFRONT_REVALIDATION: &str = "storefront revalidation";
+
+service_kit::fleet_service!(
+    CmsConfig,
+    CmsConfig::from_env,
+    produces = true,
+    jobs = &[PUBLICATION_SCHEDULE, STOREFRONT_REVALIDATION],
+    openapi = openapi,
+);
 
 /// The cms schema's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/cms");
@@ -47,7 +58,7 @@ pub async fn build(config: CmsConfig) -> Result<Application, StartError> {
         settings: settings.clone(),
     };
     let scheduler = publisher.clone();
-    context.background.every(settings.schedule_interval, move || {
+    context.background.every(PUBLICATION_SCHEDULE, settings.schedule_interval, move || {
         let scheduler = scheduler.clone();
         async move {
             if let Err(error) = scheduler.run_schedule(scheduler.settings.clock.now()).await {
@@ -59,7 +70,7 @@ pub async fn build(config: CmsConfig) -> Result<Application, StartError> {
         Some(hook) => {
             let revalidator =
                 app::revalidations::Revalidator::new(context.db.clone(), hook.clone(), &settings, &context.metrics);
-            context.background.add(revalidator.spawn(context.background.stop_signal()));
+            context.background.job(STOREFRONT_REVALIDATION, revalidator.spawn(context.background.stop_signal()));
         }
         None => tracing::info!("STOREFRONT_REVALIDATE_URL is not set: publications are not announced to a storefront"),
     }

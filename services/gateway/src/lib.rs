@@ -29,14 +29,19 @@ pub use config::GatewayConfig;
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::GATEWAY;
 
-service_kit::fleet_service!(GatewayConfig, GatewayConfig::from_env, {});
+/// The job that refreshes auth's public keys.
+const JWKS_REFRESH: &str = "jwks refresh";
+
+service_kit::fleet_service!(GatewayConfig, GatewayConfig::from_env, jobs = &[JWKS_REFRESH]);
 
 /// Starts the gateway through the same context as every service (its JWKS refresher stops
 /// with it) and binds it. Its Redis is optional: without it, limits are per instance.
 pub async fn build(config: GatewayConfig) -> Result<Application, StartError> {
     let mut context = Context::start(config.service.clone()).await?;
     let jwks = Arc::new(jwks::JwksCache::new(context.client.clone(), config.jwks_min_refresh));
-    context.background.add(jwks.clone().spawn_refresher(config.jwks_refresh_every, context.background.stop_signal()));
+    context
+        .background
+        .job(JWKS_REFRESH, jwks.clone().spawn_refresher(config.jwks_refresh_every, context.background.stop_signal()));
     let redis = match &config.service.redis {
         Some(redis) => Some(connect_redis(&redis.target()).await?),
         None => {

@@ -76,6 +76,9 @@ impl Handler for Reservations {
     }
 }
 
+/// The job that releases reservations whose checkout never wrote its order.
+pub(crate) const ORPHAN_SWEEP: &str = "orphan reservation sweep";
+
 /// Starts the relay to `events.inventory`, the consumer of `events.order` and the sweeper,
 /// all stopped with the service.
 pub(crate) async fn start(
@@ -89,7 +92,7 @@ pub(crate) async fn start(
     context.spawn_consumer(config, Arc::new(Reservations), metrics).await?;
 
     let pool = context.db.clone();
-    context.background.every(sweep_every, move || {
+    context.background.every(ORPHAN_SWEEP, sweep_every, move || {
         let pool = pool.clone();
         async move {
             match stock::sweep_orphans(&pool, orphan_grace.as_secs_f64()).await {

@@ -22,7 +22,14 @@ pub use config::InventoryConfig;
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::INVENTORY;
 
-service_kit::fleet_service!(InventoryConfig, InventoryConfig::from_env);
+service_kit::fleet_service!(
+    InventoryConfig,
+    InventoryConfig::from_env,
+    produces = true,
+    consumes = events::CONSUMES,
+    jobs = &[events::ORPHAN_SWEEP],
+    openapi = openapi,
+);
 
 /// The inventory's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/inventory");

@@ -25,7 +25,16 @@ pub use config::{MediaConfig, S3Settings};
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::MEDIA;
 
-service_kit::fleet_service!(MediaConfig, MediaConfig::from_env);
+/// The job that deletes uploads never completed.
+const ABANDONED_UPLOAD_SWEEP: &str = "abandoned upload sweep";
+
+service_kit::fleet_service!(
+    MediaConfig,
+    MediaConfig::from_env,
+    produces = true,
+    jobs = &[ABANDONED_UPLOAD_SWEEP],
+    openapi = openapi,
+);
 
 /// The media schema's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/media");
@@ -56,7 +65,7 @@ pub async fn build(config: MediaConfig) -> Result<Application, StartError> {
 /// expired) are deleted with their rows, so abandoned uploads leave nothing behind.
 fn sweep_abandoned_uploads(context: &Context<sqlx::PgPool, service_kit::Redis>, objects: s3::ObjectStore) {
     let pool = context.db.clone();
-    context.background.every(std::time::Duration::from_secs(600), move || {
+    context.background.every(ABANDONED_UPLOAD_SWEEP, std::time::Duration::from_secs(600), move || {
         let (pool, objects) = (pool.clone(), objects.clone());
         async move {
             if let Err(error) = sweep_abandoned(&pool, &objects, std::time::Duration::from_secs(3600)).await {

@@ -27,7 +27,16 @@ pub use config::NotificationConfig;
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::NOTIFICATION;
 
-service_kit::fleet_service!(NotificationConfig, NotificationConfig::from_env);
+/// The job that delivers queued messages.
+const SENDER: &str = "sender";
+
+service_kit::fleet_service!(
+    NotificationConfig,
+    NotificationConfig::from_env,
+    consumes = events::CONSUMES,
+    jobs = &[SENDER],
+    openapi = openapi,
+);
 
 /// The notifications schema's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/notification");
@@ -61,7 +70,7 @@ pub async fn build(config: NotificationConfig) -> Result<Application, StartError
     context.spawn_consumer(consumer_config, handler, event_metrics).await?;
 
     let sender = app::sender::Sender::new(context.db.clone(), transports, sender_tuning, &context.metrics);
-    context.background.add(sender.spawn(context.background.stop_signal()));
+    context.background.job(SENDER, sender.spawn(context.background.stop_signal()));
 
     let state = app::AppState { pool: context.db.clone(), users, templates, sms_limits };
     context.serve_internal(routes::router(state)).await

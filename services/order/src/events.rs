@@ -147,6 +147,10 @@ async fn refunded(tx: &mut PgConnection, refund: PaymentRefunded) -> Result<Hand
     Ok(Handled::Applied)
 }
 
+/// The job that expires unpaid orders, prunes idempotency keys and gives back orphaned
+/// discount uses.
+pub const EXPIRY: &str = "expiry";
+
 /// Starts the relay to `events.order`, the consumer of `events.payment` and the expiry job,
 /// all stopped with the service.
 /// A discount use whose checkout died without writing its order is given back after
@@ -162,7 +166,7 @@ pub async fn start(
     context.spawn_consumer(config, Arc::new(Payments), metrics).await?;
 
     let pool = context.db.clone();
-    context.background.every(expiry_every, move || {
+    context.background.every(EXPIRY, expiry_every, move || {
         let pool = pool.clone();
         async move {
             match expire_overdue(&pool).await {

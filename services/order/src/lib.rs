@@ -20,7 +20,14 @@ pub use config::OrderConfig;
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::ORDER;
 
-service_kit::fleet_service!(OrderConfig, OrderConfig::from_env);
+service_kit::fleet_service!(
+    OrderConfig,
+    OrderConfig::from_env,
+    produces = true,
+    consumes = events::CONSUMES,
+    jobs = &[events::EXPIRY],
+    openapi = openapi,
+);
 
 /// The order schema's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/order");

@@ -81,6 +81,9 @@ impl Handler for EndedOrders {
     }
 }
 
+/// The job that settles intents whose webhook never arrived.
+pub(crate) const RECONCILIATION: &str = "reconciliation";
+
 /// Starts the relay to `events.payment`, the consumer of `events.order` and reconciliation
 /// (every `every`, for what has waited longer than `after`), all stopped with the service.
 pub(crate) async fn start(
@@ -95,7 +98,7 @@ pub(crate) async fn start(
     let handler = EndedOrders { pool: context.db.clone(), provider: Arc::clone(&provider) };
     context.spawn_consumer(config, Arc::new(handler), metrics).await?;
     let pool = context.db.clone();
-    context.background.every(every, move || {
+    context.background.every(RECONCILIATION, every, move || {
         let (pool, provider) = (pool.clone(), Arc::clone(&provider));
         async move {
             match reconcile::reconcile(&pool, provider.as_ref(), after).await {

@@ -30,7 +30,14 @@ pub use config::{PaymentConfig, ProviderChoice};
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::PAYMENT;
 
-service_kit::fleet_service!(PaymentConfig, PaymentConfig::from_env);
+service_kit::fleet_service!(
+    PaymentConfig,
+    PaymentConfig::from_env,
+    produces = true,
+    consumes = events::CONSUMES,
+    jobs = &[events::RECONCILIATION],
+    openapi = openapi,
+);
 
 /// The payment schema's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/payment");

@@ -23,7 +23,13 @@ pub use config::ProductConfig;
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::PRODUCT;
 
-service_kit::fleet_service!(ProductConfig, ProductConfig::from_env);
+service_kit::fleet_service!(
+    ProductConfig,
+    ProductConfig::from_env,
+    produces = true,
+    consumes = events::CONSUMES,
+    openapi = openapi,
+);
 
 /// The catalog's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/product");

@@ -33,7 +33,16 @@ const REPLAY_WINDOW: Duration = Duration::from_secs(600);
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::SEARCH;
 
-service_kit::fleet_service!(SearchConfig, SearchConfig::from_env);
+/// The job that builds the index from the catalog, then consumes its events.
+const INDEX: &str = "index build and updates";
+
+service_kit::fleet_service!(
+    SearchConfig,
+    SearchConfig::from_env,
+    consumes = events::CONSUMES,
+    jobs = &[INDEX],
+    openapi = openapi,
+);
 
 /// The OpenAPI description of the service's public routes (service paths, before `/api/v1`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
@@ -60,6 +69,7 @@ pub async fn build(config: SearchConfig) -> Result<Application, StartError> {
     consumer_config.group = format!("{SERVICE}.{replica}");
     consumer_config.replay_window = Some(REPLAY_WINDOW);
     let indexer = events::Indexer { index: index.clone(), products: products.clone() };
+    context.record_consumer(&consumer_config);
     let consumer = Consumer::connect_idempotent(
         &context.redis.target,
         consumer_config,
@@ -78,27 +88,30 @@ pub async fn build(config: SearchConfig) -> Result<Application, StartError> {
     let mut stop = context.background.stop_signal();
     let consumer_stop = context.background.stop_signal();
     let (rebuild_index, rebuild_ready) = (index.clone(), ready.clone());
-    context.background.add(tokio::spawn(async move {
-        if fresh {
-            let mut backoff = Duration::from_millis(200);
-            loop {
-                match rebuild(&rebuild_index, &products).await {
-                    Ok(count) => {
-                        tracing::info!(products = count, "search index built from the catalog's export");
-                        break;
+    context.background.job(
+        INDEX,
+        tokio::spawn(async move {
+            if fresh {
+                let mut backoff = Duration::from_millis(200);
+                loop {
+                    match rebuild(&rebuild_index, &products).await {
+                        Ok(count) => {
+                            tracing::info!(products = count, "search index built from the catalog's export");
+                            break;
+                        }
+                        Err(error) => tracing::warn!(%error, retry_in = ?backoff, "building the search index failed"),
                     }
-                    Err(error) => tracing::warn!(%error, retry_in = ?backoff, "building the search index failed"),
+                    tokio::select! {
+                        _ = stop.changed() => return,
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
                 }
-                tokio::select! {
-                    _ = stop.changed() => return,
-                    _ = tokio::time::sleep(backoff) => {}
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(10));
             }
-        }
-        rebuild_ready.store(true, Ordering::Release);
-        let _ = consumer.spawn(consumer_stop).await;
-    }));
+            rebuild_ready.store(true, Ordering::Release);
+            let _ = consumer.spawn(consumer_stop).await;
+        }),
+    );
     let heavy = Arc::new(tokio::sync::Semaphore::new(concurrency));
     let light = Arc::new(tokio::sync::Semaphore::new(concurrency));
     let state = app::AppState { index, ready, heavy, light };

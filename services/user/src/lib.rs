@@ -22,7 +22,7 @@ pub use config::Config;
 /// The service's name in the fleet table.
 pub const SERVICE: &str = fleet::USER;
 
-service_kit::fleet_service!(Config, config::from_env);
+service_kit::fleet_service!(Config, config::from_env, consumes = events::CONSUMES, openapi = openapi,);
 
 /// The users schema's migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/user");

@@ -2,6 +2,7 @@
 //! test has its own because it signals its own process).
 
 mod backbone;
+mod background;
 mod internal_client;
 mod isolation;
 mod openapi;

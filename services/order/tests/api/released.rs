@@ -5,8 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::Shop;
-use crate::refunding::{confirm, count, start_payment, wait_for_order};
+use crate::helpers::{Shop, confirm, count, start_payment, wait_for_order};
 
 /// The review's sequence: a checkout fails after inventory reserved (its database transaction is
 /// killed), the sweep releases the orphan, the shopper retries with the same key and body.

@@ -1,5 +1,7 @@
 //! A shop for checkout tests: product (seeded, in stock), inventory (stocked through its staff
-//! route), cart, user and order, sharing a database and a Redis prefix so events flow.
+//! route), cart, user, order and payment, sharing a database and a Redis prefix so events flow.
+//! Order's API tests (placing, expiry, staff, discounts) and payment's (paying, refunding) both
+//! start it; each service's tests live with the service they are about.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,9 +15,9 @@ use testkit::{ServiceCaller, TestDb};
 use uuid::Uuid;
 
 /// The sandbox's webhook secret in these tests.
-pub(crate) const WEBHOOK_SECRET: &str = "whsec_order_tests";
+pub const WEBHOOK_SECRET: &str = "whsec_order_tests";
 
-pub(crate) struct Shop {
+pub struct Shop {
     pub order_addr: std::net::SocketAddr,
     pub payment_addr: std::net::SocketAddr,
     pub payment_pool: PgPool,
@@ -33,7 +35,7 @@ pub(crate) struct Shop {
 }
 
 /// A signed-in shopper with a saved German address and a cart.
-pub(crate) struct Shopper {
+pub struct Shopper {
     pub order: Arc<ServiceCaller>,
     pub payment: ServiceCaller,
     pub cart: ServiceCaller,
@@ -47,12 +49,12 @@ fn config(service: &str, db: &TestDb, prefix: &str) -> service_kit::ServiceConfi
 }
 
 impl Shop {
-    pub(crate) async fn spawn() -> Self {
+    pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
     }
 
     /// A shop whose payment service is configured by `tune` first.
-    pub(crate) async fn spawn_with(tune: impl FnOnce(&mut payment::PaymentConfig)) -> Self {
+    pub async fn spawn_with(tune: impl FnOnce(&mut payment::PaymentConfig)) -> Self {
         let db = TestDb::new().await;
         let prefix = testkit::redis_prefix();
         let product_addr =
@@ -105,14 +107,14 @@ impl Shop {
         }
     }
 
-    pub(crate) async fn stock(&self, sku: &str, on_hand: i64) {
+    pub async fn stock(&self, sku: &str, on_hand: i64) {
         let body = json!({"on_hand": on_hand, "reason": "count"});
         let (status, row) = self.inventory_staff.send_json(Method::PUT, &format!("/stock/{sku}"), Some(body)).await;
         assert_eq!(status, 200, "{row}");
     }
 
     /// (on hand, reserved) of a SKU.
-    pub(crate) async fn levels(&self, sku: &str) -> (i64, i64) {
+    pub async fn levels(&self, sku: &str) -> (i64, i64) {
         sqlx::query_as("select on_hand, reserved from stock where sku = $1")
             .bind(sku)
             .fetch_one(&self.inventory_pool)
@@ -121,7 +123,7 @@ impl Shop {
     }
 
     /// A shopper with a verified email (or not), a saved address in Germany, an empty cart.
-    pub(crate) async fn shopper(&self, verified: bool) -> Shopper {
+    pub async fn shopper(&self, verified: bool) -> Shopper {
         let id = Uuid::now_v7();
         let mut subject = Subject::user(id.to_string(), Role::Customer, vec![]);
         subject.email_verified = verified;
@@ -148,21 +150,57 @@ impl Shop {
 }
 
 impl Shopper {
-    pub(crate) async fn add(&self, sku: &str, quantity: i64) {
+    pub async fn add(&self, sku: &str, quantity: i64) {
         let (status, cart) =
             self.cart.post_json("/carts/current/items", json!({"sku": sku, "quantity": quantity})).await;
         assert_eq!(status, 200, "{cart}");
     }
 
     /// POST /orders with `key` and the saved address.
-    pub(crate) async fn place(&self, key: &str) -> (u16, Value) {
+    pub async fn place(&self, key: &str) -> (u16, Value) {
         place(&self.order, key, json!({"shipping_address_id": self.address_id})).await
     }
 }
 
-pub(crate) async fn place(order: &ServiceCaller, key: &str, body: Value) -> (u16, Value) {
+pub async fn place(order: &ServiceCaller, key: &str, body: Value) -> (u16, Value) {
     let response =
         order.request(Method::POST, "/orders").header("idempotency-key", key).json(&body).send().await.unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or_default())
+}
+
+/// POST /payments for `order_id` (keyed by the order): the new payment's id.
+pub async fn start_payment(shopper: &Shopper, order_id: &str) -> String {
+    let response = shopper
+        .payment
+        .request(Method::POST, "/payments")
+        .header("idempotency-key", format!("pay-{order_id}"))
+        .json(&json!({"order_id": order_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    response.json::<Value>().await.unwrap()["payment_id"].as_str().unwrap().to_owned()
+}
+
+/// Confirms `payment_id` with a sandbox test card (202: the verdict follows by webhook).
+pub async fn confirm(shopper: &Shopper, payment_id: &str, card: &str) {
+    let path = format!("/payments/{payment_id}/confirm");
+    let (status, body) = shopper.payment.send_json(Method::POST, &path, Some(json!({"test_card": card}))).await;
+    assert_eq!(status, 202, "{body}");
+}
+
+/// Waits until the shopper's order reaches `status`; its JSON then.
+pub async fn wait_for_order(shopper: &Shopper, order_id: &str, status: &str) -> Value {
+    let path = format!("/orders/{order_id}");
+    testkit::wait::until(&format!("the order is {status}"), || async {
+        shopper.order.get(&path).await.1["status"] == status
+    })
+    .await;
+    shopper.order.get(&path).await.1
+}
+
+/// One `select count(*)` of the test's own.
+pub async fn count(pool: &sqlx::PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(pool).await.unwrap()
 }

@@ -8,7 +8,7 @@ use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Shop, Shopper};
+use crate::helpers::{Shop, Shopper, confirm, count, start_payment, wait_for_order};
 
 /// Places and pays an order for one unit of `sku`: (order id, payment id, total).
 async fn paid_order(shopper: &Shopper, sku: &str) -> (String, String, i64) {
@@ -22,34 +22,6 @@ async fn paid_order(shopper: &Shopper, sku: &str) -> (String, String, i64) {
     (order_id, payment_id, order["total_minor"].as_i64().unwrap())
 }
 
-pub(crate) async fn start_payment(shopper: &Shopper, order_id: &str) -> String {
-    let response = shopper
-        .payment
-        .request(Method::POST, "/payments")
-        .header("idempotency-key", format!("pay-{order_id}"))
-        .json(&json!({"order_id": order_id}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    response.json::<Value>().await.unwrap()["payment_id"].as_str().unwrap().to_owned()
-}
-
-pub(crate) async fn confirm(shopper: &Shopper, payment_id: &str, card: &str) {
-    let path = format!("/payments/{payment_id}/confirm");
-    let (status, body) = shopper.payment.send_json(Method::POST, &path, Some(json!({"test_card": card}))).await;
-    assert_eq!(status, 202, "{body}");
-}
-
-pub(crate) async fn wait_for_order(shopper: &Shopper, order_id: &str, status: &str) -> Value {
-    let path = format!("/orders/{order_id}");
-    testkit::wait::until(&format!("the order is {status}"), || async {
-        shopper.order.get(&path).await.1["status"] == status
-    })
-    .await;
-    shopper.order.get(&path).await.1
-}
-
 async fn refund(shop: &Shop, payment_id: &str, key: &str, body: Value) -> (u16, Value) {
     let response = shop
         .refunds
@@ -61,10 +33,6 @@ async fn refund(shop: &Shop, payment_id: &str, key: &str, body: Value) -> (u16, 
         .unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or_default())
-}
-
-pub(crate) async fn count(pool: &sqlx::PgPool, sql: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(pool).await.unwrap()
 }
 
 #[tokio::test]
