@@ -27,6 +27,7 @@ pub struct Shop {
     /// Staff with `payments:refund`.
     pub refunds: ServiceCaller,
     pub order_pool: PgPool,
+    pub product_pool: PgPool,
     pub inventory_pool: PgPool,
     pub user_pool: PgPool,
     /// The Redis prefix every service of the shop shares (its streams).
@@ -100,6 +101,7 @@ impl Shop {
             user_addr,
             inventory_staff: ServiceCaller::new("inventory", inventory_addr).as_subject(staff),
             order_pool: db.pool_as("order").await,
+            product_pool,
             inventory_pool: db.pool_as("inventory").await,
             user_pool: db.pool_as("user").await,
             prefix,

@@ -40,6 +40,10 @@ pub struct VariantInfo {
     pub in_stock: bool,
     /// Whether its product is on sale (active); an archived or draft product's variant is not.
     pub purchasable: bool,
+    /// Its shipping weight, when the catalog knows it (shipping priced by weight counts a
+    /// variant without one as weighing nothing).
+    #[serde(default)]
+    pub weight_grams: Option<i32>,
 }
 
 /// The answer: the variants found (an unknown SKU is simply absent).

@@ -36,6 +36,7 @@ permissions! {
     OrdersWrite = "orders:write" "Ship, deliver and cancel orders.",
     PaymentsRefund = "payments:refund" "Refund payments.",
     PromotionsWrite = "promotions:write" "Create and change discount codes.",
+    ShippingWrite = "shipping:write" "Create and change shipping zones and methods.",
     MediaWrite = "media:write" "Upload and delete media.",
     ContentWrite = "content:write" "Edit and publish content pages and menus.",
     AnalyticsRead = "analytics:read" "Read business metrics and dashboards.",
@@ -67,7 +68,7 @@ pub enum StaffRole {
     Admin,
     /// Products, reviews, stock, media, discount codes.
     CatalogManager,
-    /// Orders, shipping, refunds, and the customers behind them.
+    /// Orders, shipping (zones and methods too), refunds, and the customers behind them.
     OrderManager,
     /// Customers: look them up, see their orders and messages, disable an account.
     Support,
@@ -108,9 +109,16 @@ impl StaffRole {
                 PromotionsWrite,
                 AnalyticsRead,
             ],
-            Self::OrderManager => {
-                &[AdminAccess, OrdersRead, OrdersWrite, PaymentsRefund, InventoryWrite, CustomersRead, AnalyticsRead]
-            }
+            Self::OrderManager => &[
+                AdminAccess,
+                OrdersRead,
+                OrdersWrite,
+                PaymentsRefund,
+                InventoryWrite,
+                ShippingWrite,
+                CustomersRead,
+                AnalyticsRead,
+            ],
             Self::Support => &[AdminAccess, OrdersRead, CustomersRead, CustomersWrite, NotificationsRead],
             Self::ContentEditor => &[AdminAccess, ContentWrite, MediaWrite],
         }
@@ -152,7 +160,7 @@ mod tests {
             assert!(!domain.is_empty() && !verb.is_empty() && !verb.contains(':'), "{name}");
             assert_eq!(Permission::parse(name), Some(*permission));
         }
-        assert_eq!(Permission::ALL.len(), 17);
+        assert_eq!(Permission::ALL.len(), 18);
     }
 
     #[test]

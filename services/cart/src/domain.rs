@@ -210,6 +210,7 @@ mod tests {
             currency: Currency::EUR,
             in_stock,
             purchasable: true,
+            weight_grams: None,
         };
         let stored = |sku: &str, quantity: u32, price_at_add: i64, added_at_ms| StoredLine {
             sku: sku.parse().unwrap(),

@@ -224,6 +224,7 @@ pub const ROUTES: &[Route] = &[
     Route::new(Only(&["POST"]), "/orders/{id}/ship", ORDER).staff(Permission::OrdersWrite),
     Route::new(Only(&["POST"]), "/orders/{id}/deliver", ORDER).staff(Permission::OrdersWrite),
     Route::new(Any, "/discounts/**", ORDER).staff(Permission::PromotionsWrite),
+    Route::new(Any, "/shipping/**", ORDER).staff(Permission::ShippingWrite),
     Route::new(Any, "/payments/webhooks/**", PAYMENT)
         .auth(Public)
         .class(Webhook)

@@ -1,5 +1,5 @@
 //! The order service's configuration: how long an order waits for payment, how often expiry
-//! is looked for, and the pricing tables (shipping by country, VAT by country).
+//! is looked for, and VAT by country. (Shipping zones and methods are data, in the schema.)
 
 use std::time::Duration;
 
@@ -22,7 +22,7 @@ pub struct OrderConfig {
     pub limits: Limits,
     /// How often unpaid orders past their deadline are expired.
     pub expiry_every: Duration,
-    /// Shipping and VAT by country (see [`Pricing::parse`]).
+    /// VAT by country (see [`Pricing::parse`]).
     pub pricing: Pricing,
     /// How long a request that never finished (its process died) keeps its Idempotency-Key
     /// before a retry may resume it.
@@ -55,16 +55,9 @@ impl OrderConfig {
         }
         let expiry_every = env.seconds(&declared::ORDER_EXPIRY_SWEEP_SECS);
         let key_in_flight = env.seconds(&declared::ORDER_KEY_IN_FLIGHT_SECS);
-        let shipping: String = env.get(&declared::ORDER_SHIPPING_RATES);
         let tax: String = env.get(&declared::ORDER_TAX_RATES);
-        let pricing = Pricing::parse(&shipping, &tax)
-            .map_err(|problem| {
-                env.problem(format!(
-                    "{} / {}: {problem}",
-                    declared::ORDER_SHIPPING_RATES.name,
-                    declared::ORDER_TAX_RATES.name
-                ))
-            })
+        let pricing = Pricing::parse(&tax)
+            .map_err(|problem| env.problem(format!("{}: {problem}", declared::ORDER_TAX_RATES.name)))
             .ok();
         Some(Self {
             service: service?,

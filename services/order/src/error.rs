@@ -1,7 +1,8 @@
 //! The errors of the order service's routes, each answered as problem+json with its status.
 
 use axum::response::{IntoResponse, Response};
-use service_kit::{Code, FieldCode, FieldError, Problem};
+use service_kit::{Code, Constraint, FieldCode, FieldError, Problem};
+use uuid::Uuid;
 
 /// Why a request to the order service failed.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +45,13 @@ pub enum ApiError {
     /// 404 `not_found`: no such discount code.
     #[error("no such discount code")]
     DiscountNotFound,
+    /// 422 `shipping_unavailable`: no method ships the order (`method`: the one chosen, which
+    /// `detail` names, when one was).
+    #[error("{detail}")]
+    ShippingUnavailable { method: Option<Uuid>, detail: String },
+    /// 404 `not_found`: no such shipping zone or method.
+    #[error("no such shipping {0}")]
+    ShippingNotFound(&'static str),
     /// 404 `not_found`: no such order of this shopper (another shopper's id included).
     #[error("no such order")]
     OrderNotFound,
@@ -59,7 +67,33 @@ pub enum ApiError {
     Problem(#[from] Problem),
     /// 500 `internal_error`: the database failed; the cause is logged, never sent.
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+}
+
+/// What the orders schema's named constraints mean to the client.
+pub const CONSTRAINTS: &[Constraint] = &[
+    Constraint::problem("shipping_zones_name_key", Code::ShippingNameTaken, "another shipping zone has this name"),
+    Constraint::problem(
+        "shipping_methods_name_key",
+        Code::ShippingNameTaken,
+        "another method of the zone has this name",
+    ),
+    Constraint::field(
+        "shipping_zones_one_rest_of_world",
+        "countries",
+        FieldCode::InvalidValue,
+        "another zone is the rest of the world already",
+    ),
+    Constraint::field("shipping_methods_zone_id_fkey", "zone_id", FieldCode::InvalidValue, "no such shipping zone"),
+];
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        match service_kit::db::constraint_problem(&error, CONSTRAINTS) {
+            Some(problem) => ApiError::Problem(problem),
+            None => ApiError::Database(error),
+        }
+    }
 }
 
 impl ApiError {
@@ -109,6 +143,14 @@ impl IntoResponse for ApiError {
                     .with_extension("skus", serde_json::json!(skus))
             }
             ApiError::DiscountInvalid(refusal) => Problem::new(Code::DiscountCodeInvalid, refusal.public()),
+            ApiError::ShippingUnavailable { method, detail } => {
+                let problem = Problem::new(Code::ShippingUnavailable, detail);
+                match method {
+                    Some(id) => problem.with_extension("shipping_method_id", serde_json::json!(id)),
+                    None => problem,
+                }
+            }
+            ApiError::ShippingNotFound(what) => Problem::not_found(format!("no such shipping {what}")),
             ApiError::OrderNotFound => Problem::not_found("no such order"),
             ApiError::DiscountNotFound => Problem::not_found("no such discount code"),
             ApiError::InvalidTransition(detail) => Problem::new(Code::InvalidTransition, detail),

@@ -35,11 +35,6 @@ pub const ORDER_KEY_IN_FLIGHT_SECS: Setting = Setting::value(
     "60",
     "How long a checkout whose process died keeps its Idempotency-Key before a retry resumes it (under the same order id).",
 );
-pub const ORDER_SHIPPING_RATES: Setting = Setting::value(
-    "ORDER_SHIPPING_RATES",
-    "DE=490/5000,AT=990/7500,*=1490",
-    "Shipping fee by country in minor units, `/` the subtotal from which it is free, `*` every other country.",
-);
 pub const ORDER_TAX_RATES: Setting = Setting::value(
     "ORDER_TAX_RATES",
     "DE=1900,AT=2000,*=0",
@@ -54,6 +49,5 @@ pub const ALL: &[&Setting] = &[
     &ORDER_MAX_UNITS_PER_SKU,
     &ORDER_MAX_OPEN_UNITS_PER_SKU,
     &ORDER_KEY_IN_FLIGHT_SECS,
-    &ORDER_SHIPPING_RATES,
     &ORDER_TAX_RATES,
 ];

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::AppState;
 use crate::domain::{PricedLine, totals};
 use crate::error::{ApiError, Result};
-use crate::store::{self, NewLine, NewOrder, OrderView};
+use crate::store::{self, NewLine, NewOrder, OrderView, ShippingSnapshot};
 
 /// The largest subtotal one order may have (a thousand of the largest prices), far inside
 /// `i64` for every sum the totals function makes of it.
@@ -45,6 +45,13 @@ pub(crate) enum Claim {
 pub(crate) enum ShipTo {
     Saved(Uuid),
     Typed(PostalAddress),
+}
+
+/// Where and how the order goes: the address, and the shipping method chosen (none: the first
+/// that ships the order to that address).
+pub(crate) struct Destination {
+    pub ship_to: ShipTo,
+    pub method: Option<Uuid>,
 }
 
 /// Claims `key` of `user_id` for a request with `hash`; an unfinished request older than
@@ -85,7 +92,7 @@ pub(crate) async fn place(
     user_id: Uuid,
     key: &str,
     request_hash: &str,
-    ship_to: &ShipTo,
+    destination: &Destination,
 ) -> Result<Placed> {
     if !subject.email_verified {
         return Err(ApiError::EmailUnverified);
@@ -100,7 +107,7 @@ pub(crate) async fn place(
         Claim::New(id) | Claim::Resume(id) => id,
     };
     tracing::Span::current().record("order_id", tracing::field::display(order_id));
-    match make(state, user_id, order_id, key, ship_to).await {
+    match make(state, user_id, order_id, key, destination).await {
         Ok(order) => Ok(Placed::Created(order)),
         Err(error) => {
             if error.made_nothing() {
@@ -111,7 +118,13 @@ pub(crate) async fn place(
     }
 }
 
-async fn make(state: &AppState, user_id: Uuid, order_id: Uuid, key: &str, ship_to: &ShipTo) -> Result<OrderView> {
+async fn make(
+    state: &AppState,
+    user_id: Uuid,
+    order_id: Uuid,
+    key: &str,
+    destination: &Destination,
+) -> Result<OrderView> {
     let cart = state.cart.user_cart(user_id).await?;
     if cart.lines.is_empty() {
         return Err(ApiError::CartEmpty);
@@ -119,7 +132,7 @@ async fn make(state: &AppState, user_id: Uuid, order_id: Uuid, key: &str, ship_t
     // What the shopper already holds unpaid, before anything is reserved (checked once more
     // when the order is written, against checkouts racing this one).
     check_limits(&mut *state.pool.acquire().await?, state, user_id, &cart).await?;
-    let address: PostalAddress = match ship_to {
+    let address: PostalAddress = match &destination.ship_to {
         ShipTo::Saved(id) => state.users.address(user_id, *id).await?.ok_or(ApiError::UnknownAddress)?,
         ShipTo::Typed(address) => address.clone(),
     };
@@ -153,7 +166,8 @@ async fn make(state: &AppState, user_id: Uuid, order_id: Uuid, key: &str, ship_t
             Err(refusal) => return Err(ApiError::DiscountInvalid(refusal)),
         },
     };
-    let gathered = Gathered { cart: &cart, variants: &variants, address: &address, email: &email, discount };
+    let method = destination.method;
+    let gathered = Gathered { cart: &cart, variants: &variants, address: &address, email: &email, discount, method };
     let made = reserve_and_write(state, user_id, order_id, key, gathered).await;
     if made.is_err() && discount.is_some() {
         // Given back unless the order was written after all (a failure after its commit).
@@ -182,6 +196,8 @@ struct Gathered<'a> {
     address: &'a PostalAddress,
     email: &'a str,
     discount: Option<crate::domain::Discount>,
+    /// The shipping method chosen, if one was.
+    method: Option<Uuid>,
 }
 
 /// Holds every line's stock under the order's id (idempotent by it).
@@ -218,6 +234,17 @@ fn priced_lines(
         .collect()
 }
 
+/// The lines' total weight in grams (a variant without a weight weighs nothing).
+fn weight_grams(cart: &contracts::cart::UserCart, variants: &[contracts::product::VariantInfo]) -> i64 {
+    cart.lines
+        .iter()
+        .map(|line| {
+            let each = variants.iter().find(|v| v.sku == line.sku).and_then(|v| v.weight_grams).unwrap_or(0);
+            i64::from(each.max(0)).saturating_mul(line.quantity.get())
+        })
+        .fold(0, i64::saturating_add)
+}
+
 /// The order's lines to write: each priced line with its share of the discount and its tax.
 fn new_lines(priced: &[(PricedLine, String)], totals: &crate::domain::Totals) -> Vec<NewLine> {
     priced
@@ -234,8 +261,9 @@ fn new_lines(priced: &[(PricedLine, String)], totals: &crate::domain::Totals) ->
         .collect()
 }
 
-/// Reserves the stock, prices the order with the one totals function and writes it with
-/// ORDER_CREATED in one transaction.
+/// Prices the order with the one totals function and its shipping method (a method that does
+/// not ship it is refused before anything is held), reserves the stock and writes the order
+/// with ORDER_CREATED in one transaction.
 async fn reserve_and_write(
     state: &AppState,
     user_id: Uuid,
@@ -243,11 +271,13 @@ async fn reserve_and_write(
     key: &str,
     gathered: Gathered<'_>,
 ) -> Result<OrderView> {
-    let Gathered { cart, variants, address, email, discount } = gathered;
-    reserve(state, order_id, cart).await?;
+    let Gathered { cart, variants, address, email, discount, method } = gathered;
     let priced = priced_lines(cart, variants);
     let lines: Vec<PricedLine> = priced.iter().map(|(line, _)| line.clone()).collect();
-    let totals = totals(&lines, discount, &address.country, &state.pricing);
+    let unshipped = totals(&lines, discount, &address.country, &state.pricing);
+    let weight = weight_grams(cart, variants);
+    let (totals, method) = super::shipping::ship(&state.pool, unshipped, &address.country, method, weight).await?;
+    reserve(state, order_id, cart).await?;
     let order = NewOrder {
         id: order_id,
         user_id,
@@ -259,6 +289,7 @@ async fn reserve_and_write(
         deadline_secs: state.unpaid_hold.as_secs_f64(),
         idempotency_key: key,
         discount_code: cart.discount_code.as_deref(),
+        shipping_method: ShippingSnapshot::of(&method),
     };
     let mut tx = state.pool.begin().await?;
     store::lock_shopper(&mut tx, user_id).await?;

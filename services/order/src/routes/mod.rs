@@ -3,6 +3,7 @@
 
 mod discounts;
 mod internal;
+mod shipping;
 mod staff;
 
 use axum::Router;
@@ -21,7 +22,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 pub(crate) use crate::app::AppState;
-use crate::app::checkout::{self, Placed, ShipTo};
+use crate::app::checkout::{self, Destination, Placed, ShipTo};
 use crate::error::{ApiError, Result};
 use crate::store::{self, OrderView};
 
@@ -35,6 +36,10 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(staff::deliver))
         .routes(routes!(discounts::create_discount, discounts::list_discounts))
         .routes(routes!(discounts::get_discount, discounts::update_discount, discounts::deactivate_discount))
+        .routes(routes!(shipping::list_zones, shipping::create_zone))
+        .routes(routes!(shipping::get_zone, shipping::update_zone, shipping::delete_zone))
+        .routes(routes!(shipping::list_methods, shipping::create_method))
+        .routes(routes!(shipping::get_method, shipping::update_method, shipping::delete_method))
 }
 
 /// The public routes (from the gateway) and the internal ones: the order read for the payment
@@ -83,12 +88,16 @@ pub(crate) struct PlaceOrder {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<InlineAddress>)]
     pub shipping_address: Option<PostalAddress>,
+    /// The shipping method chosen (one that serves the address's country); left out, the first
+    /// method, in the shop's order, that ships the order there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_method_id: Option<Uuid>,
 }
 
 /// Where the order goes, once the body names exactly one address (a typed-in one checked by
 /// the address book's own rules, review f5592e3 L3: every field bounded, no control characters,
 /// the country and phone checked; trimmed and normalized as the book keeps it).
-fn check_place(body: &PlaceOrder) -> Result<ShipTo> {
+fn check_place(body: &PlaceOrder) -> Result<Destination> {
     let mut errors = FieldErrors::default();
     let ship_to = match (&body.shipping_address_id, &body.shipping_address) {
         (Some(id), None) => Some(ShipTo::Saved(*id)),
@@ -102,12 +111,13 @@ fn check_place(body: &PlaceOrder) -> Result<ShipTo> {
             None
         }
     };
-    Ok(errors.finish_with(ship_to)?)
+    let ship_to = errors.finish_with(ship_to)?;
+    Ok(Destination { ship_to, method: body.shipping_method_id })
 }
 
 /// `POST /orders`.
 #[utoipa::path(post, path = "/orders", tag = "orders", summary = "Place an order from the cart",
-    description = "Reads the cart, the current prices, the address and the contact email; reserves the stock (all lines or none) and writes the order awaiting payment, with a payment deadline. The same Idempotency-Key with the same body answers the same order; keys belong to the shopper and are kept 24 hours.",
+    description = "Reads the cart, the current prices, the address and the contact email; prices shipping with the method chosen (or the shop's first that ships the order there); reserves the stock (all lines or none) and writes the order awaiting payment, with a payment deadline. The same Idempotency-Key with the same body answers the same order; keys belong to the shopper and are kept 24 hours.",
     params(("Idempotency-Key" = String, Header, description = "1 to 255 visible characters, unique per checkout attempt.")),
     request_body = PlaceOrder,
     responses(
@@ -115,7 +125,7 @@ fn check_place(body: &PlaceOrder) -> Result<ShipTo> {
         (status = 200, description = "The same order again (the key was used with this body before).", body = OrderView),
         (status = 403, description = "`email_unverified`: confirm the email address first.", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 409, description = "`out_of_stock` (`skus` names them; nothing is held), `idempotency_key_in_use` (retry shortly), `reservation_released` (a resumed checkout's stock was let go meanwhile: nothing was ordered and the key is free; send it again to start afresh), `too_many_unpaid_orders` (pay or cancel an open order first), or `quantity_limit_exceeded` (`skus` names them: more units of a SKU than one order, or the shopper's open unpaid orders together, may hold).", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 422, description = "`amount_out_of_range` (the cart's amounts are beyond what one order may hold), `cart_empty`, `discount_code_invalid` (the cart's code no longer applies; the detail says why), `idempotency_key_reused`, or `validation_failed` (`Idempotency-Key`, the address).", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`amount_out_of_range` (the cart's amounts are beyond what one order may hold), `cart_empty`, `discount_code_invalid` (the cart's code no longer applies; the detail says why), `idempotency_key_reused`, `shipping_unavailable` (no method ships the order to the address, or the one chosen does not: `shipping_method_id` names it), or `validation_failed` (`Idempotency-Key`, the address).", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "`upstream_unavailable`: retry with the same key.", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 async fn place_order(
@@ -126,9 +136,9 @@ async fn place_order(
 ) -> Result<Response> {
     let user_id = shopper(&caller)?;
     let key = service_kit::idempotency::key(&headers)?;
-    let ship_to = check_place(&body)?;
+    let destination = check_place(&body)?;
     let hash = service_kit::idempotency::fingerprint(&body);
-    Ok(match checkout::place(&state, caller.subject(), user_id, &key, &hash, &ship_to).await? {
+    Ok(match checkout::place(&state, caller.subject(), user_id, &key, &hash, &destination).await? {
         Placed::Created(order) => (StatusCode::CREATED, Json(order)).into_response(),
         Placed::Replayed(order) => (StatusCode::OK, Json(order)).into_response(),
     })

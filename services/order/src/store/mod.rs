@@ -8,6 +8,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 pub(crate) mod discounts;
+pub(crate) mod shipping;
 
 use crate::domain::{self, Event, IllegalTransition, Status};
 
@@ -104,6 +105,32 @@ pub(crate) struct NewOrder<'a> {
     pub idempotency_key: &'a str,
     /// The discount code applied (its use counted before).
     pub discount_code: Option<&'a str>,
+    /// The method it ships with, as it was chosen.
+    pub shipping_method: ShippingSnapshot,
+}
+
+/// The shipping method an order was placed with, as it was then (the method may change or go
+/// later; the order keeps this).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub(crate) struct ShippingSnapshot {
+    pub id: Uuid,
+    pub name: String,
+    pub carrier: String,
+    /// The delivery estimate, in days.
+    pub min_days: i32,
+    pub max_days: i32,
+}
+
+impl ShippingSnapshot {
+    pub(crate) fn of(method: &shipping::MethodView) -> Self {
+        ShippingSnapshot {
+            id: method.id,
+            name: method.name.clone(),
+            carrier: method.carrier.clone(),
+            min_days: method.min_days,
+            max_days: method.max_days,
+        }
+    }
 }
 
 /// Serialises the checkouts of one shopper until `tx` ends, so that what they hold unpaid is
@@ -166,8 +193,8 @@ pub(crate) async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) ->
     let t = order.totals;
     let deadline: DateTime<Utc> = sqlx::query_scalar(
         "insert into orders (id, number, user_id, status, currency, subtotal_minor, discount_minor, shipping_minor, \
-           tax_minor, total_minor, shipping_address, contact_email, payment_deadline, discount_code) \
-         values ($1, $2, $3, 'awaiting_payment', $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12), $13) \
+           tax_minor, total_minor, shipping_address, contact_email, payment_deadline, discount_code, shipping_method) \
+         values ($1, $2, $3, 'awaiting_payment', $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12), $13, $14) \
          returning payment_deadline",
     )
     .bind(order.id)
@@ -183,6 +210,7 @@ pub(crate) async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) ->
     .bind(order.contact_email)
     .bind(order.deadline_secs)
     .bind(order.discount_code)
+    .bind(sqlx::types::Json(&order.shipping_method))
     .fetch_one(&mut *tx)
     .await?;
     for (position, line) in order.lines.iter().enumerate() {
@@ -367,6 +395,10 @@ pub(crate) struct OrderView {
     pub payment_deadline: DateTime<Utc>,
     /// The discount code applied, if any.
     pub discount_code: Option<String>,
+    /// The method it ships with, as it was when the order was placed (none on orders placed
+    /// before shipping methods were data).
+    #[schema(value_type = Option<ShippingSnapshot>)]
+    pub shipping_method: Option<sqlx::types::Json<ShippingSnapshot>>,
     /// Once shipped.
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
@@ -378,7 +410,7 @@ const VIEW: &str = "o.id, o.number, o.status, \
         'unit_price_minor', l.unit_price_minor, 'discount_minor', l.discount_minor, 'tax_minor', l.tax_minor) \
         order by l.position) from order_lines l where l.order_id = o.id), '[]'::json) as lines, \
      o.subtotal_minor, o.discount_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.refunded_minor, \
-     o.currency::text as currency, o.discount_code, o.shipping_address, o.payment_deadline, o.carrier, o.tracking_number, o.created_at";
+     o.currency::text as currency, o.discount_code, o.shipping_method, o.shipping_address, o.payment_deadline, o.carrier, o.tracking_number, o.created_at";
 
 /// An order of `owner` (any order for staff: `None`), in one statement.
 pub(crate) async fn find(pool: &PgPool, id: Uuid, owner: Option<Uuid>) -> sqlx::Result<Option<OrderView>> {

@@ -6,4 +6,5 @@ use checkout_harness as helpers;
 mod discounts;
 mod placing;
 mod released;
+mod shipping;
 mod staff;

@@ -321,6 +321,7 @@ struct VariantRow {
     currency: Currency,
     in_stock: bool,
     purchasable: bool,
+    weight_grams: Option<i32>,
 }
 
 /// Variants by SKU with what a cart or an order line needs (one statement).
@@ -328,7 +329,7 @@ pub(crate) async fn variants_by_sku(pool: &PgPool, skus: &[Sku]) -> sqlx::Result
     let rows: Vec<VariantRow> = sqlx::query_as(
         "select v.sku, p.id as product_id, p.slug, \
            p.title || coalesce(' (' || (select string_agg(value, ', ' order by key) from jsonb_each_text(v.options)) || ')', '') as title, \
-           v.price_minor, v.currency::text as currency, v.in_stock, p.status = 'active' as purchasable \
+           v.price_minor, v.currency::text as currency, v.in_stock, p.status = 'active' as purchasable, v.weight_grams \
          from variants v join products p on p.id = v.product_id where v.sku = any($1)",
     )
     .bind(skus)
@@ -345,6 +346,7 @@ pub(crate) async fn variants_by_sku(pool: &PgPool, skus: &[Sku]) -> sqlx::Result
             currency: r.currency,
             in_stock: r.in_stock,
             purchasable: r.purchasable,
+            weight_grams: r.weight_grams,
         })
         .collect())
 }

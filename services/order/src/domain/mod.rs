@@ -1,6 +1,8 @@
 //! Pure rules of orders: the one state machine (every transition goes through [`next`]) and the
-//! one totals function (subtotal, discount, shipping, tax, total in minor units), both free of
-//! I/O and unit- and property-tested.
+//! one totals function (subtotal, discount, shipping, tax, total in minor units; a shipping
+//! method's price in [`shipping`]), all free of I/O and unit- and property-tested.
+
+pub mod shipping;
 
 use std::collections::BTreeMap;
 
@@ -219,28 +221,18 @@ pub fn check_discount(
     Ok(rule.discount)
 }
 
-/// Shipping for one country: a flat fee, free from a subtotal (after discount) on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ShippingRate {
-    pub fee_minor: i64,
-    pub free_from_minor: Option<i64>,
-}
-
-/// What prices an order besides its lines: shipping by country (with a default) and VAT rates
-/// by country in basis points (1900 = 19 %).
+/// VAT rates by country in basis points (1900 = 19 %), with a default. (Shipping is data: the
+/// zones and methods of [`shipping`].)
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pricing {
-    pub shipping: BTreeMap<String, ShippingRate>,
-    pub default_shipping: ShippingRate,
     pub tax_rates: BTreeMap<String, i64>,
     pub default_tax_rate: i64,
 }
 
 impl Pricing {
-    /// No shipping and no tax: what a cart without an address shows.
+    /// No tax: what a cart without an address shows.
     pub fn none() -> Self {
-        let free = ShippingRate { fee_minor: 0, free_from_minor: None };
-        Pricing { shipping: BTreeMap::new(), default_shipping: free, tax_rates: BTreeMap::new(), default_tax_rate: 0 }
+        Pricing { tax_rates: BTreeMap::new(), default_tax_rate: 0 }
     }
 }
 
@@ -267,7 +259,7 @@ fn div_half_up(numerator: i128, denominator: i128) -> i64 {
 /// to their amounts (largest remainder, so the shares add up exactly); each line's tax is
 /// extracted from its discounted gross at the shipping country's rate, rounded half-up to the
 /// minor unit (`gross × rate / (10000 + rate)`); the order's tax is the sum of its lines'.
-/// Shipping is a gross fee from the country's table, free from a subtotal (after discount).
+/// Shipping is added by [`Totals::ship`] (nothing to ship: nothing added).
 pub fn totals(lines: &[PricedLine], discount: Option<Discount>, country: &str, pricing: &Pricing) -> Totals {
     // Saturating, never wrapping: the checkout refuses a subtotal past its bound before this
     // prices an order, and prices are bounded where they are set (`contracts::money`).
@@ -306,28 +298,40 @@ pub fn totals(lines: &[PricedLine], discount: Option<Discount>, country: &str, p
         .map(|(amount, share)| div_half_up(i128::from(amount - share) * rate, 10_000 + rate))
         .collect();
     let discounted = subtotal - discount_minor;
-    let shipping_rate = pricing.shipping.get(country).copied().unwrap_or(pricing.default_shipping);
-    let shipping_minor = match shipping_rate.free_from_minor {
-        Some(free_from) if discounted >= free_from => 0,
-        _ if lines.is_empty() => 0,
-        _ => shipping_rate.fee_minor,
-    };
     Totals {
         subtotal_minor: subtotal,
         discount_minor,
-        shipping_minor,
+        shipping_minor: 0,
         tax_minor: line_tax.iter().sum(),
-        total_minor: discounted + shipping_minor,
+        total_minor: discounted,
         line_discount_minor: shares,
         line_tax_minor: line_tax,
     }
 }
 
+impl Totals {
+    /// The subtotal after the discount: what shipping bands and free-shipping thresholds read.
+    pub fn discounted_minor(&self) -> i64 {
+        self.subtotal_minor - self.discount_minor
+    }
+
+    /// These totals shipped by `method` at `now` for lines weighing `weight_grams`: its fee
+    /// (gross) added to the total; why not when the method does not ship them.
+    pub fn ship(
+        self,
+        method: &shipping::MethodRule,
+        now: chrono::DateTime<chrono::Utc>,
+        weight_grams: i64,
+    ) -> Result<Totals, shipping::Unavailable> {
+        let shipping_minor = method.fee(now, weight_grams, self.discounted_minor())?;
+        Ok(Totals { shipping_minor, total_minor: self.discounted_minor() + shipping_minor, ..self })
+    }
+}
+
 impl Pricing {
-    /// Reads the tables as configured: shipping `DE=490/5000,AT=990,*=1490` (fee, and from which
-    /// subtotal it is free) and tax `DE=1900,AT=2000,*=0` (basis points). `*` is every other
+    /// Reads the table as configured: `DE=1900,AT=2000,*=0` (basis points). `*` is every other
     /// country.
-    pub fn parse(shipping: &str, tax: &str) -> Result<Self, String> {
+    pub fn parse(tax: &str) -> Result<Self, String> {
         let entries = |text: &str| -> Result<Vec<(String, String)>, String> {
             text.split(',')
                 .map(str::trim)
@@ -346,24 +350,7 @@ impl Pricing {
         let number = |text: &str| {
             text.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| format!("{text:?} is not an amount"))
         };
-        let mut pricing = Pricing {
-            shipping: BTreeMap::new(),
-            default_shipping: ShippingRate { fee_minor: 0, free_from_minor: None },
-            tax_rates: BTreeMap::new(),
-            default_tax_rate: 0,
-        };
-        for (country, value) in entries(shipping)? {
-            let (fee, free) = match value.split_once('/') {
-                Some((fee, free)) => (number(fee)?, Some(number(free)?)),
-                None => (number(&value)?, None),
-            };
-            let rate = ShippingRate { fee_minor: fee, free_from_minor: free };
-            if country == "*" {
-                pricing.default_shipping = rate
-            } else {
-                pricing.shipping.insert(country, rate);
-            }
-        }
+        let mut pricing = Pricing::none();
         for (country, value) in entries(tax)? {
             let rate = number(&value)?;
             if rate > 10_000 {
@@ -433,12 +420,7 @@ mod tests {
     }
 
     fn pricing() -> Pricing {
-        Pricing {
-            shipping: [("DE".to_owned(), ShippingRate { fee_minor: 490, free_from_minor: Some(5_000) })].into(),
-            default_shipping: ShippingRate { fee_minor: 1_490, free_from_minor: None },
-            tax_rates: [("DE".to_owned(), 1_900), ("AT".to_owned(), 2_000)].into(),
-            default_tax_rate: 0,
-        }
+        Pricing { tax_rates: [("DE".to_owned(), 1_900), ("AT".to_owned(), 2_000)].into(), default_tax_rate: 0 }
     }
 
     fn line(sku: &str, quantity: i64, unit: i64) -> PricedLine {
@@ -469,31 +451,52 @@ mod tests {
         }
     }
 
-    #[test]
-    fn totals_extract_tax_per_line_half_up_and_ship_free_from_the_threshold() {
-        // 19 % VAT in 1190 gross is exactly 190; in 1000 gross 159.66 → 160.
-        let t = totals(&[line("A", 1, 1_190), line("B", 2, 500)], None, "DE", &pricing());
-        assert_eq!((t.subtotal_minor, t.line_tax_minor.clone(), t.tax_minor), (2_190, vec![190, 160], 350));
-        assert_eq!((t.shipping_minor, t.total_minor), (490, 2_680));
-        let t = totals(&[line("A", 5, 1_000)], None, "DE", &pricing());
-        assert_eq!((t.shipping_minor, t.total_minor), (0, 5_000), "free from 50.00");
-        // A discount that takes the subtotal under the threshold brings the fee back.
-        let t = totals(&[line("A", 5, 1_000)], Some(Discount::Percent(1_000)), "DE", &pricing());
-        assert_eq!((t.discount_minor, t.shipping_minor, t.total_minor), (500, 490, 4_990));
-        let t = totals(&[line("A", 1, 1_000)], Some(Discount::Fixed(5_000)), "US", &pricing());
-        assert_eq!((t.discount_minor, t.total_minor, t.tax_minor), (1_000, 1_490, 0), "no more than the subtotal");
+    /// The seeded standard method at home: 4.90, free from 50.00.
+    fn standard() -> shipping::MethodRule {
+        shipping::MethodRule {
+            price: shipping::PriceRule::Flat { fee_minor: 490.into() },
+            free_from_minor: Some(5_000),
+            active: true,
+            active_from: None,
+            active_until: None,
+        }
     }
 
     #[test]
-    fn the_tables_are_read_from_their_configured_form() {
-        let pricing = Pricing::parse("DE=490/5000, at=990, *=1490", "DE=1900,AT=2000,*=0").unwrap();
-        assert_eq!(pricing.shipping["DE"], ShippingRate { fee_minor: 490, free_from_minor: Some(5_000) });
-        assert_eq!(pricing.shipping["AT"].free_from_minor, None);
-        assert_eq!(pricing.default_shipping.fee_minor, 1_490);
-        assert_eq!(pricing.tax_rates["AT"], 2_000);
-        assert!(Pricing::parse("Germany=1", "").is_err());
-        assert!(Pricing::parse("DE=-1", "").is_err());
-        assert!(Pricing::parse("", "DE=20000").is_err());
+    fn totals_extract_tax_per_line_half_up_and_ship_free_from_the_threshold() {
+        let now = chrono::Utc::now();
+        // 19 % VAT in 1190 gross is exactly 190; in 1000 gross 159.66 → 160.
+        let t = totals(&[line("A", 1, 1_190), line("B", 2, 500)], None, "DE", &pricing());
+        assert_eq!((t.subtotal_minor, t.line_tax_minor.clone(), t.tax_minor), (2_190, vec![190, 160], 350));
+        assert_eq!((t.shipping_minor, t.total_minor), (0, 2_190), "nothing shipped yet");
+        let t = t.ship(&standard(), now, 0).unwrap();
+        assert_eq!((t.shipping_minor, t.total_minor, t.tax_minor), (490, 2_680, 350));
+        let t = totals(&[line("A", 5, 1_000)], None, "DE", &pricing()).ship(&standard(), now, 0).unwrap();
+        assert_eq!((t.shipping_minor, t.total_minor), (0, 5_000), "free from 50.00");
+        // A discount that takes the subtotal under the threshold brings the fee back.
+        let t = totals(&[line("A", 5, 1_000)], Some(Discount::Percent(1_000)), "DE", &pricing());
+        let t = t.ship(&standard(), now, 0).unwrap();
+        assert_eq!((t.discount_minor, t.shipping_minor, t.total_minor), (500, 490, 4_990));
+        let t = totals(&[line("A", 1, 1_000)], Some(Discount::Fixed(5_000)), "US", &pricing());
+        assert_eq!((t.discount_minor, t.total_minor, t.tax_minor), (1_000, 0, 0), "no more than the subtotal");
+        let heavy = shipping::MethodRule {
+            price: shipping::PriceRule::Weight {
+                bands: vec![shipping::Band { up_to: Some(2_000), fee_minor: 1_490.into() }],
+            },
+            free_from_minor: None,
+            ..standard()
+        };
+        assert_eq!(t.clone().ship(&heavy, now, 2_000).map(|t| t.total_minor), Ok(1_490));
+        assert_eq!(t.ship(&heavy, now, 2_001), Err(shipping::Unavailable::OutOfBands));
+    }
+
+    #[test]
+    fn the_tax_table_is_read_from_its_configured_form() {
+        let pricing = Pricing::parse("DE=1900, at=2000,*=0").unwrap();
+        assert_eq!((pricing.tax_rates["DE"], pricing.tax_rates["AT"], pricing.default_tax_rate), (1_900, 2_000, 0));
+        assert!(Pricing::parse("Germany=1").is_err());
+        assert!(Pricing::parse("DE=-1").is_err());
+        assert!(Pricing::parse("DE=20000").is_err());
         assert_eq!(order_number(123), "SF-000123");
     }
 
@@ -575,7 +578,7 @@ mod tests {
         ) {
             let lines: Vec<PricedLine> = lines.iter().enumerate().map(|(i, (q, p))| line(&format!("S{i}"), *q, *p)).collect();
             let discount = percent.map(Discount::Percent).or(Some(Discount::Fixed(fixed)));
-            let t = totals(&lines, discount, country, &pricing());
+            let t = totals(&lines, discount, country, &pricing()).ship(&standard(), chrono::Utc::now(), 0).unwrap();
             prop_assert!(t.discount_minor >= 0 && t.discount_minor <= t.subtotal_minor);
             prop_assert_eq!(t.line_discount_minor.iter().sum::<i64>(), t.discount_minor);
             prop_assert_eq!(t.line_tax_minor.iter().sum::<i64>(), t.tax_minor);
