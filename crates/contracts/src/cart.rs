@@ -31,6 +31,9 @@ pub struct UserCart {
     /// The discount code the shopper applied, if any (the order checks and counts it).
     #[serde(default)]
     pub discount_code: Option<String>,
+    /// The shipping method the shopper chose, if any (the order checks that it ships the order).
+    #[serde(default)]
+    pub shipping_method_id: Option<Uuid>,
 }
 
 /// Calls the cart service.

@@ -35,6 +35,10 @@ pub const EXPORT_ORDERS_PATH: &str = "/internal/export/orders";
 /// `POST /internal/discounts/quote`.
 pub const DISCOUNT_QUOTE_PATH: &str = "/internal/discounts/quote";
 
+/// `POST /internal/shipping/offers`: the shipping methods that ship a cart to a country, each
+/// priced (caller: cart).
+pub const SHIPPING_OFFERS_PATH: &str = "/internal/shipping/offers";
+
 /// A cart line to price.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuoteLine {
@@ -62,6 +66,37 @@ pub struct Quote {
     pub total_minor: Amount,
     /// Why the code does not apply (then the discount is 0); `None` when it does.
     pub refusal: Option<String>,
+}
+
+/// What ships these lines (weighing `weight_grams` together, with the cart's discount code, if
+/// any, for this shopper) to `country`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffersRequest {
+    pub country: String,
+    pub lines: Vec<QuoteLine>,
+    pub weight_grams: i64,
+    pub code: Option<String>,
+    pub user_id: Option<UserId>,
+}
+
+/// A shipping method that ships a cart, with its price for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ShippingOffer {
+    pub id: Uuid,
+    pub name: String,
+    pub carrier: String,
+    /// The delivery estimate, in days.
+    pub min_days: i32,
+    pub max_days: i32,
+    /// Gross, for this cart (after its discount, so free-shipping thresholds count it).
+    pub price_minor: Amount,
+    pub currency: Currency,
+}
+
+/// The answer: the methods in the order shoppers see them (none: nothing ships there).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offers {
+    pub items: Vec<ShippingOffer>,
 }
 
 /// An order as payment needs it.
@@ -119,6 +154,12 @@ impl OrderClient {
     /// What `request`'s code takes off its lines.
     pub async fn quote(&self, request: &QuoteRequest, on_behalf: &Subject) -> Result<Quote, CallError> {
         let call = self.client.request(Method::POST, ORDER, DISCOUNT_QUOTE_PATH, on_behalf).json(request);
+        call_json(ORDER, call).await
+    }
+
+    /// The shipping methods that ship `request`'s lines to its country.
+    pub async fn shipping_offers(&self, request: &OffersRequest) -> Result<Offers, CallError> {
+        let call = self.client.request(Method::POST, ORDER, SHIPPING_OFFERS_PATH, &Subject::anonymous()).json(request);
         call_json(ORDER, call).await
     }
 

@@ -116,6 +116,9 @@ pub(crate) struct Cart {
     /// Subtotal minus discount; shipping and tax follow from the address at checkout.
     pub total_minor: Amount,
     pub discount: Option<CartDiscount>,
+    /// The shipping method chosen (`PUT /carts/current/shipping-method`), if any; its price
+    /// depends on the address (`GET /carts/current/shipping-methods?country=`).
+    pub shipping_method_id: Option<uuid::Uuid>,
     pub currency: Currency,
     pub updated_at: Option<DateTime<Utc>>,
 }
@@ -175,6 +178,7 @@ pub(crate) fn render(
         discount_minor: Amount::ZERO,
         total_minor: subtotal_minor,
         discount: None,
+        shipping_method_id: None,
         currency,
         updated_at: updated_ms.and_then(DateTime::<Utc>::from_timestamp_millis),
     }

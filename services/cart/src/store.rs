@@ -1,6 +1,7 @@
 //! All of the cart's storage (Redis, no database): one hash per cart, `cart:{<owner>}`, a field
 //! per SKU holding `quantity|price at add|added at (ms)`, `~updated` the last change, and
-//! `~merged:<guest>` markers of guest carts already folded in, `~discount` the code applied. Every change is one script on
+//! `~merged:<guest>` markers of guest carts already folded in, `~discount` the code applied,
+//! `~shipping` the shipping method chosen. Every change is one script on
 //! the one key (atomic, and a single slot on Redis Cluster), and refreshes the cart's TTL. A
 //! guest cart is written only when its first line arrives.
 
@@ -59,7 +60,7 @@ return tonumber(ARGV[2])
 
 /// Removes the lines an order took (ARGV[2..]) that were in the cart when it was placed
 /// (added at or before ARGV[1], ms): a line the shopper added again after placing the order
-/// stays. The discount code goes with the ordered lines.
+/// stays. The discount code and the shipping method chosen go with the ordered lines.
 const REMOVE_ORDERED: &str = r"
 local removed = 0
 for i = 2, #ARGV do
@@ -72,7 +73,7 @@ for i = 2, #ARGV do
     end
   end
 end
-if removed > 0 then redis.call('HDEL', KEYS[1], '~discount') end
+if removed > 0 then redis.call('HDEL', KEYS[1], '~discount', '~shipping') end
 return removed
 ";
 
@@ -89,7 +90,8 @@ redis.call('DEL', KEYS[1])
 return 0
 ";
 
-const DISCOUNT_SET: &str = r"
+/// Sets the `~` field ARGV[3] to ARGV[1] (the empty value removes it), refreshing the TTL.
+const FIELD_SET: &str = r"
 if ARGV[1] == '' then
   redis.call('HDEL', KEYS[1], ARGV[3])
 else
@@ -167,7 +169,7 @@ pub(crate) struct Carts {
     remove: redis::Script,
     read: redis::Script,
     merge: redis::Script,
-    discount: redis::Script,
+    field: redis::Script,
     discount_refused: redis::Script,
     discount_refusals: redis::Script,
     remove_ordered: redis::Script,
@@ -179,15 +181,20 @@ pub(crate) struct Stored {
     pub updated_ms: Option<i64>,
     /// The discount code applied, if any (checked again whenever the cart is shown).
     pub discount_code: Option<String>,
+    /// The shipping method chosen, if any (the checkout checks it ships the order).
+    pub shipping_method_id: Option<uuid::Uuid>,
 }
 
 /// The field holding a cart's discount code.
 const DISCOUNT: &str = "~discount";
+/// The field holding the shipping method chosen.
+const SHIPPING: &str = "~shipping";
 
 fn parse(fields: Vec<(String, String)>) -> Stored {
     let mut lines = Vec::new();
     let mut updated_ms = None;
     let mut discount_code = None;
+    let mut shipping_method_id = None;
     for (field, value) in fields {
         if field == "~updated" {
             updated_ms = value.parse().ok();
@@ -195,6 +202,10 @@ fn parse(fields: Vec<(String, String)>) -> Stored {
         }
         if field == DISCOUNT {
             discount_code = Some(value);
+            continue;
+        }
+        if field == SHIPPING {
+            shipping_method_id = uuid::Uuid::parse_str(&value).ok();
             continue;
         }
         if field.starts_with('~') {
@@ -209,7 +220,7 @@ fn parse(fields: Vec<(String, String)>) -> Stored {
             lines.push(StoredLine { sku, quantity, price_at_add: Amount::new(price), added_at_ms });
         }
     }
-    Stored { lines, updated_ms, discount_code }
+    Stored { lines, updated_ms, discount_code, shipping_method_id }
 }
 
 fn changed(result: i64) -> Changed {
@@ -235,7 +246,7 @@ impl Carts {
             remove: redis::Script::new(REMOVE),
             read: redis::Script::new(READ),
             merge: redis::Script::new(MERGE),
-            discount: redis::Script::new(DISCOUNT_SET),
+            field: redis::Script::new(FIELD_SET),
             discount_refused: redis::Script::new(DISCOUNT_REFUSED),
             discount_refusals: redis::Script::new(DISCOUNT_REFUSALS),
             remove_ordered: redis::Script::new(REMOVE_ORDERED),
@@ -337,11 +348,26 @@ impl Carts {
         code: Option<&str>,
         ttl: Duration,
     ) -> redis::RedisResult<()> {
-        self.discount
+        self.set_field(owner, DISCOUNT, code.unwrap_or_default(), ttl).await
+    }
+
+    /// Keeps (or, with `None`, forgets) the shipping method chosen.
+    pub(crate) async fn set_shipping(
+        &self,
+        owner: &Owner,
+        method: Option<uuid::Uuid>,
+        ttl: Duration,
+    ) -> redis::RedisResult<()> {
+        self.set_field(owner, SHIPPING, &method.map(|id| id.to_string()).unwrap_or_default(), ttl).await
+    }
+
+    /// Sets one `~` field of the cart (the empty value removes it), refreshing its TTL.
+    async fn set_field(&self, owner: &Owner, field: &str, value: &str, ttl: Duration) -> redis::RedisResult<()> {
+        self.field
             .key(self.key(owner))
-            .arg(code.unwrap_or_default())
+            .arg(value)
             .arg(ttl.as_millis() as u64)
-            .arg(DISCOUNT)
+            .arg(field)
             .invoke_async::<i64>(&mut self.redis.clone())
             .await?;
         Ok(())

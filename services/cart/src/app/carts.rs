@@ -29,7 +29,8 @@ pub(crate) async fn show(state: &AppState, owner: &Owner, ttl: Duration) -> Resu
     let stored = state.carts.read(owner, ttl).await?;
     let skus: Vec<Sku> = stored.lines.iter().map(|l| l.sku.clone()).collect();
     let variants = state.prices.of(&skus).await?;
-    let cart = render(stored.lines, &variants, stored.updated_ms, state.currency);
+    let mut cart = render(stored.lines, &variants, stored.updated_ms, state.currency);
+    cart.shipping_method_id = stored.shipping_method_id;
     let discount = match stored.discount_code {
         None => None,
         Some(code) => Some(match quote(state, owner, &code, &cart).await {
@@ -47,6 +48,23 @@ pub(crate) async fn show(state: &AppState, owner: &Owner, ttl: Duration) -> Resu
     Ok(cart.with_discount(discount))
 }
 
+/// The cart's available lines as the order service prices them.
+fn quote_lines(cart: &Cart) -> Vec<QuoteLine> {
+    cart.lines
+        .iter()
+        .filter(|l| l.available)
+        .map(|l| QuoteLine { sku: l.sku.clone(), quantity: l.quantity, unit_price_minor: l.unit_price_minor })
+        .collect()
+}
+
+/// The owner's user id (a guest has none).
+fn user_of(owner: &Owner) -> Option<contracts::types::UserId> {
+    match owner {
+        Owner::User(id) => Some((*id).into()),
+        Owner::Guest(_) => None,
+    }
+}
+
 /// What `code` takes off the cart's available lines for its owner.
 async fn quote(
     state: &AppState,
@@ -54,17 +72,7 @@ async fn quote(
     code: &str,
     cart: &Cart,
 ) -> std::result::Result<contracts::order::Quote, contracts::CallError> {
-    let lines = cart
-        .lines
-        .iter()
-        .filter(|l| l.available)
-        .map(|l| QuoteLine { sku: l.sku.clone(), quantity: l.quantity, unit_price_minor: l.unit_price_minor })
-        .collect();
-    let user_id = match owner {
-        Owner::User(id) => Some((*id).into()),
-        Owner::Guest(_) => None,
-    };
-    let request = QuoteRequest { code: code.to_owned(), user_id, lines };
+    let request = QuoteRequest { code: code.to_owned(), user_id: user_of(owner), lines: quote_lines(cart) };
     state.orders.quote(&request, &internal_token::Subject::anonymous()).await
 }
 
@@ -136,7 +144,12 @@ pub(crate) async fn of_user(state: &AppState, user_id: uuid::Uuid) -> Result<Use
         .into_iter()
         .map(|l| CartLine { sku: l.sku, quantity: l.quantity, price_at_add_minor: l.price_at_add })
         .collect();
-    Ok(UserCart { user_id: user_id.into(), lines, discount_code: stored.discount_code })
+    Ok(UserCart {
+        user_id: user_id.into(),
+        lines,
+        discount_code: stored.discount_code,
+        shipping_method_id: stored.shipping_method_id,
+    })
 }
 
 /// Empties the cart.
@@ -179,6 +192,51 @@ pub(crate) async fn apply_discount(state: &AppState, owner: &Owner, ttl: Duratio
     state.carts.set_discount(owner, Some(&quote.code), ttl).await?;
     let discount = CartDiscount { code: quote.code, discount_minor: quote.discount_minor, refusal: None };
     Ok(cart.with_discount(Some(discount)))
+}
+
+/// The shipping methods that ship the cart's available lines to `country` now, each priced for
+/// it (after its discount) by the order service, in the shop's order.
+#[tracing::instrument(skip_all, fields(cart = %owner.id(), country = %country))]
+pub(crate) async fn shipping_methods(
+    state: &AppState,
+    owner: &Owner,
+    ttl: Duration,
+    country: &str,
+) -> Result<Vec<contracts::order::ShippingOffer>> {
+    let stored = state.carts.read(owner, ttl).await?;
+    let skus: Vec<Sku> = stored.lines.iter().map(|l| l.sku.clone()).collect();
+    let variants = state.prices.of(&skus).await?;
+    let cart = render(stored.lines, &variants, stored.updated_ms, state.currency);
+    let weight_grams = cart
+        .lines
+        .iter()
+        .filter(|l| l.available)
+        .map(|line| {
+            let each = variants.iter().find(|v| v.sku == line.sku).and_then(|v| v.weight_grams).unwrap_or(0);
+            i64::from(each.max(0)).saturating_mul(line.quantity.get())
+        })
+        .fold(0, i64::saturating_add);
+    let request = contracts::order::OffersRequest {
+        country: country.to_owned(),
+        lines: quote_lines(&cart),
+        weight_grams,
+        code: stored.discount_code,
+        user_id: user_of(owner),
+    };
+    Ok(state.orders.shipping_offers(&request).await?.items)
+}
+
+/// Keeps the shipping method chosen (`None`: forgets it); the checkout checks that it ships the
+/// order to its address.
+#[tracing::instrument(skip_all, fields(cart = %owner.id()))]
+pub(crate) async fn choose_shipping(
+    state: &AppState,
+    owner: &Owner,
+    ttl: Duration,
+    method: Option<uuid::Uuid>,
+) -> Result<Cart> {
+    state.carts.set_shipping(owner, method, ttl).await?;
+    show(state, owner, ttl).await
 }
 
 /// Takes the discount code off.

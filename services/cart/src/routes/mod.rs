@@ -16,7 +16,7 @@ use contracts::types::{Quantity, Sku};
 use internal_token::{Caller, only_from};
 use serde::{Deserialize, Serialize};
 use service_kit::problem_schema::ProblemSchema;
-use service_kit::{Json, fleet};
+use service_kit::{FieldCode, FieldErrors, Json, Query, fleet};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -54,6 +54,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(set_item, remove_item))
         .routes(routes!(merge))
         .routes(routes!(apply_discount, remove_discount))
+        .routes(routes!(shipping_methods))
+        .routes(routes!(choose_shipping, forget_shipping))
 }
 
 /// The public routes (from the gateway) and the internal one (from the order service only).
@@ -254,4 +256,84 @@ async fn apply_discount(
 async fn remove_discount(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response> {
     let (owner, ttl) = state.owner(&caller, &headers)?;
     Ok(private(StatusCode::OK, carts::remove_discount(&state, &owner, ttl).await?))
+}
+
+/// The shipping methods for the cart.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ShippingMethods {
+    items: Vec<contracts::order::ShippingOffer>,
+}
+
+/// `GET /carts/current/shipping-methods`.
+#[utoipa::path(get, path = "/carts/current/shipping-methods", tag = "carts", summary = "What ships the cart to a country, each priced",
+    description = "The shop's methods that ship the cart's available lines to `country` now (its zones', or the rest of the world's where no zone names it), in the shop's order, each priced for this cart: by its rule (flat, or bands of weight or of the subtotal after the cart's discount), free from its threshold. An empty list: nothing ships there. The checkout prices the method chosen the same way.",
+    params(
+        ("X-Cart-Token" = Option<String>, Header, description = "A guest's cart token."),
+        ("country" = String, Query, description = "ISO 3166-1 alpha-2, any case."),
+    ),
+    responses(
+        (status = 200, description = "The methods, each with its price.", body = ShippingMethods),
+        (status = 401, description = NO_CART, body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 404, description = NOT_FOUND, body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `country`.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 503, description = "`upstream_unavailable`: the methods cannot be priced now.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+async fn shipping_methods(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Result<Response> {
+    let (owner, ttl) = state.owner(&caller, &headers)?;
+    let country = query.get("country").map(|c| c.trim().to_ascii_uppercase()).unwrap_or_default();
+    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+        let mut errors = FieldErrors::default();
+        errors.push("country", FieldCode::InvalidValue, "a two-letter country code (ISO 3166-1)");
+        errors.finish()?;
+    }
+    let items = carts::shipping_methods(&state, &owner, ttl, &country).await?;
+    Ok(private(StatusCode::OK, ShippingMethods { items }))
+}
+
+/// `PUT /carts/current/shipping-method`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChooseShipping {
+    /// One of `GET /carts/current/shipping-methods`.
+    shipping_method_id: uuid::Uuid,
+}
+
+/// `PUT /carts/current/shipping-method`.
+#[utoipa::path(put, path = "/carts/current/shipping-method", tag = "carts", summary = "Choose the cart's shipping method",
+    description = "The cart keeps it (`shipping_method_id`) and the checkout ships with it unless its body names another; a method that does not ship the order to its address then is refused there (`shipping_unavailable`, naming it).",
+    params(("X-Cart-Token" = Option<String>, Header, description = "A guest's cart token.")),
+    request_body = ChooseShipping,
+    responses(
+        (status = 200, description = "The cart with its method.", body = Cart),
+        (status = 401, description = NO_CART, body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 404, description = NOT_FOUND, body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `shipping_method_id`.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+async fn choose_shipping(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Json(body): Json<ChooseShipping>,
+) -> Result<Response> {
+    let (owner, ttl) = state.owner(&caller, &headers)?;
+    Ok(private(StatusCode::OK, carts::choose_shipping(&state, &owner, ttl, Some(body.shipping_method_id)).await?))
+}
+
+/// `DELETE /carts/current/shipping-method`.
+#[utoipa::path(delete, path = "/carts/current/shipping-method", tag = "carts", summary = "Forget the cart's shipping method",
+    description = "The checkout then ships with the first method that ships the order, unless its body names one.",
+    params(("X-Cart-Token" = Option<String>, Header, description = "A guest's cart token.")),
+    responses(
+        (status = 200, description = "The cart without a method.", body = Cart),
+        (status = 401, description = NO_CART, body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 404, description = NOT_FOUND, body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+async fn forget_shipping(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response> {
+    let (owner, ttl) = state.owner(&caller, &headers)?;
+    Ok(private(StatusCode::OK, carts::choose_shipping(&state, &owner, ttl, None).await?))
 }

@@ -166,7 +166,7 @@ async fn make(
             Err(refusal) => return Err(ApiError::DiscountInvalid(refusal)),
         },
     };
-    let method = destination.method;
+    let method = destination.method.or(cart.shipping_method_id);
     let gathered = Gathered { cart: &cart, variants: &variants, address: &address, email: &email, discount, method };
     let made = reserve_and_write(state, user_id, order_id, key, gathered).await;
     if made.is_err() && discount.is_some() {

@@ -93,6 +93,28 @@ pub(crate) async fn delete_method(pool: &PgPool, actor: &str, id: Uuid) -> Resul
     Ok(())
 }
 
+/// A method's delivery estimate and price for one cart or order, as a shopper sees it.
+#[derive(Clone, Debug)]
+pub(crate) struct Offer {
+    pub method: MethodView,
+    pub fee_minor: i64,
+}
+
+/// The methods that ship `totals` (lines weighing `weight_grams`) to `country` now, each with
+/// its fee, in the order shoppers see them.
+#[tracing::instrument(skip_all, fields(country = %country))]
+pub(crate) async fn offers(pool: &PgPool, totals: &Totals, country: &str, weight_grams: i64) -> Result<Vec<Offer>> {
+    let methods = store::methods_for(&mut *pool.acquire().await?, country).await?;
+    let now = Utc::now();
+    Ok(methods
+        .into_iter()
+        .filter_map(|method| {
+            let fee_minor = method.rule().fee(now, weight_grams, totals.discounted_minor()).ok()?;
+            Some(Offer { method, fee_minor })
+        })
+        .collect())
+}
+
 /// `totals` shipped to `country` by the method `chosen` (or, when none is, the first that ships
 /// them), with that method; `shipping_unavailable` naming the chosen one when it does not.
 #[tracing::instrument(skip_all, fields(country = %country))]

@@ -52,7 +52,10 @@ const EXPORT_MAX: i64 = 1_000_000;
 
 /// For the cart service.
 pub(super) fn cart_router(state: AppState) -> Router {
-    Router::new().route(DISCOUNT_QUOTE_PATH, post(quote)).with_state(state)
+    Router::new()
+        .route(DISCOUNT_QUOTE_PATH, post(quote))
+        .route(contracts::order::SHIPPING_OFFERS_PATH, post(shipping_offers))
+        .with_state(state)
 }
 
 /// `GET /internal/orders/{id}`.
@@ -69,18 +72,56 @@ async fn payment_started(State(state): State<AppState>, Path(id): Path<String>) 
         .ok_or(ApiError::OrderNotFound)
 }
 
-/// `POST /internal/discounts/quote`: the code checked for the shopper and the lines' subtotal,
-/// the discount from the one totals function (no address yet: no shipping, no tax).
-async fn quote(State(state): State<AppState>, Json(request): Json<QuoteRequest>) -> Result<Json<Quote>> {
-    let code = request.code.trim().to_ascii_uppercase();
-    let lines: &[PricedLine] = &request.lines;
+/// What `code` (upper case) takes off `lines` for `user_id`: the lines priced by the one totals
+/// function with it (no address: no tax), and why it does not apply, if it does not.
+async fn discounted(
+    state: &AppState,
+    code: &str,
+    user_id: Option<contracts::types::UserId>,
+    lines: &[PricedLine],
+) -> Result<(crate::domain::Totals, Option<String>)> {
     let subtotal = totals(lines, None, "", &crate::domain::Pricing::none()).subtotal_minor;
-    let checked = store::discounts::quote(&state.pool, &code, request.user_id.map(Into::into), subtotal).await?;
+    let checked = store::discounts::quote(&state.pool, code, user_id.map(Into::into), subtotal).await?;
     let (discount, refusal) = match checked {
         Ok(discount) => (Some(discount), None),
         Err(refusal) => (None, Some(refusal.public())),
     };
-    let priced = totals(lines, discount, "", &crate::domain::Pricing::none());
+    Ok((totals(lines, discount, "", &crate::domain::Pricing::none()), refusal))
+}
+
+/// `POST /internal/shipping/offers`: the methods that ship the cart's lines to the country now,
+/// each priced for them after the cart's discount (a code that does not apply takes nothing).
+async fn shipping_offers(
+    State(state): State<AppState>,
+    Json(request): Json<contracts::order::OffersRequest>,
+) -> Result<Json<contracts::order::Offers>> {
+    let lines: &[PricedLine] = &request.lines;
+    let priced = match &request.code {
+        Some(code) => discounted(&state, &code.trim().to_ascii_uppercase(), request.user_id, lines).await?.0,
+        None => totals(lines, None, "", &crate::domain::Pricing::none()),
+    };
+    let country = request.country.trim().to_ascii_uppercase();
+    let offers = crate::app::shipping::offers(&state.pool, &priced, &country, request.weight_grams).await?;
+    let items = offers
+        .into_iter()
+        .map(|offer| contracts::order::ShippingOffer {
+            id: offer.method.id,
+            name: offer.method.name,
+            carrier: offer.method.carrier,
+            min_days: offer.method.min_days,
+            max_days: offer.method.max_days,
+            price_minor: Amount::new(offer.fee_minor),
+            currency: state.currency,
+        })
+        .collect();
+    Ok(Json(contracts::order::Offers { items }))
+}
+
+/// `POST /internal/discounts/quote`: the code checked for the shopper and the lines' subtotal,
+/// the discount from the one totals function (no address yet: no shipping, no tax).
+async fn quote(State(state): State<AppState>, Json(request): Json<QuoteRequest>) -> Result<Json<Quote>> {
+    let code = request.code.trim().to_ascii_uppercase();
+    let (priced, refusal) = discounted(&state, &code, request.user_id, &request.lines).await?;
     Ok(Json(Quote {
         code,
         subtotal_minor: Amount::new(priced.subtotal_minor),

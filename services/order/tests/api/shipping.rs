@@ -194,3 +194,55 @@ async fn a_checkout_ships_with_the_method_chosen_priced_by_its_rule_and_refused_
     let (status, order) = place_to(&dana, "k9", "DE", Some(&pickup)).await;
     assert_eq!((status, order["shipping_minor"].as_i64()), (201, Some(0)), "{order}");
 }
+
+#[tokio::test]
+async fn the_cart_lists_what_ships_it_priced_and_keeps_the_choice_for_the_checkout() {
+    let shop = Shop::spawn().await;
+    shop.stock("DEMO-0001-M", 20).await;
+    let ann = shop.shopper(true).await;
+    ann.add("DEMO-0001-M", 1).await;
+    let subtotal = ann.cart.get("/carts/current").await.1["subtotal_minor"].as_i64().unwrap();
+    let standard = if subtotal >= 5_000 { 0 } else { 490 };
+
+    let (status, home) = ann.cart.get("/carts/current/shipping-methods?country=de").await;
+    assert_eq!(status, 200, "{home}");
+    let offered: Vec<(&str, i64)> = home["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["name"].as_str().unwrap(), m["price_minor"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(offered, [("Standard", standard), ("Express", 1290), ("Pickup at the store", 0)]);
+    let (status, abroad) = ann.cart.get("/carts/current/shipping-methods?country=JP").await;
+    assert_eq!((status, abroad["items"][0]["name"].as_str()), (200, Some("International")), "the rest of the world");
+    let (status, problem) = ann.cart.get("/carts/current/shipping-methods?country=Japan").await;
+    assert_eq!((status, fields(&problem)), (422, vec!["country"]));
+    assert_eq!(ann.cart.get("/carts/current/shipping-methods").await.0, 422, "a country is needed");
+
+    let express = home["items"][1]["id"].as_str().unwrap().to_owned();
+    let (status, cart) = ann
+        .cart
+        .send_json(Method::PUT, "/carts/current/shipping-method", Some(json!({"shipping_method_id": express})))
+        .await;
+    assert_eq!((status, cart["shipping_method_id"].as_str()), (200, Some(express.as_str())), "{cart}");
+    let (status, problem) =
+        ann.cart.send_json(Method::PUT, "/carts/current/shipping-method", Some(json!({"shipping_method_id": 7}))).await;
+    assert_eq!(status, 422, "{problem}");
+
+    // The checkout ships with the cart's choice, and checks it against the address.
+    let (status, problem) = place_to(&ann, "abroad", "JP", None).await;
+    assert_eq!((status, problem["detail"].as_str()), (422, Some("Express does not ship to JP")));
+    let (status, order) = ann.place("home").await;
+    assert_eq!(
+        (status, order["shipping_method"]["name"].as_str(), order["shipping_minor"].as_i64()),
+        (201, Some("Express"), Some(1290)),
+        "{order}"
+    );
+    // The body's choice wins over the cart's; forgetting the cart's brings the default back.
+    let (status, order) = place_to(&ann, "pickup", "DE", home["items"][2]["id"].as_str()).await;
+    assert_eq!((status, order["shipping_method"]["name"].as_str()), (201, Some("Pickup at the store")));
+    let (status, cart) = ann.cart.send_json(Method::DELETE, "/carts/current/shipping-method", None).await;
+    assert_eq!((status, cart["shipping_method_id"].clone()), (200, Value::Null));
+    let (status, order) = ann.place("default").await;
+    assert_eq!((status, order["shipping_method"]["name"].as_str()), (201, Some("Standard")), "{order}");
+}
