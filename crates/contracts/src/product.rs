@@ -46,6 +46,21 @@ pub struct VariantInfo {
     pub weight_grams: Option<i32>,
 }
 
+/// The shipping weight of `lines` (SKU and quantity) in grams, from their variants: one without
+/// a weight, or not found, weighs nothing. Saturating, never wrapping.
+pub fn total_weight_grams<'a>(
+    lines: impl IntoIterator<Item = (&'a crate::types::Sku, crate::types::Quantity)>,
+    variants: &[VariantInfo],
+) -> i64 {
+    lines
+        .into_iter()
+        .map(|(sku, quantity)| {
+            let each = variants.iter().find(|v| &v.sku == sku).and_then(|v| v.weight_grams).unwrap_or(0);
+            i64::from(each.max(0)).saturating_mul(quantity.get())
+        })
+        .fold(0, i64::saturating_add)
+}
+
 /// The answer: the variants found (an unknown SKU is simply absent).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Variants {

@@ -207,15 +207,8 @@ pub(crate) async fn shipping_methods(
     let skus: Vec<Sku> = stored.lines.iter().map(|l| l.sku.clone()).collect();
     let variants = state.prices.of(&skus).await?;
     let cart = render(stored.lines, &variants, stored.updated_ms, state.currency);
-    let weight_grams = cart
-        .lines
-        .iter()
-        .filter(|l| l.available)
-        .map(|line| {
-            let each = variants.iter().find(|v| v.sku == line.sku).and_then(|v| v.weight_grams).unwrap_or(0);
-            i64::from(each.max(0)).saturating_mul(line.quantity.get())
-        })
-        .fold(0, i64::saturating_add);
+    let available = cart.lines.iter().filter(|l| l.available).map(|l| (&l.sku, l.quantity));
+    let weight_grams = contracts::product::total_weight_grams(available, &variants);
     let request = contracts::order::OffersRequest {
         country: country.to_owned(),
         lines: quote_lines(&cart),

@@ -234,17 +234,6 @@ fn priced_lines(
         .collect()
 }
 
-/// The lines' total weight in grams (a variant without a weight weighs nothing).
-fn weight_grams(cart: &contracts::cart::UserCart, variants: &[contracts::product::VariantInfo]) -> i64 {
-    cart.lines
-        .iter()
-        .map(|line| {
-            let each = variants.iter().find(|v| v.sku == line.sku).and_then(|v| v.weight_grams).unwrap_or(0);
-            i64::from(each.max(0)).saturating_mul(line.quantity.get())
-        })
-        .fold(0, i64::saturating_add)
-}
-
 /// The order's lines to write: each priced line with its share of the discount and its tax.
 fn new_lines(priced: &[(PricedLine, String)], totals: &crate::domain::Totals) -> Vec<NewLine> {
     priced
@@ -275,7 +264,7 @@ async fn reserve_and_write(
     let priced = priced_lines(cart, variants);
     let lines: Vec<PricedLine> = priced.iter().map(|(line, _)| line.clone()).collect();
     let unshipped = totals(&lines, discount, &address.country, &state.pricing);
-    let weight = weight_grams(cart, variants);
+    let weight = contracts::product::total_weight_grams(cart.lines.iter().map(|l| (&l.sku, l.quantity)), variants);
     let (totals, method) = super::shipping::ship(&state.pool, unshipped, &address.country, method, weight).await?;
     reserve(state, order_id, cart).await?;
     let order = NewOrder {
