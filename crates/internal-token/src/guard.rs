@@ -33,13 +33,14 @@ impl Caller {
         if subject.is_anonymous() { None } else { uuid::Uuid::parse_str(&subject.sub).ok() }
     }
 
+    /// Whether the subject carries `perm` (a route that staff and shoppers share).
+    pub fn has_perm(&self, perm: Permission) -> bool {
+        self.0.subject.perms.iter().any(|p| p == perm.as_str())
+    }
+
     /// 403 unless the subject carries `perm` (defense in depth behind the gateway's check).
     pub fn require_perm(&self, perm: Permission) -> Result<(), Problem> {
-        if self.0.subject.perms.iter().any(|p| p == perm.as_str()) {
-            Ok(())
-        } else {
-            Err(Problem::forbidden(format!("this needs the {perm} permission")))
-        }
+        if self.has_perm(perm) { Ok(()) } else { Err(Problem::forbidden(format!("this needs the {perm} permission"))) }
     }
 }
 

@@ -52,6 +52,10 @@ impl Handler for Reservations {
                     }
                     other => other,
                 },
+                // A paid order cancelled by staff before it shipped: what it bought goes back.
+                Some(OrderEvent::OrderCancelled(e)) if e.was_paid => {
+                    stock::restock(tx, e.order_id.into(), "paid order cancelled: restocked", "order").await
+                }
                 Some(OrderEvent::OrderCancelled(e)) => {
                     stock::release(tx, e.order_id.into(), "order cancelled", "order").await
                 }

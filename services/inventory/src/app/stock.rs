@@ -234,6 +234,35 @@ pub async fn release(tx: &mut PgConnection, id: Uuid, reason: &str, actor: &str)
     Ok(ReservationRow { status: ReservationStatus::Released, ..reservation })
 }
 
+/// Puts a sold reservation's lines back on hand: its paid order was cancelled before it
+/// shipped. Each line is a movement (`restock`, referencing the order, in the ledger) and the
+/// reservation ends released, with `reason`. Restocking a released one changes nothing (a
+/// replay, or an order whose stock was lost); a held one is released as usual.
+pub async fn restock(tx: &mut PgConnection, id: Uuid, reason: &str, actor: &str) -> Result<ReservationRow> {
+    let reservation = store::lock_reservation(tx, id).await?.ok_or(ApiError::ReservationNotFound)?;
+    match reservation.status {
+        ReservationStatus::Released => return Ok(reservation),
+        ReservationStatus::Held => return release(tx, id, reason, actor).await,
+        ReservationStatus::Committed => {}
+    }
+    let skus: Vec<Sku> = reservation.lines.iter().map(|l| l.sku.clone()).collect();
+    let rows = store::lock_in_order(tx, &skus).await?;
+    let reference = id.to_string();
+    let why = Why { reason: "restock", reference: Some(&reference), actor };
+    for line in reservation.lines.iter() {
+        let row = rows.iter().find(|row| row.sku == line.sku).ok_or(ApiError::UnknownSku)?;
+        change(tx, row, line.quantity.get(), 0, &why).await?;
+    }
+    store::set_status(tx, id, ReservationStatus::Released, Some(reason)).await?;
+    let event = InventoryReleased {
+        reservation_id: id.into(),
+        lines: event_lines(&reservation.lines),
+        reason: reason.to_owned(),
+    };
+    events::enqueue(tx, crate::SERVICE, &event).await?;
+    Ok(ReservationRow { status: ReservationStatus::Released, ..reservation })
+}
+
 /// Commits a reservation in a transaction of its own (the order service's direct call).
 #[tracing::instrument(skip_all, fields(reservation_id = %id))]
 pub(crate) async fn commit_now(pool: &PgPool, id: Uuid, actor: &str) -> Result<ReservationRow> {

@@ -1,5 +1,5 @@
 //! An order's moves after it is placed, as use cases: the shopper cancels an unpaid one, staff
-//! ship a paid one and record its delivery, and the expiry job expires what is overdue. Each
+//! cancel one that has not shipped, ship a paid one and record its delivery, and the expiry job expires what is overdue. Each
 //! is one transaction: the transition (recorded with who and why), its event, and for staff
 //! the audit entry.
 
@@ -52,6 +52,32 @@ pub(crate) async fn cancel(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<()>
         by: events::catalog::CancelledBy::Shopper,
     };
     events::enqueue(&mut tx, crate::SERVICE, &event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Staff cancel an order that has not shipped, for `reason` (checked by the route). A paid one
+/// is refunded in full by the payment service and its committed stock goes back by inventory,
+/// both on ORDER_CANCELLED (`was_paid`); an unpaid one's reservation is released. Its discount
+/// use is given back (the transition does that), the shopper is told, and it is audited.
+#[tracing::instrument(skip_all, fields(order_id = %id))]
+pub(crate) async fn staff_cancel(pool: &PgPool, actor: &str, id: Uuid, reason: &str) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let before = store::lock_status(&mut tx, id).await?;
+    let was_paid = before.as_deref().and_then(crate::domain::Status::parse).is_some_and(|status| status.was_paid());
+    let facts = moved(store::transition(&mut tx, id, None, Event::StaffCancel, actor, reason).await?)?;
+    let event = OrderCancelled {
+        order_id: facts.id.into(),
+        number: facts.number,
+        user_id: facts.user_id.into(),
+        email: facts.contact_email,
+        reason: reason.to_owned(),
+        was_paid,
+        by: events::catalog::CancelledBy::Staff,
+    };
+    events::enqueue(&mut tx, crate::SERVICE, &event).await?;
+    let after = serde_json::json!({"status": "cancelled", "reason": reason, "refunded_in_full": was_paid});
+    audit(&mut tx, actor, "order.cancel", id, before, after).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -23,6 +23,9 @@ pub enum Event {
     Deliver,
     /// The shopper or staff cancelled it before payment.
     Cancel,
+    /// Staff cancelled it, paid or not, before it shipped (a paid one is refunded in full and
+    /// its stock goes back).
+    StaffCancel,
     /// Its payment deadline passed unpaid.
     Expire,
     /// Paid, but its stock could not be committed (the reservation had been released and the
@@ -49,6 +52,7 @@ pub fn next(from: Status, event: Event) -> Result<Status, IllegalTransition> {
     let to = match (from, event) {
         (AwaitingPayment, Pay) => Paid,
         (AwaitingPayment, Cancel) => Cancelled,
+        (AwaitingPayment | Paid | Fulfilling, StaffCancel) => Cancelled,
         (AwaitingPayment, Expire) => Expired,
         (Paid | Fulfilling, StockLost) => Cancelled,
         (Paid, StartFulfilment) => Fulfilling,
@@ -440,7 +444,9 @@ mod tests {
             status = next(status, event).unwrap();
         }
         assert_eq!(status, Refunded);
-        assert!(next(Paid, Cancel).is_err(), "a paid order is refunded, not cancelled");
+        assert!(next(Paid, Cancel).is_err(), "a shopper's paid order is refunded, not cancelled");
+        assert_eq!(next(Paid, StaffCancel), Ok(Cancelled), "unless staff cancel it (and refund it)");
+        assert!(next(Shipped, StaffCancel).is_err(), "what shipped comes back as a return");
         assert_eq!(next(Paid, StockLost), Ok(Cancelled), "unless its stock is gone");
         assert!(next(Shipped, StockLost).is_err(), "what was shipped had its stock");
         assert!(next(Expired, Pay).is_err(), "a late payment does not revive an expired order");
@@ -538,6 +544,7 @@ mod tests {
             Just(Event::Ship),
             Just(Event::Deliver),
             Just(Event::Cancel),
+            Just(Event::StaffCancel),
             Just(Event::Expire),
             Just(Event::StockLost),
             any::<bool>().prop_map(|full| Event::Refund { full }),
@@ -558,7 +565,7 @@ mod tests {
                 if let Ok(after) = next(before, event) {
                     prop_assert!(!before.is_final(), "{before:?} left by {event:?}");
                     prop_assert!(
-                        !before.was_paid() || after.was_paid() || event == Event::StockLost,
+                        !before.was_paid() || after.was_paid() || matches!(event, Event::StockLost | Event::StaffCancel),
                         "{before:?} → {after:?} lost the payment"
                     );
                     prop_assert!(!matches!(after, Status::Refunded | Status::PartiallyRefunded) || before.was_paid());

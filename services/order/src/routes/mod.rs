@@ -15,7 +15,7 @@ use contracts::user::PostalAddress;
 use internal_token::{Caller, only_from};
 use serde::{Deserialize, Serialize};
 use service_kit::problem_schema::ProblemSchema;
-use service_kit::{FieldCode, FieldErrors, Json, Query, fleet};
+use service_kit::{FieldCode, FieldErrors, Json, OptionalJson, Query, fleet};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -225,22 +225,47 @@ async fn get_order(State(state): State<AppState>, caller: Caller, Path(id): Path
     store::find(&state.pool, order_id(&id)?, Some(user_id)).await?.map(Json).ok_or(ApiError::OrderNotFound)
 }
 
+/// `POST /orders/{id}/cancel`: staff say why; a shopper sends no body.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CancelOrder {
+    /// Staff only, 1 to 500 characters: told to the shopper and kept in the order's timeline.
+    #[serde(default)]
+    reason: Option<String>,
+}
+
 /// `POST /orders/{id}/cancel`.
-#[utoipa::path(post, path = "/orders/{id}/cancel", tag = "orders", summary = "Cancel an unpaid order",
-    description = "Its stock is released (ORDER_CANCELLED). A paid order is refunded instead, not cancelled.",
+#[utoipa::path(post, path = "/orders/{id}/cancel", tag = "orders", summary = "Cancel an order",
+    description = "A shopper cancels their own order while it awaits payment: its stock is released (ORDER_CANCELLED). Staff with `orders:write` cancel any order that has not shipped, with a `reason`: a paid one is refunded in full through the payment provider and its stock goes back to stock; its discount use is given back and the shopper is told. A shipped order comes back as a return instead.",
     params(("id" = Uuid, Path, description = "The order's id.")),
+    request_body(content = Option<CancelOrder>, description = "Staff: `{\"reason\"}`; a shopper sends none."),
     responses(
         (status = 200, description = "The order, cancelled.", body = OrderView),
-        (status = 404, description = "`not_found`: no such order of this shopper.", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_transition`: the order is no longer awaiting payment.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such order (of this shopper, for a shopper).", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition`: a shopper's order is no longer awaiting payment, or (staff) it has shipped or ended.", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `reason` (staff need one; a shopper sends none).", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 async fn cancel_order(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<CancelOrder>,
 ) -> Result<Json<OrderView>> {
-    let user_id = shopper(&caller)?;
     let id = order_id(&id)?;
+    let staff = caller.has_perm(service_kit::Permission::OrdersWrite);
+    let mut errors = FieldErrors::default();
+    let reason = body.reason.as_deref().map(str::trim);
+    match (staff, reason) {
+        (true, Some(reason)) if !reason.is_empty() && reason.chars().count() <= 500 => {
+            crate::app::orders::staff_cancel(&state.pool, &caller.subject().sub, id, reason).await?;
+            return store::find(&state.pool, id, None).await?.map(Json).ok_or(ApiError::OrderNotFound);
+        }
+        (true, _) => errors.push("reason", FieldCode::InvalidLength, "staff give a reason of 1 to 500 characters"),
+        (false, Some(_)) => errors.push("reason", FieldCode::InvalidValue, "only staff give a reason"),
+        (false, None) => {}
+    }
+    errors.finish()?;
+    let user_id = shopper(&caller)?;
     crate::app::orders::cancel(&state.pool, user_id, id).await?;
     store::find(&state.pool, id, Some(user_id)).await?.map(Json).ok_or(ApiError::OrderNotFound)
 }
