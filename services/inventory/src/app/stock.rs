@@ -212,26 +212,11 @@ pub async fn commit(tx: &mut PgConnection, id: Uuid, actor: &str) -> Result<Rese
 pub async fn release(tx: &mut PgConnection, id: Uuid, reason: &str, actor: &str) -> Result<ReservationRow> {
     let reservation = store::lock_reservation(tx, id).await?.ok_or(ApiError::ReservationNotFound)?;
     match reservation.status {
-        ReservationStatus::Released => return Ok(reservation),
-        ReservationStatus::Committed => return Err(ApiError::ReservationConflict),
-        ReservationStatus::Held => {}
+        ReservationStatus::Released => Ok(reservation),
+        ReservationStatus::Committed => Err(ApiError::ReservationConflict),
+        // What was held is held no more.
+        ReservationStatus::Held => let_go(tx, reservation, "release", reason, actor, |q| (0, -q)).await,
     }
-    let skus: Vec<Sku> = reservation.lines.iter().map(|l| l.sku.clone()).collect();
-    let rows = store::lock_in_order(tx, &skus).await?;
-    let reference = id.to_string();
-    let why = Why { reason: "release", reference: Some(&reference), actor };
-    for line in reservation.lines.iter() {
-        let row = rows.iter().find(|row| row.sku == line.sku).ok_or(ApiError::UnknownSku)?;
-        change(tx, row, 0, -line.quantity.get(), &why).await?;
-    }
-    store::set_status(tx, id, ReservationStatus::Released, Some(reason)).await?;
-    let event = InventoryReleased {
-        reservation_id: id.into(),
-        lines: event_lines(&reservation.lines),
-        reason: reason.to_owned(),
-    };
-    events::enqueue(tx, crate::SERVICE, &event).await?;
-    Ok(ReservationRow { status: ReservationStatus::Released, ..reservation })
 }
 
 /// Puts a sold reservation's lines back on hand: its paid order was cancelled before it
@@ -241,17 +226,33 @@ pub async fn release(tx: &mut PgConnection, id: Uuid, reason: &str, actor: &str)
 pub async fn restock(tx: &mut PgConnection, id: Uuid, reason: &str, actor: &str) -> Result<ReservationRow> {
     let reservation = store::lock_reservation(tx, id).await?.ok_or(ApiError::ReservationNotFound)?;
     match reservation.status {
-        ReservationStatus::Released => return Ok(reservation),
-        ReservationStatus::Held => return release(tx, id, reason, actor).await,
-        ReservationStatus::Committed => {}
+        ReservationStatus::Released => Ok(reservation),
+        ReservationStatus::Held => let_go(tx, reservation, "release", reason, actor, |q| (0, -q)).await,
+        // What was sold is on hand again.
+        ReservationStatus::Committed => let_go(tx, reservation, "restock", reason, actor, |q| (q, 0)).await,
     }
+}
+
+/// Ends a (locked) reservation released: each line's stock changed by `deltas(quantity)` (on
+/// hand, reserved) as a `movement` of the ledger, the status with `reason`, and
+/// INVENTORY_RELEASED.
+async fn let_go(
+    tx: &mut PgConnection,
+    reservation: ReservationRow,
+    movement: &str,
+    reason: &str,
+    actor: &str,
+    deltas: impl Fn(i64) -> (i64, i64),
+) -> Result<ReservationRow> {
+    let id = reservation.id;
     let skus: Vec<Sku> = reservation.lines.iter().map(|l| l.sku.clone()).collect();
     let rows = store::lock_in_order(tx, &skus).await?;
     let reference = id.to_string();
-    let why = Why { reason: "restock", reference: Some(&reference), actor };
+    let why = Why { reason: movement, reference: Some(&reference), actor };
     for line in reservation.lines.iter() {
         let row = rows.iter().find(|row| row.sku == line.sku).ok_or(ApiError::UnknownSku)?;
-        change(tx, row, line.quantity.get(), 0, &why).await?;
+        let (on_hand, reserved) = deltas(line.quantity.get());
+        change(tx, row, on_hand, reserved, &why).await?;
     }
     store::set_status(tx, id, ReservationStatus::Released, Some(reason)).await?;
     let event = InventoryReleased {
