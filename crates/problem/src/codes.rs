@@ -124,6 +124,7 @@ problem_codes! {
     InvalidTransition = ("invalid_transition", CONFLICT) "The order's state does not allow this (e.g. cancelling a paid order).",
     DiscountCodeInvalid = ("discount_code_invalid", UNPROCESSABLE_ENTITY) "The discount code does not apply (unknown, not active now, used up, or the subtotal is below its minimum); `detail` says which.",
     DiscountCodeTaken = ("discount_code_taken", CONFLICT) "Another discount already has this code.",
+    FulfillmentExceedsOrder = ("fulfillment_exceeds_order", CONFLICT) "More of these SKUs (`skus` names them) than the order has left to ship.",
     ShippingUnavailable = ("shipping_unavailable", UNPROCESSABLE_ENTITY) "No shipping method ships this order: none serves the address's country, or the one chosen (`shipping_method_id` names it) is not offered now, does not serve that country, or the order is beyond its weight or subtotal bands; `detail` says which.",
     ShippingNameTaken = ("shipping_name_taken", CONFLICT) "Another shipping zone has this name, or another method of the same zone.",
     TooManyUnpaidOrders = ("too_many_unpaid_orders", CONFLICT) "You have as many unpaid orders as the shop allows open at once; pay or cancel one first.",

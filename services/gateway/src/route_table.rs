@@ -223,6 +223,9 @@ pub const ROUTES: &[Route] = &[
     Route::new(Reads, "/orders/all", ORDER).staff(Permission::OrdersRead).timeout_secs(15),
     Route::new(Only(&["POST"]), "/orders/{id}/ship", ORDER).staff(Permission::OrdersWrite),
     Route::new(Only(&["POST"]), "/orders/{id}/deliver", ORDER).staff(Permission::OrdersWrite),
+    Route::new(Only(&["POST"]), "/orders/{id}/fulfillments", ORDER).staff(Permission::OrdersWrite),
+    Route::new(Only(&["POST"]), "/orders/{id}/fulfillments/{fulfillment_id}/deliver", ORDER)
+        .staff(Permission::OrdersWrite),
     Route::new(Any, "/discounts/**", ORDER).staff(Permission::PromotionsWrite),
     Route::new(Any, "/shipping/**", ORDER).staff(Permission::ShippingWrite),
     Route::new(Any, "/payments/webhooks/**", PAYMENT)

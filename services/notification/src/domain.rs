@@ -162,9 +162,17 @@ mod tests {
         assert!(rendered.text.contains("Total:    58.90 EUR (VAT included: 8.62 EUR)"), "{}", rendered.text);
         assert!(rendered.html.contains("Mug &lt;b&gt;(300 ml)&lt;&#x2f;b&gt;"), "{}", rendered.html);
         assert_eq!(money(5.into(), Currency::EUR), "0.05 EUR");
-        let shipped = serde_json::json!({"number": "SF-000007", "carrier": "DHL", "tracking_number": "0034"});
+        let shipped =
+            serde_json::json!({"number": "SF-000007", "carrier": "DHL", "tracking_number": "0034", "complete": true});
         let rendered = templates.render(Kind::OrderShipped, &shipped).unwrap();
         assert!(rendered.subject.contains("SF-000007") && rendered.text.contains("Tracking number: 0034"));
+        assert!(rendered.text.contains("your order SF-000007 is on its way with DHL."), "{}", rendered.text);
+        let parcel = serde_json::json!({"number": "SF-000007", "carrier": "DHL", "tracking_number": "0035",
+            "tracking_url": "https://track.example/0035", "complete": false, "lines": [{"title": "Mug", "quantity": 1}]});
+        let rendered = templates.render(Kind::OrderShipped, &parcel).unwrap();
+        assert!(rendered.text.contains("a parcel of your order SF-000007"), "{}", rendered.text);
+        assert!(rendered.text.contains("1 × Mug") && rendered.text.contains("https://track.example/0035"));
+        assert!(rendered.html.contains("<li>1 × Mug</li>"), "{}", rendered.html);
     }
 
     #[test]

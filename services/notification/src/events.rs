@@ -106,8 +106,11 @@ impl Notifier {
                 Some(Wanted::order(Kind::OrderReceipt, &paid.email, paid.user_id.into(), context))
             }
             Some(OrderEvent::OrderShipped(e)) => {
+                let lines: Vec<serde_json::Value> =
+                    e.lines.iter().map(|l| serde_json::json!({"title": l.title, "quantity": l.quantity})).collect();
                 let context = serde_json::json!({
                     "number": e.number, "carrier": e.carrier, "tracking_number": e.tracking_number,
+                    "tracking_url": e.tracking_url, "lines": lines, "complete": e.complete,
                 });
                 Some(Wanted::order(Kind::OrderShipped, &e.email, e.user_id.into(), context))
             }

@@ -52,6 +52,12 @@ pub enum ApiError {
     /// 404 `not_found`: no such shipping zone or method.
     #[error("no such shipping {0}")]
     ShippingNotFound(&'static str),
+    /// 409 `fulfillment_exceeds_order`: more of these SKUs than the order has left to ship.
+    #[error("beyond the order: {0:?}")]
+    FulfillmentExceedsOrder(Vec<contracts::types::Sku>),
+    /// 404 `not_found`: no such fulfillment of the order.
+    #[error("no such fulfillment")]
+    FulfillmentNotFound,
     /// 404 `not_found`: no such order of this shopper (another shopper's id included).
     #[error("no such order")]
     OrderNotFound,
@@ -151,6 +157,12 @@ impl IntoResponse for ApiError {
                 }
             }
             ApiError::ShippingNotFound(what) => Problem::not_found(format!("no such shipping {what}")),
+            ApiError::FulfillmentExceedsOrder(skus) => Problem::new(
+                Code::FulfillmentExceedsOrder,
+                format!("more of {} than the order has left to ship", skus.join(", ")),
+            )
+            .with_extension("skus", serde_json::json!(skus)),
+            ApiError::FulfillmentNotFound => Problem::not_found("no such fulfillment of this order"),
             ApiError::OrderNotFound => Problem::not_found("no such order"),
             ApiError::DiscountNotFound => Problem::not_found("no such discount code"),
             ApiError::InvalidTransition(detail) => Problem::new(Code::InvalidTransition, detail),

@@ -27,7 +27,7 @@ pub use inventory::{
 pub use media::{MediaDeleted, MediaEvent, MediaUploaded};
 pub use order::{
     CancelledBy, OrderCancelled, OrderCreated, OrderDelivered, OrderEvent, OrderExpired, OrderLine, OrderPaid,
-    OrderRefunded, OrderShipped,
+    OrderRefunded, OrderShipped, ShippedLine,
 };
 pub use payment::{PaymentEvent, PaymentFailed, PaymentRefunded, PaymentSucceeded};
 pub use product::{CategoryCreated, CategoryUpdated, ProductArchived, ProductCreated, ProductEvent, ProductUpdated};

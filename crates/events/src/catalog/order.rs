@@ -92,7 +92,8 @@ pub struct OrderExpired {
     pub email: String,
 }
 
-/// The order was handed to a carrier.
+/// A shipment of the order was handed to a carrier: one fulfillment, of some of its lines or of
+/// the rest of them (`complete`: the order has shipped in full with it). One per fulfillment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderShipped {
     pub order_id: OrderId,
@@ -101,6 +102,29 @@ pub struct OrderShipped {
     pub email: String,
     pub carrier: String,
     pub tracking_number: String,
+    /// The fulfillment (absent in events of earlier producers, which shipped whole orders).
+    #[serde(default)]
+    pub fulfillment_id: Option<uuid::Uuid>,
+    /// What this shipment carries (empty in events of earlier producers: everything).
+    #[serde(default)]
+    pub lines: Vec<ShippedLine>,
+    #[serde(default)]
+    pub tracking_url: Option<String>,
+    /// Whether every line of the order has now shipped (true in events of earlier producers).
+    #[serde(default = "whole_order")]
+    pub complete: bool,
+}
+
+fn whole_order() -> bool {
+    true
+}
+
+/// A line of a shipment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShippedLine {
+    pub sku: Sku,
+    pub title: String,
+    pub quantity: Quantity,
 }
 
 /// The order arrived: its buyer's reviews of these SKUs' products are verified purchases.

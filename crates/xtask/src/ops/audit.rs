@@ -69,10 +69,10 @@ fn stock_checks(i: &str) -> Vec<Check> {
             ),
         },
         Check {
-            says: "each reservation moved stock once per step (reserve, commit, release)",
+            says: "each reservation moved stock once per step (reserve, commit, release, restock)",
             sql: format!(
                 "select reference || ' ' || sku || ': ' || reason || ' ' || count(*) || ' times' from {i}.movements \
-                 where reason in ('reserve', 'commit', 'release') group by reference, sku, reason having count(*) > 1"
+                 where reason in ('reserve', 'commit', 'release', 'restock') group by reference, sku, reason having count(*) > 1"
             ),
         },
     ]
@@ -123,6 +123,27 @@ fn order_checks(s: &Schemas, grace: u64) -> Vec<Check> {
                  from {o}.orders o left join {i}.reservations r on r.id = o.id left join {p}.payments p on p.order_id = o.id \
                  where o.status = 'awaiting_payment' and o.updated_at < now() - make_interval(secs => {grace}) \
                    and (r.status is distinct from 'held' or p.status = 'succeeded')"
+            ),
+        },
+        Check {
+            says: "no order ships more of a SKU than it ordered",
+            sql: format!(
+                "with sent as (select f.order_id, fl.sku, sum(fl.quantity) as quantity from {o}.fulfillment_lines fl \
+                     join {o}.fulfillments f on f.id = fl.fulfillment_id group by 1, 2), \
+                 bought as (select order_id, sku, sum(quantity) as quantity from {o}.order_lines group by 1, 2) \
+                 select o.number || ' ' || s.sku || ': shipped ' || s.quantity || ', ordered ' || coalesce(b.quantity, 0) \
+                 from sent s join {o}.orders o on o.id = s.order_id \
+                 left join bought b on b.order_id = s.order_id and b.sku = s.sku where s.quantity > coalesce(b.quantity, 0)"
+            ),
+        },
+        Check {
+            says: "an order shipped in fulfillments is shipped only once every line went out",
+            sql: format!(
+                "select o.number || ' is ' || o.status || ' with ' || l.sku || ' not all shipped' \
+                 from {o}.orders o join {o}.order_lines l on l.order_id = o.id \
+                 where o.status in ('shipped', 'delivered') and exists (select 1 from {o}.fulfillments f where f.order_id = o.id) \
+                   and l.quantity > coalesce((select sum(fl.quantity) from {o}.fulfillment_lines fl \
+                       join {o}.fulfillments f on f.id = fl.fulfillment_id where f.order_id = o.id and fl.sku = l.sku), 0)"
             ),
         },
         Check {
@@ -277,7 +298,24 @@ mod tests {
         let found = audit(&url, Duration::ZERO).await.unwrap();
         assert!(found.is_empty(), "{found:?}");
 
-        // Now break it three ways: stock off the ledger, the payment short, a step taken twice.
+        // Now break it four ways: stock off the ledger, the payment short, a step taken twice, a
+        // parcel of what was not ordered.
+        let parcel = "0190f1d2-0000-7000-8000-0000000000f1";
+        exec(
+            &db,
+            &format!(
+                "insert into orders.fulfillments (id, order_id, carrier, tracking_number, actor) \
+                   values ('{parcel}', '{order}', 'DHL', 'T1', 'test')"
+            ),
+        )
+        .await;
+        exec(
+            &db,
+            &format!(
+                "insert into orders.fulfillment_lines (fulfillment_id, sku, quantity) values ('{parcel}', 'MUG', 1)"
+            ),
+        )
+        .await;
         exec(&db, "update inventory.stock set on_hand = 8").await;
         exec(&db, "update payments.payments set amount_minor = 999").await;
         exec(
@@ -289,9 +327,12 @@ mod tests {
         )
         .await;
         let found = audit(&url, Duration::ZERO).await.unwrap();
-        for broken in
-            ["the movements ledger adds up", "one succeeded payment of its total", "each order took each step"]
-        {
+        for broken in [
+            "the movements ledger adds up",
+            "one succeeded payment of its total",
+            "each order took each step",
+            "ships more of a SKU",
+        ] {
             assert!(found.iter().any(|v| v.contains(broken)), "{broken:?} not found in {found:?}");
         }
         assert!(report(&found, "the test database").is_err());

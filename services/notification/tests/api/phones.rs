@@ -111,6 +111,10 @@ async fn texts_go_only_to_a_verified_number_and_within_the_daily_quota() {
             email: format!("{ann}@example.com"),
             carrier: "DHL".into(),
             tracking_number: "0034".into(),
+            fulfillment_id: None,
+            lines: Vec::new(),
+            tracking_url: None,
+            complete: true,
         };
         testkit::stream::publish(&shop.prefix, "order", &shipped).await;
     }

@@ -2,11 +2,12 @@
 //! and commits its own transaction, writes its change with its event (and, for staff, its audit
 //! entry) in it, and answers with a typed error; none holds a transaction across a call to
 //! another service. `checkout` places an order, `orders` moves it on (cancel, ship, deliver,
-//! expire), `discounts` keeps the codes and their uses, `shipping` the zones and methods and
+//! expire), `fulfillments` ships it in parts, `discounts` keeps the codes and their uses, `shipping` the zones and methods and
 //! what ships an order.
 
 pub(crate) mod checkout;
 pub(crate) mod discounts;
+pub(crate) mod fulfillments;
 pub(crate) mod orders;
 pub(crate) mod shipping;
 

@@ -3,7 +3,7 @@
 //! is one transaction: the transition (recorded with who and why), its event, and for staff
 //! the audit entry.
 
-use events::catalog::{OrderCancelled, OrderDelivered, OrderExpired, OrderShipped};
+use events::catalog::{OrderCancelled, OrderDelivered, OrderExpired};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -12,7 +12,7 @@ use crate::error::{ApiError, Result};
 use crate::store::{self, OrderFacts};
 
 /// The order a transition moved, or why it did not move.
-fn moved(
+pub(super) fn moved(
     outcome: Option<Result<(crate::domain::Status, OrderFacts), crate::domain::IllegalTransition>>,
 ) -> Result<OrderFacts> {
     let (_, facts) =
@@ -21,7 +21,7 @@ fn moved(
 }
 
 /// Records a staff change of an order's state in the audit log, in its transaction.
-async fn audit(
+pub(super) async fn audit(
     tx: &mut PgConnection,
     actor: &str,
     action: &str,
@@ -82,37 +82,31 @@ pub(crate) async fn staff_cancel(pool: &PgPool, actor: &str, id: Uuid, reason: &
     Ok(())
 }
 
-/// Staff hand a paid order to a carrier (trimmed, checked by the route).
+/// Staff hand everything not shipped yet of a paid (or fulfilling) order to a carrier: its last
+/// fulfillment (trimmed, checked by the route).
 #[tracing::instrument(skip_all, fields(order_id = %id))]
 pub(crate) async fn ship(pool: &PgPool, actor: &str, id: Uuid, carrier: &str, tracking_number: &str) -> Result<()> {
-    let mut tx = pool.begin().await?;
-    let reason = format!("shipped with {carrier}");
-    let before = store::lock_status(&mut tx, id).await?;
-    let facts = moved(store::transition(&mut tx, id, None, Event::Ship, actor, &reason).await?)?;
-    store::set_tracking(&mut tx, id, carrier, tracking_number).await?;
-    let event = OrderShipped {
-        order_id: facts.id.into(),
-        number: facts.number,
-        user_id: facts.user_id.into(),
-        email: facts.contact_email,
-        carrier: carrier.to_owned(),
-        tracking_number: tracking_number.to_owned(),
-    };
-    events::enqueue(&mut tx, crate::SERVICE, &event).await?;
-    let after = serde_json::json!({"status": "shipped", "carrier": carrier, "tracking_number": tracking_number});
-    audit(&mut tx, actor, "order.ship", id, before, after).await?;
-    tx.commit().await?;
-    Ok(())
+    let shipment = super::fulfillments::Shipment { lines: None, carrier, tracking_number, tracking_url: None };
+    super::fulfillments::fulfil(pool, actor, id, shipment).await.map(|_| ())
 }
 
-/// Staff record that a shipped order arrived (ORDER_DELIVERED: its buyer's reviews become
-/// verified purchases).
+/// Staff record that a shipped order arrived, every fulfillment of it (ORDER_DELIVERED: its
+/// buyer's reviews become verified purchases).
 #[tracing::instrument(skip_all, fields(order_id = %id))]
 pub(crate) async fn deliver(pool: &PgPool, actor: &str, id: Uuid) -> Result<()> {
     let mut tx = pool.begin().await?;
     let before = store::lock_status(&mut tx, id).await?;
-    let facts = moved(store::transition(&mut tx, id, None, Event::Deliver, actor, "delivered").await?)?;
-    let paid = store::paid_event(&mut tx, facts).await?;
+    crate::store::fulfillments::deliver_all(&mut tx, id).await?;
+    delivered(&mut tx, actor, id, before).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Moves a shipped order (locked, `before` its status) to delivered with ORDER_DELIVERED and the
+/// audit entry, in `tx`.
+pub(super) async fn delivered(tx: &mut PgConnection, actor: &str, id: Uuid, before: Option<String>) -> Result<()> {
+    let facts = moved(store::transition(tx, id, None, Event::Deliver, actor, "delivered").await?)?;
+    let paid = store::paid_event(tx, facts).await?;
     let event = OrderDelivered {
         order_id: paid.order_id,
         number: paid.number,
@@ -120,10 +114,8 @@ pub(crate) async fn deliver(pool: &PgPool, actor: &str, id: Uuid) -> Result<()> 
         email: paid.email,
         lines: paid.lines,
     };
-    events::enqueue(&mut tx, crate::SERVICE, &event).await?;
-    audit(&mut tx, actor, "order.deliver", id, before, serde_json::json!({"status": "delivered"})).await?;
-    tx.commit().await?;
-    Ok(())
+    events::enqueue(tx, crate::SERVICE, &event).await?;
+    audit(tx, actor, "order.deliver", id, before, serde_json::json!({"status": "delivered"})).await
 }
 
 /// Expires what is overdue (up to a hundred orders a pass, replicas sharing the work); how many

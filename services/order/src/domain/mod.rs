@@ -23,8 +23,8 @@ pub enum Event {
     Deliver,
     /// The shopper or staff cancelled it before payment.
     Cancel,
-    /// Staff cancelled it, paid or not, before it shipped (a paid one is refunded in full and
-    /// its stock goes back).
+    /// Staff cancelled it, paid or not, before any of it shipped (a paid one is refunded in
+    /// full and its stock goes back).
     StaffCancel,
     /// Its payment deadline passed unpaid.
     Expire,
@@ -52,7 +52,8 @@ pub fn next(from: Status, event: Event) -> Result<Status, IllegalTransition> {
     let to = match (from, event) {
         (AwaitingPayment, Pay) => Paid,
         (AwaitingPayment, Cancel) => Cancelled,
-        (AwaitingPayment | Paid | Fulfilling, StaffCancel) => Cancelled,
+        // A partly shipped order is not cancelled whole (what shipped comes back as a return).
+        (AwaitingPayment | Paid, StaffCancel) => Cancelled,
         (AwaitingPayment, Expire) => Expired,
         (Paid | Fulfilling, StockLost) => Cancelled,
         (Paid, StartFulfilment) => Fulfilling,

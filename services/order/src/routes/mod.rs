@@ -34,6 +34,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(staff::all_orders))
         .routes(routes!(staff::ship))
         .routes(routes!(staff::deliver))
+        .routes(routes!(staff::create_fulfillment))
+        .routes(routes!(staff::deliver_fulfillment))
         .routes(routes!(discounts::create_discount, discounts::list_discounts))
         .routes(routes!(discounts::get_discount, discounts::update_discount, discounts::deactivate_discount))
         .routes(routes!(shipping::list_zones, shipping::create_zone))

@@ -8,6 +8,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 pub(crate) mod discounts;
+pub(crate) mod fulfillments;
 pub(crate) mod shipping;
 
 use crate::domain::{self, Event, IllegalTransition, Status};
@@ -267,6 +268,16 @@ pub(crate) struct OrderFacts {
     pub contact_email: String,
 }
 
+/// An order's number, shopper and contact email.
+pub(crate) async fn facts(conn: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Option<OrderFacts>> {
+    let row: Option<(String, Uuid, String)> =
+        sqlx::query_as("select number, user_id, contact_email from orders where id = $1")
+            .bind(order_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(row.map(|(number, user_id, contact_email)| OrderFacts { id: order_id, number, user_id, contact_email }))
+}
+
 /// An order's status, locked until `tx` ends (what a staff change records as its "before").
 pub(crate) async fn lock_status(tx: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar("select status from orders where id = $1 for update")
@@ -399,22 +410,31 @@ pub(crate) struct OrderView {
     /// before shipping methods were data).
     #[schema(value_type = Option<ShippingSnapshot>)]
     pub shipping_method: Option<sqlx::types::Json<ShippingSnapshot>>,
-    /// Once shipped.
+    /// Its shipments, oldest first: the lines each carries, its carrier and tracking, and when
+    /// it arrived.
+    #[schema(value_type = Vec<fulfillments::FulfillmentView>)]
+    pub fulfillments: sqlx::types::Json<Vec<fulfillments::FulfillmentView>>,
+    /// Once shipped: the latest shipment's carrier and tracking number.
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
-const VIEW: &str = "o.id, o.number, o.status, \
+const VIEW_COLUMNS: &str = "o.id, o.number, o.status, \
      coalesce((select json_agg(json_build_object('sku', l.sku, 'title', l.title, 'quantity', l.quantity, \
         'unit_price_minor', l.unit_price_minor, 'discount_minor', l.discount_minor, 'tax_minor', l.tax_minor) \
         order by l.position) from order_lines l where l.order_id = o.id), '[]'::json) as lines, \
      o.subtotal_minor, o.discount_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.refunded_minor, \
-     o.currency::text as currency, o.discount_code, o.shipping_method, o.shipping_address, o.payment_deadline, o.carrier, o.tracking_number, o.created_at";
+     o.currency::text as currency, o.discount_code, o.shipping_method, o.shipping_address, o.payment_deadline, o.carrier, o.tracking_number, o.created_at, ";
+
+/// Every column of an order as the shopper sees it, its fulfillments included.
+static VIEW: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{VIEW_COLUMNS}{}", fulfillments::VIEW_COLUMN));
 
 /// An order of `owner` (any order for staff: `None`), in one statement.
 pub(crate) async fn find(pool: &PgPool, id: Uuid, owner: Option<Uuid>) -> sqlx::Result<Option<OrderView>> {
-    let sql = format!("select {VIEW} from orders o where o.id = $1 and ($2::uuid is null or o.user_id = $2)");
+    let view = &*VIEW;
+    let sql = format!("select {view} from orders o where o.id = $1 and ($2::uuid is null or o.user_id = $2)");
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(owner).fetch_optional(pool).await
 }
 
@@ -426,8 +446,9 @@ pub(crate) async fn list(
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> sqlx::Result<Vec<OrderView>> {
+    let view = &*VIEW;
     let sql = format!(
-        "select {VIEW} from orders o where ($1::uuid is null or o.user_id = $1) and ($2::text is null or o.status = $2) \
+        "select {view} from orders o where ($1::uuid is null or o.user_id = $1) and ($2::text is null or o.status = $2) \
            and ($3::timestamptz is null or (o.created_at, o.id) < ($3, $4)) \
          order by o.created_at desc, o.id desc limit $5"
     );
