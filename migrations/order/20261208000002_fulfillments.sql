@@ -24,3 +24,8 @@ create table fulfillment_lines (
     quantity integer not null constraint fulfillment_lines_quantity_positive check (quantity > 0),
     primary key (fulfillment_id, sku)
 );
+
+-- The billing address (null on orders placed before it: the shipping address) and the buyer's
+-- VAT ID, as given at checkout.
+alter table orders add column billing_address jsonb;
+alter table orders add column vat_id text constraint orders_vat_id_format check (vat_id ~ '^[A-Z]{2}[0-9A-Z+*.]{2,12}$');

@@ -22,9 +22,10 @@ pub enum ApiError {
     /// 422 `cart_empty`.
     #[error("the cart is empty")]
     CartEmpty,
-    /// 422 `validation_failed` on `shipping_address_id`: not one of the shopper's addresses.
+    /// 422 `validation_failed` on the field named (`shipping_address_id`,
+    /// `billing_address_id`): not one of the shopper's addresses.
     #[error("unknown address")]
-    UnknownAddress,
+    UnknownAddress(&'static str),
     /// 409 `out_of_stock`: these SKUs cannot be had (`skus` names them); nothing is held.
     #[error("out of stock: {0:?}")]
     OutOfStock(Vec<contracts::types::Sku>),
@@ -141,9 +142,7 @@ impl IntoResponse for ApiError {
                 Code::ReservationReleased,
                 "this checkout waited too long and its stock was let go; nothing was ordered, send it again",
             ),
-            ApiError::UnknownAddress => {
-                field("shipping_address_id", FieldCode::InvalidValue, "not one of your addresses")
-            }
+            ApiError::UnknownAddress(name) => field(name, FieldCode::InvalidValue, "not one of your addresses"),
             ApiError::OutOfStock(skus) => {
                 Problem::new(Code::OutOfStock, format!("not enough stock for {}", skus.join(", ")))
                     .with_extension("skus", serde_json::json!(skus))

@@ -52,6 +52,10 @@ pub(crate) enum ShipTo {
 pub(crate) struct Destination {
     pub ship_to: ShipTo,
     pub method: Option<Uuid>,
+    /// Where the invoice goes; `None`: the shipping address.
+    pub bill_to: Option<ShipTo>,
+    /// The buyer's VAT ID, checked and normalized.
+    pub vat_id: Option<String>,
 }
 
 /// Claims `key` of `user_id` for a request with `hash`; an unfinished request older than
@@ -132,9 +136,10 @@ async fn make(
     // What the shopper already holds unpaid, before anything is reserved (checked once more
     // when the order is written, against checkouts racing this one).
     check_limits(&mut *state.pool.acquire().await?, state, user_id, &cart).await?;
-    let address: PostalAddress = match &destination.ship_to {
-        ShipTo::Saved(id) => state.users.address(user_id, *id).await?.ok_or(ApiError::UnknownAddress)?,
-        ShipTo::Typed(address) => address.clone(),
+    let address = resolve(state, user_id, &destination.ship_to, "shipping_address_id").await?;
+    let billing = match &destination.bill_to {
+        Some(bill_to) => resolve(state, user_id, bill_to, "billing_address_id").await?,
+        None => address.clone(),
     };
     let email = state.users.contact(user_id).await?.and_then(|c| c.email).ok_or(ApiError::EmailUnverified)?;
     let skus: Vec<Sku> = cart.lines.iter().map(|l| l.sku.clone()).collect();
@@ -167,13 +172,30 @@ async fn make(
         },
     };
     let method = destination.method.or(cart.shipping_method_id);
-    let gathered = Gathered { cart: &cart, variants: &variants, address: &address, email: &email, discount, method };
+    let gathered = Gathered {
+        cart: &cart,
+        variants: &variants,
+        address: &address,
+        billing: &billing,
+        vat_id: destination.vat_id.as_deref(),
+        email: &email,
+        discount,
+        method,
+    };
     let made = reserve_and_write(state, user_id, order_id, key, gathered).await;
     if made.is_err() && discount.is_some() {
         // Given back unless the order was written after all (a failure after its commit).
         super::discounts::release_unwritten(&state.pool, order_id).await?;
     }
     made
+}
+
+/// The address `to` names: one of the shopper's saved ones (else 422 on `field`), or as typed.
+async fn resolve(state: &AppState, user_id: Uuid, to: &ShipTo, field: &'static str) -> Result<PostalAddress> {
+    match to {
+        ShipTo::Saved(id) => state.users.address(user_id, *id).await?.ok_or(ApiError::UnknownAddress(field)),
+        ShipTo::Typed(address) => Ok(address.clone()),
+    }
 }
 
 /// The shopper's holdings against the limits.
@@ -194,6 +216,8 @@ struct Gathered<'a> {
     cart: &'a contracts::cart::UserCart,
     variants: &'a [contracts::product::VariantInfo],
     address: &'a PostalAddress,
+    billing: &'a PostalAddress,
+    vat_id: Option<&'a str>,
     email: &'a str,
     discount: Option<crate::domain::Discount>,
     /// The shipping method chosen, if one was.
@@ -260,7 +284,7 @@ async fn reserve_and_write(
     key: &str,
     gathered: Gathered<'_>,
 ) -> Result<OrderView> {
-    let Gathered { cart, variants, address, email, discount, method } = gathered;
+    let Gathered { cart, variants, address, billing, vat_id, email, discount, method } = gathered;
     let priced = priced_lines(cart, variants);
     let lines: Vec<PricedLine> = priced.iter().map(|(line, _)| line.clone()).collect();
     let unshipped = totals(&lines, discount, &address.country, &state.pricing);
@@ -274,6 +298,8 @@ async fn reserve_and_write(
         totals: &totals,
         lines: new_lines(&priced, &totals),
         shipping_address: serde_json::to_value(address).expect("an address serializes"),
+        billing_address: serde_json::to_value(billing).expect("an address serializes"),
+        vat_id,
         contact_email: email,
         deadline_secs: state.unpaid_hold.as_secs_f64(),
         idempotency_key: key,

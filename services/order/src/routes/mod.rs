@@ -90,10 +90,31 @@ pub(crate) struct PlaceOrder {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<InlineAddress>)]
     pub shipping_address: Option<PostalAddress>,
-    /// The shipping method chosen (one that serves the address's country); left out, the first
-    /// method, in the shop's order, that ships the order there.
+    /// The shipping method chosen (one that serves the address's country); left out, the
+    /// cart's choice, else the first method, in the shop's order, that ships the order there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_method_id: Option<Uuid>,
+    /// Where the invoice goes: one of the shopper's saved addresses…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_address_id: Option<Uuid>,
+    /// …or one typed in; neither: the shipping address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<InlineAddress>)]
+    pub billing_address: Option<PostalAddress>,
+    /// The buyer's VAT ID for the invoice (`DE123456789`: a country prefix and 2 to 12 letters
+    /// or digits; spaces are dropped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat_id: Option<String>,
+}
+
+/// A VAT ID as written: spaces dropped, upper case, a two-letter prefix and 2 to 12 characters.
+fn vat_id(raw: &str) -> Option<String> {
+    let id: String = raw.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+    let (prefix, rest) = id.split_at_checked(2)?;
+    let valid = prefix.bytes().all(|b| b.is_ascii_uppercase())
+        && (2..=12).contains(&rest.len())
+        && rest.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b"+*.".contains(&b));
+    valid.then_some(id)
 }
 
 /// Where the order goes, once the body names exactly one address (a typed-in one checked by
@@ -113,8 +134,35 @@ fn check_place(body: &PlaceOrder) -> Result<Destination> {
             None
         }
     };
+    let bill_to = match (&body.billing_address_id, &body.billing_address) {
+        (Some(id), None) => Some(ShipTo::Saved(*id)),
+        (None, Some(a)) => a.validated("billing_address", &mut errors).map(ShipTo::Typed),
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            errors.push(
+                "billing_address_id",
+                FieldCode::InvalidValue,
+                "give billing_address_id or billing_address, not both",
+            );
+            None
+        }
+    };
+    let vat_id = match body.vat_id.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => None,
+        Some(raw) => {
+            let checked = vat_id(raw);
+            if checked.is_none() {
+                errors.push(
+                    "vat_id",
+                    FieldCode::InvalidValue,
+                    "a VAT ID: a country prefix and 2 to 12 letters or digits",
+                );
+            }
+            checked
+        }
+    };
     let ship_to = errors.finish_with(ship_to)?;
-    Ok(Destination { ship_to, method: body.shipping_method_id })
+    Ok(Destination { ship_to, method: body.shipping_method_id, bill_to, vat_id })
 }
 
 /// `POST /orders`.

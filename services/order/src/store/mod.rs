@@ -99,6 +99,8 @@ pub(crate) struct NewOrder<'a> {
     pub totals: &'a domain::Totals,
     pub lines: Vec<NewLine>,
     pub shipping_address: serde_json::Value,
+    pub billing_address: serde_json::Value,
+    pub vat_id: Option<&'a str>,
     pub contact_email: &'a str,
     /// Seconds from now to the payment deadline (the unpaid hold; starting a payment extends
     /// it to the payment window).
@@ -194,8 +196,10 @@ pub(crate) async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) ->
     let t = order.totals;
     let deadline: DateTime<Utc> = sqlx::query_scalar(
         "insert into orders (id, number, user_id, status, currency, subtotal_minor, discount_minor, shipping_minor, \
-           tax_minor, total_minor, shipping_address, contact_email, payment_deadline, discount_code, shipping_method) \
-         values ($1, $2, $3, 'awaiting_payment', $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12), $13, $14) \
+           tax_minor, total_minor, shipping_address, contact_email, payment_deadline, discount_code, shipping_method, \
+           billing_address, vat_id) \
+         values ($1, $2, $3, 'awaiting_payment', $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12), $13, $14, \
+           $15, $16) \
          returning payment_deadline",
     )
     .bind(order.id)
@@ -212,6 +216,8 @@ pub(crate) async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) ->
     .bind(order.deadline_secs)
     .bind(order.discount_code)
     .bind(sqlx::types::Json(&order.shipping_method))
+    .bind(&order.billing_address)
+    .bind(order.vat_id)
     .fetch_one(&mut *tx)
     .await?;
     for (position, line) in order.lines.iter().enumerate() {
@@ -403,6 +409,11 @@ pub(crate) struct OrderView {
     pub currency: Currency,
     #[schema(value_type = Object)]
     pub shipping_address: serde_json::Value,
+    /// Where the invoice goes (the shipping address unless another was given).
+    #[schema(value_type = Object)]
+    pub billing_address: serde_json::Value,
+    /// The buyer's VAT ID, if given.
+    pub vat_id: Option<String>,
     pub payment_deadline: DateTime<Utc>,
     /// The discount code applied, if any.
     pub discount_code: Option<String>,
@@ -425,7 +436,8 @@ const VIEW_COLUMNS: &str = "o.id, o.number, o.status, \
         'unit_price_minor', l.unit_price_minor, 'discount_minor', l.discount_minor, 'tax_minor', l.tax_minor) \
         order by l.position) from order_lines l where l.order_id = o.id), '[]'::json) as lines, \
      o.subtotal_minor, o.discount_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.refunded_minor, \
-     o.currency::text as currency, o.discount_code, o.shipping_method, o.shipping_address, o.payment_deadline, o.carrier, o.tracking_number, o.created_at, ";
+     o.currency::text as currency, o.discount_code, o.shipping_method, o.shipping_address, \
+     coalesce(o.billing_address, o.shipping_address) as billing_address, o.vat_id, o.payment_deadline, o.carrier, o.tracking_number, o.created_at, ";
 
 /// Every column of an order as the shopper sees it, its fulfillments included.
 static VIEW: std::sync::LazyLock<String> =

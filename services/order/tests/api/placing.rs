@@ -283,3 +283,43 @@ async fn a_typed_in_address_is_checked_like_a_saved_one() {
         (&json!("AT"), &json!("+4312345678"))
     );
 }
+
+/// The invoice's address is the shipping address unless another is given (saved or typed, each
+/// checked like a shipping address); a VAT ID is normalized and checked.
+#[tokio::test]
+async fn an_order_bills_the_shipping_address_unless_told_otherwise_and_keeps_a_checked_vat_id() {
+    let shop = Shop::spawn().await;
+    shop.stock("DEMO-0001-M", 10).await;
+    let ann = shop.shopper(true).await;
+    ann.add("DEMO-0001-M", 1).await;
+    let (status, order) = ann.place("plain").await;
+    assert_eq!((status, order["vat_id"].clone()), (201, serde_json::Value::Null), "{order}");
+    assert_eq!(order["billing_address"], order["shipping_address"]);
+
+    let billing = json!({"recipient_name": "Lovelace GmbH", "line1": "Friedrichstr. 10", "city": "Berlin",
+        "postal_code": "10117", "country": "de"});
+    let body = |extra: serde_json::Value| {
+        let mut body = json!({"shipping_address_id": ann.address_id});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let (status, problem) =
+        place(&ann.order, "bad", body(json!({"billing_address": {"recipient_name": "", "line1": "x", "city": "y", "postal_code": "1", "country": "Germany"}, "vat_id": "123"}))).await;
+    let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().filter_map(|e| e["field"].as_str()).collect();
+    assert_eq!(
+        (status, fields),
+        (422, vec!["billing_address.recipient_name", "billing_address.country", "vat_id"]),
+        "{problem}"
+    );
+    let (status, problem) =
+        place(&ann.order, "unknown", body(json!({"billing_address_id": uuid::Uuid::now_v7()}))).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("billing_address_id")), "{problem}");
+    let (status, order) =
+        place(&ann.order, "billed", body(json!({"billing_address": billing, "vat_id": "de 123 456 789"}))).await;
+    assert_eq!((status, order["vat_id"].as_str()), (201, Some("DE123456789")), "{order}");
+    assert_eq!(
+        (order["billing_address"]["recipient_name"].as_str(), order["billing_address"]["country"].as_str()),
+        (Some("Lovelace GmbH"), Some("DE"))
+    );
+    assert_eq!(order["shipping_address"]["recipient_name"], "Ada Lovelace");
+}
