@@ -1,12 +1,14 @@
 //! What the fleet test checks once everything runs, as named steps over one public-API client
 //! (`dev::api`): a shopper signs up, browses and searches (`shop`), fills a cart, checks out and
-//! pays (`shop`); staff refund, make a discount code, upload, publish, read analytics, the
+//! pays (`shop`); staff refund, add a shipping method the cart chooses and ship an order in two
+//! parcels, cancel a paid order (`fulfilment`), make a discount code, upload, publish, read analytics, the
 //! dashboard, the back office and the audit log (`staff`); the edges hold (request ids in the
 //! logs, NGINX's refusals, the OpenAPI document, every service's operational routes, the
 //! gateway's trust in X-Real-IP, Redis users: `edges`); and the shopper's self-service ends
 //! with the account deleted (`self_service`).
 
 mod edges;
+mod fulfilment;
 mod self_service;
 mod shop;
 mod staff;
@@ -69,6 +71,8 @@ pub(crate) async fn walk(fleet: &Fleet) -> anyhow::Result<()> {
     walk.pay().await?;
     walk.saga().await?;
     walk.staff_refund().await?;
+    walk.ship_in_parcels().await?;
+    walk.staff_cancel().await?;
     walk.discount_code().await?;
     walk.upload().await?;
     walk.publish_page().await?;
