@@ -24,6 +24,8 @@ pub struct OrderConfig {
     pub expiry_every: Duration,
     /// VAT by country (see [`Pricing::parse`]).
     pub pricing: Pricing,
+    /// Who sells: what every invoice names.
+    pub seller: crate::invoices::Seller,
     /// How long a request that never finished (its process died) keeps its Idempotency-Key
     /// before a retry may resume it.
     pub key_in_flight: Duration,
@@ -55,6 +57,17 @@ impl OrderConfig {
         }
         let expiry_every = env.seconds(&declared::ORDER_EXPIRY_SWEEP_SECS);
         let key_in_flight = env.seconds(&declared::ORDER_KEY_IN_FLIGHT_SECS);
+        let seller = crate::invoices::Seller {
+            name: env.get(&declared::ORDER_SELLER_NAME),
+            address: env
+                .get::<String>(&declared::ORDER_SELLER_ADDRESS)
+                .split('|')
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            vat_id: env.get(&declared::ORDER_SELLER_VAT_ID),
+        };
         let tax: String = env.get(&declared::ORDER_TAX_RATES);
         let pricing = Pricing::parse(&tax)
             .map_err(|problem| env.problem(format!("{}: {problem}", declared::ORDER_TAX_RATES.name)))
@@ -66,6 +79,7 @@ impl OrderConfig {
             limits,
             expiry_every,
             pricing: pricing?,
+            seller,
             key_in_flight,
         })
     }

@@ -34,8 +34,10 @@ pub use crate::app::orders::expire_overdue;
 /// The streams this service consumes.
 pub const CONSUMES: &[&str] = &[PaymentEvent::DOMAIN, AuthEvent::DOMAIN, InventoryEvent::DOMAIN];
 
-/// Applies the payment's verdicts to orders.
-struct Payments;
+/// Applies the payment's verdicts to orders (and issues a paid order's invoice as `seller`).
+struct Payments {
+    seller: crate::invoices::Seller,
+}
 
 impl Handler for Payments {
     /// Of auth's and inventory's streams only what changes orders; every payment event.
@@ -78,8 +80,11 @@ impl Handler for Payments {
                 store::transition(tx, paid.order_id.into(), None, Event::Pay, "payment", "payment succeeded").await?;
             match outcome {
                 Some(Ok((_, facts))) => {
+                    let order_id = facts.id;
                     let event = store::paid_event(tx, facts).await?;
                     events::enqueue(tx, crate::SERVICE, &event).await?;
+                    // Its invoice, numbered in this same transaction (no gaps).
+                    crate::app::invoices::issue(tx, order_id, &self.seller).await?;
                     Ok(Handled::Applied)
                 }
                 Some(Err(illegal)) => {
@@ -159,11 +164,12 @@ pub async fn start(
     context: &mut Context<PgPool, Redis>,
     expiry_every: Duration,
     orphan_grace: Duration,
+    seller: crate::invoices::Seller,
 ) -> Result<(), StartError> {
     let metrics = EventMetrics::new(&context.metrics);
     context.spawn_relay(metrics.clone()).await?;
     let config = context.consumer_config(CONSUMES);
-    context.spawn_consumer(config, Arc::new(Payments), metrics).await?;
+    context.spawn_consumer(config, Arc::new(Payments { seller }), metrics).await?;
 
     let pool = context.db.clone();
     context.background.every(EXPIRY, expiry_every, move || {

@@ -40,6 +40,18 @@ pub const ORDER_TAX_RATES: Setting = Setting::value(
     "DE=1900,AT=2000,*=0",
     "VAT by country in basis points; prices are gross, each line's VAT is extracted and rounded half-up.",
 );
+pub const ORDER_SELLER_NAME: Setting = Setting::value(
+    "ORDER_SELLER_NAME",
+    "Shopfleet Demo GmbH",
+    "The seller's legal name, printed on every invoice and credit note.",
+);
+pub const ORDER_SELLER_ADDRESS: Setting = Setting::value(
+    "ORDER_SELLER_ADDRESS",
+    "Unter den Linden 1|10117 Berlin|Germany",
+    "The seller's address on invoices, its lines separated by `|`.",
+);
+pub const ORDER_SELLER_VAT_ID: Setting =
+    Setting::value("ORDER_SELLER_VAT_ID", "DE000000000", "The seller's VAT ID on invoices.");
 
 pub const ALL: &[&Setting] = &[
     &ORDER_PAYMENT_WINDOW_SECS,
@@ -50,4 +62,7 @@ pub const ALL: &[&Setting] = &[
     &ORDER_MAX_OPEN_UNITS_PER_SKU,
     &ORDER_KEY_IN_FLIGHT_SECS,
     &ORDER_TAX_RATES,
+    &ORDER_SELLER_NAME,
+    &ORDER_SELLER_ADDRESS,
+    &ORDER_SELLER_VAT_ID,
 ];

@@ -1,5 +1,5 @@
-//! What a fresh machine lacks: PostgreSQL, Redis, NGINX, promtool (Prometheus) and Postfix's
-//! smtp-sink from Debian's packages; the S3 server (s3s-fs) from crates.io. As root we install them; otherwise we print the exact
+//! What a fresh machine lacks: PostgreSQL, Redis, NGINX, promtool (Prometheus), Postfix's
+//! smtp-sink and poppler's pdftotext from Debian's packages; the S3 server (s3s-fs) from crates.io. As root we install them; otherwise we print the exact
 //! command and stop.
 
 use std::process::Command;
@@ -31,6 +31,10 @@ pub(crate) fn missing_packages() -> Vec<&'static str> {
     if !std::path::Path::new("/usr/sbin/smtp-sink").exists() {
         // smtp-sink, a real SMTP server for the notification tests.
         missing.push("postfix");
+    }
+    if !have("pdftotext") {
+        // pdftotext reads the invoice tests' PDFs back as text.
+        missing.push("poppler-utils");
     }
     missing
 }

@@ -36,6 +36,7 @@ struct Check {
 fn checks(s: &Schemas, grace: Duration) -> Vec<Check> {
     let mut checks = stock_checks(&s.inventory);
     checks.extend(order_checks(s, grace.as_secs()));
+    checks.extend(after_paid_checks(s));
     checks.extend(money_checks(s, grace.as_secs()));
     checks
 }
@@ -126,6 +127,36 @@ fn order_checks(s: &Schemas, grace: u64) -> Vec<Check> {
             ),
         },
         Check {
+            says: "no order waits for payment past its deadline (the expiry job runs)",
+            sql: format!(
+                "select number || ': deadline ' || payment_deadline from {o}.orders \
+                 where status = 'awaiting_payment' and payment_deadline < now() - make_interval(secs => {grace})"
+            ),
+        },
+    ]
+}
+
+/// After "paid": every paid order's invoice, numbers without gaps, and parcels within what was
+/// ordered.
+fn after_paid_checks(s: &Schemas) -> Vec<Check> {
+    let o = &s.orders;
+    vec![
+        Check {
+            says: "every order that was paid has its invoice",
+            sql: format!(
+                "select o.number || ' was paid, no invoice' from {o}.orders o \
+                 where exists (select 1 from {o}.order_transitions t where t.order_id = o.id and t.to_status = 'paid') \
+                   and not exists (select 1 from {o}.invoices i where i.order_id = o.id and i.kind = 'invoice')"
+            ),
+        },
+        Check {
+            says: "invoice numbers have no gaps within a year",
+            sql: format!(
+                "select kind || ' ' || year || ': ' || count(*) || ' documents numbered ' || min(sequence) || ' to ' || max(sequence) \
+                 from {o}.invoices group by kind, year having min(sequence) <> 1 or max(sequence) <> count(*)"
+            ),
+        },
+        Check {
             says: "no order ships more of a SKU than it ordered",
             sql: format!(
                 "with sent as (select f.order_id, fl.sku, sum(fl.quantity) as quantity from {o}.fulfillment_lines fl \
@@ -144,13 +175,6 @@ fn order_checks(s: &Schemas, grace: u64) -> Vec<Check> {
                  where o.status in ('shipped', 'delivered') and exists (select 1 from {o}.fulfillments f where f.order_id = o.id) \
                    and l.quantity > coalesce((select sum(fl.quantity) from {o}.fulfillment_lines fl \
                        join {o}.fulfillments f on f.id = fl.fulfillment_id where f.order_id = o.id and fl.sku = l.sku), 0)"
-            ),
-        },
-        Check {
-            says: "no order waits for payment past its deadline (the expiry job runs)",
-            sql: format!(
-                "select number || ': deadline ' || payment_deadline from {o}.orders \
-                 where status = 'awaiting_payment' and payment_deadline < now() - make_interval(secs => {grace})"
             ),
         },
     ]
@@ -295,11 +319,19 @@ mod tests {
         exec(&db, &format!("insert into payments.payments (id, order_id, user_id, provider, provider_intent_id, amount_minor, currency, \
                    status, client_secret) values (gen_random_uuid(), '{order}', gen_random_uuid(), 'sandbox', 'pi_1', 1000, 'EUR', \
                    'succeeded', 's')")).await;
+        exec(
+            &db,
+            &format!(
+                "insert into orders.invoices (id, order_id, kind, year, sequence, number, document) \
+                   values (gen_random_uuid(), '{order}', 'invoice', 2026, 1, 'INV-2026-000001', '{{}}')"
+            ),
+        )
+        .await;
         let found = audit(&url, Duration::ZERO).await.unwrap();
         assert!(found.is_empty(), "{found:?}");
 
-        // Now break it four ways: stock off the ledger, the payment short, a step taken twice, a
-        // parcel of what was not ordered.
+        // Now break it five ways: stock off the ledger, the payment short, a step taken twice, a
+        // parcel of what was not ordered, a credit note numbered past a gap.
         let parcel = "0190f1d2-0000-7000-8000-0000000000f1";
         exec(
             &db,
@@ -316,6 +348,9 @@ mod tests {
             ),
         )
         .await;
+        let gap = "insert into orders.invoices (id, order_id, kind, year, sequence, number, document) \
+                   values (gen_random_uuid(), '0190f1d2-0000-7000-8000-000000000001', 'credit_note', 2026, 2, 'CN-2', '{}')";
+        exec(&db, gap).await;
         exec(&db, "update inventory.stock set on_hand = 8").await;
         exec(&db, "update payments.payments set amount_minor = 999").await;
         exec(
@@ -331,6 +366,7 @@ mod tests {
             "the movements ledger adds up",
             "one succeeded payment of its total",
             "each order took each step",
+            "no gaps within a year",
             "ships more of a SKU",
         ] {
             assert!(found.iter().any(|v| v.contains(broken)), "{broken:?} not found in {found:?}");

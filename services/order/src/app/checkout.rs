@@ -300,6 +300,7 @@ async fn reserve_and_write(
         shipping_address: serde_json::to_value(address).expect("an address serializes"),
         billing_address: serde_json::to_value(billing).expect("an address serializes"),
         vat_id,
+        tax_rate_bp: state.pricing.rate(&address.country),
         contact_email: email,
         deadline_secs: state.unpaid_hold.as_secs_f64(),
         idempotency_key: key,

@@ -8,6 +8,7 @@
 pub(crate) mod checkout;
 pub(crate) mod discounts;
 pub(crate) mod fulfillments;
+pub(crate) mod invoices;
 pub(crate) mod orders;
 pub(crate) mod shipping;
 

@@ -235,6 +235,11 @@ pub struct Pricing {
 }
 
 impl Pricing {
+    /// The VAT rate (basis points) of `country`.
+    pub fn rate(&self, country: &str) -> i64 {
+        *self.tax_rates.get(country).unwrap_or(&self.default_tax_rate)
+    }
+
     /// No tax: what a cart without an address shows.
     pub fn none() -> Self {
         Pricing { tax_rates: BTreeMap::new(), default_tax_rate: 0 }
@@ -296,7 +301,7 @@ pub fn totals(lines: &[PricedLine], discount: Option<Discount>, country: &str, p
     } else {
         shares = vec![0; lines.len()];
     }
-    let rate = i128::from(*pricing.tax_rates.get(country).unwrap_or(&pricing.default_tax_rate));
+    let rate = i128::from(pricing.rate(country));
     let line_tax: Vec<i64> = amounts
         .iter()
         .zip(&shares)

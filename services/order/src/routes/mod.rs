@@ -30,6 +30,7 @@ fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(place_order, list_orders))
         .routes(routes!(get_order))
+        .routes(routes!(get_invoice))
         .routes(routes!(cancel_order))
         .routes(routes!(staff::all_orders))
         .routes(routes!(staff::ship))
@@ -273,6 +274,26 @@ fn order_id(raw: &str) -> Result<Uuid> {
 async fn get_order(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<OrderView>> {
     let user_id = shopper(&caller)?;
     store::find(&state.pool, order_id(&id)?, Some(user_id)).await?.map(Json).ok_or(ApiError::OrderNotFound)
+}
+
+/// `GET /orders/{id}/invoice`.
+#[utoipa::path(get, path = "/orders/{id}/invoice", tag = "orders", summary = "The order's invoice, as a PDF",
+    description = "Issued when the order is paid, in the same transaction, numbered from a gap-free sequence per year (`INV-2026-000123`), and kept as issued: seller, billing address, VAT IDs, lines with their tax, totals and the VAT per rate. A shopper gets their own order's; staff with `orders:read` any order's.",
+    params(("id" = Uuid, Path, description = "The order's id.")),
+    responses(
+        (status = 200, description = "The invoice.", content_type = "application/pdf", body = String),
+        (status = 404, description = "`not_found`: no such order of this shopper, or no invoice yet (unpaid).", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+async fn get_invoice(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response> {
+    let id = order_id(&id)?;
+    let owner = if caller.has_perm(service_kit::Permission::OrdersRead) { None } else { Some(shopper(&caller)?) };
+    let document = store::invoices::invoice_of(&state.pool, id, owner).await?.ok_or(ApiError::InvoiceNotFound)?;
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, "application/pdf".to_owned()),
+        (axum::http::header::CONTENT_DISPOSITION, format!("inline; filename=\"{}.pdf\"", document.number)),
+        (axum::http::header::CACHE_CONTROL, "private, no-store".to_owned()),
+    ];
+    Ok((headers, document.pdf()).into_response())
 }
 
 /// `POST /orders/{id}/cancel`: staff say why; a shopper sends no body.

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 pub(crate) mod discounts;
 pub(crate) mod fulfillments;
+pub(crate) mod invoices;
 pub(crate) mod shipping;
 
 use crate::domain::{self, Event, IllegalTransition, Status};
@@ -101,6 +102,8 @@ pub(crate) struct NewOrder<'a> {
     pub shipping_address: serde_json::Value,
     pub billing_address: serde_json::Value,
     pub vat_id: Option<&'a str>,
+    /// The VAT rate it was priced at (basis points).
+    pub tax_rate_bp: i64,
     pub contact_email: &'a str,
     /// Seconds from now to the payment deadline (the unpaid hold; starting a payment extends
     /// it to the payment window).
@@ -197,9 +200,9 @@ pub(crate) async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) ->
     let deadline: DateTime<Utc> = sqlx::query_scalar(
         "insert into orders (id, number, user_id, status, currency, subtotal_minor, discount_minor, shipping_minor, \
            tax_minor, total_minor, shipping_address, contact_email, payment_deadline, discount_code, shipping_method, \
-           billing_address, vat_id) \
+           billing_address, vat_id, tax_rate_bp) \
          values ($1, $2, $3, 'awaiting_payment', $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12), $13, $14, \
-           $15, $16) \
+           $15, $16, $17) \
          returning payment_deadline",
     )
     .bind(order.id)
@@ -218,6 +221,7 @@ pub(crate) async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) ->
     .bind(sqlx::types::Json(&order.shipping_method))
     .bind(&order.billing_address)
     .bind(order.vat_id)
+    .bind(i32::try_from(order.tax_rate_bp).unwrap_or(0))
     .fetch_one(&mut *tx)
     .await?;
     for (position, line) in order.lines.iter().enumerate() {

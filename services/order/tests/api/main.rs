@@ -4,6 +4,7 @@
 use checkout_harness as helpers;
 
 mod discounts;
+mod invoices;
 mod placing;
 mod released;
 mod shipping;

@@ -88,6 +88,13 @@ impl Walk<'_> {
         ensure!(order["shipping_method"]["name"] == name && order["shipping_minor"] == 590, "shipped with it: {order}");
         let id = order["id"].as_str().unwrap_or_default();
         let number = order["number"].as_str().unwrap_or_default();
+        let invoice = self.api.get(&format!("/orders/{id}/invoice")).bearer_auth(&self.token).send().await?;
+        let kind = invoice.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let (status, pdf) = (invoice.status(), invoice.bytes().await?);
+        ensure!(
+            status == 200 && kind == "application/pdf" && pdf.starts_with(b"%PDF-"),
+            "the invoice: {status} {kind}"
+        );
 
         let parcels = format!("/orders/{id}/fulfillments");
         let parcel = |tracking: &str| {
@@ -114,7 +121,7 @@ impl Walk<'_> {
         }
         self.order_reaches(id, "delivered").await?;
         eprintln!(
-            "    a staff shipping method chosen in the cart, the order shipped in two parcels (two emails) and delivered: ok"
+            "    a staff shipping method chosen in the cart, its invoice a PDF, the order shipped in two parcels (two emails) and delivered: ok"
         );
         Ok(())
     }
