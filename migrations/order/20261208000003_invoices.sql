@@ -1,4 +1,5 @@
--- Invoices, issued when an order is paid: a number from a gap-free sequence per year
+-- Invoices, issued when an order is paid, and credit notes, one per refund of a paid order
+-- (`CN-2026-000045`, their own gap-free sequence): a number from a gap-free sequence per year
 -- (`INV-2026-000123`), allocated in the paying transaction (a rolled-back payment uses none),
 -- and the document as issued (seller, billing address, lines with their tax, totals, the tax
 -- per rate), stored whole and never changed: the PDF is rendered from it, not from the order.
@@ -19,7 +20,10 @@ create table invoices (
     number text not null constraint invoices_number_key unique,
     issued_at timestamptz not null default now(),
     document jsonb not null,
-    constraint invoices_sequence_key unique (kind, year, sequence)
+    -- A credit note's refund (one per refund).
+    refund_id uuid constraint invoices_refund_key unique,
+    constraint invoices_sequence_key unique (kind, year, sequence),
+    constraint invoices_credit_note_has_refund check ((kind = 'credit_note') = (refund_id is not null))
 );
 
 create unique index invoices_one_invoice_per_order on invoices (order_id) where kind = 'invoice';

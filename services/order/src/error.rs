@@ -56,7 +56,8 @@ pub enum ApiError {
     /// 409 `fulfillment_exceeds_order`: more of these SKUs than the order has left to ship.
     #[error("beyond the order: {0:?}")]
     FulfillmentExceedsOrder(Vec<contracts::types::Sku>),
-    /// 404 `not_found`: the order has no invoice (not paid), or is not this shopper's.
+    /// 404 `not_found`: the order has no such invoice (not paid) or credit note, or is not this
+    /// shopper's.
     #[error("no invoice")]
     InvoiceNotFound,
     /// 404 `not_found`: no such fulfillment of the order.
@@ -166,7 +167,7 @@ impl IntoResponse for ApiError {
             .with_extension("skus", serde_json::json!(skus)),
             ApiError::FulfillmentNotFound => Problem::not_found("no such fulfillment of this order"),
             ApiError::InvoiceNotFound => {
-                Problem::not_found("no invoice for this order (it is issued when the order is paid)")
+                Problem::not_found("no such document of this order (an invoice is issued when the order is paid)")
             }
             ApiError::OrderNotFound => Problem::not_found("no such order"),
             ApiError::DiscountNotFound => Problem::not_found("no such discount code"),

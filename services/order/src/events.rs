@@ -60,7 +60,7 @@ impl Handler for Payments {
             }
             let paid = match PaymentEvent::decode(event)? {
                 Some(PaymentEvent::PaymentSucceeded(paid)) => paid,
-                Some(PaymentEvent::PaymentRefunded(refund)) => return refunded(tx, refund).await,
+                Some(PaymentEvent::PaymentRefunded(refund)) => return refunded(tx, refund, &self.seller).await,
                 // A decline changes nothing: the order stays payable until its deadline.
                 _ => return Ok(Handled::Ignored),
             };
@@ -129,7 +129,11 @@ async fn stock_lost(tx: &mut PgConnection, lost: InventoryCommitFailed) -> Resul
 
 /// PAYMENT_REFUNDED: the order records it (and moves to refunded / partially refunded when it
 /// was paid) and ORDER_REFUNDED tells the shopper.
-async fn refunded(tx: &mut PgConnection, refund: PaymentRefunded) -> Result<Handled, events::HandlerError> {
+async fn refunded(
+    tx: &mut PgConnection,
+    refund: PaymentRefunded,
+    seller: &crate::invoices::Seller,
+) -> Result<Handled, events::HandlerError> {
     let full = refund.refunded_minor >= refund.captured_minor;
     let Some((status, facts)) =
         store::record_refund(tx, refund.order_id.into(), refund.refunded_minor, full, &refund.reason).await?
@@ -149,6 +153,13 @@ async fn refunded(tx: &mut PgConnection, refund: PaymentRefunded) -> Result<Hand
         reason: refund.reason,
     };
     events::enqueue(tx, crate::SERVICE, &event).await?;
+    // Its credit note against the order's invoice, numbered in this same transaction.
+    let credited = crate::app::invoices::Refund {
+        refund_id: event.refund_id.into(),
+        amount: event.amount_minor,
+        reason: &event.reason,
+    };
+    crate::app::invoices::credit(tx, facts.id, &credited, seller).await?;
     Ok(Handled::Applied)
 }
 

@@ -35,10 +35,34 @@ pub struct TaxAtRate {
     pub tax_minor: Amount,
 }
 
-/// An invoice as issued: everything it says, kept unchanged.
+/// What a document is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    #[default]
+    Invoice,
+    /// Money given back against an invoice (`refers_to`).
+    CreditNote,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Invoice => "invoice",
+            Kind::CreditNote => "credit_note",
+        }
+    }
+}
+
+/// An invoice or credit note as issued: everything it says, kept unchanged.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Document {
+    #[serde(default)]
+    pub kind: Kind,
     pub number: String,
+    /// A credit note's invoice.
+    #[serde(default)]
+    pub refers_to: Option<String>,
     pub issued_at: DateTime<Utc>,
     pub order_number: String,
     pub seller: Seller,
@@ -55,9 +79,13 @@ pub struct Document {
     pub taxes: Vec<TaxAtRate>,
 }
 
-/// The invoice number of `sequence` in `year`: `INV-2026-000123`.
-pub fn invoice_number(year: i32, sequence: i32) -> String {
-    format!("INV-{year}-{sequence:06}")
+/// The number of `sequence` in `year`: `INV-2026-000123`, a credit note `CN-2026-000123`.
+pub fn invoice_number(kind: Kind, year: i32, sequence: i32) -> String {
+    let prefix = match kind {
+        Kind::Invoice => "INV",
+        Kind::CreditNote => "CN",
+    };
+    format!("{prefix}-{year}-{sequence:06}")
 }
 
 /// Text in WinAnsi (Windows-1252), what the base-14 fonts show; a character it lacks is `?`.
@@ -95,7 +123,12 @@ impl Document {
 
     /// What the invoice says, line by line (left column, right column), top to bottom.
     fn rows(&self) -> Vec<(String, String)> {
-        let mut rows = vec![(format!("Invoice {}", self.number), String::new())];
+        let heading = match (self.kind, &self.refers_to) {
+            (Kind::CreditNote, Some(invoice)) => format!("Credit note {} for invoice {invoice}", self.number),
+            (Kind::CreditNote, None) => format!("Credit note {}", self.number),
+            (Kind::Invoice, _) => format!("Invoice {}", self.number),
+        };
+        let mut rows = vec![(heading, String::new())];
         rows.push((format!("Date: {}", self.issued_at.format("%Y-%m-%d")), format!("Order {}", self.order_number)));
         rows.push((String::new(), String::new()));
         rows.push(("Seller".into(), "Bill to".into()));
@@ -118,12 +151,16 @@ impl Document {
             }
         }
         rows.push((String::new(), String::new()));
-        rows.push(("Subtotal".into(), self.money(self.subtotal_minor)));
-        if self.discount_minor.minor() != 0 {
-            rows.push(("Discount".into(), format!("-{}", self.money(self.discount_minor))));
+        if self.kind == Kind::Invoice {
+            rows.push(("Subtotal".into(), self.money(self.subtotal_minor)));
+            if self.discount_minor.minor() != 0 {
+                rows.push(("Discount".into(), format!("-{}", self.money(self.discount_minor))));
+            }
+            rows.push(("Shipping".into(), self.money(self.shipping_minor)));
+            rows.push(("Total".into(), self.money(self.total_minor)));
+        } else {
+            rows.push(("Credited".into(), self.money(self.total_minor)));
         }
-        rows.push(("Shipping".into(), self.money(self.shipping_minor)));
-        rows.push(("Total".into(), self.money(self.total_minor)));
         for tax in &self.taxes {
             let rate = format!("{}.{:02} %", tax.rate_bp / 100, tax.rate_bp % 100);
             rows.push((format!("VAT {rate} included in {}", self.money(tax.gross_minor)), self.money(tax.tax_minor)));
@@ -172,7 +209,9 @@ mod tests {
 
     fn document() -> Document {
         Document {
-            number: invoice_number(2026, 123),
+            kind: Kind::Invoice,
+            number: invoice_number(Kind::Invoice, 2026, 123),
+            refers_to: None,
             issued_at: "2026-12-08T10:00:00Z".parse().unwrap(),
             order_number: "SF-000042".into(),
             seller: Seller { name: "Shop GmbH".into(), address: vec!["Straße 1".into()], vat_id: "DE1".into() },
@@ -211,5 +250,14 @@ mod tests {
         assert!(pdf.starts_with(b"%PDF-") && pdf.ends_with(b"%%EOF\n") || pdf.ends_with(b"%%EOF"), "a PDF");
         assert_eq!(win_ansi("Straße €"), b"Stra\xdfe \x80");
         assert_eq!(win_ansi("日本"), b"??");
+        let credit = Document {
+            kind: Kind::CreditNote,
+            number: invoice_number(Kind::CreditNote, 2026, 7),
+            refers_to: Some("INV-2026-000123".into()),
+            ..document()
+        };
+        let rows = credit.rows();
+        assert_eq!(rows[0].0, "Credit note CN-2026-000007 for invoice INV-2026-000123");
+        assert!(rows.iter().any(|(l, r)| l == "Credited" && r == "27.70 EUR"), "{rows:?}");
     }
 }

@@ -261,7 +261,7 @@ pub struct Totals {
 }
 
 /// `numerator / denominator` rounded half-up, for non-negative numbers.
-fn div_half_up(numerator: i128, denominator: i128) -> i64 {
+pub(crate) fn div_half_up(numerator: i128, denominator: i128) -> i64 {
     ((2 * numerator + denominator) / (2 * denominator)) as i64
 }
 

@@ -31,6 +31,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(place_order, list_orders))
         .routes(routes!(get_order))
         .routes(routes!(get_invoice))
+        .routes(routes!(get_credit_note))
         .routes(routes!(cancel_order))
         .routes(routes!(staff::all_orders))
         .routes(routes!(staff::ship))
@@ -285,9 +286,35 @@ async fn get_order(State(state): State<AppState>, caller: Caller, Path(id): Path
         (status = 404, description = "`not_found`: no such order of this shopper, or no invoice yet (unpaid).", body = ProblemSchema, content_type = "application/problem+json"),
     ))]
 async fn get_invoice(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response> {
-    let id = order_id(&id)?;
-    let owner = if caller.has_perm(service_kit::Permission::OrdersRead) { None } else { Some(shopper(&caller)?) };
-    let document = store::invoices::invoice_of(&state.pool, id, owner).await?.ok_or(ApiError::InvoiceNotFound)?;
+    document(&state, &caller, &id, None).await
+}
+
+/// `GET /orders/{id}/credit-notes/{number}`.
+#[utoipa::path(get, path = "/orders/{id}/credit-notes/{number}", tag = "orders", summary = "One of the order's credit notes, as a PDF",
+    description = "Issued for each refund of a paid order, in the transaction that records it, numbered from its own gap-free sequence per year (`CN-2026-000045`) against the order's invoice, and kept as issued: the amount given back and the VAT it contains at the order's rate. The order lists its `credit_notes`. A shopper gets their own order's; staff with `orders:read` any order's.",
+    params(
+        ("id" = Uuid, Path, description = "The order's id."),
+        ("number" = String, Path, description = "The credit note's number, as the order lists it."),
+    ),
+    responses(
+        (status = 200, description = "The credit note.", content_type = "application/pdf", body = String),
+        (status = 404, description = "`not_found`: no such order of this shopper, or no such credit note of it.", body = ProblemSchema, content_type = "application/problem+json"),
+    ))]
+async fn get_credit_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, number)): Path<(String, String)>,
+) -> Result<Response> {
+    document(&state, &caller, &id, Some(&number)).await
+}
+
+/// An order's invoice (`number` `None`) or credit note as a PDF, for its shopper or staff who
+/// read orders.
+async fn document(state: &AppState, caller: &Caller, id: &str, number: Option<&str>) -> Result<Response> {
+    let id = order_id(id)?;
+    let owner = if caller.has_perm(service_kit::Permission::OrdersRead) { None } else { Some(shopper(caller)?) };
+    let document =
+        store::invoices::document_of(&state.pool, id, number, owner).await?.ok_or(ApiError::InvoiceNotFound)?;
     let headers = [
         (axum::http::header::CONTENT_TYPE, "application/pdf".to_owned()),
         (axum::http::header::CONTENT_DISPOSITION, format!("inline; filename=\"{}.pdf\"", document.number)),

@@ -70,9 +70,27 @@ pub(crate) async fn has_invoice(tx: &mut PgConnection, order_id: Uuid) -> sqlx::
         .await
 }
 
-/// An invoice as issued.
+/// The number of the order's invoice, if it has one.
+pub(crate) async fn invoice_number(tx: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("select number from invoices where order_id = $1 and kind = 'invoice'")
+        .bind(order_id)
+        .fetch_optional(&mut *tx)
+        .await
+}
+
+/// Whether a refund has its credit note already (a replayed refund issues none).
+pub(crate) async fn has_credit_note(tx: &mut PgConnection, refund_id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select exists (select 1 from invoices where refund_id = $1)")
+        .bind(refund_id)
+        .fetch_one(&mut *tx)
+        .await
+}
+
+/// An invoice or credit note as issued.
 pub(crate) struct Issued<'a> {
     pub order_id: Uuid,
+    /// A credit note's refund.
+    pub refund_id: Option<Uuid>,
     pub kind: &'a str,
     pub year: i32,
     pub sequence: i32,
@@ -81,8 +99,8 @@ pub(crate) struct Issued<'a> {
 
 pub(crate) async fn insert(tx: &mut PgConnection, issued: &Issued<'_>) -> sqlx::Result<()> {
     sqlx::query(
-        "insert into invoices (id, order_id, kind, year, sequence, number, issued_at, document) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "insert into invoices (id, order_id, kind, year, sequence, number, issued_at, document, refund_id) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(Uuid::now_v7())
     .bind(issued.order_id)
@@ -92,20 +110,34 @@ pub(crate) async fn insert(tx: &mut PgConnection, issued: &Issued<'_>) -> sqlx::
     .bind(&issued.document.number)
     .bind(issued.document.issued_at)
     .bind(Json(issued.document))
+    .bind(issued.refund_id)
     .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
-/// The invoice of an order of `owner` (any order for staff: `None`), as issued.
-pub(crate) async fn invoice_of(pool: &PgPool, order_id: Uuid, owner: Option<Uuid>) -> sqlx::Result<Option<Document>> {
+/// A document of an order of `owner` (any order for staff: `None`), as issued: its invoice
+/// (`number` `None`) or the credit note numbered `number`.
+pub(crate) async fn document_of(
+    pool: &PgPool,
+    order_id: Uuid,
+    number: Option<&str>,
+    owner: Option<Uuid>,
+) -> sqlx::Result<Option<Document>> {
     let document: Option<Json<Document>> = sqlx::query_scalar(
         "select i.document from invoices i join orders o on o.id = i.order_id \
-         where i.order_id = $1 and i.kind = 'invoice' and ($2::uuid is null or o.user_id = $2)",
+         where i.order_id = $1 and ($3::uuid is null or o.user_id = $3) \
+           and (($2::text is null and i.kind = 'invoice') or (i.kind = 'credit_note' and i.number = $2))",
     )
     .bind(order_id)
+    .bind(number)
     .bind(owner)
     .fetch_optional(pool)
     .await?;
     Ok(document.map(|d| d.0))
 }
+
+/// The order's documents for its view: the invoice's number and the credit notes', as JSON.
+pub(crate) const VIEW_COLUMNS: &str = "(select i.number from invoices i where i.order_id = o.id and i.kind = 'invoice') as invoice_number, \
+     coalesce((select json_agg(i.number order by i.sequence) from invoices i \
+       where i.order_id = o.id and i.kind = 'credit_note'), '[]'::json) as credit_notes, ";

@@ -429,6 +429,11 @@ pub(crate) struct OrderView {
     /// it arrived.
     #[schema(value_type = Vec<fulfillments::FulfillmentView>)]
     pub fulfillments: sqlx::types::Json<Vec<fulfillments::FulfillmentView>>,
+    /// Its invoice (`GET /orders/{id}/invoice`), once paid.
+    pub invoice_number: Option<String>,
+    /// Its credit notes, one per refund (`GET /orders/{id}/credit-notes/{number}`).
+    #[schema(value_type = Vec<String>)]
+    pub credit_notes: sqlx::types::Json<Vec<String>>,
     /// Once shipped: the latest shipment's carrier and tracking number.
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
@@ -445,7 +450,7 @@ const VIEW_COLUMNS: &str = "o.id, o.number, o.status, \
 
 /// Every column of an order as the shopper sees it, its fulfillments included.
 static VIEW: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| format!("{VIEW_COLUMNS}{}", fulfillments::VIEW_COLUMN));
+    std::sync::LazyLock::new(|| format!("{VIEW_COLUMNS}{}{}", invoices::VIEW_COLUMNS, fulfillments::VIEW_COLUMN));
 
 /// An order of `owner` (any order for staff: `None`), in one statement.
 pub(crate) async fn find(pool: &PgPool, id: Uuid, owner: Option<Uuid>) -> sqlx::Result<Option<OrderView>> {

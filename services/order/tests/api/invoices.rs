@@ -102,3 +102,63 @@ async fn a_paid_order_has_one_invoice_as_a_pdf_numbered_without_gaps_and_never_c
     assert!(refused.is_err(), "an issued invoice cannot change");
     assert!(sqlx::query("delete from invoices").execute(&shop.order_pool).await.is_err(), "nor go");
 }
+
+/// Each refund of an invoiced order issues a credit note against its invoice (its own gap-free
+/// sequence, the VAT the refunded amount contains), served as a PDF to the order's shopper.
+#[tokio::test]
+async fn each_refund_issues_one_credit_note_against_the_invoice() {
+    let shop = Shop::spawn().await;
+    shop.stock("DEMO-0001-M", 10).await;
+    let ann = shop.shopper(true).await;
+    let id = paid(&ann, "refunded").await;
+    let payment_id: String = sqlx::query_scalar("select id::text from payments where order_id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&shop.payment_pool)
+        .await
+        .unwrap();
+    let path = format!("/payments/{payment_id}/refunds");
+    let response = shop
+        .refunds
+        .request(reqwest::Method::POST, &path)
+        .header("idempotency-key", "credit-1")
+        .json(&serde_json::json!({"amount_minor": 119, "reason": "a scratch"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let year = chrono::Utc::now().year();
+    let number = format!("CN-{year}-000001");
+    testkit::wait::until("the credit note is issued", || async {
+        ann.order.get(&format!("/orders/{id}")).await.1["credit_notes"] == serde_json::json!([number])
+    })
+    .await;
+    let response =
+        ann.order.request(reqwest::Method::GET, &format!("/orders/{id}/credit-notes/{number}")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let text = pdf_text(&response.bytes().await.unwrap());
+    for expected in [
+        format!("Credit note {number} for invoice INV-{year}-000001"),
+        "Refund: a scratch".to_owned(),
+        "1.19 EUR".to_owned(),
+        "VAT 19.00 % included in 1.19 EUR".to_owned(),
+        "0.19 EUR".to_owned(),
+    ] {
+        assert!(text.contains(&expected), "{expected:?} in:\n{text}");
+    }
+    let bob = shop.shopper(true).await;
+    let other =
+        bob.order.request(reqwest::Method::GET, &format!("/orders/{id}/credit-notes/{number}")).send().await.unwrap();
+    assert_eq!(other.status(), 404);
+    let none = ann
+        .order
+        .request(reqwest::Method::GET, &format!("/orders/{id}/credit-notes/CN-{year}-000009"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.status(), 404);
+    let notes: i64 = sqlx::query_scalar("select count(*) from invoices where kind = 'credit_note'")
+        .fetch_one(&shop.order_pool)
+        .await
+        .unwrap();
+    assert_eq!(notes, 1, "one per refund");
+}

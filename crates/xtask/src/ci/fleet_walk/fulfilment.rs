@@ -1,7 +1,7 @@
 //! After "paid", through NGINX: staff add a shipping method, the shopper's cart lists it with its
 //! price and keeps it as the choice, the order ships with it; staff ship that order in two
 //! parcels (two shipping emails) and deliver each; and staff cancel another paid order, which
-//! is refunded in full and restocked.
+//! is refunded in full (a credit note against its invoice) and restocked.
 
 use std::time::Duration;
 
@@ -134,11 +134,12 @@ impl Walk<'_> {
         let cancel = self.api.post(&format!("/orders/{id}/cancel")).bearer_auth(&self.staff);
         let (status, cancelled) = answer(cancel.json(&json!({"reason": "the walk changed its mind"}))).await?;
         ensure!(status == 200 && cancelled["status"] == "cancelled", "staff cancel: {status} {cancelled}");
-        let what = "the cancelled order was never refunded in full";
+        let what = "the cancelled order was never refunded in full with a credit note";
         until(Duration::from_secs(20), Duration::from_millis(200), what, async |last| {
             let (_, now) = answer(self.api.get(&format!("/orders/{id}")).bearer_auth(&self.token)).await?;
             *last = now.to_string();
-            Ok((now["refunded_minor"] == order["total_minor"]).then_some(()))
+            let credited = now["credit_notes"].as_array().is_some_and(|notes| notes.len() == 1);
+            Ok((now["refunded_minor"] == order["total_minor"] && credited).then_some(()))
         })
         .await?;
         let what = "the cancelled order's stock never came back";
@@ -154,7 +155,7 @@ impl Walk<'_> {
             Ok(restocked.then_some(()))
         })
         .await?;
-        eprintln!("    staff cancelled a paid order: refunded in full and restocked: ok");
+        eprintln!("    staff cancelled a paid order: refunded in full (a credit note issued) and restocked: ok");
         Ok(())
     }
 }
