@@ -37,6 +37,7 @@ permissions! {
     PaymentsRefund = "payments:refund" "Refund payments.",
     PromotionsWrite = "promotions:write" "Create and change discount codes.",
     ShippingWrite = "shipping:write" "Create and change shipping zones and methods.",
+    TaxesWrite = "taxes:write" "Set and remove VAT rates by country and tax class.",
     MediaWrite = "media:write" "Upload and delete media.",
     ContentWrite = "content:write" "Edit and publish content pages and menus.",
     AnalyticsRead = "analytics:read" "Read business metrics and dashboards.",
@@ -160,7 +161,7 @@ mod tests {
             assert!(!domain.is_empty() && !verb.is_empty() && !verb.contains(':'), "{name}");
             assert_eq!(Permission::parse(name), Some(*permission));
         }
-        assert_eq!(Permission::ALL.len(), 18);
+        assert_eq!(Permission::ALL.len(), 19);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The order service's configuration: how long an order waits for payment, how often expiry
-//! is looked for, and VAT by country. (Shipping zones and methods are data, in the schema.)
+//! is looked for, and who sells. (Shipping zones and methods and VAT rates are data, in the
+//! schema.)
 
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use service_kit::{ConfigError, EnvReader, ServiceConfig};
 
 use settings::service::order as declared;
 
-use crate::domain::{Limits, Pricing};
+use crate::domain::Limits;
 
 #[derive(Clone, Debug)]
 pub struct OrderConfig {
@@ -22,8 +23,6 @@ pub struct OrderConfig {
     pub limits: Limits,
     /// How often unpaid orders past their deadline are expired.
     pub expiry_every: Duration,
-    /// VAT by country (see [`Pricing::parse`]).
-    pub pricing: Pricing,
     /// Who sells: what every invoice names.
     pub seller: crate::invoices::Seller,
     /// How long a request that never finished (its process died) keeps its Idempotency-Key
@@ -68,19 +67,6 @@ impl OrderConfig {
                 .collect(),
             vat_id: env.get(&declared::ORDER_SELLER_VAT_ID),
         };
-        let tax: String = env.get(&declared::ORDER_TAX_RATES);
-        let pricing = Pricing::parse(&tax)
-            .map_err(|problem| env.problem(format!("{}: {problem}", declared::ORDER_TAX_RATES.name)))
-            .ok();
-        Some(Self {
-            service: service?,
-            payment_window,
-            unpaid_hold,
-            limits,
-            expiry_every,
-            pricing: pricing?,
-            seller,
-            key_in_flight,
-        })
+        Some(Self { service: service?, payment_window, unpaid_hold, limits, expiry_every, seller, key_in_flight })
     }
 }

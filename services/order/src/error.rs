@@ -60,6 +60,9 @@ pub enum ApiError {
     /// shopper's.
     #[error("no invoice")]
     InvoiceNotFound,
+    /// 404 `not_found`: no such VAT rate.
+    #[error("no such tax rate")]
+    TaxRateNotFound,
     /// 404 `not_found`: no such fulfillment of the order.
     #[error("no such fulfillment")]
     FulfillmentNotFound,
@@ -166,6 +169,7 @@ impl IntoResponse for ApiError {
             )
             .with_extension("skus", serde_json::json!(skus)),
             ApiError::FulfillmentNotFound => Problem::not_found("no such fulfillment of this order"),
+            ApiError::TaxRateNotFound => Problem::not_found("no such tax rate"),
             ApiError::InvoiceNotFound => {
                 Problem::not_found("no such document of this order (an invoice is issued when the order is paid)")
             }

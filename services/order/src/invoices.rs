@@ -73,7 +73,7 @@ pub struct Document {
     pub lines: Vec<InvoiceLine>,
     pub subtotal_minor: Amount,
     pub discount_minor: Amount,
-    /// Gross; its VAT is not extracted (the lines' is).
+    /// Gross; the VAT it contains is in `taxes`, with the lines'.
     pub shipping_minor: Amount,
     pub total_minor: Amount,
     pub taxes: Vec<TaxAtRate>,

@@ -40,15 +40,13 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// Connects and migrates, starts the relay and the expiry job, binds the listener.
 pub async fn build(config: OrderConfig) -> Result<Application, StartError> {
-    let OrderConfig { service, payment_window, unpaid_hold, limits, expiry_every, pricing, seller, key_in_flight } =
-        config;
+    let OrderConfig { service, payment_window, unpaid_hold, limits, expiry_every, seller, key_in_flight } = config;
     let mut context = Context::start(service).await?.with_database(&MIGRATOR).await?.with_redis().await?;
     events::start(&mut context, expiry_every, key_in_flight * 2, seller).await?;
     let client = context.client.clone();
     let state = routes::AppState {
         pool: context.db.clone(),
         currency: context.config.currency,
-        pricing,
         payment_window,
         unpaid_hold: unpaid_hold.min(payment_window),
         limits,

@@ -35,11 +35,6 @@ pub const ORDER_KEY_IN_FLIGHT_SECS: Setting = Setting::value(
     "60",
     "How long a checkout whose process died keeps its Idempotency-Key before a retry resumes it (under the same order id).",
 );
-pub const ORDER_TAX_RATES: Setting = Setting::value(
-    "ORDER_TAX_RATES",
-    "DE=1900,AT=2000,*=0",
-    "VAT by country in basis points; prices are gross, each line's VAT is extracted and rounded half-up.",
-);
 pub const ORDER_SELLER_NAME: Setting = Setting::value(
     "ORDER_SELLER_NAME",
     "Shopfleet Demo GmbH",
@@ -61,7 +56,6 @@ pub const ALL: &[&Setting] = &[
     &ORDER_MAX_UNITS_PER_SKU,
     &ORDER_MAX_OPEN_UNITS_PER_SKU,
     &ORDER_KEY_IN_FLIGHT_SECS,
-    &ORDER_TAX_RATES,
     &ORDER_SELLER_NAME,
     &ORDER_SELLER_ADDRESS,
     &ORDER_SELLER_VAT_ID,

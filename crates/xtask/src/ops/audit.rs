@@ -348,8 +348,9 @@ mod tests {
             ),
         )
         .await;
-        let gap = "insert into orders.invoices (id, order_id, kind, year, sequence, number, document) \
-                   values (gen_random_uuid(), '0190f1d2-0000-7000-8000-000000000001', 'credit_note', 2026, 2, 'CN-2', '{}')";
+        let gap = "insert into orders.invoices (id, order_id, kind, year, sequence, number, document, refund_id) \
+                   values (gen_random_uuid(), '0190f1d2-0000-7000-8000-000000000001', 'credit_note', 2026, 2, 'CN-2', '{}', \
+                   gen_random_uuid())";
         exec(&db, gap).await;
         exec(&db, "update inventory.stock set on_hand = 8").await;
         exec(&db, "update payments.payments set amount_minor = 999").await;

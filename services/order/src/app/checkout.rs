@@ -287,7 +287,8 @@ async fn reserve_and_write(
     let Gathered { cart, variants, address, billing, vat_id, email, discount, method } = gathered;
     let priced = priced_lines(cart, variants);
     let lines: Vec<PricedLine> = priced.iter().map(|(line, _)| line.clone()).collect();
-    let unshipped = totals(&lines, discount, &address.country, &state.pricing);
+    let pricing = super::taxes::pricing_for(&state.pool, &address.country).await?;
+    let unshipped = totals(&lines, discount, &pricing);
     let weight = contracts::product::total_weight_grams(cart.lines.iter().map(|l| (&l.sku, l.quantity)), variants);
     let (totals, method) = super::shipping::ship(&state.pool, unshipped, &address.country, method, weight).await?;
     reserve(state, order_id, cart).await?;
@@ -300,7 +301,8 @@ async fn reserve_and_write(
         shipping_address: serde_json::to_value(address).expect("an address serializes"),
         billing_address: serde_json::to_value(billing).expect("an address serializes"),
         vat_id,
-        tax_rate_bp: state.pricing.rate(&address.country),
+        tax_rate_bp: totals.standard_rate_bp,
+        shipping_tax_minor: totals.shipping_tax_minor,
         contact_email: email,
         deadline_secs: state.unpaid_hold.as_secs_f64(),
         idempotency_key: key,

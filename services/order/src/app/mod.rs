@@ -11,6 +11,7 @@ pub(crate) mod fulfillments;
 pub(crate) mod invoices;
 pub(crate) mod orders;
 pub(crate) mod shipping;
+pub(crate) mod taxes;
 
 use std::time::Duration;
 
@@ -20,14 +21,11 @@ use contracts::product::ProductClient;
 use contracts::user::UserClient;
 use sqlx::PgPool;
 
-use crate::domain::Pricing;
-
 /// What every order handler reads.
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub pool: PgPool,
     pub currency: contracts::types::Currency,
-    pub pricing: Pricing,
     pub payment_window: Duration,
     /// How long an order without a started payment holds its stock (at most the window).
     pub unpaid_hold: Duration,

@@ -226,23 +226,25 @@ pub fn check_discount(
     Ok(rule.discount)
 }
 
-/// VAT rates by country in basis points (1900 = 19 %), with a default. (Shipping is data: the
-/// zones and methods of [`shipping`].)
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The VAT rates of one destination by tax class, in basis points (1900 = 19 %); a class
+/// without a rate there is charged none. The rates are data (`tax_rates`, staff keep them).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Pricing {
-    pub tax_rates: BTreeMap<String, i64>,
-    pub default_tax_rate: i64,
+    pub rates: BTreeMap<String, i64>,
 }
 
 impl Pricing {
-    /// The VAT rate (basis points) of `country`.
-    pub fn rate(&self, country: &str) -> i64 {
-        *self.tax_rates.get(country).unwrap_or(&self.default_tax_rate)
+    /// The class of every variant until variants carry one, and of shipping.
+    pub const STANDARD: &'static str = "standard";
+
+    /// The rate (basis points) of `class` here.
+    pub fn rate(&self, class: &str) -> i64 {
+        self.rates.get(class).copied().unwrap_or(0)
     }
 
     /// No tax: what a cart without an address shows.
     pub fn none() -> Self {
-        Pricing { tax_rates: BTreeMap::new(), default_tax_rate: 0 }
+        Pricing::default()
     }
 }
 
@@ -252,8 +254,13 @@ pub struct Totals {
     pub subtotal_minor: i64,
     pub discount_minor: i64,
     pub shipping_minor: i64,
-    /// The VAT contained in the (discounted) lines: the sum of `line_tax_minor`.
+    /// The VAT contained in the (discounted) lines and the shipping fee: the sum of
+    /// `line_tax_minor` and `shipping_tax_minor`.
     pub tax_minor: i64,
+    /// The VAT the shipping fee contains, at the destination's standard rate.
+    pub shipping_tax_minor: i64,
+    /// That rate (basis points): what shipping is taxed at.
+    pub standard_rate_bp: i64,
     pub total_minor: i64,
     /// Per line, in the lines' order: its share of the discount and the tax it contains.
     pub line_discount_minor: Vec<i64>,
@@ -267,10 +274,11 @@ pub(crate) fn div_half_up(numerator: i128, denominator: i128) -> i64 {
 
 /// The one totals function. Prices are gross. The discount is split over the lines in proportion
 /// to their amounts (largest remainder, so the shares add up exactly); each line's tax is
-/// extracted from its discounted gross at the shipping country's rate, rounded half-up to the
-/// minor unit (`gross × rate / (10000 + rate)`); the order's tax is the sum of its lines'.
-/// Shipping is added by [`Totals::ship`] (nothing to ship: nothing added).
-pub fn totals(lines: &[PricedLine], discount: Option<Discount>, country: &str, pricing: &Pricing) -> Totals {
+/// extracted from its discounted gross at its class's rate for the destination (`pricing`),
+/// rounded half-up to the minor unit (`gross × rate / (10000 + rate)`); the order's tax is the
+/// sum of its lines' and its shipping's. Shipping is added by [`Totals::ship`] (nothing to
+/// ship: nothing added), its tax extracted at the destination's standard rate.
+pub fn totals(lines: &[PricedLine], discount: Option<Discount>, pricing: &Pricing) -> Totals {
     // Saturating, never wrapping: the checkout refuses a subtotal past its bound before this
     // prices an order, and prices are bounded where they are set (`contracts::money`).
     let amounts: Vec<i64> = lines.iter().map(|l| l.unit_price_minor.minor().saturating_mul(l.quantity.get())).collect();
@@ -301,7 +309,7 @@ pub fn totals(lines: &[PricedLine], discount: Option<Discount>, country: &str, p
     } else {
         shares = vec![0; lines.len()];
     }
-    let rate = i128::from(pricing.rate(country));
+    let rate = i128::from(pricing.rate(Pricing::STANDARD));
     let line_tax: Vec<i64> = amounts
         .iter()
         .zip(&shares)
@@ -313,6 +321,8 @@ pub fn totals(lines: &[PricedLine], discount: Option<Discount>, country: &str, p
         discount_minor,
         shipping_minor: 0,
         tax_minor: line_tax.iter().sum(),
+        shipping_tax_minor: 0,
+        standard_rate_bp: pricing.rate(Pricing::STANDARD),
         total_minor: discounted,
         line_discount_minor: shares,
         line_tax_minor: line_tax,
@@ -326,7 +336,8 @@ impl Totals {
     }
 
     /// These totals shipped by `method` at `now` for lines weighing `weight_grams`: its fee
-    /// (gross) added to the total; why not when the method does not ship them.
+    /// (gross) added to the total and the VAT it contains to the tax; why not when the method
+    /// does not ship them.
     pub fn ship(
         self,
         method: &shipping::MethodRule,
@@ -334,45 +345,16 @@ impl Totals {
         weight_grams: i64,
     ) -> Result<Totals, shipping::Unavailable> {
         let shipping_minor = method.fee(now, weight_grams, self.discounted_minor())?;
-        Ok(Totals { shipping_minor, total_minor: self.discounted_minor() + shipping_minor, ..self })
-    }
-}
-
-impl Pricing {
-    /// Reads the table as configured: `DE=1900,AT=2000,*=0` (basis points). `*` is every other
-    /// country.
-    pub fn parse(tax: &str) -> Result<Self, String> {
-        let entries = |text: &str| -> Result<Vec<(String, String)>, String> {
-            text.split(',')
-                .map(str::trim)
-                .filter(|e| !e.is_empty())
-                .map(|entry| {
-                    let (country, value) =
-                        entry.split_once('=').ok_or_else(|| format!("{entry:?} is not COUNTRY=VALUE"))?;
-                    let country = country.trim().to_ascii_uppercase();
-                    if country != "*" && (country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase())) {
-                        return Err(format!("{country:?} is not a two-letter country or *"));
-                    }
-                    Ok((country, value.trim().to_owned()))
-                })
-                .collect()
-        };
-        let number = |text: &str| {
-            text.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| format!("{text:?} is not an amount"))
-        };
-        let mut pricing = Pricing::none();
-        for (country, value) in entries(tax)? {
-            let rate = number(&value)?;
-            if rate > 10_000 {
-                return Err(format!("a tax rate of {rate} basis points is over 100 %"));
-            }
-            if country == "*" {
-                pricing.default_tax_rate = rate
-            } else {
-                pricing.tax_rates.insert(country, rate);
-            }
-        }
-        Ok(pricing)
+        let rate = i128::from(self.standard_rate_bp);
+        let shipping_tax_minor = div_half_up(i128::from(shipping_minor) * rate, 10_000 + rate);
+        let tax_minor = self.line_tax_minor.iter().sum::<i64>() + shipping_tax_minor;
+        Ok(Totals {
+            shipping_minor,
+            shipping_tax_minor,
+            tax_minor,
+            total_minor: self.discounted_minor() + shipping_minor,
+            ..self
+        })
     }
 }
 
@@ -429,8 +411,14 @@ mod tests {
         assert!(address_lines(&serde_json::json!({})).is_empty());
     }
 
-    fn pricing() -> Pricing {
-        Pricing { tax_rates: [("DE".to_owned(), 1_900), ("AT".to_owned(), 2_000)].into(), default_tax_rate: 0 }
+    /// The seeded rates of `country` (none elsewhere).
+    fn pricing(country: &str) -> Pricing {
+        let standard = match country {
+            "DE" => 1_900,
+            "AT" => 2_000,
+            _ => return Pricing::none(),
+        };
+        Pricing { rates: [(Pricing::STANDARD.to_owned(), standard), ("zero".to_owned(), 0)].into() }
     }
 
     fn line(sku: &str, quantity: i64, unit: i64) -> PricedLine {
@@ -478,18 +466,19 @@ mod tests {
     fn totals_extract_tax_per_line_half_up_and_ship_free_from_the_threshold() {
         let now = chrono::Utc::now();
         // 19 % VAT in 1190 gross is exactly 190; in 1000 gross 159.66 → 160.
-        let t = totals(&[line("A", 1, 1_190), line("B", 2, 500)], None, "DE", &pricing());
+        let t = totals(&[line("A", 1, 1_190), line("B", 2, 500)], None, &pricing("DE"));
         assert_eq!((t.subtotal_minor, t.line_tax_minor.clone(), t.tax_minor), (2_190, vec![190, 160], 350));
         assert_eq!((t.shipping_minor, t.total_minor), (0, 2_190), "nothing shipped yet");
         let t = t.ship(&standard(), now, 0).unwrap();
-        assert_eq!((t.shipping_minor, t.total_minor, t.tax_minor), (490, 2_680, 350));
-        let t = totals(&[line("A", 5, 1_000)], None, "DE", &pricing()).ship(&standard(), now, 0).unwrap();
+        // Shipping's 4.90 gross contains 0.78 of VAT at the standard 19 % (78.24 → 78).
+        assert_eq!((t.shipping_minor, t.total_minor, t.shipping_tax_minor, t.tax_minor), (490, 2_680, 78, 428));
+        let t = totals(&[line("A", 5, 1_000)], None, &pricing("DE")).ship(&standard(), now, 0).unwrap();
         assert_eq!((t.shipping_minor, t.total_minor), (0, 5_000), "free from 50.00");
         // A discount that takes the subtotal under the threshold brings the fee back.
-        let t = totals(&[line("A", 5, 1_000)], Some(Discount::Percent(1_000)), "DE", &pricing());
+        let t = totals(&[line("A", 5, 1_000)], Some(Discount::Percent(1_000)), &pricing("DE"));
         let t = t.ship(&standard(), now, 0).unwrap();
         assert_eq!((t.discount_minor, t.shipping_minor, t.total_minor), (500, 490, 4_990));
-        let t = totals(&[line("A", 1, 1_000)], Some(Discount::Fixed(5_000)), "US", &pricing());
+        let t = totals(&[line("A", 1, 1_000)], Some(Discount::Fixed(5_000)), &pricing("US"));
         assert_eq!((t.discount_minor, t.total_minor, t.tax_minor), (1_000, 0, 0), "no more than the subtotal");
         let heavy = shipping::MethodRule {
             price: shipping::PriceRule::Weight {
@@ -503,12 +492,9 @@ mod tests {
     }
 
     #[test]
-    fn the_tax_table_is_read_from_its_configured_form() {
-        let pricing = Pricing::parse("DE=1900, at=2000,*=0").unwrap();
-        assert_eq!((pricing.tax_rates["DE"], pricing.tax_rates["AT"], pricing.default_tax_rate), (1_900, 2_000, 0));
-        assert!(Pricing::parse("Germany=1").is_err());
-        assert!(Pricing::parse("DE=-1").is_err());
-        assert!(Pricing::parse("DE=20000").is_err());
+    fn a_class_without_a_rate_is_charged_none_and_numbers_read_as_numbers() {
+        assert_eq!((pricing("AT").rate(Pricing::STANDARD), pricing("AT").rate("reduced")), (2_000, 0));
+        assert_eq!(Pricing::none().rate(Pricing::STANDARD), 0);
         assert_eq!(order_number(123), "SF-000123");
     }
 
@@ -517,8 +503,7 @@ mod tests {
         let t = totals(
             &[line("A", 1, 333), line("B", 1, 333), line("C", 1, 334)],
             Some(Discount::Fixed(100)),
-            "AT",
-            &pricing(),
+            &pricing("AT"),
         );
         assert_eq!(t.line_discount_minor.iter().sum::<i64>(), 100);
         assert_eq!(t.line_discount_minor, vec![33, 33, 34]);
@@ -591,11 +576,12 @@ mod tests {
         ) {
             let lines: Vec<PricedLine> = lines.iter().enumerate().map(|(i, (q, p))| line(&format!("S{i}"), *q, *p)).collect();
             let discount = percent.map(Discount::Percent).or(Some(Discount::Fixed(fixed)));
-            let t = totals(&lines, discount, country, &pricing()).ship(&standard(), chrono::Utc::now(), 0).unwrap();
+            let t = totals(&lines, discount, &pricing(country)).ship(&standard(), chrono::Utc::now(), 0).unwrap();
             prop_assert!(t.discount_minor >= 0 && t.discount_minor <= t.subtotal_minor);
             prop_assert_eq!(t.line_discount_minor.iter().sum::<i64>(), t.discount_minor);
-            prop_assert_eq!(t.line_tax_minor.iter().sum::<i64>(), t.tax_minor);
-            prop_assert!(t.tax_minor <= t.subtotal_minor - t.discount_minor);
+            prop_assert_eq!(t.line_tax_minor.iter().sum::<i64>() + t.shipping_tax_minor, t.tax_minor);
+            prop_assert!(t.shipping_tax_minor <= t.shipping_minor);
+            prop_assert!(t.tax_minor <= t.total_minor);
             prop_assert_eq!(t.total_minor, t.subtotal_minor - t.discount_minor + t.shipping_minor);
             prop_assert!(t.total_minor >= 0);
         }

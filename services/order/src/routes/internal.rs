@@ -80,13 +80,13 @@ async fn discounted(
     user_id: Option<contracts::types::UserId>,
     lines: &[PricedLine],
 ) -> Result<(crate::domain::Totals, Option<String>)> {
-    let subtotal = totals(lines, None, "", &crate::domain::Pricing::none()).subtotal_minor;
+    let subtotal = totals(lines, None, &crate::domain::Pricing::none()).subtotal_minor;
     let checked = store::discounts::quote(&state.pool, code, user_id.map(Into::into), subtotal).await?;
     let (discount, refusal) = match checked {
         Ok(discount) => (Some(discount), None),
         Err(refusal) => (None, Some(refusal.public())),
     };
-    Ok((totals(lines, discount, "", &crate::domain::Pricing::none()), refusal))
+    Ok((totals(lines, discount, &crate::domain::Pricing::none()), refusal))
 }
 
 /// `POST /internal/shipping/offers`: the methods that ship the cart's lines to the country now,
@@ -98,7 +98,7 @@ async fn shipping_offers(
     let lines: &[PricedLine] = &request.lines;
     let priced = match &request.code {
         Some(code) => discounted(&state, &code.trim().to_ascii_uppercase(), request.user_id, lines).await?.0,
-        None => totals(lines, None, "", &crate::domain::Pricing::none()),
+        None => totals(lines, None, &crate::domain::Pricing::none()),
     };
     let country = request.country.trim().to_ascii_uppercase();
     let offers = crate::app::shipping::offers(&state.pool, &priced, &country, request.weight_grams).await?;

@@ -5,6 +5,7 @@ mod discounts;
 mod internal;
 mod shipping;
 mod staff;
+mod taxes;
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -44,6 +45,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(shipping::get_zone, shipping::update_zone, shipping::delete_zone))
         .routes(routes!(shipping::list_methods, shipping::create_method))
         .routes(routes!(shipping::get_method, shipping::update_method, shipping::delete_method))
+        .routes(routes!(taxes::list_rates))
+        .routes(routes!(taxes::set_rate, taxes::remove_rate))
 }
 
 /// The public routes (from the gateway) and the internal ones: the order read for the payment

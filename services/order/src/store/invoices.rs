@@ -30,6 +30,7 @@ pub(crate) struct Source {
     pub subtotal_minor: Amount,
     pub discount_minor: Amount,
     pub shipping_minor: Amount,
+    pub tax_minor: Amount,
     pub total_minor: Amount,
     pub billing_address: serde_json::Value,
     pub vat_id: Option<String>,
@@ -50,7 +51,7 @@ pub(crate) struct SourceLine {
 
 pub(crate) async fn source(tx: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Option<Source>> {
     sqlx::query_as(
-        "select o.number, o.currency::text as currency, o.subtotal_minor, o.discount_minor, o.shipping_minor, o.total_minor, \
+        "select o.number, o.currency::text as currency, o.subtotal_minor, o.discount_minor, o.shipping_minor, o.tax_minor, o.total_minor, \
            coalesce(o.billing_address, o.shipping_address) as billing_address, o.vat_id, coalesce(o.tax_rate_bp, 0) as tax_rate_bp, \
            coalesce((select json_agg(json_build_object('sku', l.sku, 'title', l.title, 'quantity', l.quantity, \
               'unit_price_minor', l.unit_price_minor, 'discount_minor', l.discount_minor, 'tax_minor', l.tax_minor) \

@@ -11,6 +11,7 @@ pub(crate) mod discounts;
 pub(crate) mod fulfillments;
 pub(crate) mod invoices;
 pub(crate) mod shipping;
+pub(crate) mod taxes;
 
 use crate::domain::{self, Event, IllegalTransition, Status};
 
@@ -104,6 +105,8 @@ pub(crate) struct NewOrder<'a> {
     pub vat_id: Option<&'a str>,
     /// The VAT rate it was priced at (basis points).
     pub tax_rate_bp: i64,
+    /// The VAT its shipping fee contains (part of the totals' tax).
+    pub shipping_tax_minor: i64,
     pub contact_email: &'a str,
     /// Seconds from now to the payment deadline (the unpaid hold; starting a payment extends
     /// it to the payment window).
@@ -200,9 +203,9 @@ pub(crate) async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) ->
     let deadline: DateTime<Utc> = sqlx::query_scalar(
         "insert into orders (id, number, user_id, status, currency, subtotal_minor, discount_minor, shipping_minor, \
            tax_minor, total_minor, shipping_address, contact_email, payment_deadline, discount_code, shipping_method, \
-           billing_address, vat_id, tax_rate_bp) \
+           billing_address, vat_id, tax_rate_bp, shipping_tax_minor) \
          values ($1, $2, $3, 'awaiting_payment', $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12), $13, $14, \
-           $15, $16, $17) \
+           $15, $16, $17, $18) \
          returning payment_deadline",
     )
     .bind(order.id)
@@ -222,6 +225,7 @@ pub(crate) async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) ->
     .bind(&order.billing_address)
     .bind(order.vat_id)
     .bind(i32::try_from(order.tax_rate_bp).unwrap_or(0))
+    .bind(order.shipping_tax_minor)
     .fetch_one(&mut *tx)
     .await?;
     for (position, line) in order.lines.iter().enumerate() {
@@ -407,6 +411,8 @@ pub(crate) struct OrderView {
     pub discount_minor: Amount,
     pub shipping_minor: Amount,
     pub tax_minor: Amount,
+    /// The VAT the shipping fee contains (part of `tax_minor`).
+    pub shipping_tax_minor: Amount,
     pub total_minor: Amount,
     /// What went back to the shopper so far.
     pub refunded_minor: Amount,
@@ -444,7 +450,7 @@ const VIEW_COLUMNS: &str = "o.id, o.number, o.status, \
      coalesce((select json_agg(json_build_object('sku', l.sku, 'title', l.title, 'quantity', l.quantity, \
         'unit_price_minor', l.unit_price_minor, 'discount_minor', l.discount_minor, 'tax_minor', l.tax_minor) \
         order by l.position) from order_lines l where l.order_id = o.id), '[]'::json) as lines, \
-     o.subtotal_minor, o.discount_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.refunded_minor, \
+     o.subtotal_minor, o.discount_minor, o.shipping_minor, o.tax_minor, o.shipping_tax_minor, o.total_minor, o.refunded_minor, \
      o.currency::text as currency, o.discount_code, o.shipping_method, o.shipping_address, \
      coalesce(o.billing_address, o.shipping_address) as billing_address, o.vat_id, o.payment_deadline, o.carrier, o.tracking_number, o.created_at, ";
 

@@ -9,3 +9,4 @@ mod placing;
 mod released;
 mod shipping;
 mod staff;
+mod taxes;
