@@ -31,3 +31,7 @@ insert into tax_rates (country, tax_class, rate_bp) values
 -- The VAT the shipping fee contains (part of `tax_minor`).
 alter table orders add column shipping_tax_minor bigint not null default 0
     constraint orders_shipping_tax_not_negative check (shipping_tax_minor >= 0);
+
+-- The rate each line was taxed at (its class's for the destination), for the invoice's VAT per
+-- rate; null on lines of earlier orders (their order's `tax_rate_bp`).
+alter table order_lines add column tax_rate_bp integer;

@@ -46,6 +46,13 @@ pub struct QuoteLine {
     pub quantity: Quantity,
     /// Gross, current.
     pub unit_price_minor: Amount,
+    /// Its VAT class (`standard` when left out).
+    #[serde(default = "standard_class")]
+    pub tax_class: String,
+}
+
+fn standard_class() -> String {
+    "standard".to_owned()
 }
 
 /// What a code would take off these lines for this shopper (a guest: no user).

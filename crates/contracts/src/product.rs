@@ -44,6 +44,13 @@ pub struct VariantInfo {
     /// variant without one as weighing nothing).
     #[serde(default)]
     pub weight_grams: Option<i32>,
+    /// Its VAT class (`standard` in answers of earlier producers).
+    #[serde(default = "crate::product::standard_class")]
+    pub tax_class: String,
+}
+
+fn standard_class() -> String {
+    "standard".to_owned()
 }
 
 /// The shipping weight of `lines` (SKU and quantity) in grams, from their variants: one without

@@ -215,6 +215,7 @@ mod tests {
             in_stock,
             purchasable: true,
             weight_grams: None,
+            tax_class: "standard".into(),
         };
         let stored = |sku: &str, quantity: u32, price_at_add: i64, added_at_ms| StoredLine {
             sku: sku.parse().unwrap(),

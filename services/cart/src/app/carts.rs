@@ -53,7 +53,13 @@ fn quote_lines(cart: &Cart) -> Vec<QuoteLine> {
     cart.lines
         .iter()
         .filter(|l| l.available)
-        .map(|l| QuoteLine { sku: l.sku.clone(), quantity: l.quantity, unit_price_minor: l.unit_price_minor })
+        .map(|l| QuoteLine {
+            sku: l.sku.clone(),
+            quantity: l.quantity,
+            unit_price_minor: l.unit_price_minor,
+            // A quote takes no tax (no address yet).
+            tax_class: "standard".to_owned(),
+        })
         .collect()
 }
 

@@ -251,8 +251,12 @@ fn priced_lines(
         .iter()
         .filter_map(|line| {
             let variant = variants.iter().find(|v| v.sku == line.sku)?;
-            let priced =
-                PricedLine { sku: line.sku.clone(), quantity: line.quantity, unit_price_minor: variant.price_minor };
+            let priced = PricedLine {
+                sku: line.sku.clone(),
+                quantity: line.quantity,
+                unit_price_minor: variant.price_minor,
+                tax_class: variant.tax_class.clone(),
+            };
             Some((priced, variant.title.clone()))
         })
         .collect()
@@ -270,6 +274,7 @@ fn new_lines(priced: &[(PricedLine, String)], totals: &crate::domain::Totals) ->
             unit_price_minor: line.unit_price_minor,
             discount_minor: totals.line_discount_minor[i],
             tax_minor: totals.line_tax_minor[i],
+            tax_rate_bp: totals.line_rate_bp[i],
         })
         .collect()
 }

@@ -22,7 +22,9 @@ pub(crate) async fn issue(tx: &mut PgConnection, order_id: Uuid, seller: &Seller
     let issued_at = Utc::now();
     let year = issued_at.year();
     let sequence = store::next_sequence(tx, "invoice", year).await?;
-    let lines: Vec<InvoiceLine> = std::mem::take(&mut source.lines.0)
+    let source_lines = std::mem::take(&mut source.lines.0);
+    let taxes = taxes_per_rate(&source_lines, &source);
+    let lines: Vec<InvoiceLine> = source_lines
         .into_iter()
         .map(|l| InvoiceLine {
             sku: l.sku,
@@ -33,13 +35,6 @@ pub(crate) async fn issue(tx: &mut PgConnection, order_id: Uuid, seller: &Seller
             tax_minor: Amount::new(l.tax_minor),
         })
         .collect();
-    // Prices are gross and every line, like shipping, is taxed at the destination's standard
-    // rate: the whole total at that rate, and the tax it contains.
-    let taxes = vec![TaxAtRate {
-        rate_bp: i64::from(source.tax_rate_bp),
-        gross_minor: source.total_minor,
-        tax_minor: source.tax_minor,
-    }];
     let document = Document {
         lines,
         subtotal_minor: source.subtotal_minor,
@@ -53,6 +48,29 @@ pub(crate) async fn issue(tx: &mut PgConnection, order_id: Uuid, seller: &Seller
         Issued { order_id, refund_id: None, kind: Kind::Invoice.as_str(), year, sequence, document: &document };
     store::insert(tx, &issued).await?;
     Ok(Some(document.number))
+}
+
+/// The VAT per rate: each line's gross after its discount and its tax at the rate it was taxed
+/// at, and shipping's at the order's standard rate; rates ascending.
+fn taxes_per_rate(lines: &[crate::store::invoices::SourceLine], source: &Source) -> Vec<TaxAtRate> {
+    let mut per_rate: std::collections::BTreeMap<i64, (i64, i64)> = std::collections::BTreeMap::new();
+    for line in lines {
+        let gross = line.unit_price_minor.saturating_mul(line.quantity) - line.discount_minor;
+        let entry = per_rate.entry(line.tax_rate_bp).or_default();
+        *entry = (entry.0 + gross, entry.1 + line.tax_minor);
+    }
+    if source.shipping_minor.minor() > 0 {
+        let entry = per_rate.entry(i64::from(source.tax_rate_bp)).or_default();
+        *entry = (entry.0 + source.shipping_minor.minor(), entry.1 + source.shipping_tax_minor.minor());
+    }
+    per_rate
+        .into_iter()
+        .map(|(rate_bp, (gross, tax))| TaxAtRate {
+            rate_bp,
+            gross_minor: Amount::new(gross),
+            tax_minor: Amount::new(tax),
+        })
+        .collect()
 }
 
 /// A document of `kind` for `source`'s order, issued at `when` with its number of the year's

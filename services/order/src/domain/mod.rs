@@ -262,9 +262,11 @@ pub struct Totals {
     /// That rate (basis points): what shipping is taxed at.
     pub standard_rate_bp: i64,
     pub total_minor: i64,
-    /// Per line, in the lines' order: its share of the discount and the tax it contains.
+    /// Per line, in the lines' order: its share of the discount, the tax it contains and the
+    /// rate (basis points) it was taxed at.
     pub line_discount_minor: Vec<i64>,
     pub line_tax_minor: Vec<i64>,
+    pub line_rate_bp: Vec<i64>,
 }
 
 /// `numerator / denominator` rounded half-up, for non-negative numbers.
@@ -309,11 +311,14 @@ pub fn totals(lines: &[PricedLine], discount: Option<Discount>, pricing: &Pricin
     } else {
         shares = vec![0; lines.len()];
     }
-    let rate = i128::from(pricing.rate(Pricing::STANDARD));
+    let line_rates: Vec<i64> = lines.iter().map(|l| pricing.rate(&l.tax_class)).collect();
     let line_tax: Vec<i64> = amounts
         .iter()
         .zip(&shares)
-        .map(|(amount, share)| div_half_up(i128::from(amount - share) * rate, 10_000 + rate))
+        .zip(&line_rates)
+        .map(|((amount, share), rate)| {
+            div_half_up(i128::from(amount - share) * i128::from(*rate), 10_000 + i128::from(*rate))
+        })
         .collect();
     let discounted = subtotal - discount_minor;
     Totals {
@@ -326,6 +331,7 @@ pub fn totals(lines: &[PricedLine], discount: Option<Discount>, pricing: &Pricin
         total_minor: discounted,
         line_discount_minor: shares,
         line_tax_minor: line_tax,
+        line_rate_bp: line_rates,
     }
 }
 
@@ -426,6 +432,7 @@ mod tests {
             sku: sku.parse().unwrap(),
             quantity: contracts::types::Quantity::new(quantity).unwrap(),
             unit_price_minor: unit.into(),
+            tax_class: Pricing::STANDARD.to_owned(),
         }
     }
 
@@ -489,6 +496,17 @@ mod tests {
         };
         assert_eq!(t.clone().ship(&heavy, now, 2_000).map(|t| t.total_minor), Ok(1_490));
         assert_eq!(t.ship(&heavy, now, 2_001), Err(shipping::Unavailable::OutOfBands));
+    }
+
+    #[test]
+    fn each_line_is_taxed_at_its_class_and_shipping_at_the_standard_rate() {
+        let mut book = line("BOOK", 1, 1_070);
+        book.tax_class = "reduced".into();
+        let mut rates = pricing("DE");
+        rates.rates.insert("reduced".into(), 700);
+        let t = totals(&[line("MUG", 1, 1_190), book], None, &rates).ship(&standard(), chrono::Utc::now(), 0).unwrap();
+        assert_eq!((t.line_tax_minor.clone(), t.line_rate_bp.clone()), (vec![190, 70], vec![1_900, 700]));
+        assert_eq!((t.shipping_tax_minor, t.tax_minor), (78, 338), "shipping at 19 %");
     }
 
     #[test]

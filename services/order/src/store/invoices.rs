@@ -30,7 +30,7 @@ pub(crate) struct Source {
     pub subtotal_minor: Amount,
     pub discount_minor: Amount,
     pub shipping_minor: Amount,
-    pub tax_minor: Amount,
+    pub shipping_tax_minor: Amount,
     pub total_minor: Amount,
     pub billing_address: serde_json::Value,
     pub vat_id: Option<String>,
@@ -47,14 +47,16 @@ pub(crate) struct SourceLine {
     pub unit_price_minor: i64,
     pub discount_minor: i64,
     pub tax_minor: i64,
+    pub tax_rate_bp: i64,
 }
 
 pub(crate) async fn source(tx: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Option<Source>> {
     sqlx::query_as(
-        "select o.number, o.currency::text as currency, o.subtotal_minor, o.discount_minor, o.shipping_minor, o.tax_minor, o.total_minor, \
+        "select o.number, o.currency::text as currency, o.subtotal_minor, o.discount_minor, o.shipping_minor, o.shipping_tax_minor, o.total_minor, \
            coalesce(o.billing_address, o.shipping_address) as billing_address, o.vat_id, coalesce(o.tax_rate_bp, 0) as tax_rate_bp, \
            coalesce((select json_agg(json_build_object('sku', l.sku, 'title', l.title, 'quantity', l.quantity, \
-              'unit_price_minor', l.unit_price_minor, 'discount_minor', l.discount_minor, 'tax_minor', l.tax_minor) \
+              'unit_price_minor', l.unit_price_minor, 'discount_minor', l.discount_minor, 'tax_minor', l.tax_minor, \
+              'tax_rate_bp', coalesce(l.tax_rate_bp, o.tax_rate_bp, 0)) \
               order by l.position) from order_lines l where l.order_id = o.id), '[]'::json) as lines \
          from orders o where o.id = $1",
     )

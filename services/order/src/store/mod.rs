@@ -91,6 +91,8 @@ pub(crate) struct NewLine {
     pub unit_price_minor: Amount,
     pub discount_minor: i64,
     pub tax_minor: i64,
+    /// The rate it was taxed at (basis points).
+    pub tax_rate_bp: i64,
 }
 
 /// An order to write.
@@ -230,8 +232,8 @@ pub(crate) async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) ->
     .await?;
     for (position, line) in order.lines.iter().enumerate() {
         sqlx::query(
-            "insert into order_lines (order_id, position, sku, title, quantity, unit_price_minor, discount_minor, tax_minor) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "insert into order_lines (order_id, position, sku, title, quantity, unit_price_minor, discount_minor, tax_minor, \
+               tax_rate_bp) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(order.id)
         .bind(position as i32)
@@ -241,6 +243,7 @@ pub(crate) async fn insert_order(tx: &mut PgConnection, order: &NewOrder<'_>) ->
         .bind(line.unit_price_minor)
         .bind(line.discount_minor)
         .bind(line.tax_minor)
+        .bind(i32::try_from(line.tax_rate_bp).unwrap_or(0))
         .execute(&mut *tx)
         .await?;
     }

@@ -74,3 +74,55 @@ async fn staff_keep_vat_rates_and_a_checkout_is_priced_at_its_destinations() {
     .unwrap();
     assert_eq!(audit, ["tax_rate.set", "tax_rate.delete"]);
 }
+
+/// A variant of the reduced class is taxed at the destination's reduced rate, the rest and
+/// shipping at its standard rate; the order's lines keep their rates, the invoice lists both.
+#[tokio::test]
+async fn each_line_is_taxed_at_its_class_and_the_invoice_lists_the_vat_per_rate() {
+    let shop = Shop::spawn().await;
+    shop.stock("DEMO-0001-M", 10).await;
+    shop.stock("DEMO-0002-S", 10).await;
+    sqlx::query("update variants set tax_class = 'reduced' where sku = 'DEMO-0002-S'")
+        .execute(&shop.product_pool)
+        .await
+        .unwrap();
+    let ann = shop.shopper(true).await;
+    ann.add("DEMO-0001-M", 1).await;
+    ann.add("DEMO-0002-S", 1).await;
+    let (status, order) = ann.place("classes").await;
+    assert_eq!(status, 201, "{order}");
+    let id = order["id"].as_str().unwrap().to_owned();
+    let tax_of = |sku: &str| -> (i64, i64) {
+        let line = order["lines"].as_array().unwrap().iter().find(|l| l["sku"] == sku).unwrap();
+        (line["unit_price_minor"].as_i64().unwrap(), line["tax_minor"].as_i64().unwrap())
+    };
+    let half_up = |gross: i64, rate: i64| (gross * rate * 2 + 10_000 + rate) / (2 * (10_000 + rate));
+    let (mug, mug_tax) = tax_of("DEMO-0001-M");
+    let (other, other_tax) = tax_of("DEMO-0002-S");
+    assert_eq!((mug_tax, other_tax), (half_up(mug, 1_900), half_up(other, 700)), "19 % and 7 %");
+    let rates: Vec<i32> =
+        sqlx::query_scalar("select tax_rate_bp from order_lines where order_id = $1::uuid order by tax_rate_bp")
+            .bind(&id)
+            .fetch_all(&shop.order_pool)
+            .await
+            .unwrap();
+    assert_eq!(rates, [700, 1_900]);
+
+    let payment_id = crate::helpers::start_payment(&ann, &id).await;
+    crate::helpers::confirm(&ann, &payment_id, "4242424242424242").await;
+    crate::helpers::wait_for_order(&ann, &id, "paid").await;
+    let document: serde_json::Value =
+        sqlx::query_scalar("select document from invoices where order_id = $1::uuid and kind = 'invoice'")
+            .bind(&id)
+            .fetch_one(&shop.order_pool)
+            .await
+            .unwrap();
+    let taxes: Vec<(i64, i64)> = document["taxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["rate_bp"].as_i64().unwrap(), t["tax_minor"].as_i64().unwrap()))
+        .collect();
+    let shipping_tax = order["shipping_tax_minor"].as_i64().unwrap();
+    assert_eq!(taxes, [(700, other_tax), (1_900, mug_tax + shipping_tax)], "{document}");
+}

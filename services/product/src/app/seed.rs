@@ -48,6 +48,7 @@ fn new_product(product: &demo::Product, currency: Currency) -> Result<writes::Ne
                 compare_at_minor: v.compare_at_minor.map(Amount::new),
                 currency,
                 weight_grams: None,
+                tax_class: None,
                 barcode: None,
             })
         })

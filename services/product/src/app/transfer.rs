@@ -168,6 +168,9 @@ fn read_variant(
         currency,
         weight_grams,
         barcode: optional(&get("barcode")),
+        // The CSV has no tax class column: a new variant is `standard`, one that exists keeps
+        // its class.
+        tax_class: None,
     })
 }
 

@@ -42,6 +42,9 @@ pub(super) struct VariantBody {
     currency: Option<String>,
     weight_grams: Option<i32>,
     barcode: Option<String>,
+    /// The VAT class (`standard` when left out; `reduced`, `zero` or another class the shop
+    /// keeps rates for).
+    tax_class: Option<String>,
 }
 
 /// A product as staff create it.
@@ -115,6 +118,18 @@ pub(super) struct VariantPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     barcode: Option<Option<String>>,
+    tax_class: Option<String>,
+}
+
+/// A tax class is 1 to 32 lower-case letters, digits or `_`, a letter first.
+fn check_tax_class(errors: &mut FieldErrors, field: String, class: Option<&str>) {
+    let Some(class) = class else { return };
+    let valid = (1..=32).contains(&class.len())
+        && class.as_bytes()[0].is_ascii_lowercase()
+        && class.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !valid {
+        errors.push(field, FieldCode::InvalidValue, "a tax class: lower-case letters, digits or _, a letter first");
+    }
 }
 
 /// A category as staff create it.
@@ -195,6 +210,7 @@ fn new_variant(errors: &mut FieldErrors, prefix: &str, body: VariantBody, curren
         errors.push(format!("{prefix}weight_grams"), FieldCode::OutOfRange, "a weight is not negative");
     }
     check_optional_text(errors, &format!("{prefix}barcode"), body.barcode.as_deref(), 64);
+    check_tax_class(errors, format!("{prefix}tax_class"), body.tax_class.as_deref());
     if body.currency.as_deref().is_some_and(|c| currency != c) {
         errors.push(
             format!("{prefix}currency"),
@@ -210,6 +226,7 @@ fn new_variant(errors: &mut FieldErrors, prefix: &str, body: VariantBody, curren
         currency,
         weight_grams: body.weight_grams,
         barcode: body.barcode,
+        tax_class: body.tax_class,
     })
 }
 
@@ -406,6 +423,7 @@ pub(super) async fn update_variant(
         errors.push("weight_grams", FieldCode::OutOfRange, "a weight is not negative");
     }
     check_optional_text(&mut errors, "barcode", body.barcode.clone().flatten().as_deref(), 64);
+    check_tax_class(&mut errors, "tax_class".to_owned(), body.tax_class.as_deref());
     errors.finish()?;
     let changes = VariantChanges {
         options: body.options,
@@ -413,6 +431,7 @@ pub(super) async fn update_variant(
         compare_at_minor: body.compare_at_minor,
         weight_grams: body.weight_grams,
         barcode: body.barcode,
+        tax_class: body.tax_class,
     };
     catalog::update_variant(&state.pool, &caller.subject().sub, id, &sku, &changes).await?;
     state.cache.invalidate().await;

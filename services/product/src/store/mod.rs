@@ -196,6 +196,8 @@ pub(crate) struct Variant {
     pub currency: Currency,
     pub weight_grams: Option<i32>,
     pub barcode: Option<String>,
+    /// What VAT class it is taxed at (`standard`, `reduced`, `zero`, …).
+    pub tax_class: String,
     pub in_stock: bool,
 }
 
@@ -256,7 +258,7 @@ const DETAIL_COLUMNS: &str = "p.id, p.slug, p.title, p.description, p.descriptio
         join media_urls m on m.media_id = i.id::uuid), '[]'::json) as image_urls, \
      coalesce((select json_agg(json_build_object('sku', v.sku, 'options', v.options, 'price_minor', v.price_minor, \
         'compare_at_minor', v.compare_at_minor, 'currency', v.currency, 'weight_grams', v.weight_grams, \
-        'barcode', v.barcode, 'in_stock', v.in_stock) order by v.position, v.created_at, v.sku) \
+        'barcode', v.barcode, 'tax_class', v.tax_class, 'in_stock', v.in_stock) order by v.position, v.created_at, v.sku) \
         from variants v where v.product_id = p.id), '[]'::json) as variants, \
      coalesce((select json_agg(json_build_object('id', c.id, 'slug', c.slug, 'name', c.name) order by c.name) \
         from product_categories pc join categories c on c.id = pc.category_id where pc.product_id = p.id), \
@@ -322,6 +324,7 @@ struct VariantRow {
     in_stock: bool,
     purchasable: bool,
     weight_grams: Option<i32>,
+    tax_class: String,
 }
 
 /// Variants by SKU with what a cart or an order line needs (one statement).
@@ -329,7 +332,7 @@ pub(crate) async fn variants_by_sku(pool: &PgPool, skus: &[Sku]) -> sqlx::Result
     let rows: Vec<VariantRow> = sqlx::query_as(
         "select v.sku, p.id as product_id, p.slug, \
            p.title || coalesce(' (' || (select string_agg(value, ', ' order by key) from jsonb_each_text(v.options)) || ')', '') as title, \
-           v.price_minor, v.currency::text as currency, v.in_stock, p.status = 'active' as purchasable, v.weight_grams \
+           v.price_minor, v.currency::text as currency, v.in_stock, p.status = 'active' as purchasable, v.weight_grams, v.tax_class \
          from variants v join products p on p.id = v.product_id where v.sku = any($1)",
     )
     .bind(skus)
@@ -347,6 +350,7 @@ pub(crate) async fn variants_by_sku(pool: &PgPool, skus: &[Sku]) -> sqlx::Result
             in_stock: r.in_stock,
             purchasable: r.purchasable,
             weight_grams: r.weight_grams,
+            tax_class: r.tax_class,
         })
         .collect())
 }

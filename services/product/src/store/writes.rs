@@ -51,6 +51,8 @@ pub(crate) struct NewVariant {
     pub currency: Currency,
     pub weight_grams: Option<i32>,
     pub barcode: Option<String>,
+    /// `None`: `standard` for a new variant, unchanged for an imported one that exists.
+    pub tax_class: Option<String>,
 }
 
 /// A product to create, validated but for its attributes' kinds and its categories' existence.
@@ -95,6 +97,7 @@ pub(crate) struct VariantChanges {
     pub compare_at_minor: Option<Option<Amount>>,
     pub weight_grams: Option<Option<i32>>,
     pub barcode: Option<Option<String>>,
+    pub tax_class: Option<String>,
 }
 
 /// The declared kinds of these attribute names.
@@ -145,8 +148,9 @@ pub(crate) async fn insert_variant(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "insert into variants (id, product_id, sku, options, price_minor, compare_at_minor, currency, weight_grams, \
-         barcode, position, in_stock, stock_seq) \
-         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce(f.available, false), coalesce(f.seq, 0) \
+         barcode, position, in_stock, stock_seq, tax_class) \
+         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce(f.available, false), coalesce(f.seq, 0), \
+           coalesce($11, 'standard') \
          from (select 1) one left join stock_flags f on f.sku = $3",
     )
     .bind(Uuid::now_v7())
@@ -159,6 +163,7 @@ pub(crate) async fn insert_variant(
     .bind(variant.weight_grams)
     .bind(&variant.barcode)
     .bind(position)
+    .bind(&variant.tax_class)
     .execute(tx)
     .await?;
     Ok(())
@@ -189,7 +194,8 @@ pub(crate) async fn upsert_variant(
     variant: &NewVariant,
 ) -> sqlx::Result<bool> {
     let updated = sqlx::query(
-        "update variants set options = $3, price_minor = $4, compare_at_minor = $5, weight_grams = $6, barcode = $7 \
+        "update variants set options = $3, price_minor = $4, compare_at_minor = $5, weight_grams = $6, barcode = $7, \
+           tax_class = coalesce($8, tax_class) \
          where sku = $1 and product_id = $2",
     )
     .bind(&variant.sku)
@@ -199,6 +205,7 @@ pub(crate) async fn upsert_variant(
     .bind(variant.compare_at_minor)
     .bind(variant.weight_grams)
     .bind(&variant.barcode)
+    .bind(&variant.tax_class)
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() == 1 {
@@ -348,7 +355,7 @@ pub(crate) async fn update_variant_fields(
         "update variants set options = coalesce($3, options), price_minor = coalesce($4, price_minor), \
            compare_at_minor = case when $5 then $6 else compare_at_minor end, \
            weight_grams = case when $7 then $8 else weight_grams end, \
-           barcode = case when $9 then $10 else barcode end \
+           barcode = case when $9 then $10 else barcode end, tax_class = coalesce($11, tax_class) \
          where product_id = $1 and sku = $2",
     )
     .bind(product_id)
@@ -361,6 +368,7 @@ pub(crate) async fn update_variant_fields(
     .bind(changes.weight_grams.flatten())
     .bind(changes.barcode.is_some())
     .bind(changes.barcode.clone().flatten())
+    .bind(&changes.tax_class)
     .execute(&mut *tx)
     .await?;
     Ok(updated.rows_affected() > 0)

@@ -199,3 +199,27 @@ async fn categories_are_created_moved_and_never_into_their_own_subtree() {
             .unwrap();
     assert_eq!(events, ["CATEGORY_CREATED", "CATEGORY_UPDATED", "CATEGORY_UPDATED"]);
 }
+
+/// A variant's VAT class: `standard` unless the create body or a variant patch names another,
+/// checked, and what the order service reads with the variant's price.
+#[tokio::test]
+async fn a_variant_carries_its_tax_class() {
+    let app = TestApp::seeded().await;
+    let mut body = TestApp::product_body("a-book", &[("BOOK-1", 1_070), ("BOOK-2", 2_000)]);
+    body["variants"][0]["tax_class"] = json!("reduced");
+    let (status, created) = app.staff.post_json("/products", body).await;
+    assert_eq!(status, 201, "{created}");
+    let classes: Vec<&str> =
+        created["variants"].as_array().unwrap().iter().filter_map(|v| v["tax_class"].as_str()).collect();
+    assert_eq!(classes, ["reduced", "standard"]);
+    let id = created["id"].as_str().unwrap();
+    let patch = format!("/products/{id}/variants/BOOK-2");
+    let (status, problem) = app.staff.send_json(Method::PATCH, &patch, Some(json!({"tax_class": "Reduced!"}))).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("tax_class")), "{problem}");
+    let (status, changed) = app.staff.send_json(Method::PATCH, &patch, Some(json!({"tax_class": "zero"}))).await;
+    assert_eq!((status, changed["variants"][1]["tax_class"].as_str()), (200, Some("zero")), "{changed}");
+    let mut bad = TestApp::product_body("another-book", &[("BOOK-3", 1_000)]);
+    bad["variants"][0]["tax_class"] = json!("");
+    let (status, problem) = app.staff.post_json("/products", bad).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("variants[0].tax_class")), "{problem}");
+}
