@@ -228,6 +228,7 @@ pub const ROUTES: &[Route] = &[
         .staff(Permission::OrdersWrite),
     Route::new(Any, "/discounts/**", ORDER).staff(Permission::PromotionsWrite),
     Route::new(Any, "/shipping/**", ORDER).staff(Permission::ShippingWrite),
+    Route::new(Reads, "/shipping/countries", ORDER),
     Route::new(Any, "/taxes/**", ORDER).staff(Permission::TaxesWrite),
     Route::new(Any, "/payments/webhooks/**", PAYMENT)
         .auth(Public)

@@ -41,6 +41,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(staff::deliver_fulfillment))
         .routes(routes!(discounts::create_discount, discounts::list_discounts))
         .routes(routes!(discounts::get_discount, discounts::update_discount, discounts::deactivate_discount))
+        .routes(routes!(shipping::countries))
         .routes(routes!(shipping::list_zones, shipping::create_zone))
         .routes(routes!(shipping::get_zone, shipping::update_zone, shipping::delete_zone))
         .routes(routes!(shipping::list_methods, shipping::create_method))

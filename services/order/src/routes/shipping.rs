@@ -1,5 +1,5 @@
 //! Shipping zones and methods for staff (permission `shipping:write`): list, create, read,
-//! replace and delete. A zone is a set of countries (or `["*"]`, the rest of the world); a
+//! replace and delete; and, for everyone, the countries the shop ships to. A zone is a set of countries (or `["*"]`, the rest of the world); a
 //! method belongs to one zone and is priced by its rule. Orders keep a snapshot of their
 //! method, so neither a change nor a deletion here rewrites one.
 
@@ -158,6 +158,24 @@ pub(super) struct ZoneList {
 #[derive(Serialize, ToSchema)]
 pub(super) struct MethodList {
     items: Vec<MethodView>,
+}
+
+/// Where the shop ships.
+#[derive(Serialize, ToSchema)]
+pub(super) struct Countries {
+    /// ISO 3166-1 alpha-2 codes some method offered now ships to.
+    countries: Vec<String>,
+    /// Whether a method offered now ships everywhere else too (the rest of the world).
+    everywhere_else: bool,
+}
+
+/// `GET /shipping/countries`.
+#[utoipa::path(get, path = "/shipping/countries", tag = "shipping", summary = "Where the shop ships",
+    description = "Public: the countries at least one shipping method offered now ships to, for a storefront's country picker; `everywhere_else` when the rest of the world has one too. What a cart costs to ship is `GET /carts/current/shipping-methods?country=`.",
+    responses((status = 200, description = "The countries.", body = Countries)))]
+pub(super) async fn countries(State(state): State<AppState>) -> Result<Json<Countries>> {
+    let (countries, everywhere_else) = store::countries_served(&state.pool).await?;
+    Ok(Json(Countries { countries, everywhere_else }))
 }
 
 /// `GET /shipping/zones`.

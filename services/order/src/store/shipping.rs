@@ -197,3 +197,15 @@ pub(crate) async fn methods_for(conn: &mut PgConnection, country: &str) -> sqlx:
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(country).fetch_all(&mut *conn).await
 }
+
+/// The countries some method offered now ships to, in order, and whether the rest of the world
+/// has one too.
+pub(crate) async fn countries_served(pool: &PgPool) -> sqlx::Result<(Vec<String>, bool)> {
+    let offered = "exists (select 1 from shipping_methods m where m.zone_id = z.id and m.active \
+         and (m.active_from is null or m.active_from <= now()) and (m.active_until is null or now() < m.active_until))";
+    let sql = format!(
+        "select coalesce(array_agg(distinct c order by c) filter (where c <> '*'), '{{}}'), coalesce(bool_or(c = '*'), false) \
+         from shipping_zones z, unnest(z.countries) c where {offered}"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await
+}

@@ -81,6 +81,9 @@ async fn staff_keep_zones_and_methods_every_field_checked_and_only_with_the_perm
 
     let others = staff_with(&shop, &["orders:write"]);
     assert_eq!(others.get("/shipping/zones").await.0, 403);
+    // Anyone may ask where the shop ships: the seeded countries, the new zone's, and the rest.
+    let (status, served) = others.get("/shipping/countries").await;
+    assert_eq!((status, served), (200, json!({"countries": ["AT", "DE", "NO", "SE"], "everywhere_else": true})));
     assert_eq!(others.post_json("/shipping/zones", json!({"name": "X", "countries": ["FI"]})).await.0, 403);
 
     let path = format!("/shipping/zones/{zone_id}");

@@ -59,6 +59,11 @@ impl Walk<'_> {
     /// Staff add a shipping method at home; the cart lists it priced and keeps it; the order
     /// ships with it, in two parcels (two emails), each delivered on its own.
     pub(super) async fn ship_in_parcels(&self) -> anyhow::Result<()> {
+        let (status, served) = answer(self.api.get("/shipping/countries")).await?;
+        ensure!(
+            status == 200 && served["countries"].as_array().is_some_and(|c| c.contains(&json!("DE"))),
+            "anyone sees where the shop ships: {status} {served}"
+        );
         let (_, zones) = answer(self.api.get("/shipping/zones").bearer_auth(&self.staff)).await?;
         let germany = zones["items"]
             .as_array()
