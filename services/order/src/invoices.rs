@@ -235,6 +235,27 @@ mod tests {
     }
 
     #[test]
+    fn a_long_invoice_runs_over_pages_and_keeps_every_line() {
+        let many = Document {
+            lines: (0..120)
+                .map(|i| InvoiceLine {
+                    sku: format!("SKU-{i}"),
+                    title: format!("Thing {i}"),
+                    ..document().lines[0].clone()
+                })
+                .collect(),
+            ..document()
+        };
+        let rows = many.rows();
+        assert!(rows.iter().any(|(l, _)| l.starts_with("1 x Thing 119") || l.starts_with("2 x Thing 119")));
+        let pdf = many.pdf();
+        let pages = rows.len().div_ceil(48);
+        assert!(pages >= 5, "{} rows", rows.len());
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.contains(&format!("/Count {pages}")), "a page tree of {pages} pages");
+    }
+
+    #[test]
     fn an_invoice_says_who_what_and_how_much_with_the_tax_per_rate() {
         let rows = document().rows();
         let text: Vec<String> = rows.iter().map(|(l, r)| format!("{l} | {r}")).collect();
