@@ -169,7 +169,19 @@ impl Shop {
         let mut config = config("search", &self.db, &self.prefix);
         testkit::point_at(&mut config, "product", self.product_addr);
         let config = search::SearchConfig::new(config, self.dir.path().join(replica), replica);
-        let (addr, stop, task) = search::build(config).await.unwrap().spawn_stoppable();
+        // A replica stopped just before may still be letting go of its index (its drain runs
+        // under the shutdown deadline): its directory's writer lock is free again shortly.
+        let lock_deadline = Instant::now() + Duration::from_secs(10);
+        let app = loop {
+            match search::build(config.clone()).await {
+                Ok(app) => break app,
+                Err(error) if format!("{error:?}").contains("LockBusy") && Instant::now() < lock_deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(error) => panic!("search starts: {error}"),
+            }
+        };
+        let (addr, stop, task) = app.spawn_stoppable();
         let caller = ServiceCaller::new("search", addr);
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
