@@ -22,16 +22,27 @@ pub(crate) fn empty(state: &AppState) -> Cart {
     render(Vec::new(), &[], None, state.currency)
 }
 
-/// The cart as shown: stored lines with current prices, and its discount code checked and
-/// priced now.
-#[tracing::instrument(skip_all, fields(cart = %owner.id()))]
-pub(crate) async fn show(state: &AppState, owner: &Owner, ttl: Duration) -> Result<Cart> {
+/// The stored cart at current prices (before its discount is checked), its discount code and
+/// the variants it was priced with.
+async fn priced(
+    state: &AppState,
+    owner: &Owner,
+    ttl: Duration,
+) -> Result<(Cart, Option<String>, Vec<contracts::product::VariantInfo>)> {
     let stored = state.carts.read(owner, ttl).await?;
     let skus: Vec<Sku> = stored.lines.iter().map(|l| l.sku.clone()).collect();
     let variants = state.prices.of(&skus).await?;
     let mut cart = render(stored.lines, &variants, stored.updated_ms, state.currency);
     cart.shipping_method_id = stored.shipping_method_id;
-    let discount = match stored.discount_code {
+    Ok((cart, stored.discount_code, variants))
+}
+
+/// The cart as shown: stored lines with current prices, and its discount code checked and
+/// priced now.
+#[tracing::instrument(skip_all, fields(cart = %owner.id()))]
+pub(crate) async fn show(state: &AppState, owner: &Owner, ttl: Duration) -> Result<Cart> {
+    let (cart, discount_code, _) = priced(state, owner, ttl).await?;
+    let discount = match discount_code {
         None => None,
         Some(code) => Some(match quote(state, owner, &code, &cart).await {
             Ok(quote) => {
@@ -209,17 +220,14 @@ pub(crate) async fn shipping_methods(
     ttl: Duration,
     country: &str,
 ) -> Result<Vec<contracts::order::ShippingOffer>> {
-    let stored = state.carts.read(owner, ttl).await?;
-    let skus: Vec<Sku> = stored.lines.iter().map(|l| l.sku.clone()).collect();
-    let variants = state.prices.of(&skus).await?;
-    let cart = render(stored.lines, &variants, stored.updated_ms, state.currency);
+    let (cart, discount_code, variants) = priced(state, owner, ttl).await?;
     let available = cart.lines.iter().filter(|l| l.available).map(|l| (&l.sku, l.quantity));
     let weight_grams = contracts::product::total_weight_grams(available, &variants);
     let request = contracts::order::OffersRequest {
         country: country.to_owned(),
         lines: quote_lines(&cart),
         weight_grams,
-        code: stored.discount_code,
+        code: discount_code,
         user_id: user_of(owner),
     };
     Ok(state.orders.shipping_offers(&request).await?.items)

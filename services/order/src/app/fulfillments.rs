@@ -101,7 +101,6 @@ pub(crate) async fn fulfil(pool: &PgPool, actor: &str, id: Uuid, shipment: Shipm
         actor,
     };
     let fulfillment_id = fulfillments::insert(&mut tx, &new).await?;
-    store::set_tracking(&mut tx, id, shipment.carrier, shipment.tracking_number).await?;
     let shipped_lines = lines
         .iter()
         .map(|(sku, quantity)| ShippedLine {

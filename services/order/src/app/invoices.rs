@@ -1,8 +1,8 @@
 //! Issuing invoices and credit notes: when an order is paid, in the paying transaction, its
 //! invoice is built from the order as it stands and stored with the next number of the year's
 //! gap-free sequence; each refund of an invoiced order, in the transaction that records it,
-//! issues a credit note against that invoice from its own sequence. An event delivered twice
-//! issues one document.
+//! issues a credit note against that invoice from its own sequence. Each document is issued
+//! once: the invoice with the order's one `Pay` transition, a credit note once per refund.
 
 use chrono::{DateTime, Datelike, Utc};
 use contracts::types::Amount;
@@ -12,16 +12,14 @@ use uuid::Uuid;
 use crate::invoices::{Document, InvoiceLine, Kind, Seller, TaxAtRate, invoice_number};
 use crate::store::invoices::{self as store, Issued, Source};
 
-/// Issues the paid order's invoice in `tx` (none when it has one); its number.
+/// Issues the paid order's invoice in `tx`, the transaction of its one `Pay` transition (so
+/// once; `invoices_one_invoice_per_order` holds it too); its number.
 #[tracing::instrument(skip_all, fields(order_id = %order_id))]
 pub(crate) async fn issue(tx: &mut PgConnection, order_id: Uuid, seller: &Seller) -> sqlx::Result<Option<String>> {
-    if store::has_invoice(tx, order_id).await? {
-        return Ok(None);
-    }
     let Some(mut source) = store::source(tx, order_id).await? else { return Ok(None) };
     let issued_at = Utc::now();
     let year = issued_at.year();
-    let sequence = store::next_sequence(tx, "invoice", year).await?;
+    let sequence = store::next_sequence(tx, Kind::Invoice.as_str(), year).await?;
     let source_lines = std::mem::take(&mut source.lines.0);
     let taxes = taxes_per_rate(&source_lines, &source);
     let lines: Vec<InvoiceLine> = source_lines

@@ -65,14 +65,6 @@ pub(crate) async fn source(tx: &mut PgConnection, order_id: Uuid) -> sqlx::Resul
     .await
 }
 
-/// Whether the order has an invoice already (a replayed payment issues none).
-pub(crate) async fn has_invoice(tx: &mut PgConnection, order_id: Uuid) -> sqlx::Result<bool> {
-    sqlx::query_scalar("select exists (select 1 from invoices where order_id = $1 and kind = 'invoice')")
-        .bind(order_id)
-        .fetch_one(&mut *tx)
-        .await
-}
-
 /// The number of the order's invoice, if it has one.
 pub(crate) async fn invoice_number(tx: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar("select number from invoices where order_id = $1 and kind = 'invoice'")

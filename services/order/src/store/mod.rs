@@ -443,7 +443,8 @@ pub(crate) struct OrderView {
     /// Its credit notes, one per refund (`GET /orders/{id}/credit-notes/{number}`).
     #[schema(value_type = Vec<String>)]
     pub credit_notes: sqlx::types::Json<Vec<String>>,
-    /// Once shipped: the latest shipment's carrier and tracking number.
+    /// Once shipped: the latest shipment's carrier and tracking number (orders shipped before
+    /// fulfillments existed keep theirs in `orders`).
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -455,7 +456,12 @@ const VIEW_COLUMNS: &str = "o.id, o.number, o.status, \
         order by l.position) from order_lines l where l.order_id = o.id), '[]'::json) as lines, \
      o.subtotal_minor, o.discount_minor, o.shipping_minor, o.tax_minor, o.shipping_tax_minor, o.total_minor, o.refunded_minor, \
      o.currency::text as currency, o.discount_code, o.shipping_method, o.shipping_address, \
-     coalesce(o.billing_address, o.shipping_address) as billing_address, o.vat_id, o.payment_deadline, o.carrier, o.tracking_number, o.created_at, ";
+     coalesce(o.billing_address, o.shipping_address) as billing_address, o.vat_id, o.payment_deadline, \
+     coalesce((select f.carrier from fulfillments f where f.order_id = o.id order by f.created_at desc, f.id desc limit 1), \
+       o.carrier) as carrier, \
+     coalesce((select f.tracking_number from fulfillments f where f.order_id = o.id order by f.created_at desc, f.id desc \
+       limit 1), o.tracking_number) as tracking_number, \
+     o.created_at, ";
 
 /// Every column of an order as the shopper sees it, its fulfillments included.
 static VIEW: std::sync::LazyLock<String> =
@@ -594,20 +600,4 @@ pub(crate) async fn paid_event(tx: &mut PgConnection, facts: OrderFacts) -> sqlx
         currency,
         ship_to: crate::domain::address_lines(&address),
     })
-}
-
-/// Records the carrier and tracking number of a shipped order.
-pub(crate) async fn set_tracking(
-    tx: &mut PgConnection,
-    order_id: Uuid,
-    carrier: &str,
-    tracking_number: &str,
-) -> sqlx::Result<()> {
-    sqlx::query("update orders set carrier = $2, tracking_number = $3 where id = $1")
-        .bind(order_id)
-        .bind(carrier)
-        .bind(tracking_number)
-        .execute(tx)
-        .await?;
-    Ok(())
 }

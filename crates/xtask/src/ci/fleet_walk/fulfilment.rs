@@ -80,7 +80,8 @@ impl Walk<'_> {
         ensure!(status == 201, "add a shipping method: {status} {method}");
 
         let add = self.api.post("/carts/current/items").bearer_auth(&self.token);
-        answer(add.json(&json!({"sku": self.sku, "quantity": 2}))).await?;
+        let (status, cart) = answer(add.json(&json!({"sku": self.sku, "quantity": 2}))).await?;
+        ensure!(status == 200, "add two to the cart: {status} {cart}");
         let listed = self.api.get("/carts/current/shipping-methods?country=DE").bearer_auth(&self.token);
         let (status, offers) = answer(listed).await?;
         let offered = offers["items"].as_array().into_iter().flatten().find(|m| m["id"] == method["id"]);
